@@ -1,0 +1,82 @@
+// The platform seam: what a backend must provide so the engine can run on it.
+//
+// Engine code reaches threads, locks, protocol atomics, parking, time, randomness
+// and thread-local context only through the types named here. Two backends
+// satisfy this contract: the OS backend (engine/include/weft/platform/os.hpp),
+// which maps every operation to the standard library at zero cost, and the
+// simulator backend (sim/include/weft/platform/sim.hpp), where every operation
+// is a decision point drawn from a seeded strategy.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace weft::platform_contract {
+
+// Order names the memory order an engine operation asks for. Backends may model
+// it more strongly (the simulator treats every order as sequentially consistent).
+enum class Order : std::uint8_t { relaxed, acquire, release, acq_rel, seq_cst };
+
+template <class A, class T>
+concept AtomicOf = requires(A a, T v, T& expected, Order o) {
+  { a.load(o) } -> std::same_as<T>;
+  { a.store(v, o) };
+  { a.exchange(v, o) } -> std::same_as<T>;
+  { a.compare_exchange(expected, v, o, o) } -> std::same_as<bool>;
+  { a.fetch_add(v, o) } -> std::same_as<T>;
+  { a.fetch_sub(v, o) } -> std::same_as<T>;
+  { a.fetch_or(v, o) } -> std::same_as<T>;
+  { a.fetch_and(v, o) } -> std::same_as<T>;
+  // unsync_load reads a value only the caller writes; not a decision point.
+  { a.unsync_load() } -> std::same_as<T>;
+};
+
+template <class M>
+concept Lockable = requires(M m) {
+  { m.lock() };
+  { m.try_lock() } -> std::same_as<bool>;
+  { m.unlock() };
+};
+
+template <class P>
+concept ParkerLike = requires(P p, std::uint64_t ns) {
+  // park() blocks until a token is available, then consumes it. unpark() makes
+  // a token available (at most one is kept). park_for() returns true if it
+  // consumed a token, false if the timeout elapsed first.
+  { p.park() };
+  { p.park_for(ns) } -> std::same_as<bool>;
+  { p.unpark() };
+};
+
+template <class Th>
+concept ThreadLike = requires(Th t, std::string name, std::function<void()> fn) {
+  { Th(std::move(name), std::move(fn)) };
+  { t.join() };
+  { t.joinable() } -> std::same_as<bool>;
+};
+
+// Platform is the whole seam: a backend type with these members.
+template <class P>
+concept Platform = requires {
+  requires AtomicOf<typename P::template Atomic<std::uint64_t>, std::uint64_t>;
+  requires AtomicOf<typename P::template Atomic<std::uint32_t>, std::uint32_t>;
+  requires Lockable<typename P::Mutex>;
+  requires ParkerLike<typename P::Parker>;
+  requires ThreadLike<typename P::Thread>;
+  { P::now_ns() } -> std::same_as<std::uint64_t>;
+  { P::spin_hint() };
+  { P::yield_thread() };
+  { P::entropy() } -> std::same_as<std::uint64_t>;
+  { P::context_slot() } -> std::same_as<void*>;
+  { P::set_context_slot(static_cast<void*>(nullptr)) };
+  // Counter is a metrics counter: relaxed, never a decision point.
+  { std::declval<typename P::Counter&>().add(std::uint64_t{1}) };
+  { std::declval<const typename P::Counter&>().get() } -> std::same_as<std::uint64_t>;
+  { std::declval<typename P::Counter&>().set(std::uint64_t{1}) };
+  { P::assertion_failed("", "", 0) };
+  { P::kName } -> std::convertible_to<const char*>;
+};
+
+}  // namespace weft::platform_contract

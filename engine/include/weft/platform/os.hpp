@@ -1,0 +1,206 @@
+// The OS backend of the platform seam: real threads, real atomics, futex parking.
+//
+// This is the only place in engine/ allowed to name std::thread, std::atomic,
+// std::mutex, a std clock or a random source. Every member is a thin inline
+// wrapper so the seam costs nothing on the OS backend.
+#pragma once
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "weft/platform/concept.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace weft::os_backend {
+
+using Order = platform_contract::Order;
+
+constexpr std::memory_order to_std(Order o) noexcept {
+  switch (o) {
+    case Order::relaxed: return std::memory_order_relaxed;
+    case Order::acquire: return std::memory_order_acquire;
+    case Order::release: return std::memory_order_release;
+    case Order::acq_rel: return std::memory_order_acq_rel;
+    case Order::seq_cst: return std::memory_order_seq_cst;
+  }
+  return std::memory_order_seq_cst;
+}
+
+// A failure order may not be release or acq_rel; derive the strongest legal one.
+constexpr std::memory_order failure_of(Order o) noexcept {
+  switch (o) {
+    case Order::release: return std::memory_order_relaxed;
+    case Order::acq_rel: return std::memory_order_acquire;
+    default: return to_std(o);
+  }
+}
+
+// Atomic is a protocol atomic: on this backend, std::atomic with explicit orders.
+template <class T>
+class Atomic {
+ public:
+  constexpr Atomic() noexcept : v_{} {}
+  constexpr explicit Atomic(T v) noexcept : v_{v} {}
+  Atomic(const Atomic&) = delete;
+  Atomic& operator=(const Atomic&) = delete;
+
+  T load(Order o) const noexcept { return v_.load(to_std(o)); }
+  void store(T v, Order o) noexcept { v_.store(v, to_std(o)); }
+  T exchange(T v, Order o) noexcept { return v_.exchange(v, to_std(o)); }
+  bool compare_exchange(T& expected, T desired, Order success, Order failure) noexcept {
+    return v_.compare_exchange_strong(expected, desired, to_std(success), failure_of(failure));
+  }
+  T fetch_add(T v, Order o) noexcept { return v_.fetch_add(v, to_std(o)); }
+  T fetch_sub(T v, Order o) noexcept { return v_.fetch_sub(v, to_std(o)); }
+  T fetch_or(T v, Order o) noexcept { return v_.fetch_or(v, to_std(o)); }
+  T fetch_and(T v, Order o) noexcept { return v_.fetch_and(v, to_std(o)); }
+  T unsync_load() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<T> v_;
+};
+
+// Mutex is a plain std::mutex with std-shaped methods, so std::scoped_lock works.
+class Mutex {
+ public:
+  void lock() { m_.lock(); }
+  bool try_lock() { return m_.try_lock(); }
+  void unlock() { m_.unlock(); }
+
+ private:
+  std::mutex m_;
+};
+
+// Parker keeps at most one wake-up token; park() consumes it or sleeps on a futex.
+// The state machine is EMPTY(0) -> PARKED(-1) -> NOTIFIED(1) -> EMPTY; unpark()
+// swaps in NOTIFIED with Release and the parker consumes it with Acquire, so a
+// wake-up before park() is never lost.
+class Parker {
+ public:
+  void park() noexcept {
+    // NOTIFIED(1) - 1 = EMPTY: a token was waiting. Acquire pairs with unpark's swap.
+    if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return;
+    for (;;) {
+      futex_wait(nullptr);
+      int expected = kNotified;
+      if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire)) return;
+    }
+  }
+
+  bool park_for(std::uint64_t ns) noexcept {
+    if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return true;
+    if (ns > 0) {
+      timespec ts{};
+      ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000ull);
+      ts.tv_nsec = static_cast<long>(ns % 1'000'000'000ull);
+      futex_wait(&ts);
+    }
+    // Whatever woke us, leave EMPTY; report whether a token was consumed.
+    return state_.exchange(kEmpty, std::memory_order_acquire) == kNotified;
+  }
+
+  void unpark() noexcept {
+    // Release pairs with the Acquire in park()/park_for().
+    if (state_.exchange(kNotified, std::memory_order_release) == kParked) {
+      syscall(SYS_futex, reinterpret_cast<int*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    }
+  }
+
+ private:
+  static constexpr int kParked = -1;
+  static constexpr int kEmpty = 0;
+  static constexpr int kNotified = 1;
+
+  void futex_wait(const timespec* ts) noexcept {
+    syscall(SYS_futex, reinterpret_cast<int*>(&state_), FUTEX_WAIT_PRIVATE, kParked, ts, nullptr, 0);
+  }
+
+  std::atomic<int> state_{kEmpty};
+  static_assert(sizeof(std::atomic<int>) == sizeof(int));
+};
+
+// Thread is a named OS thread.
+class Thread {
+ public:
+  Thread() = default;
+  Thread(std::string name, std::function<void()> fn) : t_([n = std::move(name), f = std::move(fn)] {
+    pthread_setname_np(pthread_self(), n.substr(0, 15).c_str());
+    f();
+  }) {}
+  Thread(Thread&&) noexcept = default;
+  Thread& operator=(Thread&&) noexcept = default;
+  void join() { t_.join(); }
+  bool joinable() const { return t_.joinable(); }
+
+ private:
+  std::thread t_;
+};
+
+// Counter is a metrics counter: relaxed, never part of a protocol.
+class Counter {
+ public:
+  void add(std::uint64_t n) noexcept { v_.fetch_add(n, std::memory_order_relaxed); }
+  void set(std::uint64_t n) noexcept { v_.store(n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+struct OsPlatform {
+  template <class T>
+  using Atomic = os_backend::Atomic<T>;
+  using Mutex = os_backend::Mutex;
+  using Parker = os_backend::Parker;
+  using Thread = os_backend::Thread;
+  using Counter = os_backend::Counter;
+  static constexpr const char* kName = "os";
+
+  // now_ns reads the monotonic clock.
+  static std::uint64_t now_ns() noexcept {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+  }
+  static void spin_hint() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+  }
+  static void yield_thread() noexcept { std::this_thread::yield(); }
+  // entropy seeds the engine's PRNG when the builder gives no seed.
+  static std::uint64_t entropy() {
+    std::random_device rd;
+    return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }
+  // assertion_failed reports a broken engine invariant and aborts.
+  [[noreturn]] static void assertion_failed(const char* expr, const char* file, int line) noexcept {
+    std::fprintf(stderr, "weft: assertion failed: %s at %s:%d\n", expr, file, line);
+    std::abort();
+  }
+  static void* context_slot() noexcept { return slot_; }
+  static void set_context_slot(void* p) noexcept { slot_ = p; }
+
+ private:
+  static inline thread_local void* slot_ = nullptr;
+};
+
+static_assert(platform_contract::Platform<OsPlatform>);
+
+}  // namespace weft::os_backend

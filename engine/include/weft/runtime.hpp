@@ -1,0 +1,253 @@
+// The runtime API: Builder, Runtime, Handle, spawn, block_on, spawn_blocking and
+// the basic metrics.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "weft/platform/platform.hpp"
+#include "weft/task.hpp"
+
+WEFT_NS_BEGIN
+
+enum class Flavor { current_thread, multi_thread };
+
+// Config is everything a Builder sets. Zero means "the default" where noted.
+struct Config {
+  Flavor flavor = Flavor::multi_thread;
+  std::uint32_t worker_threads = 0;          // 0: the machine's core count
+  std::uint32_t local_queue_capacity = 256;  // power of two; the simulator shrinks it
+  std::uint32_t global_queue_interval = 0;   // 0: 61 on multi_thread, 31 on current_thread
+  std::uint32_t event_interval = 61;
+  std::uint32_t max_lifo_polls = 3;  // consecutive LIFO polls before the slot is disabled
+  bool lifo_enabled = true;
+  std::uint32_t budget = 128;  // cooperative budget per poll
+  bool has_seed = false;
+  std::uint64_t seed = 0;
+  std::uint32_t max_blocking_threads = 512;
+  std::uint64_t blocking_keep_alive_ns = 10'000'000'000ull;
+  std::uint32_t spin_before_park = 0;  // 0: platform default
+  std::function<void()> on_thread_start;
+  std::function<void()> on_thread_stop;
+  // unhandled_exception receives exceptions of detached tasks.
+  std::function<void(std::exception_ptr)> unhandled_exception;
+  std::string thread_name = "weft-worker";
+};
+
+// WorkerMetrics are one worker's counters, as last published by that worker.
+struct WorkerMetrics {
+  std::uint64_t poll_count = 0;  // LIFO follow-on polls included
+  std::uint64_t steal_count = 0;
+  std::uint64_t steal_operations = 0;
+  std::uint64_t park_count = 0;
+  std::uint64_t park_unpark_count = 0;
+  std::uint64_t noop_count = 0;
+  std::uint64_t local_schedule_count = 0;
+  std::uint64_t overflow_count = 0;
+  std::uint64_t local_queue_depth = 0;
+  std::uint64_t busy_duration_ns = 0;
+};
+
+struct RuntimeMetrics {
+  std::uint32_t num_workers = 0;
+  std::uint64_t num_alive_tasks = 0;
+  std::uint64_t spawned_tasks_count = 0;
+  std::uint64_t injection_queue_depth = 0;
+  std::uint64_t remote_schedule_count = 0;
+  std::uint64_t budget_forced_yield_count = 0;
+  std::uint64_t num_blocking_threads = 0;
+  std::uint64_t num_idle_blocking_threads = 0;
+  std::uint64_t blocking_queue_depth = 0;
+};
+
+namespace detail {
+
+// RuntimeCore is the scheduler-independent part of a runtime: owned tasks, timers,
+// the blocking pool. Both schedulers derive from it.
+class RuntimeCore : public Scheduler, public std::enable_shared_from_this<RuntimeCore> {
+ public:
+  ~RuntimeCore() override = default;
+  // bind registers a new task; false if the runtime is shut down (the task has been cancelled).
+  virtual TaskHeader* bind_new(TaskHeader* t) = 0;
+  // spawn_task takes a freshly bound task and schedules it.
+  virtual void spawn_task(TaskHeader* t) = 0;
+  virtual void spawn_blocking_task(TaskHeader* t) = 0;
+  virtual void shutdown() = 0;
+  // wait_on runs the block_on loop for a root header until it completes.
+  virtual void block_on_root(TaskHeader* root) = 0;
+  virtual RuntimeMetrics metrics() const = 0;
+  virtual WorkerMetrics worker_metrics(std::uint32_t i) const = 0;
+  virtual std::uint64_t next_task_id() = 0;
+  virtual const Config& config() const = 0;
+  // timers
+  virtual void register_timer(struct TimerEntry* e) = 0;
+  virtual void cancel_timer(struct TimerEntry* e) = 0;
+  virtual std::uint64_t now_ns() const = 0;
+};
+
+std::shared_ptr<RuntimeCore> make_multi_thread(Config cfg);
+std::shared_ptr<RuntimeCore> make_current_thread(Config cfg);
+
+// current_runtime is the runtime this thread works for, or null.
+RuntimeCore* current_runtime() noexcept;
+
+template <class T>
+JoinHandle<T> spawn_on(RuntimeCore& rt, Task<T>&& task) {
+  WEFT_CHECK(task.valid());
+  TaskHeader* t = make_header(std::move(task), &rt, rt.next_task_id());
+  emit(EventKind::spawn, current_context() ? current_context()->worker_index : -1, t->id_,
+       current_task() ? current_task()->id_ : 0);
+  if (rt.bind_new(t) != nullptr) rt.spawn_task(t);
+  return JoinHandle<T>(t);
+}
+
+template <class F>
+auto blocking_body(F f) -> Task<std::invoke_result_t<F&>> {
+  co_return f();
+}
+
+// run_root drives a root coroutine to completion on the calling thread.
+void run_root(RuntimeCore* rt, TaskHeader* root);
+
+template <class T>
+T block_on_impl(RuntimeCore* rt, Task<T>&& task) {
+  TaskHeader* t = make_header(std::move(task), nullptr, 0);
+  t->is_block_on_ = true;
+  run_root(rt, t);  // returns once complete
+  struct Drop {
+    TaskHeader* t;
+    ~Drop() { task_ops::ref_dec(t); }
+  } drop{t};
+  std::uint64_t s = t->state_.load(Order::acquire);
+  WEFT_ASSERT(s & state::kComplete);
+  auto h = std::coroutine_handle<Promise<T>>::from_address(t->root_.address());
+  return h.promise().take();
+}
+
+}  // namespace detail
+
+// Handle is a cheap, copyable reference to a runtime, usable from any thread.
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(std::shared_ptr<detail::RuntimeCore> rt) : rt_(std::move(rt)) {}
+
+  // spawn schedules task on this runtime and returns its JoinHandle.
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task) const {
+    return detail::spawn_on(*rt_, std::move(task));
+  }
+  // spawn_blocking runs f on the blocking pool; the JoinHandle gives its result.
+  template <class F>
+  auto spawn_blocking(F f) const -> JoinHandle<std::invoke_result_t<F&>> {
+    using R = std::invoke_result_t<F&>;
+    TaskHeader* t = detail::make_header(detail::blocking_body(std::move(f)), rt_.get(), rt_->next_task_id());
+    if (rt_->bind_new(t) != nullptr) rt_->spawn_blocking_task(t);
+    return JoinHandle<R>(t);
+  }
+  // block_on runs task to completion on the calling thread and returns its value.
+  template <class T>
+  T block_on(Task<T> task) const {
+    return detail::block_on_impl(rt_.get(), std::move(task));
+  }
+
+  RuntimeMetrics metrics() const { return rt_->metrics(); }
+  std::uint32_t num_workers() const { return rt_->metrics().num_workers; }
+  std::uint64_t num_alive_tasks() const { return rt_->metrics().num_alive_tasks; }
+  std::uint64_t injection_queue_depth() const { return rt_->metrics().injection_queue_depth; }
+  WorkerMetrics worker_metrics(std::uint32_t i) const { return rt_->worker_metrics(i); }
+  const Config& config() const { return rt_->config(); }
+  detail::RuntimeCore* core() const noexcept { return rt_.get(); }
+  bool valid() const noexcept { return static_cast<bool>(rt_); }
+
+  // current returns the handle of the runtime this thread works for.
+  static Handle current();
+
+ private:
+  std::shared_ptr<detail::RuntimeCore> rt_;
+};
+
+// Runtime owns a scheduler; destroying it shuts the scheduler down.
+class Runtime {
+ public:
+  explicit Runtime(Config cfg);
+  Runtime(Runtime&&) noexcept = default;
+  Runtime& operator=(Runtime&&) noexcept = default;
+  ~Runtime();
+
+  Handle handle() const { return handle_; }
+  template <class T>
+  JoinHandle<T> spawn(Task<T> task) const {
+    return handle_.spawn(std::move(task));
+  }
+  template <class T>
+  T block_on(Task<T> task) const {
+    return handle_.block_on(std::move(task));
+  }
+  // shutdown cancels every task, joins every thread and frees every task the
+  // runtime still owns. Idempotent.
+  void shutdown();
+
+ private:
+  Handle handle_;
+};
+
+// Builder configures and builds a Runtime.
+class Builder {
+ public:
+  static Builder multi_thread() { return Builder(Flavor::multi_thread); }
+  static Builder current_thread() { return Builder(Flavor::current_thread); }
+
+  Builder& worker_threads(std::uint32_t n) { cfg_.worker_threads = n; return *this; }
+  Builder& local_queue_capacity(std::uint32_t n) { cfg_.local_queue_capacity = n; return *this; }
+  Builder& global_queue_interval(std::uint32_t n) { cfg_.global_queue_interval = n; return *this; }
+  Builder& event_interval(std::uint32_t n) { cfg_.event_interval = n; return *this; }
+  Builder& max_lifo_polls(std::uint32_t n) { cfg_.max_lifo_polls = n; return *this; }
+  Builder& disable_lifo_slot() { cfg_.lifo_enabled = false; return *this; }
+  Builder& budget(std::uint32_t n) { cfg_.budget = n; return *this; }
+  Builder& seed(std::uint64_t s) { cfg_.has_seed = true; cfg_.seed = s; return *this; }
+  Builder& max_blocking_threads(std::uint32_t n) { cfg_.max_blocking_threads = n; return *this; }
+  Builder& blocking_keep_alive_ns(std::uint64_t ns) { cfg_.blocking_keep_alive_ns = ns; return *this; }
+  Builder& spin_before_park(std::uint32_t n) { cfg_.spin_before_park = n; return *this; }
+  Builder& on_thread_start(std::function<void()> f) { cfg_.on_thread_start = std::move(f); return *this; }
+  Builder& on_thread_stop(std::function<void()> f) { cfg_.on_thread_stop = std::move(f); return *this; }
+  Builder& unhandled_exception(std::function<void(std::exception_ptr)> f) {
+    cfg_.unhandled_exception = std::move(f);
+    return *this;
+  }
+  Builder& thread_name(std::string n) { cfg_.thread_name = std::move(n); return *this; }
+  const Config& config() const { return cfg_; }
+  Runtime build() const { return Runtime(cfg_); }
+
+ private:
+  explicit Builder(Flavor f) { cfg_.flavor = f; }
+  Config cfg_;
+};
+
+// spawn schedules task on the runtime the calling thread works for.
+template <class T>
+JoinHandle<T> spawn(Task<T> task) {
+  detail::RuntimeCore* rt = detail::current_runtime();
+  WEFT_CHECK(rt != nullptr);  // weft::spawn called outside a runtime
+  return detail::spawn_on(*rt, std::move(task));
+}
+
+// spawn_blocking runs f on the current runtime's blocking pool.
+template <class F>
+auto spawn_blocking(F f) {
+  return Handle::current().spawn_blocking(std::move(f));
+}
+
+// block_on_here drives task on the calling thread with no runtime (timers and
+// spawns unavailable); useful to await a JoinHandle from a plain thread.
+template <class T>
+T block_on_here(Task<T> task) {
+  return detail::block_on_impl(nullptr, std::move(task));
+}
+
+WEFT_NS_END

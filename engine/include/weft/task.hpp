@@ -1,0 +1,452 @@
+// Tasks: C++20 coroutines scheduled by the runtime, their state word, wakers and
+// join handles.
+//
+// A spawned task is a TaskHeader (state word, links, scheduler) that owns the root
+// coroutine frame of a Task<T>. The state word follows Tokio's design:
+//
+//   RUNNING | COMPLETE | NOTIFIED | JOIN_INTEREST | JOIN_WAKER | CANCELLED | refcount
+//
+// Every holder of a TaskHeader* owns one reference: the runtime's owned-task list,
+// each queue entry (a "notified" reference), the JoinHandle, and each Waker. The
+// frame is destroyed and the header freed when the count reaches zero.
+//
+// The poll protocol, run by whichever thread pops the task:
+//   1. transition_to_running: assert NOTIFIED, set RUNNING, clear NOTIFIED; the
+//      queue entry's reference becomes the runner's.
+//   2. Resume the innermost suspended coroutine (resume_at).
+//   3. If the root finished: transition_to_complete, wake the join waker, release
+//      the task from the owned list, drop the runner's reference.
+//   4. Otherwise transition_to_idle: clear RUNNING; if NOTIFIED was set during the
+//      poll (a wake while running, or yield_now) keep the reference and reschedule
+//      as a yield (back of the queue, never the LIFO slot); else drop it.
+//   5. A CANCELLED bit seen at step 1 or 4 destroys the frame and completes the
+//      task as cancelled.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "weft/assert.hpp"
+#include "weft/events.hpp"
+#include "weft/platform/platform.hpp"
+
+WEFT_NS_BEGIN
+
+struct TaskHeader;
+
+// Scheduler receives tasks that became runnable, and tasks that finished.
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  // schedule takes over one notified reference of task.
+  virtual void schedule(TaskHeader* task, bool is_yield) = 0;
+  // release removes a finished task from the owned list; returns true if it was there.
+  virtual bool release(TaskHeader* task) = 0;
+  // unhandled receives the exception of a task nobody joins.
+  virtual void unhandled(std::exception_ptr) {}
+};
+
+namespace state {
+inline constexpr std::uint64_t kRunning = 1;
+inline constexpr std::uint64_t kComplete = 2;
+inline constexpr std::uint64_t kNotified = 4;
+inline constexpr std::uint64_t kJoinInterest = 8;
+inline constexpr std::uint64_t kJoinWaker = 16;
+inline constexpr std::uint64_t kCancelled = 32;
+inline constexpr std::uint64_t kLifecycle = kRunning | kComplete;
+inline constexpr std::uint64_t kRefOne = 64;
+inline constexpr std::uint64_t kRefMask = ~(kRefOne - 1);
+inline constexpr std::uint64_t refs(std::uint64_t s) { return s >> 6; }
+}  // namespace state
+
+// ThreadContext is what the current thread (or simulated thread) is doing for the
+// runtime. It lives in the platform's context slot so the simulator gives each
+// fiber its own.
+struct ThreadContext {
+  Scheduler* scheduler = nullptr;  // the runtime this thread works for, if any
+  void* core = nullptr;            // the worker's core while it polls, else null
+  std::int32_t worker_index = -1;
+  TaskHeader* current_task = nullptr;
+  std::uint32_t budget = 0;  // cooperative budget of the current poll
+  bool budget_active = false;
+};
+
+inline ThreadContext* current_context() noexcept {
+  return static_cast<ThreadContext*>(Platform::context_slot());
+}
+
+// ContextGuard installs a ThreadContext for a scope and restores the previous one.
+class ContextGuard {
+ public:
+  explicit ContextGuard(ThreadContext* cx) noexcept : prev_(current_context()) { Platform::set_context_slot(cx); }
+  ~ContextGuard() { Platform::set_context_slot(prev_); }
+  ContextGuard(const ContextGuard&) = delete;
+  ContextGuard& operator=(const ContextGuard&) = delete;
+
+ private:
+  void* prev_;
+};
+
+inline constexpr std::uint32_t kInitialBudget = 128;
+
+// coop_proceed spends one unit of the current poll's budget; false when exhausted.
+inline bool coop_proceed() noexcept {
+  ThreadContext* cx = current_context();
+  if (cx == nullptr || !cx->budget_active) return true;
+  if (cx->budget == 0) return false;
+  --cx->budget;
+  return true;
+}
+
+struct TaskVTable {
+  // destroy_frame destroys the root coroutine frame (and the result it holds).
+  void (*destroy_frame)(TaskHeader*);
+  // exception_of returns the exception the root coroutine ended with, if any.
+  std::exception_ptr (*exception_of)(TaskHeader*);
+};
+
+// TaskHeader is the type-erased, reference-counted part of a spawned task.
+struct TaskHeader {
+  Atomic<std::uint64_t> state_;
+  TaskHeader* queue_next_ = nullptr;  // injection-queue link, touched under its lock
+  TaskHeader* owned_prev_ = nullptr;  // owned-list links, touched under the shard lock
+  TaskHeader* owned_next_ = nullptr;
+  Scheduler* scheduler_ = nullptr;
+  std::coroutine_handle<> root_;       // root frame; null once destroyed
+  std::coroutine_handle<> resume_at_;  // innermost suspended coroutine
+  TaskHeader* join_waker_ = nullptr;   // owned reference; access per JOIN_WAKER bit
+  const TaskVTable* vtable_ = nullptr;
+  std::uint64_t id_ = 0;
+  bool is_block_on_ = false;
+  bool in_owned_ = false;  // on the owned list; touched under the shard lock
+
+  explicit TaskHeader(std::uint64_t initial_state) : state_(initial_state) {}
+
+  std::uint64_t id() const noexcept { return id_; }
+};
+
+namespace task_ops {
+
+// ref_inc adds a reference; the caller must already hold one.
+inline void ref_inc(TaskHeader* t) noexcept {
+  std::uint64_t prev = t->state_.fetch_add(state::kRefOne, Order::relaxed);
+  WEFT_ASSERT(state::refs(prev) >= 1);
+}
+
+void dealloc(TaskHeader* t) noexcept;
+
+// ref_dec drops a reference and frees the task when it was the last one.
+inline void ref_dec(TaskHeader* t) noexcept {
+  std::uint64_t prev = t->state_.fetch_sub(state::kRefOne, Order::acq_rel);
+  WEFT_ASSERT(state::refs(prev) >= 1);
+  if (state::refs(prev) == 1) dealloc(t);
+}
+
+// wake_by_ref makes the task runnable without consuming the caller's reference.
+void wake_by_ref(TaskHeader* t, std::int32_t worker = -1);
+// wake_by_val makes the task runnable and consumes the caller's reference.
+void wake_by_val(TaskHeader* t, std::int32_t worker = -1);
+// abort requests cancellation: the task is cancelled at its next poll.
+void abort(TaskHeader* t);
+// shutdown cancels the task if it is idle (true), else marks it cancelled (false).
+bool shutdown(TaskHeader* t);
+// poll runs one poll of a notified task; consumes the queue entry's reference.
+void poll(TaskHeader* t, std::int32_t worker);
+// cancel_now cancels a task whose RUNNING bit the caller holds (from shutdown()).
+void cancel_now(TaskHeader* t, std::int32_t worker);
+// drop_notified drops a queue entry's reference without running the task.
+inline void drop_notified(TaskHeader* t) noexcept { ref_dec(t); }
+
+}  // namespace task_ops
+
+// Waker is an owned reference to a task that can make it runnable again.
+class Waker {
+ public:
+  Waker() = default;
+  explicit Waker(TaskHeader* t) noexcept : t_(t) {
+    if (t_) task_ops::ref_inc(t_);
+  }
+  Waker(const Waker& o) noexcept : Waker(o.t_) {}
+  Waker(Waker&& o) noexcept : t_(std::exchange(o.t_, nullptr)) {}
+  Waker& operator=(Waker o) noexcept {
+    std::swap(t_, o.t_);
+    return *this;
+  }
+  ~Waker() {
+    if (t_) task_ops::ref_dec(t_);
+  }
+  // wake consumes the waker.
+  void wake() {
+    if (TaskHeader* t = std::exchange(t_, nullptr)) task_ops::wake_by_val(t, worker_index());
+  }
+  void wake_by_ref() const {
+    if (t_) task_ops::wake_by_ref(t_, worker_index());
+  }
+  bool will_wake(const Waker& o) const noexcept { return t_ == o.t_; }
+  bool valid() const noexcept { return t_ != nullptr; }
+  TaskHeader* task() const noexcept { return t_; }
+
+ private:
+  static std::int32_t worker_index() noexcept {
+    ThreadContext* cx = current_context();
+    return cx ? cx->worker_index : -1;
+  }
+  TaskHeader* t_ = nullptr;
+};
+
+// current_task returns the task being polled on this thread (null outside a poll).
+inline TaskHeader* current_task() noexcept {
+  ThreadContext* cx = current_context();
+  return cx ? cx->current_task : nullptr;
+}
+
+// suspend_current records h as the point where the current task resumes and
+// returns a waker for it. Leaf awaitables call it from await_suspend.
+inline Waker suspend_current(std::coroutine_handle<> h) {
+  TaskHeader* t = current_task();
+  WEFT_CHECK(t != nullptr);  // awaited outside a weft task
+  t->resume_at_ = h;
+  return Waker(t);
+}
+
+// JoinError is thrown when awaiting a task that was cancelled or threw.
+class JoinError : public std::runtime_error {
+ public:
+  enum class Kind { cancelled, panicked };
+  JoinError(Kind k, std::exception_ptr cause)
+      : std::runtime_error(k == Kind::cancelled ? "task was cancelled" : "task threw an exception"),
+        kind_(k),
+        cause_(std::move(cause)) {}
+  bool is_cancelled() const noexcept { return kind_ == Kind::cancelled; }
+  bool is_panic() const noexcept { return kind_ == Kind::panicked; }
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+
+ private:
+  Kind kind_;
+  std::exception_ptr cause_;
+};
+
+template <class T>
+class Task;
+
+namespace detail {
+
+// PromiseBase holds the continuation shared by every Task<T> promise.
+struct PromiseBase {
+  std::coroutine_handle<> continuation_;
+  std::exception_ptr exception_;
+
+  std::suspend_always initial_suspend() noexcept { return {}; }
+
+  struct FinalAwaiter {
+    bool await_ready() noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      auto& p = h.promise();
+      if (p.continuation_) return p.continuation_;
+      return std::noop_coroutine();
+    }
+    void await_resume() noexcept {}
+  };
+  FinalAwaiter final_suspend() noexcept { return {}; }
+  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+};
+
+template <class T>
+struct Promise : PromiseBase {
+  std::optional<T> value_;
+  Task<T> get_return_object() noexcept;
+  template <class U>
+  void return_value(U&& v) {
+    value_.emplace(std::forward<U>(v));
+  }
+  T take() {
+    if (exception_) std::rethrow_exception(exception_);
+    WEFT_CHECK(value_.has_value());
+    return std::move(*value_);
+  }
+};
+
+template <>
+struct Promise<void> : PromiseBase {
+  Task<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void take() {
+    if (exception_) std::rethrow_exception(exception_);
+  }
+};
+
+}  // namespace detail
+
+// Task<T> is a lazily started coroutine; co_await it from another task, or spawn it.
+template <class T = void>
+class [[nodiscard]] Task {
+ public:
+  using promise_type = detail::Promise<T>;
+  using Handle = std::coroutine_handle<promise_type>;
+
+  Task() = default;
+  explicit Task(Handle h) noexcept : h_(h) {}
+  Task(Task&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+  Task& operator=(Task&& o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = std::exchange(o.h_, {});
+    }
+    return *this;
+  }
+  ~Task() { reset(); }
+
+  bool valid() const noexcept { return static_cast<bool>(h_); }
+  Handle release() noexcept { return std::exchange(h_, {}); }
+
+  struct Awaiter {
+    Handle h_;
+    bool await_ready() const noexcept { return false; }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> cont) noexcept {
+      h_.promise().continuation_ = cont;
+      return h_;
+    }
+    T await_resume() { return h_.promise().take(); }
+  };
+  Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
+  Awaiter operator co_await() & noexcept { return Awaiter{h_}; }
+
+ private:
+  void reset() noexcept {
+    if (h_) std::exchange(h_, {}).destroy();
+  }
+  Handle h_;
+};
+
+namespace detail {
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+  return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+  return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+
+template <class T>
+void destroy_frame_of(TaskHeader* t) {
+  if (t->root_) std::exchange(t->root_, {}).destroy();
+}
+
+template <class T>
+std::exception_ptr exception_of(TaskHeader* t) {
+  if (!t->root_) return nullptr;
+  return std::coroutine_handle<Promise<T>>::from_address(t->root_.address()).promise().exception_;
+}
+
+template <class T>
+inline const TaskVTable kTaskVTable{&destroy_frame_of<T>, &exception_of<T>};
+
+// make_header allocates the header of a new task around a root frame.
+// Initial state: three references (owned list, first notified, JoinHandle),
+// JOIN_INTEREST and NOTIFIED.
+template <class T>
+TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
+  auto* t = new TaskHeader(3 * state::kRefOne | state::kJoinInterest | state::kNotified);
+  auto h = task.release();
+  t->root_ = h;
+  t->resume_at_ = h;
+  t->scheduler_ = sched;
+  t->vtable_ = &kTaskVTable<T>;
+  t->id_ = id;
+  return t;
+}
+
+// JoinHandle protocol helpers (see task.cpp).
+bool join_try_register(TaskHeader* t, TaskHeader* waiter);
+void join_drop(TaskHeader* t) noexcept;
+
+template <class T>
+T join_take(TaskHeader* t) {
+  std::uint64_t s = t->state_.load(Order::acquire);
+  WEFT_ASSERT(s & state::kComplete);
+  if (s & state::kCancelled) throw JoinError(JoinError::Kind::cancelled, nullptr);
+  auto h = std::coroutine_handle<Promise<T>>::from_address(t->root_.address());
+  auto& p = h.promise();
+  if (p.exception_) throw JoinError(JoinError::Kind::panicked, p.exception_);
+  return p.take();
+}
+}  // namespace detail
+
+// JoinHandle<T> owns the right to a spawned task's result: co_await it to get the
+// value (a JoinError if the task was cancelled or threw), detach() it, or abort().
+template <class T>
+class [[nodiscard]] JoinHandle {
+ public:
+  JoinHandle() = default;
+  explicit JoinHandle(TaskHeader* t) noexcept : t_(t) {}
+  JoinHandle(JoinHandle&& o) noexcept : t_(std::exchange(o.t_, nullptr)) {}
+  JoinHandle& operator=(JoinHandle&& o) noexcept {
+    if (this != &o) {
+      drop();
+      t_ = std::exchange(o.t_, nullptr);
+    }
+    return *this;
+  }
+  ~JoinHandle() { drop(); }
+
+  // detach gives up the result; the task keeps running.
+  void detach() noexcept { drop(); }
+  // abort cancels the task; awaiting it afterwards gives JoinError::is_cancelled
+  // unless it had already completed.
+  void abort() const {
+    if (t_) task_ops::abort(t_);
+  }
+  bool is_finished() const noexcept {
+    return t_ && (t_->state_.load(Order::acquire) & state::kComplete) != 0;
+  }
+  std::uint64_t id() const noexcept { return t_ ? t_->id_ : 0; }
+  bool valid() const noexcept { return t_ != nullptr; }
+  // raw is the task's header, for the engine's own combinators.
+  TaskHeader* raw() const noexcept { return t_; }
+
+  bool await_ready() const noexcept {
+    WEFT_CHECK(t_ != nullptr);
+    return is_finished() && coop_proceed();
+  }
+  bool await_suspend(std::coroutine_handle<> h) {
+    TaskHeader* me = current_task();
+    WEFT_CHECK(me != nullptr);
+    me->resume_at_ = h;
+    if (detail::join_try_register(t_, me)) return true;  // wait for the join waker
+    // Complete already (or budget exhausted): resume at once unless the budget
+    // says to yield first.
+    if (!coop_proceed()) {
+      task_ops::wake_by_ref(me);
+      return true;
+    }
+    return false;
+  }
+  T await_resume() { return detail::join_take<T>(t_); }
+
+ private:
+  void drop() noexcept {
+    if (TaskHeader* t = std::exchange(t_, nullptr)) detail::join_drop(t);
+  }
+  TaskHeader* t_ = nullptr;
+};
+
+// yield_now suspends the current task and puts it at the back of the run queue.
+struct YieldNow {
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    TaskHeader* t = current_task();
+    WEFT_CHECK(t != nullptr);
+    t->resume_at_ = h;
+    task_ops::wake_by_ref(t);  // RUNNING: only sets NOTIFIED; requeued after the poll
+  }
+  void await_resume() const noexcept {}
+};
+inline YieldNow yield_now() noexcept { return {}; }
+
+WEFT_NS_END

@@ -1,0 +1,118 @@
+// Time: sleep_for, sleep_until and timeout, driven by the runtime's timer, which
+// workers service while they park. Time is read through the seam, so it is
+// virtual and deterministic in the simulator.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "weft/runtime.hpp"
+#include "weft/task.hpp"
+
+WEFT_NS_BEGIN
+
+namespace detail {
+
+// TimerEntry is one pending deadline. Guarded by the runtime's timer lock while
+// registered.
+struct TimerEntry {
+  std::uint64_t deadline_ns = 0;
+  std::uint64_t seq = 0;  // ties broken by registration order, never by address
+  Waker waker;
+  std::size_t heap_index = 0;
+  bool registered = false;
+  bool fired = false;
+};
+
+}  // namespace detail
+
+// now_ns is the runtime clock in nanoseconds (virtual in the simulator).
+inline std::uint64_t now_ns() { return Platform::now_ns(); }
+
+// Sleep is the awaitable behind sleep_until/sleep_for. Destroying it deregisters it.
+class Sleep {
+ public:
+  explicit Sleep(std::uint64_t deadline_ns) { entry_.deadline_ns = deadline_ns; }
+  Sleep(const Sleep&) = delete;
+  Sleep& operator=(const Sleep&) = delete;
+  Sleep(Sleep&& o) noexcept : rt_(o.rt_) {
+    WEFT_CHECK(!o.entry_.registered);
+    entry_.deadline_ns = o.entry_.deadline_ns;
+  }
+  ~Sleep() {
+    if (rt_ != nullptr) rt_->cancel_timer(&entry_);
+  }
+
+  bool await_ready() const { return Platform::now_ns() >= entry_.deadline_ns; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    rt_ = detail::current_runtime();
+    WEFT_CHECK(rt_ != nullptr);  // timers need a runtime
+    entry_.waker = suspend_current(h);
+    rt_->register_timer(&entry_);
+    return true;
+  }
+  void await_resume() {
+    if (rt_ != nullptr) {
+      rt_->cancel_timer(&entry_);
+      rt_ = nullptr;
+    }
+  }
+  std::uint64_t deadline_ns() const noexcept { return entry_.deadline_ns; }
+
+ private:
+  detail::RuntimeCore* rt_ = nullptr;
+  detail::TimerEntry entry_;
+};
+
+// sleep_until completes at or after the given runtime time.
+inline Task<void> sleep_until(std::uint64_t deadline_ns) {
+  // A sleep can be woken spuriously; loop until the deadline has passed.
+  while (Platform::now_ns() < deadline_ns) co_await Sleep(deadline_ns);
+}
+
+// sleep_for completes after at least d has elapsed on the runtime clock.
+template <class Rep, class Period>
+Task<void> sleep_for(std::chrono::duration<Rep, Period> d) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  return sleep_until(Platform::now_ns() + static_cast<std::uint64_t>(ns < 0 ? 0 : ns));
+}
+
+// Elapsed is thrown by timeout() when the deadline passes first.
+class Elapsed : public std::runtime_error {
+ public:
+  Elapsed() : std::runtime_error("deadline elapsed") {}
+};
+
+// timeout runs task on the current runtime and gives its value, or throws Elapsed
+// after d (the task is then aborted).
+template <class T, class Rep, class Period>
+Task<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
+  auto deadline = Platform::now_ns() + static_cast<std::uint64_t>(
+                                           std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  JoinHandle<T> jh = spawn(std::move(task));
+  struct Race {
+    JoinHandle<T>& jh;
+    Sleep sleep;
+    bool await_ready() { return jh.is_finished() || Platform::now_ns() >= sleep.deadline_ns(); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      if (!sleep.await_suspend(h)) return false;
+      TaskHeader* me = current_task();
+      if (!detail::join_try_register(jh.raw(), me)) {
+        task_ops::wake_by_ref(me);  // finished meanwhile: come back at once
+      }
+      return true;
+    }
+    void await_resume() { sleep.await_resume(); }
+  };
+  for (;;) {
+    if (jh.is_finished()) co_return co_await jh;
+    if (Platform::now_ns() >= deadline) {
+      jh.abort();
+      throw Elapsed();
+    }
+    co_await Race{jh, Sleep(deadline)};
+  }
+}
+
+WEFT_NS_END

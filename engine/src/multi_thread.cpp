@@ -1,0 +1,625 @@
+// The multi-thread work-stealing scheduler.
+//
+// Each worker owns a Core: a bounded local queue (stealable), a LIFO slot (not
+// stealable), and its batch of metrics. Shared holds what every worker touches:
+// the injection queue and the sleeper list under one lock (the idle protocol
+// relies on that lock for ordering), the packed idle counters, and the remotes.
+//
+// Idle protocol (num_unparked << 16 | num_searching, every access seq_cst):
+//   1. A worker with no local work tries to become a searcher; it is refused when
+//      half the workers already search.
+//   2. A searcher that finds work leaves the searching state; if it was the last
+//      searcher it wakes one parked worker, which chains the search.
+//   3. A worker parks: under the lock it decrements num_unparked (and
+//      num_searching if it searched) and joins the sleepers. If it was the last
+//      searcher, it re-checks every local queue and the injection queue and wakes
+//      a worker if any has work: no wake-up is lost between "nothing found" and "parked".
+//   4. Whoever makes work available (remote push, a local push that leaves spare
+//      work) wakes a sleeper only when nobody searches (a seq_cst RMW read pairs
+//      with step 2's decrement); the woken worker is counted as a searcher.
+//   5. A woken worker that finds itself still on the sleeper list was woken
+//      spuriously and parks again.
+//
+// Timer driving: a worker that parks while timers are pending tries to become the
+// driver (one at a time) and parks only until the earliest deadline, then fires
+// what is due. A new earliest timer wakes the driver, or a sleeper when nobody
+// drives. Every worker also fires due timers at maintenance, so a driver stuck in
+// a long poll cannot stop time for the others.
+//
+// Shutdown:
+//   1. shutdown() closes the injection queue under the lock, closes the owned list,
+//      and unparks every worker.
+//   2. Each worker sees the closed queue at maintenance or after a park, leaves its
+//      loop, cancels owned tasks (all workers share the work), then drops the tasks
+//      left in its own LIFO slot and local queue.
+//   3. shutdown() joins the workers, shuts the blocking pool down, drops whatever is
+//      left in the injection queue, and checks that no task is left alive.
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "queues.hpp"
+#include "runtime_core.hpp"
+#include "weft/rand.hpp"
+
+WEFT_NS_BEGIN
+namespace detail {
+namespace {
+
+constexpr std::uint64_t kUnparkShift = 16;
+constexpr std::uint64_t kSearchMask = (1ull << kUnparkShift) - 1;
+
+struct alignas(128) WorkerStats {
+  Counter poll_count, steal_count, steal_operations, park_count, park_unpark_count, noop_count,
+      local_schedule_count, overflow_count, busy_ns;
+};
+
+// Core is one worker's private state; only its own thread touches it.
+struct Core {
+  std::uint32_t index = 0;
+  std::uint32_t tick = 0;
+  TaskHeader* lifo = nullptr;
+  bool lifo_enabled = true;
+  bool is_searching = false;
+  bool is_shutdown = false;
+  bool in_driver = false;  // firing timers: local wakes must not notify yet
+  rng::FastRand rand;
+  // Metrics batch, published at maintenance and before parking.
+  std::uint64_t polls = 0, steals = 0, steal_ops = 0, parks = 0, unparks = 0, noops = 0, local_schedules = 0,
+                overflows = 0, busy_ns = 0, polls_at_last_park = 0;
+  std::uint64_t busy_start = 0;
+
+  bool has_tasks(const LocalQueue& q) const { return lifo != nullptr || q.has_tasks(); }
+};
+
+struct alignas(128) Remote {
+  explicit Remote(std::uint32_t cap) : queue(cap) {}
+  LocalQueue queue;
+  Parker parker;
+};
+
+class MultiThread final : public CoreBase, private OverflowSink {
+ public:
+  explicit MultiThread(Config cfg);
+  ~MultiThread() override;
+
+  void schedule(TaskHeader* t, bool is_yield) override;
+  void spawn_task(TaskHeader* t) override { schedule(t, false); }
+  void shutdown() override;
+  void block_on_root(TaskHeader* root) override;
+  RuntimeMetrics metrics() const override;
+  WorkerMetrics worker_metrics(std::uint32_t i) const override;
+
+ private:
+  // OverflowSink, called by the owner of a full local queue.
+  void push_one(TaskHeader* t) override {
+    remote_schedule_count_.add(1);
+    push_remote(t);
+  }
+  void push_batch(TaskHeader* first, TaskHeader* last, std::uint64_t n) override {
+    std::scoped_lock lock(mu_);
+    inject_.push_batch_locked(first, last, n);
+  }
+
+  void start();
+  void run_worker(std::uint32_t i);
+  void run_task(Core& core, TaskHeader* t);
+  TaskHeader* next_task(Core& core);
+  TaskHeader* next_local(Core& core);
+  TaskHeader* pop_inject_batch(Core& core);
+  TaskHeader* steal_work(Core& core);
+  void schedule_local(Core& core, TaskHeader* t, bool is_yield);
+  void push_remote(TaskHeader* t);
+  void maintenance(Core& core);
+  void park(Core& core);
+  void park_once(Core& core);
+  void submit_metrics(Core& core);
+  void pre_shutdown(Core& core);
+
+  // Idle protocol.
+  bool transition_to_searching(Core& core);
+  void transition_from_searching(Core& core);
+  bool transition_to_parked(Core& core);
+  bool transition_from_parked(Core& core);
+  void notify_parked();
+  void notify_if_work_pending();
+  bool notify_should_wakeup() {
+    std::uint64_t s = idle_state_.fetch_add(0, Order::seq_cst);
+    return (s & kSearchMask) == 0 && (s >> kUnparkShift) < n_;
+  }
+  bool inject_closed() {
+    std::scoped_lock lock(mu_);
+    return inject_.closed_locked();
+  }
+  void on_new_earliest_timer() override;
+
+  const std::uint32_t n_;
+  std::uint32_t gqi_;
+  std::vector<std::unique_ptr<Remote>> remotes_;
+  std::vector<std::unique_ptr<Core>> cores_;
+  std::unique_ptr<WorkerStats[]> stats_;
+  Mutex mu_;                        // guards inject_ list and sleepers_
+  InjectQueue inject_;              // guarded by mu_ (len readable without)
+  std::vector<std::uint32_t> sleepers_;  // guarded by mu_
+  Atomic<std::uint64_t> idle_state_;
+  Atomic<std::int32_t> driver_{-1};  // worker index driving timers, or -1
+  std::vector<Thread> threads_;
+  Atomic<std::uint32_t> shut_{0};
+};
+
+std::uint32_t resolve_workers(const Config& cfg) {
+  if (cfg.worker_threads > 0) return cfg.worker_threads;
+  return 2;
+}
+
+MultiThread::MultiThread(Config cfg)
+    : CoreBase(cfg, resolve_workers(cfg) * 4),
+      n_(resolve_workers(cfg)),
+      idle_state_(static_cast<std::uint64_t>(resolve_workers(cfg)) << kUnparkShift) {
+  WEFT_CHECK(n_ < (1u << 15));
+  gqi_ = cfg_.global_queue_interval ? cfg_.global_queue_interval : 61;
+  if (cfg_.event_interval == 0) cfg_.event_interval = 61;
+  std::uint64_t seed = cfg_.has_seed ? cfg_.seed : Platform::entropy();
+  stats_.reset(new WorkerStats[n_]);
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    remotes_.push_back(std::make_unique<Remote>(cfg_.local_queue_capacity));
+    auto core = std::make_unique<Core>();
+    core->index = i;
+    core->lifo_enabled = cfg_.lifo_enabled;
+    core->rand = rng::FastRand(rng::splitmix64(seed));
+    cores_.push_back(std::move(core));
+  }
+  sleepers_.reserve(n_);
+  start();
+}
+
+MultiThread::~MultiThread() { shutdown(); }
+
+void MultiThread::start() {
+  threads_.reserve(n_);
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    threads_.emplace_back(cfg_.thread_name + "-" + std::to_string(i), [this, i] { run_worker(i); });
+  }
+}
+
+// ---- worker loop ----
+
+void MultiThread::run_worker(std::uint32_t i) {
+  Core& core = *cores_[i];
+  ThreadContext cx;
+  cx.scheduler = this;
+  cx.core = &core;
+  cx.worker_index = static_cast<std::int32_t>(i);
+  ContextGuard guard(&cx);
+  if (cfg_.on_thread_start) cfg_.on_thread_start();
+  core.busy_start = Platform::now_ns();
+  while (!core.is_shutdown) {
+    ++core.tick;
+    if (core.tick % cfg_.event_interval == 0) maintenance(core);
+    if (TaskHeader* t = next_task(core)) {
+      run_task(core, t);
+      continue;
+    }
+    if (TaskHeader* t = steal_work(core)) {
+      run_task(core, t);
+      continue;
+    }
+    park(core);
+  }
+  pre_shutdown(core);
+  if (cfg_.on_thread_stop) cfg_.on_thread_stop();
+}
+
+TaskHeader* MultiThread::next_local(Core& core) {
+  if (TaskHeader* t = std::exchange(core.lifo, nullptr)) return t;
+  return remotes_[core.index]->queue.pop();
+}
+
+TaskHeader* MultiThread::next_task(Core& core) {
+  if (core.tick % gqi_ == 0) {
+    // Fairness: look at the injection queue first now and then.
+    if (!inject_.is_empty()) {
+      TaskHeader* t;
+      {
+        std::scoped_lock lock(mu_);
+        t = inject_.pop_locked();
+      }
+      if (t) {
+        emit(EventKind::inject_pop, static_cast<std::int32_t>(core.index), t->id_, 1);
+        return t;
+      }
+    }
+    return next_local(core);
+  }
+  if (TaskHeader* t = next_local(core)) return t;
+  if (inject_.is_empty()) return nullptr;
+  return pop_inject_batch(core);
+}
+
+// pop_inject_batch moves a fair share of the injection queue to the local queue
+// and returns the first task. The cap keeps injected batches within half the
+// queue, so they cannot trigger an overflow that would bounce them back.
+TaskHeader* MultiThread::pop_inject_batch(Core& core) {
+  LocalQueue& q = remotes_[core.index]->queue;
+  std::uint32_t cap = std::min(q.remaining_slots(), q.capacity() / 2);
+  if (cap == 0) return nullptr;
+  std::uint64_t want = inject_.len() / n_ + 1;
+  std::uint32_t n = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(want, cap)));
+  TaskHeader* first = nullptr;
+  std::uint32_t got = 0;
+  {
+    std::scoped_lock lock(mu_);
+    first = inject_.pop_locked();
+    if (!first) return nullptr;
+    got = 1;
+    while (got < n) {
+      TaskHeader* t = inject_.pop_locked();
+      if (!t) break;
+      q.push_back_fits(t);
+      ++got;
+    }
+  }
+  emit(EventKind::inject_pop, static_cast<std::int32_t>(core.index), first->id_, got);
+  if (got > 1) emit(EventKind::mark, static_cast<std::int32_t>(core.index), 0, static_cast<std::uint64_t>(Mark::inject_batch));
+  return first;
+}
+
+TaskHeader* MultiThread::steal_work(Core& core) {
+  if (!transition_to_searching(core)) return nullptr;
+  std::uint32_t start = core.rand.next_n(n_);
+  for (std::uint32_t k = 0; k < n_; ++k) {
+    std::uint32_t v = (start + k) % n_;
+    if (v == core.index) continue;
+    std::uint32_t stolen = 0;
+    TaskHeader* t = remotes_[v]->queue.steal_into(remotes_[core.index]->queue, stolen,
+                                                   static_cast<std::int32_t>(core.index), static_cast<std::int32_t>(v));
+    if (t) {
+      core.steals += stolen;
+      core.steal_ops += 1;
+      return t;
+    }
+  }
+  // Fall back to the injection queue.
+  if (!inject_.is_empty()) {
+    std::scoped_lock lock(mu_);
+    if (TaskHeader* t = inject_.pop_locked()) {
+      emit(EventKind::inject_pop, static_cast<std::int32_t>(core.index), t->id_, 1);
+      return t;
+    }
+  }
+  return nullptr;
+}
+
+void MultiThread::run_task(Core& core, TaskHeader* t) {
+  const auto w = static_cast<std::int32_t>(core.index);
+  transition_from_searching(core);
+  ThreadContext* cx = current_context();
+  cx->budget = cfg_.budget;
+  cx->budget_active = true;
+  ++core.polls;
+  task_ops::poll(t, w);
+  // Run the LIFO chain under the same budget.
+  for (std::uint32_t lifo_polls = 0;;) {
+    TaskHeader* next = std::exchange(core.lifo, nullptr);
+    if (!next) {
+      core.lifo_enabled = cfg_.lifo_enabled;
+      break;
+    }
+    if (cx->budget == 0) {
+      emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::budget_exhausted));
+      core.overflows += remotes_[core.index]->queue.push_back_or_overflow(next, *this, w) > 1 ? 1 : 0;
+      break;
+    }
+    if (++lifo_polls >= cfg_.max_lifo_polls) {
+      if (core.lifo_enabled) emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::lifo_cap));
+      core.lifo_enabled = false;
+    }
+    ++core.polls;
+    task_ops::poll(next, w);
+  }
+  cx->budget_active = false;
+}
+
+void MultiThread::schedule(TaskHeader* t, bool is_yield) {
+  ThreadContext* cx = current_context();
+  if (cx != nullptr && cx->scheduler == this && cx->core != nullptr) {
+    schedule_local(*static_cast<Core*>(cx->core), t, is_yield);
+    return;
+  }
+  remote_schedule_count_.add(1);
+  push_remote(t);
+  notify_parked();
+}
+
+void MultiThread::schedule_local(Core& core, TaskHeader* t, bool is_yield) {
+  const auto w = static_cast<std::int32_t>(core.index);
+  ++core.local_schedules;
+  LocalQueue& q = remotes_[core.index]->queue;
+  bool should_notify;
+  if (is_yield || !core.lifo_enabled) {
+    core.overflows += q.push_back_or_overflow(t, *this, w) > 1 ? 1 : 0;
+    should_notify = true;
+  } else {
+    TaskHeader* prev = std::exchange(core.lifo, t);
+    emit(EventKind::lifo_push, w, t->id_);
+    should_notify = prev != nullptr;
+    if (prev) core.overflows += q.push_back_or_overflow(prev, *this, w) > 1 ? 1 : 0;
+  }
+  if (should_notify && !core.in_driver) notify_parked();
+}
+
+void MultiThread::push_remote(TaskHeader* t) {
+  std::scoped_lock lock(mu_);
+  if (inject_.push_locked(t)) emit(EventKind::inject_push, -1, t->id_);
+}
+
+void MultiThread::maintenance(Core& core) {
+  submit_metrics(core);
+  if (has_timers()) {
+    core.in_driver = true;
+    fire_timers(static_cast<std::int32_t>(core.index));
+    core.in_driver = false;
+  }
+  if (!core.is_shutdown) core.is_shutdown = inject_closed();
+}
+
+void MultiThread::submit_metrics(Core& core) {
+  WorkerStats& s = stats_[core.index];
+  s.poll_count.set(core.polls);
+  s.steal_count.set(core.steals);
+  s.steal_operations.set(core.steal_ops);
+  s.park_count.set(core.parks);
+  s.park_unpark_count.set(core.parks + core.unparks);
+  s.noop_count.set(core.noops);
+  s.local_schedule_count.set(core.local_schedules);
+  s.overflow_count.set(core.overflows);
+  s.busy_ns.set(core.busy_ns);
+}
+
+// ---- parking ----
+
+void MultiThread::park(Core& core) {
+  if (!transition_to_parked(core)) return;
+  const auto w = static_cast<std::int32_t>(core.index);
+  std::uint64_t now = Platform::now_ns();
+  core.busy_ns += now - core.busy_start;
+  for (std::uint32_t spins = 0; !core.is_shutdown; ++spins) {
+    ++core.parks;
+    if (core.polls == core.polls_at_last_park) ++core.noops;
+    core.polls_at_last_park = core.polls;
+    submit_metrics(core);
+    emit(EventKind::park, w, 0);
+    park_once(core);
+    ++core.unparks;
+    emit(EventKind::unpark, w, 0);
+    if (!core.is_shutdown) core.is_shutdown = inject_closed();
+    if (transition_from_parked(core)) break;
+    if (spins > 0) emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::spurious_wake));
+  }
+  core.busy_start = Platform::now_ns();
+}
+
+void MultiThread::park_once(Core& core) {
+  Parker& parker = remotes_[core.index]->parker;
+  const auto w = static_cast<std::int32_t>(core.index);
+  if (has_timers()) {
+    std::int32_t none = -1;
+    if (driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst)) {
+      // We drive time: sleep until the earliest deadline at most.
+      std::uint64_t deadline = next_timer_deadline();
+      std::uint64_t now = Platform::now_ns();
+      if (deadline > now) {
+        if (deadline == UINT64_MAX) parker.park(); else parker.park_for(deadline - now);
+      }
+      core.in_driver = true;
+      fire_timers(w);
+      core.in_driver = false;
+      driver_.store(-1, Order::seq_cst);
+      // Timers still pending and we are about to run: hand the driver on.
+      if (core.has_tasks(remotes_[core.index]->queue) && has_timers()) {
+        emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::timer_driver_handoff));
+        notify_parked();
+      }
+      // Tasks the timers woke sit in our queue; share them if there are several.
+      if (!core.is_searching && remotes_[core.index]->queue.len() + (core.lifo ? 1 : 0) > 1) notify_parked();
+      return;
+    }
+  }
+  parker.park();
+}
+
+void MultiThread::on_new_earliest_timer() {
+  std::int32_t d = driver_.load(Order::seq_cst);
+  if (d >= 0) {
+    remotes_[static_cast<std::uint32_t>(d)]->parker.unpark();
+  } else {
+    notify_parked();
+  }
+}
+
+// ---- idle protocol ----
+
+bool MultiThread::transition_to_searching(Core& core) {
+  if (core.is_searching) return true;
+  std::uint64_t s = idle_state_.load(Order::seq_cst);
+  if (2 * (s & kSearchMask) >= n_) return false;
+  idle_state_.fetch_add(1, Order::seq_cst);
+  core.is_searching = true;
+  return true;
+}
+
+void MultiThread::transition_from_searching(Core& core) {
+  if (!core.is_searching) return;
+  core.is_searching = false;
+  std::uint64_t prev = idle_state_.fetch_sub(1, Order::seq_cst);
+  WEFT_ASSERT((prev & kSearchMask) > 0);
+  if ((prev & kSearchMask) == 1) notify_parked();  // step 2: chain the search
+}
+
+bool MultiThread::transition_to_parked(Core& core) {
+  if (core.has_tasks(remotes_[core.index]->queue)) return false;
+  bool last_searcher;
+  {
+    std::scoped_lock lock(mu_);
+    std::uint64_t dec = (1ull << kUnparkShift) + (core.is_searching ? 1 : 0);
+    std::uint64_t prev = idle_state_.fetch_sub(dec, Order::seq_cst);
+    WEFT_ASSERT((prev >> kUnparkShift) > 0);
+    last_searcher = core.is_searching && (prev & kSearchMask) == 1;
+    WEFT_ASSERT(std::find(sleepers_.begin(), sleepers_.end(), core.index) == sleepers_.end());
+    sleepers_.push_back(core.index);
+    WEFT_ASSERT(sleepers_.size() <= n_);
+  }
+  core.is_searching = false;
+  if (last_searcher) notify_if_work_pending();  // step 3
+  return true;
+}
+
+bool MultiThread::transition_from_parked(Core& core) {
+  if (core.has_tasks(remotes_[core.index]->queue)) {
+    // Woken with work (timers fired into our queue): leave the sleepers if still there.
+    bool removed = false;
+    {
+      std::scoped_lock lock(mu_);
+      auto it = std::find(sleepers_.begin(), sleepers_.end(), core.index);
+      if (it != sleepers_.end()) {
+        *it = sleepers_.back();
+        sleepers_.pop_back();
+        idle_state_.fetch_add(1ull << kUnparkShift, Order::seq_cst);
+        removed = true;
+      }
+    }
+    core.is_searching = !removed;
+    return true;
+  }
+  bool still_sleeping;
+  {
+    std::scoped_lock lock(mu_);
+    still_sleeping = std::find(sleepers_.begin(), sleepers_.end(), core.index) != sleepers_.end();
+  }
+  if (still_sleeping) {
+    if (core.is_shutdown) {
+      // Leaving for shutdown: take ourselves off the sleepers.
+      std::scoped_lock lock(mu_);
+      auto it = std::find(sleepers_.begin(), sleepers_.end(), core.index);
+      if (it != sleepers_.end()) {
+        *it = sleepers_.back();
+        sleepers_.pop_back();
+        idle_state_.fetch_add(1ull << kUnparkShift, Order::seq_cst);
+      }
+      return true;
+    }
+    return false;  // step 5: spurious
+  }
+  core.is_searching = true;  // a notifier counted us as a searcher
+  return true;
+}
+
+void MultiThread::notify_parked() {
+  if (!notify_should_wakeup()) return;
+  std::uint32_t idx;
+  {
+    std::scoped_lock lock(mu_);
+    if (!notify_should_wakeup() || sleepers_.empty()) return;
+    idle_state_.fetch_add((1ull << kUnparkShift) | 1, Order::seq_cst);
+    idx = sleepers_.back();
+    sleepers_.pop_back();
+  }
+  remotes_[idx]->parker.unpark();
+}
+
+void MultiThread::notify_if_work_pending() {
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    if (!remotes_[i]->queue.is_empty_for_stealers()) {
+      emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::last_searcher_notify));
+      notify_parked();
+      return;
+    }
+  }
+  if (!inject_.is_empty()) {
+    emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::last_searcher_notify));
+    notify_parked();
+  }
+}
+
+// ---- shutdown ----
+
+void MultiThread::pre_shutdown(Core& core) {
+  const auto w = static_cast<std::int32_t>(core.index);
+  close_owned_and_cancel(core.index, w);
+  submit_metrics(core);
+  if (TaskHeader* t = std::exchange(core.lifo, nullptr)) task_ops::drop_notified(t);
+  remotes_[core.index]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
+}
+
+void MultiThread::shutdown() {
+  if (shut_.exchange(1, Order::acq_rel) != 0) return;
+  emit(EventKind::shutdown, -1, 0);
+  {
+    std::scoped_lock lock(mu_);
+    inject_.close_locked();
+  }
+  owned_.close();
+  for (auto& r : remotes_) r->parker.unpark();
+  for (Thread& t : threads_) t.join();
+  blocking_.shutdown();
+  // Cancel what the blocking pool or a late wake left, then drop queued entries.
+  close_owned_and_cancel(0, -1);
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    if (TaskHeader* t = std::exchange(cores_[i]->lifo, nullptr)) task_ops::drop_notified(t);
+    remotes_[i]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
+  }
+  {
+    std::scoped_lock lock(mu_);
+    while (TaskHeader* t = inject_.pop_locked()) task_ops::drop_notified(t);
+  }
+  WEFT_ASSERT(owned_.alive() == 0);
+}
+
+// ---- block_on from a non-worker thread ----
+
+void MultiThread::block_on_root(TaskHeader* root) {
+  // The root is not a task of this runtime: it runs on the calling thread, and
+  // its spawns go through the injection queue.
+  drive_root(root, this);
+}
+
+// ---- metrics ----
+
+RuntimeMetrics MultiThread::metrics() const {
+  RuntimeMetrics m;
+  m.num_workers = n_;
+  m.num_alive_tasks = owned_.alive();
+  m.spawned_tasks_count = owned_.added();
+  m.injection_queue_depth = inject_.len();
+  m.remote_schedule_count = remote_schedule_count_.get();
+  m.budget_forced_yield_count = budget_forced_yields_.get();
+  m.num_blocking_threads = blocking_.num_threads();
+  m.num_idle_blocking_threads = blocking_.num_idle();
+  m.blocking_queue_depth = blocking_.queue_depth();
+  return m;
+}
+
+WorkerMetrics MultiThread::worker_metrics(std::uint32_t i) const {
+  WEFT_CHECK(i < n_);
+  const WorkerStats& s = stats_[i];
+  WorkerMetrics m;
+  m.poll_count = s.poll_count.get();
+  m.steal_count = s.steal_count.get();
+  m.steal_operations = s.steal_operations.get();
+  m.park_count = s.park_count.get();
+  m.park_unpark_count = s.park_unpark_count.get();
+  m.noop_count = s.noop_count.get();
+  m.local_schedule_count = s.local_schedule_count.get();
+  m.overflow_count = s.overflow_count.get();
+  m.busy_duration_ns = s.busy_ns.get();
+  m.local_queue_depth = remotes_[i]->queue.stealable_len();
+  return m;
+}
+
+}  // namespace
+
+std::shared_ptr<RuntimeCore> make_multi_thread(Config cfg) { return std::make_shared<MultiThread>(std::move(cfg)); }
+
+}  // namespace detail
+WEFT_NS_END

@@ -1,0 +1,282 @@
+// Run queues: the per-worker bounded local queue (one owner, many stealers) and
+// the shared injection queue (a lock plus an atomic length).
+//
+// Local queue layout. head packs two 32-bit indices, (steal << 32) | real; tail is
+// written only by the owner. Slots [real, tail) hold tasks; slots [steal, real) are
+// being copied out by the one stealer in progress (steal == real: none).
+//
+// Overflow protocol (the owner's push finds the queue full):
+//   1. If a steal is in progress, push the single task to the injection queue; the
+//      stealer will free slots soon.
+//   2. Otherwise CAS head from (r, r) to (r, r + half): to stealers this looks like
+//      a steal in progress, so none can start, and the owner has every slot to itself.
+//   3. Move the NEWEST half [tail - half, tail) plus the new task to the injection
+//      queue in one locked batch, and lower tail by half. The oldest tasks stay, so
+//      a task is never bounced back to the injection queue before it runs (the
+//      fairness fix of Tokio 1.52).
+//   4. Restore head to (r, r). A stealer that read head before step 2 and CASes
+//      after step 4 claims at most half of the old full queue: exactly the slots
+//      that are still live, so the ABA is harmless.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "weft/assert.hpp"
+#include "weft/events.hpp"
+#include "weft/task.hpp"
+
+WEFT_NS_BEGIN
+namespace detail {
+
+// InjectQueue is the shared FIFO of tasks, linked through TaskHeader::queue_next_.
+// All list fields are touched only under the caller-provided lock; len_ is also
+// readable without it.
+class InjectQueue {
+ public:
+  // is_empty is the lock-free check that lets a worker skip the lock.
+  bool is_empty() const noexcept { return len_.load(Order::acquire) == 0; }
+  std::uint64_t len() const noexcept { return len_.load(Order::acquire); }
+
+  // push_locked appends a task; if the queue is closed the task is dropped.
+  // Returns false when dropped.
+  bool push_locked(TaskHeader* t) noexcept {
+    if (closed_) {
+      task_ops::drop_notified(t);
+      return false;
+    }
+    t->queue_next_ = nullptr;
+    if (tail_) tail_->queue_next_ = t; else head_ = t;
+    tail_ = t;
+    len_.store(len_.unsync_load() + 1, Order::release);
+    return true;
+  }
+
+  // push_batch_locked appends a linked chain of n tasks.
+  void push_batch_locked(TaskHeader* first, TaskHeader* last, std::uint64_t n) noexcept {
+    if (closed_) {
+      while (first) {
+        TaskHeader* next = first->queue_next_;
+        task_ops::drop_notified(first);
+        first = next;
+      }
+      return;
+    }
+    last->queue_next_ = nullptr;
+    if (tail_) tail_->queue_next_ = first; else head_ = first;
+    tail_ = last;
+    len_.store(len_.unsync_load() + n, Order::release);
+  }
+
+  // pop_locked removes the oldest task, or returns null.
+  TaskHeader* pop_locked() noexcept {
+    TaskHeader* t = head_;
+    if (!t) return nullptr;
+    head_ = t->queue_next_;
+    if (!head_) tail_ = nullptr;
+    t->queue_next_ = nullptr;
+    std::uint64_t n = len_.unsync_load();
+    WEFT_ASSERT(n > 0);
+    len_.store(n - 1, Order::release);
+    return t;
+  }
+
+  bool closed_locked() const noexcept { return closed_; }
+  // close_locked returns true on the open-to-closed edge.
+  bool close_locked() noexcept { return !std::exchange(closed_, true); }
+
+ private:
+  TaskHeader* head_ = nullptr;
+  TaskHeader* tail_ = nullptr;
+  bool closed_ = false;
+  Atomic<std::uint64_t> len_{0};
+};
+
+// OverflowSink receives the tasks a full local queue sheds; the scheduler owns the lock.
+struct OverflowSink {
+  virtual void push_one(TaskHeader* t) = 0;
+  virtual void push_batch(TaskHeader* first, TaskHeader* last, std::uint64_t n) = 0;
+  virtual ~OverflowSink() = default;
+};
+
+// LocalQueue is a worker's bounded ring buffer: owner push/pop, many stealers.
+class LocalQueue {
+ public:
+  explicit LocalQueue(std::uint32_t capacity)
+      : cap_(capacity), mask_(capacity - 1), buffer_(new TaskHeader*[capacity]) {
+    WEFT_CHECK(capacity >= 2 && (capacity & (capacity - 1)) == 0);
+  }
+
+  static constexpr std::uint64_t pack(std::uint32_t steal, std::uint32_t real) noexcept {
+    return (static_cast<std::uint64_t>(steal) << 32) | real;
+  }
+  static constexpr std::uint32_t steal_of(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h >> 32); }
+  static constexpr std::uint32_t real_of(std::uint64_t h) noexcept { return static_cast<std::uint32_t>(h); }
+
+  std::uint32_t capacity() const noexcept { return cap_; }
+
+  // len is the number of tasks the owner can pop (owner only).
+  std::uint32_t len() const noexcept {
+    std::uint64_t h = head_.load(Order::acquire);
+    return tail_.unsync_load() - real_of(h);
+  }
+  // remaining_slots counts free slots; slots being stolen are still occupied (owner only).
+  std::uint32_t remaining_slots() const noexcept {
+    std::uint64_t h = head_.load(Order::acquire);
+    return cap_ - (tail_.unsync_load() - steal_of(h));
+  }
+  bool has_tasks() const noexcept { return len() > 0; }
+
+  // stealable_len is the depth any thread may read (metrics, work checks).
+  std::uint32_t stealable_len() const noexcept {
+    std::uint64_t h = head_.load(Order::acquire);
+    std::uint32_t t = tail_.load(Order::acquire);
+    return t - real_of(h);
+  }
+  bool is_empty_for_stealers() const noexcept { return stealable_len() == 0; }
+
+  // push_back pushes tasks that are known to fit (owner only).
+  void push_back_fits(TaskHeader* t) noexcept {
+    std::uint32_t tail = tail_.unsync_load();
+    WEFT_ASSERT(tail - steal_of(head_.load(Order::acquire)) < cap_);
+    buffer_[tail & mask_] = t;
+    tail_.store(tail + 1, Order::release);  // pairs with the stealers' Acquire of tail
+  }
+
+  // push_back_or_overflow pushes t, shedding to sink when full. Returns the number
+  // of tasks moved to the sink (0, 1, or half + 1).
+  std::uint32_t push_back_or_overflow(TaskHeader* t, OverflowSink& sink, std::int32_t worker) {
+    for (std::uint32_t attempt = 0;; ++attempt) {
+      WEFT_ASSERT(attempt < 1'000'000);
+      std::uint64_t h = head_.load(Order::acquire);
+      std::uint32_t steal = steal_of(h), real = real_of(h);
+      std::uint32_t tail = tail_.unsync_load();
+      if (tail - steal < cap_) {
+        buffer_[tail & mask_] = t;
+        tail_.store(tail + 1, Order::release);
+        emit(EventKind::local_push, worker, t->id_);
+        return 0;
+      }
+      if (steal != real) {
+        // Step 1: a stealer is freeing slots; send just this task away.
+        emit(EventKind::overflow, worker, t->id_, 1);
+        sink.push_one(t);
+        return 1;
+      }
+      if (std::uint32_t moved = push_overflow(t, real, tail, sink, worker)) return moved;
+      // Lost the race with a stealer: retry; the queue has room now.
+    }
+  }
+
+  // pop takes the oldest task (owner only).
+  TaskHeader* pop() noexcept {
+    std::uint64_t h = head_.load(Order::acquire);
+    for (std::uint32_t attempt = 0;; ++attempt) {
+      WEFT_ASSERT(attempt < 1'000'000);
+      std::uint32_t steal = steal_of(h), real = real_of(h);
+      std::uint32_t tail = tail_.unsync_load();
+      if (real == tail) return nullptr;
+      std::uint32_t next_real = real + 1;
+      std::uint64_t next = steal == real ? pack(next_real, next_real) : pack(steal, next_real);
+      WEFT_ASSERT(steal == real || steal != next_real);
+      if (head_.compare_exchange(h, next, Order::acq_rel, Order::acquire)) return buffer_[real & mask_];
+    }
+  }
+
+  // steal_into moves half of this queue's tasks into dst (dst's owner calls it) and
+  // returns one of them to run at once, or null.
+  TaskHeader* steal_into(LocalQueue& dst, std::uint32_t& stolen_count, std::int32_t thief, std::int32_t victim) {
+    std::uint32_t dst_tail = dst.tail_.unsync_load();
+    std::uint32_t dst_steal = steal_of(dst.head_.load(Order::acquire));
+    if (dst_tail - dst_steal > dst.cap_ / 2) return nullptr;  // we have enough work
+    std::uint32_t n = steal_into2(dst, dst_tail);
+    if (n == 0) return nullptr;
+    stolen_count = n;
+    emit(EventKind::steal, thief, 0, n, static_cast<std::uint64_t>(victim));
+    if (n > 1) emit(EventKind::mark, thief, 0, static_cast<std::uint64_t>(Mark::steal_half));
+    --n;
+    TaskHeader* ret = dst.buffer_[(dst_tail + n) & dst.mask_];
+    if (n > 0) dst.tail_.store(dst_tail + n, Order::release);
+    return ret;
+  }
+
+  // drain pops every task (owner only, at shutdown).
+  template <class F>
+  void drain(F&& f) {
+    while (TaskHeader* t = pop()) f(t);
+  }
+
+ private:
+  // push_overflow moves the newest half plus t to the sink (steps 2 to 4 above).
+  // Returns 0 if a stealer got in first.
+  std::uint32_t push_overflow(TaskHeader* t, std::uint32_t real, std::uint32_t tail, OverflowSink& sink,
+                              std::int32_t worker) {
+    const std::uint32_t half = cap_ / 2;
+    WEFT_ASSERT(tail - real == cap_);
+    std::uint64_t expected = pack(real, real);
+    // Step 2: fence off stealers. Release so the claim is ordered after our slot writes.
+    if (!head_.compare_exchange(expected, pack(real, real + half), Order::acq_rel, Order::acquire)) return 0;
+    // Step 3: chain the newest half and t; they go to the sink in one batch.
+    std::uint32_t first_idx = tail - half;
+    TaskHeader* first = buffer_[first_idx & mask_];
+    TaskHeader* prev = first;
+    for (std::uint32_t i = 1; i < half; ++i) {
+      TaskHeader* cur = buffer_[(first_idx + i) & mask_];
+      prev->queue_next_ = cur;
+      prev = cur;
+    }
+    prev->queue_next_ = t;
+    tail_.store(first_idx, Order::release);
+    // Step 4: let stealers in again.
+    head_.store(pack(real, real), Order::release);
+    emit(EventKind::overflow, worker, t->id_, half + 1);
+    emit(EventKind::mark, worker, 0, static_cast<std::uint64_t>(Mark::overflow));
+    sink.push_batch(first, t, half + 1);
+    return half + 1;
+  }
+
+  // steal_into2 claims ceil(half) of the tasks, copies them to dst, and finishes
+  // the steal. Returns the number copied.
+  std::uint32_t steal_into2(LocalQueue& dst, std::uint32_t dst_tail) {
+    std::uint64_t prev = head_.load(Order::acquire);
+    std::uint64_t next;
+    std::uint32_t n;
+    for (std::uint32_t attempt = 0;; ++attempt) {
+      WEFT_ASSERT(attempt < 1'000'000);
+      std::uint32_t steal = steal_of(prev), real = real_of(prev);
+      if (steal != real) return 0;  // another steal (or an overflow) is in progress
+      std::uint32_t src_tail = tail_.load(Order::acquire);
+      n = src_tail - real;
+      n -= n / 2;
+      if (n == 0) return 0;
+      std::uint32_t steal_to = real + n;
+      WEFT_ASSERT(steal != steal_to);
+      next = pack(steal, steal_to);
+      if (head_.compare_exchange(prev, next, Order::acq_rel, Order::acquire)) break;
+    }
+    WEFT_ASSERT(n <= cap_ / 2 + (cap_ & 1));
+    std::uint32_t first = steal_of(next);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      dst.buffer_[(dst_tail + i) & dst.mask_] = buffer_[(first + i) & mask_];
+    }
+    // Finish: move steal up to real, the owner may have popped meanwhile.
+    prev = next;
+    for (std::uint32_t attempt = 0;; ++attempt) {
+      WEFT_ASSERT(attempt < 1'000'000);
+      std::uint32_t real = real_of(prev);
+      if (head_.compare_exchange(prev, pack(real, real), Order::acq_rel, Order::acquire)) break;
+      WEFT_ASSERT(steal_of(prev) != real_of(prev));
+    }
+    return n;
+  }
+
+  const std::uint32_t cap_;
+  const std::uint32_t mask_;
+  std::unique_ptr<TaskHeader*[]> buffer_;
+  Atomic<std::uint64_t> head_{0};
+  Atomic<std::uint32_t> tail_{0};
+};
+
+}  // namespace detail
+WEFT_NS_END

@@ -1,0 +1,297 @@
+// Task state transitions, the poll protocol and the join-waker protocol.
+//
+// Every transition is one CAS loop (or RMW) on the state word, so a wake, an abort
+// and a poll racing on different threads always agree on who schedules the task.
+#include <cstdio>
+
+#include "weft/task.hpp"
+
+WEFT_NS_BEGIN
+
+const char* event_name(EventKind k) noexcept {
+  switch (k) {
+    case EventKind::spawn: return "spawn";
+    case EventKind::poll_start: return "poll_start";
+    case EventKind::poll_end: return "poll_end";
+    case EventKind::wake: return "wake";
+    case EventKind::lifo_push: return "lifo_push";
+    case EventKind::local_push: return "local_push";
+    case EventKind::overflow: return "overflow";
+    case EventKind::inject_push: return "inject_push";
+    case EventKind::inject_pop: return "inject_pop";
+    case EventKind::steal: return "steal";
+    case EventKind::park: return "park";
+    case EventKind::unpark: return "unpark";
+    case EventKind::timer_fire: return "timer_fire";
+    case EventKind::mark: return "mark";
+    case EventKind::shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
+const char* mark_name(Mark m) noexcept {
+  switch (m) {
+    case Mark::overflow: return "overflow";
+    case Mark::steal_half: return "steal_half";
+    case Mark::lifo_cap: return "lifo_cap";
+    case Mark::budget_exhausted: return "budget_exhausted";
+    case Mark::inject_batch: return "inject_batch";
+    case Mark::last_searcher_notify: return "last_searcher_notify";
+    case Mark::spurious_wake: return "spurious_wake";
+    case Mark::timer_driver_handoff: return "timer_driver_handoff";
+    case Mark::count_: break;
+  }
+  return "unknown";
+}
+
+namespace task_ops {
+
+using namespace state;
+
+void dealloc(TaskHeader* t) noexcept {
+  WEFT_ASSERT(t->join_waker_ == nullptr || true);
+  if (t->join_waker_ != nullptr) {
+    // Only reachable when the runtime kept access to the waker (JOIN_WAKER set)
+    // and nobody else will touch it again.
+    ref_dec(std::exchange(t->join_waker_, nullptr));
+  }
+  t->vtable_->destroy_frame(t);
+  delete t;
+}
+
+namespace {
+
+enum class Wake { nothing, submit, dealloc };
+
+void submit(TaskHeader* t, std::int32_t worker) {
+  emit(EventKind::wake, worker, t->id_);
+  t->scheduler_->schedule(t, false);
+}
+
+// complete finishes a task whose RUNNING bit we hold: wake the joiner, release the
+// task from the owned list, and drop the runner's reference.
+void complete(TaskHeader* t, std::int32_t worker, bool cancelled) {
+  // RUNNING (1) is set and COMPLETE (2) clear, so adding 1 flips both.
+  std::uint64_t prev = t->state_.fetch_add(kComplete - kRunning, Order::acq_rel);
+  WEFT_ASSERT(prev & kRunning);
+  WEFT_ASSERT(!(prev & kComplete));
+  emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
+  if (!(prev & kJoinInterest) && !cancelled) {
+    if (std::exception_ptr ex = t->vtable_->exception_of(t)) t->scheduler_->unhandled(ex);
+  }
+  if ((prev & kJoinInterest) && (prev & kJoinWaker)) {
+    task_ops::wake_by_ref(t->join_waker_, worker);
+    // Give access to the waker back to the JoinHandle, unless it is gone.
+    std::uint64_t p2 = t->state_.fetch_and(~kJoinWaker, Order::acq_rel);
+    WEFT_ASSERT(p2 & kJoinWaker);
+    if (!(p2 & kJoinInterest)) ref_dec(std::exchange(t->join_waker_, nullptr));
+  }
+  std::uint64_t drop = t->scheduler_->release(t) ? 2 : 1;
+  std::uint64_t p3 = t->state_.fetch_sub(drop * kRefOne, Order::acq_rel);
+  WEFT_ASSERT(refs(p3) >= drop);
+  if (refs(p3) == drop) dealloc(t);
+}
+
+}  // namespace
+
+void cancel_now(TaskHeader* t, std::int32_t worker) {
+  // Destroying the frame runs the destructors of the task's locals, which
+  // deregister any waiters they hold.
+  t->vtable_->destroy_frame(t);
+  complete(t, worker, true);
+}
+
+void wake_by_ref(TaskHeader* t, std::int32_t worker) {
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  for (;;) {
+    std::uint64_t next;
+    Wake action;
+    if (cur & kRunning) {
+      next = cur | kNotified;
+      action = Wake::nothing;
+    } else if (cur & (kComplete | kNotified)) {
+      // Still write with Release so the wake happens-before the next poll.
+      next = cur;
+      action = Wake::nothing;
+    } else {
+      next = (cur | kNotified) + kRefOne;
+      action = Wake::submit;
+    }
+    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
+      if (action == Wake::submit) submit(t, worker);
+      return;
+    }
+  }
+}
+
+void wake_by_val(TaskHeader* t, std::int32_t worker) {
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  for (;;) {
+    std::uint64_t next;
+    Wake action;
+    if (cur & kRunning) {
+      WEFT_ASSERT(refs(cur) >= 2);
+      next = (cur | kNotified) - kRefOne;
+      action = Wake::nothing;
+    } else if (cur & (kComplete | kNotified)) {
+      next = cur - kRefOne;
+      action = refs(cur) == 1 ? Wake::dealloc : Wake::nothing;
+    } else {
+      next = cur | kNotified;  // our reference becomes the queue entry's
+      action = Wake::submit;
+    }
+    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
+      if (action == Wake::submit) submit(t, worker);
+      if (action == Wake::dealloc) dealloc(t);
+      return;
+    }
+  }
+}
+
+void abort(TaskHeader* t) {
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  for (;;) {
+    std::uint64_t next;
+    Wake action = Wake::nothing;
+    if (cur & (kCancelled | kComplete)) return;
+    if (cur & kRunning) {
+      next = cur | kNotified | kCancelled;
+    } else if (cur & kNotified) {
+      next = cur | kCancelled;
+    } else {
+      next = (cur | kNotified | kCancelled) + kRefOne;
+      action = Wake::submit;
+    }
+    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
+      if (action == Wake::submit) submit(t, -1);
+      return;
+    }
+  }
+}
+
+bool shutdown(TaskHeader* t) {
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  for (;;) {
+    std::uint64_t next = cur | kCancelled;
+    bool idle = (cur & kLifecycle) == 0;
+    if (idle) next |= kRunning;
+    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) return idle;
+  }
+}
+
+void poll(TaskHeader* t, std::int32_t worker) {
+  // 1. transition_to_running.
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  for (;;) {
+    WEFT_ASSERT(cur & kNotified);
+    if (cur & kLifecycle) {
+      // Running elsewhere or complete (shutdown raced us): drop our entry.
+      std::uint64_t next = (cur & ~kNotified) - kRefOne;
+      if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
+        if (refs(cur) == 1) dealloc(t);
+        return;
+      }
+      continue;
+    }
+    std::uint64_t next = (cur | kRunning) & ~kNotified;
+    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) break;
+  }
+  if (cur & kCancelled) {
+    cancel_now(t, worker);
+    return;
+  }
+  // 2. Resume.
+  emit(EventKind::poll_start, worker, t->id_);
+  ThreadContext* cx = current_context();
+  TaskHeader* prev_task = nullptr;
+  if (cx) {
+    prev_task = cx->current_task;
+    cx->current_task = t;
+  }
+  t->resume_at_.resume();
+  if (cx) cx->current_task = prev_task;
+  // 3. Complete.
+  if (t->root_.done()) {
+    complete(t, worker, false);
+    return;
+  }
+  // 4. transition_to_idle.
+  cur = t->state_.load(Order::acquire);
+  for (;;) {
+    WEFT_ASSERT(cur & kRunning);
+    if (cur & kCancelled) {
+      emit(EventKind::poll_end, worker, t->id_, 0);
+      cancel_now(t, worker);
+      return;
+    }
+    std::uint64_t next = cur & ~kRunning;
+    bool notified = (cur & kNotified) != 0;
+    if (!notified) next -= kRefOne;
+    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
+      emit(EventKind::poll_end, worker, t->id_, 0);
+      if (notified) {
+        t->scheduler_->schedule(t, true);
+      } else if (refs(cur) == 1) {
+        dealloc(t);
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace task_ops
+
+namespace detail {
+
+using namespace state;
+
+// join_try_register stores waiter as the join waker of t. Returns false if t has
+// completed, in which case the caller reads the output at once.
+bool join_try_register(TaskHeader* t, TaskHeader* waiter) {
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  WEFT_ASSERT(cur & kJoinInterest);
+  if (cur & kComplete) return false;
+  if (cur & kJoinWaker) {
+    // A waker is stored already. If it wakes the same task, keep it.
+    if (t->join_waker_ == waiter) return true;
+    // Take back access to the field: clear JOIN_WAKER unless completion won.
+    for (;;) {
+      if (cur & kComplete) return false;
+      if (t->state_.compare_exchange(cur, cur & ~kJoinWaker, Order::acq_rel, Order::acquire)) break;
+    }
+    task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
+  }
+  // We have exclusive access to the field: store, then publish with JOIN_WAKER.
+  if (t->join_waker_ != nullptr) task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
+  task_ops::ref_inc(waiter);
+  t->join_waker_ = waiter;
+  cur = t->state_.load(Order::acquire);
+  for (;;) {
+    if (cur & kComplete) {
+      task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
+      return false;
+    }
+    if (t->state_.compare_exchange(cur, cur | kJoinWaker, Order::acq_rel, Order::acquire)) return true;
+  }
+}
+
+// join_drop gives up the JoinHandle's reference and its interest in the output.
+void join_drop(TaskHeader* t) noexcept {
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  std::uint64_t next;
+  for (;;) {
+    WEFT_ASSERT(cur & kJoinInterest);
+    next = cur & ~kJoinInterest;
+    // Before completion we may also take back the waker field.
+    if (!(cur & kComplete)) next &= ~kJoinWaker;
+    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) break;
+  }
+  if (!(next & kJoinWaker) && t->join_waker_ != nullptr) {
+    task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
+  }
+  task_ops::ref_dec(t);
+}
+
+}  // namespace detail
+
+WEFT_NS_END
