@@ -1,0 +1,243 @@
+// The simulator backend of the platform seam: every operation is a decision point.
+//
+// Each member mirrors OsPlatform (engine/include/weft/platform/os.hpp) but runs on
+// simulated fibers: before an Atomic, Mutex, Parker, Thread, clock, entropy or
+// yield operation takes effect, the kernel lets the strategy choose which fiber
+// runs next. All memory orders are modelled as seq_cst (an atomic is a plain value
+// read and written while only one fiber runs). Atomic::unsync_load and Counter are
+// not decision points.
+//
+// Outside a running simulation (static initialisation, the test body after run())
+// the types work single-threadedly with no decisions: atomics are plain values, a
+// Mutex that would block and a park() with no token abort with a message.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "weft/platform/concept.hpp"
+#include "weft/sim/detail/kernel.hpp"
+
+namespace weft::sim_backend {
+
+using Order = platform_contract::Order;
+using sim::Op;
+using sim::detail::tls_kernel;
+
+namespace detail {
+// unsimulated_misuse reports an operation that cannot work outside a simulation
+// (it would block the only thread forever) and aborts.
+[[noreturn]] void unsimulated_misuse(const char* what) noexcept;
+// misuse fails the run with an assertion describing a misuse of the seam.
+[[noreturn]] void misuse(sim::detail::Kernel& k, const char* what);
+// point is one decision point of the running fiber; nothing outside a simulation.
+inline void point(Op op) {
+  if (sim::detail::Kernel* k = tls_kernel) k->decide(op);
+}
+}  // namespace detail
+
+// Atomic is a protocol atomic: a plain value, with a decision before each operation.
+template <class T>
+class Atomic {
+ public:
+  constexpr Atomic() noexcept : v_{} {}
+  constexpr explicit Atomic(T v) noexcept : v_{v} {}
+  Atomic(const Atomic&) = delete;
+  Atomic& operator=(const Atomic&) = delete;
+
+  // load reads the latest value (seq_cst model; `o` is not modelled).
+  T load(Order) const {
+    detail::point(Op::load);
+    return v_;
+  }
+  // store writes v.
+  void store(T v, Order) {
+    detail::point(Op::store);
+    v_ = v;
+  }
+  // exchange writes v and returns the previous value.
+  T exchange(T v, Order) {
+    detail::point(Op::exchange);
+    return std::exchange(v_, v);
+  }
+  // compare_exchange is strong: it fails only if the value differs from `expected`.
+  bool compare_exchange(T& expected, T desired, Order, Order) {
+    detail::point(Op::cas);
+    if (v_ == expected) {
+      v_ = desired;
+      return true;
+    }
+    expected = v_;
+    return false;
+  }
+  // fetch_add adds v and returns the previous value.
+  T fetch_add(T v, Order) {
+    detail::point(Op::fetch_add);
+    T old = v_;
+    v_ = static_cast<T>(old + v);
+    return old;
+  }
+  // fetch_sub subtracts v and returns the previous value.
+  T fetch_sub(T v, Order) {
+    detail::point(Op::fetch_sub);
+    T old = v_;
+    v_ = static_cast<T>(old - v);
+    return old;
+  }
+  // fetch_or ors v in and returns the previous value.
+  T fetch_or(T v, Order) {
+    detail::point(Op::fetch_or);
+    T old = v_;
+    v_ = static_cast<T>(old | v);
+    return old;
+  }
+  // fetch_and ands v in and returns the previous value.
+  T fetch_and(T v, Order) {
+    detail::point(Op::fetch_and);
+    T old = v_;
+    v_ = static_cast<T>(old & v);
+    return old;
+  }
+  // unsync_load reads a value only the caller writes: not a decision point.
+  T unsync_load() const noexcept { return v_; }
+
+ private:
+  T v_;
+};
+
+// Mutex is a simulated mutex: a fiber that cannot lock blocks until unlock(), which
+// wakes every waiter to race again (the strategy picks the winner, as with barging).
+// Locking a mutex the caller holds, or unlocking one it does not, is an assertion.
+class Mutex {
+ public:
+  constexpr Mutex() noexcept = default;
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
+  // lock blocks until the mutex is free, then takes it.
+  void lock();
+  // try_lock takes the mutex if it is free; never blocks.
+  bool try_lock();
+  // unlock releases the mutex and wakes its waiters.
+  void unlock();
+
+ private:
+  // sync_epoch voids state left by an earlier run; leave_runs does so outside runs.
+  void sync_epoch(const sim::detail::Kernel& k) noexcept;
+  void leave_runs() noexcept;
+
+  bool locked_ = false;
+  sim::FiberId owner_ = sim::kNoFiber;
+  sim::detail::WaitList waiters_;
+  std::uint32_t epoch_ = 0;  // the run that last used it; state from older runs is reset
+};
+
+// Parker keeps at most one wake-up token, like the OS parker: park() consumes it or
+// blocks until unpark(); park_for(ns) also returns (false) at virtual deadline now+ns.
+// One fiber may park on a Parker at a time.
+class Parker {
+ public:
+  constexpr Parker() noexcept = default;
+  Parker(const Parker&) = delete;
+  Parker& operator=(const Parker&) = delete;
+
+  // park blocks until a token is available, then consumes it.
+  void park();
+  // park_for returns true if it consumed a token, false if ns of virtual time passed.
+  bool park_for(std::uint64_t ns);
+  // unpark makes a token available and wakes the parked fiber, if any.
+  void unpark();
+
+ private:
+  // sync_epoch voids state left by an earlier run; leave_runs does so outside runs.
+  void sync_epoch(const sim::detail::Kernel& k) noexcept;
+  void leave_runs() noexcept;
+
+  bool token_ = false;
+  sim::FiberId waiter_ = sim::kNoFiber;
+  std::uint32_t epoch_ = 0;
+};
+
+// Thread is a simulated thread: a fiber, runnable from creation. join() blocks until
+// it has finished. Creating a Thread outside a simulation aborts.
+class Thread {
+ public:
+  Thread() = default;
+  // Thread(name, fn) creates a fiber running fn; creation is a decision point.
+  Thread(std::string name, std::function<void()> fn);
+  Thread(Thread&& o) noexcept { *this = std::move(o); }
+  Thread& operator=(Thread&& o) noexcept;
+  ~Thread();
+
+  // join blocks until the thread's function has returned.
+  void join();
+  // joinable says whether the thread was started and not joined.
+  bool joinable() const noexcept { return id_ != sim::kNoFiber; }
+
+ private:
+  sim::FiberId id_ = sim::kNoFiber;
+  std::uint32_t epoch_ = 0;
+};
+
+// Counter is a metrics counter: a plain value, never a decision point.
+class Counter {
+ public:
+  void add(std::uint64_t n) noexcept { v_ += n; }
+  void set(std::uint64_t n) noexcept { v_ = n; }
+  std::uint64_t get() const noexcept { return v_; }
+
+ private:
+  std::uint64_t v_ = 0;
+};
+
+struct SimPlatform {
+  template <class T>
+  using Atomic = sim_backend::Atomic<T>;
+  using Mutex = sim_backend::Mutex;
+  using Parker = sim_backend::Parker;
+  using Thread = sim_backend::Thread;
+  using Counter = sim_backend::Counter;
+  static constexpr const char* kName = "sim";
+
+  // now_ns reads virtual time (0 outside a simulation); a decision point.
+  static std::uint64_t now_ns() {
+    sim::detail::Kernel* k = tls_kernel;
+    if (k == nullptr) return 0;
+    k->decide(Op::now);
+    return k->now_ns();
+  }
+  // spin_hint is a yield that prefers any other runnable fiber.
+  static void spin_hint() {
+    if (sim::detail::Kernel* k = tls_kernel) k->yield(Op::spin);
+  }
+  // yield_thread is a yield that prefers any other runnable fiber.
+  static void yield_thread() {
+    if (sim::detail::Kernel* k = tls_kernel) k->yield(Op::yield);
+  }
+  // entropy is a decision point, then a recorded draw from the seeded strategy.
+  static std::uint64_t entropy();
+  // assertion_failed ends the run with outcome assertion ("expr at file:line");
+  // outside a simulation it prints and aborts.
+  [[noreturn]] static void assertion_failed(const char* expr, const char* file, int line);
+  // context_slot is per fiber (per OS thread outside a simulation).
+  static void* context_slot() noexcept {
+    if (sim::detail::Kernel* k = tls_kernel) return k->slot();
+    return host_slot_;
+  }
+  static void set_context_slot(void* p) noexcept {
+    if (sim::detail::Kernel* k = tls_kernel) {
+      k->set_slot(p);
+    } else {
+      host_slot_ = p;
+    }
+  }
+
+ private:
+  static inline thread_local void* host_slot_ = nullptr;
+};
+
+static_assert(platform_contract::Platform<SimPlatform>);
+
+}  // namespace weft::sim_backend

@@ -1,0 +1,176 @@
+// The simulator's scheduling kernel: the state behind every decision point.
+//
+// One Kernel exists per simulated run, on one OS thread. The seam types of
+// weft/platform/sim.hpp reach it through tls_kernel; the hot path (a decision with
+// only one runnable fiber) is inline here, everything that switches fibers is in
+// sim/src/kernel.cpp. Fibers are named by sequential ids; the kernel keeps no
+// pointer-ordered or unordered state, so a run depends only on the seed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "weft/sim/outcome.hpp"
+#include "weft/sim/schedule.hpp"
+
+namespace weft::sim {
+
+class Strategy;
+
+namespace detail {
+
+struct Fiber;  // defined in kernel.cpp: the fiber's context, stack and state
+class StackPool;
+
+// WaitList is a FIFO of blocked fibers, linked through Kernel::next_waiter_ by id.
+struct WaitList {
+  FiberId head = kNoFiber;
+  FiberId tail = kNoFiber;
+  bool empty() const noexcept { return head == kNoFiber; }
+};
+
+// KernelConfig is what a run needs from Options, resolved by Simulation.
+struct KernelConfig {
+  std::uint64_t seed = 0;
+  std::uint64_t step_bound = 0;
+  std::size_t stack_size = 0;
+  bool record = true;
+};
+
+class Kernel {
+ public:
+  Kernel(const KernelConfig& config, Strategy& strategy, std::function<bool()> idle_probe);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // run executes main_fn as fiber 0 until every fiber finished or the run failed.
+  void run(std::function<void()> main_fn);
+
+  // decide is a decision point of the running fiber: the strategy picks which fiber
+  // runs next (possibly the caller). Inline fast path when the caller is alone.
+  void decide(Op op) {
+    if (fast_path_ && runnable_.size() == 1 && steps_ < step_bound_) [[likely]] {
+      note(DecisionKind::fiber, op, current_id_);
+      return;
+    }
+    decide_slow(op, false);
+  }
+
+  // yield is a decision point that deprioritises the caller: if another fiber is
+  // runnable, the strategy prefers it (simulation-pitfalls.md #2).
+  void yield(Op op) { decide_slow(op, true); }
+
+  // draw returns a random value from the strategy, recorded as a random decision.
+  std::uint64_t draw(Op op);
+
+  // block suspends the running fiber until wake() names it.
+  void block(Op op);
+  // block_until suspends the running fiber until wake() or virtual time deadline_ns.
+  void block_until(std::uint64_t deadline_ns, Op op);
+  // wake makes a blocked fiber runnable; a no-op if it is not blocked.
+  void wake(FiberId id);
+  // enqueue appends fiber `id` to `list` (the caller then blocks).
+  void enqueue(WaitList& list, FiberId id);
+  // wake_all wakes every fiber of `list` in FIFO order and empties it.
+  void wake_all(WaitList& list);
+
+  // spawn creates a runnable fiber running fn; returns its id. Not a decision itself.
+  FiberId spawn(std::string name, std::function<void()> fn);
+  // finished says whether fiber `id` has returned from its function.
+  bool finished(FiberId id) const;
+  // joiners is the list of fibers waiting for fiber `id` to finish.
+  WaitList& joiners(FiberId id);
+
+  // fail ends the run with `outcome` and leaves the running fiber for good.
+  [[noreturn]] void fail(Outcome outcome, std::string message);
+
+  FiberId current() const noexcept { return current_id_; }
+  // fiber_name returns the name a fiber was created with.
+  std::string fiber_name(FiberId id) const;
+  std::uint32_t epoch() const noexcept { return epoch_; }
+  std::uint64_t now_ns() const noexcept { return now_ns_; }
+  void* slot() const noexcept { return slots_[current_id_]; }
+  void set_slot(void* p) noexcept { slots_[current_id_] = p; }
+
+  // Results of the run, read by Simulation after run() returned.
+  Outcome outcome() const noexcept { return outcome_; }
+  const std::string& message() const noexcept { return message_; }
+  std::uint64_t steps() const noexcept { return steps_; }
+  std::uint64_t context_switches() const noexcept { return context_switches_; }
+  std::uint64_t preemptions() const noexcept { return preemptions_; }
+  std::uint64_t fiber_count() const noexcept { return fibers_.size(); }
+  std::uint64_t divergence_index() const noexcept { return divergence_index_; }
+  std::vector<Decision>& decisions() noexcept { return decisions_; }
+
+ private:
+  struct Timer {
+    std::uint64_t deadline_ns;
+    std::uint64_t seq;  // ties broken by arming order, never by address
+    FiberId id;
+    std::uint64_t wait_gen;
+    bool operator>(const Timer& o) const noexcept {
+      return deadline_ns != o.deadline_ns ? deadline_ns > o.deadline_ns : seq > o.seq;
+    }
+  };
+
+  void note(DecisionKind kind, Op op, std::uint64_t value) {
+    ++steps_;
+    if (record_) decisions_.push_back(Decision{kind, op, value});
+  }
+  void decide_slow(Op op, bool yielding);
+  Fiber* pick_after_block(Op op);
+  bool advance_time();
+  void set_runnable(Fiber& f);
+  void remove_runnable(Fiber& f);
+  void end_run(Outcome outcome, std::string message);
+  void switch_to(Fiber& next);
+  void on_fiber_start(void* from_ctx);
+  void fiber_body(Fiber& f);
+  Fiber* fiber_exit(Fiber& f);
+  FiberId choose(Op op, bool current_runnable, bool yielding);
+
+  // Hot state, read by the inline fast path.
+  std::uint64_t steps_ = 0;
+  std::uint64_t step_bound_ = 0;
+  std::vector<FiberId> runnable_;  // deterministic order: push_back, swap-remove
+  FiberId current_id_ = kNoFiber;
+  bool fast_path_ = true;  // false if the strategy must see forced decisions
+  bool record_ = true;
+  std::vector<Decision> decisions_;
+  std::vector<void*> slots_;          // context_slot of each fiber
+  std::vector<FiberId> next_waiter_;  // WaitList links, by fiber id
+
+  // Cold state.
+  KernelConfig config_;
+  Strategy& strategy_;
+  std::function<bool()> idle_probe_;
+  std::uint32_t epoch_ = 0;
+  std::uint64_t now_ns_ = 0;
+  std::uint64_t timer_seq_ = 0;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  std::vector<std::unique_ptr<Fiber>> fibers_;
+  std::unique_ptr<Fiber> host_;  // the OS thread's own stack, which called run()
+  Fiber* current_ = nullptr;
+  Fiber* prev_ = nullptr;  // the fiber that switched to current_
+  std::uint64_t live_ = 0;
+  bool ended_ = false;
+  Outcome outcome_ = Outcome::pass;
+  std::string message_;
+  std::uint64_t context_switches_ = 0;
+  std::uint64_t preemptions_ = 0;
+  std::uint64_t divergence_index_ = 0;
+  void* eh_globals_ = nullptr;
+  StackPool* pool_ = nullptr;
+};
+
+// tls_kernel is the kernel of the simulation running on this OS thread, or null
+// outside a simulation (and while the idle probe runs).
+inline constinit thread_local Kernel* tls_kernel = nullptr;
+
+}  // namespace detail
+}  // namespace weft::sim

@@ -1,0 +1,24 @@
+// The outcome of a simulated run, with the stable exit codes tools report.
+#pragma once
+
+#include <cstdint>
+
+namespace weft::sim {
+
+// Outcome classifies how a run ended. The numeric values are stable exit codes
+// (simrun returns them); codes above 6 are left to tools (e.g. "expected failure
+// not observed", "usage error").
+enum class Outcome : std::uint8_t {
+  pass = 0,                 // every fiber finished
+  assertion = 1,            // assertion_failed (an engine invariant) or a misuse of the seam
+  deadlock = 2,             // every live fiber blocked, no virtual timer pending
+  lost_wakeup = 3,          // as deadlock, but the idle probe says runnable work exists
+  step_bound_exceeded = 4,  // more decisions than Options::step_bound (livelock, unbounded spin)
+  nondeterminism = 5,       // a replay diverged from its schedule
+  exception = 6,            // an exception escaped a fiber's function
+};
+
+// outcome_name returns the stable name of an outcome ("pass", "lost_wakeup", ...).
+const char* outcome_name(Outcome o) noexcept;
+
+}  // namespace weft::sim

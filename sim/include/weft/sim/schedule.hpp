@@ -1,0 +1,93 @@
+// Decisions and schedules: what a simulated run chose, in a form that can be
+// printed, saved as JSON, loaded and replayed.
+//
+// A schedule is the seed plus the list of every decision of a run, in order: each
+// fiber choice (which fiber runs after a decision point) and each random draw
+// (entropy() and random_u64()). Replaying it reproduces the run decision by decision.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace weft::sim {
+
+// FiberId names a simulated thread. Ids are sequential from 0 (the main fiber) in
+// creation order, so they never depend on addresses.
+using FiberId = std::uint32_t;
+inline constexpr FiberId kNoFiber = 0xffffffffu;
+
+// Op names the seam operation at which a decision was made. The names (op_name) are
+// part of the schedule format: append new ops at the end.
+enum class Op : std::uint8_t {
+  load,
+  store,
+  exchange,
+  cas,
+  fetch_add,
+  fetch_sub,
+  fetch_or,
+  fetch_and,
+  lock,
+  try_lock,
+  unlock,
+  park,
+  park_for,
+  unpark,
+  spawn,
+  join,
+  exit,
+  now,
+  entropy,
+  yield,
+  spin,
+  sleep,
+  random,
+};
+inline constexpr int kOpCount = static_cast<int>(Op::random) + 1;
+
+// op_name returns the stable name of an op ("load", "park_for", ...).
+const char* op_name(Op op) noexcept;
+// op_from_name parses a name written by op_name.
+std::optional<Op> op_from_name(std::string_view name) noexcept;
+
+// DecisionKind says whether a decision chose a fiber or drew a random value.
+enum class DecisionKind : std::uint8_t { fiber, random };
+
+// Decision is one entry of a schedule: at `op`, either the fiber chosen to run next
+// (kind fiber, value = FiberId) or a random draw (kind random, value = the draw).
+struct Decision {
+  DecisionKind kind = DecisionKind::fiber;
+  Op op = Op::load;
+  std::uint64_t value = 0;
+
+  friend bool operator==(const Decision&, const Decision&) = default;
+};
+
+// Schedule is a recorded run: its seed, the strategy it ran under (informational)
+// and every decision.
+struct Schedule {
+  std::uint64_t seed = 0;
+  std::string strategy;          // "random", "pct" or "replay"
+  std::uint32_t pct_depth = 0;   // for pct
+  std::uint64_t pct_steps = 0;   // for pct: the k its change points were spread over
+  std::vector<Decision> decisions;
+
+  // to_json renders the schedule as JSON text (format "weft-schedule", version 1).
+  std::string to_json() const;
+  // from_json parses text written by to_json; on error returns nullopt and sets `error`.
+  static std::optional<Schedule> from_json(std::string_view text, std::string& error);
+  // save writes to_json() to `path`; on error returns false and sets `error`.
+  bool save(const std::string& path, std::string& error) const;
+  // load reads a schedule saved by save(); on error returns nullopt and sets `error`.
+  static std::optional<Schedule> load(const std::string& path, std::string& error);
+
+  // operator== compares decisions and seed; strategy fields are informational only.
+  friend bool operator==(const Schedule& a, const Schedule& b) {
+    return a.seed == b.seed && a.decisions == b.decisions;
+  }
+};
+
+}  // namespace weft::sim

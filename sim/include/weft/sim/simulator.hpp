@@ -1,0 +1,176 @@
+// The deterministic simulator: runs code written against the platform seam on
+// Boost.Context fibers on one OS thread, where every decision point of the seam is
+// drawn from a seeded strategy.
+//
+// Model (what a run explores and what it does not):
+//  1. Interleavings only. Every memory order is modelled as seq_cst: an atomic
+//     operation reads the latest value written. Bugs that need a stale read (a
+//     missing Release) are not found by this backend.
+//  2. Every seam operation except Atomic::unsync_load and Counter is a decision
+//     point; the strategy decides before the operation takes effect.
+//  3. Virtual time is an integer count of ns. It advances only when no fiber is
+//     runnable and some fiber waits for a deadline (Parker::park_for, sleep_virtual,
+//     consume); it then jumps to the earliest deadline (ties: arming order).
+//  4. A run ends when every fiber has finished (pass) or at the first failure.
+//
+// Usage:
+//   weft::sim::Options opts;
+//   opts.seed = 42;
+//   opts.strategy = weft::sim::StrategySpec::pct(3);
+//   weft::sim::Simulation sim(opts);
+//   weft::sim::RunResult r = sim.run([] { ... engine code ... });
+//   if (r.outcome != weft::sim::Outcome::pass) r.schedule.save("fail.json", err);
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "weft/sim/outcome.hpp"
+#include "weft/sim/schedule.hpp"
+
+namespace weft::sim {
+
+// Point describes a decision to a strategy.
+struct Point {
+  std::uint64_t index;    // index of this decision in the run's schedule
+  Op op;                  // the seam operation being decided
+  FiberId current;        // the fiber that reached the point
+  bool current_runnable;  // false if it just blocked or finished
+  bool yielding;          // spin_hint/yield_thread: prefer another fiber if any
+};
+
+// Strategy is the oracle behind every decision (after shuttle's Scheduler): it is
+// asked which fiber runs next and for random values. Implementations must be
+// deterministic functions of their seed and the calls they received.
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+
+  // name returns "random", "pct", "replay" or a custom name.
+  virtual const char* name() const noexcept = 0;
+  // sees_every_decision says whether the kernel must ask even when only one fiber
+  // can run (PCT counts steps; replay checks each recorded decision).
+  virtual bool sees_every_decision() const noexcept { return false; }
+  // on_spawn tells the strategy a fiber was created (ids are sequential).
+  virtual void on_spawn(FiberId id) { (void)id; }
+  // next_fiber returns the fiber to run from `runnable` (never empty; it contains
+  // p.current iff p.current_runnable). Returning kNoFiber, or a fiber that is not
+  // runnable, means the strategy cannot follow the run: nondeterminism.
+  virtual FiberId next_fiber(const Point& p, std::span<const FiberId> runnable) = 0;
+  // next_u64 stores a random value in `out`; false means it cannot (nondeterminism).
+  virtual bool next_u64(const Point& p, std::uint64_t& out) = 0;
+  // divergence explains the last refusal of next_fiber/next_u64.
+  virtual std::string divergence() const { return {}; }
+};
+
+// StrategySpec selects a built-in strategy.
+struct StrategySpec {
+  enum class Kind : std::uint8_t { random, pct, replay };
+  Kind kind = Kind::random;
+  // PCT depth d: d-1 priority change points. Finds a depth-d bug in one run with
+  // probability >= 1/(n k^(d-1)) (n fibers, k steps).
+  std::uint32_t pct_depth = 3;
+  // PCT k: the change points are drawn uniformly in [1, k]. 0 means: estimate k by
+  // a first run of the same main_fn under the random strategy with the same seed
+  // (Simulation::run then runs main_fn twice); the k used is reported in
+  // RunResult::pct_steps and in the schedule, so pass it back for speed.
+  std::uint64_t pct_steps = 0;
+  // The schedule to replay (kind replay); Options::seed is then ignored.
+  std::shared_ptr<const Schedule> schedule;
+
+  static StrategySpec random() { return {}; }
+  static StrategySpec pct(std::uint32_t depth, std::uint64_t steps = 0) {
+    StrategySpec s;
+    s.kind = Kind::pct;
+    s.pct_depth = depth;
+    s.pct_steps = steps;
+    return s;
+  }
+  static StrategySpec replay(Schedule schedule) {
+    StrategySpec s;
+    s.kind = Kind::replay;
+    s.schedule = std::make_shared<const Schedule>(std::move(schedule));
+    return s;
+  }
+};
+
+inline constexpr std::uint64_t kStepBoundDefault = 1'000'000;
+inline constexpr std::size_t kStackSizeDefault = 64 * 1024;
+
+// Options configure one Simulation.
+struct Options {
+  std::uint64_t seed = 0;
+  StrategySpec strategy;
+  std::uint64_t step_bound = kStepBoundDefault;  // decisions before step_bound_exceeded
+  std::size_t stack_size = kStackSizeDefault;    // bytes per fiber, plus a guard page
+  bool record = true;  // keep the schedule in RunResult (16 bytes per decision)
+};
+
+// RunResult is what one run did.
+struct RunResult {
+  Outcome outcome = Outcome::pass;
+  std::string message;  // failure detail: assertion text, blocked fibers, divergence
+  std::uint64_t seed = 0;
+  std::uint64_t steps = 0;  // decisions: fiber choices and random draws
+  std::uint64_t context_switches = 0;
+  std::uint64_t preemptions = 0;  // switches away from a runnable, non-yielding fiber
+  std::uint64_t virtual_time_ns = 0;
+  std::uint64_t fibers = 0;
+  std::uint64_t divergence_index = 0;  // first divergent decision (nondeterminism)
+  std::uint64_t pct_steps = 0;         // the k PCT used (pct only)
+  Schedule schedule;                   // empty decisions if Options::record is false
+
+  // exit_code returns the outcome's stable exit code.
+  int exit_code() const noexcept { return static_cast<int>(outcome); }
+  // summary renders a one-line description of the run.
+  std::string summary() const;
+};
+
+// Simulation runs functions on simulated fibers under one set of Options.
+class Simulation {
+ public:
+  // Simulation(options) keeps the options for every run().
+  explicit Simulation(Options options);
+
+  // set_idle_probe installs a probe asked when every live fiber is blocked and no
+  // timer is pending: true means runnable work exists (lost_wakeup, not deadlock).
+  // It runs outside the simulation: seam operations in it are plain, not decisions.
+  void set_idle_probe(std::function<bool()> probe) { idle_probe_ = std::move(probe); }
+
+  // run executes main_fn as fiber 0 and returns when every fiber has finished or
+  // the run failed. Same main_fn, seed and strategy give the same decisions.
+  RunResult run(std::function<void()> main_fn);
+
+  // options returns the options of this simulation.
+  const Options& options() const noexcept { return options_; }
+
+ private:
+  RunResult run_once(const std::function<void()>& main_fn, Strategy& strategy, std::uint64_t pct_steps, bool record);
+
+  Options options_;
+  std::function<bool()> idle_probe_;
+};
+
+// make_strategy builds the strategy `spec` names for a run of `seed` whose PCT
+// change points are spread over `pct_steps` decisions.
+std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, std::uint64_t seed, std::uint64_t pct_steps);
+
+// in_simulation says whether the caller runs on a simulated fiber.
+bool in_simulation() noexcept;
+// current_fiber returns the running fiber's id, or kNoFiber outside a simulation.
+FiberId current_fiber() noexcept;
+// sleep_virtual blocks the running fiber for ns of virtual time (a decision point).
+void sleep_virtual(std::uint64_t ns);
+// consume assigns ns of virtual time to the caller's work: same as sleep_virtual.
+inline void consume(std::uint64_t ns) { sleep_virtual(ns); }
+// random_u64 draws a recorded random value (for scenarios: fault injection); it is
+// not a scheduling point. Outside a simulation it returns a fixed sequence.
+std::uint64_t random_u64();
+// random_below draws uniformly in [0, n), n > 0, from random_u64's stream.
+std::uint64_t random_below(std::uint64_t n);
+
+}  // namespace weft::sim

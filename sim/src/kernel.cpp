@@ -1,0 +1,559 @@
+// The simulator's kernel: fibers on Boost.Context, switching, blocking, virtual time.
+//
+// Switching protocol: a fiber switches directly to the next fiber (no trip through a
+// scheduler context). The switcher records itself in prev_ and resumes the target;
+// the target, on waking up, stores the continuation it received into prev_->ctx.
+// Every switch also swaps the C++ runtime's per-thread exception state (caught
+// exceptions, uncaught count) so that a fiber inside a catch block does not corrupt
+// another's (simulation-pitfalls.md #13), and announces the stack change to
+// AddressSanitizer (toolchain.md).
+//
+// Disposal: at the end of a failed run, fibers still suspended are never resumed
+// and never unwound (unwinding would run destructors against state other fibers'
+// stacks own). Their stacks go back to the pool; under AddressSanitizer they are
+// kept mapped and registered as LeakSanitizer root regions instead, so objects only
+// they reference are not reported as leaks. So a failed run leaks what its
+// suspended fibers owned; a passing run leaks nothing.
+#include "weft/sim/detail/kernel.hpp"
+
+#include <cxxabi.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/context/fiber.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+
+#include "weft/sim/simulator.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define WEFT_SIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEFT_SIM_ASAN 1
+#endif
+#endif
+#if !defined(WEFT_SIM_ASAN)
+#define WEFT_SIM_ASAN 0
+#endif
+
+#if WEFT_SIM_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
+#endif
+
+namespace weft::sim::detail {
+
+namespace ctx = boost::context;
+
+namespace {
+
+// kill reports a broken invariant of the simulator itself (not of the code under
+// test) and aborts.
+[[noreturn]] void kill(const char* what) noexcept {
+  std::fprintf(stderr, "weft sim: internal error: %s\n", what);
+  std::abort();
+}
+
+#define WEFT_SIM_INVARIANT(cond)            \
+  do {                                      \
+    if (!(cond)) [[unlikely]] kill(#cond);  \
+  } while (0)
+
+// EhGlobals mirrors the C++ ABI's per-thread exception state (__cxa_eh_globals in
+// libstdc++ and libc++abi): the caught-exception stack and the uncaught count.
+struct EhGlobals {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
+EhGlobals* eh_globals() noexcept { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
+
+std::size_t page_size() noexcept {
+  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+// Graveyard keeps the functions of fibers that never started in a failed run:
+// destroying them could run destructors against the run's abandoned state. It is
+// reachable from a global, so LeakSanitizer does not report what they own.
+struct Graveyard {
+  std::mutex mu;
+  std::vector<std::function<void()>> fns;
+};
+Graveyard& graveyard() {
+  static Graveyard* g = new Graveyard;  // never destroyed, on purpose
+  return *g;
+}
+
+}  // namespace
+
+// Stack is one fiber stack: [bottom, bottom+size) usable, a guard page below it.
+struct Stack {
+  char* map = nullptr;
+  std::size_t map_size = 0;
+  char* bottom = nullptr;
+  std::size_t size = 0;
+};
+
+// StackPool recycles fiber stacks of one OS thread, so a run costs no mmap once
+// warm. Each stack has a PROT_NONE guard page below it to stop overflows.
+class StackPool {
+ public:
+  static constexpr std::size_t kFreeMax = 1024;
+
+  ~StackPool() {
+    for (const Stack& s : free_) ::munmap(s.map, s.map_size);
+  }
+
+  // acquire returns a stack of `size` bytes (rounded up to pages).
+  Stack acquire(std::size_t size) {
+    const std::size_t page = page_size();
+    size = (size + page - 1) / page * page;
+    for (std::size_t i = free_.size(); i > 0; --i) {
+      if (free_[i - 1].size == size) {
+        Stack s = free_[i - 1];
+        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i - 1));
+#if WEFT_SIM_ASAN
+        // Frames that never returned (the fiber trampoline) left poisoned redzones.
+        ASAN_UNPOISON_MEMORY_REGION(s.bottom, s.size);
+#endif
+        return s;
+      }
+    }
+    Stack s;
+    s.map_size = size + page;
+    void* p = ::mmap(nullptr, s.map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) kill("mmap of a fiber stack failed");
+    s.map = static_cast<char*>(p);
+    if (::mprotect(s.map, page, PROT_NONE) != 0) kill("mprotect of a fiber guard page failed");
+    s.bottom = s.map + page;
+    s.size = size;
+    return s;
+  }
+
+  // release takes a stack back; beyond kFreeMax it is unmapped.
+  void release(const Stack& s) noexcept {
+    if (free_.size() >= kFreeMax) {
+      ::munmap(s.map, s.map_size);
+      return;
+    }
+    free_.push_back(s);
+  }
+
+ private:
+  std::vector<Stack> free_;
+};
+
+namespace {
+StackPool& thread_pool() {
+  static thread_local StackPool pool;
+  return pool;
+}
+
+// GivenStack is the Boost.Context stack allocator of one fiber: it hands out the
+// stack the kernel already took from the pool and gives it back when the fiber ends.
+struct GivenStack {
+  StackPool* pool;
+  Stack stack;
+  ctx::stack_context allocate() noexcept {
+    ctx::stack_context sc;
+    sc.size = stack.size;
+    sc.sp = stack.bottom + stack.size;
+    return sc;
+  }
+  void deallocate(ctx::stack_context&) noexcept { pool->release(stack); }
+};
+}  // namespace
+
+enum class FiberState : std::uint8_t { runnable, blocked, finished, abandoned };
+
+struct Fiber {
+  Fiber() { new (&ctx) ctx::fiber(); }
+  ~Fiber() {
+    // A suspended fiber's context must not be destroyed: Boost would unwind it.
+    if (!ctx) ctx.~fiber();
+  }
+  Fiber(const Fiber&) = delete;
+  Fiber& operator=(const Fiber&) = delete;
+
+  FiberId id = kNoFiber;
+  FiberState state = FiberState::runnable;
+  bool started = false;
+  Op blocked_op = Op::load;
+  std::uint32_t runnable_index = 0;
+  std::uint64_t wait_gen = 0;  // bumped on each wake; stale timers carry an old one
+  WaitList joiners;
+  std::string name;
+  std::function<void()> fn;
+  union {
+    ctx::fiber ctx;  // the suspended continuation; empty while running or finished
+  };
+  Stack stack;
+  EhGlobals eh;
+  void* asan_fake_stack = nullptr;
+  const void* asan_bottom = nullptr;
+  std::size_t asan_size = 0;
+};
+
+Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<bool()> idle_probe)
+    : step_bound_(config.step_bound),
+      fast_path_(!strategy.sees_every_decision()),
+      record_(config.record),
+      config_(config),
+      strategy_(strategy),
+      idle_probe_(std::move(idle_probe)) {
+  static thread_local std::uint32_t epochs = 0;
+  epoch_ = ++epochs;
+  if (epoch_ == 0) epoch_ = ++epochs;  // 0 means "outside any run"
+  pool_ = &thread_pool();
+}
+
+Kernel::~Kernel() = default;
+
+void Kernel::run(std::function<void()> main_fn) {
+  if (tls_kernel != nullptr) kill("Simulation::run called inside a simulation");
+  tls_kernel = this;
+  eh_globals_ = eh_globals();
+  host_ = std::make_unique<Fiber>();
+  current_ = host_.get();
+  spawn("main", std::move(main_fn));
+  switch_to(*fibers_[0]);
+  // Back on the host stack: the run has ended.
+  WEFT_SIM_INVARIANT(ended_);
+  tls_kernel = nullptr;
+
+  for (auto& f : fibers_) {
+    if (f->state == FiberState::finished) continue;
+    f->state = FiberState::abandoned;
+    if (!f->started) {
+      // Never ran: its stack holds only Boost's record. Keep the function unrun.
+      std::lock_guard<std::mutex> lock(graveyard().mu);
+      graveyard().fns.push_back(std::move(f->fn));
+      pool_->release(f->stack);
+      continue;
+    }
+#if WEFT_SIM_ASAN
+    __lsan_register_root_region(f->stack.bottom, f->stack.size);
+#else
+    pool_->release(f->stack);
+#endif
+  }
+}
+
+FiberId Kernel::spawn(std::string name, std::function<void()> fn) {
+  const auto id = static_cast<FiberId>(fibers_.size());
+  auto owned = std::make_unique<Fiber>();
+  Fiber& f = *owned;
+  f.id = id;
+  f.name = std::move(name);
+  f.fn = std::move(fn);
+  f.stack = pool_->acquire(config_.stack_size);
+  f.asan_bottom = f.stack.bottom;
+  f.asan_size = f.stack.size;
+  Fiber* fp = &f;
+  f.ctx = ctx::fiber(std::allocator_arg, GivenStack{pool_, f.stack}, [this, fp](ctx::fiber&& from) -> ctx::fiber {
+    on_fiber_start(&from);
+    fiber_body(*fp);
+    Fiber* next = fiber_exit(*fp);
+    return std::move(next->ctx);
+  });
+  fibers_.push_back(std::move(owned));
+  slots_.push_back(nullptr);
+  next_waiter_.push_back(kNoFiber);
+  ++live_;
+  f.state = FiberState::runnable;
+  set_runnable(f);
+  strategy_.on_spawn(id);
+  return id;
+}
+
+void Kernel::on_fiber_start(void* from_ctx) {
+  current_->started = true;
+#if WEFT_SIM_ASAN
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  __sanitizer_finish_switch_fiber(nullptr, &bottom, &size);
+  prev_->asan_bottom = bottom;
+  prev_->asan_size = size;
+#endif
+  auto& from = *static_cast<ctx::fiber*>(from_ctx);
+  if (from) prev_->ctx = std::move(from);
+}
+
+void Kernel::fiber_body(Fiber& f) {
+  std::string error;
+  bool threw = false;
+  try {
+    // The function lives on the fiber's own stack and dies there, as in std::thread.
+    std::function<void()> fn = std::move(f.fn);
+    fn();
+  } catch (const std::exception& e) {
+    threw = true;
+    error = e.what();
+  } catch (...) {
+    threw = true;
+    error = "exception of unknown type";
+  }
+  // Outside the catch blocks: the exception is destroyed before any switch.
+  if (threw) {
+    end_run(Outcome::exception, "fiber " + std::to_string(f.id) + " (" + f.name + "): exception escaped: " + error);
+  }
+}
+
+Fiber* Kernel::fiber_exit(Fiber& f) {
+  WEFT_SIM_INVARIANT(current_ == &f);
+  WEFT_SIM_INVARIANT(f.state == FiberState::runnable);
+  remove_runnable(f);
+  f.state = FiberState::finished;
+  --live_;
+  wake_all(f.joiners);
+  Fiber* next = ended_ ? host_.get() : pick_after_block(Op::exit);
+  WEFT_SIM_INVARIANT(next != &f);
+  // The switch, minus the resume (Boost resumes `next` when the function returns).
+  auto* g = static_cast<EhGlobals*>(eh_globals_);
+  *g = next->eh;
+  if (next != host_.get()) ++context_switches_;
+  prev_ = &f;
+  current_ = next;
+  current_id_ = next->id;
+#if WEFT_SIM_ASAN
+  __sanitizer_start_switch_fiber(nullptr, next->asan_bottom, next->asan_size);  // null: this stack dies
+#endif
+  return next;
+}
+
+void Kernel::switch_to(Fiber& next) {
+  Fiber& self = *current_;
+  WEFT_SIM_INVARIANT(&next != &self);
+  auto* g = static_cast<EhGlobals*>(eh_globals_);
+  self.eh = *g;
+  *g = next.eh;
+  if (&self != host_.get() && &next != host_.get()) ++context_switches_;
+  prev_ = &self;
+  current_ = &next;
+  current_id_ = next.id;
+#if WEFT_SIM_ASAN
+  __sanitizer_start_switch_fiber(&self.asan_fake_stack, next.asan_bottom, next.asan_size);
+#endif
+  ctx::fiber from = std::move(next.ctx).resume();
+  // Resumed: whoever switched to us set prev_ to itself.
+#if WEFT_SIM_ASAN
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  __sanitizer_finish_switch_fiber(self.asan_fake_stack, &bottom, &size);
+  prev_->asan_bottom = bottom;
+  prev_->asan_size = size;
+#endif
+  if (from) prev_->ctx = std::move(from);
+}
+
+void Kernel::set_runnable(Fiber& f) {
+  f.runnable_index = static_cast<std::uint32_t>(runnable_.size());
+  runnable_.push_back(f.id);
+}
+
+void Kernel::remove_runnable(Fiber& f) {
+  const std::uint32_t i = f.runnable_index;
+  WEFT_SIM_INVARIANT(i < runnable_.size() && runnable_[i] == f.id);
+  const FiberId last = runnable_.back();
+  runnable_[i] = last;
+  fibers_[last]->runnable_index = i;
+  runnable_.pop_back();
+}
+
+void Kernel::end_run(Outcome outcome, std::string message) {
+  if (ended_) return;  // the first failure wins
+  ended_ = true;
+  outcome_ = outcome;
+  message_ = std::move(message);
+}
+
+void Kernel::fail(Outcome outcome, std::string message) {
+  WEFT_SIM_INVARIANT(current_ != host_.get());
+  end_run(outcome, std::move(message));
+  Fiber& self = *current_;
+  if (self.state == FiberState::runnable) remove_runnable(self);
+  self.state = FiberState::abandoned;
+  switch_to(*host_);
+  kill("an abandoned fiber was resumed");
+}
+
+FiberId Kernel::choose(Op op, bool current_runnable, bool yielding) {
+  FiberId next;
+  if (fast_path_ && runnable_.size() == 1) {
+    next = runnable_[0];
+  } else {
+    const Point p{steps_, op, current_id_, current_runnable, yielding};
+    next = strategy_.next_fiber(p, runnable_);
+  }
+  if (next >= fibers_.size() || fibers_[next]->state != FiberState::runnable) [[unlikely]] {
+    divergence_index_ = steps_;
+    std::string why = strategy_.divergence();
+    if (why.empty()) {
+      why = "the strategy chose fiber " + (next == kNoFiber ? std::string("none") : std::to_string(next)) +
+            ", which is not runnable";
+    }
+    fail(Outcome::nondeterminism, "diverged at decision " + std::to_string(steps_) + " (" + op_name(op) + "): " + why);
+  }
+  note(DecisionKind::fiber, op, next);
+  return next;
+}
+
+void Kernel::decide_slow(Op op, bool yielding) {
+  if (steps_ >= step_bound_) {
+    fail(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " + op_name(op) +
+                                           " by fiber " + std::to_string(current_id_) + " (" + current_->name +
+                                           "); an unbounded spin or livelock?");
+  }
+  const FiberId next = choose(op, true, yielding);
+  if (next != current_id_) {
+    if (!yielding) ++preemptions_;
+    switch_to(*fibers_[next]);
+  }
+}
+
+std::uint64_t Kernel::draw(Op op) {
+  if (steps_ >= step_bound_) {
+    fail(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " + op_name(op));
+  }
+  const Point p{steps_, op, current_id_, true, false};
+  std::uint64_t v = 0;
+  if (!strategy_.next_u64(p, v)) {
+    divergence_index_ = steps_;
+    fail(Outcome::nondeterminism,
+         "diverged at decision " + std::to_string(steps_) + " (" + op_name(op) + "): " + strategy_.divergence());
+  }
+  note(DecisionKind::random, op, v);
+  return v;
+}
+
+Fiber* Kernel::pick_after_block(Op op) {
+  for (;;) {
+    if (!runnable_.empty()) {
+      if (steps_ >= step_bound_) {
+        end_run(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " +
+                                                  op_name(op) + "; an unbounded spin or livelock?");
+        return host_.get();
+      }
+      return fibers_[choose(op, false, false)].get();
+    }
+    if (advance_time()) continue;
+    if (live_ == 0) {
+      end_run(Outcome::pass, "");
+      return host_.get();
+    }
+    // Every live fiber is blocked and nothing is pending.
+    bool work = false;
+    std::string probe_error;
+    if (idle_probe_) {
+      tls_kernel = nullptr;  // the probe's seam operations are plain, not decisions
+      try {
+        work = idle_probe_();
+      } catch (const std::exception& e) {
+        probe_error = e.what();
+      } catch (...) {
+        probe_error = "exception of unknown type";
+      }
+      tls_kernel = this;
+    }
+    if (!probe_error.empty()) {
+      end_run(Outcome::exception, "the idle probe threw: " + probe_error);
+      return host_.get();
+    }
+    std::string blocked;
+    for (const auto& f : fibers_) {
+      if (f->state != FiberState::blocked) continue;
+      if (!blocked.empty()) blocked += ", ";
+      blocked += std::to_string(f->id) + " " + f->name + " (" + op_name(f->blocked_op) + ")";
+    }
+    end_run(work ? Outcome::lost_wakeup : Outcome::deadlock,
+            std::string(work ? "every fiber blocked while the idle probe sees runnable work"
+                             : "every fiber blocked, no timer pending") +
+                "; blocked: " + blocked);
+    return host_.get();
+  }
+}
+
+bool Kernel::advance_time() {
+  while (!timers_.empty()) {
+    const Timer first = timers_.top();
+    const Fiber& f = *fibers_[first.id];
+    if (f.state != FiberState::blocked || f.wait_gen != first.wait_gen) {
+      timers_.pop();  // stale: the fiber was woken another way
+      continue;
+    }
+    WEFT_SIM_INVARIANT(first.deadline_ns >= now_ns_);
+    now_ns_ = first.deadline_ns;
+    // Every fiber due at this instant becomes runnable, in arming order.
+    while (!timers_.empty() && timers_.top().deadline_ns == first.deadline_ns) {
+      const Timer t = timers_.top();
+      timers_.pop();
+      if (fibers_[t.id]->wait_gen == t.wait_gen) wake(t.id);
+    }
+    return true;
+  }
+  return false;
+}
+
+void Kernel::block(Op op) {
+  Fiber& self = *current_;
+  WEFT_SIM_INVARIANT(self.state == FiberState::runnable);
+  remove_runnable(self);
+  self.state = FiberState::blocked;
+  self.blocked_op = op;
+  Fiber* next = pick_after_block(op);
+  if (next == &self) return;  // its own timer fired and it was chosen
+  switch_to(*next);
+  // Woken: another fiber (or time) made us runnable and the strategy chose us.
+  WEFT_SIM_INVARIANT(self.state == FiberState::runnable);
+}
+
+void Kernel::block_until(std::uint64_t deadline_ns, Op op) {
+  Fiber& self = *current_;
+  timers_.push(Timer{deadline_ns, timer_seq_++, self.id, self.wait_gen});
+  block(op);
+}
+
+void Kernel::wake(FiberId id) {
+  Fiber& f = *fibers_[id];
+  if (f.state != FiberState::blocked) return;
+  f.state = FiberState::runnable;
+  ++f.wait_gen;
+  set_runnable(f);
+}
+
+void Kernel::enqueue(WaitList& list, FiberId id) {
+  next_waiter_[id] = kNoFiber;
+  if (list.tail == kNoFiber) {
+    list.head = id;
+  } else {
+    next_waiter_[list.tail] = id;
+  }
+  list.tail = id;
+}
+
+void Kernel::wake_all(WaitList& list) {
+  FiberId id = list.head;
+  list = WaitList{};
+  while (id != kNoFiber) {
+    const FiberId next = next_waiter_[id];
+    next_waiter_[id] = kNoFiber;
+    wake(id);
+    id = next;
+  }
+}
+
+bool Kernel::finished(FiberId id) const { return fibers_[id]->state == FiberState::finished; }
+
+WaitList& Kernel::joiners(FiberId id) { return fibers_[id]->joiners; }
+
+std::string Kernel::fiber_name(FiberId id) const {
+  return id < fibers_.size() ? fibers_[id]->name : std::string("host");
+}
+
+}  // namespace weft::sim::detail

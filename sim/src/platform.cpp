@@ -1,0 +1,284 @@
+// The simulator backend's blocking seam types (Mutex, Parker, Thread) and the
+// SimPlatform members that are not inline; see weft/platform/sim.hpp.
+#include "weft/platform/sim.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+#include "weft/sim/prng.hpp"
+#include "weft/sim/simulator.hpp"
+
+namespace weft::sim_backend {
+
+using sim::kNoFiber;
+using sim::detail::Kernel;
+
+namespace {
+// outside_prng is the random stream used outside any simulation: fixed, so even
+// static initialisation is deterministic.
+sim::Prng& outside_prng() {
+  static thread_local sim::Prng prng(0x5eed0f0075'1de5ull);
+  return prng;
+}
+
+std::uint64_t deadline_after(const Kernel& k, std::uint64_t ns) noexcept {
+  const std::uint64_t now = k.now_ns();
+  return ns > std::numeric_limits<std::uint64_t>::max() - now ? std::numeric_limits<std::uint64_t>::max() : now + ns;
+}
+}  // namespace
+
+namespace detail {
+void unsimulated_misuse(const char* what) noexcept {
+  std::fprintf(stderr, "weft sim: %s outside a simulation would block forever\n", what);
+  std::abort();
+}
+
+void misuse(Kernel& k, const char* what) {
+  k.fail(sim::Outcome::assertion, std::string("seam misuse by fiber ") + std::to_string(k.current()) + " (" +
+                                       k.fiber_name(k.current()) + "): " + what);
+}
+}  // namespace detail
+
+// ---- Mutex ----
+
+void Mutex::sync_epoch(const Kernel& k) noexcept {
+  if (epoch_ == k.epoch()) return;
+  // State left by an earlier run (e.g. held by a fiber of a failed run) is void.
+  locked_ = false;
+  owner_ = kNoFiber;
+  waiters_ = {};
+  epoch_ = k.epoch();
+}
+
+void Mutex::leave_runs() noexcept {
+  if (epoch_ == 0) return;
+  locked_ = false;
+  owner_ = kNoFiber;
+  waiters_ = {};
+  epoch_ = 0;
+}
+
+void Mutex::lock() {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) {
+    leave_runs();
+    if (locked_) detail::unsimulated_misuse("Mutex::lock on a locked mutex");
+    locked_ = true;
+    return;
+  }
+  k->decide(Op::lock);
+  sync_epoch(*k);
+  if (locked_ && owner_ == k->current()) detail::misuse(*k, "Mutex::lock: the fiber already holds this mutex");
+  while (locked_) {
+    k->enqueue(waiters_, k->current());
+    k->block(Op::lock);
+  }
+  locked_ = true;
+  owner_ = k->current();
+}
+
+bool Mutex::try_lock() {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) {
+    leave_runs();
+    if (locked_) return false;
+    locked_ = true;
+    return true;
+  }
+  k->decide(Op::try_lock);
+  sync_epoch(*k);
+  if (locked_) return false;
+  locked_ = true;
+  owner_ = k->current();
+  return true;
+}
+
+void Mutex::unlock() {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) {
+    leave_runs();
+    locked_ = false;
+    return;
+  }
+  k->decide(Op::unlock);
+  sync_epoch(*k);
+  if (!locked_ || owner_ != k->current()) detail::misuse(*k, "Mutex::unlock: the fiber does not hold this mutex");
+  locked_ = false;
+  owner_ = kNoFiber;
+  k->wake_all(waiters_);
+}
+
+// ---- Parker ----
+
+void Parker::sync_epoch(const Kernel& k) noexcept {
+  if (epoch_ == k.epoch()) return;
+  token_ = false;
+  waiter_ = kNoFiber;
+  epoch_ = k.epoch();
+}
+
+void Parker::leave_runs() noexcept {
+  if (epoch_ == 0) return;
+  token_ = false;
+  waiter_ = kNoFiber;
+  epoch_ = 0;
+}
+
+void Parker::park() {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) {
+    leave_runs();
+    if (!token_) detail::unsimulated_misuse("Parker::park with no token");
+    token_ = false;
+    return;
+  }
+  k->decide(Op::park);
+  sync_epoch(*k);
+  if (token_) {
+    token_ = false;
+    return;
+  }
+  if (waiter_ != kNoFiber) detail::misuse(*k, "Parker::park: another fiber is parked on this parker");
+  waiter_ = k->current();
+  while (!token_) k->block(Op::park);
+  waiter_ = kNoFiber;
+  token_ = false;
+}
+
+bool Parker::park_for(std::uint64_t ns) {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) {
+    leave_runs();
+    return std::exchange(token_, false);
+  }
+  k->decide(Op::park_for);
+  sync_epoch(*k);
+  if (token_) {
+    token_ = false;
+    return true;
+  }
+  if (ns == 0) return false;
+  if (waiter_ != kNoFiber) detail::misuse(*k, "Parker::park_for: another fiber is parked on this parker");
+  waiter_ = k->current();
+  k->block_until(deadline_after(*k, ns), Op::park_for);
+  waiter_ = kNoFiber;
+  return std::exchange(token_, false);
+}
+
+void Parker::unpark() {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) {
+    leave_runs();
+    token_ = true;
+    return;
+  }
+  k->decide(Op::unpark);
+  sync_epoch(*k);
+  token_ = true;
+  if (waiter_ != kNoFiber) k->wake(waiter_);
+}
+
+// ---- Thread ----
+
+Thread::Thread(std::string name, std::function<void()> fn) {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) detail::unsimulated_misuse("creating a Thread");
+  id_ = k->spawn(std::move(name), std::move(fn));
+  epoch_ = k->epoch();
+  k->decide(Op::spawn);
+}
+
+Thread& Thread::operator=(Thread&& o) noexcept {
+  if (this != &o) {
+    if (joinable()) {
+      Kernel* k = tls_kernel;
+      if (k != nullptr && epoch_ == k->epoch()) detail::misuse(*k, "a joinable Thread was overwritten");
+    }
+    id_ = std::exchange(o.id_, kNoFiber);
+    epoch_ = std::exchange(o.epoch_, 0);
+  }
+  return *this;
+}
+
+Thread::~Thread() {
+  if (!joinable()) return;
+  // The OS backend would call std::terminate; in a run it is an assertion failure.
+  // A Thread of an earlier run (or destroyed outside a run) is ignored.
+  Kernel* k = tls_kernel;
+  if (k != nullptr && epoch_ == k->epoch()) detail::misuse(*k, "a joinable Thread was destroyed");
+}
+
+void Thread::join() {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) detail::unsimulated_misuse("Thread::join");
+  if (!joinable()) detail::misuse(*k, "Thread::join: the thread is not joinable");
+  if (epoch_ != k->epoch()) detail::misuse(*k, "Thread::join: the thread belongs to an earlier run");
+  if (id_ == k->current()) detail::misuse(*k, "Thread::join: a fiber joins itself");
+  k->decide(Op::join);
+  while (!k->finished(id_)) {
+    k->enqueue(k->joiners(id_), k->current());
+    k->block(Op::join);
+  }
+  id_ = kNoFiber;
+}
+
+// ---- SimPlatform ----
+
+std::uint64_t SimPlatform::entropy() {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) return outside_prng().next_u64();
+  k->decide(Op::entropy);
+  return k->draw(Op::entropy);
+}
+
+void SimPlatform::assertion_failed(const char* expr, const char* file, int line) {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) {
+    std::fprintf(stderr, "weft: assertion failed: %s at %s:%d\n", expr, file, line);
+    std::abort();
+  }
+  k->fail(sim::Outcome::assertion, "fiber " + std::to_string(k->current()) + " (" + k->fiber_name(k->current()) +
+                                       "): assertion failed: " + expr + " at " + file + ":" + std::to_string(line));
+}
+
+}  // namespace weft::sim_backend
+
+namespace weft::sim {
+
+bool in_simulation() noexcept { return detail::tls_kernel != nullptr; }
+
+FiberId current_fiber() noexcept {
+  detail::Kernel* k = detail::tls_kernel;
+  return k == nullptr ? kNoFiber : k->current();
+}
+
+void sleep_virtual(std::uint64_t ns) {
+  detail::Kernel* k = detail::tls_kernel;
+  if (k == nullptr) return;
+  k->decide(Op::sleep);
+  if (ns == 0) return;
+  k->block_until(sim_backend::deadline_after(*k, ns), Op::sleep);
+}
+
+std::uint64_t random_u64() {
+  detail::Kernel* k = detail::tls_kernel;
+  if (k == nullptr) return sim_backend::outside_prng().next_u64();
+  return k->draw(Op::random);
+}
+
+std::uint64_t random_below(std::uint64_t n) {
+  // Lemire's multiply-and-reject over random_u64, so each draw is recorded.
+  __uint128_t m = static_cast<__uint128_t>(random_u64()) * n;
+  auto low = static_cast<std::uint64_t>(m);
+  if (low < n) {
+    const std::uint64_t threshold = (0 - n) % n;
+    while (low < threshold) {
+      m = static_cast<__uint128_t>(random_u64()) * n;
+      low = static_cast<std::uint64_t>(m);
+    }
+  }
+  return static_cast<std::uint64_t>(m >> 64);
+}
+
+}  // namespace weft::sim

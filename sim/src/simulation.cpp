@@ -1,0 +1,89 @@
+// Simulation: resolves Options into a strategy and a kernel, runs, and reports.
+#include <algorithm>
+
+#include "weft/sim/detail/kernel.hpp"
+#include "weft/sim/simulator.hpp"
+
+namespace weft::sim {
+
+const char* outcome_name(Outcome o) noexcept {
+  switch (o) {
+    case Outcome::pass: return "pass";
+    case Outcome::assertion: return "assertion";
+    case Outcome::deadlock: return "deadlock";
+    case Outcome::lost_wakeup: return "lost_wakeup";
+    case Outcome::step_bound_exceeded: return "step_bound_exceeded";
+    case Outcome::nondeterminism: return "nondeterminism";
+    case Outcome::exception: return "exception";
+  }
+  return "?";
+}
+
+std::string RunResult::summary() const {
+  std::string s = std::string(outcome_name(outcome)) + " seed=" + std::to_string(seed) +
+                  " strategy=" + schedule.strategy + " steps=" + std::to_string(steps) +
+                  " switches=" + std::to_string(context_switches) + " preemptions=" + std::to_string(preemptions) +
+                  " vtime_ns=" + std::to_string(virtual_time_ns) + " fibers=" + std::to_string(fibers);
+  if (outcome == Outcome::nondeterminism) s += " divergence_index=" + std::to_string(divergence_index);
+  if (!message.empty()) s += ": " + message;
+  return s;
+}
+
+Simulation::Simulation(Options options) : options_(std::move(options)) {}
+
+RunResult Simulation::run(std::function<void()> main_fn) {
+  const StrategySpec& spec = options_.strategy;
+  std::uint64_t seed = options_.seed;
+  if (spec.kind == StrategySpec::Kind::replay && spec.schedule) seed = spec.schedule->seed;
+  std::uint64_t pct_steps = spec.pct_steps;
+  if (spec.kind == StrategySpec::Kind::pct && pct_steps == 0) {
+    // First-run estimate of k: a random walk of the same seed, not recorded.
+    std::unique_ptr<Strategy> estimator = make_strategy(StrategySpec::random(), seed, 0);
+    pct_steps = std::max<std::uint64_t>(1, run_once(main_fn, *estimator, 0, false).steps);
+  }
+  std::unique_ptr<Strategy> strategy = make_strategy(spec, seed, pct_steps);
+  RunResult r = run_once(main_fn, *strategy, pct_steps, options_.record);
+  r.seed = seed;
+  if (spec.kind == StrategySpec::Kind::replay && r.outcome != Outcome::nondeterminism && spec.schedule &&
+      r.steps != spec.schedule->decisions.size()) {
+    // The run ended before the schedule did: the replay did not follow it.
+    r.outcome = Outcome::nondeterminism;
+    r.divergence_index = r.steps;
+    r.message = "diverged at decision " + std::to_string(r.steps) + ": the run ended after " +
+                std::to_string(r.steps) + " decisions but the schedule has " +
+                std::to_string(spec.schedule->decisions.size()) + " (earlier outcome: " + r.message + ")";
+  }
+  r.schedule.seed = seed;
+  if (spec.kind == StrategySpec::Kind::pct) {
+    r.schedule.pct_depth = spec.pct_depth;
+    r.schedule.pct_steps = pct_steps;
+  }
+  return r;
+}
+
+RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& strategy, std::uint64_t pct_steps,
+                               bool record) {
+  detail::KernelConfig config;
+  config.seed = options_.seed;
+  config.step_bound = options_.step_bound;
+  config.stack_size = options_.stack_size;
+  config.record = record;
+  detail::Kernel kernel(config, strategy, idle_probe_);
+  kernel.run(main_fn);
+  RunResult r;
+  r.outcome = kernel.outcome();
+  r.message = kernel.message();
+  r.seed = options_.seed;
+  r.steps = kernel.steps();
+  r.context_switches = kernel.context_switches();
+  r.preemptions = kernel.preemptions();
+  r.virtual_time_ns = kernel.now_ns();
+  r.fibers = kernel.fiber_count();
+  r.divergence_index = kernel.divergence_index();
+  r.pct_steps = pct_steps;
+  r.schedule.strategy = strategy.name();
+  r.schedule.decisions = std::move(kernel.decisions());
+  return r;
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,190 @@
+// The built-in strategies: random walk, PCT and replay of a recorded schedule.
+//
+// Each strategy draws from its own streams, derived from the run's seed: one for
+// scheduling, one for the random values handed to the program (entropy(),
+// random_u64()), so that the values a program sees do not depend on how many
+// scheduling draws happened before them.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "weft/sim/prng.hpp"
+#include "weft/sim/simulator.hpp"
+
+namespace weft::sim {
+
+namespace {
+
+constexpr std::uint64_t kScheduleStream = 0x5c4ed01e5ull;
+constexpr std::uint64_t kDataStream = 0xda7a5eedull;
+
+// RandomStrategy is a random walk: at each decision every runnable fiber is equally
+// likely; a yielding fiber is passed over when another can run.
+class RandomStrategy final : public Strategy {
+ public:
+  explicit RandomStrategy(std::uint64_t seed) : sched_(seed ^ kScheduleStream), data_(seed ^ kDataStream) {}
+
+  const char* name() const noexcept override { return "random"; }
+
+  FiberId next_fiber(const Point& p, std::span<const FiberId> runnable) override {
+    const std::uint64_t n = runnable.size();
+    if (p.yielding && p.current_runnable && n > 1) {
+      // Uniform among the others: draw in [0, n-1); if that is the caller, take
+      // the last slot instead (the caller is not there, as its slot is < n-1).
+      const FiberId pick = runnable[sched_.below(n - 1)];
+      return pick == p.current ? runnable[n - 1] : pick;
+    }
+    return runnable[sched_.below(n)];
+  }
+
+  bool next_u64(const Point&, std::uint64_t& out) override {
+    out = data_.next_u64();
+    return true;
+  }
+
+ private:
+  Prng sched_;
+  Prng data_;
+};
+
+// PctStrategy is probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010):
+//  1. Each fiber gets a random priority >= d when it is created.
+//  2. d-1 change points are drawn uniformly in [1, k] (k = expected decisions).
+//     At the decision with index >= the i-th change point (i = 1..d-1, in draw
+//     order), the running fiber's priority drops to i: below every initial one.
+//  3. A yielding fiber drops below everyone (-1, -2, ...), so spinners rotate.
+//  4. The highest-priority runnable fiber runs (ties: lowest id); a yielding fiber
+//     is passed over if another can run.
+class PctStrategy final : public Strategy {
+ public:
+  PctStrategy(std::uint64_t seed, std::uint32_t depth, std::uint64_t steps)
+      : prng_(seed ^ kScheduleStream), data_(seed ^ kDataStream), depth_(std::max<std::uint32_t>(depth, 1)) {
+    steps = std::max<std::uint64_t>(steps, 1);
+    for (std::uint32_t i = 1; i < depth_; ++i) {
+      std::uint64_t at = 1 + prng_.below(steps);
+      // Distinct points when there is room (bounded: at most depth tries each).
+      for (std::uint32_t tries = 0; tries < depth_ && steps >= depth_ && taken(at); ++tries) {
+        at = 1 + prng_.below(steps);
+      }
+      changes_.push_back(Change{at, static_cast<std::int64_t>(i)});
+    }
+    std::stable_sort(changes_.begin(), changes_.end(), [](const Change& a, const Change& b) { return a.at < b.at; });
+  }
+
+  const char* name() const noexcept override { return "pct"; }
+  bool sees_every_decision() const noexcept override { return true; }
+
+  void on_spawn(FiberId id) override {
+    if (priority_.size() <= id) priority_.resize(id + 1, 0);
+    // Random and (almost surely) distinct; >= depth, above every change priority.
+    priority_[id] = static_cast<std::int64_t>(depth_) + static_cast<std::int64_t>(prng_.next_u64() >> 2);
+  }
+
+  FiberId next_fiber(const Point& p, std::span<const FiberId> runnable) override {
+    while (next_change_ < changes_.size() && changes_[next_change_].at <= p.index) {
+      priority_[p.current] = changes_[next_change_].priority;
+      ++next_change_;
+    }
+    const bool pass_over = p.yielding && p.current_runnable && runnable.size() > 1;
+    if (p.yielding) priority_[p.current] = --yield_floor_;
+    FiberId best = kNoFiber;
+    for (FiberId id : runnable) {
+      if (pass_over && id == p.current) continue;
+      if (best == kNoFiber || priority_[id] > priority_[best] || (priority_[id] == priority_[best] && id < best)) {
+        best = id;
+      }
+    }
+    return best;
+  }
+
+  bool next_u64(const Point&, std::uint64_t& out) override {
+    out = data_.next_u64();
+    return true;
+  }
+
+ private:
+  struct Change {
+    std::uint64_t at;
+    std::int64_t priority;
+  };
+  bool taken(std::uint64_t at) const {
+    return std::any_of(changes_.begin(), changes_.end(), [at](const Change& c) { return c.at == at; });
+  }
+
+  Prng prng_;
+  Prng data_;
+  std::uint32_t depth_;
+  std::vector<Change> changes_;
+  std::size_t next_change_ = 0;
+  std::vector<std::int64_t> priority_;
+  std::int64_t yield_floor_ = 0;
+};
+
+// ReplayStrategy follows a recorded schedule and refuses at the first decision
+// that does not match it (kind, op, or a fiber that is not runnable).
+class ReplayStrategy final : public Strategy {
+ public:
+  explicit ReplayStrategy(std::shared_ptr<const Schedule> schedule) : schedule_(std::move(schedule)) {}
+
+  const char* name() const noexcept override { return "replay"; }
+  bool sees_every_decision() const noexcept override { return true; }
+
+  FiberId next_fiber(const Point& p, std::span<const FiberId> runnable) override {
+    const Decision* d = expect(p, DecisionKind::fiber);
+    if (d == nullptr) return kNoFiber;
+    const auto id = static_cast<FiberId>(d->value);
+    if (std::find(runnable.begin(), runnable.end(), id) == runnable.end()) {
+      why_ = "recorded fiber " + std::to_string(d->value) + " is not runnable";
+      return kNoFiber;
+    }
+    return id;
+  }
+
+  bool next_u64(const Point& p, std::uint64_t& out) override {
+    const Decision* d = expect(p, DecisionKind::random);
+    if (d == nullptr) return false;
+    out = d->value;
+    return true;
+  }
+
+  std::string divergence() const override { return why_; }
+
+ private:
+  const Decision* expect(const Point& p, DecisionKind kind) {
+    const auto& ds = schedule_->decisions;
+    if (p.index >= ds.size()) {
+      why_ = "the schedule ended after " + std::to_string(ds.size()) + " decisions";
+      return nullptr;
+    }
+    const Decision& d = ds[p.index];
+    if (d.kind != kind) {
+      why_ = std::string("recorded a ") + (d.kind == DecisionKind::fiber ? "fiber choice" : "random draw") +
+             " but the run asks for a " + (kind == DecisionKind::fiber ? "fiber choice" : "random draw");
+      return nullptr;
+    }
+    if (d.op != p.op) {
+      why_ = std::string("recorded op ") + op_name(d.op) + " but the run reached " + op_name(p.op);
+      return nullptr;
+    }
+    return &d;
+  }
+
+  std::shared_ptr<const Schedule> schedule_;
+  std::string why_;
+};
+
+}  // namespace
+
+std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, std::uint64_t seed, std::uint64_t pct_steps) {
+  switch (spec.kind) {
+    case StrategySpec::Kind::random:
+      return std::make_unique<RandomStrategy>(seed);
+    case StrategySpec::Kind::pct:
+      return std::make_unique<PctStrategy>(seed, spec.pct_depth, pct_steps);
+    case StrategySpec::Kind::replay:
+      return std::make_unique<ReplayStrategy>(spec.schedule ? spec.schedule : std::make_shared<const Schedule>());
+  }
+  return std::make_unique<RandomStrategy>(seed);
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,221 @@
+// Failure classes: deadlock, lost wake-up, step bound, assertion, exception; and
+// the simulator stays usable after a failed run.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "sim_test_util.hpp"
+#include "weft/assert.hpp"
+
+namespace weft::sim::testing {
+namespace {
+
+// abba_body: two fibers take two mutexes in opposite orders.
+void abba_body() {
+  P::Mutex m1;
+  P::Mutex m2;
+  P::Thread a("a", [&] {
+    m1.lock();
+    m2.lock();
+    m2.unlock();
+    m1.unlock();
+  });
+  P::Thread b("b", [&] {
+    m2.lock();
+    m1.lock();
+    m1.unlock();
+    m2.unlock();
+  });
+  a.join();
+  b.join();
+}
+
+TEST(Failure, OppositeLockOrderDeadlocksOnSomeSeeds) {
+  int deadlocks = 0;
+  int passes = 0;
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    const RunResult r = run_with(options_for(seed), abba_body);
+    if (r.outcome == Outcome::deadlock) {
+      ++deadlocks;
+      EXPECT_NE(r.message.find("(lock)"), std::string::npos) << r.message;
+      EXPECT_NE(r.message.find("(join)"), std::string::npos) << r.message;
+    } else {
+      ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
+      ++passes;
+    }
+  }
+  EXPECT_GT(deadlocks, 0);
+  EXPECT_GT(passes, 0);
+}
+
+TEST(Failure, ParkingForeverIsADeadlock) {
+  const RunResult r = run_with(options_for(1), [] {
+    P::Parker p;
+    p.park();
+  });
+  EXPECT_EQ(r.outcome, Outcome::deadlock) << r.summary();
+  EXPECT_EQ(r.exit_code(), 2);
+  EXPECT_NE(r.message.find("0 main (park)"), std::string::npos) << r.message;
+}
+
+TEST(Failure, IdleProbeTurnsADeadlockIntoALostWakeup) {
+  // A worker parks although work is queued: the probe sees the queued work.
+  P::Atomic<std::uint32_t> queued{0};
+  auto body = [&queued] {
+    P::Parker parker;
+    P::Thread worker("worker", [&] {
+      if (queued.load(Order::acquire) == 0) parker.park();  // checks once, too early
+    });
+    queued.store(1, Order::release);  // forgets parker.unpark()
+    worker.join();
+  };
+  int lost = 0;
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    queued.store(0, Order::relaxed);  // outside a run: a plain store
+    Simulation sim(options_for(seed));
+    sim.set_idle_probe([&queued] { return queued.load(Order::relaxed) != 0; });
+    const RunResult r = sim.run(body);
+    if (r.outcome == Outcome::lost_wakeup) {
+      ++lost;
+      EXPECT_EQ(r.exit_code(), 3);
+    } else {
+      ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
+    }
+  }
+  EXPECT_GT(lost, 0);
+  // Without a probe the same hang is a deadlock.
+  const RunResult r = run_with(options_for(0), [] {
+    P::Parker p;
+    p.park();
+  });
+  EXPECT_EQ(r.outcome, Outcome::deadlock);
+}
+
+TEST(Failure, InfiniteSpinExceedsTheStepBound) {
+  const RunResult r = run_with(options_for(1, StrategySpec::random(), 1000), [] {
+    P::Atomic<std::uint32_t> never{0};
+    while (never.load(Order::acquire) == 0) P::spin_hint();
+  });
+  EXPECT_EQ(r.outcome, Outcome::step_bound_exceeded) << r.summary();
+  EXPECT_EQ(r.steps, 1000u);
+  EXPECT_EQ(r.exit_code(), 4);
+}
+
+TEST(Failure, AssertionFailedEndsTheRunWithAssertion) {
+  bool after = false;
+  const RunResult r = run_with(options_for(1), [&after] {
+    P::Thread t("checker", [&] {
+      P::assertion_failed("x > 0", "engine/src/x.cpp", 12);
+      after = true;  // never reached
+    });
+    t.join();
+  });
+  EXPECT_EQ(r.outcome, Outcome::assertion);
+  EXPECT_EQ(r.exit_code(), 1);
+  EXPECT_FALSE(after);
+  EXPECT_NE(r.message.find("x > 0 at engine/src/x.cpp:12"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("checker"), std::string::npos) << r.message;
+}
+
+TEST(Failure, WeftAssertGoesThroughThePlatform) {
+  const RunResult r = run_with(options_for(1), [] {
+    int two = 2;
+    WEFT_ASSERT(two == 3);
+  });
+  EXPECT_EQ(r.outcome, Outcome::assertion);
+  EXPECT_NE(r.message.find("two == 3"), std::string::npos) << r.message;
+}
+
+TEST(Failure, ExceptionEscapingAFiberIsReported) {
+  const RunResult r = run_with(options_for(1), [] {
+    P::Thread t("thrower", [] { throw std::runtime_error("boom"); });
+    t.join();
+  });
+  EXPECT_EQ(r.outcome, Outcome::exception);
+  EXPECT_EQ(r.exit_code(), 6);
+  EXPECT_NE(r.message.find("boom"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("thrower"), std::string::npos) << r.message;
+
+  const RunResult m = run_with(options_for(1), [] { throw 42; });
+  EXPECT_EQ(m.outcome, Outcome::exception);
+}
+
+TEST(Failure, ExceptionsCaughtInDifferentFibersDoNotInterfere) {
+  // Two fibers each sit inside a catch block across decision points.
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    const RunResult r = run_with(options_for(seed), [] {
+      P::Atomic<std::uint32_t> x{0};
+      auto body = [&x](int tag) {
+        try {
+          throw std::runtime_error(std::to_string(tag));
+        } catch (const std::runtime_error& e) {
+          for (int i = 0; i < 3; ++i) x.fetch_add(1, Order::relaxed);
+          if (e.what() != std::to_string(tag)) throw;
+          try {
+            throw;
+          } catch (const std::runtime_error& again) {
+            x.fetch_add(1, Order::relaxed);
+            if (again.what() != std::to_string(tag)) throw;
+          }
+        }
+      };
+      P::Thread a("a", [&] { body(1); });
+      P::Thread b("b", [&] { body(2); });
+      body(0);
+      a.join();
+      b.join();
+    });
+    ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
+  }
+}
+
+TEST(Failure, MisusingTheSeamIsAnAssertion) {
+  RunResult r = run_with(options_for(1), [] {
+    P::Mutex m;
+    m.unlock();
+  });
+  EXPECT_EQ(r.outcome, Outcome::assertion);
+  EXPECT_NE(r.message.find("does not hold"), std::string::npos) << r.message;
+
+  r = run_with(options_for(1), [] {
+    P::Mutex m;
+    m.lock();
+    m.lock();
+  });
+  EXPECT_EQ(r.outcome, Outcome::assertion);
+
+  r = run_with(options_for(1), [] { P::Thread t("forgotten", [] {}); });
+  EXPECT_EQ(r.outcome, Outcome::assertion);
+  EXPECT_NE(r.message.find("joinable"), std::string::npos) << r.message;
+}
+
+// A mutex that outlives runs: a failed run leaves it locked by an abandoned fiber.
+P::Mutex g_static_mutex;
+
+TEST(Failure, StateLeftByAFailedRunDoesNotLeakIntoTheNext) {
+  RunResult r = run_with(options_for(1), [] {
+    g_static_mutex.lock();
+    P::Parker p;
+    p.park();  // deadlock while holding the static mutex
+  });
+  ASSERT_EQ(r.outcome, Outcome::deadlock);
+  r = run_with(options_for(2), [] {
+    g_static_mutex.lock();
+    g_static_mutex.unlock();
+  });
+  EXPECT_EQ(r.outcome, Outcome::pass) << r.summary();
+  // And outside a simulation too.
+  g_static_mutex.lock();
+  g_static_mutex.unlock();
+}
+
+TEST(Failure, ManyFailedRunsInARow) {
+  for (std::uint64_t seed = 0; seed < 300; ++seed) {
+    const RunResult r = run_with(options_for(seed), abba_body);
+    ASSERT_TRUE(r.outcome == Outcome::pass || r.outcome == Outcome::deadlock) << r.summary();
+  }
+}
+
+}  // namespace
+}  // namespace weft::sim::testing
