@@ -138,6 +138,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   cx.scheduler = this;
   cx.core = &core_;
   cx.worker_index = 0;
+  cx.forced_yields = &budget_forced_yields_;
   ContextGuard guard(&cx);
   root_woken_.store(1, Order::relaxed);
   std::uint64_t busy_start = Platform::now_ns();

@@ -191,6 +191,7 @@ void MultiThread::run_worker(std::uint32_t i) {
   cx.scheduler = this;
   cx.core = &core;
   cx.worker_index = static_cast<std::int32_t>(i);
+  cx.forced_yields = &budget_forced_yields_;
   ContextGuard guard(&cx);
   if (cfg_.on_thread_start) cfg_.on_thread_start();
   core.busy_start = Platform::now_ns();

@@ -44,6 +44,15 @@ const char* mark_name(Mark m) noexcept {
   return "unknown";
 }
 
+void coop_yield(std::coroutine_handle<> h) {
+  ThreadContext* cx = current_context();
+  WEFT_CHECK(cx != nullptr && cx->current_task != nullptr);
+  if (cx->forced_yields) cx->forced_yields->add(1);
+  emit(EventKind::mark, cx->worker_index, cx->current_task->id_, static_cast<std::uint64_t>(Mark::budget_exhausted));
+  cx->current_task->resume_at_ = h;
+  task_ops::wake_by_ref(cx->current_task, cx->worker_index);  // RUNNING: requeued after the poll
+}
+
 namespace task_ops {
 
 using namespace state;
@@ -55,8 +64,7 @@ void dealloc(TaskHeader* t) noexcept {
     // and nobody else will touch it again.
     ref_dec(std::exchange(t->join_waker_, nullptr));
   }
-  t->vtable_->destroy_frame(t);
-  delete t;
+  t->vtable_->destroy_cell(t);
 }
 
 namespace {
@@ -76,9 +84,7 @@ void complete(TaskHeader* t, std::int32_t worker, bool cancelled) {
   WEFT_ASSERT(prev & kRunning);
   WEFT_ASSERT(!(prev & kComplete));
   emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
-  if (!(prev & kJoinInterest) && !cancelled) {
-    if (std::exception_ptr ex = t->vtable_->exception_of(t)) t->scheduler_->unhandled(ex);
-  }
+  if (!(prev & kJoinInterest) && !cancelled && t->exception_) t->scheduler_->unhandled(t->exception_);
   if ((prev & kJoinInterest) && (prev & kJoinWaker)) {
     task_ops::wake_by_ref(t->join_waker_, worker);
     // Give access to the waker back to the JoinHandle, unless it is gone.
@@ -210,8 +216,9 @@ void poll(TaskHeader* t, std::int32_t worker) {
   }
   t->resume_at_.resume();
   if (cx) cx->current_task = prev_task;
-  // 3. Complete.
+  // 3. Complete: release the frame (locals, parameters) before anyone is told.
   if (t->root_.done()) {
+    t->vtable_->finish(t);
     complete(t, worker, false);
     return;
   }

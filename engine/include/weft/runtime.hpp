@@ -125,8 +125,7 @@ T block_on_impl(RuntimeCore* rt, Task<T>&& task) {
   } drop{t};
   std::uint64_t s = t->state_.load(Order::acquire);
   WEFT_ASSERT(s & state::kComplete);
-  auto h = std::coroutine_handle<Promise<T>>::from_address(t->root_.address());
-  return h.promise().take();
+  return take_output<T>(t);
 }
 
 }  // namespace detail

@@ -74,6 +74,7 @@ struct ThreadContext {
   TaskHeader* current_task = nullptr;
   std::uint32_t budget = 0;  // cooperative budget of the current poll
   bool budget_active = false;
+  Counter* forced_yields = nullptr;  // the runtime's budget_forced_yield_count
 };
 
 inline ThreadContext* current_context() noexcept {
@@ -103,11 +104,18 @@ inline bool coop_proceed() noexcept {
   return true;
 }
 
+// coop_yield suspends the current task at h and requeues it at the back: the
+// budget ran out while the awaited thing was ready.
+void coop_yield(std::coroutine_handle<> h);
+
 struct TaskVTable {
-  // destroy_frame destroys the root coroutine frame (and the result it holds).
+  // destroy_frame destroys the root coroutine frame without keeping a result.
   void (*destroy_frame)(TaskHeader*);
-  // exception_of returns the exception the root coroutine ended with, if any.
-  std::exception_ptr (*exception_of)(TaskHeader*);
+  // finish moves the finished root's result into the cell and destroys the frame,
+  // so the task's locals and parameters are released when it completes.
+  void (*finish)(TaskHeader*);
+  // destroy_cell frees the task's memory.
+  void (*destroy_cell)(TaskHeader*);
 };
 
 // TaskHeader is the type-erased, reference-counted part of a spawned task.
@@ -122,6 +130,7 @@ struct TaskHeader {
   TaskHeader* join_waker_ = nullptr;   // owned reference; access per JOIN_WAKER bit
   const TaskVTable* vtable_ = nullptr;
   std::uint64_t id_ = 0;
+  std::exception_ptr exception_;  // set by finish when the root threw
   bool is_block_on_ = false;
   bool in_owned_ = false;  // on the owned list; touched under the shard lock
 
@@ -333,26 +342,53 @@ inline Task<void> Promise<void>::get_return_object() noexcept {
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
 
+// Output is the storage for a finished task's value.
+template <class T>
+struct Output {
+  std::optional<T> value;
+};
+template <>
+struct Output<void> {};
+
+// TaskCell is the allocation of a spawned task: header plus output.
+template <class T>
+struct TaskCell : TaskHeader {
+  using TaskHeader::TaskHeader;
+  Output<T> output_;
+};
+
 template <class T>
 void destroy_frame_of(TaskHeader* t) {
   if (t->root_) std::exchange(t->root_, {}).destroy();
 }
 
 template <class T>
-std::exception_ptr exception_of(TaskHeader* t) {
-  if (!t->root_) return nullptr;
-  return std::coroutine_handle<Promise<T>>::from_address(t->root_.address()).promise().exception_;
+void finish_of(TaskHeader* t) {
+  auto h = std::coroutine_handle<Promise<T>>::from_address(t->root_.address());
+  auto& p = h.promise();
+  if (p.exception_) {
+    t->exception_ = p.exception_;
+  } else if constexpr (!std::is_void_v<T>) {
+    static_cast<TaskCell<T>*>(t)->output_.value = std::move(p.value_);
+  }
+  destroy_frame_of<T>(t);
 }
 
 template <class T>
-inline const TaskVTable kTaskVTable{&destroy_frame_of<T>, &exception_of<T>};
+void destroy_cell_of(TaskHeader* t) {
+  destroy_frame_of<T>(t);
+  delete static_cast<TaskCell<T>*>(t);
+}
 
-// make_header allocates the header of a new task around a root frame.
+template <class T>
+inline const TaskVTable kTaskVTable{&destroy_frame_of<T>, &finish_of<T>, &destroy_cell_of<T>};
+
+// make_header allocates the cell of a new task around a root frame.
 // Initial state: three references (owned list, first notified, JoinHandle),
 // JOIN_INTEREST and NOTIFIED.
 template <class T>
 TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
-  auto* t = new TaskHeader(3 * state::kRefOne | state::kJoinInterest | state::kNotified);
+  auto* t = new TaskCell<T>(3 * state::kRefOne | state::kJoinInterest | state::kNotified);
   auto h = task.release();
   t->root_ = h;
   t->resume_at_ = h;
@@ -360,6 +396,17 @@ TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
   t->vtable_ = &kTaskVTable<T>;
   t->id_ = id;
   return t;
+}
+
+// take_output gives a completed task's value, or throws what it ended with.
+template <class T>
+T take_output(TaskHeader* t) {
+  if (t->exception_) std::rethrow_exception(t->exception_);
+  if constexpr (!std::is_void_v<T>) {
+    auto& v = static_cast<TaskCell<T>*>(t)->output_.value;
+    WEFT_CHECK(v.has_value());
+    return std::move(*v);
+  }
 }
 
 // JoinHandle protocol helpers (see task.cpp).
@@ -371,10 +418,8 @@ T join_take(TaskHeader* t) {
   std::uint64_t s = t->state_.load(Order::acquire);
   WEFT_ASSERT(s & state::kComplete);
   if (s & state::kCancelled) throw JoinError(JoinError::Kind::cancelled, nullptr);
-  auto h = std::coroutine_handle<Promise<T>>::from_address(t->root_.address());
-  auto& p = h.promise();
-  if (p.exception_) throw JoinError(JoinError::Kind::panicked, p.exception_);
-  return p.take();
+  if (t->exception_) throw JoinError(JoinError::Kind::panicked, t->exception_);
+  return take_output<T>(t);
 }
 }  // namespace detail
 
@@ -410,22 +455,22 @@ class [[nodiscard]] JoinHandle {
   // raw is the task's header, for the engine's own combinators.
   TaskHeader* raw() const noexcept { return t_; }
 
-  bool await_ready() const noexcept {
+  bool await_ready() noexcept {
     WEFT_CHECK(t_ != nullptr);
-    return is_finished() && coop_proceed();
+    if (!is_finished()) return false;
+    if (coop_proceed()) return true;
+    forced_yield_ = true;
+    return false;
   }
   bool await_suspend(std::coroutine_handle<> h) {
+    if (std::exchange(forced_yield_, false)) {
+      coop_yield(h);
+      return true;
+    }
     TaskHeader* me = current_task();
     WEFT_CHECK(me != nullptr);
     me->resume_at_ = h;
-    if (detail::join_try_register(t_, me)) return true;  // wait for the join waker
-    // Complete already (or budget exhausted): resume at once unless the budget
-    // says to yield first.
-    if (!coop_proceed()) {
-      task_ops::wake_by_ref(me);
-      return true;
-    }
-    return false;
+    return detail::join_try_register(t_, me);  // false: complete already
   }
   T await_resume() { return detail::join_take<T>(t_); }
 
@@ -434,6 +479,7 @@ class [[nodiscard]] JoinHandle {
     if (TaskHeader* t = std::exchange(t_, nullptr)) detail::join_drop(t);
   }
   TaskHeader* t_ = nullptr;
+  bool forced_yield_ = false;
 };
 
 // yield_now suspends the current task and puts it at the back of the run queue.

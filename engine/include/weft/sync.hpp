@@ -1,0 +1,725 @@
+// Async building blocks for tasks: oneshot and bounded mpsc channels, Notify and
+// an async Mutex.
+//
+// Every awaiter that registers a waker deregisters itself when destroyed, so a
+// task that is aborted (its frame destroyed while suspended) leaves no dangling
+// waiter behind. Every lock is the seam's Mutex, so the simulator sees each one.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "weft/task.hpp"
+
+WEFT_NS_BEGIN
+
+namespace detail {
+
+// Waiter is an intrusive node of a WaiterList, embedded in an awaiter.
+struct Waiter {
+  Waker waker;
+  Waiter* prev = nullptr;
+  Waiter* next = nullptr;
+  bool linked = false;
+  bool notified = false;
+};
+
+// WaiterList is a FIFO of waiters; the owner's lock guards it.
+class WaiterList {
+ public:
+  void push_back(Waiter* w) {
+    WEFT_ASSERT(!w->linked);
+    w->prev = tail_;
+    w->next = nullptr;
+    if (tail_) tail_->next = w; else head_ = w;
+    tail_ = w;
+    w->linked = true;
+  }
+  Waiter* pop_front() {
+    Waiter* w = head_;
+    if (w) remove(w);
+    return w;
+  }
+  void remove(Waiter* w) {
+    WEFT_ASSERT(w->linked);
+    if (w->prev) w->prev->next = w->next; else head_ = w->next;
+    if (w->next) w->next->prev = w->prev; else tail_ = w->prev;
+    w->prev = w->next = nullptr;
+    w->linked = false;
+  }
+  bool empty() const { return head_ == nullptr; }
+
+ private:
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------- oneshot
+
+namespace oneshot {
+
+// RecvError is thrown when the sender was dropped without sending.
+class RecvError : public std::runtime_error {
+ public:
+  RecvError() : std::runtime_error("oneshot sender dropped") {}
+};
+
+namespace detail {
+
+// Inner is shared by one Sender and one Receiver. The rx_waker field belongs to the
+// receiver while RX_WAKER is clear and to the sender while it is set.
+template <class T>
+struct Inner {
+  static constexpr std::uint32_t kRxWaker = 1, kSent = 2, kTxClosed = 4, kRxClosed = 8;
+  Atomic<std::uint32_t> state{0};
+  Atomic<std::uint32_t> refs{2};
+  std::optional<T> value;
+  Waker rx_waker;
+
+  void release() {
+    if (refs.fetch_sub(1, Order::acq_rel) == 1) delete this;
+  }
+};
+
+}  // namespace detail
+
+template <class T>
+class Sender {
+ public:
+  Sender() = default;
+  explicit Sender(detail::Inner<T>* in) : in_(in) {}
+  Sender(Sender&& o) noexcept : in_(std::exchange(o.in_, nullptr)) {}
+  Sender& operator=(Sender&& o) noexcept {
+    if (this != &o) {
+      drop();
+      in_ = std::exchange(o.in_, nullptr);
+    }
+    return *this;
+  }
+  ~Sender() { drop(); }
+
+  // send delivers v; false if the receiver is gone. A Sender sends at most once.
+  bool send(T v) {
+    auto* in = std::exchange(in_, nullptr);
+    WEFT_CHECK(in != nullptr);
+    if (in->state.load(Order::acquire) & detail::Inner<T>::kRxClosed) {
+      in->release();
+      return false;
+    }
+    in->value.emplace(std::move(v));
+    std::uint32_t prev = in->state.fetch_or(detail::Inner<T>::kSent, Order::acq_rel);
+    if (prev & detail::Inner<T>::kRxWaker) in->rx_waker.wake_by_ref();
+    in->release();
+    return true;
+  }
+  bool is_closed() const { return !in_ || (in_->state.load(Order::acquire) & detail::Inner<T>::kRxClosed); }
+
+ private:
+  void drop() {
+    if (auto* in = std::exchange(in_, nullptr)) {
+      std::uint32_t prev = in->state.fetch_or(detail::Inner<T>::kTxClosed, Order::acq_rel);
+      if (prev & detail::Inner<T>::kRxWaker) in->rx_waker.wake_by_ref();
+      in->release();
+    }
+  }
+  detail::Inner<T>* in_ = nullptr;
+};
+
+// Receiver is awaitable once: co_await rx gives the value or throws RecvError.
+template <class T>
+class Receiver {
+  using In = detail::Inner<T>;
+
+ public:
+  Receiver() = default;
+  explicit Receiver(In* in) : in_(in) {}
+  Receiver(Receiver&& o) noexcept : in_(std::exchange(o.in_, nullptr)) {}
+  Receiver& operator=(Receiver&& o) noexcept {
+    if (this != &o) {
+      drop();
+      in_ = std::exchange(o.in_, nullptr);
+    }
+    return *this;
+  }
+  ~Receiver() { drop(); }
+
+  // try_recv returns the value if it has been sent.
+  std::optional<T> try_recv() {
+    if (in_->state.load(Order::acquire) & In::kSent) return std::move(in_->value);
+    return std::nullopt;
+  }
+
+  bool await_ready() {
+    WEFT_CHECK(in_ != nullptr);
+    if (!(in_->state.load(Order::acquire) & (In::kSent | In::kTxClosed))) return false;
+    if (coop_proceed()) return true;
+    forced_yield_ = true;
+    return false;
+  }
+  bool await_suspend(std::coroutine_handle<> h) {
+    if (std::exchange(forced_yield_, false)) {
+      coop_yield(h);
+      return true;
+    }
+    Waker w = suspend_current(h);
+    std::uint32_t cur = in_->state.load(Order::acquire);
+    if (cur & In::kRxWaker) {
+      if (in_->rx_waker.will_wake(w)) return true;
+      // Take the field back unless the sender finished meanwhile.
+      for (;;) {
+        if (cur & (In::kSent | In::kTxClosed)) return false;
+        if (in_->state.compare_exchange(cur, cur & ~In::kRxWaker, Order::acq_rel, Order::acquire)) break;
+      }
+    }
+    if (cur & (In::kSent | In::kTxClosed)) return false;
+    in_->rx_waker = std::move(w);
+    cur = in_->state.fetch_or(In::kRxWaker, Order::acq_rel);
+    return !(cur & (In::kSent | In::kTxClosed));
+  }
+  T await_resume() {
+    std::uint32_t s = in_->state.load(Order::acquire);
+    if (!(s & In::kSent)) throw RecvError();
+    return std::move(*in_->value);
+  }
+
+ private:
+  void drop() {
+    if (auto* in = std::exchange(in_, nullptr)) {
+      in->state.fetch_or(In::kRxClosed, Order::acq_rel);
+      in->release();
+    }
+  }
+  In* in_ = nullptr;
+  bool forced_yield_ = false;
+};
+
+// channel makes a connected sender and receiver.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel() {
+  auto* in = new detail::Inner<T>();
+  return {Sender<T>(in), Receiver<T>(in)};
+}
+
+}  // namespace oneshot
+
+// ---------------------------------------------------------------- Notify
+
+// Notify wakes tasks: notify_one wakes one waiter or stores one permit for the
+// next; notify_waiters wakes every current waiter and stores nothing.
+class Notify {
+ public:
+  Notify() = default;
+  Notify(const Notify&) = delete;
+  Notify& operator=(const Notify&) = delete;
+
+  void notify_one() {
+    Waker w;
+    {
+      std::scoped_lock lock(mu_);
+      detail::Waiter* n = waiters_.pop_front();
+      if (n == nullptr) {
+        permit_ = true;
+        return;
+      }
+      n->notified = true;
+      w = std::move(n->waker);
+    }
+    w.wake();
+  }
+  void notify_waiters() {
+    std::deque<Waker> ws;
+    {
+      std::scoped_lock lock(mu_);
+      while (detail::Waiter* n = waiters_.pop_front()) {
+        n->notified = true;
+        ws.push_back(std::move(n->waker));
+      }
+    }
+    for (Waker& w : ws) w.wake();
+  }
+
+  // Notified is the awaiter of notified(); destroying it while queued dequeues it,
+  // and hands a notify_one it received but did not consume to the next waiter.
+  class Notified {
+   public:
+    explicit Notified(Notify& n) : n_(n) {}
+    Notified(const Notified&) = delete;
+    ~Notified() {
+      bool pass_on = false;
+      {
+        std::scoped_lock lock(n_.mu_);
+        if (node_.linked) n_.waiters_.remove(&node_);
+        pass_on = node_.notified && !consumed_;
+      }
+      if (pass_on) n_.notify_one();
+    }
+    bool await_ready() {
+      std::scoped_lock lock(n_.mu_);
+      if (n_.permit_) {
+        n_.permit_ = false;
+        consumed_ = true;
+        return true;
+      }
+      return false;
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      Waker w = suspend_current(h);
+      std::scoped_lock lock(n_.mu_);
+      if (n_.permit_) {
+        n_.permit_ = false;
+        consumed_ = true;
+        return false;
+      }
+      node_.waker = std::move(w);
+      n_.waiters_.push_back(&node_);
+      return true;
+    }
+    void await_resume() {
+      std::scoped_lock lock(n_.mu_);
+      // A spurious resume (the task was woken for another reason) still counts
+      // as notified only if a notification arrived.
+      if (node_.linked) {
+        n_.waiters_.remove(&node_);
+        node_.waker = Waker();
+      }
+      consumed_ = true;
+    }
+
+   private:
+    Notify& n_;
+    detail::Waiter node_;
+    bool consumed_ = false;
+  };
+
+  Notified notified() { return Notified(*this); }
+
+ private:
+  Mutex mu_;
+  detail::WaiterList waiters_;  // guarded by mu_
+  bool permit_ = false;         // guarded by mu_
+};
+
+// ---------------------------------------------------------------- Mutex
+
+// AsyncMutex is a fair (FIFO) mutex for tasks: co_await m.lock() gives a Guard.
+class AsyncMutex {
+ public:
+  class Guard {
+   public:
+    Guard() = default;
+    explicit Guard(AsyncMutex* m) : m_(m) {}
+    Guard(Guard&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
+    Guard& operator=(Guard&& o) noexcept {
+      if (this != &o) {
+        unlock();
+        m_ = std::exchange(o.m_, nullptr);
+      }
+      return *this;
+    }
+    ~Guard() { unlock(); }
+    void unlock() {
+      if (auto* m = std::exchange(m_, nullptr)) m->release();
+    }
+    bool owns_lock() const { return m_ != nullptr; }
+
+   private:
+    AsyncMutex* m_ = nullptr;
+  };
+
+  class LockAwaiter {
+   public:
+    explicit LockAwaiter(AsyncMutex& m) : m_(m) {}
+    LockAwaiter(const LockAwaiter&) = delete;
+    ~LockAwaiter() {
+      bool handed = false;
+      {
+        std::scoped_lock lock(m_.mu_);
+        if (node_.linked) m_.waiters_.remove(&node_);
+        handed = node_.notified && !taken_;
+      }
+      if (handed) m_.release();  // we were given the lock but never took it
+    }
+    bool await_ready() {
+      std::scoped_lock lock(m_.mu_);
+      if (!m_.locked_ && m_.waiters_.empty()) {
+        m_.locked_ = true;
+        taken_ = true;
+        return true;
+      }
+      return false;
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      Waker w = suspend_current(h);
+      std::scoped_lock lock(m_.mu_);
+      if (!m_.locked_) {
+        m_.locked_ = true;
+        taken_ = true;
+        return false;
+      }
+      node_.waker = std::move(w);
+      m_.waiters_.push_back(&node_);
+      return true;
+    }
+    Guard await_resume() {
+      std::scoped_lock lock(m_.mu_);
+      WEFT_CHECK(taken_ || node_.notified);  // resumed without the lock
+      taken_ = true;
+      return Guard(&m_);
+    }
+
+   private:
+    AsyncMutex& m_;
+    detail::Waiter node_;
+    bool taken_ = false;
+  };
+
+  LockAwaiter lock() { return LockAwaiter(*this); }
+
+  // try_lock takes the lock if it is free.
+  std::optional<Guard> try_lock() {
+    std::scoped_lock lock(mu_);
+    if (locked_) return std::nullopt;
+    locked_ = true;
+    return Guard(this);
+  }
+
+ private:
+  // release hands the lock to the first waiter, or frees it.
+  void release() {
+    Waker w;
+    {
+      std::scoped_lock lock(mu_);
+      WEFT_ASSERT(locked_);
+      detail::Waiter* n = waiters_.pop_front();
+      if (n == nullptr) {
+        locked_ = false;
+        return;
+      }
+      n->notified = true;  // ownership passes directly; locked_ stays true
+      w = std::move(n->waker);
+    }
+    w.wake();
+  }
+
+  Mutex mu_;
+  detail::WaiterList waiters_;  // guarded by mu_
+  bool locked_ = false;         // guarded by mu_
+};
+
+// ---------------------------------------------------------------- mpsc
+
+namespace mpsc {
+
+namespace detail {
+
+template <class T>
+struct Chan {
+  explicit Chan(std::size_t cap) : capacity(cap) {}
+  Mutex mu;
+  std::deque<T> buffer;                // guarded by mu
+  const std::size_t capacity;
+  weft::detail::WaiterList senders;    // guarded by mu: senders waiting for room
+  weft::detail::Waiter* receiver = nullptr;  // guarded by mu
+  std::size_t tx_count = 1;            // guarded by mu
+  bool rx_closed = false;              // guarded by mu
+  Atomic<std::uint32_t> refs{2};
+
+  void release() {
+    if (refs.fetch_sub(1, Order::acq_rel) == 1) delete this;
+  }
+};
+
+}  // namespace detail
+
+template <class T>
+class Receiver;
+
+// Sender is copyable; the channel closes for the receiver when the last one drops.
+template <class T>
+class Sender {
+  using Ch = detail::Chan<T>;
+
+ public:
+  Sender() = default;
+  explicit Sender(Ch* c) : c_(c) {}
+  Sender(const Sender& o) : c_(o.c_) {
+    if (c_) {
+      std::scoped_lock lock(c_->mu);
+      ++c_->tx_count;
+      c_->refs.fetch_add(1, Order::relaxed);
+    }
+  }
+  Sender(Sender&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  Sender& operator=(Sender o) noexcept {
+    std::swap(c_, o.c_);
+    return *this;
+  }
+  ~Sender() { drop(); }
+
+  // try_send enqueues v if there is room; otherwise gives it back.
+  std::optional<T> try_send(T v) {
+    Waker w;
+    {
+      std::scoped_lock lock(c_->mu);
+      if (c_->rx_closed || c_->buffer.size() >= c_->capacity) return std::optional<T>(std::move(v));
+      c_->buffer.push_back(std::move(v));
+      w = take_receiver();
+    }
+    w.wake();
+    return std::nullopt;
+  }
+
+  // SendAwaiter waits for room; co_await gives false if the receiver is gone.
+  class SendAwaiter {
+   public:
+    SendAwaiter(Ch* c, T v) : c_(c), v_(std::move(v)) {}
+    SendAwaiter(const SendAwaiter&) = delete;
+    ~SendAwaiter() {
+      bool pass_on = false;
+      {
+        std::scoped_lock lock(c_->mu);
+        if (node_.linked) c_->senders.remove(&node_);
+        pass_on = node_.notified && !done_;
+      }
+      if (pass_on) wake_next_sender(c_);
+    }
+    bool await_ready() { return try_push(); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      Waker w = suspend_current(h);
+      Waker rx;
+      {
+        std::scoped_lock lock(c_->mu);
+        if (c_->rx_closed) {
+          done_ = true;
+          ok_ = false;
+          return false;
+        }
+        if (c_->buffer.size() < c_->capacity) {
+          c_->buffer.push_back(std::move(*v_));
+          done_ = true;
+          rx = Sender::take_receiver(c_);
+        } else {
+          node_.notified = false;
+          node_.waker = std::move(w);
+          c_->senders.push_back(&node_);
+          return true;
+        }
+      }
+      rx.wake();
+      return false;
+    }
+    bool await_resume() {
+      if (!done_ && !try_push()) {
+        // Woken without room (the receiver closed, or a spurious wake).
+        WEFT_CHECK(done_);
+      }
+      return ok_;
+    }
+
+   private:
+    bool try_push() {
+      Waker rx;
+      {
+        std::scoped_lock lock(c_->mu);
+        if (node_.linked) c_->senders.remove(&node_);
+        if (c_->rx_closed) {
+          done_ = true;
+          ok_ = false;
+          return true;
+        }
+        if (c_->buffer.size() >= c_->capacity) return false;
+        c_->buffer.push_back(std::move(*v_));
+        done_ = true;
+        rx = Sender::take_receiver(c_);
+      }
+      rx.wake();
+      return true;
+    }
+    Ch* c_;
+    std::optional<T> v_;
+    weft::detail::Waiter node_;
+    bool done_ = false;
+    bool ok_ = true;
+  };
+
+  SendAwaiter send(T v) { return SendAwaiter(c_, std::move(v)); }
+
+ private:
+  friend class Receiver<T>;
+  Waker take_receiver() { return take_receiver(c_); }
+  static Waker take_receiver(Ch* c) {
+    if (weft::detail::Waiter* r = std::exchange(c->receiver, nullptr)) {
+      r->notified = true;
+      r->linked = false;
+      return std::move(r->waker);
+    }
+    return Waker();
+  }
+  static void wake_next_sender(Ch* c) {
+    Waker w;
+    {
+      std::scoped_lock lock(c->mu);
+      if (weft::detail::Waiter* s = c->senders.pop_front()) {
+        s->notified = true;
+        w = std::move(s->waker);
+      }
+    }
+    w.wake();
+  }
+  void drop() {
+    if (Ch* c = std::exchange(c_, nullptr)) {
+      Waker w;
+      {
+        std::scoped_lock lock(c->mu);
+        if (--c->tx_count == 0) w = take_receiver(c);
+      }
+      w.wake();
+      c->release();
+    }
+  }
+  Ch* c_ = nullptr;
+};
+
+// Receiver takes values in order: co_await rx.recv() gives nullopt once every
+// sender is gone and the buffer is empty.
+template <class T>
+class Receiver {
+  using Ch = detail::Chan<T>;
+
+ public:
+  Receiver() = default;
+  explicit Receiver(Ch* c) : c_(c) {}
+  Receiver(Receiver&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  Receiver& operator=(Receiver&& o) noexcept {
+    if (this != &o) {
+      drop();
+      c_ = std::exchange(o.c_, nullptr);
+    }
+    return *this;
+  }
+  ~Receiver() { drop(); }
+
+  // try_recv takes a value if one is buffered.
+  std::optional<T> try_recv() {
+    Waker w;
+    std::optional<T> out;
+    {
+      std::scoped_lock lock(c_->mu);
+      if (c_->buffer.empty()) return std::nullopt;
+      out.emplace(std::move(c_->buffer.front()));
+      c_->buffer.pop_front();
+      w = wake_sender_locked();
+    }
+    w.wake();
+    return out;
+  }
+
+  class RecvAwaiter {
+   public:
+    explicit RecvAwaiter(Ch* c) : c_(c) {}
+    RecvAwaiter(const RecvAwaiter&) = delete;
+    ~RecvAwaiter() {
+      std::scoped_lock lock(c_->mu);
+      if (c_->receiver == &node_) c_->receiver = nullptr;
+    }
+    bool await_ready() {
+      {
+        std::scoped_lock lock(c_->mu);
+        if (c_->buffer.empty() && c_->tx_count != 0) return false;
+      }
+      // Ready; a single receiver means it stays ready until we take it.
+      if (coop_proceed()) return try_take();
+      forced_yield_ = true;
+      return false;
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      if (std::exchange(forced_yield_, false)) {
+        coop_yield(h);
+        return true;
+      }
+      Waker w = suspend_current(h);
+      std::scoped_lock lock(c_->mu);
+      if (!c_->buffer.empty() || c_->tx_count == 0) return false;
+      node_.notified = false;
+      node_.waker = std::move(w);
+      c_->receiver = &node_;
+      return true;
+    }
+    std::optional<T> await_resume() {
+      if (!out_ && !closed_) try_take();
+      return std::move(out_);
+    }
+
+   private:
+    bool try_take() {
+      Waker w;
+      {
+        std::scoped_lock lock(c_->mu);
+        if (c_->receiver == &node_) c_->receiver = nullptr;
+        if (c_->buffer.empty()) {
+          closed_ = c_->tx_count == 0;
+          return closed_;
+        }
+        out_.emplace(std::move(c_->buffer.front()));
+        c_->buffer.pop_front();
+        w = take_sender(c_);
+      }
+      w.wake();
+      return true;
+    }
+    Ch* c_;
+    weft::detail::Waiter node_;
+    std::optional<T> out_;
+    bool closed_ = false;
+    bool forced_yield_ = false;
+  };
+
+  RecvAwaiter recv() { return RecvAwaiter(c_); }
+
+ private:
+  static Waker take_sender(Ch* c) {
+    if (weft::detail::Waiter* s = c->senders.pop_front()) {
+      s->notified = true;
+      return std::move(s->waker);
+    }
+    return Waker();
+  }
+  Waker wake_sender_locked() { return take_sender(c_); }
+  void drop() {
+    if (Ch* c = std::exchange(c_, nullptr)) {
+      std::deque<Waker> ws;
+      std::deque<T> discard;
+      {
+        std::scoped_lock lock(c->mu);
+        c->rx_closed = true;
+        discard.swap(c->buffer);
+        while (weft::detail::Waiter* s = c->senders.pop_front()) {
+          s->notified = true;
+          ws.push_back(std::move(s->waker));
+        }
+      }
+      for (Waker& w : ws) w.wake();
+      c->release();
+    }
+  }
+  Ch* c_ = nullptr;
+};
+
+// channel makes a bounded channel holding at most capacity values.
+template <class T>
+std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
+  WEFT_CHECK(capacity > 0);
+  auto* c = new detail::Chan<T>(capacity);
+  return {Sender<T>(c), Receiver<T>(c)};
+}
+
+}  // namespace mpsc
+
+WEFT_NS_END

@@ -1,0 +1,147 @@
+// Async building blocks on both schedulers: oneshot, mpsc, Notify, AsyncMutex, time.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "runtime_params.hpp"
+#include "weft/runtime.hpp"
+#include "weft/sync.hpp"
+#include "weft/time.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::Task;
+using weft::test::RuntimeParam;
+
+class Sync : public ::testing::TestWithParam<RuntimeParam> {};
+
+TEST_P(Sync, OneshotDeliversAcrossTasks) {
+  auto rt = GetParam().build();
+  int got = rt.block_on([]() -> Task<int> {
+    auto [tx, rx] = weft::oneshot::channel<int>();
+    auto jh = weft::spawn([](weft::oneshot::Sender<int> tx) -> Task<void> {
+      tx.send(41);
+      co_return;
+    }(std::move(tx)));
+    int v = co_await rx;
+    co_await jh;
+    co_return v + 1;
+  }());
+  EXPECT_EQ(got, 42);
+}
+
+TEST_P(Sync, OneshotReportsDroppedSender) {
+  auto rt = GetParam().build();
+  bool threw = rt.block_on([]() -> Task<bool> {
+    auto [tx, rx] = weft::oneshot::channel<int>();
+    auto jh = weft::spawn([](weft::oneshot::Sender<int> tx) -> Task<void> {
+      auto drop = std::move(tx);
+      co_return;
+    }(std::move(tx)));
+    try {
+      (void)co_await rx;
+    } catch (const weft::oneshot::RecvError&) {
+      co_return true;
+    }
+    co_return false;
+  }());
+  EXPECT_TRUE(threw);
+}
+
+TEST_P(Sync, MpscBoundedChannelKeepsOrderAndBackpressure) {
+  auto rt = GetParam().build();
+  std::vector<int> got = rt.block_on([]() -> Task<std::vector<int>> {
+    auto [tx, rx] = weft::mpsc::channel<int>(2);
+    auto producer = weft::spawn([](weft::mpsc::Sender<int> tx) -> Task<void> {
+      for (int i = 0; i < 100; ++i) {
+        bool ok = co_await tx.send(i);
+        if (!ok) co_return;
+      }
+    }(std::move(tx)));
+    std::vector<int> out;
+    while (auto v = co_await rx.recv()) out.push_back(*v);
+    co_await producer;
+    co_return out;
+  }());
+  ASSERT_EQ(got.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(got[i], i);
+}
+
+TEST_P(Sync, NotifyStoresOnePermit) {
+  auto rt = GetParam().build();
+  int n = rt.block_on([]() -> Task<int> {
+    weft::Notify notify;
+    notify.notify_one();
+    co_await notify.notified();  // consumes the stored permit
+    std::atomic<int> woke{0};
+    auto waiter = weft::spawn([](weft::Notify& n, std::atomic<int>& w) -> Task<void> {
+      co_await n.notified();
+      w.fetch_add(1);
+    }(notify, woke));
+    while (woke.load() == 0) {
+      notify.notify_one();
+      co_await weft::yield_now();
+    }
+    co_await waiter;
+    co_return woke.load();
+  }());
+  EXPECT_EQ(n, 1);
+}
+
+TEST_P(Sync, AsyncMutexSerialisesCriticalSections) {
+  auto rt = GetParam().build();
+  int total = rt.block_on([]() -> Task<int> {
+    weft::AsyncMutex m;
+    int counter = 0;
+    std::vector<weft::JoinHandle<void>> hs;
+    for (int t = 0; t < 8; ++t) {
+      hs.push_back(weft::spawn([](weft::AsyncMutex& m, int& c) -> Task<void> {
+        for (int i = 0; i < 200; ++i) {
+          auto g = co_await m.lock();
+          int v = c;
+          co_await weft::yield_now();  // hold the lock across a suspension
+          c = v + 1;
+        }
+      }(m, counter)));
+    }
+    for (auto& h : hs) co_await h;
+    co_return counter;
+  }());
+  EXPECT_EQ(total, 8 * 200);
+}
+
+TEST_P(Sync, SleepWaitsAtLeastItsDuration) {
+  auto rt = GetParam().build();
+  auto t0 = std::chrono::steady_clock::now();
+  rt.block_on([]() -> Task<void> {
+    auto jh = weft::spawn([]() -> Task<void> { co_await weft::sleep_for(20ms); }());
+    co_await jh;
+    co_await weft::sleep_for(5ms);
+  }());
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 25ms);
+}
+
+TEST_P(Sync, TimeoutElapsesOnAStuckTaskAndPassesAFastOne) {
+  auto rt = GetParam().build();
+  auto [fast, slow] = rt.block_on([]() -> Task<std::pair<int, bool>> {
+    int fast = co_await weft::timeout(1s, []() -> Task<int> { co_return 7; }());
+    bool elapsed = false;
+    try {
+      co_await weft::timeout(10ms, []() -> Task<void> { co_await weft::sleep_for(10s); }());
+    } catch (const weft::Elapsed&) {
+      elapsed = true;
+    }
+    co_return std::pair<int, bool>{fast, elapsed};
+  }());
+  EXPECT_EQ(fast, 7);
+  EXPECT_TRUE(slow);
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtimes, Sync, ::testing::ValuesIn(weft::test::all_runtimes()),
+                         weft::test::param_name);
+
+}  // namespace
