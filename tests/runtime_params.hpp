@@ -32,6 +32,15 @@ inline std::vector<RuntimeParam> all_runtimes() {
           {"Workers4", weft::Flavor::multi_thread, 4}};
 }
 
+// multi_thread_runtimes lists the multi-thread configurations with at least min_workers.
+inline std::vector<RuntimeParam> multi_thread_runtimes(std::uint32_t min_workers) {
+  std::vector<RuntimeParam> out;
+  for (auto& p : all_runtimes()) {
+    if (p.flavor == weft::Flavor::multi_thread && p.workers >= min_workers) out.push_back(p);
+  }
+  return out;
+}
+
 inline std::string param_name(const ::testing::TestParamInfo<RuntimeParam>& info) { return info.param.name; }
 
 }  // namespace weft::test

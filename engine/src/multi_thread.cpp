@@ -309,7 +309,7 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
     }
     if (cx->budget == 0) {
       emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::budget_exhausted));
-      core.overflows += remotes_[core.index]->queue.push_back_or_overflow(next, *this, w) > 1 ? 1 : 0;
+      core.overflows += remotes_[core.index]->queue.push_back_or_overflow(next, *this, w) > 0 ? 1 : 0;
       break;
     }
     if (++lifo_polls >= cfg_.max_lifo_polls) {
@@ -339,13 +339,13 @@ void MultiThread::schedule_local(Core& core, TaskHeader* t, bool is_yield) {
   LocalQueue& q = remotes_[core.index]->queue;
   bool should_notify;
   if (is_yield || !core.lifo_enabled) {
-    core.overflows += q.push_back_or_overflow(t, *this, w) > 1 ? 1 : 0;
+    core.overflows += q.push_back_or_overflow(t, *this, w) > 0 ? 1 : 0;
     should_notify = true;
   } else {
     TaskHeader* prev = std::exchange(core.lifo, t);
     emit(EventKind::lifo_push, w, t->id_);
     should_notify = prev != nullptr;
-    if (prev) core.overflows += q.push_back_or_overflow(prev, *this, w) > 1 ? 1 : 0;
+    if (prev) core.overflows += q.push_back_or_overflow(prev, *this, w) > 0 ? 1 : 0;
   }
   if (should_notify && !core.in_driver) notify_parked();
 }

@@ -1,0 +1,422 @@
+// Runtime behaviour on the OS backend, on current-thread and 1, 2, 4 workers:
+// exactly-once execution, wakes from anywhere, abort, exceptions, LIFO cap,
+// overflow, stealing, shutdown without leaks, and a million-task stress test.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "runtime_params.hpp"
+#include "weft/runtime.hpp"
+#include "weft/sync.hpp"
+#include "weft/time.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::Task;
+using weft::test::RuntimeParam;
+
+class Runtime : public ::testing::TestWithParam<RuntimeParam> {
+ protected:
+  bool multi() const { return GetParam().flavor == weft::Flavor::multi_thread; }
+};
+
+// Tracker counts live objects, to prove frames are destroyed.
+struct Tracker {
+  static inline std::atomic<long> live{0};
+  Tracker() { live.fetch_add(1); }
+  Tracker(const Tracker&) { live.fetch_add(1); }
+  ~Tracker() { live.fetch_sub(1); }
+};
+
+// Latch is a countdown whose last decrement sends on a oneshot.
+struct Latch {
+  explicit Latch(long n) : left(n) {
+    auto [t, r] = weft::oneshot::channel<int>();
+    tx = std::move(t);
+    rx = std::move(r);
+  }
+  void count_down() {
+    if (left.fetch_sub(1, std::memory_order_acq_rel) == 1) tx.send(1);
+  }
+  std::atomic<long> left;
+  weft::oneshot::Sender<int> tx;
+  weft::oneshot::Receiver<int> rx;
+};
+
+Task<void> mark(std::vector<std::atomic<int>>* hits, std::size_t i, std::shared_ptr<Latch> latch) {
+  (*hits)[i].fetch_add(1, std::memory_order_relaxed);
+  latch->count_down();
+  co_return;
+}
+
+TEST_P(Runtime, EverySpawnedTaskRunsExactlyOnce) {
+  auto rt = GetParam().build();
+  constexpr std::size_t kOutside = 5000, kInside = 5000;
+  std::vector<std::atomic<int>> hits(kOutside + kInside);
+  auto latch = std::make_shared<Latch>(static_cast<long>(kOutside + kInside));
+  for (std::size_t i = 0; i < kOutside; ++i) rt.spawn(mark(&hits, i, latch)).detach();
+  rt.block_on([](std::vector<std::atomic<int>>* hits, std::shared_ptr<Latch> latch) -> Task<void> {
+    auto spawner = weft::spawn([](std::vector<std::atomic<int>>* hits, std::shared_ptr<Latch> latch) -> Task<void> {
+      for (std::size_t i = kOutside; i < kOutside + kInside; ++i) weft::spawn(mark(hits, i, latch)).detach();
+      co_return;
+    }(hits, latch));
+    co_await spawner;
+    (void)co_await latch->rx;
+  }(&hits, latch));
+  for (std::size_t i = 0; i < hits.size(); ++i) ASSERT_EQ(hits[i].load(), 1) << "task " << i;
+  EXPECT_EQ(rt.handle().metrics().spawned_tasks_count, kOutside + kInside + 1);
+}
+
+// WakerSlot lets another thread wake a suspended task.
+struct WakerSlot {
+  std::mutex mu;
+  weft::Waker waker;
+  std::atomic<int> generation{0};
+};
+
+struct ParkIn {
+  WakerSlot& slot;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    auto w = weft::suspend_current(h);
+    std::scoped_lock lock(slot.mu);
+    slot.waker = std::move(w);
+    slot.generation.fetch_add(1);
+  }
+  void await_resume() const noexcept {}
+};
+
+TEST_P(Runtime, WakeFromForeignThreadResumesTask) {
+  auto rt = GetParam().build();
+  WakerSlot slot;
+  std::atomic<bool> done{false};
+  std::thread waker([&] {
+    while (!done.load()) {
+      {
+        std::scoped_lock lock(slot.mu);
+        if (slot.waker.valid()) std::exchange(slot.waker, weft::Waker()).wake();
+      }
+      std::this_thread::yield();
+    }
+  });
+  int rounds = rt.block_on([](WakerSlot& slot) -> Task<int> {
+    auto jh = weft::spawn([](WakerSlot& slot) -> Task<int> {
+      for (int i = 0; i < 200; ++i) co_await ParkIn{slot};
+      co_return 200;
+    }(slot));
+    co_return co_await jh;
+  }(slot));
+  done.store(true);
+  waker.join();
+  EXPECT_EQ(rounds, 200);
+}
+
+TEST_P(Runtime, WakeWhileRunningRunsAgainButNeverTwiceAtOnce) {
+  auto rt = GetParam().build();
+  WakerSlot slot;
+  std::atomic<bool> stop{false};
+  std::atomic<int> in_poll{0};
+  std::atomic<int> overlaps{0};
+  // Foreign threads hammer wake_by_ref on the task while it runs.
+  std::vector<std::thread> wakers;
+  for (int k = 0; k < 2; ++k) {
+    wakers.emplace_back([&] {
+      while (!stop.load()) {
+        std::scoped_lock lock(slot.mu);
+        if (slot.waker.valid()) slot.waker.wake_by_ref();
+      }
+    });
+  }
+  int polls = rt.block_on([](WakerSlot& slot, std::atomic<int>& in_poll, std::atomic<int>& overlaps) -> Task<int> {
+    auto jh = weft::spawn([](WakerSlot& slot, std::atomic<int>& in_poll, std::atomic<int>& overlaps) -> Task<int> {
+      int n = 0;
+      while (n < 2000) {
+        if (in_poll.fetch_add(1) != 0) overlaps.fetch_add(1);
+        ++n;
+        for (int spin = 0; spin < 100; ++spin) asm volatile("" ::: "memory");
+        in_poll.fetch_sub(1);
+        co_await ParkIn{slot};  // woken only by the foreign threads
+      }
+      co_return n;
+    }(slot, in_poll, overlaps));
+    co_return co_await jh;
+  }(slot, in_poll, overlaps));
+  stop.store(true);
+  for (auto& t : wakers) t.join();
+  {
+    std::scoped_lock lock(slot.mu);
+    slot.waker = weft::Waker();
+  }
+  EXPECT_EQ(polls, 2000);
+  EXPECT_EQ(overlaps.load(), 0);
+}
+
+TEST_P(Runtime, AbortCancelsASuspendedTaskAndDestroysItsFrame) {
+  auto rt = GetParam().build();
+  long before = Tracker::live.load();
+  bool cancelled = rt.block_on([]() -> Task<bool> {
+    auto [tx, rx] = weft::oneshot::channel<int>();
+    auto jh = weft::spawn([](weft::oneshot::Receiver<int> rx, Tracker) -> Task<int> {
+      co_return co_await rx;  // never sent
+    }(std::move(rx), Tracker{}));
+    co_await weft::yield_now();
+    jh.abort();
+    try {
+      (void)co_await jh;
+    } catch (const weft::JoinError& e) {
+      co_return e.is_cancelled();
+    }
+    co_return false;
+  }());
+  EXPECT_TRUE(cancelled);
+  EXPECT_EQ(Tracker::live.load(), before);
+}
+
+TEST_P(Runtime, ExceptionGoesToJoinHandleAndWorkerSurvives) {
+  std::atomic<int> unhandled{0};
+  auto rt = GetParam().builder().unhandled_exception([&](std::exception_ptr) { unhandled.fetch_add(1); }).build();
+  std::string what = rt.block_on([]() -> Task<std::string> {
+    auto jh = weft::spawn([]() -> Task<int> {
+      throw std::runtime_error("boom");
+      co_return 1;
+    }());
+    try {
+      (void)co_await jh;
+    } catch (const weft::JoinError& e) {
+      try {
+        std::rethrow_exception(e.cause());
+      } catch (const std::runtime_error& inner) {
+        co_return std::string(inner.what());
+      }
+    }
+    co_return std::string("no exception");
+  }());
+  EXPECT_EQ(what, "boom");
+  // A detached task's exception reaches the hook; the runtime keeps working.
+  rt.spawn([]() -> Task<void> {
+    throw std::logic_error("detached");
+    co_return;
+  }()).detach();
+  int after = rt.block_on([]() -> Task<int> {
+    for (int i = 0; i < 100 ; ++i) co_await weft::yield_now();
+    co_return co_await weft::spawn([]() -> Task<int> { co_return 5; }());
+  }());
+  EXPECT_EQ(after, 5);
+  rt.shutdown();
+  EXPECT_EQ(unhandled.load(), 1);
+}
+
+TEST_P(Runtime, JoinOfCompletedTaskGivesItsValue) {
+  auto rt = GetParam().build();
+  auto jh = rt.spawn([]() -> Task<int> { co_return 9; }());
+  // Drive the runtime until the task has finished, then join it.
+  int v = rt.block_on([](weft::JoinHandle<int> jh) -> Task<int> {
+    while (!jh.is_finished()) co_await weft::sleep_for(1ms);
+    co_return co_await jh;
+  }(std::move(jh)));
+  EXPECT_EQ(v, 9);
+}
+
+TEST_P(Runtime, EndlessLifoChainDoesNotStarveOtherTasks) {
+  // Two tasks wake each other forever through the LIFO slot; a third task must
+  // still run (the LIFO cap and the budget force them back into the queue).
+  auto rt = GetParam().build();
+  bool ok = rt.block_on([]() -> Task<bool> {
+    auto stop = std::make_shared<std::atomic<bool>>(false);
+    struct Chain {
+      static Task<void> link(std::shared_ptr<std::atomic<bool>> stop) {
+        if (!stop->load()) weft::spawn(link(stop)).detach();
+        co_return;
+      }
+    };
+    weft::spawn(Chain::link(stop)).detach();
+    auto other = weft::spawn([](std::shared_ptr<std::atomic<bool>> stop) -> Task<bool> {
+      stop->store(true);
+      co_return true;
+    }(stop));
+    bool r = co_await other;
+    co_return r;
+  }());
+  EXPECT_TRUE(ok);
+}
+
+// Overflow and stealing exist only on the multi-thread scheduler.
+class MultiThreadRuntime : public Runtime {};
+
+TEST_P(MultiThreadRuntime, LocalOverflowGoesToInjectionQueue) {
+  auto rt = GetParam().builder().local_queue_capacity(16).build();
+  auto latch = std::make_shared<Latch>(1000);
+  rt.block_on([](std::shared_ptr<Latch> latch) -> Task<void> {
+    co_await weft::spawn([](std::shared_ptr<Latch> latch) -> Task<void> {
+      for (int i = 0; i < 1000; ++i) {
+        weft::spawn([](std::shared_ptr<Latch> l) -> Task<void> {
+          l->count_down();
+          co_return;
+        }(latch)).detach();
+      }
+      co_return;
+    }(latch));
+    (void)co_await latch->rx;
+  }(latch));
+  rt.shutdown();  // workers publish their metrics on the way out
+  std::uint64_t overflows = 0;
+  for (std::uint32_t i = 0; i < rt.handle().num_workers(); ++i) overflows += rt.handle().worker_metrics(i).overflow_count;
+  EXPECT_GT(overflows, 0u);
+}
+
+class StealingRuntime : public Runtime {};
+
+TEST_P(StealingRuntime, IdleWorkersStealWhenOneWorkerGetsAllTheWork) {
+  // A local queue big enough for all the work: nothing overflows to the injection
+  // queue, so the only way other workers get work is to steal it.
+  auto rt = GetParam().builder().local_queue_capacity(1u << 15).build();
+  auto latch = std::make_shared<Latch>(20000);
+  rt.block_on([](std::shared_ptr<Latch> latch) -> Task<void> {
+    co_await weft::spawn([](std::shared_ptr<Latch> latch) -> Task<void> {
+      for (int i = 0; i < 20000; ++i) {
+        weft::spawn([](std::shared_ptr<Latch> l) -> Task<void> {
+          auto until = std::chrono::steady_clock::now() + 2us;
+          while (std::chrono::steady_clock::now() < until) {
+          }
+          l->count_down();
+          co_return;
+        }(latch)).detach();
+      }
+      co_return;
+    }(latch));
+    (void)co_await latch->rx;
+  }(latch));
+  rt.shutdown();
+  std::uint64_t steals = 0;
+  for (std::uint32_t i = 0; i < rt.handle().num_workers(); ++i) steals += rt.handle().worker_metrics(i).steal_count;
+  EXPECT_GT(steals, 0u);
+}
+
+TEST_P(Runtime, ShutdownWithTasksInFlightFreesEveryTask) {
+  long before = Tracker::live.load();
+  {
+    auto rt = GetParam().build();
+    std::vector<weft::oneshot::Sender<int>> keep;  // never sent: those tasks wait forever
+    for (int i = 0; i < 200; ++i) {
+      auto [tx, rx] = weft::oneshot::channel<int>();
+      keep.push_back(std::move(tx));
+      rt.spawn([](weft::oneshot::Receiver<int> rx, Tracker) -> Task<void> {
+        (void)co_await rx;
+      }(std::move(rx), Tracker{})).detach();
+      rt.spawn([](Tracker) -> Task<void> {
+        for (;;) co_await weft::yield_now();
+      }(Tracker{})).detach();
+      rt.spawn([](Tracker) -> Task<void> { co_await weft::sleep_for(1h); }(Tracker{})).detach();
+    }
+    auto held = rt.spawn([](Tracker) -> Task<int> {
+      co_await weft::sleep_for(1h);
+      co_return 1;
+    }(Tracker{}));
+    rt.block_on([]() -> Task<void> {
+      for (int i = 0; i < 50; ++i) co_await weft::yield_now();
+    }());
+    EXPECT_GT(Tracker::live.load(), before);
+    rt.shutdown();
+    EXPECT_EQ(rt.handle().num_alive_tasks(), 0u);
+    EXPECT_EQ(Tracker::live.load(), before);
+    EXPECT_TRUE(held.is_finished());
+    // Spawning after shutdown gives a cancelled task at once.
+    auto late = rt.spawn([]() -> Task<int> { co_return 1; }());
+    EXPECT_TRUE(late.is_finished());
+  }
+  EXPECT_EQ(Tracker::live.load(), before);
+}
+
+TEST_P(Runtime, SpawnBlockingRunsOnABoundedPool) {
+  auto rt = GetParam().builder().max_blocking_threads(2).build();
+  std::atomic<int> running{0}, peak{0};
+  int sum = rt.block_on([](std::atomic<int>& running, std::atomic<int>& peak) -> Task<int> {
+    std::vector<weft::JoinHandle<int>> hs;
+    for (int i = 0; i < 10; ++i) {
+      hs.push_back(weft::spawn_blocking([&running, &peak, i] {
+        int now = running.fetch_add(1) + 1;
+        int p = peak.load();
+        while (now > p && !peak.compare_exchange_weak(p, now)) {
+        }
+        std::this_thread::sleep_for(2ms);
+        running.fetch_sub(1);
+        return i;
+      }));
+    }
+    int s = 0;
+    for (auto& h : hs) s += co_await h;
+    co_return s;
+  }(running, peak));
+  EXPECT_EQ(sum, 45);
+  EXPECT_LE(peak.load(), 2);
+  EXPECT_GE(peak.load(), 1);
+}
+
+TEST_P(Runtime, BudgetForcesAYieldOnEndlessReadyAwaits) {
+  auto rt = GetParam().build();
+  rt.block_on([]() -> Task<void> {
+    co_await weft::spawn([]() -> Task<void> {
+      // 1000 awaits of an already finished task: always ready, so only the
+      // budget can make this task yield.
+      auto done = weft::spawn([]() -> Task<int> { co_return 1; }());
+      while (!done.is_finished()) co_await weft::yield_now();
+      for (int i = 0; i < 1000; ++i) {
+        auto [tx, rx] = weft::oneshot::channel<int>();
+        tx.send(i);
+        (void)co_await rx;
+      }
+    }());
+  }());
+  EXPECT_GT(rt.handle().metrics().budget_forced_yield_count, 0u);
+}
+
+TEST_P(Runtime, StressOneMillionTasksFromOutsideAndInside) {
+  auto rt = GetParam().build();
+  constexpr long kPerThread = 150'000, kThreads = 4, kInside = 400'000;
+  auto latch = std::make_shared<Latch>(kPerThread * kThreads + kInside);
+  std::atomic<long> ran{0};
+  auto body = [](std::shared_ptr<Latch> l, std::atomic<long>* ran) -> Task<void> {
+    ran->fetch_add(1, std::memory_order_relaxed);
+    l->count_down();
+    co_return;
+  };
+  std::vector<std::thread> outside;
+  weft::Handle h = rt.handle();
+  for (int k = 0; k < kThreads; ++k) {
+    outside.emplace_back([&] {
+      for (long i = 0; i < kPerThread; ++i) h.spawn(body(latch, &ran)).detach();
+    });
+  }
+  rt.block_on([](std::shared_ptr<Latch> latch, std::atomic<long>* ran, decltype(body) body) -> Task<void> {
+    std::vector<weft::JoinHandle<void>> spawners;
+    for (int s = 0; s < 4; ++s) {
+      spawners.push_back(weft::spawn([](std::shared_ptr<Latch> latch, std::atomic<long>* ran, decltype(body) body) -> Task<void> {
+        for (long i = 0; i < kInside / 4; ++i) {
+          weft::spawn(body(latch, ran)).detach();
+          if (i % 1024 == 0) co_await weft::yield_now();
+        }
+      }(latch, ran, body)));
+    }
+    for (auto& s : spawners) co_await s;
+    (void)co_await latch->rx;
+  }(latch, &ran, body));
+  for (auto& t : outside) t.join();
+  EXPECT_EQ(ran.load(), kPerThread * kThreads + kInside);
+  rt.shutdown();
+  EXPECT_EQ(rt.handle().num_alive_tasks(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtimes, Runtime, ::testing::ValuesIn(weft::test::all_runtimes()),
+                         weft::test::param_name);
+INSTANTIATE_TEST_SUITE_P(Runtimes, MultiThreadRuntime,
+                         ::testing::ValuesIn(weft::test::multi_thread_runtimes(1)), weft::test::param_name);
+INSTANTIATE_TEST_SUITE_P(Runtimes, StealingRuntime, ::testing::ValuesIn(weft::test::multi_thread_runtimes(2)),
+                         weft::test::param_name);
+
+}  // namespace
