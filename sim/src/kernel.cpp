@@ -170,6 +170,8 @@ struct GivenStack {
 };
 }  // namespace
 
+static_assert(kOpCount <= 0x80, "ops must fit in 7 bits of a record word");
+
 enum class FiberState : std::uint8_t { runnable, blocked, finished, abandoned };
 
 struct Fiber {
@@ -200,10 +202,18 @@ struct Fiber {
   std::size_t asan_size = 0;
 };
 
+namespace {
+std::vector<std::uint32_t>& thread_record_buffer() {
+  static thread_local std::vector<std::uint32_t> buffer;
+  return buffer;
+}
+}  // namespace
+
 Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<bool()> idle_probe)
     : step_bound_(config.step_bound),
       fast_path_(!strategy.sees_every_decision()),
       record_(config.record),
+      record_buf_(thread_record_buffer()),
       config_(config),
       strategy_(strategy),
       idle_probe_(std::move(idle_probe)) {
@@ -211,6 +221,27 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
   epoch_ = ++epochs;
   if (epoch_ == 0) epoch_ = ++epochs;  // 0 means "outside any run"
   pool_ = &thread_pool();
+  record_buf_.clear();
+}
+
+std::vector<Decision> Kernel::take_decisions() const {
+  std::vector<Decision> out;
+  if (!record_) return out;
+  out.reserve(steps_);
+  for (std::size_t i = 0; i < record_buf_.size(); ++i) {
+    const std::uint32_t w = record_buf_[i];
+    const auto op = static_cast<Op>((w >> 24) & 0x7f);
+    if ((w & kRandomBit) == 0) {
+      out.push_back(Decision{DecisionKind::fiber, op, w & kFiberIdMax});
+    } else {
+      WEFT_SIM_INVARIANT(i + 2 < record_buf_.size());
+      const std::uint64_t value = record_buf_[i + 1] | static_cast<std::uint64_t>(record_buf_[i + 2]) << 32;
+      out.push_back(Decision{DecisionKind::random, op, value});
+      i += 2;
+    }
+  }
+  WEFT_SIM_INVARIANT(out.size() == steps_);
+  return out;
 }
 
 Kernel::~Kernel() = default;
@@ -247,6 +278,7 @@ void Kernel::run(std::function<void()> main_fn) {
 
 FiberId Kernel::spawn(std::string name, std::function<void()> fn) {
   const auto id = static_cast<FiberId>(fibers_.size());
+  if (id > kFiberIdMax) kill("more than 2^24 fibers in one run");
   auto owned = std::make_unique<Fiber>();
   Fiber& f = *owned;
   f.id = id;
@@ -400,7 +432,7 @@ FiberId Kernel::choose(Op op, bool current_runnable, bool yielding) {
     }
     fail(Outcome::nondeterminism, "diverged at decision " + std::to_string(steps_) + " (" + op_name(op) + "): " + why);
   }
-  note(DecisionKind::fiber, op, next);
+  note_fiber(op, next);
   return next;
 }
 
@@ -428,7 +460,7 @@ std::uint64_t Kernel::draw(Op op) {
     fail(Outcome::nondeterminism,
          "diverged at decision " + std::to_string(steps_) + " (" + op_name(op) + "): " + strategy_.divergence());
   }
-  note(DecisionKind::random, op, v);
+  note_random(op, v);
   return v;
 }
 

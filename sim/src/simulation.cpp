@@ -82,7 +82,7 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   r.divergence_index = kernel.divergence_index();
   r.pct_steps = pct_steps;
   r.schedule.strategy = strategy.name();
-  r.schedule.decisions = std::move(kernel.decisions());
+  r.schedule.decisions = kernel.take_decisions();
   return r;
 }
 

@@ -55,7 +55,7 @@ class Kernel {
   // runs next (possibly the caller). Inline fast path when the caller is alone.
   void decide(Op op) {
     if (fast_path_ && runnable_.size() == 1 && steps_ < step_bound_) [[likely]] {
-      note(DecisionKind::fiber, op, current_id_);
+      note_fiber(op, current_id_);
       return;
     }
     decide_slow(op, false);
@@ -105,7 +105,8 @@ class Kernel {
   std::uint64_t preemptions() const noexcept { return preemptions_; }
   std::uint64_t fiber_count() const noexcept { return fibers_.size(); }
   std::uint64_t divergence_index() const noexcept { return divergence_index_; }
-  std::vector<Decision>& decisions() noexcept { return decisions_; }
+  // take_decisions expands the run's recorded decisions (empty if not recording).
+  std::vector<Decision> take_decisions() const;
 
  private:
   struct Timer {
@@ -118,9 +119,21 @@ class Kernel {
     }
   };
 
-  void note(DecisionKind kind, Op op, std::uint64_t value) {
+  // The record is compact: a fiber choice is one word, op << 24 | fiber id; a
+  // random draw is kRandomBit | op << 24, then the value's low and high words.
+  static constexpr std::uint32_t kRandomBit = 0x8000'0000u;
+  static constexpr std::uint32_t kFiberIdMax = 0x00ff'ffffu;
+  void note_fiber(Op op, FiberId id) {
     ++steps_;
-    if (record_) decisions_.push_back(Decision{kind, op, value});
+    if (record_) record_buf_.push_back(static_cast<std::uint32_t>(op) << 24 | id);
+  }
+  void note_random(Op op, std::uint64_t value) {
+    ++steps_;
+    if (record_) {
+      record_buf_.push_back(kRandomBit | static_cast<std::uint32_t>(op) << 24);
+      record_buf_.push_back(static_cast<std::uint32_t>(value));
+      record_buf_.push_back(static_cast<std::uint32_t>(value >> 32));
+    }
   }
   void decide_slow(Op op, bool yielding);
   Fiber* pick_after_block(Op op);
@@ -141,7 +154,9 @@ class Kernel {
   FiberId current_id_ = kNoFiber;
   bool fast_path_ = true;  // false if the strategy must see forced decisions
   bool record_ = true;
-  std::vector<Decision> decisions_;
+  // The record, in a per-OS-thread buffer whose capacity is kept across runs:
+  // fresh pages cost more than the decisions written into them.
+  std::vector<std::uint32_t>& record_buf_;
   std::vector<void*> slots_;          // context_slot of each fiber
   std::vector<FiberId> next_waiter_;  // WaitList links, by fiber id
 
