@@ -34,6 +34,9 @@ class CurrentThread final : public CoreBase {
   void block_on_root(TaskHeader* root) override;
   RuntimeMetrics metrics() const override;
   WorkerMetrics worker_metrics(std::uint32_t i) const override;
+  bool has_pending_work() const override {
+    return !local_.empty() || !inject_.is_empty() || root_woken_.unsync_load() != 0;
+  }
 
  private:
   struct Core {};  // identity of the driving thread's context

@@ -90,6 +90,13 @@ class MultiThread final : public CoreBase, private OverflowSink {
   void block_on_root(TaskHeader* root) override;
   RuntimeMetrics metrics() const override;
   WorkerMetrics worker_metrics(std::uint32_t i) const override;
+  bool has_pending_work() const override {
+    if (!inject_.is_empty()) return true;
+    for (std::uint32_t i = 0; i < n_; ++i) {
+      if (cores_[i]->lifo != nullptr || !remotes_[i]->queue.is_empty_for_stealers()) return true;
+    }
+    return false;
+  }
 
  private:
   // OverflowSink, called by the owner of a full local queue.

@@ -88,6 +88,10 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
   virtual void register_timer(struct TimerEntry* e) = 0;
   virtual void cancel_timer(struct TimerEntry* e) = 0;
   virtual std::uint64_t now_ns() const = 0;
+  // has_pending_work says whether some queue or LIFO slot holds a runnable task.
+  // Unsynchronised: for the simulator's lost-wake-up probe, which runs while every
+  // simulated thread is stopped.
+  virtual bool has_pending_work() const = 0;
 };
 
 std::shared_ptr<RuntimeCore> make_multi_thread(Config cfg);

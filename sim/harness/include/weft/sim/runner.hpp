@@ -1,0 +1,77 @@
+// The scenario runner: builds the real engine (simulator backend) as a scenario
+// describes, runs its workload under a seeded strategy, checks its invariants, and
+// reports the outcome, the statistics and (optionally) the trace.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "weft/sim/scenario.hpp"
+#include "weft/sim/simulator.hpp"
+
+namespace weft::sim {
+
+// TraceEvent is one engine event stamped with virtual time and decision index.
+struct TraceEvent {
+  std::uint64_t t_ns;
+  std::uint64_t step;
+  std::int32_t worker;
+  std::uint8_t kind;  // weft::EventKind
+  std::uint64_t task;
+  std::uint64_t a;
+  std::uint64_t b;
+};
+
+// RunStats counts what a run did (from the engine's events and metrics).
+struct RunStats {
+  std::uint64_t tasks_spawned = 0;
+  std::uint64_t polls = 0;
+  std::uint64_t steals = 0;           // tasks moved by steals
+  std::uint64_t steal_operations = 0;
+  std::uint64_t overflows = 0;        // overflow events
+  std::uint64_t inject_pushes = 0;
+  std::uint64_t inject_batches = 0;   // pops of more than one task
+  std::uint64_t parks = 0;
+  std::uint64_t unparks = 0;
+  std::uint64_t timers_fired = 0;
+  std::uint64_t lifo_pushes = 0;
+  std::uint64_t wakes = 0;
+  std::map<std::string, std::uint64_t> marks;  // coverage marks reached
+};
+
+struct RunConfig {
+  std::uint64_t seed = 0;
+  StrategySpec strategy;               // from the scenario unless overridden
+  std::uint64_t step_bound = 0;        // 0: the scenario's
+  bool keep_trace = false;             // keep every event in RunReport::events
+  bool record_schedule = true;
+};
+
+struct RunReport {
+  RunResult result;                 // outcome, steps, virtual time, schedule
+  RunStats stats;
+  std::vector<TraceEvent> events;   // when RunConfig::keep_trace
+  std::string metrics_json;         // the runtime's metrics at the end of the run
+  bool expected = true;             // the outcome is what the scenario expects
+};
+
+// strategy_of returns the strategy a scenario asks for.
+StrategySpec strategy_of(const Scenario& sc);
+
+// run_scenario runs sc once. Same scenario, seed and strategy: same report.
+RunReport run_scenario(const Scenario& sc, const RunConfig& cfg);
+
+// outcome_matches says whether an outcome is the one the scenario expects.
+bool outcome_matches(const Scenario& sc, Outcome o);
+
+// trace_json renders a report's trace: "weft" (the project's own schema) or
+// "chrome" (Chrome trace events, which Perfetto and chrome://tracing open).
+std::string trace_json(const Scenario& sc, const RunConfig& cfg, const RunReport& r, const std::string& format);
+
+// version_string names this build ("weft 0.1.0 (release)").
+std::string version_string();
+
+}  // namespace weft::sim

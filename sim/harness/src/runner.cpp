@@ -1,0 +1,393 @@
+// Runs a scenario on the real engine compiled against the simulator backend.
+//
+// The main fiber builds the runtime, starts the outside threads and the stall
+// injector, runs the scenario's main program with block_on, joins everything,
+// shuts the runtime down and then checks the scenario's invariants. A broken
+// invariant ends the run as an assertion failure, like an engine assertion.
+#include "weft/sim/runner.hpp"
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "weft/events.hpp"
+#include "weft/runtime.hpp"
+#include "weft/sim/detail/kernel.hpp"
+#include "weft/sync.hpp"
+#include "weft/time.hpp"
+
+namespace weft::sim {
+namespace {
+
+using weft::Task;
+
+// Recorder counts every engine event and keeps them when asked.
+class Recorder final : public weft::EventSink {
+ public:
+  explicit Recorder(bool keep, std::uint32_t workers) : keep_(keep), polls_by_worker_(workers, 0) {}
+  void record(const weft::Event& e) override {
+    auto* k = detail::tls_kernel;
+    if (keep_) {
+      events_.push_back(TraceEvent{k ? k->now_ns() : 0, k ? k->steps() : 0, e.worker, static_cast<std::uint8_t>(e.kind),
+                                   e.task, e.a, e.b});
+    }
+    switch (e.kind) {
+      case weft::EventKind::spawn: ++stats_.tasks_spawned; break;
+      case weft::EventKind::poll_start:
+        ++stats_.polls;
+        if (e.worker >= 0 && static_cast<std::size_t>(e.worker) < polls_by_worker_.size()) ++polls_by_worker_[e.worker];
+        break;
+      case weft::EventKind::steal:
+        stats_.steals += e.a;
+        ++stats_.steal_operations;
+        break;
+      case weft::EventKind::overflow: ++stats_.overflows; break;
+      case weft::EventKind::inject_push: ++stats_.inject_pushes; break;
+      case weft::EventKind::inject_pop:
+        if (e.a > 1) ++stats_.inject_batches;
+        break;
+      case weft::EventKind::park: ++stats_.parks; break;
+      case weft::EventKind::unpark: ++stats_.unparks; break;
+      case weft::EventKind::timer_fire: ++stats_.timers_fired; break;
+      case weft::EventKind::lifo_push: ++stats_.lifo_pushes; break;
+      case weft::EventKind::wake: ++stats_.wakes; break;
+      case weft::EventKind::mark: ++stats_.marks[weft::mark_name(static_cast<weft::Mark>(e.a))]; break;
+      default: break;
+    }
+  }
+  bool keep_;
+  RunStats stats_;
+  std::vector<TraceEvent> events_;
+  std::vector<std::uint64_t> polls_by_worker_;
+};
+
+// Ctx is one run's shared state: bookkeeping for the invariants, and the named
+// channels, notifies and counters the programs use. Harness bookkeeping is plain
+// data: it is not part of any protocol under test.
+struct Ctx {
+  const Scenario* sc = nullptr;
+  std::vector<std::uint8_t> started, completed, cancelled;
+  std::uint64_t live_tokens = 0;
+  std::uint64_t exceptions_thrown = 0;
+  struct Channel {
+    weft::mpsc::Sender<std::uint64_t> tx;
+    weft::mpsc::Receiver<std::uint64_t> rx;
+    weft::AsyncMutex rx_lock;  // a scenario may receive from many tasks
+  };
+  std::map<std::string, std::unique_ptr<Channel>> channels;
+  std::map<std::string, std::unique_ptr<weft::Notify>> notifies;
+  std::map<std::string, std::unique_ptr<weft::Atomic<std::uint64_t>>> counters;
+  std::map<std::string, std::uint64_t> increments;  // racy_increment executions per counter
+
+  std::uint64_t new_uid() {
+    started.push_back(0);
+    completed.push_back(0);
+    cancelled.push_back(0);
+    return started.size() - 1;
+  }
+  weft::Notify& notify(const std::string& n) {
+    auto& p = notifies[n];
+    if (!p) p = std::make_unique<weft::Notify>();
+    return *p;
+  }
+  weft::Atomic<std::uint64_t>& counter(const std::string& n) {
+    auto& p = counters[n];
+    if (!p) p = std::make_unique<weft::Atomic<std::uint64_t>>(0);
+    return *p;
+  }
+};
+
+// UidToken travels in a program's frame: when the frame is destroyed without the
+// program completing, the task was cancelled (possibly before it ever started).
+struct UidToken {
+  Ctx* cx;
+  std::uint64_t uid;
+  bool armed = true;
+  UidToken(Ctx* c, std::uint64_t u) : cx(c), uid(u) { ++cx->live_tokens; }
+  UidToken(UidToken&& o) noexcept : cx(o.cx), uid(o.uid), armed(std::exchange(o.armed, false)) {}
+  UidToken(const UidToken&) = delete;
+  ~UidToken() {
+    if (!armed) return;
+    --cx->live_tokens;
+    if (!cx->completed[uid]) ++cx->cancelled[uid];
+  }
+};
+
+Task<void> run_program(Ctx* cx, const Program* p, UidToken token);
+
+Task<void> run_steps(Ctx* cx, const std::vector<Step>* steps, std::vector<weft::JoinHandle<void>>* children) {
+  for (const Step& s : *steps) {
+    switch (s.kind) {
+      case Step::Kind::spawn:
+        for (std::uint64_t i = 0; i < s.count; ++i) {
+          std::uint64_t uid = cx->new_uid();
+          auto jh = weft::spawn(run_program(cx, &cx->sc->programs.at(s.name), UidToken(cx, uid)));
+          if (s.detach) jh.detach(); else children->push_back(std::move(jh));
+        }
+        break;
+      case Step::Kind::join:
+        for (auto& c : *children) {
+          try {
+            co_await c;
+          } catch (const weft::JoinError&) {
+            // Aborted or threw: the bookkeeping records which.
+          }
+        }
+        children->clear();
+        break;
+      case Step::Kind::abort_children:
+        for (auto& c : *children) c.abort();
+        break;
+      case Step::Kind::yield:
+        for (std::uint64_t i = 0; i < s.count; ++i) co_await weft::yield_now();
+        break;
+      case Step::Kind::work:
+        consume(s.ns);  // the worker is busy: a long poll in virtual time
+        break;
+      case Step::Kind::sleep:
+        co_await weft::sleep_for(std::chrono::nanoseconds(s.ns));
+        break;
+      case Step::Kind::send: {
+        auto tx = cx->channels.at(s.name)->tx;
+        for (std::uint64_t i = 0; i < s.count; ++i) {
+          if (!co_await tx.send(i)) break;
+        }
+        break;
+      }
+      case Step::Kind::recv: {
+        auto& ch = *cx->channels.at(s.name);
+        for (std::uint64_t i = 0; i < s.count; ++i) {
+          auto guard = co_await ch.rx_lock.lock();
+          auto v = co_await ch.rx.recv();
+          if (!v) break;
+        }
+        break;
+      }
+      case Step::Kind::notify:
+        cx->notify(s.name).notify_one();
+        break;
+      case Step::Kind::notified:
+        co_await cx->notify(s.name).notified();
+        break;
+      case Step::Kind::repeat:
+        for (std::uint64_t i = 0; i < s.count; ++i) co_await run_steps(cx, &s.body, children);
+        break;
+      case Step::Kind::racy_increment: {
+        // A deliberate lost update: read, let others run, write back.
+        auto& c = cx->counter(s.name);
+        ++cx->increments[s.name];
+        std::uint64_t v = c.load(weft::Order::seq_cst);
+        co_await weft::yield_now();
+        c.store(v + 1, weft::Order::seq_cst);
+        break;
+      }
+      case Step::Kind::throw_error:
+        ++cx->exceptions_thrown;
+        throw std::runtime_error(s.name);
+      case Step::Kind::blocking: {
+        std::uint64_t ns = s.ns;
+        co_await weft::spawn_blocking([ns] {
+          if (ns) consume(ns);
+          return 0;
+        });
+        break;
+      }
+    }
+  }
+}
+
+Task<void> run_program(Ctx* cx, const Program* p, UidToken token) {
+  ++cx->started[token.uid];
+  std::vector<weft::JoinHandle<void>> children;
+  co_await run_steps(cx, &p->steps, &children);
+  cx->completed[token.uid] = 1;
+}
+
+[[noreturn]] void invariant_failed(const std::string& what) {
+  static thread_local std::string msg;
+  msg = "invariant " + what;
+  weft::Platform::assertion_failed(msg.c_str(), "scenario", 0);
+}
+
+void check_invariants(const Scenario& sc, Ctx& cx, weft::Handle& h, Recorder& rec) {
+  auto has = [&](const char* c) {
+    for (auto& x : sc.checks) {
+      if (x == c) return true;
+    }
+    return false;
+  };
+  if (has("exactly_once")) {
+    for (std::size_t uid = 0; uid < cx.started.size(); ++uid) {
+      if (cx.started[uid] > 1) invariant_failed("exactly_once: task uid " + std::to_string(uid) + " started twice");
+      if (cx.completed[uid] + cx.cancelled[uid] != 1)
+        invariant_failed("exactly_once: task uid " + std::to_string(uid) + " completed " +
+                         std::to_string(cx.completed[uid]) + " and cancelled " + std::to_string(cx.cancelled[uid]) + " times");
+      if (cx.completed[uid] && !cx.started[uid])
+        invariant_failed("exactly_once: task uid " + std::to_string(uid) + " completed without starting");
+    }
+  }
+  if (has("no_leak")) {
+    if (h.num_alive_tasks() != 0)
+      invariant_failed("no_leak: " + std::to_string(h.num_alive_tasks()) + " tasks alive after shutdown");
+    if (cx.live_tokens != 0)
+      invariant_failed("no_leak: " + std::to_string(cx.live_tokens) + " task frames not destroyed after shutdown");
+  }
+  if (has("metrics_match_trace")) {
+    for (std::uint32_t w = 0; w < rec.polls_by_worker_.size(); ++w) {
+      std::uint64_t m = h.worker_metrics(w).poll_count;
+      if (m != rec.polls_by_worker_[w])
+        invariant_failed("metrics_match_trace: worker " + std::to_string(w) + " reports " + std::to_string(m) +
+                         " polls, the trace shows " + std::to_string(rec.polls_by_worker_[w]));
+    }
+    auto m = h.metrics();
+    if (m.spawned_tasks_count != rec.stats_.tasks_spawned)
+      invariant_failed("metrics_match_trace: spawned_tasks_count " + std::to_string(m.spawned_tasks_count) +
+                       " but the trace shows " + std::to_string(rec.stats_.tasks_spawned) + " spawns");
+  }
+  if (has("counters_exact")) {
+    for (auto& [name, c] : cx.counters) {
+      std::uint64_t v = c->load(weft::Order::seq_cst);
+      if (v != cx.increments[name])
+        invariant_failed("counters_exact: counter '" + name + "' is " + std::to_string(v) + " after " +
+                         std::to_string(cx.increments[name]) + " increments (lost update)");
+    }
+  }
+}
+
+weft::Config config_of(const Scenario& sc) {
+  weft::Config c;
+  c.flavor = sc.runtime.multi_thread ? weft::Flavor::multi_thread : weft::Flavor::current_thread;
+  c.worker_threads = sc.runtime.workers;
+  c.local_queue_capacity = sc.runtime.local_queue_capacity;
+  c.global_queue_interval = sc.runtime.global_queue_interval;
+  c.event_interval = sc.runtime.event_interval;
+  c.lifo_enabled = sc.runtime.lifo;
+  c.max_lifo_polls = sc.runtime.max_lifo_polls;
+  c.budget = sc.runtime.budget;
+  c.max_blocking_threads = 4;
+  c.blocking_keep_alive_ns = 1'000'000'000ull;
+  c.unhandled_exception = [](std::exception_ptr) {};  // scenarios throw on purpose
+  return c;
+}
+
+std::string metrics_to_json(weft::Handle& h) {
+  nlohmann::ordered_json j;
+  auto m = h.metrics();
+  j["num_workers"] = m.num_workers;
+  j["num_alive_tasks"] = m.num_alive_tasks;
+  j["spawned_tasks_count"] = m.spawned_tasks_count;
+  j["injection_queue_depth"] = m.injection_queue_depth;
+  j["remote_schedule_count"] = m.remote_schedule_count;
+  j["budget_forced_yield_count"] = m.budget_forced_yield_count;
+  auto& ws = j["workers"] = nlohmann::ordered_json::array();
+  for (std::uint32_t i = 0; i < m.num_workers; ++i) {
+    auto w = h.worker_metrics(i);
+    ws.push_back({{"poll_count", w.poll_count},
+                  {"steal_count", w.steal_count},
+                  {"steal_operations", w.steal_operations},
+                  {"park_count", w.park_count},
+                  {"park_unpark_count", w.park_unpark_count},
+                  {"noop_count", w.noop_count},
+                  {"local_schedule_count", w.local_schedule_count},
+                  {"overflow_count", w.overflow_count},
+                  {"local_queue_depth", w.local_queue_depth},
+                  {"busy_duration_ns", w.busy_duration_ns}});
+  }
+  return j.dump();
+}
+
+}  // namespace
+
+StrategySpec strategy_of(const Scenario& sc) {
+  return sc.strategy == "pct" ? StrategySpec::pct(sc.pct_depth, sc.step_bound) : StrategySpec::random();
+}
+
+bool outcome_matches(const Scenario& sc, Outcome o) { return sc.expect == outcome_name(o); }
+
+RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
+  Options opts;
+  opts.seed = cfg.seed;
+  opts.strategy = cfg.strategy;
+  opts.step_bound = cfg.step_bound ? cfg.step_bound : sc.step_bound;
+  opts.record = cfg.record_schedule;
+  Simulation sim(opts);
+
+  std::uint32_t workers = sc.runtime.multi_thread ? sc.runtime.workers : 1;
+  Recorder rec(cfg.keep_trace, workers);
+  RunReport report;
+  std::shared_ptr<weft::detail::RuntimeCore> core;  // for the idle probe
+  sim.set_idle_probe([&core] { return core && core->has_pending_work(); });
+
+  weft::EventSink* prev_sink = weft::event_sink();
+  weft::set_event_sink(&rec);
+  report.result = sim.run([&] {
+    Ctx cx;
+    cx.sc = &sc;
+    for (auto& [name, cap] : sc.channels) {
+      auto [tx, rx] = weft::mpsc::channel<std::uint64_t>(cap);
+      auto ch = std::make_unique<Ctx::Channel>();
+      ch->tx = std::move(tx);
+      ch->rx = std::move(rx);
+      cx.channels[name] = std::move(ch);
+    }
+    weft::Config c = config_of(sc);
+    c.has_seed = true;
+    c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
+    weft::Runtime rt(c);
+    weft::Handle h = rt.handle();
+    core = std::shared_ptr<weft::detail::RuntimeCore>(h.core()->shared_from_this());
+
+    std::vector<weft::Thread> outside;
+    for (const OutsideThread& ot : sc.outside) {
+      for (std::uint32_t k = 0; k < ot.threads; ++k) {
+        outside.emplace_back("outside", [&cx, &ot, h] {
+          std::uint64_t limit = ot.die_after ? std::min(*ot.die_after, ot.count) : ot.count;
+          for (std::uint64_t i = 0; i < limit; ++i) {
+            if (ot.interval_ns) sleep_virtual(ot.interval_ns);
+            h.spawn(run_program(&cx, &cx.sc->programs.at(ot.program), UidToken(&cx, cx.new_uid()))).detach();
+          }
+        });
+      }
+    }
+    if (!sc.stalls.empty()) {
+      outside.emplace_back("stall-injector", [&sc, h] {
+        std::uint64_t now = 0;
+        for (const Stall& s : sc.stalls) {
+          if (s.at_ns > now) sleep_virtual(s.at_ns - now);
+          now = std::max(now, s.at_ns);
+          std::uint64_t d = s.duration_ns;
+          h.spawn([](std::uint64_t d) -> Task<void> {
+            consume(d);  // whichever worker runs this is stuck for d
+            co_return;
+          }(d)).detach();
+        }
+      });
+    }
+
+    rt.block_on(run_program(&cx, &sc.programs.at(sc.main), UidToken(&cx, cx.new_uid())));
+    for (auto& t : outside) t.join();
+    rt.shutdown();
+    cx.channels.clear();  // channel ends held by the context, not by tasks
+    report.metrics_json = metrics_to_json(h);
+    check_invariants(sc, cx, h, rec);
+  });
+  weft::set_event_sink(prev_sink);
+  core.reset();
+  report.stats = rec.stats_;
+  report.events = std::move(rec.events_);
+  report.expected = outcome_matches(sc, report.result.outcome);
+  return report;
+}
+
+std::string version_string() {
+#if defined(NDEBUG)
+  return "weft 0.1.0 (release)";
+#else
+  return "weft 0.1.0 (debug)";
+#endif
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,159 @@
+// Trace writers: weft's own JSON schema (header + compact events) and Chrome
+// trace events (one track per worker, polls as slices, steals and wakes as flows),
+// which ui.perfetto.dev and chrome://tracing open as they are.
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "weft/events.hpp"
+#include "weft/sim/runner.hpp"
+
+namespace weft::sim {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+std::string strategy_name(const StrategySpec& s) {
+  switch (s.kind) {
+    case StrategySpec::Kind::random: return "random";
+    case StrategySpec::Kind::pct: return "pct:" + std::to_string(s.pct_depth);
+    case StrategySpec::Kind::replay: return "replay";
+  }
+  return "unknown";
+}
+
+ojson header(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
+  ojson h;
+  h["format"] = "weft-trace";
+  h["format_version"] = 1;
+  h["weft_version"] = version_string();
+  h["scenario"] = sc.name;
+  h["scenario_file"] = sc.file;
+  h["scenario_hash"] = sc.text_hash;
+  h["seed"] = cfg.seed;
+  h["strategy"] = strategy_name(cfg.strategy);
+  h["step_bound"] = cfg.step_bound ? cfg.step_bound : sc.step_bound;
+  ojson rt;
+  rt["flavor"] = sc.runtime.multi_thread ? "multi_thread" : "current_thread";
+  rt["workers"] = sc.runtime.multi_thread ? sc.runtime.workers : 1;
+  rt["local_queue_capacity"] = sc.runtime.local_queue_capacity;
+  rt["global_queue_interval"] = sc.runtime.global_queue_interval ? sc.runtime.global_queue_interval
+                                : (sc.runtime.multi_thread ? 61 : 31);
+  rt["event_interval"] = sc.runtime.event_interval;
+  rt["lifo"] = sc.runtime.lifo;
+  rt["max_lifo_polls"] = sc.runtime.max_lifo_polls;
+  rt["budget"] = sc.runtime.budget;
+  h["derived_options"] = rt;
+  h["outcome"] = outcome_name(r.result.outcome);
+  h["message"] = r.result.message;
+  h["steps"] = r.result.steps;
+  h["virtual_time_ns"] = r.result.virtual_time_ns;
+  return h;
+}
+
+std::string weft_format(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
+  // Events are one compact array each: [t_ns, step, worker, kind, task, a, b].
+  std::string out = "{\"header\":" + header(sc, cfg, r).dump() + ",\"event_fields\":[\"t_ns\",\"step\",\"worker\",\"kind\",\"task\",\"a\",\"b\"],\"events\":[";
+  char buf[192];
+  bool first = true;
+  for (const TraceEvent& e : r.events) {
+    int n = std::snprintf(buf, sizeof buf, "%s\n[%llu,%llu,%d,\"%s\",%llu,%llu,%llu]", first ? "" : ",",
+                          static_cast<unsigned long long>(e.t_ns), static_cast<unsigned long long>(e.step), e.worker,
+                          weft::event_name(static_cast<weft::EventKind>(e.kind)),
+                          static_cast<unsigned long long>(e.task), static_cast<unsigned long long>(e.a),
+                          static_cast<unsigned long long>(e.b));
+    out.append(buf, static_cast<std::size_t>(n));
+    first = false;
+  }
+  out += "\n],\"metrics\":" + (r.metrics_json.empty() ? std::string("null") : r.metrics_json) + "}\n";
+  return out;
+}
+
+// Chrome trace: ts is the event's position in the run (1 µs per event) so that
+// zero-length virtual intervals stay visible; virtual time is in args.
+std::string chrome_format(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
+  ojson events = ojson::array();
+  auto tid_of = [](std::int32_t w) { return w < 0 ? 0 : w + 1; };
+  std::map<int, bool> seen_tid;
+  std::map<std::int32_t, std::uint64_t> open_poll;  // worker -> task polled
+  std::uint64_t flow_id = 0;
+  std::map<std::uint64_t, std::uint64_t> pending_wake;  // task -> flow id
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    const TraceEvent& e = r.events[i];
+    auto kind = static_cast<weft::EventKind>(e.kind);
+    int tid = tid_of(e.worker);
+    seen_tid[tid] = true;
+    ojson ev;
+    ev["pid"] = 1;
+    ev["tid"] = tid;
+    ev["ts"] = static_cast<double>(i);
+    ojson args = {{"t_ns", e.t_ns}, {"step", e.step}, {"task", e.task}, {"a", e.a}, {"b", e.b}};
+    switch (kind) {
+      case weft::EventKind::poll_start: {
+        ev["ph"] = "B";
+        ev["name"] = "poll task " + std::to_string(e.task);
+        ev["args"] = args;
+        events.push_back(ev);
+        open_poll[e.worker] = e.task;
+        auto it = pending_wake.find(e.task);
+        if (it != pending_wake.end()) {
+          events.push_back({{"pid", 1}, {"tid", tid}, {"ts", static_cast<double>(i)}, {"ph", "f"}, {"bp", "e"},
+                            {"name", "wake"}, {"cat", "wake"}, {"id", it->second}});
+          pending_wake.erase(it);
+        }
+        continue;
+      }
+      case weft::EventKind::poll_end:
+        ev["ph"] = "E";
+        ev["args"] = {{"result", e.a == 1 ? "complete" : e.a == 2 ? "cancelled" : "pending"}};
+        if (!open_poll.count(e.worker)) continue;  // cancellation outside a poll
+        open_poll.erase(e.worker);
+        events.push_back(ev);
+        continue;
+      case weft::EventKind::steal: {
+        std::uint64_t id = ++flow_id;
+        int victim_tid = tid_of(static_cast<std::int32_t>(e.b));
+        events.push_back({{"pid", 1}, {"tid", victim_tid}, {"ts", static_cast<double>(i)}, {"ph", "s"},
+                          {"name", "steal"}, {"cat", "steal"}, {"id", id}});
+        events.push_back({{"pid", 1}, {"tid", tid}, {"ts", static_cast<double>(i) + 0.5}, {"ph", "f"}, {"bp", "e"},
+                          {"name", "steal"}, {"cat", "steal"}, {"id", id}});
+        break;
+      }
+      case weft::EventKind::wake: {
+        std::uint64_t id = ++flow_id;
+        pending_wake[e.task] = id;
+        events.push_back({{"pid", 1}, {"tid", tid}, {"ts", static_cast<double>(i)}, {"ph", "s"}, {"name", "wake"},
+                          {"cat", "wake"}, {"id", id}});
+        break;
+      }
+      default: break;
+    }
+    ev["ph"] = "i";
+    ev["s"] = "t";
+    std::string name = weft::event_name(kind);
+    if (kind == weft::EventKind::mark) name = std::string("mark:") + weft::mark_name(static_cast<weft::Mark>(e.a));
+    ev["name"] = name;
+    ev["args"] = args;
+    events.push_back(ev);
+  }
+  for (auto& [tid, _] : seen_tid) {
+    events.push_back({{"pid", 1}, {"tid", tid}, {"ph", "M"}, {"name", "thread_name"},
+                      {"args", {{"name", tid == 0 ? std::string("outside") : "worker " + std::to_string(tid - 1)}}}});
+  }
+  events.push_back({{"pid", 1}, {"ph", "M"}, {"name", "process_name"}, {"args", {{"name", "weft " + sc.name}}}});
+  ojson root;
+  root["traceEvents"] = events;
+  root["displayTimeUnit"] = "ns";
+  root["metadata"] = header(sc, cfg, r);
+  return root.dump() + "\n";
+}
+
+}  // namespace
+
+std::string trace_json(const Scenario& sc, const RunConfig& cfg, const RunReport& r, const std::string& format) {
+  if (format == "chrome") return chrome_format(sc, cfg, r);
+  return weft_format(sc, cfg, r);
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,361 @@
+// Loading and validating scenario files. Every rejection names the file, the JSON
+// path and what was expected, so a bad file costs one line to fix.
+#include "weft/sim/scenario.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace weft::sim {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::uint64_t kMaxCount = 10'000'000;
+constexpr std::uint64_t kMaxNs = 3'600'000'000'000ull;  // one virtual hour
+constexpr std::size_t kMaxFileBytes = 4 * 1024 * 1024;
+constexpr int kMaxDepth = 16;
+
+struct Fail {
+  ScenarioError e;
+};
+
+std::string describe(const json& v) {
+  std::string s = v.dump();
+  if (s.size() > 40) s = s.substr(0, 37) + "...";
+  return s;
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const std::string& path, const std::string& expected) const {
+    throw Fail{ScenarioError{file_, path, expected}};
+  }
+
+  void only_keys(const json& obj, const std::string& path, std::initializer_list<const char*> keys) const {
+    if (!obj.is_object()) fail(path, "an object, got " + describe(obj));
+    std::set<std::string> allowed;
+    for (const char* k : keys) allowed.insert(k);
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      if (!allowed.count(it.key())) {
+        std::string list;
+        for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+        fail(path + "." + it.key(), "no such field (known fields: " + list + ")");
+      }
+    }
+  }
+
+  std::uint64_t uint(const json& obj, const char* key, const std::string& path, std::uint64_t lo, std::uint64_t hi,
+                     std::uint64_t dflt) const {
+    if (!obj.contains(key)) return dflt;
+    return uint_value(obj.at(key), path + "." + key, lo, hi);
+  }
+
+  std::uint64_t uint_value(const json& v, const std::string& path, std::uint64_t lo, std::uint64_t hi) const {
+    std::string range = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+    if (!v.is_number_integer()) fail(path, range + ", got " + describe(v));
+    if (v.is_number_unsigned()) {
+      std::uint64_t u = v.get<std::uint64_t>();
+      if (u < lo || u > hi) fail(path, range + ", got " + describe(v));
+      return u;
+    }
+    std::int64_t i = v.get<std::int64_t>();
+    if (i < 0 || static_cast<std::uint64_t>(i) < lo || static_cast<std::uint64_t>(i) > hi)
+      fail(path, range + ", got " + describe(v));
+    return static_cast<std::uint64_t>(i);
+  }
+
+  bool boolean(const json& obj, const char* key, const std::string& path, bool dflt) const {
+    if (!obj.contains(key)) return dflt;
+    const json& v = obj.at(key);
+    if (!v.is_boolean()) fail(path + "." + key, "true or false, got " + describe(v));
+    return v.get<bool>();
+  }
+
+  std::string string(const json& obj, const char* key, const std::string& path, std::optional<std::string> dflt) const {
+    if (!obj.contains(key)) {
+      if (!dflt) fail(path + "." + key, "a string (the field is required)");
+      return *dflt;
+    }
+    const json& v = obj.at(key);
+    if (!v.is_string()) fail(path + "." + key, "a string, got " + describe(v));
+    return v.get<std::string>();
+  }
+
+  std::string one_of(const json& obj, const char* key, const std::string& path, std::initializer_list<const char*> options,
+                     const char* dflt) const {
+    std::string s = string(obj, key, path, std::string(dflt));
+    for (const char* o : options) {
+      if (s == o) return s;
+    }
+    std::string list;
+    for (const char* o : options) list += (list.empty() ? "" : ", ") + std::string("\"") + o + "\"";
+    fail(path + "." + key, "one of " + list + ", got \"" + s + "\"");
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+std::vector<Step> parse_steps(const Reader& r, const json& arr, const std::string& path, int depth) {
+  if (depth > kMaxDepth) r.fail(path, "at most " + std::to_string(kMaxDepth) + " nested repeats");
+  if (!arr.is_array()) r.fail(path, "an array of steps, got " + describe(arr));
+  std::vector<Step> out;
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    const json& s = arr[i];
+    std::string p = path + "[" + std::to_string(i) + "]";
+    if (!s.is_object() || s.size() == 0) r.fail(p, "a step object such as {\"yield\": 1}, got " + describe(s));
+    Step st;
+    if (s.contains("spawn")) {
+      r.only_keys(s, p, {"spawn", "count", "detach"});
+      st.kind = Step::Kind::spawn;
+      st.name = r.string(s, "spawn", p, std::nullopt);
+      st.count = r.uint(s, "count", p, 1, kMaxCount, 1);
+      st.detach = r.boolean(s, "detach", p, false);
+    } else if (s.contains("join")) {
+      r.only_keys(s, p, {"join"});
+      if (!s.at("join").is_boolean() || !s.at("join").get<bool>()) r.fail(p + ".join", "true");
+      st.kind = Step::Kind::join;
+    } else if (s.contains("abort_children")) {
+      r.only_keys(s, p, {"abort_children"});
+      if (!s.at("abort_children").is_boolean() || !s.at("abort_children").get<bool>()) r.fail(p + ".abort_children", "true");
+      st.kind = Step::Kind::abort_children;
+    } else if (s.contains("yield")) {
+      r.only_keys(s, p, {"yield"});
+      st.kind = Step::Kind::yield;
+      st.count = r.uint_value(s.at("yield"), p + ".yield", 1, kMaxCount);
+    } else if (s.contains("work_ns")) {
+      r.only_keys(s, p, {"work_ns"});
+      st.kind = Step::Kind::work;
+      st.ns = r.uint_value(s.at("work_ns"), p + ".work_ns", 1, kMaxNs);
+    } else if (s.contains("sleep_ns")) {
+      r.only_keys(s, p, {"sleep_ns"});
+      st.kind = Step::Kind::sleep;
+      st.ns = r.uint_value(s.at("sleep_ns"), p + ".sleep_ns", 0, kMaxNs);
+    } else if (s.contains("send")) {
+      r.only_keys(s, p, {"send", "count"});
+      st.kind = Step::Kind::send;
+      st.name = r.string(s, "send", p, std::nullopt);
+      st.count = r.uint(s, "count", p, 1, kMaxCount, 1);
+    } else if (s.contains("recv")) {
+      r.only_keys(s, p, {"recv", "count"});
+      st.kind = Step::Kind::recv;
+      st.name = r.string(s, "recv", p, std::nullopt);
+      st.count = r.uint(s, "count", p, 1, kMaxCount, 1);
+    } else if (s.contains("notify")) {
+      r.only_keys(s, p, {"notify"});
+      st.kind = Step::Kind::notify;
+      st.name = r.string(s, "notify", p, std::nullopt);
+    } else if (s.contains("notified")) {
+      r.only_keys(s, p, {"notified"});
+      st.kind = Step::Kind::notified;
+      st.name = r.string(s, "notified", p, std::nullopt);
+    } else if (s.contains("repeat")) {
+      r.only_keys(s, p, {"repeat", "steps"});
+      st.kind = Step::Kind::repeat;
+      st.count = r.uint_value(s.at("repeat"), p + ".repeat", 1, kMaxCount);
+      if (!s.contains("steps")) r.fail(p + ".steps", "an array of steps (the field is required)");
+      st.body = parse_steps(r, s.at("steps"), p + ".steps", depth + 1);
+    } else if (s.contains("racy_increment")) {
+      r.only_keys(s, p, {"racy_increment"});
+      st.kind = Step::Kind::racy_increment;
+      st.name = r.string(s, "racy_increment", p, std::nullopt);
+    } else if (s.contains("throw")) {
+      r.only_keys(s, p, {"throw"});
+      st.kind = Step::Kind::throw_error;
+      st.name = r.string(s, "throw", p, std::nullopt);
+    } else if (s.contains("blocking_ns")) {
+      r.only_keys(s, p, {"blocking_ns"});
+      st.kind = Step::Kind::blocking;
+      st.ns = r.uint_value(s.at("blocking_ns"), p + ".blocking_ns", 0, kMaxNs);
+    } else {
+      r.fail(p, "a step: one of spawn, join, abort_children, yield, work_ns, sleep_ns, send, recv, notify, notified, "
+                "repeat, racy_increment, throw, blocking_ns; got " + describe(s));
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+void check_refs(const Reader& r, const Scenario& sc, const std::vector<Step>& steps, const std::string& path) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    std::string p = path + "[" + std::to_string(i) + "]";
+    if (s.kind == Step::Kind::spawn && !sc.programs.count(s.name))
+      r.fail(p + ".spawn", "the name of a program in $.programs, got \"" + s.name + "\"");
+    if ((s.kind == Step::Kind::send || s.kind == Step::Kind::recv) && !sc.channels.count(s.name))
+      r.fail(p + (s.kind == Step::Kind::send ? ".send" : ".recv"),
+             "the name of a channel in $.channels, got \"" + s.name + "\"");
+    if (s.kind == Step::Kind::repeat) check_refs(r, sc, s.body, p + ".steps");
+  }
+}
+
+std::string fnv1a_hex(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+Scenario parse_root(const Reader& r, const json& root) {
+  Scenario sc;
+  sc.file = r.file();
+  r.only_keys(root, "$", {"name", "description", "runtime", "programs", "channels", "main", "outside", "faults",
+                          "exploration", "checks", "expect"});
+  sc.name = r.string(root, "name", "$", std::nullopt);
+  sc.description = r.string(root, "description", "$", std::string());
+
+  if (root.contains("runtime")) {
+    const json& rt = root.at("runtime");
+    r.only_keys(rt, "$.runtime", {"flavor", "workers", "local_queue_capacity", "global_queue_interval", "event_interval",
+                                  "lifo", "max_lifo_polls", "budget"});
+    sc.runtime.multi_thread = r.one_of(rt, "flavor", "$.runtime", {"multi_thread", "current_thread"}, "multi_thread") ==
+                              "multi_thread";
+    sc.runtime.workers = static_cast<std::uint32_t>(r.uint(rt, "workers", "$.runtime", 1, 64, 4));
+    auto cap = r.uint(rt, "local_queue_capacity", "$.runtime", 2, 4096, 256);
+    if (cap & (cap - 1)) r.fail("$.runtime.local_queue_capacity", "a power of two from 2 to 4096, got " + std::to_string(cap));
+    sc.runtime.local_queue_capacity = static_cast<std::uint32_t>(cap);
+    sc.runtime.global_queue_interval = static_cast<std::uint32_t>(r.uint(rt, "global_queue_interval", "$.runtime", 1, 100000, 0));
+    sc.runtime.event_interval = static_cast<std::uint32_t>(r.uint(rt, "event_interval", "$.runtime", 1, 100000, 61));
+    sc.runtime.lifo = r.boolean(rt, "lifo", "$.runtime", true);
+    sc.runtime.max_lifo_polls = static_cast<std::uint32_t>(r.uint(rt, "max_lifo_polls", "$.runtime", 1, 100000, 3));
+    sc.runtime.budget = static_cast<std::uint32_t>(r.uint(rt, "budget", "$.runtime", 1, 1000000, 128));
+  }
+
+  if (root.contains("channels")) {
+    const json& ch = root.at("channels");
+    if (!ch.is_object()) r.fail("$.channels", "an object mapping channel names to {\"capacity\": n}, got " + describe(ch));
+    for (auto it = ch.begin(); it != ch.end(); ++it) {
+      std::string p = "$.channels." + it.key();
+      r.only_keys(it.value(), p, {"capacity"});
+      sc.channels[it.key()] = r.uint(it.value(), "capacity", p, 1, 1'000'000, 1);
+    }
+  }
+
+  if (!root.contains("programs")) r.fail("$.programs", "an object of named programs (the field is required)");
+  const json& progs = root.at("programs");
+  if (!progs.is_object() || progs.empty()) r.fail("$.programs", "a non-empty object of named programs, got " + describe(progs));
+  for (auto it = progs.begin(); it != progs.end(); ++it) {
+    Program pr;
+    pr.name = it.key();
+    pr.steps = parse_steps(r, it.value(), "$.programs." + it.key(), 0);
+    sc.programs[pr.name] = std::move(pr);
+  }
+  for (const auto& [name, pr] : sc.programs) check_refs(r, sc, pr.steps, "$.programs." + name);
+
+  sc.main = r.string(root, "main", "$", std::nullopt);
+  if (!sc.programs.count(sc.main)) r.fail("$.main", "the name of a program in $.programs, got \"" + sc.main + "\"");
+
+  if (root.contains("outside")) {
+    const json& out = root.at("outside");
+    if (!out.is_array()) r.fail("$.outside", "an array of outside threads, got " + describe(out));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      std::string p = "$.outside[" + std::to_string(i) + "]";
+      const json& o = out[i];
+      r.only_keys(o, p, {"program", "threads", "count", "interval_ns", "die_after"});
+      OutsideThread ot;
+      ot.program = r.string(o, "program", p, std::nullopt);
+      if (!sc.programs.count(ot.program)) r.fail(p + ".program", "the name of a program in $.programs, got \"" + ot.program + "\"");
+      ot.threads = static_cast<std::uint32_t>(r.uint(o, "threads", p, 1, 16, 1));
+      ot.count = r.uint(o, "count", p, 0, kMaxCount, 1);
+      ot.interval_ns = r.uint(o, "interval_ns", p, 0, kMaxNs, 0);
+      if (o.contains("die_after")) ot.die_after = r.uint(o, "die_after", p, 0, kMaxCount, 0);
+      sc.outside.push_back(ot);
+    }
+  }
+
+  if (root.contains("faults")) {
+    const json& f = root.at("faults");
+    r.only_keys(f, "$.faults", {"stalls", "spurious_wakeup_per_mille"});
+    if (f.contains("stalls")) {
+      const json& st = f.at("stalls");
+      if (!st.is_array()) r.fail("$.faults.stalls", "an array of {\"at_ns\", \"duration_ns\"}, got " + describe(st));
+      for (std::size_t i = 0; i < st.size(); ++i) {
+        std::string p = "$.faults.stalls[" + std::to_string(i) + "]";
+        r.only_keys(st[i], p, {"at_ns", "duration_ns"});
+        sc.stalls.push_back(Stall{r.uint(st[i], "at_ns", p, 0, kMaxNs, 0), r.uint(st[i], "duration_ns", p, 1, kMaxNs, 1)});
+        if (!st[i].contains("duration_ns")) r.fail(p + ".duration_ns", "an integer from 1 (the field is required)");
+      }
+    }
+    sc.spurious_wakeup_per_mille = static_cast<std::uint32_t>(r.uint(f, "spurious_wakeup_per_mille", "$.faults", 0, 1000, 0));
+  }
+
+  if (root.contains("exploration")) {
+    const json& e = root.at("exploration");
+    r.only_keys(e, "$.exploration", {"strategy", "pct_depth", "step_bound", "test_seeds"});
+    sc.strategy = r.one_of(e, "strategy", "$.exploration", {"random", "pct"}, "random");
+    sc.pct_depth = static_cast<std::uint32_t>(r.uint(e, "pct_depth", "$.exploration", 1, 16, 3));
+    sc.step_bound = r.uint(e, "step_bound", "$.exploration", 1, 1'000'000'000, 2'000'000);
+    sc.test_seeds = static_cast<std::uint32_t>(r.uint(e, "test_seeds", "$.exploration", 1, 100000, 5));
+  }
+
+  static const std::set<std::string> kChecks = {"exactly_once", "no_leak", "metrics_match_trace", "counters_exact"};
+  if (root.contains("checks")) {
+    const json& c = root.at("checks");
+    if (!c.is_array()) r.fail("$.checks", "an array of check names, got " + describe(c));
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      std::string p = "$.checks[" + std::to_string(i) + "]";
+      if (!c[i].is_string() || !kChecks.count(c[i].get<std::string>()))
+        r.fail(p, "one of \"exactly_once\", \"no_leak\", \"metrics_match_trace\", \"counters_exact\", got " + describe(c[i]));
+      sc.checks.push_back(c[i].get<std::string>());
+    }
+  } else {
+    sc.checks = {"exactly_once", "no_leak", "metrics_match_trace"};
+  }
+  sc.expect = r.one_of(root, "expect", "$",
+                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception"},
+                       "pass");
+  return sc;
+}
+
+}  // namespace
+
+std::optional<Scenario> parse_scenario(const std::string& text, const std::string& file, ScenarioError& error) {
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    error = ScenarioError{file, "$", "valid JSON (byte " + std::to_string(e.byte) + ": " +
+                                         std::string(e.what()).substr(std::string(e.what()).rfind(':') + 2) + ")"};
+    return std::nullopt;
+  }
+  try {
+    Scenario sc = parse_root(Reader(file), root);
+    sc.text_hash = fnv1a_hex(text);
+    return sc;
+  } catch (const Fail& f) {
+    error = f.e;
+    return std::nullopt;
+  }
+}
+
+std::optional<Scenario> load_scenario(const std::string& path, ScenarioError& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = ScenarioError{path, "$", "a readable scenario file (cannot open it)"};
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxFileBytes) {
+      error = ScenarioError{path, "$", "a file of at most 4 MiB"};
+      return std::nullopt;
+    }
+  }
+  return parse_scenario(text, path, error);
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,312 @@
+// simrun: runs a scenario on the simulated engine, once or over many seeds, and
+// reports the outcome with the one line that replays it.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "weft/sim/runner.hpp"
+#include "weft/sim/scenario.hpp"
+#include "weft/sim/simulator.hpp"
+
+namespace {
+
+using namespace weft::sim;
+
+// Exit codes beyond the outcomes (0 to 6).
+constexpr int kExitExpectedFailureNotObserved = 7;
+constexpr int kExitBadScenario = 8;
+constexpr int kExitUsage = 9;
+
+const char* kExitCodes =
+    "Exit codes:\n"
+    "  0  pass (or, over many seeds, every run had the scenario's expected outcome)\n"
+    "  1  assertion: an engine assertion or a scenario invariant was violated\n"
+    "  2  deadlock: every simulated thread blocked, nothing pending\n"
+    "  3  lost_wakeup: runnable work exists but every worker is parked and nothing will wake one\n"
+    "  4  step_bound_exceeded: more decisions than the step bound (livelock, unfair spin)\n"
+    "  5  nondeterminism: a replay diverged, or --check-determinism saw two runs differ\n"
+    "  6  exception: an exception escaped the engine\n"
+    "  7  the scenario expects a failure and no run showed it\n"
+    "  8  the scenario file is malformed or absurd\n"
+    "  9  usage error (a bad flag or value)\n";
+
+struct Cli {
+  std::string scenario;
+  std::optional<std::uint64_t> seed;
+  std::string seeds;
+  std::uint64_t runs = 0;
+  std::string strategy;
+  std::uint64_t step_bound = 0;
+  std::string record;
+  std::string trace;
+  std::string trace_format = "weft";
+  bool json = false;
+  bool check_determinism = false;
+  bool collect = false;
+  bool quiet = false;
+};
+
+[[noreturn]] void usage_error(const std::string& msg) {
+  std::fprintf(stderr, "simrun: %s (see simrun --help)\n", msg.c_str());
+  std::exit(kExitUsage);
+}
+
+std::uint64_t parse_u64(const std::string& s, const char* what) {
+  if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos)
+    usage_error(std::string(what) + ": expected a non-negative integer, got '" + s + "'");
+  try {
+    return std::stoull(s);
+  } catch (...) {
+    usage_error(std::string(what) + ": expected a non-negative integer, got '" + s + "'");
+  }
+}
+
+StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
+  if (s.empty()) return strategy_of(sc);
+  if (s == "random") return StrategySpec::random();
+  if (s == "pct") return StrategySpec::pct(3, sc.step_bound);
+  if (s.rfind("pct:", 0) == 0) {
+    std::uint64_t d = parse_u64(s.substr(4), "--strategy pct:D");
+    if (d < 1 || d > 16) usage_error("--strategy pct:D: D must be from 1 to 16");
+    return StrategySpec::pct(static_cast<std::uint32_t>(d), sc.step_bound);
+  }
+  if (s.rfind("replay:", 0) == 0) {
+    std::string err;
+    auto sched = Schedule::load(s.substr(7), err);
+    if (!sched) usage_error("--strategy " + s + ": " + err);
+    return StrategySpec::replay(std::move(*sched));
+  }
+  usage_error("--strategy: expected random, pct:D or replay:FILE, got '" + s + "'");
+}
+
+std::string strategy_flag(const StrategySpec& s) {
+  switch (s.kind) {
+    case StrategySpec::Kind::random: return "random";
+    case StrategySpec::Kind::pct: return "pct:" + std::to_string(s.pct_depth);
+    case StrategySpec::Kind::replay: return "replay";
+  }
+  return "random";
+}
+
+std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
+  std::string line = "tools/simrun " + cli.scenario + " --seed " + std::to_string(seed);
+  if (st.kind != StrategySpec::Kind::replay) line += " --strategy " + strategy_flag(st);
+  if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
+  return line;
+}
+
+nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed,
+                                   const RunReport& r) {
+  nlohmann::ordered_json j;
+  j["scenario"] = sc.name;
+  j["seed"] = seed;
+  j["strategy"] = strategy_flag(st);
+  j["outcome"] = outcome_name(r.result.outcome);
+  j["expected"] = sc.expect;
+  j["matches_expectation"] = r.expected;
+  j["message"] = r.result.message;
+  j["virtual_time_ns"] = r.result.virtual_time_ns;
+  j["steps"] = r.result.steps;
+  j["context_switches"] = r.result.context_switches;
+  j["preemptions"] = r.result.preemptions;
+  j["tasks"] = r.stats.tasks_spawned;
+  j["polls"] = r.stats.polls;
+  j["steals"] = r.stats.steals;
+  j["steal_operations"] = r.stats.steal_operations;
+  j["overflows"] = r.stats.overflows;
+  j["inject_pushes"] = r.stats.inject_pushes;
+  j["inject_batches"] = r.stats.inject_batches;
+  j["parks"] = r.stats.parks;
+  j["timers_fired"] = r.stats.timers_fired;
+  j["marks"] = r.stats.marks;
+  if (!r.metrics_json.empty()) j["metrics"] = nlohmann::ordered_json::parse(r.metrics_json);
+  if (r.result.outcome != Outcome::pass) j["replay"] = replay_line(cli, st, seed);
+  return j;
+}
+
+void print_human(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed, const RunReport& r) {
+  const auto& s = r.stats;
+  std::printf("%s seed=%llu strategy=%s: %s (scenario expects %s)\n", sc.name.c_str(),
+              static_cast<unsigned long long>(seed), strategy_flag(st).c_str(), outcome_name(r.result.outcome),
+              sc.expect.c_str());
+  if (!r.result.message.empty()) std::printf("  %s\n", r.result.message.c_str());
+  std::printf("  virtual time %.3f ms, %llu steps, %llu tasks, %llu polls, %llu steals in %llu operations, "
+              "%llu overflows, %llu injection pushes, %llu parks\n",
+              static_cast<double>(r.result.virtual_time_ns) / 1e6, static_cast<unsigned long long>(r.result.steps),
+              static_cast<unsigned long long>(s.tasks_spawned), static_cast<unsigned long long>(s.polls),
+              static_cast<unsigned long long>(s.steals), static_cast<unsigned long long>(s.steal_operations),
+              static_cast<unsigned long long>(s.overflows), static_cast<unsigned long long>(s.inject_pushes),
+              static_cast<unsigned long long>(s.parks));
+  if (!s.marks.empty()) {
+    std::printf("  marks:");
+    for (auto& [k, v] : s.marks) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
+    std::printf("\n");
+  }
+  if (r.result.outcome != Outcome::pass) std::printf("  replay: %s\n", replay_line(cli, st, seed).c_str());
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
+  RunConfig cfg;
+  cfg.seed = seed;
+  cfg.strategy = st;
+  cfg.step_bound = cli.step_bound;
+  cfg.keep_trace = !cli.trace.empty() || cli.check_determinism;
+  cfg.record_schedule = true;
+  RunReport r = run_scenario(sc, cfg);
+  if (cli.check_determinism) {
+    RunReport again = run_scenario(sc, cfg);
+    std::string a = trace_json(sc, cfg, r, "weft"), b = trace_json(sc, cfg, again, "weft");
+    if (a != b) {
+      std::size_t n = std::min(r.events.size(), again.events.size()), i = 0;
+      while (i < n && std::memcmp(&r.events[i], &again.events[i], sizeof(TraceEvent)) == 0) ++i;
+      std::printf("%s seed=%llu: nondeterminism: two runs differ first at event %zu of %zu/%zu (decisions %llu vs %llu)\n",
+                  sc.name.c_str(), static_cast<unsigned long long>(seed), i, r.events.size(), again.events.size(),
+                  static_cast<unsigned long long>(r.result.steps), static_cast<unsigned long long>(again.result.steps));
+      return static_cast<int>(Outcome::nondeterminism);
+    }
+    if (!cli.quiet) std::printf("determinism: two runs gave identical traces (%zu events, %zu bytes)\n", r.events.size(), a.size());
+  }
+  if (!cli.trace.empty() && !write_file(cli.trace, trace_json(sc, cfg, r, cli.trace_format)))
+    usage_error("--trace: cannot write '" + cli.trace + "'");
+  if (!cli.record.empty()) {
+    std::string err;
+    if (!r.result.schedule.save(cli.record, err)) usage_error("--record: " + err);
+  }
+  if (cli.json) {
+    std::printf("%s\n", report_json(sc, cli, st, seed, r).dump().c_str());
+  } else if (!cli.quiet) {
+    print_human(sc, cli, st, seed, r);
+  }
+  return r.result.exit_code();
+}
+
+int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t first, std::uint64_t count) {
+  bool tty = isatty(STDERR_FILENO);
+  std::uint64_t unexpected = 0, matched_failures = 0, done = 0;
+  int first_code = 0;
+  std::vector<std::string> replays;
+  auto t0 = std::chrono::steady_clock::now();
+  std::map<std::string, std::uint64_t> outcomes;
+  RunStats total;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint64_t seed = first + i;
+    RunConfig cfg;
+    cfg.seed = seed;
+    cfg.strategy = st;
+    cfg.step_bound = cli.step_bound;
+    cfg.record_schedule = false;
+    RunReport r = run_scenario(sc, cfg);
+    ++done;
+    ++outcomes[outcome_name(r.result.outcome)];
+    total.steals += r.stats.steals;
+    total.overflows += r.stats.overflows;
+    total.polls += r.stats.polls;
+    if (cli.json) std::printf("%s\n", report_json(sc, cli, st, seed, r).dump().c_str());
+    if (r.result.outcome != Outcome::pass && r.expected) ++matched_failures;
+    if (!r.expected) {
+      ++unexpected;
+      if (!first_code) first_code = r.result.outcome == Outcome::pass ? 0 : r.result.exit_code();
+      if (r.result.outcome != Outcome::pass) {
+        replays.push_back(replay_line(cli, st, seed) + "   # " + outcome_name(r.result.outcome) + ": " + r.result.message);
+        if (!cli.collect) break;
+      }
+    }
+    if (tty && !cli.quiet && (i % 16 == 0 || i + 1 == count)) {
+      int width = 30, filled = static_cast<int>(width * (i + 1) / count);
+      std::fprintf(stderr, "\r[%s%s] %llu/%llu seeds, %llu unexpected", std::string(filled, '#').c_str(),
+                   std::string(width - filled, ' ').c_str(), static_cast<unsigned long long>(i + 1),
+                   static_cast<unsigned long long>(count), static_cast<unsigned long long>(unexpected));
+    }
+  }
+  if (tty && !cli.quiet) std::fprintf(stderr, "\n");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!cli.json) {
+    std::printf("%s: %llu seeds in %.2f s (%.0f seeds/s), strategy %s\n", sc.name.c_str(),
+                static_cast<unsigned long long>(done), secs, static_cast<double>(done) / (secs > 0 ? secs : 1),
+                strategy_flag(st).c_str());
+    std::printf("  outcomes:");
+    for (auto& [k, v] : outcomes) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
+    std::printf(" (scenario expects %s)\n", sc.expect.c_str());
+    std::printf("  total: %llu polls, %llu steals, %llu overflows\n", static_cast<unsigned long long>(total.polls),
+                static_cast<unsigned long long>(total.steals), static_cast<unsigned long long>(total.overflows));
+    for (auto& line : replays) std::printf("  replay: %s\n", line.c_str());
+  }
+  if (unexpected) return first_code ? first_code : kExitExpectedFailureNotObserved;
+  if (sc.expect != "pass" && matched_failures == 0) return kExitExpectedFailureNotObserved;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Cli cli;
+  CLI::App app{"simrun: run a weft scenario on the simulated engine.\n"
+               "  simrun SCENARIO --seed N            one run, with a summary\n"
+               "  simrun SCENARIO --seeds A..B        explore seeds A to B inclusive\n"
+               "  simrun SCENARIO --seed N --runs K   explore K seeds from N\n"};
+  app.footer(kExitCodes);
+  app.add_option("scenario", cli.scenario, "scenario file (JSON; schema in scenarios/README.md)")->required();
+  app.add_option("--seed", cli.seed, "seed of one run (default 0)");
+  app.add_option("--seeds", cli.seeds, "explore a range of seeds, A..B");
+  app.add_option("--runs", cli.runs, "explore this many seeds, from --seed");
+  app.add_option("--strategy", cli.strategy, "random, pct:D (depth D) or replay:FILE (default: the scenario's)");
+  app.add_option("--step-bound", cli.step_bound, "decisions before step_bound_exceeded (default: the scenario's)");
+  app.add_option("--record", cli.record, "save the run's schedule to FILE (replay it with --strategy replay:FILE)");
+  app.add_option("--trace", cli.trace, "write the run's trace to FILE");
+  app.add_option("--trace-format", cli.trace_format, "weft (default) or chrome (Perfetto, chrome://tracing)")
+      ->check(CLI::IsMember({"weft", "chrome"}));
+  app.add_flag("--json", cli.json, "machine-readable output: one JSON object per run");
+  app.add_flag("--check-determinism", cli.check_determinism, "run the seed twice and compare the traces byte for byte");
+  app.add_flag("--collect", cli.collect, "over many seeds, keep going after a failure and list them all");
+  app.add_flag("--quiet", cli.quiet, "print only failures and the final summary");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "simrun: %s (see simrun --help)\n", e.what());
+    return kExitUsage;
+  }
+
+  ScenarioError err;
+  auto sc = load_scenario(cli.scenario, err);
+  if (!sc) {
+    std::fprintf(stderr, "simrun: %s\n", err.message().c_str());
+    return kExitBadScenario;
+  }
+  StrategySpec st = parse_strategy(cli.strategy, *sc);
+
+  std::uint64_t first = cli.seed.value_or(0), count = 1;
+  bool many = false;
+  if (!cli.seeds.empty()) {
+    auto dots = cli.seeds.find("..");
+    if (dots == std::string::npos) usage_error("--seeds: expected A..B, got '" + cli.seeds + "'");
+    first = parse_u64(cli.seeds.substr(0, dots), "--seeds A");
+    std::uint64_t last = parse_u64(cli.seeds.substr(dots + 2), "--seeds B");
+    if (last < first) usage_error("--seeds: B must not be below A");
+    count = last - first + 1;
+    many = true;
+  } else if (cli.runs > 0) {
+    count = cli.runs;
+    many = true;
+  }
+  if (many && (!cli.trace.empty() || !cli.record.empty() || cli.check_determinism))
+    usage_error("--trace, --record and --check-determinism take a single --seed");
+  if (many && st.kind == StrategySpec::Kind::replay) usage_error("--strategy replay:FILE replays one run: use --seed");
+  if (many) return run_many(*sc, cli, st, first, count);
+  return run_one(*sc, cli, st, first);
+}
