@@ -168,8 +168,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
       }
       cx.budget = cfg_.budget;
       cx.budget_active = true;
-      ++polls_;
-      task_ops::poll(t, 0);
+      if (task_ops::poll(t, 0)) ++polls_;
       cx.budget_active = false;
     }
     if (!parked) {

@@ -305,8 +305,7 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
   ThreadContext* cx = current_context();
   cx->budget = cfg_.budget;
   cx->budget_active = true;
-  ++core.polls;
-  task_ops::poll(t, w);
+  if (task_ops::poll(t, w)) ++core.polls;
   // Run the LIFO chain under the same budget.
   for (std::uint32_t lifo_polls = 0;;) {
     TaskHeader* next = std::exchange(core.lifo, nullptr);
@@ -323,8 +322,7 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
       if (core.lifo_enabled) emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::lifo_cap));
       core.lifo_enabled = false;
     }
-    ++core.polls;
-    task_ops::poll(next, w);
+    if (task_ops::poll(next, w)) ++core.polls;
   }
   cx->budget_active = false;
 }

@@ -185,7 +185,7 @@ bool shutdown(TaskHeader* t) {
   }
 }
 
-void poll(TaskHeader* t, std::int32_t worker) {
+bool poll(TaskHeader* t, std::int32_t worker) {
   // 1. transition_to_running.
   std::uint64_t cur = t->state_.load(Order::acquire);
   for (;;) {
@@ -195,7 +195,7 @@ void poll(TaskHeader* t, std::int32_t worker) {
       std::uint64_t next = (cur & ~kNotified) - kRefOne;
       if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
         if (refs(cur) == 1) dealloc(t);
-        return;
+        return false;
       }
       continue;
     }
@@ -204,7 +204,7 @@ void poll(TaskHeader* t, std::int32_t worker) {
   }
   if (cur & kCancelled) {
     cancel_now(t, worker);
-    return;
+    return false;
   }
   // 2. Resume.
   emit(EventKind::poll_start, worker, t->id_);
@@ -220,7 +220,7 @@ void poll(TaskHeader* t, std::int32_t worker) {
   if (t->root_.done()) {
     t->vtable_->finish(t);
     complete(t, worker, false);
-    return;
+    return true;
   }
   // 4. transition_to_idle.
   cur = t->state_.load(Order::acquire);
@@ -229,7 +229,7 @@ void poll(TaskHeader* t, std::int32_t worker) {
     if (cur & kCancelled) {
       emit(EventKind::poll_end, worker, t->id_, 0);
       cancel_now(t, worker);
-      return;
+      return true;
     }
     std::uint64_t next = cur & ~kRunning;
     bool notified = (cur & kNotified) != 0;
@@ -241,7 +241,7 @@ void poll(TaskHeader* t, std::int32_t worker) {
       } else if (refs(cur) == 1) {
         dealloc(t);
       }
-      return;
+      return true;
     }
   }
 }

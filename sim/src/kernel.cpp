@@ -211,6 +211,7 @@ std::vector<std::uint32_t>& thread_record_buffer() {
 
 Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<bool()> idle_probe)
     : step_bound_(config.step_bound),
+      spurious_per_mille_(config.spurious_wakeup_per_mille),
       fast_path_(!strategy.sees_every_decision()),
       record_(config.record),
       record_buf_(thread_record_buffer()),

@@ -139,6 +139,7 @@ void Parker::park() {
     token_ = false;
     return;
   }
+  if (std::uint32_t p = k->spurious_per_mille(); p != 0 && k->draw(Op::park) % 1000 < p) return;  // fault
   if (waiter_ != kNoFiber) detail::misuse(*k, "Parker::park: another fiber is parked on this parker");
   waiter_ = k->current();
   while (!token_) k->block(Op::park);

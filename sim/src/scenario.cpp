@@ -212,7 +212,7 @@ Scenario parse_root(const Reader& r, const json& root) {
   Scenario sc;
   sc.file = r.file();
   r.only_keys(root, "$", {"name", "description", "runtime", "programs", "channels", "main", "outside", "faults",
-                          "exploration", "checks", "expect"});
+                          "exploration", "checks", "expect", "coverage"});
   sc.name = r.string(root, "name", "$", std::nullopt);
   sc.description = r.string(root, "description", "$", std::string());
 
@@ -312,6 +312,23 @@ Scenario parse_root(const Reader& r, const json& root) {
     }
   } else {
     sc.checks = {"exactly_once", "no_leak", "metrics_match_trace"};
+  }
+  if (root.contains("coverage")) {
+    const json& c = root.at("coverage");
+    if (!c.is_array()) r.fail("$.coverage", "an array of mark names, got " + describe(c));
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      std::string p = "$.coverage[" + std::to_string(i) + "]";
+      bool known = false;
+      if (c[i].is_string()) {
+        for (const char* m : kCoverageMarks) known = known || c[i].get<std::string>() == m;
+      }
+      if (!known) {
+        std::string list;
+        for (const char* m : kCoverageMarks) list += (list.empty() ? "" : ", ") + std::string(m);
+        r.fail(p, "a mark name (" + list + "), got " + describe(c[i]));
+      }
+      sc.coverage.push_back(c[i].get<std::string>());
+    }
   }
   sc.expect = r.one_of(root, "expect", "$",
                        {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception"},

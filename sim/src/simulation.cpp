@@ -68,6 +68,7 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   config.step_bound = options_.step_bound;
   config.stack_size = options_.stack_size;
   config.record = record;
+  config.spurious_wakeup_per_mille = options_.spurious_wakeup_per_mille;
   detail::Kernel kernel(config, strategy, idle_probe_);
   kernel.run(main_fn);
   RunResult r;

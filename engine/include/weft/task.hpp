@@ -164,8 +164,10 @@ void wake_by_val(TaskHeader* t, std::int32_t worker = -1);
 void abort(TaskHeader* t);
 // shutdown cancels the task if it is idle (true), else marks it cancelled (false).
 bool shutdown(TaskHeader* t);
-// poll runs one poll of a notified task; consumes the queue entry's reference.
-void poll(TaskHeader* t, std::int32_t worker);
+// poll runs one poll of a notified task and consumes the queue entry's reference.
+// Returns false when the task was not resumed (already running, complete, or
+// cancelled before it ran), so poll counts match the trace's poll events.
+bool poll(TaskHeader* t, std::int32_t worker);
 // cancel_now cancels a task whose RUNNING bit the caller holds (from shutdown()).
 void cancel_now(TaskHeader* t, std::int32_t worker);
 // drop_notified drops a queue entry's reference without running the task.

@@ -313,6 +313,7 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
   opts.strategy = cfg.strategy;
   opts.step_bound = cfg.step_bound ? cfg.step_bound : sc.step_bound;
   opts.record = cfg.record_schedule;
+  opts.spurious_wakeup_per_mille = sc.spurious_wakeup_per_mille;
   Simulation sim(opts);
 
   std::uint32_t workers = sc.runtime.multi_thread ? sc.runtime.workers : 1;

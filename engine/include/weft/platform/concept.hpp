@@ -42,9 +42,11 @@ concept Lockable = requires(M m) {
 
 template <class P>
 concept ParkerLike = requires(P p, std::uint64_t ns) {
-  // park() blocks until a token is available, then consumes it. unpark() makes
-  // a token available (at most one is kept). park_for() returns true if it
-  // consumed a token, false if the timeout elapsed first.
+  // park() blocks until a token is available, then consumes it; it may also
+  // return spuriously without one (the simulator injects that as a fault), so
+  // callers re-check their condition. unpark() makes a token available (at most
+  // one is kept). park_for() returns true if it consumed a token, false if the
+  // timeout elapsed first.
   { p.park() };
   { p.park_for(ns) } -> std::same_as<bool>;
   { p.unpark() };

@@ -93,8 +93,16 @@ struct Scenario {
   std::uint64_t step_bound = 2'000'000;
   std::uint32_t test_seeds = 5;  // seeds a scenario test runs by default
   std::vector<std::string> checks;
+  // coverage names the marks (rare paths) the scenario exists to reach; its test
+  // fails if its seeds never reach one of them.
+  std::vector<std::string> coverage;
   std::string expect = "pass";  // "pass" or an outcome name
 };
+
+// kCoverageMarks lists the mark names a scenario's coverage may name (weft::Mark).
+inline constexpr const char* kCoverageMarks[] = {"overflow",     "steal_half",           "lifo_cap",
+                                                 "budget_exhausted", "inject_batch", "last_searcher_notify",
+                                                 "spurious_wake", "timer_driver_handoff"};
 
 // load_scenario reads and validates a scenario file.
 std::optional<Scenario> load_scenario(const std::string& path, ScenarioError& error);

@@ -108,6 +108,10 @@ struct Options {
   std::uint64_t step_bound = kStepBoundDefault;  // decisions before step_bound_exceeded
   std::size_t stack_size = kStackSizeDefault;    // bytes per fiber, plus a guard page
   bool record = true;  // keep the schedule in RunResult (16 bytes per decision)
+  // Fault injection: the chance, per thousand parks that would block, that
+  // Parker::park returns at once without a token (a spurious wake-up). Each such
+  // choice is a recorded random draw, so it replays.
+  std::uint32_t spurious_wakeup_per_mille = 0;
 };
 
 // RunResult is what one run did.

@@ -39,6 +39,7 @@ struct KernelConfig {
   std::uint64_t step_bound = 0;
   std::size_t stack_size = 0;
   bool record = true;
+  std::uint32_t spurious_wakeup_per_mille = 0;
 };
 
 class Kernel {
@@ -94,6 +95,8 @@ class Kernel {
   std::string fiber_name(FiberId id) const;
   std::uint32_t epoch() const noexcept { return epoch_; }
   std::uint64_t now_ns() const noexcept { return now_ns_; }
+  // spurious_per_mille is the chance (per thousand) that a park returns without a token.
+  std::uint32_t spurious_per_mille() const noexcept { return spurious_per_mille_; }
   void* slot() const noexcept { return slots_[current_id_]; }
   void set_slot(void* p) noexcept { slots_[current_id_] = p; }
 
@@ -150,6 +153,7 @@ class Kernel {
   // Hot state, read by the inline fast path.
   std::uint64_t steps_ = 0;
   std::uint64_t step_bound_ = 0;
+  std::uint32_t spurious_per_mille_ = 0;
   std::vector<FiberId> runnable_;  // deterministic order: push_back, swap-remove
   FiberId current_id_ = kNoFiber;
   bool fast_path_ = true;  // false if the strategy must see forced decisions

@@ -1,0 +1,81 @@
+// Malformed and absurd scenario files are rejected with one line naming the file,
+// the JSON path and what was expected.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "weft/sim/scenario.hpp"
+
+namespace {
+
+using namespace weft::sim;
+
+const char* kGood = R"({"name": "t", "programs": {"m": [{"yield": 1}]}, "main": "m"})";
+
+ScenarioError reject(const std::string& text) {
+  ScenarioError err;
+  auto sc = parse_scenario(text, "bad.json", err);
+  EXPECT_FALSE(sc.has_value()) << text;
+  return err;
+}
+
+TEST(ScenarioErrors, AcceptsAMinimalScenario) {
+  ScenarioError err;
+  auto sc = parse_scenario(kGood, "good.json", err);
+  ASSERT_TRUE(sc.has_value()) << err.message();
+  EXPECT_EQ(sc->runtime.workers, 4u);
+  EXPECT_EQ(sc->expect, "pass");
+}
+
+TEST(ScenarioErrors, NotJsonNamesTheByte) {
+  auto e = reject("{\"name\": ");
+  EXPECT_EQ(e.file, "bad.json");
+  EXPECT_EQ(e.path, "$");
+  EXPECT_NE(e.expected.find("valid JSON"), std::string::npos);
+}
+
+TEST(ScenarioErrors, WrongTypeNamesThePath) {
+  auto e = reject(R"({"name": "t", "runtime": {"workers": "four"}, "programs": {"m": []}, "main": "m"})");
+  EXPECT_EQ(e.path, "$.runtime.workers");
+  EXPECT_NE(e.expected.find("integer from 1 to 64"), std::string::npos);
+  EXPECT_EQ(e.message(), "bad.json: $.runtime.workers: expected an integer from 1 to 64, got \"four\"");
+}
+
+TEST(ScenarioErrors, UnknownFieldIsRejected) {
+  auto e = reject(R"({"name": "t", "runtime": {"wrokers": 2}, "programs": {"m": []}, "main": "m"})");
+  EXPECT_EQ(e.path, "$.runtime.wrokers");
+  EXPECT_NE(e.expected.find("no such field"), std::string::npos);
+}
+
+TEST(ScenarioErrors, AMillionWorkersIsAbsurd) {
+  auto e = reject(R"({"name": "t", "runtime": {"workers": 1000000}, "programs": {"m": []}, "main": "m"})");
+  EXPECT_EQ(e.path, "$.runtime.workers");
+}
+
+TEST(ScenarioErrors, NegativeDurationIsRejected) {
+  auto e = reject(R"({"name": "t", "programs": {"m": [{"sleep_ns": -5}]}, "main": "m"})");
+  EXPECT_EQ(e.path, "$.programs.m[0].sleep_ns");
+}
+
+TEST(ScenarioErrors, UnknownProgramReferenceIsRejected) {
+  auto e = reject(R"({"name": "t", "programs": {"m": [{"spawn": "nope"}]}, "main": "m"})");
+  EXPECT_EQ(e.path, "$.programs.m[0].spawn");
+}
+
+TEST(ScenarioErrors, QueueCapacityMustBeAPowerOfTwo) {
+  auto e = reject(R"({"name": "t", "runtime": {"local_queue_capacity": 12}, "programs": {"m": []}, "main": "m"})");
+  EXPECT_EQ(e.path, "$.runtime.local_queue_capacity");
+}
+
+TEST(ScenarioErrors, UnknownExpectedOutcomeIsRejected) {
+  auto e = reject(R"({"name": "t", "programs": {"m": []}, "main": "m", "expect": "crash"})");
+  EXPECT_EQ(e.path, "$.expect");
+}
+
+TEST(ScenarioErrors, MissingFileIsAnError) {
+  ScenarioError err;
+  EXPECT_FALSE(load_scenario("/nonexistent/weft.json", err).has_value());
+  EXPECT_EQ(err.file, "/nonexistent/weft.json");
+}
+
+}  // namespace

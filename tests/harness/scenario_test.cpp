@@ -1,0 +1,137 @@
+// Every shipped scenario, run on the simulated engine: the expected outcome on its
+// seeds, the coverage marks it exists for, byte-identical traces for one seed,
+// and a recorded schedule that replays to the same trace.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "weft/sim/runner.hpp"
+#include "weft/sim/scenario.hpp"
+
+namespace {
+
+using namespace weft::sim;
+
+std::vector<std::string> scenario_files() {
+  std::vector<std::string> out;
+  for (auto& e : std::filesystem::directory_iterator(WEFT_SCENARIO_DIR)) {
+    if (e.path().extension() == ".json") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// seeds_for is the scenario's test_seeds, times WEFT_SEED_FACTOR for long runs.
+std::uint64_t seeds_for(const Scenario& sc) {
+  std::uint64_t factor = 1;
+  if (const char* f = std::getenv("WEFT_SEED_FACTOR")) factor = std::max<std::uint64_t>(1, std::strtoull(f, nullptr, 10));
+  return sc.test_seeds * factor;
+}
+
+class ScenarioTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  Scenario load() {
+    ScenarioError err;
+    auto sc = load_scenario(GetParam(), err);
+    EXPECT_TRUE(sc.has_value()) << err.message();
+    return sc.value_or(Scenario{});
+  }
+  RunConfig config(const Scenario& sc, std::uint64_t seed) {
+    RunConfig cfg;
+    cfg.seed = seed;
+    cfg.strategy = strategy_of(sc);
+    return cfg;
+  }
+};
+
+TEST_P(ScenarioTest, SeedsGiveTheExpectedOutcomeAndReachTheirCoverage) {
+  Scenario sc = load();
+  std::uint64_t failures_as_expected = 0;
+  std::set<std::string> reached;
+  for (std::uint64_t seed = 1; seed <= seeds_for(sc); ++seed) {
+    RunConfig cfg = config(sc, seed);
+    cfg.record_schedule = false;
+    RunReport r = run_scenario(sc, cfg);
+    for (auto& [mark, n] : r.stats.marks) {
+      if (n > 0) {
+        reached.insert(mark);
+      }
+    }
+    if (sc.expect == "pass") {
+      ASSERT_EQ(r.result.outcome, Outcome::pass)
+          << "seed " << seed << ": " << r.result.message << "\n  replay: tools/simrun " << sc.file << " --seed " << seed;
+      EXPECT_GT(r.stats.polls, 0u);
+    } else {
+      // A negative scenario may pass on a seed, but never fail another way.
+      ASSERT_TRUE(r.result.outcome == Outcome::pass || r.expected)
+          << "seed " << seed << ": " << outcome_name(r.result.outcome) << ": " << r.result.message;
+      if (r.expected) ++failures_as_expected;
+    }
+  }
+  if (sc.expect != "pass") {
+    EXPECT_GT(failures_as_expected, 0u) << "the harness did not catch " << sc.name;
+  }
+  for (const std::string& mark : sc.coverage) {
+    EXPECT_TRUE(reached.count(mark)) << "coverage mark never reached: " << mark;
+  }
+}
+
+TEST_P(ScenarioTest, SameSeedGivesIdenticalTraceBytes) {
+  Scenario sc = load();
+  RunConfig cfg = config(sc, 7);
+  cfg.keep_trace = true;
+  RunReport a = run_scenario(sc, cfg);
+  RunReport b = run_scenario(sc, cfg);
+  ASSERT_FALSE(a.events.empty());
+  std::string ta = trace_json(sc, cfg, a, "weft"), tb = trace_json(sc, cfg, b, "weft");
+  EXPECT_EQ(ta.size(), tb.size());
+  EXPECT_TRUE(ta == tb) << "traces of seed 7 differ";
+  EXPECT_EQ(trace_json(sc, cfg, a, "chrome"), trace_json(sc, cfg, b, "chrome"));
+}
+
+TEST_P(ScenarioTest, RecordedScheduleReplaysToTheSameRun) {
+  Scenario sc = load();
+  RunConfig cfg = config(sc, 3);
+  cfg.keep_trace = true;
+  RunReport original = run_scenario(sc, cfg);
+  ASSERT_FALSE(original.result.schedule.decisions.empty());
+  std::string text = original.result.schedule.to_json();
+  std::string err;
+  auto loaded = Schedule::from_json(text, err);
+  ASSERT_TRUE(loaded.has_value()) << err;
+  RunConfig replay = cfg;
+  replay.strategy = StrategySpec::replay(*loaded);
+  RunReport again = run_scenario(sc, replay);
+  EXPECT_EQ(again.result.outcome, original.result.outcome) << again.result.message;
+  EXPECT_EQ(again.result.message, original.result.message);
+  EXPECT_EQ(again.result.steps, original.result.steps);
+  EXPECT_TRUE(trace_json(sc, cfg, again, "weft") == trace_json(sc, cfg, original, "weft"));
+}
+
+TEST_P(ScenarioTest, ReplayOfATamperedScheduleReportsNondeterminism) {
+  Scenario sc = load();
+  RunConfig cfg = config(sc, 5);
+  RunReport original = run_scenario(sc, cfg);
+  Schedule s = original.result.schedule;
+  ASSERT_GT(s.decisions.size(), 10u);
+  // Cut the schedule short: the replay must stop and say where, not run on.
+  s.decisions.resize(s.decisions.size() / 2);
+  RunConfig replay = cfg;
+  replay.strategy = StrategySpec::replay(s);
+  RunReport r = run_scenario(sc, replay);
+  EXPECT_EQ(r.result.outcome, Outcome::nondeterminism) << r.result.message;
+  EXPECT_EQ(r.result.divergence_index, s.decisions.size());
+}
+
+std::string name_of(const ::testing::TestParamInfo<std::string>& info) {
+  return std::filesystem::path(info.param).stem().string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(scenario_files()), name_of);
+
+}  // namespace

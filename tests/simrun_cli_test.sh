@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# simrun's exit codes and one-line errors, end to end.
+set -u
+simrun="$1"; scenarios="$2"; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail=0
+expect() {  # expect CODE DESCRIPTION -- COMMAND...
+  local want=$1 what=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  if [ "$got" != "$want" ]; then echo "FAIL: $what: exit $got, expected $want"; cat "$tmp/out" "$tmp/err"; fail=1;
+  else echo "ok: $what (exit $got)"; fi
+}
+expect 0 "steal_storm passes" -- "$simrun" "$scenarios/steal_storm.json" --seed 42
+grep -q "steals" "$tmp/out" || { echo "FAIL: summary lacks steals"; fail=1; }
+expect 1 "the canary fails with an assertion" -- "$simrun" "$scenarios/canary.json" --seed 1
+grep -q "replay: tools/simrun" "$tmp/out" || { echo "FAIL: no replay line"; fail=1; }
+expect 0 "the canary's failure is expected over seeds" -- "$simrun" "$scenarios/canary.json" --seeds 1..5 --quiet
+expect 9 "a bad flag is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --sedd 1
+expect 9 "a bad strategy is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --strategy dfs
+echo '{"name": 1' > "$tmp/bad.json"
+expect 8 "malformed JSON is a scenario error" -- "$simrun" "$tmp/bad.json" --seed 1
+grep -q "bad.json: \$: expected valid JSON" "$tmp/err" || { echo "FAIL: message"; cat "$tmp/err"; fail=1; }
+echo '{"name": "x", "runtime": {"workers": 1000000}, "programs": {"m": []}, "main": "m"}' > "$tmp/absurd.json"
+expect 8 "a million workers is a scenario error" -- "$simrun" "$tmp/absurd.json" --seed 1
+[ "$(wc -l < "$tmp/err")" = 1 ] || { echo "FAIL: error is not one line"; fail=1; }
+expect 1 "record a failing schedule" -- "$simrun" "$scenarios/canary.json" --seed 2 --record "$tmp/s.json" --quiet
+expect 1 "recorded schedule replays to the same failure" -- "$simrun" "$scenarios/canary.json" --seed 2 --strategy "replay:$tmp/s.json"
+expect 0 "determinism check" -- "$simrun" "$scenarios/fanout_overflow.json" --seed 3 --check-determinism
+expect 0 "chrome trace" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --trace "$tmp/t.json" --trace-format chrome
+python3 -c "import json,sys; d=json.load(open('$tmp/t.json')); assert d['traceEvents'] and d['metadata']['seed']==1" || { echo "FAIL: chrome trace"; fail=1; }
+expect 0 "json summary" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --json
+python3 -c "import json; d=json.load(open('$tmp/out')); assert d['outcome']=='pass' and d['steals']>0" || { echo "FAIL: json"; fail=1; }
+[ $fail = 0 ] && echo "simrun CLI: all checks passed"
+exit $fail
