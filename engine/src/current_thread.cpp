@@ -84,9 +84,10 @@ void CurrentThread::schedule(TaskHeader* t, bool) {
   remote_schedule_count_.add(1);
   {
     std::scoped_lock lock(mu_);
+    // Emit under the lock: once pushed, the driver may run and free the task.
+    if (!inject_.closed_locked()) emit(EventKind::inject_push, -1, t->id_);
     if (!inject_.push_locked(t)) return;  // closed: dropped
   }
-  emit(EventKind::inject_push, -1, t->id_);
   parker_.unpark();
 }
 

@@ -143,6 +143,7 @@ class MultiThread final : public CoreBase, private OverflowSink {
 
   const std::uint32_t n_;
   std::uint32_t gqi_;
+  std::uint32_t spin_before_park_ = 0;
   std::vector<std::unique_ptr<Remote>> remotes_;
   std::vector<std::unique_ptr<Core>> cores_;
   std::unique_ptr<WorkerStats[]> stats_;
@@ -157,7 +158,7 @@ class MultiThread final : public CoreBase, private OverflowSink {
 
 std::uint32_t resolve_workers(const Config& cfg) {
   if (cfg.worker_threads > 0) return cfg.worker_threads;
-  return 2;
+  return Platform::available_parallelism();
 }
 
 MultiThread::MultiThread(Config cfg)
@@ -166,6 +167,8 @@ MultiThread::MultiThread(Config cfg)
       idle_state_(static_cast<std::uint64_t>(resolve_workers(cfg)) << kUnparkShift) {
   WEFT_CHECK(n_ < (1u << 15));
   gqi_ = cfg_.global_queue_interval ? cfg_.global_queue_interval : 61;
+  spin_before_park_ = cfg_.spin_before_park;
+  if (spin_before_park_ == 0 && n_ <= Platform::available_parallelism()) spin_before_park_ = Platform::kParkSpins;
   if (cfg_.event_interval == 0) cfg_.event_interval = 61;
   std::uint64_t seed = cfg_.has_seed ? cfg_.seed : Platform::entropy();
   stats_.reset(new WorkerStats[n_]);
@@ -357,7 +360,9 @@ void MultiThread::schedule_local(Core& core, TaskHeader* t, bool is_yield) {
 
 void MultiThread::push_remote(TaskHeader* t) {
   std::scoped_lock lock(mu_);
-  if (inject_.push_locked(t)) emit(EventKind::inject_push, -1, t->id_);
+  // Emit under the lock: once pushed, a worker may run and free the task.
+  if (!inject_.closed_locked()) emit(EventKind::inject_push, -1, t->id_);
+  inject_.push_locked(t);
 }
 
 void MultiThread::maintenance(Core& core) {
@@ -390,7 +395,7 @@ void MultiThread::park(Core& core) {
   const auto w = static_cast<std::int32_t>(core.index);
   std::uint64_t now = Platform::now_ns();
   core.busy_ns += now - core.busy_start;
-  for (std::uint32_t spins = 0; !core.is_shutdown; ++spins) {
+  while (!core.is_shutdown) {
     ++core.parks;
     if (core.polls == core.polls_at_last_park) ++core.noops;
     core.polls_at_last_park = core.polls;
@@ -401,7 +406,7 @@ void MultiThread::park(Core& core) {
     emit(EventKind::unpark, w, 0);
     if (!core.is_shutdown) core.is_shutdown = inject_closed();
     if (transition_from_parked(core)) break;
-    if (spins > 0) emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::spurious_wake));
+    emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::spurious_wake));
   }
   core.busy_start = Platform::now_ns();
 }
@@ -431,6 +436,12 @@ void MultiThread::park_once(Core& core) {
       if (!core.is_searching && remotes_[core.index]->queue.len() + (core.lifo ? 1 : 0) > 1) notify_parked();
       return;
     }
+  }
+  // Spin briefly first when the workers fit the cores: a kernel park and wake
+  // costs microseconds, a wake-up that arrives during the spin costs nothing.
+  for (std::uint32_t i = 0; i < spin_before_park_; ++i) {
+    if (parker.try_park()) return;
+    Platform::spin_hint();
   }
   parker.park();
 }

@@ -153,9 +153,10 @@ class LocalQueue {
       std::uint32_t steal = steal_of(h), real = real_of(h);
       std::uint32_t tail = tail_.unsync_load();
       if (tail - steal < cap_) {
+        // Emit first: once tail is published a stealer may run and free the task.
+        emit(EventKind::local_push, worker, t->id_);
         buffer_[tail & mask_] = t;
         tail_.store(tail + 1, Order::release);
-        emit(EventKind::local_push, worker, t->id_);
         return 0;
       }
       if (steal != real) {

@@ -186,6 +186,8 @@ bool shutdown(TaskHeader* t) {
 }
 
 bool poll(TaskHeader* t, std::int32_t worker) {
+  // The id is read now: after the idle transition another thread may free t.
+  const std::uint64_t id = t->id_;
   // 1. transition_to_running.
   std::uint64_t cur = t->state_.load(Order::acquire);
   for (;;) {
@@ -207,7 +209,7 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     return false;
   }
   // 2. Resume.
-  emit(EventKind::poll_start, worker, t->id_);
+  emit(EventKind::poll_start, worker, id);
   ThreadContext* cx = current_context();
   TaskHeader* prev_task = nullptr;
   if (cx) {
@@ -227,7 +229,7 @@ bool poll(TaskHeader* t, std::int32_t worker) {
   for (;;) {
     WEFT_ASSERT(cur & kRunning);
     if (cur & kCancelled) {
-      emit(EventKind::poll_end, worker, t->id_, 0);
+      emit(EventKind::poll_end, worker, id, 0);
       cancel_now(t, worker);
       return true;
     }
@@ -235,7 +237,7 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     bool notified = (cur & kNotified) != 0;
     if (!notified) next -= kRefOne;
     if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
-      emit(EventKind::poll_end, worker, t->id_, 0);
+      emit(EventKind::poll_end, worker, id, 0);
       if (notified) {
         t->scheduler_->schedule(t, true);
       } else if (refs(cur) == 1) {

@@ -167,6 +167,17 @@ bool Parker::park_for(std::uint64_t ns) {
   return std::exchange(token_, false);
 }
 
+bool Parker::try_park() {
+  Kernel* k = tls_kernel;
+  if (k == nullptr) {
+    leave_runs();
+    return std::exchange(token_, false);
+  }
+  k->decide(Op::park_for);
+  sync_epoch(*k);
+  return std::exchange(token_, false);
+}
+
 void Parker::unpark() {
   Kernel* k = tls_kernel;
   if (k == nullptr) {

@@ -31,7 +31,10 @@ struct Config {
   std::uint64_t seed = 0;
   std::uint32_t max_blocking_threads = 512;
   std::uint64_t blocking_keep_alive_ns = 10'000'000'000ull;
-  std::uint32_t spin_before_park = 0;  // 0: platform default
+  // Spins (try the parker, pause) before a kernel park. 0: the platform's
+  // kParkSpins when the workers fit the cores, none otherwise (spinning would
+  // then take a core from a worker).
+  std::uint32_t spin_before_park = 0;
   std::function<void()> on_thread_start;
   std::function<void()> on_thread_stop;
   // unhandled_exception receives exceptions of detached tasks.

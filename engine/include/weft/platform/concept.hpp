@@ -50,6 +50,7 @@ concept ParkerLike = requires(P p, std::uint64_t ns) {
   { p.park() };
   { p.park_for(ns) } -> std::same_as<bool>;
   { p.unpark() };
+  { p.try_park() } -> std::same_as<bool>;
 };
 
 template <class Th>
@@ -69,6 +70,7 @@ concept Platform = requires {
   requires ThreadLike<typename P::Thread>;
   { P::now_ns() } -> std::same_as<std::uint64_t>;
   { P::spin_hint() };
+  { P::available_parallelism() } -> std::same_as<std::uint32_t>;
   { P::yield_thread() };
   { P::entropy() } -> std::same_as<std::uint64_t>;
   { P::context_slot() } -> std::same_as<void*>;
@@ -79,6 +81,7 @@ concept Platform = requires {
   { std::declval<typename P::Counter&>().set(std::uint64_t{1}) };
   { P::assertion_failed("", "", 0) };
   { P::kName } -> std::convertible_to<const char*>;
+  { P::kParkSpins } -> std::convertible_to<std::uint32_t>;
 };
 
 }  // namespace weft::platform_contract

@@ -115,6 +115,12 @@ class Parker {
     return state_.exchange(kEmpty, std::memory_order_acquire) == kNotified;
   }
 
+  // try_park consumes a waiting token without blocking.
+  bool try_park() noexcept {
+    int expected = kNotified;
+    return state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire);
+  }
+
   void unpark() noexcept {
     // Release pairs with the Acquire in park()/park_for().
     if (state_.exchange(kNotified, std::memory_order_release) == kParked) {
@@ -171,12 +177,18 @@ struct OsPlatform {
   using Thread = os_backend::Thread;
   using Counter = os_backend::Counter;
   static constexpr const char* kName = "os";
+  // kParkSpins: spins before a kernel park, when the workers fit the cores.
+  static constexpr std::uint32_t kParkSpins = 64;
 
   // now_ns reads the monotonic clock.
   static std::uint64_t now_ns() noexcept {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
             .count());
+  }
+  static std::uint32_t available_parallelism() noexcept {
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : n;
   }
   static void spin_hint() noexcept {
 #if defined(__x86_64__) || defined(__i386__)

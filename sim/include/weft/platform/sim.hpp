@@ -149,6 +149,8 @@ class Parker {
   bool park_for(std::uint64_t ns);
   // unpark makes a token available and wakes the parked fiber, if any.
   void unpark();
+  // try_park consumes a token if one is available, without blocking; a decision point.
+  bool try_park();
 
  private:
   // sync_epoch voids state left by an earlier run; leave_runs does so outside runs.
@@ -200,6 +202,8 @@ struct SimPlatform {
   using Thread = sim_backend::Thread;
   using Counter = sim_backend::Counter;
   static constexpr const char* kName = "sim";
+  // kParkSpins is small: the spin path is explored without flooding decisions.
+  static constexpr std::uint32_t kParkSpins = 2;
 
   // now_ns reads virtual time (0 outside a simulation); a decision point.
   static std::uint64_t now_ns() {
@@ -208,6 +212,9 @@ struct SimPlatform {
     k->decide(Op::now);
     return k->now_ns();
   }
+  // available_parallelism is the simulated machine's core count (scenarios set
+  // their worker counts explicitly).
+  static std::uint32_t available_parallelism() noexcept { return 4; }
   // spin_hint is a yield that prefers any other runnable fiber.
   static void spin_hint() {
     if (sim::detail::Kernel* k = tls_kernel) k->yield(Op::spin);
