@@ -203,10 +203,11 @@ TEST_P(Runtime, ExceptionGoesToJoinHandleAndWorkerSurvives) {
     throw std::logic_error("detached");
     co_return;
   }()).detach();
-  int after = rt.block_on([]() -> Task<int> {
-    for (int i = 0; i < 100 ; ++i) co_await weft::yield_now();
+  int after = rt.block_on([](std::atomic<int>& unhandled) -> Task<int> {
+    // Wait (bounded) until the detached task has run and reached the hook.
+    for (int i = 0; i < 10000 && unhandled.load() == 0; ++i) co_await weft::sleep_for(100us);
     co_return co_await weft::spawn([]() -> Task<int> { co_return 5; }());
-  }());
+  }(unhandled));
   EXPECT_EQ(after, 5);
   rt.shutdown();
   EXPECT_EQ(unhandled.load(), 1);
