@@ -199,10 +199,13 @@ TEST_P(Runtime, ExceptionGoesToJoinHandleAndWorkerSurvives) {
   }());
   EXPECT_EQ(what, "boom");
   // A detached task's exception reaches the hook; the runtime keeps working.
-  rt.spawn([]() -> Task<void> {
+  // The task waits for a go signal so that it surely completes after detach().
+  auto [go_tx, go_rx] = weft::oneshot::channel<int>();
+  rt.spawn([](weft::oneshot::Receiver<int> go) -> Task<void> {
+    (void)co_await go;
     throw std::logic_error("detached");
-    co_return;
-  }()).detach();
+  }(std::move(go_rx))).detach();
+  go_tx.send(1);
   int after = rt.block_on([](std::atomic<int>& unhandled) -> Task<int> {
     // Wait (bounded) until the detached task has run and reached the hook.
     for (int i = 0; i < 10000 && unhandled.load() == 0; ++i) co_await weft::sleep_for(100us);

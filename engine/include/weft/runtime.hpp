@@ -37,7 +37,9 @@ struct Config {
   std::uint32_t spin_before_park = 0;
   std::function<void()> on_thread_start;
   std::function<void()> on_thread_stop;
-  // unhandled_exception receives exceptions of detached tasks.
+  // unhandled_exception receives the exception of a task that completes after its
+  // JoinHandle was dropped (default: print it to stderr). An exception of a task
+  // that completed while its JoinHandle was alive belongs to that handle.
   std::function<void(std::exception_ptr)> unhandled_exception;
   std::string thread_name = "weft-worker";
 };
