@@ -12,6 +12,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "queues.hpp"
 #include "runtime_core.hpp"
@@ -35,7 +36,7 @@ class CurrentThread final : public CoreBase {
   RuntimeMetrics metrics() const override;
   WorkerMetrics worker_metrics(std::uint32_t i) const override;
   bool has_pending_work() const override {
-    return !local_.empty() || !inject_.is_empty() || root_woken_.unsync_load() != 0;
+    return !local_.empty() || !defer_.empty() || !inject_.is_empty() || root_woken_.unsync_load() != 0;
   }
 
  private:
@@ -54,6 +55,7 @@ class CurrentThread final : public CoreBase {
   };
 
   TaskHeader* next_task();
+  void wake_deferred();
   void park();
   void submit_metrics();
   void on_new_earliest_timer() override { parker_.unpark(); }
@@ -62,6 +64,7 @@ class CurrentThread final : public CoreBase {
   Core core_;
   Atomic<std::uint32_t> core_taken_{0};
   std::deque<TaskHeader*> local_;  // only the thread holding the core
+  std::vector<TaskHeader*> defer_;  // yielded tasks (core holder only), one reference each
   Mutex mu_;
   InjectQueue inject_;  // guarded by mu_
   Parker parker_;
@@ -113,6 +116,33 @@ TaskHeader* CurrentThread::next_task() {
   return pop_inject();
 }
 
+// wake_deferred moves yielded tasks to the back of the local queue, oldest first;
+// a task woken meanwhile just drops the defer list's reference.
+void CurrentThread::wake_deferred() {
+  std::vector<TaskHeader*> batch;
+  batch.swap(defer_);
+  for (TaskHeader* t : batch) {
+    std::uint64_t cur = t->state_.load(Order::acquire);
+    bool submit = false;
+    for (;;) {
+      if (cur & (state::kLifecycle | state::kNotified)) break;
+      if (t->state_.compare_exchange(cur, cur | state::kNotified, Order::acq_rel, Order::acquire)) {
+        submit = true;
+        break;
+      }
+    }
+    if (!submit) {
+      task_ops::ref_dec(t);
+      continue;
+    }
+    emit(EventKind::wake, 0, t->id_);
+    local_.push_back(t);
+    ++local_schedules_;
+  }
+  batch.clear();
+  if (defer_.empty()) defer_.swap(batch);
+}
+
 void CurrentThread::park() {
   ++parks_;
   if (polls_ == polls_at_park_) ++noops_;
@@ -143,6 +173,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   cx.core = &core_;
   cx.worker_index = 0;
   cx.forced_yields = &budget_forced_yields_;
+  cx.defer = &defer_;
   ContextGuard guard(&cx);
   root_woken_.store(1, Order::relaxed);
   std::uint64_t busy_start = Platform::now_ns();
@@ -159,6 +190,10 @@ void CurrentThread::block_on_root(TaskHeader* root) {
     for (std::uint32_t i = 0; i < cfg_.event_interval; ++i) {
       ++tick_;
       TaskHeader* t = next_task();
+      if (t == nullptr && !defer_.empty()) {
+        wake_deferred();  // nothing else to run: the yielded tasks go next
+        t = next_task();
+      }
       if (t == nullptr) {
         if (root_woken_.load(Order::acquire) != 0) break;
         busy_ns_ += Platform::now_ns() - busy_start;
@@ -175,6 +210,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
     if (!parked) {
       submit_metrics();
       fire_timers(0);
+      wake_deferred();
     }
   }
   task_ops::ref_dec(root);  // the owned reference; a root is never bound
@@ -199,6 +235,8 @@ void CurrentThread::shutdown() {
   cx.core = &core_;
   ContextGuard guard(&cx);
   close_owned_and_cancel(0, 0);
+  for (TaskHeader* t : defer_) task_ops::ref_dec(t);
+  defer_.clear();
   while (!local_.empty()) {
     TaskHeader* t = local_.front();
     local_.pop_front();

@@ -60,6 +60,7 @@ struct Core {
   std::uint32_t index = 0;
   std::uint32_t tick = 0;
   TaskHeader* lifo = nullptr;
+  std::vector<TaskHeader*> defer;  // yielded tasks, one reference each
   bool lifo_enabled = true;
   bool is_searching = false;
   bool is_shutdown = false;
@@ -70,7 +71,7 @@ struct Core {
                 overflows = 0, busy_ns = 0, polls_at_last_park = 0;
   std::uint64_t busy_start = 0;
 
-  bool has_tasks(const LocalQueue& q) const { return lifo != nullptr || q.has_tasks(); }
+  bool has_tasks(const LocalQueue& q) const { return lifo != nullptr || !defer.empty() || q.has_tasks(); }
 };
 
 struct alignas(128) Remote {
@@ -93,7 +94,8 @@ class MultiThread final : public CoreBase, private OverflowSink {
   bool has_pending_work() const override {
     if (!inject_.is_empty()) return true;
     for (std::uint32_t i = 0; i < n_; ++i) {
-      if (cores_[i]->lifo != nullptr || !remotes_[i]->queue.is_empty_for_stealers()) return true;
+      if (cores_[i]->lifo != nullptr || !cores_[i]->defer.empty() || !remotes_[i]->queue.is_empty_for_stealers())
+        return true;
     }
     return false;
   }
@@ -119,6 +121,7 @@ class MultiThread final : public CoreBase, private OverflowSink {
   void schedule_local(Core& core, TaskHeader* t, bool is_yield);
   void push_remote(TaskHeader* t);
   void maintenance(Core& core);
+  void wake_deferred(Core& core);
   void park(Core& core);
   void park_once(Core& core);
   void submit_metrics(Core& core);
@@ -202,6 +205,7 @@ void MultiThread::run_worker(std::uint32_t i) {
   cx.core = &core;
   cx.worker_index = static_cast<std::int32_t>(i);
   cx.forced_yields = &budget_forced_yields_;
+  cx.defer = &core.defer;
   ContextGuard guard(&cx);
   if (cfg_.on_thread_start) cfg_.on_thread_start();
   core.busy_start = Platform::now_ns();
@@ -210,6 +214,11 @@ void MultiThread::run_worker(std::uint32_t i) {
     if (core.tick % cfg_.event_interval == 0) maintenance(core);
     if (TaskHeader* t = next_task(core)) {
       run_task(core, t);
+      continue;
+    }
+    if (!core.defer.empty()) {
+      // Nothing else to run here: the yielded tasks go next.
+      wake_deferred(core);
       continue;
     }
     if (TaskHeader* t = steal_work(core)) {
@@ -365,8 +374,40 @@ void MultiThread::push_remote(TaskHeader* t) {
   inject_.push_locked(t);
 }
 
+// wake_deferred moves the yielded tasks to the back of the local queue, oldest
+// first, and wakes one other worker if that leaves spare work.
+void MultiThread::wake_deferred(Core& core) {
+  const auto w = static_cast<std::int32_t>(core.index);
+  std::vector<TaskHeader*> batch;
+  batch.swap(core.defer);
+  for (TaskHeader* t : batch) {
+    // The defer reference becomes the queue entry's, or is dropped if the task
+    // was woken (or completed) meanwhile.
+    std::uint64_t cur = t->state_.load(Order::acquire);
+    bool submit = false;
+    for (;;) {
+      if (cur & (state::kLifecycle | state::kNotified)) break;
+      if (t->state_.compare_exchange(cur, cur | state::kNotified, Order::acq_rel, Order::acquire)) {
+        submit = true;
+        break;
+      }
+    }
+    if (!submit) {
+      task_ops::ref_dec(t);
+      continue;
+    }
+    emit(EventKind::wake, w, t->id_);
+    ++core.local_schedules;
+    core.overflows += remotes_[core.index]->queue.push_back_or_overflow(t, *this, w) > 0 ? 1 : 0;
+  }
+  batch.clear();
+  if (core.defer.empty()) core.defer.swap(batch);  // keep the capacity
+  if (!core.is_searching && remotes_[core.index]->queue.len() > 1) notify_parked();
+}
+
 void MultiThread::maintenance(Core& core) {
   submit_metrics(core);
+  if (!core.defer.empty()) wake_deferred(core);
   if (has_timers()) {
     core.in_driver = true;
     fire_timers(static_cast<std::int32_t>(core.index));
@@ -567,6 +608,8 @@ void MultiThread::pre_shutdown(Core& core) {
   submit_metrics(core);
   if (TaskHeader* t = std::exchange(core.lifo, nullptr)) task_ops::drop_notified(t);
   remotes_[core.index]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
+  for (TaskHeader* t : core.defer) task_ops::ref_dec(t);
+  core.defer.clear();
 }
 
 void MultiThread::shutdown() {

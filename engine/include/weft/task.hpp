@@ -30,6 +30,7 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "weft/assert.hpp"
 #include "weft/events.hpp"
@@ -75,6 +76,9 @@ struct ThreadContext {
   std::uint32_t budget = 0;  // cooperative budget of the current poll
   bool budget_active = false;
   Counter* forced_yields = nullptr;  // the runtime's budget_forced_yield_count
+  // defer holds tasks that called yield_now on this worker, one reference each;
+  // the worker wakes them when it has nothing else to run, or at maintenance.
+  std::vector<TaskHeader*>* defer = nullptr;
 };
 
 inline ThreadContext* current_context() noexcept {
@@ -484,13 +488,21 @@ class [[nodiscard]] JoinHandle {
   bool forced_yield_ = false;
 };
 
-// yield_now suspends the current task and puts it at the back of the run queue.
+// yield_now suspends the current task until the worker has run what else it had:
+// on a worker the task waits on the worker's defer list (woken when the worker
+// runs out of other work, or at maintenance), elsewhere it is requeued at once.
 struct YieldNow {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
-    TaskHeader* t = current_task();
+    ThreadContext* cx = current_context();
+    TaskHeader* t = cx ? cx->current_task : nullptr;
     WEFT_CHECK(t != nullptr);
     t->resume_at_ = h;
+    if (cx->defer != nullptr && !t->is_block_on_) {  // a block_on root is not a worker's task
+      task_ops::ref_inc(t);  // the defer list's reference
+      cx->defer->push_back(t);
+      return;
+    }
     task_ops::wake_by_ref(t);  // RUNNING: only sets NOTIFIED; requeued after the poll
   }
   void await_resume() const noexcept {}
