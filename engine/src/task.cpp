@@ -49,7 +49,7 @@ void coop_yield(std::coroutine_handle<> h) {
   WEFT_CHECK(cx != nullptr && cx->current_task != nullptr);
   if (cx->forced_yields) cx->forced_yields->add(1);
   emit(EventKind::mark, cx->worker_index, cx->current_task->id_, static_cast<std::uint64_t>(Mark::budget_exhausted));
-  cx->current_task->resume_at_ = h;
+  note_suspend(cx->current_task, h, "budget exhausted");
   task_ops::wake_by_ref(cx->current_task, cx->worker_index);  // RUNNING: requeued after the poll
 }
 
@@ -78,12 +78,12 @@ void submit(TaskHeader* t, std::int32_t worker) {
 
 // complete finishes a task whose RUNNING bit we hold: wake the joiner, release the
 // task from the owned list, and drop the runner's reference.
-void complete(TaskHeader* t, std::int32_t worker, bool cancelled) {
+void complete(TaskHeader* t, std::int32_t worker, bool cancelled, bool emit_end = true) {
   // RUNNING (1) is set and COMPLETE (2) clear, so adding 1 flips both.
   std::uint64_t prev = t->state_.fetch_add(kComplete - kRunning, Order::acq_rel);
   WEFT_ASSERT(prev & kRunning);
   WEFT_ASSERT(!(prev & kComplete));
-  emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
+  if (emit_end) emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
   if (!(prev & kJoinInterest) && !cancelled && t->exception_) t->scheduler_->unhandled(t->exception_);
   if ((prev & kJoinInterest) && (prev & kJoinWaker)) {
     task_ops::wake_by_ref(t->join_waker_, worker);
@@ -224,20 +224,21 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     complete(t, worker, false);
     return true;
   }
-  // 4. transition_to_idle.
+  // 4. transition_to_idle. The poll ends before the release: once RUNNING is
+  // clear another worker may poll the task, and the trace must not overlap.
+  emit(EventKind::poll_end, worker, id, 0);
   cur = t->state_.load(Order::acquire);
   for (;;) {
     WEFT_ASSERT(cur & kRunning);
     if (cur & kCancelled) {
-      emit(EventKind::poll_end, worker, id, 0);
-      cancel_now(t, worker);
+      t->vtable_->destroy_frame(t);
+      complete(t, worker, true, false);
       return true;
     }
     std::uint64_t next = cur & ~kRunning;
     bool notified = (cur & kNotified) != 0;
     if (!notified) next -= kRefOne;
     if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
-      emit(EventKind::poll_end, worker, id, 0);
       if (notified) {
         t->scheduler_->schedule(t, true);
       } else if (refs(cur) == 1) {

@@ -168,7 +168,7 @@ class Receiver {
       coop_yield(h);
       return true;
     }
-    Waker w = suspend_current(h);
+    Waker w = suspend_current(h, "oneshot::Receiver");
     std::uint32_t cur = in_->state.load(Order::acquire);
     if (cur & In::kRxWaker) {
       if (in_->rx_waker.will_wake(w)) return true;
@@ -270,7 +270,7 @@ class Notify {
       return false;
     }
     bool await_suspend(std::coroutine_handle<> h) {
-      Waker w = suspend_current(h);
+      Waker w = suspend_current(h, "Notify::notified");
       std::scoped_lock lock(n_.mu_);
       if (n_.permit_) {
         n_.permit_ = false;
@@ -356,7 +356,7 @@ class AsyncMutex {
       return false;
     }
     bool await_suspend(std::coroutine_handle<> h) {
-      Waker w = suspend_current(h);
+      Waker w = suspend_current(h, "AsyncMutex::lock");
       std::scoped_lock lock(m_.mu_);
       if (!m_.locked_) {
         m_.locked_ = true;
@@ -492,7 +492,7 @@ class Sender {
     }
     bool await_ready() { return try_push(); }
     bool await_suspend(std::coroutine_handle<> h) {
-      Waker w = suspend_current(h);
+      Waker w = suspend_current(h, "mpsc::Sender::send");
       Waker rx;
       {
         std::scoped_lock lock(c_->mu);
@@ -644,7 +644,7 @@ class Receiver {
         coop_yield(h);
         return true;
       }
-      Waker w = suspend_current(h);
+      Waker w = suspend_current(h, "mpsc::Receiver::recv");
       std::scoped_lock lock(c_->mu);
       if (!c_->buffer.empty() || c_->tx_count == 0) return false;
       node_.notified = false;

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <coroutine>
+#include <source_location>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -39,6 +40,14 @@
 WEFT_NS_BEGIN
 
 struct TaskHeader;
+
+// PromiseLink is the part of every Task promise that async backtraces read: what
+// the coroutine awaits (another Task, or a leaf such as a channel) and where.
+struct PromiseLink {
+  PromiseLink* awaiting_ = nullptr;   // the Task this coroutine awaits, if any
+  const char* leaf_ = nullptr;        // the leaf awaited when awaiting_ is null
+  std::source_location await_loc_{};  // where the await is written
+};
 
 // Scheduler receives tasks that became runnable, and tasks that finished.
 class Scheduler {
@@ -135,6 +144,9 @@ struct TaskHeader {
   const TaskVTable* vtable_ = nullptr;
   std::uint64_t id_ = 0;
   std::exception_ptr exception_;  // set by finish when the root threw
+  struct PromiseLink* root_promise_ = nullptr;  // the root coroutine's promise, for async backtraces
+  std::uint64_t spawned_line_ = 0;
+  const char* spawned_file_ = nullptr;
   bool is_block_on_ = false;
   bool in_owned_ = false;  // on the owned list; touched under the shard lock
 
@@ -220,12 +232,23 @@ inline TaskHeader* current_task() noexcept {
   return cx ? cx->current_task : nullptr;
 }
 
+// note_suspend records h as the point where t resumes, and what its innermost
+// coroutine waits on (for async backtraces in dumps).
+inline void note_suspend(TaskHeader* t, std::coroutine_handle<> h, const char* what) {
+  t->resume_at_ = h;
+  PromiseLink* p = t->root_promise_;
+  if (p == nullptr) return;
+  for (int depth = 0; p->awaiting_ != nullptr && depth < 1024; ++depth) p = p->awaiting_;
+  p->leaf_ = what;
+}
+
 // suspend_current records h as the point where the current task resumes and
-// returns a waker for it. Leaf awaitables call it from await_suspend.
-inline Waker suspend_current(std::coroutine_handle<> h) {
+// returns a waker for it. Leaf awaitables call it from await_suspend, naming
+// what they wait on.
+inline Waker suspend_current(std::coroutine_handle<> h, const char* what = "await") {
   TaskHeader* t = current_task();
   WEFT_CHECK(t != nullptr);  // awaited outside a weft task
-  t->resume_at_ = h;
+  note_suspend(t, h, what);
   return Waker(t);
 }
 
@@ -251,8 +274,21 @@ class Task;
 
 namespace detail {
 
+// AwaitRef awaits an awaiter that lives elsewhere (the co_await operand), so
+// await_transform never copies it.
+template <class A>
+struct AwaitRef {
+  A& a;
+  bool await_ready() { return a.await_ready(); }
+  template <class H>
+  auto await_suspend(H h) {
+    return a.await_suspend(h);
+  }
+  decltype(auto) await_resume() { return a.await_resume(); }
+};
+
 // PromiseBase holds the continuation shared by every Task<T> promise.
-struct PromiseBase {
+struct PromiseBase : PromiseLink {
   std::coroutine_handle<> continuation_;
   std::exception_ptr exception_;
 
@@ -270,6 +306,20 @@ struct PromiseBase {
   };
   FinalAwaiter final_suspend() noexcept { return {}; }
   void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+  // await_transform notes where each co_await is written (this coroutine's frame
+  // in an async backtrace) and passes the awaitable through: a type with
+  // operator co_await gives its awaiter, any other is awaited in place.
+  template <class A>
+  auto await_transform(A&& a, std::source_location loc = std::source_location::current()) noexcept(
+      noexcept(AwaitRef<std::remove_reference_t<A>>{a})) {
+    await_loc_ = loc;
+    if constexpr (requires { static_cast<A&&>(a).operator co_await(); }) {
+      return static_cast<A&&>(a).operator co_await();
+    } else {
+      return AwaitRef<std::remove_reference_t<A>>{a};
+    }
+  }
 };
 
 template <class T>
@@ -322,12 +372,24 @@ class [[nodiscard]] Task {
 
   struct Awaiter {
     Handle h_;
+    PromiseLink* parent_ = nullptr;
     bool await_ready() const noexcept { return false; }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> cont) noexcept {
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> cont) noexcept {
       h_.promise().continuation_ = cont;
+      if constexpr (std::is_base_of_v<PromiseLink, P>) {
+        // Link the chain the dump walks: the parent awaits this task (where:
+        // await_transform recorded it).
+        parent_ = &cont.promise();
+        parent_->awaiting_ = &h_.promise();
+        parent_->leaf_ = nullptr;
+      }
       return h_;
     }
-    T await_resume() { return h_.promise().take(); }
+    T await_resume() {
+      if (parent_) parent_->awaiting_ = nullptr;
+      return h_.promise().take();
+    }
   };
   Awaiter operator co_await() && noexcept { return Awaiter{h_}; }
   Awaiter operator co_await() & noexcept { return Awaiter{h_}; }
@@ -365,6 +427,7 @@ struct TaskCell : TaskHeader {
 
 template <class T>
 void destroy_frame_of(TaskHeader* t) {
+  t->root_promise_ = nullptr;
   if (t->root_) std::exchange(t->root_, {}).destroy();
 }
 
@@ -398,6 +461,7 @@ TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
   auto h = task.release();
   t->root_ = h;
   t->resume_at_ = h;
+  t->root_promise_ = &h.promise();
   t->scheduler_ = sched;
   t->vtable_ = &kTaskVTable<T>;
   t->id_ = id;
@@ -475,7 +539,7 @@ class [[nodiscard]] JoinHandle {
     }
     TaskHeader* me = current_task();
     WEFT_CHECK(me != nullptr);
-    me->resume_at_ = h;
+    note_suspend(me, h, "JoinHandle");
     return detail::join_try_register(t_, me);  // false: complete already
   }
   T await_resume() { return detail::join_take<T>(t_); }
@@ -497,7 +561,7 @@ struct YieldNow {
     ThreadContext* cx = current_context();
     TaskHeader* t = cx ? cx->current_task : nullptr;
     WEFT_CHECK(t != nullptr);
-    t->resume_at_ = h;
+    note_suspend(t, h, "yield_now");
     if (cx->defer != nullptr && !t->is_block_on_) {  // a block_on root is not a worker's task
       task_ops::ref_inc(t);  // the defer list's reference
       cx->defer->push_back(t);

@@ -48,7 +48,7 @@ class Sleep {
   bool await_suspend(std::coroutine_handle<> h) {
     rt_ = detail::current_runtime();
     WEFT_CHECK(rt_ != nullptr);  // timers need a runtime
-    entry_.waker = suspend_current(h);
+    entry_.waker = suspend_current(h, "sleep");
     rt_->register_timer(&entry_);
     return true;
   }
