@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "weft/sim/repro.hpp"
 #include "weft/sim/runner.hpp"
 #include "weft/sim/scenario.hpp"
 #include "weft/sim/simulator.hpp"
@@ -52,6 +54,9 @@ struct Cli {
   bool check_determinism = false;
   bool collect = false;
   bool quiet = false;
+  bool shrink = false;
+  std::string out;
+  double shrink_seconds = 120;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -92,6 +97,7 @@ std::string strategy_flag(const StrategySpec& s) {
     case StrategySpec::Kind::random: return "random";
     case StrategySpec::Kind::pct: return "pct:" + std::to_string(s.pct_depth);
     case StrategySpec::Kind::replay: return "replay";
+    case StrategySpec::Kind::lenient: return "lenient";
   }
   return "random";
 }
@@ -159,6 +165,84 @@ bool write_file(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
+// shrink_one minimises a failing run's schedule, writes the reproduction file and
+// prints the sizes and the line that replays it. Exits with the failure's code.
+int shrink_one(const Scenario& sc, const Cli& cli, const RunConfig& cfg, const RunReport& r) {
+  if (r.result.outcome == Outcome::pass) {
+    std::printf("shrink: the run passed, nothing to shrink\n");
+    return 0;
+  }
+  if (r.result.outcome == Outcome::nondeterminism) {
+    std::printf("shrink: a nondeterministic run cannot be shrunk\n");
+    return r.result.exit_code();
+  }
+  ShrinkOptions opts;
+  opts.max_seconds = cli.shrink_seconds;
+  ShrinkResult res;
+  auto t0 = std::chrono::steady_clock::now();
+  Repro repro = shrink_failure(sc, cfg, r, opts, &res);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!res.reproduced) {
+    std::printf("shrink: lenient replay of the recorded schedule did not fail the same way; writing it unshrunk\n");
+  }
+  std::string path = cli.out;
+  if (path.empty()) {
+    path = std::filesystem::path(cli.scenario).stem().string() + "-seed" + std::to_string(cfg.seed) + ".repro.json";
+  }
+  std::string err;
+  if (!save_repro(path, repro, err)) usage_error("--out: " + err);
+  std::printf("shrink: %s in %llu runs, %.2f s%s\n", res.signature.c_str(), static_cast<unsigned long long>(res.runs),
+              secs, res.budget_exhausted ? " (budget exhausted)" : "");
+  std::printf("  before: %llu decisions, %llu switches, %llu preemptions, %llu steps\n",
+              static_cast<unsigned long long>(repro.before.decisions), static_cast<unsigned long long>(repro.before.switches),
+              static_cast<unsigned long long>(repro.before.preemptions), static_cast<unsigned long long>(repro.before.steps));
+  std::printf("  after:  %llu decisions, %llu switches, %llu preemptions, %llu steps\n",
+              static_cast<unsigned long long>(repro.after.decisions), static_cast<unsigned long long>(repro.after.switches),
+              static_cast<unsigned long long>(repro.after.preemptions), static_cast<unsigned long long>(repro.after.steps));
+  std::printf("  wrote %s\n  replay: %s\n", path.c_str(), repro_command(path).c_str());
+  return r.result.exit_code();
+}
+
+// repro_main is `simrun repro FILE`: replay a reproduction file and exit with the
+// outcome of the replay; say whether it is still the recorded failure.
+int repro_main(int argc, char** argv) {
+  CLI::App app{"simrun repro: replay a reproduction file written by --shrink (or by a test)"};
+  app.footer(kExitCodes);
+  std::string file;
+  std::string trace;
+  app.add_option("file", file, "reproduction file (weft-repro JSON)")->required();
+  app.add_option("--trace", trace, "write the replay's trace to FILE (weft format)");
+  try {
+    app.parse(argc - 1, argv + 1);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "simrun repro: %s (see simrun repro --help)\n", e.what());
+    return kExitUsage;
+  }
+  std::string err;
+  auto repro = load_repro(file, err);
+  if (!repro) {
+    std::fprintf(stderr, "simrun: %s\n", err.c_str());
+    return kExitBadScenario;
+  }
+  RunReport r = replay_repro(*repro, !trace.empty());
+  const std::string sig = failure_signature(r.result.outcome, r.result.message);
+  std::printf("%s seed=%llu (repro %s, %llu decisions): %s\n", repro->scenario.name.c_str(),
+              static_cast<unsigned long long>(repro->seed), file.c_str(),
+              static_cast<unsigned long long>(repro->schedule.decisions.size()), outcome_name(r.result.outcome));
+  if (!r.result.message.empty()) std::printf("  %s\n", r.result.message.c_str());
+  std::printf("  %s the recorded failure (%s)\n", sig == repro->signature ? "same as" : "DIFFERS from",
+              repro->signature.c_str());
+  if (!trace.empty()) {
+    RunConfig cfg;
+    cfg.seed = repro->seed;
+    cfg.strategy = StrategySpec::lenient(repro->schedule);
+    if (!write_file(trace, trace_json(repro->scenario, cfg, r, "weft"))) usage_error("--trace: cannot write '" + trace + "'");
+  }
+  return r.result.exit_code();
+}
+
 int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
   RunConfig cfg;
   cfg.seed = seed;
@@ -191,6 +275,7 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
   } else if (!cli.quiet) {
     print_human(sc, cli, st, seed, r);
   }
+  if (cli.shrink) return shrink_one(sc, cli, cfg, r);
   return r.result.exit_code();
 }
 
@@ -253,11 +338,14 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "repro") return repro_main(argc, argv);
   Cli cli;
   CLI::App app{"simrun: run a weft scenario on the simulated engine.\n"
                "  simrun SCENARIO --seed N            one run, with a summary\n"
                "  simrun SCENARIO --seeds A..B        explore seeds A to B inclusive\n"
-               "  simrun SCENARIO --seed N --runs K   explore K seeds from N\n"};
+               "  simrun SCENARIO --seed N --runs K   explore K seeds from N\n"
+               "  simrun SCENARIO --seed N --shrink   shrink a failing run, write a reproduction file\n"
+               "  simrun repro FILE                   replay a reproduction file\n"};
   app.footer(kExitCodes);
   app.add_option("scenario", cli.scenario, "scenario file (JSON; schema in scenarios/README.md)")->required();
   app.add_option("--seed", cli.seed, "seed of one run (default 0)");
@@ -273,6 +361,9 @@ int main(int argc, char** argv) {
   app.add_flag("--check-determinism", cli.check_determinism, "run the seed twice and compare the traces byte for byte");
   app.add_flag("--collect", cli.collect, "over many seeds, keep going after a failure and list them all");
   app.add_flag("--quiet", cli.quiet, "print only failures and the final summary");
+  app.add_flag("--shrink", cli.shrink, "shrink the failing run's schedule and write a reproduction file");
+  app.add_option("--out", cli.out, "with --shrink: the reproduction file (default SCENARIO-seedN.repro.json)");
+  app.add_option("--shrink-seconds", cli.shrink_seconds, "with --shrink: wall-clock budget (default 120)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -304,8 +395,8 @@ int main(int argc, char** argv) {
     count = cli.runs;
     many = true;
   }
-  if (many && (!cli.trace.empty() || !cli.record.empty() || cli.check_determinism))
-    usage_error("--trace, --record and --check-determinism take a single --seed");
+  if (many && (!cli.trace.empty() || !cli.record.empty() || cli.check_determinism || cli.shrink))
+    usage_error("--trace, --record, --check-determinism and --shrink take a single --seed");
   if (many && st.kind == StrategySpec::Kind::replay) usage_error("--strategy replay:FILE replays one run: use --seed");
   if (many) return run_many(*sc, cli, st, first, count);
   return run_one(*sc, cli, st, first);

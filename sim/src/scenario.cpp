@@ -212,7 +212,7 @@ Scenario parse_root(const Reader& r, const json& root) {
   Scenario sc;
   sc.file = r.file();
   r.only_keys(root, "$", {"name", "description", "runtime", "programs", "channels", "main", "outside", "faults",
-                          "exploration", "checks", "expect", "coverage"});
+                          "exploration", "checks", "expect", "coverage", "shutdown_at_ns"});
   sc.name = r.string(root, "name", "$", std::nullopt);
   sc.description = r.string(root, "description", "$", std::string());
 
@@ -330,6 +330,7 @@ Scenario parse_root(const Reader& r, const json& root) {
       sc.coverage.push_back(c[i].get<std::string>());
     }
   }
+  if (root.contains("shutdown_at_ns")) sc.shutdown_at_ns = r.uint(root, "shutdown_at_ns", "$", 0, kMaxNs, 0);
   sc.expect = r.one_of(root, "expect", "$",
                        {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception"},
                        "pass");

@@ -34,7 +34,9 @@ Simulation::Simulation(Options options) : options_(std::move(options)) {}
 RunResult Simulation::run(std::function<void()> main_fn) {
   const StrategySpec& spec = options_.strategy;
   std::uint64_t seed = options_.seed;
-  if (spec.kind == StrategySpec::Kind::replay && spec.schedule) seed = spec.schedule->seed;
+  if ((spec.kind == StrategySpec::Kind::replay || spec.kind == StrategySpec::Kind::lenient) && spec.schedule) {
+    seed = spec.schedule->seed;
+  }
   std::uint64_t pct_steps = spec.pct_steps;
   if (spec.kind == StrategySpec::Kind::pct && pct_steps == 0) {
     // First-run estimate of k: a random walk of the same seed, not recorded.

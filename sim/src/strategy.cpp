@@ -1,4 +1,5 @@
-// The built-in strategies: random walk, PCT and replay of a recorded schedule.
+// The built-in strategies: random walk, PCT, and strict and lenient replay of a
+// recorded schedule.
 //
 // Each strategy draws from its own streams, derived from the run's seed: one for
 // scheduling, one for the random values handed to the program (entropy(),
@@ -173,6 +174,49 @@ class ReplayStrategy final : public Strategy {
   std::string why_;
 };
 
+// LenientReplayStrategy follows a schedule where it can and takes a deterministic
+// default elsewhere (StrategySpec::lenient states the rules). Used to shrink
+// schedules: a candidate with a switch removed or moved still gives a run.
+class LenientReplayStrategy final : public Strategy {
+ public:
+  explicit LenientReplayStrategy(std::shared_ptr<const Schedule> schedule)
+      : schedule_(std::move(schedule)), data_(schedule_->seed ^ kDataStream) {}
+
+  const char* name() const noexcept override { return "lenient"; }
+  bool sees_every_decision() const noexcept override { return true; }
+
+  FiberId next_fiber(const Point& p, std::span<const FiberId> runnable) override {
+    const auto& ds = schedule_->decisions;
+    if (p.index < ds.size() && ds[p.index].kind == DecisionKind::fiber && ds[p.index].value != kLenientDefault) {
+      const auto id = static_cast<FiberId>(ds[p.index].value);
+      if (std::find(runnable.begin(), runnable.end(), id) != runnable.end()) return id;
+    }
+    return fallback(p, runnable);
+  }
+
+  bool next_u64(const Point& p, std::uint64_t& out) override {
+    const auto& ds = schedule_->decisions;
+    out = data_.next_u64();  // always advanced, so later draws keep their values
+    if (p.index < ds.size() && ds[p.index].kind == DecisionKind::random) out = ds[p.index].value;
+    return true;
+  }
+
+ private:
+  static FiberId fallback(const Point& p, std::span<const FiberId> runnable) {
+    const bool has_current = p.current_runnable;
+    if (has_current && !(p.yielding && runnable.size() > 1)) return p.current;
+    FiberId best = kNoFiber;
+    for (FiberId id : runnable) {
+      if (p.yielding && has_current && id == p.current) continue;
+      if (id < best) best = id;
+    }
+    return best;
+  }
+
+  std::shared_ptr<const Schedule> schedule_;
+  Prng data_;
+};
+
 }  // namespace
 
 std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, std::uint64_t seed, std::uint64_t pct_steps) {
@@ -183,6 +227,9 @@ std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, std::uint64_t 
       return std::make_unique<PctStrategy>(seed, spec.pct_depth, pct_steps);
     case StrategySpec::Kind::replay:
       return std::make_unique<ReplayStrategy>(spec.schedule ? spec.schedule : std::make_shared<const Schedule>());
+    case StrategySpec::Kind::lenient:
+      return std::make_unique<LenientReplayStrategy>(spec.schedule ? spec.schedule
+                                                                    : std::make_shared<const Schedule>());
   }
   return std::make_unique<RandomStrategy>(seed);
 }

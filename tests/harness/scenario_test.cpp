@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "weft/sim/repro.hpp"
 #include "weft/sim/runner.hpp"
 #include "weft/sim/scenario.hpp"
 
@@ -31,6 +32,21 @@ std::uint64_t seeds_for(const Scenario& sc) {
   std::uint64_t factor = 1;
   if (const char* f = std::getenv("WEFT_SEED_FACTOR")) factor = std::max<std::uint64_t>(1, std::strtoull(f, nullptr, 10));
   return sc.test_seeds * factor;
+}
+
+// save_failure writes an unexpected failure's reproduction (schedule-shrunk) to
+// build/<preset>/repros/ and returns the line that replays it.
+std::string save_failure(const Scenario& sc, RunConfig cfg) {
+  cfg.record_schedule = true;
+  const RunReport r = run_scenario(sc, cfg);
+  if (r.result.outcome == Outcome::pass) return "(the rerun passed)";
+  ShrinkOptions opts;
+  opts.max_seconds = 30;
+  const Repro repro = shrink_failure(sc, cfg, r, opts);
+  const std::string path = repro_dir(WEFT_REPRO_DEFAULT_DIR) + "/scenario-" + sc.name + "-seed" +
+                           std::to_string(cfg.seed) + ".repro.json";
+  std::string err;
+  return save_repro(path, repro, err) ? repro_command(path) : "could not save a reproduction: " + err;
 }
 
 class ScenarioTest : public ::testing::TestWithParam<std::string> {
@@ -64,12 +80,14 @@ TEST_P(ScenarioTest, SeedsGiveTheExpectedOutcomeAndReachTheirCoverage) {
     }
     if (sc.expect == "pass") {
       ASSERT_EQ(r.result.outcome, Outcome::pass)
-          << "seed " << seed << ": " << r.result.message << "\n  replay: tools/simrun " << sc.file << " --seed " << seed;
+          << "seed " << seed << ": " << r.result.message << "\n  replay: tools/simrun " << sc.file << " --seed " << seed
+          << "\n  reproduction: " << save_failure(sc, cfg);
       EXPECT_GT(r.stats.polls, 0u);
     } else {
       // A negative scenario may pass on a seed, but never fail another way.
       ASSERT_TRUE(r.result.outcome == Outcome::pass || r.expected)
-          << "seed " << seed << ": " << outcome_name(r.result.outcome) << ": " << r.result.message;
+          << "seed " << seed << ": " << outcome_name(r.result.outcome) << ": " << r.result.message
+          << "\n  reproduction: " << (r.result.outcome == Outcome::pass ? "" : save_failure(sc, cfg));
       if (r.expected) ++failures_as_expected;
     }
   }

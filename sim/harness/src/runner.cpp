@@ -324,6 +324,7 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
 
   weft::EventSink* prev_sink = weft::event_sink();
   weft::set_event_sink(&rec);
+  std::uint64_t cancelled = 0;
   report.result = sim.run([&] {
     Ctx cx;
     cx.sc = &sc;
@@ -368,9 +369,21 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
       });
     }
 
-    rt.block_on(run_program(&cx, &sc.programs.at(sc.main), UidToken(&cx, cx.new_uid())));
-    for (auto& t : outside) t.join();
-    rt.shutdown();
+    if (sc.shutdown_at_ns) {
+      // Shutdown at a chosen moment: the main program runs as a task, and the
+      // runtime shuts down at shutdown_at_ns whatever is still running or queued.
+      rt.block_on([](Ctx* cx, const Program* main, std::uint64_t at_ns) -> Task<void> {
+        weft::spawn(run_program(cx, main, UidToken(cx, cx->new_uid()))).detach();
+        co_await weft::sleep_for(std::chrono::nanoseconds(at_ns));
+      }(&cx, &sc.programs.at(sc.main), *sc.shutdown_at_ns));
+      rt.shutdown();
+      for (auto& t : outside) t.join();
+    } else {
+      rt.block_on(run_program(&cx, &sc.programs.at(sc.main), UidToken(&cx, cx.new_uid())));
+      for (auto& t : outside) t.join();
+      rt.shutdown();
+    }
+    for (std::uint8_t c : cx.cancelled) cancelled += c;
     cx.channels.clear();  // channel ends held by the context, not by tasks
     report.metrics_json = metrics_to_json(h);
     check_invariants(sc, cx, h, rec);
@@ -378,6 +391,7 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
   weft::set_event_sink(prev_sink);
   core.reset();
   report.stats = rec.stats_;
+  report.stats.tasks_cancelled = cancelled;
   report.events = std::move(rec.events_);
   report.expected = outcome_matches(sc, report.result.outcome);
   return report;

@@ -19,6 +19,7 @@ std::string strategy_name(const StrategySpec& s) {
     case StrategySpec::Kind::random: return "random";
     case StrategySpec::Kind::pct: return "pct:" + std::to_string(s.pct_depth);
     case StrategySpec::Kind::replay: return "replay";
+    case StrategySpec::Kind::lenient: return "lenient";
   }
   return "unknown";
 }

@@ -97,6 +97,10 @@ struct Scenario {
   // fails if its seeds never reach one of them.
   std::vector<std::string> coverage;
   std::string expect = "pass";  // "pass" or an outcome name
+  // shutdown_at_ns: the main program is spawned as a task and the runtime shut
+  // down at this virtual time, whatever is still running (then the outside
+  // threads are joined). Unset: the main program runs under block_on to its end.
+  std::optional<std::uint64_t> shutdown_at_ns;
 };
 
 // kCoverageMarks lists the mark names a scenario's coverage may name (weft::Mark).
@@ -108,5 +112,9 @@ inline constexpr const char* kCoverageMarks[] = {"overflow",     "steal_half",  
 std::optional<Scenario> load_scenario(const std::string& path, ScenarioError& error);
 // parse_scenario validates scenario text; `file` names it in errors.
 std::optional<Scenario> parse_scenario(const std::string& text, const std::string& file, ScenarioError& error);
+// scenario_to_json renders a scenario as scenario-file JSON that parse_scenario
+// reads back to the same scenario (file, text_hash aside). Used to make
+// self-contained reproductions of generated scenarios.
+std::string scenario_to_json(const Scenario& sc);
 
 }  // namespace weft::sim

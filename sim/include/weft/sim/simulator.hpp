@@ -69,7 +69,10 @@ class Strategy {
 
 // StrategySpec selects a built-in strategy.
 struct StrategySpec {
-  enum class Kind : std::uint8_t { random, pct, replay };
+  // replay is strict: it stops with nondeterminism at the first decision the run
+  // cannot follow. lenient follows the schedule where it can and takes a default
+  // elsewhere (see lenient()); the schedule shrinker runs on it.
+  enum class Kind : std::uint8_t { random, pct, replay, lenient };
   Kind kind = Kind::random;
   // PCT depth d: d-1 priority change points. Finds a depth-d bug in one run with
   // probability >= 1/(n k^(d-1)) (n fibers, k steps).
@@ -79,7 +82,7 @@ struct StrategySpec {
   // (Simulation::run then runs main_fn twice); the k used is reported in
   // RunResult::pct_steps and in the schedule, so pass it back for speed.
   std::uint64_t pct_steps = 0;
-  // The schedule to replay (kind replay); Options::seed is then ignored.
+  // The schedule to replay (kinds replay and lenient); Options::seed is then ignored.
   std::shared_ptr<const Schedule> schedule;
 
   static StrategySpec random() { return {}; }
@@ -96,7 +99,28 @@ struct StrategySpec {
     s.schedule = std::make_shared<const Schedule>(std::move(schedule));
     return s;
   }
+  // lenient replays `schedule` decision by decision (by index) where it can:
+  //  1. A fiber decision whose recorded fiber is runnable is followed; its op is
+  //     not compared (a shrunk schedule shifts ops).
+  //  2. Elsewhere (the recorded fiber is not runnable, the entry is a random draw,
+  //     the value is kLenientDefault, or the schedule has ended) the default runs:
+  //     keep the current fiber if it is runnable and not yielding, else the
+  //     lowest runnable id (passing over a yielding current fiber if another can run).
+  //  3. A random draw takes the recorded value if the entry at its index is a
+  //     random draw, else the next value of the seed's data stream (the stream
+  //     the random and PCT strategies draw from, so an unshrunk run sees the same
+  //     values).
+  // It never reports nondeterminism: the same schedule always gives the same run.
+  static StrategySpec lenient(Schedule schedule) {
+    StrategySpec s;
+    s.kind = Kind::lenient;
+    s.schedule = std::make_shared<const Schedule>(std::move(schedule));
+    return s;
+  }
 };
+
+// kLenientDefault, as a fiber decision's value, asks lenient replay for its default.
+inline constexpr std::uint64_t kLenientDefault = 0xffffffffull;
 
 inline constexpr std::uint64_t kStepBoundDefault = 1'000'000;
 inline constexpr std::size_t kStackSizeDefault = 64 * 1024;

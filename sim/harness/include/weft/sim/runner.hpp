@@ -39,6 +39,7 @@ struct RunStats {
   std::uint64_t timers_fired = 0;
   std::uint64_t lifo_pushes = 0;
   std::uint64_t wakes = 0;
+  std::uint64_t tasks_cancelled = 0;  // program instances cancelled (harness bookkeeping)
   std::map<std::string, std::uint64_t> marks;  // coverage marks reached
 };
 

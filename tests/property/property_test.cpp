@@ -1,0 +1,408 @@
+// Property tests: generated scenarios (generators.hpp) run on the simulated
+// engine, one property per test. Each property counts how often its cases reached
+// the rare paths it exists for (RC_CLASSIFY prints the distribution) and fails if
+// one was never reached. A failing case is written as a reproduction file to
+// $WEFT_REPRO_DIR or build/<preset>/repros/ (schedule-shrunk when the failure is a
+// run outcome) and the line that replays it is printed.
+//
+// Cases per property: WEFT_PROPERTY_CASES (default kDefaultCases); RapidCheck's
+// RC_PARAMS (seed, reproduce=...) applies as usual.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "generators.hpp"
+#include "weft/events.hpp"
+#include "weft/sim/repro.hpp"
+#include "weft/sim/runner.hpp"
+
+namespace weft::sim::property {
+namespace {
+
+constexpr int kDefaultCases = 300;
+
+int cases() {
+  if (const char* s = std::getenv("WEFT_PROPERTY_CASES")) {
+    const long n = std::strtol(s, nullptr, 10);
+    if (n > 0) return static_cast<int>(n);
+  }
+  return kDefaultCases;
+}
+
+// Reached accumulates, across all cases of a property, how often each
+// interesting path was reached.
+using Reached = std::map<std::string, std::uint64_t>;
+
+void count_run(Reached& reached, const RunReport& r) {
+  const RunStats& s = r.stats;
+  if (s.steals > 0) ++reached["steal"];
+  if (s.overflows > 0) ++reached["overflow"];
+  if (s.inject_batches > 0) ++reached["inject_batch"];
+  if (s.tasks_cancelled > 0) ++reached["cancelled"];
+  for (const auto& [mark, n] : s.marks) {
+    if (n > 0) ++reached[mark];
+  }
+  RC_CLASSIFY(s.steals > 0, "steal");
+  RC_CLASSIFY(s.overflows > 0, "overflow");
+  RC_CLASSIFY(s.inject_batches > 0, "inject_batch");
+  RC_CLASSIFY(s.marks.count("lifo_cap") > 0, "lifo_cap");
+  RC_CLASSIFY(s.marks.count("budget_exhausted") > 0, "budget_exhausted");
+  RC_CLASSIFY(s.marks.count("spurious_wake") > 0, "spurious_wake");
+  RC_CLASSIFY(s.tasks_cancelled > 0, "cancelled");
+}
+
+// LastFailure remembers the most recent failing case; RapidCheck's last failing
+// run is its shrunk counterexample, so after check() it is the minimal one.
+struct LastFailure {
+  bool set = false;
+  Case c;
+  RunConfig cfg;
+  std::string what;
+};
+
+std::string repro_path(const std::string& property) {
+  return repro_dir(WEFT_REPRO_DEFAULT_DIR) + "/property-" + property + ".repro.json";
+}
+
+// run_case runs a case with its seed under the random strategy.
+RunReport run_case(const Case& c, RunConfig& cfg, bool keep_trace) {
+  cfg.seed = c.seed;
+  cfg.strategy = StrategySpec::random();
+  cfg.keep_trace = keep_trace;
+  cfg.record_schedule = true;
+  return run_scenario(c.sc, cfg);
+}
+
+// check_property runs `prop` for cases(), then, on failure, writes the minimal
+// counterexample's reproduction (schedule-shrunk when it failed as a run outcome);
+// then asserts that every name in `required` was reached.
+void check_property(const std::string& name, const std::function<void()>& prop, LastFailure& last,
+                    const Reached& reached, const std::vector<std::string>& required) {
+  rc::detail::TestParams params = rc::detail::configuration().testParams;
+  params.maxSuccess = cases();
+  // A different stream per property (RapidCheck's seed is one per process).
+  for (char ch : name) params.seed = (params.seed ^ static_cast<unsigned char>(ch)) * 0x100000001b3ull;
+  rc::detail::TestMetadata meta;
+  meta.id = "Properties/" + name;
+  meta.description = name;
+  const auto result = rc::detail::checkProperty(rc::detail::toProperty(prop), meta, params);
+  std::ostringstream msg;
+  rc::detail::printResultMessage(result, msg);
+  std::cout << msg.str() << std::endl;
+  if (!result.template is<rc::detail::SuccessResult>()) {
+    std::string where = "(no case recorded)";
+    if (last.set) {
+      RunConfig cfg = last.cfg;
+      RunReport r = run_case(last.c, cfg, false);
+      Repro repro;
+      if (r.result.outcome != Outcome::pass && r.result.outcome != Outcome::nondeterminism) {
+        ShrinkOptions opts;
+        opts.max_seconds = 30;
+        ShrinkResult sr;
+        repro = shrink_failure(last.c.sc, cfg, r, opts, &sr);
+        std::cout << "schedule shrink: " << sr.before.decisions << " -> " << sr.after.decisions << " decisions, "
+                  << sr.before.preemptions << " -> " << sr.after.preemptions << " preemptions" << std::endl;
+      } else {
+        repro = repro_of(last.c.sc, cfg, r);  // a trace property: the whole run is the reproduction
+      }
+      std::string err;
+      const std::string path = repro_path(name);
+      where = save_repro(path, repro, err) ? "replay: " + repro_command(path) : "could not save the reproduction: " + err;
+    }
+    FAIL() << msg.str() << "\n" << last.what << "\n" << where;
+  }
+  std::ostringstream counts;
+  for (const auto& [k, v] : reached) counts << " " << k << "=" << v;
+  std::cout << name << ": " << params.maxSuccess << " cases; runs reaching:" << counts.str() << std::endl;
+  for (const std::string& r : required) {
+    EXPECT_GT(reached.count(r) ? reached.at(r) : 0u, 0u)
+        << name << ": no case reached " << r << " (the property exists for it); reached:" << counts.str();
+  }
+}
+
+// expect_pass fails the case (and remembers it) unless the run passed.
+void expect_pass(const Case& c, const RunConfig& cfg, const RunReport& r, LastFailure& last) {
+  if (r.result.outcome != Outcome::pass) {
+    last = LastFailure{true, c, cfg, std::string(outcome_name(r.result.outcome)) + ": " + r.result.message};
+  }
+  RC_ASSERT(r.result.outcome == Outcome::pass);
+}
+
+TEST(Properties, EverySpawnedTaskCompletesExactlyOnceOrIsCancelled) {
+  LastFailure last;
+  Reached reached;
+  check_property(
+      "ExactlyOnce",
+      [&] {
+        Case c = *gen_case(Knobs{});
+        c.sc.checks = {"exactly_once"};
+        RunConfig cfg;
+        RunReport r = run_case(c, cfg, false);
+        count_run(reached, r);
+        expect_pass(c, cfg, r, last);
+      },
+      last, reached, {"steal", "cancelled", "overflow"});
+}
+
+TEST(Properties, NoDeadlockAndNoLostWakeup) {
+  LastFailure last;
+  Reached reached;
+  check_property(
+      "NoDeadlock",
+      [&] {
+        Knobs k;
+        k.checks_none = true;
+        Case c = *gen_case(k);
+        RunConfig cfg;
+        RunReport r = run_case(c, cfg, false);
+        count_run(reached, r);
+        if (r.stats.parks > 0) ++reached["park"];
+        RC_CLASSIFY(r.stats.parks > 0, "park");
+        expect_pass(c, cfg, r, last);
+      },
+      last, reached, {"park", "spurious_wake", "last_searcher_notify", "timer_driver_handoff"});
+}
+
+// Fairness bound (multi-thread flavor). From the moment a task T is placed on
+// worker w (lifo_push or local_push of T by w, after its spawn or wake) until T's
+// next poll_start, count the polls by w of other tasks. Derivation from
+// engine/src/multi_thread.cpp and queues.hpp, while T stays on w:
+//  1. A tick of w's loop polls one task and then its LIFO chain: at most
+//     max_lifo_polls more (the cap disables the slot; with LIFO off, none). So
+//     after T's placement, the rest of the current tick polls at most M others,
+//     M = lifo ? max_lifo_polls : 0, and every later tick at most 1 + M.
+//  2. The local queue is FIFO for its owner, and T has at most capacity - 1 tasks
+//     ahead of it (a push that finds it full overflows instead). New tasks go
+//     behind T: pushes, yields, injected batches (the LIFO slot is drained by the
+//     chain, except for tasks that timers fired at maintenance put there).
+//  3. So a tick before T's either pops a task ahead of T (at most capacity - 1),
+//     or pops the injection queue first (ticks that are multiples of
+//     global_queue_interval), or pops a LIFO task that a maintenance timer put
+//     there (ticks that are multiples of event_interval). Over K ticks:
+//     K <= capacity - 1 + (K / gqi + 1) + (K / event_interval + 1).
+//  4. With K_max the largest such K, w polls at most M + K_max * (1 + M) others.
+// T leaves w only by a steal from w, an overflow on w or shutdown: windows with
+// any of these events are censored (not checked), since the trace does not say
+// which tasks moved. Needs gqi, event_interval >= 2 (else inject can starve w).
+std::uint64_t fairness_bound(const RuntimeSpec& rt) {
+  const std::uint64_t m = rt.lifo ? rt.max_lifo_polls : 0;
+  const std::uint64_t gqi = rt.global_queue_interval ? rt.global_queue_interval : 61;
+  const std::uint64_t ei = rt.event_interval;
+  const std::uint64_t cap = rt.local_queue_capacity;
+  RC_ASSERT(gqi >= 3 && ei >= 3);  // else the recurrence of step 3 has no bound
+  std::uint64_t k_max = 0;
+  for (std::uint64_t k = 0; k < 1'000'000; ++k) {
+    if (k <= cap - 1 + (k / gqi + 1) + (k / ei + 1)) k_max = k; else break;
+  }
+  RC_ASSERT(k_max < 1'000'000 - 1);
+  return m + k_max * (1 + m);
+}
+
+struct FairnessCheck {
+  std::uint64_t windows = 0, censored = 0, worst = 0, bound = 0;
+  std::string violation;
+};
+
+FairnessCheck check_fairness(const RunReport& r, const RuntimeSpec& rt) {
+  FairnessCheck out;
+  out.bound = fairness_bound(rt);
+  struct Window {
+    std::int32_t worker;
+    std::uint64_t other_polls;
+    bool censored;
+    std::uint64_t from_event;
+  };
+  std::map<std::uint64_t, Window> open;  // task -> its open window
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    const TraceEvent& e = r.events[i];
+    const auto kind = static_cast<weft::EventKind>(e.kind);
+    switch (kind) {
+      case weft::EventKind::lifo_push:
+      case weft::EventKind::local_push:
+        if (e.worker >= 0 && !open.count(e.task)) open[e.task] = Window{e.worker, 0, false, i};
+        break;
+      case weft::EventKind::poll_start: {
+        auto it = open.find(e.task);
+        if (it != open.end()) {
+          Window w = it->second;
+          open.erase(it);
+          if (w.censored) {
+            ++out.censored;
+          } else {
+            ++out.windows;
+            out.worst = std::max(out.worst, w.other_polls);
+            if (out.violation.empty() && (w.other_polls > out.bound || e.worker != w.worker)) {
+              out.violation = "task " + std::to_string(e.task) + " placed on worker " + std::to_string(w.worker) +
+                              " at event " + std::to_string(w.from_event) + " was polled by worker " +
+                              std::to_string(e.worker) + " at event " + std::to_string(i) + " after " +
+                              std::to_string(w.other_polls) + " polls of other tasks by its worker (bound " +
+                              std::to_string(out.bound) + ")";
+            }
+          }
+        }
+        for (auto& [task, w] : open) {
+          if (w.worker == e.worker && task != e.task) ++w.other_polls;
+        }
+        break;
+      }
+      case weft::EventKind::steal:
+        for (auto& [task, w] : open) {
+          if (static_cast<std::uint64_t>(w.worker) == e.b) w.censored = true;
+        }
+        break;
+      case weft::EventKind::overflow:
+        for (auto& [task, w] : open) {
+          if (w.worker == e.worker) w.censored = true;
+        }
+        break;
+      case weft::EventKind::shutdown:
+        for (auto& [task, w] : open) w.censored = true;
+        break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+TEST(Properties, ARunnableTaskIsPolledWithinTheFairnessBound) {
+  LastFailure last;
+  Reached reached;
+  std::uint64_t windows = 0, censored = 0, tight = 0;
+  double worst_ratio = 0;
+  check_property(
+      "Fairness",
+      [&] {
+        Knobs k;
+        k.multi_thread_only = true;
+        k.min_interval = 3;  // 1/gqi + 1/event_interval < 1, so step 3 bounds K
+        k.checks_none = true;
+        Case c = *gen_case(k);
+        RunConfig cfg;
+        RunReport r = run_case(c, cfg, true);
+        count_run(reached, r);
+        expect_pass(c, cfg, r, last);
+        FairnessCheck f = check_fairness(r, c.sc.runtime);
+        windows += f.windows;
+        censored += f.censored;
+        if (f.windows > 0) ++reached["checked_window"];
+        // A window that used more than half of the bound: the bound is not vacuous.
+        if (f.bound > 0) worst_ratio = std::max(worst_ratio, static_cast<double>(f.worst) / static_cast<double>(f.bound));
+        if (4 * f.worst > f.bound) ++tight;
+        RC_CLASSIFY(4 * f.worst > f.bound, "over a quarter of the bound");
+        if (!f.violation.empty()) last = LastFailure{true, c, cfg, "fairness: " + f.violation};
+        RC_ASSERT(f.violation.empty());
+      },
+      last, reached, {"checked_window", "lifo_cap", "budget_exhausted", "inject_batch"});
+  std::cout << "fairness: " << windows << " windows checked, " << censored << " censored, " << tight
+            << " runs used over a quarter of the bound, worst window " << worst_ratio << " of its bound" << std::endl;
+}
+
+// worker_sum adds a field over the workers of a run's metrics JSON.
+std::uint64_t worker_sum(const nlohmann::json& m, const char* field) {
+  std::uint64_t sum = 0;
+  for (const auto& w : m["workers"]) sum += w.value(field, std::uint64_t{0});
+  return sum;
+}
+
+TEST(Properties, MetricsAgreeWithTheTrace) {
+  LastFailure last;
+  Reached reached;
+  check_property(
+      "MetricsMatchTrace",
+      [&] {
+        Knobs k;
+        k.no_blocking = true;
+        k.no_spawn_race = true;
+        Case c = *gen_case(k);
+        c.sc.checks = {"metrics_match_trace"};
+        RunConfig cfg;
+        RunReport r = run_case(c, cfg, false);
+        count_run(reached, r);
+        expect_pass(c, cfg, r, last);
+        // Beyond the runner's check (polls per worker, spawned tasks): steals and
+        // overflows, which the multi-thread flavor counts per worker.
+        if (c.sc.runtime.multi_thread) {
+          const nlohmann::json m = nlohmann::json::parse(r.metrics_json);
+          const std::uint64_t steals = worker_sum(m, "steal_count");
+          const std::uint64_t ops = worker_sum(m, "steal_operations");
+          if (steals != r.stats.steals || ops != r.stats.steal_operations) {
+            last = LastFailure{true, c, cfg,
+                               "metrics: steal_count " + std::to_string(steals) + "/" + std::to_string(ops) +
+                                   " ops, trace " + std::to_string(r.stats.steals) + "/" +
+                                   std::to_string(r.stats.steal_operations)};
+          }
+          RC_ASSERT(steals == r.stats.steals);
+          RC_ASSERT(ops == r.stats.steal_operations);
+        }
+      },
+      last, reached, {"steal", "overflow"});
+}
+
+TEST(Properties, ShutdownAtAnyMomentFreesEveryTask) {
+  LastFailure last;
+  Reached reached;
+  check_property(
+      "ShutdownFreesEveryTask",
+      [&] {
+        Knobs k;
+        k.shutdown_early = true;
+        Case c = *gen_case(k);
+        c.sc.checks = {"exactly_once", "no_leak"};
+        RunConfig cfg;
+        RunReport r = run_case(c, cfg, false);
+        count_run(reached, r);
+        expect_pass(c, cfg, r, last);
+      },
+      last, reached, {"cancelled"});
+}
+
+TEST(Properties, SameSeedGivesTheSameTraceBytes) {
+  LastFailure last;
+  Reached reached;
+  check_property(
+      "Determinism",
+      [&] {
+        Case c = *gen_case(Knobs{});
+        RunConfig cfg;
+        RunReport a = run_case(c, cfg, true);
+        RunConfig cfg2;
+        RunReport b = run_case(c, cfg2, true);
+        count_run(reached, a);
+        const std::string ta = trace_json(c.sc, cfg, a, "weft"), tb = trace_json(c.sc, cfg2, b, "weft");
+        if (ta != tb) last = LastFailure{true, c, cfg, "determinism: two runs of the seed gave different traces"};
+        RC_ASSERT(ta == tb);
+        RC_ASSERT(a.result.schedule == b.result.schedule);
+      },
+      last, reached, {"steal", "spurious_wake"});
+}
+
+TEST(Properties, GeneratedScenariosRoundTripThroughJson) {
+  LastFailure last;
+  Reached reached;
+  check_property(
+      "ScenarioJsonRoundTrip",
+      [&] {
+        Knobs k;
+        k.shutdown_early = *rc::gen::arbitrary<bool>();
+        const Case c = *gen_case(k);
+        const std::string text = scenario_to_json(c.sc);
+        ScenarioError err;
+        auto back = parse_scenario(text, "<generated>", err);
+        RC_ASSERT(back.has_value());
+        RC_ASSERT(scenario_to_json(*back) == text);
+        ++reached["parsed"];
+        if (back->shutdown_at_ns) ++reached["shutdown_at_ns"];
+      },
+      last, reached, {"parsed", "shutdown_at_ns"});
+}
+
+}  // namespace
+}  // namespace weft::sim::property

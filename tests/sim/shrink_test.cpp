@@ -1,0 +1,118 @@
+// Lenient replay and schedule shrinking on the simulator core: lenient replay of a
+// full schedule is the recorded run, past its end it takes the default; strict
+// replay still stops at the first divergent decision; the shrinker reduces a lost
+// update to a schedule with a single switch that still loses the update.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "sim_test_util.hpp"
+#include "weft/sim/shrink.hpp"
+
+namespace weft::sim::testing {
+namespace {
+
+// lost_update_failure wraps lost_update_body so that a lost update is a failure
+// (an exception escaping main, with the counter in the message).
+std::function<void()> lost_update_failure() {
+  return [] {
+    std::uint64_t value = 0;
+    lost_update_body(value)();
+    if (value != 4) throw std::runtime_error("lost update: counter is " + std::to_string(value) + " after 4 adds");
+  };
+}
+
+// failing_seed finds a seed whose random walk loses an update.
+RunResult failing_run() {
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    RunResult r = run_with(options_for(seed), lost_update_failure());
+    if (r.outcome == Outcome::exception) return r;
+  }
+  ADD_FAILURE() << "no seed in 0..199 loses an update";
+  return {};
+}
+
+Probe probe_of(const Schedule& s) {
+  const RunResult r = run_with(options_for(0, StrategySpec::lenient(s)), lost_update_failure());
+  return Probe{failure_signature(r.outcome, r.message), r.steps, r.preemptions};
+}
+
+TEST(LenientReplay, AFullScheduleReplaysTheRecordedRun) {
+  const RunResult rec = failing_run();
+  ASSERT_EQ(rec.outcome, Outcome::exception);
+  const RunResult rep = run_with(options_for(999, StrategySpec::lenient(rec.schedule)), lost_update_failure());
+  EXPECT_EQ(rep.outcome, rec.outcome);
+  EXPECT_EQ(rep.message, rec.message);
+  EXPECT_EQ(rep.schedule.decisions, rec.schedule.decisions);
+  EXPECT_EQ(rep.preemptions, rec.preemptions);
+}
+
+TEST(LenientReplay, AnEmptyScheduleRunsTheDefaultWithoutPreemptions) {
+  Schedule empty;
+  empty.seed = 5;
+  const RunResult a = run_with(options_for(0, StrategySpec::lenient(empty)), lost_update_failure());
+  const RunResult b = run_with(options_for(1, StrategySpec::lenient(empty)), lost_update_failure());
+  // Keep-running-the-current-fiber never interleaves the load and the store.
+  EXPECT_EQ(a.outcome, Outcome::pass) << a.summary();
+  EXPECT_EQ(a.preemptions, 0u);
+  EXPECT_EQ(a.schedule.decisions, b.schedule.decisions);  // deterministic
+}
+
+TEST(LenientReplay, ImpossibleChoicesFallBackInsteadOfDiverging) {
+  const RunResult rec = failing_run();
+  Schedule s = rec.schedule;
+  ASSERT_GT(s.decisions.size(), 4u);
+  // Fiber 77 never exists: every choice falls back to the default.
+  for (Decision& d : s.decisions) {
+    if (d.kind == DecisionKind::fiber) d.value = 77;
+  }
+  const RunResult lenient = run_with(options_for(0, StrategySpec::lenient(s)), lost_update_failure());
+  EXPECT_EQ(lenient.outcome, Outcome::pass) << lenient.summary();
+  const RunResult strict = run_with(options_for(0, StrategySpec::replay(s)), lost_update_failure());
+  EXPECT_EQ(strict.outcome, Outcome::nondeterminism);
+  EXPECT_EQ(strict.divergence_index, 0u) << strict.message;
+}
+
+TEST(Shrink, FailureSignatureKeepsTheTextAndDropsTheNumbers) {
+  EXPECT_EQ(failure_signature(Outcome::assertion, "counter is 27 after 30 increments"),
+            "assertion: counter is # after # increments");
+  EXPECT_EQ(failure_signature(Outcome::deadlock, "blocked: 0 main (park)"), "deadlock");
+  EXPECT_NE(failure_signature(Outcome::assertion, "x"), failure_signature(Outcome::exception, "x"));
+}
+
+TEST(Shrink, ALostUpdateShrinksToASmallScheduleThatStillLosesIt) {
+  const RunResult rec = failing_run();
+  ASSERT_EQ(rec.outcome, Outcome::exception);
+  const ScheduleSize original{rec.schedule.decisions.size(), count_switches(rec.schedule), rec.preemptions, rec.steps};
+  const ShrinkResult s = shrink_schedule(rec.schedule, original, probe_of);
+  ASSERT_TRUE(s.reproduced);
+  EXPECT_EQ(s.signature, failure_signature(rec.outcome, rec.message));
+  std::printf("lost update: %llu -> %llu decisions, %llu -> %llu switches, %llu -> %llu preemptions, %llu runs\n",
+              static_cast<unsigned long long>(s.before.decisions), static_cast<unsigned long long>(s.after.decisions),
+              static_cast<unsigned long long>(s.before.switches), static_cast<unsigned long long>(s.after.switches),
+              static_cast<unsigned long long>(s.before.preemptions), static_cast<unsigned long long>(s.after.preemptions),
+              static_cast<unsigned long long>(s.runs));
+  EXPECT_LE(s.after.decisions, s.before.decisions);
+  EXPECT_LT(s.after.switches, s.before.switches + 1);
+  // A lost update needs one fiber preempted between its load and its store; with
+  // the default continuing the current fiber, at most a couple of switches remain.
+  EXPECT_GE(s.after.switches, 1u);
+  EXPECT_LE(s.after.switches, 3u);
+  // The shrunk schedule still fails the same way, deterministically.
+  const Probe again = probe_of(s.schedule);
+  EXPECT_EQ(again.signature, s.signature);
+  EXPECT_EQ(again.steps, s.after.steps);
+}
+
+TEST(Shrink, ARunThatDoesNotReproduceIsReportedNotShrunk) {
+  Schedule s;
+  s.seed = 1;
+  const ScheduleSize original{0, 0, 0, 12345};  // a step count no lenient run gives
+  const ShrinkResult r = shrink_schedule(s, original, probe_of);
+  EXPECT_FALSE(r.reproduced);
+  EXPECT_EQ(r.runs, 1u);
+}
+
+}  // namespace
+}  // namespace weft::sim::testing
