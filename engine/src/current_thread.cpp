@@ -11,8 +11,11 @@
 // drives only its own root, like any non-worker thread.
 #include <deque>
 #include <memory>
+#include <unordered_map>
 #include <mutex>
 #include <vector>
+
+#include <algorithm>
 
 #include "queues.hpp"
 #include "runtime_core.hpp"
@@ -25,6 +28,10 @@ class CurrentThread final : public CoreBase {
  public:
   explicit CurrentThread(Config cfg) : CoreBase(cfg, 4) {
     gqi_ = cfg_.global_queue_interval ? cfg_.global_queue_interval : 31;
+    if (cfg_.poll_time_histogram) {
+      WEFT_CHECK(cfg_.histogram_buckets >= 1 && cfg_.histogram_buckets <= 1024);
+      histogram_.reset(new Counter[cfg_.histogram_buckets]);
+    }
     if (cfg_.event_interval == 0) cfg_.event_interval = 61;
   }
   ~CurrentThread() override { shutdown(); }
@@ -35,6 +42,8 @@ class CurrentThread final : public CoreBase {
   void block_on_root(TaskHeader* root) override;
   RuntimeMetrics metrics() const override;
   WorkerMetrics worker_metrics(std::uint32_t i) const override;
+  Task<Dump> dump_async(std::uint64_t timeout_ns) override;
+  Dump dump_sync(std::uint64_t timeout_ns) override;
   bool has_pending_work() const override {
     return !local_.empty() || !defer_.empty() || !inject_.is_empty() || root_woken_.unsync_load() != 0;
   }
@@ -55,10 +64,27 @@ class CurrentThread final : public CoreBase {
   };
 
   TaskHeader* next_task();
+  // poll_one polls t, timing it when the poll-time histogram is on.
+  bool poll_one(TaskHeader* t) {
+    if (!histogram_) return task_ops::poll(t, 0);
+    std::uint64_t t0 = Platform::now_ns();
+    bool polled = task_ops::poll(t, 0);
+    std::uint64_t b = (Platform::now_ns() - t0) / cfg_.histogram_bucket_width_ns;
+    if (polled) histogram_[b < cfg_.histogram_buckets ? b : cfg_.histogram_buckets - 1].add(1);
+    return polled;
+  }
   void wake_deferred();
   void park();
   void submit_metrics();
   void on_new_earliest_timer() override { parker_.unpark(); }
+
+  // Dumps. The thread holding the core is the only worker: on it, everything is
+  // stable, so a dump is collected in place. From another thread the request is
+  // answered by the driver at the top of its loop, or, if nobody drives, by the
+  // requester holding the core itself; past the deadline the requester collects
+  // a partial dump without the driver's queue.
+  Dump collect(bool driver_held, TaskHeader* requester_task);
+  void answer_dump();
 
   std::uint32_t gqi_;
   Core core_;
@@ -71,9 +97,19 @@ class CurrentThread final : public CoreBase {
   Atomic<std::uint32_t> root_woken_{0};
   Atomic<std::uint32_t> shut_{0};
   std::uint32_t tick_ = 0;
+  Mutex dump_mu_;                  // guards the request fields below
+  std::uint64_t dump_req_ = 0;     // round asked of the driver
+  bool dump_answered_ = false;
+  bool dump_abandoned_ = false;    // the requester gave up waiting: the driver must not answer
+  Dump dump_result_;
+  Parker* dump_requester_ = nullptr;
+  Atomic<std::uint64_t> dump_round_{0};
+  std::uint64_t dump_seen_ = 0;    // core holder only
+  std::uint64_t next_round_ = 0;   // guarded by dump_mu_
   // Metrics batch (core holder) and published values.
   std::uint64_t polls_ = 0, parks_ = 0, noops_ = 0, local_schedules_ = 0, busy_ns_ = 0, polls_at_park_ = 0;
   Counter poll_count_, park_count_, noop_count_, local_schedule_count_, busy_count_, queue_depth_;
+  std::unique_ptr<Counter[]> histogram_;  // poll-time buckets, when enabled
 };
 
 void CurrentThread::schedule(TaskHeader* t, bool) {
@@ -189,6 +225,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
     bool parked = false;
     for (std::uint32_t i = 0; i < cfg_.event_interval; ++i) {
       ++tick_;
+      if (dump_round_.load(Order::acquire) != dump_seen_) answer_dump();
       TaskHeader* t = next_task();
       if (t == nullptr && !defer_.empty()) {
         wake_deferred();  // nothing else to run: the yielded tasks go next
@@ -204,7 +241,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
       }
       cx.budget = cfg_.budget;
       cx.budget_active = true;
-      if (task_ops::poll(t, 0)) ++polls_;
+      if (poll_one(t)) ++polls_;
       cx.budget_active = false;
     }
     if (!parked) {
@@ -261,6 +298,207 @@ void CurrentThread::shutdown() {
   WEFT_ASSERT(owned_.alive() == 0);
 }
 
+Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
+  Dump d;
+  d.now_ns = Platform::now_ns();
+  std::vector<TaskHeader*> owned;
+  owned_.snapshot(owned);
+  struct Where {
+    std::string location;
+    std::int32_t worker;
+  };
+  std::unordered_map<TaskHeader*, Where> where;  // lookups only; output is ordered by id
+  DumpWorker dw;
+  dw.index = 0;
+  if (driver_held) {
+    dw.state = requester_task ? "running" : "parked";
+    dw.local_queue_depth = local_.size();
+    dw.deferred = defer_.size();
+    for (TaskHeader* t : local_) where.emplace(t, Where{"worker 0 local queue", 0});
+    for (TaskHeader* t : defer_) where.emplace(t, Where{"worker 0 defer list", 0});
+  } else {
+    dw.state = "missed";
+    dw.captured = false;
+    dw.missed_reason = "the driving thread did not reach the rendezvous in time";
+    d.missed_workers.push_back(0);
+  }
+  d.workers.push_back(dw);
+  {
+    std::scoped_lock lock(mu_);
+    d.injection_queue_depth = inject_.len();
+    inject_.for_each_locked([&](TaskHeader* t) { where.emplace(t, Where{"injection queue", -1}); });
+  }
+  std::vector<TaskHeader*> bq, brun;
+  blocking_.snapshot(bq, brun);
+  for (TaskHeader* t : bq) where[t] = {"blocking pool queue", -1};
+  for (TaskHeader* t : brun) where[t] = {"running on the blocking pool", -1};
+  std::sort(owned.begin(), owned.end(), [](TaskHeader* a, TaskHeader* b) { return a->id_ < b->id_; });
+  d.complete = driver_held;
+  for (TaskHeader* t : owned) {
+    std::uint64_t s = t->state_.load(Order::acquire);
+    bool running = (s & state::kRunning) != 0, finished = (s & state::kComplete) != 0;
+    auto it = where.find(t);
+    bool read = false, claimed = false;
+    std::string not_captured;
+    if (t == requester_task) {
+      // The task asking for the dump is running on this very thread.
+    } else if (!running && !finished) {
+      if (driver_held) {
+        read = true;
+      } else if (it == where.end() && task_ops::try_claim(t)) {
+        read = claimed = true;
+      } else if (it == where.end() || it->second.location != "injection queue") {
+        not_captured = "the driving thread may run it";
+      } else {
+        not_captured = "queued where the driving thread could take it";
+      }
+    } else if (running && (it == where.end()) && !driver_held) {
+      not_captured = "running on the driving thread, which missed the rendezvous";
+    }
+    DumpTask dt = describe_task(t, read);
+    if (claimed) {
+      dt.state = "idle";
+      task_ops::release_claim(t, -1);
+    }
+    if (t == requester_task) {
+      dt.location = "running on worker 0 (requested this dump)";
+      dt.worker = 0;
+    } else if (it != where.end()) {
+      dt.location = it->second.location;
+      dt.worker = it->second.worker;
+    } else if (finished) {
+      dt.location = "complete";
+    } else if (running) {
+      dt.location = driver_held ? "running on the blocking pool" : "running";
+    } else {
+      dt.location = (s & state::kNotified) ? "in transit" : "waiting";
+    }
+    if (!not_captured.empty()) {
+      dt.captured = false;
+      dt.not_captured_reason = std::move(not_captured);
+      d.complete = false;
+    }
+    d.tasks.push_back(std::move(dt));
+  }
+  for (TaskHeader* t : owned) task_ops::ref_dec(t);
+  return d;
+}
+
+void CurrentThread::answer_dump() {
+  std::uint64_t r = dump_round_.load(Order::acquire);
+  dump_seen_ = r;
+  {
+    std::scoped_lock lock(dump_mu_);
+    if (dump_req_ != r || dump_answered_ || dump_abandoned_) return;  // late: the requester moved on
+  }
+  emit(EventKind::dump_arrive, 0, 0, r);
+  emit(EventKind::dump_leader, 0, 0, r, 0);
+  Dump d = collect(true, nullptr);
+  d.round = r;
+  d.leader = 0;
+  emit(EventKind::dump_done, 0, 0, r, 0);
+  Parker* requester;
+  {
+    std::scoped_lock lock(dump_mu_);
+    if (dump_abandoned_) return;
+    dump_result_ = std::move(d);
+    dump_answered_ = true;
+    requester = dump_requester_;
+  }
+  if (requester) requester->unpark();
+}
+
+Task<Dump> CurrentThread::dump_async(std::uint64_t timeout_ns) {
+  ThreadContext* cx = current_context();
+  if (cx != nullptr && cx->core == &core_) {
+    // On the driver: nothing else runs while we collect.
+    if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
+    std::uint64_t r;
+    {
+      std::scoped_lock lock(dump_mu_);
+      r = ++next_round_;
+    }
+    emit(EventKind::dump_request, 0, 0, r);
+    emit(EventKind::dump_arrive, 0, 0, r);
+    emit(EventKind::dump_leader, 0, 0, r, 0);
+    Dump d = collect(true, cx->current_task);
+    d.round = r;
+    d.leader = 0;
+    emit(EventKind::dump_done, 0, 0, r, 0);
+    co_return d;
+  }
+  // Elsewhere: the caller's thread waits, at most the timeout.
+  co_return dump_sync(timeout_ns);
+}
+
+Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
+  ThreadContext* cx = current_context();
+  WEFT_CHECK(!(cx && cx->core == &core_));  // on the driver, co_await dump() instead
+  if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
+  std::uint64_t r;
+  {
+    std::scoped_lock lock(dump_mu_);
+    WEFT_CHECK(dump_requester_ == nullptr);  // one blocking dump at a time
+    r = ++next_round_;
+  }
+  emit(EventKind::dump_request, -1, 0, r);
+  std::uint32_t expected = 0;
+  if (core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire)) {
+    // Nobody drives: holding the core, we are the only worker.
+    emit(EventKind::dump_arrive, 0, 0, r);
+    emit(EventKind::dump_leader, -1, 0, r, 0);
+    Dump d = collect(true, nullptr);
+    d.round = r;
+    d.leader = -1;
+    core_taken_.store(0, Order::release);
+    emit(EventKind::dump_done, -1, 0, r, 0);
+    parker_.unpark();  // a block_on that waited for the core may proceed
+    return d;
+  }
+  Parker parker;
+  {
+    std::scoped_lock lock(dump_mu_);
+    dump_req_ = r;
+    dump_answered_ = false;
+    dump_abandoned_ = false;
+    dump_requester_ = &parker;
+  }
+  dump_round_.store(r, Order::release);
+  parker_.unpark();
+  const std::uint64_t deadline = Platform::now_ns() + timeout_ns;
+  for (std::uint32_t i = 0;; ++i) {
+    WEFT_ASSERT(i < 1'000'000);
+    {
+      std::scoped_lock lock(dump_mu_);
+      if (dump_answered_) {
+        dump_requester_ = nullptr;
+        return std::move(dump_result_);
+      }
+    }
+    std::uint64_t now = Platform::now_ns();
+    if (now >= deadline || shut_.load(Order::acquire) != 0) break;
+    parker.park_for(deadline - now);
+  }
+  {
+    std::scoped_lock lock(dump_mu_);
+    if (dump_answered_) {
+      dump_requester_ = nullptr;
+      return std::move(dump_result_);
+    }
+    dump_abandoned_ = true;  // the driver, if it arrives now, must not answer
+    dump_requester_ = nullptr;
+  }
+  emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
+  emit(EventKind::dump_leader, -1, 0, r, 1);
+  Dump d = collect(false, nullptr);
+  d.round = r;
+  d.leader = -1;
+  d.leader_by_timeout = true;
+  emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_partial));
+  emit(EventKind::dump_done, -1, 0, r, 1);
+  return d;
+}
+
 RuntimeMetrics CurrentThread::metrics() const {
   RuntimeMetrics m;
   m.num_workers = 1;
@@ -285,6 +523,10 @@ WorkerMetrics CurrentThread::worker_metrics(std::uint32_t i) const {
   m.local_schedule_count = local_schedule_count_.get();
   m.busy_duration_ns = busy_count_.get();
   m.local_queue_depth = queue_depth_.get();
+  m.mean_poll_time_ns = m.poll_count ? m.busy_duration_ns / m.poll_count : 0;
+  if (histogram_) {
+    for (std::uint32_t b = 0; b < cfg_.histogram_buckets; ++b) m.poll_time_histogram.push_back(histogram_[b].get());
+  }
   return m;
 }
 

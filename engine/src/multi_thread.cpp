@@ -26,6 +26,30 @@
 // drives. Every worker also fires due timers at maintenance, so a driver stuck in
 // a long poll cannot stop time for the others.
 //
+// Dump (one round at a time; requests are serialised by dump_lock_):
+//   1. The requester opens round r under rv_mu_: phase gathering, nobody arrived,
+//      deadline = now + dump_timeout; publishes r in dump_round_ and unparks every
+//      worker.
+//   2. A worker sees r at the top of its loop or after waking in its park loop
+//      (it stays formally parked: the idle state is never touched) and arrives:
+//      under rv_mu_ it marks itself arrived, unless the round is no longer
+//      gathering (a late arrival does nothing and leaves no trace).
+//   3. Leader election, under rv_mu_, exactly once per round: the last of the n
+//      workers to arrive leads a complete dump; otherwise whoever first sees the
+//      deadline pass while gathering (an arrived worker, or a blocking requester)
+//      leads a partial dump. Arrivals never take back anything: the round's state
+//      lives in round_ and the next request starts from scratch.
+//   4. Non-leaders wait on their own dump parker (never the idle parker, so no
+//      wake-up token is stolen), until the deadline while gathering, then for at
+//      most kCollectBoundNs while the leader collects.
+//   5. The leader collects: held workers' LIFO slots, local queues and defer lists
+//      (their owners are held), the injection queue and the blocking pool under
+//      their locks, and every owned task. A complete dump reads every suspended
+//      task's backtrace; a partial dump reads only tasks it can claim (idle ones,
+//      marked RUNNING for the read) or that no missed worker can reach.
+//   6. The leader publishes the result, sets phase done, and unparks the held
+//      workers and the requester. Everyone resumes exactly where it was.
+//
 // Shutdown:
 //   1. shutdown() closes the injection queue under the lock, closes the owned list,
 //      and unparks every worker.
@@ -39,9 +63,12 @@
 #include <mutex>
 #include <vector>
 
+#include <unordered_map>
+
 #include "queues.hpp"
 #include "runtime_core.hpp"
 #include "weft/rand.hpp"
+#include "weft/sync.hpp"
 
 WEFT_NS_BEGIN
 namespace detail {
@@ -53,6 +80,9 @@ constexpr std::uint64_t kSearchMask = (1ull << kUnparkShift) - 1;
 struct alignas(128) WorkerStats {
   Counter poll_count, steal_count, steal_operations, park_count, park_unpark_count, noop_count,
       local_schedule_count, overflow_count, busy_ns;
+  Counter running_task;  // id of the task being polled, 0 between polls (for dumps)
+  Counter parked;        // 1 while in the park loop
+  std::unique_ptr<Counter[]> histogram;  // poll-time buckets, when enabled
 };
 
 // Core is one worker's private state; only its own thread touches it.
@@ -70,6 +100,7 @@ struct Core {
   std::uint64_t polls = 0, steals = 0, steal_ops = 0, parks = 0, unparks = 0, noops = 0, local_schedules = 0,
                 overflows = 0, busy_ns = 0, polls_at_last_park = 0;
   std::uint64_t busy_start = 0;
+  std::uint64_t dump_seen = 0;  // last dump round this worker answered
 
   bool has_tasks(const LocalQueue& q) const { return lifo != nullptr || !defer.empty() || q.has_tasks(); }
 };
@@ -78,6 +109,22 @@ struct alignas(128) Remote {
   explicit Remote(std::uint32_t cap) : queue(cap) {}
   LocalQueue queue;
   Parker parker;
+  Parker dump_parker;  // waits inside a dump round; never carries idle wake-ups
+};
+
+// DumpRound is the state of the current (or last) dump round, under rv_mu_.
+struct DumpRound {
+  enum class Phase : std::uint8_t { idle, gathering, collecting, done };
+  std::uint64_t id = 0;
+  Phase phase = Phase::idle;
+  std::vector<std::uint8_t> arrived;
+  std::vector<std::uint8_t> arrived_parked;
+  std::uint32_t count = 0;
+  std::int32_t leader = -2;
+  bool by_timeout = false;
+  std::uint64_t deadline_ns = 0;
+  Parker* requester = nullptr;  // a blocking requester to wake when done
+  Dump result;
 };
 
 class MultiThread final : public CoreBase, private OverflowSink {
@@ -91,6 +138,8 @@ class MultiThread final : public CoreBase, private OverflowSink {
   void block_on_root(TaskHeader* root) override;
   RuntimeMetrics metrics() const override;
   WorkerMetrics worker_metrics(std::uint32_t i) const override;
+  Task<Dump> dump_async(std::uint64_t timeout_ns) override;
+  Dump dump_sync(std::uint64_t timeout_ns) override;
   bool has_pending_work() const override {
     if (!inject_.is_empty()) return true;
     for (std::uint32_t i = 0; i < n_; ++i) {
@@ -114,6 +163,22 @@ class MultiThread final : public CoreBase, private OverflowSink {
   void start();
   void run_worker(std::uint32_t i);
   void run_task(Core& core, TaskHeader* t);
+  // poll_one polls t, noting it for dumps and timing it when the histogram is on.
+  bool poll_one(Core& core, TaskHeader* t) {
+    WorkerStats& st = stats_[core.index];
+    st.running_task.set(t->id_);
+    bool polled;
+    if (st.histogram) {
+      std::uint64_t t0 = Platform::now_ns();
+      polled = task_ops::poll(t, static_cast<std::int32_t>(core.index));
+      std::uint64_t b = (Platform::now_ns() - t0) / cfg_.histogram_bucket_width_ns;
+      if (polled) st.histogram[b < cfg_.histogram_buckets ? b : cfg_.histogram_buckets - 1].add(1);
+    } else {
+      polled = task_ops::poll(t, static_cast<std::int32_t>(core.index));
+    }
+    st.running_task.set(0);
+    return polled;
+  }
   TaskHeader* next_task(Core& core);
   TaskHeader* next_local(Core& core);
   TaskHeader* pop_inject_batch(Core& core);
@@ -144,6 +209,19 @@ class MultiThread final : public CoreBase, private OverflowSink {
   }
   void on_new_earliest_timer() override;
 
+  // Dump protocol (see the top of the file).
+  static constexpr std::uint64_t kCollectBoundNs = 10'000'000'000ull;
+  bool dump_pending(const Core& core) { return dump_round_.load(Order::acquire) != core.dump_seen; }
+  void dump_rendezvous(Core& core, bool parked);
+  std::uint64_t open_round(std::uint64_t timeout_ns, Parker* requester);
+  void lead_round(std::uint64_t round, std::int32_t leader, bool by_timeout);
+  Dump collect(std::uint64_t round, const std::vector<std::uint8_t>& arrived,
+               const std::vector<std::uint8_t>& arrived_parked);
+  bool round_done(std::uint64_t round) {
+    std::scoped_lock lock(rv_mu_);
+    return round_.id == round && round_.phase == DumpRound::Phase::done;
+  }
+
   const std::uint32_t n_;
   std::uint32_t gqi_;
   std::uint32_t spin_before_park_ = 0;
@@ -157,6 +235,11 @@ class MultiThread final : public CoreBase, private OverflowSink {
   Atomic<std::int32_t> driver_{-1};  // worker index driving timers, or -1
   std::vector<Thread> threads_;
   Atomic<std::uint32_t> shut_{0};
+  AsyncMutex dump_lock_;             // one dump at a time
+  Notify dump_done_;                 // wakes a task requester
+  Mutex rv_mu_;                      // guards round_
+  DumpRound round_;
+  Atomic<std::uint64_t> dump_round_{0};  // the round workers must answer
 };
 
 std::uint32_t resolve_workers(const Config& cfg) {
@@ -175,6 +258,10 @@ MultiThread::MultiThread(Config cfg)
   if (cfg_.event_interval == 0) cfg_.event_interval = 61;
   std::uint64_t seed = cfg_.has_seed ? cfg_.seed : Platform::entropy();
   stats_.reset(new WorkerStats[n_]);
+  if (cfg_.poll_time_histogram) {
+    WEFT_CHECK(cfg_.histogram_buckets >= 1 && cfg_.histogram_buckets <= 1024);
+    for (std::uint32_t i = 0; i < n_; ++i) stats_[i].histogram.reset(new Counter[cfg_.histogram_buckets]);
+  }
   for (std::uint32_t i = 0; i < n_; ++i) {
     remotes_.push_back(std::make_unique<Remote>(cfg_.local_queue_capacity));
     auto core = std::make_unique<Core>();
@@ -211,6 +298,7 @@ void MultiThread::run_worker(std::uint32_t i) {
   core.busy_start = Platform::now_ns();
   while (!core.is_shutdown) {
     ++core.tick;
+    if (dump_pending(core)) dump_rendezvous(core, false);
     if (core.tick % cfg_.event_interval == 0) maintenance(core);
     if (TaskHeader* t = next_task(core)) {
       run_task(core, t);
@@ -317,7 +405,7 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
   ThreadContext* cx = current_context();
   cx->budget = cfg_.budget;
   cx->budget_active = true;
-  if (task_ops::poll(t, w)) ++core.polls;
+  if (poll_one(core, t)) ++core.polls;
   // Run the LIFO chain under the same budget.
   for (std::uint32_t lifo_polls = 0;;) {
     TaskHeader* next = std::exchange(core.lifo, nullptr);
@@ -334,7 +422,7 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
       if (core.lifo_enabled) emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::lifo_cap));
       core.lifo_enabled = false;
     }
-    if (task_ops::poll(next, w)) ++core.polls;
+    if (poll_one(core, next)) ++core.polls;
   }
   cx->budget_active = false;
 }
@@ -442,9 +530,12 @@ void MultiThread::park(Core& core) {
     core.polls_at_last_park = core.polls;
     submit_metrics(core);
     emit(EventKind::park, w, 0);
+    stats_[core.index].parked.set(1);
     park_once(core);
     ++core.unparks;
     emit(EventKind::unpark, w, 0);
+    if (dump_pending(core)) dump_rendezvous(core, true);  // answered while still parked
+    stats_[core.index].parked.set(0);
     if (!core.is_shutdown) core.is_shutdown = inject_closed();
     if (transition_from_parked(core)) break;
     emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::spurious_wake));
@@ -619,6 +710,13 @@ void MultiThread::shutdown() {
     std::scoped_lock lock(mu_);
     inject_.close_locked();
   }
+  {
+    // A dump round still gathering ends now: nobody will arrive any more.
+    std::scoped_lock lock(rv_mu_);
+    if (round_.phase == DumpRound::Phase::gathering) round_.deadline_ns = 0;
+    if (round_.requester) round_.requester->unpark();
+  }
+  dump_done_.notify_waiters();
   owned_.close();
   for (auto& r : remotes_) r->parker.unpark();
   for (Thread& t : threads_) t.join();
@@ -642,6 +740,266 @@ void MultiThread::block_on_root(TaskHeader* root) {
   // The root is not a task of this runtime: it runs on the calling thread, and
   // its spawns go through the injection queue.
   drive_root(root, this);
+}
+
+// ---- dump ----
+
+std::uint64_t MultiThread::open_round(std::uint64_t timeout_ns, Parker* requester) {
+  std::uint64_t id;
+  {
+    std::scoped_lock lock(rv_mu_);
+    WEFT_ASSERT(round_.phase == DumpRound::Phase::idle || round_.phase == DumpRound::Phase::done);
+    round_ = DumpRound{};
+    round_.id = id = dump_round_.load(Order::relaxed) + 1;
+    round_.phase = DumpRound::Phase::gathering;
+    round_.arrived.assign(n_, 0);
+    round_.arrived_parked.assign(n_, 0);
+    round_.deadline_ns = Platform::now_ns() + timeout_ns;
+    round_.requester = requester;
+  }
+  emit(EventKind::dump_request, -1, 0, id);
+  dump_round_.store(id, Order::release);  // step 1: publish, then wake everyone
+  for (auto& r : remotes_) r->parker.unpark();
+  return id;
+}
+
+void MultiThread::dump_rendezvous(Core& core, bool parked) {
+  const auto w = static_cast<std::int32_t>(core.index);
+  const std::uint64_t r = dump_round_.load(Order::acquire);
+  core.dump_seen = r;
+  const std::uint64_t held_from = Platform::now_ns();
+  std::unique_lock lock(rv_mu_);
+  if (round_.id != r || round_.phase != DumpRound::Phase::gathering) {
+    emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::dump_late_arrival));
+    return;  // step 2: too late, nothing to undo
+  }
+  round_.arrived[core.index] = 1;
+  round_.arrived_parked[core.index] = parked ? 1 : 0;
+  ++round_.count;
+  emit(EventKind::dump_arrive, w, 0, r);
+  if (round_.count == n_) {  // step 3: the last arrival leads a complete dump
+    round_.phase = DumpRound::Phase::collecting;
+    round_.leader = w;
+    lock.unlock();
+    lead_round(r, w, false);
+  } else {
+    // Step 4: held until done; bounded by the deadline, then by the collection.
+    const std::uint64_t give_up = round_.deadline_ns + kCollectBoundNs;
+    for (std::uint32_t spins = 0;; ++spins) {
+      WEFT_ASSERT(spins < 1'000'000);
+      if (round_.id != r || round_.phase == DumpRound::Phase::done) break;
+      std::uint64_t now = Platform::now_ns();
+      if (round_.phase == DumpRound::Phase::gathering && now >= round_.deadline_ns) {
+        round_.phase = DumpRound::Phase::collecting;  // step 3: the deadline passed
+        round_.leader = w;
+        round_.by_timeout = true;
+        lock.unlock();
+        emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
+        lead_round(r, w, true);
+        lock.lock();
+        break;
+      }
+      if (now >= give_up) break;  // a leader that never finishes cannot hold us forever
+      std::uint64_t wait =
+          round_.phase == DumpRound::Phase::gathering ? round_.deadline_ns - now : give_up - now;
+      lock.unlock();
+      remotes_[core.index]->dump_parker.park_for(wait);
+      lock.lock();
+    }
+  }
+  if (lock.owns_lock()) lock.unlock();
+  // Time held in the rendezvous is not work: keep busy time unskewed.
+  if (!parked) core.busy_start += Platform::now_ns() - held_from;
+}
+
+void MultiThread::lead_round(std::uint64_t r, std::int32_t leader, bool by_timeout) {
+  std::vector<std::uint8_t> arrived, arrived_parked;
+  {
+    std::scoped_lock lock(rv_mu_);
+    arrived = round_.arrived;  // frozen: arrivals stop once collecting
+    arrived_parked = round_.arrived_parked;
+  }
+  emit(EventKind::dump_leader, leader, 0, r, by_timeout ? 1 : 0);
+  Dump d = collect(r, arrived, arrived_parked);
+  d.leader = leader;
+  d.leader_by_timeout = by_timeout;
+  if (!d.complete) emit(EventKind::mark, leader, 0, static_cast<std::uint64_t>(Mark::dump_partial));
+  emit(EventKind::dump_done, leader, 0, r, d.missed_workers.size());
+  Parker* requester;
+  {
+    std::scoped_lock lock(rv_mu_);
+    WEFT_ASSERT(round_.id == r && round_.phase == DumpRound::Phase::collecting);
+    round_.result = std::move(d);
+    round_.phase = DumpRound::Phase::done;  // step 6
+    requester = round_.requester;
+  }
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    if (arrived[i] && static_cast<std::int32_t>(i) != leader) remotes_[i]->dump_parker.unpark();
+  }
+  if (requester) requester->unpark();
+  dump_done_.notify_one();
+}
+
+Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arrived,
+                          const std::vector<std::uint8_t>& arrived_parked) {
+  Dump d;
+  d.round = r;
+  d.now_ns = Platform::now_ns();
+  // Owned tasks first (with references), so every address below is a live task.
+  std::vector<TaskHeader*> owned;
+  owned_.snapshot(owned);
+  struct Where {
+    std::string location;
+    std::int32_t worker;
+    bool stable;  // no thread outside the rendezvous can take it
+  };
+  std::unordered_map<TaskHeader*, Where> where;  // lookups only; output is ordered by id
+  std::vector<std::uint64_t> missed_running(n_, 0);
+  const bool all_arrived = std::count(arrived.begin(), arrived.end(), 0) == 0;
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    DumpWorker dw;
+    dw.index = i;
+    dw.local_queue_depth = remotes_[i]->queue.stealable_len();
+    if (!arrived[i]) {
+      d.missed_workers.push_back(i);
+      dw.state = "missed";
+      dw.captured = false;
+      dw.running_task = stats_[i].running_task.get();
+      missed_running[i] = dw.running_task;
+      dw.missed_reason = dw.running_task ? "did not reach the rendezvous in time: polling task " +
+                                               std::to_string(dw.running_task)
+                                         : "did not reach the rendezvous in time";
+      d.workers.push_back(std::move(dw));
+      continue;
+    }
+    const Core& c = *cores_[i];  // its owner is held: stable
+    dw.state = arrived_parked[i] ? "parked" : (c.is_searching ? "searching" : "running");
+    dw.lifo_task = c.lifo ? c.lifo->id_ : 0;
+    dw.deferred = c.defer.size();
+    if (c.lifo) where[c.lifo] = {"worker " + std::to_string(i) + " lifo slot", static_cast<std::int32_t>(i), true};
+    for (TaskHeader* t : c.defer) {
+      where.emplace(t, Where{"worker " + std::to_string(i) + " defer list", static_cast<std::int32_t>(i), true});
+    }
+    remotes_[i]->queue.for_each_queued([&](TaskHeader* t) {
+      // Stealable: stable only when no worker is outside the rendezvous.
+      where[t] = {"worker " + std::to_string(i) + " local queue", static_cast<std::int32_t>(i), all_arrived};
+    });
+    d.workers.push_back(std::move(dw));
+  }
+  {
+    std::scoped_lock lock(mu_);
+    d.injection_queue_depth = inject_.len();
+    inject_.for_each_locked([&](TaskHeader* t) { where[t] = {"injection queue", -1, all_arrived}; });
+  }
+  std::vector<TaskHeader*> bq, brun;
+  blocking_.snapshot(bq, brun);
+  for (TaskHeader* t : bq) where[t] = {"blocking pool queue", -1, true};
+  for (TaskHeader* t : brun) where[t] = {"running on the blocking pool", -1, false};
+  std::sort(owned.begin(), owned.end(), [](TaskHeader* a, TaskHeader* b) { return a->id_ < b->id_; });
+  d.complete = all_arrived;
+  for (TaskHeader* t : owned) {
+    std::uint64_t s = t->state_.load(Order::acquire);
+    bool running = (s & state::kRunning) != 0;
+    bool finished = (s & state::kComplete) != 0;
+    auto it = where.find(t);
+    std::int32_t on_missed = -1;
+    for (std::uint32_t i = 0; i < n_; ++i) {
+      if (missed_running[i] == t->id_) on_missed = static_cast<std::int32_t>(i);
+    }
+    bool read = false, claimed = false;
+    std::string not_captured;
+    if (!running && !finished) {
+      if (all_arrived) {
+        read = true;  // nobody can resume it: every worker is held
+      } else if (it != where.end() && it->second.stable) {
+        read = true;
+      } else if (it == where.end() && task_ops::try_claim(t)) {
+        read = claimed = true;
+      } else {
+        not_captured = "queued where a worker outside the rendezvous could take it";
+      }
+    } else if (running && on_missed >= 0) {
+      not_captured = "running on worker " + std::to_string(on_missed) + ", which missed the rendezvous";
+    } else if (running && it == where.end()) {
+      not_captured = "running outside the rendezvous";
+    }
+    DumpTask dt = describe_task(t, read);
+    if (claimed) {
+      dt.state = "idle";
+      task_ops::release_claim(t, -1);
+    }
+    if (it != where.end()) {
+      dt.location = it->second.location;
+      dt.worker = it->second.worker;
+    } else if (on_missed >= 0) {
+      dt.location = "running on worker " + std::to_string(on_missed);
+      dt.worker = on_missed;
+    } else if (finished) {
+      dt.location = "complete";
+    } else if (running) {
+      dt.location = "running";
+    } else {
+      dt.location = (s & state::kNotified) ? "in transit" : "waiting";
+    }
+    if (!not_captured.empty()) {
+      dt.captured = false;
+      dt.not_captured_reason = std::move(not_captured);
+      d.complete = false;
+    }
+    d.tasks.push_back(std::move(dt));
+  }
+  for (TaskHeader* t : owned) task_ops::ref_dec(t);
+  return d;
+}
+
+Task<Dump> MultiThread::dump_async(std::uint64_t timeout_ns) {
+  auto guard = co_await dump_lock_.lock();
+  if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
+  const std::uint64_t r = open_round(timeout_ns, nullptr);
+  // Workers (including the one that ran this task) answer and elect a leader;
+  // the result arrives through dump_done_, which keeps a permit.
+  for (std::uint32_t i = 0; !round_done(r); ++i) {
+    WEFT_ASSERT(i < 1'000'000);
+    if (shut_.load(Order::acquire) != 0) throw DumpError("weft: the runtime shut down during the dump");
+    co_await dump_done_.notified();
+  }
+  std::scoped_lock lock(rv_mu_);
+  co_return round_.result;
+}
+
+Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
+  ThreadContext* cx = current_context();
+  WEFT_CHECK(!(cx && cx->scheduler == this && cx->core));  // a worker must co_await dump()
+  return block_on_here([](MultiThread* self, std::uint64_t timeout_ns) -> Task<Dump> {
+    auto guard = co_await self->dump_lock_.lock();
+    if (self->shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
+    Parker parker;
+    const std::uint64_t r = self->open_round(timeout_ns, &parker);
+    for (std::uint32_t i = 0;; ++i) {
+      WEFT_ASSERT(i < 1'000'000);
+      std::unique_lock lock(self->rv_mu_);
+      if (self->round_.phase == DumpRound::Phase::done) break;
+      std::uint64_t now = Platform::now_ns();
+      if (self->round_.phase == DumpRound::Phase::gathering && now >= self->round_.deadline_ns) {
+        // No worker led before the deadline (all stuck, or shutting down): we lead.
+        self->round_.phase = DumpRound::Phase::collecting;
+        self->round_.leader = -1;
+        self->round_.by_timeout = true;
+        lock.unlock();
+        emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
+        self->lead_round(r, -1, true);
+        continue;
+      }
+      std::uint64_t wait = self->round_.phase == DumpRound::Phase::gathering
+                               ? self->round_.deadline_ns - now
+                               : kCollectBoundNs;
+      lock.unlock();
+      parker.park_for(wait);
+    }
+    std::scoped_lock lock(self->rv_mu_);
+    self->round_.requester = nullptr;
+    co_return self->round_.result;
+  }(this, timeout_ns));
 }
 
 // ---- metrics ----
@@ -674,6 +1032,10 @@ WorkerMetrics MultiThread::worker_metrics(std::uint32_t i) const {
   m.overflow_count = s.overflow_count.get();
   m.busy_duration_ns = s.busy_ns.get();
   m.local_queue_depth = remotes_[i]->queue.stealable_len();
+  m.mean_poll_time_ns = m.poll_count ? m.busy_duration_ns / m.poll_count : 0;
+  if (s.histogram) {
+    for (std::uint32_t b = 0; b < cfg_.histogram_buckets; ++b) m.poll_time_histogram.push_back(s.histogram[b].get());
+  }
   return m;
 }
 

@@ -83,6 +83,11 @@ class InjectQueue {
   }
 
   bool closed_locked() const noexcept { return closed_; }
+  // for_each_locked visits every queued task, oldest first.
+  template <class F>
+  void for_each_locked(F&& f) const {
+    for (TaskHeader* t = head_; t != nullptr; t = t->queue_next_) f(t);
+  }
   // close_locked returns true on the open-to-closed edge.
   bool close_locked() noexcept { return !std::exchange(closed_, true); }
 
@@ -200,6 +205,17 @@ class LocalQueue {
     TaskHeader* ret = dst.buffer_[(dst_tail + n) & dst.mask_];
     if (n > 0) dst.tail_.store(dst_tail + n, Order::release);
     return ret;
+  }
+
+  // for_each_queued visits the tasks in [real, tail) while the owner is held
+  // (for dumps); a concurrent stealer may still take some of them.
+  template <class F>
+  void for_each_queued(F&& f) const {
+    std::uint64_t h = head_.load(Order::acquire);
+    std::uint32_t tail = tail_.load(Order::acquire);
+    std::uint32_t n = tail - real_of(h);
+    WEFT_ASSERT(n <= cap_);
+    for (std::uint32_t i = 0; i < n; ++i) f(buffer_[(real_of(h) + i) & mask_]);
   }
 
   // drain pops every task (owner only, at shutdown).

@@ -2,8 +2,10 @@
 // root coroutine, and the Runtime/Handle entry points.
 #include "runtime_core.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <nlohmann/json.hpp>
 
 WEFT_NS_BEGIN
 namespace detail {
@@ -117,6 +119,67 @@ void CoreBase::close_owned_and_cancel(std::uint32_t start, std::int32_t worker) 
   }
 }
 
+// ---- dumps and metrics ----
+
+DumpTask describe_task(TaskHeader* t, bool read_chain) {
+  DumpTask d;
+  d.id = t->id_;
+  std::uint64_t s = t->state_.load(Order::acquire);
+  if (s & state::kComplete) {
+    d.state = "complete";
+  } else if (s & state::kCancelled) {
+    d.state = "cancelling";
+  } else if (s & state::kRunning) {
+    d.state = "running";
+  } else if (s & state::kNotified) {
+    d.state = "notified";
+  } else {
+    d.state = "idle";
+  }
+  if (!read_chain) return d;
+  int depth = 0;
+  for (PromiseLink* p = t->root_promise_; p != nullptr && depth < 256; p = p->awaiting_, ++depth) {
+    const char* fn = p->await_loc_.function_name();
+    d.backtrace.push_back(DumpFrame{fn ? fn : "", p->await_loc_.file_name() ? p->await_loc_.file_name() : "",
+                                    p->await_loc_.line()});
+    if (p->awaiting_ == nullptr && p->leaf_ != nullptr) d.waiting_on = p->leaf_;
+  }
+  return d;
+}
+
+std::string RuntimeCore::metrics_json() const {
+  nlohmann::ordered_json j;
+  RuntimeMetrics m = metrics();
+  j["num_workers"] = m.num_workers;
+  j["num_alive_tasks"] = m.num_alive_tasks;
+  j["spawned_tasks_count"] = m.spawned_tasks_count;
+  j["injection_queue_depth"] = m.injection_queue_depth;
+  j["remote_schedule_count"] = m.remote_schedule_count;
+  j["budget_forced_yield_count"] = m.budget_forced_yield_count;
+  j["num_blocking_threads"] = m.num_blocking_threads;
+  j["num_idle_blocking_threads"] = m.num_idle_blocking_threads;
+  j["blocking_queue_depth"] = m.blocking_queue_depth;
+  auto& ws = j["workers"] = nlohmann::ordered_json::array();
+  for (std::uint32_t i = 0; i < m.num_workers; ++i) {
+    WorkerMetrics w = worker_metrics(i);
+    nlohmann::ordered_json o;
+    o["poll_count"] = w.poll_count;
+    o["steal_count"] = w.steal_count;
+    o["steal_operations"] = w.steal_operations;
+    o["park_count"] = w.park_count;
+    o["park_unpark_count"] = w.park_unpark_count;
+    o["noop_count"] = w.noop_count;
+    o["local_schedule_count"] = w.local_schedule_count;
+    o["overflow_count"] = w.overflow_count;
+    o["local_queue_depth"] = w.local_queue_depth;
+    o["busy_duration_ns"] = w.busy_duration_ns;
+    o["mean_poll_time_ns"] = w.mean_poll_time_ns;
+    if (!w.poll_time_histogram.empty()) o["poll_time_histogram"] = w.poll_time_histogram;
+    ws.push_back(std::move(o));
+  }
+  return j.dump();
+}
+
 // ---- blocking pool ----
 
 void BlockingPool::spawn(TaskHeader* t) {
@@ -169,9 +232,11 @@ void BlockingPool::run_thread(std::size_t index) {
       TaskHeader* t = queue_.front();
       queue_.pop_front();
       queue_depth_.set(queue_.size());
+      running_.push_back(t);
       lock.unlock();
       task_ops::poll(t, -1);
       lock.lock();
+      running_.erase(std::find(running_.begin(), running_.end(), t));
       continue;
     }
     if (shutdown_) break;
@@ -287,6 +352,45 @@ Runtime::~Runtime() {
 
 void Runtime::shutdown() {
   if (handle_.valid()) handle_.core()->shutdown();
+}
+
+std::string Dump::to_json() const {
+  nlohmann::ordered_json j;
+  j["round"] = round;
+  j["complete"] = complete;
+  j["leader"] = leader;
+  j["leader_by_timeout"] = leader_by_timeout;
+  j["missed_workers"] = missed_workers;
+  j["injection_queue_depth"] = injection_queue_depth;
+  j["now_ns"] = now_ns;
+  auto& ws = j["workers"] = nlohmann::ordered_json::array();
+  for (const DumpWorker& w : workers) {
+    nlohmann::ordered_json o;
+    o["index"] = w.index;
+    o["state"] = w.state;
+    o["captured"] = w.captured;
+    if (!w.missed_reason.empty()) o["missed_reason"] = w.missed_reason;
+    o["local_queue_depth"] = w.local_queue_depth;
+    o["lifo_task"] = w.lifo_task;
+    o["running_task"] = w.running_task;
+    o["deferred"] = w.deferred;
+    ws.push_back(std::move(o));
+  }
+  auto& ts = j["tasks"] = nlohmann::ordered_json::array();
+  for (const DumpTask& t : tasks) {
+    nlohmann::ordered_json o;
+    o["id"] = t.id;
+    o["state"] = t.state;
+    o["location"] = t.location;
+    o["worker"] = t.worker;
+    o["captured"] = t.captured;
+    if (!t.not_captured_reason.empty()) o["not_captured_reason"] = t.not_captured_reason;
+    if (!t.waiting_on.empty()) o["waiting_on"] = t.waiting_on;
+    auto& bt = o["backtrace"] = nlohmann::ordered_json::array();
+    for (const DumpFrame& f : t.backtrace) bt.push_back({{"function", f.function}, {"file", f.file}, {"line", f.line}});
+    ts.push_back(std::move(o));
+  }
+  return j.dump();
 }
 
 Handle Handle::current() {

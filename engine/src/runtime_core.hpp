@@ -67,6 +67,17 @@ class OwnedTasks {
     return nullptr;
   }
 
+  // snapshot appends every listed task, taking a reference to each.
+  void snapshot(std::vector<TaskHeader*>& out) {
+    for (std::uint32_t i = 0; i <= mask_; ++i) {
+      std::scoped_lock lock(shards_[i].mu);
+      for (TaskHeader* t = shards_[i].head; t != nullptr; t = t->owned_next_) {
+        task_ops::ref_inc(t);
+        out.push_back(t);
+      }
+    }
+  }
+
   std::uint64_t added() const { return added_.get(); }
   std::uint64_t alive() const {
     std::uint64_t r = removed_.get();
@@ -168,6 +179,13 @@ class BlockingPool {
   // shutdown cancels queued tasks, lets running ones finish, joins every thread.
   void shutdown();
 
+  // snapshot lists the queued and the running tasks (for dumps; no references taken).
+  void snapshot(std::vector<TaskHeader*>& queued, std::vector<TaskHeader*>& running) {
+    std::scoped_lock lock(mu_);
+    queued.assign(queue_.begin(), queue_.end());
+    running = running_;
+  }
+
   std::uint64_t num_threads() const { return num_threads_.get(); }
   std::uint64_t num_idle() const { return num_idle_.get(); }
   std::uint64_t queue_depth() const { return queue_depth_.get(); }
@@ -184,6 +202,7 @@ class BlockingPool {
   const std::uint64_t keep_alive_ns_;
   Mutex mu_;
   std::deque<TaskHeader*> queue_;         // guarded by mu_
+  std::vector<TaskHeader*> running_;      // guarded by mu_
   std::vector<Idle*> idle_;               // guarded by mu_; LIFO
   std::vector<Thread> threads_;           // guarded by mu_
   std::vector<std::size_t> exited_;       // guarded by mu_: threads to join
@@ -191,6 +210,10 @@ class BlockingPool {
   bool shutdown_ = false;                 // guarded by mu_
   Counter num_threads_, num_idle_, queue_depth_;
 };
+
+// describe_task fills what a dump says of t. The backtrace is read only when
+// read_chain: the caller guarantees nobody resumes t meanwhile.
+DumpTask describe_task(TaskHeader* t, bool read_chain);
 
 // drive_root polls a block_on root on the calling thread until it completes,
 // parking between wake-ups. runtime (may be null) receives its spawns.

@@ -25,6 +25,10 @@ const char* event_name(EventKind k) noexcept {
     case EventKind::timer_fire: return "timer_fire";
     case EventKind::mark: return "mark";
     case EventKind::shutdown: return "shutdown";
+    case EventKind::dump_request: return "dump_request";
+    case EventKind::dump_arrive: return "dump_arrive";
+    case EventKind::dump_leader: return "dump_leader";
+    case EventKind::dump_done: return "dump_done";
   }
   return "unknown";
 }
@@ -39,6 +43,9 @@ const char* mark_name(Mark m) noexcept {
     case Mark::last_searcher_notify: return "last_searcher_notify";
     case Mark::spurious_wake: return "spurious_wake";
     case Mark::timer_driver_handoff: return "timer_driver_handoff";
+    case Mark::dump_timeout: return "dump_timeout";
+    case Mark::dump_partial: return "dump_partial";
+    case Mark::dump_late_arrival: return "dump_late_arrival";
     case Mark::count_: break;
   }
   return "unknown";
@@ -182,6 +189,36 @@ bool shutdown(TaskHeader* t) {
     bool idle = (cur & kLifecycle) == 0;
     if (idle) next |= kRunning;
     if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) return idle;
+  }
+}
+
+bool try_claim(TaskHeader* t) {
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  for (;;) {
+    if (cur & (kLifecycle | kNotified | kCancelled)) return false;
+    if (t->state_.compare_exchange(cur, cur | kRunning, Order::acq_rel, Order::acquire)) return true;
+  }
+}
+
+void release_claim(TaskHeader* t, std::int32_t worker) {
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  for (;;) {
+    WEFT_ASSERT(cur & kRunning);
+    if (cur & kCancelled) {
+      // Aborted or shut down while claimed: we hold RUNNING, so we cancel it.
+      // The reference the cancel drops is the one we take here.
+      ref_inc(t);
+      t->vtable_->destroy_frame(t);
+      complete(t, worker, true, false);
+      return;
+    }
+    bool notified = (cur & kNotified) != 0;
+    std::uint64_t next = cur & ~kRunning;
+    if (notified) next += kRefOne;  // the queue entry's reference
+    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
+      if (notified) submit(t, worker);
+      return;
+    }
   }
 }
 

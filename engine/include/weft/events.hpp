@@ -29,6 +29,10 @@ enum class EventKind : std::uint8_t {
   timer_fire,   // a timer fired; task=woken task or 0
   mark,         // coverage mark; a=Mark value
   shutdown,     // runtime shutdown began
+  dump_request,  // a dump round opened; a=round
+  dump_arrive,   // worker arrived at the rendezvous; a=round
+  dump_leader,   // worker (or -1, the requester) leads; a=round, b=1 if elected by timeout
+  dump_done,     // the round's result is published; a=round, b=missed workers
 };
 
 const char* event_name(EventKind k) noexcept;
@@ -43,6 +47,9 @@ enum class Mark : std::uint8_t {
   last_searcher_notify,
   spurious_wake,
   timer_driver_handoff,
+  dump_timeout,
+  dump_partial,
+  dump_late_arrival,
   count_,
 };
 

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "weft/dump.hpp"
 #include "weft/platform/platform.hpp"
 #include "weft/task.hpp"
 
@@ -42,6 +43,13 @@ struct Config {
   // that completed while its JoinHandle was alive belongs to that handle.
   std::function<void(std::exception_ptr)> unhandled_exception;
   std::string thread_name = "weft-worker";
+  // How long a dump waits for every worker to reach its rendezvous before it
+  // completes without the missing ones (Tokio's 250 ms).
+  std::uint64_t dump_timeout_ns = 250'000'000;
+  // Poll-time histogram: off by default (it reads the clock twice per poll).
+  bool poll_time_histogram = false;
+  std::uint32_t histogram_buckets = 10;
+  std::uint64_t histogram_bucket_width_ns = 100'000;  // linear buckets; the last is open-ended
 };
 
 // WorkerMetrics are one worker's counters, as last published by that worker.
@@ -56,6 +64,8 @@ struct WorkerMetrics {
   std::uint64_t overflow_count = 0;
   std::uint64_t local_queue_depth = 0;
   std::uint64_t busy_duration_ns = 0;
+  std::uint64_t mean_poll_time_ns = 0;  // busy time over polls
+  std::vector<std::uint64_t> poll_time_histogram;  // empty unless enabled
 };
 
 struct RuntimeMetrics {
@@ -93,6 +103,11 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
   virtual void register_timer(struct TimerEntry* e) = 0;
   virtual void cancel_timer(struct TimerEntry* e) = 0;
   virtual std::uint64_t now_ns() const = 0;
+  // dump_async takes a dump from a task; dump_sync from any other thread.
+  virtual Task<Dump> dump_async(std::uint64_t timeout_ns) = 0;
+  virtual Dump dump_sync(std::uint64_t timeout_ns) = 0;
+  // metrics_json renders every runtime and worker metric as one JSON object.
+  std::string metrics_json() const;
   // has_pending_work says whether some queue or LIFO slot holds a runnable task.
   // Unsynchronised: for the simulator's lost-wake-up probe, which runs while every
   // simulated thread is stopped.
@@ -169,6 +184,17 @@ class Handle {
   std::uint64_t num_alive_tasks() const { return rt_->metrics().num_alive_tasks; }
   std::uint64_t injection_queue_depth() const { return rt_->metrics().injection_queue_depth; }
   WorkerMetrics worker_metrics(std::uint32_t i) const { return rt_->worker_metrics(i); }
+  // metrics_json renders every runtime and per-worker metric as one JSON object.
+  std::string metrics_json() const { return rt_->metrics_json(); }
+  // dump snapshots every live task and worker; co_await it from a task. Workers
+  // that miss the rendezvous within timeout_ns are reported, not waited for.
+  Task<Dump> dump(std::uint64_t timeout_ns = 0) const {
+    return rt_->dump_async(timeout_ns ? timeout_ns : rt_->config().dump_timeout_ns);
+  }
+  // dump_blocking takes a dump from a thread that is not a worker of this runtime.
+  Dump dump_blocking(std::uint64_t timeout_ns = 0) const {
+    return rt_->dump_sync(timeout_ns ? timeout_ns : rt_->config().dump_timeout_ns);
+  }
   const Config& config() const { return rt_->config(); }
   detail::RuntimeCore* core() const noexcept { return rt_.get(); }
   bool valid() const noexcept { return static_cast<bool>(rt_); }
@@ -229,6 +255,13 @@ class Builder {
     return *this;
   }
   Builder& thread_name(std::string n) { cfg_.thread_name = std::move(n); return *this; }
+  Builder& dump_timeout_ns(std::uint64_t ns) { cfg_.dump_timeout_ns = ns; return *this; }
+  Builder& enable_poll_time_histogram(std::uint32_t buckets = 10, std::uint64_t width_ns = 100'000) {
+    cfg_.poll_time_histogram = true;
+    cfg_.histogram_buckets = buckets;
+    cfg_.histogram_bucket_width_ns = width_ns;
+    return *this;
+  }
   const Config& config() const { return cfg_; }
   Runtime build() const { return Runtime(cfg_); }
 

@@ -186,6 +186,11 @@ bool shutdown(TaskHeader* t);
 bool poll(TaskHeader* t, std::int32_t worker);
 // cancel_now cancels a task whose RUNNING bit the caller holds (from shutdown()).
 void cancel_now(TaskHeader* t, std::int32_t worker);
+// try_claim sets RUNNING on an idle, un-notified task so its frame can be read
+// without anyone resuming it; release_claim undoes it, scheduling the task if it
+// was woken meanwhile and cancelling it if it was aborted or shut down meanwhile.
+bool try_claim(TaskHeader* t);
+void release_claim(TaskHeader* t, std::int32_t worker);
 // drop_notified drops a queue entry's reference without running the task.
 inline void drop_notified(TaskHeader* t) noexcept { ref_dec(t); }
 

@@ -1,0 +1,184 @@
+// Dumps and metrics on the OS backend: the API, the JSON shape, async backtraces,
+// graceful degradation around a stuck worker, and dumps during shutdown.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "runtime_params.hpp"
+#include "weft/runtime.hpp"
+#include "weft/sync.hpp"
+#include "weft/time.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::Task;
+using weft::test::RuntimeParam;
+
+class Dumps : public ::testing::TestWithParam<RuntimeParam> {};
+
+Task<int> inner_wait(weft::oneshot::Receiver<int> rx) { co_return co_await rx; }
+
+Task<int> outer_wait(weft::oneshot::Receiver<int> rx, std::atomic<int>* started) {
+  started->fetch_add(1);
+  int v = co_await inner_wait(std::move(rx));
+  co_return v;
+}
+
+const weft::DumpTask* find(const weft::Dump& d, std::uint64_t id) {
+  for (const auto& t : d.tasks) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
+}
+
+TEST_P(Dumps, DumpFromATaskListsEveryTaskOnceWithItsAsyncBacktrace) {
+  auto rt = GetParam().build();
+  std::vector<weft::oneshot::Sender<int>> senders;
+  std::vector<std::uint64_t> ids;
+  std::vector<weft::JoinHandle<int>> handles;
+  std::atomic<int> started{0};
+  for (int i = 0; i < 20; ++i) {
+    auto [tx, rx] = weft::oneshot::channel<int>();
+    senders.push_back(std::move(tx));
+    handles.push_back(rt.spawn(outer_wait(std::move(rx), &started)));
+    ids.push_back(handles.back().id());
+  }
+  weft::Handle h = rt.handle();
+  weft::Dump d = rt.block_on([](weft::Handle h, std::atomic<int>& started) -> Task<weft::Dump> {
+    // Let every waiter reach its await (bounded), then dump from inside a task.
+    for (int i = 0; i < 10000 && started.load() < 20; ++i) co_await weft::sleep_for(100us);
+    co_await weft::sleep_for(1ms);
+    co_return co_await weft::spawn([](weft::Handle h) -> Task<weft::Dump> { co_return co_await h.dump(); }(h));
+  }(h, started));
+  EXPECT_TRUE(d.complete);
+  EXPECT_TRUE(d.missed_workers.empty());
+  std::set<std::uint64_t> seen;
+  for (const auto& t : d.tasks) EXPECT_TRUE(seen.insert(t.id).second) << "task " << t.id << " listed twice";
+  for (std::uint64_t id : ids) {
+    const weft::DumpTask* t = find(d, id);
+    ASSERT_NE(t, nullptr) << "task " << id << " missing";
+    EXPECT_TRUE(t->captured);
+    EXPECT_EQ(t->state, "idle");
+    EXPECT_EQ(t->waiting_on, "oneshot::Receiver");
+    ASSERT_EQ(t->backtrace.size(), 2u);
+    EXPECT_NE(t->backtrace[0].function.find("outer_wait"), std::string::npos) << t->backtrace[0].function;
+    EXPECT_NE(t->backtrace[1].function.find("inner_wait"), std::string::npos) << t->backtrace[1].function;
+    EXPECT_GT(t->backtrace[1].line, 0u);
+  }
+  // The JSON carries the same content.
+  auto j = nlohmann::json::parse(d.to_json());
+  EXPECT_EQ(j["complete"], true);
+  EXPECT_EQ(j["tasks"].size(), d.tasks.size());
+  EXPECT_EQ(j["workers"].size(), rt.handle().num_workers());
+  for (auto& s : senders) s.send(1);
+  int sum = rt.block_on([](std::vector<weft::JoinHandle<int>> hs) -> Task<int> {
+    int s = 0;
+    for (auto& h : hs) s += co_await h;
+    co_return s;
+  }(std::move(handles)));
+  EXPECT_EQ(sum, 20);
+}
+
+TEST_P(Dumps, DumpBlockingFromAnOutsideThreadSeesQueuedTasks) {
+  auto rt = GetParam().build();
+  std::atomic<bool> go{false};
+  // A task keeps the runtime busy while others sit queued behind it.
+  auto gate = rt.spawn([](std::atomic<bool>& go) -> Task<void> {
+    while (!go.load()) co_await weft::yield_now();
+  }(go));
+  std::thread driver;
+  if (GetParam().flavor == weft::Flavor::current_thread) {
+    driver = std::thread([&] { rt.block_on([](weft::JoinHandle<void>& g) -> Task<void> { co_await g; }(gate)); });
+  }
+  weft::Dump d = rt.handle().dump_blocking(2'000'000'000);
+  go.store(true);
+  if (driver.joinable()) driver.join();
+  EXPECT_GE(d.tasks.size(), 1u);
+  EXPECT_EQ(d.workers.size(), rt.handle().num_workers());
+  for (const auto& t : d.tasks) EXPECT_FALSE(t.location.empty());
+  if (GetParam().flavor == weft::Flavor::multi_thread) {
+    rt.block_on([](weft::JoinHandle<void> g) -> Task<void> { co_await g; }(std::move(gate)));
+  }
+}
+
+TEST_P(Dumps, DumpDuringShutdownIsAClearError) {
+  auto rt = GetParam().build();
+  rt.shutdown();
+  EXPECT_THROW(rt.handle().dump_blocking(10'000'000), weft::DumpError);
+}
+
+TEST_P(Dumps, MetricsExportAsOneJsonObjectWithAHistogram) {
+  auto rt = GetParam().builder().enable_poll_time_histogram(8, 1000).build();
+  rt.block_on([]() -> Task<void> {
+    for (int i = 0; i < 50; ++i) co_await weft::spawn([]() -> Task<void> { co_return; }());
+  }());
+  rt.shutdown();
+  auto j = nlohmann::json::parse(rt.handle().metrics_json());
+  for (const char* k : {"num_workers", "num_alive_tasks", "spawned_tasks_count", "injection_queue_depth",
+                        "num_blocking_threads", "num_idle_blocking_threads", "blocking_queue_depth",
+                        "budget_forced_yield_count"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_EQ(j["spawned_tasks_count"], 50);
+  EXPECT_EQ(j["num_alive_tasks"], 0);
+  std::uint64_t polls = 0, in_buckets = 0;
+  for (auto& w : j["workers"]) {
+    for (const char* k : {"poll_count", "steal_count", "steal_operations", "park_count", "park_unpark_count",
+                          "noop_count", "local_schedule_count", "overflow_count", "local_queue_depth",
+                          "busy_duration_ns", "mean_poll_time_ns", "poll_time_histogram"}) {
+      EXPECT_TRUE(w.contains(k)) << k;
+    }
+    polls += w["poll_count"].get<std::uint64_t>();
+    ASSERT_EQ(w["poll_time_histogram"].size(), 8u);
+    for (auto& b : w["poll_time_histogram"]) in_buckets += b.get<std::uint64_t>();
+  }
+  EXPECT_GE(polls, 50u);
+  EXPECT_EQ(in_buckets, polls);
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtimes, Dumps, ::testing::ValuesIn(weft::test::all_runtimes()), weft::test::param_name);
+
+class StuckWorkerDumps : public ::testing::TestWithParam<RuntimeParam> {};
+
+TEST_P(StuckWorkerDumps, AStuckWorkerDegradesTheDumpAndTheRuntimeKeepsScheduling) {
+  auto rt = GetParam().build();
+  std::atomic<bool> release{false}, stuck{false};
+  // One task blocks its worker (a long poll) until released.
+  auto blocker = rt.spawn([](std::atomic<bool>& release, std::atomic<bool>& stuck) -> Task<void> {
+    stuck.store(true);
+    while (!release.load()) std::this_thread::sleep_for(1ms);
+    co_return;
+  }(release, stuck));
+  while (!stuck.load()) std::this_thread::sleep_for(1ms);
+  weft::Dump partial = rt.handle().dump_blocking(50'000'000);
+  EXPECT_FALSE(partial.complete);
+  ASSERT_EQ(partial.missed_workers.size(), 1u);
+  std::uint32_t w = partial.missed_workers[0];
+  EXPECT_EQ(partial.workers[w].state, "missed");
+  EXPECT_EQ(partial.workers[w].running_task, blocker.id());
+  const weft::DumpTask* b = find(partial, blocker.id());
+  ASSERT_NE(b, nullptr);
+  EXPECT_FALSE(b->captured);
+  EXPECT_NE(b->not_captured_reason.find("missed the rendezvous"), std::string::npos);
+  // The other workers keep scheduling while the blocker holds its worker.
+  int v = rt.block_on([]() -> Task<int> { co_return co_await weft::spawn([]() -> Task<int> { co_return 3; }()); }());
+  EXPECT_EQ(v, 3);
+  release.store(true);
+  rt.block_on([](weft::JoinHandle<void> b) -> Task<void> { co_await b; }(std::move(blocker)));
+  // A dump right after a timed-out one is complete: the timed-out round left nothing behind.
+  weft::Dump again = rt.handle().dump_blocking(2'000'000'000);
+  EXPECT_TRUE(again.complete);
+  EXPECT_TRUE(again.missed_workers.empty());
+  EXPECT_GT(again.round, partial.round);
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtimes, StuckWorkerDumps, ::testing::ValuesIn(weft::test::multi_thread_runtimes(2)),
+                         weft::test::param_name);
+
+}  // namespace
