@@ -171,13 +171,17 @@ std::vector<Step> parse_steps(const Reader& r, const json& arr, const std::strin
       r.only_keys(s, p, {"throw"});
       st.kind = Step::Kind::throw_error;
       st.name = r.string(s, "throw", p, std::nullopt);
+    } else if (s.contains("dump")) {
+      r.only_keys(s, p, {"dump"});
+      if (!s.at("dump").is_boolean() || !s.at("dump").get<bool>()) r.fail(p + ".dump", "true");
+      st.kind = Step::Kind::dump;
     } else if (s.contains("blocking_ns")) {
       r.only_keys(s, p, {"blocking_ns"});
       st.kind = Step::Kind::blocking;
       st.ns = r.uint_value(s.at("blocking_ns"), p + ".blocking_ns", 0, kMaxNs);
     } else {
       r.fail(p, "a step: one of spawn, join, abort_children, yield, work_ns, sleep_ns, send, recv, notify, notified, "
-                "repeat, racy_increment, throw, blocking_ns; got " + describe(s));
+                "repeat, racy_increment, throw, blocking_ns, dump; got " + describe(s));
     }
     out.push_back(std::move(st));
   }
@@ -212,14 +216,14 @@ Scenario parse_root(const Reader& r, const json& root) {
   Scenario sc;
   sc.file = r.file();
   r.only_keys(root, "$", {"name", "description", "runtime", "programs", "channels", "main", "outside", "faults",
-                          "exploration", "checks", "expect", "coverage", "shutdown_at_ns"});
+                          "exploration", "checks", "expect", "coverage", "dumpers", "shutdown_at_ns"});
   sc.name = r.string(root, "name", "$", std::nullopt);
   sc.description = r.string(root, "description", "$", std::string());
 
   if (root.contains("runtime")) {
     const json& rt = root.at("runtime");
     r.only_keys(rt, "$.runtime", {"flavor", "workers", "local_queue_capacity", "global_queue_interval", "event_interval",
-                                  "lifo", "max_lifo_polls", "budget"});
+                                  "lifo", "max_lifo_polls", "budget", "dump_timeout_ns"});
     sc.runtime.multi_thread = r.one_of(rt, "flavor", "$.runtime", {"multi_thread", "current_thread"}, "multi_thread") ==
                               "multi_thread";
     sc.runtime.workers = static_cast<std::uint32_t>(r.uint(rt, "workers", "$.runtime", 1, 64, 4));
@@ -231,6 +235,7 @@ Scenario parse_root(const Reader& r, const json& root) {
     sc.runtime.lifo = r.boolean(rt, "lifo", "$.runtime", true);
     sc.runtime.max_lifo_polls = static_cast<std::uint32_t>(r.uint(rt, "max_lifo_polls", "$.runtime", 1, 100000, 3));
     sc.runtime.budget = static_cast<std::uint32_t>(r.uint(rt, "budget", "$.runtime", 1, 1000000, 128));
+    sc.runtime.dump_timeout_ns = r.uint(rt, "dump_timeout_ns", "$.runtime", 1, kMaxNs, 250'000'000);
   }
 
   if (root.contains("channels")) {
@@ -275,6 +280,22 @@ Scenario parse_root(const Reader& r, const json& root) {
     }
   }
 
+  if (root.contains("dumpers")) {
+    const json& ds = root.at("dumpers");
+    if (!ds.is_array()) r.fail("$.dumpers", "an array of dumper threads, got " + describe(ds));
+    for (std::size_t i = 0; i < ds.size(); ++i) {
+      std::string p = "$.dumpers[" + std::to_string(i) + "]";
+      r.only_keys(ds[i], p, {"threads", "at_ns", "count", "interval_ns", "until_shutdown"});
+      Dumper d;
+      d.threads = static_cast<std::uint32_t>(r.uint(ds[i], "threads", p, 1, 8, 1));
+      d.at_ns = r.uint(ds[i], "at_ns", p, 0, kMaxNs, 0);
+      d.count = r.uint(ds[i], "count", p, 1, 10000, 1);
+      d.interval_ns = r.uint(ds[i], "interval_ns", p, 0, kMaxNs, 0);
+      d.until_shutdown = r.boolean(ds[i], "until_shutdown", p, false);
+      sc.dumpers.push_back(d);
+    }
+  }
+
   if (root.contains("faults")) {
     const json& f = root.at("faults");
     r.only_keys(f, "$.faults", {"stalls", "spurious_wakeup_per_mille"});
@@ -300,18 +321,20 @@ Scenario parse_root(const Reader& r, const json& root) {
     sc.test_seeds = static_cast<std::uint32_t>(r.uint(e, "test_seeds", "$.exploration", 1, 100000, 5));
   }
 
-  static const std::set<std::string> kChecks = {"exactly_once", "no_leak", "metrics_match_trace", "counters_exact"};
+  static const std::set<std::string> kChecks = {"exactly_once", "no_leak", "metrics_match_trace", "counters_exact",
+                                                "dump_consistent"};
   if (root.contains("checks")) {
     const json& c = root.at("checks");
     if (!c.is_array()) r.fail("$.checks", "an array of check names, got " + describe(c));
     for (std::size_t i = 0; i < c.size(); ++i) {
       std::string p = "$.checks[" + std::to_string(i) + "]";
       if (!c[i].is_string() || !kChecks.count(c[i].get<std::string>()))
-        r.fail(p, "one of \"exactly_once\", \"no_leak\", \"metrics_match_trace\", \"counters_exact\", got " + describe(c[i]));
+        r.fail(p, "one of \"exactly_once\", \"no_leak\", \"metrics_match_trace\", \"counters_exact\", "
+                  "\"dump_consistent\", got " + describe(c[i]));
       sc.checks.push_back(c[i].get<std::string>());
     }
   } else {
-    sc.checks = {"exactly_once", "no_leak", "metrics_match_trace"};
+    sc.checks = {"exactly_once", "no_leak", "metrics_match_trace", "dump_consistent"};
   }
   if (root.contains("coverage")) {
     const json& c = root.at("coverage");

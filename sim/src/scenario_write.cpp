@@ -43,6 +43,7 @@ ojson steps_to_json(const std::vector<Step>& steps, int depth) {
       case Step::Kind::racy_increment: j["racy_increment"] = s.name; break;
       case Step::Kind::throw_error: j["throw"] = s.name; break;
       case Step::Kind::blocking: j["blocking_ns"] = s.ns; break;
+      case Step::Kind::dump: j["dump"] = true; break;
     }
     out.push_back(std::move(j));
   }
@@ -65,6 +66,7 @@ std::string scenario_to_json(const Scenario& sc) {
   r["lifo"] = rt.lifo;
   r["max_lifo_polls"] = rt.max_lifo_polls;
   r["budget"] = rt.budget;
+  if (rt.dump_timeout_ns != 250'000'000) r["dump_timeout_ns"] = rt.dump_timeout_ns;
   j["runtime"] = std::move(r);
   ojson progs = ojson::object();
   for (const auto& [name, p] : sc.programs) progs[name] = steps_to_json(p.steps, 0);
@@ -87,6 +89,14 @@ std::string scenario_to_json(const Scenario& sc) {
       out.push_back(std::move(x));
     }
     j["outside"] = std::move(out);
+  }
+  if (!sc.dumpers.empty()) {
+    ojson ds = ojson::array();
+    for (const Dumper& d : sc.dumpers) {
+      ds.push_back({{"threads", d.threads}, {"at_ns", d.at_ns}, {"count", d.count}, {"interval_ns", d.interval_ns},
+                    {"until_shutdown", d.until_shutdown}});
+    }
+    j["dumpers"] = std::move(ds);
   }
   if (!sc.stalls.empty() || sc.spurious_wakeup_per_mille != 0) {
     ojson f;

@@ -170,6 +170,8 @@ class Handle {
   auto spawn_blocking(F f) const -> JoinHandle<std::invoke_result_t<F&>> {
     using R = std::invoke_result_t<F&>;
     TaskHeader* t = detail::make_header(detail::blocking_body(std::move(f)), rt_.get(), rt_->next_task_id());
+    emit(EventKind::spawn, current_context() ? current_context()->worker_index : -1, t->id_,
+         current_task() ? current_task()->id_ : 0);
     if (rt_->bind_new(t) != nullptr) rt_->spawn_blocking_task(t);
     return JoinHandle<R>(t);
   }

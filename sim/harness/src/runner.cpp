@@ -8,11 +8,13 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
+#include "weft/dump.hpp"
 #include "weft/events.hpp"
 #include "weft/runtime.hpp"
 #include "weft/sim/detail/kernel.hpp"
@@ -57,7 +59,39 @@ class Recorder final : public weft::EventSink {
       case weft::EventKind::mark: ++stats_.marks[weft::mark_name(static_cast<weft::Mark>(e.a))]; break;
       default: break;
     }
+    // What the dump checker needs, kept even when the trace is not.
+    const std::uint64_t step = k ? k->steps() : 0;
+    switch (e.kind) {
+      case weft::EventKind::spawn:
+        if (spawn_step_.size() <= e.task) spawn_step_.resize(e.task + 1, kNever);
+        spawn_step_[e.task] = step;
+        break;
+      case weft::EventKind::poll_end:
+        if ((e.a == 1 || e.a == 2) && e.task != 0) {  // id 0: block_on roots, not runtime tasks
+          ++completions_;
+          if (done_step_.size() <= e.task) done_step_.resize(e.task + 1, kNever);
+          done_step_[e.task] = step;
+        }
+        break;
+      case weft::EventKind::dump_request: rounds_[e.a].request = step; break;
+      case weft::EventKind::dump_arrive: rounds_[e.a].arrivals.push_back({e.worker, step}); break;
+      case weft::EventKind::dump_leader:
+        ++rounds_[e.a].leaders;
+        rounds_[e.a].leader_step = step;
+        break;
+      case weft::EventKind::dump_done: rounds_[e.a].done = step; break;
+      default: break;
+    }
   }
+  static constexpr std::uint64_t kNever = ~0ull;
+  struct RoundTrace {
+    std::uint64_t request = kNever, leader_step = kNever, done = kNever;
+    std::uint32_t leaders = 0;
+    std::vector<std::pair<std::int32_t, std::uint64_t>> arrivals;
+  };
+  std::vector<std::uint64_t> spawn_step_, done_step_;
+  std::uint64_t completions_ = 0;
+  std::map<std::uint64_t, RoundTrace> rounds_;
   bool keep_;
   RunStats stats_;
   std::vector<TraceEvent> events_;
@@ -72,6 +106,8 @@ struct Ctx {
   std::vector<std::uint8_t> started, completed, cancelled;
   std::uint64_t live_tokens = 0;
   std::uint64_t exceptions_thrown = 0;
+  std::vector<weft::Dump> dumps;  // every dump taken, for the checker
+  std::uint64_t dump_errors = 0;  // refused because the runtime shut down
   struct Channel {
     weft::mpsc::Sender<std::uint64_t> tx;
     weft::mpsc::Receiver<std::uint64_t> rx;
@@ -187,6 +223,14 @@ Task<void> run_steps(Ctx* cx, const std::vector<Step>* steps, std::vector<weft::
       case Step::Kind::throw_error:
         ++cx->exceptions_thrown;
         throw std::runtime_error(s.name);
+      case Step::Kind::dump: {
+        try {
+          cx->dumps.push_back(co_await weft::Handle::current().dump());
+        } catch (const weft::DumpError&) {
+          ++cx->dump_errors;
+        }
+        break;
+      }
       case Step::Kind::blocking: {
         std::uint64_t ns = s.ns;
         co_await weft::spawn_blocking([ns] {
@@ -212,6 +256,60 @@ Task<void> run_program(Ctx* cx, const Program* p, UidToken token) {
   weft::Platform::assertion_failed(msg.c_str(), "scenario", 0);
 }
 
+// check_dumps checks every dump of the run against the trace: exactly one leader
+// per round; the missed workers are exactly those that had not arrived when the
+// leader began; a complete dump lists each live task once, inspected, and its
+// queue depths match the tasks it places in each queue.
+void check_dumps(Ctx& cx, Recorder& rec) {
+  auto step_of = [](const std::vector<std::uint64_t>& v, std::uint64_t id) {
+    return id < v.size() ? v[id] : Recorder::kNever;
+  };
+  for (const weft::Dump& d : cx.dumps) {
+    const std::string r = "dump round " + std::to_string(d.round);
+    auto it = rec.rounds_.find(d.round);
+    if (it == rec.rounds_.end()) invariant_failed("dump_consistent: " + r + " left no trace");
+    const Recorder::RoundTrace& rt = it->second;
+    if (rt.leaders != 1) invariant_failed("dump_consistent: " + r + " had " + std::to_string(rt.leaders) + " leaders");
+    std::vector<std::uint8_t> arrived(d.workers.size(), 0);
+    for (auto& [w, step] : rt.arrivals) {
+      if (w >= 0 && static_cast<std::size_t>(w) < arrived.size() && step <= rt.leader_step) arrived[w] = 1;
+    }
+    std::vector<std::uint32_t> expect_missed;
+    for (std::uint32_t w = 0; w < arrived.size(); ++w) {
+      if (!arrived[w]) expect_missed.push_back(w);
+    }
+    if (expect_missed != d.missed_workers)
+      invariant_failed("dump_consistent: " + r + " names " + std::to_string(d.missed_workers.size()) +
+                       " missed workers, the trace shows " + std::to_string(expect_missed.size()));
+    if (!d.missed_workers.empty() && d.complete) invariant_failed("dump_consistent: " + r + " is complete but missed workers");
+    std::set<std::uint64_t> ids;
+    for (const weft::DumpTask& t : d.tasks) {
+      if (!ids.insert(t.id).second) invariant_failed("dump_consistent: " + r + " lists task " + std::to_string(t.id) + " twice");
+      if (step_of(rec.spawn_step_, t.id) > rt.done)
+        invariant_failed("dump_consistent: " + r + " lists task " + std::to_string(t.id) + " spawned after the dump");
+      if (step_of(rec.done_step_, t.id) < rt.request)
+        invariant_failed("dump_consistent: " + r + " lists task " + std::to_string(t.id) + " that completed before it");
+    }
+    if (!d.complete) continue;
+    for (std::uint64_t id = 1; id < rec.spawn_step_.size(); ++id) {
+      bool live = rec.spawn_step_[id] < rt.request && step_of(rec.done_step_, id) > rt.done;
+      if (live && !ids.count(id))
+        invariant_failed("dump_consistent: complete " + r + " misses live task " + std::to_string(id));
+    }
+    std::vector<std::uint64_t> in_queue(d.workers.size(), 0);
+    for (const weft::DumpTask& t : d.tasks) {
+      if (!t.captured) invariant_failed("dump_consistent: complete " + r + " did not capture task " + std::to_string(t.id));
+      if (t.worker >= 0 && t.location.find("local queue") != std::string::npos) ++in_queue[t.worker];
+    }
+    for (std::uint32_t w = 0; w < d.workers.size(); ++w) {
+      if (d.workers[w].local_queue_depth != in_queue[w])
+        invariant_failed("dump_consistent: " + r + " worker " + std::to_string(w) + " reports queue depth " +
+                         std::to_string(d.workers[w].local_queue_depth) + " but places " + std::to_string(in_queue[w]) +
+                         " tasks in its queue");
+    }
+  }
+}
+
 void check_invariants(const Scenario& sc, Ctx& cx, weft::Handle& h, Recorder& rec) {
   auto has = [&](const char* c) {
     for (auto& x : sc.checks) {
@@ -235,7 +333,12 @@ void check_invariants(const Scenario& sc, Ctx& cx, weft::Handle& h, Recorder& re
     if (cx.live_tokens != 0)
       invariant_failed("no_leak: " + std::to_string(cx.live_tokens) + " task frames not destroyed after shutdown");
   }
+  if (has("dump_consistent")) check_dumps(cx, rec);
   if (has("metrics_match_trace")) {
+    auto mm = h.metrics();
+    if (mm.spawned_tasks_count - rec.completions_ != mm.num_alive_tasks)
+      invariant_failed("metrics_match_trace: spawned " + std::to_string(mm.spawned_tasks_count) + " minus completed " +
+                       std::to_string(rec.completions_) + " is not alive " + std::to_string(mm.num_alive_tasks));
     for (std::uint32_t w = 0; w < rec.polls_by_worker_.size(); ++w) {
       std::uint64_t m = h.worker_metrics(w).poll_count;
       if (m != rec.polls_by_worker_[w])
@@ -267,6 +370,7 @@ weft::Config config_of(const Scenario& sc) {
   c.lifo_enabled = sc.runtime.lifo;
   c.max_lifo_polls = sc.runtime.max_lifo_polls;
   c.budget = sc.runtime.budget;
+  c.dump_timeout_ns = sc.runtime.dump_timeout_ns;
   c.max_blocking_threads = 4;
   c.blocking_keep_alive_ns = 1'000'000'000ull;
   c.unhandled_exception = [](std::exception_ptr) {};  // scenarios throw on purpose
@@ -369,6 +473,26 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
       });
     }
 
+    std::vector<weft::Thread> late;  // dumpers that run until the shutdown refuses them
+    for (const Dumper& dd : sc.dumpers) {
+      for (std::uint32_t k = 0; k < dd.threads; ++k) {
+        auto body = [&cx, &dd, h] {
+          if (dd.at_ns) sleep_virtual(dd.at_ns);
+          for (std::uint64_t i = 0; dd.until_shutdown || i < dd.count; ++i) {
+            if (i > 0 && dd.interval_ns) sleep_virtual(dd.interval_ns);
+            try {
+              cx.dumps.push_back(h.dump_blocking());
+            } catch (const weft::DumpError&) {
+              ++cx.dump_errors;
+              return;
+            }
+            if (dd.until_shutdown && i + 1 >= 100000) return;  // bounded
+          }
+        };
+        (dd.until_shutdown ? late : outside).emplace_back("dumper", body);
+      }
+    }
+
     if (sc.shutdown_at_ns) {
       // Shutdown at a chosen moment: the main program runs as a task, and the
       // runtime shuts down at shutdown_at_ns whatever is still running or queued.
@@ -383,6 +507,7 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
       for (auto& t : outside) t.join();
       rt.shutdown();
     }
+    for (auto& t : late) t.join();
     for (std::uint8_t c : cx.cancelled) cancelled += c;
     cx.channels.clear();  // channel ends held by the context, not by tasks
     report.metrics_json = metrics_to_json(h);

@@ -37,6 +37,7 @@ struct Step {
     racy_increment,  // a deliberate lost-update race on counter `name` (canary)
     throw_error,     // throw an exception out of the task
     blocking,        // spawn_blocking work of `ns`, awaited
+    dump,            // co_await the runtime's dump() from this task
   };
   Kind kind = Kind::yield;
   std::string name;
@@ -59,6 +60,15 @@ struct OutsideThread {
   std::optional<std::uint64_t> die_after;  // fault: the thread stops after this many spawns
 };
 
+// Dumper is an outside thread that takes dumps with dump_blocking.
+struct Dumper {
+  std::uint32_t threads = 1;
+  std::uint64_t at_ns = 0;        // first dump
+  std::uint64_t count = 1;        // dumps per thread
+  std::uint64_t interval_ns = 0;  // between dumps
+  bool until_shutdown = false;    // keep dumping until the runtime refuses (shutdown)
+};
+
 struct Stall {
   std::uint64_t at_ns = 0;
   std::uint64_t duration_ns = 0;
@@ -73,6 +83,7 @@ struct RuntimeSpec {
   bool lifo = true;
   std::uint32_t max_lifo_polls = 3;
   std::uint32_t budget = 128;
+  std::uint64_t dump_timeout_ns = 250'000'000;
 };
 
 // Scenario is a validated scenario file.
@@ -87,6 +98,7 @@ struct Scenario {
   std::string main;
   std::vector<OutsideThread> outside;
   std::vector<Stall> stalls;
+  std::vector<Dumper> dumpers;
   std::uint32_t spurious_wakeup_per_mille = 0;
   std::string strategy = "random";  // "random" or "pct"
   std::uint32_t pct_depth = 3;
@@ -106,7 +118,8 @@ struct Scenario {
 // kCoverageMarks lists the mark names a scenario's coverage may name (weft::Mark).
 inline constexpr const char* kCoverageMarks[] = {"overflow",     "steal_half",           "lifo_cap",
                                                  "budget_exhausted", "inject_batch", "last_searcher_notify",
-                                                 "spurious_wake", "timer_driver_handoff"};
+                                                 "spurious_wake", "timer_driver_handoff", "dump_timeout",
+                                                 "dump_partial", "dump_late_arrival"};
 
 // load_scenario reads and validates a scenario file.
 std::optional<Scenario> load_scenario(const std::string& path, ScenarioError& error);
