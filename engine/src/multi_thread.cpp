@@ -67,6 +67,7 @@
 
 #include "queues.hpp"
 #include "runtime_core.hpp"
+#include "weft/bugs.hpp"
 #include "weft/rand.hpp"
 #include "weft/sync.hpp"
 
@@ -418,9 +419,14 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
       core.overflows += remotes_[core.index]->queue.push_back_or_overflow(next, *this, w) > 0 ? 1 : 0;
       break;
     }
+    if (WEFT_BUG(lifo_cap_removed)) lifo_polls = 0;  // Tokio 7.7: the chain runs to the budget
     if (++lifo_polls >= cfg_.max_lifo_polls) {
       if (core.lifo_enabled) emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::lifo_cap));
       core.lifo_enabled = false;
+    }
+    if (WEFT_BUG(lifo_polls_uncounted)) {
+      poll_one(core, next);  // Tokio 7.11: poll_count misses the LIFO chain
+      continue;
     }
     if (poll_one(core, next)) ++core.polls;
   }
@@ -620,6 +626,7 @@ bool MultiThread::transition_to_parked(Core& core) {
     WEFT_ASSERT(sleepers_.size() <= n_);
   }
   core.is_searching = false;
+  if (WEFT_BUG(last_searcher_parks_blind)) last_searcher = false;  // skips step 3's re-check
   if (last_searcher) notify_if_work_pending();  // step 3
   return true;
 }
@@ -631,6 +638,7 @@ bool MultiThread::transition_from_parked(Core& core) {
     {
       std::scoped_lock lock(mu_);
       auto it = std::find(sleepers_.begin(), sleepers_.end(), core.index);
+      if (WEFT_BUG(from_parked_stays_sleeper)) it = sleepers_.end();  // forgets to leave the list
       if (it != sleepers_.end()) {
         *it = sleepers_.back();
         sleepers_.pop_back();
@@ -790,6 +798,8 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
       if (round_.id != r || round_.phase == DumpRound::Phase::done) break;
       std::uint64_t now = Platform::now_ns();
       if (round_.phase == DumpRound::Phase::gathering && now >= round_.deadline_ns) {
+        // Tokio 7.1: the timed-out wait leaves; its arrival stays counted.
+        if (WEFT_BUG(dump_follower_leaves)) break;
         round_.phase = DumpRound::Phase::collecting;  // step 3: the deadline passed
         round_.leader = w;
         round_.by_timeout = true;

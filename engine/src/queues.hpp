@@ -24,6 +24,7 @@
 #include <mutex>
 
 #include "weft/assert.hpp"
+#include "weft/bugs.hpp"
 #include "weft/events.hpp"
 #include "weft/task.hpp"
 
@@ -185,6 +186,7 @@ class LocalQueue {
       if (real == tail) return nullptr;
       std::uint32_t next_real = real + 1;
       std::uint64_t next = steal == real ? pack(next_real, next_real) : pack(steal, next_real);
+      if (WEFT_BUG(pop_ignores_steal)) next = pack(next_real, next_real);  // ends a steal in progress
       WEFT_ASSERT(steal == real || steal != next_real);
       if (head_.compare_exchange(h, next, Order::acq_rel, Order::acquire)) return buffer_[real & mask_];
     }
@@ -236,6 +238,7 @@ class LocalQueue {
     if (!head_.compare_exchange(expected, pack(real, real + half), Order::acq_rel, Order::acquire)) return 0;
     // Step 3: chain the newest half and t; they go to the sink in one batch.
     std::uint32_t first_idx = tail - half;
+    if (WEFT_BUG(overflow_oldest_half)) first_idx = real;  // Tokio 7.4: the oldest half goes
     TaskHeader* first = buffer_[first_idx & mask_];
     TaskHeader* prev = first;
     for (std::uint32_t i = 1; i < half; ++i) {
@@ -244,9 +247,13 @@ class LocalQueue {
       prev = cur;
     }
     prev->queue_next_ = t;
-    tail_.store(first_idx, Order::release);
-    // Step 4: let stealers in again.
-    head_.store(pack(real, real), Order::release);
+    if (WEFT_BUG(overflow_oldest_half)) {
+      head_.store(pack(real + half, real + half), Order::release);  // the head moves past the oldest half
+    } else {
+      tail_.store(first_idx, Order::release);
+      // Step 4: let stealers in again.
+      head_.store(pack(real, real), Order::release);
+    }
     emit(EventKind::overflow, worker, t->id_, half + 1);
     emit(EventKind::mark, worker, 0, static_cast<std::uint64_t>(Mark::overflow));
     sink.push_batch(first, t, half + 1);
@@ -266,10 +273,23 @@ class LocalQueue {
       std::uint32_t src_tail = tail_.load(Order::acquire);
       n = src_tail - real;
       n -= n / 2;
+      if (WEFT_BUG(steal_more_than_half)) n = src_tail - real;  // takes every task
       if (n == 0) return 0;
       std::uint32_t steal_to = real + n;
       WEFT_ASSERT(steal != steal_to);
       next = pack(steal, steal_to);
+      if (WEFT_BUG(queue_index_8bit)) {
+        // Tokio 7.12 (#5041): 8-bit indices compare modulo 256, so a head that the
+        // owner moved on by 256 while we were preempted looks unchanged, and our
+        // stale count n is claimed from wherever the head is now.
+        std::uint64_t cur = head_.load(Order::acquire);
+        if (((cur ^ prev) & 0x000000ff'000000ffull) == 0) {
+          next = pack(real_of(cur), real_of(cur) + n);
+          if (head_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) break;
+        }
+        prev = cur;
+        continue;
+      }
       if (head_.compare_exchange(prev, next, Order::acq_rel, Order::acquire)) break;
     }
     WEFT_ASSERT(n <= cap_ / 2 + (cap_ & 1));

@@ -4,6 +4,7 @@
 // and a poll racing on different threads always agree on who schedules the task.
 #include <cstdio>
 
+#include "weft/bugs.hpp"
 #include "weft/task.hpp"
 
 WEFT_NS_BEGIN
@@ -92,6 +93,7 @@ void complete(TaskHeader* t, std::int32_t worker, bool cancelled, bool emit_end 
   WEFT_ASSERT(!(prev & kComplete));
   if (emit_end) emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
   if (!(prev & kJoinInterest) && !cancelled && t->exception_) t->scheduler_->unhandled(t->exception_);
+  if (WEFT_BUG(join_waker_not_woken)) prev &= ~kJoinWaker;  // the joiner is never woken
   if ((prev & kJoinInterest) && (prev & kJoinWaker)) {
     task_ops::wake_by_ref(t->join_waker_, worker);
     // Give access to the waker back to the JoinHandle, unless it is gone.
@@ -121,6 +123,7 @@ void wake_by_ref(TaskHeader* t, std::int32_t worker) {
     Wake action;
     if (cur & kRunning) {
       next = cur | kNotified;
+      if (WEFT_BUG(wake_running_not_notified)) next = cur;  // the poller never learns of the wake
       action = Wake::nothing;
     } else if (cur & (kComplete | kNotified)) {
       // Still write with Release so the wake happens-before the next poll.
@@ -274,6 +277,10 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     }
     std::uint64_t next = cur & ~kRunning;
     bool notified = (cur & kNotified) != 0;
+    if (WEFT_BUG(idle_drops_notified) && notified) {
+      next &= ~kNotified;  // the wake that came during the poll is dropped
+      notified = false;
+    }
     if (!notified) next -= kRefOne;
     if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
       if (notified) {

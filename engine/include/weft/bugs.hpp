@@ -1,0 +1,65 @@
+// The bug zoo: realistic mistakes planted in the engine, to prove that the
+// simulator and its properties find them (tools/bugzoo, reports/bugzoo.md).
+//
+// A planted bug is a few lines behind `if (WEFT_BUG(name))` next to the correct
+// code. WEFT_BUG(name) is the constant false unless WEFT_BUG_ZOO is defined, so the
+// released engine (weft_engine) and the normal simulated engine (weft_engine_sim)
+// compile every planted bug away. Only weft_engine_sim_zoo defines WEFT_BUG_ZOO;
+// there the active bug is one process-wide variable that the zoo runner sets
+// before a run (the simulator runs every fiber on one OS thread).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "weft/platform/platform.hpp"
+
+WEFT_NS_BEGIN
+
+// Bug names the planted bugs; kBugNames below gives each its report name.
+enum class Bug : std::uint8_t {
+  none,
+  dump_follower_leaves,        // Tokio 7.1: a timed-out follower leaves, its arrival still counted
+  overflow_oldest_half,        // Tokio 7.4: overflow moves the oldest half to the injection queue
+  lifo_cap_removed,            // Tokio 7.7: no cap on LIFO polls per tick
+  queue_index_8bit,            // Tokio 7.12: 8-bit queue indices, ABA for a preempted stealer
+  wake_running_not_notified,   // a wake of a running task forgets NOTIFIED
+  last_searcher_parks_blind,   // the last searcher parks without re-checking the queues
+  steal_more_than_half,        // a steal takes every task, not half
+  pop_ignores_steal,           // the owner's pop ends a concurrent steal
+  from_parked_stays_sleeper,   // a worker woken with work stays on the sleeper list
+  lifo_polls_uncounted,        // Tokio 7.11: poll_count misses the polls of the LIFO chain
+  idle_drops_notified,         // a task notified during its poll is not rescheduled
+  join_waker_not_woken,        // completion forgets to wake the JoinHandle's waiter
+  count_,
+};
+
+inline constexpr std::string_view kBugNames[] = {
+    "none",
+    "dump_follower_leaves",
+    "overflow_oldest_half",
+    "lifo_cap_removed",
+    "queue_index_8bit",
+    "wake_running_not_notified",
+    "last_searcher_parks_blind",
+    "steal_more_than_half",
+    "pop_ignores_steal",
+    "from_parked_stays_sleeper",
+    "lifo_polls_uncounted",
+    "idle_drops_notified",
+    "join_waker_not_woken",
+};
+static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
+
+#if defined(WEFT_BUG_ZOO)
+#if !defined(WEFT_BACKEND_SIM)
+#error "the bug zoo exists only in simulator builds"
+#endif
+// active_bug is the planted bug of the current run (zoo builds only).
+inline Bug active_bug = Bug::none;
+#define WEFT_BUG(name) (::weft::active_bug == ::weft::Bug::name)
+#else
+#define WEFT_BUG(name) false
+#endif
+
+WEFT_NS_END

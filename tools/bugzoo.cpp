@@ -1,0 +1,631 @@
+// bugzoo: proves that the simulator finds real bugs. Runs every bug planted in the
+// engine (engine/include/weft/bugs.hpp) against the default exploration, shrinks
+// the first failure of each, and writes reports/bugzoo.md and reports/bugzoo.json.
+//
+// Exploration, one "seed" s at a time (seeds_to_find counts them):
+//  1. every scenario under scenarios/zoo/ and scenarios/*.json that expects to
+//     pass, under random walk with seed s and under PCT (depth 3) with seed s;
+//  2. one scenario drawn by the property-test generator (tests/property) from s,
+//     under random walk.
+// A run fails when its outcome is not pass (engine assertion, scenario invariant,
+// deadlock, lost wake-up, step bound, exception) or when a trace property fails:
+//  - fairness: a task placed on a worker is polled within the bound of the
+//    property tests (multi-thread runs);
+//  - queue_model: on one worker, polls follow the queues as the design says (the
+//    local queue is FIFO, overflow moves the newest half, batches come from the
+//    head of the injection queue);
+//  - dump_hold: no worker that arrived at a dump round polls while its leader
+//    collects.
+// Each run is forked, so a planted bug that corrupts memory is a finding (class
+// crash), not the end of the zoo.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "weft/bugs.hpp"
+#include "weft/events.hpp"
+#include "weft/sim/repro.hpp"
+#include "weft/sim/runner.hpp"
+#include "weft/sim/scenario.hpp"
+#include "weft/sim/shrink.hpp"
+#if defined(WEFT_ZOO_GENERATED)
+#include "generators.hpp"
+#endif
+
+namespace {
+
+using namespace weft::sim;
+namespace fs = std::filesystem;
+
+// ---- trace properties ----
+
+// fairness_bound is the bound of tests/property (ARunnableTaskIsPolledWithinTheFairnessBound):
+// the polls of other tasks a worker may make between placing a task and polling it.
+// Returns 0 when the configuration admits no bound.
+std::uint64_t fairness_bound(const RuntimeSpec& rt) {
+  const std::uint64_t m = rt.lifo ? rt.max_lifo_polls : 0;
+  const std::uint64_t gqi = rt.global_queue_interval ? rt.global_queue_interval : 61;
+  const std::uint64_t ei = rt.event_interval;
+  const std::uint64_t cap = rt.local_queue_capacity;
+  if (gqi < 3 || ei < 3) return 0;
+  std::uint64_t k_max = 0;
+  for (std::uint64_t k = 0; k < 1'000'000; ++k) {
+    if (k <= cap - 1 + (k / gqi + 1) + (k / ei + 1)) k_max = k; else break;
+  }
+  return m + k_max * (1 + m);
+}
+
+// check_fairness is the property tests' fairness check (windows censored by a steal
+// from, an overflow on, or the shutdown of the task's worker). "" if it holds.
+std::string check_fairness(const RunReport& r, const RuntimeSpec& rt) {
+  const std::uint64_t bound = fairness_bound(rt);
+  if (!rt.multi_thread || bound == 0) return {};
+  struct Window {
+    std::int32_t worker;
+    std::uint64_t other_polls;
+    bool censored;
+    std::uint64_t from_event;
+  };
+  std::map<std::uint64_t, Window> open;
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    const TraceEvent& e = r.events[i];
+    switch (static_cast<weft::EventKind>(e.kind)) {
+      case weft::EventKind::lifo_push:
+      case weft::EventKind::local_push:
+        if (e.worker >= 0 && !open.count(e.task)) open[e.task] = Window{e.worker, 0, false, i};
+        break;
+      case weft::EventKind::poll_start: {
+        auto it = open.find(e.task);
+        if (it != open.end()) {
+          Window w = it->second;
+          open.erase(it);
+          if (!w.censored && (w.other_polls > bound || e.worker != w.worker)) {
+            return "task " + std::to_string(e.task) + " placed on worker " + std::to_string(w.worker) + " at event " +
+                   std::to_string(w.from_event) + " was polled by worker " + std::to_string(e.worker) + " after " +
+                   std::to_string(w.other_polls) + " polls of other tasks (bound " + std::to_string(bound) + ")";
+          }
+        }
+        for (auto& [task, w] : open) {
+          if (w.worker == e.worker && task != e.task) ++w.other_polls;
+        }
+        break;
+      }
+      case weft::EventKind::steal:
+        for (auto& [task, w] : open) {
+          if (static_cast<std::uint64_t>(w.worker) == e.b) w.censored = true;
+        }
+        break;
+      case weft::EventKind::overflow:
+        for (auto& [task, w] : open) {
+          if (w.worker == e.worker) w.censored = true;
+        }
+        break;
+      case weft::EventKind::shutdown:
+        for (auto& [task, w] : open) w.censored = true;
+        break;
+      default: break;
+    }
+  }
+  return {};
+}
+
+// queue_model_applies: one worker, and nothing that takes a task out of a queue
+// without polling it (aborts, shutdown at a moment, the blocking pool, dumps).
+bool queue_model_applies(const Scenario& sc) {
+  if (!sc.runtime.multi_thread || sc.runtime.workers != 1 || sc.shutdown_at_ns || !sc.dumpers.empty()) return false;
+  std::function<bool(const std::vector<Step>&)> clean = [&](const std::vector<Step>& steps) {
+    for (const Step& s : steps) {
+      if (s.kind == Step::Kind::abort_children || s.kind == Step::Kind::blocking || s.kind == Step::Kind::dump) return false;
+      if (!clean(s.body)) return false;
+    }
+    return true;
+  };
+  for (auto& [name, p] : sc.programs) {
+    if (!clean(p.steps)) return false;
+  }
+  return true;
+}
+
+// check_queue_model replays worker 0's queue events on a model of the LIFO slot,
+// the local queue and the injection queue, and checks that every poll takes the
+// task the design says comes next. "" if it holds.
+std::string check_queue_model(const RunReport& r, const RuntimeSpec& rt) {
+  std::deque<std::uint64_t> local, inject;
+  std::uint64_t lifo = 0, in_hand = 0;
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    const TraceEvent& e = r.events[i];
+    const std::string at = " at event " + std::to_string(i);
+    switch (static_cast<weft::EventKind>(e.kind)) {
+      case weft::EventKind::inject_push: inject.push_back(e.task); break;
+      case weft::EventKind::local_push: local.push_back(e.task); break;
+      case weft::EventKind::lifo_push: lifo = e.task; break;  // a displaced task follows as local_push
+      case weft::EventKind::overflow: {
+        if (e.a <= 1) break;  // a single task: its inject_push follows
+        const std::uint64_t half = e.a - 1;
+        if (local.size() != rt.local_queue_capacity)
+          return "overflow with " + std::to_string(local.size()) + " tasks in the model's local queue" + at;
+        // The design moves the newest half, then the new task.
+        for (std::uint64_t k = 0; k < half; ++k) inject.push_back(local[local.size() - half + k]);
+        local.resize(local.size() - half);
+        inject.push_back(e.task);
+        break;
+      }
+      case weft::EventKind::inject_pop: {
+        if (inject.empty() || inject.front() != e.task)
+          return "inject_pop of task " + std::to_string(e.task) + " but the model's injection queue starts with " +
+                 (inject.empty() ? std::string("nothing") : "task " + std::to_string(inject.front())) + at;
+        inject.pop_front();
+        in_hand = e.task;
+        for (std::uint64_t k = 1; k < e.a && !inject.empty(); ++k) {
+          local.push_back(inject.front());
+          inject.pop_front();
+        }
+        break;
+      }
+      case weft::EventKind::poll_start: {
+        if (e.worker != 0) break;
+        if (e.task == in_hand) {
+          in_hand = 0;
+        } else if (e.task == lifo) {
+          lifo = 0;
+        } else if (!local.empty() && local.front() == e.task) {
+          local.pop_front();
+        } else {
+          return "worker 0 polled task " + std::to_string(e.task) + " but the model's next task is " +
+                 (local.empty() ? std::string("none") : "task " + std::to_string(local.front())) +
+                 " (local queue of " + std::to_string(local.size()) + ")" + at;
+        }
+        break;
+      }
+      case weft::EventKind::shutdown: return {};
+      default: break;
+    }
+  }
+  return {};
+}
+
+// check_dump_hold: between a round's dump_leader and dump_done, no worker that
+// arrived before the leader was elected polls a task. "" if it holds.
+std::string check_dump_hold(const RunReport& r) {
+  std::map<std::uint64_t, std::set<std::int32_t>> arrived;
+  std::map<std::int32_t, std::uint64_t> held_in;  // worker -> round it is held in while collecting
+  std::uint64_t collecting = 0;
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    const TraceEvent& e = r.events[i];
+    switch (static_cast<weft::EventKind>(e.kind)) {
+      case weft::EventKind::dump_arrive: arrived[e.a].insert(e.worker); break;
+      case weft::EventKind::dump_leader: collecting = e.a; break;
+      case weft::EventKind::dump_done:
+        if (collecting == e.a) collecting = 0;
+        break;
+      case weft::EventKind::poll_start:
+        if (collecting != 0 && arrived[collecting].count(e.worker))
+          return "worker " + std::to_string(e.worker) + " arrived at dump round " + std::to_string(collecting) +
+                 " but polled task " + std::to_string(e.task) + " while its leader collected, at event " +
+                 std::to_string(i);
+        break;
+      default: break;
+    }
+  }
+  return {};
+}
+
+// ---- one run ----
+
+struct Target {
+  std::string label;  // scenario name and strategy
+  Scenario sc;
+  StrategySpec st;
+};
+
+struct Verdict {
+  bool failed = false;
+  std::string klass;    // outcome, "invariant <check>", "property <name>" or "crash"
+  std::string message;
+  std::string signature;  // what the shrinker keeps
+  std::uint64_t decisions = 0;
+};
+
+// judge turns a run into a verdict: outcome first, then the trace properties.
+Verdict judge(const Scenario& sc, const RunReport& r) {
+  Verdict v;
+  v.decisions = r.result.steps;
+  if (r.result.outcome != Outcome::pass) {
+    v.failed = true;
+    v.klass = outcome_name(r.result.outcome);
+    v.message = r.result.message;
+    const std::string inv = "invariant ";
+    auto p = v.message.find(inv);
+    if (r.result.outcome == Outcome::assertion && p != std::string::npos) {
+      std::string rest = v.message.substr(p + inv.size());
+      v.klass = "invariant " + rest.substr(0, rest.find(':'));
+    }
+    v.signature = failure_signature(r.result.outcome, r.result.message);
+    return v;
+  }
+  std::string why;
+  if (!(why = check_fairness(r, sc.runtime)).empty()) {
+    v.klass = "property fairness";
+  } else if (queue_model_applies(sc) && !(why = check_queue_model(r, sc.runtime)).empty()) {
+    v.klass = "property queue_model";
+  } else if (!(why = check_dump_hold(r)).empty()) {
+    v.klass = "property dump_hold";
+  }
+  if (!why.empty()) {
+    v.failed = true;
+    v.message = why;
+    v.signature = v.klass;
+  }
+  return v;
+}
+
+// in_child runs fn in a forked child and returns its verdict; a child that dies
+// by a signal is a crash. The parent keeps no state the run could corrupt.
+Verdict in_child(const std::function<Verdict()>& fn) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    std::perror("bugzoo: pipe");
+    std::exit(2);
+  }
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    std::perror("bugzoo: fork");
+    std::exit(2);
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    Verdict v = fn();
+    nlohmann::json j = {{"failed", v.failed}, {"class", v.klass}, {"message", v.message},
+                        {"signature", v.signature}, {"decisions", v.decisions}};
+    std::string s = j.dump();
+    for (std::size_t off = 0; off < s.size();) {
+      ssize_t n = write(fds[1], s.data() + off, s.size() - off);
+      if (n <= 0) break;
+      off += static_cast<std::size_t>(n);
+    }
+    close(fds[1]);
+    std::fflush(nullptr);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  Verdict v;
+  if (WIFSIGNALED(status) || out.empty()) {
+    v.failed = true;
+    v.klass = "crash";
+    v.message = WIFSIGNALED(status) ? "the run died of signal " + std::to_string(WTERMSIG(status))
+                                    : "the run exited without a verdict";
+    v.signature = "crash";
+    return v;
+  }
+  auto j = nlohmann::json::parse(out);
+  v.failed = j["failed"];
+  v.klass = j["class"];
+  v.message = j["message"];
+  v.signature = j["signature"];
+  v.decisions = j["decisions"];
+  return v;
+}
+
+RunConfig config_for(const Target& t, std::uint64_t seed) {
+  RunConfig cfg;
+  cfg.seed = seed;
+  cfg.strategy = t.st;
+  cfg.keep_trace = true;
+  cfg.record_schedule = true;
+  return cfg;
+}
+
+Verdict run_target(weft::Bug bug, const Target& t, std::uint64_t seed) {
+  return in_child([&] {
+    weft::active_bug = bug;
+    return judge(t.sc, run_scenario(t.sc, config_for(t, seed)));
+  });
+}
+
+// shrink runs in a child (the bug may crash the shrinker's runs too); each
+// candidate schedule runs in a grandchild. Returns the shrunk size in decisions.
+struct Shrunk {
+  std::uint64_t before = 0, after = 0, runs = 0;
+  bool reproduced = false;
+  std::string file;
+};
+
+Shrunk shrink(weft::Bug bug, const Target& t, std::uint64_t seed, const std::string& signature, double seconds,
+              const std::string& repro_path) {
+  Shrunk out;
+  Verdict v = in_child([&]() -> Verdict {
+    weft::active_bug = bug;
+    RunConfig cfg = config_for(t, seed);
+    RunReport first = run_scenario(t.sc, cfg);
+    ScheduleSize size{first.result.schedule.decisions.size(), count_switches(first.result.schedule),
+                      first.result.preemptions, first.result.steps};
+    auto probe = [&](const Schedule& s) {
+      Probe p;
+      Verdict c = in_child([&] {
+        RunConfig lc = cfg;
+        lc.strategy = StrategySpec::lenient(s);
+        return judge(t.sc, run_scenario(t.sc, lc));
+      });
+      p.signature = c.failed ? c.signature : "pass";
+      p.steps = c.decisions;
+      return p;
+    };
+    ShrinkOptions opts;
+    opts.max_seconds = seconds;
+    ShrinkResult res = shrink_schedule(first.result.schedule, size, probe, opts);
+    if (res.reproduced && !repro_path.empty()) {
+      Repro rp = repro_of(t.sc, cfg, first);
+      rp.schedule = res.schedule;
+      rp.before = res.before;
+      rp.after = res.after;
+      rp.signature = signature;
+      std::string err;
+      save_repro(repro_path, rp, err);
+    }
+    Verdict r;
+    r.failed = res.reproduced;
+    r.message = std::to_string(res.before.decisions) + " " + std::to_string(res.after.decisions) + " " +
+                std::to_string(res.runs);
+    return r;
+  });
+  if (v.klass == "crash") return out;
+  out.reproduced = v.failed;
+  std::sscanf(v.message.c_str(), "%lu %lu %lu", reinterpret_cast<unsigned long*>(&out.before),
+              reinterpret_cast<unsigned long*>(&out.after), reinterpret_cast<unsigned long*>(&out.runs));
+  if (out.reproduced) out.file = repro_path;
+  return out;
+}
+
+// ---- exploration ----
+
+std::vector<Scenario> load_dir(const fs::path& dir) {
+  std::vector<fs::path> files;
+  if (fs::is_directory(dir)) {
+    for (auto& e : fs::directory_iterator(dir)) {
+      if (e.path().extension() == ".json") files.push_back(e.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<Scenario> out;
+  for (auto& f : files) {
+    ScenarioError err;
+    auto sc = load_scenario(f.string(), err);
+    if (!sc) {
+      std::fprintf(stderr, "bugzoo: %s\n", err.message().c_str());
+      std::exit(8);
+    }
+    if (sc->expect == "pass") out.push_back(std::move(*sc));
+  }
+  return out;
+}
+
+// targets_of pairs every scenario with random walk and PCT. PCT draws its change
+// points from [1, k], with k the length of a bug-free random run of the scenario
+// (measured once here: letting the simulator estimate k runs the scenario twice
+// in one Simulation, and the runner's recorder would see both runs' events).
+std::vector<Target> targets_of(const std::vector<Scenario>& scenarios) {
+  std::vector<Target> out;
+  for (const Scenario& sc : scenarios) {
+    Target rnd{sc.name + " (random)", sc, StrategySpec::random()};
+    Verdict v = run_target(weft::Bug::none, rnd, 0);
+    out.push_back(rnd);
+    out.push_back({sc.name + " (pct:3)", sc, StrategySpec::pct(3, std::max<std::uint64_t>(v.decisions, 100))});
+  }
+  return out;
+}
+
+#if defined(WEFT_ZOO_GENERATED)
+// generated draws the property tests' scenario for seed s, with the checks of
+// their ExactlyOnce property plus no_leak (metrics_match_trace is left out, as the
+// property tests do without the no_blocking and no_spawn_race knobs).
+Target generated(std::uint64_t s) {
+  auto c = property::gen_case(property::Knobs{})(rc::Random(s * 0x9e3779b97f4a7c15ull + 1), 50).value();
+  c.sc.name = "generated";
+  c.sc.checks = {"exactly_once", "no_leak"};
+  return {"property generator (random)", c.sc, StrategySpec::random()};
+}
+#endif
+
+struct Finding {
+  std::string bug;
+  std::vector<std::string> all;  // the control: every failing target and seed
+  bool found = false;
+  std::string by, klass, message;
+  std::uint64_t seeds = 0, seed = 0, runs = 0;
+  double seconds = 0;
+  Shrunk shrunk;
+};
+
+Finding explore(weft::Bug bug, const std::vector<Target>& targets, std::uint64_t budget, bool use_generated,
+                double shrink_seconds, const std::string& repro_dir, bool verbose, bool collect = false) {
+  Finding f;
+  f.bug = std::string(weft::kBugNames[static_cast<std::size_t>(bug)]);
+  auto t0 = std::chrono::steady_clock::now();
+  for (std::uint64_t s = 0; s < budget && (collect || !f.found); ++s) {
+    std::vector<Target> round = targets;
+#if defined(WEFT_ZOO_GENERATED)
+    if (use_generated) round.push_back(generated(s));
+#else
+    (void)use_generated;
+#endif
+    for (const Target& t : round) {
+      ++f.runs;
+      Verdict v = run_target(bug, t, s);
+      if (!v.failed) continue;
+      if (collect) {
+        f.all.push_back(t.label + " seed " + std::to_string(s) + ": " + v.klass + ": " + v.message);
+        if (verbose) std::fprintf(stderr, "  %s\n", f.all.back().c_str());
+        if (f.found) continue;
+      }
+      f.found = true;
+      f.seeds = s + 1;
+      f.seed = s;
+      f.by = t.label;
+      f.klass = v.klass;
+      f.message = v.message;
+      f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (verbose) std::fprintf(stderr, "  %s: found at seed %llu by %s: %s: %s\n", f.bug.c_str(),
+                                static_cast<unsigned long long>(s), t.label.c_str(), v.klass.c_str(), v.message.c_str());
+      if (shrink_seconds > 0 && bug != weft::Bug::none) {
+        std::string path = repro_dir.empty() ? "" : repro_dir + "/" + f.bug + ".repro.json";
+        f.shrunk = shrink(bug, t, s, v.signature, shrink_seconds, path);
+      }
+      if (!collect) break;
+    }
+  }
+  if (!f.found) f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return f;
+}
+
+// ---- reports ----
+
+std::string json_report(const std::vector<Finding>& fs, std::uint64_t budget, const Finding& control) {
+  nlohmann::ordered_json j;
+  j["budget_seeds"] = budget;
+  j["control"] = {{"bug", "none"}, {"found", control.found}, {"seeds", control.runs ? control.seeds : 0},
+                  {"runs", control.runs}, {"message", control.message}};
+  auto& bugs = j["bugs"] = nlohmann::ordered_json::array();
+  for (const Finding& f : fs) {
+    nlohmann::ordered_json b;
+    b["name"] = f.bug;
+    b["found"] = f.found;
+    b["by"] = f.found ? nlohmann::ordered_json(f.by) : nlohmann::ordered_json(nullptr);
+    b["class"] = f.found ? nlohmann::ordered_json(f.klass) : nlohmann::ordered_json(nullptr);
+    b["seeds_to_find"] = f.found ? nlohmann::ordered_json(f.seeds) : nlohmann::ordered_json(nullptr);
+    b["seconds_to_find"] = std::round(f.seconds * 100) / 100;
+    b["shrunk_decisions"] = f.shrunk.reproduced ? nlohmann::ordered_json(f.shrunk.after) : nlohmann::ordered_json(nullptr);
+    b["decisions_before_shrink"] = f.shrunk.reproduced ? nlohmann::ordered_json(f.shrunk.before) : nlohmann::ordered_json(nullptr);
+    b["seed"] = f.found ? nlohmann::ordered_json(f.seed) : nlohmann::ordered_json(nullptr);
+    b["runs"] = f.runs;
+    b["message"] = f.message;
+    b["repro"] = f.shrunk.file;
+    bugs.push_back(b);
+  }
+  return j.dump(2) + "\n";
+}
+
+std::string md_report(const std::vector<Finding>& fs, std::uint64_t budget, const Finding& control,
+                      const std::string& command) {
+  std::string s = "# Bug zoo\n\nGenerated by `" + command +
+                  "`. Each planted bug (engine/include/weft/bugs.hpp) runs against the default exploration: per seed, "
+                  "every zoo and shipped scenario under random walk and PCT (depth 3), plus one scenario from the "
+                  "property-test generator. Budget: " +
+                  std::to_string(budget) + " seeds per bug.\n\n";
+  s += "| bug | found | by | class | seeds | seconds | decisions before shrink | shrunk decisions |\n";
+  s += "|---|---|---|---|---:|---:|---:|---:|\n";
+  std::vector<std::uint64_t> seeds;
+  for (const Finding& f : fs) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.2f", f.seconds);
+    s += "| " + f.bug + " | " + (f.found ? "yes" : "**no**") + " | " + (f.found ? f.by : "-") + " | " +
+         (f.found ? f.klass : "-") + " | " + (f.found ? std::to_string(f.seeds) : "> " + std::to_string(budget)) +
+         " | " + secs + " | " + (f.shrunk.reproduced ? std::to_string(f.shrunk.before) : "-") + " | " +
+         (f.shrunk.reproduced ? std::to_string(f.shrunk.after) : "-") + " |\n";
+    seeds.push_back(f.found ? f.seeds : UINT64_MAX);
+  }
+  std::sort(seeds.begin(), seeds.end());
+  std::uint64_t found = std::count_if(fs.begin(), fs.end(), [](const Finding& f) { return f.found; });
+  s += "\nFound " + std::to_string(found) + " of " + std::to_string(fs.size()) + " planted bugs";
+  if (!seeds.empty()) {
+    std::uint64_t med = seeds[(seeds.size() - 1) / 2];
+    s += "; median seeds to find: " + (med == UINT64_MAX ? std::string("not found") : std::to_string(med));
+  }
+  s += ".\n\nControl (no bug planted): " +
+       (control.found ? "**FOUND A FAILURE** at seed " + std::to_string(control.seed) + " by " + control.by + ": " +
+                            control.klass + ": " + control.message
+                      : std::string("nothing found in ") + std::to_string(control.runs) + " runs") +
+       ".\n\nFirst failure of each bug:\n\n";
+  for (const Finding& f : fs) {
+    if (f.found) s += "- **" + f.bug + "** (seed " + std::to_string(f.seed) + ", " + f.by + "): " + f.message + "\n";
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"bugzoo: run every planted engine bug against the default exploration and report what finds it"};
+  std::uint64_t budget = 100, control_budget = 0;
+  std::vector<std::string> only, excluded;
+  std::string scenarios_dir = "scenarios", out_dir = "reports";
+  double shrink_seconds = 30;
+  bool check = false, no_generated = false, quiet = false;
+  app.add_option("--budget", budget, "seeds per bug (default 100)");
+  app.add_option("--control-budget", control_budget, "seeds for the no-bug control (default: --budget)");
+  app.add_option("--bug", only, "run only these bugs (repeatable)");
+  app.add_option("--exclude", excluded, "leave out these scenarios, by name (repeatable)");
+  app.add_option("--scenarios", scenarios_dir, "the scenarios folder (default scenarios; zoo/ inside it too)");
+  app.add_option("--out", out_dir, "where bugzoo.md, bugzoo.json and the reproductions go (default reports; '' for none)");
+  app.add_option("--shrink-seconds", shrink_seconds, "shrink budget per bug, 0 to skip shrinking (default 30)");
+  app.add_flag("--check", check, "exit 1 unless every bug is found and the control finds nothing");
+  app.add_flag("--no-generated", no_generated, "leave out the property-test generator");
+  app.add_flag("--quiet", quiet, "no progress lines");
+  CLI11_PARSE(app, argc, argv);
+  if (!control_budget) control_budget = budget;
+
+  std::vector<Scenario> scenarios = load_dir(fs::path(scenarios_dir) / "zoo");
+  for (Scenario& sc : load_dir(scenarios_dir)) scenarios.push_back(std::move(sc));
+  std::erase_if(scenarios, [&](const Scenario& sc) {
+    return std::find(excluded.begin(), excluded.end(), sc.name) != excluded.end();
+  });
+  const std::vector<Target> targets = targets_of(scenarios);
+  std::string repro_dir;
+  if (!out_dir.empty()) {
+    repro_dir = out_dir + "/bugzoo";
+    fs::create_directories(repro_dir);
+  }
+
+  std::vector<Finding> findings;
+  for (std::size_t i = 1; i < static_cast<std::size_t>(weft::Bug::count_); ++i) {
+    const std::string name(weft::kBugNames[i]);
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
+    if (!quiet) std::fprintf(stderr, "bugzoo: %s\n", name.c_str());
+    findings.push_back(explore(static_cast<weft::Bug>(i), targets, budget, !no_generated, shrink_seconds, repro_dir, !quiet));
+    const Finding& f = findings.back();
+    std::printf("%-28s %s", name.c_str(), f.found ? "found" : "NOT FOUND");
+    if (f.found) {
+      std::printf(" after %llu seeds (%.2f s) by %s: %s", static_cast<unsigned long long>(f.seeds), f.seconds,
+                  f.by.c_str(), f.klass.c_str());
+      if (f.shrunk.reproduced) std::printf("; shrunk %llu -> %llu decisions", static_cast<unsigned long long>(f.shrunk.before),
+                                           static_cast<unsigned long long>(f.shrunk.after));
+    }
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  if (!quiet) std::fprintf(stderr, "bugzoo: control (no bug), %llu seeds\n", static_cast<unsigned long long>(control_budget));
+  Finding control = explore(weft::Bug::none, targets, control_budget, !no_generated, 0, "", !quiet, true);
+  std::printf("%-28s %s\n", "control (none)", control.found ? ("FOUND: " + control.klass + ": " + control.message).c_str()
+                                                             : "nothing found");
+
+  if (!out_dir.empty() && only.empty()) {
+    std::string command = "tools/bugzoo --budget " + std::to_string(budget);
+    std::ofstream(out_dir + "/bugzoo.json") << json_report(findings, budget, control);
+    std::ofstream(out_dir + "/bugzoo.md") << md_report(findings, budget, control, command);
+    std::printf("wrote %s/bugzoo.md and %s/bugzoo.json\n", out_dir.c_str(), out_dir.c_str());
+  }
+  if (!check) return 0;
+  bool ok = !control.found;
+  for (const Finding& f : findings) ok = ok && f.found;
+  return ok ? 0 : 1;
+}
