@@ -27,6 +27,7 @@
 #include <source_location>
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -40,6 +41,15 @@
 WEFT_NS_BEGIN
 
 struct TaskHeader;
+
+namespace detail {
+// pool_alloc and pool_free serve task cells and coroutine frames from per-thread
+// free lists by size class (an allocator cache: it makes no scheduling decision,
+// so sharing it between simulated fibers on one thread is harmless). Sanitizer
+// builds bypass it so every use-after-free stays visible.
+void* pool_alloc(std::size_t n);
+void pool_free(void* p, std::size_t n) noexcept;
+}  // namespace detail
 
 // PromiseLink is the part of every Task promise that async backtraces read: what
 // the coroutine awaits (another Task, or a leaf such as a channel) and where.
@@ -294,6 +304,9 @@ struct AwaitRef {
 
 // PromiseBase holds the continuation shared by every Task<T> promise.
 struct PromiseBase : PromiseLink {
+  static void* operator new(std::size_t n) { return pool_alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
+
   std::coroutine_handle<> continuation_;
   std::exception_ptr exception_;
 
@@ -451,7 +464,8 @@ void finish_of(TaskHeader* t) {
 template <class T>
 void destroy_cell_of(TaskHeader* t) {
   destroy_frame_of<T>(t);
-  delete static_cast<TaskCell<T>*>(t);
+  static_cast<TaskCell<T>*>(t)->~TaskCell<T>();
+  pool_free(t, sizeof(TaskCell<T>));
 }
 
 template <class T>
@@ -462,7 +476,7 @@ inline const TaskVTable kTaskVTable{&destroy_frame_of<T>, &finish_of<T>, &destro
 // JOIN_INTEREST and NOTIFIED.
 template <class T>
 TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
-  auto* t = new TaskCell<T>(3 * state::kRefOne | state::kJoinInterest | state::kNotified);
+  auto* t = new (pool_alloc(sizeof(TaskCell<T>))) TaskCell<T>(3 * state::kRefOne | state::kJoinInterest | state::kNotified);
   auto h = task.release();
   t->root_ = h;
   t->resume_at_ = h;
