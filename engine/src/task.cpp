@@ -147,12 +147,12 @@ void submit(TaskHeader* t, std::int32_t worker) {
 
 // complete finishes a task whose RUNNING bit we hold: wake the joiner, release the
 // task from the owned list, and drop the runner's reference.
-void complete(TaskHeader* t, std::int32_t worker, bool cancelled, bool emit_end = true) {
+void complete(TaskHeader* t, std::int32_t worker, bool cancelled) {
   // RUNNING (1) is set and COMPLETE (2) clear, so adding 1 flips both.
   std::uint64_t prev = t->state_.fetch_add(kComplete - kRunning, Order::acq_rel);
   WEFT_ASSERT(prev & kRunning);
   WEFT_ASSERT(!(prev & kComplete));
-  if (emit_end) emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
+  emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
   if (!(prev & kJoinInterest) && !cancelled && t->exception_) t->scheduler_->unhandled(t->exception_);
   if (WEFT_BUG(join_waker_not_woken)) prev &= ~kJoinWaker;  // the joiner is never woken
   if ((prev & kJoinInterest) && (prev & kJoinWaker)) {
@@ -273,7 +273,7 @@ void release_claim(TaskHeader* t, std::int32_t worker) {
       // The reference the cancel drops is the one we take here.
       ref_inc(t);
       t->vtable_->destroy_frame(t);
-      complete(t, worker, true, false);
+      complete(t, worker, true);  // a cancellation outside any poll: poll_end(2)
       return;
     }
     bool notified = (cur & kNotified) != 0;
@@ -333,7 +333,7 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     WEFT_ASSERT(cur & kRunning);
     if (cur & kCancelled) {
       t->vtable_->destroy_frame(t);
-      complete(t, worker, true, false);
+      complete(t, worker, true);  // poll_end(2) after the poll_end(0) above: a cancellation outside the poll
       return true;
     }
     std::uint64_t next = cur & ~kRunning;
