@@ -156,6 +156,21 @@ void print_human(const Scenario& sc, const Cli& cli, const StrategySpec& st, std
     for (auto& [k, v] : s.marks) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
     std::printf("\n");
   }
+  if (!r.metrics_json.empty()) {
+    // The runtime's own metrics at the end of the run, one line per worker.
+    auto m = nlohmann::json::parse(r.metrics_json);
+    std::printf("  metrics: %llu spawned, %llu alive, %llu budget-forced yields\n",
+                m.value("spawned_tasks_count", 0ull), m.value("num_alive_tasks", 0ull),
+                m.value("budget_forced_yield_count", 0ull));
+    std::size_t i = 0;
+    for (const auto& w : m["workers"]) {
+      std::printf("    worker %zu: %llu polls, %llu stolen in %llu steals, %llu parks (%llu no-op), %llu overflows, "
+                  "busy %.3f ms\n",
+                  i++, w.value("poll_count", 0ull), w.value("steal_count", 0ull), w.value("steal_operations", 0ull),
+                  w.value("park_count", 0ull), w.value("noop_count", 0ull), w.value("overflow_count", 0ull),
+                  static_cast<double>(w.value("busy_duration_ns", 0ull)) / 1e6);
+    }
+  }
   if (r.result.outcome != Outcome::pass) std::printf("  replay: %s\n", replay_line(cli, st, seed).c_str());
 }
 
