@@ -32,7 +32,7 @@ TaskHeader* CoreBase::bind_new(TaskHeader* t) {
   // one, and the JoinHandle keeps its own.
   bool idle = task_ops::shutdown(t);
   WEFT_ASSERT(idle);
-  task_ops::cancel_now(t, -1);
+  task_ops::cancel_unspawned(t);
   task_ops::ref_dec(t);
   return nullptr;
 }

@@ -147,12 +147,12 @@ void submit(TaskHeader* t, std::int32_t worker) {
 
 // complete finishes a task whose RUNNING bit we hold: wake the joiner, release the
 // task from the owned list, and drop the runner's reference.
-void complete(TaskHeader* t, std::int32_t worker, bool cancelled) {
+void complete(TaskHeader* t, std::int32_t worker, bool cancelled, bool traced = true) {
   // RUNNING (1) is set and COMPLETE (2) clear, so adding 1 flips both.
   std::uint64_t prev = t->state_.fetch_add(kComplete - kRunning, Order::acq_rel);
   WEFT_ASSERT(prev & kRunning);
   WEFT_ASSERT(!(prev & kComplete));
-  emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
+  if (traced) emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
   if (!(prev & kJoinInterest) && !cancelled && t->exception_) t->scheduler_->unhandled(t->exception_);
   if (WEFT_BUG(join_waker_not_woken)) prev &= ~kJoinWaker;  // the joiner is never woken
   if ((prev & kJoinInterest) && (prev & kJoinWaker)) {
@@ -169,6 +169,11 @@ void complete(TaskHeader* t, std::int32_t worker, bool cancelled) {
 }
 
 }  // namespace
+
+void cancel_unspawned(TaskHeader* t) {
+  t->vtable_->destroy_frame(t);
+  complete(t, -1, true, false);  // never spawned as far as the trace and metrics know
+}
 
 void cancel_now(TaskHeader* t, std::int32_t worker) {
   // Destroying the frame runs the destructors of the task's locals, which

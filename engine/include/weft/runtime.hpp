@@ -124,9 +124,12 @@ template <class T>
 JoinHandle<T> spawn_on(RuntimeCore& rt, Task<T>&& task) {
   WEFT_CHECK(task.valid());
   TaskHeader* t = make_header(std::move(task), &rt, rt.next_task_id());
-  emit(EventKind::spawn, current_context() ? current_context()->worker_index : -1, t->id_,
-       current_task() ? current_task()->id_ : 0);
-  if (rt.bind_new(t) != nullptr) rt.spawn_task(t);
+  if (rt.bind_new(t) != nullptr) {
+    // Traced once bound: a spawn refused by a closed runtime never existed.
+    emit(EventKind::spawn, current_context() ? current_context()->worker_index : -1, t->id_,
+         current_task() ? current_task()->id_ : 0);
+    rt.spawn_task(t);
+  }
   return JoinHandle<T>(t);
 }
 
@@ -170,9 +173,11 @@ class Handle {
   auto spawn_blocking(F f) const -> JoinHandle<std::invoke_result_t<F&>> {
     using R = std::invoke_result_t<F&>;
     TaskHeader* t = detail::make_header(detail::blocking_body(std::move(f)), rt_.get(), rt_->next_task_id());
-    emit(EventKind::spawn, current_context() ? current_context()->worker_index : -1, t->id_,
-         current_task() ? current_task()->id_ : 0);
-    if (rt_->bind_new(t) != nullptr) rt_->spawn_blocking_task(t);
+    if (rt_->bind_new(t) != nullptr) {
+      emit(EventKind::spawn, current_context() ? current_context()->worker_index : -1, t->id_,
+           current_task() ? current_task()->id_ : 0);
+      rt_->spawn_blocking_task(t);
+    }
     return JoinHandle<R>(t);
   }
   // block_on runs task to completion on the calling thread and returns its value.

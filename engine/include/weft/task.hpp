@@ -194,6 +194,9 @@ bool shutdown(TaskHeader* t);
 // Returns false when the task was not resumed (already running, complete, or
 // cancelled before it ran), so poll counts match the trace's poll events.
 bool poll(TaskHeader* t, std::int32_t worker);
+// cancel_unspawned cancels a task refused at spawn (runtime shut down), leaving
+// no trace event: it never existed for the runtime.
+void cancel_unspawned(TaskHeader* t);
 // cancel_now cancels a task whose RUNNING bit the caller holds (from shutdown()).
 void cancel_now(TaskHeader* t, std::int32_t worker);
 // try_claim sets RUNNING on an idle, un-notified task so its frame can be read
