@@ -77,11 +77,11 @@ std::uint64_t parse_u64(const std::string& s, const char* what) {
 StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
   if (s.empty()) return strategy_of(sc);
   if (s == "random") return StrategySpec::random();
-  if (s == "pct") return StrategySpec::pct(3, sc.step_bound);
+  if (s == "pct") return StrategySpec::pct(sc.pct_depth, 0);
   if (s.rfind("pct:", 0) == 0) {
     std::uint64_t d = parse_u64(s.substr(4), "--strategy pct:D");
     if (d < 1 || d > 16) usage_error("--strategy pct:D: D must be from 1 to 16");
-    return StrategySpec::pct(static_cast<std::uint32_t>(d), sc.step_bound);
+    return StrategySpec::pct(static_cast<std::uint32_t>(d), 0);  // 0: measure the run's length first
   }
   if (s.rfind("replay:", 0) == 0) {
     std::string err;

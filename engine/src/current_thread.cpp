@@ -94,9 +94,11 @@ class CurrentThread final : public CoreBase {
   Mutex mu_;
   InjectQueue inject_;  // guarded by mu_
   Parker parker_;
+  Parker parker_wait_;  // a block_on waiting for the core sleeps here
   Atomic<std::uint32_t> root_woken_{0};
   Atomic<std::uint32_t> shut_{0};
   std::uint32_t tick_ = 0;
+  Mutex dump_serial_;              // one blocking dump at a time
   Mutex dump_mu_;                  // guards the request fields below
   std::uint64_t dump_req_ = 0;     // round asked of the driver
   bool dump_answered_ = false;
@@ -158,16 +160,7 @@ void CurrentThread::wake_deferred() {
   std::vector<TaskHeader*> batch;
   batch.swap(defer_);
   for (TaskHeader* t : batch) {
-    std::uint64_t cur = t->state_.load(Order::acquire);
-    bool submit = false;
-    for (;;) {
-      if (cur & (state::kLifecycle | state::kNotified)) break;
-      if (t->state_.compare_exchange(cur, cur | state::kNotified, Order::acq_rel, Order::acquire)) {
-        submit = true;
-        break;
-      }
-    }
-    if (!submit) {
+    if (!task_ops::mark_deferred_wake(t)) {
       task_ops::ref_dec(t);
       continue;
     }
@@ -198,8 +191,15 @@ void CurrentThread::park() {
 
 void CurrentThread::block_on_root(TaskHeader* root) {
   std::uint32_t expected = 0;
-  if (!core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire)) {
-    drive_root(root, this);  // another thread drives the tasks
+  bool got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
+  // The core may be held briefly (a blocking dump): wait a little for it.
+  for (std::uint32_t i = 0; !got && i < 100; ++i) {
+    parker_wait_.park_for(100'000);
+    expected = 0;
+    got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
+  }
+  if (!got) {
+    drive_root(root, this);  // another block_on drives the tasks: we drive only our root
     return;
   }
   RootSched sched(*this);
@@ -397,15 +397,14 @@ void CurrentThread::answer_dump() {
   d.round = r;
   d.leader = 0;
   emit(EventKind::dump_done, 0, 0, r, 0);
-  Parker* requester;
   {
     std::scoped_lock lock(dump_mu_);
     if (dump_abandoned_) return;
     dump_result_ = std::move(d);
     dump_answered_ = true;
-    requester = dump_requester_;
+    // Under the lock: the requester frees its parker only after seeing the answer.
+    if (dump_requester_) dump_requester_->unpark();
   }
-  if (requester) requester->unpark();
 }
 
 Task<Dump> CurrentThread::dump_async(std::uint64_t timeout_ns) {
@@ -435,10 +434,11 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   ThreadContext* cx = current_context();
   WEFT_CHECK(!(cx && cx->core == &core_));  // on the driver, co_await dump() instead
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
+  std::scoped_lock serial(dump_serial_);
   std::uint64_t r;
   {
     std::scoped_lock lock(dump_mu_);
-    WEFT_CHECK(dump_requester_ == nullptr);  // one blocking dump at a time
+    WEFT_ASSERT(dump_requester_ == nullptr);
     r = ++next_round_;
   }
   emit(EventKind::dump_request, -1, 0, r);

@@ -152,10 +152,7 @@ class MultiThread final : public CoreBase, private OverflowSink {
 
  private:
   // OverflowSink, called by the owner of a full local queue.
-  void push_one(TaskHeader* t) override {
-    remote_schedule_count_.add(1);
-    push_remote(t);
-  }
+  void push_one(TaskHeader* t) override { push_remote(t); }  // an overflow, counted as one
   void push_batch(TaskHeader* first, TaskHeader* last, std::uint64_t n) override {
     std::scoped_lock lock(mu_);
     inject_.push_batch_locked(first, last, n);
@@ -477,17 +474,8 @@ void MultiThread::wake_deferred(Core& core) {
   for (TaskHeader* t : batch) {
     // The defer reference becomes the queue entry's, or is dropped if the task
     // was woken (or completed) meanwhile.
-    std::uint64_t cur = t->state_.load(Order::acquire);
-    bool submit = false;
-    for (;;) {
-      if (cur & (state::kLifecycle | state::kNotified)) break;
-      if (t->state_.compare_exchange(cur, cur | state::kNotified, Order::acq_rel, Order::acquire)) {
-        submit = true;
-        break;
-      }
-    }
-    if (!submit) {
-      task_ops::ref_dec(t);
+    if (!task_ops::mark_deferred_wake(t)) {
+      task_ops::ref_dec(t);  // running, complete or already notified: handled there
       continue;
     }
     emit(EventKind::wake, w, t->id_);
@@ -504,8 +492,9 @@ void MultiThread::maintenance(Core& core) {
   if (!core.defer.empty()) wake_deferred(core);
   if (has_timers()) {
     core.in_driver = true;
-    fire_timers(static_cast<std::int32_t>(core.index));
+    std::size_t fired = fire_timers(static_cast<std::int32_t>(core.index));
     core.in_driver = false;
+    if (fired > 0 && !core.is_searching && remotes_[core.index]->queue.len() > 1) notify_parked();
   }
   if (!core.is_shutdown) core.is_shutdown = inject_closed();
 }
@@ -724,6 +713,7 @@ void MultiThread::shutdown() {
     if (round_.phase == DumpRound::Phase::gathering) round_.deadline_ns = 0;
     if (round_.requester) round_.requester->unpark();
   }
+  for (auto& r : remotes_) r->dump_parker.unpark();
   dump_done_.notify_waiters();
   owned_.close();
   for (auto& r : remotes_) r->parker.unpark();
@@ -762,7 +752,8 @@ std::uint64_t MultiThread::open_round(std::uint64_t timeout_ns, Parker* requeste
     round_.phase = DumpRound::Phase::gathering;
     round_.arrived.assign(n_, 0);
     round_.arrived_parked.assign(n_, 0);
-    round_.deadline_ns = Platform::now_ns() + timeout_ns;
+    std::uint64_t now = Platform::now_ns();
+    round_.deadline_ns = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
     round_.requester = requester;
   }
   emit(EventKind::dump_request, -1, 0, id);
@@ -835,18 +826,18 @@ void MultiThread::lead_round(std::uint64_t r, std::int32_t leader, bool by_timeo
   d.leader_by_timeout = by_timeout;
   if (!d.complete) emit(EventKind::mark, leader, 0, static_cast<std::uint64_t>(Mark::dump_partial));
   emit(EventKind::dump_done, leader, 0, r, d.missed_workers.size());
-  Parker* requester;
   {
     std::scoped_lock lock(rv_mu_);
     WEFT_ASSERT(round_.id == r && round_.phase == DumpRound::Phase::collecting);
     round_.result = std::move(d);
     round_.phase = DumpRound::Phase::done;  // step 6
-    requester = round_.requester;
+    // Under the lock: a blocking requester frees its parker only after it has
+    // seen done, which it cannot see before we release the lock.
+    if (round_.requester) round_.requester->unpark();
   }
   for (std::uint32_t i = 0; i < n_; ++i) {
     if (arrived[i] && static_cast<std::int32_t>(i) != leader) remotes_[i]->dump_parker.unpark();
   }
-  if (requester) requester->unpark();
   dump_done_.notify_one();
 }
 
@@ -888,7 +879,8 @@ Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arri
     dw.deferred = c.defer.size();
     if (c.lifo) where[c.lifo] = {"worker " + std::to_string(i) + " lifo slot", static_cast<std::int32_t>(i), true};
     for (TaskHeader* t : c.defer) {
-      where.emplace(t, Where{"worker " + std::to_string(i) + " defer list", static_cast<std::int32_t>(i), true});
+      // Idle while deferred: another thread may wake it for a missed worker to run.
+      where.emplace(t, Where{"worker " + std::to_string(i) + " defer list", static_cast<std::int32_t>(i), all_arrived});
     }
     remotes_[i]->queue.for_each_queued([&](TaskHeader* t) {
       // Stealable: stable only when no worker is outside the rendezvous.
@@ -903,7 +895,7 @@ Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arri
   }
   std::vector<TaskHeader*> bq, brun;
   blocking_.snapshot(bq, brun);
-  for (TaskHeader* t : bq) where[t] = {"blocking pool queue", -1, true};
+  for (TaskHeader* t : bq) where[t] = {"blocking pool queue", -1, false};  // blocking threads are not held
   for (TaskHeader* t : brun) where[t] = {"running on the blocking pool", -1, false};
   std::sort(owned.begin(), owned.end(), [](TaskHeader* a, TaskHeader* b) { return a->id_ < b->id_; });
   d.complete = all_arrived;
@@ -918,7 +910,10 @@ Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arri
     }
     bool read = false, claimed = false;
     std::string not_captured;
-    if (!running && !finished) {
+    const bool on_blocking_queue = it != where.end() && it->second.location == "blocking pool queue";
+    if (on_blocking_queue) {
+      // A blocking thread may run it now: located, but its frame is not read.
+    } else if (!running && !finished) {
       if (all_arrived) {
         read = true;  // nobody can resume it: every worker is held
       } else if (it != where.end() && it->second.stable) {
@@ -963,6 +958,12 @@ Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arri
 }
 
 Task<Dump> MultiThread::dump_async(std::uint64_t timeout_ns) {
+  ThreadContext* cx = current_context();
+  if (cx == nullptr || cx->scheduler != this || cx->core == nullptr) {
+    // Not on a worker (a block_on root, another runtime): this thread may wait,
+    // and then leads the round itself if no worker does by the deadline.
+    co_return dump_sync(timeout_ns);
+  }
   auto guard = co_await dump_lock_.lock();
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
   const std::uint64_t r = open_round(timeout_ns, nullptr);
@@ -980,6 +981,7 @@ Task<Dump> MultiThread::dump_async(std::uint64_t timeout_ns) {
 Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
   ThreadContext* cx = current_context();
   WEFT_CHECK(!(cx && cx->scheduler == this && cx->core));  // a worker must co_await dump()
+  ContextGuard outside(nullptr);  // the wait below runs as a plain thread
   return block_on_here([](MultiThread* self, std::uint64_t timeout_ns) -> Task<Dump> {
     auto guard = co_await self->dump_lock_.lock();
     if (self->shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");

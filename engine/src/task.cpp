@@ -261,6 +261,15 @@ bool shutdown(TaskHeader* t) {
   }
 }
 
+bool mark_deferred_wake(TaskHeader* t) {
+  std::uint64_t cur = t->state_.load(Order::acquire);
+  for (;;) {
+    if (cur & (kComplete | kNotified)) return false;
+    std::uint64_t next = cur | kNotified;
+    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) return (cur & kRunning) == 0;
+  }
+}
+
 bool try_claim(TaskHeader* t) {
   std::uint64_t cur = t->state_.load(Order::acquire);
   for (;;) {
@@ -322,7 +331,10 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     prev_task = cx->current_task;
     cx->current_task = t;
   }
-  t->resume_at_.resume();
+  if (t->ready_fn_ == nullptr || t->ready_fn_(t->ready_arg_)) {
+    t->ready_fn_ = nullptr;
+    t->resume_at_.resume();
+  }  // else: a stale wake; the awaiter is not ready and the task stays suspended
   if (cx) cx->current_task = prev_task;
   // 3. Complete: release the frame (locals, parameters) before anyone is told.
   if (t->root_.done()) {

@@ -27,6 +27,8 @@ struct Waiter {
   Waiter* next = nullptr;
   bool linked = false;
   bool notified = false;
+  // is_notified is the readiness check of an awaiter that waits on this node.
+  static bool is_notified(const void* p) { return static_cast<const Waiter*>(p)->notified; }
 };
 
 // WaiterList is a FIFO of waiters; the owner's lock guards it.
@@ -168,7 +170,9 @@ class Receiver {
       coop_yield(h);
       return true;
     }
-    Waker w = suspend_current(h, "oneshot::Receiver");
+    Waker w = suspend_current(h, "oneshot::Receiver", [](const void* p) {
+      return (static_cast<const In*>(p)->state.load(Order::acquire) & (In::kSent | In::kTxClosed)) != 0;
+    }, in_);
     std::uint32_t cur = in_->state.load(Order::acquire);
     if (cur & In::kRxWaker) {
       if (in_->rx_waker.will_wake(w)) return true;
@@ -270,7 +274,7 @@ class Notify {
       return false;
     }
     bool await_suspend(std::coroutine_handle<> h) {
-      Waker w = suspend_current(h, "Notify::notified");
+      Waker w = suspend_current(h, "Notify::notified", &detail::Waiter::is_notified, &node_);
       std::scoped_lock lock(n_.mu_);
       if (n_.permit_) {
         n_.permit_ = false;
@@ -356,7 +360,7 @@ class AsyncMutex {
       return false;
     }
     bool await_suspend(std::coroutine_handle<> h) {
-      Waker w = suspend_current(h, "AsyncMutex::lock");
+      Waker w = suspend_current(h, "AsyncMutex::lock", &detail::Waiter::is_notified, &node_);
       std::scoped_lock lock(m_.mu_);
       if (!m_.locked_) {
         m_.locked_ = true;
@@ -492,7 +496,7 @@ class Sender {
     }
     bool await_ready() { return try_push(); }
     bool await_suspend(std::coroutine_handle<> h) {
-      Waker w = suspend_current(h, "mpsc::Sender::send");
+      Waker w = suspend_current(h, "mpsc::Sender::send", &weft::detail::Waiter::is_notified, &node_);
       Waker rx;
       {
         std::scoped_lock lock(c_->mu);
@@ -644,7 +648,7 @@ class Receiver {
         coop_yield(h);
         return true;
       }
-      Waker w = suspend_current(h, "mpsc::Receiver::recv");
+      Waker w = suspend_current(h, "mpsc::Receiver::recv", &weft::detail::Waiter::is_notified, &node_);
       std::scoped_lock lock(c_->mu);
       if (!c_->buffer.empty() || c_->tx_count == 0) return false;
       node_.notified = false;

@@ -154,6 +154,12 @@ struct TaskHeader {
   const TaskVTable* vtable_ = nullptr;
   std::uint64_t id_ = 0;
   std::exception_ptr exception_;  // set by finish when the root threw
+  // ready_fn_ says whether the awaited leaf is ready (null: always). A wake that
+  // arrives late, after the task moved on to another await, must not resume an
+  // awaiter that is not ready: the poll leaves the task suspended instead.
+  bool (*ready_fn_)(const void*) = nullptr;
+  const void* ready_arg_ = nullptr;
+  bool finished_ = false;  // the root ran to its end (a late abort does not void the result)
   struct PromiseLink* root_promise_ = nullptr;  // the root coroutine's promise, for async backtraces
   std::uint64_t spawned_line_ = 0;
   const char* spawned_file_ = nullptr;
@@ -204,6 +210,11 @@ void cancel_now(TaskHeader* t, std::int32_t worker);
 // was woken meanwhile and cancelling it if it was aborted or shut down meanwhile.
 bool try_claim(TaskHeader* t);
 void release_claim(TaskHeader* t, std::int32_t worker);
+// mark_deferred_wake wakes a task from a defer list: true if the caller's
+// reference must now be queued; false if the task was running (it is marked
+// notified so its runner, or a dump's claim, requeues it), complete, or already
+// notified, in which case the caller drops its reference.
+bool mark_deferred_wake(TaskHeader* t);
 // drop_notified drops a queue entry's reference without running the task.
 inline void drop_notified(TaskHeader* t) noexcept { ref_dec(t); }
 
@@ -252,8 +263,11 @@ inline TaskHeader* current_task() noexcept {
 
 // note_suspend records h as the point where t resumes, and what its innermost
 // coroutine waits on (for async backtraces in dumps).
-inline void note_suspend(TaskHeader* t, std::coroutine_handle<> h, const char* what) {
+inline void note_suspend(TaskHeader* t, std::coroutine_handle<> h, const char* what,
+                         bool (*ready)(const void*) = nullptr, const void* arg = nullptr) {
   t->resume_at_ = h;
+  t->ready_fn_ = ready;
+  t->ready_arg_ = arg;
   PromiseLink* p = t->root_promise_;
   if (p == nullptr) return;
   for (int depth = 0; p->awaiting_ != nullptr && depth < 1024; ++depth) p = p->awaiting_;
@@ -263,10 +277,11 @@ inline void note_suspend(TaskHeader* t, std::coroutine_handle<> h, const char* w
 // suspend_current records h as the point where the current task resumes and
 // returns a waker for it. Leaf awaitables call it from await_suspend, naming
 // what they wait on.
-inline Waker suspend_current(std::coroutine_handle<> h, const char* what = "await") {
+inline Waker suspend_current(std::coroutine_handle<> h, const char* what = "await",
+                             bool (*ready)(const void*) = nullptr, const void* arg = nullptr) {
   TaskHeader* t = current_task();
   WEFT_CHECK(t != nullptr);  // awaited outside a weft task
-  note_suspend(t, h, what);
+  note_suspend(t, h, what, ready, arg);
   return Waker(t);
 }
 
@@ -454,6 +469,7 @@ void destroy_frame_of(TaskHeader* t) {
 
 template <class T>
 void finish_of(TaskHeader* t) {
+  t->finished_ = true;
   auto h = std::coroutine_handle<Promise<T>>::from_address(t->root_.address());
   auto& p = h.promise();
   if (p.exception_) {
@@ -509,7 +525,8 @@ template <class T>
 T join_take(TaskHeader* t) {
   std::uint64_t s = t->state_.load(Order::acquire);
   WEFT_ASSERT(s & state::kComplete);
-  if (s & state::kCancelled) throw JoinError(JoinError::Kind::cancelled, nullptr);
+  // A task aborted during its final poll still ran to its end: its result stands.
+  if ((s & state::kCancelled) && !t->finished_) throw JoinError(JoinError::Kind::cancelled, nullptr);
   if (t->exception_) throw JoinError(JoinError::Kind::panicked, t->exception_);
   return take_output<T>(t);
 }
@@ -561,7 +578,9 @@ class [[nodiscard]] JoinHandle {
     }
     TaskHeader* me = current_task();
     WEFT_CHECK(me != nullptr);
-    note_suspend(me, h, "JoinHandle");
+    note_suspend(me, h, "JoinHandle", [](const void* p) {
+      return (static_cast<const TaskHeader*>(p)->state_.load(Order::acquire) & state::kComplete) != 0;
+    }, t_);
     return detail::join_try_register(t_, me);  // false: complete already
   }
   T await_resume() { return detail::join_take<T>(t_); }

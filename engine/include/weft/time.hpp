@@ -48,7 +48,10 @@ class Sleep {
   bool await_suspend(std::coroutine_handle<> h) {
     rt_ = detail::current_runtime();
     WEFT_CHECK(rt_ != nullptr);  // timers need a runtime
-    entry_.waker = suspend_current(h, "sleep");
+    entry_.waker = suspend_current(h, "sleep", [](const void* p) {
+      const auto* e = static_cast<const detail::TimerEntry*>(p);
+      return e->fired || Platform::now_ns() >= e->deadline_ns;
+    }, &entry_);
     rt_->register_timer(&entry_);
     return true;
   }
@@ -98,6 +101,12 @@ Task<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
     bool await_suspend(std::coroutine_handle<> h) {
       if (!sleep.await_suspend(h)) return false;
       TaskHeader* me = current_task();
+      // Ready when either the deadline passed or the task finished.
+      me->ready_fn_ = [](const void* p) {
+        const auto* r = static_cast<const Race*>(p);
+        return r->jh.is_finished() || Platform::now_ns() >= r->sleep.deadline_ns();
+      };
+      me->ready_arg_ = this;
       if (!detail::join_try_register(jh.raw(), me)) {
         task_ops::wake_by_ref(me);  // finished meanwhile: come back at once
       }

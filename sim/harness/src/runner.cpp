@@ -6,6 +6,7 @@
 // invariant ends the run as an assertion failure, like an engine assertion.
 #include "weft/sim/runner.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -82,6 +83,16 @@ class Recorder final : public weft::EventSink {
       case weft::EventKind::dump_done: rounds_[e.a].done = step; break;
       default: break;
     }
+  }
+  // reset forgets everything recorded so far.
+  void reset() {
+    stats_ = RunStats{};
+    events_.clear();
+    std::fill(polls_by_worker_.begin(), polls_by_worker_.end(), 0);
+    spawn_step_.clear();
+    done_step_.clear();
+    completions_ = 0;
+    rounds_.clear();
   }
   static constexpr std::uint64_t kNever = ~0ull;
   struct RoundTrace {
@@ -406,12 +417,26 @@ std::string metrics_to_json(weft::Handle& h) {
 }  // namespace
 
 StrategySpec strategy_of(const Scenario& sc) {
-  return sc.strategy == "pct" ? StrategySpec::pct(sc.pct_depth, sc.step_bound) : StrategySpec::random();
+  // PCT spreads its change points over the run's measured length (steps 0: the
+  // simulator measures it with a first run of the same seed).
+  return sc.strategy == "pct" ? StrategySpec::pct(sc.pct_depth, 0) : StrategySpec::random();
 }
 
 bool outcome_matches(const Scenario& sc, Outcome o) { return sc.expect == outcome_name(o); }
 
 RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
+  if (cfg.strategy.kind == StrategySpec::Kind::pct && cfg.strategy.pct_steps == 0) {
+    // PCT spreads its change points over the run's length: measure it with a
+    // random-walk run of the same seed, then run PCT over that many decisions.
+    RunConfig probe = cfg;
+    probe.strategy = StrategySpec::random();
+    probe.keep_trace = false;
+    probe.record_schedule = false;
+    std::uint64_t k = run_scenario(sc, probe).result.steps;
+    RunConfig real = cfg;
+    real.strategy.pct_steps = std::max<std::uint64_t>(k, 1);
+    return run_scenario(sc, real);
+  }
   Options opts;
   opts.seed = cfg.seed;
   opts.strategy = cfg.strategy;
@@ -430,6 +455,7 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
   weft::set_event_sink(&rec);
   std::uint64_t cancelled = 0;
   report.result = sim.run([&] {
+    rec.reset();  // PCT may run the scenario twice: only the last run's events count
     Ctx cx;
     cx.sc = &sc;
     for (auto& [name, cap] : sc.channels) {
