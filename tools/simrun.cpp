@@ -104,7 +104,11 @@ std::string strategy_flag(const StrategySpec& s) {
 
 std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
   std::string line = "tools/simrun " + cli.scenario + " --seed " + std::to_string(seed);
-  if (st.kind != StrategySpec::Kind::replay) line += " --strategy " + strategy_flag(st);
+  if (st.kind != StrategySpec::Kind::replay) {
+    line += " --strategy " + strategy_flag(st);
+  } else {
+    line += " --strategy " + cli.strategy;  // the same recorded schedule
+  }
   if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
   return line;
 }
@@ -287,8 +291,8 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
   }
   if (cli.json) {
     std::printf("%s\n", report_json(sc, cli, st, seed, r).dump().c_str());
-  } else if (!cli.quiet) {
-    print_human(sc, cli, st, seed, r);
+  } else if (!cli.quiet || r.result.outcome != Outcome::pass) {
+    print_human(sc, cli, st, seed, r);  // --quiet still reports a failure
   }
   if (cli.shrink) return shrink_one(sc, cli, cfg, r);
   return r.result.exit_code();
@@ -317,7 +321,9 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     total.polls += r.stats.polls;
     if (cli.json) std::printf("%s\n", report_json(sc, cli, st, seed, r).dump().c_str());
     if (r.result.outcome != Outcome::pass && r.expected) ++matched_failures;
-    if (!r.expected) {
+    // A negative scenario may pass on some seeds; only another failure class is unexpected.
+    bool negative_pass = sc.expect != "pass" && r.result.outcome == Outcome::pass;
+    if (!r.expected && !negative_pass) {
       ++unexpected;
       if (!first_code) first_code = r.result.outcome == Outcome::pass ? 0 : r.result.exit_code();
       if (r.result.outcome != Outcome::pass) {
