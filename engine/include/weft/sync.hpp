@@ -26,7 +26,7 @@ struct Waiter {
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
   bool linked = false;
-  bool notified = false;
+  Flag notified;
   // is_notified is the readiness check of an awaiter that waits on this node.
   static bool is_notified(const void* p) { return static_cast<const Waiter*>(p)->notified; }
 };

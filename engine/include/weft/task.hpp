@@ -84,6 +84,21 @@ inline constexpr std::uint64_t kRefMask = ~(kRefOne - 1);
 inline constexpr std::uint64_t refs(std::uint64_t s) { return s >> 6; }
 }  // namespace state
 
+// Flag is a bool that a readiness check may read without the lock that guards
+// its writes: relaxed, never a decision point; the wake that follows each write
+// is what orders it for the task it concerns.
+class Flag {
+ public:
+  Flag& operator=(bool v) noexcept {
+    c_.set(v ? 1 : 0);
+    return *this;
+  }
+  operator bool() const noexcept { return c_.get() != 0; }
+
+ private:
+  Counter c_;
+};
+
 // ThreadContext is what the current thread (or simulated thread) is doing for the
 // runtime. It lives in the platform's context slot so the simulator gives each
 // fiber its own.

@@ -22,7 +22,7 @@ struct TimerEntry {
   Waker waker;
   std::size_t heap_index = 0;
   bool registered = false;
-  bool fired = false;
+  Flag fired;
 };
 
 }  // namespace detail
