@@ -123,7 +123,13 @@ struct StrategySpec {
 inline constexpr std::uint64_t kLenientDefault = 0xffffffffull;
 
 inline constexpr std::uint64_t kStepBoundDefault = 1'000'000;
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer builds keep no tail calls for coroutine symmetric transfer and
+// pad every frame, so long chains of ready awaits need far deeper fiber stacks.
+inline constexpr std::size_t kStackSizeDefault = 1024 * 1024;
+#else
 inline constexpr std::size_t kStackSizeDefault = 64 * 1024;
+#endif
 
 // Options configure one Simulation.
 struct Options {
