@@ -42,6 +42,7 @@
 #include "weft/sim/runner.hpp"
 #include "weft/sim/scenario.hpp"
 #include "weft/sim/shrink.hpp"
+#include "weft/sim/trace_properties.hpp"
 #if defined(WEFT_ZOO_GENERATED)
 #include "generators.hpp"
 #endif
@@ -51,77 +52,7 @@ namespace {
 using namespace weft::sim;
 namespace fs = std::filesystem;
 
-// ---- trace properties ----
-
-// fairness_bound is the bound of tests/property (ARunnableTaskIsPolledWithinTheFairnessBound):
-// the polls of other tasks a worker may make between placing a task and polling it.
-// Returns 0 when the configuration admits no bound.
-std::uint64_t fairness_bound(const RuntimeSpec& rt) {
-  const std::uint64_t m = rt.lifo ? rt.max_lifo_polls : 0;
-  const std::uint64_t gqi = rt.global_queue_interval ? rt.global_queue_interval : 61;
-  const std::uint64_t ei = rt.event_interval;
-  const std::uint64_t cap = rt.local_queue_capacity;
-  if (gqi < 3 || ei < 3) return 0;
-  std::uint64_t k_max = 0;
-  for (std::uint64_t k = 0; k < 1'000'000; ++k) {
-    if (k <= cap - 1 + (k / gqi + 1) + (k / ei + 1)) k_max = k; else break;
-  }
-  return m + k_max * (1 + m);
-}
-
-// check_fairness is the property tests' fairness check (windows censored by a steal
-// from, an overflow on, or the shutdown of the task's worker). "" if it holds.
-std::string check_fairness(const RunReport& r, const RuntimeSpec& rt) {
-  const std::uint64_t bound = fairness_bound(rt);
-  if (!rt.multi_thread || bound == 0) return {};
-  struct Window {
-    std::int32_t worker;
-    std::uint64_t other_polls;
-    bool censored;
-    std::uint64_t from_event;
-  };
-  std::map<std::uint64_t, Window> open;
-  for (std::size_t i = 0; i < r.events.size(); ++i) {
-    const TraceEvent& e = r.events[i];
-    switch (static_cast<weft::EventKind>(e.kind)) {
-      case weft::EventKind::lifo_push:
-      case weft::EventKind::local_push:
-        if (e.worker >= 0 && !open.count(e.task)) open[e.task] = Window{e.worker, 0, false, i};
-        break;
-      case weft::EventKind::poll_start: {
-        auto it = open.find(e.task);
-        if (it != open.end()) {
-          Window w = it->second;
-          open.erase(it);
-          if (!w.censored && (w.other_polls > bound || e.worker != w.worker)) {
-            return "task " + std::to_string(e.task) + " placed on worker " + std::to_string(w.worker) + " at event " +
-                   std::to_string(w.from_event) + " was polled by worker " + std::to_string(e.worker) + " after " +
-                   std::to_string(w.other_polls) + " polls of other tasks (bound " + std::to_string(bound) + ")";
-          }
-        }
-        for (auto& [task, w] : open) {
-          if (w.worker == e.worker && task != e.task) ++w.other_polls;
-        }
-        break;
-      }
-      case weft::EventKind::steal:
-        for (auto& [task, w] : open) {
-          if (static_cast<std::uint64_t>(w.worker) == e.b) w.censored = true;
-        }
-        break;
-      case weft::EventKind::overflow:
-        for (auto& [task, w] : open) {
-          if (w.worker == e.worker) w.censored = true;
-        }
-        break;
-      case weft::EventKind::shutdown:
-        for (auto& [task, w] : open) w.censored = true;
-        break;
-      default: break;
-    }
-  }
-  return {};
-}
+// ---- trace properties (fairness and dump_hold: weft/sim/trace_properties.hpp) ----
 
 // queue_model_applies: one worker, and nothing that takes a task out of a queue
 // without polling it (aborts, shutdown at a moment, the blocking pool, dumps).
@@ -198,32 +129,6 @@ std::string check_queue_model(const RunReport& r, const RuntimeSpec& rt) {
   return {};
 }
 
-// check_dump_hold: between a round's dump_leader and dump_done, no worker that
-// arrived before the leader was elected polls a task. "" if it holds.
-std::string check_dump_hold(const RunReport& r) {
-  std::map<std::uint64_t, std::set<std::int32_t>> arrived;
-  std::map<std::int32_t, std::uint64_t> held_in;  // worker -> round it is held in while collecting
-  std::uint64_t collecting = 0;
-  for (std::size_t i = 0; i < r.events.size(); ++i) {
-    const TraceEvent& e = r.events[i];
-    switch (static_cast<weft::EventKind>(e.kind)) {
-      case weft::EventKind::dump_arrive: arrived[e.a].insert(e.worker); break;
-      case weft::EventKind::dump_leader: collecting = e.a; break;
-      case weft::EventKind::dump_done:
-        if (collecting == e.a) collecting = 0;
-        break;
-      case weft::EventKind::poll_start:
-        if (collecting != 0 && arrived[collecting].count(e.worker))
-          return "worker " + std::to_string(e.worker) + " arrived at dump round " + std::to_string(collecting) +
-                 " but polled task " + std::to_string(e.task) + " while its leader collected, at event " +
-                 std::to_string(i);
-        break;
-      default: break;
-    }
-  }
-  return {};
-}
-
 // ---- one run ----
 
 struct Target {
@@ -258,7 +163,7 @@ Verdict judge(const Scenario& sc, const RunReport& r) {
     return v;
   }
   std::string why;
-  if (!(why = check_fairness(r, sc.runtime)).empty()) {
+  if (!(why = check_fairness(r, sc.runtime).violation).empty()) {
     v.klass = "property fairness";
   } else if (queue_model_applies(sc) && !(why = check_queue_model(r, sc.runtime)).empty()) {
     v.klass = "property queue_model";

@@ -13,10 +13,13 @@
 //  4. Trees and leaves (spawned any number of times, also by outside threads) only
 //     yield, work, sleep, run blocking work, spawn and join their own children,
 //     abort them, or throw as their last step: none of it waits on another program.
+//  5. Dumps (Knobs::dumps) wait only on the workers' rendezvous, which the barrier
+//     timeout bounds, and end in DumpError once the runtime shuts down.
 #pragma once
 
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -50,6 +53,10 @@ struct Knobs {
   // spawn is joined before main returns, outside threads spawn only leaves.
   bool no_blocking = false;
   bool no_spawn_race = false;
+  // dumps: dumps at virtual times, from a task and from outside threads, single and
+  // back to back, with a barrier timeout that a generated stall may outlast, and
+  // dumpers that keep asking until the shutdown refuses them.
+  bool dumps = false;
 };
 
 namespace detail {
@@ -102,6 +109,60 @@ inline void halve_spawns(Scenario& sc) {
   }
 }
 
+// gen_task_dumps adds a "dumping" program (dumps, back to back or apart) that main
+// spawns, and maybe a dump by main itself.
+inline void gen_task_dumps(Scenario& sc, Program& main, const Knobs& knobs) {
+  if (*rc::gen::weightedElement<bool>({{3, true}, {1, false}})) {
+    Program d;
+    d.name = "dumping";
+    const int dumps = *rc::gen::inRange(1, 4);
+    for (int i = 0; i < dumps; ++i) {
+      if (i > 0 && *rc::gen::arbitrary<bool>()) d.steps.push_back(step(Step::Kind::sleep, {}, 1, *rc::gen::inRange<std::uint64_t>(0, 30'000)));
+      d.steps.push_back(step(Step::Kind::dump));
+    }
+    sc.programs[d.name] = d;
+    Step sp = step(Step::Kind::spawn, d.name, *rc::gen::weightedElement<std::uint64_t>({{3, 1}, {1, 2}}));
+    sp.detach = !knobs.no_spawn_race && *rc::gen::weightedElement<bool>({{3, false}, {1, true}});
+    main.steps.push_back(sp);
+  }
+  if (*rc::gen::weightedElement<bool>({{3, false}, {1, true}})) main.steps.push_back(step(Step::Kind::dump));
+}
+
+// gen_outside_dumps adds dumper threads at virtual times, a stall that outlasts the
+// barrier timeout with dumps asked for while it lasts, and a dumper that keeps
+// asking until the shutdown refuses it. Stalls stay sorted by at_ns.
+inline void gen_outside_dumps(Scenario& sc) {
+  const int dumpers = *rc::gen::weightedElement<int>({{1, 0}, {3, 1}, {1, 2}});
+  for (int i = 0; i < dumpers; ++i) {
+    Dumper d;
+    d.threads = *rc::gen::inRange<std::uint32_t>(1, 3);
+    d.at_ns = *rc::gen::inRange<std::uint64_t>(0, 60'000);
+    d.count = *rc::gen::inRange<std::uint64_t>(1, 4);
+    d.interval_ns = *rc::gen::elementOf(std::vector<std::uint64_t>{0, 2'000, 20'000});
+    sc.dumpers.push_back(d);
+  }
+  const std::uint64_t timeout = sc.runtime.dump_timeout_ns;
+  if (timeout < 1'000'000 && *rc::gen::weightedElement<bool>({{3, true}, {2, false}})) {
+    Stall st;
+    st.at_ns = *rc::gen::inRange<std::uint64_t>(0, 20'000);
+    st.duration_ns = timeout + *rc::gen::inRange<std::uint64_t>(10'000, 60'000);
+    sc.stalls.push_back(st);
+    std::stable_sort(sc.stalls.begin(), sc.stalls.end(), [](const Stall& a, const Stall& b) { return a.at_ns < b.at_ns; });
+    Dumper d;
+    d.at_ns = st.at_ns + *rc::gen::inRange<std::uint64_t>(0, 5'000);
+    d.count = *rc::gen::inRange<std::uint64_t>(1, 4);
+    d.interval_ns = *rc::gen::inRange<std::uint64_t>(0, timeout);
+    sc.dumpers.push_back(d);
+  }
+  if (*rc::gen::weightedElement<bool>({{2, false}, {1, true}})) {
+    Dumper d;
+    d.at_ns = *rc::gen::inRange<std::uint64_t>(0, 40'000);
+    d.interval_ns = *rc::gen::elementOf(std::vector<std::uint64_t>{10'000, 50'000});
+    d.until_shutdown = true;
+    sc.dumpers.push_back(d);
+  }
+}
+
 }  // namespace detail
 
 // gen_case generates a scenario and a seed under `knobs`.
@@ -122,6 +183,10 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
     rt.global_queue_interval = *rc::gen::elementOf(std::vector<std::uint32_t>{0u, lo, lo + 1, 7u, 31u});
     rt.event_interval = *rc::gen::elementOf(std::vector<std::uint32_t>{lo, lo + 2, 61u});
     rt.budget = *rc::gen::elementOf(std::vector<std::uint32_t>{2u, 4u, 16u, 128u});
+    if (knobs.dumps) {
+      // Barrier timeouts mostly shorter than the generated stalls.
+      rt.dump_timeout_ns = *rc::gen::weightedElement<std::uint64_t>({{3, 5'000}, {3, 20'000}, {1, 100'000}, {1, 250'000'000}});
+    }
 
     // Leaves: local ops, then maybe a throw.
     const int leaves = *rc::gen::inRange(1, 4);
@@ -206,6 +271,7 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
     for (Step& s : detail::gen_local_ops(1, !knobs.no_blocking)) {
       if (!(rt.multi_thread == false && s.kind == Step::Kind::yield)) main.steps.push_back(s);
     }
+    if (knobs.dumps) detail::gen_task_dumps(sc, main, knobs);
     if (knobs.no_spawn_race || *rc::gen::weightedElement<bool>({{6, true}, {1, false}})) {
       main.steps.push_back(step(Step::Kind::join));
     }
@@ -230,6 +296,7 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
       at += *rc::gen::inRange<std::uint64_t>(0, 20'000);
       sc.stalls.push_back(Stall{at, *rc::gen::inRange<std::uint64_t>(1'000, 50'000)});
     }
+    if (knobs.dumps) detail::gen_outside_dumps(sc);
     // Keep runs small (nested fan-outs multiply): cap the task count estimate.
     auto tasks = [&sc] {
       std::uint64_t n = detail::estimate_tasks(sc, "main", 0);

@@ -20,9 +20,9 @@
 #include <nlohmann/json.hpp>
 
 #include "generators.hpp"
-#include "weft/events.hpp"
 #include "weft/sim/repro.hpp"
 #include "weft/sim/runner.hpp"
+#include "weft/sim/trace_properties.hpp"
 
 namespace weft::sim::property {
 namespace {
@@ -57,6 +57,7 @@ void count_run(Reached& reached, const RunReport& r) {
   RC_CLASSIFY(s.marks.count("budget_exhausted") > 0, "budget_exhausted");
   RC_CLASSIFY(s.marks.count("spurious_wake") > 0, "spurious_wake");
   RC_CLASSIFY(s.tasks_cancelled > 0, "cancelled");
+  RC_CLASSIFY(s.marks.count("dump_timeout") > 0, "dump_timeout");
 }
 
 // LastFailure remembers the most recent failing case; RapidCheck's last failing
@@ -171,107 +172,6 @@ TEST(Properties, NoDeadlockAndNoLostWakeup) {
       last, reached, {"park", "spurious_wake", "last_searcher_notify", "timer_driver_handoff"});
 }
 
-// Fairness bound (multi-thread flavor). From the moment a task T is placed on
-// worker w (lifo_push or local_push of T by w, after its spawn or wake) until T's
-// next poll_start, count the polls by w of other tasks. Derivation from
-// engine/src/multi_thread.cpp and queues.hpp, while T stays on w:
-//  1. A tick of w's loop polls one task and then its LIFO chain: at most
-//     max_lifo_polls more (the cap disables the slot; with LIFO off, none). So
-//     after T's placement, the rest of the current tick polls at most M others,
-//     M = lifo ? max_lifo_polls : 0, and every later tick at most 1 + M.
-//  2. The local queue is FIFO for its owner, and T has at most capacity - 1 tasks
-//     ahead of it (a push that finds it full overflows instead). New tasks go
-//     behind T: pushes, yields, injected batches (the LIFO slot is drained by the
-//     chain, except for tasks that timers fired at maintenance put there).
-//  3. So a tick before T's either pops a task ahead of T (at most capacity - 1),
-//     or pops the injection queue first (ticks that are multiples of
-//     global_queue_interval), or pops a LIFO task that a maintenance timer put
-//     there (ticks that are multiples of event_interval). Over K ticks:
-//     K <= capacity - 1 + (K / gqi + 1) + (K / event_interval + 1).
-//  4. With K_max the largest such K, w polls at most M + K_max * (1 + M) others.
-// T leaves w only by a steal from w, an overflow on w or shutdown: windows with
-// any of these events are censored (not checked), since the trace does not say
-// which tasks moved. Needs gqi, event_interval >= 2 (else inject can starve w).
-std::uint64_t fairness_bound(const RuntimeSpec& rt) {
-  const std::uint64_t m = rt.lifo ? rt.max_lifo_polls : 0;
-  const std::uint64_t gqi = rt.global_queue_interval ? rt.global_queue_interval : 61;
-  const std::uint64_t ei = rt.event_interval;
-  const std::uint64_t cap = rt.local_queue_capacity;
-  RC_ASSERT(gqi >= 3 && ei >= 3);  // else the recurrence of step 3 has no bound
-  std::uint64_t k_max = 0;
-  for (std::uint64_t k = 0; k < 1'000'000; ++k) {
-    if (k <= cap - 1 + (k / gqi + 1) + (k / ei + 1)) k_max = k; else break;
-  }
-  RC_ASSERT(k_max < 1'000'000 - 1);
-  return m + k_max * (1 + m);
-}
-
-struct FairnessCheck {
-  std::uint64_t windows = 0, censored = 0, worst = 0, bound = 0;
-  std::string violation;
-};
-
-FairnessCheck check_fairness(const RunReport& r, const RuntimeSpec& rt) {
-  FairnessCheck out;
-  out.bound = fairness_bound(rt);
-  struct Window {
-    std::int32_t worker;
-    std::uint64_t other_polls;
-    bool censored;
-    std::uint64_t from_event;
-  };
-  std::map<std::uint64_t, Window> open;  // task -> its open window
-  for (std::size_t i = 0; i < r.events.size(); ++i) {
-    const TraceEvent& e = r.events[i];
-    const auto kind = static_cast<weft::EventKind>(e.kind);
-    switch (kind) {
-      case weft::EventKind::lifo_push:
-      case weft::EventKind::local_push:
-        if (e.worker >= 0 && !open.count(e.task)) open[e.task] = Window{e.worker, 0, false, i};
-        break;
-      case weft::EventKind::poll_start: {
-        auto it = open.find(e.task);
-        if (it != open.end()) {
-          Window w = it->second;
-          open.erase(it);
-          if (w.censored) {
-            ++out.censored;
-          } else {
-            ++out.windows;
-            out.worst = std::max(out.worst, w.other_polls);
-            if (out.violation.empty() && (w.other_polls > out.bound || e.worker != w.worker)) {
-              out.violation = "task " + std::to_string(e.task) + " placed on worker " + std::to_string(w.worker) +
-                              " at event " + std::to_string(w.from_event) + " was polled by worker " +
-                              std::to_string(e.worker) + " at event " + std::to_string(i) + " after " +
-                              std::to_string(w.other_polls) + " polls of other tasks by its worker (bound " +
-                              std::to_string(out.bound) + ")";
-            }
-          }
-        }
-        for (auto& [task, w] : open) {
-          if (w.worker == e.worker && task != e.task) ++w.other_polls;
-        }
-        break;
-      }
-      case weft::EventKind::steal:
-        for (auto& [task, w] : open) {
-          if (static_cast<std::uint64_t>(w.worker) == e.b) w.censored = true;
-        }
-        break;
-      case weft::EventKind::overflow:
-        for (auto& [task, w] : open) {
-          if (w.worker == e.worker) w.censored = true;
-        }
-        break;
-      case weft::EventKind::shutdown:
-        for (auto& [task, w] : open) w.censored = true;
-        break;
-      default: break;
-    }
-  }
-  return out;
-}
-
 TEST(Properties, ARunnableTaskIsPolledWithinTheFairnessBound) {
   LastFailure last;
   Reached reached;
@@ -289,7 +189,9 @@ TEST(Properties, ARunnableTaskIsPolledWithinTheFairnessBound) {
         RunReport r = run_case(c, cfg, true);
         count_run(reached, r);
         expect_pass(c, cfg, r, last);
+        // The bound and its derivation: weft/sim/trace_properties.hpp and .cpp.
         FairnessCheck f = check_fairness(r, c.sc.runtime);
+        RC_ASSERT(f.bound > 0);  // the knobs keep gqi and event_interval >= 3
         windows += f.windows;
         censored += f.censored;
         if (f.windows > 0) ++reached["checked_window"];
@@ -346,6 +248,50 @@ TEST(Properties, MetricsAgreeWithTheTrace) {
       last, reached, {"steal", "overflow"});
 }
 
+// A dump is complete or correctly partial: the runner's dump_consistent check
+// (one leader per round; the missed workers are exactly those that had not
+// arrived when the leader began; a complete dump lists every live task once,
+// inspected, with matching queue depths) and the trace's dump hold (no worker that
+// arrived polls while the leader collects). Dumps come from tasks and outside
+// threads, back to back and concurrent, during stalls longer than the barrier
+// timeout (partial dumps) and up to the shutdown (refused with DumpError).
+TEST(Properties, ADumpIsCompleteOrCorrectlyPartial) {
+  LastFailure last;
+  Reached reached;
+  check_property(
+      "DumpCompleteOrPartial",
+      [&] {
+        Knobs k;
+        k.dumps = true;
+        k.shutdown_early = *rc::gen::weightedElement<bool>({{3, false}, {1, true}});
+        Case c = *gen_case(k);
+        c.sc.checks = {"exactly_once", "no_leak", "dump_consistent"};
+        RunConfig cfg;
+        RunReport r = run_case(c, cfg, true);
+        count_run(reached, r);
+        const RunStats& s = r.stats;
+        const std::pair<bool, const char*> cases[] = {
+            {s.dumps_complete > 0, "complete_dump"},
+            {s.dumps_partial > 0, "partial_dump"},
+            {s.dump_errors > 0, "dump_refused_at_shutdown"},
+            {s.dumps_concurrent > 0, "concurrent_dumps"},
+            {s.dumps_from_task > 0, "dump_from_task"},
+            {s.dumps_from_outside > 0, "dump_from_outside"},
+        };
+        for (const auto& [hit, name] : cases) {
+          if (hit) ++reached[name];
+          RC_CLASSIFY(hit, name);
+        }
+        expect_pass(c, cfg, r, last);
+        const std::string hold = check_dump_hold(r);
+        if (!hold.empty()) last = LastFailure{true, c, cfg, "dump_hold: " + hold};
+        RC_ASSERT(hold.empty());
+      },
+      last, reached,
+      {"complete_dump", "partial_dump", "dump_timeout", "dump_refused_at_shutdown", "concurrent_dumps", "dump_from_task",
+       "dump_from_outside"});
+}
+
 TEST(Properties, ShutdownAtAnyMomentFreesEveryTask) {
   LastFailure last;
   Reached reached;
@@ -392,6 +338,7 @@ TEST(Properties, GeneratedScenariosRoundTripThroughJson) {
       [&] {
         Knobs k;
         k.shutdown_early = *rc::gen::arbitrary<bool>();
+        k.dumps = *rc::gen::arbitrary<bool>();
         const Case c = *gen_case(k);
         const std::string text = scenario_to_json(c.sc);
         ScenarioError err;
@@ -400,8 +347,9 @@ TEST(Properties, GeneratedScenariosRoundTripThroughJson) {
         RC_ASSERT(scenario_to_json(*back) == text);
         ++reached["parsed"];
         if (back->shutdown_at_ns) ++reached["shutdown_at_ns"];
+        if (!back->dumpers.empty()) ++reached["dumpers"];
       },
-      last, reached, {"parsed", "shutdown_at_ns"});
+      last, reached, {"parsed", "shutdown_at_ns", "dumpers"});
 }
 
 }  // namespace

@@ -119,6 +119,7 @@ struct Ctx {
   std::uint64_t exceptions_thrown = 0;
   std::vector<weft::Dump> dumps;  // every dump taken, for the checker
   std::uint64_t dump_errors = 0;  // refused because the runtime shut down
+  std::uint64_t dumps_in_flight = 0, dumps_concurrent = 0, dumps_from_task = 0;
   struct Channel {
     weft::mpsc::Sender<std::uint64_t> tx;
     weft::mpsc::Receiver<std::uint64_t> rx;
@@ -140,6 +141,12 @@ struct Ctx {
     if (!p) p = std::make_unique<weft::Notify>();
     return *p;
   }
+  // dump_begin and dump_end bracket a dump request; a request made while
+  // another is in flight counts as concurrent.
+  void dump_begin() {
+    if (dumps_in_flight++ > 0) ++dumps_concurrent;
+  }
+  void dump_end() { --dumps_in_flight; }
   weft::Atomic<std::uint64_t>& counter(const std::string& n) {
     auto& p = counters[n];
     if (!p) p = std::make_unique<weft::Atomic<std::uint64_t>>(0);
@@ -235,11 +242,14 @@ Task<void> run_steps(Ctx* cx, const std::vector<Step>* steps, std::vector<weft::
         ++cx->exceptions_thrown;
         throw std::runtime_error(s.name);
       case Step::Kind::dump: {
+        cx->dump_begin();
         try {
           cx->dumps.push_back(co_await weft::Handle::current().dump());
+          ++cx->dumps_from_task;
         } catch (const weft::DumpError&) {
           ++cx->dump_errors;
         }
+        cx->dump_end();
         break;
       }
       case Step::Kind::blocking: {
@@ -454,8 +464,12 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
   weft::EventSink* prev_sink = weft::event_sink();
   weft::set_event_sink(&rec);
   std::uint64_t cancelled = 0;
+  struct {
+    std::uint64_t complete = 0, partial = 0, from_task = 0, concurrent = 0, errors = 0;
+  } dumps;
   report.result = sim.run([&] {
     rec.reset();  // PCT may run the scenario twice: only the last run's events count
+    dumps = {};
     Ctx cx;
     cx.sc = &sc;
     for (auto& [name, cap] : sc.channels) {
@@ -506,12 +520,15 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
           if (dd.at_ns) sleep_virtual(dd.at_ns);
           for (std::uint64_t i = 0; dd.until_shutdown || i < dd.count; ++i) {
             if (i > 0 && dd.interval_ns) sleep_virtual(dd.interval_ns);
+            cx.dump_begin();
             try {
               cx.dumps.push_back(h.dump_blocking());
             } catch (const weft::DumpError&) {
               ++cx.dump_errors;
+              cx.dump_end();
               return;
             }
+            cx.dump_end();
             if (dd.until_shutdown && i + 1 >= 100000) return;  // bounded
           }
         };
@@ -535,6 +552,10 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
     }
     for (auto& t : late) t.join();
     for (std::uint8_t c : cx.cancelled) cancelled += c;
+    for (const weft::Dump& d : cx.dumps) ++(d.complete ? dumps.complete : dumps.partial);
+    dumps.from_task = cx.dumps_from_task;
+    dumps.concurrent = cx.dumps_concurrent;
+    dumps.errors = cx.dump_errors;
     cx.channels.clear();  // channel ends held by the context, not by tasks
     report.metrics_json = metrics_to_json(h);
     check_invariants(sc, cx, h, rec);
@@ -543,6 +564,12 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
   core.reset();
   report.stats = rec.stats_;
   report.stats.tasks_cancelled = cancelled;
+  report.stats.dumps_complete = dumps.complete;
+  report.stats.dumps_partial = dumps.partial;
+  report.stats.dumps_from_task = dumps.from_task;
+  report.stats.dumps_from_outside = dumps.complete + dumps.partial - dumps.from_task;
+  report.stats.dumps_concurrent = dumps.concurrent;
+  report.stats.dump_errors = dumps.errors;
   report.events = std::move(rec.events_);
   report.expected = outcome_matches(sc, report.result.outcome);
   return report;

@@ -40,6 +40,13 @@ struct RunStats {
   std::uint64_t lifo_pushes = 0;
   std::uint64_t wakes = 0;
   std::uint64_t tasks_cancelled = 0;  // program instances cancelled (harness bookkeeping)
+  // Dumps the programs and dumpers asked for (harness bookkeeping).
+  std::uint64_t dumps_complete = 0;
+  std::uint64_t dumps_partial = 0;       // some worker missed the rendezvous
+  std::uint64_t dumps_from_task = 0;     // taken with co_await Handle::dump()
+  std::uint64_t dumps_from_outside = 0;  // taken with dump_blocking() by a dumper thread
+  std::uint64_t dumps_concurrent = 0;    // asked for while another request was in flight
+  std::uint64_t dump_errors = 0;         // refused with DumpError (the runtime shut down)
   std::map<std::string, std::uint64_t> marks;  // coverage marks reached
 };
 
