@@ -181,4 +181,43 @@ TEST_P(StuckWorkerDumps, AStuckWorkerDegradesTheDumpAndTheRuntimeKeepsScheduling
 INSTANTIATE_TEST_SUITE_P(Runtimes, StuckWorkerDumps, ::testing::ValuesIn(weft::test::multi_thread_runtimes(2)),
                          weft::test::param_name);
 
+// A dump leaves the idle accounting as it was: one worker, kept busy by a yielding
+// task during each dump, parks exactly once per idle period and counts no no-op
+// wake. (A dump that left a wake-up token on the worker's idle parker made each of
+// those parks return at once: one extra park and one no-op wake per dump.) With one
+// worker and no timers nothing else can wake it, so the counts are exact.
+TEST(DumpAccounting, DumpsOfABusyWorkerAddNoParkAndNoNoopWake) {
+  auto rt = weft::Builder::multi_thread().worker_threads(1).build();
+  const weft::Handle h = rt.handle();
+  auto wait_for_parks = [&](std::uint64_t n) {
+    for (int i = 0; h.worker_metrics(0).park_count < n; ++i) {
+      ASSERT_LT(i, 100'000) << "the worker never parked";
+      std::this_thread::sleep_for(100us);
+    }
+  };
+  wait_for_parks(1);  // its first park, with nothing polled yet, is a no-op
+  const weft::WorkerMetrics before = h.worker_metrics(0);
+  constexpr std::uint64_t kDumps = 40;
+  for (std::uint64_t i = 0; i < kDumps; ++i) {
+    std::atomic<bool> started{false}, go{false};
+    auto busy = rt.spawn([](std::atomic<bool>& started, std::atomic<bool>& go) -> Task<void> {
+      started.store(true);
+      while (!go.load()) co_await weft::yield_now();
+    }(started, go));
+    while (!started.load()) std::this_thread::sleep_for(50us);
+    weft::Dump d = h.dump_blocking(10'000'000'000);
+    EXPECT_TRUE(d.complete);
+    ASSERT_EQ(d.workers.size(), 1u);
+    EXPECT_EQ(d.workers[0].state, "running");  // answered from its loop, not parked
+    go.store(true);
+    rt.block_on([](weft::JoinHandle<void> b) -> Task<void> { co_await b; }(std::move(busy)));
+    wait_for_parks(before.park_count + i + 1);
+  }
+  std::this_thread::sleep_for(20ms);  // a stray wake-up would show within this
+  const weft::WorkerMetrics after = h.worker_metrics(0);
+  EXPECT_EQ(after.noop_count - before.noop_count, 0u);
+  EXPECT_EQ(after.park_count - before.park_count, kDumps);
+  EXPECT_EQ(after.park_unpark_count - before.park_unpark_count, 2 * kDumps);
+}
+
 }  // namespace

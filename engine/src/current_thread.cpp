@@ -303,19 +303,15 @@ Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
   d.now_ns = Platform::now_ns();
   std::vector<TaskHeader*> owned;
   owned_.snapshot(owned);
-  struct Where {
-    std::string location;
-    std::int32_t worker;
-  };
-  std::unordered_map<TaskHeader*, Where> where;  // lookups only; output is ordered by id
+  DumpPlaces where;
   DumpWorker dw;
   dw.index = 0;
   if (driver_held) {
     dw.state = requester_task ? "running" : "parked";
     dw.local_queue_depth = local_.size();
     dw.deferred = defer_.size();
-    for (TaskHeader* t : local_) where.emplace(t, Where{"worker 0 local queue", 0});
-    for (TaskHeader* t : defer_) where.emplace(t, Where{"worker 0 defer list", 0});
+    for (TaskHeader* t : local_) where.emplace(t, DumpPlace{"worker 0 local queue", 0});
+    for (TaskHeader* t : defer_) where.emplace(t, DumpPlace{"worker 0 defer list", 0});
   } else {
     dw.state = "missed";
     dw.captured = false;
@@ -326,61 +322,36 @@ Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
   {
     std::scoped_lock lock(mu_);
     d.injection_queue_depth = inject_.len();
-    inject_.for_each_locked([&](TaskHeader* t) { where.emplace(t, Where{"injection queue", -1}); });
+    inject_.for_each_locked([&](TaskHeader* t) { where.emplace(t, DumpPlace{"injection queue", -1}); });
   }
   std::vector<TaskHeader*> bq, brun;
   blocking_.snapshot(bq, brun);
   for (TaskHeader* t : bq) where[t] = {"blocking pool queue", -1};
   for (TaskHeader* t : brun) where[t] = {"running on the blocking pool", -1};
-  std::sort(owned.begin(), owned.end(), [](TaskHeader* a, TaskHeader* b) { return a->id_ < b->id_; });
   d.complete = driver_held;
-  for (TaskHeader* t : owned) {
-    std::uint64_t s = t->state_.load(Order::acquire);
-    bool running = (s & state::kRunning) != 0, finished = (s & state::kComplete) != 0;
-    auto it = where.find(t);
-    bool read = false, claimed = false;
-    std::string not_captured;
+  collect_tasks(d, owned, where, [&](TaskHeader* t, std::uint64_t s, const DumpPlace* place) {
+    const bool running = (s & state::kRunning) != 0, finished = (s & state::kComplete) != 0;
+    DumpVerdict v;
     if (t == requester_task) {
       // The task asking for the dump is running on this very thread.
+      v.location = "running on worker 0 (requested this dump)";
+      v.worker = 0;
     } else if (!running && !finished) {
       if (driver_held) {
-        read = true;
-      } else if (it == where.end() && task_ops::try_claim(t)) {
-        read = claimed = true;
-      } else if (it == where.end() || it->second.location != "injection queue") {
-        not_captured = "the driving thread may run it";
+        v.read = true;
+      } else if (!place && task_ops::try_claim(t)) {
+        v.read = v.claimed = true;
+      } else if (!place || place->location != "injection queue") {
+        v.not_captured = "the driving thread may run it";
       } else {
-        not_captured = "queued where the driving thread could take it";
+        v.not_captured = "queued where the driving thread could take it";
       }
-    } else if (running && (it == where.end()) && !driver_held) {
-      not_captured = "running on the driving thread, which missed the rendezvous";
+    } else if (running && !place && !driver_held) {
+      v.not_captured = "running on the driving thread, which missed the rendezvous";
     }
-    DumpTask dt = describe_task(t, read);
-    if (claimed) {
-      dt.state = "idle";
-      task_ops::release_claim(t, -1);
-    }
-    if (t == requester_task) {
-      dt.location = "running on worker 0 (requested this dump)";
-      dt.worker = 0;
-    } else if (it != where.end()) {
-      dt.location = it->second.location;
-      dt.worker = it->second.worker;
-    } else if (finished) {
-      dt.location = "complete";
-    } else if (running) {
-      dt.location = driver_held ? "running on the blocking pool" : "running";
-    } else {
-      dt.location = (s & state::kNotified) ? "in transit" : "waiting";
-    }
-    if (!not_captured.empty()) {
-      dt.captured = false;
-      dt.not_captured_reason = std::move(not_captured);
-      d.complete = false;
-    }
-    d.tasks.push_back(std::move(dt));
-  }
-  for (TaskHeader* t : owned) task_ops::ref_dec(t);
+    if (running && !finished && !place && driver_held && t != requester_task) v.location = "running on the blocking pool";
+    return v;
+  });
   return d;
 }
 

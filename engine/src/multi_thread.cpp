@@ -26,29 +26,44 @@
 // drives. Every worker also fires due timers at maintenance, so a driver stuck in
 // a long poll cannot stop time for the others.
 //
-// Dump (one round at a time; requests are serialised by dump_lock_):
-//   1. The requester opens round r under rv_mu_: phase gathering, nobody arrived,
-//      deadline = now + dump_timeout; publishes r in dump_round_ and unparks every
-//      worker.
-//   2. A worker sees r at the top of its loop or after waking in its park loop
-//      (it stays formally parked: the idle state is never touched) and arrives:
-//      under rv_mu_ it marks itself arrived, unless the round is no longer
-//      gathering (a late arrival does nothing and leaves no trace).
-//   3. Leader election, under rv_mu_, exactly once per round: the last of the n
-//      workers to arrive leads a complete dump; otherwise whoever first sees the
+// Dump (one round at a time; requests are serialised by dump_lock_). A dump never
+// touches a worker's idle parker: a token left there would make the worker's next
+// park return at once and count a park and a no-op wake that never happened.
+//   1. Before waiting on its idle parker (spinning included), a worker sets its
+//      blocked flag, then re-reads dump_round_ (both seq_cst); if a round is
+//      pending it clears the flag, answers it (step 3) and starts again, unless
+//      answering gave it work (as leader it woke the requesting task onto its
+//      core): then it leaves the wait as if woken. After the wait it clears the
+//      flag and re-reads dump_round_ (seq_cst) before touching its core, answering
+//      any pending round.
+//   2. The requester opens round r under rv_mu_: phase gathering, nobody arrived,
+//      deadline = now + dump_timeout; publishes r in dump_round_ (seq_cst), then
+//      reads every worker's blocked flag (seq_cst) and arrives on behalf of each
+//      blocked one (a proxy arrival, parked). Steps 1 and 2 form a Dekker pair:
+//      either the requester sees the flag, or the worker sees r before it waits
+//      (or after it wakes), so every worker is either proxied or answers itself,
+//      and a proxied worker that wakes during the round sees r before touching
+//      its core. Nobody is woken; if every worker was proxied, the requester (a
+//      non-worker thread: a worker requester is running) leads at once.
+//   3. A worker that sees r at the top of its loop or around a park (step 1) arrives:
+//      under rv_mu_ it marks itself arrived, unless it was proxied (it only waits,
+//      step 5) or the round is no longer gathering (a late arrival does nothing and
+//      leaves no trace).
+//   4. Leader election, under rv_mu_, exactly once per round: the arrival that makes
+//      all n workers arrived leads a complete dump; otherwise whoever first sees the
 //      deadline pass while gathering (an arrived worker, or a blocking requester)
 //      leads a partial dump. Arrivals never take back anything: the round's state
 //      lives in round_ and the next request starts from scratch.
-//   4. Non-leaders wait on their own dump parker (never the idle parker, so no
-//      wake-up token is stolen), until the deadline while gathering, then for at
-//      most kCollectBoundNs while the leader collects.
-//   5. The leader collects: held workers' LIFO slots, local queues and defer lists
-//      (their owners are held), the injection queue and the blocking pool under
-//      their locks, and every owned task. A complete dump reads every suspended
+//   5. Non-leaders wait on their own dump parker (never the idle parker), until the
+//      deadline while gathering, then for at most kCollectBoundNs while the leader
+//      collects. A proxied worker still waiting on its idle parker stays there.
+//   6. The leader collects: held workers' LIFO slots, local queues and defer lists
+//      (their owners are held or blocked), the injection queue and the blocking pool
+//      under their locks, and every owned task. A complete dump reads every suspended
 //      task's backtrace; a partial dump reads only tasks it can claim (idle ones,
 //      marked RUNNING for the read) or that no missed worker can reach.
-//   6. The leader publishes the result, sets phase done, and unparks the held
-//      workers and the requester. Everyone resumes exactly where it was.
+//   7. The leader publishes the result, sets phase done, and unparks the arrived
+//      workers' dump parkers and the requester. Everyone resumes exactly where it was.
 //
 // Shutdown:
 //   1. shutdown() closes the injection queue under the lock, closes the owned list,
@@ -111,6 +126,7 @@ struct alignas(128) Remote {
   LocalQueue queue;
   Parker parker;
   Parker dump_parker;  // waits inside a dump round; never carries idle wake-ups
+  Atomic<std::uint32_t> blocked{0};  // 1 while waiting on parker: dumps arrive for it (dump step 1)
 };
 
 // DumpRound is the state of the current (or last) dump round, under rv_mu_.
@@ -209,9 +225,16 @@ class MultiThread final : public CoreBase, private OverflowSink {
 
   // Dump protocol (see the top of the file).
   static constexpr std::uint64_t kCollectBoundNs = 10'000'000'000ull;
-  bool dump_pending(const Core& core) { return dump_round_.load(Order::acquire) != core.dump_seen; }
+  // seq_cst: pairs with the requester's reads of the blocked flags (dump step 2).
+  bool dump_pending(const Core& core) { return dump_round_.load(Order::seq_cst) != core.dump_seen; }
   void dump_rendezvous(Core& core, bool parked);
-  std::uint64_t open_round(std::uint64_t timeout_ns, Parker* requester);
+  // wait_idle runs wait (a wait on the idle parker) with the blocked flag set, so a
+  // dump arrives for this worker instead of waking it (dump step 1).
+  template <class Wait>
+  void wait_idle(Core& core, Wait wait);
+  // open_round opens a round (dump step 2); leads is set when every worker was
+  // blocked, so the requester must lead the round itself.
+  std::uint64_t open_round(std::uint64_t timeout_ns, Parker* requester, bool& leads);
   void lead_round(std::uint64_t round, std::int32_t leader, bool by_timeout);
   Dump collect(std::uint64_t round, const std::vector<std::uint8_t>& arrived,
                const std::vector<std::uint8_t>& arrived_parked);
@@ -529,7 +552,6 @@ void MultiThread::park(Core& core) {
     park_once(core);
     ++core.unparks;
     emit(EventKind::unpark, w, 0);
-    if (dump_pending(core)) dump_rendezvous(core, true);  // answered while still parked
     stats_[core.index].parked.set(0);
     if (!core.is_shutdown) core.is_shutdown = inject_closed();
     if (transition_from_parked(core)) break;
@@ -546,10 +568,11 @@ void MultiThread::park_once(Core& core) {
     if (driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst)) {
       // We drive time: sleep until the earliest deadline at most.
       std::uint64_t deadline = next_timer_deadline();
-      std::uint64_t now = Platform::now_ns();
-      if (deadline > now) {
+      wait_idle(core, [&] {
+        std::uint64_t now = Platform::now_ns();
+        if (deadline <= now) return;
         if (deadline == UINT64_MAX) parker.park(); else parker.park_for(deadline - now);
-      }
+      });
       core.in_driver = true;
       fire_timers(w);
       core.in_driver = false;
@@ -566,11 +589,31 @@ void MultiThread::park_once(Core& core) {
   }
   // Spin briefly first when the workers fit the cores: a kernel park and wake
   // costs microseconds, a wake-up that arrives during the spin costs nothing.
-  for (std::uint32_t i = 0; i < spin_before_park_; ++i) {
-    if (parker.try_park()) return;
-    Platform::spin_hint();
+  wait_idle(core, [&] {
+    for (std::uint32_t i = 0; i < spin_before_park_; ++i) {
+      if (parker.try_park()) return;
+      Platform::spin_hint();
+    }
+    parker.park();
+  });
+}
+
+template <class Wait>
+void MultiThread::wait_idle(Core& core, Wait wait) {
+  Atomic<std::uint32_t>& blocked = remotes_[core.index]->blocked;
+  // Each pass answers a newer round, so the loop ends once dumps stop arriving.
+  for (std::uint32_t rounds = 0;; ++rounds) {
+    WEFT_ASSERT(rounds < 1'000'000);
+    blocked.store(1, Order::seq_cst);  // step 1: flag, then re-read the round
+    if (!dump_pending(core)) break;
+    blocked.store(0, Order::seq_cst);
+    dump_rendezvous(core, true);  // answered while still parked
+    // Leading, it woke the requesting task onto this core: run it, not wait.
+    if (core.has_tasks(remotes_[core.index]->queue)) return;
   }
-  parker.park();
+  wait();
+  blocked.store(0, Order::seq_cst);  // step 1: clear, then re-read the round
+  if (dump_pending(core)) dump_rendezvous(core, true);
 }
 
 void MultiThread::on_new_earliest_timer() {
@@ -742,10 +785,10 @@ void MultiThread::block_on_root(TaskHeader* root) {
 
 // ---- dump ----
 
-std::uint64_t MultiThread::open_round(std::uint64_t timeout_ns, Parker* requester) {
+std::uint64_t MultiThread::open_round(std::uint64_t timeout_ns, Parker* requester, bool& leads) {
   std::uint64_t id;
+  std::scoped_lock lock(rv_mu_);
   {
-    std::scoped_lock lock(rv_mu_);
     WEFT_ASSERT(round_.phase == DumpRound::Phase::idle || round_.phase == DumpRound::Phase::done);
     round_ = DumpRound{};
     round_.id = id = dump_round_.load(Order::relaxed) + 1;
@@ -757,8 +800,20 @@ std::uint64_t MultiThread::open_round(std::uint64_t timeout_ns, Parker* requeste
     round_.requester = requester;
   }
   emit(EventKind::dump_request, -1, 0, id);
-  dump_round_.store(id, Order::release);  // step 1: publish, then wake everyone
-  for (auto& r : remotes_) r->parker.unpark();
+  dump_round_.store(id, Order::seq_cst);  // step 2: publish, then read the blocked flags
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    if (remotes_[i]->blocked.load(Order::seq_cst) == 0) continue;
+    round_.arrived[i] = 1;  // a proxy arrival: the worker waits on its idle parker
+    round_.arrived_parked[i] = 1;
+    ++round_.count;
+    emit(EventKind::dump_arrive, static_cast<std::int32_t>(i), 0, id, 1);
+  }
+  leads = round_.count == n_;
+  if (leads) {
+    WEFT_ASSERT(requester != nullptr);  // a worker requester is running, never blocked
+    round_.phase = DumpRound::Phase::collecting;
+    round_.leader = -1;
+  }
   return id;
 }
 
@@ -768,21 +823,24 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
   core.dump_seen = r;
   const std::uint64_t held_from = Platform::now_ns();
   std::unique_lock lock(rv_mu_);
-  if (round_.id != r || round_.phase != DumpRound::Phase::gathering) {
+  const bool proxied = round_.id == r && round_.arrived[core.index] != 0;
+  if (!proxied && (round_.id != r || round_.phase != DumpRound::Phase::gathering)) {
     emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::dump_late_arrival));
-    return;  // step 2: too late, nothing to undo
+    return;  // step 3: too late, nothing to undo
   }
-  round_.arrived[core.index] = 1;
-  round_.arrived_parked[core.index] = parked ? 1 : 0;
-  ++round_.count;
-  emit(EventKind::dump_arrive, w, 0, r);
-  if (round_.count == n_) {  // step 3: the last arrival leads a complete dump
+  if (!proxied) {
+    round_.arrived[core.index] = 1;
+    round_.arrived_parked[core.index] = parked ? 1 : 0;
+    ++round_.count;
+    emit(EventKind::dump_arrive, w, 0, r, parked ? 1 : 0);
+  }
+  if (!proxied && round_.count == n_) {  // step 4: the last arrival leads a complete dump
     round_.phase = DumpRound::Phase::collecting;
     round_.leader = w;
     lock.unlock();
     lead_round(r, w, false);
   } else {
-    // Step 4: held until done; bounded by the deadline, then by the collection.
+    // Step 5: held until done; bounded by the deadline, then by the collection.
     const std::uint64_t give_up = round_.deadline_ns + kCollectBoundNs;
     for (std::uint32_t spins = 0;; ++spins) {
       WEFT_ASSERT(spins < 1'000'000);
@@ -791,7 +849,7 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
       if (round_.phase == DumpRound::Phase::gathering && now >= round_.deadline_ns) {
         // Tokio 7.1: the timed-out wait leaves; its arrival stays counted.
         if (WEFT_BUG(dump_follower_leaves)) break;
-        round_.phase = DumpRound::Phase::collecting;  // step 3: the deadline passed
+        round_.phase = DumpRound::Phase::collecting;  // step 4: the deadline passed
         round_.leader = w;
         round_.by_timeout = true;
         lock.unlock();
@@ -830,7 +888,7 @@ void MultiThread::lead_round(std::uint64_t r, std::int32_t leader, bool by_timeo
     std::scoped_lock lock(rv_mu_);
     WEFT_ASSERT(round_.id == r && round_.phase == DumpRound::Phase::collecting);
     round_.result = std::move(d);
-    round_.phase = DumpRound::Phase::done;  // step 6
+    round_.phase = DumpRound::Phase::done;  // step 7
     // Under the lock: a blocking requester frees its parker only after it has
     // seen done, which it cannot see before we release the lock.
     if (round_.requester) round_.requester->unpark();
@@ -849,12 +907,7 @@ Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arri
   // Owned tasks first (with references), so every address below is a live task.
   std::vector<TaskHeader*> owned;
   owned_.snapshot(owned);
-  struct Where {
-    std::string location;
-    std::int32_t worker;
-    bool stable;  // no thread outside the rendezvous can take it
-  };
-  std::unordered_map<TaskHeader*, Where> where;  // lookups only; output is ordered by id
+  DumpPlaces where;
   std::vector<std::uint64_t> missed_running(n_, 0);
   const bool all_arrived = std::count(arrived.begin(), arrived.end(), 0) == 0;
   for (std::uint32_t i = 0; i < n_; ++i) {
@@ -880,7 +933,7 @@ Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arri
     if (c.lifo) where[c.lifo] = {"worker " + std::to_string(i) + " lifo slot", static_cast<std::int32_t>(i), true};
     for (TaskHeader* t : c.defer) {
       // Idle while deferred: another thread may wake it for a missed worker to run.
-      where.emplace(t, Where{"worker " + std::to_string(i) + " defer list", static_cast<std::int32_t>(i), all_arrived});
+      where.emplace(t, DumpPlace{"worker " + std::to_string(i) + " defer list", static_cast<std::int32_t>(i), all_arrived});
     }
     remotes_[i]->queue.for_each_queued([&](TaskHeader* t) {
       // Stealable: stable only when no worker is outside the rendezvous.
@@ -897,63 +950,38 @@ Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arri
   blocking_.snapshot(bq, brun);
   for (TaskHeader* t : bq) where[t] = {"blocking pool queue", -1, false};  // blocking threads are not held
   for (TaskHeader* t : brun) where[t] = {"running on the blocking pool", -1, false};
-  std::sort(owned.begin(), owned.end(), [](TaskHeader* a, TaskHeader* b) { return a->id_ < b->id_; });
   d.complete = all_arrived;
-  for (TaskHeader* t : owned) {
-    std::uint64_t s = t->state_.load(Order::acquire);
-    bool running = (s & state::kRunning) != 0;
-    bool finished = (s & state::kComplete) != 0;
-    auto it = where.find(t);
+  collect_tasks(d, owned, where, [&](TaskHeader* t, std::uint64_t s, const DumpPlace* place) {
+    const bool running = (s & state::kRunning) != 0;
+    const bool finished = (s & state::kComplete) != 0;
     std::int32_t on_missed = -1;
     for (std::uint32_t i = 0; i < n_; ++i) {
       if (missed_running[i] == t->id_) on_missed = static_cast<std::int32_t>(i);
     }
-    bool read = false, claimed = false;
-    std::string not_captured;
-    const bool on_blocking_queue = it != where.end() && it->second.location == "blocking pool queue";
-    if (on_blocking_queue) {
+    DumpVerdict v;
+    if (!place && on_missed >= 0) {
+      v.location = "running on worker " + std::to_string(on_missed);
+      v.worker = on_missed;
+    }
+    if (place && place->location == "blocking pool queue") {
       // A blocking thread may run it now: located, but its frame is not read.
     } else if (!running && !finished) {
       if (all_arrived) {
-        read = true;  // nobody can resume it: every worker is held
-      } else if (it != where.end() && it->second.stable) {
-        read = true;
-      } else if (it == where.end() && task_ops::try_claim(t)) {
-        read = claimed = true;
+        v.read = true;  // nobody can resume it: every worker is held
+      } else if (place && place->stable) {
+        v.read = true;
+      } else if (!place && task_ops::try_claim(t)) {
+        v.read = v.claimed = true;
       } else {
-        not_captured = "queued where a worker outside the rendezvous could take it";
+        v.not_captured = "queued where a worker outside the rendezvous could take it";
       }
     } else if (running && on_missed >= 0) {
-      not_captured = "running on worker " + std::to_string(on_missed) + ", which missed the rendezvous";
-    } else if (running && it == where.end()) {
-      not_captured = "running outside the rendezvous";
+      v.not_captured = "running on worker " + std::to_string(on_missed) + ", which missed the rendezvous";
+    } else if (running && !place) {
+      v.not_captured = "running outside the rendezvous";
     }
-    DumpTask dt = describe_task(t, read);
-    if (claimed) {
-      dt.state = "idle";
-      task_ops::release_claim(t, -1);
-    }
-    if (it != where.end()) {
-      dt.location = it->second.location;
-      dt.worker = it->second.worker;
-    } else if (on_missed >= 0) {
-      dt.location = "running on worker " + std::to_string(on_missed);
-      dt.worker = on_missed;
-    } else if (finished) {
-      dt.location = "complete";
-    } else if (running) {
-      dt.location = "running";
-    } else {
-      dt.location = (s & state::kNotified) ? "in transit" : "waiting";
-    }
-    if (!not_captured.empty()) {
-      dt.captured = false;
-      dt.not_captured_reason = std::move(not_captured);
-      d.complete = false;
-    }
-    d.tasks.push_back(std::move(dt));
-  }
-  for (TaskHeader* t : owned) task_ops::ref_dec(t);
+    return v;
+  });
   return d;
 }
 
@@ -966,7 +994,9 @@ Task<Dump> MultiThread::dump_async(std::uint64_t timeout_ns) {
   }
   auto guard = co_await dump_lock_.lock();
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
-  const std::uint64_t r = open_round(timeout_ns, nullptr);
+  bool leads = false;
+  const std::uint64_t r = open_round(timeout_ns, nullptr, leads);
+  WEFT_ASSERT(!leads);  // this worker runs the request: it is not blocked
   // Workers (including the one that ran this task) answer and elect a leader;
   // the result arrives through dump_done_, which keeps a permit.
   for (std::uint32_t i = 0; !round_done(r); ++i) {
@@ -986,7 +1016,9 @@ Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
     auto guard = co_await self->dump_lock_.lock();
     if (self->shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
     Parker parker;
-    const std::uint64_t r = self->open_round(timeout_ns, &parker);
+    bool leads = false;
+    const std::uint64_t r = self->open_round(timeout_ns, &parker, leads);
+    if (leads) self->lead_round(r, -1, false);  // step 2: every worker was blocked
     for (std::uint32_t i = 0;; ++i) {
       WEFT_ASSERT(i < 1'000'000);
       std::unique_lock lock(self->rv_mu_);

@@ -148,6 +148,43 @@ DumpTask describe_task(TaskHeader* t, bool read_chain) {
   return d;
 }
 
+void collect_tasks(Dump& d, std::vector<TaskHeader*>& owned, const DumpPlaces& places,
+                   const std::function<DumpVerdict(TaskHeader*, std::uint64_t, const DumpPlace*)>& judge) {
+  std::sort(owned.begin(), owned.end(), [](TaskHeader* a, TaskHeader* b) { return a->id_ < b->id_; });
+  for (TaskHeader* t : owned) {
+    const std::uint64_t s = t->state_.load(Order::acquire);
+    auto it = places.find(t);
+    const DumpPlace* place = it == places.end() ? nullptr : &it->second;
+    DumpVerdict v = judge(t, s, place);
+    WEFT_ASSERT(v.read || !v.claimed);
+    DumpTask dt = describe_task(t, v.read);
+    if (v.claimed) {
+      dt.state = "idle";
+      task_ops::release_claim(t, -1);
+    }
+    if (!v.location.empty()) {
+      dt.location = std::move(v.location);
+      dt.worker = v.worker;
+    } else if (place) {
+      dt.location = place->location;
+      dt.worker = place->worker;
+    } else if (s & state::kComplete) {
+      dt.location = "complete";
+    } else if (s & state::kRunning) {
+      dt.location = "running";
+    } else {
+      dt.location = (s & state::kNotified) ? "in transit" : "waiting";
+    }
+    if (!v.not_captured.empty()) {
+      dt.captured = false;
+      dt.not_captured_reason = std::move(v.not_captured);
+      d.complete = false;
+    }
+    d.tasks.push_back(std::move(dt));
+  }
+  for (TaskHeader* t : owned) task_ops::ref_dec(t);
+}
+
 std::string RuntimeCore::metrics_json() const {
   nlohmann::ordered_json j;
   RuntimeMetrics m = metrics();

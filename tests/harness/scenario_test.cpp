@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -151,5 +153,37 @@ std::string name_of(const ::testing::TestParamInfo<std::string>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(scenario_files()), name_of);
+
+// A dump leaves the idle accounting as it was. One worker runs a task that dumps
+// and then sleeps, eight times: the worker is running at each dump and parks (as
+// the timer driver) after it. A dump that left a wake-up token on the worker's
+// idle parker made each of those parks return at once and park again: one no-op
+// wake per dump. Only the worker's first park, before it polled anything, may be
+// a no-op. metrics_match_trace (on by default) also holds every run.
+TEST(DumpAccounting, DumpsOfARunningWorkerAddNoNoopWake) {
+  ScenarioError err;
+  std::optional<Scenario> sc = parse_scenario(R"({
+    "name": "dump_accounting",
+    "runtime": {"flavor": "multi_thread", "workers": 1},
+    "programs": {
+      "main": [{"spawn": "busy"}, {"join": true}],
+      "busy": [{"repeat": 8, "steps": [{"dump": true}, {"sleep_ns": 20000}]}]
+    },
+    "main": "main"
+  })", "dump_accounting", err);
+  ASSERT_TRUE(sc.has_value()) << err.message();
+  for (StrategySpec::Kind kind : {StrategySpec::Kind::random, StrategySpec::Kind::pct}) {
+    for (std::uint64_t seed = 0; seed < 100; ++seed) {
+      RunConfig cfg;
+      cfg.seed = seed;
+      cfg.strategy.kind = kind;
+      cfg.record_schedule = false;
+      RunReport r = run_scenario(*sc, cfg);
+      ASSERT_EQ(r.result.outcome, Outcome::pass) << "seed " << seed << ": " << r.result.message;
+      const auto noops = nlohmann::json::parse(r.metrics_json)["workers"][0]["noop_count"].get<std::uint64_t>();
+      EXPECT_LE(noops, 1u) << "seed " << seed << (kind == StrategySpec::Kind::pct ? " (pct)" : " (random)");
+    }
+  }
+}
 
 }  // namespace

@@ -30,7 +30,8 @@ using weft::Task;
 // Recorder counts every engine event and keeps them when asked.
 class Recorder final : public weft::EventSink {
  public:
-  explicit Recorder(bool keep, std::uint32_t workers) : keep_(keep), polls_by_worker_(workers, 0) {}
+  explicit Recorder(bool keep, std::uint32_t workers)
+      : keep_(keep), polls_by_worker_(workers, 0), idle_by_worker_(workers) {}
   void record(const weft::Event& e) override {
     auto* k = detail::tls_kernel;
     if (keep_) {
@@ -41,7 +42,10 @@ class Recorder final : public weft::EventSink {
       case weft::EventKind::spawn: ++stats_.tasks_spawned; break;
       case weft::EventKind::poll_start:
         ++stats_.polls;
-        if (e.worker >= 0 && static_cast<std::size_t>(e.worker) < polls_by_worker_.size()) ++polls_by_worker_[e.worker];
+        if (e.worker >= 0 && static_cast<std::size_t>(e.worker) < polls_by_worker_.size()) {
+          ++polls_by_worker_[e.worker];
+          idle_by_worker_[e.worker].polled_since_park = true;
+        }
         break;
       case weft::EventKind::steal:
         stats_.steals += e.a;
@@ -52,8 +56,19 @@ class Recorder final : public weft::EventSink {
       case weft::EventKind::inject_pop:
         if (e.a > 1) ++stats_.inject_batches;
         break;
-      case weft::EventKind::park: ++stats_.parks; break;
-      case weft::EventKind::unpark: ++stats_.unparks; break;
+      case weft::EventKind::park:
+        ++stats_.parks;
+        if (e.worker >= 0 && static_cast<std::size_t>(e.worker) < idle_by_worker_.size()) {
+          IdleTrace& it = idle_by_worker_[e.worker];
+          ++it.parks;
+          if (!it.polled_since_park) ++it.noops;  // the engine's rule: no poll since the last park
+          it.polled_since_park = false;
+        }
+        break;
+      case weft::EventKind::unpark:
+        ++stats_.unparks;
+        if (e.worker >= 0 && static_cast<std::size_t>(e.worker) < idle_by_worker_.size()) ++idle_by_worker_[e.worker].unparks;
+        break;
       case weft::EventKind::timer_fire: ++stats_.timers_fired; break;
       case weft::EventKind::lifo_push: ++stats_.lifo_pushes; break;
       case weft::EventKind::wake: ++stats_.wakes; break;
@@ -89,6 +104,7 @@ class Recorder final : public weft::EventSink {
     stats_ = RunStats{};
     events_.clear();
     std::fill(polls_by_worker_.begin(), polls_by_worker_.end(), 0);
+    std::fill(idle_by_worker_.begin(), idle_by_worker_.end(), IdleTrace{});
     spawn_step_.clear();
     done_step_.clear();
     completions_ = 0;
@@ -107,6 +123,12 @@ class Recorder final : public weft::EventSink {
   RunStats stats_;
   std::vector<TraceEvent> events_;
   std::vector<std::uint64_t> polls_by_worker_;
+  // IdleTrace is one worker's parks as the trace shows them.
+  struct IdleTrace {
+    std::uint64_t parks = 0, unparks = 0, noops = 0;
+    bool polled_since_park = false;
+  };
+  std::vector<IdleTrace> idle_by_worker_;
 };
 
 // Ctx is one run's shared state: bookkeeping for the invariants, and the named
@@ -361,10 +383,19 @@ void check_invariants(const Scenario& sc, Ctx& cx, weft::Handle& h, Recorder& re
       invariant_failed("metrics_match_trace: spawned " + std::to_string(mm.spawned_tasks_count) + " minus completed " +
                        std::to_string(rec.completions_) + " is not alive " + std::to_string(mm.num_alive_tasks));
     for (std::uint32_t w = 0; w < rec.polls_by_worker_.size(); ++w) {
-      std::uint64_t m = h.worker_metrics(w).poll_count;
-      if (m != rec.polls_by_worker_[w])
-        invariant_failed("metrics_match_trace: worker " + std::to_string(w) + " reports " + std::to_string(m) +
-                         " polls, the trace shows " + std::to_string(rec.polls_by_worker_[w]));
+      const weft::WorkerMetrics wm = h.worker_metrics(w);
+      auto differ = [&](const char* what, std::uint64_t metric, std::uint64_t traced) {
+        if (metric != traced)
+          invariant_failed("metrics_match_trace: worker " + std::to_string(w) + " reports " + std::to_string(metric) +
+                           " " + what + ", the trace shows " + std::to_string(traced));
+      };
+      const Recorder::IdleTrace& it = rec.idle_by_worker_[w];
+      differ("polls", wm.poll_count, rec.polls_by_worker_[w]);
+      // Every counted park and no-op wake is one the trace shows. (A stray wake-up
+      // shows in both; that dumps leave none is checked in tests/harness.)
+      differ("parks", wm.park_count, it.parks);
+      differ("no-op parks", wm.noop_count, it.noops);
+      differ("parks and unparks", wm.park_unpark_count, it.parks + it.unparks);
     }
     auto m = h.metrics();
     if (m.spawned_tasks_count != rec.stats_.tasks_spawned)
