@@ -141,6 +141,8 @@ struct Ctx {
   std::uint64_t exceptions_thrown = 0;
   std::vector<weft::Dump> dumps;  // every dump taken, for the checker
   std::uint64_t dump_errors = 0;  // refused because the runtime shut down
+  std::uint64_t early_dump_errors = 0;  // refused before shutdown began: a bug
+  bool shutdown_begun = false;        // set just before the runner shuts the runtime down
   std::uint64_t dumps_in_flight = 0, dumps_concurrent = 0, dumps_from_task = 0;
   struct Channel {
     weft::mpsc::Sender<std::uint64_t> tx;
@@ -270,6 +272,7 @@ Task<void> run_steps(Ctx* cx, const std::vector<Step>* steps, std::vector<weft::
           ++cx->dumps_from_task;
         } catch (const weft::DumpError&) {
           ++cx->dump_errors;
+          if (!cx->shutdown_begun) ++cx->early_dump_errors;
         }
         cx->dump_end();
         break;
@@ -376,7 +379,13 @@ void check_invariants(const Scenario& sc, Ctx& cx, weft::Handle& h, Recorder& re
     if (cx.live_tokens != 0)
       invariant_failed("no_leak: " + std::to_string(cx.live_tokens) + " task frames not destroyed after shutdown");
   }
-  if (has("dump_consistent")) check_dumps(cx, rec);
+  if (has("dump_consistent")) {
+    check_dumps(cx, rec);
+    // DumpError means the runtime is shutting down; before that, a refusal is a bug.
+    if (cx.early_dump_errors)
+      invariant_failed("dump_consistent: " + std::to_string(cx.early_dump_errors) +
+                       " dumps refused before shutdown began");
+  }
   if (has("metrics_match_trace")) {
     auto mm = h.metrics();
     if (mm.spawned_tasks_count - rec.completions_ != mm.num_alive_tasks)
@@ -427,32 +436,6 @@ weft::Config config_of(const Scenario& sc) {
   c.blocking_keep_alive_ns = 1'000'000'000ull;
   c.unhandled_exception = [](std::exception_ptr) {};  // scenarios throw on purpose
   return c;
-}
-
-std::string metrics_to_json(weft::Handle& h) {
-  nlohmann::ordered_json j;
-  auto m = h.metrics();
-  j["num_workers"] = m.num_workers;
-  j["num_alive_tasks"] = m.num_alive_tasks;
-  j["spawned_tasks_count"] = m.spawned_tasks_count;
-  j["injection_queue_depth"] = m.injection_queue_depth;
-  j["remote_schedule_count"] = m.remote_schedule_count;
-  j["budget_forced_yield_count"] = m.budget_forced_yield_count;
-  auto& ws = j["workers"] = nlohmann::ordered_json::array();
-  for (std::uint32_t i = 0; i < m.num_workers; ++i) {
-    auto w = h.worker_metrics(i);
-    ws.push_back({{"poll_count", w.poll_count},
-                  {"steal_count", w.steal_count},
-                  {"steal_operations", w.steal_operations},
-                  {"park_count", w.park_count},
-                  {"park_unpark_count", w.park_unpark_count},
-                  {"noop_count", w.noop_count},
-                  {"local_schedule_count", w.local_schedule_count},
-                  {"overflow_count", w.overflow_count},
-                  {"local_queue_depth", w.local_queue_depth},
-                  {"busy_duration_ns", w.busy_duration_ns}});
-  }
-  return j.dump();
 }
 
 }  // namespace
@@ -556,6 +539,7 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
               cx.dumps.push_back(h.dump_blocking());
             } catch (const weft::DumpError&) {
               ++cx.dump_errors;
+              if (!cx.shutdown_begun) ++cx.early_dump_errors;
               cx.dump_end();
               return;
             }
@@ -574,11 +558,13 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
         weft::spawn(run_program(cx, main, UidToken(cx, cx->new_uid()))).detach();
         co_await weft::sleep_for(std::chrono::nanoseconds(at_ns));
       }(&cx, &sc.programs.at(sc.main), *sc.shutdown_at_ns));
+      cx.shutdown_begun = true;
       rt.shutdown();
       for (auto& t : outside) t.join();
     } else {
       rt.block_on(run_program(&cx, &sc.programs.at(sc.main), UidToken(&cx, cx.new_uid())));
       for (auto& t : outside) t.join();
+      cx.shutdown_begun = true;
       rt.shutdown();
     }
     for (auto& t : late) t.join();
@@ -588,7 +574,7 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
     dumps.concurrent = cx.dumps_concurrent;
     dumps.errors = cx.dump_errors;
     cx.channels.clear();  // channel ends held by the context, not by tasks
-    report.metrics_json = metrics_to_json(h);
+    report.metrics_json = h.metrics_json();
     check_invariants(sc, cx, h, rec);
   });
   weft::set_event_sink(prev_sink);
