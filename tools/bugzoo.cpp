@@ -249,9 +249,12 @@ Verdict run_target(weft::Bug bug, const Target& t, std::uint64_t seed) {
 }
 
 // shrink runs in a child (the bug may crash the shrinker's runs too); each
-// candidate schedule runs in a grandchild. Returns the shrunk size in decisions.
+// candidate schedule runs in a grandchild. Returns the sizes before and after:
+// decisions of the run, explicit switches of the schedule.
 struct Shrunk {
   std::uint64_t before = 0, after = 0, runs = 0;
+  std::uint64_t switches_before = 0, switches_after = 0;
+  double seconds = 0;
   bool reproduced = false;
   std::string file;
 };
@@ -259,6 +262,7 @@ struct Shrunk {
 Shrunk shrink(weft::Bug bug, const Target& t, std::uint64_t seed, const std::string& signature, double seconds,
               const std::string& repro_path) {
   Shrunk out;
+  const auto start = std::chrono::steady_clock::now();
   Verdict v = in_child([&]() -> Verdict {
     weft::active_bug = bug;
     RunConfig cfg = config_for(t, seed);
@@ -290,14 +294,21 @@ Shrunk shrink(weft::Bug bug, const Target& t, std::uint64_t seed, const std::str
     }
     Verdict r;
     r.failed = res.reproduced;
-    r.message = std::to_string(res.before.decisions) + " " + std::to_string(res.after.decisions) + " " +
-                std::to_string(res.runs);
+    r.message = std::to_string(res.before.steps) + " " + std::to_string(res.after.steps) + " " +
+                std::to_string(res.runs) + " " + std::to_string(res.before.switches) + " " +
+                std::to_string(res.after.switches);
     return r;
   });
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (v.klass == "crash") return out;
   out.reproduced = v.failed;
-  std::sscanf(v.message.c_str(), "%lu %lu %lu", reinterpret_cast<unsigned long*>(&out.before),
-              reinterpret_cast<unsigned long*>(&out.after), reinterpret_cast<unsigned long*>(&out.runs));
+  unsigned long long n[5] = {};
+  std::sscanf(v.message.c_str(), "%llu %llu %llu %llu %llu", &n[0], &n[1], &n[2], &n[3], &n[4]);
+  out.before = n[0];
+  out.after = n[1];
+  out.runs = n[2];
+  out.switches_before = n[3];
+  out.switches_after = n[4];
   if (out.reproduced) out.file = repro_path;
   return out;
 }
@@ -419,8 +430,13 @@ std::string json_report(const std::vector<Finding>& fs, std::uint64_t budget, co
     b["class"] = f.found ? nlohmann::ordered_json(f.klass) : nlohmann::ordered_json(nullptr);
     b["seeds_to_find"] = f.found ? nlohmann::ordered_json(f.seeds) : nlohmann::ordered_json(nullptr);
     b["seconds_to_find"] = std::round(f.seconds * 100) / 100;
-    b["shrunk_decisions"] = f.shrunk.reproduced ? nlohmann::ordered_json(f.shrunk.after) : nlohmann::ordered_json(nullptr);
-    b["decisions_before_shrink"] = f.shrunk.reproduced ? nlohmann::ordered_json(f.shrunk.before) : nlohmann::ordered_json(nullptr);
+    auto shrunk = [&f](auto value) { return f.shrunk.reproduced ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr); };
+    b["shrunk_decisions"] = shrunk(f.shrunk.after);  // decisions of the shrunk run
+    b["decisions_before_shrink"] = shrunk(f.shrunk.before);
+    b["shrunk_switches"] = shrunk(f.shrunk.switches_after);  // explicit switches of the shrunk schedule
+    b["switches_before_shrink"] = shrunk(f.shrunk.switches_before);
+    b["shrink_runs"] = shrunk(f.shrunk.runs);
+    b["shrink_seconds"] = shrunk(std::round(f.shrunk.seconds * 100) / 100);
     b["seed"] = f.found ? nlohmann::ordered_json(f.seed) : nlohmann::ordered_json(nullptr);
     b["runs"] = f.runs;
     b["message"] = f.message;
@@ -437,8 +453,9 @@ std::string md_report(const std::vector<Finding>& fs, std::uint64_t budget, cons
                   "every zoo and shipped scenario under random walk and PCT (depth 3), plus one scenario from the "
                   "property-test generator. Budget: " +
                   std::to_string(budget) + " seeds per bug.\n\n";
-  s += "| bug | found | by | class | seeds | seconds | decisions before shrink | shrunk decisions |\n";
-  s += "|---|---|---|---|---:|---:|---:|---:|\n";
+  s += "| bug | found | by | class | seeds | seconds | decisions before shrink | shrunk decisions | switches before "
+       "shrink | shrunk switches |\n";
+  s += "|---|---|---|---|---:|---:|---:|---:|---:|---:|\n";
   std::vector<std::uint64_t> seeds;
   for (const Finding& f : fs) {
     char secs[32];
@@ -446,7 +463,9 @@ std::string md_report(const std::vector<Finding>& fs, std::uint64_t budget, cons
     s += "| " + f.bug + " | " + (f.found ? "yes" : "**no**") + " | " + (f.found ? f.by : "-") + " | " +
          (f.found ? f.klass : "-") + " | " + (f.found ? std::to_string(f.seeds) : "> " + std::to_string(budget)) +
          " | " + secs + " | " + (f.shrunk.reproduced ? std::to_string(f.shrunk.before) : "-") + " | " +
-         (f.shrunk.reproduced ? std::to_string(f.shrunk.after) : "-") + " |\n";
+         (f.shrunk.reproduced ? std::to_string(f.shrunk.after) : "-") + " | " +
+         (f.shrunk.reproduced ? std::to_string(f.shrunk.switches_before) : "-") + " | " +
+         (f.shrunk.reproduced ? std::to_string(f.shrunk.switches_after) : "-") + " |\n";
     seeds.push_back(f.found ? f.seeds : UINT64_MAX);
   }
   std::sort(seeds.begin(), seeds.end());
@@ -516,8 +535,13 @@ int main(int argc, char** argv) {
     if (f.found) {
       std::printf(" after %llu seeds (%.2f s) by %s: %s", static_cast<unsigned long long>(f.seeds), f.seconds,
                   f.by.c_str(), f.klass.c_str());
-      if (f.shrunk.reproduced) std::printf("; shrunk %llu -> %llu decisions", static_cast<unsigned long long>(f.shrunk.before),
-                                           static_cast<unsigned long long>(f.shrunk.after));
+      if (f.shrunk.reproduced) {
+        std::printf("; shrunk %llu -> %llu decisions, %llu -> %llu switches (%llu runs, %.2f s)",
+                    static_cast<unsigned long long>(f.shrunk.before), static_cast<unsigned long long>(f.shrunk.after),
+                    static_cast<unsigned long long>(f.shrunk.switches_before),
+                    static_cast<unsigned long long>(f.shrunk.switches_after),
+                    static_cast<unsigned long long>(f.shrunk.runs), f.shrunk.seconds);
+      }
     }
     std::printf("\n");
     std::fflush(stdout);

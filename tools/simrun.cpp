@@ -212,12 +212,12 @@ int shrink_one(const Scenario& sc, const Cli& cli, const RunConfig& cfg, const R
   if (!save_repro(path, repro, err)) usage_error("--out: " + err);
   std::printf("shrink: %s in %llu runs, %.2f s%s\n", res.signature.c_str(), static_cast<unsigned long long>(res.runs),
               secs, res.budget_exhausted ? " (budget exhausted)" : "");
-  std::printf("  before: %llu decisions, %llu switches, %llu preemptions, %llu steps\n",
-              static_cast<unsigned long long>(repro.before.decisions), static_cast<unsigned long long>(repro.before.switches),
-              static_cast<unsigned long long>(repro.before.preemptions), static_cast<unsigned long long>(repro.before.steps));
-  std::printf("  after:  %llu decisions, %llu switches, %llu preemptions, %llu steps\n",
-              static_cast<unsigned long long>(repro.after.decisions), static_cast<unsigned long long>(repro.after.switches),
-              static_cast<unsigned long long>(repro.after.preemptions), static_cast<unsigned long long>(repro.after.steps));
+  // The run's decisions and the schedule's explicit switches (what a reader follows).
+  for (const auto& [label, size] : {std::pair{"before", repro.before}, std::pair{"after: ", repro.after}}) {
+    std::printf("  %s %llu decisions in the run, %llu switches in the schedule (%llu preemptions)\n", label,
+                static_cast<unsigned long long>(size.steps), static_cast<unsigned long long>(size.switches),
+                static_cast<unsigned long long>(size.preemptions));
+  }
   std::printf("  wrote %s\n  replay: %s\n", path.c_str(), repro_command(path).c_str());
   return r.result.exit_code();
 }
@@ -247,9 +247,10 @@ int repro_main(int argc, char** argv) {
   }
   RunReport r = replay_repro(*repro, !trace.empty());
   const std::string sig = failure_signature(r.result.outcome, r.result.message);
-  std::printf("%s seed=%llu (repro %s, %llu decisions): %s\n", repro->scenario.name.c_str(),
+  std::printf("%s seed=%llu (repro %s, %llu switches, %llu decisions): %s\n", repro->scenario.name.c_str(),
               static_cast<unsigned long long>(repro->seed), file.c_str(),
-              static_cast<unsigned long long>(repro->schedule.decisions.size()), outcome_name(r.result.outcome));
+              static_cast<unsigned long long>(count_switches(repro->schedule)),
+              static_cast<unsigned long long>(r.result.steps), outcome_name(r.result.outcome));
   if (!r.result.message.empty()) std::printf("  %s\n", r.result.message.c_str());
   std::printf("  %s the recorded failure (%s)\n", sig == repro->signature ? "same as" : "DIFFERS from",
               repro->signature.c_str());

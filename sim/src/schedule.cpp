@@ -5,6 +5,11 @@
 //  "decisions": [["load", "f", 1], ["entropy", "r", 1234567], ...]}
 // Each decision is [op, kind, value]: kind "f" chose fiber `value`, kind "r" drew
 // the random number `value`.
+//
+// Version 2 adds switches, for lenient replay: "switches": [[fiber, step, to], ...]
+// (Switch: when `fiber` reaches its `step`-th fiber decision, `to` runs). A
+// schedule without switches (every recorded one) is written as version 1, byte
+// for byte as before, so older builds still read it.
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -16,6 +21,7 @@ namespace weft::sim {
 namespace {
 constexpr const char* kFormat = "weft-schedule";
 constexpr int kVersion = 1;
+constexpr int kVersionSwitches = 2;
 
 constexpr const char* kOpNames[kOpCount] = {
     "load",  "store",    "exchange", "cas",    "fetch_add", "fetch_sub", "fetch_or", "fetch_and",
@@ -40,7 +46,7 @@ std::optional<Op> op_from_name(std::string_view name) noexcept {
 std::string Schedule::to_json() const {
   nlohmann::json j;
   j["format"] = kFormat;
-  j["version"] = kVersion;
+  j["version"] = switches.empty() ? kVersion : kVersionSwitches;
   j["seed"] = seed;
   j["strategy"] = strategy;
   j["pct_depth"] = pct_depth;
@@ -48,6 +54,10 @@ std::string Schedule::to_json() const {
   auto& ds = j["decisions"] = nlohmann::json::array();
   for (const Decision& d : decisions) {
     ds.push_back(nlohmann::json::array({op_name(d.op), d.kind == DecisionKind::fiber ? "f" : "r", d.value}));
+  }
+  if (!switches.empty()) {
+    auto& ss = j["switches"] = nlohmann::json::array();
+    for (const Switch& w : switches) ss.push_back(nlohmann::json::array({w.fiber, w.step, w.to}));
   }
   return j.dump();
 }
@@ -62,8 +72,13 @@ std::optional<Schedule> Schedule::from_json(std::string_view text, std::string& 
     error = "schedule: not a weft-schedule document";
     return std::nullopt;
   }
-  if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() != kVersion) {
-    error = "schedule: unsupported version (this build reads version 1)";
+  const int version = j.contains("version") && j["version"].is_number_integer() ? j["version"].get<int>() : 0;
+  if (version != kVersion && version != kVersionSwitches) {
+    error = "schedule: unsupported version (this build reads versions 1 and 2)";
+    return std::nullopt;
+  }
+  if (version == kVersionSwitches && !(j.contains("switches") && j["switches"].is_array())) {
+    error = "schedule: version 2 without switches";
     return std::nullopt;
   }
   if (!j.contains("seed") || !j["seed"].is_number_unsigned() || !j.contains("decisions") ||
@@ -90,6 +105,20 @@ std::optional<Schedule> Schedule::from_json(std::string_view text, std::string& 
     }
     s.decisions.push_back(Decision{kind == "f" ? DecisionKind::fiber : DecisionKind::random, *op,
                                    d[2].get<std::uint64_t>()});
+  }
+  if (version == kVersion) return s;
+  const auto& ss = j["switches"];
+  s.switches.reserve(ss.size());
+  for (std::size_t i = 0; i < ss.size(); ++i) {
+    const auto& w = ss[i];
+    const bool shape = w.is_array() && w.size() == 3 && w[0].is_number_unsigned() && w[1].is_number_unsigned() &&
+                       w[2].is_number_unsigned() && w[0].get<std::uint64_t>() < kNoFiber &&
+                       w[2].get<std::uint64_t>() < kNoFiber;
+    if (!shape) {
+      error = "schedule: switch " + std::to_string(i) + " is not [fiber, step, to]";
+      return std::nullopt;
+    }
+    s.switches.push_back(Switch{w[0].get<FiberId>(), w[1].get<std::uint64_t>(), w[2].get<FiberId>()});
   }
   return s;
 }

@@ -24,20 +24,70 @@ namespace {
     if (!(cond)) [[unlikely]] shrink_bug(#cond); \
   } while (0)
 
-// switch_points lists the indices of the explicit switches of s (count_switches).
-std::vector<std::size_t> switch_points(const Schedule& s) {
-  std::vector<std::size_t> out;
-  std::uint64_t last = kLenientDefault;
+// Entry is one explicit entry of a schedule's decisions, by index: the fallback
+// representation when a recorded run cannot be restated as switches.
+struct Entry {
+  std::size_t index;
+  Decision decision;
+};
+
+bool is_default(const Decision& d) { return d.kind == DecisionKind::fiber && d.value == kLenientDefault; }
+
+// explicit_entries lists every entry of s that is not a default.
+std::vector<Entry> explicit_entries(const Schedule& s) {
+  std::vector<Entry> out;
   for (std::size_t i = 0; i < s.decisions.size(); ++i) {
-    const Decision& d = s.decisions[i];
-    if (d.kind != DecisionKind::fiber || d.value == kLenientDefault) continue;
-    if (d.value != last) out.push_back(i);
-    last = d.value;
+    if (!is_default(s.decisions[i])) out.push_back(Entry{i, s.decisions[i]});
   }
   return out;
 }
 
-// Shrinker holds the budget and the best schedule found so far.
+// with_entries is `like` with only `entries` (increasing indices) explicit.
+Schedule with_entries(const Schedule& like, const std::vector<Entry>& entries) {
+  Schedule s;
+  s.seed = like.seed;
+  s.strategy = like.strategy;
+  if (entries.empty()) return s;
+  s.decisions.assign(entries.back().index + 1, Decision{DecisionKind::fiber, Op::load, kLenientDefault});
+  for (const Entry& e : entries) {
+    WEFT_SHRINK_ASSERT(e.index < s.decisions.size());
+    s.decisions[e.index] = e.decision;
+  }
+  return s;
+}
+
+// switches_of restates a schedule's decisions as switches: the fiber reaching
+// each decision is the one chosen at the fiber decision before it (fiber 0 at
+// first), and every choice of another fiber is a switch at the reaching fiber's
+// count of fiber decisions (what lenient replay counts). Random draws are left
+// out: lenient replay draws the seed's data stream, as the random and PCT runs did.
+std::vector<Switch> switches_of(const Schedule& s) {
+  std::vector<Switch> out;
+  std::vector<std::uint64_t> steps;
+  FiberId current = 0;
+  for (const Decision& d : s.decisions) {
+    if (d.kind != DecisionKind::fiber) continue;
+    if (steps.size() <= current) steps.resize(current + 1, 0);
+    const std::uint64_t step = steps[current]++;
+    if (d.value == kLenientDefault) continue;  // the current fiber, unless it blocked
+    const auto to = static_cast<FiberId>(d.value);
+    if (to != current) out.push_back(Switch{current, step, to});
+    current = to;
+  }
+  out.insert(out.end(), s.switches.begin(), s.switches.end());
+  return out;
+}
+
+// with_switches is `like` with no decisions and only `switches`.
+Schedule with_switches(const Schedule& like, const std::vector<Switch>& switches) {
+  Schedule s;
+  s.seed = like.seed;
+  s.strategy = like.strategy;
+  s.switches = switches;
+  return s;
+}
+
+// Shrinker holds the budget and the failure class.
 class Shrinker {
  public:
   Shrinker(const std::function<Probe(const Schedule&)>& run, const ShrinkOptions& options, std::string target)
@@ -49,96 +99,71 @@ class Shrinker {
     return secs > options_.max_seconds;
   }
 
-  // fails runs a candidate and says whether it fails like the original; the
-  // probe of the last success is kept.
+  // fails runs a candidate and says whether it fails like the original.
   bool fails(const Schedule& candidate) {
     WEFT_SHRINK_ASSERT(runs_ < options_.max_runs + 1);
     ++runs_;
-    Probe p = run_(candidate);
-    if (p.signature != target_) return false;
-    last_ = p;
-    return true;
+    return run_(candidate).signature == target_;
   }
 
-  // shorten: pass 1. `best` fails; returns true if it got shorter.
-  bool shorten(Schedule& best) {
-    const std::size_t n = best.decisions.size();
-    std::size_t lo = 0, hi = n;  // hi fails; lo is not known to fail
-    Schedule cand = best;
-    cand.decisions.clear();
-    if (!out_of_budget() && fails(cand)) {
-      best = cand;
-      return n > 0;
-    }
-    while (hi - lo > 1 && !out_of_budget()) {
-      const std::size_t mid = lo + (hi - lo) / 2;
-      cand.decisions.assign(best.decisions.begin(), best.decisions.begin() + static_cast<std::ptrdiff_t>(mid));
-      if (fails(cand)) hi = mid; else lo = mid;
-    }
-    if (hi == n) return false;
-    best.decisions.resize(hi);
-    return true;
-  }
-
-  // remove_switches: pass 2, ddmin over the switch points.
-  bool remove_switches(Schedule& best) {
-    bool improved = false;
-    std::vector<std::size_t> points = switch_points(best);
-    std::size_t chunk = std::max<std::size_t>(1, points.size() / 2);
-    for (std::uint32_t level = 0; level < 64 && !points.empty(); ++level) {
-      bool removed_any = false;
-      for (std::size_t start = 0; start < points.size() && !out_of_budget();) {
-        const std::size_t end = std::min(points.size(), start + chunk);
-        Schedule cand = best;
-        for (std::size_t k = start; k < end; ++k) cand.decisions[points[k]].value = kLenientDefault;
-        if (fails(cand)) {
+  // ddmin: pass 2 (Zeller and Hildebrandt's delta debugging over `best`, whose
+  // schedule make(best) fails). Splits it into n chunks; keeps a chunk alone if
+  // that fails, else drops a chunk if the rest fails, else doubles n. Returns
+  // true if `best` shrank.
+  template <class T, class Make>
+  bool ddmin(std::vector<T>& best, const Make& make) {
+    const std::size_t size_before = best.size();
+    std::size_t n = 2;
+    std::size_t cursor = 0;  // where the complement tests resume, so none is retried first
+    for (std::uint32_t guard = 0; guard < (1u << 24) && best.size() > 1 && !out_of_budget(); ++guard) {
+      n = std::min(n, best.size());
+      auto bound = [&](std::size_t i) { return static_cast<std::ptrdiff_t>(best.size() * i / n); };
+      bool reduced = false;
+      for (std::size_t i = 0; i < n && !reduced && !out_of_budget(); ++i) {
+        std::vector<T> cand(best.begin() + bound(i), best.begin() + bound(i + 1));
+        if (fails(make(cand))) {
           best = std::move(cand);
-          points.erase(points.begin() + static_cast<std::ptrdiff_t>(start), points.begin() + static_cast<std::ptrdiff_t>(end));
-          removed_any = improved = true;
-        } else {
-          start = end;
+          n = 2;
+          cursor = 0;
+          reduced = true;
         }
       }
-      if (out_of_budget()) break;
-      if (chunk == 1 && !removed_any) break;
-      if (!removed_any || chunk > 1) chunk = std::max<std::size_t>(1, chunk / 2);
-      points = switch_points(best);
+      for (std::size_t k = 0; k < n && n > 2 && !reduced && !out_of_budget(); ++k) {
+        const std::size_t i = (cursor + k) % n;
+        std::vector<T> cand(best.begin(), best.begin() + bound(i));
+        cand.insert(cand.end(), best.begin() + bound(i + 1), best.end());
+        if (fails(make(cand))) {
+          best = std::move(cand);
+          n = std::max<std::size_t>(n - 1, 2);
+          cursor = i;
+          reduced = true;
+        }
+      }
+      if (reduced) continue;
+      if (n >= best.size()) break;
+      n = std::min(best.size(), n * 2);
+      cursor = 0;
     }
-    strip_trailing_defaults(best);
-    return improved;
+    return best.size() < size_before;
   }
 
-  // delay_switches: pass 3, move each switch as late as it still fails.
-  bool delay_switches(Schedule& best) {
-    bool improved = false;
-    std::vector<std::size_t> points = switch_points(best);
-    for (std::size_t p = points.size(); p > 0 && !out_of_budget(); --p) {
-      std::size_t at = points[p - 1];
-      const std::size_t limit = p < points.size() ? points[p] : best.decisions.size();
-      for (std::size_t k = 1; at + k < limit && !out_of_budget(); k *= 2) {
-        const std::size_t to = at + k;
-        if (best.decisions[to].kind != DecisionKind::fiber) break;
-        Schedule cand = best;
-        cand.decisions[to].value = cand.decisions[at].value;
-        cand.decisions[at].value = kLenientDefault;
-        if (!fails(cand)) break;
+  // delay: pass 3, move each switch k = 1, 2, 4, ... of its fiber's decisions
+  // later, keeping the furthest move that fails; last switch first.
+  bool delay(std::vector<Switch>& best, const Schedule& like) {
+    bool moved = false;
+    for (std::size_t p = best.size(); p > 0 && !out_of_budget(); --p) {
+      for (std::uint64_t k = 1; k <= (1u << 20) && !out_of_budget(); k *= 2) {
+        std::vector<Switch> cand = best;
+        cand[p - 1].step += k;
+        if (!fails(with_switches(like, cand))) break;
         best = std::move(cand);
-        at = to;
-        improved = true;
+        moved = true;
       }
     }
-    return improved;
-  }
-
-  static void strip_trailing_defaults(Schedule& s) {
-    while (!s.decisions.empty() && s.decisions.back().kind == DecisionKind::fiber &&
-           s.decisions.back().value == kLenientDefault) {
-      s.decisions.pop_back();
-    }
+    return moved;
   }
 
   std::uint64_t runs() const { return runs_; }
-  const Probe& last() const { return last_; }
 
  private:
   const std::function<Probe(const Schedule&)>& run_;
@@ -146,7 +171,6 @@ class Shrinker {
   std::string target_;
   std::chrono::steady_clock::time_point start_;
   std::uint64_t runs_ = 0;
-  Probe last_;
 };
 
 }  // namespace
@@ -165,7 +189,16 @@ std::string failure_signature(Outcome outcome, const std::string& message) {
   return sig;
 }
 
-std::uint64_t count_switches(const Schedule& s) { return switch_points(s).size(); }
+std::uint64_t count_switches(const Schedule& s) {
+  std::uint64_t n = s.switches.size();
+  std::uint64_t last = kLenientDefault;
+  for (const Decision& d : s.decisions) {
+    if (d.kind != DecisionKind::fiber) continue;
+    if (d.value != kLenientDefault && d.value != last) ++n;
+    last = d.value;
+  }
+  return n;
+}
 
 ShrinkResult shrink_schedule(const Schedule& failing, const ScheduleSize& original,
                              const std::function<Probe(const Schedule&)>& run, const ShrinkOptions& options) {
@@ -186,25 +219,33 @@ ShrinkResult shrink_schedule(const Schedule& failing, const ScheduleSize& origin
     return res;
   }
   Shrinker s(run, options, first.signature);
-  Probe best_probe = first;
-  for (std::uint32_t round = 0; round < options.max_rounds && !s.out_of_budget(); ++round) {
-    bool improved = false;
-    if (s.shorten(res.schedule)) improved = true;
-    if (s.remove_switches(res.schedule)) improved = true;
-    if (s.delay_switches(res.schedule)) improved = true;
-    if (!improved) break;
+  const Schedule like = res.schedule;
+  // Pass 1: the default alone, else the run restated as switches, else (a run
+  // the restatement does not reproduce) its explicit entries by index.
+  std::vector<Switch> switches;
+  if (s.fails(with_switches(like, switches))) {
+    res.schedule = with_switches(like, switches);
+  } else if (switches = switches_of(failing); s.fails(with_switches(like, switches))) {
+    const auto make = [&like](const std::vector<Switch>& c) { return with_switches(like, c); };
+    for (std::uint32_t round = 0; round < options.max_rounds && !s.out_of_budget(); ++round) {
+      const bool shrank = s.ddmin(switches, make);
+      if (!s.delay(switches, like) && !shrank) break;
+    }
+    res.schedule = with_switches(like, switches);
+  } else {
+    std::vector<Entry> entries = explicit_entries(failing);
+    s.ddmin(entries, [&like](const std::vector<Entry>& c) { return with_entries(like, c); });
+    res.schedule = with_entries(like, entries);
   }
-  // Measure the result with one more run (the last accepted probe may be stale
-  // after strip_trailing_defaults, which does not change the run, but be exact).
-  Shrinker final_check(run, ShrinkOptions{2, 1e9, 1}, first.signature);
-  WEFT_SHRINK_ASSERT(final_check.fails(res.schedule));
-  best_probe = final_check.last();
+  // Measure the result with one more run.
+  const Probe last = run(res.schedule);
+  WEFT_SHRINK_ASSERT(last.signature == first.signature);
   res.runs += s.runs() + 1;
   res.budget_exhausted = s.out_of_budget();
   res.after.decisions = res.schedule.decisions.size();
   res.after.switches = count_switches(res.schedule);
-  res.after.preemptions = best_probe.preemptions;
-  res.after.steps = best_probe.steps;
+  res.after.preemptions = last.preemptions;
+  res.after.steps = last.steps;
   return res;
 }
 

@@ -180,16 +180,26 @@ class ReplayStrategy final : public Strategy {
 class LenientReplayStrategy final : public Strategy {
  public:
   explicit LenientReplayStrategy(std::shared_ptr<const Schedule> schedule)
-      : schedule_(std::move(schedule)), data_(schedule_->seed ^ kDataStream) {}
+      : schedule_(std::move(schedule)), data_(schedule_->seed ^ kDataStream), switches_(schedule_->switches) {
+    std::stable_sort(switches_.begin(), switches_.end(), by_place);
+  }
 
   const char* name() const noexcept override { return "lenient"; }
   bool sees_every_decision() const noexcept override { return true; }
 
   FiberId next_fiber(const Point& p, std::span<const FiberId> runnable) override {
+    if (fiber_steps_.size() <= p.current) fiber_steps_.resize(p.current + 1, 0);
+    const std::uint64_t step = fiber_steps_[p.current]++;
     const auto& ds = schedule_->decisions;
     if (p.index < ds.size() && ds[p.index].kind == DecisionKind::fiber && ds[p.index].value != kLenientDefault) {
       const auto id = static_cast<FiberId>(ds[p.index].value);
       if (std::find(runnable.begin(), runnable.end(), id) != runnable.end()) return id;
+    }
+    const Switch key{p.current, step, 0};
+    const auto w = std::lower_bound(switches_.begin(), switches_.end(), key, by_place);
+    if (w != switches_.end() && w->fiber == p.current && w->step == step &&
+        std::find(runnable.begin(), runnable.end(), w->to) != runnable.end()) {
+      return w->to;
     }
     return fallback(p, runnable);
   }
@@ -213,8 +223,14 @@ class LenientReplayStrategy final : public Strategy {
     return best;
   }
 
+  static bool by_place(const Switch& a, const Switch& b) {
+    return a.fiber != b.fiber ? a.fiber < b.fiber : a.step < b.step;
+  }
+
   std::shared_ptr<const Schedule> schedule_;
   Prng data_;
+  std::vector<Switch> switches_;            // by fiber, then step
+  std::vector<std::uint64_t> fiber_steps_;  // by fiber id: its fiber decisions so far
 };
 
 }  // namespace

@@ -1,11 +1,17 @@
 // Lenient replay and schedule shrinking on the simulator core: lenient replay of a
 // full schedule is the recorded run, past its end it takes the default; strict
 // replay still stops at the first divergent decision; the shrinker reduces a lost
-// update to a schedule with a single switch that still loses the update.
+// update to a schedule with a single switch that still loses the update; planted
+// races late in long runs shrink to the one or two switches they need; shrunk
+// schedules (switches) survive JSON.
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "sim_test_util.hpp"
 #include "weft/sim/shrink.hpp"
@@ -103,6 +109,91 @@ TEST(Shrink, ALostUpdateShrinksToASmallScheduleThatStillLosesIt) {
   const Probe again = probe_of(s.schedule);
   EXPECT_EQ(again.signature, s.signature);
   EXPECT_EQ(again.steps, s.after.steps);
+}
+
+// late_race: `adders` fibers each do `noise` fetch_adds on a private atomic (a
+// long run of decisions), then one racy load-then-store add on a shared counter,
+// then `noise` more. The run fails (an exception) when the counter ends at 1: with
+// two adders one lost update, which needs one switch (the first adder stopped
+// between its load and its store while the second adds); with three adders two
+// lost updates, which need two switches.
+std::function<void()> late_race(int adders, int noise) {
+  return [adders, noise] {
+    P::Atomic<std::uint64_t> counter{0};
+    auto add = [&counter, noise] {
+      P::Atomic<std::uint64_t> own{0};
+      for (int i = 0; i < noise; ++i) own.fetch_add(1, Order::relaxed);
+      const std::uint64_t v = counter.load(Order::relaxed);
+      counter.store(v + 1, Order::relaxed);
+      for (int i = 0; i < noise; ++i) own.fetch_add(1, Order::relaxed);
+    };
+    std::vector<std::unique_ptr<P::Thread>> threads;
+    for (int i = 0; i < adders; ++i) threads.push_back(std::make_unique<P::Thread>("adder", add));
+    for (auto& t : threads) t->join();
+    const std::uint64_t value = counter.load(Order::seq_cst);
+    if (value == 1) throw std::runtime_error("lost updates: counter is 1 after " + std::to_string(adders) + " adds");
+  };
+}
+
+// shrink_late_race finds a failing random walk of late_race and shrinks it.
+ShrinkResult shrink_late_race(int adders, int noise) {
+  const auto body = late_race(adders, noise);
+  for (std::uint64_t seed = 0; seed < 4000; ++seed) {
+    const RunResult rec = run_with(options_for(seed), body);
+    if (rec.outcome != Outcome::exception) continue;
+    const ScheduleSize original{rec.schedule.decisions.size(), count_switches(rec.schedule), rec.preemptions,
+                                rec.steps};
+    auto probe = [&body](const Schedule& s) {
+      const RunResult r = run_with(options_for(0, StrategySpec::lenient(s)), body);
+      return Probe{failure_signature(r.outcome, r.message), r.steps, r.preemptions};
+    };
+    const ShrinkResult res = shrink_schedule(rec.schedule, original, probe);
+    std::printf("late race, %d adders: seed %llu, %llu -> %llu decisions, %llu -> %llu switches, %llu runs\n", adders,
+                static_cast<unsigned long long>(seed), static_cast<unsigned long long>(res.before.steps),
+                static_cast<unsigned long long>(res.after.steps), static_cast<unsigned long long>(res.before.switches),
+                static_cast<unsigned long long>(res.after.switches), static_cast<unsigned long long>(res.runs));
+    return res;
+  }
+  ADD_FAILURE() << "no seed in 0..3999 loses the updates";
+  return {};
+}
+
+TEST(Shrink, ALateRaceInALongRunShrinksToTheOneSwitchItNeeds) {
+  const ShrinkResult s = shrink_late_race(2, 400);
+  ASSERT_TRUE(s.reproduced);
+  EXPECT_GT(s.before.switches, 100u);
+  EXPECT_EQ(s.after.switches, 1u);
+  EXPECT_EQ(s.after.preemptions, 1u);
+  EXPECT_GT(s.after.steps, 1000u);  // the run stays long: the switch is late in it
+  EXPECT_TRUE(s.schedule.decisions.empty());
+}
+
+TEST(Shrink, TwoLostUpdatesShrinkToTheTwoSwitchesTheyNeed) {
+  const ShrinkResult s = shrink_late_race(3, 100);
+  ASSERT_TRUE(s.reproduced);
+  // The second switch may come where a fiber exits (not a preemption).
+  EXPECT_EQ(s.after.switches, 2u);
+}
+
+TEST(Shrink, SwitchesSurviveJsonAndOldVersionsStillLoad) {
+  Schedule s;
+  s.seed = 7;
+  s.strategy = "lenient";
+  s.switches = {Switch{1, 403, 2}, Switch{2, 17, 0}};
+  std::string error;
+  const std::string text = s.to_json();
+  EXPECT_NE(text.find("\"version\":2"), std::string::npos) << text;
+  const std::optional<Schedule> back = Schedule::from_json(text, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(*back, s);
+  EXPECT_EQ(count_switches(*back), 2u);
+  // Without switches a schedule is written as version 1, as before.
+  s.switches.clear();
+  EXPECT_NE(s.to_json().find("\"version\":1"), std::string::npos);
+  EXPECT_FALSE(Schedule::from_json(R"({"format":"weft-schedule","version":3,"seed":1,"decisions":[]})", error));
+  EXPECT_NE(error.find("versions 1 and 2"), std::string::npos) << error;
+  EXPECT_FALSE(Schedule::from_json(R"({"format":"weft-schedule","version":2,"seed":1,"decisions":[],"switches":[[1,2]]})",
+                                   error));
 }
 
 TEST(Shrink, ARunThatDoesNotReproduceIsReportedNotShrunk) {

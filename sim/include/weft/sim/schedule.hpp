@@ -4,6 +4,7 @@
 // A schedule is the seed plus the list of every decision of a run, in order: each
 // fiber choice (which fiber runs after a decision point) and each random draw
 // (entropy() and random_u64()). Replaying it reproduces the run decision by decision.
+// A shrunk schedule instead lists a few switches (Switch) for lenient replay.
 #pragma once
 
 #include <cstdint>
@@ -66,27 +67,44 @@ struct Decision {
   friend bool operator==(const Decision&, const Decision&) = default;
 };
 
+// Switch is one explicit switch of a shrunk schedule, placed by the progress of
+// the fiber it switches away from: when `fiber` reaches its `step`-th fiber
+// decision (counted from 0, its own decisions only), `to` runs. Unlike a decision
+// index, that place stays put when an earlier switch is removed.
+struct Switch {
+  FiberId fiber = 0;
+  std::uint64_t step = 0;
+  FiberId to = 0;
+
+  friend bool operator==(const Switch&, const Switch&) = default;
+};
+
 // Schedule is a recorded run: its seed, the strategy it ran under (informational)
-// and every decision.
+// and every decision. A shrunk schedule (replayed leniently) has switches too, or
+// only switches.
 struct Schedule {
   std::uint64_t seed = 0;
   std::string strategy;          // "random", "pct" or "replay"
   std::uint32_t pct_depth = 0;   // for pct
   std::uint64_t pct_steps = 0;   // for pct: the k its change points were spread over
   std::vector<Decision> decisions;
+  std::vector<Switch> switches;  // lenient replay only; in the order they happen
 
-  // to_json renders the schedule as JSON text (format "weft-schedule", version 1).
+  // to_json renders the schedule as JSON text (format "weft-schedule"): version 1
+  // without switches (every recorded schedule), version 2 with them.
   std::string to_json() const;
-  // from_json parses text written by to_json; on error returns nullopt and sets `error`.
+  // from_json parses text written by to_json (either version); on error returns
+  // nullopt and sets `error`.
   static std::optional<Schedule> from_json(std::string_view text, std::string& error);
   // save writes to_json() to `path`; on error returns false and sets `error`.
   bool save(const std::string& path, std::string& error) const;
   // load reads a schedule saved by save(); on error returns nullopt and sets `error`.
   static std::optional<Schedule> load(const std::string& path, std::string& error);
 
-  // operator== compares decisions and seed; strategy fields are informational only.
+  // operator== compares decisions, switches and seed; strategy fields are
+  // informational only.
   friend bool operator==(const Schedule& a, const Schedule& b) {
-    return a.seed == b.seed && a.decisions == b.decisions;
+    return a.seed == b.seed && a.decisions == b.decisions && a.switches == b.switches;
   }
 };
 

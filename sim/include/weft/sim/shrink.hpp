@@ -1,17 +1,27 @@
 // Schedule shrinking: given a failing run's schedule and a way to run a candidate
 // schedule under lenient replay, find a smaller schedule that fails the same way.
 //
-// Passes, repeated until none improves or the budget runs out:
-//  1. Shorten: the shortest prefix of the schedule that still fails (binary search
-//     over the length; past its end lenient replay takes its default).
-//  2. Remove switches: ddmin over the switch points (fiber decisions that choose a
-//     fiber other than the one chosen before), replacing chunks of them by
-//     kLenientDefault (continue the current fiber), halving the chunk size.
-//  3. Move switches later: a switch at i becomes "continue" at i and the same
-//     choice at i + k (k = 1, 2, 4, ...), keeping the furthest move that fails.
-// A candidate is kept only if its failure signature (failure_signature) equals the
-// original's: the same outcome and, for assertions and exceptions, the same
-// message up to numbers.
+// The size that matters to a reader is the number of explicit switches, not the
+// run's length: a failure late in a long run may need the whole run but only a
+// couple of switches in it. So the shrinker restates the run as switches placed
+// by each fiber's own progress (Switch: when fiber f reaches its n-th decision,
+// run g; everything else lenient replay's default, keep the current fiber) and
+// minimises that list. A switch placed by the fiber's progress keeps its meaning
+// when an earlier one is removed; a decision index would not (removing one switch
+// shifts every later index onto another fiber's code).
+//
+// Passes:
+//  1. Start: the default alone (no switch); if that does not fail, the run
+//     restated as switches; if that does not reproduce it (a schedule already
+//     holding defaults), its explicit decisions by index, pass 2 only.
+//  2. ddmin (delta debugging): keep one chunk alone if it fails, else drop one
+//     chunk if the rest fails, else split finer, down to single switches.
+//  3. Move switches later: each moves k = 1, 2, 4, ... of its fiber's decisions
+//     later, keeping the furthest move that fails.
+// Passes 2 and 3 repeat while they improve, within the budget. A candidate is
+// kept only if its failure signature (failure_signature) equals the original's:
+// the same outcome and, for assertions and exceptions, the same message up to
+// numbers.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +48,7 @@ struct Probe {
 
 // ScheduleSize measures a schedule and the run it gives.
 struct ScheduleSize {
-  std::uint64_t decisions = 0;    // entries of the schedule
+  std::uint64_t decisions = 0;    // entries of the schedule (defaults included)
   std::uint64_t switches = 0;     // explicit switch points in it (count_switches)
   std::uint64_t preemptions = 0;  // preemptions of the run
   std::uint64_t steps = 0;        // decisions the run took
@@ -47,7 +57,7 @@ struct ScheduleSize {
 struct ShrinkOptions {
   std::uint64_t max_runs = 4000;    // candidate runs, in all
   double max_seconds = 60.0;        // wall-clock budget (checked between runs)
-  std::uint32_t max_rounds = 8;     // repetitions of passes 1 to 3
+  std::uint32_t max_rounds = 8;     // repetitions of passes 2 and 3
 };
 
 struct ShrinkResult {
@@ -60,8 +70,10 @@ struct ShrinkResult {
   bool budget_exhausted = false;
 };
 
-// count_switches counts the fiber decisions of s that choose a fiber other than
-// the last explicitly chosen one (kLenientDefault entries continue it).
+// count_switches counts the explicit switches of s: its fiber decisions that are
+// not kLenientDefault and choose a fiber other than the previous fiber decision
+// chose (a default before one counts as another choice). For a recorded schedule
+// that is its context switches; for a shrunk one, the choices a reader must follow.
 std::uint64_t count_switches(const Schedule& s);
 
 // shrink_schedule minimises `failing` (the recorded schedule of a failing run

@@ -102,11 +102,13 @@ struct StrategySpec {
   // lenient replays `schedule` decision by decision (by index) where it can:
   //  1. A fiber decision whose recorded fiber is runnable is followed; its op is
   //     not compared (a shrunk schedule shifts ops).
-  //  2. Elsewhere (the recorded fiber is not runnable, the entry is a random draw,
+  //  2. Else a Switch of the schedule placed at the current fiber's own count of
+  //     fiber decisions is followed if its `to` is runnable.
+  //  3. Elsewhere (the recorded fiber is not runnable, the entry is a random draw,
   //     the value is kLenientDefault, or the schedule has ended) the default runs:
   //     keep the current fiber if it is runnable and not yielding, else the
   //     lowest runnable id (passing over a yielding current fiber if another can run).
-  //  3. A random draw takes the recorded value if the entry at its index is a
+  //  4. A random draw takes the recorded value if the entry at its index is a
   //     random draw, else the next value of the seed's data stream (the stream
   //     the random and PCT strategies draw from, so an unshrunk run sees the same
   //     values).
