@@ -25,6 +25,11 @@ expect 8 "a million workers is a scenario error" -- "$simrun" "$tmp/absurd.json"
 expect 1 "record a failing schedule" -- "$simrun" "$scenarios/canary.json" --seed 2 --record "$tmp/s.json" --quiet
 expect 1 "recorded schedule replays to the same failure" -- "$simrun" "$scenarios/canary.json" --seed 2 --strategy "replay:$tmp/s.json"
 expect 0 "determinism check" -- "$simrun" "$scenarios/fanout_overflow.json" --seed 3 --check-determinism
+expect 0 "hold: determinism check" -- "$simrun" "$scenarios/steal_storm.json" --seed 3 --strategy hold --check-determinism
+expect 0 "hold: record a schedule" -- "$simrun" "$scenarios/steal_storm.json" --seed 3 --strategy hold --record "$tmp/h.json" --json
+cp "$tmp/out" "$tmp/hold.out"
+expect 0 "hold: the recorded schedule replays" -- "$simrun" "$scenarios/steal_storm.json" --strategy "replay:$tmp/h.json" --json
+python3 -c "import json; a=json.load(open('$tmp/hold.out')); b=json.load(open('$tmp/out')); assert a['strategy']=='hold' and a['steps']==b['steps'] and a['context_switches']==b['context_switches']" || { echo "FAIL: hold replay"; fail=1; }
 expect 0 "chrome trace" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --trace "$tmp/t.json" --trace-format chrome
 python3 -c "import json,sys; d=json.load(open('$tmp/t.json')); assert d['traceEvents'] and d['metadata']['seed']==1" || { echo "FAIL: chrome trace"; fail=1; }
 expect 0 "json summary" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --json

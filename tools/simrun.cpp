@@ -78,6 +78,7 @@ StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
   if (s.empty()) return strategy_of(sc);
   if (s == "random") return StrategySpec::random();
   if (s == "pct") return StrategySpec::pct(sc.pct_depth, 0);
+  if (s == "hold") return StrategySpec::hold();
   if (s.rfind("pct:", 0) == 0) {
     std::uint64_t d = parse_u64(s.substr(4), "--strategy pct:D");
     if (d < 1 || d > 16) usage_error("--strategy pct:D: D must be from 1 to 16");
@@ -89,13 +90,14 @@ StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
     if (!sched) usage_error("--strategy " + s + ": " + err);
     return StrategySpec::replay(std::move(*sched));
   }
-  usage_error("--strategy: expected random, pct:D or replay:FILE, got '" + s + "'");
+  usage_error("--strategy: expected random, pct:D, hold or replay:FILE, got '" + s + "'");
 }
 
 std::string strategy_flag(const StrategySpec& s) {
   switch (s.kind) {
     case StrategySpec::Kind::random: return "random";
     case StrategySpec::Kind::pct: return "pct:" + std::to_string(s.pct_depth);
+    case StrategySpec::Kind::hold: return "hold";
     case StrategySpec::Kind::replay: return "replay";
     case StrategySpec::Kind::lenient: return "lenient";
   }
@@ -373,7 +375,9 @@ int main(int argc, char** argv) {
   app.add_option("--seed", cli.seed, "seed of one run (default 0)");
   app.add_option("--seeds", cli.seeds, "explore a range of seeds, A..B");
   app.add_option("--runs", cli.runs, "explore this many seeds, from --seed");
-  app.add_option("--strategy", cli.strategy, "random, pct:D (depth D) or replay:FILE (default: the scenario's)");
+  app.add_option("--strategy", cli.strategy,
+                 "random, pct:D (depth D), hold (holds a reader across counted writes: ABA) or replay:FILE "
+                 "(default: the scenario's)");
   app.add_option("--step-bound", cli.step_bound, "decisions before step_bound_exceeded (default: the scenario's)");
   app.add_option("--record", cli.record, "save the run's schedule to FILE (replay it with --strategy replay:FILE)");
   app.add_option("--trace", cli.trace, "write the run's trace to FILE");

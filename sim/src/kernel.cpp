@@ -213,6 +213,7 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
     : step_bound_(config.step_bound),
       spurious_per_mille_(config.spurious_wakeup_per_mille),
       fast_path_(!strategy.sees_every_decision()),
+      observe_accesses_(strategy.observes_accesses()),
       record_(config.record),
       record_buf_(thread_record_buffer()),
       config_(config),
@@ -448,6 +449,10 @@ void Kernel::decide_slow(Op op, bool yielding) {
     if (!yielding) ++preemptions_;
     switch_to(*fibers_[next]);
   }
+}
+
+void Kernel::note_access(Op op, std::uint32_t object, bool wrote) {
+  strategy_.on_access(current_id_, op, object, wrote);
 }
 
 std::uint64_t Kernel::draw(Op op) {

@@ -315,7 +315,7 @@ Scenario parse_root(const Reader& r, const json& root) {
   if (root.contains("exploration")) {
     const json& e = root.at("exploration");
     r.only_keys(e, "$.exploration", {"strategy", "pct_depth", "step_bound", "test_seeds"});
-    sc.strategy = r.one_of(e, "strategy", "$.exploration", {"random", "pct"}, "random");
+    sc.strategy = r.one_of(e, "strategy", "$.exploration", {"random", "pct", "hold"}, "random");
     sc.pct_depth = static_cast<std::uint32_t>(r.uint(e, "pct_depth", "$.exploration", 1, 16, 3));
     sc.step_bound = r.uint(e, "step_bound", "$.exploration", 1, 1'000'000'000, 2'000'000);
     sc.test_seeds = static_cast<std::uint32_t>(r.uint(e, "test_seeds", "$.exploration", 1, 100000, 5));

@@ -1,11 +1,12 @@
-// The built-in strategies: random walk, PCT, and strict and lenient replay of a
-// recorded schedule.
+// The built-in strategies: random walk, PCT, hold (ABA), and strict and lenient
+// replay of a recorded schedule.
 //
 // Each strategy draws from its own streams, derived from the run's seed: one for
 // scheduling, one for the random values handed to the program (entropy(),
 // random_u64()), so that the values a program sees do not depend on how many
 // scheduling draws happened before them.
 #include <algorithm>
+#include <bit>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,20 @@ namespace {
 constexpr std::uint64_t kScheduleStream = 0x5c4ed01e5ull;
 constexpr std::uint64_t kDataStream = 0xda7a5eedull;
 
+// random_pick is the random walk's choice: every fiber of `fibers` (never empty)
+// is equally likely, except `pass_over` (a yielding caller, listed in `fibers`, or
+// kNoFiber), which is passed over when another fiber is there.
+FiberId random_pick(Prng& prng, std::span<const FiberId> fibers, FiberId pass_over) {
+  const std::uint64_t n = fibers.size();
+  if (pass_over != kNoFiber && n > 1) {
+    // Uniform among the others: draw in [0, n-1); if that is the caller, take
+    // the last slot instead (the caller is not there, as its slot is < n-1).
+    const FiberId pick = fibers[prng.below(n - 1)];
+    return pick == pass_over ? fibers[n - 1] : pick;
+  }
+  return fibers[prng.below(n)];
+}
+
 // RandomStrategy is a random walk: at each decision every runnable fiber is equally
 // likely; a yielding fiber is passed over when another can run.
 class RandomStrategy final : public Strategy {
@@ -28,14 +43,7 @@ class RandomStrategy final : public Strategy {
   const char* name() const noexcept override { return "random"; }
 
   FiberId next_fiber(const Point& p, std::span<const FiberId> runnable) override {
-    const std::uint64_t n = runnable.size();
-    if (p.yielding && p.current_runnable && n > 1) {
-      // Uniform among the others: draw in [0, n-1); if that is the caller, take
-      // the last slot instead (the caller is not there, as its slot is < n-1).
-      const FiberId pick = runnable[sched_.below(n - 1)];
-      return pick == p.current ? runnable[n - 1] : pick;
-    }
-    return runnable[sched_.below(n)];
+    return random_pick(sched_, runnable, p.yielding && p.current_runnable ? p.current : kNoFiber);
   }
 
   bool next_u64(const Point&, std::uint64_t& out) override {
@@ -119,6 +127,109 @@ class PctStrategy final : public Strategy {
   std::size_t next_change_ = 0;
   std::vector<std::int64_t> priority_;
   std::int64_t yield_floor_ = 0;
+};
+
+// HoldStrategy is the random walk plus holds of a reader across a counted number of
+// other fibers' writes to the atomic it read (StrategySpec::hold states the rules).
+class HoldStrategy final : public Strategy {
+ public:
+  // kHoldOdds: a read that may start a hold does so with chance 1 in kHoldOdds.
+  static constexpr std::uint64_t kHoldOdds = 16;
+  // The drawn write counts are 2^k - 1, 2^k, 2^k + 1 for k uniform in [0, K]: K
+  // is kHoldLog2Floor, or more while 2^K is at most twice the writes the atomic
+  // has had so far (counts a run of that length may reach), up to kHoldLog2Max.
+  static constexpr std::uint64_t kHoldLog2Floor = 10;
+  static constexpr std::uint64_t kHoldLog2Max = 16;
+  // kHoldDecisionsMax bounds a hold in decisions of the other fibers; kQuietMax
+  // bounds it in their decisions since the last write of the atomic (once nobody
+  // updates it, holding on explores nothing more for it).
+  static constexpr std::uint64_t kHoldDecisionsMax = 1u << 16;
+  static constexpr std::uint64_t kQuietMax = 1u << 8;
+
+  explicit HoldStrategy(std::uint64_t seed) : sched_(seed ^ kScheduleStream), data_(seed ^ kDataStream) {}
+
+  const char* name() const noexcept override { return "hold"; }
+  // Every decision: a hold ends when the held fiber is the only one runnable.
+  bool sees_every_decision() const noexcept override { return true; }
+  bool observes_accesses() const noexcept override { return true; }
+
+  void on_spawn(FiberId id) override {
+    if (at_yield_.size() <= id) at_yield_.resize(id + 1, false);
+  }
+
+  void on_access(FiberId fiber, Op op, std::uint32_t object, bool wrote) override {
+    if (objects_.size() <= object) objects_.resize(object + 1);
+    objects_[object].cas_seen = objects_[object].cas_seen || op == Op::cas;
+    objects_[object].writes += wrote ? 1 : 0;
+    if (held_ != kNoFiber) {
+      // The held fiber never runs, so every access here is another fiber's.
+      if (wrote && object == object_) {
+        quiet_ = 0;
+        if (--writes_left_ == 0) release();
+      }
+      return;
+    }
+    const bool read = op == Op::load || (op == Op::cas && !wrote);
+    if (!read || !objects_[object].cas_seen || sched_.below(kHoldOdds) != 0) return;
+    held_ = fiber;
+    object_ = object;
+    writes_left_ = draw_write_count(objects_[object].writes);
+    decisions_ = 0;
+    quiet_ = 0;
+  }
+
+  FiberId next_fiber(const Point& p, std::span<const FiberId> runnable) override {
+    at_yield_[p.current] = p.yielding;
+    const FiberId pass_over = p.yielding && p.current_runnable ? p.current : kNoFiber;
+    if (held_ != kNoFiber) {
+      others_.clear();
+      bool all_at_yield = true;
+      for (FiberId id : runnable) {
+        if (id == held_) continue;
+        others_.push_back(id);
+        all_at_yield = all_at_yield && at_yield_[id];
+      }
+      if (!others_.empty() && !all_at_yield && ++decisions_ <= kHoldDecisionsMax && ++quiet_ <= kQuietMax) {
+        return random_pick(sched_, others_, pass_over == held_ ? kNoFiber : pass_over);
+      }
+      release();
+    }
+    if (runnable.size() == 1) return runnable[0];  // as the kernel's fast path: no draw
+    return random_pick(sched_, runnable, pass_over);
+  }
+
+  bool next_u64(const Point&, std::uint64_t& out) override {
+    out = data_.next_u64();
+    return true;
+  }
+
+ private:
+  // draw_write_count draws 2^k - 1, 2^k or 2^k + 1 (at least 1), k uniform in
+  // [0, K]: K is kHoldLog2Floor, or more if 2^K is at most twice writes_so_far,
+  // and at most kHoldLog2Max.
+  std::uint64_t draw_write_count(std::uint64_t writes_so_far) {
+    const auto log2_reachable = static_cast<std::uint64_t>(std::bit_width(writes_so_far));  // 2^K <= 2 * writes
+    const std::uint64_t log2_max = std::min(kHoldLog2Max, std::max(kHoldLog2Floor, log2_reachable));
+    const std::uint64_t base = std::uint64_t{1} << sched_.below(log2_max + 1);
+    return std::max<std::uint64_t>(1, base + sched_.below(3) - 1);
+  }
+  void release() noexcept { held_ = kNoFiber; }
+
+  struct Object {
+    bool cas_seen = false;     // some CAS was made on it in this run
+    std::uint64_t writes = 0;  // its writes in this run
+  };
+
+  Prng sched_;
+  Prng data_;
+  FiberId held_ = kNoFiber;
+  std::uint32_t object_ = 0;      // the atomic the held fiber read
+  std::uint64_t writes_left_ = 0;  // writes of object_ by others before the hold ends
+  std::uint64_t decisions_ = 0;    // decisions of the others since the hold began
+  std::uint64_t quiet_ = 0;        // decisions of the others since they last wrote object_
+  std::vector<Object> objects_;    // by object id
+  std::vector<bool> at_yield_;     // by fiber id: its latest decision point was a yield
+  std::vector<FiberId> others_;    // scratch: the runnable fibers other than the held one
 };
 
 // ReplayStrategy follows a recorded schedule and refuses at the first decision
@@ -241,6 +352,8 @@ std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, std::uint64_t 
       return std::make_unique<RandomStrategy>(seed);
     case StrategySpec::Kind::pct:
       return std::make_unique<PctStrategy>(seed, spec.pct_depth, pct_steps);
+    case StrategySpec::Kind::hold:
+      return std::make_unique<HoldStrategy>(seed);
     case StrategySpec::Kind::replay:
       return std::make_unique<ReplayStrategy>(spec.schedule ? spec.schedule : std::make_shared<const Schedule>());
     case StrategySpec::Kind::lenient:

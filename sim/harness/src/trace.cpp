@@ -18,6 +18,7 @@ std::string strategy_name(const StrategySpec& s) {
   switch (s.kind) {
     case StrategySpec::Kind::random: return "random";
     case StrategySpec::Kind::pct: return "pct:" + std::to_string(s.pct_depth);
+    case StrategySpec::Kind::hold: return "hold";
     case StrategySpec::Kind::replay: return "replay";
     case StrategySpec::Kind::lenient: return "lenient";
   }

@@ -50,33 +50,40 @@ class Atomic {
   // load reads the latest value (seq_cst model; `o` is not modelled).
   T load(Order) const {
     detail::point(Op::load);
+    accessed(Op::load, false);
     return v_;
   }
   // store writes v.
   void store(T v, Order) {
     detail::point(Op::store);
     v_ = v;
+    accessed(Op::store, true);
   }
   // exchange writes v and returns the previous value.
   T exchange(T v, Order) {
     detail::point(Op::exchange);
-    return std::exchange(v_, v);
+    T old = std::exchange(v_, v);
+    accessed(Op::exchange, true);
+    return old;
   }
   // compare_exchange is strong: it fails only if the value differs from `expected`.
   bool compare_exchange(T& expected, T desired, Order, Order) {
     detail::point(Op::cas);
-    if (v_ == expected) {
+    const bool swapped = v_ == expected;
+    if (swapped) {
       v_ = desired;
-      return true;
+    } else {
+      expected = v_;
     }
-    expected = v_;
-    return false;
+    accessed(Op::cas, swapped);
+    return swapped;
   }
   // fetch_add adds v and returns the previous value.
   T fetch_add(T v, Order) {
     detail::point(Op::fetch_add);
     T old = v_;
     v_ = static_cast<T>(old + v);
+    accessed(Op::fetch_add, true);
     return old;
   }
   // fetch_sub subtracts v and returns the previous value.
@@ -84,6 +91,7 @@ class Atomic {
     detail::point(Op::fetch_sub);
     T old = v_;
     v_ = static_cast<T>(old - v);
+    accessed(Op::fetch_sub, true);
     return old;
   }
   // fetch_or ors v in and returns the previous value.
@@ -91,6 +99,7 @@ class Atomic {
     detail::point(Op::fetch_or);
     T old = v_;
     v_ = static_cast<T>(old | v);
+    accessed(Op::fetch_or, true);
     return old;
   }
   // fetch_and ands v in and returns the previous value.
@@ -98,13 +107,24 @@ class Atomic {
     detail::point(Op::fetch_and);
     T old = v_;
     v_ = static_cast<T>(old & v);
+    accessed(Op::fetch_and, true);
     return old;
   }
   // unsync_load reads a value only the caller writes: not a decision point.
   T unsync_load() const noexcept { return v_; }
 
  private:
+  // accessed reports the operation that just took effect to a strategy that
+  // observes accesses (Strategy::on_access); nothing otherwise.
+  void accessed(Op op, bool wrote) const {
+    sim::detail::Kernel* k = tls_kernel;
+    if (k != nullptr && k->observes_accesses()) k->note_access(op, k->object_id(obj_epoch_, obj_id_), wrote);
+  }
+
   T v_;
+  // The atomic's id in the current run (Kernel::object_id), stamped by run epoch.
+  mutable std::uint32_t obj_epoch_ = 0;
+  mutable std::uint32_t obj_id_ = 0;
 };
 
 // Mutex is a simulated mutex: a fiber that cannot lock blocks until unlock(), which

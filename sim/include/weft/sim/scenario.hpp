@@ -100,7 +100,7 @@ struct Scenario {
   std::vector<Stall> stalls;
   std::vector<Dumper> dumpers;
   std::uint32_t spurious_wakeup_per_mille = 0;
-  std::string strategy = "random";  // "random" or "pct"
+  std::string strategy = "random";  // "random", "pct" or "hold"
   std::uint32_t pct_depth = 3;
   std::uint64_t step_bound = 2'000'000;
   std::uint32_t test_seeds = 5;  // seeds a scenario test runs by default

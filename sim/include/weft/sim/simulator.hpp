@@ -50,13 +50,23 @@ class Strategy {
  public:
   virtual ~Strategy() = default;
 
-  // name returns "random", "pct", "replay" or a custom name.
+  // name returns "random", "pct", "hold", "replay" or a custom name.
   virtual const char* name() const noexcept = 0;
   // sees_every_decision says whether the kernel must ask even when only one fiber
   // can run (PCT counts steps; replay checks each recorded decision).
   virtual bool sees_every_decision() const noexcept { return false; }
   // on_spawn tells the strategy a fiber was created (ids are sequential).
   virtual void on_spawn(FiberId id) { (void)id; }
+  // observes_accesses says whether the kernel must call on_access after every
+  // Atomic operation (it costs an object id per atomic; off by default).
+  virtual bool observes_accesses() const noexcept { return false; }
+  // on_access tells the strategy that `fiber` performed `op` on atomic `object`
+  // and that it took effect. Objects are named by sequential ids in the order of
+  // their first access in the run, never by address. `wrote` says whether the
+  // operation wrote (a store, an exchange, a read-modify-write, a successful CAS).
+  virtual void on_access(FiberId fiber, Op op, std::uint32_t object, bool wrote) {
+    (void)fiber, (void)op, (void)object, (void)wrote;
+  }
   // next_fiber returns the fiber to run from `runnable` (never empty; it contains
   // p.current iff p.current_runnable). Returning kNoFiber, or a fiber that is not
   // runnable, means the strategy cannot follow the run: nondeterminism.
@@ -72,7 +82,7 @@ struct StrategySpec {
   // replay is strict: it stops with nondeterminism at the first decision the run
   // cannot follow. lenient follows the schedule where it can and takes a default
   // elsewhere (see lenient()); the schedule shrinker runs on it.
-  enum class Kind : std::uint8_t { random, pct, replay, lenient };
+  enum class Kind : std::uint8_t { random, pct, replay, lenient, hold };
   Kind kind = Kind::random;
   // PCT depth d: d-1 priority change points. Finds a depth-d bug in one run with
   // probability >= 1/(n k^(d-1)) (n fibers, k steps).
@@ -91,6 +101,30 @@ struct StrategySpec {
     s.kind = Kind::pct;
     s.pct_depth = depth;
     s.pct_steps = steps;
+    return s;
+  }
+  // hold is a random walk that, now and then, holds a fiber that just read an
+  // atomic until the other fibers have written that atomic a drawn number of times,
+  // so a reader preempted across a counted number of another fiber's updates (an
+  // ABA: indices that wrap, a version counter that comes round) is explored:
+  //  1. After a fiber loads an atomic (or fails a CAS on it) on which some CAS has
+  //     been made in the run, it is held with chance 1 in kHoldOdds (strategy.cpp),
+  //     if no fiber is held already.
+  //  2. The count is 2^k - 1, 2^k or 2^k + 1 with k uniform in [0, K]: K is 10, or
+  //     more while 2^K is at most twice the atomic's writes so far in the run
+  //     (counts the run may reach), and at most 16.
+  //  3. A held fiber is not chosen while another fiber can run. The hold ends when
+  //     the others have written the atomic that many times, when no other fiber is
+  //     runnable (blocked, finished or waiting for time: a hold never makes a
+  //     deadlock), when every other runnable fiber sits at a yield (a spinner may
+  //     wait for the held one), when the others have made kQuietMax decisions
+  //     without writing the atomic, or kHoldDecisionsMax decisions in all.
+  // Every choice comes from the seed, and atomics are told apart by run-local ids,
+  // never addresses. The schedule records fiber choices, so replay follows a hold
+  // run like any other.
+  static StrategySpec hold() {
+    StrategySpec s;
+    s.kind = Kind::hold;
     return s;
   }
   static StrategySpec replay(Schedule schedule) {

@@ -66,6 +66,22 @@ class Kernel {
   // runnable, the strategy prefers it (simulation-pitfalls.md #2).
   void yield(Op op) { decide_slow(op, true); }
 
+  // observes_accesses says whether Atomic operations must report to note_access.
+  bool observes_accesses() const noexcept { return observe_accesses_; }
+  // object_id names an atomic for this run: `epoch` and `id` are the atomic's own
+  // stamp, (re)assigned the next sequential id on its first access in a run, so ids
+  // follow the run's order of first accesses and never depend on addresses.
+  std::uint32_t object_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
+    if (epoch != epoch_) {
+      epoch = epoch_;
+      id = next_object_id_++;
+    }
+    return id;
+  }
+  // note_access tells the strategy that the running fiber's `op` on atomic
+  // `object` took effect (`wrote`: it wrote the atomic). Not a decision.
+  void note_access(Op op, std::uint32_t object, bool wrote);
+
   // draw returns a random value from the strategy, recorded as a random decision.
   std::uint64_t draw(Op op);
 
@@ -157,6 +173,8 @@ class Kernel {
   std::vector<FiberId> runnable_;  // deterministic order: push_back, swap-remove
   FiberId current_id_ = kNoFiber;
   bool fast_path_ = true;  // false if the strategy must see forced decisions
+  bool observe_accesses_ = false;  // the strategy wants note_access calls
+  std::uint32_t next_object_id_ = 0;
   bool record_ = true;
   // The record, in a per-OS-thread buffer whose capacity is kept across runs:
   // fresh pages cost more than the decisions written into them.
