@@ -63,10 +63,12 @@ class CurrentThread final : public CoreBase {
     CurrentThread& rt_;
   };
 
-  TaskHeader* next_task();
+  // next_task is on the hot path twice in block_on_root's loop: inlined, whatever
+  // size the loop grows to (GCC stopped inlining it once metrics were counted).
+  [[gnu::always_inline]] TaskHeader* next_task();
   // poll_one polls t, timing it when the poll-time histogram is on.
   bool poll_one(TaskHeader* t) {
-    if (!histogram_) return task_ops::poll(t, 0);
+    if (!kMetrics || !histogram_) return task_ops::poll(t, 0);
     std::uint64_t t0 = Platform::now_ns();
     bool polled = task_ops::poll(t, 0);
     std::uint64_t b = (Platform::now_ns() - t0) / cfg_.histogram_bucket_width_ns;
@@ -109,7 +111,8 @@ class CurrentThread final : public CoreBase {
   std::uint64_t dump_seen_ = 0;    // core holder only
   std::uint64_t next_round_ = 0;   // guarded by dump_mu_
   // Metrics batch (core holder) and published values.
-  std::uint64_t polls_ = 0, parks_ = 0, noops_ = 0, local_schedules_ = 0, busy_ns_ = 0, polls_at_park_ = 0;
+  MetricCount polls_, parks_, noops_, local_schedules_, busy_ns_;
+  std::uint64_t polls_at_park_ = 0;
   Counter poll_count_, park_count_, noop_count_, local_schedule_count_, busy_count_, queue_depth_;
   std::unique_ptr<Counter[]> histogram_;  // poll-time buckets, when enabled
 };
@@ -132,7 +135,7 @@ void CurrentThread::schedule(TaskHeader* t, bool) {
   parker_.unpark();
 }
 
-TaskHeader* CurrentThread::next_task() {
+inline TaskHeader* CurrentThread::next_task() {
   auto pop_local = [this]() -> TaskHeader* {
     if (local_.empty()) return nullptr;
     TaskHeader* t = local_.front();
@@ -174,8 +177,8 @@ void CurrentThread::wake_deferred() {
 
 void CurrentThread::park() {
   ++parks_;
-  if (polls_ == polls_at_park_) ++noops_;
-  polls_at_park_ = polls_;
+  if (polls_.get() == polls_at_park_) ++noops_;
+  polls_at_park_ = polls_.get();
   submit_metrics();
   emit(EventKind::park, 0, 0);
   std::uint64_t deadline = next_timer_deadline();
@@ -212,7 +215,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   cx.defer = &defer_;
   ContextGuard guard(&cx);
   root_woken_.store(1, Order::relaxed);
-  std::uint64_t busy_start = Platform::now_ns();
+  std::uint64_t busy_start = metrics_now_ns();
   for (;;) {
     if (root_woken_.exchange(0, Order::acq_rel) != 0 ) {
       // A woken root always holds one notified reference.
@@ -233,9 +236,9 @@ void CurrentThread::block_on_root(TaskHeader* root) {
       }
       if (t == nullptr) {
         if (root_woken_.load(Order::acquire) != 0) break;
-        busy_ns_ += Platform::now_ns() - busy_start;
+        busy_ns_ += metrics_now_ns() - busy_start;
         park();
-        busy_start = Platform::now_ns();
+        busy_start = metrics_now_ns();
         parked = true;
         break;
       }
@@ -256,11 +259,12 @@ void CurrentThread::block_on_root(TaskHeader* root) {
 }
 
 void CurrentThread::submit_metrics() {
-  poll_count_.set(polls_);
-  park_count_.set(parks_);
-  noop_count_.set(noops_);
-  local_schedule_count_.set(local_schedules_);
-  busy_count_.set(busy_ns_);
+  if constexpr (!kMetrics) return;
+  poll_count_.set(polls_.get());
+  park_count_.set(parks_.get());
+  noop_count_.set(noops_.get());
+  local_schedule_count_.set(local_schedules_.get());
+  busy_count_.set(busy_ns_.get());
   queue_depth_.set(local_.size());
 }
 

@@ -113,8 +113,8 @@ struct Core {
   bool in_driver = false;  // firing timers: local wakes must not notify yet
   rng::FastRand rand;
   // Metrics batch, published at maintenance and before parking.
-  std::uint64_t polls = 0, steals = 0, steal_ops = 0, parks = 0, unparks = 0, noops = 0, local_schedules = 0,
-                overflows = 0, busy_ns = 0, polls_at_last_park = 0;
+  MetricCount polls, steals, steal_ops, parks, unparks, noops, local_schedules, overflows, busy_ns;
+  std::uint64_t polls_at_last_park = 0;
   std::uint64_t busy_start = 0;
   std::uint64_t dump_seen = 0;  // last dump round this worker answered
 
@@ -182,7 +182,7 @@ class MultiThread final : public CoreBase, private OverflowSink {
     WorkerStats& st = stats_[core.index];
     st.running_task.set(t->id_);
     bool polled;
-    if (st.histogram) {
+    if (kMetrics && st.histogram) {
       std::uint64_t t0 = Platform::now_ns();
       polled = task_ops::poll(t, static_cast<std::int32_t>(core.index));
       std::uint64_t b = (Platform::now_ns() - t0) / cfg_.histogram_bucket_width_ns;
@@ -316,7 +316,7 @@ void MultiThread::run_worker(std::uint32_t i) {
   cx.defer = &core.defer;
   ContextGuard guard(&cx);
   if (cfg_.on_thread_start) cfg_.on_thread_start();
-  core.busy_start = Platform::now_ns();
+  core.busy_start = metrics_now_ns();
   while (!core.is_shutdown) {
     ++core.tick;
     if (dump_pending(core)) dump_rendezvous(core, false);
@@ -523,16 +523,17 @@ void MultiThread::maintenance(Core& core) {
 }
 
 void MultiThread::submit_metrics(Core& core) {
+  if constexpr (!kMetrics) return;
   WorkerStats& s = stats_[core.index];
-  s.poll_count.set(core.polls);
-  s.steal_count.set(core.steals);
-  s.steal_operations.set(core.steal_ops);
-  s.park_count.set(core.parks);
-  s.park_unpark_count.set(core.parks + core.unparks);
-  s.noop_count.set(core.noops);
-  s.local_schedule_count.set(core.local_schedules);
-  s.overflow_count.set(core.overflows);
-  s.busy_ns.set(core.busy_ns);
+  s.poll_count.set(core.polls.get());
+  s.steal_count.set(core.steals.get());
+  s.steal_operations.set(core.steal_ops.get());
+  s.park_count.set(core.parks.get());
+  s.park_unpark_count.set(core.parks.get() + core.unparks.get());
+  s.noop_count.set(core.noops.get());
+  s.local_schedule_count.set(core.local_schedules.get());
+  s.overflow_count.set(core.overflows.get());
+  s.busy_ns.set(core.busy_ns.get());
 }
 
 // ---- parking ----
@@ -540,12 +541,11 @@ void MultiThread::submit_metrics(Core& core) {
 void MultiThread::park(Core& core) {
   if (!transition_to_parked(core)) return;
   const auto w = static_cast<std::int32_t>(core.index);
-  std::uint64_t now = Platform::now_ns();
-  core.busy_ns += now - core.busy_start;
+  core.busy_ns += metrics_now_ns() - core.busy_start;
   while (!core.is_shutdown) {
     ++core.parks;
-    if (core.polls == core.polls_at_last_park) ++core.noops;
-    core.polls_at_last_park = core.polls;
+    if (core.polls.get() == core.polls_at_last_park) ++core.noops;
+    core.polls_at_last_park = core.polls.get();
     submit_metrics(core);
     emit(EventKind::park, w, 0);
     stats_[core.index].parked.set(1);
@@ -557,7 +557,7 @@ void MultiThread::park(Core& core) {
     if (transition_from_parked(core)) break;
     emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::spurious_wake));
   }
-  core.busy_start = Platform::now_ns();
+  core.busy_start = metrics_now_ns();
 }
 
 void MultiThread::park_once(Core& core) {
@@ -821,7 +821,7 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
   const auto w = static_cast<std::int32_t>(core.index);
   const std::uint64_t r = dump_round_.load(Order::acquire);
   core.dump_seen = r;
-  const std::uint64_t held_from = Platform::now_ns();
+  const std::uint64_t held_from = metrics_now_ns();
   std::unique_lock lock(rv_mu_);
   const bool proxied = round_.id == r && round_.arrived[core.index] != 0;
   if (!proxied && (round_.id != r || round_.phase != DumpRound::Phase::gathering)) {
@@ -868,7 +868,7 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
   }
   if (lock.owns_lock()) lock.unlock();
   // Time held in the rendezvous is not work: keep busy time unskewed.
-  if (!parked) core.busy_start += Platform::now_ns() - held_from;
+  if (!parked) core.busy_start += metrics_now_ns() - held_from;
 }
 
 void MultiThread::lead_round(std::uint64_t r, std::int32_t leader, bool by_timeout) {
