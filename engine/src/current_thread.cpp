@@ -269,8 +269,25 @@ void CurrentThread::submit_metrics() {
 }
 
 void CurrentThread::shutdown() {
+  // 1. Mark the runtime shut: dumps asked for from now on are refused.
+  // 2. Take the core. A blocking dump that holds it (it reads the queues) finishes
+  //    first; it holds the core only while it collects, so the wait is short. A
+  //    dump that takes the core after step 4 sees step 1 and refuses.
+  // 3. Cancel every owned task, empty the queues, shut the blocking pool down.
+  // 4. Give the core back.
   if (shut_.exchange(1, Order::acq_rel) != 0) return;
   emit(EventKind::shutdown, -1, 0);
+  ThreadContext* caller = current_context();
+  const bool on_driver = caller != nullptr && caller->core == &core_;
+  bool took_core = false;
+  for (std::uint32_t i = 0; !on_driver && !took_core; ++i) {
+    std::uint32_t expected = 0;
+    took_core = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
+    // Bounded: a block_on on another thread holds the core for good (shutting down
+    // from another thread while block_on runs is not supported).
+    if (!took_core && i == 10'000) break;
+    if (!took_core) parker_wait_.park_for(100'000);
+  }
   ThreadContext cx;
   cx.scheduler = this;
   cx.core = &core_;
@@ -300,6 +317,7 @@ void CurrentThread::shutdown() {
     while (TaskHeader* t = inject_.pop_locked()) task_ops::drop_notified(t);
   }
   WEFT_ASSERT(owned_.alive() == 0);
+  if (took_core) core_taken_.store(0, Order::release);
 }
 
 Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
@@ -410,6 +428,8 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   WEFT_CHECK(!(cx && cx->core == &core_));  // on the driver, co_await dump() instead
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
   std::scoped_lock serial(dump_serial_);
+  // Checked again: the runtime may have shut down while an earlier dump held the lock.
+  if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
   std::uint64_t r;
   {
     std::scoped_lock lock(dump_mu_);
@@ -419,7 +439,12 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   emit(EventKind::dump_request, -1, 0, r);
   std::uint32_t expected = 0;
   if (core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire)) {
-    // Nobody drives: holding the core, we are the only worker.
+    // Nobody drives: holding the core, we are the only worker, unless shutdown
+    // already came and went (it holds the core while it empties the queues).
+    if (shut_.load(Order::acquire) != 0) {
+      core_taken_.store(0, Order::release);
+      throw DumpError("weft: the runtime shut down during the dump");
+    }
     emit(EventKind::dump_arrive, 0, 0, r);
     emit(EventKind::dump_leader, -1, 0, r, 0);
     Dump d = collect(true, nullptr);
@@ -463,6 +488,8 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
     dump_abandoned_ = true;  // the driver, if it arrives now, must not answer
     dump_requester_ = nullptr;
   }
+  // Shutdown empties the queues and the owned list: nothing left to snapshot.
+  if (shut_.load(Order::acquire) != 0) throw DumpError("weft: the runtime shut down during the dump");
   emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
   emit(EventKind::dump_leader, -1, 0, r, 1);
   Dump d = collect(false, nullptr);

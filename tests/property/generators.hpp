@@ -175,10 +175,7 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
     sc.file = "<generated>";
     RuntimeSpec& rt = sc.runtime;
     rt.multi_thread = knobs.multi_thread_only || *rc::gen::weightedElement<bool>({{5, true}, {1, false}});
-    // Known engine bug (tests/regressions/current-thread-dump-misses-blocking-task.repro.json):
-    // a complete current-thread dump misses a task running on the blocking pool, so
-    // dump cases on that flavor run no blocking work.
-    const bool no_blocking = knobs.no_blocking || (knobs.dumps && !rt.multi_thread);
+    const bool no_blocking = knobs.no_blocking;
     rt.workers = *rc::gen::inRange<std::uint32_t>(1, 9);
     rt.local_queue_capacity = *rc::gen::elementOf(std::vector<std::uint32_t>{2u, 4u, 8u, 16u, 256u});
     rt.lifo = *rc::gen::weightedElement<bool>({{3, true}, {1, false}});
