@@ -93,21 +93,10 @@ StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
   usage_error("--strategy: expected random, pct:D, hold or replay:FILE, got '" + s + "'");
 }
 
-std::string strategy_flag(const StrategySpec& s) {
-  switch (s.kind) {
-    case StrategySpec::Kind::random: return "random";
-    case StrategySpec::Kind::pct: return "pct:" + std::to_string(s.pct_depth);
-    case StrategySpec::Kind::hold: return "hold";
-    case StrategySpec::Kind::replay: return "replay";
-    case StrategySpec::Kind::lenient: return "lenient";
-  }
-  return "random";
-}
-
 std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
   std::string line = "tools/simrun " + cli.scenario + " --seed " + std::to_string(seed);
   if (st.kind != StrategySpec::Kind::replay) {
-    line += " --strategy " + strategy_flag(st);
+    line += " --strategy " + st.label();
   } else {
     line += " --strategy " + cli.strategy;  // the same recorded schedule
   }
@@ -120,7 +109,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
   nlohmann::ordered_json j;
   j["scenario"] = sc.name;
   j["seed"] = seed;
-  j["strategy"] = strategy_flag(st);
+  j["strategy"] = st.label();
   j["outcome"] = outcome_name(r.result.outcome);
   j["expected"] = sc.expect;
   j["matches_expectation"] = r.expected;
@@ -147,7 +136,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
 void print_human(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed, const RunReport& r) {
   const auto& s = r.stats;
   std::printf("%s seed=%llu strategy=%s: %s (scenario expects %s)\n", sc.name.c_str(),
-              static_cast<unsigned long long>(seed), strategy_flag(st).c_str(), outcome_name(r.result.outcome),
+              static_cast<unsigned long long>(seed), st.label().c_str(), outcome_name(r.result.outcome),
               sc.expect.c_str());
   if (!r.result.message.empty()) std::printf("  %s\n", r.result.message.c_str());
   std::printf("  virtual time %.3f ms, %llu steps, %llu tasks, %llu polls, %llu steals in %llu operations, "
@@ -346,7 +335,7 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   if (!cli.json) {
     std::printf("%s: %llu seeds in %.2f s (%.0f seeds/s), strategy %s\n", sc.name.c_str(),
                 static_cast<unsigned long long>(done), secs, static_cast<double>(done) / (secs > 0 ? secs : 1),
-                strategy_flag(st).c_str());
+                st.label().c_str());
     std::printf("  outcomes:");
     for (auto& [k, v] : outcomes) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
     std::printf(" (scenario expects %s)\n", sc.expect.c_str());

@@ -363,4 +363,15 @@ std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, std::uint64_t 
   return std::make_unique<RandomStrategy>(seed);
 }
 
+std::string StrategySpec::label() const {
+  switch (kind) {
+    case Kind::random: return "random";
+    case Kind::pct: return "pct:" + std::to_string(pct_depth);
+    case Kind::hold: return "hold";
+    case Kind::replay: return "replay";
+    case Kind::lenient: return "lenient";
+  }
+  return "random";
+}
+
 }  // namespace weft::sim

@@ -16,17 +16,6 @@ using ojson = nlohmann::ordered_json;
 constexpr const char* kFormat = "weft-repro";
 constexpr int kVersion = 1;
 
-std::string strategy_label(const StrategySpec& s) {
-  switch (s.kind) {
-    case StrategySpec::Kind::random: return "random";
-    case StrategySpec::Kind::pct: return "pct:" + std::to_string(s.pct_depth);
-    case StrategySpec::Kind::hold: return "hold";
-    case StrategySpec::Kind::replay: return "replay";
-    case StrategySpec::Kind::lenient: return "lenient";
-  }
-  return "random";
-}
-
 ojson size_json(const ScheduleSize& s) {
   return {{"decisions", s.decisions}, {"switches", s.switches}, {"preemptions", s.preemptions}, {"steps", s.steps}};
 }
@@ -168,7 +157,7 @@ Repro repro_of(const Scenario& sc, const RunConfig& cfg, const RunReport& failin
   Repro r;
   r.scenario = sc;
   r.seed = failing.result.seed;
-  r.strategy = strategy_label(cfg.strategy);
+  r.strategy = cfg.strategy.label();
   r.step_bound = cfg.step_bound;
   r.outcome = failing.result.outcome;
   r.message = failing.result.message;

@@ -14,17 +14,6 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-std::string strategy_name(const StrategySpec& s) {
-  switch (s.kind) {
-    case StrategySpec::Kind::random: return "random";
-    case StrategySpec::Kind::pct: return "pct:" + std::to_string(s.pct_depth);
-    case StrategySpec::Kind::hold: return "hold";
-    case StrategySpec::Kind::replay: return "replay";
-    case StrategySpec::Kind::lenient: return "lenient";
-  }
-  return "unknown";
-}
-
 ojson header(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
   ojson h;
   h["format"] = "weft-trace";
@@ -34,7 +23,7 @@ ojson header(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
   h["scenario_file"] = sc.file;
   h["scenario_hash"] = sc.text_hash;
   h["seed"] = cfg.seed;
-  h["strategy"] = strategy_name(cfg.strategy);
+  h["strategy"] = cfg.strategy.label();
   h["step_bound"] = cfg.step_bound ? cfg.step_bound : sc.step_bound;
   ojson rt;
   rt["flavor"] = sc.runtime.multi_thread ? "multi_thread" : "current_thread";

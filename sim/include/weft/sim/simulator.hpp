@@ -95,6 +95,10 @@ struct StrategySpec {
   // The schedule to replay (kinds replay and lenient); Options::seed is then ignored.
   std::shared_ptr<const Schedule> schedule;
 
+  // label names the strategy as simrun's --strategy spells it ("random", "pct:3",
+  // "hold"; "replay" and "lenient" for the replays).
+  std::string label() const;
+
   static StrategySpec random() { return {}; }
   static StrategySpec pct(std::uint32_t depth, std::uint64_t steps = 0) {
     StrategySpec s;
