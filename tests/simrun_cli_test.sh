@@ -32,6 +32,18 @@ expect 0 "hold: the recorded schedule replays" -- "$simrun" "$scenarios/steal_st
 python3 -c "import json; a=json.load(open('$tmp/hold.out')); b=json.load(open('$tmp/out')); assert a['strategy']=='hold' and a['steps']==b['steps'] and a['context_switches']==b['context_switches']" || { echo "FAIL: hold replay"; fail=1; }
 expect 0 "chrome trace" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --trace "$tmp/t.json" --trace-format chrome
 python3 -c "import json,sys; d=json.load(open('$tmp/t.json')); assert d['traceEvents'] and d['metadata']['seed']==1" || { echo "FAIL: chrome trace"; fail=1; }
+expect 9 "--metrics-every needs --trace" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --metrics-every 20000
+expect 0 "metrics snapshots in the trace" -- "$simrun" "$scenarios/steal_storm.json" --seed 42 --trace "$tmp/m1.json" --metrics-every 20000
+expect 0 "metrics snapshots, same seed again" -- "$simrun" "$scenarios/steal_storm.json" --seed 42 --trace "$tmp/m2.json" --metrics-every 20000
+cmp -s "$tmp/m1.json" "$tmp/m2.json" || { echo "FAIL: metrics snapshots differ between two runs of one seed"; fail=1; }
+python3 -c "
+import json; d=json.load(open('$tmp/m1.json')); s=d['metrics_snapshots']
+assert len(s) >= 3, len(s)
+assert all(a['t_ns'] < b['t_ns'] and a['step'] < b['step'] for a, b in zip(s, s[1:]))
+alive=[x['metrics']['num_alive_tasks'] for x in s]; assert max(alive) > 0 and len(set(alive)) > 1, alive
+assert d['metrics']['num_alive_tasks'] == 0" || { echo "FAIL: metrics snapshots"; fail=1; }
+expect 0 "metrics snapshots as Perfetto counters" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --trace "$tmp/mc.json" --trace-format chrome --metrics-every 20000
+python3 -c "import json; d=json.load(open('$tmp/mc.json')); c=[e for e in d['traceEvents'] if e['ph']=='C']; assert c and any(e['name']=='local queue depth' for e in c)" || { echo "FAIL: chrome counters"; fail=1; }
 expect 0 "json summary" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --json
 python3 -c "import json; d=json.load(open('$tmp/out')); assert d['outcome']=='pass' and d['steals']>0" || { echo "FAIL: json"; fail=1; }
 [ $fail = 0 ] && echo "simrun CLI: all checks passed"

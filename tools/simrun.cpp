@@ -57,6 +57,7 @@ struct Cli {
   bool shrink = false;
   std::string out;
   double shrink_seconds = 120;
+  std::uint64_t metrics_every_ns = 0;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -101,6 +102,7 @@ std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t se
     line += " --strategy " + cli.strategy;  // the same recorded schedule
   }
   if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
+  if (cli.metrics_every_ns) line += " --metrics-every " + std::to_string(cli.metrics_every_ns);  // changes the schedule
   return line;
 }
 
@@ -261,6 +263,7 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
   cfg.step_bound = cli.step_bound;
   cfg.keep_trace = !cli.trace.empty() || cli.check_determinism;
   cfg.record_schedule = true;
+  cfg.metrics_interval_ns = cli.metrics_every_ns;
   RunReport r = run_scenario(sc, cfg);
   if (cli.check_determinism) {
     RunReport again = run_scenario(sc, cfg);
@@ -372,6 +375,9 @@ int main(int argc, char** argv) {
   app.add_option("--trace", cli.trace, "write the run's trace to FILE");
   app.add_option("--trace-format", cli.trace_format, "weft (default) or chrome (Perfetto, chrome://tracing)")
       ->check(CLI::IsMember({"weft", "chrome"}));
+  app.add_option("--metrics-every", cli.metrics_every_ns,
+                 "with --trace: snapshot the runtime's metrics every NS of virtual time into the trace (an extra "
+                 "simulated thread: the schedule differs from a run without)");
   app.add_flag("--json", cli.json, "machine-readable output: one JSON object per run");
   app.add_flag("--check-determinism", cli.check_determinism, "run the seed twice and compare the traces byte for byte");
   app.add_flag("--collect", cli.collect, "over many seeds, keep going after a failure and list them all");
@@ -412,6 +418,8 @@ int main(int argc, char** argv) {
   }
   if (many && (!cli.trace.empty() || !cli.record.empty() || cli.check_determinism || cli.shrink))
     usage_error("--trace, --record, --check-determinism and --shrink take a single --seed");
+  if (cli.metrics_every_ns && cli.trace.empty())
+    usage_error("--metrics-every: goes with --trace, where the snapshots are written");
   if (many && st.kind == StrategySpec::Kind::replay) usage_error("--strategy replay:FILE replays one run: use --seed");
   if (many) return run_many(*sc, cli, st, first, count);
   return run_one(*sc, cli, st, first);

@@ -296,6 +296,9 @@ Task<void> run_program(Ctx* cx, const Program* p, UidToken token) {
   cx->completed[token.uid] = 1;
 }
 
+// The metrics sampler's bound (RunConfig::metrics_interval_ns).
+constexpr std::uint32_t kMaxMetricsSnapshots = 10'000;
+
 [[noreturn]] void invariant_failed(const std::string& what) {
   static thread_local std::string msg;
   msg = "invariant " + what;
@@ -529,6 +532,18 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
     }
 
     std::vector<weft::Thread> late;  // dumpers that run until the shutdown refuses them
+    if (cfg.metrics_interval_ns) {
+      // Snapshots until shutdown begins; bounded, so a run whose program hangs
+      // still ends as a deadlock once the sampler stops.
+      late.emplace_back("metrics", [&cx, &report, h, every = cfg.metrics_interval_ns] {
+        for (std::uint32_t i = 0; i < kMaxMetricsSnapshots; ++i) {
+          sleep_virtual(every);
+          if (cx.shutdown_begun) return;
+          auto* k = detail::tls_kernel;
+          report.metrics_snapshots.push_back(MetricsSnapshot{k->now_ns(), k->steps(), h.metrics_json()});
+        }
+      });
+    }
     for (const Dumper& dd : sc.dumpers) {
       for (std::uint32_t k = 0; k < dd.threads; ++k) {
         auto body = [&cx, &dd, h] {

@@ -1,6 +1,7 @@
 // Trace writers: weft's own JSON schema (header + compact events) and Chrome
 // trace events (one track per worker, polls as slices, steals and wakes as flows),
 // which ui.perfetto.dev and chrome://tracing open as they are.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -57,7 +58,13 @@ std::string weft_format(const Scenario& sc, const RunConfig& cfg, const RunRepor
     out.append(buf, static_cast<std::size_t>(n));
     first = false;
   }
-  out += "\n],\"metrics\":" + (r.metrics_json.empty() ? std::string("null") : r.metrics_json) + "}\n";
+  out += "\n],\"metrics_snapshots\":[";
+  for (std::size_t i = 0; i < r.metrics_snapshots.size(); ++i) {
+    const MetricsSnapshot& m = r.metrics_snapshots[i];
+    out += (i ? ",\n" : "\n") + std::string("{\"t_ns\":") + std::to_string(m.t_ns) + ",\"step\":" + std::to_string(m.step) +
+           ",\"metrics\":" + m.json + "}";
+  }
+  out += "],\"metrics\":" + (r.metrics_json.empty() ? std::string("null") : r.metrics_json) + "}\n";
   return out;
 }
 
@@ -127,6 +134,20 @@ std::string chrome_format(const Scenario& sc, const RunConfig& cfg, const RunRep
     ev["name"] = name;
     ev["args"] = args;
     events.push_back(ev);
+  }
+  // Metrics snapshots as counter tracks, placed at the first event of their step.
+  for (const MetricsSnapshot& m : r.metrics_snapshots) {
+    auto at = std::lower_bound(r.events.begin(), r.events.end(), m.step,
+                               [](const TraceEvent& e, std::uint64_t step) { return e.step < step; });
+    const auto ts = static_cast<std::uint64_t>(at - r.events.begin());
+    const nlohmann::json j = nlohmann::json::parse(m.json);
+    events.push_back({{"pid", 1}, {"ph", "C"}, {"ts", ts}, {"name", "tasks"},
+                      {"args", {{"alive", j.value("num_alive_tasks", 0ull)},
+                                {"injection_queue_depth", j.value("injection_queue_depth", 0ull)}}}});
+    ojson depths = ojson::object();
+    std::size_t w = 0;
+    for (const auto& wm : j["workers"]) depths["worker " + std::to_string(w++)] = wm.value("local_queue_depth", 0ull);
+    events.push_back({{"pid", 1}, {"ph", "C"}, {"ts", ts}, {"name", "local queue depth"}, {"args", depths}});
   }
   for (auto& [tid, _] : seen_tid) {
     events.push_back({{"pid", 1}, {"tid", tid}, {"ph", "M"}, {"name", "thread_name"},

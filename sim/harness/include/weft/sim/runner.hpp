@@ -56,6 +56,16 @@ struct RunConfig {
   std::uint64_t step_bound = 0;        // 0: the scenario's
   bool keep_trace = false;             // keep every event in RunReport::events
   bool record_schedule = true;
+  // > 0: snapshot the runtime's metrics every metrics_interval_ns of virtual time
+  // (an extra simulated thread, so the run's schedule differs from a run without).
+  std::uint64_t metrics_interval_ns = 0;
+};
+
+// MetricsSnapshot is the runtime's metrics (metrics_json) at one moment of a run.
+struct MetricsSnapshot {
+  std::uint64_t t_ns = 0;  // virtual time
+  std::uint64_t step = 0;  // scheduling decisions so far
+  std::string json;
 };
 
 struct RunReport {
@@ -63,6 +73,7 @@ struct RunReport {
   RunStats stats;
   std::vector<TraceEvent> events;   // when RunConfig::keep_trace
   std::string metrics_json;         // the runtime's metrics at the end of the run
+  std::vector<MetricsSnapshot> metrics_snapshots;  // when RunConfig::metrics_interval_ns
   bool expected = true;             // the outcome is what the scenario expects
 };
 
