@@ -181,6 +181,35 @@ TEST_P(StuckWorkerDumps, AStuckWorkerDegradesTheDumpAndTheRuntimeKeepsScheduling
 INSTANTIATE_TEST_SUITE_P(Runtimes, StuckWorkerDumps, ::testing::ValuesIn(weft::test::multi_thread_runtimes(2)),
                          weft::test::param_name);
 
+// wait_for_parks waits until the runtime's only worker has parked n times.
+void wait_for_parks(const weft::Handle& h, std::uint64_t n) {
+  for (int i = 0; h.worker_metrics(0).park_count < n; ++i) {
+    ASSERT_LT(i, 100'000) << "the worker never parked";
+    std::this_thread::sleep_for(100us);
+  }
+}
+
+// dump_while_busy dumps rt from this thread while a task on its only worker yields
+// in a loop, checks that the worker answered from its loop, and returns once that
+// task has finished.
+void dump_while_busy(weft::Runtime& rt) {
+  std::atomic<bool> started{false}, go{false}, done{false};
+  auto busy = rt.spawn([](std::atomic<bool>& started, std::atomic<bool>& go, std::atomic<bool>& done) -> Task<void> {
+    started.store(true);
+    while (!go.load()) co_await weft::yield_now();
+    done.store(true);  // its last touch of this frame's flags
+  }(started, go, done));
+  while (!started.load()) std::this_thread::sleep_for(50us);
+  weft::Dump d = rt.handle().dump_blocking(10'000'000'000);
+  EXPECT_TRUE(d.complete);
+  EXPECT_EQ(d.workers.size(), 1u);
+  if (!d.workers.empty()) {
+    EXPECT_EQ(d.workers[0].state, "running");  // answered from its loop, not parked
+  }
+  go.store(true);
+  while (!done.load()) std::this_thread::sleep_for(50us);
+}
+
 // A dump leaves the idle accounting as it was: one worker, kept busy by a yielding
 // task during each dump, parks exactly once per idle period and counts no no-op
 // wake. (A dump that left a wake-up token on the worker's idle parker made each of
@@ -189,35 +218,51 @@ INSTANTIATE_TEST_SUITE_P(Runtimes, StuckWorkerDumps, ::testing::ValuesIn(weft::t
 TEST(DumpAccounting, DumpsOfABusyWorkerAddNoParkAndNoNoopWake) {
   auto rt = weft::Builder::multi_thread().worker_threads(1).build();
   const weft::Handle h = rt.handle();
-  auto wait_for_parks = [&](std::uint64_t n) {
-    for (int i = 0; h.worker_metrics(0).park_count < n; ++i) {
-      ASSERT_LT(i, 100'000) << "the worker never parked";
-      std::this_thread::sleep_for(100us);
-    }
-  };
-  wait_for_parks(1);  // its first park, with nothing polled yet, is a no-op
+  wait_for_parks(h, 1);  // its first park, with nothing polled yet, is a no-op
   const weft::WorkerMetrics before = h.worker_metrics(0);
   constexpr std::uint64_t kDumps = 40;
   for (std::uint64_t i = 0; i < kDumps; ++i) {
-    std::atomic<bool> started{false}, go{false};
-    auto busy = rt.spawn([](std::atomic<bool>& started, std::atomic<bool>& go) -> Task<void> {
-      started.store(true);
-      while (!go.load()) co_await weft::yield_now();
-    }(started, go));
-    while (!started.load()) std::this_thread::sleep_for(50us);
-    weft::Dump d = h.dump_blocking(10'000'000'000);
-    EXPECT_TRUE(d.complete);
-    ASSERT_EQ(d.workers.size(), 1u);
-    EXPECT_EQ(d.workers[0].state, "running");  // answered from its loop, not parked
-    go.store(true);
-    rt.block_on([](weft::JoinHandle<void> b) -> Task<void> { co_await b; }(std::move(busy)));
-    wait_for_parks(before.park_count + i + 1);
+    dump_while_busy(rt);
+    wait_for_parks(h, before.park_count + i + 1);
   }
   std::this_thread::sleep_for(20ms);  // a stray wake-up would show within this
   const weft::WorkerMetrics after = h.worker_metrics(0);
   EXPECT_EQ(after.noop_count - before.noop_count, 0u);
   EXPECT_EQ(after.park_count - before.park_count, kDumps);
   EXPECT_EQ(after.park_unpark_count - before.park_unpark_count, 2 * kDumps);
+}
+
+// The current-thread driver too. Dumped while nobody drives, then, on every idle
+// period, once while it runs a yielding task and once while it is parked, it parks
+// exactly once per idle period; only its first park (nothing polled yet: the root
+// does not count) is a no-op. Nothing but the tasks wakes it, so the counts are
+// exact. (A dump that left a token on the driver's idle parker, or woke it while
+// parked, added a park and a no-op wake each time.)
+TEST(DumpAccounting, DumpsOfACurrentThreadDriverAddNoParkAndNoNoopWake) {
+  auto rt = weft::Builder::current_thread().build();
+  const weft::Handle h = rt.handle();
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(h.dump_blocking(10'000'000'000).complete);  // nobody drives
+  auto stop = weft::oneshot::channel<int>();
+  std::thread driver([&rt, rx = std::move(stop.second)]() mutable {
+    rt.block_on([](weft::oneshot::Receiver<int> rx) -> Task<void> { co_await rx; }(std::move(rx)));
+  });
+  wait_for_parks(h, 1);
+  constexpr std::uint64_t kIdlePeriods = 20;
+  for (std::uint64_t i = 0; i < kIdlePeriods; ++i) {
+    dump_while_busy(rt);
+    wait_for_parks(h, i + 2);
+    weft::Dump parked = h.dump_blocking(10'000'000'000);
+    EXPECT_TRUE(parked.complete);
+    ASSERT_EQ(parked.workers.size(), 1u);
+    EXPECT_EQ(parked.workers[0].state, "parked");
+  }
+  std::this_thread::sleep_for(20ms);  // a stray wake-up would show within this
+  const weft::WorkerMetrics after = h.worker_metrics(0);
+  EXPECT_EQ(after.noop_count, 1u);
+  EXPECT_EQ(after.park_count, 1 + kIdlePeriods);
+  EXPECT_EQ(after.park_unpark_count, 2 * (1 + kIdlePeriods));
+  stop.first.send(0);
+  driver.join();
 }
 
 }  // namespace

@@ -9,6 +9,36 @@
 // Tasks scheduled from other threads go through the injection queue and unpark
 // the driving thread. A thread calling block_on while another holds the core
 // drives only its own root, like any non-worker thread.
+//
+// Dump from another thread (dump_sync; one at a time, serialised by dump_serial_).
+// A dump never touches the driver's idle parker (parker_): a token left there
+// would make its next park return at once and count a park and a no-op wake that
+// never happened.
+//   1. Nobody drives: the requester takes the core, collects in place, gives the
+//      core back and wakes a block_on waiting for it (parker_wait_, not parker_).
+//   2. Otherwise the requester opens round r under dump_mu_ (state open), publishes
+//      r in dump_round_ (seq_cst), then reads the driver's blocked_ flag (seq_cst).
+//   3. The driver reads dump_round_ before every poll. Before waiting on parker_ it
+//      sets blocked_, then re-reads dump_round_ (both seq_cst); if a round is
+//      pending it clears the flag, answers it (step 5) and starts again (answering
+//      never gives it work). After the wait it clears blocked_ and re-reads
+//      dump_round_ (seq_cst) before touching its core (firing timers included),
+//      answering any pending round. Steps 2 and 3 form a Dekker pair: either the
+//      requester sees the flag, or the driver sees r before it waits (or right
+//      after it wakes, if the flag was seen).
+//   4. A requester that sees the flag: under dump_mu_, if the round is still open it
+//      marks it proxy and collects the driver's queues itself (the driver waits on
+//      parker_, or holds at step 5 before touching them), then marks it done and
+//      unparks parker_dump_ if the driver holds there. Nobody is woken otherwise.
+//      If the driver claimed the round first, the requester waits as in step 6.
+//   5. The driver answering round r, under dump_mu_: open: it claims the round
+//      (state driver), collects, and unless the requester gave up or moved on,
+//      publishes the answer, marks the round done and unparks the requester;
+//      proxy: it waits on parker_dump_ (never parker_) until the round is done;
+//      anything else (done, abandoned, a newer round) needs nothing from it.
+//   6. A requester that did not proxy waits on its own parker until the answer or
+//      the deadline; past the deadline it marks the round abandoned (unless done)
+//      and collects a partial dump without the driver's queues.
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -81,12 +111,15 @@ class CurrentThread final : public CoreBase {
   void on_new_earliest_timer() override { parker_.unpark(); }
 
   // Dumps. The thread holding the core is the only worker: on it, everything is
-  // stable, so a dump is collected in place. From another thread the request is
-  // answered by the driver at the top of its loop, or, if nobody drives, by the
-  // requester holding the core itself; past the deadline the requester collects
-  // a partial dump without the driver's queue.
+  // stable, so a dump is collected in place. From another thread (the protocol at
+  // the top of this file) the request is answered by the running driver between
+  // polls, or collected by the requester itself when the driver waits on its idle
+  // parker or nobody drives; past the deadline the requester collects a partial
+  // dump without the driver's queue.
   Dump collect(bool driver_held, TaskHeader* requester_task);
-  void answer_dump();
+  // answer_dump answers the pending round on the driver, parked while it waits on
+  // its idle parker, else running.
+  void answer_dump(bool parked);
 
   std::uint32_t gqi_;
   Core core_;
@@ -102,12 +135,16 @@ class CurrentThread final : public CoreBase {
   std::uint32_t tick_ = 0;
   Mutex dump_serial_;              // one blocking dump at a time
   Mutex dump_mu_;                  // guards the request fields below
+  // Round is who collects the current round (dump protocol steps 4 to 6).
+  enum class Round { open, driver, proxy, done, abandoned };
   std::uint64_t dump_req_ = 0;     // round asked of the driver
-  bool dump_answered_ = false;
-  bool dump_abandoned_ = false;    // the requester gave up waiting: the driver must not answer
+  Round dump_state_ = Round::done;
+  bool driver_holds_ = false;      // the driver waits on parker_dump_ (step 5)
   Dump dump_result_;
   Parker* dump_requester_ = nullptr;
+  Parker parker_dump_;             // the driver holds here while a requester collects
   Atomic<std::uint64_t> dump_round_{0};
+  Atomic<std::uint32_t> blocked_{0};  // 1 while the driver waits on parker_ (step 3)
   std::uint64_t dump_seen_ = 0;    // core holder only
   std::uint64_t next_round_ = 0;   // guarded by dump_mu_
   // Metrics batch (core holder) and published values.
@@ -181,6 +218,14 @@ void CurrentThread::park() {
   polls_at_park_ = polls_.get();
   submit_metrics();
   emit(EventKind::park, 0, 0);
+  // Dump step 3: flag, then re-read the round; each pass answers a newer round.
+  for (std::uint32_t rounds = 0;; ++rounds) {
+    WEFT_ASSERT(rounds < 1'000'000);
+    blocked_.store(1, Order::seq_cst);
+    if (dump_round_.load(Order::seq_cst) == dump_seen_) break;
+    blocked_.store(0, Order::seq_cst);
+    answer_dump(true);
+  }
   std::uint64_t deadline = next_timer_deadline();
   if (deadline == UINT64_MAX) {
     parker_.park();
@@ -188,6 +233,9 @@ void CurrentThread::park() {
     std::uint64_t now = Platform::now_ns();
     if (deadline > now) parker_.park_for(deadline - now);
   }
+  // Step 3: clear, then re-read the round before touching the core.
+  blocked_.store(0, Order::seq_cst);
+  if (dump_round_.load(Order::seq_cst) != dump_seen_) answer_dump(true);
   emit(EventKind::unpark, 0, 0);
   fire_timers(0);
 }
@@ -228,7 +276,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
     bool parked = false;
     for (std::uint32_t i = 0; i < cfg_.event_interval; ++i) {
       ++tick_;
-      if (dump_round_.load(Order::acquire) != dump_seen_) answer_dump();
+      if (dump_round_.load(Order::acquire) != dump_seen_) answer_dump(false);
       TaskHeader* t = next_task();
       if (t == nullptr && !defer_.empty()) {
         wake_deferred();  // nothing else to run: the yielded tasks go next
@@ -377,24 +425,39 @@ Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
   return d;
 }
 
-void CurrentThread::answer_dump() {
-  std::uint64_t r = dump_round_.load(Order::acquire);
+void CurrentThread::answer_dump(bool parked) {
+  const std::uint64_t r = dump_round_.load(Order::seq_cst);
   dump_seen_ = r;
-  {
-    std::scoped_lock lock(dump_mu_);
-    if (dump_req_ != r || dump_answered_ || dump_abandoned_) return;  // late: the requester moved on
+  // Step 5: claim an open round, or hold while the requester collects for us.
+  for (std::uint32_t i = 0;; ++i) {
+    WEFT_ASSERT(i < 1'000'000);
+    {
+      std::scoped_lock lock(dump_mu_);
+      if (dump_req_ == r && dump_state_ == Round::open) {
+        dump_state_ = Round::driver;
+        driver_holds_ = false;
+        break;
+      }
+      if (dump_req_ != r || dump_state_ != Round::proxy) {
+        driver_holds_ = false;
+        return;  // answered, abandoned or superseded: nothing to do
+      }
+      driver_holds_ = true;
+    }
+    parker_dump_.park();
   }
   emit(EventKind::dump_arrive, 0, 0, r);
   emit(EventKind::dump_leader, 0, 0, r, 0);
   Dump d = collect(true, nullptr);
+  d.workers[0].state = parked ? "parked" : "running";
   d.round = r;
   d.leader = 0;
   emit(EventKind::dump_done, 0, 0, r, 0);
   {
     std::scoped_lock lock(dump_mu_);
-    if (dump_abandoned_) return;
+    if (dump_req_ != r || dump_state_ != Round::driver) return;  // the requester gave up
     dump_result_ = std::move(d);
-    dump_answered_ = true;
+    dump_state_ = Round::done;
     // Under the lock: the requester frees its parker only after seeing the answer.
     if (dump_requester_) dump_requester_->unpark();
   }
@@ -452,25 +515,46 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
     d.leader = -1;
     core_taken_.store(0, Order::release);
     emit(EventKind::dump_done, -1, 0, r, 0);
-    parker_.unpark();  // a block_on that waited for the core may proceed
+    parker_wait_.unpark();  // step 1: a block_on that waited for the core may proceed
     return d;
   }
   Parker parker;
   {
     std::scoped_lock lock(dump_mu_);
     dump_req_ = r;
-    dump_answered_ = false;
-    dump_abandoned_ = false;
+    dump_state_ = Round::open;
     dump_requester_ = &parker;
   }
-  dump_round_.store(r, Order::release);
-  parker_.unpark();
+  dump_round_.store(r, Order::seq_cst);  // step 2: publish, then read the flag
+  if (blocked_.load(Order::seq_cst) != 0) {
+    bool proxy = false;
+    {
+      std::scoped_lock lock(dump_mu_);
+      if (dump_state_ == Round::open) {
+        dump_state_ = Round::proxy;  // step 4: the driver holds before touching its core
+        dump_requester_ = nullptr;
+        proxy = true;
+      }
+    }
+    if (proxy) {
+      emit(EventKind::dump_arrive, 0, 0, r, 1);
+      emit(EventKind::dump_leader, -1, 0, r, 0);
+      Dump d = collect(true, nullptr);
+      d.round = r;
+      d.leader = -1;
+      emit(EventKind::dump_done, -1, 0, r, 0);
+      std::scoped_lock lock(dump_mu_);
+      dump_state_ = Round::done;
+      if (driver_holds_) parker_dump_.unpark();
+      return d;
+    }
+  }
   const std::uint64_t deadline = Platform::now_ns() + timeout_ns;
   for (std::uint32_t i = 0;; ++i) {
     WEFT_ASSERT(i < 1'000'000);
     {
       std::scoped_lock lock(dump_mu_);
-      if (dump_answered_) {
+      if (dump_state_ == Round::done) {
         dump_requester_ = nullptr;
         return std::move(dump_result_);
       }
@@ -481,11 +565,11 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   }
   {
     std::scoped_lock lock(dump_mu_);
-    if (dump_answered_) {
+    if (dump_state_ == Round::done) {
       dump_requester_ = nullptr;
       return std::move(dump_result_);
     }
-    dump_abandoned_ = true;  // the driver, if it arrives now, must not answer
+    dump_state_ = Round::abandoned;  // step 6: the driver, if it arrives now, must not answer
     dump_requester_ = nullptr;
   }
   // Shutdown empties the queues and the owned list: nothing left to snapshot.

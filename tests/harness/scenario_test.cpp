@@ -154,6 +154,28 @@ std::string name_of(const ::testing::TestParamInfo<std::string>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(scenario_files()), name_of);
 
+// noop_count_of is worker 0's no-op wake count at the end of run r.
+std::uint64_t noop_count_of(const RunReport& r) {
+  return nlohmann::json::parse(r.metrics_json)["workers"][0]["noop_count"].get<std::uint64_t>();
+}
+
+// for_each_dump_run runs sc on seeds 0 to 99 under the random and the PCT
+// strategies, requires each run to pass, and hands check the report and a label.
+template <class Check>
+void for_each_dump_run(const Scenario& sc, Check check) {
+  for (StrategySpec::Kind kind : {StrategySpec::Kind::random, StrategySpec::Kind::pct}) {
+    for (std::uint64_t seed = 0; seed < 100; ++seed) {
+      RunConfig cfg;
+      cfg.seed = seed;
+      cfg.strategy.kind = kind;
+      cfg.record_schedule = false;
+      RunReport r = run_scenario(sc, cfg);
+      ASSERT_EQ(r.result.outcome, Outcome::pass) << "seed " << seed << ": " << r.result.message;
+      check(r, "seed " + std::to_string(seed) + (kind == StrategySpec::Kind::pct ? " (pct)" : " (random)"));
+    }
+  }
+}
+
 // A dump leaves the idle accounting as it was. One worker runs a task that dumps
 // and then sleeps, eight times: the worker is running at each dump and parks (as
 // the timer driver) after it. A dump that left a wake-up token on the worker's
@@ -172,18 +194,39 @@ TEST(DumpAccounting, DumpsOfARunningWorkerAddNoNoopWake) {
     "main": "main"
   })", "dump_accounting", err);
   ASSERT_TRUE(sc.has_value()) << err.message();
-  for (StrategySpec::Kind kind : {StrategySpec::Kind::random, StrategySpec::Kind::pct}) {
-    for (std::uint64_t seed = 0; seed < 100; ++seed) {
-      RunConfig cfg;
-      cfg.seed = seed;
-      cfg.strategy.kind = kind;
-      cfg.record_schedule = false;
-      RunReport r = run_scenario(*sc, cfg);
-      ASSERT_EQ(r.result.outcome, Outcome::pass) << "seed " << seed << ": " << r.result.message;
-      const auto noops = nlohmann::json::parse(r.metrics_json)["workers"][0]["noop_count"].get<std::uint64_t>();
-      EXPECT_LE(noops, 1u) << "seed " << seed << (kind == StrategySpec::Kind::pct ? " (pct)" : " (random)");
-    }
-  }
+  for_each_dump_run(*sc, [&](const RunReport& r, const std::string& where) {
+    EXPECT_LE(noop_count_of(r), 1u) << where;
+  });
+}
+
+// The current-thread driver too: a task on it yields and sleeps eight times while an
+// outside thread dumps sixteen times, so dumps find the driver running, about to
+// park and parked. A dump that left a wake-up token on the driver's idle parker, or
+// woke it while it slept, made it park again with nothing polled: a no-op wake.
+// The driver counts exactly the no-op wakes of the same program run without
+// dumps (deterministic: the driver is its only thread).
+TEST(DumpAccounting, DumpsOfACurrentThreadDriverAddNoNoopWake) {
+  ScenarioError err;
+  std::optional<Scenario> sc = parse_scenario(R"({
+    "name": "dump_accounting_current_thread",
+    "runtime": {"flavor": "current_thread"},
+    "programs": {
+      "main": [{"spawn": "busy"}, {"join": true}],
+      "busy": [{"repeat": 8, "steps": [{"yield": 2}, {"sleep_ns": 20000}]}]
+    },
+    "dumpers": [{"threads": 1, "at_ns": 1000, "count": 16, "interval_ns": 9000}],
+    "main": "main"
+  })", "dump_accounting_current_thread", err);
+  ASSERT_TRUE(sc.has_value()) << err.message();
+  Scenario quiet = *sc;  // the same program, nobody dumping
+  quiet.dumpers.clear();
+  RunConfig quiet_cfg;
+  quiet_cfg.record_schedule = false;
+  const RunReport baseline = run_scenario(quiet, quiet_cfg);
+  ASSERT_EQ(baseline.result.outcome, Outcome::pass) << baseline.result.message;
+  for_each_dump_run(*sc, [&](const RunReport& r, const std::string& where) {
+    EXPECT_EQ(noop_count_of(r), noop_count_of(baseline)) << where;
+  });
 }
 
 }  // namespace
