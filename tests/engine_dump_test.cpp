@@ -178,6 +178,52 @@ TEST_P(StuckWorkerDumps, AStuckWorkerDegradesTheDumpAndTheRuntimeKeepsScheduling
   EXPECT_GT(again.round, partial.round);
 }
 
+// A dump with no timeout (UINT64_MAX) waits for the stuck worker, and meanwhile
+// holds every worker that arrived: none runs a task until the dump is done. (The
+// follower's bound once added the collection bound to the deadline and wrapped
+// round, so followers left at once and the dump still called itself complete.)
+TEST_P(StuckWorkerDumps, ADumpWithoutTimeoutHoldsArrivedWorkersUntilItIsDone) {
+  auto rt = GetParam().build();
+  std::atomic<bool> release{false}, stuck{false}, stop{false};
+  std::atomic<std::uint64_t> spins{0};
+  auto blocker = rt.spawn([](std::atomic<bool>& release, std::atomic<bool>& stuck) -> Task<void> {
+    stuck.store(true);
+    while (!release.load()) std::this_thread::sleep_for(1ms);
+    co_return;
+  }(release, stuck));
+  while (!stuck.load()) std::this_thread::sleep_for(1ms);
+  auto spinner = rt.spawn([](std::atomic<bool>& stop, std::atomic<std::uint64_t>& spins) -> Task<void> {
+    while (!stop.load()) {
+      spins.fetch_add(1);
+      co_await weft::yield_now();
+    }
+  }(stop, spins));
+  while (spins.load() == 0) std::this_thread::sleep_for(1ms);
+  weft::Dump d;
+  std::thread dumper([&] { d = rt.handle().dump_blocking(UINT64_MAX); });
+  // Once the spinner's worker has arrived, the spinner stops moving. Wait for that
+  // (a bounded wait: if it keeps moving, the worker was never held).
+  bool held = false;
+  for (int i = 0; i < 250 && !held; ++i) {
+    std::uint64_t before = spins.load();
+    std::this_thread::sleep_for(20ms);
+    held = spins.load() == before;
+  }
+  EXPECT_TRUE(held) << "a worker that arrived kept running tasks during the dump";
+  std::uint64_t frozen = spins.load();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(spins.load(), frozen);
+  release.store(true);  // the stuck worker arrives; the dump completes
+  dumper.join();
+  EXPECT_TRUE(d.complete);
+  EXPECT_TRUE(d.missed_workers.empty());
+  stop.store(true);
+  rt.block_on([](weft::JoinHandle<void> a, weft::JoinHandle<void> b) -> Task<void> {
+    co_await a;
+    co_await b;
+  }(std::move(blocker), std::move(spinner)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Runtimes, StuckWorkerDumps, ::testing::ValuesIn(weft::test::multi_thread_runtimes(2)),
                          weft::test::param_name);
 

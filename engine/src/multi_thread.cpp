@@ -55,15 +55,18 @@
 //      leads a partial dump. Arrivals never take back anything: the round's state
 //      lives in round_ and the next request starts from scratch.
 //   5. Non-leaders wait on their own dump parker (never the idle parker), until the
-//      deadline while gathering, then for at most kCollectBoundNs while the leader
-//      collects. A proxied worker still waiting on its idle parker stays there.
+//      deadline while gathering, then for at most kCollectBoundNs from when it first
+//      sees the leader collecting; one that gives up is noted in round_.left_early. A proxied worker still waiting on its idle parker stays there.
 //   6. The leader collects: held workers' LIFO slots, local queues and defer lists
 //      (their owners are held or blocked), the injection queue and the blocking pool
 //      under their locks, and every owned task. A complete dump reads every suspended
 //      task's backtrace; a partial dump reads only tasks it can claim (idle ones,
 //      marked RUNNING for the read) or that no missed worker can reach.
-//   7. The leader publishes the result, sets phase done, and unparks the arrived
-//      workers' dump parkers and the requester. Everyone resumes exactly where it was.
+//   7. The leader publishes the result under rv_mu_ (a worker in left_early makes
+//      it partial: its core may have moved on while the leader read it), sets phase
+//      done, and unparks the arrived workers' dump parkers and the requester.
+//      Everyone resumes exactly where it was.
+//   A request opened after shutdown set shut_ is refused (open_round, under rv_mu_).
 //
 // Shutdown:
 //   1. shutdown() closes the injection queue under the lock, closes the owned list,
@@ -140,6 +143,7 @@ struct DumpRound {
   std::int32_t leader = -2;
   bool by_timeout = false;
   std::uint64_t deadline_ns = 0;
+  std::vector<std::uint32_t> left_early;  // held workers that gave up on a collecting leader
   Parker* requester = nullptr;  // a blocking requester to wake when done
   Dump result;
 };
@@ -788,6 +792,10 @@ void MultiThread::block_on_root(TaskHeader* root) {
 std::uint64_t MultiThread::open_round(std::uint64_t timeout_ns, Parker* requester, bool& leads) {
   std::uint64_t id;
   std::scoped_lock lock(rv_mu_);
+  // Shutdown sets shut_ before it ends a gathering round under rv_mu_: a round
+  // opened after that would never end its gathering early. Refuse it.
+  leads = false;
+  if (shut_.load(Order::acquire) != 0) return 0;
   {
     WEFT_ASSERT(round_.phase == DumpRound::Phase::idle || round_.phase == DumpRound::Phase::done);
     round_ = DumpRound{};
@@ -840,8 +848,10 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
     lock.unlock();
     lead_round(r, w, false);
   } else {
-    // Step 5: held until done; bounded by the deadline, then by the collection.
-    const std::uint64_t give_up = round_.deadline_ns + kCollectBoundNs;
+    // Step 5: held until done; bounded by the deadline, then by kCollectBoundNs
+    // from when this worker first sees the leader collecting.
+    std::uint64_t give_up = 0;
+    bool collecting_seen = false;
     for (std::uint32_t spins = 0;; ++spins) {
       WEFT_ASSERT(spins < 1'000'000);
       if (round_.id != r || round_.phase == DumpRound::Phase::done) break;
@@ -858,7 +868,18 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
         lock.lock();
         break;
       }
-      if (now >= give_up) break;  // a leader that never finishes cannot hold us forever
+      if (round_.phase == DumpRound::Phase::collecting) {
+        if (!collecting_seen) {
+          collecting_seen = true;
+          give_up = now > UINT64_MAX - kCollectBoundNs ? UINT64_MAX : now + kCollectBoundNs;
+        }
+        if (now >= give_up) {
+          // A leader that never finishes cannot hold us forever; its dump then
+          // cannot call itself complete (step 7).
+          round_.left_early.push_back(core.index);
+          break;
+        }
+      }
       std::uint64_t wait =
           round_.phase == DumpRound::Phase::gathering ? round_.deadline_ns - now : give_up - now;
       lock.unlock();
@@ -882,11 +903,17 @@ void MultiThread::lead_round(std::uint64_t r, std::int32_t leader, bool by_timeo
   Dump d = collect(r, arrived, arrived_parked);
   d.leader = leader;
   d.leader_by_timeout = by_timeout;
-  if (!d.complete) emit(EventKind::mark, leader, 0, static_cast<std::uint64_t>(Mark::dump_partial));
-  emit(EventKind::dump_done, leader, 0, r, d.missed_workers.size());
   {
     std::scoped_lock lock(rv_mu_);
     WEFT_ASSERT(round_.id == r && round_.phase == DumpRound::Phase::collecting);
+    for (std::uint32_t w : round_.left_early) {
+      // It left while we collected: what we read of its core may have moved on.
+      d.complete = false;
+      d.workers[w].captured = false;
+      d.workers[w].missed_reason = "left the rendezvous before the leader finished collecting";
+    }
+    if (!d.complete) emit(EventKind::mark, leader, 0, static_cast<std::uint64_t>(Mark::dump_partial));
+    emit(EventKind::dump_done, leader, 0, r, d.missed_workers.size());
     round_.result = std::move(d);
     round_.phase = DumpRound::Phase::done;  // step 7
     // Under the lock: a blocking requester frees its parker only after it has
@@ -996,6 +1023,7 @@ Task<Dump> MultiThread::dump_async(std::uint64_t timeout_ns) {
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
   bool leads = false;
   const std::uint64_t r = open_round(timeout_ns, nullptr, leads);
+  if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
   WEFT_ASSERT(!leads);  // this worker runs the request: it is not blocked
   // Workers (including the one that ran this task) answer and elect a leader;
   // the result arrives through dump_done_, which keeps a permit.
@@ -1018,6 +1046,7 @@ Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
     Parker parker;
     bool leads = false;
     const std::uint64_t r = self->open_round(timeout_ns, &parker, leads);
+    if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
     if (leads) self->lead_round(r, -1, false);  // step 2: every worker was blocked
     for (std::uint32_t i = 0;; ++i) {
       WEFT_ASSERT(i < 1'000'000);
