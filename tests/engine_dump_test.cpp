@@ -146,15 +146,18 @@ INSTANTIATE_TEST_SUITE_P(Runtimes, Dumps, ::testing::ValuesIn(weft::test::all_ru
 
 class StuckWorkerDumps : public ::testing::TestWithParam<RuntimeParam> {};
 
+// block_worker_until holds its worker in one long poll until `release` is set.
+Task<void> block_worker_until(std::atomic<bool>& release, std::atomic<bool>& stuck) {
+  stuck.store(true);
+  while (!release.load()) std::this_thread::sleep_for(1ms);
+  co_return;
+}
+
 TEST_P(StuckWorkerDumps, AStuckWorkerDegradesTheDumpAndTheRuntimeKeepsScheduling) {
   auto rt = GetParam().build();
   std::atomic<bool> release{false}, stuck{false};
   // One task blocks its worker (a long poll) until released.
-  auto blocker = rt.spawn([](std::atomic<bool>& release, std::atomic<bool>& stuck) -> Task<void> {
-    stuck.store(true);
-    while (!release.load()) std::this_thread::sleep_for(1ms);
-    co_return;
-  }(release, stuck));
+  auto blocker = rt.spawn(block_worker_until(release, stuck));
   while (!stuck.load()) std::this_thread::sleep_for(1ms);
   weft::Dump partial = rt.handle().dump_blocking(50'000'000);
   EXPECT_FALSE(partial.complete);
@@ -186,11 +189,7 @@ TEST_P(StuckWorkerDumps, ADumpWithoutTimeoutHoldsArrivedWorkersUntilItIsDone) {
   auto rt = GetParam().build();
   std::atomic<bool> release{false}, stuck{false}, stop{false};
   std::atomic<std::uint64_t> spins{0};
-  auto blocker = rt.spawn([](std::atomic<bool>& release, std::atomic<bool>& stuck) -> Task<void> {
-    stuck.store(true);
-    while (!release.load()) std::this_thread::sleep_for(1ms);
-    co_return;
-  }(release, stuck));
+  auto blocker = rt.spawn(block_worker_until(release, stuck));
   while (!stuck.load()) std::this_thread::sleep_for(1ms);
   auto spinner = rt.spawn([](std::atomic<bool>& stop, std::atomic<std::uint64_t>& spins) -> Task<void> {
     while (!stop.load()) {
