@@ -24,6 +24,9 @@ expect 8 "a million workers is a scenario error" -- "$simrun" "$tmp/absurd.json"
 [ "$(wc -l < "$tmp/err")" = 1 ] || { echo "FAIL: error is not one line"; fail=1; }
 expect 1 "record a failing schedule" -- "$simrun" "$scenarios/canary.json" --seed 2 --record "$tmp/s.json" --quiet
 expect 1 "recorded schedule replays to the same failure" -- "$simrun" "$scenarios/canary.json" --seed 2 --strategy "replay:$tmp/s.json"
+expect 1 "shrink the canary" -- "$simrun" "$scenarios/canary.json" --seed 2 --shrink --out "$tmp/c.repro.json" --quiet
+python3 -c "import json; d=json.load(open('$tmp/c.repro.json')); json.dump(d['schedule'], open('$tmp/c.sched.json', 'w'))"
+expect 9 "a shrunk schedule is not replayed strictly" -- "$simrun" "$scenarios/canary.json" --strategy "replay:$tmp/c.sched.json"
 expect 0 "determinism check" -- "$simrun" "$scenarios/fanout_overflow.json" --seed 3 --check-determinism
 expect 0 "hold: determinism check" -- "$simrun" "$scenarios/steal_storm.json" --seed 3 --strategy hold --check-determinism
 expect 0 "hold: record a schedule" -- "$simrun" "$scenarios/steal_storm.json" --seed 3 --strategy hold --record "$tmp/h.json" --json

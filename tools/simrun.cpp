@@ -89,6 +89,9 @@ StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
     std::string err;
     auto sched = Schedule::load(s.substr(7), err);
     if (!sched) usage_error("--strategy " + s + ": " + err);
+    if (!sched->switches.empty() || sched->decisions.empty())
+      usage_error("--strategy " + s + ": a shrunk schedule (switches, or no decisions) replays only leniently, "
+                  "from a reproduction: 'simrun SCENARIO --seed N --shrink' writes one, 'simrun repro FILE' runs it");
     return StrategySpec::replay(std::move(*sched));
   }
   usage_error("--strategy: expected random, pct:D, hold or replay:FILE, got '" + s + "'");

@@ -84,7 +84,7 @@ struct Switch {
 // only switches.
 struct Schedule {
   std::uint64_t seed = 0;
-  std::string strategy;          // "random", "pct" or "replay"
+  std::string strategy;          // the strategy that made it (informational): "random", "pct", "hold", ...
   std::uint32_t pct_depth = 0;   // for pct
   std::uint64_t pct_steps = 0;   // for pct: the k its change points were spread over
   std::vector<Decision> decisions;
