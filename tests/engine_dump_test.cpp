@@ -310,4 +310,24 @@ TEST(DumpAccounting, DumpsOfACurrentThreadDriverAddNoParkAndNoNoopWake) {
   driver.join();
 }
 
+// A timer that a task on the driver sets needs no wake-up: the driver reads the
+// earliest timer before it parks. Each sleep is one real park, never a no-op.
+TEST(DumpAccounting, SleepsOnACurrentThreadDriverAddNoNoopWake) {
+  auto rt = weft::Builder::current_thread().build();
+  const weft::Handle h = rt.handle();
+  auto sleeper = [](std::uint64_t n) -> Task<void> {
+    for (std::uint64_t i = 0; i < n; ++i) co_await weft::sleep_for(1ms);
+  };
+  constexpr std::uint64_t kSleeps = 8;
+  auto run = [&](std::uint64_t n) {
+    rt.block_on([](Task<void> t) -> Task<void> { co_await weft::spawn(std::move(t)); }(sleeper(n)));
+  };
+  run(1);
+  const weft::WorkerMetrics before = h.worker_metrics(0);
+  run(kSleeps);
+  const weft::WorkerMetrics after = h.worker_metrics(0);
+  EXPECT_EQ(after.noop_count, before.noop_count);
+  EXPECT_EQ(after.park_count - before.park_count, kSleeps);
+}
+
 }  // namespace

@@ -85,7 +85,11 @@ class CurrentThread final : public CoreBase {
     explicit RootSched(CurrentThread& rt) : rt_(rt) {}
     void schedule(TaskHeader*, bool) override {
       rt_.root_woken_.store(1, Order::release);
-      rt_.parker_.unpark();
+      // The driver re-reads root_woken_ before it parks; a wake from the driver
+      // itself (a timer it fired, a task it polled) needs no unpark, which would
+      // only turn its next park into a no-op.
+      ThreadContext* cx = current_context();
+      if (cx == nullptr || cx->core != &rt_.core_) rt_.parker_.unpark();
     }
     bool release(TaskHeader*) override { return false; }
 
@@ -114,7 +118,13 @@ class CurrentThread final : public CoreBase {
   void wake_deferred();
   void park();
   void submit_metrics();
-  void on_new_earliest_timer() override { parker_.unpark(); }
+  // The driver reads the earliest timer before it parks: only another thread's new
+  // timer needs to wake it (an unpark from the driver itself would only leave a
+  // token that turns its next park into a no-op).
+  void on_new_earliest_timer() override {
+    ThreadContext* cx = current_context();
+    if (cx == nullptr || cx->core != &core_) parker_.unpark();
+  }
 
   // Dumps. The thread holding the core is the only worker: on it, everything is
   // stable, so a dump is collected in place. From another thread (the protocol at
@@ -339,20 +349,27 @@ void CurrentThread::shutdown() {
   // 2. Take the core. A blocking dump that holds it (it reads the queues) finishes
   //    first; it holds the core only while it collects, so the wait is short. A
   //    dump that takes the core after step 4 sees step 1 and refuses.
+  //    A blocking dump waiting for the driver is woken: it sees step 1 and refuses.
   // 3. Cancel every owned task, empty the queues, shut the blocking pool down.
   // 4. Give the core back.
   if (shut_.exchange(1, Order::acq_rel) != 0) return;
   emit(EventKind::shutdown, -1, 0);
+  {
+    std::scoped_lock lock(dump_mu_);
+    if (dump_requester_) dump_requester_->unpark();
+  }
   ThreadContext* caller = current_context();
   const bool on_driver = caller != nullptr && caller->core == &core_;
-  bool took_core = false;
-  for (std::uint32_t i = 0; !on_driver && !took_core; ++i) {
+  bool took_core = on_driver;
+  Parker nap;  // our own: parker_wait_ belongs to a block_on waiting for the core
+  for (std::uint32_t i = 0; !took_core; ++i) {
     std::uint32_t expected = 0;
     took_core = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
-    // Bounded: a block_on on another thread holds the core for good (shutting down
-    // from another thread while block_on runs is not supported).
-    if (!took_core && i == 10'000) break;
-    if (!took_core) parker_wait_.park_for(100'000);
+    if (took_core) break;
+    // A dump holds the core only while it collects. Held for a second: a block_on
+    // on another thread drives, and shutting down under it is not supported.
+    WEFT_CHECK(i < 10'000 && "shutdown while another thread runs block_on on this runtime");
+    nap.park_for(100'000);
   }
   ThreadContext cx;
   cx.scheduler = this;
@@ -383,7 +400,7 @@ void CurrentThread::shutdown() {
     while (TaskHeader* t = inject_.pop_locked()) task_ops::drop_notified(t);
   }
   WEFT_ASSERT(owned_.alive() == 0);
-  if (took_core) core_taken_.store(0, Order::release);
+  if (!on_driver) core_taken_.store(0, Order::release);
 }
 
 Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
