@@ -55,16 +55,14 @@
 //      leads a partial dump. Arrivals never take back anything: the round's state
 //      lives in round_ and the next request starts from scratch.
 //   5. Non-leaders wait on their own dump parker (never the idle parker), until the
-//      deadline while gathering, then for at most kCollectBoundNs from when it first
-//      sees the leader collecting; one that gives up is noted in round_.left_early. A proxied worker still waiting on its idle parker stays there.
+//      deadline while gathering, then until the leader is done: the leader reads
+//      their cores and their tasks' frames, and collecting takes no waits. A proxied worker still waiting on its idle parker stays there.
 //   6. The leader collects: held workers' LIFO slots, local queues and defer lists
 //      (their owners are held or blocked), the injection queue and the blocking pool
 //      under their locks, and every owned task. A complete dump reads every suspended
 //      task's backtrace; a partial dump reads only tasks it can claim (idle ones,
 //      marked RUNNING for the read) or that no missed worker can reach.
-//   7. The leader publishes the result under rv_mu_ (a worker in left_early makes
-//      it partial: its core may have moved on while the leader read it), sets phase
-//      done, and unparks the arrived workers' dump parkers and the requester.
+//   7. The leader publishes the result under rv_mu_, sets phase done, and unparks the arrived workers' dump parkers and the requester.
 //      Everyone resumes exactly where it was.
 //   A request opened after shutdown set shut_ is refused (open_round, under rv_mu_).
 //
@@ -143,7 +141,6 @@ struct DumpRound {
   std::int32_t leader = -2;
   bool by_timeout = false;
   std::uint64_t deadline_ns = 0;
-  std::vector<std::uint32_t> left_early;  // held workers that gave up on a collecting leader
   Parker* requester = nullptr;  // a blocking requester to wake when done
   Dump result;
 };
@@ -228,7 +225,9 @@ class MultiThread final : public CoreBase, private OverflowSink {
   void on_new_earliest_timer() override;
 
   // Dump protocol (see the top of the file).
-  static constexpr std::uint64_t kCollectBoundNs = 10'000'000'000ull;
+  // A worker or requester waiting for a collecting leader re-checks this often
+  // (the leader unparks it when done).
+  static constexpr std::uint64_t kCollectSliceNs = 10'000'000ull;
   // seq_cst: pairs with the requester's reads of the blocked flags (dump step 2).
   bool dump_pending(const Core& core) { return dump_round_.load(Order::seq_cst) != core.dump_seen; }
   void dump_rendezvous(Core& core, bool parked);
@@ -848,10 +847,7 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
     lock.unlock();
     lead_round(r, w, false);
   } else {
-    // Step 5: held until done; bounded by the deadline, then by kCollectBoundNs
-    // from when this worker first sees the leader collecting.
-    std::uint64_t give_up = 0;
-    bool collecting_seen = false;
+    // Step 5: held until done.
     for (std::uint32_t spins = 0;; ++spins) {
       WEFT_ASSERT(spins < 1'000'000);
       if (round_.id != r || round_.phase == DumpRound::Phase::done) break;
@@ -868,20 +864,11 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
         lock.lock();
         break;
       }
-      if (round_.phase == DumpRound::Phase::collecting) {
-        if (!collecting_seen) {
-          collecting_seen = true;
-          give_up = now > UINT64_MAX - kCollectBoundNs ? UINT64_MAX : now + kCollectBoundNs;
-        }
-        if (now >= give_up) {
-          // A leader that never finishes cannot hold us forever; its dump then
-          // cannot call itself complete (step 7).
-          round_.left_early.push_back(core.index);
-          break;
-        }
-      }
+      // While the leader collects it may read this worker's core and the frames of
+      // its tasks: the worker stays until done. Collecting takes no waits (only
+      // short locks), so this ends with the leader's own progress.
       std::uint64_t wait =
-          round_.phase == DumpRound::Phase::gathering ? round_.deadline_ns - now : give_up - now;
+          round_.phase == DumpRound::Phase::gathering ? round_.deadline_ns - now : kCollectSliceNs;
       lock.unlock();
       remotes_[core.index]->dump_parker.park_for(wait);
       lock.lock();
@@ -906,12 +893,6 @@ void MultiThread::lead_round(std::uint64_t r, std::int32_t leader, bool by_timeo
   {
     std::scoped_lock lock(rv_mu_);
     WEFT_ASSERT(round_.id == r && round_.phase == DumpRound::Phase::collecting);
-    for (std::uint32_t w : round_.left_early) {
-      // It left while we collected: what we read of its core may have moved on.
-      d.complete = false;
-      d.workers[w].captured = false;
-      d.workers[w].missed_reason = "left the rendezvous before the leader finished collecting";
-    }
     if (!d.complete) emit(EventKind::mark, leader, 0, static_cast<std::uint64_t>(Mark::dump_partial));
     emit(EventKind::dump_done, leader, 0, r, d.missed_workers.size());
     round_.result = std::move(d);
@@ -1065,7 +1046,7 @@ Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
       }
       std::uint64_t wait = self->round_.phase == DumpRound::Phase::gathering
                                ? self->round_.deadline_ns - now
-                               : kCollectBoundNs;
+                               : kCollectSliceNs;
       lock.unlock();
       parker.park_for(wait);
     }
