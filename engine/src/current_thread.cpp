@@ -97,16 +97,15 @@ class CurrentThread final : public CoreBase {
     CurrentThread& rt_;
   };
 
-  // next_task is on the hot path twice in block_on_root's loop: inlined, whatever
+  // next_task is on the hot path twice in drive's loop: inlined, whatever
   // size the loop grows to (GCC stopped inlining it once metrics were counted).
   [[gnu::always_inline]] TaskHeader* next_task();
-  // poll_one polls t, timing it when timed (the poll-time histogram is on; the
-  // caller reads that once, not around every opaque poll call). The timed poll is
-  // out of line, so the hot loop keeps its registers for the untimed one.
-  bool poll_one(TaskHeader* t, bool timed) {
-    if (!kMetrics || !timed) [[likely]] return task_ops::poll(t, 0);
-    return poll_timed(t);
-  }
+  // drive runs block_on's loop (the steps at the top of this file) until the root
+  // completes. kTimed says whether the poll-time histogram is on: block_on reads it
+  // once and picks the loop, so the untimed loop has no test around its polls. The
+  // timed poll is out of line, so the timed loop keeps its registers too.
+  template <bool kTimed>
+  void drive(TaskHeader* root, ThreadContext& cx);
   // poll_timed polls t and adds its poll time to the histogram.
   [[gnu::noinline]] bool poll_timed(TaskHeader* t) {
     std::uint64_t t0 = Platform::now_ns();
@@ -134,8 +133,9 @@ class CurrentThread final : public CoreBase {
   // dump without the driver's queue.
   Dump collect(bool driver_held, TaskHeader* requester_task);
   // answer_dump answers the pending round on the driver, parked while it waits on
-  // its idle parker, else running.
-  void answer_dump(bool parked);
+  // its idle parker, else running. Rare, so out of line: inlined into drive's loop
+  // (GCC did when drive had one instantiation) it cost the loop its registers.
+  [[gnu::noinline]] void answer_dump(bool parked);
 
   std::uint32_t gqi_;
   Core core_;
@@ -215,17 +215,19 @@ inline TaskHeader* CurrentThread::next_task() {
 void CurrentThread::wake_deferred() {
   std::vector<TaskHeader*> batch;
   batch.swap(defer_);
-  std::uint64_t scheduled = 0;  // counted in a register, added once
+  // Counted by the tasks dropped (rare), not the ones scheduled: the common path
+  // does no metric work; the batch's size minus the dropped is added once.
+  std::uint64_t dropped = 0;
   for (TaskHeader* t : batch) {
-    if (!task_ops::mark_deferred_wake(t)) {
+    if (!task_ops::mark_deferred_wake(t)) [[unlikely]] {
       task_ops::ref_dec(t);
+      ++dropped;
       continue;
     }
     emit(EventKind::wake, 0, t->id_);
     local_.push_back(t);
-    ++scheduled;
   }
-  local_schedules_ += scheduled;
+  local_schedules_ += batch.size() - dropped;
   batch.clear();
   if (defer_.empty()) defer_.swap(batch);
 }
@@ -258,35 +260,13 @@ void CurrentThread::park() {
   fire_timers(0);
 }
 
-void CurrentThread::block_on_root(TaskHeader* root) {
-  std::uint32_t expected = 0;
-  bool got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
-  // The core may be held briefly (a blocking dump): wait a little for it.
-  for (std::uint32_t i = 0; !got && i < 100; ++i) {
-    parker_wait_.park_for(100'000);
-    expected = 0;
-    got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
-  }
-  if (!got) {
-    drive_root(root, this);  // another block_on drives the tasks: we drive only our root
-    return;
-  }
-  RootSched sched(*this);
-  root->scheduler_ = &sched;
-  ThreadContext cx;
-  cx.scheduler = this;
-  cx.core = &core_;
-  cx.worker_index = 0;
-  cx.forced_yields = &budget_forced_yields_;
-  cx.defer = &defer_;
-  ContextGuard guard(&cx);
-  root_woken_.store(1, Order::relaxed);
+template <bool kTimed>
+void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
   std::uint64_t busy_start = metrics_now_ns();
   // Polls are counted in a local, which stays in a register across the opaque poll
   // calls, and added to polls_ before each publication (park, submit_metrics), so
   // the published counts are what they would be with polls_ counted directly.
   std::uint64_t polls = 0;
-  const bool timed = kMetrics && histogram_ != nullptr;
   for (;;) {
     if (root_woken_.exchange(0, Order::acq_rel) != 0 ) {
       // A woken root always holds one notified reference.
@@ -317,7 +297,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
       }
       cx.budget = cfg_.budget;
       cx.budget_active = true;
-      polls += static_cast<std::uint64_t>(poll_one(t, timed));
+      polls += static_cast<std::uint64_t>(kTimed ? poll_timed(t) : task_ops::poll(t, 0));
       cx.budget_active = false;
     }
     if (!parked) {
@@ -328,8 +308,38 @@ void CurrentThread::block_on_root(TaskHeader* root) {
       wake_deferred();
     }
   }
+  polls_ += polls;  // published by block_on on its way out
+}
+
+void CurrentThread::block_on_root(TaskHeader* root) {
+  std::uint32_t expected = 0;
+  bool got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
+  // The core may be held briefly (a blocking dump): wait a little for it.
+  for (std::uint32_t i = 0; !got && i < 100; ++i) {
+    parker_wait_.park_for(100'000);
+    expected = 0;
+    got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
+  }
+  if (!got) {
+    drive_root(root, this);  // another block_on drives the tasks: we drive only our root
+    return;
+  }
+  RootSched sched(*this);
+  root->scheduler_ = &sched;
+  ThreadContext cx;
+  cx.scheduler = this;
+  cx.core = &core_;
+  cx.worker_index = 0;
+  cx.forced_yields = &budget_forced_yields_;
+  cx.defer = &defer_;
+  ContextGuard guard(&cx);
+  root_woken_.store(1, Order::relaxed);
+  if (kMetrics && histogram_ != nullptr) {
+    drive<true>(root, cx);
+  } else {
+    drive<false>(root, cx);
+  }
   task_ops::ref_dec(root);  // the owned reference; a root is never bound
-  polls_ += polls;
   submit_metrics();
   core_taken_.store(0, Order::release);
 }
