@@ -310,6 +310,29 @@ TEST(DumpAccounting, DumpsOfACurrentThreadDriverAddNoParkAndNoNoopWake) {
   driver.join();
 }
 
+// A current-thread dump with no timeout (UINT64_MAX) waits for the driver's answer
+// (the deadline once wrapped round, so the dump gave up at once and came back
+// partial, the driver "missed").
+TEST(DumpAccounting, ACurrentThreadDumpWithoutTimeoutWaitsForTheDriver) {
+  auto rt = weft::Builder::current_thread().build();
+  const weft::Handle h = rt.handle();
+  std::atomic<bool> stop{false}, started{false};
+  std::thread driver([&] {
+    rt.block_on([](std::atomic<bool>& stop, std::atomic<bool>& started) -> Task<void> {
+      started.store(true);
+      while (!stop.load()) co_await weft::yield_now();  // busy: never parked
+    }(stop, started));
+  });
+  while (!started.load()) std::this_thread::sleep_for(1ms);
+  for (int i = 0; i < 5; ++i) {
+    weft::Dump d = h.dump_blocking(UINT64_MAX);
+    EXPECT_TRUE(d.complete);
+    EXPECT_TRUE(d.missed_workers.empty());
+  }
+  stop.store(true);
+  driver.join();
+}
+
 // A timer that a task on the driver sets needs no wake-up: the driver reads the
 // earliest timer before it parks. Each sleep is one real park, never a no-op.
 TEST(DumpAccounting, SleepsOnACurrentThreadDriverAddNoNoopWake) {

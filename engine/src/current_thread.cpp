@@ -20,8 +20,10 @@
 //      r in dump_round_ (seq_cst), then reads the driver's blocked_ flag (seq_cst).
 //   3. The driver reads dump_round_ before every poll. Before waiting on parker_ it
 //      sets blocked_, then re-reads dump_round_ (both seq_cst); if a round is
-//      pending it clears the flag, answers it (step 5) and starts again (answering
-//      never gives it work). After the wait it clears blocked_ and re-reads
+//      pending it clears the flag, answers it (step 5) and starts again. Answering
+//      can give it work (the dump's last reference to a finished task frees it, and
+//      its destructors may wake the root or a task, with no unpark: the driver does
+//      not unpark itself), so after answering it re-checks before it waits. After the wait it clears blocked_ and re-reads
 //      dump_round_ (seq_cst) before touching its core (firing timers included),
 //      answering any pending round. Steps 2 and 3 form a Dekker pair: either the
 //      requester sees the flag, or the driver sees r before it waits (or right
@@ -35,10 +37,15 @@
 //      (state driver), collects, and unless the requester gave up or moved on,
 //      publishes the answer, marks the round done and unparks the requester;
 //      proxy: it waits on parker_dump_ (never parker_) until the round is done;
-//      anything else (done, abandoned, a newer round) needs nothing from it.
+//      anything else (done, abandoned, a newer round) needs nothing from it. Once
+//      the runtime is shut it answers nothing.
 //   6. A requester that did not proxy waits on its own parker until the answer or
-//      the deadline; past the deadline it marks the round abandoned (unless done)
-//      and collects a partial dump without the driver's queues.
+//      the deadline. Past the deadline, a round still open (the driver never
+//      claimed it) is marked abandoned and the requester collects a partial dump
+//      without the driver's queues; a round the driver claimed is being collected
+//      (no waits in that), so the requester keeps waiting for it. So one round has
+//      one leader. Shutdown wakes the requester, which abandons the round and
+//      refuses, whatever the driver answered.
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -159,6 +166,9 @@ class CurrentThread final : public CoreBase {
   Dump dump_result_;
   Parker* dump_requester_ = nullptr;
   Parker parker_dump_;             // the driver holds here while a requester collects
+  // A requester past its deadline whose round the driver is collecting re-checks
+  // this often (the driver unparks it when done).
+  static constexpr std::uint64_t kAnswerSliceNs = 1'000'000;
   Atomic<std::uint64_t> dump_round_{0};
   Atomic<std::uint32_t> blocked_{0};  // 1 while the driver waits on parker_ (step 3)
   std::uint64_t dump_seen_ = 0;    // core holder only
@@ -245,6 +255,12 @@ void CurrentThread::park() {
     if (dump_round_.load(Order::seq_cst) == dump_seen_) break;
     blocked_.store(0, Order::seq_cst);
     answer_dump(true);
+    if (root_woken_.load(Order::acquire) != 0 || !local_.empty()) {
+      // Answering gave us work (step 3): no wait.
+      blocked_.store(0, Order::seq_cst);
+      emit(EventKind::unpark, 0, 0);
+      return;
+    }
   }
   std::uint64_t deadline = next_timer_deadline();
   if (deadline == UINT64_MAX) {
@@ -478,6 +494,10 @@ void CurrentThread::answer_dump(bool parked) {
     WEFT_ASSERT(i < 1'000'000);
     {
       std::scoped_lock lock(dump_mu_);
+      if (shut_.load(Order::acquire) != 0) {
+        driver_holds_ = false;
+        return;  // shutdown may have emptied the runtime: that is no dump of it
+      }
       if (dump_req_ == r && dump_state_ == Round::open) {
         dump_state_ = Round::driver;
         driver_holds_ = false;
@@ -594,31 +614,35 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
       return d;
     }
   }
-  const std::uint64_t deadline = Platform::now_ns() + timeout_ns;
+  const std::uint64_t start = Platform::now_ns();
+  const std::uint64_t deadline = timeout_ns > UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
   for (std::uint32_t i = 0;; ++i) {
     WEFT_ASSERT(i < 1'000'000);
+    std::uint64_t now = Platform::now_ns();
     {
       std::scoped_lock lock(dump_mu_);
+      // Shutdown first: a round answered after shutdown emptied the runtime is no
+      // dump of it (step 6).
+      if (shut_.load(Order::acquire) != 0) {
+        dump_state_ = Round::abandoned;
+        dump_requester_ = nullptr;
+        throw DumpError("weft: the runtime shut down during the dump");
+      }
       if (dump_state_ == Round::done) {
         dump_requester_ = nullptr;
         return std::move(dump_result_);
       }
+      // Step 6: past the deadline, a round the driver never claimed is abandoned
+      // (the driver, if it comes now, does not answer); one it claimed is being
+      // collected, which takes no wait, so its answer is awaited.
+      if (now >= deadline && dump_state_ == Round::open) {
+        dump_state_ = Round::abandoned;
+        dump_requester_ = nullptr;
+        break;
+      }
     }
-    std::uint64_t now = Platform::now_ns();
-    if (now >= deadline || shut_.load(Order::acquire) != 0) break;
-    parker.park_for(deadline - now);
+    parker.park_for(now >= deadline ? kAnswerSliceNs : deadline - now);
   }
-  {
-    std::scoped_lock lock(dump_mu_);
-    if (dump_state_ == Round::done) {
-      dump_requester_ = nullptr;
-      return std::move(dump_result_);
-    }
-    dump_state_ = Round::abandoned;  // step 6: the driver, if it arrives now, must not answer
-    dump_requester_ = nullptr;
-  }
-  // Shutdown empties the queues and the owned list: nothing left to snapshot.
-  if (shut_.load(Order::acquire) != 0) throw DumpError("weft: the runtime shut down during the dump");
   emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
   emit(EventKind::dump_leader, -1, 0, r, 1);
   Dump d = collect(false, nullptr);
