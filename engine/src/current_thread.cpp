@@ -45,7 +45,12 @@
 //      without the driver's queues; a round the driver claimed is being collected
 //      (no waits in that), so the requester keeps waiting for it. So one round has
 //      one leader. Shutdown wakes the requester, which abandons the round and
-//      refuses, whatever the driver answered.
+//      refuses, whatever the driver answered. A driver holding at step 5 while a
+//      proxy collects holds whether or not the runtime is shut.
+//   7. A driver leaving block_on gives the core back, then wakes a requester whose
+//      round is still open; a requester that finds its round open and the core free
+//      takes the core, marks the round abandoned (no later driver answers it) and
+//      collects as in step 1.
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -358,6 +363,11 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   task_ops::ref_dec(root);  // the owned reference; a root is never bound
   submit_metrics();
   core_taken_.store(0, Order::release);
+  {
+    // Step 7: a requester still waiting for us takes the free core itself.
+    std::scoped_lock lock(dump_mu_);
+    if (dump_requester_ != nullptr && dump_state_ == Round::open) dump_requester_->unpark();
+  }
 }
 
 void CurrentThread::submit_metrics() {
@@ -494,20 +504,19 @@ void CurrentThread::answer_dump(bool parked) {
     WEFT_ASSERT(i < 1'000'000);
     {
       std::scoped_lock lock(dump_mu_);
-      if (shut_.load(Order::acquire) != 0) {
+      if (dump_req_ == r && dump_state_ == Round::proxy) {
+        driver_holds_ = true;  // the requester reads our core: hold, shut or not
+      } else if (shut_.load(Order::acquire) != 0) {
         driver_holds_ = false;
         return;  // shutdown may have emptied the runtime: that is no dump of it
-      }
-      if (dump_req_ == r && dump_state_ == Round::open) {
+      } else if (dump_req_ == r && dump_state_ == Round::open) {
         dump_state_ = Round::driver;
         driver_holds_ = false;
         break;
-      }
-      if (dump_req_ != r || dump_state_ != Round::proxy) {
+      } else {
         driver_holds_ = false;
         return;  // answered, abandoned or superseded: nothing to do
       }
-      driver_holds_ = true;
     }
     parker_dump_.park();
   }
@@ -611,11 +620,13 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
       std::scoped_lock lock(dump_mu_);
       dump_state_ = Round::done;
       if (driver_holds_) parker_dump_.unpark();
+      if (shut_.load(Order::acquire) != 0) throw DumpError("weft: the runtime shut down during the dump");
       return d;
     }
   }
   const std::uint64_t start = Platform::now_ns();
   const std::uint64_t deadline = timeout_ns > UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
+  bool taken_over = false;  // step 7: the driver left; we hold the core
   for (std::uint32_t i = 0;; ++i) {
     WEFT_ASSERT(i < 1'000'000);
     std::uint64_t now = Platform::now_ns();
@@ -632,6 +643,17 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
         dump_requester_ = nullptr;
         return std::move(dump_result_);
       }
+      if (dump_state_ == Round::open) {
+        // Step 7: the driver left block_on without answering: nobody drives, so
+        // with the free core we are the only worker, as in step 1.
+        std::uint32_t free_core = 0;
+        if (core_taken_.compare_exchange(free_core, 1, Order::acq_rel, Order::acquire)) {
+          dump_state_ = Round::abandoned;  // no driver answers it now
+          dump_requester_ = nullptr;
+          taken_over = true;
+          break;
+        }
+      }
       // Step 6: past the deadline, a round the driver never claimed is abandoned
       // (the driver, if it comes now, does not answer); one it claimed is being
       // collected, which takes no wait, so its answer is awaited.
@@ -642,6 +664,21 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
       }
     }
     parker.park_for(now >= deadline ? kAnswerSliceNs : deadline - now);
+  }
+  if (taken_over) {
+    if (shut_.load(Order::acquire) != 0) {  // shutdown came and went: as in step 1
+      core_taken_.store(0, Order::release);
+      throw DumpError("weft: the runtime shut down during the dump");
+    }
+    emit(EventKind::dump_arrive, 0, 0, r);
+    emit(EventKind::dump_leader, -1, 0, r, 0);
+    Dump d = collect(true, nullptr);
+    d.round = r;
+    d.leader = -1;
+    core_taken_.store(0, Order::release);
+    emit(EventKind::dump_done, -1, 0, r, 0);
+    parker_wait_.unpark();  // a block_on that waited for the core may proceed
+    return d;
   }
   emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
   emit(EventKind::dump_leader, -1, 0, r, 1);
