@@ -148,6 +148,9 @@ class CurrentThread final : public CoreBase {
   // its idle parker, else running. Rare, so out of line: inlined into drive's loop
   // (GCC did when drive had one instantiation) it cost the loop its registers.
   [[gnu::noinline]] void answer_dump(bool parked);
+  // dump_holding_core takes round r's dump on the requester's thread, which holds
+  // the core (nobody drives), and gives the core back.
+  Dump dump_holding_core(std::uint64_t r);
 
   std::uint32_t gqi_;
   Core core_;
@@ -560,6 +563,24 @@ Task<Dump> CurrentThread::dump_async(std::uint64_t timeout_ns) {
   co_return dump_sync(timeout_ns);
 }
 
+Dump CurrentThread::dump_holding_core(std::uint64_t r) {
+  // Holding the core, we are the only worker (steps 1 and 7), unless shutdown
+  // already came and went (it holds the core while it empties the queues).
+  if (shut_.load(Order::acquire) != 0) {
+    core_taken_.store(0, Order::release);
+    throw DumpError("weft: the runtime shut down during the dump");
+  }
+  emit(EventKind::dump_arrive, 0, 0, r);
+  emit(EventKind::dump_leader, -1, 0, r, 0);
+  Dump d = collect(true, nullptr);
+  d.round = r;
+  d.leader = -1;
+  core_taken_.store(0, Order::release);
+  emit(EventKind::dump_done, -1, 0, r, 0);
+  parker_wait_.unpark();  // a block_on that waited for the core may proceed
+  return d;
+}
+
 Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   ThreadContext* cx = current_context();
   WEFT_CHECK(!(cx && cx->core == &core_));  // on the driver, co_await dump() instead
@@ -576,21 +597,7 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   emit(EventKind::dump_request, -1, 0, r);
   std::uint32_t expected = 0;
   if (core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire)) {
-    // Nobody drives: holding the core, we are the only worker, unless shutdown
-    // already came and went (it holds the core while it empties the queues).
-    if (shut_.load(Order::acquire) != 0) {
-      core_taken_.store(0, Order::release);
-      throw DumpError("weft: the runtime shut down during the dump");
-    }
-    emit(EventKind::dump_arrive, 0, 0, r);
-    emit(EventKind::dump_leader, -1, 0, r, 0);
-    Dump d = collect(true, nullptr);
-    d.round = r;
-    d.leader = -1;
-    core_taken_.store(0, Order::release);
-    emit(EventKind::dump_done, -1, 0, r, 0);
-    parker_wait_.unpark();  // step 1: a block_on that waited for the core may proceed
-    return d;
+    return dump_holding_core(r);  // nobody drives
   }
   Parker parker;
   {
@@ -665,21 +672,7 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
     }
     parker.park_for(now >= deadline ? kAnswerSliceNs : deadline - now);
   }
-  if (taken_over) {
-    if (shut_.load(Order::acquire) != 0) {  // shutdown came and went: as in step 1
-      core_taken_.store(0, Order::release);
-      throw DumpError("weft: the runtime shut down during the dump");
-    }
-    emit(EventKind::dump_arrive, 0, 0, r);
-    emit(EventKind::dump_leader, -1, 0, r, 0);
-    Dump d = collect(true, nullptr);
-    d.round = r;
-    d.leader = -1;
-    core_taken_.store(0, Order::release);
-    emit(EventKind::dump_done, -1, 0, r, 0);
-    parker_wait_.unpark();  // a block_on that waited for the core may proceed
-    return d;
-  }
+  if (taken_over) return dump_holding_core(r);
   emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
   emit(EventKind::dump_leader, -1, 0, r, 1);
   Dump d = collect(false, nullptr);
