@@ -168,22 +168,32 @@ class MultiThread final : public CoreBase, private OverflowSink {
   }
 
  private:
-  // OverflowSink, called by the owner of a full local queue.
-  void push_one(TaskHeader* t) override { push_remote(t); }  // an overflow, counted as one
-  void push_batch(TaskHeader* first, TaskHeader* last, std::uint64_t n) override {
+  // OverflowSink, called by the owner of a full local queue; each call is one overflow.
+  void push_one(TaskHeader* t, std::int32_t worker) override {
+    ++cores_[static_cast<std::uint32_t>(worker)]->overflows;
+    push_remote(t);
+  }
+  void push_batch(TaskHeader* first, TaskHeader* last, std::uint64_t n, std::int32_t worker) override {
+    ++cores_[static_cast<std::uint32_t>(worker)]->overflows;
     std::scoped_lock lock(mu_);
     inject_.push_batch_locked(first, last, n);
   }
 
   void start();
   void run_worker(std::uint32_t i);
+  // The worker loop is instantiated twice, with and without the poll-time
+  // histogram, so the choice is made once per worker and not once per poll.
+  template <bool kHist>
+  void work_loop(Core& core);
+  template <bool kHist>
   void run_task(Core& core, TaskHeader* t);
   // poll_one polls t, noting it for dumps and timing it when the histogram is on.
+  template <bool kHist>
   bool poll_one(Core& core, TaskHeader* t) {
     WorkerStats& st = stats_[core.index];
     st.running_task.set(t->id_);
     bool polled;
-    if (kMetrics && st.histogram) {
+    if constexpr (kHist) {
       std::uint64_t t0 = Platform::now_ns();
       polled = task_ops::poll(t, static_cast<std::int32_t>(core.index));
       std::uint64_t b = (Platform::now_ns() - t0) / cfg_.histogram_bucket_width_ns;
@@ -194,7 +204,8 @@ class MultiThread final : public CoreBase, private OverflowSink {
     st.running_task.set(0);
     return polled;
   }
-  TaskHeader* next_task(Core& core);
+  // Inlined into both loop instantiations, so neither pays a call per task.
+  [[gnu::always_inline]] TaskHeader* next_task(Core& core);
   TaskHeader* next_local(Core& core);
   TaskHeader* pop_inject_batch(Core& core);
   TaskHeader* steal_work(Core& core);
@@ -320,12 +331,23 @@ void MultiThread::run_worker(std::uint32_t i) {
   ContextGuard guard(&cx);
   if (cfg_.on_thread_start) cfg_.on_thread_start();
   core.busy_start = metrics_now_ns();
+  if constexpr (kMetrics) {
+    if (stats_[i].histogram) work_loop<true>(core); else work_loop<false>(core);
+  } else {
+    work_loop<false>(core);
+  }
+  pre_shutdown(core);
+  if (cfg_.on_thread_stop) cfg_.on_thread_stop();
+}
+
+template <bool kHist>
+void MultiThread::work_loop(Core& core) {
   while (!core.is_shutdown) {
     ++core.tick;
     if (dump_pending(core)) dump_rendezvous(core, false);
     if (core.tick % cfg_.event_interval == 0) maintenance(core);
     if (TaskHeader* t = next_task(core)) {
-      run_task(core, t);
+      run_task<kHist>(core, t);
       continue;
     }
     if (!core.defer.empty()) {
@@ -334,13 +356,11 @@ void MultiThread::run_worker(std::uint32_t i) {
       continue;
     }
     if (TaskHeader* t = steal_work(core)) {
-      run_task(core, t);
+      run_task<kHist>(core, t);
       continue;
     }
     park(core);
   }
-  pre_shutdown(core);
-  if (cfg_.on_thread_stop) cfg_.on_thread_stop();
 }
 
 TaskHeader* MultiThread::next_local(Core& core) {
@@ -423,13 +443,14 @@ TaskHeader* MultiThread::steal_work(Core& core) {
   return nullptr;
 }
 
+template <bool kHist>
 void MultiThread::run_task(Core& core, TaskHeader* t) {
   const auto w = static_cast<std::int32_t>(core.index);
   transition_from_searching(core);
   ThreadContext* cx = current_context();
   cx->budget = cfg_.budget;
   cx->budget_active = true;
-  if (poll_one(core, t)) ++core.polls;
+  if (poll_one<kHist>(core, t)) ++core.polls;
   // Run the LIFO chain under the same budget.
   for (std::uint32_t lifo_polls = 0;;) {
     TaskHeader* next = std::exchange(core.lifo, nullptr);
@@ -439,7 +460,7 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
     }
     if (cx->budget == 0) {
       emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::budget_exhausted));
-      core.overflows += remotes_[core.index]->queue.push_back_or_overflow(next, *this, w) > 0 ? 1 : 0;
+      remotes_[core.index]->queue.push_back_or_overflow(next, *this, w);
       break;
     }
     if (WEFT_BUG(lifo_cap_removed)) lifo_polls = 0;  // Tokio 7.7: the chain runs to the budget
@@ -448,10 +469,10 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
       core.lifo_enabled = false;
     }
     if (WEFT_BUG(lifo_polls_uncounted)) {
-      poll_one(core, next);  // Tokio 7.11: poll_count misses the LIFO chain
+      poll_one<kHist>(core, next);  // Tokio 7.11: poll_count misses the LIFO chain
       continue;
     }
-    if (poll_one(core, next)) ++core.polls;
+    if (poll_one<kHist>(core, next)) ++core.polls;
   }
   cx->budget_active = false;
 }
@@ -473,13 +494,13 @@ void MultiThread::schedule_local(Core& core, TaskHeader* t, bool is_yield) {
   LocalQueue& q = remotes_[core.index]->queue;
   bool should_notify;
   if (is_yield || !core.lifo_enabled) {
-    core.overflows += q.push_back_or_overflow(t, *this, w) > 0 ? 1 : 0;
+    q.push_back_or_overflow(t, *this, w);
     should_notify = true;
   } else {
     TaskHeader* prev = std::exchange(core.lifo, t);
     emit(EventKind::lifo_push, w, t->id_);
     should_notify = prev != nullptr;
-    if (prev) core.overflows += q.push_back_or_overflow(prev, *this, w) > 0 ? 1 : 0;
+    if (prev) q.push_back_or_overflow(prev, *this, w);
   }
   if (should_notify && !core.in_driver) notify_parked();
 }
@@ -497,17 +518,19 @@ void MultiThread::wake_deferred(Core& core) {
   const auto w = static_cast<std::int32_t>(core.index);
   std::vector<TaskHeader*> batch;
   batch.swap(core.defer);
+  std::size_t dropped = 0;
   for (TaskHeader* t : batch) {
     // The defer reference becomes the queue entry's, or is dropped if the task
     // was woken (or completed) meanwhile.
     if (!task_ops::mark_deferred_wake(t)) {
       task_ops::ref_dec(t);  // running, complete or already notified: handled there
+      ++dropped;
       continue;
     }
     emit(EventKind::wake, w, t->id_);
-    ++core.local_schedules;
-    core.overflows += remotes_[core.index]->queue.push_back_or_overflow(t, *this, w) > 0 ? 1 : 0;
+    remotes_[core.index]->queue.push_back_or_overflow(t, *this, w);
   }
+  core.local_schedules += batch.size() - dropped;  // once per batch, not per task
   batch.clear();
   if (core.defer.empty()) core.defer.swap(batch);  // keep the capacity
   if (!core.is_searching && remotes_[core.index]->queue.len() > 1) notify_parked();

@@ -100,9 +100,11 @@ class InjectQueue {
 };
 
 // OverflowSink receives the tasks a full local queue sheds; the scheduler owns the lock.
+// OverflowSink takes the tasks a full local queue sheds; each call is one overflow
+// of the given worker's queue, so the sink counts overflows (off the hot path).
 struct OverflowSink {
-  virtual void push_one(TaskHeader* t) = 0;
-  virtual void push_batch(TaskHeader* first, TaskHeader* last, std::uint64_t n) = 0;
+  virtual void push_one(TaskHeader* t, std::int32_t worker) = 0;
+  virtual void push_batch(TaskHeader* first, TaskHeader* last, std::uint64_t n, std::int32_t worker) = 0;
   virtual ~OverflowSink() = default;
 };
 
@@ -150,9 +152,9 @@ class LocalQueue {
     tail_.store(tail + 1, Order::release);  // pairs with the stealers' Acquire of tail
   }
 
-  // push_back_or_overflow pushes t, shedding to sink when full. Returns the number
-  // of tasks moved to the sink (0, 1, or half + 1).
-  std::uint32_t push_back_or_overflow(TaskHeader* t, OverflowSink& sink, std::int32_t worker) {
+  // push_back_or_overflow pushes t, shedding to sink when full (one sink call per
+  // overflow: t alone, or the newest half plus t).
+  void push_back_or_overflow(TaskHeader* t, OverflowSink& sink, std::int32_t worker) {
     for (std::uint32_t attempt = 0;; ++attempt) {
       WEFT_ASSERT(attempt < 1'000'000);
       std::uint64_t h = head_.load(Order::acquire);
@@ -163,15 +165,15 @@ class LocalQueue {
         emit(EventKind::local_push, worker, t->id_);
         buffer_[tail & mask_] = t;
         tail_.store(tail + 1, Order::release);
-        return 0;
+        return;
       }
       if (steal != real) {
         // Step 1: a stealer is freeing slots; send just this task away.
         emit(EventKind::overflow, worker, t->id_, 1);
-        sink.push_one(t);
-        return 1;
+        sink.push_one(t, worker);
+        return;
       }
-      if (std::uint32_t moved = push_overflow(t, real, tail, sink, worker)) return moved;
+      if (push_overflow(t, real, tail, sink, worker)) return;
       // Lost the race with a stealer: retry; the queue has room now.
     }
   }
@@ -228,14 +230,14 @@ class LocalQueue {
 
  private:
   // push_overflow moves the newest half plus t to the sink (steps 2 to 4 above).
-  // Returns 0 if a stealer got in first.
-  std::uint32_t push_overflow(TaskHeader* t, std::uint32_t real, std::uint32_t tail, OverflowSink& sink,
+  // Returns false if a stealer got in first.
+  bool push_overflow(TaskHeader* t, std::uint32_t real, std::uint32_t tail, OverflowSink& sink,
                               std::int32_t worker) {
     const std::uint32_t half = cap_ / 2;
     WEFT_ASSERT(tail - real == cap_);
     std::uint64_t expected = pack(real, real);
     // Step 2: fence off stealers. Release so the claim is ordered after our slot writes.
-    if (!head_.compare_exchange(expected, pack(real, real + half), Order::acq_rel, Order::acquire)) return 0;
+    if (!head_.compare_exchange(expected, pack(real, real + half), Order::acq_rel, Order::acquire)) return false;
     // Step 3: chain the newest half and t; they go to the sink in one batch.
     std::uint32_t first_idx = tail - half;
     if (WEFT_BUG(overflow_oldest_half)) first_idx = real;  // Tokio 7.4: the oldest half goes
@@ -256,8 +258,8 @@ class LocalQueue {
     }
     emit(EventKind::overflow, worker, t->id_, half + 1);
     emit(EventKind::mark, worker, 0, static_cast<std::uint64_t>(Mark::overflow));
-    sink.push_batch(first, t, half + 1);
-    return half + 1;
+    sink.push_batch(first, t, half + 1, worker);
+    return true;
   }
 
   // steal_into2 claims ceil(half) of the tasks, copies them to dst, and finishes

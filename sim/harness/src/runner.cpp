@@ -31,7 +31,7 @@ using weft::Task;
 class Recorder final : public weft::EventSink {
  public:
   explicit Recorder(bool keep, std::uint32_t workers)
-      : keep_(keep), polls_by_worker_(workers, 0), idle_by_worker_(workers) {}
+      : keep_(keep), polls_by_worker_(workers, 0), idle_by_worker_(workers), queue_by_worker_(workers) {}
   void record(const weft::Event& e) override {
     auto* k = detail::tls_kernel;
     if (keep_) {
@@ -50,8 +50,16 @@ class Recorder final : public weft::EventSink {
       case weft::EventKind::steal:
         stats_.steals += e.a;
         ++stats_.steal_operations;
+        if (e.worker >= 0 && static_cast<std::size_t>(e.worker) < queue_by_worker_.size()) {
+          queue_by_worker_[e.worker].steals += e.a;
+          ++queue_by_worker_[e.worker].steal_ops;
+        }
         break;
-      case weft::EventKind::overflow: ++stats_.overflows; break;
+      case weft::EventKind::overflow:
+        ++stats_.overflows;
+        if (e.worker >= 0 && static_cast<std::size_t>(e.worker) < queue_by_worker_.size())
+          ++queue_by_worker_[e.worker].overflows;
+        break;
       case weft::EventKind::inject_push: ++stats_.inject_pushes; break;
       case weft::EventKind::inject_pop:
         if (e.a > 1) ++stats_.inject_batches;
@@ -105,6 +113,7 @@ class Recorder final : public weft::EventSink {
     events_.clear();
     std::fill(polls_by_worker_.begin(), polls_by_worker_.end(), 0);
     std::fill(idle_by_worker_.begin(), idle_by_worker_.end(), IdleTrace{});
+    std::fill(queue_by_worker_.begin(), queue_by_worker_.end(), QueueTrace{});
     spawn_step_.clear();
     done_step_.clear();
     completions_ = 0;
@@ -128,7 +137,12 @@ class Recorder final : public weft::EventSink {
     std::uint64_t parks = 0, unparks = 0, noops = 0;
     bool polled_since_park = false;
   };
+  // QueueTrace is one worker's steals (as the thief) and overflows (as the owner).
+  struct QueueTrace {
+    std::uint64_t steals = 0, steal_ops = 0, overflows = 0;
+  };
   std::vector<IdleTrace> idle_by_worker_;
+  std::vector<QueueTrace> queue_by_worker_;
 };
 
 // Ctx is one run's shared state: bookkeeping for the invariants, and the named
@@ -408,6 +422,12 @@ void check_invariants(const Scenario& sc, Ctx& cx, weft::Handle& h, Recorder& re
       differ("parks", wm.park_count, it.parks);
       differ("no-op parks", wm.noop_count, it.noops);
       differ("parks and unparks", wm.park_unpark_count, it.parks + it.unparks);
+      // One overflow event per shed (one task, or half a queue), by the queue's owner;
+      // one steal event per steal operation, by the thief, carrying the tasks taken.
+      const Recorder::QueueTrace& qt = rec.queue_by_worker_[w];
+      differ("overflows", wm.overflow_count, qt.overflows);
+      differ("stolen tasks", wm.steal_count, qt.steals);
+      differ("steal operations", wm.steal_operations, qt.steal_ops);
     }
     auto m = h.metrics();
     if (m.spawned_tasks_count != rec.stats_.tasks_spawned)
