@@ -368,7 +368,7 @@ TaskHeader* MultiThread::next_local(Core& core) {
   return remotes_[core.index]->queue.pop();
 }
 
-TaskHeader* MultiThread::next_task(Core& core) {
+inline TaskHeader* MultiThread::next_task(Core& core) {
   if (core.tick % gqi_ == 0) {
     // Fairness: look at the injection queue first now and then.
     if (!inject_.is_empty()) {
@@ -762,11 +762,13 @@ void MultiThread::notify_if_work_pending() {
 void MultiThread::pre_shutdown(Core& core) {
   const auto w = static_cast<std::int32_t>(core.index);
   close_owned_and_cancel(core.index, w);
-  submit_metrics(core);
   if (TaskHeader* t = std::exchange(core.lifo, nullptr)) task_ops::drop_notified(t);
   remotes_[core.index]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
   for (TaskHeader* t : core.defer) task_ops::ref_dec(t);
   core.defer.clear();
+  // Last: a task freed above can run a destructor that schedules (and so counts)
+  // on this worker.
+  submit_metrics(core);
 }
 
 void MultiThread::shutdown() {

@@ -99,7 +99,6 @@ class InjectQueue {
   Atomic<std::uint64_t> len_{0};
 };
 
-// OverflowSink receives the tasks a full local queue sheds; the scheduler owns the lock.
 // OverflowSink takes the tasks a full local queue sheds; each call is one overflow
 // of the given worker's queue, so the sink counts overflows (off the hot path).
 struct OverflowSink {
