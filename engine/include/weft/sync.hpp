@@ -260,20 +260,29 @@ class Notify {
       {
         std::scoped_lock lock(n_.mu_);
         if (node_.linked) n_.waiters_.remove(&node_);
-        pass_on = node_.notified && !consumed_;
+        // Notified but never resumed: a notification nobody saw goes to the next.
+        pass_on = (node_.notified && !consumed_) || (consumed_ && !resumed_);
       }
       if (pass_on) n_.notify_one();
     }
     bool await_ready() {
-      std::scoped_lock lock(n_.mu_);
-      if (n_.permit_) {
+      {
+        std::scoped_lock lock(n_.mu_);
+        if (!n_.permit_) return false;
         n_.permit_ = false;
         consumed_ = true;
-        return true;
       }
+      // The permit is ours; with the budget spent, the task yields before it
+      // goes on (a permit that is always there cannot starve the worker).
+      if (coop_proceed()) return true;
+      forced_yield_ = true;
       return false;
     }
     bool await_suspend(std::coroutine_handle<> h) {
+      if (std::exchange(forced_yield_, false)) {
+        coop_yield(h);
+        return true;
+      }
       Waker w = suspend_current(h, "Notify::notified", &detail::Waiter::is_notified, &node_);
       std::scoped_lock lock(n_.mu_);
       if (n_.permit_) {
@@ -294,12 +303,15 @@ class Notify {
         node_.waker = Waker();
       }
       consumed_ = true;
+      resumed_ = true;
     }
 
    private:
     Notify& n_;
     detail::Waiter node_;
     bool consumed_ = false;
+    bool resumed_ = false;
+    bool forced_yield_ = false;
   };
 
   Notified notified() { return Notified(*this); }
@@ -342,24 +354,32 @@ class AsyncMutex {
     explicit LockAwaiter(AsyncMutex& m) : m_(m) {}
     LockAwaiter(const LockAwaiter&) = delete;
     ~LockAwaiter() {
-      bool handed = false;
+      bool held = false;
       {
         std::scoped_lock lock(m_.mu_);
         if (node_.linked) m_.waiters_.remove(&node_);
-        handed = node_.notified && !taken_;
+        held = (node_.notified || taken_) && !guarded_;
       }
-      if (handed) m_.release();  // we were given the lock but never took it
+      if (held) m_.release();  // we were given (or took) the lock but never returned a guard
     }
     bool await_ready() {
-      std::scoped_lock lock(m_.mu_);
-      if (!m_.locked_ && m_.waiters_.empty()) {
+      {
+        std::scoped_lock lock(m_.mu_);
+        if (m_.locked_ || !m_.waiters_.empty()) return false;
         m_.locked_ = true;
         taken_ = true;
-        return true;
       }
+      // The lock is ours; with the budget spent, the task yields holding it
+      // (a lock that is always free cannot starve the worker).
+      if (coop_proceed()) return true;
+      forced_yield_ = true;
       return false;
     }
     bool await_suspend(std::coroutine_handle<> h) {
+      if (std::exchange(forced_yield_, false)) {
+        coop_yield(h);
+        return true;
+      }
       Waker w = suspend_current(h, "AsyncMutex::lock", &detail::Waiter::is_notified, &node_);
       std::scoped_lock lock(m_.mu_);
       if (!m_.locked_) {
@@ -375,6 +395,7 @@ class AsyncMutex {
       std::scoped_lock lock(m_.mu_);
       WEFT_CHECK(taken_ || node_.notified);  // resumed without the lock
       taken_ = true;
+      guarded_ = true;
       return Guard(&m_);
     }
 
@@ -382,6 +403,8 @@ class AsyncMutex {
     AsyncMutex& m_;
     detail::Waiter node_;
     bool taken_ = false;
+    bool guarded_ = false;  // the guard was returned: it releases the lock
+    bool forced_yield_ = false;
   };
 
   LockAwaiter lock() { return LockAwaiter(*this); }
