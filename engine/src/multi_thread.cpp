@@ -95,11 +95,14 @@ constexpr std::uint64_t kUnparkShift = 16;
 constexpr std::uint64_t kSearchMask = (1ull << kUnparkShift) - 1;
 
 struct alignas(128) WorkerStats {
+  // Published at maintenance and parking; read by metrics readers.
   Counter poll_count, steal_count, steal_operations, park_count, park_unpark_count, noop_count,
       local_schedule_count, overflow_count, busy_ns;
-  Counter running_task;  // id of the task being polled, 0 between polls (for dumps)
-  Counter parked;        // 1 while in the park loop
   std::unique_ptr<Counter[]> histogram;  // poll-time buckets, when enabled
+  // Written around every poll: on its own line, so a metrics reader does not pull
+  // it out of the worker's cache.
+  alignas(128) Counter running_task;  // id of the task being polled, 0 between polls (for dumps)
+  Counter parked;                     // 1 while in the park loop
 };
 
 // Core is one worker's private state; only its own thread touches it.
@@ -483,7 +486,7 @@ void MultiThread::schedule(TaskHeader* t, bool is_yield) {
     schedule_local(*static_cast<Core*>(cx->core), t, is_yield);
     return;
   }
-  remote_schedule_count_.add(1);
+  if constexpr (kMetrics) remote_schedule_count_.add(1);
   push_remote(t);
   notify_parked();
 }
@@ -800,7 +803,7 @@ void MultiThread::shutdown() {
     std::scoped_lock lock(mu_);
     while (TaskHeader* t = inject_.pop_locked()) task_ops::drop_notified(t);
   }
-  WEFT_ASSERT(owned_.alive() == 0);
+  WEFT_ASSERT(!kMetrics || owned_.alive() == 0);
 }
 
 // ---- block_on from a non-worker thread ----

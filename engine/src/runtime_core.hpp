@@ -70,7 +70,7 @@ class OwnedTasks {
     if (s.head) s.head->owned_prev_ = t;
     s.head = t;
     t->in_owned_ = true;
-    added_.add(1);
+    if constexpr (kMetrics) added_.add(1);
     return true;
   }
 
@@ -132,7 +132,7 @@ class OwnedTasks {
     if (t->owned_next_) t->owned_next_->owned_prev_ = t->owned_prev_;
     t->owned_prev_ = t->owned_next_ = nullptr;
     t->in_owned_ = false;
-    removed_.add(1);
+    if constexpr (kMetrics) removed_.add(1);
   }
   const std::uint32_t mask_;
   std::unique_ptr<Shard[]> shards_;
