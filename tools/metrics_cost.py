@@ -9,8 +9,9 @@ and writes a JSON report. Wall time on a shared two-core machine varies by 1.7x 
 "is any cell more than 3% slower with metrics".
 
 Each run is split with cg_annotate into the binary's own code (engine, workload,
-libstdc++: rows without a source path) and glibc (rows with one: malloc, pthread,
-the loader). Multi-thread counts vary between runs (cachegrind serialises the
+libstdc++: rows without a source path, or with one under this repository) and
+glibc (rows with a source path elsewhere: malloc, pthread, the loader; they carry
+one when libc6-dbg is installed, which the tool checks). Multi-thread counts vary between runs (cachegrind serialises the
 threads in an order that varies; glibc malloc's work depends on which thread frees),
 so every run is kept and a cell reports, for the whole process and for own code:
   median ratio      median(on) / median(off): the estimate
@@ -20,12 +21,13 @@ within the 3% line when its own-code median ratio is below it, and resolved when
 even its worst own-code pairing is (the runs' variation cannot hide a cost above
 the line). glibc's count is reported but not judged: in multi-thread cells it
 takes one of a few values per run (malloc arenas and consolidation depend on which
-thread allocates and frees first), up to 20% apart, in both builds alike; the
-report gives the geometric mean of its on/off median ratios over all cells, which
-would show a systematic effect.
+thread allocates and frees first), tens of percent apart, in both builds alike;
+the report gives the geometric mean of its on/off median ratios over all cells,
+which would show a systematic effect.
 
 Usage:
-  tools/metrics_cost.py [--configs ct,1,2] [--workloads ...] [--runs 3]
+  tools/metrics_cost.py [--configs ct,1,2,4] [--workloads ...] [--runs 5]
+                        [--keep-profiles DIR]
                         [--out reports/bench/metrics-cost-instructions.json]
 """
 import argparse
@@ -64,6 +66,7 @@ def build(metrics_on, build_dir):
 
 def split(profile):
     """split returns (own, glibc) instruction counts of one cachegrind profile."""
+    repo = ROOT.rstrip("/") + "/"
     out = subprocess.run(["cg_annotate", "--threshold=0", profile], capture_output=True, text=True,
                          check=True).stdout
     own = lib = 0
@@ -80,28 +83,34 @@ def split(profile):
                 break
             continue
         n = int(m.group(1).replace(",", ""))
-        if m.group(2).startswith(("./", "/")):
+        where = m.group(2)
+        if where.startswith(("./", "/")) and not where.startswith(repo):
             lib += n
         else:
             own += n
+    if lib == 0:
+        die(f"{profile}: no glibc rows with a source path; install libc6-dbg so own code and glibc can be told apart")
     return own, lib
 
 
-def run_once(binary, config, workload, tmp):
+def run_once(binary, config, workload, tmp, keep, label):
     """run_once runs one cell under cachegrind; returns (total, own, glibc)."""
-    profile = os.path.join(tmp, "cg.out")
+    profile = os.path.join(keep or tmp, f"{label}.{config}.{workload}.cg.out")
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={profile}", binary,
            "--configs", config, "--workloads", workload, "--warmup", "1", "--iters", "3", "--min-iters", "3",
            "--quiet-below", "101", "--quiet-wait-secs", "0", "--retries", "0"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
-        die(f"{workload} on config {config} failed: {r.stderr.strip().splitlines()[-1:]}")
+        lines = [l for l in r.stderr.splitlines() if not l.startswith("==")]
+        die(f"weft_bench --configs {config} --workloads {workload} failed: "
+            f"{lines[-1] if lines else 'exit ' + str(r.returncode)}")
     m = re.search(r"I\s+refs:\s+([\d,]+)", r.stderr)
     if not m:
         die(f"no instruction count in cachegrind's output for {workload} on config {config}")
     total = int(m.group(1).replace(",", ""))
     own, lib = split(profile)
-    os.unlink(profile)
+    if not keep:
+        os.unlink(profile)
     return total, own, lib
 
 
@@ -120,11 +129,12 @@ def geomean(xs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--configs", default="ct,1,2", help="weft_bench configs (ct, 1, 2, 4)")
+    ap.add_argument("--configs", default="ct,1,2,4", help="weft_bench configs: ct, or a worker count")
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--runs", type=int, default=5, help="runs per build and cell, alternating on and off")
     ap.add_argument("--build-root", default=os.path.join(ROOT, "build"),
                     help="where the two builds go (metrics-on, metrics-off)")
+    ap.add_argument("--keep-profiles", default="", help="keep every cachegrind profile in this directory")
     ap.add_argument("--out", default=os.path.join(ROOT, "reports", "bench", "metrics-cost-instructions.json"))
     a = ap.parse_args()
     if not 1 <= a.runs <= 50:
@@ -134,23 +144,33 @@ def main():
             die(f"{tool} not found (apt-get install valgrind cmake ninja-build)")
     configs = [c for c in a.configs.split(",") if c]
     workloads = [w for w in a.workloads.split(",") if w]
+    if not configs:
+        die(f"--configs '{a.configs}': expected a comma-separated list of ct or worker counts")
+    if not workloads:
+        die(f"--workloads '{a.workloads}': expected a comma-separated list of workloads")
+    for c in configs:
+        if c != "ct" and not (c.isdigit() and 1 <= int(c) <= 64):
+            die(f"--configs: '{c}' is not ct or a worker count from 1 to 64")
     for w in workloads:
         if w not in WORKLOADS:
             die(f"--workloads: unknown workload '{w}' (expected one of {', '.join(WORKLOADS)})")
     bins = {True: build(True, os.path.join(a.build_root, "metrics-on")),
             False: build(False, os.path.join(a.build_root, "metrics-off"))}
+    if a.keep_profiles:
+        os.makedirs(a.keep_profiles, exist_ok=True)
     rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                          text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "engine"], capture_output=True,
+    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "engine", "tools"], capture_output=True,
                            text=True).stdout.strip()
     cells = []
     with tempfile.TemporaryDirectory() as tmp:
         for config in configs:
             for w in workloads:
                 runs = {True: [], False: []}
-                for _ in range(a.runs):
+                for i in range(a.runs):
                     for on in (True, False):
-                        runs[on].append(run_once(bins[on], config, w, tmp))
+                        label = f"{'on' if on else 'off'}{i + 1}"
+                        runs[on].append(run_once(bins[on], config, w, tmp, a.keep_profiles, label))
                 cell = {"config": config, "workload": w,
                         "total": summarise([r[0] for r in runs[True]], [r[0] for r in runs[False]]),
                         "own_code": summarise([r[1] for r in runs[True]], [r[1] for r in runs[False]]),
@@ -166,7 +186,9 @@ def main():
                       flush=True)
     doc = {
         "what": "instructions with metrics (WEFT_METRICS=ON) over without (OFF), weft_bench Release, cachegrind",
-        "engine_rev": rev + ("+dirty-engine" if dirty else ""),
+        "engine_rev": rev + ("+dirty" if dirty else ""),
+        "configs": configs,
+        "workloads": workloads,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "valgrind --tool=cachegrind --cache-sim=no weft_bench --configs C --workloads W --warmup 1 "
                    "--iters 3 --min-iters 3 --quiet-below 101 --quiet-wait-secs 0 --retries 0",
