@@ -142,6 +142,49 @@ TEST_P(Dumps, MetricsExportAsOneJsonObjectWithAHistogram) {
   EXPECT_EQ(in_buckets, polls);
 }
 
+// Metrics are read from another thread while the workers run: reads take no lock a
+// worker takes (ThreadSanitizer checks the accesses), and published counts only grow.
+TEST_P(Dumps, MetricsReadFromAnotherThreadWhileTasksRunOnlyGrow) {
+  auto rt = GetParam().build();
+  weft::Handle h = rt.handle();
+  std::atomic<bool> done{false};
+  std::atomic<long> reads_during{0};
+  std::atomic<int> went_down{0};
+  std::thread reader([&] {
+    std::uint64_t last_spawned = 0;
+    std::vector<std::uint64_t> last_polls(h.num_workers(), 0);
+    while (!done.load()) {
+      weft::RuntimeMetrics m = h.metrics();
+      if (m.spawned_tasks_count < last_spawned) went_down.fetch_add(1);
+      last_spawned = m.spawned_tasks_count;
+      for (std::uint32_t i = 0; i < h.num_workers(); ++i) {
+        std::uint64_t p = h.worker_metrics(i).poll_count;
+        if (p < last_polls[i]) went_down.fetch_add(1);
+        last_polls[i] = p;
+      }
+      (void)h.metrics_json();
+      reads_during.fetch_add(1);
+    }
+  });
+  rt.block_on([](std::atomic<long>& reads) -> Task<void> {
+    // Keep the workers busy until the reader has read a few hundred times.
+    for (int round = 0; round < 1000 && (round < 20 || reads.load() < 200); ++round) {
+      std::vector<weft::JoinHandle<void>> hs;
+      for (int i = 0; i < 100; ++i) {
+        hs.push_back(weft::spawn([]() -> Task<void> {
+          for (int k = 0; k < 3; ++k) co_await weft::yield_now();
+        }()));
+      }
+      for (auto& j : hs) co_await j;
+    }
+  }(reads_during));
+  done.store(true);
+  reader.join();
+  EXPECT_GE(reads_during.load(), 1);
+  EXPECT_EQ(went_down.load(), 0);
+  EXPECT_EQ(h.metrics().num_alive_tasks, 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Runtimes, Dumps, ::testing::ValuesIn(weft::test::all_runtimes()), weft::test::param_name);
 
 class StuckWorkerDumps : public ::testing::TestWithParam<RuntimeParam> {};
