@@ -409,10 +409,17 @@ TEST_P(Runtime, BudgetForcesAYieldOnReadyLocksPermitsAndExpiredSleeps) {
     }());
   }());
   std::uint64_t after_sleep = forced();
+  rt.block_on([]() -> Task<void> {
+    co_await weft::spawn([]() -> Task<void> {
+      for (int i = 0; i < 1000; ++i) co_await weft::sleep_for(0ms);  // the public way
+    }());
+  }());
+  std::uint64_t after_sleep_for = forced();
   // 1000 ready awaits under a budget of 128 per poll: at least 7 forced yields each.
   EXPECT_GE(after_lock - before, 7u);
   EXPECT_GE(after_notify - after_lock, 7u);
   EXPECT_GE(after_sleep - after_notify, 7u);
+  EXPECT_GE(after_sleep_for - after_sleep, 7u);
   EXPECT_TRUE(m.try_lock().has_value());
 }
 

@@ -141,6 +141,29 @@ TEST_P(Sync, TimeoutElapsesOnAStuckTaskAndPassesAFastOne) {
   EXPECT_TRUE(slow);
 }
 
+// A waiter cancelled after it was notified but before it resumed passes a
+// notify_one on (nobody saw it), and not a notify_waiters (it reached everyone).
+// Current-thread only: the waiter must be parked in notified() when the
+// notification arrives, which one thread makes certain.
+TEST(NotifyCancel, ACancelledWaiterPassesOnANotifyOneButNotABroadcast) {
+  auto rt = weft::Builder::current_thread().build();
+  for (bool broadcast : {false, true}) {
+    weft::Notify n;
+    rt.block_on([](weft::Notify& n, bool broadcast) -> Task<void> {
+      auto a = weft::spawn([](weft::Notify& n) -> Task<void> { co_await n.notified(); }(n));
+      co_await weft::yield_now();  // a runs and waits
+      if (broadcast) n.notify_waiters(); else n.notify_one();
+      a.abort();  // notified, not resumed
+      try {
+        co_await a;
+      } catch (const weft::JoinError&) {
+      }
+    }(n, broadcast));
+    // Outside the runtime: is a permit stored?
+    EXPECT_EQ(n.notified().await_ready(), !broadcast) << (broadcast ? "notify_waiters" : "notify_one");
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Runtimes, Sync, ::testing::ValuesIn(weft::test::all_runtimes()),
                          weft::test::param_name);
 

@@ -27,6 +27,7 @@ struct Waiter {
   Waiter* next = nullptr;
   bool linked = false;
   Flag notified;
+  bool by_all = false;  // notified by a broadcast (Notify::notify_waiters), not passed on
   // is_notified is the readiness check of an awaiter that waits on this node.
   static bool is_notified(const void* p) { return static_cast<const Waiter*>(p)->notified; }
 };
@@ -243,6 +244,7 @@ class Notify {
       std::scoped_lock lock(mu_);
       while (detail::Waiter* n = waiters_.pop_front()) {
         n->notified = true;
+        n->by_all = true;
         ws.push_back(std::move(n->waker));
       }
     }
@@ -260,8 +262,9 @@ class Notify {
       {
         std::scoped_lock lock(n_.mu_);
         if (node_.linked) n_.waiters_.remove(&node_);
-        // Notified but never resumed: a notification nobody saw goes to the next.
-        pass_on = (node_.notified && !consumed_) || (consumed_ && !resumed_);
+        // Notified but never resumed: a notify_one nobody saw goes to the next
+        // (a broadcast reached every waiter already).
+        pass_on = (node_.notified && !node_.by_all && !consumed_) || (consumed_ && !resumed_);
       }
       if (pass_on) n_.notify_one();
     }

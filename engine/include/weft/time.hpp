@@ -81,8 +81,12 @@ class Sleep {
 
 // sleep_until completes at or after the given runtime time.
 inline Task<void> sleep_until(std::uint64_t deadline_ns) {
-  // A sleep can be woken spuriously; loop until the deadline has passed.
-  while (Platform::now_ns() < deadline_ns) co_await Sleep(deadline_ns);
+  // A sleep can be woken spuriously; loop until the deadline has passed. Await
+  // at least once: an expired sleep is a ready await and spends budget, so a
+  // loop of zero-length sleeps cannot keep its worker.
+  do {
+    co_await Sleep(deadline_ns);
+  } while (Platform::now_ns() < deadline_ns);
 }
 
 // sleep_for completes after at least d has elapsed on the runtime clock.
