@@ -530,7 +530,7 @@ Cell run_cell(const Workload& w, RtConfig cfg, const Opts& o) {
   c.timed_wall_s = wall;
   c.foreign_ticks = static_cast<std::uint64_t>(std::max(foreign, 0.0));
   c.stats = compute_stats(std::move(samples));
-  if (c.spawned_tasks != c.expected_spawned) {
+  if (weft::Handle::metrics_compiled_in() && c.spawned_tasks != c.expected_spawned) {
     std::fprintf(stderr, "weft_bench: %s/%s: runtime counted %llu spawned tasks, harness spawned %llu\n", w.name,
                  cfg.label().c_str(), static_cast<unsigned long long>(c.spawned_tasks),
                  static_cast<unsigned long long>(c.expected_spawned));
@@ -778,6 +778,7 @@ int main(int argc, char** argv) {
     meta["tool"] = "weft_bench 0.1.0 (tools/weft_bench.cpp)";
     meta["weft_version"] = "0.1.0";
     meta["engine_rev"] = o.engine_rev;
+    meta["metrics_compiled_in"] = weft::Handle::metrics_compiled_in();
     meta["compiler"] = __VERSION__;
     meta["build"] = build;
     meta["drivers"] = "none";

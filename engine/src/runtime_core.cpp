@@ -437,6 +437,8 @@ Handle Handle::current() {
   return Handle(rt->shared_from_this());
 }
 
+bool Handle::metrics_compiled_in() noexcept { return detail::kMetrics; }
+
 namespace detail {
 RuntimeCore* current_runtime() noexcept {
   ThreadContext* cx = current_context();

@@ -187,6 +187,9 @@ class Handle {
   }
 
   RuntimeMetrics metrics() const { return rt_->metrics(); }
+  // metrics_compiled_in is false in a -DWEFT_METRICS=OFF build (benchmark-only),
+  // where the counting metrics read 0.
+  static bool metrics_compiled_in() noexcept;
   std::uint32_t num_workers() const { return rt_->metrics().num_workers; }
   std::uint64_t num_alive_tasks() const { return rt_->metrics().num_alive_tasks; }
   std::uint64_t injection_queue_depth() const { return rt_->metrics().injection_queue_depth; }
