@@ -100,8 +100,7 @@ class CurrentThread final : public CoreBase {
       // The driver re-reads root_woken_ before it parks; a wake from the driver
       // itself (a timer it fired, a task it polled) needs no unpark, which would
       // only turn its next park into a no-op.
-      ThreadContext* cx = current_context();
-      if (cx == nullptr || cx->core != &rt_.core_) rt_.parker_.unpark();
+      if (!rt_.on_driver()) rt_.parker_.unpark();
     }
     bool release(TaskHeader*) override { return false; }
 
@@ -109,6 +108,11 @@ class CurrentThread final : public CoreBase {
     CurrentThread& rt_;
   };
 
+  // on_driver says whether the calling thread holds the core and drives.
+  bool on_driver() const {
+    ThreadContext* cx = current_context();
+    return cx != nullptr && cx->core == &core_;
+  }
   // next_task is on the hot path twice in drive's loop: inlined, whatever
   // size the loop grows to (GCC stopped inlining it once metrics were counted).
   [[gnu::always_inline]] TaskHeader* next_task();
@@ -133,8 +137,7 @@ class CurrentThread final : public CoreBase {
   // timer needs to wake it (an unpark from the driver itself would only leave a
   // token that turns its next park into a no-op).
   void on_new_earliest_timer() override {
-    ThreadContext* cx = current_context();
-    if (cx == nullptr || cx->core != &core_) parker_.unpark();
+    if (!on_driver()) parker_.unpark();
   }
 
   // Dumps. The thread holding the core is the only worker: on it, everything is
@@ -148,6 +151,17 @@ class CurrentThread final : public CoreBase {
   // its idle parker, else running. Rare, so out of line: inlined into drive's loop
   // (GCC did when drive had one instantiation) it cost the loop its registers.
   [[gnu::noinline]] void answer_dump(bool parked);
+  // collect_round takes round r's dump with the driver's queues readable: the
+  // driver arrives (proxied: the requester arrived for it), leader leads, and the
+  // dump names both. The caller emits dump_done.
+  Dump collect_round(std::uint64_t r, std::int32_t leader, bool proxied, TaskHeader* requester_task = nullptr) {
+    emit(EventKind::dump_arrive, 0, 0, r, proxied ? 1 : 0);
+    emit(EventKind::dump_leader, leader, 0, r, 0);
+    Dump d = collect(true, requester_task);
+    d.round = r;
+    d.leader = leader;
+    return d;
+  }
   // dump_holding_core takes round r's dump on the requester's thread, which holds
   // the core (nobody drives), and gives the core back.
   Dump dump_holding_core(std::uint64_t r);
@@ -189,8 +203,7 @@ class CurrentThread final : public CoreBase {
 };
 
 void CurrentThread::schedule(TaskHeader* t, bool) {
-  ThreadContext* cx = current_context();
-  if (cx != nullptr && cx->core == &core_) {
+  if (on_driver()) {
     local_.push_back(t);
     ++local_schedules_;
     emit(EventKind::local_push, 0, t->id_);
@@ -397,9 +410,8 @@ void CurrentThread::shutdown() {
     std::scoped_lock lock(dump_mu_);
     if (dump_requester_) dump_requester_->unpark();
   }
-  ThreadContext* caller = current_context();
-  const bool on_driver = caller != nullptr && caller->core == &core_;
-  bool took_core = on_driver;
+  const bool driving = on_driver();
+  bool took_core = driving;
   Parker nap;  // our own: parker_wait_ belongs to a block_on waiting for the core
   for (std::uint32_t i = 0; !took_core; ++i) {
     std::uint32_t expected = 0;
@@ -439,7 +451,7 @@ void CurrentThread::shutdown() {
     while (TaskHeader* t = inject_.pop_locked()) task_ops::drop_notified(t);
   }
   WEFT_ASSERT(!kMetrics || owned_.alive() == 0);
-  if (!on_driver) core_taken_.store(0, Order::release);
+  if (!driving) core_taken_.store(0, Order::release);
 }
 
 Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
@@ -523,12 +535,8 @@ void CurrentThread::answer_dump(bool parked) {
     }
     parker_dump_.park();
   }
-  emit(EventKind::dump_arrive, 0, 0, r);
-  emit(EventKind::dump_leader, 0, 0, r, 0);
-  Dump d = collect(true, nullptr);
+  Dump d = collect_round(r, 0, false);
   d.workers[0].state = parked ? "parked" : "running";
-  d.round = r;
-  d.leader = 0;
   emit(EventKind::dump_done, 0, 0, r, 0);
   {
     std::scoped_lock lock(dump_mu_);
@@ -551,11 +559,7 @@ Task<Dump> CurrentThread::dump_async(std::uint64_t timeout_ns) {
       r = ++next_round_;
     }
     emit(EventKind::dump_request, 0, 0, r);
-    emit(EventKind::dump_arrive, 0, 0, r);
-    emit(EventKind::dump_leader, 0, 0, r, 0);
-    Dump d = collect(true, cx->current_task);
-    d.round = r;
-    d.leader = 0;
+    Dump d = collect_round(r, 0, false, cx->current_task);
     emit(EventKind::dump_done, 0, 0, r, 0);
     co_return d;
   }
@@ -570,11 +574,7 @@ Dump CurrentThread::dump_holding_core(std::uint64_t r) {
     core_taken_.store(0, Order::release);
     throw DumpError("weft: the runtime shut down during the dump");
   }
-  emit(EventKind::dump_arrive, 0, 0, r);
-  emit(EventKind::dump_leader, -1, 0, r, 0);
-  Dump d = collect(true, nullptr);
-  d.round = r;
-  d.leader = -1;
+  Dump d = collect_round(r, -1, false);
   core_taken_.store(0, Order::release);
   emit(EventKind::dump_done, -1, 0, r, 0);
   parker_wait_.unpark();  // a block_on that waited for the core may proceed
@@ -582,8 +582,7 @@ Dump CurrentThread::dump_holding_core(std::uint64_t r) {
 }
 
 Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
-  ThreadContext* cx = current_context();
-  WEFT_CHECK(!(cx && cx->core == &core_));  // on the driver, co_await dump() instead
+  WEFT_CHECK(!on_driver());  // on the driver, co_await dump() instead
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
   std::scoped_lock serial(dump_serial_);
   // Checked again: the runtime may have shut down while an earlier dump held the lock.
@@ -618,11 +617,7 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
       }
     }
     if (proxy) {
-      emit(EventKind::dump_arrive, 0, 0, r, 1);
-      emit(EventKind::dump_leader, -1, 0, r, 0);
-      Dump d = collect(true, nullptr);
-      d.round = r;
-      d.leader = -1;
+      Dump d = collect_round(r, -1, true);
       emit(EventKind::dump_done, -1, 0, r, 0);
       std::scoped_lock lock(dump_mu_);
       dump_state_ = Round::done;
