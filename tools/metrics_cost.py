@@ -25,9 +25,14 @@ thread allocates and frees first), tens of percent apart, in both builds alike;
 the report gives the geometric mean of its on/off median ratios over all cells,
 which would show a systematic effect.
 
+With --against REV it answers a second question, "did a change cost the hot path
+anything": both builds keep metrics on, one from REV's source (checked out into a
+temporary git worktree), one from this tree, and the line is 1% (a refactor that
+claims to change no behaviour must not move any cell beyond it).
+
 Usage:
   tools/metrics_cost.py [--configs ct,1,2,4] [--workloads ...] [--runs 5]
-                        [--keep-profiles DIR]
+                        [--keep-profiles DIR] [--against REV]
                         [--out reports/bench/metrics-cost-instructions.json]
 """
 import argparse
@@ -53,10 +58,10 @@ def die(msg):
     sys.exit(2)
 
 
-def build(metrics_on, build_dir):
-    """build configures and builds weft_bench in build_dir; returns the binary."""
+def build(metrics_on, build_dir, source=ROOT):
+    """build configures and builds weft_bench from source in build_dir; returns the binary."""
     flag = "ON" if metrics_on else "OFF"
-    cfg = ["cmake", "-S", ROOT, "-B", build_dir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+    cfg = ["cmake", "-S", source, "-B", build_dir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
            f"-DWEFT_METRICS={flag}", "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"]
     subprocess.run(cfg, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["cmake", "--build", build_dir, "-j2", "--target", "weft_bench"], check=True,
@@ -64,9 +69,10 @@ def build(metrics_on, build_dir):
     return os.path.join(build_dir, "tools", "weft_bench")
 
 
-def split(profile):
-    """split returns (own, glibc) instruction counts of one cachegrind profile."""
-    repo = ROOT.rstrip("/") + "/"
+def split(profile, source=ROOT):
+    """split returns (own, glibc) instruction counts of one cachegrind profile of a
+    binary built from source."""
+    repo = source.rstrip("/") + "/"
     out = subprocess.run(["cg_annotate", "--threshold=0", profile], capture_output=True, text=True,
                          check=True).stdout
     own = lib = 0
@@ -93,7 +99,7 @@ def split(profile):
     return own, lib
 
 
-def run_once(binary, config, workload, tmp, keep, label):
+def run_once(binary, config, workload, tmp, keep, label, source=ROOT):
     """run_once runs one cell under cachegrind; returns (total, own, glibc)."""
     profile = os.path.join(keep or tmp, f"{label}.{config}.{workload}.cg.out")
     cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={profile}", binary,
@@ -108,7 +114,7 @@ def run_once(binary, config, workload, tmp, keep, label):
     if not m:
         die(f"no instruction count in cachegrind's output for {workload} on config {config}")
     total = int(m.group(1).replace(",", ""))
-    own, lib = split(profile)
+    own, lib = split(profile, source)
     if not keep:
         os.unlink(profile)
     return total, own, lib
@@ -135,8 +141,13 @@ def main():
     ap.add_argument("--build-root", default=os.path.join(ROOT, "build"),
                     help="where the two builds go (metrics-on, metrics-off)")
     ap.add_argument("--keep-profiles", default="", help="keep every cachegrind profile in this directory")
-    ap.add_argument("--out", default=os.path.join(ROOT, "reports", "bench", "metrics-cost-instructions.json"))
+    ap.add_argument("--against", default="",
+                    help="compare this tree (after) with git revision REV (before), both with metrics on")
+    ap.add_argument("--out", default="")
     a = ap.parse_args()
+    if not a.out:
+        a.out = os.path.join(ROOT, "reports", "bench",
+                             "refactor-cost-instructions.json" if a.against else "metrics-cost-instructions.json")
     if not 1 <= a.runs <= 50:
         die(f"--runs {a.runs}: expected 1 to 50")
     for tool in ("valgrind", "cg_annotate", "cmake", "ninja"):
@@ -154,8 +165,25 @@ def main():
     for w in workloads:
         if w not in WORKLOADS:
             die(f"--workloads: unknown workload '{w}' (expected one of {', '.join(WORKLOADS)})")
-    bins = {True: build(True, os.path.join(a.build_root, "metrics-on")),
-            False: build(False, os.path.join(a.build_root, "metrics-off"))}
+    line = 1.01 if a.against else LINE
+    # True is the measured build, False the baseline: metrics on and off, or this
+    # tree and REV's.
+    sources = {True: ROOT, False: ROOT}
+    base_tree = None
+    if a.against:
+        base_rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--verify", a.against + "^{commit}"],
+                                  capture_output=True, text=True)
+        if base_rev.returncode != 0:
+            die(f"--against '{a.against}': not a git revision of {ROOT}")
+        base_tree = tempfile.mkdtemp(prefix="metrics_cost_base.")
+        subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", base_tree, base_rev.stdout.strip()],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sources[False] = base_tree
+        bins = {True: build(True, os.path.join(a.build_root, "refactor-after")),
+                False: build(True, os.path.join(a.build_root, "refactor-before"), base_tree)}
+    else:
+        bins = {True: build(True, os.path.join(a.build_root, "metrics-on")),
+                False: build(False, os.path.join(a.build_root, "metrics-off"))}
     if a.keep_profiles:
         os.makedirs(a.keep_profiles, exist_ok=True)
     rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -170,34 +198,41 @@ def main():
                 for i in range(a.runs):
                     for on in (True, False):
                         label = f"{'on' if on else 'off'}{i + 1}"
-                        runs[on].append(run_once(bins[on], config, w, tmp, a.keep_profiles, label))
+                        runs[on].append(run_once(bins[on], config, w, tmp, a.keep_profiles, label, sources[on]))
                 cell = {"config": config, "workload": w,
                         "total": summarise([r[0] for r in runs[True]], [r[0] for r in runs[False]]),
                         "own_code": summarise([r[1] for r in runs[True]], [r[1] for r in runs[False]]),
                         "glibc": summarise([r[2] for r in runs[True]], [r[2] for r in runs[False]])}
-                cell["within_3pct"] = cell["own_code"]["median_ratio"] < LINE
-                cell["resolved"] = cell["own_code"]["worst_pairing"] < LINE
+                cell["within_line"] = cell["own_code"]["median_ratio"] < line
+                cell["resolved"] = cell["own_code"]["worst_pairing"] < line
                 cells.append(cell)
                 o, t = cell["own_code"], cell["total"]
-                print(f"{config:>3} {w:<24} {'ok ' if cell['within_3pct'] else 'OVER'} "
+                print(f"{config:>3} {w:<24} {'ok ' if cell['within_line'] else 'OVER'} "
                       f"{'resolved' if cell['resolved'] else 'in noise'}  own: median {100 * (o['median_ratio'] - 1):+.2f}% "
                       f"worst {100 * (o['worst_pairing'] - 1):+.2f}%   total: median "
                       f"{100 * (t['median_ratio'] - 1):+.2f}% worst {100 * (t['worst_pairing'] - 1):+.2f}%",
                       flush=True)
+    if base_tree:
+        subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", base_tree], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    what = (f"instructions of this tree over {a.against}'s, both with metrics, weft_bench Release, cachegrind"
+            if a.against else
+            "instructions with metrics (WEFT_METRICS=ON) over without (OFF), weft_bench Release, cachegrind")
     doc = {
-        "what": "instructions with metrics (WEFT_METRICS=ON) over without (OFF), weft_bench Release, cachegrind",
+        "what": what,
         "engine_rev": rev + ("+dirty" if dirty else ""),
+        "baseline_rev": a.against or None,
         "configs": configs,
         "workloads": workloads,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "valgrind --tool=cachegrind --cache-sim=no weft_bench --configs C --workloads W --warmup 1 "
                    "--iters 3 --min-iters 3 --quiet-below 101 --quiet-wait-secs 0 --retries 0",
         "runs_per_build": a.runs,
-        "line": LINE,
-        "within_3pct_rule": "own_code.median_ratio < line",
+        "line": line,
+        "within_line_rule": "own_code.median_ratio < line",
         "resolved_rule": "own_code.worst_pairing < line",
         "cells": cells,
-        "all_within_3pct": all(c["within_3pct"] for c in cells),
+        "all_within_line": all(c["within_line"] for c in cells),
         "resolved_cells": sum(c["resolved"] for c in cells),
         "glibc_median_ratio_geomean": round(geomean([c["glibc"]["median_ratio"] for c in cells]), 5),
         "total_median_ratio_geomean": round(geomean([c["total"]["median_ratio"] for c in cells]), 5),
@@ -207,7 +242,7 @@ def main():
     with open(a.out, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
-    print(f"wrote {a.out}; all cells within 3%: {doc['all_within_3pct']} (largest own-code median "
+    print(f"wrote {a.out}; all cells within {100 * (line - 1):.0f}%: {doc['all_within_line']} (largest own-code median "
           f"{100 * (doc['own_code_median_ratio_max'] - 1):+.2f}%); resolved: {doc['resolved_cells']} of "
           f"{len(cells)}; geometric mean of median ratios: glibc "
           f"{100 * (doc['glibc_median_ratio_geomean'] - 1):+.2f}%, whole process "
