@@ -39,13 +39,13 @@
 
 #include "weft/bugs.hpp"
 #include "weft/events.hpp"
-#include "weft/sim/repro.hpp"
-#include "weft/sim/runner.hpp"
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/repro.hpp"
+#include "weft/harness/runner.hpp"
+#include "weft/harness/scenario.hpp"
 #include "weft/sim/shrink.hpp"
-#include "weft/sim/trace_properties.hpp"
+#include "checks/trace_properties.hpp"
 #if defined(WEFT_ZOO_GENERATED)
-#include "generators.hpp"
+#include "weft/harness/generator.hpp"
 #endif
 
 namespace {

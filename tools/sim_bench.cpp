@@ -28,8 +28,8 @@
 
 #include "weft/platform/sim.hpp"
 #include "weft/sim/prng.hpp"
-#include "weft/sim/runner.hpp"
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/runner.hpp"
+#include "weft/harness/scenario.hpp"
 #include "weft/sim/simulator.hpp"
 
 namespace {

@@ -13,9 +13,9 @@
 #include <sstream>
 #include <string>
 
-#include "weft/sim/repro.hpp"
-#include "weft/sim/runner.hpp"
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/repro.hpp"
+#include "weft/harness/runner.hpp"
+#include "weft/harness/scenario.hpp"
 #include "weft/sim/simulator.hpp"
 
 namespace {

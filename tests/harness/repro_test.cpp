@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "weft/sim/repro.hpp"
+#include "weft/harness/repro.hpp"
 
 namespace weft::sim {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/scenario.hpp"
 
 namespace {
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "weft/sim/repro.hpp"
-#include "weft/sim/runner.hpp"
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/repro.hpp"
+#include "weft/harness/runner.hpp"
+#include "weft/harness/scenario.hpp"
 
 namespace {
 

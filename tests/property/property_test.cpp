@@ -19,10 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "generators.hpp"
-#include "weft/sim/repro.hpp"
-#include "weft/sim/runner.hpp"
-#include "weft/sim/trace_properties.hpp"
+#include "weft/harness/generator.hpp"
+#include "weft/harness/repro.hpp"
+#include "weft/harness/runner.hpp"
+#include "checks/trace_properties.hpp"
 
 namespace weft::sim::property {
 namespace {

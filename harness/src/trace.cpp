@@ -8,7 +8,7 @@
 #include <string>
 
 #include "weft/events.hpp"
-#include "weft/sim/runner.hpp"
+#include "weft/harness/runner.hpp"
 
 namespace weft::sim {
 namespace {

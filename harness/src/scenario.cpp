@@ -1,6 +1,6 @@
 // Loading and validating scenario files. Every rejection names the file, the JSON
 // path and what was expected, so a bad file costs one line to fix.
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/scenario.hpp"
 
 #include <cstdio>
 #include <fstream>

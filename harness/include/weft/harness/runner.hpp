@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/scenario.hpp"
 #include "weft/sim/simulator.hpp"
 
 namespace weft::sim {

@@ -3,7 +3,7 @@
 // and loaded by the same validator as a hand-written file.
 #include <nlohmann/json.hpp>
 
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/scenario.hpp"
 
 namespace weft::sim {
 namespace {

@@ -4,7 +4,7 @@
 // injector, runs the scenario's main program with block_on, joins everything,
 // shuts the runtime down and then checks the scenario's invariants. A broken
 // invariant ends the run as an assertion failure, like an engine assertion.
-#include "weft/sim/runner.hpp"
+#include "weft/harness/runner.hpp"
 
 #include <algorithm>
 #include <cstdio>

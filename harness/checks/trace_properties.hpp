@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "weft/sim/runner.hpp"
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/runner.hpp"
+#include "weft/harness/scenario.hpp"
 
 namespace weft::sim {
 

@@ -22,7 +22,7 @@
 // any of these events are censored (not checked), since the trace does not say
 // which tasks moved. Needs gqi, event_interval >= 3 (else inject can starve w, or
 // the recurrence of step 3 has no bound).
-#include "weft/sim/trace_properties.hpp"
+#include "checks/trace_properties.hpp"
 
 #include <algorithm>
 #include <map>

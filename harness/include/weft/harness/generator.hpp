@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/scenario.hpp"
 
 namespace weft::sim::property {
 

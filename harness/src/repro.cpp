@@ -1,6 +1,6 @@
 // Reproduction files: save, load, replay, and the shrinking pipeline that makes
 // them from a failing scenario run.
-#include "weft/sim/repro.hpp"
+#include "weft/harness/repro.hpp"
 
 #include <cstdlib>
 #include <filesystem>

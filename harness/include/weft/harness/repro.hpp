@@ -13,8 +13,8 @@
 #include <optional>
 #include <string>
 
-#include "weft/sim/runner.hpp"
-#include "weft/sim/scenario.hpp"
+#include "weft/harness/runner.hpp"
+#include "weft/harness/scenario.hpp"
 #include "weft/sim/shrink.hpp"
 
 namespace weft::sim {
