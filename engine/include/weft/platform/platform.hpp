@@ -1,37 +1,25 @@
-// Selects the backend of the platform seam for this build of the engine.
+// The platform seam as the engine sees it: the backend's types under short names.
 //
-// The engine's sources are compiled once per backend. Each build puts the whole
-// engine in its own inline namespace (weft::os_engine or weft::sim_engine), so
-// both builds can be linked into one binary without clashing.
+// The engine's sources are compiled once per backend. The backend is whichever
+// "weft/platform/backend.hpp" the build's include path reaches (the OS backend for
+// weft_engine, the simulator for weft_engine_sim*; see engine/CMakeLists.txt); it
+// names the build's inline namespace (weft::os_engine or weft::sim_engine), so
+// both builds can be linked into one binary without clashing, and its Platform.
 #pragma once
 
-#if defined(WEFT_BACKEND_SIM)
-#include "weft/platform/sim.hpp"
-#define WEFT_NS_BEGIN \
-  namespace weft {    \
-  inline namespace sim_engine {
-#define WEFT_NS_END \
-  }                 \
-  }
-namespace weft {
-inline namespace sim_engine {
-using Platform = ::weft::sim_backend::SimPlatform;
-}
-}  // namespace weft
-#else
-#include "weft/platform/os.hpp"
-#define WEFT_NS_BEGIN \
-  namespace weft {    \
-  inline namespace os_engine {
-#define WEFT_NS_END \
-  }                 \
-  }
-namespace weft {
-inline namespace os_engine {
-using Platform = ::weft::os_backend::OsPlatform;
-}
-}  // namespace weft
+#include "weft/platform/backend.hpp"
+#include "weft/platform/concept.hpp"
+
+#if !defined(WEFT_BACKEND_NAMESPACE)
+#error "weft/platform/backend.hpp must define WEFT_BACKEND_NAMESPACE"
 #endif
+
+#define WEFT_NS_BEGIN \
+  namespace weft {    \
+  inline namespace WEFT_BACKEND_NAMESPACE {
+#define WEFT_NS_END \
+  }                 \
+  }
 
 WEFT_NS_BEGIN
 using Order = ::weft::platform_contract::Order;

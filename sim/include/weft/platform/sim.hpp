@@ -1,6 +1,6 @@
 // The simulator backend of the platform seam: every operation is a decision point.
 //
-// Each member mirrors OsPlatform (engine/include/weft/platform/os.hpp) but runs on
+// Each member mirrors OsPlatform (engine/platform/os/include/weft/platform/os.hpp) but runs on
 // simulated fibers: before an Atomic, Mutex, Parker, Thread, clock, entropy or
 // yield operation takes effect, the kernel lets the strategy choose which fiber
 // runs next. All memory orders are modelled as seq_cst (an atomic is a plain value

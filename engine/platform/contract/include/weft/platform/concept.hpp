@@ -2,7 +2,7 @@
 //
 // Engine code reaches threads, locks, protocol atomics, parking, time, randomness
 // and thread-local context only through the types named here. Two backends
-// satisfy this contract: the OS backend (engine/include/weft/platform/os.hpp),
+// satisfy this contract: the OS backend (engine/platform/os/include/weft/platform/os.hpp),
 // which maps every operation to the standard library at zero cost, and the
 // simulator backend (sim/include/weft/platform/sim.hpp), where every operation
 // is a decision point drawn from a seeded strategy.
