@@ -189,7 +189,7 @@ int main(int argc, char** argv) {
 
   ojson out;
   out["bench"] = "sim";
-  out["version"] = sim::version_string();
+  out["version"] = weft::trace::version_string();
   {
     char buf[32];
     const std::time_t t = std::time(nullptr);

@@ -1,14 +1,15 @@
-// Trace writers: weft's own JSON schema (header + compact events) and Chrome
+// Trace writers: weft's own JSON schema (weft/trace/format.hpp writes it; this
+// file adds the simulated run's header fields and metrics) and Chrome
 // trace events (one track per worker, polls as slices, steals and wakes as flows),
 // which ui.perfetto.dev and chrome://tracing open as they are.
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "weft/events.hpp"
 #include "weft/harness/runner.hpp"
+#include "weft/trace/format.hpp"
 
 namespace weft::sim {
 namespace {
@@ -16,10 +17,7 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 ojson header(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
-  ojson h;
-  h["format"] = "weft-trace";
-  h["format_version"] = 1;
-  h["weft_version"] = version_string();
+  ojson h = weft::trace::header_start();
   h["scenario"] = sc.name;
   h["scenario_file"] = sc.file;
   h["scenario_hash"] = sc.text_hash;
@@ -45,27 +43,15 @@ ojson header(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
 }
 
 std::string weft_format(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
-  // Events are one compact array each: [t_ns, step, worker, kind, task, a, b].
-  std::string out = "{\"header\":" + header(sc, cfg, r).dump() + ",\"event_fields\":[\"t_ns\",\"step\",\"worker\",\"kind\",\"task\",\"a\",\"b\"],\"events\":[";
-  char buf[192];
-  bool first = true;
-  for (const TraceEvent& e : r.events) {
-    int n = std::snprintf(buf, sizeof buf, "%s\n[%llu,%llu,%d,\"%s\",%llu,%llu,%llu]", first ? "" : ",",
-                          static_cast<unsigned long long>(e.t_ns), static_cast<unsigned long long>(e.step), e.worker,
-                          weft::event_name(static_cast<weft::EventKind>(e.kind)),
-                          static_cast<unsigned long long>(e.task), static_cast<unsigned long long>(e.a),
-                          static_cast<unsigned long long>(e.b));
-    out.append(buf, static_cast<std::size_t>(n));
-    first = false;
-  }
-  out += "\n],\"metrics_snapshots\":[";
+  std::string tail = "\"metrics_snapshots\":[";
   for (std::size_t i = 0; i < r.metrics_snapshots.size(); ++i) {
     const MetricsSnapshot& m = r.metrics_snapshots[i];
-    out += (i ? ",\n" : "\n") + std::string("{\"t_ns\":") + std::to_string(m.t_ns) + ",\"step\":" + std::to_string(m.step) +
-           ",\"metrics\":" + m.json + "}";
+    tail += (i ? ",\n" : "\n") + std::string("{\"t_ns\":") + std::to_string(m.t_ns) + ",\"step\":" + std::to_string(m.step) +
+            ",\"metrics\":" + m.json + "}";
   }
-  out += "],\"metrics\":" + (r.metrics_json.empty() ? std::string("null") : r.metrics_json) + "}\n";
-  return out;
+  tail += "],\"metrics\":" + (r.metrics_json.empty() ? std::string("null") : r.metrics_json);
+  auto kind_name = [](std::uint8_t k) { return weft::event_name(static_cast<weft::EventKind>(k)); };
+  return weft::trace::write_trace(header(sc, cfg, r), r.events, kind_name, tail);
 }
 
 // Chrome trace: ts is the event's position in the run (1 µs per event) so that

@@ -2,7 +2,6 @@
 #include "weft/trace/os_recorder.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -77,15 +76,7 @@ std::vector<OsTraceEvent> OsTraceRecorder::events() const {
 }
 
 std::string OsTraceRecorder::trace_json(const std::string& program, std::uint32_t workers) const {
-  const std::vector<OsTraceEvent> evs = events();
-  nlohmann::ordered_json h;
-  h["format"] = "weft-trace";
-  h["format_version"] = 1;
-#if defined(NDEBUG)
-  h["weft_version"] = "weft 0.1.0 (release)";
-#else
-  h["weft_version"] = "weft 0.1.0 (debug)";
-#endif
+  nlohmann::ordered_json h = header_start();
   h["backend"] = "os";
   h["program"] = program;
   h["clock"] = "steady, ns since start(); step is a global sequence number";
@@ -95,21 +86,8 @@ std::string OsTraceRecorder::trace_json(const std::string& program, std::uint32_
     std::lock_guard<std::mutex> lock(mu_);
     h["threads"] = buffers_.size();
   }
-  std::string out = "{\"header\":" + h.dump() +
-                    ",\"event_fields\":[\"t_ns\",\"step\",\"worker\",\"kind\",\"task\",\"a\",\"b\"],\"events\":[";
-  char buf[192];
-  bool first = true;
-  for (const OsTraceEvent& e : evs) {
-    const int n = std::snprintf(buf, sizeof buf, "%s\n[%llu,%llu,%d,\"%s\",%llu,%llu,%llu]", first ? "" : ",",
-                                static_cast<unsigned long long>(e.t_ns), static_cast<unsigned long long>(e.step),
-                                e.worker, weft::event_name(static_cast<weft::EventKind>(e.kind)),
-                                static_cast<unsigned long long>(e.task), static_cast<unsigned long long>(e.a),
-                                static_cast<unsigned long long>(e.b));
-    out.append(buf, static_cast<std::size_t>(n));
-    first = false;
-  }
-  out += "\n],\"metrics\":null}\n";
-  return out;
+  auto kind_name = [](std::uint8_t k) { return weft::event_name(static_cast<weft::EventKind>(k)); };
+  return write_trace(h, events(), kind_name, "\"metrics\":null");
 }
 
 bool OsTraceRecorder::write(const std::string& path, const std::string& program, std::uint32_t workers) const {

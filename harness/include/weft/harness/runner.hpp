@@ -11,19 +11,12 @@
 
 #include "weft/harness/scenario.hpp"
 #include "weft/sim/simulator.hpp"
+#include "weft/trace/format.hpp"
 
 namespace weft::sim {
 
 // TraceEvent is one engine event stamped with virtual time and decision index.
-struct TraceEvent {
-  std::uint64_t t_ns;
-  std::uint64_t step;
-  std::int32_t worker;
-  std::uint8_t kind;  // weft::EventKind
-  std::uint64_t task;
-  std::uint64_t a;
-  std::uint64_t b;
-};
+using TraceEvent = weft::trace::EventRow;
 
 // RunStats counts what a run did (from the engine's events and metrics).
 struct RunStats {
@@ -89,8 +82,5 @@ bool outcome_matches(const Scenario& sc, Outcome o);
 // trace_json renders a report's trace: "weft" (the project's own schema) or
 // "chrome" (Chrome trace events, which Perfetto and chrome://tracing open).
 std::string trace_json(const Scenario& sc, const RunConfig& cfg, const RunReport& r, const std::string& format);
-
-// version_string names this build ("weft 0.1.0 (release)").
-std::string version_string();
 
 }  // namespace weft::sim

@@ -26,19 +26,13 @@
 #include <vector>
 
 #include "weft/events.hpp"
+#include "weft/trace/format.hpp"
 
 namespace weft::trace {
 
-// OsTraceEvent is one event: the fields of a weft-trace event row.
-struct OsTraceEvent {
-  std::uint64_t t_ns;  // steady clock, relative to start()
-  std::uint64_t step;  // global sequence number
-  std::int32_t worker;
-  std::uint8_t kind;  // weft::EventKind
-  std::uint64_t task;
-  std::uint64_t a;
-  std::uint64_t b;
-};
+// OsTraceEvent is one event: a weft-trace event row (t_ns: steady clock since
+// start(); step: the global sequence number).
+using OsTraceEvent = EventRow;
 
 // OsTraceRecorder is a thread-safe weft::EventSink for real runs.
 class OsTraceRecorder final : public weft::EventSink {
