@@ -212,14 +212,8 @@ std::string fnv1a_hex(const std::string& text) {
   return buf;
 }
 
-Scenario parse_root(const Reader& r, const json& root) {
-  Scenario sc;
-  sc.file = r.file();
-  r.only_keys(root, "$", {"name", "description", "runtime", "programs", "channels", "main", "outside", "faults",
-                          "exploration", "checks", "expect", "coverage", "dumpers", "shutdown_at_ns"});
-  sc.name = r.string(root, "name", "$", std::nullopt);
-  sc.description = r.string(root, "description", "$", std::string());
-
+// parse_runtime reads $.runtime (the runtime the scenario builds).
+void parse_runtime(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("runtime")) {
     const json& rt = root.at("runtime");
     r.only_keys(rt, "$.runtime", {"flavor", "workers", "local_queue_capacity", "global_queue_interval", "event_interval",
@@ -237,7 +231,10 @@ Scenario parse_root(const Reader& r, const json& root) {
     sc.runtime.budget = static_cast<std::uint32_t>(r.uint(rt, "budget", "$.runtime", 1, 1000000, 128));
     sc.runtime.dump_timeout_ns = r.uint(rt, "dump_timeout_ns", "$.runtime", 1, kMaxNs, 250'000'000);
   }
+}
 
+// parse_channels reads $.channels (name -> capacity).
+void parse_channels(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("channels")) {
     const json& ch = root.at("channels");
     if (!ch.is_object()) r.fail("$.channels", "an object mapping channel names to {\"capacity\": n}, got " + describe(ch));
@@ -247,7 +244,11 @@ Scenario parse_root(const Reader& r, const json& root) {
       sc.channels[it.key()] = r.uint(it.value(), "capacity", p, 1, 1'000'000, 1);
     }
   }
+}
 
+// parse_programs reads $.programs and $.main, and checks that every
+// program a step or $.main names exists.
+void parse_programs(const Reader& r, const json& root, Scenario& sc) {
   if (!root.contains("programs")) r.fail("$.programs", "an object of named programs (the field is required)");
   const json& progs = root.at("programs");
   if (!progs.is_object() || progs.empty()) r.fail("$.programs", "a non-empty object of named programs, got " + describe(progs));
@@ -261,7 +262,10 @@ Scenario parse_root(const Reader& r, const json& root) {
 
   sc.main = r.string(root, "main", "$", std::nullopt);
   if (!sc.programs.count(sc.main)) r.fail("$.main", "the name of a program in $.programs, got \"" + sc.main + "\"");
+}
 
+// parse_outside reads $.outside (threads spawning from outside the runtime).
+void parse_outside(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("outside")) {
     const json& out = root.at("outside");
     if (!out.is_array()) r.fail("$.outside", "an array of outside threads, got " + describe(out));
@@ -279,7 +283,10 @@ Scenario parse_root(const Reader& r, const json& root) {
       sc.outside.push_back(ot);
     }
   }
+}
 
+// parse_dumpers reads $.dumpers (threads taking dumps with dump_blocking).
+void parse_dumpers(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("dumpers")) {
     const json& ds = root.at("dumpers");
     if (!ds.is_array()) r.fail("$.dumpers", "an array of dumper threads, got " + describe(ds));
@@ -295,7 +302,10 @@ Scenario parse_root(const Reader& r, const json& root) {
       sc.dumpers.push_back(d);
     }
   }
+}
 
+// parse_faults reads $.faults (stalls and spurious wake-ups).
+void parse_faults(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("faults")) {
     const json& f = root.at("faults");
     r.only_keys(f, "$.faults", {"stalls", "spurious_wakeup_per_mille"});
@@ -311,7 +321,10 @@ Scenario parse_root(const Reader& r, const json& root) {
     }
     sc.spurious_wakeup_per_mille = static_cast<std::uint32_t>(r.uint(f, "spurious_wakeup_per_mille", "$.faults", 0, 1000, 0));
   }
+}
 
+// parse_exploration reads $.exploration (strategy, step bound, test seeds).
+void parse_exploration(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("exploration")) {
     const json& e = root.at("exploration");
     r.only_keys(e, "$.exploration", {"strategy", "pct_depth", "step_bound", "test_seeds"});
@@ -320,7 +333,10 @@ Scenario parse_root(const Reader& r, const json& root) {
     sc.step_bound = r.uint(e, "step_bound", "$.exploration", 1, 1'000'000'000, 2'000'000);
     sc.test_seeds = static_cast<std::uint32_t>(r.uint(e, "test_seeds", "$.exploration", 1, 100000, 5));
   }
+}
 
+// parse_checks reads $.checks (default: every check but counters_exact).
+void parse_checks(const Reader& r, const json& root, Scenario& sc) {
   static const std::set<std::string> kChecks = {"exactly_once", "no_leak", "metrics_match_trace", "counters_exact",
                                                 "dump_consistent"};
   if (root.contains("checks")) {
@@ -336,6 +352,10 @@ Scenario parse_root(const Reader& r, const json& root) {
   } else {
     sc.checks = {"exactly_once", "no_leak", "metrics_match_trace", "dump_consistent"};
   }
+}
+
+// parse_coverage reads $.coverage (mark names).
+void parse_coverage(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("coverage")) {
     const json& c = root.at("coverage");
     if (!c.is_array()) r.fail("$.coverage", "an array of mark names, got " + describe(c));
@@ -353,6 +373,25 @@ Scenario parse_root(const Reader& r, const json& root) {
       sc.coverage.push_back(c[i].get<std::string>());
     }
   }
+}
+
+// parse_root reads a whole scenario, section by section in the order errors are reported.
+Scenario parse_root(const Reader& r, const json& root) {
+  Scenario sc;
+  sc.file = r.file();
+  r.only_keys(root, "$", {"name", "description", "runtime", "programs", "channels", "main", "outside", "faults",
+                          "exploration", "checks", "expect", "coverage", "dumpers", "shutdown_at_ns"});
+  sc.name = r.string(root, "name", "$", std::nullopt);
+  sc.description = r.string(root, "description", "$", std::string());
+  parse_runtime(r, root, sc);
+  parse_channels(r, root, sc);
+  parse_programs(r, root, sc);
+  parse_outside(r, root, sc);
+  parse_dumpers(r, root, sc);
+  parse_faults(r, root, sc);
+  parse_exploration(r, root, sc);
+  parse_checks(r, root, sc);
+  parse_coverage(r, root, sc);
   if (root.contains("shutdown_at_ns")) sc.shutdown_at_ns = r.uint(root, "shutdown_at_ns", "$", 0, kMaxNs, 0);
   sc.expect = r.one_of(root, "expect", "$",
                        {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception"},
