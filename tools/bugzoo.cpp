@@ -26,7 +26,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -37,13 +36,13 @@
 #include <string>
 #include <vector>
 
+#include "checks/trace_properties.hpp"
 #include "weft/bugs.hpp"
 #include "weft/events.hpp"
 #include "weft/harness/repro.hpp"
 #include "weft/harness/runner.hpp"
 #include "weft/harness/scenario.hpp"
 #include "weft/sim/shrink.hpp"
-#include "checks/trace_properties.hpp"
 #if defined(WEFT_ZOO_GENERATED)
 #include "weft/harness/generator.hpp"
 #endif
@@ -52,83 +51,6 @@ namespace {
 
 using namespace weft::sim;
 namespace fs = std::filesystem;
-
-// ---- trace properties (fairness and dump_hold: weft/sim/trace_properties.hpp) ----
-
-// queue_model_applies: one worker, and nothing that takes a task out of a queue
-// without polling it (aborts, shutdown at a moment, the blocking pool, dumps).
-bool queue_model_applies(const Scenario& sc) {
-  if (!sc.runtime.multi_thread || sc.runtime.workers != 1 || sc.shutdown_at_ns || !sc.dumpers.empty()) return false;
-  std::function<bool(const std::vector<Step>&)> clean = [&](const std::vector<Step>& steps) {
-    for (const Step& s : steps) {
-      if (s.kind == Step::Kind::abort_children || s.kind == Step::Kind::blocking || s.kind == Step::Kind::dump) return false;
-      if (!clean(s.body)) return false;
-    }
-    return true;
-  };
-  for (auto& [name, p] : sc.programs) {
-    if (!clean(p.steps)) return false;
-  }
-  return true;
-}
-
-// check_queue_model replays worker 0's queue events on a model of the LIFO slot,
-// the local queue and the injection queue, and checks that every poll takes the
-// task the design says comes next. "" if it holds.
-std::string check_queue_model(const RunReport& r, const RuntimeSpec& rt) {
-  std::deque<std::uint64_t> local, inject;
-  std::uint64_t lifo = 0, in_hand = 0;
-  for (std::size_t i = 0; i < r.events.size(); ++i) {
-    const TraceEvent& e = r.events[i];
-    const std::string at = " at event " + std::to_string(i);
-    switch (static_cast<weft::EventKind>(e.kind)) {
-      case weft::EventKind::inject_push: inject.push_back(e.task); break;
-      case weft::EventKind::local_push: local.push_back(e.task); break;
-      case weft::EventKind::lifo_push: lifo = e.task; break;  // a displaced task follows as local_push
-      case weft::EventKind::overflow: {
-        if (e.a <= 1) break;  // a single task: its inject_push follows
-        const std::uint64_t half = e.a - 1;
-        if (local.size() != rt.local_queue_capacity)
-          return "overflow with " + std::to_string(local.size()) + " tasks in the model's local queue" + at;
-        // The design moves the newest half, then the new task.
-        for (std::uint64_t k = 0; k < half; ++k) inject.push_back(local[local.size() - half + k]);
-        local.resize(local.size() - half);
-        inject.push_back(e.task);
-        break;
-      }
-      case weft::EventKind::inject_pop: {
-        if (inject.empty() || inject.front() != e.task)
-          return "inject_pop of task " + std::to_string(e.task) + " but the model's injection queue starts with " +
-                 (inject.empty() ? std::string("nothing") : "task " + std::to_string(inject.front())) + at;
-        inject.pop_front();
-        in_hand = e.task;
-        for (std::uint64_t k = 1; k < e.a && !inject.empty(); ++k) {
-          local.push_back(inject.front());
-          inject.pop_front();
-        }
-        break;
-      }
-      case weft::EventKind::poll_start: {
-        if (e.worker != 0) break;
-        if (e.task == in_hand) {
-          in_hand = 0;
-        } else if (e.task == lifo) {
-          lifo = 0;
-        } else if (!local.empty() && local.front() == e.task) {
-          local.pop_front();
-        } else {
-          return "worker 0 polled task " + std::to_string(e.task) + " but the model's next task is " +
-                 (local.empty() ? std::string("none") : "task " + std::to_string(local.front())) +
-                 " (local queue of " + std::to_string(local.size()) + ")" + at;
-        }
-        break;
-      }
-      case weft::EventKind::shutdown: return {};
-      default: break;
-    }
-  }
-  return {};
-}
 
 // ---- one run ----
 
@@ -163,14 +85,9 @@ Verdict judge(const Scenario& sc, const RunReport& r) {
     v.signature = failure_signature(r.result.outcome, r.result.message);
     return v;
   }
-  std::string why;
-  if (!(why = check_fairness(r, sc.runtime).violation).empty()) {
-    v.klass = "property fairness";
-  } else if (queue_model_applies(sc) && !(why = check_queue_model(r, sc.runtime)).empty()) {
-    v.klass = "property queue_model";
-  } else if (!(why = check_dump_hold(r)).empty()) {
-    v.klass = "property dump_hold";
-  }
+  const PropertyViolation broken = check_trace_properties(sc, r);
+  const std::string why = broken.message;
+  if (!why.empty()) v.klass = "property " + broken.property;
   if (!why.empty()) {
     v.failed = true;
     v.message = why;

@@ -1,0 +1,169 @@
+// The program interpreter (see interpreter.hpp): one coroutine per program
+// instance, one case per Step kind.
+#include "interpreter.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <utility>
+
+#include "weft/sim/simulator.hpp"
+#include "weft/time.hpp"
+
+namespace weft::sim {
+namespace {
+
+using weft::Task;
+
+// UidToken travels in a program's frame: when the frame is destroyed without the
+// program completing, the task was cancelled (possibly before it ever started).
+struct UidToken {
+  ProgramState* st;
+  std::uint64_t uid;
+  bool armed = true;
+  UidToken(ProgramState* s, std::uint64_t u) : st(s), uid(u) { ++st->live_tokens; }
+  UidToken(UidToken&& o) noexcept : st(o.st), uid(o.uid), armed(std::exchange(o.armed, false)) {}
+  UidToken(const UidToken&) = delete;
+  ~UidToken() {
+    if (!armed) return;
+    --st->live_tokens;
+    if (!st->completed[uid]) ++st->cancelled[uid];
+  }
+};
+
+Task<void> run_program(ProgramState* st, const Program* p, UidToken token);
+
+Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vector<weft::JoinHandle<void>>* children) {
+  for (const Step& s : *steps) {
+    switch (s.kind) {
+      case Step::Kind::spawn:
+        for (std::uint64_t i = 0; i < s.count; ++i) {
+          std::uint64_t uid = st->new_uid();
+          auto jh = weft::spawn(run_program(st, &st->sc->programs.at(s.name), UidToken(st, uid)));
+          if (s.detach) jh.detach(); else children->push_back(std::move(jh));
+        }
+        break;
+      case Step::Kind::join:
+        for (auto& c : *children) {
+          try {
+            co_await c;
+          } catch (const weft::JoinError&) {
+            // Aborted or threw: the bookkeeping records which.
+          }
+        }
+        children->clear();
+        break;
+      case Step::Kind::abort_children:
+        for (auto& c : *children) c.abort();
+        break;
+      case Step::Kind::yield:
+        for (std::uint64_t i = 0; i < s.count; ++i) co_await weft::yield_now();
+        break;
+      case Step::Kind::work:
+        consume(s.ns);  // the worker is busy: a long poll in virtual time
+        break;
+      case Step::Kind::sleep:
+        co_await weft::sleep_for(std::chrono::nanoseconds(s.ns));
+        break;
+      case Step::Kind::send: {
+        auto tx = st->channels.at(s.name)->tx;
+        for (std::uint64_t i = 0; i < s.count; ++i) {
+          if (!co_await tx.send(i)) break;
+        }
+        break;
+      }
+      case Step::Kind::recv: {
+        auto& ch = *st->channels.at(s.name);
+        for (std::uint64_t i = 0; i < s.count; ++i) {
+          auto guard = co_await ch.rx_lock.lock();
+          auto v = co_await ch.rx.recv();
+          if (!v) break;
+        }
+        break;
+      }
+      case Step::Kind::notify:
+        st->notify(s.name).notify_one();
+        break;
+      case Step::Kind::notified:
+        co_await st->notify(s.name).notified();
+        break;
+      case Step::Kind::repeat:
+        for (std::uint64_t i = 0; i < s.count; ++i) co_await run_steps(st, &s.body, children);
+        break;
+      case Step::Kind::racy_increment: {
+        // A deliberate lost update: read, let others run, write back.
+        auto& c = st->counter(s.name);
+        ++st->increments[s.name];
+        std::uint64_t v = c.load(weft::Order::seq_cst);
+        co_await weft::yield_now();
+        c.store(v + 1, weft::Order::seq_cst);
+        break;
+      }
+      case Step::Kind::throw_error:
+        ++st->exceptions_thrown;
+        throw std::runtime_error(s.name);
+      case Step::Kind::dump: {
+        st->dump_begin();
+        try {
+          st->dumps.push_back(co_await weft::Handle::current().dump());
+          ++st->dumps_from_task;
+        } catch (const weft::DumpError&) {
+          st->dump_refused();
+        }
+        st->dump_end();
+        break;
+      }
+      case Step::Kind::blocking: {
+        std::uint64_t ns = s.ns;
+        co_await weft::spawn_blocking([ns] {
+          if (ns) consume(ns);
+          return 0;
+        });
+        break;
+      }
+    }
+  }
+}
+
+Task<void> run_program(ProgramState* st, const Program* p, UidToken token) {
+  ++st->started[token.uid];
+  std::vector<weft::JoinHandle<void>> children;
+  co_await run_steps(st, &p->steps, &children);
+  st->completed[token.uid] = 1;
+}
+
+}  // namespace
+
+ProgramState::ProgramState(const Scenario& scenario) : sc(&scenario) {
+  for (auto& [name, cap] : scenario.channels) {
+    auto [tx, rx] = weft::mpsc::channel<std::uint64_t>(cap);
+    auto ch = std::make_unique<Channel>();
+    ch->tx = std::move(tx);
+    ch->rx = std::move(rx);
+    channels[name] = std::move(ch);
+  }
+}
+
+std::uint64_t ProgramState::new_uid() {
+  started.push_back(0);
+  completed.push_back(0);
+  cancelled.push_back(0);
+  return started.size() - 1;
+}
+
+weft::Notify& ProgramState::notify(const std::string& name) {
+  auto& p = notifies[name];
+  if (!p) p = std::make_unique<weft::Notify>();
+  return *p;
+}
+
+weft::Atomic<std::uint64_t>& ProgramState::counter(const std::string& name) {
+  auto& p = counters[name];
+  if (!p) p = std::make_unique<weft::Atomic<std::uint64_t>>(0);
+  return *p;
+}
+
+weft::Task<void> program_task(ProgramState& st, const Program& p) {
+  return run_program(&st, &p, UidToken(&st, st.new_uid()));
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,67 @@
+// The program interpreter: runs a scenario's task programs (Step lists) on the
+// engine as coroutines, and keeps the bookkeeping the invariants read (which
+// program instances started, completed or were cancelled; every dump taken).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "weft/dump.hpp"
+#include "weft/harness/scenario.hpp"
+#include "weft/runtime.hpp"
+#include "weft/sync.hpp"
+
+namespace weft::sim {
+
+// ProgramState is one run's shared state: bookkeeping for the invariants, and the
+// named channels, notifies and counters the programs use. Bookkeeping is plain
+// data: it is not part of any protocol under test.
+struct ProgramState {
+  const Scenario* sc = nullptr;
+  // Per program instance (uid): how often it started, completed, was cancelled.
+  std::vector<std::uint8_t> started, completed, cancelled;
+  std::uint64_t live_tokens = 0;        // program frames not yet destroyed
+  std::uint64_t exceptions_thrown = 0;
+  std::vector<weft::Dump> dumps;        // every dump taken, for the checker
+  std::uint64_t dump_errors = 0;        // refused because the runtime shut down
+  std::uint64_t early_dump_errors = 0;  // refused before shutdown began: a bug
+  bool shutdown_begun = false;          // set just before the runner shuts the runtime down
+  std::uint64_t dumps_in_flight = 0, dumps_concurrent = 0, dumps_from_task = 0;
+  struct Channel {
+    weft::mpsc::Sender<std::uint64_t> tx;
+    weft::mpsc::Receiver<std::uint64_t> rx;
+    weft::AsyncMutex rx_lock;  // a scenario may receive from many tasks
+  };
+  std::map<std::string, std::unique_ptr<Channel>> channels;
+  std::map<std::string, std::unique_ptr<weft::Notify>> notifies;
+  std::map<std::string, std::unique_ptr<weft::Atomic<std::uint64_t>>> counters;
+  std::map<std::string, std::uint64_t> increments;  // racy_increment executions per counter
+
+  // ProgramState(sc) opens the scenario's channels.
+  explicit ProgramState(const Scenario& scenario);
+
+  // new_uid numbers a new program instance.
+  std::uint64_t new_uid();
+  // notify and counter return the named Notify and counter, made on first use.
+  weft::Notify& notify(const std::string& name);
+  weft::Atomic<std::uint64_t>& counter(const std::string& name);
+  // dump_begin and dump_end bracket a dump request; a request made while
+  // another is in flight counts as concurrent.
+  void dump_begin() {
+    if (dumps_in_flight++ > 0) ++dumps_concurrent;
+  }
+  void dump_end() { --dumps_in_flight; }
+  // dump_refused counts a DumpError.
+  void dump_refused() {
+    ++dump_errors;
+    if (!shutdown_begun) ++early_dump_errors;
+  }
+};
+
+// program_task makes the task that runs program `p` as a new instance.
+weft::Task<void> program_task(ProgramState& st, const Program& p);
+
+}  // namespace weft::sim
