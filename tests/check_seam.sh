@@ -10,24 +10,23 @@
 set -u
 here="$(cd "$(dirname "$0")/.." && pwd)"
 
+# refuse TITLE HITS: prints the hits under TITLE and fails if there are any.
+refuse() {
+  [ -z "$2" ] && return 0
+  echo "$1" >&2
+  echo "$2" >&2
+  return 1
+}
+
 check() {
   local root="$1" status=0
+  local files=(--include='*.hpp' --include='*.cpp' --include='*.h')
   local pattern='std::(thread|jthread|mutex|shared_mutex|recursive_mutex|timed_mutex|atomic|atomic_flag|condition_variable|this_thread|chrono::(steady|system|high_resolution)_clock|random_device|mt19937|minstd_rand|default_random_engine|uniform_int_distribution|uniform_real_distribution)\b|\b(rand|srand|time|clock_gettime|gettimeofday|usleep|nanosleep)\s*\(|<thread>|<atomic>|<condition_variable>|<random>'
-  local hits
-  hits=$(grep -rnE "$pattern" "$root/engine" --include='*.hpp' --include='*.cpp' --include='*.h' \
-         | grep -v "^$root/engine/platform/os/include/weft/platform/os.hpp:" || true)
-  if [ -n "$hits" ]; then
-    echo "engine code bypasses the platform seam:" >&2
-    echo "$hits" >&2
-    status=1
-  fi
-  hits=$(grep -rnE '#\s*include\s*[<"]weft/platform/(os|sim)\.hpp[>"]' "$root/engine" --include='*.hpp' --include='*.cpp' --include='*.h' \
-         | grep -vE "^$root/engine/platform/[a-z]+/include/weft/platform/backend.hpp:" || true)
-  if [ -n "$hits" ]; then
-    echo "engine code includes a backend by name (the build chooses it through weft/platform/backend.hpp):" >&2
-    echo "$hits" >&2
-    status=1
-  fi
+  refuse "engine code bypasses the platform seam:" \
+    "$(grep -rnE "$pattern" "$root/engine" "${files[@]}" | grep -v "^$root/engine/platform/os/include/weft/platform/os.hpp:")" || status=1
+  refuse "engine code includes a backend by name (the build chooses it through weft/platform/backend.hpp):" \
+    "$(grep -rnE '#\s*include\s*[<"]weft/platform/(os|sim)\.hpp[>"]' "$root/engine" "${files[@]}" \
+       | grep -vE "^$root/engine/platform/[a-z]+/include/weft/platform/backend.hpp:")" || status=1
   return $status
 }
 

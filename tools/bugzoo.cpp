@@ -6,10 +6,11 @@
 //  1. every scenario under scenarios/zoo/ and scenarios/*.json that expects to
 //     pass, under random walk, PCT (depth 3) and hold (a reader held across a
 //     counted number of other fibers' writes: ABA), each with seed s;
-//  2. one scenario drawn by the property-test generator (tests/property) from s,
+//  2. one scenario drawn by the property-test generator (weft/harness/generator.hpp) from s,
 //     under random walk.
 // A run fails when its outcome is not pass (engine assertion, scenario invariant,
-// deadlock, lost wake-up, step bound, exception) or when a trace property fails:
+// deadlock, lost wake-up, step bound, exception) or when a trace property
+// (harness/checks/trace_properties.hpp, shared with the property tests) fails:
 //  - fairness: a task placed on a worker is polled within the bound of the
 //    property tests (multi-thread runs);
 //  - queue_model: on one worker, polls follow the queues as the design says (the

@@ -731,7 +731,7 @@ int main(int argc, char** argv) {
 #else
   const char* build = "debug (assertions on)";
 #endif
-  std::fprintf(stderr, "weft_bench: weft 0.1.0 %s, %s, %s, %.0f CPUs, %s\n", o.engine_rev.c_str(), __VERSION__, build,
+  std::fprintf(stderr, "weft_bench: weft " WEFT_VERSION " %s, %s, %s, %.0f CPUs, %s\n", o.engine_rev.c_str(), __VERSION__, build,
                ncpu(), cpu_model().c_str());
 
   std::atomic<bool> stop_watchdog{false};

@@ -1,4 +1,4 @@
-// Property tests: generated scenarios (generators.hpp) run on the simulated
+// Property tests: generated scenarios (weft/harness/generator.hpp) run on the simulated
 // engine, one property per test. Each property counts how often its cases reached
 // the rare paths it exists for (RC_CLASSIFY prints the distribution) and fails if
 // one was never reached. A failing case is written as a reproduction file to
@@ -189,7 +189,7 @@ TEST(Properties, ARunnableTaskIsPolledWithinTheFairnessBound) {
         RunReport r = run_case(c, cfg, true);
         count_run(reached, r);
         expect_pass(c, cfg, r, last);
-        // The bound and its derivation: weft/sim/trace_properties.hpp and .cpp.
+        // The bound and its derivation: harness/checks/trace_properties.hpp and .cpp.
         FairnessCheck f = check_fairness(r, c.sc.runtime);
         RC_ASSERT(f.bound > 0);  // the knobs keep gqi and event_interval >= 3
         windows += f.windows;

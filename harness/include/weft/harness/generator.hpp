@@ -1,5 +1,5 @@
 // RapidCheck generators of whole scenarios (runtime configuration, workload,
-// faults) plus the simulator seed, for the property tests.
+// faults) plus the simulator seed, for the property tests and the bug zoo.
 //
 // Deadlock freedom by construction (so that "no deadlock" is a real property):
 //  1. A channel or Notify belongs to exactly one pair program, spawned exactly once
