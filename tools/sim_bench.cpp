@@ -279,7 +279,7 @@ int main(int argc, char** argv) {
     const Clock d = Clock::now() - t0;
     const auto n = static_cast<double>(seeds);
     out["sweep"] = {{"scenario", sc->name},
-                    {"workers", sc->runtime.multi_thread ? sc->runtime.workers : 1},
+                    {"workers", sc->runtime.resolved().worker_threads},
                     {"seeds", seeds},
                     {"unexpected_outcomes", unexpected},
                     {"tasks_per_seed", static_cast<double>(tasks) / n},

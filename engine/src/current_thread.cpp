@@ -59,6 +59,7 @@
 
 #include <algorithm>
 
+#include "policy.hpp"
 #include "queues.hpp"
 #include "runtime_core.hpp"
 
@@ -68,13 +69,10 @@ namespace {
 
 class CurrentThread final : public CoreBase {
  public:
-  explicit CurrentThread(Config cfg) : CoreBase(cfg, 4) {
-    gqi_ = cfg_.global_queue_interval ? cfg_.global_queue_interval : 31;
-    if (cfg_.poll_time_histogram) {
-      WEFT_CHECK(cfg_.histogram_buckets >= 1 && cfg_.histogram_buckets <= 1024);
-      histogram_.reset(new Counter[cfg_.histogram_buckets]);
-    }
-    if (cfg_.event_interval == 0) cfg_.event_interval = 61;
+  // cfg is resolved (weft::resolve, called by Runtime): no field means "the default" any more.
+  explicit CurrentThread(Config cfg) : CoreBase(cfg, policy::kOwnedShardsPerWorker) {
+    WEFT_CHECK(cfg_.global_queue_interval > 0 && cfg_.event_interval > 0);
+    if (cfg_.poll_time_histogram) histogram_.reset(new Counter[cfg_.histogram_buckets]);
   }
   ~CurrentThread() override { shutdown(); }
 
@@ -166,7 +164,6 @@ class CurrentThread final : public CoreBase {
   // the core (nobody drives), and gives the core back.
   Dump dump_holding_core(std::uint64_t r);
 
-  std::uint32_t gqi_;
   Core core_;
   Atomic<std::uint32_t> core_taken_{0};
   std::deque<TaskHeader*> local_;  // only the thread holding the core
@@ -233,7 +230,7 @@ inline TaskHeader* CurrentThread::next_task() {
     if (t) emit(EventKind::inject_pop, 0, t->id_, 1);
     return t;
   };
-  if (tick_ % gqi_ == 0) {
+  if (tick_ % cfg_.global_queue_interval == 0) {
     if (TaskHeader* t = pop_inject()) return t;
     return pop_local();
   }

@@ -5,7 +5,8 @@
 // the injection queue and the sleeper list under one lock (the idle protocol
 // relies on that lock for ordering), the packed idle counters, and the remotes.
 //
-// Idle protocol (num_unparked << 16 | num_searching, every access seq_cst):
+// Idle protocol (num_unparked << kIdleUnparkedShift | num_searching, every access
+// seq_cst; the constants and the searching cap are in policy.hpp):
 //   1. A worker with no local work tries to become a searcher; it is refused when
 //      half the workers already search.
 //   2. A searcher that finds work leaves the searching state; if it was the last
@@ -81,9 +82,10 @@
 
 #include <unordered_map>
 
+#include "bug_hooks.hpp"
+#include "policy.hpp"
 #include "queues.hpp"
 #include "runtime_core.hpp"
-#include "weft/bugs.hpp"
 #include "weft/rand.hpp"
 #include "weft/sync.hpp"
 
@@ -91,8 +93,8 @@ WEFT_NS_BEGIN
 namespace detail {
 namespace {
 
-constexpr std::uint64_t kUnparkShift = 16;
-constexpr std::uint64_t kSearchMask = (1ull << kUnparkShift) - 1;
+using policy::kIdleSearchingMask;
+using policy::kIdleUnparkedShift;
 
 struct alignas(128) WorkerStats {
   // Published at maintenance and parking; read by metrics readers.
@@ -102,16 +104,15 @@ struct alignas(128) WorkerStats {
   // Written around every poll: on its own line, so a metrics reader does not pull
   // it out of the worker's cache.
   alignas(128) Counter running_task;  // id of the task being polled, 0 between polls (for dumps)
-  Counter parked;                     // 1 while in the park loop
 };
 
 // Core is one worker's private state; only its own thread touches it.
 struct Core {
+  explicit Core(bool lifo_enabled) : lifo(lifo_enabled) {}
   std::uint32_t index = 0;
   std::uint32_t tick = 0;
-  TaskHeader* lifo = nullptr;
+  LifoSlot lifo;
   std::vector<TaskHeader*> defer;  // yielded tasks, one reference each
-  bool lifo_enabled = true;
   bool is_searching = false;
   bool is_shutdown = false;
   bool in_driver = false;  // firing timers: local wakes must not notify yet
@@ -122,7 +123,7 @@ struct Core {
   std::uint64_t busy_start = 0;
   std::uint64_t dump_seen = 0;  // last dump round this worker answered
 
-  bool has_tasks(const LocalQueue& q) const { return lifo != nullptr || !defer.empty() || q.has_tasks(); }
+  bool has_tasks(const LocalQueue& q) const { return !lifo.empty() || !defer.empty() || q.has_tasks(); }
 };
 
 struct alignas(128) Remote {
@@ -164,7 +165,7 @@ class MultiThread final : public CoreBase, private OverflowSink {
   bool has_pending_work() const override {
     if (!inject_.is_empty()) return true;
     for (std::uint32_t i = 0; i < n_; ++i) {
-      if (cores_[i]->lifo != nullptr || !cores_[i]->defer.empty() || !remotes_[i]->queue.is_empty_for_stealers())
+      if (!cores_[i]->lifo.empty() || !cores_[i]->defer.empty() || !remotes_[i]->queue.is_empty_for_stealers())
         return true;
     }
     return false;
@@ -230,7 +231,7 @@ class MultiThread final : public CoreBase, private OverflowSink {
   void notify_if_work_pending();
   bool notify_should_wakeup() {
     std::uint64_t s = idle_state_.fetch_add(0, Order::seq_cst);
-    return (s & kSearchMask) == 0 && (s >> kUnparkShift) < n_;
+    return (s & kIdleSearchingMask) == 0 && (s >> kIdleUnparkedShift) < n_;
   }
   bool inject_closed() {
     std::scoped_lock lock(mu_);
@@ -239,9 +240,6 @@ class MultiThread final : public CoreBase, private OverflowSink {
   void on_new_earliest_timer() override;
 
   // Dump protocol (see the top of the file).
-  // A worker or requester waiting for a collecting leader re-checks this often
-  // (the leader unparks it when done).
-  static constexpr std::uint64_t kCollectSliceNs = 10'000'000ull;
   // seq_cst: pairs with the requester's reads of the blocked flags (dump step 2).
   bool dump_pending(const Core& core) { return dump_round_.load(Order::seq_cst) != core.dump_seen; }
   void dump_rendezvous(Core& core, bool parked);
@@ -261,8 +259,6 @@ class MultiThread final : public CoreBase, private OverflowSink {
   }
 
   const std::uint32_t n_;
-  std::uint32_t gqi_;
-  std::uint32_t spin_before_park_ = 0;
   std::vector<std::unique_ptr<Remote>> remotes_;
   std::vector<std::unique_ptr<Core>> cores_;
   std::unique_ptr<WorkerStats[]> stats_;
@@ -280,31 +276,22 @@ class MultiThread final : public CoreBase, private OverflowSink {
   Atomic<std::uint64_t> dump_round_{0};  // the round workers must answer
 };
 
-std::uint32_t resolve_workers(const Config& cfg) {
-  if (cfg.worker_threads > 0) return cfg.worker_threads;
-  return Platform::available_parallelism();
-}
-
+// cfg is resolved (weft::resolve, called by Runtime): no field means "the default" any more.
 MultiThread::MultiThread(Config cfg)
-    : CoreBase(cfg, resolve_workers(cfg) * 4),
-      n_(resolve_workers(cfg)),
-      idle_state_(static_cast<std::uint64_t>(resolve_workers(cfg)) << kUnparkShift) {
-  WEFT_CHECK(n_ < (1u << 15));
-  gqi_ = cfg_.global_queue_interval ? cfg_.global_queue_interval : 61;
-  spin_before_park_ = cfg_.spin_before_park;
-  if (spin_before_park_ == 0 && n_ <= Platform::available_parallelism()) spin_before_park_ = Platform::kParkSpins;
-  if (cfg_.event_interval == 0) cfg_.event_interval = 61;
+    : CoreBase(cfg, cfg.worker_threads * policy::kOwnedShardsPerWorker),
+      n_(cfg.worker_threads),
+      idle_state_(static_cast<std::uint64_t>(cfg.worker_threads) << kIdleUnparkedShift) {
+  WEFT_CHECK(n_ >= 1 && n_ <= policy::kWorkersMax);
+  WEFT_CHECK(cfg_.global_queue_interval > 0 && cfg_.event_interval > 0);
   std::uint64_t seed = cfg_.has_seed ? cfg_.seed : Platform::entropy();
   stats_.reset(new WorkerStats[n_]);
   if (cfg_.poll_time_histogram) {
-    WEFT_CHECK(cfg_.histogram_buckets >= 1 && cfg_.histogram_buckets <= 1024);
     for (std::uint32_t i = 0; i < n_; ++i) stats_[i].histogram.reset(new Counter[cfg_.histogram_buckets]);
   }
   for (std::uint32_t i = 0; i < n_; ++i) {
     remotes_.push_back(std::make_unique<Remote>(cfg_.local_queue_capacity));
-    auto core = std::make_unique<Core>();
+    auto core = std::make_unique<Core>(cfg_.lifo_enabled);
     core->index = i;
-    core->lifo_enabled = cfg_.lifo_enabled;
     core->rand = rng::FastRand(rng::splitmix64(seed));
     cores_.push_back(std::move(core));
   }
@@ -367,12 +354,12 @@ void MultiThread::work_loop(Core& core) {
 }
 
 TaskHeader* MultiThread::next_local(Core& core) {
-  if (TaskHeader* t = std::exchange(core.lifo, nullptr)) return t;
+  if (TaskHeader* t = core.lifo.take()) return t;
   return remotes_[core.index]->queue.pop();
 }
 
 inline TaskHeader* MultiThread::next_task(Core& core) {
-  if (core.tick % gqi_ == 0) {
+  if (core.tick % cfg_.global_queue_interval == 0) {
     // Fairness: look at the injection queue first now and then.
     if (!inject_.is_empty()) {
       TaskHeader* t;
@@ -397,9 +384,9 @@ inline TaskHeader* MultiThread::next_task(Core& core) {
 // queue, so they cannot trigger an overflow that would bounce them back.
 TaskHeader* MultiThread::pop_inject_batch(Core& core) {
   LocalQueue& q = remotes_[core.index]->queue;
-  std::uint32_t cap = std::min(q.remaining_slots(), q.capacity() / 2);
+  std::uint32_t cap = std::min(q.remaining_slots(), policy::inject_batch_max(q.capacity()));
   if (cap == 0) return nullptr;
-  std::uint64_t want = inject_.len() / n_ + 1;
+  std::uint64_t want = policy::inject_batch_share(inject_.len(), n_);
   std::uint32_t n = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(want, cap)));
   TaskHeader* first = nullptr;
   std::uint32_t got = 0;
@@ -456,9 +443,9 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
   if (poll_one<kHist>(core, t)) ++core.polls;
   // Run the LIFO chain under the same budget.
   for (std::uint32_t lifo_polls = 0;;) {
-    TaskHeader* next = std::exchange(core.lifo, nullptr);
+    TaskHeader* next = core.lifo.take();
     if (!next) {
-      core.lifo_enabled = cfg_.lifo_enabled;
+      core.lifo.end_chain();
       break;
     }
     if (cx->budget == 0) {
@@ -468,14 +455,11 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
     }
     if (WEFT_BUG(lifo_cap_removed)) lifo_polls = 0;  // Tokio 7.7: the chain runs to the budget
     if (++lifo_polls >= cfg_.max_lifo_polls) {
-      if (core.lifo_enabled) emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::lifo_cap));
-      core.lifo_enabled = false;
+      if (core.lifo.disable()) emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::lifo_cap));
     }
-    if (WEFT_BUG(lifo_polls_uncounted)) {
-      poll_one<kHist>(core, next);  // Tokio 7.11: poll_count misses the LIFO chain
-      continue;
-    }
-    if (poll_one<kHist>(core, next)) ++core.polls;
+    const bool polled = poll_one<kHist>(core, next);
+    if (WEFT_BUG(lifo_polls_uncounted)) continue;  // Tokio 7.11: poll_count misses the LIFO chain
+    if (polled) ++core.polls;
   }
   cx->budget_active = false;
 }
@@ -496,11 +480,11 @@ void MultiThread::schedule_local(Core& core, TaskHeader* t, bool is_yield) {
   ++core.local_schedules;
   LocalQueue& q = remotes_[core.index]->queue;
   bool should_notify;
-  if (is_yield || !core.lifo_enabled) {
+  if (is_yield || !core.lifo.accepts()) {
     q.push_back_or_overflow(t, *this, w);
     should_notify = true;
   } else {
-    TaskHeader* prev = std::exchange(core.lifo, t);
+    TaskHeader* prev = core.lifo.replace(t);
     emit(EventKind::lifo_push, w, t->id_);
     should_notify = prev != nullptr;
     if (prev) q.push_back_or_overflow(prev, *this, w);
@@ -577,11 +561,9 @@ void MultiThread::park(Core& core) {
     core.polls_at_last_park = core.polls.get();
     submit_metrics(core);
     emit(EventKind::park, w, 0);
-    stats_[core.index].parked.set(1);
     park_once(core);
     ++core.unparks;
     emit(EventKind::unpark, w, 0);
-    stats_[core.index].parked.set(0);
     if (!core.is_shutdown) core.is_shutdown = inject_closed();
     if (transition_from_parked(core)) break;
     emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::spurious_wake));
@@ -612,14 +594,14 @@ void MultiThread::park_once(Core& core) {
         notify_parked();
       }
       // Tasks the timers woke sit in our queue; share them if there are several.
-      if (!core.is_searching && remotes_[core.index]->queue.len() + (core.lifo ? 1 : 0) > 1) notify_parked();
+      if (!core.is_searching && remotes_[core.index]->queue.len() + (core.lifo.empty() ? 0 : 1) > 1) notify_parked();
       return;
     }
   }
   // Spin briefly first when the workers fit the cores: a kernel park and wake
   // costs microseconds, a wake-up that arrives during the spin costs nothing.
   wait_idle(core, [&] {
-    for (std::uint32_t i = 0; i < spin_before_park_; ++i) {
+    for (std::uint32_t i = 0; i < cfg_.spin_before_park; ++i) {
       if (parker.try_park()) return;
       Platform::spin_hint();
     }
@@ -659,7 +641,7 @@ void MultiThread::on_new_earliest_timer() {
 bool MultiThread::transition_to_searching(Core& core) {
   if (core.is_searching) return true;
   std::uint64_t s = idle_state_.load(Order::seq_cst);
-  if (2 * (s & kSearchMask) >= n_) return false;
+  if (policy::searching_cap_reached(s & kIdleSearchingMask, n_)) return false;
   idle_state_.fetch_add(1, Order::seq_cst);
   core.is_searching = true;
   return true;
@@ -669,8 +651,8 @@ void MultiThread::transition_from_searching(Core& core) {
   if (!core.is_searching) return;
   core.is_searching = false;
   std::uint64_t prev = idle_state_.fetch_sub(1, Order::seq_cst);
-  WEFT_ASSERT((prev & kSearchMask) > 0);
-  if ((prev & kSearchMask) == 1) notify_parked();  // step 2: chain the search
+  WEFT_ASSERT((prev & kIdleSearchingMask) > 0);
+  if ((prev & kIdleSearchingMask) == 1) notify_parked();  // step 2: chain the search
 }
 
 bool MultiThread::transition_to_parked(Core& core) {
@@ -678,10 +660,10 @@ bool MultiThread::transition_to_parked(Core& core) {
   bool last_searcher;
   {
     std::scoped_lock lock(mu_);
-    std::uint64_t dec = (1ull << kUnparkShift) + (core.is_searching ? 1 : 0);
+    std::uint64_t dec = (1ull << kIdleUnparkedShift) + (core.is_searching ? 1 : 0);
     std::uint64_t prev = idle_state_.fetch_sub(dec, Order::seq_cst);
-    WEFT_ASSERT((prev >> kUnparkShift) > 0);
-    last_searcher = core.is_searching && (prev & kSearchMask) == 1;
+    WEFT_ASSERT((prev >> kIdleUnparkedShift) > 0);
+    last_searcher = core.is_searching && (prev & kIdleSearchingMask) == 1;
     WEFT_ASSERT(std::find(sleepers_.begin(), sleepers_.end(), core.index) == sleepers_.end());
     sleepers_.push_back(core.index);
     WEFT_ASSERT(sleepers_.size() <= n_);
@@ -703,7 +685,7 @@ bool MultiThread::transition_from_parked(Core& core) {
       if (it != sleepers_.end()) {
         *it = sleepers_.back();
         sleepers_.pop_back();
-        idle_state_.fetch_add(1ull << kUnparkShift, Order::seq_cst);
+        idle_state_.fetch_add(1ull << kIdleUnparkedShift, Order::seq_cst);
         removed = true;
       }
     }
@@ -723,7 +705,7 @@ bool MultiThread::transition_from_parked(Core& core) {
       if (it != sleepers_.end()) {
         *it = sleepers_.back();
         sleepers_.pop_back();
-        idle_state_.fetch_add(1ull << kUnparkShift, Order::seq_cst);
+        idle_state_.fetch_add(1ull << kIdleUnparkedShift, Order::seq_cst);
       }
       return true;
     }
@@ -739,7 +721,7 @@ void MultiThread::notify_parked() {
   {
     std::scoped_lock lock(mu_);
     if (!notify_should_wakeup() || sleepers_.empty()) return;
-    idle_state_.fetch_add((1ull << kUnparkShift) | 1, Order::seq_cst);
+    idle_state_.fetch_add((1ull << kIdleUnparkedShift) | 1, Order::seq_cst);
     idx = sleepers_.back();
     sleepers_.pop_back();
   }
@@ -765,7 +747,7 @@ void MultiThread::notify_if_work_pending() {
 void MultiThread::pre_shutdown(Core& core) {
   const auto w = static_cast<std::int32_t>(core.index);
   close_owned_and_cancel(core.index, w);
-  if (TaskHeader* t = std::exchange(core.lifo, nullptr)) task_ops::drop_notified(t);
+  if (TaskHeader* t = core.lifo.take()) task_ops::drop_notified(t);
   remotes_[core.index]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
   for (TaskHeader* t : core.defer) task_ops::ref_dec(t);
   core.defer.clear();
@@ -796,7 +778,7 @@ void MultiThread::shutdown() {
   // Cancel what the blocking pool or a late wake left, then drop queued entries.
   close_owned_and_cancel(0, -1);
   for (std::uint32_t i = 0; i < n_; ++i) {
-    if (TaskHeader* t = std::exchange(cores_[i]->lifo, nullptr)) task_ops::drop_notified(t);
+    if (TaskHeader* t = cores_[i]->lifo.take()) task_ops::drop_notified(t);
     remotes_[i]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
   }
   {
@@ -896,7 +878,7 @@ void MultiThread::dump_rendezvous(Core& core, bool parked) {
       // its tasks: the worker stays until done. Collecting takes no waits (only
       // short locks), so this ends with the leader's own progress.
       std::uint64_t wait =
-          round_.phase == DumpRound::Phase::gathering ? round_.deadline_ns - now : kCollectSliceNs;
+          round_.phase == DumpRound::Phase::gathering ? round_.deadline_ns - now : policy::kDumpCollectSliceNs;
       lock.unlock();
       remotes_[core.index]->dump_parker.park_for(wait);
       lock.lock();
@@ -964,9 +946,9 @@ Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arri
     }
     const Core& c = *cores_[i];  // its owner is held: stable
     dw.state = arrived_parked[i] ? "parked" : (c.is_searching ? "searching" : "running");
-    dw.lifo_task = c.lifo ? c.lifo->id_ : 0;
+    dw.lifo_task = c.lifo.empty() ? 0 : c.lifo.task()->id_;
     dw.deferred = c.defer.size();
-    if (c.lifo) where[c.lifo] = {"worker " + std::to_string(i) + " lifo slot", static_cast<std::int32_t>(i), true};
+    if (!c.lifo.empty()) where[c.lifo.task()] = {"worker " + std::to_string(i) + " lifo slot", static_cast<std::int32_t>(i), true};
     for (TaskHeader* t : c.defer) {
       // Idle while deferred: another thread may wake it for a missed worker to run.
       where.emplace(t, DumpPlace{"worker " + std::to_string(i) + " defer list", static_cast<std::int32_t>(i), all_arrived});
@@ -1074,7 +1056,7 @@ Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
       }
       std::uint64_t wait = self->round_.phase == DumpRound::Phase::gathering
                                ? self->round_.deadline_ns - now
-                               : kCollectSliceNs;
+                               : policy::kDumpCollectSliceNs;
       lock.unlock();
       parker.park_for(wait);
     }

@@ -1,5 +1,6 @@
-// Run queues: the per-worker bounded local queue (one owner, many stealers) and
-// the shared injection queue (a lock plus an atomic length).
+// Run queues: the per-worker bounded local queue (one owner, many stealers), the
+// shared injection queue (a lock plus an atomic length) and a worker's LIFO slot.
+// How much a steal, an overflow or an injected batch moves is policy (policy.hpp).
 //
 // Local queue layout. head packs two 32-bit indices, (steal << 32) | real; tail is
 // written only by the owner. Slots [real, tail) hold tasks; slots [steal, real) are
@@ -22,9 +23,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
 
+#include "bug_hooks.hpp"
+#include "policy.hpp"
 #include "weft/assert.hpp"
-#include "weft/bugs.hpp"
 #include "weft/events.hpp"
 #include "weft/task.hpp"
 
@@ -198,7 +201,7 @@ class LocalQueue {
   TaskHeader* steal_into(LocalQueue& dst, std::uint32_t& stolen_count, std::int32_t thief, std::int32_t victim) {
     std::uint32_t dst_tail = dst.tail_.unsync_load();
     std::uint32_t dst_steal = steal_of(dst.head_.load(Order::acquire));
-    if (dst_tail - dst_steal > dst.cap_ / 2) return nullptr;  // we have enough work
+    if (policy::thief_has_enough(dst_tail - dst_steal, dst.cap_)) return nullptr;
     std::uint32_t n = steal_into2(dst, dst_tail);
     if (n == 0) return nullptr;
     stolen_count = n;
@@ -232,7 +235,7 @@ class LocalQueue {
   // Returns false if a stealer got in first.
   bool push_overflow(TaskHeader* t, std::uint32_t real, std::uint32_t tail, OverflowSink& sink,
                               std::int32_t worker) {
-    const std::uint32_t half = cap_ / 2;
+    const std::uint32_t half = policy::overflow_batch(cap_);
     WEFT_ASSERT(tail - real == cap_);
     std::uint64_t expected = pack(real, real);
     // Step 2: fence off stealers. Release so the claim is ordered after our slot writes.
@@ -248,13 +251,10 @@ class LocalQueue {
       prev = cur;
     }
     prev->queue_next_ = t;
-    if (WEFT_BUG(overflow_oldest_half)) {
-      head_.store(pack(real + half, real + half), Order::release);  // the head moves past the oldest half
-    } else {
-      tail_.store(first_idx, Order::release);
-      // Step 4: let stealers in again.
-      head_.store(pack(real, real), Order::release);
-    }
+    if (!WEFT_BUG(overflow_oldest_half)) tail_.store(first_idx, Order::release);  // the oldest half stays
+    // Step 4: let stealers in again.
+    if (WEFT_BUG(overflow_oldest_half)) real += half;  // the head moves past the oldest half instead
+    head_.store(pack(real, real), Order::release);
     emit(EventKind::overflow, worker, t->id_, half + 1);
     emit(EventKind::mark, worker, 0, static_cast<std::uint64_t>(Mark::overflow));
     sink.push_batch(first, t, half + 1, worker);
@@ -272,28 +272,16 @@ class LocalQueue {
       std::uint32_t steal = steal_of(prev), real = real_of(prev);
       if (steal != real) return 0;  // another steal (or an overflow) is in progress
       std::uint32_t src_tail = tail_.load(Order::acquire);
-      n = src_tail - real;
-      n -= n / 2;
+      n = policy::steal_amount(src_tail - real);
       if (WEFT_BUG(steal_more_than_half)) n = src_tail - real;  // takes every task
       if (n == 0) return 0;
       std::uint32_t steal_to = real + n;
       WEFT_ASSERT(steal != steal_to);
       next = pack(steal, steal_to);
-      if (WEFT_BUG(queue_index_8bit)) {
-        // Tokio 7.12 (#5041): 8-bit indices compare modulo 256, so a head that the
-        // owner moved on by 256 while we were preempted looks unchanged, and our
-        // stale count n is claimed from wherever the head is now.
-        std::uint64_t cur = head_.load(Order::acquire);
-        if (((cur ^ prev) & 0x000000ff'000000ffull) == 0) {
-          next = pack(real_of(cur), real_of(cur) + n);
-          if (head_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) break;
-        }
-        prev = cur;
-        continue;
-      }
+      if (WEFT_BUG(queue_index_8bit)) { if (zoo::claim_with_8bit_indices<LocalQueue>(head_, prev, n, next)) break; continue; }
       if (head_.compare_exchange(prev, next, Order::acq_rel, Order::acquire)) break;
     }
-    WEFT_ASSERT(n <= cap_ / 2 + (cap_ & 1));
+    WEFT_ASSERT(n <= policy::steal_amount(cap_));
     std::uint32_t first = steal_of(next);
     for (std::uint32_t i = 0; i < n; ++i) {
       dst.buffer_[(dst_tail + i) & dst.mask_] = buffer_[(first + i) & mask_];
@@ -314,6 +302,41 @@ class LocalQueue {
   std::unique_ptr<TaskHeader*[]> buffer_;
   Atomic<std::uint64_t> head_{0};
   Atomic<std::uint32_t> tail_{0};
+};
+
+// LifoSlot is a worker's one-task LIFO slot (owner only, never stolen): a task
+// woken by the running task goes here and runs next, while what it was sent is
+// still in cache. The scheduler disables the slot once a chain of LIFO polls
+// reaches max_lifo_polls, so two tasks waking each other cannot keep the worker
+// from its queue, and the chain's end restores the configured state.
+class LifoSlot {
+ public:
+  explicit LifoSlot(bool enabled) noexcept : configured_(enabled), enabled_(enabled) {}
+
+  // take empties the slot and returns its task, or null.
+  TaskHeader* take() noexcept { return std::exchange(task_, nullptr); }
+  // replace puts t in the slot and returns the task it displaced, or null.
+  TaskHeader* replace(TaskHeader* t) noexcept {
+    WEFT_ASSERT(t != nullptr && enabled_);
+    return std::exchange(task_, t);
+  }
+  // task is the task in the slot, or null (dumps, work checks).
+  TaskHeader* task() const noexcept { return task_; }
+  bool empty() const noexcept { return task_ == nullptr; }
+  // accepts says whether a new wake may go in the slot.
+  bool accepts() const noexcept { return enabled_; }
+  // disable closes the slot until the chain ends; true on the open-to-closed edge.
+  bool disable() noexcept { return std::exchange(enabled_, false); }
+  // end_chain reopens the slot as configured once its chain has run out.
+  void end_chain() noexcept {
+    WEFT_ASSERT(task_ == nullptr);
+    enabled_ = configured_;
+  }
+
+ private:
+  TaskHeader* task_ = nullptr;
+  const bool configured_;
+  bool enabled_;
 };
 
 }  // namespace detail

@@ -2,6 +2,8 @@
 // root coroutine, and the Runtime/Handle entry points.
 #include "runtime_core.hpp"
 
+#include "policy.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -376,7 +378,30 @@ void run_root(RuntimeCore* rt, TaskHeader* root) {
 
 }  // namespace detail
 
+Config resolve(Config cfg) {
+  const bool multi = cfg.flavor == Flavor::multi_thread;
+  if (!multi) {
+    cfg.worker_threads = 1;  // the thread calling block_on
+  } else if (cfg.worker_threads == 0) {
+    cfg.worker_threads = Platform::available_parallelism();
+  }
+  if (cfg.global_queue_interval == 0) {
+    cfg.global_queue_interval =
+        multi ? kDefaultGlobalQueueIntervalMultiThread : kDefaultGlobalQueueIntervalCurrentThread;
+  }
+  if (cfg.event_interval == 0) cfg.event_interval = kDefaultEventInterval;
+  // Spinning pays only while every worker has a core to spin on.
+  if (cfg.spin_before_park == 0 && cfg.worker_threads <= Platform::available_parallelism()) {
+    cfg.spin_before_park = Platform::kParkSpins;
+  }
+  if (cfg.poll_time_histogram) {
+    WEFT_CHECK(cfg.histogram_buckets >= 1 && cfg.histogram_buckets <= detail::policy::kHistogramBucketsMax);
+  }
+  return cfg;
+}
+
 Runtime::Runtime(Config cfg) {
+  cfg = resolve(std::move(cfg));  // once: the schedulers read only resolved values
   if (cfg.flavor == Flavor::current_thread) {
     handle_ = Handle(detail::make_current_thread(std::move(cfg)));
   } else {

@@ -4,53 +4,10 @@
 // and a poll racing on different threads always agree on who schedules the task.
 #include <cstdio>
 
-#include "weft/bugs.hpp"
+#include "bug_hooks.hpp"
 #include "weft/task.hpp"
 
 WEFT_NS_BEGIN
-
-const char* event_name(EventKind k) noexcept {
-  switch (k) {
-    case EventKind::spawn: return "spawn";
-    case EventKind::poll_start: return "poll_start";
-    case EventKind::poll_end: return "poll_end";
-    case EventKind::wake: return "wake";
-    case EventKind::lifo_push: return "lifo_push";
-    case EventKind::local_push: return "local_push";
-    case EventKind::overflow: return "overflow";
-    case EventKind::inject_push: return "inject_push";
-    case EventKind::inject_pop: return "inject_pop";
-    case EventKind::steal: return "steal";
-    case EventKind::park: return "park";
-    case EventKind::unpark: return "unpark";
-    case EventKind::timer_fire: return "timer_fire";
-    case EventKind::mark: return "mark";
-    case EventKind::shutdown: return "shutdown";
-    case EventKind::dump_request: return "dump_request";
-    case EventKind::dump_arrive: return "dump_arrive";
-    case EventKind::dump_leader: return "dump_leader";
-    case EventKind::dump_done: return "dump_done";
-  }
-  return "unknown";
-}
-
-const char* mark_name(Mark m) noexcept {
-  switch (m) {
-    case Mark::overflow: return "overflow";
-    case Mark::steal_half: return "steal_half";
-    case Mark::lifo_cap: return "lifo_cap";
-    case Mark::budget_exhausted: return "budget_exhausted";
-    case Mark::inject_batch: return "inject_batch";
-    case Mark::last_searcher_notify: return "last_searcher_notify";
-    case Mark::spurious_wake: return "spurious_wake";
-    case Mark::timer_driver_handoff: return "timer_driver_handoff";
-    case Mark::dump_timeout: return "dump_timeout";
-    case Mark::dump_partial: return "dump_partial";
-    case Mark::dump_late_arrival: return "dump_late_arrival";
-    case Mark::count_: break;
-  }
-  return "unknown";
-}
 
 namespace detail {
 namespace {
@@ -354,11 +311,8 @@ bool poll(TaskHeader* t, std::int32_t worker) {
       return true;
     }
     std::uint64_t next = cur & ~kRunning;
-    bool notified = (cur & kNotified) != 0;
-    if (WEFT_BUG(idle_drops_notified) && notified) {
-      next &= ~kNotified;  // the wake that came during the poll is dropped
-      notified = false;
-    }
+    if (WEFT_BUG(idle_drops_notified)) next &= ~kNotified;  // the wake that came during the poll is dropped
+    const bool notified = (next & kNotified) != 0;
     if (!notified) next -= kRefOne;
     if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
       if (notified) {

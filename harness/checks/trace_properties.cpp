@@ -35,9 +35,10 @@
 
 namespace weft::sim {
 
-std::uint64_t fairness_bound(const RuntimeSpec& rt) {
-  const std::uint64_t m = rt.lifo ? rt.max_lifo_polls : 0;
-  const std::uint64_t gqi = rt.global_queue_interval ? rt.global_queue_interval : 61;
+std::uint64_t fairness_bound(const RuntimeSpec& spec) {
+  const weft::Config rt = spec.resolved();
+  const std::uint64_t m = rt.lifo_enabled ? rt.max_lifo_polls : 0;
+  const std::uint64_t gqi = rt.global_queue_interval;
   const std::uint64_t ei = rt.event_interval;
   const std::uint64_t cap = rt.local_queue_capacity;
   if (gqi < 3 || ei < 3) return 0;
@@ -52,7 +53,7 @@ std::uint64_t fairness_bound(const RuntimeSpec& rt) {
 
 FairnessCheck check_fairness(const RunReport& r, const RuntimeSpec& rt) {
   FairnessCheck out;
-  out.bound = rt.multi_thread ? fairness_bound(rt) : 0;
+  out.bound = rt.multi_thread() ? fairness_bound(rt) : 0;
   if (out.bound == 0) return out;
   struct Window {
     std::int32_t worker;
@@ -137,7 +138,7 @@ std::string check_dump_hold(const RunReport& r) {
 // queue_model_applies: one worker, and nothing that takes a task out of a queue
 // without polling it (aborts, shutdown at a moment, the blocking pool, dumps).
 bool queue_model_applies(const Scenario& sc) {
-  if (!sc.runtime.multi_thread || sc.runtime.workers != 1 || sc.shutdown_at_ns || !sc.dumpers.empty()) return false;
+  if (!sc.runtime.multi_thread() || sc.runtime.config.worker_threads != 1 || sc.shutdown_at_ns || !sc.dumpers.empty()) return false;
   std::function<bool(const std::vector<Step>&)> clean = [&](const std::vector<Step>& steps) {
     for (const Step& s : steps) {
       if (s.kind == Step::Kind::abort_children || s.kind == Step::Kind::blocking || s.kind == Step::Kind::dump) return false;
@@ -167,7 +168,7 @@ std::string check_queue_model(const RunReport& r, const RuntimeSpec& rt) {
       case weft::EventKind::overflow: {
         if (e.a <= 1) break;  // a single task: its inject_push follows
         const std::uint64_t half = e.a - 1;
-        if (local.size() != rt.local_queue_capacity)
+        if (local.size() != rt.config.local_queue_capacity)
           return "overflow with " + std::to_string(local.size()) + " tasks in the model's local queue" + at;
         // The design moves the newest half, then the new task.
         for (std::uint64_t k = 0; k < half; ++k) inject.push_back(local[local.size() - half + k]);

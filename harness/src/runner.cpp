@@ -37,23 +37,6 @@ constexpr std::uint32_t kMaxMetricsSnapshots = 10'000;
 // The bound on the dumps of a dumper that dumps until shutdown.
 constexpr std::uint64_t kMaxDumpsUntilShutdown = 100'000;
 
-weft::Config config_of(const Scenario& sc) {
-  weft::Config c;
-  c.flavor = sc.runtime.multi_thread ? weft::Flavor::multi_thread : weft::Flavor::current_thread;
-  c.worker_threads = sc.runtime.workers;
-  c.local_queue_capacity = sc.runtime.local_queue_capacity;
-  c.global_queue_interval = sc.runtime.global_queue_interval;
-  c.event_interval = sc.runtime.event_interval;
-  c.lifo_enabled = sc.runtime.lifo;
-  c.max_lifo_polls = sc.runtime.max_lifo_polls;
-  c.budget = sc.runtime.budget;
-  c.dump_timeout_ns = sc.runtime.dump_timeout_ns;
-  c.max_blocking_threads = 4;
-  c.blocking_keep_alive_ns = 1'000'000'000ull;
-  c.unhandled_exception = [](std::exception_ptr) {};  // scenarios throw on purpose
-  return c;
-}
-
 Options options_of(const Scenario& sc, const RunConfig& cfg) {
   Options opts;
   opts.seed = cfg.seed;
@@ -174,7 +157,7 @@ void count_bookkeeping(const ProgramState& st, RunStats& stats) {
 // run_once runs the scenario once under cfg's strategy (PCT with its steps set).
 RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   Simulation sim(options_of(sc, cfg));
-  Recorder rec(cfg.keep_trace, sc.runtime.multi_thread ? sc.runtime.workers : 1);
+  Recorder rec(cfg.keep_trace, sc.runtime.resolved().worker_threads);
   RunReport report;
   std::shared_ptr<weft::detail::RuntimeCore> core;  // for the idle probe
   sim.set_idle_probe([&core] { return core && core->has_pending_work(); });
@@ -186,7 +169,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     rec.reset();  // only the last run's events count, should the simulation run twice
     bookkeeping = {};
     ProgramState st(sc);
-    weft::Config c = config_of(sc);
+    weft::Config c = sc.runtime.config;  // the runtime resolves it
     c.has_seed = true;
     c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
     weft::Runtime rt(c);

@@ -218,18 +218,22 @@ void parse_runtime(const Reader& r, const json& root, Scenario& sc) {
     const json& rt = root.at("runtime");
     r.only_keys(rt, "$.runtime", {"flavor", "workers", "local_queue_capacity", "global_queue_interval", "event_interval",
                                   "lifo", "max_lifo_polls", "budget", "dump_timeout_ns"});
-    sc.runtime.multi_thread = r.one_of(rt, "flavor", "$.runtime", {"multi_thread", "current_thread"}, "multi_thread") ==
-                              "multi_thread";
-    sc.runtime.workers = static_cast<std::uint32_t>(r.uint(rt, "workers", "$.runtime", 1, 64, 4));
-    auto cap = r.uint(rt, "local_queue_capacity", "$.runtime", 2, 4096, 256);
+    weft::Config& c = sc.runtime.config;
+    const weft::Config d = scenario_config();  // what a key left out means
+    c.flavor = r.one_of(rt, "flavor", "$.runtime", {"multi_thread", "current_thread"}, "multi_thread") == "multi_thread"
+                   ? weft::Flavor::multi_thread
+                   : weft::Flavor::current_thread;
+    c.worker_threads = static_cast<std::uint32_t>(r.uint(rt, "workers", "$.runtime", 1, 64, d.worker_threads));
+    auto cap = r.uint(rt, "local_queue_capacity", "$.runtime", 2, 4096, d.local_queue_capacity);
     if (cap & (cap - 1)) r.fail("$.runtime.local_queue_capacity", "a power of two from 2 to 4096, got " + std::to_string(cap));
-    sc.runtime.local_queue_capacity = static_cast<std::uint32_t>(cap);
-    sc.runtime.global_queue_interval = static_cast<std::uint32_t>(r.uint(rt, "global_queue_interval", "$.runtime", 1, 100000, 0));
-    sc.runtime.event_interval = static_cast<std::uint32_t>(r.uint(rt, "event_interval", "$.runtime", 1, 100000, 61));
-    sc.runtime.lifo = r.boolean(rt, "lifo", "$.runtime", true);
-    sc.runtime.max_lifo_polls = static_cast<std::uint32_t>(r.uint(rt, "max_lifo_polls", "$.runtime", 1, 100000, 3));
-    sc.runtime.budget = static_cast<std::uint32_t>(r.uint(rt, "budget", "$.runtime", 1, 1000000, 128));
-    sc.runtime.dump_timeout_ns = r.uint(rt, "dump_timeout_ns", "$.runtime", 1, kMaxNs, 250'000'000);
+    c.local_queue_capacity = static_cast<std::uint32_t>(cap);
+    c.global_queue_interval = static_cast<std::uint32_t>(
+        r.uint(rt, "global_queue_interval", "$.runtime", 1, 100000, d.global_queue_interval));
+    c.event_interval = static_cast<std::uint32_t>(r.uint(rt, "event_interval", "$.runtime", 1, 100000, d.event_interval));
+    c.lifo_enabled = r.boolean(rt, "lifo", "$.runtime", d.lifo_enabled);
+    c.max_lifo_polls = static_cast<std::uint32_t>(r.uint(rt, "max_lifo_polls", "$.runtime", 1, 100000, d.max_lifo_polls));
+    c.budget = static_cast<std::uint32_t>(r.uint(rt, "budget", "$.runtime", 1, 1000000, d.budget));
+    c.dump_timeout_ns = r.uint(rt, "dump_timeout_ns", "$.runtime", 1, kMaxNs, d.dump_timeout_ns);
   }
 }
 

@@ -24,16 +24,16 @@ ojson header(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
   h["seed"] = cfg.seed;
   h["strategy"] = cfg.strategy.label();
   h["step_bound"] = cfg.step_bound ? cfg.step_bound : sc.step_bound;
+  const weft::Config c = sc.runtime.resolved();
   ojson rt;
-  rt["flavor"] = sc.runtime.multi_thread ? "multi_thread" : "current_thread";
-  rt["workers"] = sc.runtime.multi_thread ? sc.runtime.workers : 1;
-  rt["local_queue_capacity"] = sc.runtime.local_queue_capacity;
-  rt["global_queue_interval"] = sc.runtime.global_queue_interval ? sc.runtime.global_queue_interval
-                                : (sc.runtime.multi_thread ? 61 : 31);
-  rt["event_interval"] = sc.runtime.event_interval;
-  rt["lifo"] = sc.runtime.lifo;
-  rt["max_lifo_polls"] = sc.runtime.max_lifo_polls;
-  rt["budget"] = sc.runtime.budget;
+  rt["flavor"] = sc.runtime.multi_thread() ? "multi_thread" : "current_thread";
+  rt["workers"] = c.worker_threads;
+  rt["local_queue_capacity"] = c.local_queue_capacity;
+  rt["global_queue_interval"] = c.global_queue_interval;
+  rt["event_interval"] = c.event_interval;
+  rt["lifo"] = c.lifo_enabled;
+  rt["max_lifo_polls"] = c.max_lifo_polls;
+  rt["budget"] = c.budget;
   h["derived_options"] = rt;
   h["outcome"] = outcome_name(r.result.outcome);
   h["message"] = r.result.message;

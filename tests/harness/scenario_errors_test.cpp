@@ -23,7 +23,7 @@ TEST(ScenarioErrors, AcceptsAMinimalScenario) {
   ScenarioError err;
   auto sc = parse_scenario(kGood, "good.json", err);
   ASSERT_TRUE(sc.has_value()) << err.message();
-  EXPECT_EQ(sc->runtime.workers, 4u);
+  EXPECT_EQ(sc->runtime.config.worker_threads, 4u);
   EXPECT_EQ(sc->expect, "pass");
 }
 

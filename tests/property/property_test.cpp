@@ -231,7 +231,7 @@ TEST(Properties, MetricsAgreeWithTheTrace) {
         expect_pass(c, cfg, r, last);
         // Beyond the runner's check (polls per worker, spawned tasks): steals and
         // overflows, which the multi-thread flavor counts per worker.
-        if (c.sc.runtime.multi_thread) {
+        if (c.sc.runtime.multi_thread()) {
           const nlohmann::json m = nlohmann::json::parse(r.metrics_json);
           const std::uint64_t steals = worker_sum(m, "steal_count");
           const std::uint64_t ops = worker_sum(m, "steal_operations");

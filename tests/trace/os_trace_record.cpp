@@ -61,9 +61,11 @@ int main(int argc, char** argv) {
   constexpr std::uint32_t kWorkers = 4;
   weft::trace::OsTraceRecorder rec;
   rec.start();
+  weft::Config ran;  // what the runtime ran with, for the trace header
   {
     auto rt = weft::Builder::multi_thread().worker_threads(kWorkers).build();
     weft::Handle h = rt.handle();
+    ran = h.config();
     std::thread outside([h] {
       std::vector<weft::JoinHandle<void>> jhs;
       for (int i = 0; i < 100; ++i) jhs.push_back(h.spawn(leaf(1)));
@@ -75,7 +77,7 @@ int main(int argc, char** argv) {
   }
   rec.stop();
   if (rec.dropped() != 0) std::fprintf(stderr, "os_trace_record: %llu events dropped\n", static_cast<unsigned long long>(rec.dropped()));
-  if (!rec.write(argv[1], "os_trace_record", kWorkers)) {
+  if (!rec.write(argv[1], "os_trace_record", ran)) {
     std::fprintf(stderr, "os_trace_record: cannot write %s\n", argv[1]);
     return 2;
   }

@@ -75,12 +75,12 @@ std::vector<OsTraceEvent> OsTraceRecorder::events() const {
   return out;
 }
 
-std::string OsTraceRecorder::trace_json(const std::string& program, std::uint32_t workers) const {
+std::string OsTraceRecorder::trace_json(const std::string& program, const weft::Config& config) const {
   nlohmann::ordered_json h = header_start();
   h["backend"] = "os";
   h["program"] = program;
   h["clock"] = "steady, ns since start(); step is a global sequence number";
-  h["derived_options"] = {{"workers", workers}};
+  h["derived_options"] = {{"workers", weft::resolve(config).worker_threads}};
   h["dropped_events"] = dropped();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -90,9 +90,9 @@ std::string OsTraceRecorder::trace_json(const std::string& program, std::uint32_
   return write_trace(h, events(), kind_name, "\"metrics\":null");
 }
 
-bool OsTraceRecorder::write(const std::string& path, const std::string& program, std::uint32_t workers) const {
+bool OsTraceRecorder::write(const std::string& path, const std::string& program, const weft::Config& config) const {
   std::ofstream f(path, std::ios::binary);
-  f << trace_json(program, workers);
+  f << trace_json(program, config);
   return static_cast<bool>(f);
 }
 

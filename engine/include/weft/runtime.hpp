@@ -10,47 +10,12 @@
 #include <type_traits>
 #include <vector>
 
+#include "weft/config.hpp"
 #include "weft/dump.hpp"
 #include "weft/platform/platform.hpp"
 #include "weft/task.hpp"
 
 WEFT_NS_BEGIN
-
-enum class Flavor { current_thread, multi_thread };
-
-// Config is everything a Builder sets. Zero means "the default" where noted.
-struct Config {
-  Flavor flavor = Flavor::multi_thread;
-  std::uint32_t worker_threads = 0;          // 0: the machine's core count
-  std::uint32_t local_queue_capacity = 256;  // power of two; the simulator shrinks it
-  std::uint32_t global_queue_interval = 0;   // 0: 61 on multi_thread, 31 on current_thread
-  std::uint32_t event_interval = 61;
-  std::uint32_t max_lifo_polls = 3;  // consecutive LIFO polls before the slot is disabled
-  bool lifo_enabled = true;
-  std::uint32_t budget = 128;  // cooperative budget per poll
-  bool has_seed = false;
-  std::uint64_t seed = 0;
-  std::uint32_t max_blocking_threads = 512;
-  std::uint64_t blocking_keep_alive_ns = 10'000'000'000ull;
-  // Spins (try the parker, pause) before a kernel park. 0: the platform's
-  // kParkSpins when the workers fit the cores, none otherwise (spinning would
-  // then take a core from a worker).
-  std::uint32_t spin_before_park = 0;
-  std::function<void()> on_thread_start;
-  std::function<void()> on_thread_stop;
-  // unhandled_exception receives the exception of a task that completes after its
-  // JoinHandle was dropped (default: print it to stderr). An exception of a task
-  // that completed while its JoinHandle was alive belongs to that handle.
-  std::function<void(std::exception_ptr)> unhandled_exception;
-  std::string thread_name = "weft-worker";
-  // How long a dump waits for every worker to reach its rendezvous before it
-  // completes without the missing ones (Tokio's 250 ms).
-  std::uint64_t dump_timeout_ns = 250'000'000;
-  // Poll-time histogram: off by default (it reads the clock twice per poll).
-  bool poll_time_histogram = false;
-  std::uint32_t histogram_buckets = 10;
-  std::uint64_t histogram_bucket_width_ns = 100'000;  // linear buckets; the last is open-ended
-};
 
 // WorkerMetrics are one worker's counters, as last published by that worker.
 struct WorkerMetrics {
@@ -266,7 +231,8 @@ class Builder {
   }
   Builder& thread_name(std::string n) { cfg_.thread_name = std::move(n); return *this; }
   Builder& dump_timeout_ns(std::uint64_t ns) { cfg_.dump_timeout_ns = ns; return *this; }
-  Builder& enable_poll_time_histogram(std::uint32_t buckets = 10, std::uint64_t width_ns = 100'000) {
+  Builder& enable_poll_time_histogram(std::uint32_t buckets = kDefaultHistogramBuckets,
+                                      std::uint64_t width_ns = kDefaultHistogramBucketWidthNs) {
     cfg_.poll_time_histogram = true;
     cfg_.histogram_buckets = buckets;
     cfg_.histogram_bucket_width_ns = width_ns;

@@ -131,8 +131,6 @@ class ContextGuard {
   void* prev_;
 };
 
-inline constexpr std::uint32_t kInitialBudget = 128;
-
 // coop_proceed spends one unit of the current poll's budget; false when exhausted.
 inline bool coop_proceed() noexcept {
   ThreadContext* cx = current_context();

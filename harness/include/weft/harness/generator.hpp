@@ -141,7 +141,7 @@ inline void gen_outside_dumps(Scenario& sc) {
     d.interval_ns = *rc::gen::elementOf(std::vector<std::uint64_t>{0, 2'000, 20'000});
     sc.dumpers.push_back(d);
   }
-  const std::uint64_t timeout = sc.runtime.dump_timeout_ns;
+  const std::uint64_t timeout = sc.runtime.config.dump_timeout_ns;
   if (timeout < 1'000'000 && *rc::gen::weightedElement<bool>({{3, true}, {2, false}})) {
     Stall st;
     st.at_ns = *rc::gen::inRange<std::uint64_t>(0, 20'000);
@@ -173,12 +173,13 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
     Scenario& sc = c.sc;
     sc.name = "generated";
     sc.file = "<generated>";
-    RuntimeSpec& rt = sc.runtime;
-    rt.multi_thread = knobs.multi_thread_only || *rc::gen::weightedElement<bool>({{5, true}, {1, false}});
+    weft::Config& rt = sc.runtime.config;
+    const bool multi_thread = knobs.multi_thread_only || *rc::gen::weightedElement<bool>({{5, true}, {1, false}});
+    rt.flavor = multi_thread ? weft::Flavor::multi_thread : weft::Flavor::current_thread;
     const bool no_blocking = knobs.no_blocking;
-    rt.workers = *rc::gen::inRange<std::uint32_t>(1, 9);
+    rt.worker_threads = *rc::gen::inRange<std::uint32_t>(1, 9);
     rt.local_queue_capacity = *rc::gen::elementOf(std::vector<std::uint32_t>{2u, 4u, 8u, 16u, 256u});
-    rt.lifo = *rc::gen::weightedElement<bool>({{3, true}, {1, false}});
+    rt.lifo_enabled = *rc::gen::weightedElement<bool>({{3, true}, {1, false}});
     rt.max_lifo_polls = *rc::gen::inRange<std::uint32_t>(1, 5);
     const std::uint32_t lo = knobs.min_interval;
     rt.global_queue_interval = *rc::gen::elementOf(std::vector<std::uint32_t>{0u, lo, lo + 1, 7u, 31u});
@@ -270,7 +271,7 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
     // a current-thread block_on root that yields deadlocks, so main's own steps do
     // not yield there.
     for (Step& s : detail::gen_local_ops(1, !no_blocking)) {
-      if (!(rt.multi_thread == false && s.kind == Step::Kind::yield)) main.steps.push_back(s);
+      if (!(!multi_thread && s.kind == Step::Kind::yield)) main.steps.push_back(s);
     }
     if (knobs.dumps) detail::gen_task_dumps(sc, main, knobs);
     if (knobs.no_spawn_race || *rc::gen::weightedElement<bool>({{6, true}, {1, false}})) {

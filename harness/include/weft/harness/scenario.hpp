@@ -3,11 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "weft/config.hpp"
+#include "weft/events.hpp"
 
 namespace weft::sim {
 
@@ -74,16 +78,26 @@ struct Stall {
   std::uint64_t duration_ns = 0;
 };
 
+// scenario_config is the Config a scenario starts from: the engine's defaults but
+// for 4 workers, a small blocking pool that lets its threads go after a virtual
+// second, and no report of the exceptions scenarios throw on purpose.
+inline weft::Config scenario_config() {
+  weft::Config c;
+  c.worker_threads = 4;
+  c.max_blocking_threads = 4;
+  c.blocking_keep_alive_ns = 1'000'000'000ull;
+  c.unhandled_exception = [](std::exception_ptr) {};
+  return c;
+}
+
+// RuntimeSpec is the runtime a scenario builds: the engine's Config as the file
+// sets it (a 0 still means "the default"), from scenario_config().
 struct RuntimeSpec {
-  bool multi_thread = true;
-  std::uint32_t workers = 4;
-  std::uint32_t local_queue_capacity = 256;
-  std::uint32_t global_queue_interval = 0;  // 0: the flavor's default
-  std::uint32_t event_interval = 61;
-  bool lifo = true;
-  std::uint32_t max_lifo_polls = 3;
-  std::uint32_t budget = 128;
-  std::uint64_t dump_timeout_ns = 250'000'000;
+  weft::Config config = scenario_config();
+  bool multi_thread() const noexcept { return config.flavor == weft::Flavor::multi_thread; }
+  // resolved is what the runtime runs with (weft::resolve): the trace header and
+  // the trace properties read it.
+  weft::Config resolved() const { return weft::resolve(config); }
 };
 
 // Scenario is a validated scenario file.
@@ -115,11 +129,9 @@ struct Scenario {
   std::optional<std::uint64_t> shutdown_at_ns;
 };
 
-// kCoverageMarks lists the mark names a scenario's coverage may name (weft::Mark).
-inline constexpr const char* kCoverageMarks[] = {"overflow",     "steal_half",           "lifo_cap",
-                                                 "budget_exhausted", "inject_batch", "last_searcher_notify",
-                                                 "spurious_wake", "timer_driver_handoff", "dump_timeout",
-                                                 "dump_partial", "dump_late_arrival"};
+// kCoverageMarks lists the mark names a scenario's coverage may name: the engine's
+// (weft/events.hpp).
+inline constexpr const auto& kCoverageMarks = weft::kMarkNames;
 
 // load_scenario reads and validates a scenario file.
 std::optional<Scenario> load_scenario(const std::string& path, ScenarioError& error);

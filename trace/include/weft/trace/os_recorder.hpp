@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "weft/config.hpp"
 #include "weft/events.hpp"
 #include "weft/trace/format.hpp"
 
@@ -57,10 +58,11 @@ class OsTraceRecorder final : public weft::EventSink {
   std::vector<OsTraceEvent> events() const;
   // dropped returns how many events did not fit in their thread's buffer.
   std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
-  // trace_json renders the weft-trace document; `program` and `workers` go in the header.
-  std::string trace_json(const std::string& program, std::uint32_t workers) const;
+  // trace_json renders the weft-trace document; `program` and what the runtime ran
+  // with (config, resolved by weft::resolve) go in the header.
+  std::string trace_json(const std::string& program, const weft::Config& config) const;
   // write saves trace_json to `path`; false if the file cannot be written.
-  bool write(const std::string& path, const std::string& program, std::uint32_t workers) const;
+  bool write(const std::string& path, const std::string& program, const weft::Config& config) const;
 
  private:
   struct Buffer {

@@ -1,18 +1,23 @@
 // The bug zoo: realistic mistakes planted in the engine, to prove that the
 // simulator and its properties find them (tools/bugzoo, reports/bugzoo.md).
 //
-// A planted bug is a few lines behind `if (WEFT_BUG(name))` next to the correct
-// code. WEFT_BUG(name) is the constant false unless WEFT_BUG_ZOO is defined, so the
-// released engine (weft_engine) and the normal simulated engine (weft_engine_sim)
-// compile every planted bug away. Only weft_engine_sim_zoo defines WEFT_BUG_ZOO;
-// there the active bug is one process-wide variable that the zoo runner sets
-// before a run (the simulator runs every fiber on one OS thread).
+// A planted bug is one line, `if (WEFT_BUG(name)) ...`, next to the correct code;
+// a bug longer than a line is a function here that the line calls. This header is
+// on the include path of the zoo targets only (weft_engine_sim_zoo and what links
+// it: weft_sim_harness_zoo, bugzoo); every other build finds
+// engine/src/no_zoo/bug_hooks.hpp instead, where WEFT_BUG(name) is the constant
+// false. Here the active bug is one process-wide variable that the zoo runner
+// sets before a run (the simulator runs every fiber on one OS thread).
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
 #include "weft/platform/platform.hpp"
+
+#if !defined(WEFT_BUG_ZOO) || !defined(WEFT_BACKEND_SIM)
+#error "the bug zoo exists only in the simulator's zoo build (weft_engine_sim_zoo)"
+#endif
 
 WEFT_NS_BEGIN
 
@@ -51,15 +56,28 @@ inline constexpr std::string_view kBugNames[] = {
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 
-#if defined(WEFT_BUG_ZOO)
-#if !defined(WEFT_BACKEND_SIM)
-#error "the bug zoo exists only in simulator builds"
-#endif
-// active_bug is the planted bug of the current run (zoo builds only).
+// active_bug is the planted bug of the current run.
 inline Bug active_bug = Bug::none;
 #define WEFT_BUG(name) (::weft::active_bug == ::weft::Bug::name)
-#else
-#define WEFT_BUG(name) false
-#endif
 
+namespace detail::zoo {
+
+// claim_with_8bit_indices is the steal's claim under queue_index_8bit (Tokio 7.12,
+// #5041): 8-bit indices compare modulo 256, so a head that the owner moved on by
+// 256 while the thief was preempted looks unchanged, and the thief's stale count n
+// is claimed from wherever the head is now. Returns true once claimed (next holds
+// the claim); false with prev holding the head it saw, for the next attempt.
+template <class Queue>
+bool claim_with_8bit_indices(Atomic<std::uint64_t>& head, std::uint64_t& prev, std::uint32_t n, std::uint64_t& next) {
+  std::uint64_t cur = head.load(Order::acquire);  // acquire: as the correct claim's read of head
+  if (((cur ^ prev) & 0x000000ff'000000ffull) == 0) {
+    next = Queue::pack(Queue::real_of(cur), Queue::real_of(cur) + n);
+    // acq_rel/acquire: as the correct claim's CAS, which pairs with the owner's pop.
+    if (head.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) return true;
+  }
+  prev = cur;
+  return false;
+}
+
+}  // namespace detail::zoo
 WEFT_NS_END

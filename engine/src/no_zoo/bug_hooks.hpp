@@ -1,0 +1,21 @@
+// The bug hooks of a normal build: no planted bug. WEFT_BUG(name) is the constant
+// false, so every bug site compiles away. The planted bugs themselves are in
+// engine/src/zoo/bug_hooks.hpp, on the include path of the zoo targets only.
+#pragma once
+
+#include "weft/platform/platform.hpp"
+
+#define WEFT_BUG(name) false
+
+WEFT_NS_BEGIN
+namespace detail::zoo {
+
+// claim_with_8bit_indices is never called here (WEFT_BUG is false); it exists so
+// that its dead bug site compiles.
+template <class Queue, class... Args>
+constexpr bool claim_with_8bit_indices(Args&&...) noexcept {
+  return false;
+}
+
+}  // namespace detail::zoo
+WEFT_NS_END

@@ -1,0 +1,108 @@
+// The scheduling policy: every constant the schedulers decide by, named once, and
+// the relations between them checked at compile time.
+//
+// The defaults a user can override are Config's (weft/config.hpp, resolved once by
+// resolve()); they are checked here with the rest. Two numbers belong elsewhere on
+// purpose: the spins before a park are the platform's (Platform::kParkSpins; the
+// simulator shrinks them), and the shares of a local queue below are functions of
+// its capacity, which a scenario may shrink to reach edge cases.
+#pragma once
+
+#include <cstdint>
+
+#include "weft/config.hpp"
+
+WEFT_NS_BEGIN
+namespace detail::policy {
+
+// ---- the multi-thread idle protocol (multi_thread.cpp) ----
+
+// The idle state packs num_unparked << kIdleUnparkedShift | num_searching in one
+// word, so that a single seq_cst RMW reads both (idle step 4).
+inline constexpr std::uint64_t kIdleUnparkedShift = 16;
+inline constexpr std::uint64_t kIdleSearchingMask = (1ull << kIdleUnparkedShift) - 1;
+// kWorkersMax is the most workers a multi-thread runtime has: both counts of the
+// idle state must fit their fields.
+inline constexpr std::uint32_t kWorkersMax = (1u << 15) - 1;
+static_assert(kWorkersMax <= kIdleSearchingMask, "num_searching must fit below the unparked count");
+static_assert(kWorkersMax < (1ull << (64 - kIdleUnparkedShift)), "num_unparked must fit above the shift");
+
+// searching_cap_reached says whether a worker must not become a searcher: half the
+// workers already search (idle step 1), so thieves do not outnumber the victims.
+constexpr bool searching_cap_reached(std::uint64_t searching, std::uint32_t workers) {
+  return 2 * searching >= workers;
+}
+static_assert(!searching_cap_reached(0, 1), "a lone worker may always search");
+
+// ---- the local queue and the injection queue (queues.hpp, multi_thread.cpp) ----
+
+// overflow_batch is how many tasks an overflow moves from a full local queue to
+// the injection queue besides the new one: the newest half (overflow step 3).
+constexpr std::uint32_t overflow_batch(std::uint32_t capacity) { return capacity / 2; }
+// steal_amount is how many of the `queued` tasks a thief sees it claims: half,
+// rounded up, so that a lone task can be stolen.
+constexpr std::uint32_t steal_amount(std::uint32_t queued) { return queued - queued / 2; }
+// thief_has_enough says whether a worker holding `held` tasks skips stealing:
+// beyond half its capacity a stolen half might not fit.
+constexpr bool thief_has_enough(std::uint32_t held, std::uint32_t capacity) { return held > capacity / 2; }
+// inject_batch_max is the most tasks one batch from the injection queue moves into
+// a local queue: half of it, so the batch cannot trigger an overflow that would
+// bounce its tasks back.
+constexpr std::uint32_t inject_batch_max(std::uint32_t capacity) { return capacity / 2; }
+// inject_batch_share is a worker's fair share of `queued` injected tasks among
+// `workers`: at least one.
+constexpr std::uint64_t inject_batch_share(std::uint64_t queued, std::uint32_t workers) {
+  return queued / workers + 1;
+}
+
+// check_queue_shares verifies the shares above for one capacity (a power of two).
+constexpr bool check_queue_shares(std::uint32_t capacity) {
+  const bool steal_fits = capacity / 2 + steal_amount(capacity) <= capacity;  // a thief not "enough" takes a full half
+  const bool overflow_sheds = overflow_batch(capacity) >= 1 && overflow_batch(capacity) < capacity;
+  const bool batch_fits = inject_batch_max(capacity) >= 1 && inject_batch_max(capacity) <= capacity - capacity / 2;
+  return steal_fits && overflow_sheds && batch_fits && !thief_has_enough(capacity / 2, capacity);
+}
+// The capacities checked: every one a scenario may choose (scenarios/README.md).
+inline constexpr std::uint32_t kLocalQueueCapacityMin = 2;
+inline constexpr std::uint32_t kLocalQueueCapacityMax = 4096;
+constexpr bool check_every_capacity() {
+  for (std::uint32_t c = kLocalQueueCapacityMin; c <= kLocalQueueCapacityMax; c *= 2) {
+    if (!check_queue_shares(c)) return false;
+  }
+  return true;
+}
+static_assert(check_every_capacity(), "the queue shares must fit every capacity from min to max");
+static_assert(steal_amount(1) == 1, "a lone task can be stolen");
+static_assert(kDefaultLocalQueueCapacity >= kLocalQueueCapacityMin && kDefaultLocalQueueCapacity <= kLocalQueueCapacityMax &&
+                  (kDefaultLocalQueueCapacity & (kDefaultLocalQueueCapacity - 1)) == 0,
+              "the default capacity is a power of two in range");
+
+// ---- ticks, budget and the LIFO slot ----
+
+// The fairness bound (sim/harness/src/trace_properties.cpp) needs both intervals
+// at 3 or more, and the LIFO cap must bind before the budget does.
+static_assert(kDefaultGlobalQueueIntervalMultiThread >= 3 && kDefaultGlobalQueueIntervalCurrentThread >= 3);
+static_assert(kDefaultEventInterval >= 3);
+static_assert(kDefaultMaxLifoPolls >= 1 && kDefaultMaxLifoPolls < kDefaultBudget);
+
+// ---- owned tasks ----
+
+// kOwnedShardsPerWorker spreads the owned-task lists so that workers binding and
+// releasing tasks rarely share a lock (rounded up to a power of two).
+inline constexpr std::uint32_t kOwnedShardsPerWorker = 4;
+
+// ---- metrics ----
+
+// kHistogramBucketsMax bounds the poll-time histogram (one counter per bucket and worker).
+inline constexpr std::uint32_t kHistogramBucketsMax = 1024;
+static_assert(kDefaultHistogramBuckets >= 1 && kDefaultHistogramBuckets <= kHistogramBucketsMax);
+
+// ---- dumps ----
+
+// kDumpCollectSliceNs is how often a worker or requester waiting for a collecting
+// dump leader re-checks the round (the leader also unparks it when done).
+inline constexpr std::uint64_t kDumpCollectSliceNs = 10'000'000ull;
+static_assert(kDumpCollectSliceNs < kDefaultDumpTimeoutNs, "a waiter re-checks several times per default dump");
+
+}  // namespace detail::policy
+WEFT_NS_END
