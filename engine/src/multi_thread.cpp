@@ -5,7 +5,7 @@
 // the injection queue and the sleeper list under one lock (the idle protocol
 // relies on that lock for ordering), the packed idle counters, and the remotes.
 //
-// Idle protocol (num_unparked << kIdleUnparkedShift | num_searching, every access
+// Idle protocol (num_unparked << kUnparkShift | num_searching, every access
 // seq_cst; the constants and the searching cap are in policy.hpp):
 //   1. A worker with no local work tries to become a searcher; it is refused when
 //      half the workers already search.
@@ -93,8 +93,8 @@ WEFT_NS_BEGIN
 namespace detail {
 namespace {
 
-using policy::kIdleSearchingMask;
-using policy::kIdleUnparkedShift;
+using policy::kSearchMask;
+using policy::kUnparkShift;
 
 struct alignas(128) WorkerStats {
   // Published at maintenance and parking; read by metrics readers.
@@ -231,7 +231,7 @@ class MultiThread final : public CoreBase, private OverflowSink {
   void notify_if_work_pending();
   bool notify_should_wakeup() {
     std::uint64_t s = idle_state_.fetch_add(0, Order::seq_cst);
-    return (s & kIdleSearchingMask) == 0 && (s >> kIdleUnparkedShift) < n_;
+    return (s & kSearchMask) == 0 && (s >> kUnparkShift) < n_;
   }
   bool inject_closed() {
     std::scoped_lock lock(mu_);
@@ -280,7 +280,7 @@ class MultiThread final : public CoreBase, private OverflowSink {
 MultiThread::MultiThread(Config cfg)
     : CoreBase(cfg, cfg.worker_threads * policy::kOwnedShardsPerWorker),
       n_(cfg.worker_threads),
-      idle_state_(static_cast<std::uint64_t>(cfg.worker_threads) << kIdleUnparkedShift) {
+      idle_state_(static_cast<std::uint64_t>(cfg.worker_threads) << kUnparkShift) {
   WEFT_CHECK(n_ >= 1 && n_ <= policy::kWorkersMax);
   WEFT_CHECK(cfg_.global_queue_interval > 0 && cfg_.event_interval > 0);
   std::uint64_t seed = cfg_.has_seed ? cfg_.seed : Platform::entropy();
@@ -641,7 +641,7 @@ void MultiThread::on_new_earliest_timer() {
 bool MultiThread::transition_to_searching(Core& core) {
   if (core.is_searching) return true;
   std::uint64_t s = idle_state_.load(Order::seq_cst);
-  if (policy::searching_cap_reached(s & kIdleSearchingMask, n_)) return false;
+  if (policy::searching_cap_reached(s & kSearchMask, n_)) return false;
   idle_state_.fetch_add(1, Order::seq_cst);
   core.is_searching = true;
   return true;
@@ -651,8 +651,8 @@ void MultiThread::transition_from_searching(Core& core) {
   if (!core.is_searching) return;
   core.is_searching = false;
   std::uint64_t prev = idle_state_.fetch_sub(1, Order::seq_cst);
-  WEFT_ASSERT((prev & kIdleSearchingMask) > 0);
-  if ((prev & kIdleSearchingMask) == 1) notify_parked();  // step 2: chain the search
+  WEFT_ASSERT((prev & kSearchMask) > 0);
+  if ((prev & kSearchMask) == 1) notify_parked();  // step 2: chain the search
 }
 
 bool MultiThread::transition_to_parked(Core& core) {
@@ -660,10 +660,10 @@ bool MultiThread::transition_to_parked(Core& core) {
   bool last_searcher;
   {
     std::scoped_lock lock(mu_);
-    std::uint64_t dec = (1ull << kIdleUnparkedShift) + (core.is_searching ? 1 : 0);
+    std::uint64_t dec = (1ull << kUnparkShift) + (core.is_searching ? 1 : 0);
     std::uint64_t prev = idle_state_.fetch_sub(dec, Order::seq_cst);
-    WEFT_ASSERT((prev >> kIdleUnparkedShift) > 0);
-    last_searcher = core.is_searching && (prev & kIdleSearchingMask) == 1;
+    WEFT_ASSERT((prev >> kUnparkShift) > 0);
+    last_searcher = core.is_searching && (prev & kSearchMask) == 1;
     WEFT_ASSERT(std::find(sleepers_.begin(), sleepers_.end(), core.index) == sleepers_.end());
     sleepers_.push_back(core.index);
     WEFT_ASSERT(sleepers_.size() <= n_);
@@ -685,7 +685,7 @@ bool MultiThread::transition_from_parked(Core& core) {
       if (it != sleepers_.end()) {
         *it = sleepers_.back();
         sleepers_.pop_back();
-        idle_state_.fetch_add(1ull << kIdleUnparkedShift, Order::seq_cst);
+        idle_state_.fetch_add(1ull << kUnparkShift, Order::seq_cst);
         removed = true;
       }
     }
@@ -705,7 +705,7 @@ bool MultiThread::transition_from_parked(Core& core) {
       if (it != sleepers_.end()) {
         *it = sleepers_.back();
         sleepers_.pop_back();
-        idle_state_.fetch_add(1ull << kIdleUnparkedShift, Order::seq_cst);
+        idle_state_.fetch_add(1ull << kUnparkShift, Order::seq_cst);
       }
       return true;
     }
@@ -721,7 +721,7 @@ void MultiThread::notify_parked() {
   {
     std::scoped_lock lock(mu_);
     if (!notify_should_wakeup() || sleepers_.empty()) return;
-    idle_state_.fetch_add((1ull << kIdleUnparkedShift) | 1, Order::seq_cst);
+    idle_state_.fetch_add((1ull << kUnparkShift) | 1, Order::seq_cst);
     idx = sleepers_.back();
     sleepers_.pop_back();
   }

@@ -17,15 +17,15 @@ namespace detail::policy {
 
 // ---- the multi-thread idle protocol (multi_thread.cpp) ----
 
-// The idle state packs num_unparked << kIdleUnparkedShift | num_searching in one
+// The idle state packs num_unparked << kUnparkShift | num_searching in one
 // word, so that a single seq_cst RMW reads both (idle step 4).
-inline constexpr std::uint64_t kIdleUnparkedShift = 16;
-inline constexpr std::uint64_t kIdleSearchingMask = (1ull << kIdleUnparkedShift) - 1;
+inline constexpr std::uint64_t kUnparkShift = 16;
+inline constexpr std::uint64_t kSearchMask = (1ull << kUnparkShift) - 1;
 // kWorkersMax is the most workers a multi-thread runtime has: both counts of the
 // idle state must fit their fields.
 inline constexpr std::uint32_t kWorkersMax = (1u << 15) - 1;
-static_assert(kWorkersMax <= kIdleSearchingMask, "num_searching must fit below the unparked count");
-static_assert(kWorkersMax < (1ull << (64 - kIdleUnparkedShift)), "num_unparked must fit above the shift");
+static_assert(kWorkersMax <= kSearchMask, "num_searching must fit below the unparked count");
+static_assert(kWorkersMax < (1ull << (64 - kUnparkShift)), "num_unparked must fit above the shift");
 
 // searching_cap_reached says whether a worker must not become a searcher: half the
 // workers already search (idle step 1), so thieves do not outnumber the victims.

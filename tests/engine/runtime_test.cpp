@@ -520,4 +520,48 @@ INSTANTIATE_TEST_SUITE_P(Runtimes, MultiThreadRuntime,
 INSTANTIATE_TEST_SUITE_P(Runtimes, StealingRuntime, ::testing::ValuesIn(weft::test::multi_thread_runtimes(2)),
                          weft::test::param_name);
 
+TEST(Config, ResolveFillsEachDefaultByFlavorAndKeepsWhatWasSet) {
+  weft::Config multi;
+  multi.event_interval = 0;
+  const weft::Config m = weft::resolve(multi);
+  EXPECT_EQ(m.worker_threads, weft::Platform::available_parallelism());
+  EXPECT_EQ(m.global_queue_interval, weft::kDefaultGlobalQueueIntervalMultiThread);
+  EXPECT_EQ(m.event_interval, weft::kDefaultEventInterval);
+  EXPECT_EQ(m.spin_before_park, weft::Platform::kParkSpins);  // the workers fit the cores
+
+  weft::Config current = weft::Builder::current_thread().config();
+  current.worker_threads = 8;  // ignored: the thread calling block_on is the one worker
+  const weft::Config c = weft::resolve(current);
+  EXPECT_EQ(c.worker_threads, 1u);
+  EXPECT_EQ(c.global_queue_interval, weft::kDefaultGlobalQueueIntervalCurrentThread);
+
+  weft::Config set = multi;
+  set.worker_threads = 3;
+  set.global_queue_interval = 7;
+  set.spin_before_park = 5;
+  const weft::Config s = weft::resolve(set);
+  EXPECT_EQ(s.worker_threads, 3u);
+  EXPECT_EQ(s.global_queue_interval, 7u);
+  EXPECT_EQ(s.spin_before_park, 5u);
+}
+
+TEST(Config, ResolvingTwiceChangesNothing) {
+  for (weft::Config cfg : {weft::Builder::multi_thread().config(), weft::Builder::current_thread().config(),
+                           weft::Builder::multi_thread().worker_threads(4096).config()}) {
+    const weft::Config once = weft::resolve(cfg);
+    const weft::Config twice = weft::resolve(once);
+    EXPECT_EQ(twice.worker_threads, once.worker_threads);
+    EXPECT_EQ(twice.global_queue_interval, once.global_queue_interval);
+    EXPECT_EQ(twice.event_interval, once.event_interval);
+    EXPECT_EQ(twice.spin_before_park, once.spin_before_park);
+  }
+}
+
+TEST(Config, ARuntimeRunsWithAndReportsTheResolvedConfig) {
+  weft::Runtime rt = weft::Builder::current_thread().build();
+  EXPECT_EQ(rt.handle().config().global_queue_interval, weft::kDefaultGlobalQueueIntervalCurrentThread);
+  EXPECT_EQ(rt.handle().config().worker_threads, 1u);
+  EXPECT_EQ(rt.handle().num_workers(), rt.handle().config().worker_threads);
+}
+
 }  // namespace
