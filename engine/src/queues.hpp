@@ -251,8 +251,9 @@ class LocalQueue {
       prev = cur;
     }
     prev->queue_next_ = t;
-    if (!WEFT_BUG(overflow_oldest_half)) tail_.store(first_idx, Order::release);  // the oldest half stays
-    // Step 4: let stealers in again.
+    // The oldest half stays: tail drops below the newest (release: pairs with the stealers' acquire of tail_).
+    if (!WEFT_BUG(overflow_oldest_half)) tail_.store(first_idx, Order::release);
+    // Step 4: let stealers in again (release: pairs with the stealers' acquire of head_).
     if (WEFT_BUG(overflow_oldest_half)) real += half;  // the head moves past the oldest half instead
     head_.store(pack(real, real), Order::release);
     emit(EventKind::overflow, worker, t->id_, half + 1);
