@@ -175,7 +175,12 @@ def main():
                                   capture_output=True, text=True)
         if base_rev.returncode != 0:
             die(f"--against '{a.against}': not a git revision of {ROOT}")
-        base_tree = tempfile.mkdtemp(prefix="metrics_cost_base.")
+        # A fixed path under the build root: the baseline's CMake cache names its
+        # source directory, so a second run must find the source where it was.
+        base_tree = os.path.join(os.path.abspath(a.build_root), "refactor-before-src")
+        subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", base_tree], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        subprocess.run(["git", "-C", ROOT, "worktree", "prune"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", base_tree, base_rev.stdout.strip()],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sources[False] = base_tree
