@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "bug_hooks.hpp"
+#include "task_state.hpp"
 #include "weft/task.hpp"
 
 WEFT_NS_BEGIN
@@ -81,10 +82,7 @@ void coop_yield(std::coroutine_handle<> h) {
 
 namespace task_ops {
 
-using namespace state;
-
 void dealloc(TaskHeader* t) noexcept {
-  WEFT_ASSERT(t->join_waker_ == nullptr || true);
   if (t->join_waker_ != nullptr) {
     // Only reachable when the runtime kept access to the waker (JOIN_WAKER set)
     // and nobody else will touch it again.
@@ -95,34 +93,35 @@ void dealloc(TaskHeader* t) noexcept {
 
 namespace {
 
-enum class Wake { nothing, submit, dealloc };
-
 void submit(TaskHeader* t, std::int32_t worker) {
   emit(EventKind::wake, worker, t->id_);
   t->scheduler_->schedule(t, false);
 }
 
+// act_on_wake does what a wake or an abort asked of its caller.
+void act_on_wake(TaskHeader* t, TaskState::Wake action, std::int32_t worker) {
+  switch (action) {
+    case TaskState::Wake::nothing: break;
+    case TaskState::Wake::submit: submit(t, worker); break;
+    case TaskState::Wake::dealloc: dealloc(t); break;
+  }
+}
+
 // complete finishes a task whose RUNNING bit we hold: wake the joiner, release the
 // task from the owned list, and drop the runner's reference.
 void complete(TaskHeader* t, std::int32_t worker, bool cancelled, bool traced = true) {
-  // RUNNING (1) is set and COMPLETE (2) clear, so adding 1 flips both.
-  std::uint64_t prev = t->state_.fetch_add(kComplete - kRunning, Order::acq_rel);
-  WEFT_ASSERT(prev & kRunning);
-  WEFT_ASSERT(!(prev & kComplete));
+  std::uint64_t prev = t->state_.to_complete();
   if (traced) emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
-  if (!(prev & kJoinInterest) && !cancelled && t->exception_) t->scheduler_->unhandled(t->exception_);
-  if (WEFT_BUG(join_waker_not_woken)) prev &= ~kJoinWaker;  // the joiner is never woken
-  if ((prev & kJoinInterest) && (prev & kJoinWaker)) {
+  if (!(prev & state::kJoinInterest) && !cancelled && t->exception_) t->scheduler_->unhandled(t->exception_);
+  if (WEFT_BUG(join_waker_not_woken)) prev &= ~state::kJoinWaker;  // the joiner is never woken
+  if ((prev & state::kJoinInterest) && (prev & state::kJoinWaker)) {
     task_ops::wake_by_ref(t->join_waker_, worker);
     // Give access to the waker back to the JoinHandle, unless it is gone.
-    std::uint64_t p2 = t->state_.fetch_and(~kJoinWaker, Order::acq_rel);
-    WEFT_ASSERT(p2 & kJoinWaker);
-    if (!(p2 & kJoinInterest)) ref_dec(std::exchange(t->join_waker_, nullptr));
+    if (t->state_.unset_join_waker_after_complete()) ref_dec(std::exchange(t->join_waker_, nullptr));
   }
-  std::uint64_t drop = t->scheduler_->release(t) ? 2 : 1;
-  std::uint64_t p3 = t->state_.fetch_sub(drop * kRefOne, Order::acq_rel);
-  WEFT_ASSERT(refs(p3) >= drop);
-  if (refs(p3) == drop) dealloc(t);
+  // The owned list's reference too, if the task was on it.
+  const std::uint64_t drop = t->scheduler_->release(t) ? 2 : 1;
+  if (t->state_.ref_dec(drop)) dealloc(t);
 }
 
 }  // namespace
@@ -139,148 +138,47 @@ void cancel_now(TaskHeader* t, std::int32_t worker) {
   complete(t, worker, true);
 }
 
-void wake_by_ref(TaskHeader* t, std::int32_t worker) {
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  for (;;) {
-    std::uint64_t next;
-    Wake action;
-    if (cur & kRunning) {
-      next = cur | kNotified;
-      if (WEFT_BUG(wake_running_not_notified)) next = cur;  // the poller never learns of the wake
-      action = Wake::nothing;
-    } else if (cur & (kComplete | kNotified)) {
-      // Still write with Release so the wake happens-before the next poll.
-      next = cur;
-      action = Wake::nothing;
-    } else {
-      next = (cur | kNotified) + kRefOne;
-      action = Wake::submit;
-    }
-    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
-      if (action == Wake::submit) submit(t, worker);
-      return;
-    }
-  }
-}
+void wake_by_ref(TaskHeader* t, std::int32_t worker) { act_on_wake(t, t->state_.to_notified_by_ref(), worker); }
 
-void wake_by_val(TaskHeader* t, std::int32_t worker) {
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  for (;;) {
-    std::uint64_t next;
-    Wake action;
-    if (cur & kRunning) {
-      WEFT_ASSERT(refs(cur) >= 2);
-      next = (cur | kNotified) - kRefOne;
-      action = Wake::nothing;
-    } else if (cur & (kComplete | kNotified)) {
-      next = cur - kRefOne;
-      action = refs(cur) == 1 ? Wake::dealloc : Wake::nothing;
-    } else {
-      next = cur | kNotified;  // our reference becomes the queue entry's
-      action = Wake::submit;
-    }
-    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
-      if (action == Wake::submit) submit(t, worker);
-      if (action == Wake::dealloc) dealloc(t);
-      return;
-    }
-  }
-}
+void wake_by_val(TaskHeader* t, std::int32_t worker) { act_on_wake(t, t->state_.to_notified_by_val(), worker); }
 
-void abort(TaskHeader* t) {
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  for (;;) {
-    std::uint64_t next;
-    Wake action = Wake::nothing;
-    if (cur & (kCancelled | kComplete)) return;
-    if (cur & kRunning) {
-      next = cur | kNotified | kCancelled;
-    } else if (cur & kNotified) {
-      next = cur | kCancelled;
-    } else {
-      next = (cur | kNotified | kCancelled) + kRefOne;
-      action = Wake::submit;
-    }
-    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
-      if (action == Wake::submit) submit(t, -1);
-      return;
-    }
-  }
-}
+void abort(TaskHeader* t) { act_on_wake(t, t->state_.to_cancelled(), -1); }
 
-bool shutdown(TaskHeader* t) {
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  for (;;) {
-    std::uint64_t next = cur | kCancelled;
-    bool idle = (cur & kLifecycle) == 0;
-    if (idle) next |= kRunning;
-    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) return idle;
-  }
-}
+bool shutdown(TaskHeader* t) { return t->state_.to_shutdown() == TaskState::Shutdown::cancel; }
 
-bool mark_deferred_wake(TaskHeader* t) {
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  for (;;) {
-    if (cur & (kComplete | kNotified)) return false;
-    std::uint64_t next = cur | kNotified;
-    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) return (cur & kRunning) == 0;
-  }
-}
+bool mark_deferred_wake(TaskHeader* t) { return t->state_.to_notified_deferred() == TaskState::Deferred::submit; }
 
-bool try_claim(TaskHeader* t) {
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  for (;;) {
-    if (cur & (kLifecycle | kNotified | kCancelled)) return false;
-    if (t->state_.compare_exchange(cur, cur | kRunning, Order::acq_rel, Order::acquire)) return true;
-  }
-}
+bool try_claim(TaskHeader* t) { return t->state_.to_claimed() == TaskState::Claim::claimed; }
 
 void release_claim(TaskHeader* t, std::int32_t worker) {
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  for (;;) {
-    WEFT_ASSERT(cur & kRunning);
-    if (cur & kCancelled) {
+  switch (t->state_.to_unclaimed()) {
+    case TaskState::Unclaim::nothing: return;
+    case TaskState::Unclaim::submit: submit(t, worker); return;
+    case TaskState::Unclaim::cancel:
       // Aborted or shut down while claimed: we hold RUNNING, so we cancel it.
       // The reference the cancel drops is the one we take here.
       ref_inc(t);
       t->vtable_->destroy_frame(t);
       complete(t, worker, true);  // a cancellation outside any poll: poll_end(2)
       return;
-    }
-    bool notified = (cur & kNotified) != 0;
-    std::uint64_t next = cur & ~kRunning;
-    if (notified) next += kRefOne;  // the queue entry's reference
-    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
-      if (notified) submit(t, worker);
-      return;
-    }
   }
 }
 
 bool poll(TaskHeader* t, std::int32_t worker) {
-  // The id is read now: after the idle transition another thread may free t.
+  // The id is read now: after Step 4 another thread may free t.
   const std::uint64_t id = t->id_;
-  // 1. transition_to_running.
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  for (;;) {
-    WEFT_ASSERT(cur & kNotified);
-    if (cur & kLifecycle) {
-      // Running elsewhere or complete (shutdown raced us): drop our entry.
-      std::uint64_t next = (cur & ~kNotified) - kRefOne;
-      if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
-        if (refs(cur) == 1) dealloc(t);
-        return false;
-      }
-      continue;
-    }
-    std::uint64_t next = (cur | kRunning) & ~kNotified;
-    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) break;
+  // Step 1: to_running.
+  switch (t->state_.to_running()) {
+    case TaskState::Run::success: break;
+    case TaskState::Run::cancelled:
+      cancel_now(t, worker);  // Step 5
+      return false;
+    case TaskState::Run::failed: return false;
+    case TaskState::Run::failed_dealloc:
+      dealloc(t);
+      return false;
   }
-  if (cur & kCancelled) {
-    cancel_now(t, worker);
-    return false;
-  }
-  // 2. Resume.
+  // Step 2: resume.
   emit(EventKind::poll_start, worker, id);
   ThreadContext* cx = current_context();
   TaskHeader* prev_task = nullptr;
@@ -293,86 +191,57 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     t->resume_at_.resume();
   }  // else: a stale wake; the awaiter is not ready and the task stays suspended
   if (cx) cx->current_task = prev_task;
-  // 3. Complete: release the frame (locals, parameters) before anyone is told.
+  // Step 3: complete, releasing the frame (locals, parameters) before anyone is told.
   if (t->root_.done()) {
     t->vtable_->finish(t);
     complete(t, worker, false);
     return true;
   }
-  // 4. transition_to_idle. The poll ends before the release: once RUNNING is
-  // clear another worker may poll the task, and the trace must not overlap.
+  // Step 4: to_idle. The poll ends before the release: once RUNNING is clear
+  // another worker may poll the task, and the trace must not overlap.
   emit(EventKind::poll_end, worker, id, 0);
-  cur = t->state_.load(Order::acquire);
-  for (;;) {
-    WEFT_ASSERT(cur & kRunning);
-    if (cur & kCancelled) {
+  switch (t->state_.to_idle()) {
+    case TaskState::Idle::ok: break;
+    case TaskState::Idle::ok_notified: t->scheduler_->schedule(t, true); break;
+    case TaskState::Idle::ok_dealloc: dealloc(t); break;
+    case TaskState::Idle::cancelled:
+      // Step 5: poll_end(2) after the poll_end(0) above, a cancellation outside the poll.
       t->vtable_->destroy_frame(t);
-      complete(t, worker, true);  // poll_end(2) after the poll_end(0) above: a cancellation outside the poll
-      return true;
-    }
-    std::uint64_t next = cur & ~kRunning;
-    if (WEFT_BUG(idle_drops_notified)) next &= ~kNotified;  // the wake that came during the poll is dropped
-    const bool notified = (next & kNotified) != 0;
-    if (!notified) next -= kRefOne;
-    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) {
-      if (notified) {
-        t->scheduler_->schedule(t, true);
-      } else if (refs(cur) == 1) {
-        dealloc(t);
-      }
-      return true;
-    }
+      complete(t, worker, true);
+      break;
   }
+  return true;
 }
 
 }  // namespace task_ops
 
 namespace detail {
 
-using namespace state;
-
 // join_try_register stores waiter as the join waker of t. Returns false if t has
 // completed, in which case the caller reads the output at once.
 bool join_try_register(TaskHeader* t, TaskHeader* waiter) {
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  WEFT_ASSERT(cur & kJoinInterest);
-  if (cur & kComplete) return false;
-  if (cur & kJoinWaker) {
+  const std::uint64_t cur = t->state_.load(Order::acquire);  // acquire: pairs with to_complete's release
+  WEFT_ASSERT(cur & state::kJoinInterest);
+  if (cur & state::kComplete) return false;
+  if (cur & state::kJoinWaker) {
     // A waker is stored already. If it wakes the same task, keep it.
     if (t->join_waker_ == waiter) return true;
-    // Take back access to the field: clear JOIN_WAKER unless completion won.
-    for (;;) {
-      if (cur & kComplete) return false;
-      if (t->state_.compare_exchange(cur, cur & ~kJoinWaker, Order::acq_rel, Order::acquire)) break;
-    }
+    // Take back access to the field unless completion won.
+    if (t->state_.unset_join_waker(cur) == TaskState::JoinWaker::complete) return false;
     task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
   }
   // We have exclusive access to the field: store, then publish with JOIN_WAKER.
   if (t->join_waker_ != nullptr) task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
   task_ops::ref_inc(waiter);
   t->join_waker_ = waiter;
-  cur = t->state_.load(Order::acquire);
-  for (;;) {
-    if (cur & kComplete) {
-      task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
-      return false;
-    }
-    if (t->state_.compare_exchange(cur, cur | kJoinWaker, Order::acq_rel, Order::acquire)) return true;
-  }
+  if (t->state_.set_join_waker() == TaskState::JoinWaker::done) return true;
+  task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
+  return false;
 }
 
 // join_drop gives up the JoinHandle's reference and its interest in the output.
 void join_drop(TaskHeader* t) noexcept {
-  std::uint64_t cur = t->state_.load(Order::acquire);
-  std::uint64_t next;
-  for (;;) {
-    WEFT_ASSERT(cur & kJoinInterest);
-    next = cur & ~kJoinInterest;
-    // Before completion we may also take back the waker field.
-    if (!(cur & kComplete)) next &= ~kJoinWaker;
-    if (t->state_.compare_exchange(cur, next, Order::acq_rel, Order::acquire)) break;
-  }
-  if (!(next & kJoinWaker) && t->join_waker_ != nullptr) {
+  if (t->state_.to_join_dropped() == TaskState::JoinDropped::drop_waker && t->join_waker_ != nullptr) {
     task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
   }
   task_ops::ref_dec(t);

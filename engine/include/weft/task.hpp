@@ -84,6 +84,111 @@ inline constexpr std::uint64_t kRefMask = ~(kRefOne - 1);
 inline constexpr std::uint64_t refs(std::uint64_t s) { return s >> 6; }
 }  // namespace state
 
+// TaskState is a task's state word and its only writer. Every change is one named
+// transition that returns what its caller must do next; the transitions are
+// defined, with the memory order each one needs and what it asserts, in
+// engine/src/task_state.hpp, so only the engine's task code (and its unit test)
+// can call them. Everyone else reads snapshots with load() and tests the
+// `state::` bits; reference counting is inline here because Waker and JoinHandle
+// clone and drop references on the hot path.
+class TaskState {
+ public:
+  // Wake is what a wake or an abort asks of its caller.
+  enum class Wake : std::uint8_t {
+    nothing,  // the task is running, complete or queued already
+    submit,   // the task is newly notified: queue it (one reference for the entry)
+    dealloc,  // the caller dropped the last reference: free the task
+  };
+  // Run is the outcome of to_running, the first step of a poll.
+  enum class Run : std::uint8_t {
+    success,         // RUNNING is ours: resume the task
+    cancelled,       // RUNNING is ours but the task was aborted: cancel it
+    failed,          // running elsewhere or complete: the queue entry is dropped
+    failed_dealloc,  // as failed, and that entry was the last reference
+  };
+  // Idle is the outcome of to_idle, the end of a poll that did not complete.
+  enum class Idle : std::uint8_t {
+    ok,           // idle; the runner's reference is dropped
+    ok_notified,  // woken during the poll: requeue it as a yield, keeping the reference
+    ok_dealloc,   // idle, and the runner's reference was the last
+    cancelled,    // aborted during the poll: RUNNING is still ours, cancel it
+  };
+  // Shutdown is the outcome of to_shutdown.
+  enum class Shutdown : std::uint8_t {
+    cancel,  // the task was idle and RUNNING is now ours: cancel it at once
+    marked,  // running or complete: CANCELLED is set for its runner to see
+  };
+  // Deferred is the outcome of to_notified_deferred (a task leaving a defer list).
+  enum class Deferred : std::uint8_t {
+    submit,  // newly notified: the defer list's reference becomes the queue entry's
+    drop,    // running, complete or notified already: drop the defer list's reference
+  };
+  // Claim is the outcome of to_claimed (a dump reading an idle task's frame).
+  enum class Claim : std::uint8_t { claimed, refused };
+  // Unclaim is the outcome of to_unclaimed.
+  enum class Unclaim : std::uint8_t {
+    nothing,  // idle again
+    submit,   // woken while claimed: queue it (one reference for the entry)
+    cancel,   // aborted while claimed: RUNNING is still ours, cancel it
+  };
+  // JoinWaker is the outcome of set_join_waker and unset_join_waker.
+  enum class JoinWaker : std::uint8_t {
+    done,      // the JoinHandle holds (unset) or has published (set) the waker field
+    complete,  // the task completed first: the caller reads the output instead
+  };
+  // JoinDropped is the outcome of to_join_dropped.
+  enum class JoinDropped : std::uint8_t {
+    drop_waker,   // the waker field is the JoinHandle's again: it drops the waker
+    leave_waker,  // completion owns the field and drops the waker itself
+  };
+
+  explicit TaskState(std::uint64_t initial) noexcept : word_(initial) {}
+  TaskState(const TaskState&) = delete;
+  TaskState& operator=(const TaskState&) = delete;
+
+  // load reads a snapshot of the word, to test with the `state::` bits.
+  std::uint64_t load(Order order) const noexcept { return word_.load(order); }
+
+  // ref_inc adds a reference; the caller must already hold one. Relaxed: a
+  // holder's reference keeps the task alive, and a new reference publishes nothing.
+  void ref_inc() noexcept {
+    const std::uint64_t prev = word_.fetch_add(state::kRefOne, Order::relaxed);
+    WEFT_ASSERT(state::refs(prev) >= 1);
+  }
+  // ref_dec drops n references and returns true if they were the last: the
+  // caller frees the task. acq_rel: the release orders this holder's accesses
+  // before the free; the acquire of the last holder takes every other holder's.
+  [[nodiscard]] bool ref_dec(std::uint64_t n = 1) noexcept {
+    const std::uint64_t prev = word_.fetch_sub(n * state::kRefOne, Order::acq_rel);
+    WEFT_ASSERT(state::refs(prev) >= n);
+    return state::refs(prev) == n;
+  }
+
+  // The named transitions (engine/src/task_state.hpp).
+  Run to_running() noexcept;
+  Idle to_idle() noexcept;
+  std::uint64_t to_complete() noexcept;
+  Wake to_notified_by_ref() noexcept;
+  Wake to_notified_by_val() noexcept;
+  Deferred to_notified_deferred() noexcept;
+  Wake to_cancelled() noexcept;
+  Shutdown to_shutdown() noexcept;
+  Claim to_claimed() noexcept;
+  Unclaim to_unclaimed() noexcept;
+  JoinWaker set_join_waker() noexcept;
+  JoinWaker unset_join_waker(std::uint64_t cur) noexcept;
+  bool unset_join_waker_after_complete() noexcept;
+  JoinDropped to_join_dropped() noexcept;
+
+ private:
+  template <class Action>
+  struct Step;
+  template <class Action, class Decide>
+  Action update(std::uint64_t cur, Decide decide) noexcept;
+
+  Atomic<std::uint64_t> word_;
+};
+
 // Flag is a bool that a readiness check may read without the lock that guards
 // its writes: relaxed, never a decision point; the wake that follows each write
 // is what orders it for the task it concerns.
@@ -156,7 +261,7 @@ struct TaskVTable {
 
 // TaskHeader is the type-erased, reference-counted part of a spawned task.
 struct TaskHeader {
-  Atomic<std::uint64_t> state_;
+  TaskState state_;
   TaskHeader* queue_next_ = nullptr;  // injection-queue link, touched under its lock
   TaskHeader* owned_prev_ = nullptr;  // owned-list links, touched under the shard lock
   TaskHeader* owned_next_ = nullptr;
@@ -187,18 +292,13 @@ struct TaskHeader {
 namespace task_ops {
 
 // ref_inc adds a reference; the caller must already hold one.
-inline void ref_inc(TaskHeader* t) noexcept {
-  std::uint64_t prev = t->state_.fetch_add(state::kRefOne, Order::relaxed);
-  WEFT_ASSERT(state::refs(prev) >= 1);
-}
+inline void ref_inc(TaskHeader* t) noexcept { t->state_.ref_inc(); }
 
 void dealloc(TaskHeader* t) noexcept;
 
 // ref_dec drops a reference and frees the task when it was the last one.
 inline void ref_dec(TaskHeader* t) noexcept {
-  std::uint64_t prev = t->state_.fetch_sub(state::kRefOne, Order::acq_rel);
-  WEFT_ASSERT(state::refs(prev) >= 1);
-  if (state::refs(prev) == 1) dealloc(t);
+  if (t->state_.ref_dec()) dealloc(t);
 }
 
 // wake_by_ref makes the task runnable without consuming the caller's reference.
