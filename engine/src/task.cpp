@@ -1,7 +1,20 @@
-// Task state transitions, the poll protocol and the join-waker protocol.
+// The poll protocol, wakes, cancellation and the join-waker protocol, written on
+// the named transitions of TaskState (task_state.hpp): a wake, an abort and a poll
+// racing on different threads agree on who schedules the task because each is one
+// transition of the state word, and each does what its transition returns.
 //
-// Every transition is one CAS loop (or RMW) on the state word, so a wake, an abort
-// and a poll racing on different threads always agree on who schedules the task.
+// The poll protocol, run by whichever thread pops the task (task_ops::poll):
+//   1. to_running: NOTIFIED -> RUNNING; the queue entry's reference becomes the
+//      runner's. Running elsewhere or complete: the entry is dropped, no poll.
+//   2. Resume the innermost suspended coroutine (resume_at_), unless the awaiter
+//      it waits on is not ready (a stale wake): then it stays suspended.
+//   3. If the root finished: to_complete, wake the join waker, release the task
+//      from the owned list, drop the runner's reference.
+//   4. Otherwise to_idle: clear RUNNING; if NOTIFIED was set during the poll (a
+//      wake while running, or yield_now) keep the reference and reschedule as a
+//      yield (back of the queue, never the LIFO slot); else drop it.
+//   5. A CANCELLED bit seen at step 1 or 4 destroys the frame and completes the
+//      task as cancelled.
 #include <cstdio>
 
 #include "bug_hooks.hpp"

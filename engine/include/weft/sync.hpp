@@ -162,15 +162,10 @@ class Receiver {
   bool await_ready() {
     WEFT_CHECK(in_ != nullptr);
     if (!(in_->state.load(Order::acquire) & (In::kSent | In::kTxClosed))) return false;
-    if (coop_proceed()) return true;
-    forced_yield_ = true;
-    return false;
+    return budget_.proceed();
   }
   bool await_suspend(std::coroutine_handle<> h) {
-    if (std::exchange(forced_yield_, false)) {
-      coop_yield(h);
-      return true;
-    }
+    if (budget_.yield_if_spent(h)) return true;
     Waker w = suspend_current(h, "oneshot::Receiver", [](const void* p) {
       return (static_cast<const In*>(p)->state.load(Order::acquire) & (In::kSent | In::kTxClosed)) != 0;
     }, in_);
@@ -202,7 +197,7 @@ class Receiver {
     }
   }
   In* in_ = nullptr;
-  bool forced_yield_ = false;
+  CoopBudget budget_;
 };
 
 // channel makes a connected sender and receiver.
@@ -277,15 +272,10 @@ class Notify {
       }
       // The permit is ours; with the budget spent, the task yields before it
       // goes on (a permit that is always there cannot starve the worker).
-      if (coop_proceed()) return true;
-      forced_yield_ = true;
-      return false;
+      return budget_.proceed();
     }
     bool await_suspend(std::coroutine_handle<> h) {
-      if (std::exchange(forced_yield_, false)) {
-        coop_yield(h);
-        return true;
-      }
+      if (budget_.yield_if_spent(h)) return true;
       Waker w = suspend_current(h, "Notify::notified", &detail::Waiter::is_notified, &node_);
       std::scoped_lock lock(n_.mu_);
       if (n_.permit_) {
@@ -314,7 +304,7 @@ class Notify {
     detail::Waiter node_;
     bool consumed_ = false;
     bool resumed_ = false;
-    bool forced_yield_ = false;
+    CoopBudget budget_;
   };
 
   Notified notified() { return Notified(*this); }
@@ -374,15 +364,10 @@ class AsyncMutex {
       }
       // The lock is ours; with the budget spent, the task yields holding it
       // (a lock that is always free cannot starve the worker).
-      if (coop_proceed()) return true;
-      forced_yield_ = true;
-      return false;
+      return budget_.proceed();
     }
     bool await_suspend(std::coroutine_handle<> h) {
-      if (std::exchange(forced_yield_, false)) {
-        coop_yield(h);
-        return true;
-      }
+      if (budget_.yield_if_spent(h)) return true;
       Waker w = suspend_current(h, "AsyncMutex::lock", &detail::Waiter::is_notified, &node_);
       std::scoped_lock lock(m_.mu_);
       if (!m_.locked_) {
@@ -407,7 +392,7 @@ class AsyncMutex {
     detail::Waiter node_;
     bool taken_ = false;
     bool guarded_ = false;  // the guard was returned: it releases the lock
-    bool forced_yield_ = false;
+    CoopBudget budget_;
   };
 
   LockAwaiter lock() { return LockAwaiter(*this); }
@@ -665,15 +650,10 @@ class Receiver {
         if (c_->buffer.empty() && c_->tx_count != 0) return false;
       }
       // Ready; a single receiver means it stays ready until we take it.
-      if (coop_proceed()) return try_take();
-      forced_yield_ = true;
-      return false;
+      return budget_.proceed() && try_take();
     }
     bool await_suspend(std::coroutine_handle<> h) {
-      if (std::exchange(forced_yield_, false)) {
-        coop_yield(h);
-        return true;
-      }
+      if (budget_.yield_if_spent(h)) return true;
       Waker w = suspend_current(h, "mpsc::Receiver::recv", &weft::detail::Waiter::is_notified, &node_);
       std::scoped_lock lock(c_->mu);
       if (!c_->buffer.empty() || c_->tx_count == 0) return false;
@@ -708,7 +688,7 @@ class Receiver {
     weft::detail::Waiter node_;
     std::optional<T> out_;
     bool closed_ = false;
-    bool forced_yield_ = false;
+    CoopBudget budget_;
   };
 
   RecvAwaiter recv() { return RecvAwaiter(c_); }

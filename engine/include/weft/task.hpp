@@ -10,17 +10,8 @@
 // each queue entry (a "notified" reference), the JoinHandle, and each Waker. The
 // frame is destroyed and the header freed when the count reaches zero.
 //
-// The poll protocol, run by whichever thread pops the task:
-//   1. transition_to_running: assert NOTIFIED, set RUNNING, clear NOTIFIED; the
-//      queue entry's reference becomes the runner's.
-//   2. Resume the innermost suspended coroutine (resume_at).
-//   3. If the root finished: transition_to_complete, wake the join waker, release
-//      the task from the owned list, drop the runner's reference.
-//   4. Otherwise transition_to_idle: clear RUNNING; if NOTIFIED was set during the
-//      poll (a wake while running, or yield_now) keep the reference and reschedule
-//      as a yield (back of the queue, never the LIFO slot); else drop it.
-//   5. A CANCELLED bit seen at step 1 or 4 destroys the frame and completes the
-//      task as cancelled.
+// A task's life is the poll protocol written at the top of engine/src/task.cpp;
+// its state word changes only through the named transitions of TaskState.
 #pragma once
 
 #include <coroutine>
@@ -236,18 +227,41 @@ class ContextGuard {
   void* prev_;
 };
 
-// coop_proceed spends one unit of the current poll's budget; false when exhausted.
-inline bool coop_proceed() noexcept {
-  ThreadContext* cx = current_context();
-  if (cx == nullptr || !cx->budget_active) return true;
-  if (cx->budget == 0) return false;
-  --cx->budget;
-  return true;
-}
-
 // coop_yield suspends the current task at h and requeues it at the back: the
 // budget ran out while the awaited thing was ready.
 void coop_yield(std::coroutine_handle<> h);
+
+// CoopBudget is the budget check of an awaiter that can complete without
+// suspending; every such awaiter holds one and calls it. A ready await spends one
+// unit of the poll's budget; once the budget is spent the task yields first, so
+// a task whose awaits are always ready cannot keep its worker.
+class CoopBudget {
+ public:
+  // proceed, in await_ready once the awaited thing is ready: spends one unit and
+  // returns true; false when the budget is spent, and await_ready returns false
+  // so that await_suspend yields.
+  bool proceed() noexcept {
+    ThreadContext* cx = current_context();
+    if (cx == nullptr || !cx->budget_active) return true;  // outside a budgeted poll
+    if (cx->budget != 0) {
+      --cx->budget;
+      return true;
+    }
+    yield_pending_ = true;
+    return false;
+  }
+  // yield_if_spent, first in await_suspend: after a refused proceed() it
+  // suspends the task at h, requeues it at the back and returns true (what
+  // await_suspend returns); otherwise false and the await goes on.
+  bool yield_if_spent(std::coroutine_handle<> h) {
+    if (!std::exchange(yield_pending_, false)) return false;
+    coop_yield(h);
+    return true;
+  }
+
+ private:
+  bool yield_pending_ = false;
+};
 
 struct TaskVTable {
   // destroy_frame destroys the root coroutine frame without keeping a result.
@@ -680,15 +694,10 @@ class [[nodiscard]] JoinHandle {
   bool await_ready() noexcept {
     WEFT_CHECK(t_ != nullptr);
     if (!is_finished()) return false;
-    if (coop_proceed()) return true;
-    forced_yield_ = true;
-    return false;
+    return budget_.proceed();
   }
   bool await_suspend(std::coroutine_handle<> h) {
-    if (std::exchange(forced_yield_, false)) {
-      coop_yield(h);
-      return true;
-    }
+    if (budget_.yield_if_spent(h)) return true;
     TaskHeader* me = current_task();
     WEFT_CHECK(me != nullptr);
     note_suspend(me, h, "JoinHandle", [](const void* p) {
@@ -703,7 +712,7 @@ class [[nodiscard]] JoinHandle {
     if (TaskHeader* t = std::exchange(t_, nullptr)) detail::join_drop(t);
   }
   TaskHeader* t_ = nullptr;
-  bool forced_yield_ = false;
+  CoopBudget budget_;
 };
 
 // yield_now suspends the current task until the worker has run what else it had:

@@ -47,15 +47,10 @@ class Sleep {
   bool await_ready() {
     if (Platform::now_ns() < entry_.deadline_ns) return false;
     // Expired: ready, but it spends budget like every ready await.
-    if (coop_proceed()) return true;
-    forced_yield_ = true;
-    return false;
+    return budget_.proceed();
   }
   bool await_suspend(std::coroutine_handle<> h) {
-    if (std::exchange(forced_yield_, false)) {
-      coop_yield(h);
-      return true;
-    }
+    if (budget_.yield_if_spent(h)) return true;
     rt_ = detail::current_runtime();
     WEFT_CHECK(rt_ != nullptr);  // timers need a runtime
     entry_.waker = suspend_current(h, "sleep", [](const void* p) {
@@ -76,7 +71,7 @@ class Sleep {
  private:
   detail::RuntimeCore* rt_ = nullptr;
   detail::TimerEntry entry_;
-  bool forced_yield_ = false;
+  CoopBudget budget_;
 };
 
 // sleep_until completes at or after the given runtime time.
