@@ -140,7 +140,7 @@ DumpTask describe_task(TaskHeader* t, bool read_chain) {
   }
   if (!read_chain) return d;
   int depth = 0;
-  for (PromiseLink* p = t->root_promise_; p != nullptr && depth < 256; p = p->awaiting_, ++depth) {
+  for (PromiseLink* p = t->root_promise(); p != nullptr && depth < 256; p = p->awaiting_, ++depth) {
     if (p->await_loc_.line() == 0) break;  // never reached an await: no frame to show
     const char* fn = p->await_loc_.function_name();
     d.backtrace.push_back(DumpFrame{fn ? fn : "", p->await_loc_.file_name() ? p->await_loc_.file_name() : "",

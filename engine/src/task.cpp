@@ -96,12 +96,12 @@ void coop_yield(std::coroutine_handle<> h) {
 namespace task_ops {
 
 void dealloc(TaskHeader* t) noexcept {
-  if (t->join_waker_ != nullptr) {
+  if (t->join_waker() != nullptr) {
     // Only reachable when the runtime kept access to the waker (JOIN_WAKER set)
     // and nobody else will touch it again.
-    ref_dec(std::exchange(t->join_waker_, nullptr));
+    ref_dec(t->take_join_waker());
   }
-  t->vtable_->destroy_cell(t);
+  t->destroy_cell();
 }
 
 namespace {
@@ -125,12 +125,12 @@ void act_on_wake(TaskHeader* t, TaskState::Wake action, std::int32_t worker) {
 void complete(TaskHeader* t, std::int32_t worker, bool cancelled, bool traced = true) {
   std::uint64_t prev = t->state_.to_complete();
   if (traced) emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
-  if (!(prev & state::kJoinInterest) && !cancelled && t->exception_) t->scheduler_->unhandled(t->exception_);
+  if (!(prev & state::kJoinInterest) && !cancelled && t->exception()) t->scheduler_->unhandled(t->exception());
   if (WEFT_BUG(join_waker_not_woken)) prev &= ~state::kJoinWaker;  // the joiner is never woken
   if ((prev & state::kJoinInterest) && (prev & state::kJoinWaker)) {
-    task_ops::wake_by_ref(t->join_waker_, worker);
+    task_ops::wake_by_ref(t->join_waker(), worker);
     // Give access to the waker back to the JoinHandle, unless it is gone.
-    if (t->state_.unset_join_waker_after_complete()) ref_dec(std::exchange(t->join_waker_, nullptr));
+    if (t->state_.unset_join_waker_after_complete()) ref_dec(t->take_join_waker());
   }
   // The owned list's reference too, if the task was on it.
   const std::uint64_t drop = t->scheduler_->release(t) ? 2 : 1;
@@ -140,14 +140,14 @@ void complete(TaskHeader* t, std::int32_t worker, bool cancelled, bool traced = 
 }  // namespace
 
 void cancel_unspawned(TaskHeader* t) {
-  t->vtable_->destroy_frame(t);
+  t->destroy_frame();
   complete(t, -1, true, false);  // never spawned as far as the trace and metrics know
 }
 
 void cancel_now(TaskHeader* t, std::int32_t worker) {
   // Destroying the frame runs the destructors of the task's locals, which
   // deregister any waiters they hold.
-  t->vtable_->destroy_frame(t);
+  t->destroy_frame();
   complete(t, worker, true);
 }
 
@@ -171,7 +171,7 @@ void release_claim(TaskHeader* t, std::int32_t worker) {
       // Aborted or shut down while claimed: we hold RUNNING, so we cancel it.
       // The reference the cancel drops is the one we take here.
       ref_inc(t);
-      t->vtable_->destroy_frame(t);
+      t->destroy_frame();
       complete(t, worker, true);  // a cancellation outside any poll: poll_end(2)
       return;
   }
@@ -199,14 +199,11 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     prev_task = cx->current_task;
     cx->current_task = t;
   }
-  if (t->ready_fn_ == nullptr || t->ready_fn_(t->ready_arg_)) {
-    t->ready_fn_ = nullptr;
-    t->resume_at_.resume();
-  }  // else: a stale wake; the awaiter is not ready and the task stays suspended
+  const bool done = t->resume();  // a stale wake leaves the task suspended
   if (cx) cx->current_task = prev_task;
   // Step 3: complete, releasing the frame (locals, parameters) before anyone is told.
-  if (t->root_.done()) {
-    t->vtable_->finish(t);
+  if (done) {
+    t->finish();
     complete(t, worker, false);
     return true;
   }
@@ -219,7 +216,7 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     case TaskState::Idle::ok_dealloc: dealloc(t); break;
     case TaskState::Idle::cancelled:
       // Step 5: poll_end(2) after the poll_end(0) above, a cancellation outside the poll.
-      t->vtable_->destroy_frame(t);
+      t->destroy_frame();
       complete(t, worker, true);
       break;
   }
@@ -238,24 +235,24 @@ bool join_try_register(TaskHeader* t, TaskHeader* waiter) {
   if (cur & state::kComplete) return false;
   if (cur & state::kJoinWaker) {
     // A waker is stored already. If it wakes the same task, keep it.
-    if (t->join_waker_ == waiter) return true;
+    if (t->join_waker() == waiter) return true;
     // Take back access to the field unless completion won.
     if (t->state_.unset_join_waker(cur) == TaskState::JoinWaker::complete) return false;
-    task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
+    task_ops::ref_dec(t->take_join_waker());
   }
   // We have exclusive access to the field: store, then publish with JOIN_WAKER.
-  if (t->join_waker_ != nullptr) task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
+  if (t->join_waker() != nullptr) task_ops::ref_dec(t->take_join_waker());
   task_ops::ref_inc(waiter);
-  t->join_waker_ = waiter;
+  t->store_join_waker(waiter);
   if (t->state_.set_join_waker() == TaskState::JoinWaker::done) return true;
-  task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
+  task_ops::ref_dec(t->take_join_waker());
   return false;
 }
 
 // join_drop gives up the JoinHandle's reference and its interest in the output.
 void join_drop(TaskHeader* t) noexcept {
-  if (t->state_.to_join_dropped() == TaskState::JoinDropped::drop_waker && t->join_waker_ != nullptr) {
-    task_ops::ref_dec(std::exchange(t->join_waker_, nullptr));
+  if (t->state_.to_join_dropped() == TaskState::JoinDropped::drop_waker && t->join_waker() != nullptr) {
+    task_ops::ref_dec(t->take_join_waker());
   }
   task_ops::ref_dec(t);
 }

@@ -263,9 +263,8 @@ class CoopBudget {
   bool yield_pending_ = false;
 };
 
+// TaskVTable is what a TaskHeader needs of the type of its output.
 struct TaskVTable {
-  // destroy_frame destroys the root coroutine frame without keeping a result.
-  void (*destroy_frame)(TaskHeader*);
   // finish moves the finished root's result into the cell and destroys the frame,
   // so the task's locals and parameters are released when it completes.
   void (*finish)(TaskHeader*);
@@ -273,34 +272,116 @@ struct TaskVTable {
   void (*destroy_cell)(TaskHeader*);
 };
 
-// TaskHeader is the type-erased, reference-counted part of a spawned task.
+// TaskHeader is the type-erased, reference-counted part of a spawned task. Its
+// fields are grouped by who may touch them; each group states its guard once.
+// The groups the schedulers use are public; the frame, the outcome and the join
+// waker are private, reached through the members below them (all inline).
 struct TaskHeader {
-  TaskState state_;
-  TaskHeader* queue_next_ = nullptr;  // injection-queue link, touched under its lock
-  TaskHeader* owned_prev_ = nullptr;  // owned-list links, touched under the shard lock
-  TaskHeader* owned_next_ = nullptr;
-  Scheduler* scheduler_ = nullptr;
-  std::coroutine_handle<> root_;       // root frame; null once destroyed
-  std::coroutine_handle<> resume_at_;  // innermost suspended coroutine
-  TaskHeader* join_waker_ = nullptr;   // owned reference; access per JOIN_WAKER bit
-  const TaskVTable* vtable_ = nullptr;
-  std::uint64_t id_ = 0;
-  std::exception_ptr exception_;  // set by finish when the root threw
-  // ready_fn_ says whether the awaited leaf is ready (null: always). A wake that
-  // arrives late, after the task moved on to another await, must not resume an
-  // awaiter that is not ready: the poll leaves the task suspended instead.
-  bool (*ready_fn_)(const void*) = nullptr;
-  const void* ready_arg_ = nullptr;
-  bool finished_ = false;  // the root ran to its end (a late abort does not void the result)
-  struct PromiseLink* root_promise_ = nullptr;  // the root coroutine's promise, for async backtraces
-  std::uint64_t spawned_line_ = 0;
-  const char* spawned_file_ = nullptr;
-  bool is_block_on_ = false;
-  bool in_owned_ = false;  // on the owned list; touched under the shard lock
+  // ReadyFn says whether the leaf a task awaits is ready (see suspend_at).
+  using ReadyFn = bool (*)(const void*);
 
-  explicit TaskHeader(std::uint64_t initial_state) : state_(initial_state) {}
+  TaskHeader(std::uint64_t initial_state, std::uint64_t id, Scheduler* scheduler, const TaskVTable* vtable,
+             std::coroutine_handle<> root, PromiseLink* root_promise) noexcept
+      : state_(initial_state),
+        id_(id),
+        scheduler_(scheduler),
+        vtable_(vtable),
+        root_(root),
+        resume_at_(root),
+        root_promise_(root_promise) {}
+  TaskHeader(const TaskHeader&) = delete;
+  TaskHeader& operator=(const TaskHeader&) = delete;
+
+  // ---- The state word (atomic): changed only through its named transitions.
+  TaskState state_;
+
+  // ---- Fixed at spawn: written before the task is first published (a block_on
+  // root's driver sets scheduler_, and block_on is_block_on_, before its first
+  // poll), read-only after, by any thread.
+  const std::uint64_t id_;
+  Scheduler* scheduler_;
+  bool is_block_on_ = false;
+
+  // ---- Scheduler-owned links: touched only by the structure that holds the
+  // task, under that structure's lock.
+  TaskHeader* queue_next_ = nullptr;  // the injection queue's, under its lock
+  TaskHeader* owned_prev_ = nullptr;  // the owned list's, under its shard lock
+  TaskHeader* owned_next_ = nullptr;
+  bool in_owned_ = false;
 
   std::uint64_t id() const noexcept { return id_; }
+
+  // ---- The frame, owner-only: touched only by the holder of RUNNING (the
+  // poller, a shutdown's cancel, a dump's claim).
+
+  // suspend_at records h as the point where the task resumes, and what says
+  // whether its awaiter is ready (null: always). A wake that arrives late,
+  // after the task moved on to another await, must not resume an awaiter that
+  // is not ready: the poll leaves the task suspended instead.
+  void suspend_at(std::coroutine_handle<> h, ReadyFn ready, const void* arg) noexcept {
+    resume_at_ = h;
+    set_ready(ready, arg);
+  }
+  // set_ready replaces the readiness check of the current await.
+  void set_ready(ReadyFn ready, const void* arg) noexcept {
+    ready_fn_ = ready;
+    ready_arg_ = arg;
+  }
+  // resume runs the task until it next suspends, unless its awaiter is not
+  // ready (a stale wake); returns true once the root coroutine has finished.
+  bool resume() {
+    if (ready_fn_ == nullptr || ready_fn_(ready_arg_)) {
+      ready_fn_ = nullptr;
+      resume_at_.resume();
+    }
+    return root_.done();
+  }
+  // root_promise is the root coroutine's promise, where async backtraces start;
+  // null once the frame is destroyed.
+  PromiseLink* root_promise() const noexcept { return root_promise_; }
+  // destroy_frame destroys the root frame without keeping a result; its locals'
+  // destructors deregister any waiters they hold.
+  void destroy_frame() noexcept {
+    root_promise_ = nullptr;
+    if (root_) std::exchange(root_, {}).destroy();
+  }
+  // finish keeps the finished root's result in the cell and destroys the frame.
+  void finish() { vtable_->finish(this); }
+  // destroy_cell frees the task's memory (the last reference is gone).
+  void destroy_cell() noexcept { vtable_->destroy_cell(this); }
+
+  // ---- The outcome: written by the holder of RUNNING before to_complete, read
+  // by others only after they saw COMPLETE (acquire).
+
+  // set_finished records that the root ran to its end, and what it threw.
+  void set_finished(std::exception_ptr e) noexcept {
+    finished_ = true;
+    exception_ = std::move(e);
+  }
+  // finished: the root ran to its end (a late abort does not void the result).
+  bool finished() const noexcept { return finished_; }
+  // exception is what the root threw, if anything.
+  const std::exception_ptr& exception() const noexcept { return exception_; }
+
+  // ---- The join waker, an owned reference to the task awaiting the JoinHandle:
+  // while JOIN_WAKER is set only the runtime (completion) touches it; while it
+  // is clear only the JoinHandle does.
+
+  TaskHeader* join_waker() const noexcept { return join_waker_; }
+  void store_join_waker(TaskHeader* waiter) noexcept { join_waker_ = waiter; }
+  // take_join_waker hands the stored reference to the caller.
+  TaskHeader* take_join_waker() noexcept { return std::exchange(join_waker_, nullptr); }
+
+ private:
+  const TaskVTable* const vtable_;
+  std::coroutine_handle<> root_;       // the root frame; null once destroyed
+  std::coroutine_handle<> resume_at_;  // the innermost suspended coroutine
+  ReadyFn ready_fn_ = nullptr;
+  const void* ready_arg_ = nullptr;
+  PromiseLink* root_promise_;
+  std::exception_ptr exception_;
+  bool finished_ = false;
+  TaskHeader* join_waker_ = nullptr;
 };
 
 namespace task_ops {
@@ -392,10 +473,8 @@ inline TaskHeader* current_task() noexcept {
 // coroutine waits on (for async backtraces in dumps).
 inline void note_suspend(TaskHeader* t, std::coroutine_handle<> h, const char* what,
                          bool (*ready)(const void*) = nullptr, const void* arg = nullptr) {
-  t->resume_at_ = h;
-  t->ready_fn_ = ready;
-  t->ready_arg_ = arg;
-  PromiseLink* p = t->root_promise_;
+  t->suspend_at(h, ready, arg);
+  PromiseLink* p = t->root_promise();
   if (p == nullptr) return;
   for (int depth = 0; p->awaiting_ != nullptr && depth < 1024; ++depth) p = p->awaiting_;
   p->leaf_ = what;
@@ -589,54 +668,39 @@ struct TaskCell : TaskHeader {
 };
 
 template <class T>
-void destroy_frame_of(TaskHeader* t) {
-  t->root_promise_ = nullptr;
-  if (t->root_) std::exchange(t->root_, {}).destroy();
-}
-
-template <class T>
 void finish_of(TaskHeader* t) {
-  t->finished_ = true;
-  auto h = std::coroutine_handle<Promise<T>>::from_address(t->root_.address());
-  auto& p = h.promise();
-  if (p.exception_) {
-    t->exception_ = p.exception_;
-  } else if constexpr (!std::is_void_v<T>) {
-    static_cast<TaskCell<T>*>(t)->output_.value = std::move(p.value_);
+  auto& p = static_cast<Promise<T>&>(*t->root_promise());
+  if (!p.exception_) {
+    if constexpr (!std::is_void_v<T>) static_cast<TaskCell<T>*>(t)->output_.value = std::move(p.value_);
   }
-  destroy_frame_of<T>(t);
+  t->set_finished(p.exception_);
+  t->destroy_frame();
 }
 
 template <class T>
 void destroy_cell_of(TaskHeader* t) {
-  destroy_frame_of<T>(t);
+  t->destroy_frame();
   static_cast<TaskCell<T>*>(t)->~TaskCell<T>();
   pool_free(t, sizeof(TaskCell<T>));
 }
 
 template <class T>
-inline const TaskVTable kTaskVTable{&destroy_frame_of<T>, &finish_of<T>, &destroy_cell_of<T>};
+inline const TaskVTable kTaskVTable{&finish_of<T>, &destroy_cell_of<T>};
 
 // make_header allocates the cell of a new task around a root frame.
 // Initial state: three references (owned list, first notified, JoinHandle),
 // JOIN_INTEREST and NOTIFIED.
 template <class T>
 TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
-  auto* t = new (pool_alloc(sizeof(TaskCell<T>))) TaskCell<T>(3 * state::kRefOne | state::kJoinInterest | state::kNotified);
   auto h = task.release();
-  t->root_ = h;
-  t->resume_at_ = h;
-  t->root_promise_ = &h.promise();
-  t->scheduler_ = sched;
-  t->vtable_ = &kTaskVTable<T>;
-  t->id_ = id;
-  return t;
+  return new (pool_alloc(sizeof(TaskCell<T>))) TaskCell<T>(3 * state::kRefOne | state::kJoinInterest | state::kNotified,
+                                                           id, sched, &kTaskVTable<T>, h, &h.promise());
 }
 
 // take_output gives a completed task's value, or throws what it ended with.
 template <class T>
 T take_output(TaskHeader* t) {
-  if (t->exception_) std::rethrow_exception(t->exception_);
+  if (t->exception()) std::rethrow_exception(t->exception());
   if constexpr (!std::is_void_v<T>) {
     auto& v = static_cast<TaskCell<T>*>(t)->output_.value;
     WEFT_CHECK(v.has_value());
@@ -653,8 +717,8 @@ T join_take(TaskHeader* t) {
   std::uint64_t s = t->state_.load(Order::acquire);
   WEFT_ASSERT(s & state::kComplete);
   // A task aborted during its final poll still ran to its end: its result stands.
-  if ((s & state::kCancelled) && !t->finished_) throw JoinError(JoinError::Kind::cancelled, nullptr);
-  if (t->exception_) throw JoinError(JoinError::Kind::panicked, t->exception_);
+  if ((s & state::kCancelled) && !t->finished()) throw JoinError(JoinError::Kind::cancelled, nullptr);
+  if (t->exception()) throw JoinError(JoinError::Kind::panicked, t->exception());
   return take_output<T>(t);
 }
 }  // namespace detail

@@ -112,11 +112,10 @@ Task<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
       if (!sleep.await_suspend(h)) return false;
       TaskHeader* me = current_task();
       // Ready when either the deadline passed or the task finished.
-      me->ready_fn_ = [](const void* p) {
+      me->set_ready([](const void* p) {
         const auto* r = static_cast<const Race*>(p);
         return r->jh.is_finished() || Platform::now_ns() >= r->sleep.deadline_ns();
-      };
-      me->ready_arg_ = this;
+      }, this);
       if (!detail::join_try_register(jh.raw(), me)) {
         task_ops::wake_by_ref(me);  // finished meanwhile: come back at once
       }
