@@ -19,7 +19,8 @@
 // update loop: an acquire load (done by the transition, or by its caller for
 // unset_join_waker) then compare_exchange with acq_rel on success and acquire on
 // failure, retrying from the value the failure read, never with a new load. A
-// transition that decides not to write stops without a compare_exchange. The
+// transition that decides not to write stops without a compare_exchange. What
+// the caller must do is read from the word the loop acted on, after the loop. The
 // orders are those the engine has always used (a later issue revisits them);
 // what each pairs with is written on the transition. In the simulator every load
 // and compare_exchange is a scheduling decision, so the sequence of operations
@@ -38,29 +39,35 @@ WEFT_NS_BEGIN
 // means another thread changed the word, and no path changes it that often.
 inline constexpr std::uint32_t kTransitionAttemptsMax = 1'000'000;
 
-// Step is one decision of the update loop: write(word, action) returns action
-// once word is written; stop(action) returns it with no write.
-template <class Action>
-struct TaskState::Step {
-  Action action;
+// Next is one decision of the update loop: write `word`, or (write false) stop
+// with no write.
+struct TaskState::Next {
   std::uint64_t word;
-  bool write_word;
+  bool write;
 
-  static constexpr Step write(std::uint64_t word, Action action) noexcept { return Step{action, word, true}; }
-  static constexpr Step stop(Action action) noexcept { return Step{action, 0, false}; }
+  static constexpr Next to(std::uint64_t word) noexcept { return Next{word, true}; }
+  static constexpr Next stop() noexcept { return Next{0, false}; }
 };
 
-// update runs decide on the current word until its decision is written by one
-// compare_exchange or it decides to stop.
-template <class Action, class Decide>
-inline Action TaskState::update(std::uint64_t cur, Decide decide) noexcept {
+// update runs next_of on the current word until its decision is written by one
+// compare_exchange or it decides to stop; returns the word it acted on (the one
+// it replaced, or the one it stopped at). Each transition reads what its caller
+// must do from that word after the loop, so the loop carries no action.
+template <class NextOf>
+inline std::uint64_t TaskState::update(std::uint64_t cur, NextOf next_of) noexcept {
   for (std::uint32_t attempt = 0;; ++attempt) {
     WEFT_ASSERT(attempt < kTransitionAttemptsMax);
-    const Step<Action> step = decide(cur);
-    if (!step.write_word) return step.action;
+    const Next next = next_of(cur);
+    if (!next.write) return cur;
     // acq_rel/acquire: see each transition for what the orders pair with.
-    if (word_.compare_exchange(cur, step.word, Order::acq_rel, Order::acquire)) return step.action;
+    if (word_.compare_exchange(cur, next.word, Order::acq_rel, Order::acquire)) return cur;
   }
+}
+
+// keeps_notified says whether to_idle sees a wake that came during the poll.
+inline bool keeps_notified(std::uint64_t cur) noexcept {
+  if (WEFT_BUG(idle_drops_notified)) return false;  // the wake that came during the poll is dropped
+  return (cur & state::kNotified) != 0;
 }
 
 // to_running: NOTIFIED -> RUNNING; the queue entry's reference becomes the
@@ -69,15 +76,17 @@ inline Action TaskState::update(std::uint64_t cur, Decide decide) noexcept {
 // what the waker wrote before waking.
 inline TaskState::Run TaskState::to_running() noexcept {
   using namespace state;
-  return update<Run>(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kNotified);  // only a queue entry is polled
-    if (cur & kLifecycle) {
-      // Running elsewhere or complete (shutdown raced the entry): drop the entry.
-      WEFT_ASSERT(refs(cur) >= 1);
-      return Step<Run>::write((cur & ~kNotified) - kRefOne, refs(cur) == 1 ? Run::failed_dealloc : Run::failed);
-    }
-    return Step<Run>::write((cur | kRunning) & ~kNotified, (cur & kCancelled) ? Run::cancelled : Run::success);
+    // Running elsewhere or complete (shutdown raced the entry): drop the entry.
+    if (cur & kLifecycle) return Next::to((cur & ~kNotified) - kRefOne);
+    return Next::to((cur | kRunning) & ~kNotified);
   });
+  if (prev & kLifecycle) {
+    WEFT_ASSERT(refs(prev) >= 1);
+    return refs(prev) == 1 ? Run::failed_dealloc : Run::failed;
+  }
+  return (prev & kCancelled) ? Run::cancelled : Run::success;
 }
 
 // to_idle: RUNNING -> idle, the end of a poll that did not complete; what
@@ -88,20 +97,17 @@ inline TaskState::Run TaskState::to_running() noexcept {
 // the poll.
 inline TaskState::Idle TaskState::to_idle() noexcept {
   using namespace state;
-  return update<Idle>(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kRunning);
     WEFT_ASSERT(!(cur & kComplete));
-    if (cur & kCancelled) return Step<Idle>::stop(Idle::cancelled);  // RUNNING stays ours
-    std::uint64_t next = cur & ~kRunning;
-    bool notified = (cur & kNotified) != 0;
-    if (WEFT_BUG(idle_drops_notified) && notified) {
-      next &= ~kNotified;  // the wake that came during the poll is dropped
-      notified = false;
-    }
-    if (notified) return Step<Idle>::write(next, Idle::ok_notified);
-    WEFT_ASSERT(refs(cur) >= 1);
-    return Step<Idle>::write(next - kRefOne, refs(cur) == 1 ? Idle::ok_dealloc : Idle::ok);
+    if (cur & kCancelled) return Next::stop();  // RUNNING stays ours
+    if (keeps_notified(cur)) return Next::to(cur & ~kRunning);
+    return Next::to((cur & ~(kRunning | kNotified)) - kRefOne);
   });
+  if (prev & kCancelled) return Idle::cancelled;
+  if (keeps_notified(prev)) return Idle::ok_notified;
+  WEFT_ASSERT(refs(prev) >= 1);
+  return refs(prev) == 1 ? Idle::ok_dealloc : Idle::ok;
 }
 
 // to_complete: RUNNING -> COMPLETE in one RMW (RUNNING is 1 and COMPLETE 2, so
@@ -123,15 +129,15 @@ inline std::uint64_t TaskState::to_complete() noexcept {
 // to_running acquire.
 inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
   using namespace state;
-  return update<Wake>(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
     if (cur & kRunning) {
-      std::uint64_t next = cur | kNotified;
-      if (WEFT_BUG(wake_running_not_notified)) next = cur;  // the poller never learns of the wake
-      return Step<Wake>::write(next, Wake::nothing);
+      if (WEFT_BUG(wake_running_not_notified)) return Next::to(cur);  // the poller never learns of the wake
+      return Next::to(cur | kNotified);
     }
-    if (cur & (kComplete | kNotified)) return Step<Wake>::write(cur, Wake::nothing);
-    return Step<Wake>::write((cur | kNotified) + kRefOne, Wake::submit);
+    if (cur & (kComplete | kNotified)) return Next::to(cur);
+    return Next::to((cur | kNotified) + kRefOne);
   });
+  return (prev & (kRunning | kComplete | kNotified)) ? Wake::nothing : Wake::submit;
 }
 
 // to_notified_by_val: a wake that consumes the caller's reference. Idle: the
@@ -141,17 +147,18 @@ inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
 // a dropped reference before the free.
 inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
   using namespace state;
-  return update<Wake>(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
     WEFT_ASSERT(refs(cur) >= 1);
     if (cur & kRunning) {
       WEFT_ASSERT(refs(cur) >= 2);  // ours and the runner's
-      return Step<Wake>::write((cur | kNotified) - kRefOne, Wake::nothing);
+      return Next::to((cur | kNotified) - kRefOne);
     }
-    if (cur & (kComplete | kNotified)) {
-      return Step<Wake>::write(cur - kRefOne, refs(cur) == 1 ? Wake::dealloc : Wake::nothing);
-    }
-    return Step<Wake>::write(cur | kNotified, Wake::submit);
+    if (cur & (kComplete | kNotified)) return Next::to(cur - kRefOne);
+    return Next::to(cur | kNotified);
   });
+  if (prev & kRunning) return Wake::nothing;
+  if (prev & (kComplete | kNotified)) return refs(prev) == 1 ? Wake::dealloc : Wake::nothing;
+  return Wake::submit;
 }
 
 // to_notified_deferred: a task leaves a defer list (it called yield_now). Sets
@@ -161,10 +168,11 @@ inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
 // reference. Orders as to_notified_by_ref.
 inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
   using namespace state;
-  return update<Deferred>(word_.load(Order::acquire), [](std::uint64_t cur) {
-    if (cur & (kComplete | kNotified)) return Step<Deferred>::stop(Deferred::drop);
-    return Step<Deferred>::write(cur | kNotified, (cur & kRunning) ? Deferred::drop : Deferred::submit);
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+    if (cur & (kComplete | kNotified)) return Next::stop();
+    return Next::to(cur | kNotified);
   });
+  return (prev & (kComplete | kNotified | kRunning)) ? Deferred::drop : Deferred::submit;
 }
 
 // to_cancelled: an abort. No write if cancelled or complete already. Running:
@@ -174,12 +182,13 @@ inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
 // the to_running, to_idle or to_unclaimed that sees CANCELLED.
 inline TaskState::Wake TaskState::to_cancelled() noexcept {
   using namespace state;
-  return update<Wake>(word_.load(Order::acquire), [](std::uint64_t cur) {
-    if (cur & (kCancelled | kComplete)) return Step<Wake>::stop(Wake::nothing);
-    if (cur & kRunning) return Step<Wake>::write(cur | kNotified | kCancelled, Wake::nothing);
-    if (cur & kNotified) return Step<Wake>::write(cur | kCancelled, Wake::nothing);
-    return Step<Wake>::write((cur | kNotified | kCancelled) + kRefOne, Wake::submit);
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+    if (cur & (kCancelled | kComplete)) return Next::stop();
+    if (cur & kRunning) return Next::to(cur | kNotified | kCancelled);
+    if (cur & kNotified) return Next::to(cur | kCancelled);
+    return Next::to((cur | kNotified | kCancelled) + kRefOne);
   });
+  return (prev & (kCancelled | kComplete | kRunning | kNotified)) ? Wake::nothing : Wake::submit;
 }
 
 // to_shutdown: the runtime shuts down. Sets CANCELLED; an idle task (neither
@@ -188,10 +197,11 @@ inline TaskState::Wake TaskState::to_cancelled() noexcept {
 // last poll's frame.
 inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
   using namespace state;
-  return update<Shutdown>(word_.load(Order::acquire), [](std::uint64_t cur) {
-    if (cur & kLifecycle) return Step<Shutdown>::write(cur | kCancelled, Shutdown::marked);
-    return Step<Shutdown>::write(cur | kCancelled | kRunning, Shutdown::cancel);
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+    if (cur & kLifecycle) return Next::to(cur | kCancelled);
+    return Next::to(cur | kCancelled | kRunning);
   });
+  return (prev & kLifecycle) ? Shutdown::marked : Shutdown::cancel;
 }
 
 // to_claimed: a dump takes RUNNING of an idle, un-notified, uncancelled task to
@@ -200,10 +210,11 @@ inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
 // left.
 inline TaskState::Claim TaskState::to_claimed() noexcept {
   using namespace state;
-  return update<Claim>(word_.load(Order::acquire), [](std::uint64_t cur) {
-    if (cur & (kLifecycle | kNotified | kCancelled)) return Step<Claim>::stop(Claim::refused);
-    return Step<Claim>::write(cur | kRunning, Claim::claimed);
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+    if (cur & (kLifecycle | kNotified | kCancelled)) return Next::stop();
+    return Next::to(cur | kRunning);
   });
+  return (prev & (kLifecycle | kNotified | kCancelled)) ? Claim::refused : Claim::claimed;
 }
 
 // to_unclaimed: the dump lets go of what to_claimed took (RUNNING, asserted back).
@@ -212,13 +223,15 @@ inline TaskState::Claim TaskState::to_claimed() noexcept {
 // orders the dump's reads before the next poll's to_running.
 inline TaskState::Unclaim TaskState::to_unclaimed() noexcept {
   using namespace state;
-  return update<Unclaim>(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kRunning);
     WEFT_ASSERT(!(cur & kComplete));
-    if (cur & kCancelled) return Step<Unclaim>::stop(Unclaim::cancel);
-    if (cur & kNotified) return Step<Unclaim>::write((cur & ~kRunning) + kRefOne, Unclaim::submit);
-    return Step<Unclaim>::write(cur & ~kRunning, Unclaim::nothing);
+    if (cur & kCancelled) return Next::stop();
+    if (cur & kNotified) return Next::to((cur & ~kRunning) + kRefOne);
+    return Next::to(cur & ~kRunning);
   });
+  if (prev & kCancelled) return Unclaim::cancel;
+  return (prev & kNotified) ? Unclaim::submit : Unclaim::nothing;
 }
 
 // set_join_waker: the JoinHandle publishes the waker it stored in the field
@@ -226,12 +239,13 @@ inline TaskState::Unclaim TaskState::to_unclaimed() noexcept {
 // with to_complete's acquire, which reads the field.
 inline TaskState::JoinWaker TaskState::set_join_waker() noexcept {
   using namespace state;
-  return update<JoinWaker>(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kJoinInterest);
     WEFT_ASSERT(!(cur & kJoinWaker));
-    if (cur & kComplete) return Step<JoinWaker>::stop(JoinWaker::complete);
-    return Step<JoinWaker>::write(cur | kJoinWaker, JoinWaker::done);
+    if (cur & kComplete) return Next::stop();
+    return Next::to(cur | kJoinWaker);
   });
+  return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done;
 }
 
 // unset_join_waker: the JoinHandle takes the field back (clears JOIN_WAKER) to
@@ -240,12 +254,13 @@ inline TaskState::JoinWaker TaskState::set_join_waker() noexcept {
 // The acquire pairs with the release of set_join_waker.
 inline TaskState::JoinWaker TaskState::unset_join_waker(std::uint64_t cur) noexcept {
   using namespace state;
-  return update<JoinWaker>(cur, [](std::uint64_t c) {
+  const std::uint64_t prev = update(cur, [](std::uint64_t c) {
     WEFT_ASSERT(c & kJoinInterest);
-    if (c & kComplete) return Step<JoinWaker>::stop(JoinWaker::complete);
+    if (c & kComplete) return Next::stop();
     WEFT_ASSERT(c & kJoinWaker);
-    return Step<JoinWaker>::write(c & ~kJoinWaker, JoinWaker::done);
+    return Next::to(c & ~kJoinWaker);
   });
+  return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done;
 }
 
 // unset_join_waker_after_complete: completion has woken the joiner and gives the
@@ -266,12 +281,13 @@ inline bool TaskState::unset_join_waker_after_complete() noexcept {
 // pairs with unset_join_waker_after_complete's release.
 inline TaskState::JoinDropped TaskState::to_join_dropped() noexcept {
   using namespace state;
-  return update<JoinDropped>(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kJoinInterest);
-    std::uint64_t next = cur & ~kJoinInterest;
-    if (!(cur & kComplete)) next &= ~kJoinWaker;
-    return Step<JoinDropped>::write(next, (next & kJoinWaker) ? JoinDropped::leave_waker : JoinDropped::drop_waker);
+    // Before completion the JoinHandle also takes the waker field back.
+    if (cur & kComplete) return Next::to(cur & ~kJoinInterest);
+    return Next::to(cur & ~(kJoinInterest | kJoinWaker));
   });
+  return ((prev & kComplete) && (prev & kJoinWaker)) ? JoinDropped::leave_waker : JoinDropped::drop_waker;
 }
 
 WEFT_NS_END

@@ -172,10 +172,9 @@ class TaskState {
   JoinDropped to_join_dropped() noexcept;
 
  private:
-  template <class Action>
-  struct Step;
-  template <class Action, class Decide>
-  Action update(std::uint64_t cur, Decide decide) noexcept;
+  struct Next;
+  template <class NextOf>
+  std::uint64_t update(std::uint64_t cur, NextOf next_of) noexcept;
 
   Atomic<std::uint64_t> word_;
 };
