@@ -199,10 +199,10 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     prev_task = cx->current_task;
     cx->current_task = t;
   }
-  const bool done = t->resume();  // a stale wake leaves the task suspended
+  t->resume();  // a stale wake leaves the task suspended
   if (cx) cx->current_task = prev_task;
   // Step 3: complete, releasing the frame (locals, parameters) before anyone is told.
-  if (done) {
+  if (t->root_done()) {
     t->finish();
     complete(t, worker, false);
     return true;

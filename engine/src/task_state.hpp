@@ -39,30 +39,24 @@ WEFT_NS_BEGIN
 // means another thread changed the word, and no path changes it that often.
 inline constexpr std::uint32_t kTransitionAttemptsMax = 1'000'000;
 
-// Next is one decision of the update loop: write `word`, or (write false) stop
-// with no write.
-struct TaskState::Next {
-  std::uint64_t word;
-  bool write;
-
-  static constexpr Next to(std::uint64_t word) noexcept { return Next{word, true}; }
-  static constexpr Next stop() noexcept { return Next{0, false}; }
-};
-
-// update runs next_of on the current word until its decision is written by one
-// compare_exchange or it decides to stop; returns the word it acted on (the one
-// it replaced, or the one it stopped at). Each transition reads what its caller
-// must do from that word after the loop, so the loop carries no action.
-template <class NextOf>
-inline std::uint64_t TaskState::update(std::uint64_t cur, NextOf next_of) noexcept {
+// update runs the transition's two decisions on the current word: stops(cur)
+// ends it with no write; otherwise next_of(cur) is written by one
+// compare_exchange, retried from the word a failure read. Returns the word it
+// acted on (the one it replaced, or the one it stopped at); each transition reads
+// what its caller must do from that word after the loop, so the loop carries no
+// action.
+template <class Stops, class NextOf>
+inline std::uint64_t TaskState::update(std::uint64_t cur, Stops stops, NextOf next_of) noexcept {
   for (std::uint32_t attempt = 0;; ++attempt) {
     WEFT_ASSERT(attempt < kTransitionAttemptsMax);
-    const Next next = next_of(cur);
-    if (!next.write) return cur;
+    if (stops(cur)) return cur;
     // acq_rel/acquire: see each transition for what the orders pair with.
-    if (word_.compare_exchange(cur, next.word, Order::acq_rel, Order::acquire)) return cur;
+    if (word_.compare_exchange(cur, next_of(cur), Order::acq_rel, Order::acquire)) return cur;
   }
 }
+
+// never is the stop decision of a transition that always writes.
+inline constexpr auto never = [](std::uint64_t) noexcept { return false; };
 
 // keeps_notified says whether to_idle sees a wake that came during the poll.
 inline bool keeps_notified(std::uint64_t cur) noexcept {
@@ -76,11 +70,11 @@ inline bool keeps_notified(std::uint64_t cur) noexcept {
 // what the waker wrote before waking.
 inline TaskState::Run TaskState::to_running() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kNotified);  // only a queue entry is polled
     // Running elsewhere or complete (shutdown raced the entry): drop the entry.
-    if (cur & kLifecycle) return Next::to((cur & ~kNotified) - kRefOne);
-    return Next::to((cur | kRunning) & ~kNotified);
+    if (cur & kLifecycle) return (cur & ~kNotified) - kRefOne;
+    return (cur | kRunning) & ~kNotified;
   });
   if (prev & kLifecycle) {
     WEFT_ASSERT(refs(prev) >= 1);
@@ -97,12 +91,14 @@ inline TaskState::Run TaskState::to_running() noexcept {
 // the poll.
 inline TaskState::Idle TaskState::to_idle() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const auto stops = [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kRunning);
     WEFT_ASSERT(!(cur & kComplete));
-    if (cur & kCancelled) return Next::stop();  // RUNNING stays ours
-    if (keeps_notified(cur)) return Next::to(cur & ~kRunning);
-    return Next::to((cur & ~(kRunning | kNotified)) - kRefOne);
+    return (cur & kCancelled) != 0;  // RUNNING stays ours
+  };
+  const std::uint64_t prev = update(word_.load(Order::acquire), stops, [](std::uint64_t cur) {
+    if (keeps_notified(cur)) return cur & ~kRunning;
+    return (cur & ~(kRunning | kNotified)) - kRefOne;
   });
   if (prev & kCancelled) return Idle::cancelled;
   if (keeps_notified(prev)) return Idle::ok_notified;
@@ -129,13 +125,13 @@ inline std::uint64_t TaskState::to_complete() noexcept {
 // to_running acquire.
 inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
     if (cur & kRunning) {
-      if (WEFT_BUG(wake_running_not_notified)) return Next::to(cur);  // the poller never learns of the wake
-      return Next::to(cur | kNotified);
+      if (WEFT_BUG(wake_running_not_notified)) return cur;  // the poller never learns of the wake
+      return cur | kNotified;
     }
-    if (cur & (kComplete | kNotified)) return Next::to(cur);
-    return Next::to((cur | kNotified) + kRefOne);
+    if (cur & (kComplete | kNotified)) return cur;
+    return (cur | kNotified) + kRefOne;
   });
   return (prev & (kRunning | kComplete | kNotified)) ? Wake::nothing : Wake::submit;
 }
@@ -147,14 +143,14 @@ inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
 // a dropped reference before the free.
 inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
     WEFT_ASSERT(refs(cur) >= 1);
     if (cur & kRunning) {
       WEFT_ASSERT(refs(cur) >= 2);  // ours and the runner's
-      return Next::to((cur | kNotified) - kRefOne);
+      return (cur | kNotified) - kRefOne;
     }
-    if (cur & (kComplete | kNotified)) return Next::to(cur - kRefOne);
-    return Next::to(cur | kNotified);
+    if (cur & (kComplete | kNotified)) return cur - kRefOne;
+    return cur | kNotified;
   });
   if (prev & kRunning) return Wake::nothing;
   if (prev & (kComplete | kNotified)) return refs(prev) == 1 ? Wake::dealloc : Wake::nothing;
@@ -168,10 +164,9 @@ inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
 // reference. Orders as to_notified_by_ref.
 inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
-    if (cur & (kComplete | kNotified)) return Next::stop();
-    return Next::to(cur | kNotified);
-  });
+  const std::uint64_t prev = update(
+      word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kComplete | kNotified)) != 0; },
+      [](std::uint64_t cur) { return cur | kNotified; });
   return (prev & (kComplete | kNotified | kRunning)) ? Deferred::drop : Deferred::submit;
 }
 
@@ -182,12 +177,13 @@ inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
 // the to_running, to_idle or to_unclaimed that sees CANCELLED.
 inline TaskState::Wake TaskState::to_cancelled() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
-    if (cur & (kCancelled | kComplete)) return Next::stop();
-    if (cur & kRunning) return Next::to(cur | kNotified | kCancelled);
-    if (cur & kNotified) return Next::to(cur | kCancelled);
-    return Next::to((cur | kNotified | kCancelled) + kRefOne);
-  });
+  const std::uint64_t prev = update(
+      word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kCancelled | kComplete)) != 0; },
+      [](std::uint64_t cur) {
+        if (cur & kRunning) return cur | kNotified | kCancelled;
+        if (cur & kNotified) return cur | kCancelled;
+        return (cur | kNotified | kCancelled) + kRefOne;
+      });
   return (prev & (kCancelled | kComplete | kRunning | kNotified)) ? Wake::nothing : Wake::submit;
 }
 
@@ -197,9 +193,9 @@ inline TaskState::Wake TaskState::to_cancelled() noexcept {
 // last poll's frame.
 inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
-    if (cur & kLifecycle) return Next::to(cur | kCancelled);
-    return Next::to(cur | kCancelled | kRunning);
+  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
+    if (cur & kLifecycle) return cur | kCancelled;
+    return cur | kCancelled | kRunning;
   });
   return (prev & kLifecycle) ? Shutdown::marked : Shutdown::cancel;
 }
@@ -210,10 +206,9 @@ inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
 // left.
 inline TaskState::Claim TaskState::to_claimed() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
-    if (cur & (kLifecycle | kNotified | kCancelled)) return Next::stop();
-    return Next::to(cur | kRunning);
-  });
+  const std::uint64_t prev = update(
+      word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kLifecycle | kNotified | kCancelled)) != 0; },
+      [](std::uint64_t cur) { return cur | kRunning; });
   return (prev & (kLifecycle | kNotified | kCancelled)) ? Claim::refused : Claim::claimed;
 }
 
@@ -223,12 +218,14 @@ inline TaskState::Claim TaskState::to_claimed() noexcept {
 // orders the dump's reads before the next poll's to_running.
 inline TaskState::Unclaim TaskState::to_unclaimed() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const auto stops = [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kRunning);
     WEFT_ASSERT(!(cur & kComplete));
-    if (cur & kCancelled) return Next::stop();
-    if (cur & kNotified) return Next::to((cur & ~kRunning) + kRefOne);
-    return Next::to(cur & ~kRunning);
+    return (cur & kCancelled) != 0;  // RUNNING stays ours
+  };
+  const std::uint64_t prev = update(word_.load(Order::acquire), stops, [](std::uint64_t cur) {
+    if (cur & kNotified) return (cur & ~kRunning) + kRefOne;
+    return cur & ~kRunning;
   });
   if (prev & kCancelled) return Unclaim::cancel;
   return (prev & kNotified) ? Unclaim::submit : Unclaim::nothing;
@@ -239,12 +236,13 @@ inline TaskState::Unclaim TaskState::to_unclaimed() noexcept {
 // with to_complete's acquire, which reads the field.
 inline TaskState::JoinWaker TaskState::set_join_waker() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const auto stops = [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kJoinInterest);
     WEFT_ASSERT(!(cur & kJoinWaker));
-    if (cur & kComplete) return Next::stop();
-    return Next::to(cur | kJoinWaker);
-  });
+    return (cur & kComplete) != 0;
+  };
+  const std::uint64_t prev =
+      update(word_.load(Order::acquire), stops, [](std::uint64_t cur) { return cur | kJoinWaker; });
   return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done;
 }
 
@@ -254,11 +252,13 @@ inline TaskState::JoinWaker TaskState::set_join_waker() noexcept {
 // The acquire pairs with the release of set_join_waker.
 inline TaskState::JoinWaker TaskState::unset_join_waker(std::uint64_t cur) noexcept {
   using namespace state;
-  const std::uint64_t prev = update(cur, [](std::uint64_t c) {
+  const auto stops = [](std::uint64_t c) {
     WEFT_ASSERT(c & kJoinInterest);
-    if (c & kComplete) return Next::stop();
+    return (c & kComplete) != 0;
+  };
+  const std::uint64_t prev = update(cur, stops, [](std::uint64_t c) {
     WEFT_ASSERT(c & kJoinWaker);
-    return Next::to(c & ~kJoinWaker);
+    return c & ~kJoinWaker;
   });
   return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done;
 }
@@ -281,11 +281,11 @@ inline bool TaskState::unset_join_waker_after_complete() noexcept {
 // pairs with unset_join_waker_after_complete's release.
 inline TaskState::JoinDropped TaskState::to_join_dropped() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
     WEFT_ASSERT(cur & kJoinInterest);
     // Before completion the JoinHandle also takes the waker field back.
-    if (cur & kComplete) return Next::to(cur & ~kJoinInterest);
-    return Next::to(cur & ~(kJoinInterest | kJoinWaker));
+    if (cur & kComplete) return cur & ~kJoinInterest;
+    return cur & ~(kJoinInterest | kJoinWaker);
   });
   return ((prev & kComplete) && (prev & kJoinWaker)) ? JoinDropped::leave_waker : JoinDropped::drop_waker;
 }

@@ -172,9 +172,8 @@ class TaskState {
   JoinDropped to_join_dropped() noexcept;
 
  private:
-  struct Next;
-  template <class NextOf>
-  std::uint64_t update(std::uint64_t cur, NextOf next_of) noexcept;
+  template <class Stops, class NextOf>
+  std::uint64_t update(std::uint64_t cur, Stops stops, NextOf next_of) noexcept;
 
   Atomic<std::uint64_t> word_;
 };
@@ -327,14 +326,15 @@ struct TaskHeader {
     ready_arg_ = arg;
   }
   // resume runs the task until it next suspends, unless its awaiter is not
-  // ready (a stale wake); returns true once the root coroutine has finished.
-  bool resume() {
+  // ready (a stale wake): then the task stays suspended.
+  void resume() {
     if (ready_fn_ == nullptr || ready_fn_(ready_arg_)) {
       ready_fn_ = nullptr;
       resume_at_.resume();
     }
-    return root_.done();
   }
+  // root_done: the root coroutine has run to its end.
+  bool root_done() const noexcept { return root_.done(); }
   // root_promise is the root coroutine's promise, where async backtraces start;
   // null once the frame is destroyed.
   PromiseLink* root_promise() const noexcept { return root_promise_; }
