@@ -58,6 +58,15 @@ inline std::uint64_t TaskState::update(std::uint64_t cur, Stops stops, NextOf ne
 // never is the stop decision of a transition that always writes.
 inline constexpr auto never = [](std::uint64_t) noexcept { return false; };
 
+// cancelled_while_held is the stop decision of a holder of RUNNING letting go
+// (to_idle, to_unclaimed): it asserts the hold, and stops on CANCELLED, leaving
+// RUNNING with the caller for the cancel.
+inline constexpr auto cancelled_while_held = [](std::uint64_t cur) noexcept {
+  WEFT_ASSERT(cur & state::kRunning);
+  WEFT_ASSERT(!(cur & state::kComplete));
+  return (cur & state::kCancelled) != 0;
+};
+
 // keeps_notified says whether to_idle sees a wake that came during the poll.
 inline bool keeps_notified(std::uint64_t cur) noexcept {
   if (WEFT_BUG(idle_drops_notified)) return false;  // the wake that came during the poll is dropped
@@ -91,12 +100,7 @@ inline TaskState::Run TaskState::to_running() noexcept {
 // the poll.
 inline TaskState::Idle TaskState::to_idle() noexcept {
   using namespace state;
-  const auto stops = [](std::uint64_t cur) {
-    WEFT_ASSERT(cur & kRunning);
-    WEFT_ASSERT(!(cur & kComplete));
-    return (cur & kCancelled) != 0;  // RUNNING stays ours
-  };
-  const std::uint64_t prev = update(word_.load(Order::acquire), stops, [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), cancelled_while_held, [](std::uint64_t cur) {
     if (keeps_notified(cur)) return cur & ~kRunning;
     return (cur & ~(kRunning | kNotified)) - kRefOne;
   });
@@ -218,12 +222,7 @@ inline TaskState::Claim TaskState::to_claimed() noexcept {
 // orders the dump's reads before the next poll's to_running.
 inline TaskState::Unclaim TaskState::to_unclaimed() noexcept {
   using namespace state;
-  const auto stops = [](std::uint64_t cur) {
-    WEFT_ASSERT(cur & kRunning);
-    WEFT_ASSERT(!(cur & kComplete));
-    return (cur & kCancelled) != 0;  // RUNNING stays ours
-  };
-  const std::uint64_t prev = update(word_.load(Order::acquire), stops, [](std::uint64_t cur) {
+  const std::uint64_t prev = update(word_.load(Order::acquire), cancelled_while_held, [](std::uint64_t cur) {
     if (cur & kNotified) return (cur & ~kRunning) + kRefOne;
     return cur & ~kRunning;
   });
