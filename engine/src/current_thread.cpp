@@ -10,55 +10,33 @@
 // the driving thread. A thread calling block_on while another holds the core
 // drives only its own root, like any non-worker thread.
 //
-// Dump from another thread (dump_sync; one at a time, serialised by dump_serial_).
-// A dump never touches the driver's idle parker (parker_): a token left there
-// would make its next park return at once and count a park and a no-op wake that
-// never happened.
-//   1. Nobody drives: the requester takes the core, collects in place, gives the
-//      core back and wakes a block_on waiting for it (parker_wait_, not parker_).
-//   2. Otherwise the requester opens round r under dump_mu_ (state open), publishes
-//      r in dump_round_ (seq_cst), then reads the driver's blocked_ flag (seq_cst).
-//   3. The driver reads dump_round_ before every poll. Before waiting on parker_ it
-//      sets blocked_, then re-reads dump_round_ (both seq_cst); if a round is
-//      pending it clears the flag, answers it (step 5) and starts again. Answering
-//      can give it work (the dump's last reference to a finished task frees it, and
-//      its destructors may wake the root or a task, with no unpark: the driver does
-//      not unpark itself), so after answering it re-checks before it waits. After the wait it clears blocked_ and re-reads
-//      dump_round_ (seq_cst) before touching its core (firing timers included),
-//      answering any pending round. Steps 2 and 3 form a Dekker pair: either the
-//      requester sees the flag, or the driver sees r before it waits (or right
-//      after it wakes, if the flag was seen).
-//   4. A requester that sees the flag: under dump_mu_, if the round is still open it
-//      marks it proxy and collects the driver's queues itself (the driver waits on
-//      parker_, or holds at step 5 before touching them), then marks it done and
-//      unparks parker_dump_ if the driver holds there. Nobody is woken otherwise.
-//      If the driver claimed the round first, the requester waits as in step 6.
-//   5. The driver answering round r, under dump_mu_: open: it claims the round
-//      (state driver), collects, and unless the requester gave up or moved on,
-//      publishes the answer, marks the round done and unparks the requester;
-//      proxy: it waits on parker_dump_ (never parker_) until the round is done;
-//      anything else (done, abandoned, a newer round) needs nothing from it. Once
-//      the runtime is shut it answers nothing.
-//   6. A requester that did not proxy waits on its own parker until the answer or
-//      the deadline. Past the deadline, a round still open (the driver never
-//      claimed it) is marked abandoned and the requester collects a partial dump
-//      without the driver's queues; a round the driver claimed is being collected
-//      (no waits in that), so the requester keeps waiting for it. So one round has
-//      one leader. Shutdown wakes the requester, which abandons the round and
-//      refuses, whatever the driver answered. A driver holding at step 5 while a
-//      proxy collects holds whether or not the runtime is shut.
-//   7. A driver leaving block_on gives the core back, then wakes a requester whose
-//      round is still open; a requester that finds its round open and the core free
-//      takes the core, marks the round abandoned (no later driver answers it) and
-//      collects as in step 1.
+// Dump: the rendezvous of engine/src/dump/rendezvous.hpp with one participant,
+// the thread holding the core (the driver). This file supplies how to collect
+// and who holds the core; dumps from other threads are serialised by dump_serial_.
+//   1. The driver answers a published round before every poll, and around its
+//      park through the rendezvous's step 1. Answering can give it work (the
+//      dump's last reference to a finished task frees it, and its destructors may
+//      wake the root or a task, with no unpark: the driver does not unpark
+//      itself), so after answering it re-checks before it waits.
+//   2. A dump from a task on the driver collects at once (collect_alone): the
+//      driver holds the only core, and nothing else runs while it collects.
+//   3. The core is free (nobody drives): the waiting requester takes it
+//      (stand_in), collects in place, gives it back and wakes a block_on waiting
+//      for it (parker_wait_, not parker_). A driver leaving block_on gives the core
+//      back, then nudges a requester whose round still gathers, which takes the
+//      free core (a dump without timeout would otherwise wait for ever).
+//   4. Shutdown refuses dumps (OnShutdown::kRefuse): a requester woken by it
+//      abandons its round and refuses, whatever was collected; a driver of a shut
+//      runtime answers nothing, but holds while a requester reads its core.
 #include <deque>
 #include <memory>
-#include <unordered_map>
 #include <mutex>
 #include <vector>
 
 #include <algorithm>
 
+#include "dump/collect.hpp"
+#include "dump/rendezvous.hpp"
 #include "policy.hpp"
 #include "queues.hpp"
 #include "runtime_core.hpp"
@@ -67,10 +45,11 @@ WEFT_NS_BEGIN
 namespace detail {
 namespace {
 
-class CurrentThread final : public CoreBase {
+class CurrentThread final : public CoreBase, private DumpCollector {
  public:
   // cfg is resolved (weft::resolve, called by Runtime): no field means "the default" any more.
-  explicit CurrentThread(Config cfg) : CoreBase(cfg, policy::kOwnedShardsPerWorker) {
+  explicit CurrentThread(Config cfg)
+      : CoreBase(cfg, policy::kOwnedShardsPerWorker), rv_(1, shut_, *this, OnShutdown::kRefuse, kAnswerSliceNs) {
     WEFT_CHECK(cfg_.global_queue_interval > 0 && cfg_.event_interval > 0);
     if (cfg_.poll_time_histogram) histogram_.reset(new Counter[cfg_.histogram_buckets]);
   }
@@ -138,31 +117,19 @@ class CurrentThread final : public CoreBase {
     if (!on_driver()) parker_.unpark();
   }
 
-  // Dumps. The thread holding the core is the only worker: on it, everything is
-  // stable, so a dump is collected in place. From another thread (the protocol at
-  // the top of this file) the request is answered by the running driver between
-  // polls, or collected by the requester itself when the driver waits on its idle
-  // parker or nobody drives; past the deadline the requester collects a partial
-  // dump without the driver's queue.
-  Dump collect(bool driver_held, TaskHeader* requester_task);
+  // Dumps (the protocol at the top of this file). DumpCollector: collect reads the
+  // driver's queues when it arrived (or someone holds the core for it), the
+  // injection queue and the blocking pool; stand_in takes the free core.
+  Dump collect(std::uint64_t r, const DumpArrivals& arrivals) override;
+  bool stand_in() override;
+  // judge decides what the dump reads of t (state s, place: null when in no queue);
+  // driver_held: nobody can run the driver's tasks meanwhile.
+  DumpVerdict judge(TaskHeader* t, std::uint64_t s, const DumpPlace* place, bool driver_held,
+                    TaskHeader* requester_task);
   // answer_dump answers the pending round on the driver, parked while it waits on
   // its idle parker, else running. Rare, so out of line: inlined into drive's loop
   // (GCC did when drive had one instantiation) it cost the loop its registers.
-  [[gnu::noinline]] void answer_dump(bool parked);
-  // collect_round takes round r's dump with the driver's queues readable: the
-  // driver arrives (proxied: the requester arrived for it), leader leads, and the
-  // dump names both. The caller emits dump_done.
-  Dump collect_round(std::uint64_t r, std::int32_t leader, bool proxied, TaskHeader* requester_task = nullptr) {
-    emit(EventKind::dump_arrive, 0, 0, r, proxied ? 1 : 0);
-    emit(EventKind::dump_leader, leader, 0, r, 0);
-    Dump d = collect(true, requester_task);
-    d.round = r;
-    d.leader = leader;
-    return d;
-  }
-  // dump_holding_core takes round r's dump on the requester's thread, which holds
-  // the core (nobody drives), and gives the core back.
-  Dump dump_holding_core(std::uint64_t r);
+  [[gnu::noinline]] void answer_dump(bool parked) { (void)rv_.arrive(0, rv_.see(0), parked); }
 
   Core core_;
   Atomic<std::uint32_t> core_taken_{0};
@@ -175,23 +142,13 @@ class CurrentThread final : public CoreBase {
   Atomic<std::uint32_t> root_woken_{0};
   Atomic<std::uint32_t> shut_{0};
   std::uint32_t tick_ = 0;
-  Mutex dump_serial_;              // one blocking dump at a time
-  Mutex dump_mu_;                  // guards the request fields below
-  // Round is who collects the current round (dump protocol steps 4 to 6).
-  enum class Round { open, driver, proxy, done, abandoned };
-  std::uint64_t dump_req_ = 0;     // round asked of the driver
-  Round dump_state_ = Round::done;
-  bool driver_holds_ = false;      // the driver waits on parker_dump_ (step 5)
-  Dump dump_result_;
-  Parker* dump_requester_ = nullptr;
-  Parker parker_dump_;             // the driver holds here while a requester collects
-  // A requester past its deadline whose round the driver is collecting re-checks
-  // this often (the driver unparks it when done).
+  Mutex dump_serial_;  // one blocking dump at a time
+  // A requester waiting for a collecting round re-checks this often (the leader
+  // unparks it when done).
   static constexpr std::uint64_t kAnswerSliceNs = 1'000'000;
-  Atomic<std::uint64_t> dump_round_{0};
-  Atomic<std::uint32_t> blocked_{0};  // 1 while the driver waits on parker_ (step 3)
-  std::uint64_t dump_seen_ = 0;    // core holder only
-  std::uint64_t next_round_ = 0;   // guarded by dump_mu_
+  Rendezvous rv_;
+  TaskHeader* requester_task_ = nullptr;  // core holder only: the task asking, during collect_alone
+  bool stood_in_ = false;                 // the requester took the free core (requester only)
   // Metrics batch (core holder) and published values.
   MetricCount polls_, parks_, noops_, local_schedules_, busy_ns_;
   std::uint64_t polls_at_park_ = 0;
@@ -266,32 +223,21 @@ void CurrentThread::park() {
   polls_at_park_ = polls_.get();
   submit_metrics();
   emit(EventKind::park, 0, 0);
-  // Dump step 3: flag, then re-read the round; each pass answers a newer round.
-  for (std::uint32_t rounds = 0;; ++rounds) {
-    WEFT_ASSERT(rounds < 1'000'000);
-    blocked_.store(1, Order::seq_cst);
-    if (dump_round_.load(Order::seq_cst) == dump_seen_) break;
-    blocked_.store(0, Order::seq_cst);
-    answer_dump(true);
-    if (root_woken_.load(Order::acquire) != 0 || !local_.empty()) {
-      // Answering gave us work (step 3): no wait.
-      blocked_.store(0, Order::seq_cst);
-      emit(EventKind::unpark, 0, 0);
-      return;
-    }
-  }
-  std::uint64_t deadline = next_timer_deadline();
-  if (deadline == UINT64_MAX) {
-    parker_.park();
-  } else {
-    std::uint64_t now = Platform::now_ns();
-    if (deadline > now) parker_.park_for(deadline - now);
-  }
-  // Step 3: clear, then re-read the round before touching the core.
-  blocked_.store(0, Order::seq_cst);
-  if (dump_round_.load(Order::seq_cst) != dump_seen_) answer_dump(true);
+  // Step 1: a round is answered for the waiting driver instead of waking it.
+  const bool waited = rv_.wait_blocked(
+      0,
+      [&] {
+        std::uint64_t deadline = next_timer_deadline();
+        if (deadline == UINT64_MAX) {
+          parker_.park();
+        } else {
+          std::uint64_t now = Platform::now_ns();
+          if (deadline > now) parker_.park_for(deadline - now);
+        }
+      },
+      [&] { answer_dump(true); }, [&] { return root_woken_.load(Order::acquire) != 0 || !local_.empty(); });
   emit(EventKind::unpark, 0, 0);
-  fire_timers(0);
+  if (waited) fire_timers(0);
 }
 
 template <bool kTimed>
@@ -313,7 +259,7 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
     bool parked = false;
     for (std::uint32_t i = 0; i < cfg_.event_interval; ++i) {
       ++tick_;
-      if (dump_round_.load(Order::acquire) != dump_seen_) answer_dump(false);
+      if (rv_.pending(0)) answer_dump(false);
       TaskHeader* t = next_task();
       if (t == nullptr && !defer_.empty()) {
         wake_deferred();  // nothing else to run: the yielded tasks go next
@@ -376,11 +322,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   task_ops::ref_dec(root);  // the owned reference; a root is never bound
   submit_metrics();
   core_taken_.store(0, Order::release);
-  {
-    // Step 7: a requester still waiting for us takes the free core itself.
-    std::scoped_lock lock(dump_mu_);
-    if (dump_requester_ != nullptr && dump_state_ == Round::open) dump_requester_->unpark();
-  }
+  rv_.nudge_requester();  // Step 3: a requester still waiting for us takes the free core
 }
 
 void CurrentThread::submit_metrics() {
@@ -398,15 +340,13 @@ void CurrentThread::shutdown() {
   // 2. Take the core. A blocking dump that holds it (it reads the queues) finishes
   //    first; it holds the core only while it collects, so the wait is short. A
   //    dump that takes the core after step 4 sees step 1 and refuses.
-  //    A blocking dump waiting for the driver is woken: it sees step 1 and refuses.
+  //    A blocking dump waiting for the driver is woken (rendezvous step 8): it sees
+  //    step 1 and refuses.
   // 3. Cancel every owned task, empty the queues, shut the blocking pool down.
   // 4. Give the core back.
   if (shut_.exchange(1, Order::acq_rel) != 0) return;
   emit(EventKind::shutdown, -1, 0);
-  {
-    std::scoped_lock lock(dump_mu_);
-    if (dump_requester_) dump_requester_->unpark();
-  }
+  rv_.shutdown();
   const bool driving = on_driver();
   bool took_core = driving;
   Parker nap;  // our own: parker_wait_ belongs to a block_on waiting for the core
@@ -451,7 +391,10 @@ void CurrentThread::shutdown() {
   if (!driving) core_taken_.store(0, Order::release);
 }
 
-Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
+Dump CurrentThread::collect(std::uint64_t, const DumpArrivals& arrivals) {
+  const bool driver_held = arrivals.arrived[0] != 0;  // the driver arrived, or we hold the core
+  // Read only while the core is held: the driver writes it in collect_alone.
+  TaskHeader* const requester_task = driver_held ? requester_task_ : nullptr;
   Dump d;
   d.now_ns = Platform::now_ns();
   std::vector<TaskHeader*> owned;
@@ -460,11 +403,11 @@ Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
   DumpWorker dw;
   dw.index = 0;
   if (driver_held) {
-    dw.state = requester_task ? "running" : "parked";
+    dw.state = arrivals.parked[0] ? "parked" : "running";
     dw.local_queue_depth = local_.size();
     dw.deferred = defer_.size();
-    for (TaskHeader* t : local_) where.emplace(t, DumpPlace{"worker 0 local queue", 0});
-    for (TaskHeader* t : defer_) where.emplace(t, DumpPlace{"worker 0 defer list", 0});
+    for (TaskHeader* t : local_) where.emplace(t, DumpPlace{DumpLocation::local_queue, 0});
+    for (TaskHeader* t : defer_) where.emplace(t, DumpPlace{DumpLocation::defer_list, 0});
   } else {
     dw.state = "missed";
     dw.captured = false;
@@ -475,107 +418,68 @@ Dump CurrentThread::collect(bool driver_held, TaskHeader* requester_task) {
   {
     std::scoped_lock lock(mu_);
     d.injection_queue_depth = inject_.len();
-    inject_.for_each_locked([&](TaskHeader* t) { where.emplace(t, DumpPlace{"injection queue", -1}); });
+    inject_.for_each_locked([&](TaskHeader* t) { where.emplace(t, DumpPlace{DumpLocation::injection_queue, -1}); });
   }
-  std::vector<TaskHeader*> bq, brun;
-  blocking_.snapshot(bq, brun);
-  for (TaskHeader* t : bq) where[t] = {"blocking pool queue", -1};
-  for (TaskHeader* t : brun) where[t] = {"running on the blocking pool", -1};
+  place_blocking(blocking_, where);
   d.complete = driver_held;
   collect_tasks(d, owned, where, [&](TaskHeader* t, std::uint64_t s, const DumpPlace* place) {
-    const bool running = (s & state::kRunning) != 0, finished = (s & state::kComplete) != 0;
-    DumpVerdict v;
-    if (t == requester_task) {
-      // The task asking for the dump is running on this very thread.
-      v.location = "running on worker 0 (requested this dump)";
-      v.worker = 0;
-    } else if (!running && !finished) {
-      if (driver_held) {
-        v.read = true;
-      } else if (!place && task_ops::try_claim(t)) {
-        v.read = v.claimed = true;
-      } else if (!place || place->location != "injection queue") {
-        v.not_captured = "the driving thread may run it";
-      } else {
-        v.not_captured = "queued where the driving thread could take it";
-      }
-    } else if (running && !place && !driver_held) {
-      v.not_captured = "running on the driving thread, which missed the rendezvous";
-    }
-    if (running && !finished && !place && driver_held && t != requester_task) v.location = "running on the blocking pool";
-    return v;
+    return judge(t, s, place, driver_held, requester_task);
   });
   return d;
 }
 
-void CurrentThread::answer_dump(bool parked) {
-  const std::uint64_t r = dump_round_.load(Order::seq_cst);
-  dump_seen_ = r;
-  // Step 5: claim an open round, or hold while the requester collects for us.
-  for (std::uint32_t i = 0;; ++i) {
-    WEFT_ASSERT(i < 1'000'000);
-    {
-      std::scoped_lock lock(dump_mu_);
-      if (dump_req_ == r && dump_state_ == Round::proxy) {
-        driver_holds_ = true;  // the requester reads our core: hold, shut or not
-      } else if (shut_.load(Order::acquire) != 0) {
-        driver_holds_ = false;
-        return;  // shutdown may have emptied the runtime: that is no dump of it
-      } else if (dump_req_ == r && dump_state_ == Round::open) {
-        dump_state_ = Round::driver;
-        driver_holds_ = false;
-        break;
-      } else {
-        driver_holds_ = false;
-        return;  // answered, abandoned or superseded: nothing to do
-      }
+DumpVerdict CurrentThread::judge(TaskHeader* t, std::uint64_t s, const DumpPlace* place, bool driver_held,
+                                 TaskHeader* requester_task) {
+  const bool running = (s & state::kRunning) != 0, finished = (s & state::kComplete) != 0;
+  DumpVerdict v;
+  if (t == requester_task) {
+    // The task asking for the dump is running on this very thread.
+    v.location = DumpLocation::running_requester;
+    v.worker = 0;
+  } else if (!running && !finished) {
+    if (driver_held) {
+      v.read = true;
+    } else if (!place && task_ops::try_claim(t)) {
+      v.read = v.claimed = true;
+    } else if (!place || place->location != DumpLocation::injection_queue) {
+      v.not_captured = "the driving thread may run it";
+    } else {
+      v.not_captured = "queued where the driving thread could take it";
     }
-    parker_dump_.park();
+  } else if (running && !place && !driver_held) {
+    v.not_captured = "running on the driving thread, which missed the rendezvous";
   }
-  Dump d = collect_round(r, 0, false);
-  d.workers[0].state = parked ? "parked" : "running";
-  emit(EventKind::dump_done, 0, 0, r, 0);
-  {
-    std::scoped_lock lock(dump_mu_);
-    if (dump_req_ != r || dump_state_ != Round::driver) return;  // the requester gave up
-    dump_result_ = std::move(d);
-    dump_state_ = Round::done;
-    // Under the lock: the requester frees its parker only after seeing the answer.
-    if (dump_requester_) dump_requester_->unpark();
+  if (running && !finished && !place && driver_held && t != requester_task) v.location = DumpLocation::blocking_running;
+  return v;
+}
+
+bool CurrentThread::stand_in() {
+  std::uint32_t free_core = 0;
+  if (!core_taken_.compare_exchange(free_core, 1, Order::acq_rel, Order::acquire)) return false;
+  // Holding the core, we are the only worker, unless shutdown already came and
+  // went (it holds the core while it empties the queues): then give it back, and
+  // the requester refuses.
+  if (shut_.load(Order::acquire) != 0) {
+    core_taken_.store(0, Order::release);
+    return false;
   }
+  stood_in_ = true;
+  return true;
 }
 
 Task<Dump> CurrentThread::dump_async(std::uint64_t timeout_ns) {
   ThreadContext* cx = current_context();
   if (cx != nullptr && cx->core == &core_) {
-    // On the driver: nothing else runs while we collect.
-    if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
-    std::uint64_t r;
-    {
-      std::scoped_lock lock(dump_mu_);
-      r = ++next_round_;
-    }
-    emit(EventKind::dump_request, 0, 0, r);
-    Dump d = collect_round(r, 0, false, cx->current_task);
-    emit(EventKind::dump_done, 0, 0, r, 0);
+    // Step 2: on the driver, nothing else runs while we collect.
+    requester_task_ = cx->current_task;
+    Dump d;
+    const std::uint64_t r = rv_.collect_alone(0, d);
+    requester_task_ = nullptr;
+    if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
     co_return d;
   }
   // Elsewhere: the caller's thread waits, at most the timeout.
   co_return dump_sync(timeout_ns);
-}
-
-Dump CurrentThread::dump_holding_core(std::uint64_t r) {
-  // Holding the core, we are the only worker (steps 1 and 7), unless shutdown
-  // already came and went (it holds the core while it empties the queues).
-  if (shut_.load(Order::acquire) != 0) {
-    core_taken_.store(0, Order::release);
-    throw DumpError("weft: the runtime shut down during the dump");
-  }
-  Dump d = collect_round(r, -1, false);
-  core_taken_.store(0, Order::release);
-  emit(EventKind::dump_done, -1, 0, r, 0);
-  parker_wait_.unpark();  // a block_on that waited for the core may proceed
-  return d;
 }
 
 Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
@@ -584,95 +488,19 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   std::scoped_lock serial(dump_serial_);
   // Checked again: the runtime may have shut down while an earlier dump held the lock.
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
-  std::uint64_t r;
-  {
-    std::scoped_lock lock(dump_mu_);
-    WEFT_ASSERT(dump_requester_ == nullptr);
-    r = ++next_round_;
-  }
-  emit(EventKind::dump_request, -1, 0, r);
-  std::uint32_t expected = 0;
-  if (core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire)) {
-    return dump_holding_core(r);  // nobody drives
-  }
   Parker parker;
-  {
-    std::scoped_lock lock(dump_mu_);
-    dump_req_ = r;
-    dump_state_ = Round::open;
-    dump_requester_ = &parker;
+  bool leads = false;
+  const std::uint64_t r = rv_.open(timeout_ns, &parker, -1, leads);
+  if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
+  if (leads) rv_.lead(r, -1, false);  // the driver waits on its idle parker: we collect for it
+  rv_.wait_done(r, parker);           // takes the free core (step 3); refuses on shutdown (step 4)
+  if (std::exchange(stood_in_, false)) {
+    core_taken_.store(0, Order::release);
+    parker_wait_.unpark();  // a block_on that waited for the core may proceed
   }
-  dump_round_.store(r, Order::seq_cst);  // step 2: publish, then read the flag
-  if (blocked_.load(Order::seq_cst) != 0) {
-    bool proxy = false;
-    {
-      std::scoped_lock lock(dump_mu_);
-      if (dump_state_ == Round::open) {
-        dump_state_ = Round::proxy;  // step 4: the driver holds before touching its core
-        dump_requester_ = nullptr;
-        proxy = true;
-      }
-    }
-    if (proxy) {
-      Dump d = collect_round(r, -1, true);
-      emit(EventKind::dump_done, -1, 0, r, 0);
-      std::scoped_lock lock(dump_mu_);
-      dump_state_ = Round::done;
-      if (driver_holds_) parker_dump_.unpark();
-      if (shut_.load(Order::acquire) != 0) throw DumpError("weft: the runtime shut down during the dump");
-      return d;
-    }
-  }
-  const std::uint64_t start = Platform::now_ns();
-  const std::uint64_t deadline = timeout_ns > UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
-  bool taken_over = false;  // step 7: the driver left; we hold the core
-  for (std::uint32_t i = 0;; ++i) {
-    WEFT_ASSERT(i < 1'000'000);
-    std::uint64_t now = Platform::now_ns();
-    {
-      std::scoped_lock lock(dump_mu_);
-      // Shutdown first: a round answered after shutdown emptied the runtime is no
-      // dump of it (step 6).
-      if (shut_.load(Order::acquire) != 0) {
-        dump_state_ = Round::abandoned;
-        dump_requester_ = nullptr;
-        throw DumpError("weft: the runtime shut down during the dump");
-      }
-      if (dump_state_ == Round::done) {
-        dump_requester_ = nullptr;
-        return std::move(dump_result_);
-      }
-      if (dump_state_ == Round::open) {
-        // Step 7: the driver left block_on without answering: nobody drives, so
-        // with the free core we are the only worker, as in step 1.
-        std::uint32_t free_core = 0;
-        if (core_taken_.compare_exchange(free_core, 1, Order::acq_rel, Order::acquire)) {
-          dump_state_ = Round::abandoned;  // no driver answers it now
-          dump_requester_ = nullptr;
-          taken_over = true;
-          break;
-        }
-      }
-      // Step 6: past the deadline, a round the driver never claimed is abandoned
-      // (the driver, if it comes now, does not answer); one it claimed is being
-      // collected, which takes no wait, so its answer is awaited.
-      if (now >= deadline && dump_state_ == Round::open) {
-        dump_state_ = Round::abandoned;
-        dump_requester_ = nullptr;
-        break;
-      }
-    }
-    parker.park_for(now >= deadline ? kAnswerSliceNs : deadline - now);
-  }
-  if (taken_over) return dump_holding_core(r);
-  emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
-  emit(EventKind::dump_leader, -1, 0, r, 1);
-  Dump d = collect(false, nullptr);
-  d.round = r;
-  d.leader = -1;
-  d.leader_by_timeout = true;
-  emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_partial));
-  emit(EventKind::dump_done, -1, 0, r, 1);
+  Dump d = rv_.take_result();
+  // A round answered after shutdown emptied the runtime is no dump of it (step 4).
+  if (shut_.load(Order::acquire) != 0) throw DumpError("weft: the runtime shut down during the dump");
   return d;
 }
 

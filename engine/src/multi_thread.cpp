@@ -27,45 +27,13 @@
 // drives. Every worker also fires due timers at maintenance, so a driver stuck in
 // a long poll cannot stop time for the others.
 //
-// Dump (one round at a time; requests are serialised by dump_lock_). A dump never
-// touches a worker's idle parker: a token left there would make the worker's next
-// park return at once and count a park and a no-op wake that never happened.
-//   1. Before waiting on its idle parker (spinning included), a worker sets its
-//      blocked flag, then re-reads dump_round_ (both seq_cst); if a round is
-//      pending it clears the flag, answers it (step 3) and starts again, unless
-//      answering gave it work (as leader it woke the requesting task onto its
-//      core): then it leaves the wait as if woken. After the wait it clears the
-//      flag and re-reads dump_round_ (seq_cst) before touching its core, answering
-//      any pending round.
-//   2. The requester opens round r under rv_mu_: phase gathering, nobody arrived,
-//      deadline = now + dump_timeout; publishes r in dump_round_ (seq_cst), then
-//      reads every worker's blocked flag (seq_cst) and arrives on behalf of each
-//      blocked one (a proxy arrival, parked). Steps 1 and 2 form a Dekker pair:
-//      either the requester sees the flag, or the worker sees r before it waits
-//      (or after it wakes), so every worker is either proxied or answers itself,
-//      and a proxied worker that wakes during the round sees r before touching
-//      its core. Nobody is woken; if every worker was proxied, the requester (a
-//      non-worker thread: a worker requester is running) leads at once.
-//   3. A worker that sees r at the top of its loop or around a park (step 1) arrives:
-//      under rv_mu_ it marks itself arrived, unless it was proxied (it only waits,
-//      step 5) or the round is no longer gathering (a late arrival does nothing and
-//      leaves no trace).
-//   4. Leader election, under rv_mu_, exactly once per round: the arrival that makes
-//      all n workers arrived leads a complete dump; otherwise whoever first sees the
-//      deadline pass while gathering (an arrived worker, or a blocking requester)
-//      leads a partial dump. Arrivals never take back anything: the round's state
-//      lives in round_ and the next request starts from scratch.
-//   5. Non-leaders wait on their own dump parker (never the idle parker), until the
-//      deadline while gathering, then until the leader is done: the leader reads
-//      their cores and their tasks' frames, and collecting takes no waits. A proxied worker still waiting on its idle parker stays there.
-//   6. The leader collects: held workers' LIFO slots, local queues and defer lists
-//      (their owners are held or blocked), the injection queue and the blocking pool
-//      under their locks, and every owned task. A complete dump reads every suspended
-//      task's backtrace; a partial dump reads only tasks it can claim (idle ones,
-//      marked RUNNING for the read) or that no missed worker can reach.
-//   7. The leader publishes the result under rv_mu_, sets phase done, and unparks the arrived workers' dump parkers and the requester.
-//      Everyone resumes exactly where it was.
-//   A request opened after shutdown set shut_ is refused (open_round, under rv_mu_).
+// Dump: the rendezvous of engine/src/dump/rendezvous.hpp with every worker a
+// participant; requests are serialised by dump_lock_. This file supplies only how
+// to collect (MultiThread::collect): held workers' LIFO slots, local queues and
+// defer lists, the injection queue and the blocking pool under their locks, and
+// every owned task. A complete dump reads every suspended task's backtrace; a
+// partial dump reads only tasks it can claim (idle ones, marked RUNNING for the
+// read) or that no missed worker can reach.
 //
 // Shutdown:
 //   1. shutdown() closes the injection queue under the lock, closes the owned list,
@@ -80,9 +48,9 @@
 #include <mutex>
 #include <vector>
 
-#include <unordered_map>
-
 #include "bug_hooks.hpp"
+#include "dump/collect.hpp"
+#include "dump/rendezvous.hpp"
 #include "policy.hpp"
 #include "queues.hpp"
 #include "runtime_core.hpp"
@@ -121,7 +89,6 @@ struct Core {
   MetricCount polls, steals, steal_ops, parks, unparks, noops, local_schedules, overflows, busy_ns;
   std::uint64_t polls_at_last_park = 0;
   std::uint64_t busy_start = 0;
-  std::uint64_t dump_seen = 0;  // last dump round this worker answered
 
   bool has_tasks(const LocalQueue& q) const { return !lifo.empty() || !defer.empty() || q.has_tasks(); }
 };
@@ -130,26 +97,9 @@ struct alignas(128) Remote {
   explicit Remote(std::uint32_t cap) : queue(cap) {}
   LocalQueue queue;
   Parker parker;
-  Parker dump_parker;  // waits inside a dump round; never carries idle wake-ups
-  Atomic<std::uint32_t> blocked{0};  // 1 while waiting on parker: dumps arrive for it (dump step 1)
 };
 
-// DumpRound is the state of the current (or last) dump round, under rv_mu_.
-struct DumpRound {
-  enum class Phase : std::uint8_t { idle, gathering, collecting, done };
-  std::uint64_t id = 0;
-  Phase phase = Phase::idle;
-  std::vector<std::uint8_t> arrived;
-  std::vector<std::uint8_t> arrived_parked;
-  std::uint32_t count = 0;
-  std::int32_t leader = -2;
-  bool by_timeout = false;
-  std::uint64_t deadline_ns = 0;
-  Parker* requester = nullptr;  // a blocking requester to wake when done
-  Dump result;
-};
-
-class MultiThread final : public CoreBase, private OverflowSink {
+class MultiThread final : public CoreBase, private OverflowSink, private DumpCollector {
  public:
   explicit MultiThread(Config cfg);
   ~MultiThread() override;
@@ -239,24 +189,29 @@ class MultiThread final : public CoreBase, private OverflowSink {
   }
   void on_new_earliest_timer() override;
 
-  // Dump protocol (see the top of the file).
-  // seq_cst: pairs with the requester's reads of the blocked flags (dump step 2).
-  bool dump_pending(const Core& core) { return dump_round_.load(Order::seq_cst) != core.dump_seen; }
+  // Dump (the rendezvous at the top of dump/rendezvous.hpp).
+  // dump_rendezvous answers the pending round for core's worker (rendezvous steps
+  // 3 to 5), keeping the time held out of its busy time.
   void dump_rendezvous(Core& core, bool parked);
-  // wait_idle runs wait (a wait on the idle parker) with the blocked flag set, so a
-  // dump arrives for this worker instead of waking it (dump step 1).
+  // wait_idle runs wait (a wait on the idle parker) through the rendezvous's step 1,
+  // so a dump arrives for this worker instead of waking it.
   template <class Wait>
-  void wait_idle(Core& core, Wait wait);
-  // open_round opens a round (dump step 2); leads is set when every worker was
-  // blocked, so the requester must lead the round itself.
-  std::uint64_t open_round(std::uint64_t timeout_ns, Parker* requester, bool& leads);
-  void lead_round(std::uint64_t round, std::int32_t leader, bool by_timeout);
-  Dump collect(std::uint64_t round, const std::vector<std::uint8_t>& arrived,
-               const std::vector<std::uint8_t>& arrived_parked);
-  bool round_done(std::uint64_t round) {
-    std::scoped_lock lock(rv_mu_);
-    return round_.id == round && round_.phase == DumpRound::Phase::done;
+  void wait_idle(Core& core, Wait wait) {
+    rv_.wait_blocked(
+        core.index, wait, [&] { dump_rendezvous(core, true); },
+        // Leading, it woke the requesting task onto this core: run it, not wait.
+        [&] { return core.has_tasks(remotes_[core.index]->queue); });
   }
+  // DumpCollector: collect reads the held workers' cores and every queue (rendezvous
+  // step 6); published wakes a task requester.
+  Dump collect(std::uint64_t r, const DumpArrivals& arrivals) override;
+  void published() override { dump_done_.notify_one(); }
+  // describe_worker says what the dump shows of worker i, and places the tasks
+  // queued on its core when it arrived.
+  DumpWorker describe_worker(std::uint32_t i, const DumpArrivals& arrivals, DumpPlaces& where);
+  // judge decides what the dump reads of t (state s, place: null when in no queue).
+  DumpVerdict judge(TaskHeader* t, std::uint64_t s, const DumpPlace* place, bool all_arrived,
+                    const std::vector<std::uint64_t>& missed_running);
 
   const std::uint32_t n_;
   std::vector<std::unique_ptr<Remote>> remotes_;
@@ -271,16 +226,15 @@ class MultiThread final : public CoreBase, private OverflowSink {
   Atomic<std::uint32_t> shut_{0};
   AsyncMutex dump_lock_;             // one dump at a time
   Notify dump_done_;                 // wakes a task requester
-  Mutex rv_mu_;                      // guards round_
-  DumpRound round_;
-  Atomic<std::uint64_t> dump_round_{0};  // the round workers must answer
+  Rendezvous rv_;
 };
 
 // cfg is resolved (weft::resolve, called by Runtime): no field means "the default" any more.
 MultiThread::MultiThread(Config cfg)
     : CoreBase(cfg, cfg.worker_threads * policy::kOwnedShardsPerWorker),
       n_(cfg.worker_threads),
-      idle_state_(static_cast<std::uint64_t>(cfg.worker_threads) << kUnparkShift) {
+      idle_state_(static_cast<std::uint64_t>(cfg.worker_threads) << kUnparkShift),
+      rv_(n_, shut_, *this, OnShutdown::kLeadPartial, policy::kDumpCollectSliceNs) {
   WEFT_CHECK(n_ >= 1 && n_ <= policy::kWorkersMax);
   WEFT_CHECK(cfg_.global_queue_interval > 0 && cfg_.event_interval > 0);
   std::uint64_t seed = cfg_.has_seed ? cfg_.seed : Platform::entropy();
@@ -334,7 +288,7 @@ template <bool kHist>
 void MultiThread::work_loop(Core& core) {
   while (!core.is_shutdown) {
     ++core.tick;
-    if (dump_pending(core)) dump_rendezvous(core, false);
+    if (rv_.pending(core.index)) dump_rendezvous(core, false);
     if (core.tick % cfg_.event_interval == 0) maintenance(core);
     if (TaskHeader* t = next_task(core)) {
       run_task<kHist>(core, t);
@@ -609,24 +563,6 @@ void MultiThread::park_once(Core& core) {
   });
 }
 
-template <class Wait>
-void MultiThread::wait_idle(Core& core, Wait wait) {
-  Atomic<std::uint32_t>& blocked = remotes_[core.index]->blocked;
-  // Each pass answers a newer round, so the loop ends once dumps stop arriving.
-  for (std::uint32_t rounds = 0;; ++rounds) {
-    WEFT_ASSERT(rounds < 1'000'000);
-    blocked.store(1, Order::seq_cst);  // step 1: flag, then re-read the round
-    if (!dump_pending(core)) break;
-    blocked.store(0, Order::seq_cst);
-    dump_rendezvous(core, true);  // answered while still parked
-    // Leading, it woke the requesting task onto this core: run it, not wait.
-    if (core.has_tasks(remotes_[core.index]->queue)) return;
-  }
-  wait();
-  blocked.store(0, Order::seq_cst);  // step 1: clear, then re-read the round
-  if (dump_pending(core)) dump_rendezvous(core, true);
-}
-
 void MultiThread::on_new_earliest_timer() {
   std::int32_t d = driver_.load(Order::seq_cst);
   if (d >= 0) {
@@ -763,13 +699,7 @@ void MultiThread::shutdown() {
     std::scoped_lock lock(mu_);
     inject_.close_locked();
   }
-  {
-    // A dump round still gathering ends now: nobody will arrive any more.
-    std::scoped_lock lock(rv_mu_);
-    if (round_.phase == DumpRound::Phase::gathering) round_.deadline_ns = 0;
-    if (round_.requester) round_.requester->unpark();
-  }
-  for (auto& r : remotes_) r->dump_parker.unpark();
+  rv_.shutdown();  // a round in flight ends its gathering; its waiters wake
   dump_done_.notify_waiters();
   owned_.close();
   for (auto& r : remotes_) r->parker.unpark();
@@ -798,207 +728,95 @@ void MultiThread::block_on_root(TaskHeader* root) {
 
 // ---- dump ----
 
-std::uint64_t MultiThread::open_round(std::uint64_t timeout_ns, Parker* requester, bool& leads) {
-  std::uint64_t id;
-  std::scoped_lock lock(rv_mu_);
-  // Shutdown sets shut_ before it ends a gathering round under rv_mu_: a round
-  // opened after that would never end its gathering early. Refuse it.
-  leads = false;
-  if (shut_.load(Order::acquire) != 0) return 0;
-  {
-    WEFT_ASSERT(round_.phase == DumpRound::Phase::idle || round_.phase == DumpRound::Phase::done);
-    round_ = DumpRound{};
-    round_.id = id = dump_round_.load(Order::relaxed) + 1;
-    round_.phase = DumpRound::Phase::gathering;
-    round_.arrived.assign(n_, 0);
-    round_.arrived_parked.assign(n_, 0);
-    std::uint64_t now = Platform::now_ns();
-    round_.deadline_ns = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
-    round_.requester = requester;
-  }
-  emit(EventKind::dump_request, -1, 0, id);
-  dump_round_.store(id, Order::seq_cst);  // step 2: publish, then read the blocked flags
-  for (std::uint32_t i = 0; i < n_; ++i) {
-    if (remotes_[i]->blocked.load(Order::seq_cst) == 0) continue;
-    round_.arrived[i] = 1;  // a proxy arrival: the worker waits on its idle parker
-    round_.arrived_parked[i] = 1;
-    ++round_.count;
-    emit(EventKind::dump_arrive, static_cast<std::int32_t>(i), 0, id, 1);
-  }
-  leads = round_.count == n_;
-  if (leads) {
-    WEFT_ASSERT(requester != nullptr);  // a worker requester is running, never blocked
-    round_.phase = DumpRound::Phase::collecting;
-    round_.leader = -1;
-  }
-  return id;
-}
-
 void MultiThread::dump_rendezvous(Core& core, bool parked) {
-  const auto w = static_cast<std::int32_t>(core.index);
-  const std::uint64_t r = dump_round_.load(Order::acquire);
-  core.dump_seen = r;
+  const std::uint64_t r = rv_.see(core.index);
   const std::uint64_t held_from = metrics_now_ns();
-  std::unique_lock lock(rv_mu_);
-  const bool proxied = round_.id == r && round_.arrived[core.index] != 0;
-  if (!proxied && (round_.id != r || round_.phase != DumpRound::Phase::gathering)) {
-    emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::dump_late_arrival));
-    return;  // step 3: too late, nothing to undo
-  }
-  if (!proxied) {
-    round_.arrived[core.index] = 1;
-    round_.arrived_parked[core.index] = parked ? 1 : 0;
-    ++round_.count;
-    emit(EventKind::dump_arrive, w, 0, r, parked ? 1 : 0);
-  }
-  if (!proxied && round_.count == n_) {  // step 4: the last arrival leads a complete dump
-    round_.phase = DumpRound::Phase::collecting;
-    round_.leader = w;
-    lock.unlock();
-    lead_round(r, w, false);
-  } else {
-    // Step 5: held until done.
-    for (std::uint32_t spins = 0;; ++spins) {
-      WEFT_ASSERT(spins < 1'000'000);
-      if (round_.id != r || round_.phase == DumpRound::Phase::done) break;
-      std::uint64_t now = Platform::now_ns();
-      if (round_.phase == DumpRound::Phase::gathering && now >= round_.deadline_ns) {
-        // Tokio 7.1: the timed-out wait leaves; its arrival stays counted.
-        if (WEFT_BUG(dump_follower_leaves)) break;
-        round_.phase = DumpRound::Phase::collecting;  // step 4: the deadline passed
-        round_.leader = w;
-        round_.by_timeout = true;
-        lock.unlock();
-        emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
-        lead_round(r, w, true);
-        lock.lock();
-        break;
-      }
-      // While the leader collects it may read this worker's core and the frames of
-      // its tasks: the worker stays until done. Collecting takes no waits (only
-      // short locks), so this ends with the leader's own progress.
-      std::uint64_t wait =
-          round_.phase == DumpRound::Phase::gathering ? round_.deadline_ns - now : policy::kDumpCollectSliceNs;
-      lock.unlock();
-      remotes_[core.index]->dump_parker.park_for(wait);
-      lock.lock();
-    }
-  }
-  if (lock.owns_lock()) lock.unlock();
   // Time held in the rendezvous is not work: keep busy time unskewed.
-  if (!parked) core.busy_start += metrics_now_ns() - held_from;
+  if (rv_.arrive(core.index, r, parked) && !parked) core.busy_start += metrics_now_ns() - held_from;
 }
 
-void MultiThread::lead_round(std::uint64_t r, std::int32_t leader, bool by_timeout) {
-  std::vector<std::uint8_t> arrived, arrived_parked;
-  {
-    std::scoped_lock lock(rv_mu_);
-    arrived = round_.arrived;  // frozen: arrivals stop once collecting
-    arrived_parked = round_.arrived_parked;
+DumpWorker MultiThread::describe_worker(std::uint32_t i, const DumpArrivals& arrivals, DumpPlaces& where) {
+  DumpWorker dw;
+  dw.index = i;
+  dw.local_queue_depth = remotes_[i]->queue.stealable_len();
+  if (!arrivals.arrived[i]) {
+    dw.state = "missed";
+    dw.captured = false;
+    dw.running_task = stats_[i].running_task.get();
+    dw.missed_reason = dw.running_task ? "did not reach the rendezvous in time: polling task " +
+                                             std::to_string(dw.running_task)
+                                       : "did not reach the rendezvous in time";
+    return dw;
   }
-  emit(EventKind::dump_leader, leader, 0, r, by_timeout ? 1 : 0);
-  Dump d = collect(r, arrived, arrived_parked);
-  d.leader = leader;
-  d.leader_by_timeout = by_timeout;
-  {
-    std::scoped_lock lock(rv_mu_);
-    WEFT_ASSERT(round_.id == r && round_.phase == DumpRound::Phase::collecting);
-    if (!d.complete) emit(EventKind::mark, leader, 0, static_cast<std::uint64_t>(Mark::dump_partial));
-    emit(EventKind::dump_done, leader, 0, r, d.missed_workers.size());
-    round_.result = std::move(d);
-    round_.phase = DumpRound::Phase::done;  // step 7
-    // Under the lock: a blocking requester frees its parker only after it has
-    // seen done, which it cannot see before we release the lock.
-    if (round_.requester) round_.requester->unpark();
-  }
+  const Core& c = *cores_[i];  // its owner is held: stable
+  const auto w = static_cast<std::int32_t>(i);
+  const bool all_arrived = arrivals.all();
+  dw.state = arrivals.parked[i] ? "parked" : (c.is_searching ? "searching" : "running");
+  dw.lifo_task = c.lifo.empty() ? 0 : c.lifo.task()->id_;
+  dw.deferred = c.defer.size();
+  if (!c.lifo.empty()) where[c.lifo.task()] = {DumpLocation::lifo_slot, w, true};
+  // Idle while deferred: another thread may wake it for a missed worker to run.
+  for (TaskHeader* t : c.defer) where.emplace(t, DumpPlace{DumpLocation::defer_list, w, all_arrived});
+  // Stealable: stable only when no worker is outside the rendezvous.
+  remotes_[i]->queue.for_each_queued([&](TaskHeader* t) { where[t] = {DumpLocation::local_queue, w, all_arrived}; });
+  return dw;
+}
+
+DumpVerdict MultiThread::judge(TaskHeader* t, std::uint64_t s, const DumpPlace* place, bool all_arrived,
+                               const std::vector<std::uint64_t>& missed_running) {
+  const bool running = (s & state::kRunning) != 0;
+  const bool finished = (s & state::kComplete) != 0;
+  std::int32_t on_missed = -1;
   for (std::uint32_t i = 0; i < n_; ++i) {
-    if (arrived[i] && static_cast<std::int32_t>(i) != leader) remotes_[i]->dump_parker.unpark();
+    if (missed_running[i] == t->id_) on_missed = static_cast<std::int32_t>(i);
   }
-  dump_done_.notify_one();
+  DumpVerdict v;
+  if (!place && on_missed >= 0) {
+    v.location = DumpLocation::running_on_worker;
+    v.worker = on_missed;
+  }
+  if (place && place->location == DumpLocation::blocking_queue) {
+    // A blocking thread may run it now: located, but its frame is not read.
+  } else if (!running && !finished) {
+    if (all_arrived || (place && place->stable)) {
+      v.read = true;  // nobody can resume it: every worker is held, or none reaches it
+    } else if (!place && task_ops::try_claim(t)) {
+      v.read = v.claimed = true;
+    } else {
+      v.not_captured = "queued where a worker outside the rendezvous could take it";
+    }
+  } else if (running && on_missed >= 0) {
+    v.not_captured = "running on worker " + std::to_string(on_missed) + ", which missed the rendezvous";
+  } else if (running && !place) {
+    v.not_captured = "running outside the rendezvous";
+  }
+  return v;
 }
 
-Dump MultiThread::collect(std::uint64_t r, const std::vector<std::uint8_t>& arrived,
-                          const std::vector<std::uint8_t>& arrived_parked) {
+Dump MultiThread::collect(std::uint64_t, const DumpArrivals& arrivals) {
   Dump d;
-  d.round = r;
   d.now_ns = Platform::now_ns();
   // Owned tasks first (with references), so every address below is a live task.
   std::vector<TaskHeader*> owned;
   owned_.snapshot(owned);
   DumpPlaces where;
   std::vector<std::uint64_t> missed_running(n_, 0);
-  const bool all_arrived = std::count(arrived.begin(), arrived.end(), 0) == 0;
+  const bool all_arrived = arrivals.all();
   for (std::uint32_t i = 0; i < n_; ++i) {
-    DumpWorker dw;
-    dw.index = i;
-    dw.local_queue_depth = remotes_[i]->queue.stealable_len();
-    if (!arrived[i]) {
-      d.missed_workers.push_back(i);
-      dw.state = "missed";
-      dw.captured = false;
-      dw.running_task = stats_[i].running_task.get();
-      missed_running[i] = dw.running_task;
-      dw.missed_reason = dw.running_task ? "did not reach the rendezvous in time: polling task " +
-                                               std::to_string(dw.running_task)
-                                         : "did not reach the rendezvous in time";
-      d.workers.push_back(std::move(dw));
-      continue;
-    }
-    const Core& c = *cores_[i];  // its owner is held: stable
-    dw.state = arrived_parked[i] ? "parked" : (c.is_searching ? "searching" : "running");
-    dw.lifo_task = c.lifo.empty() ? 0 : c.lifo.task()->id_;
-    dw.deferred = c.defer.size();
-    if (!c.lifo.empty()) where[c.lifo.task()] = {"worker " + std::to_string(i) + " lifo slot", static_cast<std::int32_t>(i), true};
-    for (TaskHeader* t : c.defer) {
-      // Idle while deferred: another thread may wake it for a missed worker to run.
-      where.emplace(t, DumpPlace{"worker " + std::to_string(i) + " defer list", static_cast<std::int32_t>(i), all_arrived});
-    }
-    remotes_[i]->queue.for_each_queued([&](TaskHeader* t) {
-      // Stealable: stable only when no worker is outside the rendezvous.
-      where[t] = {"worker " + std::to_string(i) + " local queue", static_cast<std::int32_t>(i), all_arrived};
-    });
-    d.workers.push_back(std::move(dw));
+    d.workers.push_back(describe_worker(i, arrivals, where));
+    if (arrivals.arrived[i]) continue;
+    d.missed_workers.push_back(i);
+    missed_running[i] = d.workers.back().running_task;
   }
   {
     std::scoped_lock lock(mu_);
     d.injection_queue_depth = inject_.len();
-    inject_.for_each_locked([&](TaskHeader* t) { where[t] = {"injection queue", -1, all_arrived}; });
+    inject_.for_each_locked([&](TaskHeader* t) { where[t] = {DumpLocation::injection_queue, -1, all_arrived}; });
   }
-  std::vector<TaskHeader*> bq, brun;
-  blocking_.snapshot(bq, brun);
-  for (TaskHeader* t : bq) where[t] = {"blocking pool queue", -1, false};  // blocking threads are not held
-  for (TaskHeader* t : brun) where[t] = {"running on the blocking pool", -1, false};
+  place_blocking(blocking_, where);
   d.complete = all_arrived;
   collect_tasks(d, owned, where, [&](TaskHeader* t, std::uint64_t s, const DumpPlace* place) {
-    const bool running = (s & state::kRunning) != 0;
-    const bool finished = (s & state::kComplete) != 0;
-    std::int32_t on_missed = -1;
-    for (std::uint32_t i = 0; i < n_; ++i) {
-      if (missed_running[i] == t->id_) on_missed = static_cast<std::int32_t>(i);
-    }
-    DumpVerdict v;
-    if (!place && on_missed >= 0) {
-      v.location = "running on worker " + std::to_string(on_missed);
-      v.worker = on_missed;
-    }
-    if (place && place->location == "blocking pool queue") {
-      // A blocking thread may run it now: located, but its frame is not read.
-    } else if (!running && !finished) {
-      if (all_arrived) {
-        v.read = true;  // nobody can resume it: every worker is held
-      } else if (place && place->stable) {
-        v.read = true;
-      } else if (!place && task_ops::try_claim(t)) {
-        v.read = v.claimed = true;
-      } else {
-        v.not_captured = "queued where a worker outside the rendezvous could take it";
-      }
-    } else if (running && on_missed >= 0) {
-      v.not_captured = "running on worker " + std::to_string(on_missed) + ", which missed the rendezvous";
-    } else if (running && !place) {
-      v.not_captured = "running outside the rendezvous";
-    }
-    return v;
+    return judge(t, s, place, all_arrived, missed_running);
   });
   return d;
 }
@@ -1013,18 +831,17 @@ Task<Dump> MultiThread::dump_async(std::uint64_t timeout_ns) {
   auto guard = co_await dump_lock_.lock();
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
   bool leads = false;
-  const std::uint64_t r = open_round(timeout_ns, nullptr, leads);
+  const std::uint64_t r = rv_.open(timeout_ns, nullptr, -1, leads);
   if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
   WEFT_ASSERT(!leads);  // this worker runs the request: it is not blocked
   // Workers (including the one that ran this task) answer and elect a leader;
   // the result arrives through dump_done_, which keeps a permit.
-  for (std::uint32_t i = 0; !round_done(r); ++i) {
+  for (std::uint32_t i = 0; !rv_.done(r); ++i) {
     WEFT_ASSERT(i < 1'000'000);
     if (shut_.load(Order::acquire) != 0) throw DumpError("weft: the runtime shut down during the dump");
     co_await dump_done_.notified();
   }
-  std::scoped_lock lock(rv_mu_);
-  co_return round_.result;
+  co_return rv_.result();
 }
 
 Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
@@ -1036,33 +853,12 @@ Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
     if (self->shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
     Parker parker;
     bool leads = false;
-    const std::uint64_t r = self->open_round(timeout_ns, &parker, leads);
+    const std::uint64_t r = self->rv_.open(timeout_ns, &parker, -1, leads);
     if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
-    if (leads) self->lead_round(r, -1, false);  // step 2: every worker was blocked
-    for (std::uint32_t i = 0;; ++i) {
-      WEFT_ASSERT(i < 1'000'000);
-      std::unique_lock lock(self->rv_mu_);
-      if (self->round_.phase == DumpRound::Phase::done) break;
-      std::uint64_t now = Platform::now_ns();
-      if (self->round_.phase == DumpRound::Phase::gathering && now >= self->round_.deadline_ns) {
-        // No worker led before the deadline (all stuck, or shutting down): we lead.
-        self->round_.phase = DumpRound::Phase::collecting;
-        self->round_.leader = -1;
-        self->round_.by_timeout = true;
-        lock.unlock();
-        emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::dump_timeout));
-        self->lead_round(r, -1, true);
-        continue;
-      }
-      std::uint64_t wait = self->round_.phase == DumpRound::Phase::gathering
-                               ? self->round_.deadline_ns - now
-                               : policy::kDumpCollectSliceNs;
-      lock.unlock();
-      parker.park_for(wait);
-    }
-    std::scoped_lock lock(self->rv_mu_);
-    self->round_.requester = nullptr;
-    co_return self->round_.result;
+    if (leads) self->rv_.lead(r, -1, false);  // every worker was blocked
+    // No worker leads before the deadline (all stuck, or shutting down): we lead.
+    self->rv_.wait_done(r, parker);
+    co_return self->rv_.take_result();
   }(this, timeout_ns));
 }
 

@@ -121,71 +121,7 @@ void CoreBase::close_owned_and_cancel(std::uint32_t start, std::int32_t worker) 
   }
 }
 
-// ---- dumps and metrics ----
-
-DumpTask describe_task(TaskHeader* t, bool read_chain) {
-  DumpTask d;
-  d.id = t->id_;
-  std::uint64_t s = t->state_.load(Order::acquire);
-  if (s & state::kComplete) {
-    d.state = "complete";
-  } else if (s & state::kCancelled) {
-    d.state = "cancelling";
-  } else if (s & state::kRunning) {
-    d.state = "running";
-  } else if (s & state::kNotified) {
-    d.state = "notified";
-  } else {
-    d.state = "idle";
-  }
-  if (!read_chain) return d;
-  int depth = 0;
-  for (PromiseLink* p = t->root_promise(); p != nullptr && depth < 256; p = p->awaiting_, ++depth) {
-    if (p->await_loc_.line() == 0) break;  // never reached an await: no frame to show
-    const char* fn = p->await_loc_.function_name();
-    d.backtrace.push_back(DumpFrame{fn ? fn : "", p->await_loc_.file_name() ? p->await_loc_.file_name() : "",
-                                    p->await_loc_.line()});
-    if (p->awaiting_ == nullptr && p->leaf_ != nullptr) d.waiting_on = p->leaf_;
-  }
-  return d;
-}
-
-void collect_tasks(Dump& d, std::vector<TaskHeader*>& owned, const DumpPlaces& places,
-                   const std::function<DumpVerdict(TaskHeader*, std::uint64_t, const DumpPlace*)>& judge) {
-  std::sort(owned.begin(), owned.end(), [](TaskHeader* a, TaskHeader* b) { return a->id_ < b->id_; });
-  for (TaskHeader* t : owned) {
-    const std::uint64_t s = t->state_.load(Order::acquire);
-    auto it = places.find(t);
-    const DumpPlace* place = it == places.end() ? nullptr : &it->second;
-    DumpVerdict v = judge(t, s, place);
-    WEFT_ASSERT(v.read || !v.claimed);
-    DumpTask dt = describe_task(t, v.read);
-    if (v.claimed) {
-      dt.state = "idle";
-      task_ops::release_claim(t, -1);
-    }
-    if (!v.location.empty()) {
-      dt.location = std::move(v.location);
-      dt.worker = v.worker;
-    } else if (place) {
-      dt.location = place->location;
-      dt.worker = place->worker;
-    } else if (s & state::kComplete) {
-      dt.location = "complete";
-    } else if (s & state::kRunning) {
-      dt.location = "running";
-    } else {
-      dt.location = (s & state::kNotified) ? "in transit" : "waiting";
-    }
-    if (!v.not_captured.empty()) {
-      dt.captured = false;
-      dt.not_captured_reason = std::move(v.not_captured);
-      d.complete = false;
-    }
-    d.tasks.push_back(std::move(dt));
-  }
-  for (TaskHeader* t : owned) task_ops::ref_dec(t);
-}
+// ---- metrics ----
 
 std::string RuntimeCore::metrics_json() const {
   nlohmann::ordered_json j;
@@ -415,45 +351,6 @@ Runtime::~Runtime() {
 
 void Runtime::shutdown() {
   if (handle_.valid()) handle_.core()->shutdown();
-}
-
-std::string Dump::to_json() const {
-  nlohmann::ordered_json j;
-  j["round"] = round;
-  j["complete"] = complete;
-  j["leader"] = leader;
-  j["leader_by_timeout"] = leader_by_timeout;
-  j["missed_workers"] = missed_workers;
-  j["injection_queue_depth"] = injection_queue_depth;
-  j["now_ns"] = now_ns;
-  auto& ws = j["workers"] = nlohmann::ordered_json::array();
-  for (const DumpWorker& w : workers) {
-    nlohmann::ordered_json o;
-    o["index"] = w.index;
-    o["state"] = w.state;
-    o["captured"] = w.captured;
-    if (!w.missed_reason.empty()) o["missed_reason"] = w.missed_reason;
-    o["local_queue_depth"] = w.local_queue_depth;
-    o["lifo_task"] = w.lifo_task;
-    o["running_task"] = w.running_task;
-    o["deferred"] = w.deferred;
-    ws.push_back(std::move(o));
-  }
-  auto& ts = j["tasks"] = nlohmann::ordered_json::array();
-  for (const DumpTask& t : tasks) {
-    nlohmann::ordered_json o;
-    o["id"] = t.id;
-    o["state"] = t.state;
-    o["location"] = t.location;
-    o["worker"] = t.worker;
-    o["captured"] = t.captured;
-    if (!t.not_captured_reason.empty()) o["not_captured_reason"] = t.not_captured_reason;
-    if (!t.waiting_on.empty()) o["waiting_on"] = t.waiting_on;
-    auto& bt = o["backtrace"] = nlohmann::ordered_json::array();
-    for (const DumpFrame& f : t.backtrace) bt.push_back({{"function", f.function}, {"file", f.file}, {"line", f.line}});
-    ts.push_back(std::move(o));
-  }
-  return j.dump();
 }
 
 Handle Handle::current() {

@@ -8,7 +8,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "weft/assert.hpp"
@@ -246,37 +245,6 @@ class BlockingPool {
   bool shutdown_ = false;                 // guarded by mu_
   Counter num_threads_, num_idle_, queue_depth_;
 };
-
-// describe_task fills what a dump says of t. The backtrace is read only when
-// read_chain: the caller guarantees nobody resumes t meanwhile.
-DumpTask describe_task(TaskHeader* t, bool read_chain);
-
-// DumpPlace is where a dump found a queued task: its queue and worker (-1: none),
-// and whether no thread outside the rendezvous can take it from there.
-struct DumpPlace {
-  std::string location;
-  std::int32_t worker = -1;
-  bool stable = false;
-};
-using DumpPlaces = std::unordered_map<TaskHeader*, DumpPlace>;  // lookups only
-
-// DumpVerdict is a scheduler's decision on one owned task: read its backtrace
-// (claimed: it was claimed for the read and is released after it), where to say it
-// is when not placed in a queue (empty: by its state), and why it was not captured
-// (empty: captured).
-struct DumpVerdict {
-  bool read = false;
-  bool claimed = false;
-  std::string location;
-  std::int32_t worker = -1;
-  std::string not_captured;
-};
-
-// collect_tasks appends to d one DumpTask per owned task, in id order, and drops
-// the references owned_.snapshot() took. judge(t, state, place) decides for each
-// task (place: null when no queue holds it). A task not captured makes d incomplete.
-void collect_tasks(Dump& d, std::vector<TaskHeader*>& owned, const DumpPlaces& places,
-                   const std::function<DumpVerdict(TaskHeader*, std::uint64_t, const DumpPlace*)>& judge);
 
 // drive_root polls a block_on root on the calling thread until it completes,
 // parking between wake-ups. runtime (may be null) receives its spawns.

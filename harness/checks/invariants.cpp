@@ -84,7 +84,7 @@ void check_complete_dump(const weft::Dump& d, const Recorder& rec, const Recorde
   std::vector<std::uint64_t> in_queue(d.workers.size(), 0);
   for (const weft::DumpTask& t : d.tasks) {
     if (!t.captured) invariant_failed("dump_consistent: complete " + r + " did not capture task " + std::to_string(t.id));
-    if (t.worker >= 0 && t.location.find("local queue") != std::string::npos) ++in_queue[t.worker];
+    if (t.worker >= 0 && t.location == weft::DumpLocation::local_queue) ++in_queue[t.worker];
   }
   for (std::uint32_t w = 0; w < d.workers.size(); ++w) {
     if (d.workers[w].local_queue_depth != in_queue[w])

@@ -18,13 +18,29 @@ struct DumpFrame {
   std::uint32_t line = 0;
 };
 
+// DumpLocation is where a dump found a task. With DumpTask::worker it names one
+// place; Dump::to_json renders it as text ("worker 2 local queue", ...).
+enum class DumpLocation : std::uint8_t {
+  unknown,
+  local_queue,        // "worker N local queue"
+  lifo_slot,          // "worker N lifo slot"
+  defer_list,         // "worker N defer list"
+  injection_queue,    // "injection queue"
+  blocking_queue,     // "blocking pool queue"
+  blocking_running,   // "running on the blocking pool"
+  running_on_worker,  // "running on worker N"
+  running_requester,  // "running on worker N (requested this dump)"
+  running,            // running where the dump cannot say
+  complete,
+  in_transit,  // notified but in no queue the dump read
+  waiting,     // idle: waiting for a wake-up
+};
+
 // DumpTask describes one live task.
 struct DumpTask {
   std::uint64_t id = 0;
-  std::string state;     // "idle", "notified", "running", "complete", "cancelling"
-  std::string location;  // "worker 2 local queue", "worker 0 lifo slot", "worker 1 defer list",
-                         // "injection queue", "blocking pool queue", "running on worker 3",
-                         // "running on the blocking pool", "waiting", "unknown"
+  std::string state;  // "idle", "notified", "running", "complete", "cancelling"
+  DumpLocation location = DumpLocation::unknown;
   std::int32_t worker = -1;  // the worker the location names, or -1
   bool captured = true;      // false: the dump could not safely inspect this task
   std::string not_captured_reason;
