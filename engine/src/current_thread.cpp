@@ -472,9 +472,12 @@ Task<Dump> CurrentThread::dump_async(std::uint64_t timeout_ns) {
   if (cx != nullptr && cx->core == &core_) {
     // Step 2: on the driver, nothing else runs while we collect.
     requester_task_ = cx->current_task;
+    struct Reset {
+      TaskHeader*& task;
+      ~Reset() { task = nullptr; }  // also when collecting throws: judge must not see a stale requester
+    } reset{requester_task_};
     Dump d;
     const std::uint64_t r = rv_.collect_alone(0, d);
-    requester_task_ = nullptr;
     if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
     co_return d;
   }

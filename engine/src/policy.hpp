@@ -79,7 +79,7 @@ static_assert(kDefaultLocalQueueCapacity >= kLocalQueueCapacityMin && kDefaultLo
 
 // ---- ticks, budget and the LIFO slot ----
 
-// The fairness bound (sim/harness/src/trace_properties.cpp) needs both intervals
+// The fairness bound (harness/checks/trace_properties.cpp) needs both intervals
 // at 3 or more, and the LIFO cap must bind before the budget does.
 static_assert(kDefaultGlobalQueueIntervalMultiThread >= 3 && kDefaultGlobalQueueIntervalCurrentThread >= 3);
 static_assert(kDefaultEventInterval >= 3);

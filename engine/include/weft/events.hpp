@@ -36,7 +36,7 @@ WEFT_NS_BEGIN
   X(mark)          /* coverage mark; a=Mark value */                                               \
   X(shutdown)      /* runtime shutdown began */                                                    \
   X(dump_request)  /* a dump round opened; a=round */                                              \
-  X(dump_arrive)   /* worker arrived at the rendezvous; a=round */                                 \
+  X(dump_arrive)   /* arrived at the rendezvous; a=round, b=1 if parked (proxy arrivals too) */    \
   X(dump_leader)   /* worker (or -1, the requester) leads; a=round, b=1 if elected by timeout */   \
   X(dump_done)     /* the round's result is published; a=round, b=missed workers */
 

@@ -63,6 +63,10 @@ Rendezvous::Rendezvous(std::uint32_t n, const Atomic<std::uint32_t>& shut, DumpC
                        OnShutdown on_shutdown, std::uint64_t slice_ns)
     : n_(n), shut_(shut), collector_(collector), on_shutdown_(on_shutdown), slice_ns_(slice_ns), seats_(new Seat[n]) {
   WEFT_CHECK(n > 0);
+  // kRefuse abandons a gathering round without waking arrived participants: safe
+  // only when the one participant never holds while a round gathers (the
+  // current-thread driver answers or is proxied). More participants need kLeadPartial.
+  WEFT_CHECK(on_shutdown != OnShutdown::kRefuse || n == 1);
   WEFT_ASSERT(slice_ns > 0);
 }
 

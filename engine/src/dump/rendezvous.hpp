@@ -3,7 +3,9 @@
 // them or the requester leads, and the requester gets the dump. A scheduler
 // supplies only its Collector: how to read its cores and queues.
 //
-// Protocol (one round at a time: each scheduler serialises its requests). A dump
+// Protocol (one gathering round at a time: each scheduler serialises its requests;
+// a current-thread dump asked for from a task on the driver collects alone, without
+// a round, since nothing else runs meanwhile). A dump
 // never touches a participant's idle parker: a token left there would make its
 // next park return at once and count a park and a no-op wake that never happened.
 //   1. Before waiting on its idle parker (spinning included), a participant sets
