@@ -49,7 +49,7 @@ class CurrentThread final : public CoreBase, private DumpCollector {
  public:
   // cfg is resolved (weft::resolve, called by Runtime): no field means "the default" any more.
   explicit CurrentThread(Config cfg)
-      : CoreBase(cfg, policy::kOwnedShardsPerWorker), rv_(1, shut_, *this, OnShutdown::kRefuse, kAnswerSliceNs) {
+      : CoreBase(cfg, policy::kOwnedShardsPerWorker), rv_(1, shut_, *this, OnShutdown::kRefuse, policy::kDumpAnswerSliceNs) {
     WEFT_CHECK(cfg_.global_queue_interval > 0 && cfg_.event_interval > 0);
     if (cfg_.poll_time_histogram) histogram_.reset(new Counter[cfg_.histogram_buckets]);
   }
@@ -143,9 +143,6 @@ class CurrentThread final : public CoreBase, private DumpCollector {
   Atomic<std::uint32_t> shut_{0};
   std::uint32_t tick_ = 0;
   Mutex dump_serial_;  // one blocking dump at a time
-  // A requester waiting for a collecting round re-checks this often (the leader
-  // unparks it when done).
-  static constexpr std::uint64_t kAnswerSliceNs = 1'000'000;
   Rendezvous rv_;
   TaskHeader* requester_task_ = nullptr;  // core holder only: the task asking, during collect_alone
   bool stood_in_ = false;                 // the requester took the free core (requester only)
@@ -295,8 +292,8 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   std::uint32_t expected = 0;
   bool got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
   // The core may be held briefly (a blocking dump): wait a little for it.
-  for (std::uint32_t i = 0; !got && i < 100; ++i) {
-    parker_wait_.park_for(100'000);
+  for (std::uint32_t i = 0; !got && i < policy::kCoreWaitTriesMax; ++i) {
+    parker_wait_.park_for(policy::kCoreWaitNapNs);
     expected = 0;
     got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
   }
@@ -356,8 +353,8 @@ void CurrentThread::shutdown() {
     if (took_core) break;
     // A dump holds the core only while it collects. Held for a second: a block_on
     // on another thread drives, and shutting down under it is not supported.
-    WEFT_CHECK(i < 10'000 && "shutdown while another thread runs block_on on this runtime");
-    nap.park_for(100'000);
+    WEFT_CHECK(i < policy::kCoreShutdownTriesMax && "shutdown while another thread runs block_on on this runtime");
+    nap.park_for(policy::kCoreWaitNapNs);
   }
   ThreadContext cx;
   cx.scheduler = this;

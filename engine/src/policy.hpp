@@ -103,6 +103,21 @@ static_assert(kDefaultHistogramBuckets >= 1 && kDefaultHistogramBuckets <= kHist
 // dump leader re-checks the round (the leader also unparks it when done).
 inline constexpr std::uint64_t kDumpCollectSliceNs = 10'000'000ull;
 static_assert(kDumpCollectSliceNs < kDefaultDumpTimeoutNs, "a waiter re-checks several times per default dump");
+// kDumpAnswerSliceNs is the same for the current-thread rendezvous, whose one
+// participant (the driver) holds the core the requester may be reading: shorter.
+inline constexpr std::uint64_t kDumpAnswerSliceNs = 1'000'000ull;
+static_assert(kDumpAnswerSliceNs <= kDumpCollectSliceNs);
+
+// ---- the current-thread core ----
+
+// A thread that finds the core held (a blocking dump reads it) naps this long
+// between tries: kCoreWaitTriesMax tries in block_on (10 ms), kCoreShutdownTriesMax
+// in shutdown (1 s: past that another thread's block_on drives, unsupported).
+inline constexpr std::uint64_t kCoreWaitNapNs = 100'000ull;
+inline constexpr std::uint32_t kCoreWaitTriesMax = 100;
+inline constexpr std::uint32_t kCoreShutdownTriesMax = 10'000;
+static_assert(kCoreWaitNapNs * kCoreWaitTriesMax <= kDumpCollectSliceNs, "block_on waits for a held core no longer than a dump collects");
+static_assert(kCoreShutdownTriesMax > kCoreWaitTriesMax);
 
 }  // namespace detail::policy
 WEFT_NS_END
