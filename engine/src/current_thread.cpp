@@ -256,7 +256,7 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
     bool parked = false;
     for (std::uint32_t i = 0; i < cfg_.event_interval; ++i) {
       ++tick_;
-      if (rv_.pending(0)) answer_dump(false);
+      if (rv_.pending_between_polls(0)) answer_dump(false);
       TaskHeader* t = next_task();
       if (t == nullptr && !defer_.empty()) {
         wake_deferred();  // nothing else to run: the yielded tasks go next

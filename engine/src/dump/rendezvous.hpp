@@ -113,6 +113,10 @@ class Rendezvous {
   // pending says whether a round participant i has not seen is published (step 1;
   // seq_cst: pairs with the requester's reads of the blocked flags).
   bool pending(std::uint32_t i) const { return published_.load(Order::seq_cst) != seats_[i].seen; }
+  // pending_between_polls is the same check on a running participant's hot path,
+  // away from any park: acquire, pairing with the requester's publish (the Dekker
+  // pair of step 1 matters only around a wait).
+  bool pending_between_polls(std::uint32_t i) const { return published_.load(Order::acquire) != seats_[i].seen; }
   // see notes the published round as seen by participant i and returns it.
   std::uint64_t see(std::uint32_t i) {
     // acquire: pairs with open's seq_cst publication.
