@@ -1,0 +1,198 @@
+// The multi-thread scheduler's idle protocol: how a worker with nothing to run
+// searches, parks and is woken, and how a parked worker drives the timers.
+// Steps 1 and 2 are inline in multi_thread.hpp (they run on every poll).
+//
+// Idle protocol (num_unparked << kUnparkShift | num_searching, every access
+// seq_cst; the constants and the searching cap are in policy.hpp):
+//   1. A worker with no local work tries to become a searcher; it is refused when
+//      half the workers already search.
+//   2. A searcher that finds work leaves the searching state; if it was the last
+//      searcher it wakes one parked worker, which chains the search.
+//   3. A worker parks: under the lock it decrements num_unparked (and
+//      num_searching if it searched) and joins the sleepers. If it was the last
+//      searcher, it re-checks every local queue and the injection queue and wakes
+//      a worker if any has work: no wake-up is lost between "nothing found" and "parked".
+//   4. Whoever makes work available (remote push, a local push that leaves spare
+//      work) wakes a sleeper only when nobody searches (a seq_cst RMW read pairs
+//      with step 2's decrement); the woken worker is counted as a searcher.
+//   5. A woken worker that finds itself still on the sleeper list was woken
+//      spuriously and parks again.
+//
+// Timer driving: a worker that parks while timers are pending tries to become the
+// driver (one at a time) and parks only until the earliest deadline, then fires
+// what is due. A new earliest timer wakes the driver, or a sleeper when nobody
+// drives. Every worker also fires due timers at maintenance, so a driver stuck in
+// a long poll cannot stop time for the others.
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "bug_hooks.hpp"
+#include "multi_thread.hpp"
+
+WEFT_NS_BEGIN
+namespace detail {
+
+using policy::kSearchMask;
+using policy::kUnparkShift;
+
+// ---- parking ----
+
+void MultiThread::park(Core& core) {
+  if (!transition_to_parked(core)) return;
+  const auto w = static_cast<std::int32_t>(core.index);
+  core.busy_ns += metrics_now_ns() - core.busy_start;
+  while (!core.is_shutdown) {
+    ++core.parks;
+    if (core.polls.get() == core.polls_at_last_park) ++core.noops;
+    core.polls_at_last_park = core.polls.get();
+    submit_metrics(core);
+    emit(EventKind::park, w, 0);
+    park_once(core);
+    ++core.unparks;
+    emit(EventKind::unpark, w, 0);
+    if (!core.is_shutdown) core.is_shutdown = inject_closed();
+    if (transition_from_parked(core)) break;
+    emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::spurious_wake));
+  }
+  core.busy_start = metrics_now_ns();
+}
+
+void MultiThread::park_once(Core& core) {
+  Parker& parker = remotes_[core.index]->parker;
+  const auto w = static_cast<std::int32_t>(core.index);
+  if (has_timers()) {
+    std::int32_t none = -1;
+    if (driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst)) {
+      // We drive time: sleep until the earliest deadline at most.
+      std::uint64_t deadline = next_timer_deadline();
+      wait_idle(core, [&] {
+        std::uint64_t now = Platform::now_ns();
+        if (deadline <= now) return;
+        if (deadline == UINT64_MAX) parker.park(); else parker.park_for(deadline - now);
+      });
+      core.in_driver = true;
+      fire_timers(w);
+      core.in_driver = false;
+      driver_.store(-1, Order::seq_cst);
+      // Timers still pending and we are about to run: hand the driver on.
+      if (core.has_tasks(remotes_[core.index]->queue) && has_timers()) {
+        emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::timer_driver_handoff));
+        notify_parked();
+      }
+      // Tasks the timers woke sit in our queue; share them if there are several.
+      if (!core.is_searching && remotes_[core.index]->queue.len() + (core.lifo.empty() ? 0 : 1) > 1) notify_parked();
+      return;
+    }
+  }
+  // Spin briefly first when the workers fit the cores: a kernel park and wake
+  // costs microseconds, a wake-up that arrives during the spin costs nothing.
+  wait_idle(core, [&] {
+    for (std::uint32_t i = 0; i < cfg_.spin_before_park; ++i) {
+      if (parker.try_park()) return;
+      Platform::spin_hint();
+    }
+    parker.park();
+  });
+}
+
+void MultiThread::on_new_earliest_timer() {
+  std::int32_t d = driver_.load(Order::seq_cst);
+  if (d >= 0) {
+    remotes_[static_cast<std::uint32_t>(d)]->parker.unpark();
+  } else {
+    notify_parked();
+  }
+}
+
+// ---- idle protocol ----
+
+bool MultiThread::transition_to_parked(Core& core) {
+  if (core.has_tasks(remotes_[core.index]->queue)) return false;
+  bool last_searcher;
+  {
+    std::scoped_lock lock(mu_);
+    std::uint64_t dec = (1ull << kUnparkShift) + (core.is_searching ? 1 : 0);
+    std::uint64_t prev = idle_state_.fetch_sub(dec, Order::seq_cst);
+    WEFT_ASSERT((prev >> kUnparkShift) > 0);
+    last_searcher = core.is_searching && (prev & kSearchMask) == 1;
+    WEFT_ASSERT(std::find(sleepers_.begin(), sleepers_.end(), core.index) == sleepers_.end());
+    sleepers_.push_back(core.index);
+    WEFT_ASSERT(sleepers_.size() <= n_);
+  }
+  core.is_searching = false;
+  if (WEFT_BUG(last_searcher_parks_blind)) last_searcher = false;  // skips step 3's re-check
+  if (last_searcher) notify_if_work_pending();  // step 3
+  return true;
+}
+
+bool MultiThread::transition_from_parked(Core& core) {
+  if (core.has_tasks(remotes_[core.index]->queue)) {
+    // Woken with work (timers fired into our queue): leave the sleepers if still there.
+    bool removed = false;
+    {
+      std::scoped_lock lock(mu_);
+      auto it = std::find(sleepers_.begin(), sleepers_.end(), core.index);
+      if (WEFT_BUG(from_parked_stays_sleeper)) it = sleepers_.end();  // forgets to leave the list
+      if (it != sleepers_.end()) {
+        *it = sleepers_.back();
+        sleepers_.pop_back();
+        idle_state_.fetch_add(1ull << kUnparkShift, Order::seq_cst);
+        removed = true;
+      }
+    }
+    core.is_searching = !removed;
+    return true;
+  }
+  bool still_sleeping;
+  {
+    std::scoped_lock lock(mu_);
+    still_sleeping = std::find(sleepers_.begin(), sleepers_.end(), core.index) != sleepers_.end();
+  }
+  if (still_sleeping) {
+    if (core.is_shutdown) {
+      // Leaving for shutdown: take ourselves off the sleepers.
+      std::scoped_lock lock(mu_);
+      auto it = std::find(sleepers_.begin(), sleepers_.end(), core.index);
+      if (it != sleepers_.end()) {
+        *it = sleepers_.back();
+        sleepers_.pop_back();
+        idle_state_.fetch_add(1ull << kUnparkShift, Order::seq_cst);
+      }
+      return true;
+    }
+    return false;  // step 5: spurious
+  }
+  core.is_searching = true;  // a notifier counted us as a searcher
+  return true;
+}
+
+void MultiThread::notify_parked() {
+  if (!notify_should_wakeup()) return;
+  std::uint32_t idx;
+  {
+    std::scoped_lock lock(mu_);
+    if (!notify_should_wakeup() || sleepers_.empty()) return;
+    idle_state_.fetch_add((1ull << kUnparkShift) | 1, Order::seq_cst);
+    idx = sleepers_.back();
+    sleepers_.pop_back();
+  }
+  remotes_[idx]->parker.unpark();
+}
+
+void MultiThread::notify_if_work_pending() {
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    if (!remotes_[i]->queue.is_empty_for_stealers()) {
+      emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::last_searcher_notify));
+      notify_parked();
+      return;
+    }
+  }
+  if (!inject_.is_empty()) {
+    emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::last_searcher_notify));
+    notify_parked();
+  }
+}
+
+}  // namespace detail
+WEFT_NS_END
