@@ -15,7 +15,7 @@
 WEFT_NS_BEGIN
 namespace detail::policy {
 
-// ---- the multi-thread idle protocol (multi_thread.cpp) ----
+// ---- the multi-thread idle protocol (multi_thread/idle.cpp) ----
 
 // The idle state packs num_unparked << kUnparkShift | num_searching in one
 // word, so that a single seq_cst RMW reads both (idle step 4).
@@ -34,7 +34,7 @@ constexpr bool searching_cap_reached(std::uint64_t searching, std::uint32_t work
 }
 static_assert(!searching_cap_reached(0, 1), "a lone worker may always search");
 
-// ---- the local queue and the injection queue (queues.hpp, multi_thread.cpp) ----
+// ---- the local queue and the injection queue (queues.hpp, multi_thread/worker.cpp) ----
 
 // overflow_batch is how many tasks an overflow moves from a full local queue to
 // the injection queue besides the new one: the newest half (overflow step 3).

@@ -1,5 +1,6 @@
-// The shared runtime core: owned tasks, timers, the blocking pool, block_on of a
-// root coroutine, and the Runtime/Handle entry points.
+// The shared runtime core: CoreBase, the metrics JSON, Config resolution and the
+// Runtime/Handle entry points (owned tasks, timers, the blocking pool and
+// block_on are in the .cpp files of those names).
 #include "runtime_core.hpp"
 
 #include "policy.hpp"
@@ -27,18 +28,6 @@ CoreBase::CoreBase(Config cfg, std::uint32_t owned_shards)
 
 CoreBase::~CoreBase() = default;
 
-TaskHeader* CoreBase::bind_new(TaskHeader* t) {
-  if (owned_.bind(t)) return t;
-  // Shut down already: cancel at once. The task holds three references (owned,
-  // notified, join); the cancel drops one as the runner's, we drop the notified
-  // one, and the JoinHandle keeps its own.
-  bool idle = task_ops::shutdown(t);
-  WEFT_ASSERT(idle);
-  task_ops::cancel_unspawned(t);
-  task_ops::ref_dec(t);
-  return nullptr;
-}
-
 void CoreBase::unhandled(std::exception_ptr ex) {
   if (cfg_.unhandled_exception) {
     cfg_.unhandled_exception(ex);
@@ -50,74 +39,6 @@ void CoreBase::unhandled(std::exception_ptr ex) {
     std::fprintf(stderr, "weft: unhandled exception in a detached task: %s\n", e.what());
   } catch (...) {
     std::fprintf(stderr, "weft: unhandled exception in a detached task\n");
-  }
-}
-
-void CoreBase::register_timer(TimerEntry* e) {
-  bool earliest;
-  {
-    std::scoped_lock lock(timer_mu_);
-    WEFT_ASSERT(!e->registered);
-    e->fired = false;
-    earliest = timers_.push(e);
-    timer_count_.store(timers_.size(), Order::release);
-  }
-  if (earliest) on_new_earliest_timer();
-}
-
-void CoreBase::cancel_timer(TimerEntry* e) {
-  Waker drop;
-  {
-    std::scoped_lock lock(timer_mu_);
-    if (e->registered) {
-      timers_.remove(e);
-      timer_count_.store(timers_.size(), Order::release);
-    }
-    drop = std::move(e->waker);
-  }
-}
-
-std::size_t CoreBase::fire_timers(std::int32_t worker) {
-  if (timer_count_.load(Order::acquire) == 0) return 0;
-  std::uint64_t now = Platform::now_ns();
-  std::vector<Waker> due;
-  {
-    std::scoped_lock lock(timer_mu_);
-    while (TimerEntry* e = timers_.top()) {
-      if (e->deadline_ns > now) break;
-      timers_.remove(e);
-      e->fired = true;
-      due.push_back(std::move(e->waker));
-    }
-    timer_count_.store(timers_.size(), Order::release);
-  }
-  for (Waker& w : due) {
-    emit(EventKind::timer_fire, worker, w.task() ? w.task()->id_ : 0);
-    w.wake();
-  }
-  return due.size();
-}
-
-std::uint64_t CoreBase::next_timer_deadline() {
-  if (timer_count_.load(Order::acquire) == 0) return UINT64_MAX;
-  std::scoped_lock lock(timer_mu_);
-  return timers_.next_deadline();
-}
-
-bool CoreBase::has_timers() { return timer_count_.load(Order::acquire) != 0; }
-
-void CoreBase::close_owned_and_cancel(std::uint32_t start, std::int32_t worker) {
-  owned_.close();
-  // Pop one task at a time: cancelling runs destructors that may take shard locks.
-  for (std::uint64_t n = 0;; ++n) {
-    TaskHeader* t = owned_.pop_any(start);
-    if (t == nullptr) break;
-    // We now hold the owned list's reference.
-    if (task_ops::shutdown(t)) {
-      task_ops::cancel_now(t, worker);  // consumes our reference as the runner's
-    } else {
-      task_ops::ref_dec(t);  // running elsewhere (cancelled at its next yield) or complete
-    }
   }
 }
 
@@ -157,161 +78,6 @@ std::string RuntimeCore::metrics_json() const {
 }
 
 // ---- blocking pool ----
-
-void BlockingPool::spawn(TaskHeader* t) {
-  std::vector<Thread> to_join;
-  {
-    std::scoped_lock lock(mu_);
-    if (shutdown_) {
-      // Not started before shutdown: cancel it.
-      if (task_ops::shutdown(t)) task_ops::cancel_now(t, -1); else task_ops::ref_dec(t);
-      return;
-    }
-    queue_.push_back(t);
-    queue_depth_.set(queue_.size());
-    if (!idle_.empty()) {
-      Idle* w = idle_.back();
-      idle_.pop_back();
-      w->notified = true;
-      num_idle_.set(idle_.size());
-      w->parker.unpark();
-      return;
-    }
-    if (live_ >= max_threads_) return;  // a busy thread will pick it up
-    for (std::size_t i : exited_) to_join.push_back(std::move(threads_[i]));
-    exited_.clear();
-    std::size_t index = threads_.size();
-    // Reuse a joined slot when possible so the vector stays bounded.
-    for (std::size_t i = 0; i < threads_.size(); ++i) {
-      if (!threads_[i].joinable()) {
-        index = i;
-        break;
-      }
-    }
-    ++live_;
-    num_threads_.set(live_);
-    Thread th("weft-blocking", [this, index] { run_thread(index); });
-    if (index == threads_.size()) threads_.push_back(std::move(th)); else threads_[index] = std::move(th);
-  }
-  for (Thread& th : to_join) th.join();
-}
-
-void BlockingPool::run_thread(std::size_t index) {
-  ThreadContext cx;
-  cx.scheduler = rt_;
-  ContextGuard guard(&cx);
-  if (rt_->config().on_thread_start) rt_->config().on_thread_start();
-  Idle me;
-  std::unique_lock lock(mu_);
-  for (;;) {
-    if (!queue_.empty()) {
-      TaskHeader* t = queue_.front();
-      queue_.pop_front();
-      queue_depth_.set(queue_.size());
-      running_.push_back(t);
-      lock.unlock();
-      task_ops::poll(t, -1);
-      lock.lock();
-      running_.erase(std::find(running_.begin(), running_.end(), t));
-      continue;
-    }
-    if (shutdown_) break;
-    me.notified = false;
-    idle_.push_back(&me);
-    num_idle_.set(idle_.size());
-    lock.unlock();
-    bool woke = me.parker.park_for(keep_alive_ns_);
-    lock.lock();
-    if (!me.notified) {
-      // Timed out (or spurious): leave the idle list.
-      for (std::size_t i = 0; i < idle_.size(); ++i) {
-        if (idle_[i] == &me) {
-          idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
-          break;
-        }
-      }
-      num_idle_.set(idle_.size());
-      if (!woke && queue_.empty() && !shutdown_) break;  // keep-alive expired
-    }
-  }
-  --live_;
-  num_threads_.set(live_);
-  if (!shutdown_) exited_.push_back(index);
-  lock.unlock();
-  if (rt_->config().on_thread_stop) rt_->config().on_thread_stop();
-}
-
-void BlockingPool::shutdown() {
-  std::deque<TaskHeader*> pending;
-  std::vector<Thread> threads;
-  {
-    std::scoped_lock lock(mu_);
-    if (shutdown_) return;
-    shutdown_ = true;
-    pending.swap(queue_);
-    queue_depth_.set(0);
-    for (Idle* w : idle_) {
-      w->notified = true;
-      w->parker.unpark();
-    }
-    idle_.clear();
-    num_idle_.set(0);
-    threads.swap(threads_);
-    exited_.clear();
-  }
-  for (TaskHeader* t : pending) task_ops::drop_notified(t);
-  for (Thread& th : threads) {
-    if (th.joinable()) th.join();
-  }
-}
-
-// ---- block_on ----
-
-namespace {
-
-// RootScheduler wakes the thread that runs a block_on root coroutine.
-class RootScheduler final : public Scheduler {
- public:
-  explicit RootScheduler(Parker& parker) : parker_(parker) {}
-  void schedule(TaskHeader* t, bool) override {
-    WEFT_ASSERT(t->is_block_on_);
-    notified_.store(1, Order::release);
-    parker_.unpark();
-  }
-  bool release(TaskHeader*) override { return false; }
-  bool take_notified() { return notified_.exchange(0, Order::acq_rel) != 0; }
-
- private:
-  Parker& parker_;
-  Atomic<std::uint32_t> notified_{0};
-};
-
-}  // namespace
-
-void drive_root(TaskHeader* root, Scheduler* runtime) {
-  Parker parker;
-  RootScheduler sched(parker);
-  root->scheduler_ = &sched;
-  ThreadContext cx;
-  cx.scheduler = runtime;  // spawns from the root go to the runtime's injection queue
-  ContextGuard guard(&cx);
-  task_ops::poll(root, -1);  // consumes the initial notified reference
-  // Every wake-up while idle is a notified reference that the next poll consumes.
-  while (!(root->state_.load(Order::acquire) & state::kComplete)) {
-    parker.park();
-    if (sched.take_notified()) task_ops::poll(root, -1);
-  }
-  task_ops::ref_dec(root);  // the owned-list reference: a root is never bound
-}
-
-void run_root(RuntimeCore* rt, TaskHeader* root) {
-  if (rt != nullptr) {
-    rt->block_on_root(root);
-  } else {
-    drive_root(root, nullptr);
-  }
-}
-
 }  // namespace detail
 
 Config resolve(Config cfg) {

@@ -4,7 +4,7 @@
 // Fairness bound (multi-thread flavor). From the moment a task T is placed on
 // worker w (lifo_push or local_push of T by w, after its spawn or wake) until T's
 // next poll_start, count the polls by w of other tasks. Derivation from
-// engine/src/multi_thread.cpp and queues.hpp, while T stays on w:
+// engine/src/multi_thread/worker.cpp and queues.hpp, while T stays on w:
 //  1. A tick of w's loop polls one task and then its LIFO chain: at most
 //     max_lifo_polls more (the cap disables the slot; with LIFO off, none). So
 //     after T's placement, the rest of the current tick polls at most M others,

@@ -283,6 +283,7 @@ void MultiThread::maintenance(Core& core) {
 
 // ---- shutdown ----
 
+// pre_shutdown is shutdown step 2, on each worker leaving its loop.
 void MultiThread::pre_shutdown(Core& core) {
   const auto w = static_cast<std::int32_t>(core.index);
   close_owned_and_cancel(core.index, w);
@@ -298,6 +299,7 @@ void MultiThread::pre_shutdown(Core& core) {
 void MultiThread::shutdown() {
   if (shut_.exchange(1, Order::acq_rel) != 0) return;
   emit(EventKind::shutdown, -1, 0);
+  // Step 1: close the injection queue and the owned list, unpark every worker.
   {
     std::scoped_lock lock(mu_);
     inject_.close_locked();
@@ -306,6 +308,7 @@ void MultiThread::shutdown() {
   dump_done_.notify_waiters();
   owned_.close();
   for (auto& r : remotes_) r->parker.unpark();
+  // Step 3: join the workers, then shut the blocking pool down.
   for (Thread& t : threads_) t.join();
   blocking_.shutdown();
   // Cancel what the blocking pool or a late wake left, then drop queued entries.

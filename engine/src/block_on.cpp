@@ -1,0 +1,54 @@
+// block_on: a root coroutine polled on the calling thread, which parks between
+// its wake-ups.
+#include "runtime_core.hpp"
+
+WEFT_NS_BEGIN
+namespace detail {
+
+namespace {
+
+// RootScheduler wakes the thread that runs a block_on root coroutine.
+class RootScheduler final : public Scheduler {
+ public:
+  explicit RootScheduler(Parker& parker) : parker_(parker) {}
+  void schedule(TaskHeader* t, bool) override {
+    WEFT_ASSERT(t->is_block_on_);
+    notified_.store(1, Order::release);
+    parker_.unpark();
+  }
+  bool release(TaskHeader*) override { return false; }
+  bool take_notified() { return notified_.exchange(0, Order::acq_rel) != 0; }
+
+ private:
+  Parker& parker_;
+  Atomic<std::uint32_t> notified_{0};
+};
+
+}  // namespace
+
+void drive_root(TaskHeader* root, Scheduler* runtime) {
+  Parker parker;
+  RootScheduler sched(parker);
+  root->scheduler_ = &sched;
+  ThreadContext cx;
+  cx.scheduler = runtime;  // spawns from the root go to the runtime's injection queue
+  ContextGuard guard(&cx);
+  task_ops::poll(root, -1);  // consumes the initial notified reference
+  // Every wake-up while idle is a notified reference that the next poll consumes.
+  while (!(root->state_.load(Order::acquire) & state::kComplete)) {
+    parker.park();
+    if (sched.take_notified()) task_ops::poll(root, -1);
+  }
+  task_ops::ref_dec(root);  // the owned-list reference: a root is never bound
+}
+
+void run_root(RuntimeCore* rt, TaskHeader* root) {
+  if (rt != nullptr) {
+    rt->block_on_root(root);
+  } else {
+    drive_root(root, nullptr);
+  }
+}
+
+}  // namespace detail
+WEFT_NS_END

@@ -1,0 +1,65 @@
+// CoreBase's timers: registering, cancelling and firing them; the scheduler
+// chooses who drives the timers (its on_new_earliest_timer).
+#include "runtime_core.hpp"
+
+#include <mutex>
+#include <vector>
+
+WEFT_NS_BEGIN
+namespace detail {
+
+void CoreBase::register_timer(TimerEntry* e) {
+  bool earliest;
+  {
+    std::scoped_lock lock(timer_mu_);
+    WEFT_ASSERT(!e->registered);
+    e->fired = false;
+    earliest = timers_.push(e);
+    timer_count_.store(timers_.size(), Order::release);
+  }
+  if (earliest) on_new_earliest_timer();
+}
+
+void CoreBase::cancel_timer(TimerEntry* e) {
+  Waker drop;
+  {
+    std::scoped_lock lock(timer_mu_);
+    if (e->registered) {
+      timers_.remove(e);
+      timer_count_.store(timers_.size(), Order::release);
+    }
+    drop = std::move(e->waker);
+  }
+}
+
+std::size_t CoreBase::fire_timers(std::int32_t worker) {
+  if (timer_count_.load(Order::acquire) == 0) return 0;
+  std::uint64_t now = Platform::now_ns();
+  std::vector<Waker> due;
+  {
+    std::scoped_lock lock(timer_mu_);
+    while (TimerEntry* e = timers_.top()) {
+      if (e->deadline_ns > now) break;
+      timers_.remove(e);
+      e->fired = true;
+      due.push_back(std::move(e->waker));
+    }
+    timer_count_.store(timers_.size(), Order::release);
+  }
+  for (Waker& w : due) {
+    emit(EventKind::timer_fire, worker, w.task() ? w.task()->id_ : 0);
+    w.wake();
+  }
+  return due.size();
+}
+
+std::uint64_t CoreBase::next_timer_deadline() {
+  if (timer_count_.load(Order::acquire) == 0) return UINT64_MAX;
+  std::scoped_lock lock(timer_mu_);
+  return timers_.next_deadline();
+}
+
+bool CoreBase::has_timers() { return timer_count_.load(Order::acquire) != 0; }
+
+}  // namespace detail
+WEFT_NS_END
