@@ -61,6 +61,12 @@ def die(msg):
 def build(metrics_on, build_dir, source=ROOT):
     """build configures and builds weft_bench from source in build_dir; returns the binary."""
     flag = "ON" if metrics_on else "OFF"
+    cache = os.path.join(build_dir, "CMakeCache.txt")
+    if os.path.exists(cache):
+        with open(cache) as f:
+            home = re.search(r"^CMAKE_HOME_DIRECTORY:INTERNAL=(.*)$", f.read(), re.M)
+        if home and os.path.realpath(home.group(1)) != os.path.realpath(source):
+            shutil.rmtree(build_dir)  # configured from another source tree: CMake would refuse it
     cfg = ["cmake", "-S", source, "-B", build_dir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
            f"-DWEFT_METRICS={flag}", "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"]
     subprocess.run(cfg, check=True, stdout=subprocess.DEVNULL)

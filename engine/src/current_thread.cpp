@@ -504,19 +504,7 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   return d;
 }
 
-RuntimeMetrics CurrentThread::metrics() const {
-  RuntimeMetrics m;
-  m.num_workers = 1;
-  m.num_alive_tasks = owned_.alive();
-  m.spawned_tasks_count = owned_.added();
-  m.injection_queue_depth = inject_.len();
-  m.remote_schedule_count = remote_schedule_count_.get();
-  m.budget_forced_yield_count = budget_forced_yields_.get();
-  m.num_blocking_threads = blocking_.num_threads();
-  m.num_idle_blocking_threads = blocking_.num_idle();
-  m.blocking_queue_depth = blocking_.queue_depth();
-  return m;
-}
+RuntimeMetrics CurrentThread::metrics() const { return runtime_metrics(1, inject_); }
 
 WorkerMetrics CurrentThread::worker_metrics(std::uint32_t i) const {
   WEFT_CHECK(i == 0);

@@ -20,7 +20,8 @@ TaskHeader* CoreBase::bind_new(TaskHeader* t) {
 void CoreBase::close_owned_and_cancel(std::uint32_t start, std::int32_t worker) {
   owned_.close();
   // Pop one task at a time: cancelling runs destructors that may take shard locks.
-  for (std::uint64_t n = 0;; ++n) {
+  // The list is closed, so nothing joins it: the loop ends with the tasks it holds.
+  for (;;) {
     TaskHeader* t = owned_.pop_any(start);
     if (t == nullptr) break;
     // We now hold the owned list's reference.

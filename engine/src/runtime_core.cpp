@@ -4,6 +4,7 @@
 #include "runtime_core.hpp"
 
 #include "policy.hpp"
+#include "queues.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -43,6 +44,20 @@ void CoreBase::unhandled(std::exception_ptr ex) {
 }
 
 // ---- metrics ----
+
+RuntimeMetrics CoreBase::runtime_metrics(std::uint32_t workers, const InjectQueue& inject) const {
+  RuntimeMetrics m;
+  m.num_workers = workers;
+  m.num_alive_tasks = owned_.alive();
+  m.spawned_tasks_count = owned_.added();
+  m.injection_queue_depth = inject.len();
+  m.remote_schedule_count = remote_schedule_count_.get();
+  m.budget_forced_yield_count = budget_forced_yields_.get();
+  m.num_blocking_threads = blocking_.num_threads();
+  m.num_idle_blocking_threads = blocking_.num_idle();
+  m.blocking_queue_depth = blocking_.queue_depth();
+  return m;
+}
 
 std::string RuntimeCore::metrics_json() const {
   nlohmann::ordered_json j;
@@ -92,8 +107,9 @@ Config resolve(Config cfg) {
         multi ? kDefaultGlobalQueueIntervalMultiThread : kDefaultGlobalQueueIntervalCurrentThread;
   }
   if (cfg.event_interval == 0) cfg.event_interval = kDefaultEventInterval;
-  // Spinning pays only while every worker has a core to spin on.
-  if (cfg.spin_before_park == 0 && cfg.worker_threads <= Platform::available_parallelism()) {
+  // Spinning pays only while every worker has a core to spin on; the current-thread
+  // driver never spins (nobody else could hand it work meanwhile but a wake).
+  if (multi && cfg.spin_before_park == 0 && cfg.worker_threads <= Platform::available_parallelism()) {
     cfg.spin_before_park = Platform::kParkSpins;
   }
   if (cfg.poll_time_histogram) {

@@ -26,6 +26,8 @@ namespace detail {
 // parking between wake-ups. runtime (may be null) receives its spawns.
 void drive_root(TaskHeader* root, Scheduler* runtime);
 
+class InjectQueue;
+
 // CoreBase implements what both schedulers share.
 class CoreBase : public RuntimeCore {
  public:
@@ -54,6 +56,9 @@ class CoreBase : public RuntimeCore {
   // on_new_earliest_timer is called (outside the timer lock) when a registered
   // timer becomes the earliest: the scheduler wakes whoever drives time.
   virtual void on_new_earliest_timer() = 0;
+  // runtime_metrics reads the runtime-wide metrics, the same set for both
+  // schedulers (workers: how many the scheduler has; inject: its injection queue).
+  RuntimeMetrics runtime_metrics(std::uint32_t workers, const InjectQueue& inject) const;
 
   Config cfg_;
   OwnedTasks owned_;

@@ -534,6 +534,7 @@ TEST(Config, ResolveFillsEachDefaultByFlavorAndKeepsWhatWasSet) {
   const weft::Config c = weft::resolve(current);
   EXPECT_EQ(c.worker_threads, 1u);
   EXPECT_EQ(c.global_queue_interval, weft::kDefaultGlobalQueueIntervalCurrentThread);
+  EXPECT_EQ(c.spin_before_park, 0u);  // the driver does not spin: none is reported
 
   weft::Config set = multi;
   set.worker_threads = 3;

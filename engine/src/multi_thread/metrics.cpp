@@ -19,19 +19,7 @@ void MultiThread::submit_metrics(Core& core) {
   s.busy_ns.set(core.busy_ns.get());
 }
 
-RuntimeMetrics MultiThread::metrics() const {
-  RuntimeMetrics m;
-  m.num_workers = n_;
-  m.num_alive_tasks = owned_.alive();
-  m.spawned_tasks_count = owned_.added();
-  m.injection_queue_depth = inject_.len();
-  m.remote_schedule_count = remote_schedule_count_.get();
-  m.budget_forced_yield_count = budget_forced_yields_.get();
-  m.num_blocking_threads = blocking_.num_threads();
-  m.num_idle_blocking_threads = blocking_.num_idle();
-  m.blocking_queue_depth = blocking_.queue_depth();
-  return m;
-}
+RuntimeMetrics MultiThread::metrics() const { return runtime_metrics(n_, inject_); }
 
 WorkerMetrics MultiThread::worker_metrics(std::uint32_t i) const {
   WEFT_CHECK(i < n_);

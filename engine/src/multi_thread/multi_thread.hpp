@@ -2,7 +2,7 @@
 // implement it.
 //
 // Each worker owns a Core: a bounded local queue (stealable), a LIFO slot (not
-// stealable), and its batch of metrics. Shared holds what every worker touches:
+// stealable), and its batch of metrics. MultiThread itself holds what every worker touches:
 // the injection queue and the sleeper list under one lock (the idle protocol
 // relies on that lock for ordering), the packed idle counters, and the remotes.
 //
@@ -41,7 +41,8 @@ struct alignas(128) WorkerStats {
   alignas(128) Counter running_task;  // id of the task being polled, 0 between polls (for dumps)
 };
 
-// Core is one worker's private state; only its own thread touches it.
+// Core is one worker's private state: only its own thread touches it, except a dump
+// leader, which reads a Core while its owner is held in the rendezvous.
 struct Core {
   explicit Core(bool lifo_enabled) : lifo(lifo_enabled) {}
   std::uint32_t index = 0;
