@@ -20,7 +20,7 @@
 // unset_join_waker) then compare_exchange with acq_rel on success and acquire on
 // failure, retrying from the value the failure read, never with a new load. A
 // transition that decides not to write stops without a compare_exchange. What
-// the caller must do is read from the word the loop acted on, after the loop. The
+// the caller must do is decided from the word the loop acted on, at its exit. The
 // orders are those the engine has always used (a later issue revisits them);
 // what each pairs with is written on the transition. In the simulator every load
 // and compare_exchange is a scheduling decision, so the sequence of operations
@@ -39,19 +39,21 @@ WEFT_NS_BEGIN
 // means another thread changed the word, and no path changes it that often.
 inline constexpr std::uint32_t kTransitionAttemptsMax = 1'000'000;
 
-// update runs the transition's two decisions on the current word: stops(cur)
+// update runs the transition's three decisions on the current word: stops(cur)
 // ends it with no write; otherwise next_of(cur) is written by one
-// compare_exchange, retried from the word a failure read. Returns the word it
-// acted on (the one it replaced, or the one it stopped at); each transition reads
-// what its caller must do from that word after the loop, so the loop carries no
-// action.
-template <class Stops, class NextOf>
-inline std::uint64_t TaskState::update(std::uint64_t cur, Stops stops, NextOf next_of) noexcept {
+// compare_exchange, retried from the word a failure read. At either exit it
+// returns decide(word) for the word it acted on (the one it replaced, or the one
+// it stopped at): what the caller must do. decide runs at each exit, on a copy
+// the exchange cannot touch, so the compiler, which knows there which branches of
+// stops and next_of led to it, need not test the word again on the hot path.
+template <class Stops, class NextOf, class Decide>
+inline auto TaskState::update(std::uint64_t cur, Stops stops, NextOf next_of, Decide decide) noexcept {
   for (std::uint32_t attempt = 0;; ++attempt) {
     WEFT_ASSERT(attempt < kTransitionAttemptsMax);
-    if (stops(cur)) return cur;
+    if (stops(cur)) return decide(cur);
+    const std::uint64_t seen = cur;  // a success leaves cur equal to it
     // acq_rel/acquire: see each transition for what the orders pair with.
-    if (word_.compare_exchange(cur, next_of(cur), Order::acq_rel, Order::acquire)) return cur;
+    if (word_.compare_exchange(cur, next_of(seen), Order::acq_rel, Order::acquire)) return decide(seen);
   }
 }
 
@@ -79,17 +81,21 @@ inline bool keeps_notified(std::uint64_t cur) noexcept {
 // what the waker wrote before waking.
 inline TaskState::Run TaskState::to_running() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
-    WEFT_ASSERT(cur & kNotified);  // only a queue entry is polled
-    // Running elsewhere or complete (shutdown raced the entry): drop the entry.
-    if (cur & kLifecycle) return (cur & ~kNotified) - kRefOne;
-    return (cur | kRunning) & ~kNotified;
-  });
-  if (prev & kLifecycle) {
-    WEFT_ASSERT(refs(prev) >= 1);
-    return refs(prev) == 1 ? Run::failed_dealloc : Run::failed;
-  }
-  return (prev & kCancelled) ? Run::cancelled : Run::success;
+  return update(
+      word_.load(Order::acquire), never,
+      [](std::uint64_t cur) {
+        WEFT_ASSERT(cur & kNotified);  // only a queue entry is polled
+        // Running elsewhere or complete (shutdown raced the entry): drop the entry.
+        if (cur & kLifecycle) return (cur & ~kNotified) - kRefOne;
+        return (cur | kRunning) & ~kNotified;
+      },
+      [](std::uint64_t prev) {
+        if (prev & kLifecycle) {
+          WEFT_ASSERT(refs(prev) >= 1);
+          return refs(prev) == 1 ? Run::failed_dealloc : Run::failed;
+        }
+        return (prev & kCancelled) ? Run::cancelled : Run::success;
+      });
 }
 
 // to_idle: RUNNING -> idle, the end of a poll that did not complete; what
@@ -100,14 +106,18 @@ inline TaskState::Run TaskState::to_running() noexcept {
 // the poll.
 inline TaskState::Idle TaskState::to_idle() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), cancelled_while_held, [](std::uint64_t cur) {
-    if (keeps_notified(cur)) return cur & ~kRunning;
-    return (cur & ~(kRunning | kNotified)) - kRefOne;
-  });
-  if (prev & kCancelled) return Idle::cancelled;
-  if (keeps_notified(prev)) return Idle::ok_notified;
-  WEFT_ASSERT(refs(prev) >= 1);
-  return refs(prev) == 1 ? Idle::ok_dealloc : Idle::ok;
+  return update(
+      word_.load(Order::acquire), cancelled_while_held,
+      [](std::uint64_t cur) {
+        if (keeps_notified(cur)) return cur & ~kRunning;
+        return (cur & ~(kRunning | kNotified)) - kRefOne;
+      },
+      [](std::uint64_t prev) {
+        if (prev & kCancelled) return Idle::cancelled;
+        if (keeps_notified(prev)) return Idle::ok_notified;
+        WEFT_ASSERT(refs(prev) >= 1);
+        return refs(prev) == 1 ? Idle::ok_dealloc : Idle::ok;
+      });
 }
 
 // to_complete: RUNNING -> COMPLETE in one RMW (RUNNING is 1 and COMPLETE 2, so
@@ -129,15 +139,17 @@ inline std::uint64_t TaskState::to_complete() noexcept {
 // to_running acquire.
 inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
-    if (cur & kRunning) {
-      if (WEFT_BUG(wake_running_not_notified)) return cur;  // the poller never learns of the wake
-      return cur | kNotified;
-    }
-    if (cur & (kComplete | kNotified)) return cur;
-    return (cur | kNotified) + kRefOne;
-  });
-  return (prev & (kRunning | kComplete | kNotified)) ? Wake::nothing : Wake::submit;
+  return update(
+      word_.load(Order::acquire), never,
+      [](std::uint64_t cur) {
+        if (cur & kRunning) {
+          if (WEFT_BUG(wake_running_not_notified)) return cur;  // the poller never learns of the wake
+          return cur | kNotified;
+        }
+        if (cur & (kComplete | kNotified)) return cur;
+        return (cur | kNotified) + kRefOne;
+      },
+      [](std::uint64_t prev) { return (prev & (kRunning | kComplete | kNotified)) ? Wake::nothing : Wake::submit; });
 }
 
 // to_notified_by_val: a wake that consumes the caller's reference. Idle: the
@@ -147,18 +159,22 @@ inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
 // a dropped reference before the free.
 inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
-    WEFT_ASSERT(refs(cur) >= 1);
-    if (cur & kRunning) {
-      WEFT_ASSERT(refs(cur) >= 2);  // ours and the runner's
-      return (cur | kNotified) - kRefOne;
-    }
-    if (cur & (kComplete | kNotified)) return cur - kRefOne;
-    return cur | kNotified;
-  });
-  if (prev & kRunning) return Wake::nothing;
-  if (prev & (kComplete | kNotified)) return refs(prev) == 1 ? Wake::dealloc : Wake::nothing;
-  return Wake::submit;
+  return update(
+      word_.load(Order::acquire), never,
+      [](std::uint64_t cur) {
+        WEFT_ASSERT(refs(cur) >= 1);
+        if (cur & kRunning) {
+          WEFT_ASSERT(refs(cur) >= 2);  // ours and the runner's
+          return (cur | kNotified) - kRefOne;
+        }
+        if (cur & (kComplete | kNotified)) return cur - kRefOne;
+        return cur | kNotified;
+      },
+      [](std::uint64_t prev) {
+        if (prev & kRunning) return Wake::nothing;
+        if (prev & (kComplete | kNotified)) return refs(prev) == 1 ? Wake::dealloc : Wake::nothing;
+        return Wake::submit;
+      });
 }
 
 // to_notified_deferred: a task leaves a defer list (it called yield_now). Sets
@@ -168,10 +184,12 @@ inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
 // reference. Orders as to_notified_by_ref.
 inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(
+  return update(
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kComplete | kNotified)) != 0; },
-      [](std::uint64_t cur) { return cur | kNotified; });
-  return (prev & (kComplete | kNotified | kRunning)) ? Deferred::drop : Deferred::submit;
+      [](std::uint64_t cur) { return cur | kNotified; },
+      [](std::uint64_t prev) {
+        return (prev & (kComplete | kNotified | kRunning)) ? Deferred::drop : Deferred::submit;
+      });
 }
 
 // to_cancelled: an abort. No write if cancelled or complete already. Running:
@@ -181,14 +199,16 @@ inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
 // the to_running, to_idle or to_unclaimed that sees CANCELLED.
 inline TaskState::Wake TaskState::to_cancelled() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(
+  return update(
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kCancelled | kComplete)) != 0; },
       [](std::uint64_t cur) {
         if (cur & kRunning) return cur | kNotified | kCancelled;
         if (cur & kNotified) return cur | kCancelled;
         return (cur | kNotified | kCancelled) + kRefOne;
+      },
+      [](std::uint64_t prev) {
+        return (prev & (kCancelled | kComplete | kRunning | kNotified)) ? Wake::nothing : Wake::submit;
       });
-  return (prev & (kCancelled | kComplete | kRunning | kNotified)) ? Wake::nothing : Wake::submit;
 }
 
 // to_shutdown: the runtime shuts down. Sets CANCELLED; an idle task (neither
@@ -197,11 +217,13 @@ inline TaskState::Wake TaskState::to_cancelled() noexcept {
 // last poll's frame.
 inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
-    if (cur & kLifecycle) return cur | kCancelled;
-    return cur | kCancelled | kRunning;
-  });
-  return (prev & kLifecycle) ? Shutdown::marked : Shutdown::cancel;
+  return update(
+      word_.load(Order::acquire), never,
+      [](std::uint64_t cur) {
+        if (cur & kLifecycle) return cur | kCancelled;
+        return cur | kCancelled | kRunning;
+      },
+      [](std::uint64_t prev) { return (prev & kLifecycle) ? Shutdown::marked : Shutdown::cancel; });
 }
 
 // to_claimed: a dump takes RUNNING of an idle, un-notified, uncancelled task to
@@ -210,10 +232,12 @@ inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
 // left.
 inline TaskState::Claim TaskState::to_claimed() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(
+  return update(
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kLifecycle | kNotified | kCancelled)) != 0; },
-      [](std::uint64_t cur) { return cur | kRunning; });
-  return (prev & (kLifecycle | kNotified | kCancelled)) ? Claim::refused : Claim::claimed;
+      [](std::uint64_t cur) { return cur | kRunning; },
+      [](std::uint64_t prev) {
+        return (prev & (kLifecycle | kNotified | kCancelled)) ? Claim::refused : Claim::claimed;
+      });
 }
 
 // to_unclaimed: the dump lets go of what to_claimed took (RUNNING, asserted back).
@@ -222,12 +246,16 @@ inline TaskState::Claim TaskState::to_claimed() noexcept {
 // orders the dump's reads before the next poll's to_running.
 inline TaskState::Unclaim TaskState::to_unclaimed() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), cancelled_while_held, [](std::uint64_t cur) {
-    if (cur & kNotified) return (cur & ~kRunning) + kRefOne;
-    return cur & ~kRunning;
-  });
-  if (prev & kCancelled) return Unclaim::cancel;
-  return (prev & kNotified) ? Unclaim::submit : Unclaim::nothing;
+  return update(
+      word_.load(Order::acquire), cancelled_while_held,
+      [](std::uint64_t cur) {
+        if (cur & kNotified) return (cur & ~kRunning) + kRefOne;
+        return cur & ~kRunning;
+      },
+      [](std::uint64_t prev) {
+        if (prev & kCancelled) return Unclaim::cancel;
+        return (prev & kNotified) ? Unclaim::submit : Unclaim::nothing;
+      });
 }
 
 // set_join_waker: the JoinHandle publishes the waker it stored in the field
@@ -240,9 +268,9 @@ inline TaskState::JoinWaker TaskState::set_join_waker() noexcept {
     WEFT_ASSERT(!(cur & kJoinWaker));
     return (cur & kComplete) != 0;
   };
-  const std::uint64_t prev =
-      update(word_.load(Order::acquire), stops, [](std::uint64_t cur) { return cur | kJoinWaker; });
-  return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done;
+  return update(
+      word_.load(Order::acquire), stops, [](std::uint64_t cur) { return cur | kJoinWaker; },
+      [](std::uint64_t prev) { return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done; });
 }
 
 // unset_join_waker: the JoinHandle takes the field back (clears JOIN_WAKER) to
@@ -255,11 +283,13 @@ inline TaskState::JoinWaker TaskState::unset_join_waker(std::uint64_t cur) noexc
     WEFT_ASSERT(c & kJoinInterest);
     return (c & kComplete) != 0;
   };
-  const std::uint64_t prev = update(cur, stops, [](std::uint64_t c) {
-    WEFT_ASSERT(c & kJoinWaker);
-    return c & ~kJoinWaker;
-  });
-  return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done;
+  return update(
+      cur, stops,
+      [](std::uint64_t c) {
+        WEFT_ASSERT(c & kJoinWaker);
+        return c & ~kJoinWaker;
+      },
+      [](std::uint64_t prev) { return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done; });
 }
 
 // unset_join_waker_after_complete: completion has woken the joiner and gives the
@@ -280,13 +310,17 @@ inline bool TaskState::unset_join_waker_after_complete() noexcept {
 // pairs with unset_join_waker_after_complete's release.
 inline TaskState::JoinDropped TaskState::to_join_dropped() noexcept {
   using namespace state;
-  const std::uint64_t prev = update(word_.load(Order::acquire), never, [](std::uint64_t cur) {
-    WEFT_ASSERT(cur & kJoinInterest);
-    // Before completion the JoinHandle also takes the waker field back.
-    if (cur & kComplete) return cur & ~kJoinInterest;
-    return cur & ~(kJoinInterest | kJoinWaker);
-  });
-  return ((prev & kComplete) && (prev & kJoinWaker)) ? JoinDropped::leave_waker : JoinDropped::drop_waker;
+  return update(
+      word_.load(Order::acquire), never,
+      [](std::uint64_t cur) {
+        WEFT_ASSERT(cur & kJoinInterest);
+        // Before completion the JoinHandle also takes the waker field back.
+        if (cur & kComplete) return cur & ~kJoinInterest;
+        return cur & ~(kJoinInterest | kJoinWaker);
+      },
+      [](std::uint64_t prev) {
+        return ((prev & kComplete) && (prev & kJoinWaker)) ? JoinDropped::leave_waker : JoinDropped::drop_waker;
+      });
 }
 
 WEFT_NS_END

@@ -172,8 +172,8 @@ class TaskState {
   JoinDropped to_join_dropped() noexcept;
 
  private:
-  template <class Stops, class NextOf>
-  std::uint64_t update(std::uint64_t cur, Stops stops, NextOf next_of) noexcept;
+  template <class Stops, class NextOf, class Decide>
+  auto update(std::uint64_t cur, Stops stops, NextOf next_of, Decide decide) noexcept;
 
   Atomic<std::uint64_t> word_;
 };
@@ -353,9 +353,9 @@ struct TaskHeader {
   // by others only after they saw COMPLETE (acquire).
 
   // set_finished records that the root ran to its end, and what it threw.
-  void set_finished(std::exception_ptr e) noexcept {
+  void set_finished(const std::exception_ptr& e) noexcept {
     finished_ = true;
-    exception_ = std::move(e);
+    if (e) exception_ = e;  // the cell starts with none; a copy costs an atomic increment
   }
   // finished: the root ran to its end (a late abort does not void the result).
   bool finished() const noexcept { return finished_; }
