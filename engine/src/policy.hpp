@@ -62,9 +62,8 @@ constexpr bool check_queue_shares(std::uint32_t capacity) {
   const bool batch_fits = inject_batch_max(capacity) >= 1 && inject_batch_max(capacity) <= capacity - capacity / 2;
   return steal_fits && overflow_sheds && batch_fits && !thief_has_enough(capacity / 2, capacity);
 }
-// The capacities checked: every one a scenario may choose (scenarios/README.md).
-inline constexpr std::uint32_t kLocalQueueCapacityMin = 2;
-inline constexpr std::uint32_t kLocalQueueCapacityMax = 4096;
+// The capacities checked: every one a scenario may choose (kLocalQueueCapacityMin
+// to kLocalQueueCapacityMax in weft/config.hpp; scenarios/README.md).
 constexpr bool check_every_capacity() {
   for (std::uint32_t c = kLocalQueueCapacityMin; c <= kLocalQueueCapacityMax; c *= 2) {
     if (!check_queue_shares(c)) return false;

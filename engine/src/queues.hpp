@@ -279,7 +279,10 @@ class LocalQueue {
       std::uint32_t steal_to = real + n;
       WEFT_ASSERT(steal != steal_to);
       next = pack(steal, steal_to);
-      if (WEFT_BUG(queue_index_8bit)) { if (zoo::claim_with_8bit_indices<LocalQueue>(head_, prev, n, next)) break; continue; }
+      if (WEFT_BUG(queue_index_8bit)) {
+        if (zoo::claim_with_8bit_indices<LocalQueue>(head_, prev, n, next)) break;
+        continue;
+      }
       if (head_.compare_exchange(prev, next, Order::acq_rel, Order::acquire)) break;
     }
     WEFT_ASSERT(n <= policy::steal_amount(cap_));

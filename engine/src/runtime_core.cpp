@@ -92,7 +92,6 @@ std::string RuntimeCore::metrics_json() const {
   return j.dump();
 }
 
-// ---- blocking pool ----
 }  // namespace detail
 
 Config resolve(Config cfg) {

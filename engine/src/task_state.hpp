@@ -2,7 +2,8 @@
 //
 // The word is RUNNING | COMPLETE | NOTIFIED | JOIN_INTEREST | JOIN_WAKER |
 // CANCELLED | refcount, as in Tokio's task state. Each transition below names
-// one change of it, asserts the state it leaves, and returns what the caller
+// one change of it, asserts what it relies on in the state it leaves (RUNNING
+// held, a reference owned, the join fields' owner), and returns what the caller
 // must do; a transition never schedules, frees or cancels a task itself.
 //
 // Who holds what:

@@ -206,7 +206,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
 
 StrategySpec strategy_of(const Scenario& sc) {
   // PCT spreads its change points over the run's measured length (steps 0: the
-  // simulator measures it with a first run of the same seed).
+  // simulation measures it with a first run of the same seed).
   if (sc.strategy == "hold") return StrategySpec::hold();
   return sc.strategy == "pct" ? StrategySpec::pct(sc.pct_depth, 0) : StrategySpec::random();
 }

@@ -224,8 +224,13 @@ void parse_runtime(const Reader& r, const json& root, Scenario& sc) {
                    ? weft::Flavor::multi_thread
                    : weft::Flavor::current_thread;
     c.worker_threads = static_cast<std::uint32_t>(r.uint(rt, "workers", "$.runtime", 1, 64, d.worker_threads));
-    auto cap = r.uint(rt, "local_queue_capacity", "$.runtime", 2, 4096, d.local_queue_capacity);
-    if (cap & (cap - 1)) r.fail("$.runtime.local_queue_capacity", "a power of two from 2 to 4096, got " + std::to_string(cap));
+    auto cap = r.uint(rt, "local_queue_capacity", "$.runtime", weft::kLocalQueueCapacityMin, weft::kLocalQueueCapacityMax,
+                      d.local_queue_capacity);
+    if (cap & (cap - 1)) {
+      r.fail("$.runtime.local_queue_capacity", "a power of two from " + std::to_string(weft::kLocalQueueCapacityMin) +
+                                                   " to " + std::to_string(weft::kLocalQueueCapacityMax) + ", got " +
+                                                   std::to_string(cap));
+    }
     c.local_queue_capacity = static_cast<std::uint32_t>(cap);
     c.global_queue_interval = static_cast<std::uint32_t>(
         r.uint(rt, "global_queue_interval", "$.runtime", 1, 100000, d.global_queue_interval));

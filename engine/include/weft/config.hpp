@@ -17,8 +17,12 @@ WEFT_NS_BEGIN
 
 enum class Flavor { current_thread, multi_thread };
 
-// kDefaultLocalQueueCapacity is a worker's local queue size (a power of two).
+// kDefaultLocalQueueCapacity is a worker's local queue size (a power of two); a
+// scenario may choose any power of two from kLocalQueueCapacityMin to ...Max, the
+// range engine/src/policy.hpp checks the queue's shares against.
 inline constexpr std::uint32_t kDefaultLocalQueueCapacity = 256;
+inline constexpr std::uint32_t kLocalQueueCapacityMin = 2;
+inline constexpr std::uint32_t kLocalQueueCapacityMax = 4096;
 // The injection queue is looked at first every this many ticks (Tokio's values:
 // the current-thread loop polls fewer tasks between looks, as it has one queue).
 inline constexpr std::uint32_t kDefaultGlobalQueueIntervalMultiThread = 61;

@@ -72,13 +72,15 @@ Rendezvous::Rendezvous(std::uint32_t n, const Atomic<std::uint32_t>& shut, DumpC
 
 std::uint64_t Rendezvous::next_id() {
   // relaxed: ids are given out under mu_; the published round only ever trails them.
+  // The load and the max are redundant with the assertion; they keep the seam
+  // operations the two former rendezvous made here, so traces did not change.
   const std::uint64_t last = published_.load(Order::relaxed);
   WEFT_ASSERT(last <= issued_);
   issued_ = std::max(last, issued_) + 1;
   return issued_;
 }
 
-std::uint64_t Rendezvous::open(std::uint64_t timeout_ns, Parker* requester, std::int32_t by, bool& leads) {
+std::uint64_t Rendezvous::open(std::uint64_t timeout_ns, Parker* requester, bool& leads) {
   std::scoped_lock lock(mu_);
   leads = false;
   // Step 2: shutdown sets shut before it ends a gathering round under mu_ (step 8):
@@ -87,7 +89,7 @@ std::uint64_t Rendezvous::open(std::uint64_t timeout_ns, Parker* requester, std:
   const std::uint64_t r = next_id();
   const std::uint64_t now = Platform::now_ns();
   round_.begin(r, n_, timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns, requester);
-  emit(EventKind::dump_request, by, 0, r);
+  emit(EventKind::dump_request, -1, 0, r);  // -1: the requester is not a participant
   published_.store(r, Order::seq_cst);  // Step 2: publish, then read the blocked flags
   for (std::uint32_t i = 0; i < n_; ++i) {
     if (seats_[i].blocked.load(Order::seq_cst) == 0) continue;

@@ -115,7 +115,9 @@ class Rendezvous {
   bool pending(std::uint32_t i) const { return published_.load(Order::seq_cst) != seats_[i].seen; }
   // pending_between_polls is the same check on a running participant's hot path,
   // away from any park: acquire, pairing with the requester's publish (the Dekker
-  // pair of step 1 matters only around a wait).
+  // pair of step 1 matters only around a wait). The current-thread driver uses
+  // it; the multi-thread worker's check between polls still calls pending, as it
+  // did before the two rendezvous became one (same seam operation, same traces).
   bool pending_between_polls(std::uint32_t i) const { return published_.load(Order::acquire) != seats_[i].seen; }
   // see notes the published round as seen by participant i and returns it.
   std::uint64_t see(std::uint32_t i) {
@@ -137,11 +139,12 @@ class Rendezvous {
 
   // ---- the requester ----
 
-  // open opens a round (step 2), asked by worker `by` (-1: not a worker); 0 when
-  // refused (shut). leads: every participant was blocked, so the requester must
-  // lead (lead(r, -1, false)). requester (may be null: a task) is unparked when
-  // done, and must stay valid until take_result.
-  std::uint64_t open(std::uint64_t timeout_ns, Parker* requester, std::int32_t by, bool& leads);
+  // open opens a round (step 2) for a requester that is not a participant (a
+  // participant's own request is collect_alone); 0 when refused (shut). leads:
+  // every participant was blocked, so the requester must lead (lead(r, -1,
+  // false)). requester (may be null: a task) is unparked when done, and must stay
+  // valid until take_result.
+  std::uint64_t open(std::uint64_t timeout_ns, Parker* requester, bool& leads);
   // lead collects round r and publishes it (steps 6 and 7); the caller was elected.
   void lead(std::uint64_t r, std::int32_t leader, bool by_timeout);
   // collect_alone takes a dump at once for participant who, which holds every core

@@ -119,7 +119,7 @@ Task<Dump> MultiThread::dump_async(std::uint64_t timeout_ns) {
   auto guard = co_await dump_lock_.lock();
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
   bool leads = false;
-  const std::uint64_t r = rv_.open(timeout_ns, nullptr, -1, leads);
+  const std::uint64_t r = rv_.open(timeout_ns, nullptr, leads);
   if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
   WEFT_ASSERT(!leads);  // this worker runs the request: it is not blocked
   // Workers (including the one that ran this task) answer and elect a leader;
@@ -141,7 +141,7 @@ Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
     if (self->shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
     Parker parker;
     bool leads = false;
-    const std::uint64_t r = self->rv_.open(timeout_ns, &parker, -1, leads);
+    const std::uint64_t r = self->rv_.open(timeout_ns, &parker, leads);
     if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
     if (leads) self->rv_.lead(r, -1, false);  // every worker was blocked
     // No worker leads before the deadline (all stuck, or shutting down): we lead.

@@ -167,8 +167,8 @@ bool MultiThread::transition_from_parked(Core& core) {
   return true;
 }
 
-void MultiThread::notify_parked() {
-  if (!notify_should_wakeup()) return;
+// notify_parked_locked re-checks under the lock, then takes a sleeper to wake.
+void MultiThread::notify_parked_locked() {
   std::uint32_t idx;
   {
     std::scoped_lock lock(mu_);

@@ -145,7 +145,13 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   void transition_from_searching(Core& core);
   bool transition_to_parked(Core& core);
   bool transition_from_parked(Core& core);
-  void notify_parked();
+  // notify_parked wakes one parked worker when no worker searches and not every
+  // worker is being woken; the check is inline (every spawn from outside and every
+  // new local task asks it), the wake out of line.
+  void notify_parked() {
+    if (notify_should_wakeup()) notify_parked_locked();
+  }
+  void notify_parked_locked();
   void notify_if_work_pending();
   bool notify_should_wakeup() {
     std::uint64_t s = idle_state_.fetch_add(0, Order::seq_cst);

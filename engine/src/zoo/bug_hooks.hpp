@@ -4,7 +4,7 @@
 // A planted bug is one line, `if (WEFT_BUG(name)) ...`, next to the correct code;
 // a bug longer than a line is a function here that the line calls. This header is
 // on the include path of the zoo targets only (weft_engine_sim_zoo and what links
-// it: weft_sim_harness_zoo, bugzoo); every other build finds
+// it: weft_harness_zoo, bugzoo); every other build finds
 // engine/src/no_zoo/bug_hooks.hpp instead, where WEFT_BUG(name) is the constant
 // false. Here the active bug is one process-wide variable that the zoo runner
 // sets before a run (the simulator runs every fiber on one OS thread).

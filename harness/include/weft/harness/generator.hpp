@@ -178,16 +178,16 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
     rt.flavor = multi_thread ? weft::Flavor::multi_thread : weft::Flavor::current_thread;
     const bool no_blocking = knobs.no_blocking;
     rt.worker_threads = *rc::gen::inRange<std::uint32_t>(1, 9);
-    rt.local_queue_capacity = *rc::gen::elementOf(std::vector<std::uint32_t>{2u, 4u, 8u, 16u, 256u});
+    rt.local_queue_capacity = *rc::gen::elementOf(std::vector<std::uint32_t>{2u, 4u, 8u, 16u, weft::kDefaultLocalQueueCapacity});
     rt.lifo_enabled = *rc::gen::weightedElement<bool>({{3, true}, {1, false}});
     rt.max_lifo_polls = *rc::gen::inRange<std::uint32_t>(1, 5);
     const std::uint32_t lo = knobs.min_interval;
-    rt.global_queue_interval = *rc::gen::elementOf(std::vector<std::uint32_t>{0u, lo, lo + 1, 7u, 31u});
-    rt.event_interval = *rc::gen::elementOf(std::vector<std::uint32_t>{lo, lo + 2, 61u});
-    rt.budget = *rc::gen::elementOf(std::vector<std::uint32_t>{2u, 4u, 16u, 128u});
+    rt.global_queue_interval = *rc::gen::elementOf(std::vector<std::uint32_t>{0u, lo, lo + 1, 7u, weft::kDefaultGlobalQueueIntervalCurrentThread});
+    rt.event_interval = *rc::gen::elementOf(std::vector<std::uint32_t>{lo, lo + 2, weft::kDefaultEventInterval});
+    rt.budget = *rc::gen::elementOf(std::vector<std::uint32_t>{2u, 4u, 16u, weft::kDefaultBudget});
     if (knobs.dumps) {
       // Barrier timeouts mostly shorter than the generated stalls.
-      rt.dump_timeout_ns = *rc::gen::weightedElement<std::uint64_t>({{3, 5'000}, {3, 20'000}, {1, 100'000}, {1, 250'000'000}});
+      rt.dump_timeout_ns = *rc::gen::weightedElement<std::uint64_t>({{3, 5'000}, {3, 20'000}, {1, 100'000}, {1, weft::kDefaultDumpTimeoutNs}});
     }
 
     // Leaves: local ops, then maybe a throw.
