@@ -66,6 +66,7 @@ class CurrentThread final : public CoreBase, private DumpCollector {
   bool has_pending_work() const override {
     return !local_.empty() || !defer_.empty() || !inject_.is_empty() || root_woken_.unsync_load() != 0;
   }
+  bool has_stalled_work() const override { return driver_parked_ && has_pending_work(); }
 
  private:
   struct Core {};  // identity of the driving thread's context
@@ -139,6 +140,7 @@ class CurrentThread final : public CoreBase, private DumpCollector {
   InjectQueue inject_;  // guarded by mu_
   Parker parker_;
   Parker parker_wait_;  // a block_on waiting for the core sleeps here
+  bool driver_parked_ = false;  // the driver is in park(): read only by has_stalled_work's probe
   Atomic<std::uint32_t> root_woken_{0};
   Atomic<std::uint32_t> shut_{0};
   std::uint32_t tick_ = 0;
@@ -220,6 +222,7 @@ void CurrentThread::park() {
   polls_at_park_ = polls_.get();
   submit_metrics();
   emit(EventKind::park, 0, 0);
+  driver_parked_ = true;
   // Step 1: a round is answered for the waiting driver instead of waking it.
   const bool waited = rv_.wait_blocked(
       0,
@@ -233,6 +236,7 @@ void CurrentThread::park() {
         }
       },
       [&] { answer_dump(true); }, [&] { return root_woken_.load(Order::acquire) != 0 || !local_.empty(); });
+  driver_parked_ = false;
   emit(EventKind::unpark, 0, 0);
   if (waited) fire_timers(0);
 }
