@@ -35,6 +35,7 @@
 
 #include <algorithm>
 
+#include "bug_hooks.hpp"
 #include "dump/collect.hpp"
 #include "dump/rendezvous.hpp"
 #include "policy.hpp"
@@ -262,7 +263,8 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
       ++tick_;
       if (rv_.pending_between_polls(0)) answer_dump(false);
       TaskHeader* t = next_task();
-      if (t == nullptr && !defer_.empty()) {
+      // (zoo: "a timer is due soon, the loop wakes them after it" parks on them)
+      if (t == nullptr && !defer_.empty() && !(WEFT_BUG(ct_parks_with_deferred) && has_timers())) {
         wake_deferred();  // nothing else to run: the yielded tasks go next
         t = next_task();
       }
@@ -277,7 +279,7 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
         break;
       }
       cx.budget = cfg_.budget;
-      cx.budget_active = true;
+      cx.budget_active = !WEFT_BUG(ct_budget_not_armed);
       polls += static_cast<std::uint64_t>(kTimed ? poll_timed(t) : task_ops::poll(t, 0));
       cx.budget_active = false;
     }

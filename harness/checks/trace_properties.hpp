@@ -35,8 +35,9 @@ struct PropertyViolation {
   std::string message;
 };
 
-// check_trace_properties checks fairness, the queue model (where it applies) and
-// the dump hold, in that order, and returns the first violation.
-PropertyViolation check_trace_properties(const Scenario& sc, const RunReport& r);
+// check_trace_properties checks fairness (unless the scenario's "fairness" check
+// already did, online, or `fairness` is false), the queue model (where it
+// applies) and the dump hold, in that order, and returns the first violation.
+PropertyViolation check_trace_properties(const Scenario& sc, const RunReport& r, bool fairness = true);
 
 }  // namespace weft::sim

@@ -228,6 +228,10 @@ class ContextGuard {
 // coop_yield suspends the current task at h and requeues it at the back: the
 // budget ran out while the awaited thing was ready.
 void coop_yield(std::coroutine_handle<> h);
+// coop_spend_on_recheck spends one unit of the current poll's budget for an await
+// found ready on its re-check (CoopBudget::ready_on_recheck), or yields as
+// coop_yield does when the budget is spent; true if it yielded.
+bool coop_spend_on_recheck(std::coroutine_handle<> h);
 
 // CoopBudget is the budget check of an awaiter that can complete without
 // suspending; every such awaiter holds one and calls it. A ready await spends one
@@ -262,12 +266,7 @@ class CoopBudget {
   // through this window; with the budget spent the task yields instead. Returns
   // what await_suspend returns (false: go on without suspending). Call it with no
   // lock held: the yield requeues the task.
-  bool ready_on_recheck(std::coroutine_handle<> h) {
-    if (proceed()) return false;
-    yield_pending_ = false;
-    coop_yield(h);
-    return true;
-  }
+  bool ready_on_recheck(std::coroutine_handle<> h) { return coop_spend_on_recheck(h); }
 
  private:
   bool yield_pending_ = false;
