@@ -8,11 +8,13 @@
 //     counted number of other fibers' writes: ABA), each with seed s;
 //  2. one scenario drawn by the property-test generator (weft/harness/generator.hpp) from s,
 //     under random walk.
-// A run fails when its outcome is not pass (engine assertion, scenario invariant,
-// deadlock, lost wake-up, step bound, exception) or when a trace property
+// A run fails when its outcome is not pass (engine assertion, scenario invariant
+// including the progress checks stall, fairness and budget, deadlock, lost
+// wake-up, step bound, exception) or when a trace property
 // (harness/checks/trace_properties.hpp, shared with the property tests) fails:
 //  - fairness: a task placed on a worker is polled within the bound of the
-//    property tests (multi-thread runs);
+//    property tests (multi-thread runs; only where the scenario's own online
+//    "fairness" check is off, e.g. the generated scenarios);
 //  - queue_model: on one worker, polls follow the queues as the design says (the
 //    local queue is FIFO, overflow moves the newest half, batches come from the
 //    head of the injection queue);

@@ -138,6 +138,9 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
   j["parks"] = r.stats.parks;
   j["timers_fired"] = r.stats.timers_fired;
   j["marks"] = r.stats.marks;
+  j["progress"] = {{"stall_probes", r.stats.stall_probes},       {"fairness_windows", r.stats.fairness_windows},
+                   {"fairness_censored", r.stats.fairness_censored}, {"fairness_worst", r.stats.fairness_worst},
+                   {"fairness_bound", r.stats.fairness_bound},     {"budget_worst", r.stats.budget_worst}};
   if (!r.metrics_json.empty()) j["metrics"] = nlohmann::ordered_json::parse(r.metrics_json);
   if (r.result.outcome != Outcome::pass) j["replay"] = replay_line(cli, st, seed);
   return j;

@@ -318,14 +318,14 @@ class LifoSlot {
   TaskHeader* take() noexcept { return std::exchange(task_, nullptr); }
   // replace puts t in the slot and returns the task it displaced, or null.
   TaskHeader* replace(TaskHeader* t) noexcept {
-    WEFT_ASSERT(t != nullptr && accepts());
+    WEFT_ASSERT(t != nullptr && enabled_);
     return std::exchange(task_, t);
   }
   // task is the task in the slot, or null (dumps, work checks).
   TaskHeader* task() const noexcept { return task_; }
   bool empty() const noexcept { return task_ == nullptr; }
   // accepts says whether a new wake may go in the slot.
-  bool accepts() const noexcept { return enabled_ || (WEFT_BUG(lifo_accepts_when_disabled) && configured_); }
+  bool accepts() const noexcept { return enabled_; }
   // disable closes the slot until the chain ends; true on the open-to-closed edge.
   bool disable() noexcept { return std::exchange(enabled_, false); }
   // end_chain reopens the slot as configured once its chain has run out.

@@ -166,7 +166,13 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   std::shared_ptr<weft::detail::RuntimeCore> core;  // for the idle probe
   sim.set_idle_probe([&core] { return core && core->has_pending_work(); });
   auto has_check = [&sc](const char* c) { return std::find(sc.checks.begin(), sc.checks.end(), c) != sc.checks.end(); };
-  if (has_check("stall")) sim.set_stall_probe([&core] { return core && core->has_stalled_work(); });
+  std::uint64_t stall_probes = 0;
+  if (has_check("stall")) {
+    sim.set_stall_probe([&core, &stall_probes] {
+      ++stall_probes;
+      return core && core->has_stalled_work();
+    });
+  }
   // The online checks, made afresh for each run of the simulation, like the recorder's counts.
   std::optional<FairnessMonitor> fairness;
   std::optional<BudgetMonitor> budget;
@@ -177,6 +183,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   report.result = sim.run([&] {
     rec.reset();  // only the last run's events count, should the simulation run twice
     bookkeeping = {};
+    stall_probes = 0;
     fairness.reset();
     budget.reset();
     if (has_check("fairness")) fairness.emplace(fairness_bound(sc.runtime));
@@ -213,6 +220,14 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   report.stats.dumps_from_outside = bookkeeping.dumps_from_outside;
   report.stats.dumps_concurrent = bookkeeping.dumps_concurrent;
   report.stats.dump_errors = bookkeeping.dump_errors;
+  report.stats.stall_probes = stall_probes;
+  if (fairness) {
+    report.stats.fairness_windows = fairness->result().windows;
+    report.stats.fairness_censored = fairness->result().censored;
+    report.stats.fairness_worst = fairness->result().worst;
+    report.stats.fairness_bound = fairness->result().bound;
+  }
+  if (budget) report.stats.budget_worst = budget->worst();
   report.events = rec.take_events();
   report.expected = outcome_matches(sc, report.result.outcome);
   return report;

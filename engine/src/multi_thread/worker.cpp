@@ -219,7 +219,7 @@ void MultiThread::schedule(TaskHeader* t, bool is_yield) {
   if constexpr (kMetrics) remote_schedule_count_.add(1);
   push_remote(t);
   // (zoo: "a worker drives the timers, it will see the task at its deadline")
-  if (WEFT_BUG(remote_push_trusts_driver) && driver_.load(Order::seq_cst) >= 0) return;
+  if (WEFT_BUG(remote_push_trusts_driver) && driver_.load(Order::seq_cst) >= 0 && has_timers()) return;
   notify_parked();
 }
 

@@ -39,7 +39,6 @@ enum class Bug : std::uint8_t {
   remote_push_trusts_driver,   // a push from outside wakes nobody while a worker drives the timers
   ct_parks_with_deferred,      // with timers pending, the current-thread driver parks on its yielded tasks
   inject_every_tick,           // the injection queue is looked at first on every tick but the interval's
-  lifo_accepts_when_disabled,  // the LIFO slot takes wakes after the cap closed it
   ct_budget_not_armed,         // the current-thread driver polls tasks without arming the budget
   recheck_spends_no_budget,    // an await found ready on its re-check spends no budget
   count_,
@@ -62,7 +61,6 @@ inline constexpr std::string_view kBugNames[] = {
     "remote_push_trusts_driver",
     "ct_parks_with_deferred",
     "inject_every_tick",
-    "lifo_accepts_when_disabled",
     "ct_budget_not_armed",
     "recheck_spends_no_budget",
 };
