@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "weft/harness/repro.hpp"
 #include "weft/harness/runner.hpp"
@@ -22,7 +24,7 @@ namespace {
 
 using namespace weft::sim;
 
-// Exit codes beyond the outcomes (0 to 6).
+// Exit codes beyond the outcomes (0 to 6, and 10 on).
 constexpr int kExitExpectedFailureNotObserved = 7;
 constexpr int kExitBadScenario = 8;
 constexpr int kExitUsage = 9;
@@ -38,7 +40,8 @@ const char* kExitCodes =
     "  6  exception: an exception escaped the engine\n"
     "  7  the scenario expects a failure and no run showed it\n"
     "  8  the scenario file is malformed or absurd\n"
-    "  9  usage error (a bad flag or value)\n";
+    "  9  usage error (a bad flag or value)\n"
+    "  10 stall: every simulated thread blocked and time about to jump while the runtime sleeps on runnable work\n";
 
 struct Cli {
   std::string scenario;
@@ -58,6 +61,7 @@ struct Cli {
   std::string out;
   double shrink_seconds = 120;
   std::uint64_t metrics_every_ns = 0;
+  std::vector<std::string> no_check;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -106,6 +110,7 @@ std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t se
   }
   if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
   if (cli.metrics_every_ns) line += " --metrics-every " + std::to_string(cli.metrics_every_ns);  // changes the schedule
+  for (const std::string& c : cli.no_check) line += " --no-check " + c;
   return line;
 }
 
@@ -133,6 +138,9 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
   j["parks"] = r.stats.parks;
   j["timers_fired"] = r.stats.timers_fired;
   j["marks"] = r.stats.marks;
+  j["progress"] = {{"stall_probes", r.stats.stall_probes},       {"fairness_windows", r.stats.fairness_windows},
+                   {"fairness_censored", r.stats.fairness_censored}, {"fairness_worst", r.stats.fairness_worst},
+                   {"fairness_bound", r.stats.fairness_bound},     {"budget_worst", r.stats.budget_worst}};
   if (!r.metrics_json.empty()) j["metrics"] = nlohmann::ordered_json::parse(r.metrics_json);
   if (r.result.outcome != Outcome::pass) j["replay"] = replay_line(cli, st, seed);
   return j;
@@ -388,6 +396,7 @@ int main(int argc, char** argv) {
   app.add_flag("--shrink", cli.shrink, "shrink the failing run's schedule and write a reproduction file");
   app.add_option("--out", cli.out, "with --shrink: the reproduction file (default SCENARIO-seedN.repro.json)");
   app.add_option("--shrink-seconds", cli.shrink_seconds, "with --shrink: wall-clock budget (default 120)");
+  app.add_option("--no-check", cli.no_check, "leave check NAME out of the scenario's checks (repeatable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -402,6 +411,13 @@ int main(int argc, char** argv) {
   if (!sc) {
     std::fprintf(stderr, "simrun: %s\n", err.message().c_str());
     return kExitBadScenario;
+  }
+  for (const std::string& c : cli.no_check) {
+    auto it = std::find(sc->checks.begin(), sc->checks.end(), c);
+    const std::vector<std::string> all = default_checks();
+    if (it == sc->checks.end() && std::find(all.begin(), all.end(), c) == all.end() && c != "counters_exact")
+      usage_error("--no-check: expected a check name (exactly_once, no_leak, stall, ...), got '" + c + "'");
+    if (it != sc->checks.end()) sc->checks.erase(it);
   }
   StrategySpec st = parse_strategy(cli.strategy, *sc);
 

@@ -93,6 +93,18 @@ void coop_yield(std::coroutine_handle<> h) {
   task_ops::wake_by_ref(cx->current_task, cx->worker_index);  // RUNNING: requeued after the poll
 }
 
+bool coop_spend_on_recheck(std::coroutine_handle<> h) {
+  if (WEFT_BUG(recheck_spends_no_budget)) return false;  // the re-check window is free
+  ThreadContext* cx = current_context();
+  if (cx == nullptr || !cx->budget_active) return false;  // outside a budgeted poll
+  if (cx->budget != 0) {
+    --cx->budget;
+    return false;
+  }
+  coop_yield(h);
+  return true;
+}
+
 namespace task_ops {
 
 void dealloc(TaskHeader* t) noexcept {

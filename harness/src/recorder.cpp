@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "checks/invariants.hpp"
 #include "weft/sim/detail/kernel.hpp"
 
 namespace weft::sim {
@@ -19,6 +20,9 @@ void Recorder::record(const weft::Event& e) {
   count(e);
   // What the dump checker needs, kept even when the trace is not.
   track_steps(e, k ? k->steps() : 0);
+  if (budget_ && e.kind == weft::EventKind::poll_start) budget_->on_poll_start(e.task);
+  if (fairness_ && fairness_->on_event(e.kind, e.worker, e.task, e.b))
+    invariant_failed("fairness: " + fairness_->result().violation);
 }
 
 void Recorder::count(const weft::Event& e) {

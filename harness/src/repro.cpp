@@ -34,6 +34,7 @@ std::optional<Outcome> outcome_from(const std::string& name) {
   for (int i = 0; i <= static_cast<int>(Outcome::exception); ++i) {
     if (name == outcome_name(static_cast<Outcome>(i))) return static_cast<Outcome>(i);
   }
+  if (name == outcome_name(Outcome::stall)) return Outcome::stall;
   return std::nullopt;
 }
 

@@ -11,6 +11,9 @@
 //     threads (or, with shutdown_at_ns, spawn the main program as a task and shut
 //     down at that moment whatever still runs).
 //  4. Check the scenario's invariants (checks/invariants.hpp).
+// The progress checks run during the run instead: stall (a probe of the runtime
+// the simulator asks before every jump of virtual time), fairness and budget (fed
+// by the recorder and the interpreter); each only reads, adding no decision.
 // The order of step 2 and every call on the runtime are part of the run's
 // schedule: changing them changes every trace.
 #include "weft/harness/runner.hpp"
@@ -18,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "checks/invariants.hpp"
 #include "interpreter.hpp"
@@ -161,6 +165,17 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   RunReport report;
   std::shared_ptr<weft::detail::RuntimeCore> core;  // for the idle probe
   sim.set_idle_probe([&core] { return core && core->has_pending_work(); });
+  auto has_check = [&sc](const char* c) { return std::find(sc.checks.begin(), sc.checks.end(), c) != sc.checks.end(); };
+  std::uint64_t stall_probes = 0;
+  if (has_check("stall")) {
+    sim.set_stall_probe([&core, &stall_probes] {
+      ++stall_probes;
+      return core && core->has_stalled_work();
+    });
+  }
+  // The online checks, made afresh for each run of the simulation, like the recorder's counts.
+  std::optional<FairnessMonitor> fairness;
+  std::optional<BudgetMonitor> budget;
 
   weft::EventSink* prev_sink = weft::event_sink();
   weft::set_event_sink(&rec);
@@ -168,7 +183,14 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   report.result = sim.run([&] {
     rec.reset();  // only the last run's events count, should the simulation run twice
     bookkeeping = {};
+    stall_probes = 0;
+    fairness.reset();
+    budget.reset();
+    if (has_check("fairness")) fairness.emplace(fairness_bound(sc.runtime));
+    if (has_check("budget")) budget.emplace(sc.runtime.resolved().budget);
+    rec.watch(fairness ? &*fairness : nullptr, budget ? &*budget : nullptr);
     ProgramState st(sc);
+    st.budget = budget ? &*budget : nullptr;
     weft::Config c = sc.runtime.config;  // the runtime resolves it
     c.has_seed = true;
     c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
@@ -188,6 +210,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     check_invariants(sc, st, h, rec);
   });
   weft::set_event_sink(prev_sink);
+  rec.watch(nullptr, nullptr);
   core.reset();
   report.stats = rec.stats();
   report.stats.tasks_cancelled = bookkeeping.tasks_cancelled;
@@ -197,6 +220,14 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   report.stats.dumps_from_outside = bookkeeping.dumps_from_outside;
   report.stats.dumps_concurrent = bookkeeping.dumps_concurrent;
   report.stats.dump_errors = bookkeeping.dump_errors;
+  report.stats.stall_probes = stall_probes;
+  if (fairness) {
+    report.stats.fairness_windows = fairness->result().windows;
+    report.stats.fairness_censored = fairness->result().censored;
+    report.stats.fairness_worst = fairness->result().worst;
+    report.stats.fairness_bound = fairness->result().bound;
+  }
+  if (budget) report.stats.budget_worst = budget->worst();
   report.events = rec.take_events();
   report.expected = outcome_matches(sc, report.result.outcome);
   return report;

@@ -346,8 +346,8 @@ void parse_exploration(const Reader& r, const json& root, Scenario& sc) {
 
 // parse_checks reads $.checks (default: every check but counters_exact).
 void parse_checks(const Reader& r, const json& root, Scenario& sc) {
-  static const std::set<std::string> kChecks = {"exactly_once", "no_leak", "metrics_match_trace", "counters_exact",
-                                                "dump_consistent"};
+  static const std::set<std::string> kChecks = {"exactly_once", "no_leak",  "metrics_match_trace", "counters_exact",
+                                                "dump_consistent", "stall", "fairness", "budget"};
   if (root.contains("checks")) {
     const json& c = root.at("checks");
     if (!c.is_array()) r.fail("$.checks", "an array of check names, got " + describe(c));
@@ -355,11 +355,11 @@ void parse_checks(const Reader& r, const json& root, Scenario& sc) {
       std::string p = "$.checks[" + std::to_string(i) + "]";
       if (!c[i].is_string() || !kChecks.count(c[i].get<std::string>()))
         r.fail(p, "one of \"exactly_once\", \"no_leak\", \"metrics_match_trace\", \"counters_exact\", "
-                  "\"dump_consistent\", got " + describe(c[i]));
+                  "\"dump_consistent\", \"stall\", \"fairness\", \"budget\", got " + describe(c[i]));
       sc.checks.push_back(c[i].get<std::string>());
     }
   } else {
-    sc.checks = {"exactly_once", "no_leak", "metrics_match_trace", "dump_consistent"};
+    sc.checks = default_checks();
   }
 }
 
@@ -403,7 +403,7 @@ Scenario parse_root(const Reader& r, const json& root) {
   parse_coverage(r, root, sc);
   if (root.contains("shutdown_at_ns")) sc.shutdown_at_ns = r.uint(root, "shutdown_at_ns", "$", 0, kMaxNs, 0);
   sc.expect = r.one_of(root, "expect", "$",
-                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception"},
+                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception", "stall"},
                        "pass");
   return sc;
 }

@@ -480,41 +480,79 @@ Fiber* Kernel::pick_after_block(Op op) {
       }
       return fibers_[choose(op, false, false)].get();
     }
-    if (advance_time()) continue;
+    if (time_jump_pending()) {
+      // Every live fiber is blocked and time is about to jump: work that is ready
+      // now would wait for an unrelated deadline (the stall check).
+      if (config_.stall_probe) {
+        std::string probe_error;
+        const bool work = run_probe(config_.stall_probe, probe_error);
+        if (!probe_error.empty() || work) {
+          end_run(probe_error.empty() ? Outcome::stall : Outcome::exception,
+                  probe_error.empty() ? "every fiber blocked and time about to jump to " +
+                                            std::to_string(timers_.top().deadline_ns) +
+                                            " ns while the stall probe sees runnable work; blocked: " + blocked_fibers()
+                                      : "the stall probe threw: " + probe_error);
+          return host_.get();
+        }
+      }
+      advance_time();
+      continue;
+    }
     if (live_ == 0) {
       end_run(Outcome::pass, "");
       return host_.get();
     }
     // Every live fiber is blocked and nothing is pending.
-    bool work = false;
     std::string probe_error;
-    if (idle_probe_) {
-      tls_kernel = nullptr;  // the probe's seam operations are plain, not decisions
-      try {
-        work = idle_probe_();
-      } catch (const std::exception& e) {
-        probe_error = e.what();
-      } catch (...) {
-        probe_error = "exception of unknown type";
-      }
-      tls_kernel = this;
-    }
+    const bool work = idle_probe_ && run_probe(idle_probe_, probe_error);
     if (!probe_error.empty()) {
       end_run(Outcome::exception, "the idle probe threw: " + probe_error);
       return host_.get();
     }
-    std::string blocked;
-    for (const auto& f : fibers_) {
-      if (f->state != FiberState::blocked) continue;
-      if (!blocked.empty()) blocked += ", ";
-      blocked += std::to_string(f->id) + " " + f->name + " (" + op_name(f->blocked_op) + ")";
-    }
     end_run(work ? Outcome::lost_wakeup : Outcome::deadlock,
             std::string(work ? "every fiber blocked while the idle probe sees runnable work"
                              : "every fiber blocked, no timer pending") +
-                "; blocked: " + blocked);
+                "; blocked: " + blocked_fibers());
     return host_.get();
   }
+}
+
+// run_probe asks a probe with the kernel detached, so the probe's seam
+// operations are plain reads and writes, not decisions of the run.
+bool Kernel::run_probe(const std::function<bool()>& probe, std::string& error) {
+  bool work = false;
+  tls_kernel = nullptr;
+  try {
+    work = probe();
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "exception of unknown type";
+  }
+  tls_kernel = this;
+  return work;
+}
+
+std::string Kernel::blocked_fibers() const {
+  std::string blocked;
+  for (const auto& f : fibers_) {
+    if (f->state != FiberState::blocked) continue;
+    if (!blocked.empty()) blocked += ", ";
+    blocked += std::to_string(f->id) + " " + f->name + " (" + op_name(f->blocked_op) + ")";
+  }
+  return blocked;
+}
+
+// time_jump_pending drops the timers of fibers woken another way and says whether
+// a live one is left (advance_time would then jump to it).
+bool Kernel::time_jump_pending() {
+  while (!timers_.empty()) {
+    const Timer& first = timers_.top();
+    const Fiber& f = *fibers_[first.id];
+    if (f.state == FiberState::blocked && f.wait_gen == first.wait_gen) return true;
+    timers_.pop();  // stale: the fiber was woken another way
+  }
+  return false;
 }
 
 bool Kernel::advance_time() {

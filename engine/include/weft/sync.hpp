@@ -174,14 +174,15 @@ class Receiver {
       if (in_->rx_waker.will_wake(w)) return true;
       // Take the field back unless the sender finished meanwhile.
       for (;;) {
-        if (cur & (In::kSent | In::kTxClosed)) return false;
+        if (cur & (In::kSent | In::kTxClosed)) return budget_.ready_on_recheck(h);
         if (in_->state.compare_exchange(cur, cur & ~In::kRxWaker, Order::acq_rel, Order::acquire)) break;
       }
     }
-    if (cur & (In::kSent | In::kTxClosed)) return false;
+    if (cur & (In::kSent | In::kTxClosed)) return budget_.ready_on_recheck(h);
     in_->rx_waker = std::move(w);
     cur = in_->state.fetch_or(In::kRxWaker, Order::acq_rel);
-    return !(cur & (In::kSent | In::kTxClosed));
+    if (cur & (In::kSent | In::kTxClosed)) return budget_.ready_on_recheck(h);
+    return true;
   }
   T await_resume() {
     std::uint32_t s = in_->state.load(Order::acquire);
@@ -277,15 +278,17 @@ class Notify {
     bool await_suspend(std::coroutine_handle<> h) {
       if (budget_.yield_if_spent(h)) return true;
       Waker w = suspend_current(h, "Notify::notified", &detail::Waiter::is_notified, &node_);
-      std::scoped_lock lock(n_.mu_);
-      if (n_.permit_) {
+      {
+        std::scoped_lock lock(n_.mu_);
+        if (!n_.permit_) {
+          node_.waker = std::move(w);
+          n_.waiters_.push_back(&node_);
+          return true;
+        }
         n_.permit_ = false;
         consumed_ = true;
-        return false;
       }
-      node_.waker = std::move(w);
-      n_.waiters_.push_back(&node_);
-      return true;
+      return budget_.ready_on_recheck(h);
     }
     void await_resume() {
       std::scoped_lock lock(n_.mu_);
@@ -369,15 +372,17 @@ class AsyncMutex {
     bool await_suspend(std::coroutine_handle<> h) {
       if (budget_.yield_if_spent(h)) return true;
       Waker w = suspend_current(h, "AsyncMutex::lock", &detail::Waiter::is_notified, &node_);
-      std::scoped_lock lock(m_.mu_);
-      if (!m_.locked_) {
+      {
+        std::scoped_lock lock(m_.mu_);
+        if (m_.locked_) {
+          node_.waker = std::move(w);
+          m_.waiters_.push_back(&node_);
+          return true;
+        }
         m_.locked_ = true;
         taken_ = true;
-        return false;
       }
-      node_.waker = std::move(w);
-      m_.waiters_.push_back(&node_);
-      return true;
+      return budget_.ready_on_recheck(h);
     }
     Guard await_resume() {
       std::scoped_lock lock(m_.mu_);
@@ -655,12 +660,16 @@ class Receiver {
     bool await_suspend(std::coroutine_handle<> h) {
       if (budget_.yield_if_spent(h)) return true;
       Waker w = suspend_current(h, "mpsc::Receiver::recv", &weft::detail::Waiter::is_notified, &node_);
-      std::scoped_lock lock(c_->mu);
-      if (!c_->buffer.empty() || c_->tx_count == 0) return false;
-      node_.notified = false;
-      node_.waker = std::move(w);
-      c_->receiver = &node_;
-      return true;
+      {
+        std::scoped_lock lock(c_->mu);
+        if (c_->buffer.empty() && c_->tx_count != 0) {
+          node_.notified = false;
+          node_.waker = std::move(w);
+          c_->receiver = &node_;
+          return true;
+        }
+      }
+      return budget_.ready_on_recheck(h);
     }
     std::optional<T> await_resume() {
       if (!out_ && !closed_) try_take();

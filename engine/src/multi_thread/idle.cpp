@@ -42,6 +42,7 @@ void MultiThread::park(Core& core) {
   if (!transition_to_parked(core)) return;
   const auto w = static_cast<std::int32_t>(core.index);
   core.busy_ns += metrics_now_ns() - core.busy_start;
+  core.parked = true;
   while (!core.is_shutdown) {
     ++core.parks;
     if (core.polls.get() == core.polls_at_last_park) ++core.noops;
@@ -55,6 +56,7 @@ void MultiThread::park(Core& core) {
     if (transition_from_parked(core)) break;
     emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::spurious_wake));
   }
+  core.parked = false;
   core.busy_start = metrics_now_ns();
 }
 

@@ -51,6 +51,7 @@ struct Core {
   std::vector<TaskHeader*> defer;  // yielded tasks, one reference each
   bool is_searching = false;
   bool is_shutdown = false;
+  bool parked = false;     // inside park(): read only by has_stalled_work's probe
   bool in_driver = false;  // firing timers: local wakes must not notify yet
   rng::FastRand rand;
   // Metrics batch, published at maintenance and before parking.
@@ -87,6 +88,18 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
         return true;
     }
     return false;
+  }
+  bool has_stalled_work() const override {
+    bool all_parked = true;
+    for (std::uint32_t i = 0; i < n_; ++i) {
+      const Core& c = *cores_[i];
+      if (!c.parked) {
+        all_parked = false;
+      } else if (!c.lifo.empty() || !c.defer.empty() || !remotes_[i]->queue.is_empty_for_stealers()) {
+        return true;  // asleep on its own work
+      }
+    }
+    return all_parked && !inject_.is_empty();
   }
 
  private:

@@ -105,7 +105,7 @@ inline TaskHeader* MultiThread::next_local(Core& core) {
 }
 
 inline TaskHeader* MultiThread::next_task(Core& core) {
-  if (core.tick % cfg_.global_queue_interval == 0) {
+  if ((core.tick % cfg_.global_queue_interval == 0) != WEFT_BUG(inject_every_tick)) {
     // Fairness: look at the injection queue first now and then.
     if (!inject_.is_empty()) {
       TaskHeader* t;
@@ -218,6 +218,8 @@ void MultiThread::schedule(TaskHeader* t, bool is_yield) {
   }
   if constexpr (kMetrics) remote_schedule_count_.add(1);
   push_remote(t);
+  // (zoo: "a worker drives the timers, it will see the task at its deadline")
+  if (WEFT_BUG(remote_push_trusts_driver) && driver_.load(Order::seq_cst) >= 0 && has_timers()) return;
   notify_parked();
 }
 

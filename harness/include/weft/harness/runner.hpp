@@ -41,6 +41,13 @@ struct RunStats {
   std::uint64_t dumps_concurrent = 0;    // asked for while another request was in flight
   std::uint64_t dump_errors = 0;         // refused with DumpError (the runtime shut down)
   std::map<std::string, std::uint64_t> marks;  // coverage marks reached
+  // What the progress checks saw (each 0 when its check is off): how often the
+  // stall probe was asked (jumps of virtual time), the fairness windows checked
+  // and censored with the largest count of other polls in one and its bound, and
+  // the most ready awaits one poll completed.
+  std::uint64_t stall_probes = 0;
+  std::uint64_t fairness_windows = 0, fairness_censored = 0, fairness_worst = 0, fairness_bound = 0;
+  std::uint64_t budget_worst = 0;
 };
 
 struct RunConfig {

@@ -133,6 +133,12 @@ struct Scenario {
 // (weft/events.hpp).
 inline constexpr const auto& kCoverageMarks = weft::kMarkNames;
 
+// default_checks is the check set of a scenario file without `checks`: every
+// check but counters_exact (scenarios/README.md, "Checks").
+inline std::vector<std::string> default_checks() {
+  return {"exactly_once", "no_leak", "metrics_match_trace", "dump_consistent", "stall", "fairness", "budget"};
+}
+
 // load_scenario reads and validates a scenario file.
 std::optional<Scenario> load_scenario(const std::string& path, ScenarioError& error);
 // parse_scenario validates scenario text; `file` names it in errors.

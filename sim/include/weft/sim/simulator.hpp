@@ -214,6 +214,11 @@ class Simulation {
   // timer is pending: true means runnable work exists (lost_wakeup, not deadlock).
   // It runs outside the simulation: seam operations in it are plain, not decisions.
   void set_idle_probe(std::function<bool()> probe) { idle_probe_ = std::move(probe); }
+  // set_stall_probe installs a probe asked when every live fiber is blocked and
+  // virtual time is about to jump to the next deadline: true means runnable work
+  // waits for that jump, and the run ends as `stall` instead. It runs outside the
+  // simulation, like the idle probe, so it adds no decision to any run.
+  void set_stall_probe(std::function<bool()> probe) { stall_probe_ = std::move(probe); }
 
   // run executes main_fn as fiber 0 and returns when every fiber has finished or
   // the run failed. Same main_fn, seed and strategy give the same decisions.
@@ -227,6 +232,7 @@ class Simulation {
 
   Options options_;
   std::function<bool()> idle_probe_;
+  std::function<bool()> stall_probe_;
 };
 
 // make_strategy builds the strategy `spec` names for a run of `seed` whose PCT

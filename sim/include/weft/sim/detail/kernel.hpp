@@ -40,6 +40,8 @@ struct KernelConfig {
   std::size_t stack_size = 0;
   bool record = true;
   std::uint32_t spurious_wakeup_per_mille = 0;
+  // Asked before each jump of virtual time (Simulation::set_stall_probe); may be empty.
+  std::function<bool()> stall_probe;
 };
 
 class Kernel {
@@ -157,6 +159,9 @@ class Kernel {
   void decide_slow(Op op, bool yielding);
   Fiber* pick_after_block(Op op);
   bool advance_time();
+  bool time_jump_pending();
+  bool run_probe(const std::function<bool()>& probe, std::string& error);
+  std::string blocked_fibers() const;
   void set_runnable(Fiber& f);
   void remove_runnable(Fiber& f);
   void end_run(Outcome outcome, std::string message);
