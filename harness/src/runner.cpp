@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "checks/invariants.hpp"
+#include "checks/leaks.hpp"
 #include "interpreter.hpp"
 #include "recorder.hpp"
 #include "weft/events.hpp"
@@ -42,6 +43,7 @@ Options options_of(const Scenario& sc, const RunConfig& cfg) {
   opts.seed = cfg.seed;
   opts.strategy = cfg.strategy;
   opts.step_bound = cfg.step_bound ? cfg.step_bound : sc.step_bound;
+  opts.livelock_decisions = cfg.livelock_decisions ? *cfg.livelock_decisions : sc.livelock_decisions;
   opts.record = cfg.record_schedule;
   opts.spurious_wakeup_per_mille = sc.spurious_wakeup_per_mille;
   return opts;
@@ -168,24 +170,29 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   report.result = sim.run([&] {
     rec.reset();  // only the last run's events count, should the simulation run twice
     bookkeeping = {};
-    ProgramState st(sc);
-    weft::Config c = sc.runtime.config;  // the runtime resolves it
-    c.has_seed = true;
-    c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
-    weft::Runtime rt(c);
-    weft::Handle h = rt.handle();
-    core = std::shared_ptr<weft::detail::RuntimeCore>(h.core()->shared_from_this());
+    {
+      ProgramState st(sc);
+      weft::Config c = sc.runtime.config;  // the runtime resolves it
+      c.has_seed = true;
+      c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
+      weft::Runtime rt(c);
+      weft::Handle h = rt.handle();
+      core = std::shared_ptr<weft::detail::RuntimeCore>(h.core()->shared_from_this());
 
-    Threads th;
-    start_spawners(sc, st, h, th);
-    start_stall_injector(sc, h, th);
-    start_metrics_sampler(cfg, st, h, report, th);
-    start_dumpers(sc, st, h, th);
-    run_main(sc, st, rt, th);
-    count_bookkeeping(st, bookkeeping);
-    st.channels.clear();  // channel ends held by the context, not by tasks
-    report.metrics_json = h.metrics_json();
-    check_invariants(sc, st, h, rec);
+      Threads th;
+      start_spawners(sc, st, h, th);
+      start_stall_injector(sc, h, th);
+      start_metrics_sampler(cfg, st, h, report, th);
+      start_dumpers(sc, st, h, th);
+      run_main(sc, st, rt, th);
+      count_bookkeeping(st, bookkeeping);
+      st.channels.clear();  // channel ends held by the context, not by tasks
+      report.metrics_json = h.metrics_json();
+      check_invariants(sc, st, h, rec);
+    }
+    // The runtime, its handle and the programs' state are gone (in the order they
+    // always went); only the idle probe's reference to the core remains.
+    if (cfg.check_held) check_nothing_held(sc, core);
   });
   weft::set_event_sink(prev_sink);
   core.reset();

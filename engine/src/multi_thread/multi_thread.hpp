@@ -145,8 +145,12 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   void transition_from_searching(Core& core);
   bool transition_to_parked(Core& core);
   bool transition_from_parked(Core& core);
-  void notify_parked();
-  void notify_if_work_pending();
+  // notify_parked wakes one sleeper if nobody searches (step 4); it returns the
+  // worker it woke, or kNoWorker.
+  std::uint32_t notify_parked();
+  // notify_if_work_pending is step 3's re-check; it returns the worker it woke, or kNoWorker.
+  std::uint32_t notify_if_work_pending();
+  static constexpr std::uint32_t kNoWorker = 0xffffffffu;
   bool notify_should_wakeup() {
     std::uint64_t s = idle_state_.fetch_add(0, Order::seq_cst);
     return (s & policy::kSearchMask) == 0 && (s >> policy::kUnparkShift) < n_;

@@ -36,6 +36,10 @@ enum class Bug : std::uint8_t {
   lifo_polls_uncounted,        // Tokio 7.11: poll_count misses the polls of the LIFO chain
   idle_drops_notified,         // a task notified during its poll is not rescheduled
   join_waker_not_woken,        // completion forgets to wake the JoinHandle's waiter
+  shutdown_defer_ref_kept,     // leak: shutdown forgets the references of the defer list
+  timer_cancel_keeps_entry,    // leak: cancelling a sleep leaves its entry in the timer heap
+  steal_spins_on_steal,        // livelock: a thief waits for a concurrent steal without a spin hint
+  timer_due_strictly_before,   // livelock: timers fire only strictly before now; the driver never blocks
   count_,
 };
 
@@ -53,6 +57,10 @@ inline constexpr std::string_view kBugNames[] = {
     "lifo_polls_uncounted",
     "idle_drops_notified",
     "join_waker_not_woken",
+    "shutdown_defer_ref_kept",
+    "timer_cancel_keeps_entry",
+    "steal_spins_on_steal",
+    "timer_due_strictly_before",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 

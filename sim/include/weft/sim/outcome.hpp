@@ -6,7 +6,7 @@
 namespace weft::sim {
 
 // Outcome classifies how a run ended. The numeric values are stable exit codes
-// (simrun returns them); codes above 6 are left to tools (e.g. "expected failure
+// (simrun returns them); codes 7 to 9 are left to tools (e.g. "expected failure
 // not observed", "usage error").
 enum class Outcome : std::uint8_t {
   pass = 0,                 // every fiber finished
@@ -16,6 +16,7 @@ enum class Outcome : std::uint8_t {
   step_bound_exceeded = 4,  // more decisions than Options::step_bound (livelock, unbounded spin)
   nondeterminism = 5,       // a replay diverged from its schedule
   exception = 6,            // an exception escaped a fiber's function
+  livelock = 13,            // no progress for Options::livelock_decisions decisions (simulator.hpp)
 };
 
 // outcome_name returns the stable name of an outcome ("pass", "lost_wakeup", ...).
