@@ -271,10 +271,6 @@ class LocalQueue {
     for (std::uint32_t attempt = 0;; ++attempt) {
       WEFT_ASSERT(attempt < 1'000'000);
       std::uint32_t steal = steal_of(prev), real = real_of(prev);
-      if (steal != real && WEFT_BUG(steal_spins_on_steal)) {  // waits for it, and gives no spin hint
-        prev = head_.load(Order::acquire);  // acquire: as the read of head above
-        continue;
-      }
       if (steal != real) return 0;  // another steal (or an overflow) is in progress
       std::uint32_t src_tail = tail_.load(Order::acquire);
       n = policy::steal_amount(src_tail - real);

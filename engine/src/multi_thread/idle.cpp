@@ -168,6 +168,8 @@ bool MultiThread::transition_from_parked(Core& core) {
       }
       return true;
     }
+    // The bug re-arms our own token, so the next park returns at once: forever.
+    if (WEFT_BUG(spurious_wake_rearms_token)) remotes_[core.index]->parker.unpark();
     return false;  // step 5: spurious
   }
   core.is_searching = true;  // a notifier counted us as a searcher

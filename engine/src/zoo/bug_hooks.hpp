@@ -38,7 +38,7 @@ enum class Bug : std::uint8_t {
   join_waker_not_woken,        // completion forgets to wake the JoinHandle's waiter
   shutdown_defer_ref_kept,     // leak: shutdown forgets the references of the defer list
   timer_cancel_keeps_entry,    // leak: cancelling a sleep leaves its entry in the timer heap
-  steal_spins_on_steal,        // livelock: a thief waits for a concurrent steal without a spin hint
+  spurious_wake_rearms_token,  // livelock: a spurious wake-up unparks itself "not to lose a notify"
   timer_due_strictly_before,   // livelock: timers fire only strictly before now; the driver never blocks
   count_,
 };
@@ -59,7 +59,7 @@ inline constexpr std::string_view kBugNames[] = {
     "join_waker_not_woken",
     "shutdown_defer_ref_kept",
     "timer_cancel_keeps_entry",
-    "steal_spins_on_steal",
+    "spurious_wake_rearms_token",
     "timer_due_strictly_before",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
