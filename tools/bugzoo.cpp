@@ -158,8 +158,16 @@ Verdict in_child(const std::function<Verdict()>& fn) {
   return v;
 }
 
+// g_earlier_checks_only leaves out no_leak's exact count and the livelock oracle
+// (--earlier-checks-only): what the checks before them find of a bug.
+bool g_earlier_checks_only = false;
+
 RunConfig config_for(const Target& t, std::uint64_t seed) {
   RunConfig cfg;
+  if (g_earlier_checks_only) {
+    cfg.check_held = false;
+    cfg.livelock_decisions = 0;
+  }
   cfg.seed = seed;
   cfg.strategy = t.st;
   cfg.keep_trace = true;
@@ -436,6 +444,8 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "no progress lines");
   bool no_report = false;
   app.add_flag("--no-report", no_report, "write no report and no reproductions (same as --out '')");
+  app.add_flag("--earlier-checks-only", g_earlier_checks_only,
+               "leave out no_leak's exact count and the livelock oracle, to show what the other checks find");
   CLI11_PARSE(app, argc, argv);
   if (!control_budget) control_budget = budget;
   if (no_report) out_dir.clear();

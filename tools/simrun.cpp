@@ -24,7 +24,7 @@ namespace {
 
 using namespace weft::sim;
 
-// Exit codes beyond the outcomes (0 to 6, and 10 on).
+// Exit codes beyond the outcomes (0 to 6, and 10 on): 7 to 9.
 constexpr int kExitExpectedFailureNotObserved = 7;
 constexpr int kExitBadScenario = 8;
 constexpr int kExitUsage = 9;
@@ -41,7 +41,9 @@ const char* kExitCodes =
     "  7  the scenario expects a failure and no run showed it\n"
     "  8  the scenario file is malformed or absurd\n"
     "  9  usage error (a bad flag or value)\n"
-    "  10 stall: every simulated thread blocked and time about to jump while the runtime sleeps on runnable work\n";
+    " 10  stall: every simulated thread blocked and time about to jump while the runtime sleeps on runnable work\n"
+    " 13  livelock: no progress (no poll returned, no task or thread started or ended, no virtual time passed)\n"
+    "     for the scenario's livelock_decisions decisions; the message names each thread's cycle\n";
 
 struct Cli {
   std::string scenario;
@@ -50,6 +52,7 @@ struct Cli {
   std::uint64_t runs = 0;
   std::string strategy;
   std::uint64_t step_bound = 0;
+  std::optional<std::uint64_t> livelock_decisions;
   std::string record;
   std::string trace;
   std::string trace_format = "weft";
@@ -109,6 +112,7 @@ std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t se
     line += " --strategy " + cli.strategy;  // the same recorded schedule
   }
   if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
+  if (cli.livelock_decisions) line += " --livelock-decisions " + std::to_string(*cli.livelock_decisions);
   if (cli.metrics_every_ns) line += " --metrics-every " + std::to_string(cli.metrics_every_ns);  // changes the schedule
   for (const std::string& c : cli.no_check) line += " --no-check " + c;
   return line;
@@ -128,6 +132,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
   j["steps"] = r.result.steps;
   j["context_switches"] = r.result.context_switches;
   j["preemptions"] = r.result.preemptions;
+  j["longest_quiet"] = r.result.longest_quiet;
   j["tasks"] = r.stats.tasks_spawned;
   j["polls"] = r.stats.polls;
   j["steals"] = r.stats.steals;
@@ -272,6 +277,7 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
   cfg.seed = seed;
   cfg.strategy = st;
   cfg.step_bound = cli.step_bound;
+  cfg.livelock_decisions = cli.livelock_decisions;
   cfg.keep_trace = !cli.trace.empty() || cli.check_determinism;
   cfg.record_schedule = true;
   cfg.metrics_interval_ns = cli.metrics_every_ns;
@@ -312,12 +318,14 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   auto t0 = std::chrono::steady_clock::now();
   std::map<std::string, std::uint64_t> outcomes;
   RunStats total;
+  std::uint64_t longest_quiet = 0, longest_quiet_seed = 0;  // decisions without progress (livelock oracle)
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint64_t seed = first + i;
     RunConfig cfg;
     cfg.seed = seed;
     cfg.strategy = st;
     cfg.step_bound = cli.step_bound;
+    cfg.livelock_decisions = cli.livelock_decisions;
     cfg.record_schedule = false;
     RunReport r = run_scenario(sc, cfg);
     ++done;
@@ -325,6 +333,10 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     total.steals += r.stats.steals;
     total.overflows += r.stats.overflows;
     total.polls += r.stats.polls;
+    if (r.result.longest_quiet > longest_quiet) {
+      longest_quiet = r.result.longest_quiet;
+      longest_quiet_seed = seed;
+    }
     if (cli.json) std::printf("%s\n", report_json(sc, cli, st, seed, r).dump().c_str());
     if (r.result.outcome != Outcome::pass && r.expected) ++matched_failures;
     // A negative scenario may pass on some seeds; only another failure class is unexpected.
@@ -355,6 +367,9 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     std::printf(" (scenario expects %s)\n", sc.expect.c_str());
     std::printf("  total: %llu polls, %llu steals, %llu overflows\n", static_cast<unsigned long long>(total.polls),
                 static_cast<unsigned long long>(total.steals), static_cast<unsigned long long>(total.overflows));
+    std::printf("  longest stretch without progress: %llu decisions (seed %llu; livelock oracle at %llu)\n",
+                static_cast<unsigned long long>(longest_quiet), static_cast<unsigned long long>(longest_quiet_seed),
+                static_cast<unsigned long long>(cli.livelock_decisions.value_or(sc.livelock_decisions)));
     for (auto& line : replays) std::printf("  replay: %s\n", line.c_str());
   }
   if (unexpected) return first_code ? first_code : kExitExpectedFailureNotObserved;
@@ -382,6 +397,8 @@ int main(int argc, char** argv) {
                  "random, pct:D (depth D), hold (holds a reader across counted writes: ABA) or replay:FILE "
                  "(default: the scenario's)");
   app.add_option("--step-bound", cli.step_bound, "decisions before step_bound_exceeded (default: the scenario's)");
+  app.add_option("--livelock-decisions", cli.livelock_decisions,
+                 "decisions without progress before livelock; 0 turns the oracle off (default: the scenario's)");
   app.add_option("--record", cli.record, "save the run's schedule to FILE (replay it with --strategy replay:FILE)");
   app.add_option("--trace", cli.trace, "write the run's trace to FILE");
   app.add_option("--trace-format", cli.trace_format, "weft (default) or chrome (Perfetto, chrome://tracing)")

@@ -56,6 +56,7 @@ thread_local PoolCache g_pool;
 }  // namespace
 
 void* pool_alloc(std::size_t n) {
+  Platform::note_hold(Held::allocation, n);  // the leak check: task cells and frames, counted once each
   if (!kPoolEnabled || n > kGranule * kClasses) return ::operator new(n);
   std::size_t c = (n - 1) / kGranule;
   if (PoolCache::Block* b = g_pool.heads[c]) {
@@ -67,6 +68,7 @@ void* pool_alloc(std::size_t n) {
 }
 
 void pool_free(void* p, std::size_t n) noexcept {
+  Platform::note_release(Held::allocation, n);
   if (!kPoolEnabled || n > kGranule * kClasses) {
     ::operator delete(p);
     return;

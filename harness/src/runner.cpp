@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "checks/invariants.hpp"
+#include "checks/leaks.hpp"
 #include "interpreter.hpp"
 #include "recorder.hpp"
 #include "weft/events.hpp"
@@ -46,6 +47,7 @@ Options options_of(const Scenario& sc, const RunConfig& cfg) {
   opts.seed = cfg.seed;
   opts.strategy = cfg.strategy;
   opts.step_bound = cfg.step_bound ? cfg.step_bound : sc.step_bound;
+  opts.livelock_decisions = cfg.livelock_decisions ? *cfg.livelock_decisions : sc.livelock_decisions;
   opts.record = cfg.record_schedule;
   opts.spurious_wakeup_per_mille = sc.spurious_wakeup_per_mille;
   return opts;
@@ -189,25 +191,30 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     if (has_check("fairness")) fairness.emplace(fairness_bound(sc.runtime));
     if (has_check("budget")) budget.emplace(sc.runtime.resolved().budget);
     rec.watch(fairness ? &*fairness : nullptr, budget ? &*budget : nullptr);
-    ProgramState st(sc);
-    st.budget = budget ? &*budget : nullptr;
-    weft::Config c = sc.runtime.config;  // the runtime resolves it
-    c.has_seed = true;
-    c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
-    weft::Runtime rt(c);
-    weft::Handle h = rt.handle();
-    core = std::shared_ptr<weft::detail::RuntimeCore>(h.core()->shared_from_this());
+    {
+      ProgramState st(sc);
+      st.budget = budget ? &*budget : nullptr;
+      weft::Config c = sc.runtime.config;  // the runtime resolves it
+      c.has_seed = true;
+      c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
+      weft::Runtime rt(c);
+      weft::Handle h = rt.handle();
+      core = std::shared_ptr<weft::detail::RuntimeCore>(h.core()->shared_from_this());
 
-    Threads th;
-    start_spawners(sc, st, h, th);
-    start_stall_injector(sc, h, th);
-    start_metrics_sampler(cfg, st, h, report, th);
-    start_dumpers(sc, st, h, th);
-    run_main(sc, st, rt, th);
-    count_bookkeeping(st, bookkeeping);
-    st.channels.clear();  // channel ends held by the context, not by tasks
-    report.metrics_json = h.metrics_json();
-    check_invariants(sc, st, h, rec);
+      Threads th;
+      start_spawners(sc, st, h, th);
+      start_stall_injector(sc, h, th);
+      start_metrics_sampler(cfg, st, h, report, th);
+      start_dumpers(sc, st, h, th);
+      run_main(sc, st, rt, th);
+      count_bookkeeping(st, bookkeeping);
+      st.channels.clear();  // channel ends held by the context, not by tasks
+      report.metrics_json = h.metrics_json();
+      check_invariants(sc, st, h, rec);
+    }
+    // The runtime, its handle and the programs' state are gone (in the order they
+    // always went); only the idle probe's reference to the core remains.
+    if (cfg.check_held) check_nothing_held(sc, core);
   });
   weft::set_event_sink(prev_sink);
   rec.watch(nullptr, nullptr);

@@ -336,10 +336,12 @@ void parse_faults(const Reader& r, const json& root, Scenario& sc) {
 void parse_exploration(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("exploration")) {
     const json& e = root.at("exploration");
-    r.only_keys(e, "$.exploration", {"strategy", "pct_depth", "step_bound", "test_seeds"});
+    r.only_keys(e, "$.exploration", {"strategy", "pct_depth", "step_bound", "livelock_decisions", "test_seeds"});
     sc.strategy = r.one_of(e, "strategy", "$.exploration", {"random", "pct", "hold"}, "random");
     sc.pct_depth = static_cast<std::uint32_t>(r.uint(e, "pct_depth", "$.exploration", 1, 16, 3));
     sc.step_bound = r.uint(e, "step_bound", "$.exploration", 1, 1'000'000'000, 2'000'000);
+    sc.livelock_decisions =
+        r.uint(e, "livelock_decisions", "$.exploration", 0, 1'000'000'000, kLivelockDecisionsDefault);
     sc.test_seeds = static_cast<std::uint32_t>(r.uint(e, "test_seeds", "$.exploration", 1, 100000, 5));
   }
 }
@@ -403,7 +405,7 @@ Scenario parse_root(const Reader& r, const json& root) {
   parse_coverage(r, root, sc);
   if (root.contains("shutdown_at_ns")) sc.shutdown_at_ns = r.uint(root, "shutdown_at_ns", "$", 0, kMaxNs, 0);
   sc.expect = r.one_of(root, "expect", "$",
-                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception", "stall"},
+                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception", "stall", "livelock"},
                        "pass");
   return sc;
 }

@@ -51,7 +51,12 @@ namespace detail {
 // the blocking pool. Both schedulers derive from it.
 class RuntimeCore : public Scheduler, public std::enable_shared_from_this<RuntimeCore> {
  public:
-  ~RuntimeCore() override = default;
+  // Counted for the leak check (Held::allocation): a runtime core that outlives its
+  // run is held by a reference nobody dropped.
+  RuntimeCore() { Platform::note_hold(Held::allocation, sizeof(RuntimeCore)); }
+  ~RuntimeCore() override { Platform::note_release(Held::allocation, sizeof(RuntimeCore)); }
+  RuntimeCore(const RuntimeCore&) = delete;
+  RuntimeCore& operator=(const RuntimeCore&) = delete;
   // bind registers a new task; false if the runtime is shut down (the task has been cancelled).
   virtual TaskHeader* bind_new(TaskHeader* t) = 0;
   // spawn_task takes a freshly bound task and schedules it.

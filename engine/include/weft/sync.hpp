@@ -42,6 +42,7 @@ class WaiterList {
     if (tail_) tail_->next = w; else head_ = w;
     tail_ = w;
     w->linked = true;
+    Platform::note_hold(Held::waiter, 0);  // given back by remove: the leak check counts both
   }
   Waiter* pop_front() {
     Waiter* w = head_;
@@ -54,6 +55,7 @@ class WaiterList {
     if (w->next) w->next->prev = w->prev; else tail_ = w->prev;
     w->prev = w->next = nullptr;
     w->linked = false;
+    Platform::note_release(Held::waiter, 0);
   }
   bool empty() const { return head_ == nullptr; }
 
@@ -85,6 +87,12 @@ struct Inner {
   Atomic<std::uint32_t> refs{2};
   std::optional<T> value;
   Waker rx_waker;
+
+  // Counted for the leak check (Held::allocation); freed by the last release().
+  Inner() { Platform::note_hold(Held::allocation, sizeof(Inner)); }
+  ~Inner() { Platform::note_release(Held::allocation, sizeof(Inner)); }
+  Inner(const Inner&) = delete;
+  Inner& operator=(const Inner&) = delete;
 
   void release() {
     if (refs.fetch_sub(1, Order::acq_rel) == 1) delete this;
@@ -441,7 +449,11 @@ namespace detail {
 
 template <class T>
 struct Chan {
-  explicit Chan(std::size_t cap) : capacity(cap) {}
+  // Counted for the leak check (Held::allocation); freed by the last release().
+  explicit Chan(std::size_t cap) : capacity(cap) { Platform::note_hold(Held::allocation, sizeof(Chan)); }
+  ~Chan() { Platform::note_release(Held::allocation, sizeof(Chan)); }
+  Chan(const Chan&) = delete;
+  Chan& operator=(const Chan&) = delete;
   Mutex mu;
   std::deque<T> buffer;                // guarded by mu
   const std::size_t capacity;
@@ -576,6 +588,7 @@ class Sender {
   Waker take_receiver() { return take_receiver(c_); }
   static Waker take_receiver(Ch* c) {
     if (weft::detail::Waiter* r = std::exchange(c->receiver, nullptr)) {
+      Platform::note_release(Held::waiter, 0);  // the receiver slot is a wait list of one
       r->notified = true;
       r->linked = false;
       return std::move(r->waker);
@@ -647,7 +660,7 @@ class Receiver {
     RecvAwaiter(const RecvAwaiter&) = delete;
     ~RecvAwaiter() {
       std::scoped_lock lock(c_->mu);
-      if (c_->receiver == &node_) c_->receiver = nullptr;
+      if (c_->receiver == &node_) clear_receiver();
     }
     bool await_ready() {
       {
@@ -665,7 +678,9 @@ class Receiver {
         if (c_->buffer.empty() && c_->tx_count != 0) {
           node_.notified = false;
           node_.waker = std::move(w);
+          WEFT_ASSERT(c_->receiver == nullptr);
           c_->receiver = &node_;
+          Platform::note_hold(Held::waiter, 0);  // given back when the slot is cleared
           return true;
         }
       }
@@ -677,11 +692,16 @@ class Receiver {
     }
 
    private:
+    // clear_receiver empties the receiver slot, which holds this awaiter (under mu).
+    void clear_receiver() {
+      c_->receiver = nullptr;
+      Platform::note_release(Held::waiter, 0);
+    }
     bool try_take() {
       Waker w;
       {
         std::scoped_lock lock(c_->mu);
-        if (c_->receiver == &node_) c_->receiver = nullptr;
+        if (c_->receiver == &node_) clear_receiver();
         if (c_->buffer.empty()) {
           closed_ = c_->tx_count == 0;
           return closed_;

@@ -291,7 +291,10 @@ void MultiThread::pre_shutdown(Core& core) {
   close_owned_and_cancel(core.index, w);
   if (TaskHeader* t = core.lifo.take()) task_ops::drop_notified(t);
   remotes_[core.index]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
-  for (TaskHeader* t : core.defer) task_ops::ref_dec(t);
+  for (TaskHeader* t : core.defer) {
+    if (WEFT_BUG(shutdown_defer_ref_kept)) continue;  // the task cell is never freed
+    task_ops::ref_dec(t);
+  }
   core.defer.clear();
   // Last: a task freed above can run a destructor that schedules (and so counts)
   // on this worker.

@@ -41,6 +41,10 @@ enum class Bug : std::uint8_t {
   inject_every_tick,           // the injection queue is looked at first on every tick but the interval's
   ct_budget_not_armed,         // the current-thread driver polls tasks without arming the budget
   recheck_spends_no_budget,    // an await found ready on its re-check spends no budget
+  shutdown_defer_ref_kept,     // leak: shutdown forgets the references of the defer list
+  timer_cancel_keeps_entry,    // leak: cancelling a sleep leaves its entry in the timer heap
+  spurious_wake_rearms_token,  // livelock: a spurious wake-up unparks itself "not to lose a notify"
+  timer_due_strictly_before,   // livelock: timers fire only strictly before now; the driver never blocks
   count_,
 };
 
@@ -63,6 +67,10 @@ inline constexpr std::string_view kBugNames[] = {
     "inject_every_tick",
     "ct_budget_not_armed",
     "recheck_spends_no_budget",
+    "shutdown_defer_ref_kept",
+    "timer_cancel_keeps_entry",
+    "spurious_wake_rearms_token",
+    "timer_due_strictly_before",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,8 @@ struct RunConfig {
   std::uint64_t seed = 0;
   StrategySpec strategy;               // from the scenario unless overridden
   std::uint64_t step_bound = 0;        // 0: the scenario's
+  std::optional<std::uint64_t> livelock_decisions;  // unset: the scenario's; 0: the oracle is off
+  bool check_held = true;  // no_leak's exact count (checks/leaks.hpp); off only to show what the rest finds
   bool keep_trace = false;             // keep every event in RunReport::events
   bool record_schedule = true;
   // > 0: snapshot the runtime's metrics every metrics_interval_ns of virtual time

@@ -100,6 +100,12 @@ struct RuntimeSpec {
   weft::Config resolved() const { return weft::resolve(config); }
 };
 
+// kLivelockDecisionsDefault is the livelock oracle's count unless a scenario sets
+// one: 13 times the longest stretch without progress measured in correct runs
+// (3,821 decisions: steal_storm's join of 1,000 children, one poll; every shipped
+// scenario, seeds 0..199, random, pct:1..3 and hold; reports/livelock-quiet-stretches.json).
+inline constexpr std::uint64_t kLivelockDecisionsDefault = 50'000;
+
 // Scenario is a validated scenario file.
 struct Scenario {
   std::string file;
@@ -117,6 +123,9 @@ struct Scenario {
   std::string strategy = "random";  // "random", "pct" or "hold"
   std::uint32_t pct_depth = 3;
   std::uint64_t step_bound = 2'000'000;
+  // The livelock oracle's count: decisions without progress before `livelock`
+  // (simulator.hpp, Options::livelock_decisions); 0 turns it off.
+  std::uint64_t livelock_decisions = kLivelockDecisionsDefault;
   std::uint32_t test_seeds = 5;  // seeds a scenario test runs by default
   std::vector<std::string> checks;
   // coverage names the marks (rare paths) the scenario exists to reach; its test

@@ -17,6 +17,7 @@ enum class Outcome : std::uint8_t {
   nondeterminism = 5,       // a replay diverged from its schedule
   exception = 6,            // an exception escaped a fiber's function
   stall = 10,               // every live fiber blocked, time about to jump, and the stall probe sees work
+  livelock = 13,            // no progress for Options::livelock_decisions decisions (simulator.hpp)
 };
 
 // outcome_name returns the stable name of an outcome ("pass", "lost_wakeup", ...).
