@@ -3,6 +3,7 @@
 # the same way. Usage: cmake -DEXE=... -DFILTER=... -DWORK=dir -P expect_found.cmake
 file(MAKE_DIRECTORY ${WORK})
 set(ENV{WEFT_SEEDS} "0..999")
+set(ENV{WEFT_TIME_BOUND} "none")
 set(ENV{WEFT_ARTIFACT_DIR} ${WORK})
 execute_process(COMMAND ${EXE} --gtest_filter=${FILTER} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
 message("${out}")

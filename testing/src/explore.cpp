@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -119,6 +121,16 @@ void parse_seeds(const std::string& text, std::uint64_t& first, std::uint64_t& c
   count = b - a + 1;
 }
 
+double parse_time_bound(const std::string& text) {
+  if (text == "none") return std::numeric_limits<double>::infinity();
+  double s = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), s);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !(s > 0) || !std::isfinite(s)) {
+    throw UsageError("WEFT_TIME_BOUND='" + text + "': expected a positive number of seconds or none");
+  }
+  return s;
+}
+
 StrategySpec parse_strategy(const std::string& text) {
   if (text == "random") return StrategySpec::random();
   if (text == "hold") return StrategySpec::hold();
@@ -135,6 +147,9 @@ std::string apply_env(Options& options) {
   }
   if (const std::string strategy = env_or_empty("WEFT_STRATEGY"); !strategy.empty()) {
     options.strategy = parse_strategy(strategy);
+  }
+  if (const std::string bound = env_or_empty("WEFT_TIME_BOUND"); !bound.empty()) {
+    options.time_bound_seconds = parse_time_bound(bound);
   }
   if (const std::string dir = env_or_empty("WEFT_ARTIFACT_DIR"); !dir.empty() && options.artifact_dir.empty()) {
     options.artifact_dir = dir;

@@ -3,6 +3,7 @@
 // errors; every outcome class reaches the result.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -181,6 +182,11 @@ TEST(Explore, BadEnvironmentValuesNameTheVariableAndWhatWasExpected) {
     EXPECT_THROW(weft::testing::parse_strategy(bad), UsageError) << bad;
   }
   EXPECT_EQ(weft::testing::parse_strategy("pct:3").label(), "pct:3");
+  for (const char* bad : {"0", "-2", "x", "1s", ""}) {
+    EXPECT_THROW(weft::testing::parse_time_bound(bad), UsageError) << bad;
+  }
+  EXPECT_EQ(weft::testing::parse_time_bound("2.5"), 2.5);
+  EXPECT_TRUE(std::isinf(weft::testing::parse_time_bound("none")));
   ScopedEnv env("WEFT_SEEDS", "lots");
   Options o = options("explore-bad-env");
   o.read_env = true;

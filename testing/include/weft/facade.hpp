@@ -19,6 +19,15 @@
 
 // WEFT_CHECK(cond) is an always-on check. In an exploration a false condition ends
 // the run with outcome "assertion" naming the condition, file, line and fiber (the
-// exploration then shrinks and reports it); elsewhere it prints and aborts.
-#define WEFT_CHECK(cond) \
-  ((cond) ? static_cast<void>(0) : ::weft::facade_detail::check_failed(#cond, __FILE__, __LINE__))
+// exploration then shrinks and reports it); elsewhere it prints and aborts. With
+// the engine on the include path (weft::sim, weft::runtime) it is the engine's own
+// WEFT_CHECK (weft/assert.hpp), which means the same; one definition, no clash.
+#if __has_include("weft/assert.hpp")
+#include "weft/assert.hpp"
+#else
+#define WEFT_CHECK(cond)                                                       \
+  do {                                                                         \
+    if (!(cond)) [[unlikely]]                                                  \
+      ::weft::facade_detail::check_failed(#cond, __FILE__, __LINE__);          \
+  } while (0)
+#endif

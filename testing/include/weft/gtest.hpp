@@ -26,15 +26,17 @@
 
 namespace weft::testing {
 
-// expect_pass adds a GoogleTest failure carrying result.report() unless it passed.
-inline void expect_pass(const Result& result) {
-  if (!result.passed()) ADD_FAILURE() << result.report();
+// expect_pass adds a GoogleTest failure carrying result.report() unless it passed,
+// located at file:line (the test's own, for WEFT_SIM_TEST).
+inline void expect_pass(const Result& result, const char* file = __FILE__, int line = __LINE__) {
+  if (!result.passed()) ADD_FAILURE_AT(file, line) << result.report();
 }
 
 // run_gtest explores `body` for the running GoogleTest test: names its files after
 // the test and its replay line runs only this test. A bad WEFT_* variable is a
 // failure of the test with its message.
-inline Result run_gtest(Options options, const std::function<void()>& body) {
+inline Result run_gtest(Options options, const std::function<void()>& body, const char* file = __FILE__,
+                        int line = __LINE__) {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string full = "weft";
   if (info != nullptr) full = std::string(info->test_suite_name()) + "." + info->name();
@@ -46,10 +48,10 @@ inline Result run_gtest(Options options, const std::function<void()>& body) {
   try {
     result = explore(std::move(options), body);
   } catch (const UsageError& e) {
-    ADD_FAILURE() << "weft: " << e.what();
+    ADD_FAILURE_AT(file, line) << "weft: " << e.what();
     return result;
   }
-  expect_pass(result);
+  expect_pass(result, file, line);
   if (result.passed()) std::printf("%s\n", result.report().c_str());
   return result;
 }
@@ -62,5 +64,7 @@ inline Result run_gtest(Options options, const std::function<void()>& body) {
 // WEFT_SIM_TEST_WITH(Suite, Name, options) { body } explores body with `options`.
 #define WEFT_SIM_TEST_WITH(Suite, Name, options)                                   \
   static void weft_sim_body_##Suite##_##Name();                                    \
-  TEST(Suite, Name) { ::weft::testing::run_gtest((options), &weft_sim_body_##Suite##_##Name); } \
+  TEST(Suite, Name) {                                                              \
+    ::weft::testing::run_gtest((options), &weft_sim_body_##Suite##_##Name, __FILE__, __LINE__); \
+  }                                                                                \
   static void weft_sim_body_##Suite##_##Name()

@@ -25,6 +25,7 @@
 //   WEFT_SEEDS=A..B    the seeds A to B inclusive (WEFT_SEEDS=N: seed N alone)
 //   WEFT_STRATEGY=S    random, pct:D (PCT of depth D) or hold
 //   WEFT_REPLAY=FILE   replay the schedule file a failure wrote, once, instead
+//   WEFT_TIME_BOUND=S  the time bound in seconds (a positive number), or "none"
 //   WEFT_ARTIFACT_DIR  where failures' schedule files go (default ./weft-failures)
 #pragma once
 
@@ -55,7 +56,7 @@ struct Options {
   sim::StrategySpec strategy = sim::StrategySpec::random();
   std::uint64_t step_bound = kDefaultStepBound;
   // time_bound_seconds stops starting new seeds after this much wall-clock time
-  // (never cuts a run); the result says how many seeds ran.
+  // (never cuts a run); the result says how many seeds ran. Infinity: no bound.
   double time_bound_seconds = 120;
   std::size_t stack_size = sim::kStackSizeDefault;  // bytes per simulated thread
   std::uint32_t spurious_wakeup_per_mille = 0;      // inject spurious wake-ups
@@ -92,7 +93,7 @@ struct Result {
   std::string report() const;
 };
 
-// apply_env applies WEFT_SEEDS, WEFT_STRATEGY, WEFT_REPLAY and WEFT_ARTIFACT_DIR
+// apply_env applies WEFT_SEEDS, WEFT_STRATEGY, WEFT_TIME_BOUND, WEFT_REPLAY and WEFT_ARTIFACT_DIR
 // to `options` (explore() calls it unless read_env is false). Returns the replay
 // file named by WEFT_REPLAY, or "". Throws UsageError naming the variable, its
 // value and what was expected.
@@ -100,6 +101,8 @@ std::string apply_env(Options& options);
 
 // parse_seeds reads "A..B" or "N" into a first seed and a count; throws UsageError.
 void parse_seeds(const std::string& text, std::uint64_t& first, std::uint64_t& count);
+// parse_time_bound reads a positive number of seconds or "none" (infinity); throws UsageError.
+double parse_time_bound(const std::string& text);
 // parse_strategy reads "random", "pct:D" or "hold"; throws UsageError.
 sim::StrategySpec parse_strategy(const std::string& text);
 
