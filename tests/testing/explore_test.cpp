@@ -9,6 +9,7 @@
 #include <string>
 
 #include "weft/facade.hpp"
+#include "quiet_options.hpp"
 #include "weft/testing.hpp"
 
 namespace {
@@ -19,13 +20,7 @@ using weft::testing::Options;
 using weft::testing::UsageError;
 
 Options options(const std::string& name, std::uint64_t seeds = 300) {
-  Options o;
-  o.name = name;
-  o.seeds = seeds;
-  o.read_env = false;
-  o.artifact_dir = WEFT_TEST_ARTIFACT_DIR;
-  o.shrink_seconds = 5;
-  return o;
+  return weft::testing::test::quiet_options(name, seeds);
 }
 
 // lost_update: two threads increment with a load then a store; one update can be lost.

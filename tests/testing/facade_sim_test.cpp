@@ -9,6 +9,7 @@
 #include <string>
 
 #include "weft/facade.hpp"
+#include "quiet_options.hpp"
 #include "weft/testing.hpp"
 
 namespace {
@@ -27,15 +28,8 @@ static_assert(weft::facade_detail::to_order(std::memory_order_seq_cst) == weft::
 static_assert(weft::facade_detail::failure_order(std::memory_order_acq_rel) == std::memory_order_acquire);
 static_assert(weft::facade_detail::failure_order(std::memory_order_release) == std::memory_order_relaxed);
 
-// options: a quiet exploration of this test's own (environment ignored).
 Options options(const std::string& name, std::uint64_t seeds = 200) {
-  Options o;
-  o.name = name;
-  o.seeds = seeds;
-  o.read_env = false;
-  o.artifact_dir = WEFT_TEST_ARTIFACT_DIR;
-  o.shrink_seconds = 5;
-  return o;
+  return weft::testing::test::quiet_options(name, seeds);
 }
 
 TEST(FacadeSim, AtomicUsedOutsideAnExplorationSaysSo) {

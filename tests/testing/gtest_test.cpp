@@ -4,6 +4,8 @@
 
 #include <gtest/gtest-spi.h>
 
+#include "quiet_options.hpp"
+
 #include <cstdlib>
 
 namespace {
@@ -36,10 +38,8 @@ void lost_update() {
 }
 
 TEST(SimTest, AFailureIsAGoogleTestFailureWithTheReplayLine) {
-  weft::testing::Options o;
-  o.read_env = false;
-  o.artifact_dir = WEFT_TEST_ARTIFACT_DIR;
-  o.shrink_seconds = 5;
+  weft::testing::Options o = weft::testing::test::quiet_options("gtest-failure", weft::testing::kDefaultSeeds);
+  o.name = weft::testing::Options{}.name;  // run_gtest names the files after the test
   // Each part of the message is checked by its own expectation.
   for (const char* part : {"weft: assertion at seed", "n.load() == 2", "schedule: ", "replay: WEFT_REPLAY=",
                            "--gtest_filter=SimTest.AFailureIsAGoogleTestFailureWithTheReplayLine"}) {

@@ -3,6 +3,7 @@
 // number of workers, with channels, the async mutex and timers.
 #include <chrono>
 
+#include "quiet_options.hpp"
 #include "weft/gtest.hpp"
 #include "weft/runtime.hpp"
 #include "weft/sync.hpp"
@@ -55,12 +56,7 @@ WEFT_SIM_TEST_WITH(RuntimeSim, RunsAPipelineOnThreeWorkers, seeds(50)) {
 
 // A check that fails inside a task on a worker fails the run like any other.
 TEST(RuntimeSim, ACheckFailingInsideATaskIsReported) {
-  weft::testing::Options o;
-  o.read_env = false;
-  o.seeds = 5;
-  o.artifact_dir = WEFT_TEST_ARTIFACT_DIR;
-  o.shrink_seconds = 5;
-  const auto r = weft::testing::explore(o, [] {
+  const auto r = weft::testing::explore(weft::testing::test::quiet_options("runtime-check", 5), [] {
     weft::Runtime rt = weft::Builder::multi_thread().worker_threads(2).build();
     rt.block_on([]() -> Task<void> {
       auto h = weft::spawn([]() -> Task<int> { co_return 41; }());
