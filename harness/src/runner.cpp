@@ -44,6 +44,7 @@ Options options_of(const Scenario& sc, const RunConfig& cfg) {
   opts.step_bound = cfg.step_bound ? cfg.step_bound : sc.step_bound;
   opts.record = cfg.record_schedule;
   opts.spurious_wakeup_per_mille = sc.spurious_wakeup_per_mille;
+  opts.memory_limit_bytes = cfg.memory_limit_bytes;
   return opts;
 }
 

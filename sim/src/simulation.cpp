@@ -15,6 +15,7 @@ const char* outcome_name(Outcome o) noexcept {
     case Outcome::step_bound_exceeded: return "step_bound_exceeded";
     case Outcome::nondeterminism: return "nondeterminism";
     case Outcome::exception: return "exception";
+    case Outcome::resource_limit: return "resource_limit";
   }
   return "?";
 }
@@ -71,6 +72,7 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   config.stack_size = options_.stack_size;
   config.record = record;
   config.spurious_wakeup_per_mille = options_.spurious_wakeup_per_mille;
+  config.memory_limit_bytes = options_.memory_limit_bytes;
   detail::Kernel kernel(config, strategy, idle_probe_);
   kernel.run(main_fn);
   RunResult r;

@@ -16,6 +16,8 @@ enum class Outcome : std::uint8_t {
   step_bound_exceeded = 4,  // more decisions than Options::step_bound (livelock, unbounded spin)
   nondeterminism = 5,       // a replay diverged from its schedule
   exception = 6,            // an exception escaped a fiber's function
+  // 7 to 9 belong to tools (expected failure not observed, bad input, usage).
+  resource_limit = 10,      // the process's resident memory exceeded Options::memory_limit_bytes
 };
 
 // outcome_name returns the stable name of an outcome ("pass", "lost_wakeup", ...).

@@ -40,6 +40,7 @@ struct KernelConfig {
   std::size_t stack_size = 0;
   bool record = true;
   std::uint32_t spurious_wakeup_per_mille = 0;
+  std::uint64_t memory_limit_bytes = 0;  // 0: no memory budget
 };
 
 class Kernel {
@@ -55,7 +56,7 @@ class Kernel {
   // decide is a decision point of the running fiber: the strategy picks which fiber
   // runs next (possibly the caller). Inline fast path when the caller is alone.
   void decide(Op op) {
-    if (fast_path_ && runnable_.size() == 1 && steps_ < step_bound_) [[likely]] {
+    if (fast_path_ && runnable_.size() == 1 && steps_ < check_at_) [[likely]] {
       note_fiber(op, current_id_);
       return;
     }
@@ -155,6 +156,10 @@ class Kernel {
     }
   }
   void decide_slow(Op op, bool yielding);
+  // over_memory_budget is due when steps_ reaches check_at_: it schedules the next
+  // check and says whether the process's resident memory exceeds the budget.
+  bool over_memory_budget();
+  std::string memory_message() const;
   Fiber* pick_after_block(Op op);
   bool advance_time();
   void set_runnable(Fiber& f);
@@ -169,6 +174,12 @@ class Kernel {
   // Hot state, read by the inline fast path.
   std::uint64_t steps_ = 0;
   std::uint64_t step_bound_ = 0;
+  // check_at_ is the next step at which a limit is checked: the step bound, or
+  // sooner the next memory check (every kMemoryCheckSteps decisions), so the fast
+  // path's one comparison covers both.
+  std::uint64_t check_at_ = 0;
+  std::uint64_t memory_limit_bytes_ = 0;
+  std::uint64_t resident_bytes_ = 0;  // at the last memory check, with the schedule still to expand
   std::uint32_t spurious_per_mille_ = 0;
   std::vector<FiberId> runnable_;  // deterministic order: push_back, swap-remove
   FiberId current_id_ = kNoFiber;
