@@ -50,6 +50,7 @@ Options options_of(const Scenario& sc, const RunConfig& cfg) {
   opts.livelock_decisions = cfg.livelock_decisions ? *cfg.livelock_decisions : sc.livelock_decisions;
   opts.record = cfg.record_schedule;
   opts.spurious_wakeup_per_mille = sc.spurious_wakeup_per_mille;
+  opts.memory_limit_bytes = cfg.memory_limit_bytes;
   return opts;
 }
 

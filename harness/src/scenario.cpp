@@ -2,6 +2,8 @@
 // path and what was expected, so a bad file costs one line to fix.
 #include "weft/harness/scenario.hpp"
 
+#include "weft/sim/json_input.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -16,93 +18,11 @@ using json = nlohmann::json;
 
 constexpr std::uint64_t kMaxCount = 10'000'000;
 constexpr std::uint64_t kMaxNs = 3'600'000'000'000ull;  // one virtual hour
-constexpr std::size_t kMaxFileBytes = 4 * 1024 * 1024;
 constexpr int kMaxDepth = 16;
 
-struct Fail {
-  ScenarioError e;
-};
+using Reader = JsonReader;
 
-std::string describe(const json& v) {
-  std::string s = v.dump();
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
-  return s;
-}
-
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const std::string& path, const std::string& expected) const {
-    throw Fail{ScenarioError{file_, path, expected}};
-  }
-
-  void only_keys(const json& obj, const std::string& path, std::initializer_list<const char*> keys) const {
-    if (!obj.is_object()) fail(path, "an object, got " + describe(obj));
-    std::set<std::string> allowed;
-    for (const char* k : keys) allowed.insert(k);
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      if (!allowed.count(it.key())) {
-        std::string list;
-        for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-        fail(path + "." + it.key(), "no such field (known fields: " + list + ")");
-      }
-    }
-  }
-
-  std::uint64_t uint(const json& obj, const char* key, const std::string& path, std::uint64_t lo, std::uint64_t hi,
-                     std::uint64_t dflt) const {
-    if (!obj.contains(key)) return dflt;
-    return uint_value(obj.at(key), path + "." + key, lo, hi);
-  }
-
-  std::uint64_t uint_value(const json& v, const std::string& path, std::uint64_t lo, std::uint64_t hi) const {
-    std::string range = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-    if (!v.is_number_integer()) fail(path, range + ", got " + describe(v));
-    if (v.is_number_unsigned()) {
-      std::uint64_t u = v.get<std::uint64_t>();
-      if (u < lo || u > hi) fail(path, range + ", got " + describe(v));
-      return u;
-    }
-    std::int64_t i = v.get<std::int64_t>();
-    if (i < 0 || static_cast<std::uint64_t>(i) < lo || static_cast<std::uint64_t>(i) > hi)
-      fail(path, range + ", got " + describe(v));
-    return static_cast<std::uint64_t>(i);
-  }
-
-  bool boolean(const json& obj, const char* key, const std::string& path, bool dflt) const {
-    if (!obj.contains(key)) return dflt;
-    const json& v = obj.at(key);
-    if (!v.is_boolean()) fail(path + "." + key, "true or false, got " + describe(v));
-    return v.get<bool>();
-  }
-
-  std::string string(const json& obj, const char* key, const std::string& path, std::optional<std::string> dflt) const {
-    if (!obj.contains(key)) {
-      if (!dflt) fail(path + "." + key, "a string (the field is required)");
-      return *dflt;
-    }
-    const json& v = obj.at(key);
-    if (!v.is_string()) fail(path + "." + key, "a string, got " + describe(v));
-    return v.get<std::string>();
-  }
-
-  std::string one_of(const json& obj, const char* key, const std::string& path, std::initializer_list<const char*> options,
-                     const char* dflt) const {
-    std::string s = string(obj, key, path, std::string(dflt));
-    for (const char* o : options) {
-      if (s == o) return s;
-    }
-    std::string list;
-    for (const char* o : options) list += (list.empty() ? "" : ", ") + std::string("\"") + o + "\"";
-    fail(path + "." + key, "one of " + list + ", got \"" + s + "\"");
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
+std::string describe(const json& v) { return JsonReader::describe(v); }
 
 std::vector<Step> parse_steps(const Reader& r, const json& arr, const std::string& path, int depth) {
   if (depth > kMaxDepth) r.fail(path, "at most " + std::to_string(kMaxDepth) + " nested repeats");
@@ -413,39 +333,21 @@ Scenario parse_root(const Reader& r, const json& root) {
 }  // namespace
 
 std::optional<Scenario> parse_scenario(const std::string& text, const std::string& file, ScenarioError& error) {
-  json root;
+  auto root = parse_json_input(text, file, error);
+  if (!root) return std::nullopt;
   try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    error = ScenarioError{file, "$", "valid JSON (byte " + std::to_string(e.byte) + ": " +
-                                         std::string(e.what()).substr(std::string(e.what()).rfind(':') + 2) + ")"};
-    return std::nullopt;
-  }
-  try {
-    Scenario sc = parse_root(Reader(file), root);
+    Scenario sc = parse_root(Reader(file), *root);
     sc.text_hash = fnv1a_hex(text);
     return sc;
-  } catch (const Fail& f) {
-    error = f.e;
+  } catch (const InputFailure& f) {
+    error = f.error;
     return std::nullopt;
   }
 }
 
 std::optional<Scenario> load_scenario(const std::string& path, ScenarioError& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = ScenarioError{path, "$", "a readable scenario file (cannot open it)"};
-    return std::nullopt;
-  }
   std::string text;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxFileBytes) {
-      error = ScenarioError{path, "$", "a file of at most 4 MiB"};
-      return std::nullopt;
-    }
-  }
+  if (!read_input_file(path, kScenarioBytesMax, text, error)) return std::nullopt;
   return parse_scenario(text, path, error);
 }
 

@@ -117,7 +117,7 @@ std::string scenario_to_json(const Scenario& sc) {
   if (!sc.coverage.empty()) j["coverage"] = sc.coverage;
   if (sc.shutdown_at_ns) j["shutdown_at_ns"] = *sc.shutdown_at_ns;
   j["expect"] = sc.expect;
-  return j.dump(2);
+  return dump_safe(j, 2);
 }
 
 }  // namespace weft::sim

@@ -205,6 +205,21 @@ struct Fiber {
 };
 
 namespace {
+// kMemoryCheckSteps: decisions between two reads of the resident memory (one
+// /proc read per some ten milliseconds of simulation).
+constexpr std::uint64_t kMemoryCheckSteps = std::uint64_t{1} << 16;
+
+// resident_bytes reads the process's resident set (Linux /proc/self/statm); 0
+// where it cannot, which never exceeds a budget.
+std::uint64_t resident_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long long pages_total = 0, pages_resident = 0;
+  const int n = std::fscanf(f, "%llu %llu", &pages_total, &pages_resident);
+  std::fclose(f);
+  return n == 2 ? pages_resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
 std::vector<std::uint32_t>& thread_record_buffer() {
   static thread_local std::vector<std::uint32_t> buffer;
   return buffer;
@@ -215,6 +230,8 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
     : step_bound_(config.step_bound),
       limit_(config.livelock_decisions != 0 ? std::min(config.step_bound, config.livelock_decisions)
                                              : config.step_bound),
+      check_at_(config.memory_limit_bytes ? std::min(config.step_bound, kMemoryCheckSteps) : config.step_bound),
+      memory_limit_bytes_(config.memory_limit_bytes),
       spurious_per_mille_(config.spurious_wakeup_per_mille),
       fast_path_(!strategy.sees_every_decision()),
       observe_accesses_(strategy.observes_accesses()),
@@ -455,6 +472,7 @@ void Kernel::decide_slow(Op op, bool yielding) {
     }
     if (l == Limit::livelock) fail(Outcome::livelock, describe_livelock());
   }
+  if (steps_ >= check_at_ && over_memory_budget()) fail(Outcome::resource_limit, memory_message());
   const FiberId next = choose(op, true, yielding);
   if (next != current_id_) {
     if (!yielding) ++preemptions_;
@@ -569,6 +587,7 @@ std::uint64_t Kernel::draw(Op op) {
     }
     if (l == Limit::livelock) fail(Outcome::livelock, describe_livelock());
   }
+  if (steps_ >= check_at_ && over_memory_budget()) fail(Outcome::resource_limit, memory_message());
   const Point p{steps_, op, current_id_, true, false};
   std::uint64_t v = 0;
   if (!strategy_.next_u64(p, v)) {
@@ -594,6 +613,10 @@ Fiber* Kernel::pick_after_block(Op op) {
           end_run(Outcome::livelock, describe_livelock());
           return host_.get();
         }
+      }
+      if (steps_ >= check_at_ && over_memory_budget()) {
+        end_run(Outcome::resource_limit, memory_message());
+        return host_.get();
       }
       return fibers_[choose(op, false, false)].get();
     }
@@ -670,6 +693,20 @@ bool Kernel::time_jump_pending() {
     timers_.pop();  // stale: the fiber was woken another way
   }
   return false;
+bool Kernel::over_memory_budget() {
+  check_at_ = std::min(step_bound_, steps_ + kMemoryCheckSteps);
+  if (memory_limit_bytes_ == 0) return false;
+  // A recorded run's schedule is expanded at its end (take_decisions: one
+  // Decision per step): count it now, or the end of the run overshoots the budget.
+  resident_bytes_ = resident_bytes() + (record_ ? steps_ * sizeof(Decision) : 0);
+  return resident_bytes_ > memory_limit_bytes_;
+}
+
+std::string Kernel::memory_message() const {
+  return "resident memory " + std::to_string(resident_bytes_ >> 20) + " MiB" +
+         (record_ ? " (with the recorded schedule's expansion)" : "") + " exceeds the memory budget of " +
+         std::to_string(memory_limit_bytes_ >> 20) + " MiB after " + std::to_string(steps_) +
+         " decisions (tasks, fibers, timers and the recorded schedule grow with the run)";
 }
 
 bool Kernel::advance_time() {

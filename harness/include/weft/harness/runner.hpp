@@ -62,6 +62,9 @@ struct RunConfig {
   // > 0: snapshot the runtime's metrics every metrics_interval_ns of virtual time
   // (an extra simulated thread, so the run's schedule differs from a run without).
   std::uint64_t metrics_interval_ns = 0;
+  // memory_limit_bytes: the run ends as resource_limit when the process's resident
+  // memory exceeds it (Options::memory_limit_bytes); 0: no budget.
+  std::uint64_t memory_limit_bytes = 0;
 };
 
 // MetricsSnapshot is the runtime's metrics (metrics_json) at one moment of a run.

@@ -12,17 +12,16 @@
 
 #include "weft/config.hpp"
 #include "weft/events.hpp"
+#include "weft/sim/json_input.hpp"
 
 namespace weft::sim {
 
-// ScenarioError is a validation failure: the file, the JSON path and what was expected.
-struct ScenarioError {
-  std::string file;
-  std::string path;      // e.g. "$.runtime.workers"
-  std::string expected;  // e.g. "an integer from 1 to 64, got 1000000"
-  // message renders the one line simrun prints.
-  std::string message() const { return file + ": " + path + ": expected " + expected; }
-};
+// ScenarioError is a validation failure: the file, the JSON path and what was
+// expected (the one error type of every input file, weft/sim/json_input.hpp).
+using ScenarioError = InputError;
+
+// kScenarioBytesMax caps a scenario file, checked before it is read.
+inline constexpr std::size_t kScenarioBytesMax = 4 * 1024 * 1024;
 
 // Step is one instruction of a task program.
 struct Step {

@@ -18,6 +18,7 @@ enum class Outcome : std::uint8_t {
   exception = 6,            // an exception escaped a fiber's function
   stall = 10,               // every live fiber blocked, time about to jump, and the stall probe sees work
   livelock = 13,            // no progress for Options::livelock_decisions decisions (simulator.hpp)
+  resource_limit = 14,      // the process's resident memory exceeded Options::memory_limit_bytes
 };
 
 // outcome_name returns the stable name of an outcome ("pass", "lost_wakeup", ...).

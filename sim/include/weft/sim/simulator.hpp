@@ -195,6 +195,10 @@ struct Options {
   // Parker::park returns at once without a token (a spurious wake-up). Each such
   // choice is a recorded random draw, so it replays.
   std::uint32_t spurious_wakeup_per_mille = 0;
+  // memory_limit_bytes is the run's memory budget: when the process's resident
+  // memory exceeds it (read every 65536 decisions) the run ends as resource_limit.
+  // 0: no budget. Reading it is no decision: runs within the budget are unchanged.
+  std::uint64_t memory_limit_bytes = 0;
 };
 
 // RunResult is what one run did.

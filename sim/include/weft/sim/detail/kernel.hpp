@@ -44,6 +44,7 @@ struct KernelConfig {
   std::uint32_t spurious_wakeup_per_mille = 0;
   // Asked before each jump of virtual time (Simulation::set_stall_probe); may be empty.
   std::function<bool()> stall_probe;
+  std::uint64_t memory_limit_bytes = 0;  // 0: no memory budget
 };
 
 class Kernel {
@@ -59,7 +60,7 @@ class Kernel {
   // decide is a decision point of the running fiber: the strategy picks which fiber
   // runs next (possibly the caller). Inline fast path when the caller is alone.
   void decide(Op op) {
-    if (fast_path_ && runnable_.size() == 1 && steps_ < limit_) [[likely]] {
+    if (fast_path_ && runnable_.size() == 1 && steps_ < limit_ && steps_ < check_at_) [[likely]] {
       note_fiber(op, current_id_);
       return;
     }
@@ -196,6 +197,10 @@ class Kernel {
   Limit at_limit(Op op);
   void stop_watch() noexcept;
   std::string describe_livelock() const;
+  // over_memory_budget is due when steps_ reaches check_at_: it schedules the next
+  // check and says whether the process's resident memory exceeds the budget.
+  bool over_memory_budget();
+  std::string memory_message() const;
   Fiber* pick_after_block(Op op);
   bool advance_time();
   bool time_jump_pending();
@@ -216,6 +221,12 @@ class Kernel {
   // limit_ is the next step count at which at_limit must run: the step bound, or
   // earlier for the livelock oracle (so the hot path tests one bound).
   std::uint64_t limit_ = 0;
+  // check_at_ is the next step at which a limit is checked: the step bound, or
+  // sooner the next memory check (every kMemoryCheckSteps decisions), so the fast
+  // path's one comparison covers both.
+  std::uint64_t check_at_ = 0;
+  std::uint64_t memory_limit_bytes_ = 0;
+  std::uint64_t resident_bytes_ = 0;  // at the last memory check, with the schedule still to expand
   std::uint32_t spurious_per_mille_ = 0;
   std::vector<FiberId> runnable_;  // deterministic order: push_back, swap-remove
   FiberId current_id_ = kNoFiber;
