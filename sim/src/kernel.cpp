@@ -693,6 +693,10 @@ bool Kernel::time_jump_pending() {
     timers_.pop();  // stale: the fiber was woken another way
   }
   return false;
+}
+
+// over_memory_budget schedules the next memory check and says whether resident
+// memory exceeds the budget.
 bool Kernel::over_memory_budget() {
   check_at_ = std::min(step_bound_, steps_ + kMemoryCheckSteps);
   if (memory_limit_bytes_ == 0) return false;
