@@ -8,11 +8,13 @@
 //     counted number of other fibers' writes: ABA), each with seed s;
 //  2. one scenario drawn by the property-test generator (weft/harness/generator.hpp) from s,
 //     under random walk.
-// A run fails when its outcome is not pass (engine assertion, scenario invariant,
-// deadlock, lost wake-up, step bound, exception) or when a trace property
+// A run fails when its outcome is not pass (engine assertion, scenario invariant
+// including the progress checks stall, fairness and budget, deadlock, lost
+// wake-up, step bound, exception) or when a trace property
 // (harness/checks/trace_properties.hpp, shared with the property tests) fails:
 //  - fairness: a task placed on a worker is polled within the bound of the
-//    property tests (multi-thread runs);
+//    property tests (multi-thread runs; only where the scenario's own online
+//    "fairness" check is off, e.g. the generated scenarios);
 //  - queue_model: on one worker, polls follow the queues as the design says (the
 //    local queue is FIFO, overflow moves the newest half, batches come from the
 //    head of the injection queue);
@@ -69,6 +71,10 @@ struct Verdict {
   std::uint64_t decisions = 0;
 };
 
+// g_no_check names the checks left out (--no-check): removed from every target's
+// scenario, and "fairness" from the trace properties too.
+std::vector<std::string> g_no_check;
+
 // judge turns a run into a verdict: outcome first, then the trace properties.
 Verdict judge(const Scenario& sc, const RunReport& r) {
   Verdict v;
@@ -86,7 +92,8 @@ Verdict judge(const Scenario& sc, const RunReport& r) {
     v.signature = failure_signature(r.result.outcome, r.result.message);
     return v;
   }
-  const PropertyViolation broken = check_trace_properties(sc, r);
+  const bool fairness = std::find(g_no_check.begin(), g_no_check.end(), "fairness") == g_no_check.end();
+  const PropertyViolation broken = check_trace_properties(sc, r, fairness);
   const std::string why = broken.message;
   if (!why.empty()) v.klass = "property " + broken.property;
   if (!why.empty()) {
@@ -151,8 +158,16 @@ Verdict in_child(const std::function<Verdict()>& fn) {
   return v;
 }
 
+// g_earlier_checks_only leaves out no_leak's exact count and the livelock oracle
+// (--earlier-checks-only): what the checks before them find of a bug.
+bool g_earlier_checks_only = false;
+
 RunConfig config_for(const Target& t, std::uint64_t seed) {
   RunConfig cfg;
+  if (g_earlier_checks_only) {
+    cfg.check_held = false;
+    cfg.livelock_decisions = 0;
+  }
   cfg.seed = seed;
   cfg.strategy = t.st;
   cfg.keep_trace = true;
@@ -420,6 +435,7 @@ int main(int argc, char** argv) {
   app.add_option("--bug", only, "run only these bugs (repeatable)");
   app.add_option("--known-miss", known_miss, "with --check: these bugs may go unfound (reported, not failed)");
   app.add_option("--exclude", excluded, "leave out these scenarios, by name (repeatable)");
+  app.add_option("--no-check", g_no_check, "leave this check out of every scenario (repeatable), to show what finds a bug without it");
   app.add_option("--scenarios", scenarios_dir, "the scenarios folder (default scenarios; zoo/ inside it too)");
   app.add_option("--out", out_dir, "where bugzoo.md, bugzoo.json and the reproductions go (default reports; '' for none)");
   app.add_option("--shrink-seconds", shrink_seconds, "shrink budget per bug, 0 to skip shrinking (default 30)");
@@ -428,6 +444,8 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "no progress lines");
   bool no_report = false;
   app.add_flag("--no-report", no_report, "write no report and no reproductions (same as --out '')");
+  app.add_flag("--earlier-checks-only", g_earlier_checks_only,
+               "leave out no_leak's exact count and the livelock oracle, to show what the other checks find");
   CLI11_PARSE(app, argc, argv);
   if (!control_budget) control_budget = budget;
   if (no_report) out_dir.clear();
@@ -437,6 +455,9 @@ int main(int argc, char** argv) {
   std::erase_if(scenarios, [&](const Scenario& sc) {
     return std::find(excluded.begin(), excluded.end(), sc.name) != excluded.end();
   });
+  for (Scenario& sc : scenarios) {
+    for (const std::string& c : g_no_check) std::erase(sc.checks, c);
+  }
   const std::vector<Target> targets = targets_of(scenarios);
   std::string repro_dir;
   if (!out_dir.empty()) {

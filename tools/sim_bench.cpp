@@ -184,6 +184,8 @@ int main(int argc, char** argv) {
   app.add_option("--decisions", decisions, "decisions per micro-benchmark repetition (default 4M)");
   app.add_option("--reps", reps, "repetitions of each micro-benchmark; the median is reported (default 5)");
   app.add_option("--out", out_path, "write the JSON here as well as to stdout");
+  std::vector<std::string> no_check;
+  app.add_option("--no-check", no_check, "leave this check out of the sweep's scenario (repeatable): the checks' cost");
   CLI11_PARSE(app, argc, argv);
   reps = std::max(reps, 1);
 
@@ -258,6 +260,7 @@ int main(int argc, char** argv) {
       std::cerr << "sim_bench: " << err.message() << "\n";
       return 2;
     }
+    for (const std::string& c : no_check) std::erase(sc->checks, c);
     sim::RunConfig cfg;
     cfg.strategy = sim::strategy_of(*sc);
     cfg.record_schedule = false;  // as simrun --seeds

@@ -2,7 +2,11 @@
 // reports the outcome with the one line that replays it.
 #include <unistd.h>
 
+#include <cmath>
+#include <new>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,20 +16,30 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "weft/harness/repro.hpp"
 #include "weft/harness/runner.hpp"
 #include "weft/harness/scenario.hpp"
+#include "weft/sim/json_input.hpp"
 #include "weft/sim/simulator.hpp"
 
 namespace {
 
 using namespace weft::sim;
 
-// Exit codes beyond the outcomes (0 to 6).
+// Exit codes beyond the outcomes (0 to 6, and 10 on): 7 to 9.
 constexpr int kExitExpectedFailureNotObserved = 7;
 constexpr int kExitBadScenario = 8;
 constexpr int kExitUsage = 9;
+static_assert(static_cast<int>(Outcome::resource_limit) == 14, "exit code 14 is the memory budget's");
+
+// Limits of the command line's numbers (a scenario's own are in scenarios/README.md).
+constexpr std::uint64_t kStepBoundMax = 1'000'000'000;     // as $.exploration.step_bound
+constexpr std::uint64_t kMetricsEveryMax = 3'600'000'000'000ull;  // one virtual hour
+constexpr double kShrinkSecondsMax = 86'400;
+constexpr std::uint64_t kMemoryLimitDefault = std::uint64_t{4} << 30;
+constexpr std::uint64_t kMemoryLimitMin = std::uint64_t{64} << 20;
 
 const char* kExitCodes =
     "Exit codes:\n"
@@ -37,16 +51,26 @@ const char* kExitCodes =
     "  5  nondeterminism: a replay diverged, or --check-determinism saw two runs differ\n"
     "  6  exception: an exception escaped the engine\n"
     "  7  the scenario expects a failure and no run showed it\n"
-    "  8  the scenario file is malformed or absurd\n"
-    "  9  usage error (a bad flag or value)\n";
+    "  8  the scenario file (or the reproduction file of simrun repro) is malformed or absurd\n"
+    "  9  usage error (a bad flag or value, a bad --strategy replay: file, an unwritable output)\n"
+    " 10  stall: every simulated thread blocked and time about to jump while the runtime sleeps on runnable work\n"
+    " 13  livelock: no progress (no poll returned, no task or thread started or ended, no virtual time passed)\n"
+    "     for the scenario's livelock_decisions decisions; the message names each thread's cycle\n"
+    " 14  resource_limit: the run's resident memory exceeded --memory-limit (or memory ran out)\n"
+    "Limits: scenario files 4 MiB, schedule and reproduction files 64 MiB, JSON nested 64 deep;\n"
+    "  --step-bound 1 to 1e9, --memory-limit from 64M (default 4G).\n";
 
 struct Cli {
   std::string scenario;
   std::optional<std::uint64_t> seed;
+  std::string seed_text;
   std::string seeds;
   std::uint64_t runs = 0;
+  std::string runs_text;
   std::string strategy;
   std::uint64_t step_bound = 0;
+  std::optional<std::uint64_t> livelock_decisions;
+  std::string step_bound_text;
   std::string record;
   std::string trace;
   std::string trace_format = "weft";
@@ -57,22 +81,80 @@ struct Cli {
   bool shrink = false;
   std::string out;
   double shrink_seconds = 120;
+  std::string shrink_seconds_text;
   std::uint64_t metrics_every_ns = 0;
+  std::vector<std::string> no_check;
+  std::string metrics_every_text;
+  std::uint64_t memory_limit_bytes = kMemoryLimitDefault;
+  std::string memory_limit_text;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "simrun: %s (see simrun --help)\n", msg.c_str());
+  std::fprintf(stderr, "simrun: %s (see simrun --help)\n", printable(msg).c_str());
   std::exit(kExitUsage);
 }
 
-std::uint64_t parse_u64(const std::string& s, const char* what) {
+// parse_u64 reads a decimal integer in [lo, hi] strictly: no sign, no space, no
+// wrap-around (CLI11 would read -1 as 2^64-1).
+std::uint64_t parse_u64(const std::string& s, const char* what, std::uint64_t lo = 0,
+                        std::uint64_t hi = UINT64_MAX) {
+  const std::string range = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
   if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos)
-    usage_error(std::string(what) + ": expected a non-negative integer, got '" + s + "'");
-  try {
-    return std::stoull(s);
-  } catch (...) {
-    usage_error(std::string(what) + ": expected a non-negative integer, got '" + s + "'");
+    usage_error(std::string(what) + ": expected " + range + ", got '" + s + "'");
+  std::uint64_t v = 0;
+  for (char c : s) {
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) usage_error(std::string(what) + ": expected " + range + ", got '" + s + "' (too large)");
+    v = v * 10 + d;
   }
+  if (v < lo || v > hi) usage_error(std::string(what) + ": expected " + range + ", got " + s);
+  return v;
+}
+
+// parse_seconds reads a finite, non-negative number of seconds.
+double parse_seconds(const std::string& s, const char* what, double hi) {
+  char* end = nullptr;
+  const double v = s.empty() ? NAN : std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < 0 || v > hi)
+    usage_error(std::string(what) + ": expected seconds from 0 to " + std::to_string(static_cast<long long>(hi)) +
+                ", got '" + s + "'");
+  return v;
+}
+
+// parse_bytes reads a size: an integer with an optional K, M or G (powers of 1024).
+std::uint64_t parse_bytes(const std::string& s, const char* what, std::uint64_t lo) {
+  std::string digits = s;
+  unsigned shift = 0;
+  if (!digits.empty() && (digits.back() == 'K' || digits.back() == 'M' || digits.back() == 'G')) {
+    shift = digits.back() == 'K' ? 10 : digits.back() == 'M' ? 20 : 30;
+    digits.pop_back();
+  }
+  const std::uint64_t n = parse_u64(digits, what, 0, UINT64_MAX >> shift);
+  const std::uint64_t bytes = n << shift;
+  if (bytes < lo) usage_error(std::string(what) + ": expected at least " + std::to_string(lo >> 20) + "M, got '" + s + "'");
+  return bytes;
+}
+
+// check_output refuses, before any run, an output path that cannot be written:
+// a directory, a missing folder (unless `create_folders`), a read-only place.
+void check_output(const std::string& path, const char* flag, bool create_folders) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (path.empty()) usage_error(std::string(flag) + ": expected a file name, got ''");
+  if (fs::is_directory(p, ec)) usage_error(std::string(flag) + ": '" + path + "' is a directory, expected a file");
+  if (fs::exists(p, ec)) {
+    if (access(path.c_str(), W_OK) != 0) usage_error(std::string(flag) + ": cannot write '" + path + "' (not writable)");
+    return;
+  }
+  fs::path folder = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  if (create_folders) {
+    while (!fs::exists(folder, ec) && folder.has_parent_path() && folder != folder.parent_path()) folder = folder.parent_path();
+  }
+  if (!fs::is_directory(folder, ec))
+    usage_error(std::string(flag) + ": cannot write '" + path + "': the folder '" + folder.string() + "' does not exist");
+  if (access(folder.c_str(), W_OK) != 0)
+    usage_error(std::string(flag) + ": cannot write '" + path + "': the folder '" + folder.string() + "' is not writable");
 }
 
 StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
@@ -98,14 +180,17 @@ StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
 }
 
 std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
-  std::string line = "tools/simrun " + cli.scenario + " --seed " + std::to_string(seed);
+  std::string line = "tools/simrun " + shell_quote(cli.scenario) + " --seed " + std::to_string(seed);
   if (st.kind != StrategySpec::Kind::replay) {
     line += " --strategy " + st.label();
   } else {
-    line += " --strategy " + cli.strategy;  // the same recorded schedule
+    line += " --strategy " + shell_quote(cli.strategy);  // the same recorded schedule
   }
   if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
+  if (cli.livelock_decisions) line += " --livelock-decisions " + std::to_string(*cli.livelock_decisions);
   if (cli.metrics_every_ns) line += " --metrics-every " + std::to_string(cli.metrics_every_ns);  // changes the schedule
+  for (const std::string& c : cli.no_check) line += " --no-check " + c;
+  if (cli.memory_limit_bytes != kMemoryLimitDefault) line += " --memory-limit " + shell_quote(cli.memory_limit_text);
   return line;
 }
 
@@ -123,6 +208,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
   j["steps"] = r.result.steps;
   j["context_switches"] = r.result.context_switches;
   j["preemptions"] = r.result.preemptions;
+  j["longest_quiet"] = r.result.longest_quiet;
   j["tasks"] = r.stats.tasks_spawned;
   j["polls"] = r.stats.polls;
   j["steals"] = r.stats.steals;
@@ -133,6 +219,9 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
   j["parks"] = r.stats.parks;
   j["timers_fired"] = r.stats.timers_fired;
   j["marks"] = r.stats.marks;
+  j["progress"] = {{"stall_probes", r.stats.stall_probes},       {"fairness_windows", r.stats.fairness_windows},
+                   {"fairness_censored", r.stats.fairness_censored}, {"fairness_worst", r.stats.fairness_worst},
+                   {"fairness_bound", r.stats.fairness_bound},     {"budget_worst", r.stats.budget_worst}};
   if (!r.metrics_json.empty()) j["metrics"] = nlohmann::ordered_json::parse(r.metrics_json);
   if (r.result.outcome != Outcome::pass) j["replay"] = replay_line(cli, st, seed);
   return j;
@@ -140,10 +229,10 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
 
 void print_human(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed, const RunReport& r) {
   const auto& s = r.stats;
-  std::printf("%s seed=%llu strategy=%s: %s (scenario expects %s)\n", sc.name.c_str(),
+  std::printf("%s seed=%llu strategy=%s: %s (scenario expects %s)\n", printable(sc.name).c_str(),
               static_cast<unsigned long long>(seed), st.label().c_str(), outcome_name(r.result.outcome),
               sc.expect.c_str());
-  if (!r.result.message.empty()) std::printf("  %s\n", r.result.message.c_str());
+  if (!r.result.message.empty()) std::printf("  %s\n", printable(r.result.message).c_str());
   std::printf("  virtual time %.3f ms, %llu steps, %llu tasks, %llu polls, %llu steals in %llu operations, "
               "%llu overflows, %llu injection pushes, %llu parks\n",
               static_cast<double>(r.result.virtual_time_ns) / 1e6, static_cast<unsigned long long>(r.result.steps),
@@ -172,6 +261,9 @@ void print_human(const Scenario& sc, const Cli& cli, const StrategySpec& st, std
     }
   }
   if (r.result.outcome != Outcome::pass) std::printf("  replay: %s\n", replay_line(cli, st, seed).c_str());
+  if (r.result.outcome == Outcome::resource_limit)
+    std::printf("  (raise --memory-limit, now %llu MiB, or lower the scenario's counts or --step-bound)\n",
+                static_cast<unsigned long long>(cli.memory_limit_bytes >> 20));
 }
 
 bool write_file(const std::string& path, const std::string& text) {
@@ -203,6 +295,7 @@ int shrink_one(const Scenario& sc, const Cli& cli, const RunConfig& cfg, const R
   std::string path = cli.out;
   if (path.empty()) {
     path = std::filesystem::path(cli.scenario).stem().string() + "-seed" + std::to_string(cfg.seed) + ".repro.json";
+    check_output(path, "--out", true);
   }
   std::string err;
   if (!save_repro(path, repro, err)) usage_error("--out: " + err);
@@ -214,7 +307,7 @@ int shrink_one(const Scenario& sc, const Cli& cli, const RunConfig& cfg, const R
                 static_cast<unsigned long long>(size.steps), static_cast<unsigned long long>(size.switches),
                 static_cast<unsigned long long>(size.preemptions));
   }
-  std::printf("  wrote %s\n  replay: %s\n", path.c_str(), repro_command(path).c_str());
+  std::printf("  wrote %s\n  replay: %s\n", printable(path).c_str(), repro_command(path).c_str());
   return r.result.exit_code();
 }
 
@@ -227,29 +320,34 @@ int repro_main(int argc, char** argv) {
   std::string trace;
   app.add_option("file", file, "reproduction file (weft-repro JSON)")->required();
   app.add_option("--trace", trace, "write the replay's trace to FILE (weft format)");
+  std::string memory_limit_text;
+  app.add_option("--memory-limit", memory_limit_text, "memory budget of the replay (default 4G)");
   try {
     app.parse(argc - 1, argv + 1);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "simrun repro: %s (see simrun repro --help)\n", e.what());
+    std::fprintf(stderr, "simrun repro: %s (see simrun repro --help)\n", printable(e.what()).c_str());
     return kExitUsage;
   }
+  const std::uint64_t memory_limit =
+      memory_limit_text.empty() ? kMemoryLimitDefault : parse_bytes(memory_limit_text, "--memory-limit", kMemoryLimitMin);
+  if (!trace.empty()) check_output(trace, "--trace", false);
   std::string err;
   auto repro = load_repro(file, err);
   if (!repro) {
     std::fprintf(stderr, "simrun: %s\n", err.c_str());
     return kExitBadScenario;
   }
-  RunReport r = replay_repro(*repro, !trace.empty());
+  RunReport r = replay_repro(*repro, !trace.empty(), memory_limit);
   const std::string sig = failure_signature(r.result.outcome, r.result.message);
-  std::printf("%s seed=%llu (repro %s, %llu switches, %llu decisions): %s\n", repro->scenario.name.c_str(),
-              static_cast<unsigned long long>(repro->seed), file.c_str(),
+  std::printf("%s seed=%llu (repro %s, %llu switches, %llu decisions): %s\n", printable(repro->scenario.name).c_str(),
+              static_cast<unsigned long long>(repro->seed), printable(file).c_str(),
               static_cast<unsigned long long>(count_switches(repro->schedule)),
               static_cast<unsigned long long>(r.result.steps), outcome_name(r.result.outcome));
-  if (!r.result.message.empty()) std::printf("  %s\n", r.result.message.c_str());
+  if (!r.result.message.empty()) std::printf("  %s\n", printable(r.result.message).c_str());
   std::printf("  %s the recorded failure (%s)\n", sig == repro->signature ? "same as" : "DIFFERS from",
-              repro->signature.c_str());
+              printable(repro->signature).c_str());
   if (!trace.empty()) {
     RunConfig cfg;
     cfg.seed = repro->seed;
@@ -264,9 +362,11 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
   cfg.seed = seed;
   cfg.strategy = st;
   cfg.step_bound = cli.step_bound;
+  cfg.livelock_decisions = cli.livelock_decisions;
   cfg.keep_trace = !cli.trace.empty() || cli.check_determinism;
   cfg.record_schedule = true;
   cfg.metrics_interval_ns = cli.metrics_every_ns;
+  cfg.memory_limit_bytes = cli.memory_limit_bytes;
   RunReport r = run_scenario(sc, cfg);
   if (cli.check_determinism) {
     RunReport again = run_scenario(sc, cfg);
@@ -288,7 +388,7 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
     if (!r.result.schedule.save(cli.record, err)) usage_error("--record: " + err);
   }
   if (cli.json) {
-    std::printf("%s\n", report_json(sc, cli, st, seed, r).dump().c_str());
+    std::printf("%s\n", dump_safe(report_json(sc, cli, st, seed, r)).c_str());
   } else if (!cli.quiet || r.result.outcome != Outcome::pass) {
     print_human(sc, cli, st, seed, r);  // --quiet still reports a failure
   }
@@ -304,20 +404,27 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   auto t0 = std::chrono::steady_clock::now();
   std::map<std::string, std::uint64_t> outcomes;
   RunStats total;
+  std::uint64_t longest_quiet = 0, longest_quiet_seed = 0;  // decisions without progress (livelock oracle)
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint64_t seed = first + i;
     RunConfig cfg;
     cfg.seed = seed;
     cfg.strategy = st;
     cfg.step_bound = cli.step_bound;
+    cfg.livelock_decisions = cli.livelock_decisions;
     cfg.record_schedule = false;
+    cfg.memory_limit_bytes = cli.memory_limit_bytes;
     RunReport r = run_scenario(sc, cfg);
     ++done;
     ++outcomes[outcome_name(r.result.outcome)];
     total.steals += r.stats.steals;
     total.overflows += r.stats.overflows;
     total.polls += r.stats.polls;
-    if (cli.json) std::printf("%s\n", report_json(sc, cli, st, seed, r).dump().c_str());
+    if (r.result.longest_quiet > longest_quiet) {
+      longest_quiet = r.result.longest_quiet;
+      longest_quiet_seed = seed;
+    }
+    if (cli.json) std::printf("%s\n", dump_safe(report_json(sc, cli, st, seed, r)).c_str());
     if (r.result.outcome != Outcome::pass && r.expected) ++matched_failures;
     // A negative scenario may pass on some seeds; only another failure class is unexpected.
     bool negative_pass = sc.expect != "pass" && r.result.outcome == Outcome::pass;
@@ -325,7 +432,8 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
       ++unexpected;
       if (!first_code) first_code = r.result.outcome == Outcome::pass ? 0 : r.result.exit_code();
       if (r.result.outcome != Outcome::pass) {
-        replays.push_back(replay_line(cli, st, seed) + "   # " + outcome_name(r.result.outcome) + ": " + r.result.message);
+        replays.push_back(replay_line(cli, st, seed) + "   # " + outcome_name(r.result.outcome) + ": " +
+                          printable(r.result.message));
         if (!cli.collect) break;
       }
     }
@@ -339,7 +447,7 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   if (tty && !cli.quiet) std::fprintf(stderr, "\n");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!cli.json) {
-    std::printf("%s: %llu seeds in %.2f s (%.0f seeds/s), strategy %s\n", sc.name.c_str(),
+    std::printf("%s: %llu seeds in %.2f s (%.0f seeds/s), strategy %s\n", printable(sc.name).c_str(),
                 static_cast<unsigned long long>(done), secs, static_cast<double>(done) / (secs > 0 ? secs : 1),
                 st.label().c_str());
     std::printf("  outcomes:");
@@ -347,6 +455,9 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     std::printf(" (scenario expects %s)\n", sc.expect.c_str());
     std::printf("  total: %llu polls, %llu steals, %llu overflows\n", static_cast<unsigned long long>(total.polls),
                 static_cast<unsigned long long>(total.steals), static_cast<unsigned long long>(total.overflows));
+    std::printf("  longest stretch without progress: %llu decisions (seed %llu; livelock oracle at %llu)\n",
+                static_cast<unsigned long long>(longest_quiet), static_cast<unsigned long long>(longest_quiet_seed),
+                static_cast<unsigned long long>(cli.livelock_decisions.value_or(sc.livelock_decisions)));
     for (auto& line : replays) std::printf("  replay: %s\n", line.c_str());
   }
   if (unexpected) return first_code ? first_code : kExitExpectedFailureNotObserved;
@@ -356,7 +467,7 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int simrun_main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "repro") return repro_main(argc, argv);
   Cli cli;
   CLI::App app{"simrun: run a weft scenario on the simulated engine.\n"
@@ -367,18 +478,24 @@ int main(int argc, char** argv) {
                "  simrun repro FILE                   replay a reproduction file\n"};
   app.footer(kExitCodes);
   app.add_option("scenario", cli.scenario, "scenario file (JSON; schema in scenarios/README.md)")->required();
-  app.add_option("--seed", cli.seed, "seed of one run (default 0)");
-  app.add_option("--seeds", cli.seeds, "explore a range of seeds, A..B");
-  app.add_option("--runs", cli.runs, "explore this many seeds, from --seed");
+  app.add_option("--seed", cli.seed_text, "seed of one run (default 0), from 0 to 2^64-1");
+  app.add_option("--seeds", cli.seeds, "explore a range of seeds, A..B (not with --seed or --runs)");
+  app.add_option("--runs", cli.runs_text, "explore this many seeds (at least 1), from --seed");
   app.add_option("--strategy", cli.strategy,
                  "random, pct:D (depth D), hold (holds a reader across counted writes: ABA) or replay:FILE "
                  "(default: the scenario's)");
-  app.add_option("--step-bound", cli.step_bound, "decisions before step_bound_exceeded (default: the scenario's)");
+  app.add_option("--step-bound", cli.step_bound_text,
+                 "decisions before step_bound_exceeded, 1 to 1e9 (default: the scenario's)");
+  app.add_option("--memory-limit", cli.memory_limit_text,
+                 "memory budget: a run whose resident memory exceeds it ends as resource_limit (exit 14); "
+                 "bytes or K, M, G (default 4G, at least 64M)");
+  app.add_option("--livelock-decisions", cli.livelock_decisions,
+                 "decisions without progress before livelock; 0 turns the oracle off (default: the scenario's)");
   app.add_option("--record", cli.record, "save the run's schedule to FILE (replay it with --strategy replay:FILE)");
   app.add_option("--trace", cli.trace, "write the run's trace to FILE");
   app.add_option("--trace-format", cli.trace_format, "weft (default) or chrome (Perfetto, chrome://tracing)")
       ->check(CLI::IsMember({"weft", "chrome"}));
-  app.add_option("--metrics-every", cli.metrics_every_ns,
+  app.add_option("--metrics-every", cli.metrics_every_text,
                  "with --trace: snapshot the runtime's metrics every NS of virtual time into the trace (an extra "
                  "simulated thread: the schedule differs from a run without)");
   app.add_flag("--json", cli.json, "machine-readable output: one JSON object per run");
@@ -387,21 +504,46 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", cli.quiet, "print only failures and the final summary");
   app.add_flag("--shrink", cli.shrink, "shrink the failing run's schedule and write a reproduction file");
   app.add_option("--out", cli.out, "with --shrink: the reproduction file (default SCENARIO-seedN.repro.json)");
-  app.add_option("--shrink-seconds", cli.shrink_seconds, "with --shrink: wall-clock budget (default 120)");
+  app.add_option("--shrink-seconds", cli.shrink_seconds_text, "with --shrink: wall-clock budget (default 120)");
+  app.add_option("--no-check", cli.no_check, "leave check NAME out of the scenario's checks (repeatable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "simrun: %s (see simrun --help)\n", e.what());
+    std::fprintf(stderr, "simrun: %s (see simrun --help)\n", printable(e.what()).c_str());
     return kExitUsage;
   }
+  // Numbers strictly, flags that exclude each other, outputs: all before the run.
+  if (!cli.seed_text.empty()) cli.seed = parse_u64(cli.seed_text, "--seed");
+  if (!cli.runs_text.empty()) cli.runs = parse_u64(cli.runs_text, "--runs", 1, UINT64_MAX);
+  if (!cli.step_bound_text.empty()) cli.step_bound = parse_u64(cli.step_bound_text, "--step-bound", 1, kStepBoundMax);
+  if (!cli.metrics_every_text.empty())
+    cli.metrics_every_ns = parse_u64(cli.metrics_every_text, "--metrics-every", 1, kMetricsEveryMax);
+  if (!cli.shrink_seconds_text.empty())
+    cli.shrink_seconds = parse_seconds(cli.shrink_seconds_text, "--shrink-seconds", kShrinkSecondsMax);
+  if (!cli.memory_limit_text.empty())
+    cli.memory_limit_bytes = parse_bytes(cli.memory_limit_text, "--memory-limit", kMemoryLimitMin);
+  if (!cli.seeds.empty() && cli.seed) usage_error("--seed and --seeds: give one (--seeds A..B names every seed)");
+  if (!cli.seeds.empty() && !cli.runs_text.empty()) usage_error("--seeds and --runs: give one (--seed N --runs K is N..N+K-1)");
+  if (!cli.shrink && (!cli.out.empty() || !cli.shrink_seconds_text.empty()))
+    usage_error("--out and --shrink-seconds go with --shrink");
+  if (!cli.trace.empty()) check_output(cli.trace, "--trace", false);
+  if (!cli.record.empty()) check_output(cli.record, "--record", false);
+  if (!cli.out.empty()) check_output(cli.out, "--out", true);
 
   ScenarioError err;
   auto sc = load_scenario(cli.scenario, err);
   if (!sc) {
     std::fprintf(stderr, "simrun: %s\n", err.message().c_str());
     return kExitBadScenario;
+  }
+  for (const std::string& c : cli.no_check) {
+    auto it = std::find(sc->checks.begin(), sc->checks.end(), c);
+    const std::vector<std::string> all = default_checks();
+    if (it == sc->checks.end() && std::find(all.begin(), all.end(), c) == all.end() && c != "counters_exact")
+      usage_error("--no-check: expected a check name (exactly_once, no_leak, stall, ...), got '" + c + "'");
+    if (it != sc->checks.end()) sc->checks.erase(it);
   }
   StrategySpec st = parse_strategy(cli.strategy, *sc);
 
@@ -413,9 +555,11 @@ int main(int argc, char** argv) {
     first = parse_u64(cli.seeds.substr(0, dots), "--seeds A");
     std::uint64_t last = parse_u64(cli.seeds.substr(dots + 2), "--seeds B");
     if (last < first) usage_error("--seeds: B must not be below A");
+    if (last - first == UINT64_MAX) usage_error("--seeds: at most 2^64-1 seeds in a range");
     count = last - first + 1;
     many = true;
   } else if (cli.runs > 0) {
+    if (cli.runs - 1 > UINT64_MAX - first) usage_error("--seed N --runs K: N+K-1 must stay below 2^64");
     count = cli.runs;
     many = true;
   }
@@ -426,4 +570,15 @@ int main(int argc, char** argv) {
   if (many && st.kind == StrategySpec::Kind::replay) usage_error("--strategy replay:FILE replays one run: use --seed");
   if (many) return run_many(*sc, cli, st, first, count);
   return run_one(*sc, cli, st, first);
+}
+
+int main(int argc, char** argv) {
+  // Memory running out before the budget sees it (a process limit below
+  // --memory-limit) is still the resource_limit outcome, with a message.
+  try {
+    return simrun_main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "simrun: resource_limit: out of memory (the process's limit is below --memory-limit?)\n");
+    return static_cast<int>(Outcome::resource_limit);
+  }
 }

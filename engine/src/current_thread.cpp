@@ -35,6 +35,7 @@
 
 #include <algorithm>
 
+#include "bug_hooks.hpp"
 #include "dump/collect.hpp"
 #include "dump/rendezvous.hpp"
 #include "policy.hpp"
@@ -66,6 +67,7 @@ class CurrentThread final : public CoreBase, private DumpCollector {
   bool has_pending_work() const override {
     return !local_.empty() || !defer_.empty() || !inject_.is_empty() || root_woken_.unsync_load() != 0;
   }
+  bool has_stalled_work() const override { return driver_parked_ && has_pending_work(); }
 
  private:
   struct Core {};  // identity of the driving thread's context
@@ -139,6 +141,7 @@ class CurrentThread final : public CoreBase, private DumpCollector {
   InjectQueue inject_;  // guarded by mu_
   Parker parker_;
   Parker parker_wait_;  // a block_on waiting for the core sleeps here
+  bool driver_parked_ = false;  // the driver is in park(): read only by has_stalled_work's probe
   Atomic<std::uint32_t> root_woken_{0};
   Atomic<std::uint32_t> shut_{0};
   std::uint32_t tick_ = 0;
@@ -220,6 +223,7 @@ void CurrentThread::park() {
   polls_at_park_ = polls_.get();
   submit_metrics();
   emit(EventKind::park, 0, 0);
+  driver_parked_ = true;
   // Step 1: a round is answered for the waiting driver instead of waking it.
   const bool waited = rv_.wait_blocked(
       0,
@@ -233,6 +237,7 @@ void CurrentThread::park() {
         }
       },
       [&] { answer_dump(true); }, [&] { return root_woken_.load(Order::acquire) != 0 || !local_.empty(); });
+  driver_parked_ = false;
   emit(EventKind::unpark, 0, 0);
   if (waited) fire_timers(0);
 }
@@ -258,7 +263,8 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
       ++tick_;
       if (rv_.pending_between_polls(0)) answer_dump(false);
       TaskHeader* t = next_task();
-      if (t == nullptr && !defer_.empty()) {
+      // (zoo: "a timer is due soon, the loop wakes them after it" parks on them)
+      if (t == nullptr && !defer_.empty() && !(WEFT_BUG(ct_parks_with_deferred) && has_timers())) {
         wake_deferred();  // nothing else to run: the yielded tasks go next
         t = next_task();
       }
@@ -273,7 +279,7 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
         break;
       }
       cx.budget = cfg_.budget;
-      cx.budget_active = true;
+      cx.budget_active = !WEFT_BUG(ct_budget_not_armed);
       polls += static_cast<std::uint64_t>(kTimed ? poll_timed(t) : task_ops::poll(t, 0));
       cx.budget_active = false;
     }

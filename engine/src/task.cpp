@@ -56,6 +56,7 @@ thread_local PoolCache g_pool;
 }  // namespace
 
 void* pool_alloc(std::size_t n) {
+  Platform::note_hold(Held::allocation, n);  // the leak check: task cells and frames, counted once each
   if (!kPoolEnabled || n > kGranule * kClasses) return ::operator new(n);
   std::size_t c = (n - 1) / kGranule;
   if (PoolCache::Block* b = g_pool.heads[c]) {
@@ -67,6 +68,7 @@ void* pool_alloc(std::size_t n) {
 }
 
 void pool_free(void* p, std::size_t n) noexcept {
+  Platform::note_release(Held::allocation, n);
   if (!kPoolEnabled || n > kGranule * kClasses) {
     ::operator delete(p);
     return;
@@ -91,6 +93,18 @@ void coop_yield(std::coroutine_handle<> h) {
   emit(EventKind::mark, cx->worker_index, cx->current_task->id_, static_cast<std::uint64_t>(Mark::budget_exhausted));
   note_suspend(cx->current_task, h, "budget exhausted");
   task_ops::wake_by_ref(cx->current_task, cx->worker_index);  // RUNNING: requeued after the poll
+}
+
+bool coop_spend_on_recheck(std::coroutine_handle<> h) {
+  if (WEFT_BUG(recheck_spends_no_budget)) return false;  // the re-check window is free
+  ThreadContext* cx = current_context();
+  if (cx == nullptr || !cx->budget_active) return false;  // outside a budgeted poll
+  if (cx->budget != 0) {
+    --cx->budget;
+    return false;
+  }
+  coop_yield(h);
+  return true;
 }
 
 namespace task_ops {

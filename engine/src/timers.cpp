@@ -5,6 +5,8 @@
 #include <mutex>
 #include <vector>
 
+#include "bug_hooks.hpp"
+
 WEFT_NS_BEGIN
 namespace detail {
 
@@ -24,7 +26,7 @@ void CoreBase::cancel_timer(TimerEntry* e) {
   Waker drop;
   {
     std::scoped_lock lock(timer_mu_);
-    if (e->registered) {
+    if (e->registered && !WEFT_BUG(timer_cancel_keeps_entry)) {  // the bug: "the heap goes away anyway"
       timers_.remove(e);
       timer_count_.store(timers_.size(), Order::release);
     }
@@ -40,6 +42,7 @@ std::size_t CoreBase::fire_timers(std::int32_t worker) {
     std::scoped_lock lock(timer_mu_);
     while (TimerEntry* e = timers_.top()) {
       if (e->deadline_ns > now) break;
+      if (WEFT_BUG(timer_due_strictly_before) && e->deadline_ns == now) break;  // "due" taken as "< now"
       timers_.remove(e);
       e->fired = true;
       due.push_back(std::move(e->waker));

@@ -10,13 +10,14 @@
 #include "recorder.hpp"
 
 namespace weft::sim {
-namespace {
 
-[[noreturn]] void invariant_failed(const std::string& what) {
+void invariant_failed(const std::string& what) {
   static thread_local std::string msg;
   msg = "invariant " + what;
   weft::Platform::assertion_failed(msg.c_str(), "scenario", 0);
 }
+
+namespace {
 
 // check_exactly_once: every program instance started at most once and either
 // completed or was cancelled, exactly once.

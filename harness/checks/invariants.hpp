@@ -4,6 +4,8 @@
 // A broken invariant ends the run as an assertion failure, like an engine assertion.
 #pragma once
 
+#include <string>
+
 #include "weft/harness/scenario.hpp"
 #include "weft/runtime.hpp"
 
@@ -11,6 +13,10 @@ namespace weft::sim {
 
 class Recorder;
 struct ProgramState;
+
+// invariant_failed ends the run as an assertion with "invariant <what>" (what
+// starts with the check's name), like an engine assertion.
+[[noreturn]] void invariant_failed(const std::string& what);
 
 // check_invariants checks the scenario's checks after the runtime has shut down;
 // called on the run's main fiber (it reads the runtime's metrics through `h`).

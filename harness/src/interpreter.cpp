@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "checks/invariants.hpp"
 #include "weft/sim/simulator.hpp"
 #include "weft/time.hpp"
 
@@ -45,7 +46,9 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
       case Step::Kind::join:
         for (auto& c : *children) {
           try {
+            const auto mark = st->budget_mark();
             co_await c;
+            st->budget_after(mark, "join");
           } catch (const weft::JoinError&) {
             // Aborted or threw: the bookkeeping records which.
           }
@@ -61,9 +64,12 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
       case Step::Kind::work:
         consume(s.ns);  // the worker is busy: a long poll in virtual time
         break;
-      case Step::Kind::sleep:
+      case Step::Kind::sleep: {
+        const auto mark = st->budget_mark();
         co_await weft::sleep_for(std::chrono::nanoseconds(s.ns));
+        st->budget_after(mark, "sleep");
         break;
+      }
       case Step::Kind::send: {
         auto tx = st->channels.at(s.name)->tx;
         for (std::uint64_t i = 0; i < s.count; ++i) {
@@ -74,8 +80,12 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
       case Step::Kind::recv: {
         auto& ch = *st->channels.at(s.name);
         for (std::uint64_t i = 0; i < s.count; ++i) {
+          auto mark = st->budget_mark();
           auto guard = co_await ch.rx_lock.lock();
+          st->budget_after(mark, "channel lock");
+          mark = st->budget_mark();
           auto v = co_await ch.rx.recv();
+          st->budget_after(mark, "recv");
           if (!v) break;
         }
         break;
@@ -83,9 +93,12 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
       case Step::Kind::notify:
         st->notify(s.name).notify_one();
         break;
-      case Step::Kind::notified:
+      case Step::Kind::notified: {
+        const auto mark = st->budget_mark();
         co_await st->notify(s.name).notified();
+        st->budget_after(mark, "notified");
         break;
+      }
       case Step::Kind::repeat:
         for (std::uint64_t i = 0; i < s.count; ++i) co_await run_steps(st, &s.body, children);
         break;
@@ -148,6 +161,20 @@ std::uint64_t ProgramState::new_uid() {
   completed.push_back(0);
   cancelled.push_back(0);
   return started.size() - 1;
+}
+
+ProgramState::BudgetMark ProgramState::budget_mark() {
+  if (budget == nullptr) return {};
+  const weft::ThreadContext* cx = weft::current_context();
+  if (cx == nullptr || cx->core == nullptr || cx->current_task == nullptr) return {};  // no budget here
+  const std::uint64_t task = cx->current_task->id();
+  return BudgetMark{true, task, budget->poll_seq(task)};
+}
+
+void ProgramState::budget_after(const BudgetMark& m, const char* what) {
+  if (!m.on) return;
+  std::string why = budget->ready_await(m.task, m.seq, what);
+  if (!why.empty()) invariant_failed("budget: " + why);
 }
 
 weft::Notify& ProgramState::notify(const std::string& name) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "checks/budget.hpp"
 #include "weft/dump.hpp"
 #include "weft/harness/scenario.hpp"
 #include "weft/runtime.hpp"
@@ -54,6 +55,17 @@ struct ProgramState {
     if (dumps_in_flight++ > 0) ++dumps_concurrent;
   }
   void dump_end() { --dumps_in_flight; }
+  // The budget check (checks/budget.hpp), null when off. budget_mark, before a
+  // budgeted await, notes the polled task and its poll (only on a worker or the
+  // current-thread driver, which poll under a budget); budget_after, once the
+  // await returned, reports it to the check and ends the run on a violation.
+  BudgetMonitor* budget = nullptr;
+  struct BudgetMark {
+    bool on = false;
+    std::uint64_t task = 0, seq = 0;
+  };
+  BudgetMark budget_mark();
+  void budget_after(const BudgetMark& m, const char* what);
   // dump_refused counts a DumpError.
   void dump_refused() {
     ++dump_errors;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "checks/invariants.hpp"
 #include "weft/sim/detail/kernel.hpp"
 
 namespace weft::sim {
@@ -16,9 +17,14 @@ void Recorder::record(const weft::Event& e) {
     events_.push_back(TraceEvent{k ? k->now_ns() : 0, k ? k->steps() : 0, e.worker, static_cast<std::uint8_t>(e.kind),
                                  e.task, e.a, e.b});
   }
+  // The livelock oracle's progress (simulator.hpp): a poll returned, a task was spawned.
+  if (k != nullptr && (e.kind == weft::EventKind::poll_end || e.kind == weft::EventKind::spawn)) k->note_progress();
   count(e);
   // What the dump checker needs, kept even when the trace is not.
   track_steps(e, k ? k->steps() : 0);
+  if (budget_ && e.kind == weft::EventKind::poll_start) budget_->on_poll_start(e.task);
+  if (fairness_ && fairness_->on_event(e.kind, e.worker, e.task, e.b))
+    invariant_failed("fairness: " + fairness_->result().violation);
 }
 
 void Recorder::count(const weft::Event& e) {

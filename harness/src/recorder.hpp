@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "checks/budget.hpp"
+#include "checks/fairness.hpp"
 #include "weft/events.hpp"
 #include "weft/harness/runner.hpp"
 
@@ -46,6 +48,12 @@ class Recorder final : public weft::EventSink {
   void record(const weft::Event& e) override;
   // reset forgets everything recorded so far.
   void reset();
+  // watch feeds every later event to the online checks (null: that check is off);
+  // a fairness violation ends the run at the event that shows it.
+  void watch(FairnessMonitor* fairness, BudgetMonitor* budget) {
+    fairness_ = fairness;
+    budget_ = budget;
+  }
 
   // stats returns the counts of the events recorded.
   const RunStats& stats() const noexcept { return stats_; }
@@ -74,6 +82,8 @@ class Recorder final : public weft::EventSink {
   void track_steps(const weft::Event& e, std::uint64_t step);
 
   bool keep_;
+  FairnessMonitor* fairness_ = nullptr;
+  BudgetMonitor* budget_ = nullptr;
   RunStats stats_;
   std::vector<TraceEvent> events_;
   std::vector<std::uint64_t> polls_by_worker_;

@@ -11,6 +11,9 @@
 //     threads (or, with shutdown_at_ns, spawn the main program as a task and shut
 //     down at that moment whatever still runs).
 //  4. Check the scenario's invariants (checks/invariants.hpp).
+// The progress checks run during the run instead: stall (a probe of the runtime
+// the simulator asks before every jump of virtual time), fairness and budget (fed
+// by the recorder and the interpreter); each only reads, adding no decision.
 // The order of step 2 and every call on the runtime are part of the run's
 // schedule: changing them changes every trace.
 #include "weft/harness/runner.hpp"
@@ -18,8 +21,10 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "checks/invariants.hpp"
+#include "checks/leaks.hpp"
 #include "interpreter.hpp"
 #include "recorder.hpp"
 #include "weft/events.hpp"
@@ -42,8 +47,10 @@ Options options_of(const Scenario& sc, const RunConfig& cfg) {
   opts.seed = cfg.seed;
   opts.strategy = cfg.strategy;
   opts.step_bound = cfg.step_bound ? cfg.step_bound : sc.step_bound;
+  opts.livelock_decisions = cfg.livelock_decisions ? *cfg.livelock_decisions : sc.livelock_decisions;
   opts.record = cfg.record_schedule;
   opts.spurious_wakeup_per_mille = sc.spurious_wakeup_per_mille;
+  opts.memory_limit_bytes = cfg.memory_limit_bytes;
   return opts;
 }
 
@@ -161,6 +168,17 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   RunReport report;
   std::shared_ptr<weft::detail::RuntimeCore> core;  // for the idle probe
   sim.set_idle_probe([&core] { return core && core->has_pending_work(); });
+  auto has_check = [&sc](const char* c) { return std::find(sc.checks.begin(), sc.checks.end(), c) != sc.checks.end(); };
+  std::uint64_t stall_probes = 0;
+  if (has_check("stall")) {
+    sim.set_stall_probe([&core, &stall_probes] {
+      ++stall_probes;
+      return core && core->has_stalled_work();
+    });
+  }
+  // The online checks, made afresh for each run of the simulation, like the recorder's counts.
+  std::optional<FairnessMonitor> fairness;
+  std::optional<BudgetMonitor> budget;
 
   weft::EventSink* prev_sink = weft::event_sink();
   weft::set_event_sink(&rec);
@@ -168,26 +186,39 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   report.result = sim.run([&] {
     rec.reset();  // only the last run's events count, should the simulation run twice
     bookkeeping = {};
-    ProgramState st(sc);
-    weft::Config c = sc.runtime.config;  // the runtime resolves it
-    c.has_seed = true;
-    c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
-    weft::Runtime rt(c);
-    weft::Handle h = rt.handle();
-    core = std::shared_ptr<weft::detail::RuntimeCore>(h.core()->shared_from_this());
+    stall_probes = 0;
+    fairness.reset();
+    budget.reset();
+    if (has_check("fairness")) fairness.emplace(fairness_bound(sc.runtime));
+    if (has_check("budget")) budget.emplace(sc.runtime.resolved().budget);
+    rec.watch(fairness ? &*fairness : nullptr, budget ? &*budget : nullptr);
+    {
+      ProgramState st(sc);
+      st.budget = budget ? &*budget : nullptr;
+      weft::Config c = sc.runtime.config;  // the runtime resolves it
+      c.has_seed = true;
+      c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
+      weft::Runtime rt(c);
+      weft::Handle h = rt.handle();
+      core = std::shared_ptr<weft::detail::RuntimeCore>(h.core()->shared_from_this());
 
-    Threads th;
-    start_spawners(sc, st, h, th);
-    start_stall_injector(sc, h, th);
-    start_metrics_sampler(cfg, st, h, report, th);
-    start_dumpers(sc, st, h, th);
-    run_main(sc, st, rt, th);
-    count_bookkeeping(st, bookkeeping);
-    st.channels.clear();  // channel ends held by the context, not by tasks
-    report.metrics_json = h.metrics_json();
-    check_invariants(sc, st, h, rec);
+      Threads th;
+      start_spawners(sc, st, h, th);
+      start_stall_injector(sc, h, th);
+      start_metrics_sampler(cfg, st, h, report, th);
+      start_dumpers(sc, st, h, th);
+      run_main(sc, st, rt, th);
+      count_bookkeeping(st, bookkeeping);
+      st.channels.clear();  // channel ends held by the context, not by tasks
+      report.metrics_json = h.metrics_json();
+      check_invariants(sc, st, h, rec);
+    }
+    // The runtime, its handle and the programs' state are gone (in the order they
+    // always went); only the idle probe's reference to the core remains.
+    if (cfg.check_held) check_nothing_held(sc, core);
   });
   weft::set_event_sink(prev_sink);
+  rec.watch(nullptr, nullptr);
   core.reset();
   report.stats = rec.stats();
   report.stats.tasks_cancelled = bookkeeping.tasks_cancelled;
@@ -197,6 +228,14 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   report.stats.dumps_from_outside = bookkeeping.dumps_from_outside;
   report.stats.dumps_concurrent = bookkeeping.dumps_concurrent;
   report.stats.dump_errors = bookkeeping.dump_errors;
+  report.stats.stall_probes = stall_probes;
+  if (fairness) {
+    report.stats.fairness_windows = fairness->result().windows;
+    report.stats.fairness_censored = fairness->result().censored;
+    report.stats.fairness_worst = fairness->result().worst;
+    report.stats.fairness_bound = fairness->result().bound;
+  }
+  if (budget) report.stats.budget_worst = budget->worst();
   report.events = rec.take_events();
   report.expected = outcome_matches(sc, report.result.outcome);
   return report;

@@ -2,6 +2,8 @@
 // path and what was expected, so a bad file costs one line to fix.
 #include "weft/harness/scenario.hpp"
 
+#include "weft/sim/json_input.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -16,93 +18,11 @@ using json = nlohmann::json;
 
 constexpr std::uint64_t kMaxCount = 10'000'000;
 constexpr std::uint64_t kMaxNs = 3'600'000'000'000ull;  // one virtual hour
-constexpr std::size_t kMaxFileBytes = 4 * 1024 * 1024;
 constexpr int kMaxDepth = 16;
 
-struct Fail {
-  ScenarioError e;
-};
+using Reader = JsonReader;
 
-std::string describe(const json& v) {
-  std::string s = v.dump();
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
-  return s;
-}
-
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const std::string& path, const std::string& expected) const {
-    throw Fail{ScenarioError{file_, path, expected}};
-  }
-
-  void only_keys(const json& obj, const std::string& path, std::initializer_list<const char*> keys) const {
-    if (!obj.is_object()) fail(path, "an object, got " + describe(obj));
-    std::set<std::string> allowed;
-    for (const char* k : keys) allowed.insert(k);
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
-      if (!allowed.count(it.key())) {
-        std::string list;
-        for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-        fail(path + "." + it.key(), "no such field (known fields: " + list + ")");
-      }
-    }
-  }
-
-  std::uint64_t uint(const json& obj, const char* key, const std::string& path, std::uint64_t lo, std::uint64_t hi,
-                     std::uint64_t dflt) const {
-    if (!obj.contains(key)) return dflt;
-    return uint_value(obj.at(key), path + "." + key, lo, hi);
-  }
-
-  std::uint64_t uint_value(const json& v, const std::string& path, std::uint64_t lo, std::uint64_t hi) const {
-    std::string range = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-    if (!v.is_number_integer()) fail(path, range + ", got " + describe(v));
-    if (v.is_number_unsigned()) {
-      std::uint64_t u = v.get<std::uint64_t>();
-      if (u < lo || u > hi) fail(path, range + ", got " + describe(v));
-      return u;
-    }
-    std::int64_t i = v.get<std::int64_t>();
-    if (i < 0 || static_cast<std::uint64_t>(i) < lo || static_cast<std::uint64_t>(i) > hi)
-      fail(path, range + ", got " + describe(v));
-    return static_cast<std::uint64_t>(i);
-  }
-
-  bool boolean(const json& obj, const char* key, const std::string& path, bool dflt) const {
-    if (!obj.contains(key)) return dflt;
-    const json& v = obj.at(key);
-    if (!v.is_boolean()) fail(path + "." + key, "true or false, got " + describe(v));
-    return v.get<bool>();
-  }
-
-  std::string string(const json& obj, const char* key, const std::string& path, std::optional<std::string> dflt) const {
-    if (!obj.contains(key)) {
-      if (!dflt) fail(path + "." + key, "a string (the field is required)");
-      return *dflt;
-    }
-    const json& v = obj.at(key);
-    if (!v.is_string()) fail(path + "." + key, "a string, got " + describe(v));
-    return v.get<std::string>();
-  }
-
-  std::string one_of(const json& obj, const char* key, const std::string& path, std::initializer_list<const char*> options,
-                     const char* dflt) const {
-    std::string s = string(obj, key, path, std::string(dflt));
-    for (const char* o : options) {
-      if (s == o) return s;
-    }
-    std::string list;
-    for (const char* o : options) list += (list.empty() ? "" : ", ") + std::string("\"") + o + "\"";
-    fail(path + "." + key, "one of " + list + ", got \"" + s + "\"");
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
+std::string describe(const json& v) { return JsonReader::describe(v); }
 
 std::vector<Step> parse_steps(const Reader& r, const json& arr, const std::string& path, int depth) {
   if (depth > kMaxDepth) r.fail(path, "at most " + std::to_string(kMaxDepth) + " nested repeats");
@@ -336,18 +256,20 @@ void parse_faults(const Reader& r, const json& root, Scenario& sc) {
 void parse_exploration(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("exploration")) {
     const json& e = root.at("exploration");
-    r.only_keys(e, "$.exploration", {"strategy", "pct_depth", "step_bound", "test_seeds"});
+    r.only_keys(e, "$.exploration", {"strategy", "pct_depth", "step_bound", "livelock_decisions", "test_seeds"});
     sc.strategy = r.one_of(e, "strategy", "$.exploration", {"random", "pct", "hold"}, "random");
     sc.pct_depth = static_cast<std::uint32_t>(r.uint(e, "pct_depth", "$.exploration", 1, 16, 3));
     sc.step_bound = r.uint(e, "step_bound", "$.exploration", 1, 1'000'000'000, 2'000'000);
+    sc.livelock_decisions =
+        r.uint(e, "livelock_decisions", "$.exploration", 0, 1'000'000'000, kLivelockDecisionsDefault);
     sc.test_seeds = static_cast<std::uint32_t>(r.uint(e, "test_seeds", "$.exploration", 1, 100000, 5));
   }
 }
 
 // parse_checks reads $.checks (default: every check but counters_exact).
 void parse_checks(const Reader& r, const json& root, Scenario& sc) {
-  static const std::set<std::string> kChecks = {"exactly_once", "no_leak", "metrics_match_trace", "counters_exact",
-                                                "dump_consistent"};
+  static const std::set<std::string> kChecks = {"exactly_once", "no_leak",  "metrics_match_trace", "counters_exact",
+                                                "dump_consistent", "stall", "fairness", "budget"};
   if (root.contains("checks")) {
     const json& c = root.at("checks");
     if (!c.is_array()) r.fail("$.checks", "an array of check names, got " + describe(c));
@@ -355,11 +277,11 @@ void parse_checks(const Reader& r, const json& root, Scenario& sc) {
       std::string p = "$.checks[" + std::to_string(i) + "]";
       if (!c[i].is_string() || !kChecks.count(c[i].get<std::string>()))
         r.fail(p, "one of \"exactly_once\", \"no_leak\", \"metrics_match_trace\", \"counters_exact\", "
-                  "\"dump_consistent\", got " + describe(c[i]));
+                  "\"dump_consistent\", \"stall\", \"fairness\", \"budget\", got " + describe(c[i]));
       sc.checks.push_back(c[i].get<std::string>());
     }
   } else {
-    sc.checks = {"exactly_once", "no_leak", "metrics_match_trace", "dump_consistent"};
+    sc.checks = default_checks();
   }
 }
 
@@ -403,7 +325,7 @@ Scenario parse_root(const Reader& r, const json& root) {
   parse_coverage(r, root, sc);
   if (root.contains("shutdown_at_ns")) sc.shutdown_at_ns = r.uint(root, "shutdown_at_ns", "$", 0, kMaxNs, 0);
   sc.expect = r.one_of(root, "expect", "$",
-                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception"},
+                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception", "stall", "livelock"},
                        "pass");
   return sc;
 }
@@ -411,39 +333,21 @@ Scenario parse_root(const Reader& r, const json& root) {
 }  // namespace
 
 std::optional<Scenario> parse_scenario(const std::string& text, const std::string& file, ScenarioError& error) {
-  json root;
+  auto root = parse_json_input(text, file, error);
+  if (!root) return std::nullopt;
   try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    error = ScenarioError{file, "$", "valid JSON (byte " + std::to_string(e.byte) + ": " +
-                                         std::string(e.what()).substr(std::string(e.what()).rfind(':') + 2) + ")"};
-    return std::nullopt;
-  }
-  try {
-    Scenario sc = parse_root(Reader(file), root);
+    Scenario sc = parse_root(Reader(file), *root);
     sc.text_hash = fnv1a_hex(text);
     return sc;
-  } catch (const Fail& f) {
-    error = f.e;
+  } catch (const InputFailure& f) {
+    error = f.error;
     return std::nullopt;
   }
 }
 
 std::optional<Scenario> load_scenario(const std::string& path, ScenarioError& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = ScenarioError{path, "$", "a readable scenario file (cannot open it)"};
-    return std::nullopt;
-  }
   std::string text;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxFileBytes) {
-      error = ScenarioError{path, "$", "a file of at most 4 MiB"};
-      return std::nullopt;
-    }
-  }
+  if (!read_input_file(path, kScenarioBytesMax, text, error)) return std::nullopt;
   return parse_scenario(text, path, error);
 }
 

@@ -112,11 +112,12 @@ std::string scenario_to_json(const Scenario& sc) {
                       {"pct_depth", sc.pct_depth},
                       {"step_bound", sc.step_bound},
                       {"test_seeds", sc.test_seeds}};
+  if (sc.livelock_decisions != kLivelockDecisionsDefault) j["exploration"]["livelock_decisions"] = sc.livelock_decisions;
   j["checks"] = sc.checks;
   if (!sc.coverage.empty()) j["coverage"] = sc.coverage;
   if (sc.shutdown_at_ns) j["shutdown_at_ns"] = *sc.shutdown_at_ns;
   j["expect"] = sc.expect;
-  return j.dump(2);
+  return dump_safe(j, 2);
 }
 
 }  // namespace weft::sim

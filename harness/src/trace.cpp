@@ -9,6 +9,7 @@
 
 #include "weft/events.hpp"
 #include "weft/harness/runner.hpp"
+#include "weft/sim/json_input.hpp"
 #include "weft/trace/format.hpp"
 
 namespace weft::sim {
@@ -144,7 +145,7 @@ std::string chrome_format(const Scenario& sc, const RunConfig& cfg, const RunRep
   root["traceEvents"] = events;
   root["displayTimeUnit"] = "ns";
   root["metadata"] = header(sc, cfg, r);
-  return root.dump() + "\n";
+  return dump_safe(root) + "\n";
 }
 
 }  // namespace

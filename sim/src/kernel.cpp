@@ -21,9 +21,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/context/fiber.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <new>
 
@@ -203,6 +205,21 @@ struct Fiber {
 };
 
 namespace {
+// kMemoryCheckSteps: decisions between two reads of the resident memory (one
+// /proc read per some ten milliseconds of simulation).
+constexpr std::uint64_t kMemoryCheckSteps = std::uint64_t{1} << 16;
+
+// resident_bytes reads the process's resident set (Linux /proc/self/statm); 0
+// where it cannot, which never exceeds a budget.
+std::uint64_t resident_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long long pages_total = 0, pages_resident = 0;
+  const int n = std::fscanf(f, "%llu %llu", &pages_total, &pages_resident);
+  std::fclose(f);
+  return n == 2 ? pages_resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
 std::vector<std::uint32_t>& thread_record_buffer() {
   static thread_local std::vector<std::uint32_t> buffer;
   return buffer;
@@ -211,6 +228,10 @@ std::vector<std::uint32_t>& thread_record_buffer() {
 
 Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<bool()> idle_probe)
     : step_bound_(config.step_bound),
+      limit_(config.livelock_decisions != 0 ? std::min(config.step_bound, config.livelock_decisions)
+                                             : config.step_bound),
+      check_at_(config.memory_limit_bytes ? std::min(config.step_bound, kMemoryCheckSteps) : config.step_bound),
+      memory_limit_bytes_(config.memory_limit_bytes),
       spurious_per_mille_(config.spurious_wakeup_per_mille),
       fast_path_(!strategy.sees_every_decision()),
       observe_accesses_(strategy.observes_accesses()),
@@ -218,7 +239,8 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
       record_buf_(thread_record_buffer()),
       config_(config),
       strategy_(strategy),
-      idle_probe_(std::move(idle_probe)) {
+      idle_probe_(std::move(idle_probe)),
+      livelock_decisions_(config.livelock_decisions) {
   static thread_local std::uint32_t epochs = 0;
   epoch_ = ++epochs;
   if (epoch_ == 0) epoch_ = ++epochs;  // 0 means "outside any run"
@@ -303,6 +325,7 @@ FiberId Kernel::spawn(std::string name, std::function<void()> fn) {
   f.state = FiberState::runnable;
   set_runnable(f);
   strategy_.on_spawn(id);
+  note_progress();
   return id;
 }
 
@@ -345,6 +368,7 @@ Fiber* Kernel::fiber_exit(Fiber& f) {
   remove_runnable(f);
   f.state = FiberState::finished;
   --live_;
+  note_progress();
   wake_all(f.joiners);
   Fiber* next = ended_ ? host_.get() : pick_after_block(Op::exit);
   WEFT_SIM_INVARIANT(next != &f);
@@ -439,11 +463,16 @@ FiberId Kernel::choose(Op op, bool current_runnable, bool yielding) {
 }
 
 void Kernel::decide_slow(Op op, bool yielding) {
-  if (steps_ >= step_bound_) {
-    fail(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " + op_name(op) +
-                                           " by fiber " + std::to_string(current_id_) + " (" + current_->name +
-                                           "); an unbounded spin or livelock?");
+  if (steps_ >= limit_) [[unlikely]] {
+    const Limit l = at_limit(op);
+    if (l == Limit::step_bound) {
+      fail(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " + op_name(op) +
+                                             " by fiber " + std::to_string(current_id_) + " (" + current_->name +
+                                             "); an unbounded spin or livelock?");
+    }
+    if (l == Limit::livelock) fail(Outcome::livelock, describe_livelock());
   }
+  if (steps_ >= check_at_ && over_memory_budget()) fail(Outcome::resource_limit, memory_message());
   const FiberId next = choose(op, true, yielding);
   if (next != current_id_) {
     if (!yielding) ++preemptions_;
@@ -451,14 +480,114 @@ void Kernel::decide_slow(Op op, bool yielding) {
   }
 }
 
+// ---- the livelock oracle (Options::livelock_decisions) ----
+
+Kernel::Limit Kernel::at_limit(Op op) {
+  if (steps_ >= step_bound_) return Limit::step_bound;
+  // Below the step bound only the livelock oracle sets limit_: the run has gone
+  // livelock_decisions_ decisions without progress. Watch the next ones, each
+  // through here (limit_ = steps_), to name the cycle; progress ends the watch.
+  if (!watching_) {
+    watching_ = true;
+    watch_.clear();
+  }
+  watch_.push_back(static_cast<std::uint32_t>(op) << 24 | current_id_);
+  if (watch_.size() >= kLivelockWatch) return Limit::livelock;
+  limit_ = steps_;
+  return Limit::go_on;
+}
+
+void Kernel::stop_watch() noexcept {
+  watching_ = false;
+  watch_.clear();
+}
+
+namespace {
+
+// Cycle is what a fiber repeated while the livelock oracle watched: its operations
+// split at each occurrence of an anchor (the rarest operation that occurs at least
+// three times), the number of whole segments, how many differ (a loop that draws a
+// random victim makes a few variants), and the most common segment.
+struct Cycle {
+  std::size_t repeats = 0;
+  std::size_t variants = 0;
+  std::vector<Op> most_common;
+};
+
+Cycle find_cycle(const std::vector<Op>& ops) {
+  std::array<std::size_t, kOpCount> count{};
+  for (Op op : ops) ++count[static_cast<std::size_t>(op)];
+  int anchor = -1;
+  for (int i = 0; i < kOpCount; ++i) {
+    if (count[i] >= 3 && (anchor < 0 || count[i] < count[anchor])) anchor = i;
+  }
+  Cycle c;
+  if (anchor < 0) return c;
+  std::map<std::vector<Op>, std::size_t> segments;  // ordered: ties go to the smallest
+  std::vector<Op> seg;
+  bool started = false;
+  for (Op op : ops) {
+    if (static_cast<int>(op) == anchor) {
+      if (started) ++segments[seg];
+      seg.clear();
+      started = true;
+    }
+    if (started) seg.push_back(op);
+  }
+  std::size_t best = 0;
+  for (const auto& [ops_of, n] : segments) {
+    c.repeats += n;
+    if (n > best) {
+      best = n;
+      c.most_common = ops_of;
+    }
+  }
+  c.variants = segments.size();
+  return c;
+}
+
+}  // namespace
+
+std::string Kernel::describe_livelock() const {
+  constexpr std::size_t kOpsShown = 48;
+  std::string s = "livelock: no progress for " + std::to_string(livelock_decisions_) +
+                  " decisions (no poll returned, no task or fiber started, no fiber ended, virtual time stayed at " +
+                  std::to_string(now_ns_) + " ns) since decision " + std::to_string(progress_step_) + ", nor in the " +
+                  std::to_string(watch_.size()) + " watched after it:";
+  std::vector<std::vector<Op>> by_fiber(fibers_.size());
+  for (std::uint32_t w : watch_) by_fiber[w & kFiberIdMax].push_back(static_cast<Op>((w >> 24) & 0x7f));
+  for (FiberId id = 0; id < by_fiber.size(); ++id) {
+    const std::vector<Op>& ops = by_fiber[id];
+    if (ops.empty()) continue;
+    s += " fiber " + std::to_string(id) + " (" + fibers_[id]->name + ") made " + std::to_string(ops.size()) + " decisions, ";
+    const Cycle c = find_cycle(ops);
+    if (c.repeats < 2) {
+      s += "with no repeating cycle;";
+      continue;
+    }
+    s += "repeating a cycle " + std::to_string(c.repeats) + " times (" + std::to_string(c.variants) +
+         (c.variants == 1 ? " variant" : " variants") + "; the most common, " + std::to_string(c.most_common.size()) +
+         " operations:";
+    for (std::size_t j = 0; j < c.most_common.size() && j < kOpsShown; ++j) s += std::string(" ") + op_name(c.most_common[j]);
+    s += c.most_common.size() > kOpsShown ? " ...);" : ");";
+  }
+  s.pop_back();
+  return s;
+}
+
 void Kernel::note_access(Op op, std::uint32_t object, bool wrote) {
   strategy_.on_access(current_id_, op, object, wrote);
 }
 
 std::uint64_t Kernel::draw(Op op) {
-  if (steps_ >= step_bound_) {
-    fail(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " + op_name(op));
+  if (steps_ >= limit_) [[unlikely]] {
+    const Limit l = at_limit(op);
+    if (l == Limit::step_bound) {
+      fail(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " + op_name(op));
+    }
+    if (l == Limit::livelock) fail(Outcome::livelock, describe_livelock());
   }
+  if (steps_ >= check_at_ && over_memory_budget()) fail(Outcome::resource_limit, memory_message());
   const Point p{steps_, op, current_id_, true, false};
   std::uint64_t v = 0;
   if (!strategy_.next_u64(p, v)) {
@@ -473,48 +602,115 @@ std::uint64_t Kernel::draw(Op op) {
 Fiber* Kernel::pick_after_block(Op op) {
   for (;;) {
     if (!runnable_.empty()) {
-      if (steps_ >= step_bound_) {
-        end_run(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " +
-                                                  op_name(op) + "; an unbounded spin or livelock?");
+      if (steps_ >= limit_) [[unlikely]] {
+        const Limit l = at_limit(op);
+        if (l == Limit::step_bound) {
+          end_run(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " +
+                                                    op_name(op) + "; an unbounded spin or livelock?");
+          return host_.get();
+        }
+        if (l == Limit::livelock) {
+          end_run(Outcome::livelock, describe_livelock());
+          return host_.get();
+        }
+      }
+      if (steps_ >= check_at_ && over_memory_budget()) {
+        end_run(Outcome::resource_limit, memory_message());
         return host_.get();
       }
       return fibers_[choose(op, false, false)].get();
     }
-    if (advance_time()) continue;
+    if (time_jump_pending()) {
+      // Every live fiber is blocked and time is about to jump: work that is ready
+      // now would wait for an unrelated deadline (the stall check).
+      if (config_.stall_probe) {
+        std::string probe_error;
+        const bool work = run_probe(config_.stall_probe, probe_error);
+        if (!probe_error.empty() || work) {
+          end_run(probe_error.empty() ? Outcome::stall : Outcome::exception,
+                  probe_error.empty() ? "every fiber blocked and time about to jump to " +
+                                            std::to_string(timers_.top().deadline_ns) +
+                                            " ns while the stall probe sees runnable work; blocked: " + blocked_fibers()
+                                      : "the stall probe threw: " + probe_error);
+          return host_.get();
+        }
+      }
+      advance_time();
+      continue;
+    }
     if (live_ == 0) {
       end_run(Outcome::pass, "");
       return host_.get();
     }
     // Every live fiber is blocked and nothing is pending.
-    bool work = false;
     std::string probe_error;
-    if (idle_probe_) {
-      tls_kernel = nullptr;  // the probe's seam operations are plain, not decisions
-      try {
-        work = idle_probe_();
-      } catch (const std::exception& e) {
-        probe_error = e.what();
-      } catch (...) {
-        probe_error = "exception of unknown type";
-      }
-      tls_kernel = this;
-    }
+    const bool work = idle_probe_ && run_probe(idle_probe_, probe_error);
     if (!probe_error.empty()) {
       end_run(Outcome::exception, "the idle probe threw: " + probe_error);
       return host_.get();
     }
-    std::string blocked;
-    for (const auto& f : fibers_) {
-      if (f->state != FiberState::blocked) continue;
-      if (!blocked.empty()) blocked += ", ";
-      blocked += std::to_string(f->id) + " " + f->name + " (" + op_name(f->blocked_op) + ")";
-    }
     end_run(work ? Outcome::lost_wakeup : Outcome::deadlock,
             std::string(work ? "every fiber blocked while the idle probe sees runnable work"
                              : "every fiber blocked, no timer pending") +
-                "; blocked: " + blocked);
+                "; blocked: " + blocked_fibers());
     return host_.get();
   }
+}
+
+// run_probe asks a probe with the kernel detached, so the probe's seam
+// operations are plain reads and writes, not decisions of the run.
+bool Kernel::run_probe(const std::function<bool()>& probe, std::string& error) {
+  bool work = false;
+  tls_kernel = nullptr;
+  try {
+    work = probe();
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "exception of unknown type";
+  }
+  tls_kernel = this;
+  return work;
+}
+
+std::string Kernel::blocked_fibers() const {
+  std::string blocked;
+  for (const auto& f : fibers_) {
+    if (f->state != FiberState::blocked) continue;
+    if (!blocked.empty()) blocked += ", ";
+    blocked += std::to_string(f->id) + " " + f->name + " (" + op_name(f->blocked_op) + ")";
+  }
+  return blocked;
+}
+
+// time_jump_pending drops the timers of fibers woken another way and says whether
+// a live one is left (advance_time would then jump to it).
+bool Kernel::time_jump_pending() {
+  while (!timers_.empty()) {
+    const Timer& first = timers_.top();
+    const Fiber& f = *fibers_[first.id];
+    if (f.state == FiberState::blocked && f.wait_gen == first.wait_gen) return true;
+    timers_.pop();  // stale: the fiber was woken another way
+  }
+  return false;
+}
+
+// over_memory_budget schedules the next memory check and says whether resident
+// memory exceeds the budget.
+bool Kernel::over_memory_budget() {
+  check_at_ = std::min(step_bound_, steps_ + kMemoryCheckSteps);
+  if (memory_limit_bytes_ == 0) return false;
+  // A recorded run's schedule is expanded at its end (take_decisions: one
+  // Decision per step): count it now, or the end of the run overshoots the budget.
+  resident_bytes_ = resident_bytes() + (record_ ? steps_ * sizeof(Decision) : 0);
+  return resident_bytes_ > memory_limit_bytes_;
+}
+
+std::string Kernel::memory_message() const {
+  return "resident memory " + std::to_string(resident_bytes_ >> 20) + " MiB" +
+         (record_ ? " (with the recorded schedule's expansion)" : "") + " exceeds the memory budget of " +
+         std::to_string(memory_limit_bytes_ >> 20) + " MiB after " + std::to_string(steps_) +
+         " decisions (tasks, fibers, timers and the recorded schedule grow with the run)";
 }
 
 bool Kernel::advance_time() {
@@ -526,6 +722,7 @@ bool Kernel::advance_time() {
       continue;
     }
     WEFT_SIM_INVARIANT(first.deadline_ns >= now_ns_);
+    if (first.deadline_ns > now_ns_) note_progress();  // time passes: progress
     now_ns_ = first.deadline_ns;
     // Every fiber due at this instant becomes runnable, in arming order.
     while (!timers_.empty() && timers_.top().deadline_ns == first.deadline_ns) {

@@ -260,6 +260,10 @@ namespace weft::sim {
 
 bool in_simulation() noexcept { return detail::tls_kernel != nullptr; }
 
+void note_progress() noexcept {
+  if (detail::Kernel* k = detail::tls_kernel) k->note_progress();
+}
+
 FiberId current_fiber() noexcept {
   detail::Kernel* k = detail::tls_kernel;
   return k == nullptr ? kNoFiber : k->current();

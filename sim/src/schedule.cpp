@@ -10,9 +10,9 @@
 // (Switch: when `fiber` reaches its `step`-th fiber decision, `to` runs). A
 // schedule without switches (every recorded one) is written as version 1, byte
 // for byte as before, so older builds still read it.
+#include <cstdint>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "weft/sim/schedule.hpp"
 
@@ -63,64 +63,66 @@ std::string Schedule::to_json() const {
 }
 
 std::optional<Schedule> Schedule::from_json(std::string_view text, std::string& error) {
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    error = "schedule: not valid JSON";
-    return std::nullopt;
-  }
-  if (!j.is_object() || j.value("format", "") != kFormat) {
-    error = "schedule: not a weft-schedule document";
-    return std::nullopt;
-  }
-  const int version = j.contains("version") && j["version"].is_number_integer() ? j["version"].get<int>() : 0;
-  if (version != kVersion && version != kVersionSwitches) {
-    error = "schedule: unsupported version (this build reads versions 1 and 2)";
-    return std::nullopt;
-  }
-  if (version == kVersionSwitches && !(j.contains("switches") && j["switches"].is_array())) {
-    error = "schedule: version 2 without switches";
-    return std::nullopt;
-  }
-  if (!j.contains("seed") || !j["seed"].is_number_unsigned() || !j.contains("decisions") ||
-      !j["decisions"].is_array()) {
-    error = "schedule: missing seed or decisions";
-    return std::nullopt;
-  }
-  Schedule s;
-  s.seed = j["seed"].get<std::uint64_t>();
-  if (j.contains("strategy") && j["strategy"].is_string()) s.strategy = j["strategy"].get<std::string>();
-  if (j.contains("pct_depth") && j["pct_depth"].is_number_unsigned()) s.pct_depth = j["pct_depth"].get<std::uint32_t>();
-  if (j.contains("pct_steps") && j["pct_steps"].is_number_unsigned()) s.pct_steps = j["pct_steps"].get<std::uint64_t>();
-  const auto& ds = j["decisions"];
-  s.decisions.reserve(ds.size());
-  for (std::size_t i = 0; i < ds.size(); ++i) {
-    const auto& d = ds[i];
-    const bool shape = d.is_array() && d.size() == 3 && d[0].is_string() && d[1].is_string() &&
-                       (d[2].is_number_unsigned() || (d[2].is_number_integer() && d[2].get<std::int64_t>() >= 0));
-    std::optional<Op> op = shape ? op_from_name(d[0].get<std::string>()) : std::nullopt;
-    const std::string kind = shape ? d[1].get<std::string>() : "";
-    if (!op || (kind != "f" && kind != "r")) {
-      error = "schedule: decision " + std::to_string(i) + " is not [op, \"f\"|\"r\", value]";
-      return std::nullopt;
-    }
-    s.decisions.push_back(Decision{kind == "f" ? DecisionKind::fiber : DecisionKind::random, *op,
-                                   d[2].get<std::uint64_t>()});
-  }
-  if (version == kVersion) return s;
-  const auto& ss = j["switches"];
-  s.switches.reserve(ss.size());
-  for (std::size_t i = 0; i < ss.size(); ++i) {
-    const auto& w = ss[i];
-    const bool shape = w.is_array() && w.size() == 3 && w[0].is_number_unsigned() && w[1].is_number_unsigned() &&
-                       w[2].is_number_unsigned() && w[0].get<std::uint64_t>() < kNoFiber &&
-                       w[2].get<std::uint64_t>() < kNoFiber;
-    if (!shape) {
-      error = "schedule: switch " + std::to_string(i) + " is not [fiber, step, to]";
-      return std::nullopt;
-    }
-    s.switches.push_back(Switch{w[0].get<FiberId>(), w[1].get<std::uint64_t>(), w[2].get<FiberId>()});
-  }
+  InputError e;
+  auto j = parse_json_input(text, "schedule", e);
+  std::optional<Schedule> s = j ? from_value(*j, "schedule", "$", e) : std::nullopt;
+  if (!s) error = e.message();
   return s;
+}
+
+std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std::string& file, const std::string& path,
+                                             InputError& error) {
+  const JsonReader r(file);
+  try {
+    r.only_keys(j, path, {"format", "version", "seed", "strategy", "pct_depth", "pct_steps", "decisions", "switches"});
+    if (!j.contains("format") || j.at("format") != kFormat)
+      r.fail(path + ".format", "\"weft-schedule\" (a schedule file), got " +
+                                   (j.contains("format") ? JsonReader::describe(j.at("format")) : std::string("no format")));
+    const auto& v = r.required(j, "version", path, "1 or 2");
+    if (!v.is_number_integer() || (v != kVersion && v != kVersionSwitches))
+      r.fail(path + ".version", "1 or 2 (this build reads versions 1 and 2), got " + JsonReader::describe(v));
+    const int version = v.get<int>();
+    Schedule s;
+    s.seed = r.uint_value(r.required(j, "seed", path, "an integer"), path + ".seed", 0, UINT64_MAX);
+    s.strategy = r.string(j, "strategy", path, std::string());
+    s.pct_depth = static_cast<std::uint32_t>(r.uint(j, "pct_depth", path, 0, 16, 0));
+    s.pct_steps = r.uint(j, "pct_steps", path, 0, UINT64_MAX, 0);
+    const auto& ds = r.required(j, "decisions", path, "an array of decisions");
+    if (!ds.is_array()) r.fail(path + ".decisions", "an array of decisions, got " + JsonReader::describe(ds));
+    s.decisions.reserve(ds.size());
+    for (std::size_t i = 0; i < ds.size(); ++i) {
+      const auto& d = ds[i];
+      const std::string p = path + ".decisions[" + std::to_string(i) + "]";
+      if (!d.is_array() || d.size() != 3 || !d[0].is_string() || !d[1].is_string())
+        r.fail(p, "[op, \"f\" or \"r\", value], got " + JsonReader::describe(d));
+      const std::optional<Op> op = op_from_name(d[0].get<std::string>());
+      if (!op) r.fail(p + "[0]", "an op name such as \"load\", got " + JsonReader::describe(d[0]));
+      const std::string kind = d[1].get<std::string>();
+      if (kind != "f" && kind != "r") r.fail(p + "[1]", "\"f\" (a fiber) or \"r\" (a random number), got " + JsonReader::describe(d[1]));
+      const std::uint64_t value = r.uint_value(d[2], p + "[2]", 0, UINT64_MAX);
+      s.decisions.push_back(Decision{kind == "f" ? DecisionKind::fiber : DecisionKind::random, *op, value});
+    }
+    if (version == kVersion) {
+      if (j.contains("switches")) r.fail(path + ".switches", "no switches in version 1 (version 2 has them)");
+      return s;
+    }
+    const auto& ss = r.required(j, "switches", path, "an array of switches (version 2)");
+    if (!ss.is_array()) r.fail(path + ".switches", "an array of switches, got " + JsonReader::describe(ss));
+    s.switches.reserve(ss.size());
+    for (std::size_t i = 0; i < ss.size(); ++i) {
+      const auto& w = ss[i];
+      const std::string p = path + ".switches[" + std::to_string(i) + "]";
+      if (!w.is_array() || w.size() != 3) r.fail(p, "[fiber, step, to], got " + JsonReader::describe(w));
+      const auto fiber = r.uint_value(w[0], p + "[0]", 0, kNoFiber - 1);
+      const auto step = r.uint_value(w[1], p + "[1]", 0, UINT64_MAX);
+      const auto to = r.uint_value(w[2], p + "[2]", 0, kNoFiber - 1);
+      s.switches.push_back(Switch{static_cast<FiberId>(fiber), step, static_cast<FiberId>(to)});
+    }
+    return s;
+  } catch (const InputFailure& f) {
+    error = f.error;
+    return std::nullopt;
+  }
 }
 
 bool Schedule::save(const std::string& path, std::string& error) const {
@@ -138,14 +140,15 @@ bool Schedule::save(const std::string& path, std::string& error) const {
 }
 
 std::optional<Schedule> Schedule::load(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "schedule: cannot open " + path;
-    return std::nullopt;
+  std::string text;
+  InputError e;
+  if (read_input_file(path, kScheduleBytesMax, text, e)) {
+    if (auto j = parse_json_input(text, path, e)) {
+      if (auto s = from_value(*j, path, "$", e)) return s;
+    }
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return from_json(text.str(), error);
+  error = e.message();
+  return std::nullopt;
 }
 
 }  // namespace weft::sim

@@ -15,6 +15,9 @@ const char* outcome_name(Outcome o) noexcept {
     case Outcome::step_bound_exceeded: return "step_bound_exceeded";
     case Outcome::nondeterminism: return "nondeterminism";
     case Outcome::exception: return "exception";
+    case Outcome::stall: return "stall";
+    case Outcome::livelock: return "livelock";
+    case Outcome::resource_limit: return "resource_limit";
   }
   return "?";
 }
@@ -68,9 +71,12 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   detail::KernelConfig config;
   config.seed = options_.seed;
   config.step_bound = options_.step_bound;
+  config.livelock_decisions = options_.livelock_decisions;
   config.stack_size = options_.stack_size;
   config.record = record;
   config.spurious_wakeup_per_mille = options_.spurious_wakeup_per_mille;
+  config.stall_probe = stall_probe_;
+  config.memory_limit_bytes = options_.memory_limit_bytes;
   detail::Kernel kernel(config, strategy, idle_probe_);
   kernel.run(main_fn);
   RunResult r;
@@ -84,6 +90,7 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   r.fibers = kernel.fiber_count();
   r.divergence_index = kernel.divergence_index();
   r.pct_steps = pct_steps;
+  r.longest_quiet = kernel.longest_quiet();
   r.schedule.strategy = strategy.name();
   r.schedule.decisions = kernel.take_decisions();
   return r;

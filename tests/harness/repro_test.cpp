@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -70,7 +72,38 @@ TEST(Repro, AMalformedReproductionIsRejectedWithItsReason) {
   EXPECT_FALSE(parse_repro("{}", "x.json", err).has_value());
   EXPECT_NE(err.find("weft-repro"), std::string::npos) << err;
   EXPECT_FALSE(parse_repro("not json", "x.json", err).has_value());
-  EXPECT_NE(err.find("not valid JSON"), std::string::npos) << err;
+  EXPECT_NE(err.find("x.json: $: expected valid JSON; at line 1, column 2"), std::string::npos) << err;
+}
+
+// Every field of a reproduction is checked like a scenario's: a wrong type, a
+// null, an unknown or duplicate key is one line naming the JSON path, never an
+// exception out of the JSON library.
+TEST(Repro, AWrongTypedFieldIsRejectedWithItsJsonPath) {
+  std::string text;
+  {
+    std::ifstream in(std::string(WEFT_REGRESSION_DIR) + "/canary-expected-failure.repro.json");
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::string err;
+  ASSERT_TRUE(parse_repro(text, "ok.json", err).has_value()) << err;
+  const auto with = [&](const std::string& from, const std::string& to) {
+    std::string t = text;
+    const auto at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return t.replace(at, from.size(), to);
+  };
+  const std::pair<std::string, std::string> cases[] = {
+      {with("\"strategy\": \"random\"", "\"strategy\": 5"), "ok.json: $.strategy: expected a string, got 5"},
+      {with("\"outcome\": \"assertion\"", "\"outcome\": null"), "ok.json: $.failure.outcome: expected a string, got null"},
+      {with("\"seed\": 1,", "\"seed\": 1e999,"), "ok.json: $.seed: expected a number within a double's range"},
+      {with("\"seed\": 1,", "\"seed\": 1, \"seed\": 1,"), "ok.json: $.seed: expected each key once in an object"},
+      {with("\"format\": \"weft-repro\"", "\"format\": 5"), "ok.json: $.format: expected \"weft-repro\""},
+  };
+  for (const auto& [bad, message] : cases) {
+    EXPECT_FALSE(parse_repro(bad, "ok.json", err).has_value()) << message;
+    EXPECT_EQ(err.rfind(message, 0), 0u) << err;
+    EXPECT_EQ(err.find('\n'), std::string::npos) << err;
+  }
 }
 
 std::vector<std::string> regression_files() {

@@ -29,7 +29,7 @@ std::string write_trace(const nlohmann::ordered_json& header, const std::vector<
                         std::string_view tail) {
   // Rows are one compact array each, one per line: the kind is the only string,
   // and kind names are identifiers, so a row needs no escaping.
-  std::string out = "{\"header\":" + header.dump() +
+  std::string out = "{\"header\":" + header.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +
                     ",\"event_fields\":[\"t_ns\",\"step\",\"worker\",\"kind\",\"task\",\"a\",\"b\"],\"events\":[";
   char buf[192];
   bool first = true;

@@ -51,7 +51,12 @@ namespace detail {
 // the blocking pool. Both schedulers derive from it.
 class RuntimeCore : public Scheduler, public std::enable_shared_from_this<RuntimeCore> {
  public:
-  ~RuntimeCore() override = default;
+  // Counted for the leak check (Held::allocation): a runtime core that outlives its
+  // run is held by a reference nobody dropped.
+  RuntimeCore() { Platform::note_hold(Held::allocation, sizeof(RuntimeCore)); }
+  ~RuntimeCore() override { Platform::note_release(Held::allocation, sizeof(RuntimeCore)); }
+  RuntimeCore(const RuntimeCore&) = delete;
+  RuntimeCore& operator=(const RuntimeCore&) = delete;
   // bind registers a new task; false if the runtime is shut down (the task has been cancelled).
   virtual TaskHeader* bind_new(TaskHeader* t) = 0;
   // spawn_task takes a freshly bound task and schedules it.
@@ -77,6 +82,14 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
   // Unsynchronised: for the simulator's lost-wake-up probe, which runs while every
   // simulated thread is stopped.
   virtual bool has_pending_work() const = 0;
+  // has_stalled_work says whether the runtime sleeps on work it could run: a
+  // parked worker (or parked current-thread driver) whose own LIFO slot, defer
+  // list or local queue holds a task, or (every worker parked) a task in the
+  // injection queue or (current-thread) a woken root. A worker inside a poll or
+  // held by a dump is busy, not asleep: work only it can reach waits for it.
+  // Unsynchronised and not a seam operation: for the simulator's stall probe,
+  // which runs while every simulated thread is stopped.
+  virtual bool has_stalled_work() const = 0;
 };
 
 std::shared_ptr<RuntimeCore> make_multi_thread(Config cfg);

@@ -42,6 +42,7 @@ class WaiterList {
     if (tail_) tail_->next = w; else head_ = w;
     tail_ = w;
     w->linked = true;
+    Platform::note_hold(Held::waiter, 0);  // given back by remove: the leak check counts both
   }
   Waiter* pop_front() {
     Waiter* w = head_;
@@ -54,6 +55,7 @@ class WaiterList {
     if (w->next) w->next->prev = w->prev; else tail_ = w->prev;
     w->prev = w->next = nullptr;
     w->linked = false;
+    Platform::note_release(Held::waiter, 0);
   }
   bool empty() const { return head_ == nullptr; }
 
@@ -85,6 +87,12 @@ struct Inner {
   Atomic<std::uint32_t> refs{2};
   std::optional<T> value;
   Waker rx_waker;
+
+  // Counted for the leak check (Held::allocation); freed by the last release().
+  Inner() { Platform::note_hold(Held::allocation, sizeof(Inner)); }
+  ~Inner() { Platform::note_release(Held::allocation, sizeof(Inner)); }
+  Inner(const Inner&) = delete;
+  Inner& operator=(const Inner&) = delete;
 
   void release() {
     if (refs.fetch_sub(1, Order::acq_rel) == 1) delete this;
@@ -174,14 +182,15 @@ class Receiver {
       if (in_->rx_waker.will_wake(w)) return true;
       // Take the field back unless the sender finished meanwhile.
       for (;;) {
-        if (cur & (In::kSent | In::kTxClosed)) return false;
+        if (cur & (In::kSent | In::kTxClosed)) return budget_.ready_on_recheck(h);
         if (in_->state.compare_exchange(cur, cur & ~In::kRxWaker, Order::acq_rel, Order::acquire)) break;
       }
     }
-    if (cur & (In::kSent | In::kTxClosed)) return false;
+    if (cur & (In::kSent | In::kTxClosed)) return budget_.ready_on_recheck(h);
     in_->rx_waker = std::move(w);
     cur = in_->state.fetch_or(In::kRxWaker, Order::acq_rel);
-    return !(cur & (In::kSent | In::kTxClosed));
+    if (cur & (In::kSent | In::kTxClosed)) return budget_.ready_on_recheck(h);
+    return true;
   }
   T await_resume() {
     std::uint32_t s = in_->state.load(Order::acquire);
@@ -277,15 +286,17 @@ class Notify {
     bool await_suspend(std::coroutine_handle<> h) {
       if (budget_.yield_if_spent(h)) return true;
       Waker w = suspend_current(h, "Notify::notified", &detail::Waiter::is_notified, &node_);
-      std::scoped_lock lock(n_.mu_);
-      if (n_.permit_) {
+      {
+        std::scoped_lock lock(n_.mu_);
+        if (!n_.permit_) {
+          node_.waker = std::move(w);
+          n_.waiters_.push_back(&node_);
+          return true;
+        }
         n_.permit_ = false;
         consumed_ = true;
-        return false;
       }
-      node_.waker = std::move(w);
-      n_.waiters_.push_back(&node_);
-      return true;
+      return budget_.ready_on_recheck(h);
     }
     void await_resume() {
       std::scoped_lock lock(n_.mu_);
@@ -369,15 +380,17 @@ class AsyncMutex {
     bool await_suspend(std::coroutine_handle<> h) {
       if (budget_.yield_if_spent(h)) return true;
       Waker w = suspend_current(h, "AsyncMutex::lock", &detail::Waiter::is_notified, &node_);
-      std::scoped_lock lock(m_.mu_);
-      if (!m_.locked_) {
+      {
+        std::scoped_lock lock(m_.mu_);
+        if (m_.locked_) {
+          node_.waker = std::move(w);
+          m_.waiters_.push_back(&node_);
+          return true;
+        }
         m_.locked_ = true;
         taken_ = true;
-        return false;
       }
-      node_.waker = std::move(w);
-      m_.waiters_.push_back(&node_);
-      return true;
+      return budget_.ready_on_recheck(h);
     }
     Guard await_resume() {
       std::scoped_lock lock(m_.mu_);
@@ -436,7 +449,11 @@ namespace detail {
 
 template <class T>
 struct Chan {
-  explicit Chan(std::size_t cap) : capacity(cap) {}
+  // Counted for the leak check (Held::allocation); freed by the last release().
+  explicit Chan(std::size_t cap) : capacity(cap) { Platform::note_hold(Held::allocation, sizeof(Chan)); }
+  ~Chan() { Platform::note_release(Held::allocation, sizeof(Chan)); }
+  Chan(const Chan&) = delete;
+  Chan& operator=(const Chan&) = delete;
   Mutex mu;
   std::deque<T> buffer;                // guarded by mu
   const std::size_t capacity;
@@ -571,6 +588,7 @@ class Sender {
   Waker take_receiver() { return take_receiver(c_); }
   static Waker take_receiver(Ch* c) {
     if (weft::detail::Waiter* r = std::exchange(c->receiver, nullptr)) {
+      Platform::note_release(Held::waiter, 0);  // the receiver slot is a wait list of one
       r->notified = true;
       r->linked = false;
       return std::move(r->waker);
@@ -642,7 +660,7 @@ class Receiver {
     RecvAwaiter(const RecvAwaiter&) = delete;
     ~RecvAwaiter() {
       std::scoped_lock lock(c_->mu);
-      if (c_->receiver == &node_) c_->receiver = nullptr;
+      if (c_->receiver == &node_) clear_receiver();
     }
     bool await_ready() {
       {
@@ -655,12 +673,18 @@ class Receiver {
     bool await_suspend(std::coroutine_handle<> h) {
       if (budget_.yield_if_spent(h)) return true;
       Waker w = suspend_current(h, "mpsc::Receiver::recv", &weft::detail::Waiter::is_notified, &node_);
-      std::scoped_lock lock(c_->mu);
-      if (!c_->buffer.empty() || c_->tx_count == 0) return false;
-      node_.notified = false;
-      node_.waker = std::move(w);
-      c_->receiver = &node_;
-      return true;
+      {
+        std::scoped_lock lock(c_->mu);
+        if (c_->buffer.empty() && c_->tx_count != 0) {
+          node_.notified = false;
+          node_.waker = std::move(w);
+          WEFT_ASSERT(c_->receiver == nullptr);
+          c_->receiver = &node_;
+          Platform::note_hold(Held::waiter, 0);  // given back when the slot is cleared
+          return true;
+        }
+      }
+      return budget_.ready_on_recheck(h);
     }
     std::optional<T> await_resume() {
       if (!out_ && !closed_) try_take();
@@ -668,11 +692,16 @@ class Receiver {
     }
 
    private:
+    // clear_receiver empties the receiver slot, which holds this awaiter (under mu).
+    void clear_receiver() {
+      c_->receiver = nullptr;
+      Platform::note_release(Held::waiter, 0);
+    }
     bool try_take() {
       Waker w;
       {
         std::scoped_lock lock(c_->mu);
-        if (c_->receiver == &node_) c_->receiver = nullptr;
+        if (c_->receiver == &node_) clear_receiver();
         if (c_->buffer.empty()) {
           closed_ = c_->tx_count == 0;
           return closed_;

@@ -228,6 +228,10 @@ class ContextGuard {
 // coop_yield suspends the current task at h and requeues it at the back: the
 // budget ran out while the awaited thing was ready.
 void coop_yield(std::coroutine_handle<> h);
+// coop_spend_on_recheck spends one unit of the current poll's budget for an await
+// found ready on its re-check (CoopBudget::ready_on_recheck), or yields as
+// coop_yield does when the budget is spent; true if it yielded.
+bool coop_spend_on_recheck(std::coroutine_handle<> h);
 
 // CoopBudget is the budget check of an awaiter that can complete without
 // suspending; every such awaiter holds one and calls it. A ready await spends one
@@ -256,6 +260,13 @@ class CoopBudget {
     coop_yield(h);
     return true;
   }
+  // ready_on_recheck, last in an await_suspend whose re-check found the awaited
+  // thing ready after all (it became ready since await_ready): that await is a
+  // ready await and spends budget like one, so a task cannot pass its budget
+  // through this window; with the budget spent the task yields instead. Returns
+  // what await_suspend returns (false: go on without suspending). Call it with no
+  // lock held: the yield requeues the task.
+  bool ready_on_recheck(std::coroutine_handle<> h) { return coop_spend_on_recheck(h); }
 
  private:
   bool yield_pending_ = false;
@@ -766,7 +777,8 @@ class [[nodiscard]] JoinHandle {
     note_suspend(me, h, "JoinHandle", [](const void* p) {
       return (static_cast<const TaskHeader*>(p)->state_.load(Order::acquire) & state::kComplete) != 0;
     }, t_);
-    return detail::join_try_register(t_, me);  // false: complete already
+    if (detail::join_try_register(t_, me)) return true;
+    return budget_.ready_on_recheck(h);  // complete already
   }
   T await_resume() { return detail::join_take<T>(t_); }
 

@@ -12,6 +12,12 @@
 //      num_searching if it searched) and joins the sleepers. If it was the last
 //      searcher, it re-checks every local queue and the injection queue and wakes
 //      a worker if any has work: no wake-up is lost between "nothing found" and "parked".
+//      If the worker it wakes is itself (the newest sleeper), the work it saw is
+//      work it just failed to take: slots another thread holds mid-steal or
+//      mid-overflow (steal != real, queues.hpp). It will search again at once, so
+//      this is a spin on that thread: it gives a spin hint first, so that thread
+//      runs (a simulated strategy deprioritises the spinner; a real core pauses
+//      instead of hammering mu_, which that thread's overflow needs).
 //   4. Whoever makes work available (remote push, a local push that leaves spare
 //      work) wakes a sleeper only when nobody searches (a seq_cst RMW read pairs
 //      with step 2's decrement); the woken worker is counted as a searcher.
@@ -42,6 +48,7 @@ void MultiThread::park(Core& core) {
   if (!transition_to_parked(core)) return;
   const auto w = static_cast<std::int32_t>(core.index);
   core.busy_ns += metrics_now_ns() - core.busy_start;
+  core.parked = true;
   while (!core.is_shutdown) {
     ++core.parks;
     if (core.polls.get() == core.polls_at_last_park) ++core.noops;
@@ -55,6 +62,7 @@ void MultiThread::park(Core& core) {
     if (transition_from_parked(core)) break;
     emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::spurious_wake));
   }
+  core.parked = false;
   core.busy_start = metrics_now_ns();
 }
 
@@ -122,7 +130,8 @@ bool MultiThread::transition_to_parked(Core& core) {
   }
   core.is_searching = false;
   if (WEFT_BUG(last_searcher_parks_blind)) last_searcher = false;  // skips step 3's re-check
-  if (last_searcher) notify_if_work_pending();  // step 3
+  // Step 3 (and its self-wake spin).
+  if (last_searcher && notify_if_work_pending() == core.index) Platform::spin_hint();
   return true;
 }
 
@@ -161,37 +170,41 @@ bool MultiThread::transition_from_parked(Core& core) {
       }
       return true;
     }
+    // The bug re-arms our own token, so the next park returns at once: forever.
+    if (WEFT_BUG(spurious_wake_rearms_token)) remotes_[core.index]->parker.unpark();
     return false;  // step 5: spurious
   }
   core.is_searching = true;  // a notifier counted us as a searcher
   return true;
 }
 
-// notify_parked_locked re-checks under the lock, then takes a sleeper to wake.
-void MultiThread::notify_parked_locked() {
+// notify_parked_locked re-checks under the lock, then takes a sleeper to wake; it
+// returns the worker it woke, or kNoWorker.
+std::uint32_t MultiThread::notify_parked_locked() {
   std::uint32_t idx;
   {
     std::scoped_lock lock(mu_);
-    if (!notify_should_wakeup() || sleepers_.empty()) return;
+    if (!notify_should_wakeup() || sleepers_.empty()) return kNoWorker;
     idle_state_.fetch_add((1ull << kUnparkShift) | 1, Order::seq_cst);
     idx = sleepers_.back();
     sleepers_.pop_back();
   }
   remotes_[idx]->parker.unpark();
+  return idx;
 }
 
-void MultiThread::notify_if_work_pending() {
+std::uint32_t MultiThread::notify_if_work_pending() {
   for (std::uint32_t i = 0; i < n_; ++i) {
     if (!remotes_[i]->queue.is_empty_for_stealers()) {
       emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::last_searcher_notify));
-      notify_parked();
-      return;
+      return notify_parked();
     }
   }
   if (!inject_.is_empty()) {
     emit(EventKind::mark, -1, 0, static_cast<std::uint64_t>(Mark::last_searcher_notify));
-    notify_parked();
+    return notify_parked();
   }
+  return kNoWorker;
 }
 
 }  // namespace detail

@@ -51,6 +51,7 @@ struct Core {
   std::vector<TaskHeader*> defer;  // yielded tasks, one reference each
   bool is_searching = false;
   bool is_shutdown = false;
+  bool parked = false;     // inside park(): read only by has_stalled_work's probe
   bool in_driver = false;  // firing timers: local wakes must not notify yet
   rng::FastRand rand;
   // Metrics batch, published at maintenance and before parking.
@@ -87,6 +88,18 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
         return true;
     }
     return false;
+  }
+  bool has_stalled_work() const override {
+    bool all_parked = true;
+    for (std::uint32_t i = 0; i < n_; ++i) {
+      const Core& c = *cores_[i];
+      if (!c.parked) {
+        all_parked = false;
+      } else if (!c.lifo.empty() || !c.defer.empty() || !remotes_[i]->queue.is_empty_for_stealers()) {
+        return true;  // asleep on its own work
+      }
+    }
+    return all_parked && !inject_.is_empty();
   }
 
  private:
@@ -145,14 +158,17 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   void transition_from_searching(Core& core);
   bool transition_to_parked(Core& core);
   bool transition_from_parked(Core& core);
-  // notify_parked wakes one parked worker when no worker searches and not every
-  // worker is being woken; the check is inline (every spawn from outside and every
-  // new local task asks it), the wake out of line.
-  void notify_parked() {
-    if (notify_should_wakeup()) notify_parked_locked();
+  // notify_parked wakes one sleeper if nobody searches (step 4); it returns the
+  // worker it woke, or kNoWorker. The check is inline (every spawn from outside
+  // and every new local task asks it), the wake out of line.
+  std::uint32_t notify_parked() {
+    if (!notify_should_wakeup()) return kNoWorker;
+    return notify_parked_locked();
   }
-  void notify_parked_locked();
-  void notify_if_work_pending();
+  std::uint32_t notify_parked_locked();
+  // notify_if_work_pending is step 3's re-check; it returns the worker it woke, or kNoWorker.
+  std::uint32_t notify_if_work_pending();
+  static constexpr std::uint32_t kNoWorker = 0xffffffffu;
   bool notify_should_wakeup() {
     std::uint64_t s = idle_state_.fetch_add(0, Order::seq_cst);
     return (s & policy::kSearchMask) == 0 && (s >> policy::kUnparkShift) < n_;

@@ -105,7 +105,7 @@ inline TaskHeader* MultiThread::next_local(Core& core) {
 }
 
 inline TaskHeader* MultiThread::next_task(Core& core) {
-  if (core.tick % cfg_.global_queue_interval == 0) {
+  if ((core.tick % cfg_.global_queue_interval == 0) != WEFT_BUG(inject_every_tick)) {
     // Fairness: look at the injection queue first now and then.
     if (!inject_.is_empty()) {
       TaskHeader* t;
@@ -218,6 +218,8 @@ void MultiThread::schedule(TaskHeader* t, bool is_yield) {
   }
   if constexpr (kMetrics) remote_schedule_count_.add(1);
   push_remote(t);
+  // (zoo: "a worker drives the timers, it will see the task at its deadline")
+  if (WEFT_BUG(remote_push_trusts_driver) && driver_.load(Order::seq_cst) >= 0 && has_timers()) return;
   notify_parked();
 }
 
@@ -289,7 +291,10 @@ void MultiThread::pre_shutdown(Core& core) {
   close_owned_and_cancel(core.index, w);
   if (TaskHeader* t = core.lifo.take()) task_ops::drop_notified(t);
   remotes_[core.index]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
-  for (TaskHeader* t : core.defer) task_ops::ref_dec(t);
+  for (TaskHeader* t : core.defer) {
+    if (WEFT_BUG(shutdown_defer_ref_kept)) continue;  // the task cell is never freed
+    task_ops::ref_dec(t);
+  }
   core.defer.clear();
   // Last: a task freed above can run a destructor that schedules (and so counts)
   // on this worker.

@@ -36,6 +36,15 @@ enum class Bug : std::uint8_t {
   lifo_polls_uncounted,        // Tokio 7.11: poll_count misses the polls of the LIFO chain
   idle_drops_notified,         // a task notified during its poll is not rescheduled
   join_waker_not_woken,        // completion forgets to wake the JoinHandle's waiter
+  remote_push_trusts_driver,   // a push from outside wakes nobody while a worker drives the timers
+  ct_parks_with_deferred,      // with timers pending, the current-thread driver parks on its yielded tasks
+  inject_every_tick,           // the injection queue is looked at first on every tick but the interval's
+  ct_budget_not_armed,         // the current-thread driver polls tasks without arming the budget
+  recheck_spends_no_budget,    // an await found ready on its re-check spends no budget
+  shutdown_defer_ref_kept,     // leak: shutdown forgets the references of the defer list
+  timer_cancel_keeps_entry,    // leak: cancelling a sleep leaves its entry in the timer heap
+  spurious_wake_rearms_token,  // livelock: a spurious wake-up unparks itself "not to lose a notify"
+  timer_due_strictly_before,   // livelock: timers fire only strictly before now; the driver never blocks
   count_,
 };
 
@@ -53,6 +62,15 @@ inline constexpr std::string_view kBugNames[] = {
     "lifo_polls_uncounted",
     "idle_drops_notified",
     "join_waker_not_woken",
+    "remote_push_trusts_driver",
+    "ct_parks_with_deferred",
+    "inject_every_tick",
+    "ct_budget_not_armed",
+    "recheck_spends_no_budget",
+    "shutdown_defer_ref_kept",
+    "timer_cancel_keeps_entry",
+    "spurious_wake_rearms_token",
+    "timer_due_strictly_before",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 

@@ -23,6 +23,7 @@
 
 WEFT_NS_BEGIN
 using Order = ::weft::platform_contract::Order;
+using Held = ::weft::platform_contract::Held;
 template <class T>
 using Atomic = Platform::Atomic<T>;
 using Mutex = Platform::Mutex;

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,17 +42,29 @@ struct RunStats {
   std::uint64_t dumps_concurrent = 0;    // asked for while another request was in flight
   std::uint64_t dump_errors = 0;         // refused with DumpError (the runtime shut down)
   std::map<std::string, std::uint64_t> marks;  // coverage marks reached
+  // What the progress checks saw (each 0 when its check is off): how often the
+  // stall probe was asked (jumps of virtual time), the fairness windows checked
+  // and censored with the largest count of other polls in one and its bound, and
+  // the most ready awaits one poll completed.
+  std::uint64_t stall_probes = 0;
+  std::uint64_t fairness_windows = 0, fairness_censored = 0, fairness_worst = 0, fairness_bound = 0;
+  std::uint64_t budget_worst = 0;
 };
 
 struct RunConfig {
   std::uint64_t seed = 0;
   StrategySpec strategy;               // from the scenario unless overridden
   std::uint64_t step_bound = 0;        // 0: the scenario's
+  std::optional<std::uint64_t> livelock_decisions;  // unset: the scenario's; 0: the oracle is off
+  bool check_held = true;  // no_leak's exact count (checks/leaks.hpp); off only to show what the rest finds
   bool keep_trace = false;             // keep every event in RunReport::events
   bool record_schedule = true;
   // > 0: snapshot the runtime's metrics every metrics_interval_ns of virtual time
   // (an extra simulated thread, so the run's schedule differs from a run without).
   std::uint64_t metrics_interval_ns = 0;
+  // memory_limit_bytes: the run ends as resource_limit when the process's resident
+  // memory exceeds it (Options::memory_limit_bytes); 0: no budget.
+  std::uint64_t memory_limit_bytes = 0;
 };
 
 // MetricsSnapshot is the runtime's metrics (metrics_json) at one moment of a run.

@@ -12,17 +12,16 @@
 
 #include "weft/config.hpp"
 #include "weft/events.hpp"
+#include "weft/sim/json_input.hpp"
 
 namespace weft::sim {
 
-// ScenarioError is a validation failure: the file, the JSON path and what was expected.
-struct ScenarioError {
-  std::string file;
-  std::string path;      // e.g. "$.runtime.workers"
-  std::string expected;  // e.g. "an integer from 1 to 64, got 1000000"
-  // message renders the one line simrun prints.
-  std::string message() const { return file + ": " + path + ": expected " + expected; }
-};
+// ScenarioError is a validation failure: the file, the JSON path and what was
+// expected (the one error type of every input file, weft/sim/json_input.hpp).
+using ScenarioError = InputError;
+
+// kScenarioBytesMax caps a scenario file, checked before it is read.
+inline constexpr std::size_t kScenarioBytesMax = 4 * 1024 * 1024;
 
 // Step is one instruction of a task program.
 struct Step {
@@ -100,6 +99,12 @@ struct RuntimeSpec {
   weft::Config resolved() const { return weft::resolve(config); }
 };
 
+// kLivelockDecisionsDefault is the livelock oracle's count unless a scenario sets
+// one: 13 times the longest stretch without progress measured in correct runs
+// (3,821 decisions: steal_storm's join of 1,000 children, one poll; every shipped
+// scenario, seeds 0..199, random, pct:1..3 and hold; reports/livelock-quiet-stretches.json).
+inline constexpr std::uint64_t kLivelockDecisionsDefault = 50'000;
+
 // Scenario is a validated scenario file.
 struct Scenario {
   std::string file;
@@ -117,6 +122,9 @@ struct Scenario {
   std::string strategy = "random";  // "random", "pct" or "hold"
   std::uint32_t pct_depth = 3;
   std::uint64_t step_bound = 2'000'000;
+  // The livelock oracle's count: decisions without progress before `livelock`
+  // (simulator.hpp, Options::livelock_decisions); 0 turns it off.
+  std::uint64_t livelock_decisions = kLivelockDecisionsDefault;
   std::uint32_t test_seeds = 5;  // seeds a scenario test runs by default
   std::vector<std::string> checks;
   // coverage names the marks (rare paths) the scenario exists to reach; its test
@@ -132,6 +140,12 @@ struct Scenario {
 // kCoverageMarks lists the mark names a scenario's coverage may name: the engine's
 // (weft/events.hpp).
 inline constexpr const auto& kCoverageMarks = weft::kMarkNames;
+
+// default_checks is the check set of a scenario file without `checks`: every
+// check but counters_exact (scenarios/README.md, "Checks").
+inline std::vector<std::string> default_checks() {
+  return {"exactly_once", "no_leak", "metrics_match_trace", "dump_consistent", "stall", "fairness", "budget"};
+}
 
 // load_scenario reads and validates a scenario file.
 std::optional<Scenario> load_scenario(const std::string& path, ScenarioError& error);

@@ -23,6 +23,7 @@
 namespace weft::sim_backend {
 
 using Order = platform_contract::Order;
+using Held = platform_contract::Held;
 using sim::Op;
 using sim::detail::tls_kernel;
 
@@ -243,6 +244,14 @@ struct SimPlatform {
   static void yield_thread() {
     if (sim::detail::Kernel* k = tls_kernel) k->yield(Op::yield);
   }
+  // note_hold and note_release count what the engine holds in the running
+  // simulation (Kernel::held); not decisions; ignored outside a run.
+  static void note_hold(Held what, std::size_t bytes) noexcept {
+    if (sim::detail::Kernel* k = tls_kernel) k->note_held(static_cast<std::size_t>(what), 1, bytes);
+  }
+  static void note_release(Held what, std::size_t bytes) noexcept {
+    if (sim::detail::Kernel* k = tls_kernel) k->note_held(static_cast<std::size_t>(what), -1, bytes);
+  }
   // entropy is a decision point, then a recorded draw from the seeded strategy.
   static std::uint64_t entropy();
   // assertion_failed ends the run with outcome assertion ("expr at file:line");
@@ -266,5 +275,6 @@ struct SimPlatform {
 };
 
 static_assert(platform_contract::Platform<SimPlatform>);
+static_assert(static_cast<std::size_t>(Held::count_) == sim::detail::Kernel::kHeldKinds);
 
 }  // namespace weft::sim_backend

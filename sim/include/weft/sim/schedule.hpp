@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "weft/sim/json_input.hpp"
+
 namespace weft::sim {
 
 // FiberId names a simulated thread. Ids are sequential from 0 (the main fiber) in
@@ -79,6 +81,10 @@ struct Switch {
   friend bool operator==(const Switch&, const Switch&) = default;
 };
 
+// kScheduleBytesMax caps a schedule file (and a reproduction, which holds one),
+// checked before it is read: some 3.5 million decisions, a DOM of about 0.5 GB.
+inline constexpr std::size_t kScheduleBytesMax = 64 * 1024 * 1024;
+
 // Schedule is a recorded run: its seed, the strategy it ran under (informational)
 // and every decision. A shrunk schedule (replayed leniently) has switches too, or
 // only switches.
@@ -96,9 +102,14 @@ struct Schedule {
   // from_json parses text written by to_json (either version); on error returns
   // nullopt and sets `error`.
   static std::optional<Schedule> from_json(std::string_view text, std::string& error);
+  // from_value reads a parsed schedule document found at `path` of `file` (a
+  // reproduction holds one at $.schedule); on error returns nullopt and sets `error`.
+  static std::optional<Schedule> from_value(const nlohmann::json& j, const std::string& file, const std::string& path,
+                                            InputError& error);
   // save writes to_json() to `path`; on error returns false and sets `error`.
   bool save(const std::string& path, std::string& error) const;
-  // load reads a schedule saved by save(); on error returns nullopt and sets `error`.
+  // load reads a schedule saved by save() (at most kScheduleBytesMax); on error
+  // returns nullopt and sets `error` to the one line to print.
   static std::optional<Schedule> load(const std::string& path, std::string& error);
 
   // operator== compares decisions, switches and seed; strategy fields are

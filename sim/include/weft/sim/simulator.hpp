@@ -42,6 +42,12 @@ struct Point {
   bool current_runnable;  // false if it just blocked or finished
   bool yielding;          // spin_hint/yield_thread: prefer another fiber if any
 };
+// Yield hints: a strategy must treat `yielding` as a request to run another fiber
+// when one can run (random, hold and lenient pass over the caller for that
+// decision; PCT drops its priority below every other fiber for good), because a
+// loop that waits for another fiber's progress gives one on every turn and
+// nothing else would let that fiber run under an unfair strategy. A loop that
+// gives none is the engine's bug: Options::livelock_decisions reports it.
 
 // Strategy is the oracle behind every decision (after shuttle's Scheduler): it is
 // asked which fiber runs next and for random values. Implementations must be
@@ -176,12 +182,23 @@ struct Options {
   std::uint64_t seed = 0;
   StrategySpec strategy;
   std::uint64_t step_bound = kStepBoundDefault;  // decisions before step_bound_exceeded
+  // The livelock oracle (0: off). Progress is a poll that returns or a task
+  // spawned (the caller reports them with note_progress()), a fiber created or
+  // finished, or virtual time moving on. After livelock_decisions decisions
+  // without progress the kernel watches kLivelockWatch more decisions: if progress
+  // comes, the run goes on unchanged; if not, it ends as `livelock`, and the
+  // message gives each fiber's shortest repeating cycle of operations in that watch.
+  std::uint64_t livelock_decisions = 0;
   std::size_t stack_size = kStackSizeDefault;    // bytes per fiber, plus a guard page
   bool record = true;  // keep the schedule in RunResult (16 bytes per decision)
   // Fault injection: the chance, per thousand parks that would block, that
   // Parker::park returns at once without a token (a spurious wake-up). Each such
   // choice is a recorded random draw, so it replays.
   std::uint32_t spurious_wakeup_per_mille = 0;
+  // memory_limit_bytes is the run's memory budget: when the process's resident
+  // memory exceeds it (read every 65536 decisions) the run ends as resource_limit.
+  // 0: no budget. Reading it is no decision: runs within the budget are unchanged.
+  std::uint64_t memory_limit_bytes = 0;
 };
 
 // RunResult is what one run did.
@@ -196,6 +213,7 @@ struct RunResult {
   std::uint64_t fibers = 0;
   std::uint64_t divergence_index = 0;  // first divergent decision (nondeterminism)
   std::uint64_t pct_steps = 0;         // the k PCT used (pct only)
+  std::uint64_t longest_quiet = 0;     // the most decisions in a row without progress (see livelock_decisions)
   Schedule schedule;                   // empty decisions if Options::record is false
 
   // exit_code returns the outcome's stable exit code.
@@ -214,6 +232,11 @@ class Simulation {
   // timer is pending: true means runnable work exists (lost_wakeup, not deadlock).
   // It runs outside the simulation: seam operations in it are plain, not decisions.
   void set_idle_probe(std::function<bool()> probe) { idle_probe_ = std::move(probe); }
+  // set_stall_probe installs a probe asked when every live fiber is blocked and
+  // virtual time is about to jump to the next deadline: true means runnable work
+  // waits for that jump, and the run ends as `stall` instead. It runs outside the
+  // simulation, like the idle probe, so it adds no decision to any run.
+  void set_stall_probe(std::function<bool()> probe) { stall_probe_ = std::move(probe); }
 
   // run executes main_fn as fiber 0 and returns when every fiber has finished or
   // the run failed. Same main_fn, seed and strategy give the same decisions.
@@ -227,6 +250,7 @@ class Simulation {
 
   Options options_;
   std::function<bool()> idle_probe_;
+  std::function<bool()> stall_probe_;
 };
 
 // make_strategy builds the strategy `spec` names for a run of `seed` whose PCT
@@ -237,6 +261,12 @@ std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, std::uint64_t 
 bool in_simulation() noexcept;
 // current_fiber returns the running fiber's id, or kNoFiber outside a simulation.
 FiberId current_fiber() noexcept;
+// kLivelockWatch is how many decisions the livelock oracle watches, once a run has
+// gone livelock_decisions without progress, to name the cycle (or to see progress).
+inline constexpr std::uint64_t kLivelockWatch = 4096;
+// note_progress tells the livelock oracle that the program made progress (a poll
+// returned, a task was spawned). Not a decision; a no-op outside a simulation.
+void note_progress() noexcept;
 // sleep_virtual blocks the running fiber for ns of virtual time (a decision point).
 void sleep_virtual(std::uint64_t ns);
 // consume assigns ns of virtual time to the caller's work: same as sleep_virtual.

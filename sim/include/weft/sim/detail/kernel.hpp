@@ -7,6 +7,7 @@
 // pointer-ordered or unordered state, so a run depends only on the seed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,9 +38,13 @@ struct WaitList {
 struct KernelConfig {
   std::uint64_t seed = 0;
   std::uint64_t step_bound = 0;
+  std::uint64_t livelock_decisions = 0;  // 0: no livelock oracle
   std::size_t stack_size = 0;
   bool record = true;
   std::uint32_t spurious_wakeup_per_mille = 0;
+  // Asked before each jump of virtual time (Simulation::set_stall_probe); may be empty.
+  std::function<bool()> stall_probe;
+  std::uint64_t memory_limit_bytes = 0;  // 0: no memory budget
 };
 
 class Kernel {
@@ -55,7 +60,7 @@ class Kernel {
   // decide is a decision point of the running fiber: the strategy picks which fiber
   // runs next (possibly the caller). Inline fast path when the caller is alone.
   void decide(Op op) {
-    if (fast_path_ && runnable_.size() == 1 && steps_ < step_bound_) [[likely]] {
+    if (fast_path_ && runnable_.size() == 1 && steps_ < limit_ && steps_ < check_at_) [[likely]] {
       note_fiber(op, current_id_);
       return;
     }
@@ -102,6 +107,36 @@ class Kernel {
   bool finished(FiberId id) const;
   // joiners is the list of fibers waiting for fiber `id` to finish.
   WaitList& joiners(FiberId id);
+
+  // note_progress restarts the livelock oracle's count (Options::livelock_decisions):
+  // the program made progress. Not a decision.
+  void note_progress() noexcept {
+    const std::uint64_t quiet = steps_ - progress_step_;
+    if (quiet > longest_quiet_) longest_quiet_ = quiet;
+    progress_step_ = steps_;
+    if (watching_) stop_watch();
+    if (livelock_decisions_ != 0) limit_ = std::min(step_bound_, steps_ + livelock_decisions_);
+  }
+  // Held counts what the engine took in this run and has not given back, by kind
+  // (the seam's Held: allocations, linked waiters, registered timers); it goes
+  // negative if something taken outside the run is given back in it.
+  struct Held {
+    std::int64_t count = 0;
+    std::int64_t bytes = 0;
+  };
+  static constexpr std::size_t kHeldKinds = 3;
+  // note_held adds delta (+1 taken, -1 given back) of kind `what` (SimPlatform::note_hold).
+  void note_held(std::size_t what, std::int64_t delta, std::size_t bytes) noexcept {
+    if (what >= kHeldKinds) return;
+    held_[what].count += delta;
+    held_[what].bytes += delta * static_cast<std::int64_t>(bytes);
+  }
+  // held returns what of kind `what` is still held (the leak check reads it).
+  Held held(std::size_t what) const noexcept { return what < kHeldKinds ? held_[what] : Held{}; }
+  // longest_quiet is the most decisions in a row the run made without progress.
+  std::uint64_t longest_quiet() const noexcept {
+    return std::max(longest_quiet_, steps_ - progress_step_);
+  }
 
   // fail ends the run with `outcome` and leaves the running fiber for good.
   [[noreturn]] void fail(Outcome outcome, std::string message);
@@ -155,8 +190,22 @@ class Kernel {
     }
   }
   void decide_slow(Op op, bool yielding);
+  // at_limit runs when steps_ reached limit_: the step bound, the end of the
+  // livelock oracle's quiet count, or (while it watches) every decision; it says
+  // whether the run goes on or ends, and why.
+  enum class Limit : std::uint8_t { go_on, step_bound, livelock };
+  Limit at_limit(Op op);
+  void stop_watch() noexcept;
+  std::string describe_livelock() const;
+  // over_memory_budget is due when steps_ reaches check_at_: it schedules the next
+  // check and says whether the process's resident memory exceeds the budget.
+  bool over_memory_budget();
+  std::string memory_message() const;
   Fiber* pick_after_block(Op op);
   bool advance_time();
+  bool time_jump_pending();
+  bool run_probe(const std::function<bool()>& probe, std::string& error);
+  std::string blocked_fibers() const;
   void set_runnable(Fiber& f);
   void remove_runnable(Fiber& f);
   void end_run(Outcome outcome, std::string message);
@@ -169,6 +218,15 @@ class Kernel {
   // Hot state, read by the inline fast path.
   std::uint64_t steps_ = 0;
   std::uint64_t step_bound_ = 0;
+  // limit_ is the next step count at which at_limit must run: the step bound, or
+  // earlier for the livelock oracle (so the hot path tests one bound).
+  std::uint64_t limit_ = 0;
+  // check_at_ is the next step at which a limit is checked: the step bound, or
+  // sooner the next memory check (every kMemoryCheckSteps decisions), so the fast
+  // path's one comparison covers both.
+  std::uint64_t check_at_ = 0;
+  std::uint64_t memory_limit_bytes_ = 0;
+  std::uint64_t resident_bytes_ = 0;  // at the last memory check, with the schedule still to expand
   std::uint32_t spurious_per_mille_ = 0;
   std::vector<FiberId> runnable_;  // deterministic order: push_back, swap-remove
   FiberId current_id_ = kNoFiber;
@@ -201,6 +259,13 @@ class Kernel {
   std::uint64_t context_switches_ = 0;
   std::uint64_t preemptions_ = 0;
   std::uint64_t divergence_index_ = 0;
+  Held held_[kHeldKinds];
+  // The livelock oracle (Options::livelock_decisions).
+  std::uint64_t livelock_decisions_ = 0;
+  std::uint64_t progress_step_ = 0;  // steps_ at the last progress
+  std::uint64_t longest_quiet_ = 0;
+  bool watching_ = false;  // past the quiet count: every decision goes to at_limit
+  std::vector<std::uint32_t> watch_;  // while watching: op << 24 | fiber, per decision
   void* eh_globals_ = nullptr;
   StackPool* pool_ = nullptr;
 };

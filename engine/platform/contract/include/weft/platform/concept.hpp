@@ -9,6 +9,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -18,6 +19,12 @@ namespace weft::platform_contract {
 // Order names the memory order an engine operation asks for. Backends may model
 // it more strongly (the simulator treats every order as sequentially consistent).
 enum class Order : std::uint8_t { relaxed, acquire, release, acq_rel, seq_cst };
+
+// Held names what the engine takes and must give back: an allocation it owns
+// (task cells, coroutine frames, channels, oneshots, runtime cores; with its
+// bytes), a waiter linked into a wait list (Notify, AsyncMutex, channel), a timer
+// entry registered in a runtime's timer heap.
+enum class Held : std::uint8_t { allocation, waiter, timer, count_ };
 
 template <class A, class T>
 concept AtomicOf = requires(A a, T v, T& expected, Order o) {
@@ -79,6 +86,11 @@ concept Platform = requires {
   { std::declval<typename P::Counter&>().add(std::uint64_t{1}) };
   { std::declval<const typename P::Counter&>().get() } -> std::same_as<std::uint64_t>;
   { std::declval<typename P::Counter&>().set(std::uint64_t{1}) };
+  // note_hold and note_release tell the backend that the engine took or gave back
+  // something that must be given back by the end of a run (Held); the OS backend
+  // ignores them, the simulator counts them per run (harness/checks/leaks.hpp).
+  { P::note_hold(Held::allocation, std::size_t{1}) };
+  { P::note_release(Held::allocation, std::size_t{1}) };
   { P::assertion_failed("", "", 0) };
   { P::kName } -> std::convertible_to<const char*>;
   { P::kParkSpins } -> std::convertible_to<std::uint32_t>;

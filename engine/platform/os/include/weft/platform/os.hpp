@@ -30,6 +30,7 @@
 namespace weft::os_backend {
 
 using Order = platform_contract::Order;
+using Held = platform_contract::Held;
 
 constexpr std::memory_order to_std(Order o) noexcept {
   switch (o) {
@@ -196,6 +197,9 @@ struct OsPlatform {
 #endif
   }
   static void yield_thread() noexcept { std::this_thread::yield(); }
+  // note_hold and note_release cost nothing here: only the simulator counts.
+  static void note_hold(Held, std::size_t) noexcept {}
+  static void note_release(Held, std::size_t) noexcept {}
   // entropy seeds the engine's PRNG when the builder gives no seed.
   static std::uint64_t entropy() {
     std::random_device rd;

@@ -1,0 +1,339 @@
+// The facade's test backend: weft::sync::atomic, mutex, condition_variable,
+// weft::thread and weft::this_thread on the simulator, so that every operation is
+// a scheduling decision of weft::testing::explore.
+//
+// Only the include path of weft::sim reaches this header (the production twin is
+// facade/std/include/weft/facade_backend.hpp). The types mirror the standard
+// library's interface (the parts listed below); what differs, by design:
+//  - Every operation must run inside an exploration (a body given to
+//    weft::testing::explore or WEFT_SIM_TEST); elsewhere it throws
+//    weft::testing::UsageError naming the operation. Construction and
+//    destruction are allowed anywhere, but state must be built inside the body:
+//    each run starts from what the body builds.
+//  - atomic<T>: each operation passes its declared std::memory_order to the seam
+//    (consume is acquire); the simulator judges orders as far as its memory model
+//    does (sim/include/weft/sim/simulator.hpp). compare_exchange_weak is strong: it
+//    never fails spuriously (a recorded decision of this facade).
+//  - thread has no detach(); a joinable thread destroyed is an assertion failure of
+//    the run (std::terminate in production).
+//  - condition_variable waits only with std::unique_lock<weft::sync::mutex>; it may
+//    wake spuriously when the simulation injects spurious wake-ups, as std's may.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "weft/platform/sim.hpp"
+#include "weft/sim/simulator.hpp"
+#include "weft/testing/usage_error.hpp"
+
+// WEFT_FACADE_SIMULATED says which backend the facade has: 1 here.
+#define WEFT_FACADE_SIMULATED 1
+
+namespace weft::facade_detail {
+
+// require_exploration throws UsageError unless the caller runs inside an exploration.
+inline void require_exploration(const char* what) {
+  if (!::weft::sim::in_simulation()) {
+    throw ::weft::testing::UsageError(
+        std::string(what) +
+        " used outside an exploration: in a build linked with weft::sim the facade types are simulated; "
+        "use them inside the body given to weft::testing::explore or WEFT_SIM_TEST");
+  }
+}
+
+// to_order maps a std::memory_order onto the seam's Order (consume is acquire).
+constexpr ::weft::platform_contract::Order to_order(std::memory_order o) noexcept {
+  using Order = ::weft::platform_contract::Order;
+  switch (o) {
+    case std::memory_order_relaxed: return Order::relaxed;
+    case std::memory_order_consume:
+    case std::memory_order_acquire: return Order::acquire;
+    case std::memory_order_release: return Order::release;
+    case std::memory_order_acq_rel: return Order::acq_rel;
+    case std::memory_order_seq_cst: return Order::seq_cst;
+  }
+  return Order::seq_cst;
+}
+
+// failure_order derives a compare-exchange's failure order from its one order, as
+// the standard does (release -> relaxed, acq_rel -> acquire).
+constexpr std::memory_order failure_order(std::memory_order o) noexcept {
+  if (o == std::memory_order_release) return std::memory_order_relaxed;
+  if (o == std::memory_order_acq_rel) return std::memory_order_acquire;
+  return o;
+}
+
+// check_failed is WEFT_CHECK's failure: an assertion outcome of the run.
+[[noreturn]] inline void check_failed(const char* expr, const char* file, int line) {
+  ::weft::sim_backend::SimPlatform::assertion_failed(expr, file, line);
+}
+
+}  // namespace weft::facade_detail
+
+namespace weft {
+namespace sync {
+
+// atomic is std::atomic's interface over the seam's Atomic: load, store, exchange,
+// compare_exchange_weak/strong, fetch_add/sub/and/or, and the operators built on
+// them (conversion, =, ++, --, +=, -=, &=, |=). Integral T gets the arithmetic.
+template <class T>
+class atomic {
+  static_assert(std::is_trivially_copyable_v<T>, "weft::sync::atomic<T> needs a trivially copyable T");
+  using Fd = std::memory_order;
+
+ public:
+  static constexpr bool is_always_lock_free = true;
+
+  constexpr atomic() noexcept : a_{} {}
+  constexpr atomic(T v) noexcept : a_{v} {}  // NOLINT(google-explicit-constructor): as std::atomic
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  bool is_lock_free() const noexcept { return true; }
+
+  T load(Fd o = std::memory_order_seq_cst) const {
+    facade_detail::require_exploration("weft::sync::atomic::load");
+    return a_.load(facade_detail::to_order(o));
+  }
+  void store(T v, Fd o = std::memory_order_seq_cst) {
+    facade_detail::require_exploration("weft::sync::atomic::store");
+    a_.store(v, facade_detail::to_order(o));
+  }
+  T exchange(T v, Fd o = std::memory_order_seq_cst) {
+    facade_detail::require_exploration("weft::sync::atomic::exchange");
+    return a_.exchange(v, facade_detail::to_order(o));
+  }
+  bool compare_exchange_strong(T& expected, T desired, Fd success, Fd failure) {
+    facade_detail::require_exploration("weft::sync::atomic::compare_exchange_strong");
+    return a_.compare_exchange(expected, desired, facade_detail::to_order(success), facade_detail::to_order(failure));
+  }
+  bool compare_exchange_strong(T& expected, T desired, Fd o = std::memory_order_seq_cst) {
+    return compare_exchange_strong(expected, desired, o, facade_detail::failure_order(o));
+  }
+  // compare_exchange_weak never fails spuriously here (see the file's top).
+  bool compare_exchange_weak(T& expected, T desired, Fd success, Fd failure) {
+    return compare_exchange_strong(expected, desired, success, failure);
+  }
+  bool compare_exchange_weak(T& expected, T desired, Fd o = std::memory_order_seq_cst) {
+    return compare_exchange_strong(expected, desired, o, facade_detail::failure_order(o));
+  }
+
+  T fetch_add(T v, Fd o = std::memory_order_seq_cst)
+    requires std::is_integral_v<T>
+  {
+    facade_detail::require_exploration("weft::sync::atomic::fetch_add");
+    return a_.fetch_add(v, facade_detail::to_order(o));
+  }
+  T fetch_sub(T v, Fd o = std::memory_order_seq_cst)
+    requires std::is_integral_v<T>
+  {
+    facade_detail::require_exploration("weft::sync::atomic::fetch_sub");
+    return a_.fetch_sub(v, facade_detail::to_order(o));
+  }
+  T fetch_and(T v, Fd o = std::memory_order_seq_cst)
+    requires std::is_integral_v<T>
+  {
+    facade_detail::require_exploration("weft::sync::atomic::fetch_and");
+    return a_.fetch_and(v, facade_detail::to_order(o));
+  }
+  T fetch_or(T v, Fd o = std::memory_order_seq_cst)
+    requires std::is_integral_v<T>
+  {
+    facade_detail::require_exploration("weft::sync::atomic::fetch_or");
+    return a_.fetch_or(v, facade_detail::to_order(o));
+  }
+
+  operator T() const { return load(); }  // NOLINT(google-explicit-constructor): as std::atomic
+  T operator=(T v) {
+    store(v);
+    return v;
+  }
+  T operator++()
+    requires std::is_integral_v<T>
+  {
+    return static_cast<T>(fetch_add(1) + 1);
+  }
+  T operator++(int)
+    requires std::is_integral_v<T>
+  {
+    return fetch_add(1);
+  }
+  T operator--()
+    requires std::is_integral_v<T>
+  {
+    return static_cast<T>(fetch_sub(1) - 1);
+  }
+  T operator--(int)
+    requires std::is_integral_v<T>
+  {
+    return fetch_sub(1);
+  }
+  T operator+=(T v)
+    requires std::is_integral_v<T>
+  {
+    return static_cast<T>(fetch_add(v) + v);
+  }
+  T operator-=(T v)
+    requires std::is_integral_v<T>
+  {
+    return static_cast<T>(fetch_sub(v) - v);
+  }
+  T operator&=(T v)
+    requires std::is_integral_v<T>
+  {
+    return static_cast<T>(fetch_and(v) & v);
+  }
+  T operator|=(T v)
+    requires std::is_integral_v<T>
+  {
+    return static_cast<T>(fetch_or(v) | v);
+  }
+
+ private:
+  ::weft::sim_backend::Atomic<T> a_;
+};
+
+// mutex is std::mutex's interface (lock, try_lock, unlock) over the seam's Mutex,
+// so std::lock_guard, std::unique_lock and std::scoped_lock work with it. Locking
+// it twice from one thread, or unlocking it unheld, fails the run.
+class mutex {
+ public:
+  constexpr mutex() noexcept = default;
+  mutex(const mutex&) = delete;
+  mutex& operator=(const mutex&) = delete;
+
+  void lock() {
+    facade_detail::require_exploration("weft::sync::mutex::lock");
+    m_.lock();
+  }
+  bool try_lock() {
+    facade_detail::require_exploration("weft::sync::mutex::try_lock");
+    return m_.try_lock();
+  }
+  void unlock() {
+    facade_detail::require_exploration("weft::sync::mutex::unlock");
+    m_.unlock();
+  }
+
+ private:
+  ::weft::sim_backend::Mutex m_;
+};
+
+// condition_variable is std::condition_variable's interface (wait with and without
+// a predicate, wait_for, notify_one, notify_all), built from the seam's Parker:
+// each waiter parks on its own Parker, queued in arrival order; notify_one unparks
+// the oldest waiter, notify_all every one. A waiter is queued before it releases
+// the lock, so a notify after the unlock cannot be lost.
+class condition_variable {
+ public:
+  condition_variable() noexcept = default;
+  condition_variable(const condition_variable&) = delete;
+  condition_variable& operator=(const condition_variable&) = delete;
+
+  // notify_one wakes the oldest waiter, if any (a decision point either way).
+  void notify_one();
+  // notify_all wakes every waiter (a decision point either way).
+  void notify_all();
+  // wait releases `lock`, blocks until notified (or a spurious wake-up), relocks.
+  void wait(std::unique_lock<mutex>& lock);
+  // wait(lock, pred) waits until pred() holds, re-checking after every wake-up.
+  template <class Predicate>
+  void wait(std::unique_lock<mutex>& lock, Predicate pred) {
+    while (!pred()) wait(lock);
+  }
+  // wait_for waits as wait() does, or until `rel` of virtual time has passed.
+  template <class Rep, class Period>
+  std::cv_status wait_for(std::unique_lock<mutex>& lock, const std::chrono::duration<Rep, Period>& rel) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(rel).count();
+    return wait_ns(lock, ns < 0 ? 0 : static_cast<std::uint64_t>(ns)) ? std::cv_status::no_timeout
+                                                                       : std::cv_status::timeout;
+  }
+  // wait_for(lock, rel, pred) waits until pred() holds or `rel` has passed; returns pred().
+  template <class Rep, class Period, class Predicate>
+  bool wait_for(std::unique_lock<mutex>& lock, const std::chrono::duration<Rep, Period>& rel, Predicate pred) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(rel).count();
+    const std::uint64_t total = ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
+    const std::uint64_t start = ::weft::sim_backend::SimPlatform::now_ns();
+    while (!pred()) {
+      const std::uint64_t spent = ::weft::sim_backend::SimPlatform::now_ns() - start;
+      if (spent >= total) return pred();
+      wait_ns(lock, total - spent);
+    }
+    return true;
+  }
+
+ private:
+  // Waiter is one blocked wait(), on its caller's stack while it is queued.
+  struct Waiter {
+    ::weft::sim_backend::Parker parker;
+    bool notified = false;
+    Waiter* next = nullptr;
+    Waiter* prev = nullptr;
+  };
+  // wait_ns waits until notified (true) or ns of virtual time passed (false); ns of
+  // kForever waits without a deadline.
+  bool wait_ns(std::unique_lock<mutex>& lock, std::uint64_t ns);
+  void push_back(Waiter& w) noexcept;
+  void remove(Waiter& w) noexcept;
+  // sync_epoch empties a queue left by an earlier run (its waiters' stacks are gone).
+  void sync_epoch();
+
+  static constexpr std::uint64_t kForever = ~std::uint64_t{0};
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
+  std::uint32_t epoch_ = 0;
+};
+
+}  // namespace sync
+
+// thread is std::thread's interface (a callable and its arguments, join, joinable)
+// over the seam's Thread: a simulated fiber, runnable from creation.
+class thread {
+ public:
+  thread() noexcept = default;
+  template <class F, class... Args>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, thread>)
+  explicit thread(F&& f, Args&&... args) {
+    facade_detail::require_exploration("weft::thread");
+    // The callable and its arguments are decay-copied, as std::thread does; a
+    // shared_ptr makes move-only ones fit std::function.
+    auto state = std::make_shared<std::tuple<std::decay_t<F>, std::decay_t<Args>...>>(std::forward<F>(f),
+                                                                                        std::forward<Args>(args)...);
+    t_ = ::weft::sim_backend::Thread("thread", [state] {
+      std::apply([](auto& fn, auto&... args) { std::invoke(std::move(fn), std::move(args)...); }, *state);
+    });
+  }
+  thread(thread&&) noexcept = default;
+  thread& operator=(thread&&) noexcept = default;
+  thread(const thread&) = delete;
+  thread& operator=(const thread&) = delete;
+
+  // join blocks until the thread's callable has returned.
+  void join() {
+    facade_detail::require_exploration("weft::thread::join");
+    t_.join();
+  }
+  bool joinable() const noexcept { return t_.joinable(); }
+
+ private:
+  ::weft::sim_backend::Thread t_;
+};
+
+namespace this_thread {
+// yield lets another simulated thread run if any can (a decision that prefers them).
+inline void yield() {
+  facade_detail::require_exploration("weft::this_thread::yield");
+  ::weft::sim_backend::SimPlatform::yield_thread();
+}
+}  // namespace this_thread
+
+}  // namespace weft

@@ -1,0 +1,70 @@
+// GoogleTest integration of weft::testing: WEFT_SIM_TEST registers a test whose
+// body is explored over many seeded schedules; a failure is an ordinary GoogleTest
+// failure whose message has the outcome, the fiber's assertion, the schedule file
+// and the line that replays it.
+//
+//   WEFT_SIM_TEST(Counter, TwoIncrementsMakeTwo) {
+//     weft::sync::atomic<int> n{0};
+//     weft::thread t([&] { n.fetch_add(1); });
+//     n.fetch_add(1);
+//     t.join();
+//     WEFT_CHECK(n.load() == 2);
+//   }
+//
+// WEFT_SIM_TEST_WITH(Suite, Name, options) takes weft::testing::Options (seeds,
+// strategy, bounds); the environment variables of weft/testing.hpp apply to both.
+// Link weft::gtest (it brings weft::sim and GTest::gtest).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "weft/facade.hpp"
+#include "weft/testing.hpp"
+
+namespace weft::testing {
+
+// expect_pass adds a GoogleTest failure carrying result.report() unless it passed,
+// located at file:line (the test's own, for WEFT_SIM_TEST).
+inline void expect_pass(const Result& result, const char* file = __FILE__, int line = __LINE__) {
+  if (!result.passed()) ADD_FAILURE_AT(file, line) << result.report();
+}
+
+// run_gtest explores `body` for the running GoogleTest test: names its files after
+// the test and its replay line runs only this test. A bad WEFT_* variable is a
+// failure of the test with its message.
+inline Result run_gtest(Options options, const std::function<void()>& body, const char* file = __FILE__,
+                        int line = __LINE__) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string full = "weft";
+  if (info != nullptr) full = std::string(info->test_suite_name()) + "." + info->name();
+  if (options.name == Options{}.name) options.name = full;
+  if (options.replay_command.empty() && info != nullptr) {
+    options.replay_command = this_program() + " --gtest_filter=" + full;
+  }
+  Result result;
+  try {
+    result = explore(std::move(options), body);
+  } catch (const UsageError& e) {
+    ADD_FAILURE_AT(file, line) << "weft: " << e.what();
+    return result;
+  }
+  expect_pass(result, file, line);
+  if (result.passed()) std::printf("%s\n", result.report().c_str());
+  return result;
+}
+
+}  // namespace weft::testing
+
+// WEFT_SIM_TEST(Suite, Name) { body } explores body with the default Options.
+#define WEFT_SIM_TEST(Suite, Name) WEFT_SIM_TEST_WITH(Suite, Name, ::weft::testing::Options{})
+
+// WEFT_SIM_TEST_WITH(Suite, Name, options) { body } explores body with `options`.
+#define WEFT_SIM_TEST_WITH(Suite, Name, options)                                   \
+  static void weft_sim_body_##Suite##_##Name();                                    \
+  TEST(Suite, Name) {                                                              \
+    ::weft::testing::run_gtest((options), &weft_sim_body_##Suite##_##Name, __FILE__, __LINE__); \
+  }                                                                                \
+  static void weft_sim_body_##Suite##_##Name()

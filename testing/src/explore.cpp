@@ -1,0 +1,261 @@
+// weft::testing::explore (weft/testing.hpp): seeds, strategy, the first failure,
+// its shrinking, its schedule file and replay line; the environment variables.
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "weft/testing.hpp"
+
+namespace weft::testing {
+namespace {
+
+using sim::Outcome;
+using sim::StrategySpec;
+
+// parse_u64 reads a whole decimal number; false if `text` is not one.
+bool parse_u64(std::string_view text, std::uint64_t& out) {
+  if (text.empty()) return false;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && end == text.data() + text.size();
+}
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+// sim_options are the simulator options of one run under `strategy` and `seed`.
+sim::Options sim_options(const Options& o, StrategySpec strategy, std::uint64_t seed) {
+  sim::Options so;
+  so.seed = seed;
+  so.strategy = std::move(strategy);
+  so.step_bound = o.step_bound;
+  so.stack_size = o.stack_size;
+  so.spurious_wakeup_per_mille = o.spurious_wakeup_per_mille;
+  return so;
+}
+
+// run_seed runs one seed. PCT with no step count estimates it by a random walk of
+// the same seed first (as Simulation does), but a failure of that walk is a
+// failure found: it is returned, not thrown away.
+sim::RunResult run_seed(const Options& o, std::uint64_t seed, const std::function<void()>& body) {
+  const StrategySpec& spec = o.strategy;
+  if (spec.kind == StrategySpec::Kind::pct && spec.pct_steps == 0) {
+    sim::Simulation walk(sim_options(o, StrategySpec::random(), seed));
+    sim::RunResult estimate = walk.run(body);
+    if (estimate.outcome != Outcome::pass) return estimate;
+    sim::Simulation pct(sim_options(o, StrategySpec::pct(spec.pct_depth, std::max<std::uint64_t>(1, estimate.steps)),
+                                    seed));
+    return pct.run(body);
+  }
+  sim::Simulation s(sim_options(o, spec, seed));
+  return s.run(body);
+}
+
+// is_recorded says whether a schedule is a full recording (every decision explicit,
+// no switches): it replays strictly, so a replay that diverges says so.
+bool is_recorded(const sim::Schedule& s) {
+  if (!s.switches.empty() || s.decisions.empty()) return false;
+  return std::none_of(s.decisions.begin(), s.decisions.end(), [](const sim::Decision& d) {
+    return d.kind == sim::DecisionKind::fiber && d.value == sim::kLenientDefault;
+  });
+}
+
+std::string artifact_dir(const Options& o) {
+  if (!o.artifact_dir.empty()) return o.artifact_dir;
+  return "weft-failures";
+}
+
+// file_stem makes a name safe as a file name.
+std::string file_stem(const std::string& name) {
+  std::string s = name.empty() ? std::string("explore") : name;
+  for (char& c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) c = '_';
+  }
+  return s;
+}
+
+std::string replay_line(const Options& o, const std::string& path) {
+  const std::string cmd = o.replay_command.empty() ? this_program() : o.replay_command;
+  return "WEFT_REPLAY=" + path + " " + cmd;
+}
+
+// fill_failure copies a failing run into the result.
+void fill_failure(Result& res, const sim::RunResult& r) {
+  res.outcome = r.outcome;
+  res.message = r.message;
+  res.seed = r.seed;
+  res.steps = r.steps;
+  res.switches_before = r.context_switches;
+}
+
+}  // namespace
+
+std::string this_program() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("./test") : exe.string();
+}
+
+void parse_seeds(const std::string& text, std::uint64_t& first, std::uint64_t& count) {
+  const std::string expected = "expected a seed N or an inclusive range A..B with A <= B (e.g. 0..9999)";
+  const auto dots = text.find("..");
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  if (dots == std::string::npos) {
+    if (!parse_u64(text, a)) throw UsageError("WEFT_SEEDS='" + text + "': " + expected);
+    b = a;
+  } else if (!parse_u64(std::string_view(text).substr(0, dots), a) ||
+             !parse_u64(std::string_view(text).substr(dots + 2), b) || a > b || b - a == ~std::uint64_t{0}) {
+    throw UsageError("WEFT_SEEDS='" + text + "': " + expected);
+  }
+  first = a;
+  count = b - a + 1;
+}
+
+double parse_time_bound(const std::string& text) {
+  if (text == "none") return std::numeric_limits<double>::infinity();
+  double s = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), s);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !(s > 0) || !std::isfinite(s)) {
+    throw UsageError("WEFT_TIME_BOUND='" + text + "': expected a positive number of seconds or none");
+  }
+  return s;
+}
+
+StrategySpec parse_strategy(const std::string& text) {
+  if (text == "random") return StrategySpec::random();
+  if (text == "hold") return StrategySpec::hold();
+  std::uint64_t depth = 0;
+  if (text.rfind("pct:", 0) == 0 && parse_u64(std::string_view(text).substr(4), depth) && depth >= 1 && depth <= 64) {
+    return StrategySpec::pct(static_cast<std::uint32_t>(depth));
+  }
+  throw UsageError("WEFT_STRATEGY='" + text + "': expected random, pct:D (D from 1 to 64, e.g. pct:3) or hold");
+}
+
+std::string apply_env(Options& options) {
+  if (const std::string seeds = env_or_empty("WEFT_SEEDS"); !seeds.empty()) {
+    parse_seeds(seeds, options.first_seed, options.seeds);
+  }
+  if (const std::string strategy = env_or_empty("WEFT_STRATEGY"); !strategy.empty()) {
+    options.strategy = parse_strategy(strategy);
+  }
+  if (const std::string bound = env_or_empty("WEFT_TIME_BOUND"); !bound.empty()) {
+    options.time_bound_seconds = parse_time_bound(bound);
+  }
+  if (const std::string dir = env_or_empty("WEFT_ARTIFACT_DIR"); !dir.empty() && options.artifact_dir.empty()) {
+    options.artifact_dir = dir;
+  }
+  return env_or_empty("WEFT_REPLAY");
+}
+
+std::string Result::report() const {
+  std::ostringstream os;
+  if (passed()) {
+    if (replayed) {
+      os << "weft: the replay passed (strategy " << strategy << ")";
+    } else {
+      os << "weft: " << seeds_run << " seeds passed (strategy " << strategy << ")";
+      if (time_bound_hit) os << "; stopped at the time bound";
+    }
+    return os.str();
+  }
+  os << "weft: " << sim::outcome_name(outcome) << " at seed " << seed << " (strategy " << strategy << ", "
+     << (replayed ? std::string("replayed") : std::to_string(seeds_run) + " seeds run") << ")\n";
+  os << "  " << message << "\n";
+  if (!schedule_path.empty()) {
+    os << "  schedule: " << schedule_path;
+    if (shrunk) os << " (shrunk from " << switches_before << " switches to " << switches_after << ")";
+    os << "\n";
+  }
+  if (!replay.empty()) os << "  replay: " << replay << "\n";
+  return os.str();
+}
+
+Result replay(const Options& options, const std::string& path, const std::function<void()>& body) {
+  std::string error;
+  std::optional<sim::Schedule> sched = sim::Schedule::load(path, error);
+  if (!sched) throw UsageError("WEFT_REPLAY='" + path + "': " + error);
+  const bool strict = is_recorded(*sched);
+  sim::Simulation s(sim_options(options, strict ? StrategySpec::replay(*sched) : StrategySpec::lenient(*sched),
+                                sched->seed));
+  const sim::RunResult r = s.run(body);
+  Result res;
+  res.replayed = true;
+  res.seeds_run = 1;
+  res.strategy = strict ? "replay" : "lenient replay";
+  if (r.outcome != Outcome::pass) {
+    fill_failure(res, r);
+    res.schedule_path = path;
+    res.replay = replay_line(options, path);
+  }
+  return res;
+}
+
+Result explore(Options options, const std::function<void()>& body) {
+  if (options.read_env) {
+    const std::string replay_path = apply_env(options);
+    if (!replay_path.empty()) return replay(options, replay_path, body);
+  }
+  Result res;
+  res.strategy = options.strategy.label();
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t i = 0; i < options.seeds; ++i) {
+    const std::chrono::duration<double> spent = std::chrono::steady_clock::now() - start;
+    if (i > 0 && spent.count() >= options.time_bound_seconds) {
+      res.time_bound_hit = true;
+      break;
+    }
+    const std::uint64_t seed = options.first_seed + i;
+    sim::RunResult r = run_seed(options, seed, body);
+    ++res.seeds_run;
+    if (r.outcome == Outcome::pass) continue;
+
+    // The first failure: shrink its schedule, write it, name the replay line.
+    fill_failure(res, r);
+    sim::Schedule to_write = r.schedule;
+    if (options.shrink && r.outcome != Outcome::nondeterminism) {
+      sim::ShrinkOptions so;
+      so.max_seconds = options.shrink_seconds;
+      const sim::ScheduleSize size{r.schedule.decisions.size(), r.context_switches, r.preemptions, r.steps};
+      const sim::ShrinkResult shrunk = sim::shrink_schedule(
+          r.schedule, size,
+          [&](const sim::Schedule& candidate) {
+            sim::Simulation s(sim_options(options, StrategySpec::lenient(candidate), seed));
+            const sim::RunResult c = s.run(body);
+            return sim::Probe{sim::failure_signature(c.outcome, c.message), c.steps, c.preemptions};
+          },
+          so);
+      if (shrunk.reproduced) {
+        to_write = shrunk.schedule;
+        res.shrunk = true;
+        res.switches_after = shrunk.after.switches;
+      }
+    }
+    std::error_code ec;
+    const std::filesystem::path dir = artifact_dir(options);
+    std::filesystem::create_directories(dir, ec);
+    const std::filesystem::path file =
+        std::filesystem::absolute(dir / (file_stem(options.name) + "-seed" + std::to_string(seed) + ".schedule.json"),
+                                  ec);
+    std::string error;
+    if (to_write.save(file.string(), error)) {
+      res.schedule_path = file.string();
+      res.replay = replay_line(options, res.schedule_path);
+    } else {
+      res.message += " (the schedule could not be written: " + error + ")";
+    }
+    return res;
+  }
+  return res;
+}
+
+}  // namespace weft::testing

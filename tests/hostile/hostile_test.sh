@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Hostile input for simrun and trace_check: every class of issue #13 (number
+# extremes, deep nesting, wrong types, non-UTF-8 paths, huge files, memory,
+# bad flags, duplicate keys, control characters, shell characters, syntax
+# errors, directories, wrong shapes, unwritable outputs, deadlock reports).
+#   hostile_test.sh SIMRUN TRACE_CHECK SCENARIO_DIR           check every case
+#   hostile_test.sh --table SIMRUN TRACE_CHECK SCENARIO_DIR   print the table only
+#     (the memory cases then run at the default budget, or $WEFT_HOSTILE_TABLE_MEM)
+# A case passes when the exit code is the expected one, stderr+stdout hold no
+# crash (signal, "terminate called", Python traceback), and an error is one line.
+set -u
+table=0
+# The memory cases stop at a small budget when checking (seconds); the table
+# shows the default budget (4G), under the same 4 GB address-space limit.
+MEM="--memory-limit 128M"
+if [ "${1:-}" = --table ]; then table=1; MEM="${WEFT_HOSTILE_TABLE_MEM:-}"; shift; fi
+simrun="$1"; trace_check="$2"; scenarios="$3"
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+fail=0; cases=0
+
+# run_case CLASS EXPECTED COMMAND: COMMAND is a bash string over $simrun, $tc, $T, $S.
+run_case() {
+  local class=$1 want=$2 cmd=$3
+  cases=$((cases + 1))
+  ( [ "${WEFT_HOSTILE_NO_ULIMIT:-0}" = 1 ] || ulimit -v 4000000; S="$scenarios" tc="$trace_check" T="$T" simrun="$simrun" MEM="$MEM" \
+      timeout 60 bash -c "$cmd" ) >"$T/out" 2>"$T/err" </dev/null
+  local got=$?
+  local first
+  first=$( { cat "$T/err"; cat "$T/out"; } | head -c 4000 | LC_ALL=C tr -d '\000' | head -n 1 | LC_ALL=C tr -c '[:print:]' '?' | cut -c1-150)
+  local shown=${cmd//\$simrun/simrun}; shown=${shown//\$tc/trace_check}; shown=${shown//\$S\//scenarios\/}; shown=${shown// \$MEM/}
+  if [ $table = 1 ]; then
+    printf '| %s | `%s` | %s | %s |\n' "$class" "${shown//|/\\|}" "$got" "${first//|/\\|}"
+    return
+  fi
+  local bad=""
+  [ "$got" = "$want" ] || bad="exit $got, expected $want"
+  if [ "$got" -ge 124 ]; then bad="crashed or hung (exit $got)"; fi
+  if grep -qa "terminate called\|Traceback\|AddressSanitizer\|runtime error:" "$T/err" "$T/out"; then bad="crash text"; fi
+  if grep -qa "(it does not exist)" "$T/err"; then bad="${bad:+$bad; }its input file is missing (a broken case)"; fi
+  if LC_ALL=C grep -qaP '[\x00\x1b]' "$T/err" "$T/out"; then bad="${bad:+$bad; }a raw NUL or ESC reached the terminal"; fi
+  if { [ "$want" = 8 ] || [ "$want" = 9 ] || [ "${cmd#\$tc}" != "$cmd" ]; } && [ "$want" != 0 ] && [ "$(wc -l <"$T/err")" != 1 ]; then bad="${bad:+$bad; }error is not one line"; fi
+  if [ -n "$bad" ]; then
+    echo "FAIL [$class] $shown: $bad"; head -c 600 "$T/err"; echo; fail=1
+  else
+    echo "ok [$class] exit $got: $first"
+  fi
+}
+
+# --- inputs -------------------------------------------------------------------
+scenario() {  # scenario FILE MAIN_STEPS [EXTRA_TOP_LEVEL]
+  printf '{"name": "h", "programs": {"m": %s, "w": [{"yield": 1}]}, "main": "m"%s}\n' "$2" "${3:-}" > "$T/$1"
+}
+scenario ok.json '[{"spawn": "w", "count": 2}, {"join": true}]'
+scenario num_inf.json '[{"yield": 1e999}]'
+scenario num_neginf.json '[{"yield": -1e999}]'
+scenario num_2p64.json '[{"yield": 18446744073709551616}]'
+scenario num_tiny.json '[{"yield": 1e-999}]'
+printf '{"name": "h", "runtime": {"workers": 1e999}, "programs": {"m": []}, "main": "m"}' > "$T/num_workers.json"
+python3 - "$T" <<'PY'
+import json, sys, os
+T = sys.argv[1]
+def w(name, text, mode="w"):
+    with open(os.path.join(T, name), mode) as f: f.write(text)
+deep = 100000
+w("deep_arrays.json", '{"name": "h", "programs": {"m": ' + "[" * deep + "]" * deep + '}, "main": "m"}')
+w("deep_objects.json", '{"name": "h", "x": ' + '{"a":' * deep + "1" + "}" * deep + "}")
+w("deep_unclosed.json", "[" * deep)
+w("deep_valid_prefix.json", '{"name": "h", "programs": {"m": [], "n": ' + "[" * 5000 + "]" * 5000 + '}, "main": "m"}')
+w("dup_name.json", '{"name": "a", "name": "b", "programs": {"m": []}, "main": "m"}')
+w("dup_program.json", '{"name": "a", "programs": {"m": [], "m": [{"yield": 1}]}, "main": "m"}')
+w("ctl_newline.json", json.dumps({"name": "line1\nline2", "programs": {"m": [{"spawn": "x\nFAKE: all passed"}]}, "main": "m"}))
+w("ctl_ansi.json", json.dumps({"name": "h", "programs": {"m": [{"spawn": "\u001b[2J\u001b[31mred"}]}, "main": "m"}))
+w("ctl_nul.json", json.dumps({"name": "h", "programs": {"m": [{"spawn": "a\u0000hidden"}]}, "main": "m"}))
+open(os.path.join(T, "ctl_badutf8_name.json"), "wb").write(b'{"name": "h\xff\xfe", "programs": {"m": []}, "main": "m"}')
+w("syn_unclosed.json", '{"name": 1')
+w("syn_colon.json", '{"name" "h"}')
+w("syn_N.json", 'N')
+w("syn_trailing_comma.json", '{"name": "h",}')
+w("syn_empty.json", '')
+w("syn_comment.json", '{"name": "h" // c\n}')
+w("shape_array.json", '[]')
+w("shape_number.json", '5')
+w("shape_string.json", '"x"')
+w("big.json", '{"name": "' + "x" * (5 * 1024 * 1024) + '"}')
+# Memory inside the limits: a million detached spawns, a large repeat of spawns.
+w("mem_detach.json", json.dumps({"name": "mem", "programs": {"m": [{"spawn": "w", "count": 10000000, "detach": True}],
+     "w": [{"sleep_ns": 3600000000000}]}, "main": "m", "exploration": {"step_bound": 1000000000}}))
+# (The repeat's body yields: a body that never suspends overflows the fiber's
+# stack in Debug and ASan builds, the ready-await recursion of issue #13.)
+w("mem_repeat.json", json.dumps({"name": "mem2", "programs": {"m": [{"repeat": 10000000, "steps": [{"spawn": "w", "detach": True}, {"yield": 1}]}],
+     "w": [{"sleep_ns": 3600000000000}]}, "main": "m", "exploration": {"step_bound": 1000000000}}))
+w("deadlock.json", json.dumps({"name": "dl", "runtime": {"workers": 2}, "channels": {"c": {"capacity": 1}},
+     "programs": {"m": [{"spawn": "r"}, {"notified": "n"}], "r": [{"recv": "c"}]}, "main": "m", "expect": "deadlock"}))
+PY
+[ $? = 0 ] || { echo "FAIL: could not make the hostile inputs"; exit 1; }
+# A real reproduction and a recorded schedule to corrupt.
+"$simrun" "$scenarios/canary.json" --seed 2 --shrink --out "$T/c.repro.json" --quiet >/dev/null 2>&1
+"$simrun" "$scenarios/canary.json" --seed 2 --record "$T/s.json" --quiet >/dev/null 2>&1
+"$simrun" "$scenarios/steal_storm.json" --seed 1 --trace "$T/t.json" >/dev/null 2>&1
+python3 - "$T" <<'PY'
+import json, sys, os
+T = sys.argv[1]
+rep = json.load(open(os.path.join(T, "c.repro.json")))
+sch = json.load(open(os.path.join(T, "s.json")))
+tr = json.load(open(os.path.join(T, "t.json")))
+def w(name, doc): open(os.path.join(T, name), "w").write(doc if isinstance(doc, str) else json.dumps(doc))
+def edit(base, name, fn):
+    d = json.loads(json.dumps(base)); fn(d); w(name, d)
+edit(rep, "r_seed_str.json", lambda d: d.update(seed="x"))
+edit(rep, "r_seed_inf.json", lambda d: d.update(seed="@INF@"))
+edit(rep, "r_strategy_num.json", lambda d: d.update(strategy=5))
+edit(rep, "r_format_num.json", lambda d: d.update(format=5))
+edit(rep, "r_failure_null.json", lambda d: d.update(failure=None))
+edit(rep, "r_message_num.json", lambda d: d["failure"].update(message=5))
+edit(rep, "r_sizes_str.json", lambda d: d["sizes"]["before"].update(steps="x"))
+edit(rep, "r_schedule_str.json", lambda d: d.update(schedule="x"))
+def negative(d):  # a -1 where the schedule holds a non-negative integer
+    sch = d["schedule"]
+    if sch.get("switches"): sch["switches"][0] = [-1, 1, 2]
+    else: sch["decisions"] = [["load", "f", -1]] + sch["decisions"]
+edit(rep, "r_decision_neg.json", negative)
+edit(rep, "r_switch_str.json", lambda d: d["schedule"].update(version=2, switches=[["a", 1, 2]]))
+edit(rep, "r_pct_depth_huge.json", lambda d: d["schedule"].update(pct_depth=4294967296000))
+edit(rep, "r_dup_seed.json", lambda d: None)
+txt = open(os.path.join(T, "r_seed_inf.json")).read().replace('"@INF@"', "1e999"); w("r_seed_inf.json", txt)
+txt = json.dumps(rep); w("r_dup_seed.json", txt.replace('"seed":', '"seed": 7, "seed":', 1))
+w("r_deep.json", json.dumps(rep)[:-1] + ', "x": ' + "[" * 100000 + "]" * 100000 + "}")
+w("r_shape.json", "[]")
+edit(sch, "s_seed_str.json", lambda d: d.update(seed="x"))
+edit(sch, "s_strategy_num.json", lambda d: d.update(strategy=5))
+edit(sch, "s_format_num.json", lambda d: d.update(format=5))
+edit(sch, "s_value_inf.json", lambda d: d["decisions"].__setitem__(0, ["load", "f", "@INF@"]))
+txt = open(os.path.join(T, "s_value_inf.json")).read().replace('"@INF@"', "1e999"); w("s_value_inf.json", txt)
+edit(sch, "s_pct_depth_huge.json", lambda d: d.update(pct_depth=4294967296000))
+w("s_deep.json", json.dumps(sch)[:-1] + ', "x": ' + "[" * 100000 + "]" * 100000 + "}")
+w("s_dup.json", json.dumps(sch).replace('"seed":', '"seed": 9, "seed":', 1))
+w("s_shape.json", '"x"')
+w("tr_deep.json", json.dumps(tr)[:-1] + ', "x": ' + "[" * 100000 + "]" * 100000 + "}")
+edit(tr, "tr_bool_int.json", lambda d: d["events"][0].__setitem__(0, True))
+edit(tr, "tr_float_int.json", lambda d: d["events"][0].__setitem__(0, 1.0))
+edit(tr, "tr_float_workers.json", lambda d: d["header"]["derived_options"].update(workers=4.0))
+edit(tr, "tr_outcome_num.json", lambda d: d["header"].update(outcome=3))
+w("tr_dup.json", json.dumps(tr).replace('"header":', '"header": {}, "header":', 1))
+w("tr_inf.json", json.dumps(tr).replace('"events": [[', '"events": [[1e999, 0, 0, "park", 0, 0, 0], [', 1))
+PY
+[ $? = 0 ] || { echo "FAIL: could not make the hostile inputs from a real reproduction, schedule and trace"; exit 1; }
+cp "$T/ok.json" "$T/$(printf 'bad\xffname.json')"
+mkdir -p "$T/my dir"; cp "$scenarios/canary.json" "$T/my dir/can ary;\$(echo x).json"
+mkdir -p "$T/adir"
+
+# --- cases --------------------------------------------------------------------
+run_case "number: 1e999 (step count)"       8 '$simrun $T/num_inf.json --seed 1'
+run_case "number: -1e999"                   8 '$simrun $T/num_neginf.json --seed 1'
+run_case "number: 2^64"                     8 '$simrun $T/num_2p64.json --seed 1'
+run_case "number: 1e-999"                   8 '$simrun $T/num_tiny.json --seed 1'
+run_case "number: 1e999 (workers)"          8 '$simrun $T/num_workers.json --seed 1'
+run_case "number: 1e999 in repro seed"      8 '$simrun repro $T/r_seed_inf.json'
+run_case "number: 1e999 in schedule"        9 '$simrun $S/canary.json --seed 2 --strategy replay:$T/s_value_inf.json'
+run_case "number: 1e999 in trace"           2 '$tc $T/tr_inf.json'
+run_case "nesting: arrays 10^5 deep"        8 '$simrun $T/deep_arrays.json --seed 1'
+run_case "nesting: objects 10^5 deep"       8 '$simrun $T/deep_objects.json --seed 1'
+run_case "nesting: unclosed 10^5"           8 '$simrun $T/deep_unclosed.json --seed 1'
+run_case "nesting: 5000 in a program"       8 '$simrun $T/deep_valid_prefix.json --seed 1'
+run_case "nesting: repro"                   8 '$simrun repro $T/r_deep.json'
+run_case "nesting: schedule"                9 '$simrun $S/canary.json --strategy replay:$T/s_deep.json'
+run_case "nesting: trace"                   2 '$tc $T/tr_deep.json'
+run_case "repro type: seed string"          8 '$simrun repro $T/r_seed_str.json'
+run_case "repro type: strategy number"      8 '$simrun repro $T/r_strategy_num.json'
+run_case "repro type: format number"        8 '$simrun repro $T/r_format_num.json'
+run_case "repro type: failure null"         8 '$simrun repro $T/r_failure_null.json'
+run_case "repro type: message number"       8 '$simrun repro $T/r_message_num.json'
+run_case "repro type: sizes string"         8 '$simrun repro $T/r_sizes_str.json'
+run_case "repro type: schedule string"      8 '$simrun repro $T/r_schedule_str.json'
+run_case "repro type: decision -1"          8 '$simrun repro $T/r_decision_neg.json'
+run_case "repro type: switch string"        8 '$simrun repro $T/r_switch_str.json'
+run_case "repro type: pct_depth 2^42"       8 '$simrun repro $T/r_pct_depth_huge.json'
+run_case "repro shape: array"               8 '$simrun repro $T/r_shape.json'
+run_case "schedule type: seed string"       9 '$simrun $S/canary.json --strategy replay:$T/s_seed_str.json'
+run_case "schedule type: strategy number"   9 '$simrun $S/canary.json --strategy replay:$T/s_strategy_num.json'
+run_case "schedule type: format number"     9 '$simrun $S/canary.json --strategy replay:$T/s_format_num.json'
+run_case "schedule type: pct_depth 2^42"    9 '$simrun $S/canary.json --strategy replay:$T/s_pct_depth_huge.json'
+run_case "schedule shape: string"           9 '$simrun $S/canary.json --strategy replay:$T/s_shape.json'
+run_case "non-UTF-8 path: --json"           0 '$simrun $T/bad*name.json --seed 1 --json'
+run_case "non-UTF-8 path: --trace"          0 '$simrun $T/bad*name.json --seed 1 --trace $T/o.json'
+run_case "non-UTF-8 name: --json"           8 '$simrun $T/ctl_badutf8_name.json --seed 1 --json'
+run_case "size: repro /dev/zero"            8 '$simrun repro /dev/zero'
+run_case "size: schedule /dev/zero"         9 '$simrun $S/canary.json --strategy replay:/dev/zero'
+run_case "size: scenario /dev/zero"         8 '$simrun /dev/zero --seed 1'
+run_case "size: scenario 5 MiB"             8 '$simrun $T/big.json --seed 1'
+run_case "size: trace /dev/zero"            2 '$tc /dev/zero'
+run_case "memory: 10^7 detached spawns"    14 '$simrun $T/mem_detach.json --seed 1 --step-bound 1000000000 $MEM'
+run_case "memory: repeat 10^7 spawns"      14 '$simrun $T/mem_repeat.json --seed 1 --step-bound 1000000000 $MEM'
+run_case "flags: --seed -1"                 9 '$simrun $S/canary.json --seed -1'
+run_case "flags: --seed 2^64"               9 '$simrun $S/canary.json --seed 18446744073709551616'
+run_case "flags: --step-bound 0"            9 '$simrun $S/steal_storm.json --seed 1 --step-bound 0'
+run_case "flags: --step-bound -5"           9 '$simrun $S/steal_storm.json --seed 1 --step-bound -5'
+run_case "flags: --shrink-seconds -5"       9 '$simrun $S/canary.json --seed 2 --shrink --shrink-seconds -5 --out $T/x.json'
+run_case "flags: --shrink-seconds nan"      9 '$simrun $S/canary.json --seed 2 --shrink --shrink-seconds nan --out $T/x.json'
+run_case "flags: wrapping seed range"       9 '$simrun $S/canary.json --seeds 0..18446744073709551615'
+run_case "flags: --seed with --seeds"       9 '$simrun $S/canary.json --seed 5 --seeds 1..3'
+run_case "flags: --seeds with --runs"       9 '$simrun $S/canary.json --seeds 1..3 --runs 10'
+run_case "flags: --runs 0"                  9 '$simrun $S/canary.json --runs 0'
+run_case "duplicate key: name"              8 '$simrun $T/dup_name.json --seed 1'
+run_case "duplicate key: program"           8 '$simrun $T/dup_program.json --seed 1'
+run_case "duplicate key: repro seed"        8 '$simrun repro $T/r_dup_seed.json'
+run_case "duplicate key: schedule seed"     9 '$simrun $S/canary.json --strategy replay:$T/s_dup.json'
+run_case "duplicate key: trace header"      2 '$tc $T/tr_dup.json'
+run_case "control chars: newline in name"   8 '$simrun $T/ctl_newline.json --seed 1'
+run_case "control chars: ANSI in name"      8 '$simrun $T/ctl_ansi.json --seed 1'
+run_case "control chars: NUL in name"       8 '$simrun $T/ctl_nul.json --seed 1'
+run_case "replay line: spaces and \$()"     1 'l=$($simrun "$T/my dir/"can*.json --seed 2 | sed -n "s/^  replay: tools.simrun //p"); echo "pasted: $l" >&2; eval "$simrun $l" >/dev/null'
+run_case "syntax: unclosed object"          8 '$simrun $T/syn_unclosed.json --seed 1'
+run_case "syntax: missing colon"            8 '$simrun $T/syn_colon.json --seed 1'
+run_case "syntax: bare N"                   8 '$simrun $T/syn_N.json --seed 1'
+run_case "syntax: trailing comma"           8 '$simrun $T/syn_trailing_comma.json --seed 1'
+run_case "syntax: empty file"               8 '$simrun $T/syn_empty.json --seed 1'
+run_case "syntax: comment"                  8 '$simrun $T/syn_comment.json --seed 1'
+run_case "directory: scenario"              8 '$simrun $T/adir --seed 1'
+run_case "directory: repro"                 8 '$simrun repro $T/adir'
+run_case "directory: schedule"              9 '$simrun $S/canary.json --strategy replay:$T/adir'
+run_case "directory: trace"                 2 '$tc $T/adir'
+run_case "shape: scenario []"               8 '$simrun $T/shape_array.json --seed 1'
+run_case "shape: scenario 5"                8 '$simrun $T/shape_number.json --seed 1'
+run_case "shape: scenario \"x\""            8 '$simrun $T/shape_string.json --seed 1'
+run_case "output: --trace unwritable"       9 '$simrun $S/steal_storm.json --seed 1 --trace /proc/nope/t.json'
+run_case "output: --record unwritable"      9 '$simrun $S/steal_storm.json --seed 1 --record /proc/nope/s.json'
+run_case "output: --out unwritable"         9 '$simrun $S/canary.json --seed 2 --shrink --out /proc/nope/r.json'
+run_case "output: --trace is a directory"   9 '$simrun $S/steal_storm.json --seed 1 --trace $T/adir'
+run_case "deadlock: report content"         2 '$simrun $T/deadlock.json --seed 1 | sed -n 2p >&2; exit ${PIPESTATUS[0]}'
+
+if [ $table = 1 ]; then exit 0; fi
+echo "$cases cases"
+exit $fail

@@ -1,0 +1,204 @@
+// weft::testing::explore: stops at the first failure, shrinks it, writes a schedule
+// file whose WEFT_REPLAY line reproduces it; the environment variables and their
+// errors; every outcome class reaches the result.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "weft/facade.hpp"
+#include "quiet_options.hpp"
+#include "weft/testing.hpp"
+
+namespace {
+
+using weft::sim::Outcome;
+using weft::testing::explore;
+using weft::testing::Options;
+using weft::testing::UsageError;
+
+Options options(const std::string& name, std::uint64_t seeds = 300) {
+  return weft::testing::test::quiet_options(name, seeds);
+}
+
+// lost_update: two threads increment with a load then a store; one update can be lost.
+void lost_update() {
+  weft::sync::atomic<int> n{0};
+  auto inc = [&] { n.store(n.load() + 1); };
+  weft::thread t(inc);
+  weft::thread u(inc);
+  inc();
+  t.join();
+  u.join();
+  WEFT_CHECK(n.load() == 3);
+}
+
+// ScopedEnv sets an environment variable for one test and restores it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (had_) {
+      ::setenv(name_, old_.c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+TEST(Explore, StopsAtTheFirstFailureAndItsReplayLineReproducesIt) {
+  const auto r = explore(options("explore-first"), lost_update);
+  ASSERT_FALSE(r.passed());
+  EXPECT_EQ(r.outcome, Outcome::assertion);
+  EXPECT_EQ(r.seeds_run, r.seed + 1);  // seeds run from 0 and the failing one is the last run
+  ASSERT_TRUE(std::filesystem::exists(r.schedule_path)) << r.report();
+  EXPECT_EQ(r.replay.rfind("WEFT_REPLAY=" + r.schedule_path + " ", 0), 0u) << r.replay;
+  EXPECT_TRUE(r.shrunk) << r.report();
+  EXPECT_LE(r.switches_after, r.switches_before);
+  const std::string report = r.report();
+  for (const char* part : {"assertion at seed", "n.load() == 3", "schedule: ", "replay: WEFT_REPLAY="}) {
+    EXPECT_NE(report.find(part), std::string::npos) << part << " in\n" << report;
+  }
+
+  // The replay: the environment variable the line sets, read by explore().
+  ScopedEnv env("WEFT_REPLAY", r.schedule_path);
+  Options o = options("explore-first");
+  o.read_env = true;
+  const auto again = explore(o, lost_update);
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.outcome, Outcome::assertion);
+  EXPECT_EQ(weft::sim::failure_signature(again.outcome, again.message),
+            weft::sim::failure_signature(r.outcome, r.message));
+}
+
+TEST(Explore, IsDeterministic) {
+  Options o = options("explore-det");
+  o.shrink = false;
+  const auto a = explore(o, lost_update);
+  const auto b = explore(o, lost_update);
+  ASSERT_FALSE(a.passed());
+  EXPECT_EQ(a.seed, b.seed);
+  EXPECT_EQ(a.steps, b.steps);
+  EXPECT_EQ(a.message, b.message);
+}
+
+TEST(Explore, PctAndHoldFindTheLostUpdateToo) {
+  for (auto spec : {weft::sim::StrategySpec::pct(3), weft::sim::StrategySpec::hold()}) {
+    Options o = options("explore-" + spec.label());
+    o.strategy = spec;
+    o.shrink = false;
+    const auto r = explore(o, lost_update);
+    EXPECT_FALSE(r.passed()) << spec.label();
+    EXPECT_EQ(r.strategy, spec.label());
+  }
+}
+
+TEST(Explore, ABodyThatThrowsIsAnExceptionOutcome) {
+  const auto r = explore(options("explore-throw", 1), [] { throw std::runtime_error("the body gave up"); });
+  ASSERT_FALSE(r.passed());
+  EXPECT_EQ(r.outcome, Outcome::exception);
+  EXPECT_NE(r.message.find("the body gave up"), std::string::npos) << r.message;
+}
+
+TEST(Explore, AnUnboundedSpinHitsTheStepBound) {
+  Options o = options("explore-spin", 1);
+  o.step_bound = 2000;
+  const auto r = explore(o, [] {
+    weft::sync::atomic<bool> never{false};
+    while (!never.load()) weft::this_thread::yield();
+  });
+  ASSERT_FALSE(r.passed());
+  EXPECT_EQ(r.outcome, Outcome::step_bound_exceeded);
+}
+
+TEST(Explore, PassingRunsEverySeedAndAZeroTimeBoundStopsAfterOne) {
+  auto ok = [] {
+    weft::sync::atomic<int> n{0};
+    weft::thread t([&] { n.fetch_add(1); });
+    t.join();
+    WEFT_CHECK(n.load() == 1);
+  };
+  const auto all = explore(options("explore-pass", 50), ok);
+  EXPECT_TRUE(all.passed());
+  EXPECT_EQ(all.seeds_run, 50u);
+  EXPECT_FALSE(all.time_bound_hit);
+  EXPECT_NE(all.report().find("50 seeds passed"), std::string::npos) << all.report();
+  Options o = options("explore-time", 50);
+  o.time_bound_seconds = 0;
+  const auto cut = explore(o, ok);
+  EXPECT_TRUE(cut.passed());
+  EXPECT_EQ(cut.seeds_run, 1u);
+  EXPECT_TRUE(cut.time_bound_hit);
+}
+
+TEST(Explore, SeedsAndStrategyComeFromTheEnvironment) {
+  ScopedEnv seeds("WEFT_SEEDS", "40..49");
+  ScopedEnv strategy("WEFT_STRATEGY", "pct:2");
+  Options o = options("explore-env", 1);
+  o.read_env = true;
+  std::uint64_t runs = 0;  // host-side count of bodies started, outside the simulation's state
+  const auto r = explore(o, [&] { ++runs; });
+  EXPECT_TRUE(r.passed());
+  EXPECT_EQ(r.seeds_run, 10u);
+  EXPECT_EQ(r.strategy, "pct:2");
+  EXPECT_EQ(runs, 20u);  // PCT runs each seed twice: the random walk that estimates k, then PCT
+}
+
+TEST(Explore, BadEnvironmentValuesNameTheVariableAndWhatWasExpected) {
+  for (const char* bad : {"abc", "5..2", "1..", "..3", "-1", "0..x"}) {
+    try {
+      std::uint64_t first = 0;
+      std::uint64_t count = 0;
+      weft::testing::parse_seeds(bad, first, count);
+      ADD_FAILURE() << bad << " parsed";
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(std::string("WEFT_SEEDS='") + bad + "': expected", 0), 0u) << e.what();
+    }
+  }
+  std::uint64_t first = 0;
+  std::uint64_t count = 0;
+  weft::testing::parse_seeds("0..9999", first, count);
+  EXPECT_EQ(first, 0u);
+  EXPECT_EQ(count, 10000u);
+  weft::testing::parse_seeds("7", first, count);
+  EXPECT_EQ(first, 7u);
+  EXPECT_EQ(count, 1u);
+  for (const char* bad : {"pct", "pct:0", "pct:x", "dfs"}) {
+    EXPECT_THROW(weft::testing::parse_strategy(bad), UsageError) << bad;
+  }
+  EXPECT_EQ(weft::testing::parse_strategy("pct:3").label(), "pct:3");
+  for (const char* bad : {"0", "-2", "x", "1s", ""}) {
+    EXPECT_THROW(weft::testing::parse_time_bound(bad), UsageError) << bad;
+  }
+  EXPECT_EQ(weft::testing::parse_time_bound("2.5"), 2.5);
+  EXPECT_TRUE(std::isinf(weft::testing::parse_time_bound("none")));
+  ScopedEnv env("WEFT_SEEDS", "lots");
+  Options o = options("explore-bad-env");
+  o.read_env = true;
+  EXPECT_THROW(explore(o, [] {}), UsageError);
+}
+
+TEST(Explore, AReplayFileThatDoesNotLoadSaysWhich) {
+  ScopedEnv env("WEFT_REPLAY", "/nonexistent/weft.schedule.json");
+  Options o = options("explore-bad-replay");
+  o.read_env = true;
+  try {
+    explore(o, [] {});
+    ADD_FAILURE() << "no UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("WEFT_REPLAY='/nonexistent/weft.schedule.json'"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace

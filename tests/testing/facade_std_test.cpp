@@ -1,0 +1,55 @@
+// The facade in a production build (weft::runtime): the standard library's own
+// types, so it costs nothing; and it works on real threads.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+
+#include "weft/facade.hpp"
+
+static_assert(WEFT_FACADE_SIMULATED == 0);
+// Zero cost: the facade's names are the standard types, not wrappers of them.
+static_assert(std::is_same_v<weft::sync::atomic<std::uint64_t>, std::atomic<std::uint64_t>>);
+static_assert(std::is_same_v<weft::sync::atomic<int*>, std::atomic<int*>>);
+static_assert(std::is_same_v<weft::sync::mutex, std::mutex>);
+static_assert(std::is_same_v<weft::sync::condition_variable, std::condition_variable>);
+static_assert(std::is_same_v<weft::thread, std::thread>);
+static_assert(sizeof(weft::sync::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+static_assert(alignof(weft::sync::atomic<std::uint64_t>) == alignof(std::atomic<std::uint64_t>));
+
+TEST(FacadeStd, CountsOnRealThreads) {
+  weft::sync::atomic<int> n{0};
+  weft::thread a([&] {
+    for (int i = 0; i < 1000; ++i) n.fetch_add(1, std::memory_order_relaxed);
+  });
+  weft::thread b([&] {
+    for (int i = 0; i < 1000; ++i) ++n;
+  });
+  a.join();
+  b.join();
+  EXPECT_EQ(n.load(), 2000);
+}
+
+TEST(FacadeStd, HandsOffThroughAConditionVariable) {
+  weft::sync::mutex m;
+  weft::sync::condition_variable cv;
+  bool ready = false;
+  int value = 0;
+  weft::thread producer([&] {
+    std::lock_guard<weft::sync::mutex> g(m);
+    value = 7;
+    ready = true;
+    cv.notify_one();
+  });
+  {
+    std::unique_lock<weft::sync::mutex> lk(m);
+    cv.wait(lk, [&] { return ready; });
+    EXPECT_EQ(value, 7);
+  }
+  producer.join();
+  weft::this_thread::yield();
+}
