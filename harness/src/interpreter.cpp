@@ -2,6 +2,7 @@
 // instance, one case per Step kind.
 #include "interpreter.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <utility>
@@ -33,7 +34,25 @@ struct UidToken {
 
 Task<void> run_program(ProgramState* st, const Program* p, UidToken token);
 
-Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vector<weft::JoinHandle<void>>* children) {
+using Wait = ProgramState::Wait;
+
+// Awaiting notes, for describe_waits, what the instance `uid` awaits until the
+// await returns (or the frame is destroyed by a cancellation).
+struct Awaiting {
+  ProgramState* st;
+  std::uint64_t uid;
+  Awaiting(ProgramState* s, std::uint64_t u, Wait w, const Step& step, std::uint64_t on_task = 0) : st(s), uid(u) {
+    auto& at = st->at[uid];
+    at.wait = w;
+    at.step = &step;
+    at.on_task = on_task;
+  }
+  Awaiting(const Awaiting&) = delete;
+  ~Awaiting() { st->at[uid].wait = Wait::none; }
+};
+
+Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vector<weft::JoinHandle<void>>* children,
+                     std::uint64_t uid) {
   for (const Step& s : *steps) {
     switch (s.kind) {
       case Step::Kind::spawn:
@@ -47,7 +66,10 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
         for (auto& c : *children) {
           try {
             const auto mark = st->budget_mark();
-            co_await c;
+            {
+              Awaiting a(st, uid, Wait::join, s, c.id());
+              co_await c;
+            }
             st->budget_after(mark, "join");
           } catch (const weft::JoinError&) {
             // Aborted or threw: the bookkeeping records which.
@@ -59,20 +81,27 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
         for (auto& c : *children) c.abort();
         break;
       case Step::Kind::yield:
-        for (std::uint64_t i = 0; i < s.count; ++i) co_await weft::yield_now();
+        for (std::uint64_t i = 0; i < s.count; ++i) {
+          Awaiting a(st, uid, Wait::yield, s);
+          co_await weft::yield_now();
+        }
         break;
       case Step::Kind::work:
         consume(s.ns);  // the worker is busy: a long poll in virtual time
         break;
       case Step::Kind::sleep: {
         const auto mark = st->budget_mark();
-        co_await weft::sleep_for(std::chrono::nanoseconds(s.ns));
+        {
+          Awaiting a(st, uid, Wait::sleep, s);
+          co_await weft::sleep_for(std::chrono::nanoseconds(s.ns));
+        }
         st->budget_after(mark, "sleep");
         break;
       }
       case Step::Kind::send: {
         auto tx = st->channels.at(s.name)->tx;
         for (std::uint64_t i = 0; i < s.count; ++i) {
+          Awaiting a(st, uid, Wait::send, s);
           if (!co_await tx.send(i)) break;
         }
         break;
@@ -81,10 +110,13 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
         auto& ch = *st->channels.at(s.name);
         for (std::uint64_t i = 0; i < s.count; ++i) {
           auto mark = st->budget_mark();
+          Awaiting a(st, uid, Wait::recv_lock, s);
           auto guard = co_await ch.rx_lock.lock();
           st->budget_after(mark, "channel lock");
           mark = st->budget_mark();
+          st->at[uid].wait = Wait::recv;
           auto v = co_await ch.rx.recv();
+          st->at[uid].wait = Wait::none;
           st->budget_after(mark, "recv");
           if (!v) break;
         }
@@ -95,19 +127,25 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
         break;
       case Step::Kind::notified: {
         const auto mark = st->budget_mark();
-        co_await st->notify(s.name).notified();
+        {
+          Awaiting a(st, uid, Wait::notified, s);
+          co_await st->notify(s.name).notified();
+        }
         st->budget_after(mark, "notified");
         break;
       }
       case Step::Kind::repeat:
-        for (std::uint64_t i = 0; i < s.count; ++i) co_await run_steps(st, &s.body, children);
+        for (std::uint64_t i = 0; i < s.count; ++i) co_await run_steps(st, &s.body, children, uid);
         break;
       case Step::Kind::racy_increment: {
         // A deliberate lost update: read, let others run, write back.
         auto& c = st->counter(s.name);
         ++st->increments[s.name];
         std::uint64_t v = c.load(weft::Order::seq_cst);
-        co_await weft::yield_now();
+        {
+          Awaiting a(st, uid, Wait::yield, s);
+          co_await weft::yield_now();
+        }
         c.store(v + 1, weft::Order::seq_cst);
         break;
       }
@@ -117,6 +155,7 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
       case Step::Kind::dump: {
         st->dump_begin();
         try {
+          Awaiting a(st, uid, Wait::dump, s);
           st->dumps.push_back(co_await weft::Handle::current().dump());
           ++st->dumps_from_task;
         } catch (const weft::DumpError&) {
@@ -127,6 +166,7 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
       }
       case Step::Kind::blocking: {
         std::uint64_t ns = s.ns;
+        Awaiting a(st, uid, Wait::blocking, s);
         co_await weft::spawn_blocking([ns] {
           if (ns) consume(ns);
           return 0;
@@ -139,8 +179,12 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
 
 Task<void> run_program(ProgramState* st, const Program* p, UidToken token) {
   ++st->started[token.uid];
+  auto& at = st->at[token.uid];
+  at.program = &p->name;
+  const weft::ThreadContext* cx = weft::current_context();
+  at.task = cx != nullptr && cx->current_task != nullptr ? cx->current_task->id() : 0;
   std::vector<weft::JoinHandle<void>> children;
-  co_await run_steps(st, &p->steps, &children);
+  co_await run_steps(st, &p->steps, &children, token.uid);
   st->completed[token.uid] = 1;
 }
 
@@ -160,6 +204,7 @@ std::uint64_t ProgramState::new_uid() {
   started.push_back(0);
   completed.push_back(0);
   cancelled.push_back(0);
+  at.emplace_back();
   return started.size() - 1;
 }
 
@@ -175,6 +220,54 @@ void ProgramState::budget_after(const BudgetMark& m, const char* what) {
   if (!m.on) return;
   std::string why = budget->ready_await(m.task, m.seq, what);
   if (!why.empty()) invariant_failed("budget: " + why);
+}
+
+namespace {
+
+// wait_text names what an instance awaits, with the scenario's names.
+std::string wait_text(const ProgramState::At& at) {
+  const std::string& name = at.step->name;
+  switch (at.wait) {
+    case Wait::join: return "join of task " + std::to_string(at.on_task);
+    case Wait::recv_lock: return "the receive lock of channel '" + name + "'";
+    case Wait::recv: return "recv on channel '" + name + "'";
+    case Wait::send: return "send on channel '" + name + "' (full)";
+    case Wait::notified: return "Notify '" + name + "'";
+    case Wait::sleep: return "sleep";
+    case Wait::yield: return "yield";
+    case Wait::dump: return "a dump";
+    case Wait::blocking: return "a blocking-pool task";
+    case Wait::none: break;
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string ProgramState::describe_waits() const {
+  constexpr std::size_t kGroups = 8, kNamed = 4;  // keep the one line short
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+  std::uint64_t waiting = 0;
+  for (std::size_t uid = 0; uid < at.size(); ++uid) {
+    const At& a = at[uid];
+    if (a.wait == Wait::none || completed[uid] || cancelled[uid]) continue;
+    ++waiting;
+    const std::string what = wait_text(a);
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == what; });
+    if (g == groups.end()) g = groups.insert(groups.end(), {what, {}});
+    g->second.push_back("program " + (a.program ? *a.program : std::string("?")) + " (task " + std::to_string(a.task) +
+                        ")");
+  }
+  if (waiting == 0) return "";
+  std::string out = "awaiting:";
+  for (std::size_t i = 0; i < groups.size() && i < kGroups; ++i) {
+    const auto& [what, who] = groups[i];
+    out += (i ? "; " : " ") + what + " <- ";
+    for (std::size_t j = 0; j < who.size() && j < kNamed; ++j) out += (j ? ", " : "") + who[j];
+    if (who.size() > kNamed) out += " and " + std::to_string(who.size() - kNamed) + " more";
+  }
+  if (groups.size() > kGroups) out += "; and " + std::to_string(groups.size() - kGroups) + " more kinds of wait";
+  return out;
 }
 
 weft::Notify& ProgramState::notify(const std::string& name) {

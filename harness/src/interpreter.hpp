@@ -41,6 +41,22 @@ struct ProgramState {
   std::map<std::string, std::unique_ptr<weft::Atomic<std::uint64_t>>> counters;
   std::map<std::string, std::uint64_t> increments;  // racy_increment executions per counter
 
+  // What each program instance (uid) awaits now, for the report of a run that
+  // ends with every fiber blocked (describe_waits). Two plain stores around each
+  // await; read only while every fiber is blocked.
+  enum class Wait : std::uint8_t { none, join, recv_lock, recv, send, notified, sleep, yield, dump, blocking };
+  struct At {
+    Wait wait = Wait::none;
+    const Step* step = nullptr;          // the step that awaits
+    std::uint64_t on_task = 0;           // join: the child awaited
+    const std::string* program = nullptr;
+    std::uint64_t task = 0;              // the task running the instance
+  };
+  std::vector<At> at;
+  // describe_waits says, grouped by what they await, which program instances are
+  // blocked in an await: "recv on channel 'c': program r (task 3), ...".
+  std::string describe_waits() const;
+
   // ProgramState(sc) opens the scenario's channels.
   explicit ProgramState(const Scenario& scenario);
 

@@ -176,6 +176,10 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
       return core && core->has_stalled_work();
     });
   }
+  // What blocked programs await, named as the scenario names it, for the message
+  // of a run that ends with every fiber blocked.
+  const ProgramState* live_state = nullptr;
+  sim.set_blocked_describer([&live_state] { return live_state ? live_state->describe_waits() : std::string(); });
   // The online checks, made afresh for each run of the simulation, like the recorder's counts.
   std::optional<FairnessMonitor> fairness;
   std::optional<BudgetMonitor> budget;
@@ -194,6 +198,11 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     rec.watch(fairness ? &*fairness : nullptr, budget ? &*budget : nullptr);
     {
       ProgramState st(sc);
+      live_state = &st;
+      struct Forget {  // however the body ends, the describer stops reading st
+        const ProgramState*& p;
+        ~Forget() { p = nullptr; }
+      } forget{live_state};
       st.budget = budget ? &*budget : nullptr;
       weft::Config c = sc.runtime.config;  // the runtime resolves it
       c.has_seed = true;

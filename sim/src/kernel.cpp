@@ -630,7 +630,8 @@ Fiber* Kernel::pick_after_block(Op op) {
           end_run(probe_error.empty() ? Outcome::stall : Outcome::exception,
                   probe_error.empty() ? "every fiber blocked and time about to jump to " +
                                             std::to_string(timers_.top().deadline_ns) +
-                                            " ns while the stall probe sees runnable work; blocked: " + blocked_fibers()
+                                            " ns while the stall probe sees runnable work; blocked: " + blocked_fibers() +
+                                            describe_blocked()
                                       : "the stall probe threw: " + probe_error);
           return host_.get();
         }
@@ -652,7 +653,7 @@ Fiber* Kernel::pick_after_block(Op op) {
     end_run(work ? Outcome::lost_wakeup : Outcome::deadlock,
             std::string(work ? "every fiber blocked while the idle probe sees runnable work"
                              : "every fiber blocked, no timer pending") +
-                "; blocked: " + blocked_fibers());
+                "; blocked: " + blocked_fibers() + describe_blocked());
     return host_.get();
   }
 }
@@ -671,6 +672,23 @@ bool Kernel::run_probe(const std::function<bool()>& probe, std::string& error) {
   }
   tls_kernel = this;
   return work;
+}
+
+// describe_blocked asks the harness's describer (detached, like a probe) what the
+// blocked work waits on: "; " and its text, or nothing.
+std::string Kernel::describe_blocked() {
+  if (!config_.describe_blocked) return "";
+  std::string text;
+  tls_kernel = nullptr;
+  try {
+    text = config_.describe_blocked();
+  } catch (const std::exception& e) {
+    text = std::string("(the describer threw: ") + e.what() + ")";
+  } catch (...) {
+    text = "(the describer threw)";
+  }
+  tls_kernel = this;
+  return text.empty() ? "" : "; " + text;
 }
 
 std::string Kernel::blocked_fibers() const {

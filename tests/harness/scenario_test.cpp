@@ -229,4 +229,50 @@ TEST(DumpAccounting, DumpsOfACurrentThreadDriverAddNoNoopWake) {
   });
 }
 
+// A run that ends with every fiber blocked names what each blocked program
+// awaits, with the scenario's names, grouped by wait: here ten receivers on one
+// channel (one holds the receive lock and awaits recv, nine await the lock), a
+// sender blocked on a full channel, and main joining the first of them, on both
+// schedulers and several seeds and strategies.
+TEST(BlockedReport, ADeadlockNamesTheChannelNotifyAndJoinEachProgramAwaits) {
+  for (const char* runtime : {R"({"flavor": "multi_thread", "workers": 2})", R"({"flavor": "current_thread"})"}) {
+    ScenarioError err;
+    std::optional<Scenario> sc = parse_scenario(std::string(R"({
+      "name": "blocked_report",
+      "runtime": )") + runtime + R"(,
+      "channels": {"c": {"capacity": 1}, "full": {"capacity": 1}},
+      "programs": {
+        "main": [{"spawn": "r", "count": 10}, {"spawn": "w", "detach": true}, {"spawn": "s", "detach": true},
+                 {"join": true}],
+        "r": [{"recv": "c"}],
+        "w": [{"notified": "never"}],
+        "s": [{"send": "full", "count": 2}]
+      },
+      "main": "main",
+      "expect": "deadlock"
+    })", "blocked_report", err);
+    ASSERT_TRUE(sc.has_value()) << err.message();
+    for (const StrategySpec& strategy : {StrategySpec::random(), StrategySpec::pct(3)}) {
+      for (std::uint64_t seed = 0; seed < 5; ++seed) {
+        RunConfig cfg;
+        cfg.seed = seed;
+        cfg.strategy = strategy;
+        cfg.record_schedule = false;
+        const RunReport r = run_scenario(*sc, cfg);
+        const std::string& m = r.result.message;
+        const std::string where = std::string(runtime) + " " + strategy.label() + " seed " + std::to_string(seed) + ": " + m;
+        ASSERT_EQ(r.result.outcome, Outcome::deadlock) << where;
+        EXPECT_NE(m.find("awaiting: "), std::string::npos) << where;
+        EXPECT_NE(m.find("recv on channel 'c' <- program r (task "), std::string::npos) << where;
+        EXPECT_NE(m.find("the receive lock of channel 'c' <- program r (task "), std::string::npos) << where;
+        EXPECT_NE(m.find(" and 5 more"), std::string::npos) << where;  // nine at the lock, four named
+        EXPECT_NE(m.find("Notify 'never' <- program w (task "), std::string::npos) << where;
+        EXPECT_NE(m.find("send on channel 'full' (full) <- program s (task "), std::string::npos) << where;
+        EXPECT_NE(m.find("join of task "), std::string::npos) << where;
+        EXPECT_NE(m.find("<- program main (task "), std::string::npos) << where;
+      }
+    }
+  }
+}
+
 }  // namespace

@@ -85,10 +85,12 @@ w("big.json", '{"name": "' + "x" * (5 * 1024 * 1024) + '"}')
 # Memory inside the limits: a million detached spawns, a large repeat of spawns.
 w("mem_detach.json", json.dumps({"name": "mem", "programs": {"m": [{"spawn": "w", "count": 10000000, "detach": True}],
      "w": [{"sleep_ns": 3600000000000}]}, "main": "m", "exploration": {"step_bound": 1000000000}}))
-# (The repeat's body yields: a body that never suspends overflows the fiber's
-# stack in Debug and ASan builds, the ready-await recursion of issue #13.)
-w("mem_repeat.json", json.dumps({"name": "mem2", "programs": {"m": [{"repeat": 10000000, "steps": [{"spawn": "w", "detach": True}, {"yield": 1}]}],
+# The repeat's body never suspends: each step is a ready await, which must not
+# nest a stack frame (Debug and ASan builds have no guaranteed tail calls).
+w("mem_repeat.json", json.dumps({"name": "mem2", "programs": {"m": [{"repeat": 10000000, "steps": [{"spawn": "w", "detach": True}]}],
      "w": [{"sleep_ns": 3600000000000}]}, "main": "m", "exploration": {"step_bound": 1000000000}}))
+w("ready_repeat.json", json.dumps({"name": "ready", "programs": {"m": [{"repeat": 20000, "steps": [{"notify": "n"}]}]},
+     "main": "m", "exploration": {"step_bound": 100000000}}))
 w("deadlock.json", json.dumps({"name": "dl", "runtime": {"workers": 2}, "channels": {"c": {"capacity": 1}},
      "programs": {"m": [{"spawn": "r"}, {"notified": "n"}], "r": [{"recv": "c"}]}, "main": "m", "expect": "deadlock"}))
 PY
@@ -190,6 +192,7 @@ run_case "size: scenario 5 MiB"             8 '$simrun $T/big.json --seed 1'
 run_case "size: trace /dev/zero"            2 '$tc /dev/zero'
 run_case "memory: 10^7 detached spawns"    14 '$simrun $T/mem_detach.json --seed 1 --step-bound 1000000000 $MEM'
 run_case "memory: repeat 10^7 spawns"      14 '$simrun $T/mem_repeat.json --seed 1 --step-bound 1000000000 $MEM'
+run_case "stack: 20,000 ready awaits"      0 '$simrun $T/ready_repeat.json --seed 1'
 run_case "flags: --seed -1"                 9 '$simrun $S/canary.json --seed -1'
 run_case "flags: --seed 2^64"               9 '$simrun $S/canary.json --seed 18446744073709551616'
 run_case "flags: --step-bound 0"            9 '$simrun $S/steal_storm.json --seed 1 --step-bound 0'
@@ -227,6 +230,7 @@ run_case "output: --record unwritable"      9 '$simrun $S/steal_storm.json --see
 run_case "output: --out unwritable"         9 '$simrun $S/canary.json --seed 2 --shrink --out /proc/nope/r.json'
 run_case "output: --trace is a directory"   9 '$simrun $S/steal_storm.json --seed 1 --trace $T/adir'
 run_case "deadlock: report content"         2 '$simrun $T/deadlock.json --seed 1 | sed -n 2p >&2; exit ${PIPESTATUS[0]}'
+run_case "deadlock: names each wait"        0 '$simrun $T/deadlock.json --seed 1 | grep "awaiting: " | grep "recv on channel .c. <- program r (task [0-9]*)" | grep -q "Notify .n. <- program m (task [0-9]*)"'
 
 if [ $table = 1 ]; then exit 0; fi
 echo "$cases cases"

@@ -537,12 +537,29 @@ struct AwaitRef {
 };
 
 // PromiseBase holds the continuation shared by every Task<T> promise.
+//
+// Awaiting a Task, in steps (Task::Awaiter and FinalAwaiter below):
+//   1. The awaiter links the child to its parent (continuation, dump chain), marks
+//      it started inline and resumes it with a plain call.
+//   2. If the child runs to its end inside that call, its final awaiter sees the
+//      mark, records that it finished, and returns to the call: the awaiter then
+//      resumes the parent by returning false. A ready await thus costs no stack,
+//      in any build: without guaranteed tail calls (Debug, ASan), symmetric
+//      transfer nested a frame per ready await, and a loop of them overflowed
+//      the fiber's stack.
+//   3. If the child suspends instead, the call returns, the awaiter clears the
+//      mark and the parent suspends. When the child later finishes (resumed by a
+//      poll of the same task), its final awaiter transfers to the parent.
+// One task is polled by one thread at a time, so the marks need no atomics:
+// between steps 1 and 3 nothing else can resume the child.
 struct PromiseBase : PromiseLink {
   static void* operator new(std::size_t n) { return pool_alloc(n); }
   static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
 
   std::coroutine_handle<> continuation_;
   std::exception_ptr exception_;
+  bool started_inline_ = false;   // inside the awaiter's resume call (step 1)
+  bool finished_inline_ = false;  // ran to its end inside it (step 2)
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 
@@ -551,7 +568,11 @@ struct PromiseBase : PromiseLink {
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       auto& p = h.promise();
-      if (p.continuation_) return p.continuation_;
+      if (p.started_inline_) {
+        p.finished_inline_ = true;  // Step 2: back to the awaiter's call
+        return std::noop_coroutine();
+      }
+      if (p.continuation_) return p.continuation_;  // Step 3
       return std::noop_coroutine();
     }
     void await_resume() noexcept {}
@@ -627,16 +648,22 @@ class [[nodiscard]] Task {
     PromiseLink* parent_ = nullptr;
     bool await_ready() const noexcept { return false; }
     template <class P>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> cont) noexcept {
-      h_.promise().continuation_ = cont;
+    bool await_suspend(std::coroutine_handle<P> cont) {
+      auto& child = h_.promise();
+      child.continuation_ = cont;
       if constexpr (std::is_base_of_v<PromiseLink, P>) {
         // Link the chain the dump walks: the parent awaits this task (where:
         // await_transform recorded it).
         parent_ = &cont.promise();
-        parent_->awaiting_ = &h_.promise();
+        parent_->awaiting_ = &child;
         parent_->leaf_ = nullptr;
       }
-      return h_;
+      // Step 1: run the child with a plain call.
+      child.started_inline_ = true;
+      h_.resume();
+      child.started_inline_ = false;
+      // Step 2: finished, resume the parent now; step 3: suspended, so does the parent.
+      return !child.finished_inline_;
     }
     T await_resume() {
       if (parent_) parent_->awaiting_ = nullptr;

@@ -237,6 +237,11 @@ class Simulation {
   // waits for that jump, and the run ends as `stall` instead. It runs outside the
   // simulation, like the idle probe, so it adds no decision to any run.
   void set_stall_probe(std::function<bool()> probe) { stall_probe_ = std::move(probe); }
+  // set_blocked_describer installs a function asked, with the kernel detached as
+  // for the probes, when a run ends because every fiber is blocked (deadlock,
+  // lost wake-up, stall); its text (what each blocked task waits on) is appended
+  // to the failure's message. It must only read.
+  void set_blocked_describer(std::function<std::string()> describe) { describe_blocked_ = std::move(describe); }
 
   // run executes main_fn as fiber 0 and returns when every fiber has finished or
   // the run failed. Same main_fn, seed and strategy give the same decisions.
@@ -251,6 +256,7 @@ class Simulation {
   Options options_;
   std::function<bool()> idle_probe_;
   std::function<bool()> stall_probe_;
+  std::function<std::string()> describe_blocked_;
 };
 
 // make_strategy builds the strategy `spec` names for a run of `seed` whose PCT

@@ -44,6 +44,9 @@ struct KernelConfig {
   std::uint32_t spurious_wakeup_per_mille = 0;
   // Asked before each jump of virtual time (Simulation::set_stall_probe); may be empty.
   std::function<bool()> stall_probe;
+  // Asked when a run ends because every fiber is blocked (deadlock, lost wake-up,
+  // stall): what the blocked work waits on, appended to the message; may be empty.
+  std::function<std::string()> describe_blocked;
   std::uint64_t memory_limit_bytes = 0;  // 0: no memory budget
 };
 
@@ -206,6 +209,7 @@ class Kernel {
   bool time_jump_pending();
   bool run_probe(const std::function<bool()>& probe, std::string& error);
   std::string blocked_fibers() const;
+  std::string describe_blocked();
   void set_runnable(Fiber& f);
   void remove_runnable(Fiber& f);
   void end_run(Outcome outcome, std::string message);
