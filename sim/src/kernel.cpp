@@ -246,6 +246,7 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
   if (epoch_ == 0) epoch_ = ++epochs;  // 0 means "outside any run"
   pool_ = &thread_pool();
   record_buf_.clear();
+  if (config.race_detection) hb_ = std::make_unique<HappensBefore>();
 }
 
 std::vector<Decision> Kernel::take_decisions() const {
@@ -324,6 +325,7 @@ FiberId Kernel::spawn(std::string name, std::function<void()> fn) {
   ++live_;
   f.state = FiberState::runnable;
   set_runnable(f);
+  if (hb_) hb_->on_spawn(current_ == host_.get() ? kNoFiber : current_id_, id);
   strategy_.on_spawn(id);
   note_progress();
   return id;
@@ -573,6 +575,11 @@ std::string Kernel::describe_livelock() const {
   }
   s.pop_back();
   return s;
+}
+
+void Kernel::note_cell(std::uint32_t cell, bool write, const std::source_location& site) {
+  std::optional<Race> race = hb_->on_cell(current_id_, cell, write, site);
+  if (race) fail(Outcome::data_race, describe_race(*race, fiber_name(race->earlier.fiber), fiber_name(current_id_)));
 }
 
 void Kernel::note_access(Op op, std::uint32_t object, bool wrote) {

@@ -76,6 +76,8 @@ void Mutex::lock() {
   }
   locked_ = true;
   owner_ = k->current();
+  // Happens-before step 3: the lock acquires the last unlock's clock.
+  if (sim::detail::HappensBefore* hb = k->hb()) hb->acquire_from(k->current(), k->sync_id(hb_epoch_, hb_id_), false);
 }
 
 bool Mutex::try_lock() {
@@ -91,6 +93,7 @@ bool Mutex::try_lock() {
   if (locked_) return false;
   locked_ = true;
   owner_ = k->current();
+  if (sim::detail::HappensBefore* hb = k->hb()) hb->acquire_from(k->current(), k->sync_id(hb_epoch_, hb_id_), false);
   return true;
 }
 
@@ -106,6 +109,8 @@ void Mutex::unlock() {
   if (!locked_ || owner_ != k->current()) detail::misuse(*k, "Mutex::unlock: the fiber does not hold this mutex");
   locked_ = false;
   owner_ = kNoFiber;
+  // Happens-before step 2: the next lock is ordered after everything before this unlock.
+  if (sim::detail::HappensBefore* hb = k->hb()) hb->release_into(k->current(), k->sync_id(hb_epoch_, hb_id_), true);
   k->wake_all(waiters_);
 }
 
@@ -137,6 +142,7 @@ void Parker::park() {
   sync_epoch(*k);
   if (token_) {
     token_ = false;
+    token_taken(*k);
     return;
   }
   if (std::uint32_t p = k->spurious_per_mille(); p != 0 && k->draw(Op::park) % 1000 < p) return;  // fault
@@ -145,6 +151,7 @@ void Parker::park() {
   while (!token_) k->block(Op::park);
   waiter_ = kNoFiber;
   token_ = false;
+  token_taken(*k);
 }
 
 bool Parker::park_for(std::uint64_t ns) {
@@ -157,6 +164,7 @@ bool Parker::park_for(std::uint64_t ns) {
   sync_epoch(*k);
   if (token_) {
     token_ = false;
+    token_taken(*k);
     return true;
   }
   if (ns == 0) return false;
@@ -164,7 +172,9 @@ bool Parker::park_for(std::uint64_t ns) {
   waiter_ = k->current();
   k->block_until(deadline_after(*k, ns), Op::park_for);
   waiter_ = kNoFiber;
-  return std::exchange(token_, false);
+  if (!std::exchange(token_, false)) return false;  // timed out: no edge
+  token_taken(*k);
+  return true;
 }
 
 bool Parker::try_park() {
@@ -175,7 +185,13 @@ bool Parker::try_park() {
   }
   k->decide(Op::park_for);
   sync_epoch(*k);
-  return std::exchange(token_, false);
+  if (!std::exchange(token_, false)) return false;
+  token_taken(*k);
+  return true;
+}
+
+void Parker::token_taken(Kernel& k) {
+  if (sim::detail::HappensBefore* hb = k.hb()) hb->acquire_from(k.current(), k.sync_id(hb_epoch_, hb_id_), true);
 }
 
 void Parker::unpark() {
@@ -188,6 +204,8 @@ void Parker::unpark() {
   k->decide(Op::unpark);
   sync_epoch(*k);
   token_ = true;
+  // Happens-before step 6: the token carries every unparker's clock until consumed.
+  if (sim::detail::HappensBefore* hb = k->hb()) hb->release_into(k->current(), k->sync_id(hb_epoch_, hb_id_), false);
   if (waiter_ != kNoFiber) k->wake(waiter_);
 }
 
@@ -232,6 +250,8 @@ void Thread::join() {
     k->enqueue(k->joiners(id_), k->current());
     k->block(Op::join);
   }
+  // Happens-before step 5: the joiner sees everything the thread did.
+  if (sim::detail::HappensBefore* hb = k->hb()) hb->on_join(k->current(), id_);
   id_ = kNoFiber;
 }
 

@@ -16,6 +16,7 @@ const char* outcome_name(Outcome o) noexcept {
     case Outcome::nondeterminism: return "nondeterminism";
     case Outcome::exception: return "exception";
     case Outcome::stall: return "stall";
+    case Outcome::data_race: return "data_race";
     case Outcome::livelock: return "livelock";
     case Outcome::resource_limit: return "resource_limit";
   }
@@ -78,6 +79,7 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   config.stall_probe = stall_probe_;
   config.describe_blocked = describe_blocked_;
   config.memory_limit_bytes = options_.memory_limit_bytes;
+  config.race_detection = options_.race_detection;
   detail::Kernel kernel(config, strategy, idle_probe_);
   kernel.run(main_fn);
   RunResult r;

@@ -26,6 +26,8 @@ using Order = ::weft::platform_contract::Order;
 using Held = ::weft::platform_contract::Held;
 template <class T>
 using Atomic = Platform::Atomic<T>;
+template <class T>
+using Cell = Platform::Cell<T>;
 using Mutex = Platform::Mutex;
 using Parker = Platform::Parker;
 using Thread = Platform::Thread;

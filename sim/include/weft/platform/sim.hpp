@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <source_location>
 #include <string>
 #include <utility>
 
@@ -48,27 +49,29 @@ class Atomic {
   Atomic(const Atomic&) = delete;
   Atomic& operator=(const Atomic&) = delete;
 
-  // load reads the latest value (seq_cst model; `o` is not modelled).
-  T load(Order) const {
+  // load reads the latest value (interleavings only: `o` orders happens-before
+  // for race detection, never which value is read).
+  T load(Order o) const {
     detail::point(Op::load);
-    accessed(Op::load, false);
+    accessed(Op::load, false, Kind::load, o);
     return v_;
   }
   // store writes v.
-  void store(T v, Order) {
+  void store(T v, Order o) {
     detail::point(Op::store);
     v_ = v;
-    accessed(Op::store, true);
+    accessed(Op::store, true, Kind::store, o);
   }
   // exchange writes v and returns the previous value.
-  T exchange(T v, Order) {
+  T exchange(T v, Order o) {
     detail::point(Op::exchange);
     T old = std::exchange(v_, v);
-    accessed(Op::exchange, true);
+    accessed(Op::exchange, true, Kind::rmw, o);
     return old;
   }
-  // compare_exchange is strong: it fails only if the value differs from `expected`.
-  bool compare_exchange(T& expected, T desired, Order, Order) {
+  // compare_exchange is strong: it fails only if the value differs from `expected`;
+  // a failure is a load with the failure order.
+  bool compare_exchange(T& expected, T desired, Order success, Order failure) {
     detail::point(Op::cas);
     const bool swapped = v_ == expected;
     if (swapped) {
@@ -76,56 +79,112 @@ class Atomic {
     } else {
       expected = v_;
     }
-    accessed(Op::cas, swapped);
+    accessed(Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure);
     return swapped;
   }
   // fetch_add adds v and returns the previous value.
-  T fetch_add(T v, Order) {
+  T fetch_add(T v, Order o) {
     detail::point(Op::fetch_add);
     T old = v_;
     v_ = static_cast<T>(old + v);
-    accessed(Op::fetch_add, true);
+    accessed(Op::fetch_add, true, Kind::rmw, o);
     return old;
   }
   // fetch_sub subtracts v and returns the previous value.
-  T fetch_sub(T v, Order) {
+  T fetch_sub(T v, Order o) {
     detail::point(Op::fetch_sub);
     T old = v_;
     v_ = static_cast<T>(old - v);
-    accessed(Op::fetch_sub, true);
+    accessed(Op::fetch_sub, true, Kind::rmw, o);
     return old;
   }
   // fetch_or ors v in and returns the previous value.
-  T fetch_or(T v, Order) {
+  T fetch_or(T v, Order o) {
     detail::point(Op::fetch_or);
     T old = v_;
     v_ = static_cast<T>(old | v);
-    accessed(Op::fetch_or, true);
+    accessed(Op::fetch_or, true, Kind::rmw, o);
     return old;
   }
   // fetch_and ands v in and returns the previous value.
-  T fetch_and(T v, Order) {
+  T fetch_and(T v, Order o) {
     detail::point(Op::fetch_and);
     T old = v_;
     v_ = static_cast<T>(old & v);
-    accessed(Op::fetch_and, true);
+    accessed(Op::fetch_and, true, Kind::rmw, o);
     return old;
   }
   // unsync_load reads a value only the caller writes: not a decision point.
   T unsync_load() const noexcept { return v_; }
 
  private:
+  using Kind = sim::detail::HappensBefore::AtomicKind;
   // accessed reports the operation that just took effect to a strategy that
-  // observes accesses (Strategy::on_access); nothing otherwise.
-  void accessed(Op op, bool wrote) const {
+  // observes accesses (Strategy::on_access) and to race detection; nothing otherwise.
+  void accessed(Op op, bool wrote, Kind kind, Order o) const {
     sim::detail::Kernel* k = tls_kernel;
-    if (k != nullptr && k->observes_accesses()) k->note_access(op, k->object_id(obj_epoch_, obj_id_), wrote);
+    if (k == nullptr) return;
+    sim::detail::HappensBefore* hb = k->hb();
+    if (!k->observes_accesses() && hb == nullptr) return;
+    const std::uint32_t id = k->object_id(obj_epoch_, obj_id_);
+    if (hb != nullptr) hb->on_atomic(k->current(), id, kind, o);
+    if (k->observes_accesses()) k->note_access(op, id, wrote);
   }
 
   T v_;
   // The atomic's id in the current run (Kernel::object_id), stamped by run epoch.
   mutable std::uint32_t obj_epoch_ = 0;
   mutable std::uint32_t obj_id_ = 0;
+};
+
+// Cell is plain shared memory: not a decision point. With race detection on
+// (Options::race_detection), each access is checked against the accesses before
+// it (weft/sim/detail/happens_before.hpp, step 7) and a race ends the run with
+// outcome data_race naming both sites; the call's source location is the site.
+// Construction inside a run is the cell's first write (step 8). Accesses outside
+// a run are not checked.
+template <class T>
+class Cell {
+ public:
+  explicit Cell(std::source_location site = std::source_location::current()) : v_{} { accessed(true, site); }
+  explicit Cell(T v, std::source_location site = std::source_location::current()) : v_(std::move(v)) {
+    accessed(true, site);
+  }
+  Cell(const Cell&) = delete;
+  Cell& operator=(const Cell&) = delete;
+
+  // get reads the value; set writes it.
+  T get(std::source_location site = std::source_location::current()) const {
+    accessed(false, site);
+    return v_;
+  }
+  void set(T v, std::source_location site = std::source_location::current()) {
+    accessed(true, site);
+    v_ = std::move(v);
+  }
+  // with reads the value in place (f gets a const T&); with_mut writes it in place (T&).
+  template <class F>
+  decltype(auto) with(F&& f, std::source_location site = std::source_location::current()) const {
+    accessed(false, site);
+    return std::forward<F>(f)(static_cast<const T&>(v_));
+  }
+  template <class F>
+  decltype(auto) with_mut(F&& f, std::source_location site = std::source_location::current()) {
+    accessed(true, site);
+    return std::forward<F>(f)(v_);
+  }
+
+ private:
+  void accessed(bool write, const std::source_location& site) const {
+    sim::detail::Kernel* k = tls_kernel;
+    if (k == nullptr || k->hb() == nullptr) return;
+    k->note_cell(k->cell_id(cell_epoch_, cell_id_), write, site);
+  }
+
+  T v_;
+  // The cell's id in the current run (Kernel::cell_id), stamped by run epoch.
+  mutable std::uint32_t cell_epoch_ = 0;
+  mutable std::uint32_t cell_id_ = 0;
 };
 
 // Mutex is a simulated mutex: a fiber that cannot lock blocks until unlock(), which
@@ -153,6 +212,9 @@ class Mutex {
   sim::FiberId owner_ = sim::kNoFiber;
   sim::detail::WaitList waiters_;
   std::uint32_t epoch_ = 0;  // the run that last used it; state from older runs is reset
+  // The mutex's happens-before clock, by run-local id (Kernel::sync_id).
+  std::uint32_t hb_epoch_ = 0;
+  std::uint32_t hb_id_ = 0;
 };
 
 // Parker keeps at most one wake-up token, like the OS parker: park() consumes it or
@@ -178,9 +240,16 @@ class Parker {
   void sync_epoch(const sim::detail::Kernel& k) noexcept;
   void leave_runs() noexcept;
 
+  // token_taken acquires the unparkers' clocks with the token just consumed
+  // (happens-before step 6); nothing when race detection is off.
+  void token_taken(sim::detail::Kernel& k);
+
   bool token_ = false;
   sim::FiberId waiter_ = sim::kNoFiber;
   std::uint32_t epoch_ = 0;
+  // The token's happens-before clock, by run-local id (Kernel::sync_id).
+  std::uint32_t hb_epoch_ = 0;
+  std::uint32_t hb_id_ = 0;
 };
 
 // Thread is a simulated thread: a fiber, runnable from creation. join() blocks until
@@ -218,6 +287,8 @@ class Counter {
 struct SimPlatform {
   template <class T>
   using Atomic = sim_backend::Atomic<T>;
+  template <class T>
+  using Cell = sim_backend::Cell<T>;
   using Mutex = sim_backend::Mutex;
   using Parker = sim_backend::Parker;
   using Thread = sim_backend::Thread;

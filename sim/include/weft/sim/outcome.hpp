@@ -17,6 +17,7 @@ enum class Outcome : std::uint8_t {
   nondeterminism = 5,       // a replay diverged from its schedule
   exception = 6,            // an exception escaped a fiber's function
   stall = 10,               // every live fiber blocked, time about to jump, and the stall probe sees work
+  data_race = 11,           // two accesses to one Cell with no happens-before, at least one a write
   livelock = 13,            // no progress for Options::livelock_decisions decisions (simulator.hpp)
   resource_limit = 14,      // the process's resident memory exceeded Options::memory_limit_bytes
 };

@@ -12,6 +12,13 @@
 //     runnable and some fiber waits for a deadline (Parker::park_for, sleep_virtual,
 //     consume); it then jumps to the earliest deadline (ties: arming order).
 //  4. A run ends when every fiber has finished (pass) or at the first failure.
+//  5. Plain shared memory (Cell) is watched, not scheduled: with race detection
+//     on (the default), happens-before is tracked by vector clocks from the
+//     declared memory orders, locks, parks, spawns and joins, and two accesses to
+//     one Cell that it does not order, one a write, end the run with data_race
+//     (weft/sim/detail/happens_before.hpp). A Cell access is not a decision point:
+//     the detector finds an unordered pair whether or not a schedule splits the
+//     code between them, and traces stay those of the seam operations alone.
 //
 // Usage:
 //   weft::sim::Options opts;
@@ -199,6 +206,11 @@ struct Options {
   // memory exceeds it (read every 65536 decisions) the run ends as resource_limit.
   // 0: no budget. Reading it is no decision: runs within the budget are unchanged.
   std::uint64_t memory_limit_bytes = 0;
+  // Race detection: track happens-before (weft/sim/detail/happens_before.hpp) and
+  // end the run with data_race at the first two accesses to one Cell that no
+  // happens-before orders, at least one a write. It adds no decision, so a run
+  // that has no race has the same schedule with it on or off.
+  bool race_detection = true;
 };
 
 // RunResult is what one run did.

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "weft/sim/detail/happens_before.hpp"
 #include "weft/sim/outcome.hpp"
 #include "weft/sim/schedule.hpp"
 
@@ -48,6 +49,7 @@ struct KernelConfig {
   // stall): what the blocked work waits on, appended to the message; may be empty.
   std::function<std::string()> describe_blocked;
   std::uint64_t memory_limit_bytes = 0;  // 0: no memory budget
+  bool race_detection = false;  // track happens-before and check cells (Options::race_detection)
 };
 
 class Kernel {
@@ -89,6 +91,29 @@ class Kernel {
   // note_access tells the strategy that the running fiber's `op` on atomic
   // `object` took effect (`wrote`: it wrote the atomic). Not a decision.
   void note_access(Op op, std::uint32_t object, bool wrote);
+
+  // hb is the run's happens-before state, or null when race detection is off.
+  // Recording into it is never a decision: traces do not change with it.
+  HappensBefore* hb() const noexcept { return hb_.get(); }
+  // cell_id and sync_id name a cell, and a mutex or parker, for this run, as
+  // object_id names atomics (separate counters, so atomics' ids do not move).
+  std::uint32_t cell_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
+    if (epoch != epoch_) {
+      epoch = epoch_;
+      id = next_cell_id_++;
+    }
+    return id;
+  }
+  std::uint32_t sync_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
+    if (epoch != epoch_) {
+      epoch = epoch_;
+      id = next_sync_id_++;
+    }
+    return id;
+  }
+  // note_cell checks the running fiber's access to a cell; a race ends the run
+  // with outcome data_race, naming both accesses. Requires hb().
+  void note_cell(std::uint32_t cell, bool write, const std::source_location& site);
 
   // draw returns a random value from the strategy, recorded as a random decision.
   std::uint64_t draw(Op op);
@@ -237,6 +262,9 @@ class Kernel {
   bool fast_path_ = true;  // false if the strategy must see forced decisions
   bool observe_accesses_ = false;  // the strategy wants note_access calls
   std::uint32_t next_object_id_ = 0;
+  std::uint32_t next_cell_id_ = 0;
+  std::uint32_t next_sync_id_ = 0;
+  std::unique_ptr<HappensBefore> hb_;  // null: race detection off
   bool record_ = true;
   // The record, in a per-OS-thread buffer whose capacity is kept across runs:
   // fresh pages cost more than the decisions written into them.

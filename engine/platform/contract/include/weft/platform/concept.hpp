@@ -40,6 +40,18 @@ concept AtomicOf = requires(A a, T v, T& expected, Order o) {
   { a.unsync_load() } -> std::same_as<T>;
 };
 
+// CellOf is plain shared memory that two threads may touch, ordered by the
+// engine's own synchronisation (not by the cell): get/with read it, set/with_mut
+// write it. The OS backend is the bare value; the simulator checks every access
+// for a data race (no happens-before between two accesses, one a write).
+template <class C, class T>
+concept CellOf = requires(C c, const C cc, T v) {
+  { cc.get() } -> std::same_as<T>;
+  { c.set(v) };
+  { cc.with([](const T& x) { return x; }) } -> std::same_as<T>;
+  { c.with_mut([](T& x) { return x; }) } -> std::same_as<T>;
+};
+
 template <class M>
 concept Lockable = requires(M m) {
   { m.lock() };
@@ -72,6 +84,7 @@ template <class P>
 concept Platform = requires {
   requires AtomicOf<typename P::template Atomic<std::uint64_t>, std::uint64_t>;
   requires AtomicOf<typename P::template Atomic<std::uint32_t>, std::uint32_t>;
+  requires CellOf<typename P::template Cell<std::uint64_t>, std::uint64_t>;
   requires Lockable<typename P::Mutex>;
   requires ParkerLike<typename P::Parker>;
   requires ThreadLike<typename P::Thread>;

@@ -20,6 +20,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "weft/platform/concept.hpp"
 
@@ -75,6 +76,33 @@ class Atomic {
 
  private:
   std::atomic<T> v_;
+};
+
+// Cell is plain shared memory: on this backend the bare value, so every access
+// compiles to the plain load or store it replaces (the simulator checks them).
+template <class T>
+class Cell {
+ public:
+  constexpr Cell() noexcept(noexcept(T{})) : v_{} {}
+  constexpr explicit Cell(T v) noexcept(noexcept(T(std::move(v)))) : v_(std::move(v)) {}
+  Cell(const Cell&) = delete;
+  Cell& operator=(const Cell&) = delete;
+
+  // get reads the value; set writes it.
+  T get() const noexcept(noexcept(T(std::declval<const T&>()))) { return v_; }
+  void set(T v) noexcept(noexcept(std::declval<T&>() = std::move(v))) { v_ = std::move(v); }
+  // with reads the value in place (f gets a const T&); with_mut writes it in place (T&).
+  template <class F>
+  decltype(auto) with(F&& f) const {
+    return std::forward<F>(f)(static_cast<const T&>(v_));
+  }
+  template <class F>
+  decltype(auto) with_mut(F&& f) {
+    return std::forward<F>(f)(v_);
+  }
+
+ private:
+  T v_;
 };
 
 // Mutex is a plain std::mutex with std-shaped methods, so std::scoped_lock works.
@@ -173,6 +201,8 @@ class Counter {
 struct OsPlatform {
   template <class T>
   using Atomic = os_backend::Atomic<T>;
+  template <class T>
+  using Cell = os_backend::Cell<T>;
   using Mutex = os_backend::Mutex;
   using Parker = os_backend::Parker;
   using Thread = os_backend::Thread;

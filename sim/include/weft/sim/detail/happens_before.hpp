@@ -1,0 +1,156 @@
+// Happens-before for one simulated run: vector clocks per fiber, the clocks that
+// synchronisation objects carry, and the shadow state of plain shared cells, so
+// two unordered accesses to one Cell (at least one a write) are a data race.
+//
+// Protocol (the edges, each written once here and echoed as "Step N" below):
+//   1. Every fiber has a vector clock C_f, indexed by fiber id; its own entry starts
+//      at 1 so that its first accesses are not covered by fibers that never heard
+//      from it. An access of f is stamped with the epoch (f, C_f[f]).
+//   2. A release (a release/acq_rel/seq_cst store or read-modify-write, a mutex
+//      unlock, an unpark, a spawn) publishes C_f into the object's sync clock, then
+//      bumps C_f[f], so f's later accesses are not covered by that publication.
+//   3. An acquire (an acquire/acq_rel/seq_cst load or read-modify-write, a mutex
+//      lock that succeeds, a park that consumes a token) joins the object's sync
+//      clock into C_f.
+//   4. Atomics, modelled as interleavings (every load reads the latest store): each
+//      atomic keeps the release clock of its latest store, its release sequence.
+//      A release store replaces it with C_f; a relaxed store empties it (C++20,
+//      P0982: a relaxed store ends the release sequence, even the writer's own);
+//      a read-modify-write keeps it (release sequences continue through RMWs) and,
+//      if it releases, joins C_f into it. A failed compare-exchange is a load with
+//      the failure order. seq_cst is treated as acq_rel: the total order of seq_cst
+//      operations creates no happens-before of its own, so adding it would hide races.
+//   5. Threads: a spawned fiber starts from its parent's clock (then the parent
+//      bumps, step 2); join() joins the finished fiber's final clock into the joiner.
+//   6. A Parker's token carries the join of its unparkers' clocks (unparks coalesce
+//      into one token); the park or try_park that consumes the token acquires it. A
+//      spurious return or a park_for timeout consumes nothing and acquires nothing.
+//   7. Cells (FastTrack's rule with full read sets): a read races with the last
+//      write unless that write's epoch is covered by the reader's clock; a write
+//      races with the last write and with every read since it unless each is
+//      covered. A write that passes clears the read set (any later access ordered
+//      after it is ordered after those reads too). The first race ends the run.
+//   8. Construction of a Cell inside a run is its first write (a cell published
+//      without an edge after its construction is a race); cells and atomics are
+//      named by run-local ids assigned at first use, never by address, and a new
+//      object at a reused address gets a new id (its constructor clears the stamp).
+//
+// Room for stale reads (the next slice of the memory model): AtomicSync holds one
+// release clock, the latest store's. A per-atomic store history replaces it by a
+// bounded ring of StoreRecord{value bits, writer epoch, writer clock, release
+// clock, seq_cst flag}; step 4's rules then apply to the record a load reads from
+// (chosen by the strategy) instead of the latest, and C_f gains a view floor per
+// atomic. The cell rules (step 7) and the edges of steps 1, 2, 3, 5, 6 stay as they are.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include "weft/platform/concept.hpp"
+#include "weft/sim/schedule.hpp"
+
+namespace weft::sim::detail {
+
+// VectorClock is one logical time per fiber, indexed by FiberId; missing entries are 0.
+class VectorClock {
+ public:
+  // get returns fiber f's entry.
+  std::uint32_t get(FiberId f) const noexcept { return f < t_.size() ? t_[f] : 0; }
+  // set makes fiber f's entry v.
+  void set(FiberId f, std::uint32_t v) {
+    if (f >= t_.size()) t_.resize(f + 1, 0);
+    t_[f] = v;
+  }
+  // bump advances fiber f's own entry by one.
+  void bump(FiberId f) { set(f, get(f) + 1); }
+  // join makes every entry the maximum of both clocks'.
+  void join(const VectorClock& o) {
+    if (o.t_.size() > t_.size()) t_.resize(o.t_.size(), 0);
+    for (std::size_t i = 0; i < o.t_.size(); ++i) {
+      if (o.t_[i] > t_[i]) t_[i] = o.t_[i];
+    }
+  }
+  // covers says whether the epoch (f, time) happened before this clock's owner.
+  bool covers(FiberId f, std::uint32_t time) const noexcept { return time <= get(f); }
+  // leq says whether every entry is at most o's (this clock happened before o's).
+  bool leq(const VectorClock& o) const noexcept {
+    for (std::size_t i = 0; i < t_.size(); ++i) {
+      if (t_[i] > o.get(static_cast<FiberId>(i))) return false;
+    }
+    return true;
+  }
+  void clear() noexcept { t_.clear(); }
+  bool empty() const noexcept { return t_.empty(); }
+
+ private:
+  std::vector<std::uint32_t> t_;
+};
+
+// Access is one access to a cell: who, at which epoch, where, and whether it wrote.
+struct Access {
+  FiberId fiber = kNoFiber;
+  std::uint32_t time = 0;
+  std::source_location site;
+  bool write = false;
+};
+
+// Race is a data race found at an access: the earlier access it conflicts with and
+// the access that found it.
+struct Race {
+  Access earlier;
+  Access later;
+};
+
+// HappensBefore is the per-run state of the protocol above.
+class HappensBefore {
+ public:
+  using Order = platform_contract::Order;
+  // AtomicKind is what an atomic operation did: read (a load, a failed CAS with
+  // its failure order), wrote (a store) or both (an RMW, a successful CAS).
+  enum class AtomicKind : std::uint8_t { load, store, rmw };
+
+  // Step 1 and 5: fiber `child` starts; `parent` is kNoFiber for the main fiber.
+  void on_spawn(FiberId parent, FiberId child);
+  // Step 5: `joiner` returns from joining the finished fiber `child`.
+  void on_join(FiberId joiner, FiberId child);
+  // Step 4: fiber f's atomic operation on `object` took effect with order o.
+  void on_atomic(FiberId f, std::uint32_t object, AtomicKind kind, Order o);
+  // Steps 2 and 3 for mutexes and parkers, whose clocks live here by sync id.
+  // release_into replaces (replace) or joins (!replace) C_f into the clock.
+  void release_into(FiberId f, std::uint32_t sync, bool replace);
+  // acquire_from joins the sync clock into C_f; take also empties it (a consumed token).
+  void acquire_from(FiberId f, std::uint32_t sync, bool take);
+  // Step 7: fiber f read or wrote cell `cell` at `site`; returns the race if any.
+  std::optional<Race> on_cell(FiberId f, std::uint32_t cell, bool write, const std::source_location& site);
+
+  // clock is fiber f's clock (tests).
+  const VectorClock& clock(FiberId f) const { return clocks_.at(f); }
+
+ private:
+  struct CellShadow {
+    Access last_write;  // fiber kNoFiber: none yet
+    std::vector<Access> reads;  // one per fiber, since the last write
+  };
+  static bool releases(Order o) noexcept { return o == Order::release || o == Order::acq_rel || o == Order::seq_cst; }
+  static bool acquires(Order o) noexcept { return o == Order::acquire || o == Order::acq_rel || o == Order::seq_cst; }
+  template <class V>
+  static auto& slot(std::vector<V>& v, std::uint32_t id) {
+    if (id >= v.size()) v.resize(id + 1);
+    return v[id];
+  }
+  VectorClock& clock_of(FiberId f) { return slot(clocks_, f); }
+
+  std::vector<VectorClock> clocks_;   // C_f, by fiber id
+  std::vector<VectorClock> atomics_;  // the release clock of each atomic's latest store, by object id
+  std::vector<VectorClock> syncs_;    // mutex and parker clocks, by sync id
+  std::vector<CellShadow> cells_;     // by cell id
+};
+
+// describe_race renders a race for a failure message, naming both sites
+// (file:line relative to the project root), fibers and operations.
+std::string describe_race(const Race& race, const std::string& earlier_name, const std::string& later_name);
+
+}  // namespace weft::sim::detail

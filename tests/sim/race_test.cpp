@@ -1,0 +1,347 @@
+// Data races on plain memory: the vector clock, the happens-before edges, and
+// litmus shapes of a plain-memory race and its twins that synchronise (release/
+// acquire, a mutex, spawn/join, a park) or do not (a relaxed flag), over many seeds.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sim_test_util.hpp"
+#include "weft/sim/detail/happens_before.hpp"
+
+namespace weft::sim::testing {
+namespace {
+
+using detail::HappensBefore;
+using detail::VectorClock;
+using Kind = HappensBefore::AtomicKind;
+
+constexpr std::uint64_t kSeeds = 400;
+
+TEST(VectorClock, MissingEntriesAreZeroAndJoinTakesTheMaximum) {
+  VectorClock a;
+  VectorClock b;
+  EXPECT_EQ(a.get(5), 0u);
+  a.set(0, 3);
+  a.set(2, 1);
+  b.set(1, 4);
+  b.set(2, 7);
+  a.join(b);
+  EXPECT_EQ(a.get(0), 3u);
+  EXPECT_EQ(a.get(1), 4u);
+  EXPECT_EQ(a.get(2), 7u);
+  EXPECT_EQ(a.get(3), 0u);
+}
+
+TEST(VectorClock, CoversAnEpochAtOrBelowItsEntryOnly) {
+  VectorClock a;
+  a.set(1, 4);
+  EXPECT_TRUE(a.covers(1, 4));
+  EXPECT_TRUE(a.covers(1, 0));
+  EXPECT_FALSE(a.covers(1, 5));
+  EXPECT_FALSE(a.covers(2, 1));
+}
+
+TEST(VectorClock, LeqIsThePointwiseOrderAndBumpLeavesIt) {
+  VectorClock a;
+  VectorClock b;
+  a.set(0, 1);
+  b.set(0, 1);
+  b.set(1, 1);
+  EXPECT_TRUE(a.leq(b));
+  EXPECT_FALSE(b.leq(a));
+  a.bump(0);
+  EXPECT_EQ(a.get(0), 2u);
+  EXPECT_FALSE(a.leq(b));
+  EXPECT_FALSE(b.leq(a));  // concurrent
+}
+
+std::source_location here(std::source_location l = std::source_location::current()) { return l; }
+
+TEST(HappensBefore, ASpawnOrdersTheParentsPastButNotItsFuture) {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));  // before the spawn: the child's past
+  hb.on_spawn(0, 1);
+  EXPECT_FALSE(hb.on_cell(1, 0, false, here()));
+  EXPECT_TRUE(hb.on_cell(0, 1, true, here()) == std::nullopt);  // a fresh cell
+  EXPECT_TRUE(hb.on_cell(1, 1, false, here()).has_value());      // after the spawn: a race
+}
+
+TEST(HappensBefore, JoinOrdersEverythingTheChildDid) {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  hb.on_spawn(0, 1);
+  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  hb.on_join(0, 1);
+  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+}
+
+TEST(HappensBefore, AReleaseStoreReadByAnAcquireLoadOrdersAndARelaxedOneDoesNot) {
+  for (const bool release : {true, false}) {
+    HappensBefore hb;
+    hb.on_spawn(kNoFiber, 0);
+    hb.on_spawn(0, 1);
+    hb.on_spawn(0, 2);
+    EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+    hb.on_atomic(1, 0, Kind::store, release ? Order::release : Order::relaxed);
+    hb.on_atomic(2, 0, Kind::load, Order::acquire);
+    EXPECT_EQ(hb.on_cell(2, 0, false, here()).has_value(), !release);
+  }
+}
+
+TEST(HappensBefore, ARelaxedLoadOfAReleaseStoreDoesNotOrder) {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  hb.on_spawn(0, 1);
+  hb.on_spawn(0, 2);
+  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  hb.on_atomic(1, 0, Kind::store, Order::release);
+  hb.on_atomic(2, 0, Kind::load, Order::relaxed);
+  EXPECT_TRUE(hb.on_cell(2, 0, false, here()).has_value());
+}
+
+TEST(HappensBefore, AReleaseSequenceContinuesThroughARelaxedRmwOfAnotherFiber) {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  for (FiberId f = 1; f <= 3; ++f) hb.on_spawn(0, f);
+  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  hb.on_atomic(1, 0, Kind::store, Order::release);
+  hb.on_atomic(2, 0, Kind::rmw, Order::relaxed);
+  hb.on_atomic(3, 0, Kind::load, Order::acquire);
+  EXPECT_FALSE(hb.on_cell(3, 0, false, here()));
+  // The relaxed RMW's fiber itself acquired nothing.
+  EXPECT_TRUE(hb.on_cell(2, 0, false, here()).has_value());
+}
+
+TEST(HappensBefore, ARelaxedStoreEndsTheReleaseSequenceEvenTheWritersOwn) {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  hb.on_spawn(0, 1);
+  hb.on_spawn(0, 2);
+  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  hb.on_atomic(1, 0, Kind::store, Order::release);
+  hb.on_atomic(1, 0, Kind::store, Order::relaxed);  // C++20 (P0982): no longer in the sequence
+  hb.on_atomic(2, 0, Kind::load, Order::acquire);
+  EXPECT_TRUE(hb.on_cell(2, 0, false, here()).has_value());
+}
+
+TEST(HappensBefore, TwoReadsNeverRaceButAWriteAfterAnUnorderedReadDoes) {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+  hb.on_spawn(0, 1);
+  hb.on_spawn(0, 2);
+  EXPECT_FALSE(hb.on_cell(1, 0, false, here()));
+  EXPECT_FALSE(hb.on_cell(2, 0, false, here()));
+  const auto race = hb.on_cell(1, 0, true, here());
+  ASSERT_TRUE(race.has_value());
+  EXPECT_EQ(race->earlier.fiber, 2u);
+  EXPECT_FALSE(race->earlier.write);
+  EXPECT_TRUE(race->later.write);
+}
+
+// Litmus: a writer fills a plain cell then raises a flag; a reader that sees the
+// flag reads the cell. `sync` chooses what orders the two.
+enum class Sync { relaxed_flag, release_acquire, mutex, none };
+
+struct Seen {
+  bool read_payload = false;
+};
+
+std::function<void()> message_passing(Sync sync, Seen& seen) {
+  return [sync, &seen] {
+    P::Cell<std::uint64_t> payload;
+    P::Atomic<std::uint32_t> flag{0};
+    P::Mutex m;
+    P::Thread writer("writer", [&] {
+      if (sync == Sync::mutex) m.lock();
+      payload.set(42);
+      if (sync == Sync::mutex) m.unlock();
+      flag.store(1, sync == Sync::release_acquire ? Order::release : Order::relaxed);
+    });
+    P::Thread reader("reader", [&] {
+      if (sync == Sync::none) {
+        payload.with_mut([](std::uint64_t& v) { v += 1; });
+        return;
+      }
+      if (flag.load(sync == Sync::release_acquire ? Order::acquire : Order::relaxed) == 0) return;
+      if (sync == Sync::mutex) m.lock();
+      seen.read_payload = payload.get() == 42;
+      if (sync == Sync::mutex) m.unlock();
+    });
+    writer.join();
+    reader.join();
+  };
+}
+
+struct Tally {
+  int races = 0;
+  int passes = 0;
+  int reads = 0;  // passing runs in which the reader read the payload
+};
+
+Tally sweep(Sync sync, StrategySpec strategy = StrategySpec::random()) {
+  Tally t;
+  for (std::uint64_t seed = 0; seed < kSeeds; ++seed) {
+    Seen seen;
+    const RunResult r = run_with(options_for(seed, strategy), message_passing(sync, seen));
+    if (r.outcome == Outcome::data_race) {
+      ++t.races;
+    } else {
+      EXPECT_EQ(r.outcome, Outcome::pass) << r.summary();
+      ++t.passes;
+      if (seen.read_payload) ++t.reads;
+    }
+  }
+  return t;
+}
+
+TEST(RaceLitmus, ARelaxedFlagLeavesThePayloadReadARaceOnEverySeedThatReadsIt) {
+  const Tally t = sweep(Sync::relaxed_flag);
+  EXPECT_GT(t.races, 0);
+  EXPECT_GT(t.passes, 0);   // the reader saw no flag and read nothing
+  EXPECT_EQ(t.reads, 0);    // no run read the payload without a race report
+}
+
+TEST(RaceLitmus, AReleaseAcquireFlagMakesThePayloadReadRaceFree) {
+  const Tally t = sweep(Sync::release_acquire);
+  EXPECT_EQ(t.races, 0);
+  EXPECT_GT(t.reads, 0);  // the interesting case was reached
+}
+
+TEST(RaceLitmus, AMutexAroundBothAccessesMakesThemRaceFree) {
+  const Tally t = sweep(Sync::mutex);
+  EXPECT_EQ(t.races, 0);
+  EXPECT_GT(t.reads, 0);
+}
+
+TEST(RaceLitmus, UnsynchronisedWritersRaceOnEverySeedAndStrategy) {
+  for (const StrategySpec& s : {StrategySpec::random(), StrategySpec::pct(3), StrategySpec::hold()}) {
+    const Tally t = sweep(Sync::none, s);
+    EXPECT_EQ(t.races, static_cast<int>(kSeeds)) << s.label();
+  }
+}
+
+TEST(RaceLitmus, SpawnAndJoinOrderTheParentsAccessesAroundTheChilds) {
+  for (std::uint64_t seed = 0; seed < kSeeds; ++seed) {
+    const RunResult r = run_with(options_for(seed), [] {
+      P::Cell<std::uint64_t> c;
+      c.set(1);
+      P::Thread t("child", [&] { c.set(c.get() + 1); });
+      t.join();
+      EXPECT_EQ(c.get(), 2u);
+    });
+    ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
+  }
+}
+
+TEST(RaceLitmus, AParkThatConsumesTheTokenIsOrderedAfterTheUnpark) {
+  int reads = 0;
+  for (std::uint64_t seed = 0; seed < kSeeds; ++seed) {
+    const RunResult r = run_with(options_for(seed), [&reads] {
+      P::Cell<std::uint64_t> c;
+      P::Parker p;
+      P::Thread t("unparker", [&] {
+        c.set(7);
+        p.unpark();
+      });
+      p.park();
+      reads += c.get() == 7;
+      t.join();
+    });
+    ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
+  }
+  EXPECT_EQ(reads, static_cast<int>(kSeeds));
+}
+
+TEST(RaceLitmus, ARelaxedStoreAfterTheReleaseGivesTheAcquirerNoEdge) {
+  int races = 0;
+  for (std::uint64_t seed = 0; seed < kSeeds; ++seed) {
+    const RunResult r = run_with(options_for(seed), [] {
+      P::Cell<std::uint64_t> c;
+      P::Atomic<std::uint32_t> y{0};
+      P::Thread w("writer", [&] {
+        c.set(1);
+        y.store(1, Order::release);
+        y.store(2, Order::relaxed);
+      });
+      P::Thread r("reader", [&] {
+        if (y.load(Order::acquire) == 2) (void)c.get();
+      });
+      w.join();
+      r.join();
+    });
+    if (r.outcome == Outcome::data_race) ++races;
+    else ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
+  }
+  EXPECT_GT(races, 0);
+}
+
+TEST(RaceLitmus, AReleaseSequenceThroughAnotherFibersRmwStillOrders) {
+  int reads = 0;
+  for (std::uint64_t seed = 0; seed < kSeeds; ++seed) {
+    const RunResult r = run_with(options_for(seed), [&reads] {
+      P::Cell<std::uint64_t> c;
+      P::Atomic<std::uint32_t> y{0};
+      P::Thread w("writer", [&] {
+        c.set(1);
+        y.store(1, Order::release);
+      });
+      P::Thread a("adder", [&] { y.fetch_add(1, Order::relaxed); });
+      P::Thread r("reader", [&] {
+        if (y.load(Order::acquire) == 2) reads += c.get() == 1;
+      });
+      w.join();
+      a.join();
+      r.join();
+    });
+    ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
+  }
+  EXPECT_GT(reads, 0);
+}
+
+TEST(RaceReport, NamesBothSitesFibersAndOperationsAndHasItsOwnExitCode) {
+  RunResult r;
+  for (std::uint64_t seed = 0; seed < kSeeds && r.outcome != Outcome::data_race; ++seed) {
+    Seen seen;
+    r = run_with(options_for(seed), message_passing(Sync::relaxed_flag, seen));
+  }
+  ASSERT_EQ(r.outcome, Outcome::data_race);
+  EXPECT_EQ(r.exit_code(), 10);
+  EXPECT_STREQ(outcome_name(r.outcome), "data_race");
+  EXPECT_NE(r.message.find("write by fiber 1 (writer) at tests/sim/race_test.cpp:"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("read by fiber 2 (reader) at tests/sim/race_test.cpp:"), std::string::npos) << r.message;
+}
+
+TEST(RaceReport, ADataRaceReplaysToTheSameRaceFromItsSchedule) {
+  RunResult r;
+  for (std::uint64_t seed = 0; seed < kSeeds && r.outcome != Outcome::data_race; ++seed) {
+    Seen seen;
+    r = run_with(options_for(seed), message_passing(Sync::relaxed_flag, seen));
+  }
+  ASSERT_EQ(r.outcome, Outcome::data_race);
+  Seen seen;
+  const RunResult again = run_with(options_for(0, StrategySpec::replay(r.schedule)), message_passing(Sync::relaxed_flag, seen));
+  EXPECT_EQ(again.outcome, Outcome::data_race) << again.summary();
+  EXPECT_EQ(again.message, r.message);
+  EXPECT_EQ(again.steps, r.steps);
+}
+
+TEST(RaceReport, RaceDetectionOffFindsNothingAndLeavesTheDecisionsAlone) {
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    Options off = options_for(seed);
+    off.race_detection = false;
+    Seen seen;
+    const RunResult r = run_with(off, message_passing(Sync::none, seen));
+    EXPECT_EQ(r.outcome, Outcome::pass) << r.summary();
+    Seen seen2;
+    const RunResult a = run_with(off, message_passing(Sync::release_acquire, seen2));
+    const RunResult b = run_with(options_for(seed), message_passing(Sync::release_acquire, seen2));
+    ASSERT_EQ(a.outcome, Outcome::pass);
+    ASSERT_EQ(b.outcome, Outcome::pass);
+    EXPECT_EQ(a.schedule.decisions, b.schedule.decisions);
+  }
+}
+
+}  // namespace
+}  // namespace weft::sim::testing
