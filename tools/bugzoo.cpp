@@ -158,12 +158,16 @@ Verdict in_child(const std::function<Verdict()>& fn) {
   return v;
 }
 
+// g_race_detection is --no-race-detection's opposite: with it off the zoo shows
+// which bugs only the happens-before check finds.
+bool g_race_detection = true;
 // g_earlier_checks_only leaves out no_leak's exact count and the livelock oracle
 // (--earlier-checks-only): what the checks before them find of a bug.
 bool g_earlier_checks_only = false;
 
 RunConfig config_for(const Target& t, std::uint64_t seed) {
   RunConfig cfg;
+  cfg.race_detection = g_race_detection;
   if (g_earlier_checks_only) {
     cfg.check_held = false;
     cfg.livelock_decisions = 0;
@@ -442,11 +446,15 @@ int main(int argc, char** argv) {
   app.add_flag("--check", check, "exit 1 unless every bug is found and the control finds nothing");
   app.add_flag("--no-generated", no_generated, "leave out the property-test generator");
   app.add_flag("--quiet", quiet, "no progress lines");
+  bool no_race_detection = false;
+  app.add_flag("--no-race-detection", no_race_detection,
+               "run without the happens-before check on Cells (data races go unseen)");
   bool no_report = false;
   app.add_flag("--no-report", no_report, "write no report and no reproductions (same as --out '')");
   app.add_flag("--earlier-checks-only", g_earlier_checks_only,
                "leave out no_leak's exact count and the livelock oracle, to show what the other checks find");
   CLI11_PARSE(app, argc, argv);
+  g_race_detection = !no_race_detection;
   if (!control_budget) control_budget = budget;
   if (no_report) out_dir.clear();
 

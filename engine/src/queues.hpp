@@ -50,8 +50,8 @@ class InjectQueue {
       task_ops::drop_notified(t);
       return false;
     }
-    t->queue_next_ = nullptr;
-    if (tail_) tail_->queue_next_ = t; else head_ = t;
+    t->queue_next_.set(nullptr);
+    if (tail_) tail_->queue_next_.set(t); else head_ = t;
     tail_ = t;
     len_.store(len_.unsync_load() + 1, Order::release);
     return true;
@@ -61,14 +61,14 @@ class InjectQueue {
   void push_batch_locked(TaskHeader* first, TaskHeader* last, std::uint64_t n) noexcept {
     if (closed_) {
       while (first) {
-        TaskHeader* next = first->queue_next_;
+        TaskHeader* next = first->queue_next_.get();
         task_ops::drop_notified(first);
         first = next;
       }
       return;
     }
-    last->queue_next_ = nullptr;
-    if (tail_) tail_->queue_next_ = first; else head_ = first;
+    last->queue_next_.set(nullptr);
+    if (tail_) tail_->queue_next_.set(first); else head_ = first;
     tail_ = last;
     len_.store(len_.unsync_load() + n, Order::release);
   }
@@ -77,9 +77,9 @@ class InjectQueue {
   TaskHeader* pop_locked() noexcept {
     TaskHeader* t = head_;
     if (!t) return nullptr;
-    head_ = t->queue_next_;
+    head_ = t->queue_next_.get();
     if (!head_) tail_ = nullptr;
-    t->queue_next_ = nullptr;
+    t->queue_next_.set(nullptr);
     std::uint64_t n = len_.unsync_load();
     WEFT_ASSERT(n > 0);
     len_.store(n - 1, Order::release);
@@ -90,7 +90,7 @@ class InjectQueue {
   // for_each_locked visits every queued task, oldest first.
   template <class F>
   void for_each_locked(F&& f) const {
-    for (TaskHeader* t = head_; t != nullptr; t = t->queue_next_) f(t);
+    for (TaskHeader* t = head_; t != nullptr; t = t->queue_next_.get()) f(t);
   }
   // close_locked returns true on the open-to-closed edge.
   bool close_locked() noexcept { return !std::exchange(closed_, true); }
@@ -114,7 +114,7 @@ struct OverflowSink {
 class LocalQueue {
  public:
   explicit LocalQueue(std::uint32_t capacity)
-      : cap_(capacity), mask_(capacity - 1), buffer_(new TaskHeader*[capacity]) {
+      : cap_(capacity), mask_(capacity - 1), buffer_(new Cell<TaskHeader*>[capacity]) {
     WEFT_CHECK(capacity >= 2 && (capacity & (capacity - 1)) == 0);
   }
 
@@ -150,7 +150,7 @@ class LocalQueue {
   void push_back_fits(TaskHeader* t) noexcept {
     std::uint32_t tail = tail_.unsync_load();
     WEFT_ASSERT(tail - steal_of(head_.load(Order::acquire)) < cap_);
-    buffer_[tail & mask_] = t;
+    buffer_[tail & mask_].set(t);
     tail_.store(tail + 1, Order::release);  // pairs with the stealers' Acquire of tail
   }
 
@@ -165,8 +165,9 @@ class LocalQueue {
       if (tail - steal < cap_) {
         // Emit first: once tail is published a stealer may run and free the task.
         emit(EventKind::local_push, worker, t->id_);
-        buffer_[tail & mask_] = t;
-        tail_.store(tail + 1, Order::release);
+        if (WEFT_BUG(slot_written_after_publish)) { zoo::publish_then_write(tail_, buffer_[tail & mask_], tail, t); return; }
+        buffer_[tail & mask_].set(t);
+        tail_.store(tail + 1, Order::release);  // pairs with the stealers' Acquire of tail
         return;
       }
       if (steal != real) {
@@ -192,7 +193,7 @@ class LocalQueue {
       std::uint64_t next = steal == real ? pack(next_real, next_real) : pack(steal, next_real);
       if (WEFT_BUG(pop_ignores_steal)) next = pack(next_real, next_real);  // ends a steal in progress
       WEFT_ASSERT(steal == real || steal != next_real);
-      if (head_.compare_exchange(h, next, Order::acq_rel, Order::acquire)) return buffer_[real & mask_];
+      if (head_.compare_exchange(h, next, Order::acq_rel, Order::acquire)) return buffer_[real & mask_].get();
     }
   }
 
@@ -208,7 +209,7 @@ class LocalQueue {
     emit(EventKind::steal, thief, 0, n, static_cast<std::uint64_t>(victim));
     if (n > 1) emit(EventKind::mark, thief, 0, static_cast<std::uint64_t>(Mark::steal_half));
     --n;
-    TaskHeader* ret = dst.buffer_[(dst_tail + n) & dst.mask_];
+    TaskHeader* ret = dst.buffer_[(dst_tail + n) & dst.mask_].get();
     if (n > 0) dst.tail_.store(dst_tail + n, Order::release);
     return ret;
   }
@@ -221,7 +222,7 @@ class LocalQueue {
     std::uint32_t tail = tail_.load(Order::acquire);
     std::uint32_t n = tail - real_of(h);
     WEFT_ASSERT(n <= cap_);
-    for (std::uint32_t i = 0; i < n; ++i) f(buffer_[(real_of(h) + i) & mask_]);
+    for (std::uint32_t i = 0; i < n; ++i) f(buffer_[(real_of(h) + i) & mask_].get());
   }
 
   // drain pops every task (owner only, at shutdown).
@@ -243,14 +244,14 @@ class LocalQueue {
     // Step 3: chain the newest half and t; they go to the sink in one batch.
     std::uint32_t first_idx = tail - half;
     if (WEFT_BUG(overflow_oldest_half)) first_idx = real;  // Tokio 7.4: the oldest half goes
-    TaskHeader* first = buffer_[first_idx & mask_];
+    TaskHeader* first = buffer_[first_idx & mask_].get();
     TaskHeader* prev = first;
     for (std::uint32_t i = 1; i < half; ++i) {
-      TaskHeader* cur = buffer_[(first_idx + i) & mask_];
-      prev->queue_next_ = cur;
+      TaskHeader* cur = buffer_[(first_idx + i) & mask_].get();
+      prev->queue_next_.set(cur);
       prev = cur;
     }
-    prev->queue_next_ = t;
+    prev->queue_next_.set(t);
     // The oldest half stays: tail drops below the newest (release: pairs with the stealers' acquire of tail_).
     if (!WEFT_BUG(overflow_oldest_half)) tail_.store(first_idx, Order::release);
     // Step 4: let stealers in again (release: pairs with the stealers' acquire of head_).
@@ -288,7 +289,7 @@ class LocalQueue {
     WEFT_ASSERT(n <= policy::steal_amount(cap_));
     std::uint32_t first = steal_of(next);
     for (std::uint32_t i = 0; i < n; ++i) {
-      dst.buffer_[(dst_tail + i) & dst.mask_] = buffer_[(first + i) & mask_];
+      dst.buffer_[(dst_tail + i) & dst.mask_].set(buffer_[(first + i) & mask_].get());
     }
     // Finish: move steal up to real, the owner may have popped meanwhile.
     prev = next;
@@ -303,7 +304,9 @@ class LocalQueue {
 
   const std::uint32_t cap_;
   const std::uint32_t mask_;
-  std::unique_ptr<TaskHeader*[]> buffer_;
+  // The slots are Cells: a stealer reads them on another thread, ordered by the
+  // owner's release of tail_ and its own claim of head_.
+  std::unique_ptr<Cell<TaskHeader*>[]> buffer_;
   Atomic<std::uint64_t> head_{0};
   Atomic<std::uint32_t> tail_{0};
 };
@@ -318,27 +321,30 @@ class LifoSlot {
   explicit LifoSlot(bool enabled) noexcept : configured_(enabled), enabled_(enabled) {}
 
   // take empties the slot and returns its task, or null.
-  TaskHeader* take() noexcept { return std::exchange(task_, nullptr); }
+  TaskHeader* take() noexcept {
+    return task_.with_mut([](TaskHeader*& t) { return std::exchange(t, nullptr); });
+  }
   // replace puts t in the slot and returns the task it displaced, or null.
   TaskHeader* replace(TaskHeader* t) noexcept {
     WEFT_ASSERT(t != nullptr && enabled_);
-    return std::exchange(task_, t);
+    return task_.with_mut([t](TaskHeader*& cur) { return std::exchange(cur, t); });
   }
   // task is the task in the slot, or null (dumps, work checks).
-  TaskHeader* task() const noexcept { return task_; }
-  bool empty() const noexcept { return task_ == nullptr; }
+  TaskHeader* task() const noexcept { return task_.get(); }
+  bool empty() const noexcept { return task_.get() == nullptr; }
   // accepts says whether a new wake may go in the slot.
   bool accepts() const noexcept { return enabled_; }
   // disable closes the slot until the chain ends; true on the open-to-closed edge.
   bool disable() noexcept { return std::exchange(enabled_, false); }
   // end_chain reopens the slot as configured once its chain has run out.
   void end_chain() noexcept {
-    WEFT_ASSERT(task_ == nullptr);
+    WEFT_ASSERT(task_.get() == nullptr);
     enabled_ = configured_;
   }
 
  private:
-  TaskHeader* task_ = nullptr;
+  // task_ is a Cell: a dump's leader reads the slot while its owner is held.
+  Cell<TaskHeader*> task_{nullptr};
   const bool configured_;
   bool enabled_;
 };

@@ -127,7 +127,8 @@ inline TaskState::Idle TaskState::to_idle() noexcept {
 // waker field that set_join_waker published.
 inline std::uint64_t TaskState::to_complete() noexcept {
   static_assert(state::kComplete - state::kRunning == state::kRunning);
-  const std::uint64_t prev = word_.fetch_add(state::kComplete - state::kRunning, Order::acq_rel);
+  const std::uint64_t prev = word_.fetch_add(state::kComplete - state::kRunning,
+                                              WEFT_BUG(complete_relaxed) ? Order::relaxed : Order::acq_rel);
   WEFT_ASSERT(prev & state::kRunning);
   WEFT_ASSERT(!(prev & state::kComplete));
   return prev;

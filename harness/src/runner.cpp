@@ -51,6 +51,7 @@ Options options_of(const Scenario& sc, const RunConfig& cfg) {
   opts.record = cfg.record_schedule;
   opts.spurious_wakeup_per_mille = sc.spurious_wakeup_per_mille;
   opts.memory_limit_bytes = cfg.memory_limit_bytes;
+  opts.race_detection = cfg.race_detection;
   return opts;
 }
 

@@ -44,10 +44,12 @@ void pool_free(void* p, std::size_t n) noexcept;
 
 // PromiseLink is the part of every Task promise that async backtraces read: what
 // the coroutine awaits (another Task, or a leaf such as a channel) and where.
+// Its fields are Cells: the poller writes them, and a dump's leader reads them on
+// another thread once it has claimed the task (ordered by the claim's acquire).
 struct PromiseLink {
-  PromiseLink* awaiting_ = nullptr;   // the Task this coroutine awaits, if any
-  const char* leaf_ = nullptr;        // the leaf awaited when awaiting_ is null
-  std::source_location await_loc_{};  // where the await is written
+  Cell<PromiseLink*> awaiting_{nullptr};   // the Task this coroutine awaits, if any
+  Cell<const char*> leaf_{nullptr};        // the leaf awaited when awaiting_ is null
+  Cell<std::source_location> await_loc_;  // where the await is written
 };
 
 // Scheduler receives tasks that became runnable, and tasks that finished.
@@ -312,8 +314,9 @@ struct TaskHeader {
   bool is_block_on_ = false;
 
   // ---- Scheduler-owned links: touched only by the structure that holds the
-  // task, under that structure's lock.
-  TaskHeader* queue_next_ = nullptr;  // the injection queue's, under its lock
+  // task, under that structure's lock. queue_next_ is a Cell: an overflowing
+  // owner links its batch before taking the injection queue's lock.
+  Cell<TaskHeader*> queue_next_{nullptr};  // the injection queue's, under its lock
   TaskHeader* owned_prev_ = nullptr;  // the owned list's, under its shard lock
   TaskHeader* owned_next_ = nullptr;
   bool in_owned_ = false;
@@ -321,39 +324,44 @@ struct TaskHeader {
   std::uint64_t id() const noexcept { return id_; }
 
   // ---- The frame, owner-only: touched only by the holder of RUNNING (the
-  // poller, a shutdown's cancel, a dump's claim).
+  // poller, a shutdown's cancel, a dump's claim), which moves between threads
+  // through the state word: Cells, so the simulator checks that hand-over.
 
   // suspend_at records h as the point where the task resumes, and what says
   // whether its awaiter is ready (null: always). A wake that arrives late,
   // after the task moved on to another await, must not resume an awaiter that
   // is not ready: the poll leaves the task suspended instead.
   void suspend_at(std::coroutine_handle<> h, ReadyFn ready, const void* arg) noexcept {
-    resume_at_ = h;
+    resume_at_.set(h);
     set_ready(ready, arg);
   }
   // set_ready replaces the readiness check of the current await.
   void set_ready(ReadyFn ready, const void* arg) noexcept {
-    ready_fn_ = ready;
-    ready_arg_ = arg;
+    ready_fn_.set(ready);
+    ready_arg_.set(arg);
   }
   // resume runs the task until it next suspends, unless its awaiter is not
   // ready (a stale wake): then the task stays suspended.
   void resume() {
-    if (ready_fn_ == nullptr || ready_fn_(ready_arg_)) {
-      ready_fn_ = nullptr;
-      resume_at_.resume();
+    const ReadyFn ready = ready_fn_.get();
+    if (ready == nullptr || ready(ready_arg_.get())) {
+      ready_fn_.set(nullptr);
+      resume_at_.get().resume();
     }
   }
   // root_done: the root coroutine has run to its end.
-  bool root_done() const noexcept { return root_.done(); }
+  bool root_done() const noexcept { return root_.get().done(); }
   // root_promise is the root coroutine's promise, where async backtraces start;
   // null once the frame is destroyed.
-  PromiseLink* root_promise() const noexcept { return root_promise_; }
+  PromiseLink* root_promise() const noexcept { return root_promise_.get(); }
   // destroy_frame destroys the root frame without keeping a result; its locals'
   // destructors deregister any waiters they hold.
   void destroy_frame() noexcept {
-    root_promise_ = nullptr;
-    if (root_) std::exchange(root_, {}).destroy();
+    root_promise_.set(nullptr);
+    if (std::coroutine_handle<> root = root_.get()) {
+      root_.set({});
+      root.destroy();
+    }
   }
   // finish keeps the finished root's result in the cell and destroys the frame.
   void finish() { vtable_->finish(this); }
@@ -365,33 +373,37 @@ struct TaskHeader {
 
   // set_finished records that the root ran to its end, and what it threw.
   void set_finished(const std::exception_ptr& e) noexcept {
-    finished_ = true;
-    if (e) exception_ = e;  // the cell starts with none; a copy costs an atomic increment
+    finished_.set(true);
+    if (e) exception_.set(e);  // the cell starts with none; a copy costs an atomic increment
   }
   // finished: the root ran to its end (a late abort does not void the result).
-  bool finished() const noexcept { return finished_; }
+  bool finished() const noexcept { return finished_.get(); }
   // exception is what the root threw, if anything.
-  const std::exception_ptr& exception() const noexcept { return exception_; }
+  const std::exception_ptr& exception() const noexcept {
+    return exception_.with([](const std::exception_ptr& e) -> const std::exception_ptr& { return e; });
+  }
 
   // ---- The join waker, an owned reference to the task awaiting the JoinHandle:
   // while JOIN_WAKER is set only the runtime (completion) touches it; while it
   // is clear only the JoinHandle does.
 
-  TaskHeader* join_waker() const noexcept { return join_waker_; }
-  void store_join_waker(TaskHeader* waiter) noexcept { join_waker_ = waiter; }
+  TaskHeader* join_waker() const noexcept { return join_waker_.get(); }
+  void store_join_waker(TaskHeader* waiter) noexcept { join_waker_.set(waiter); }
   // take_join_waker hands the stored reference to the caller.
-  TaskHeader* take_join_waker() noexcept { return std::exchange(join_waker_, nullptr); }
+  TaskHeader* take_join_waker() noexcept {
+    return join_waker_.with_mut([](TaskHeader*& w) { return std::exchange(w, nullptr); });
+  }
 
  private:
   const TaskVTable* const vtable_;
-  std::coroutine_handle<> root_;       // the root frame; null once destroyed
-  std::coroutine_handle<> resume_at_;  // the innermost suspended coroutine
-  ReadyFn ready_fn_ = nullptr;
-  const void* ready_arg_ = nullptr;
-  PromiseLink* root_promise_;
-  std::exception_ptr exception_;
-  bool finished_ = false;
-  TaskHeader* join_waker_ = nullptr;
+  Cell<std::coroutine_handle<>> root_;       // the root frame; null once destroyed
+  Cell<std::coroutine_handle<>> resume_at_;  // the innermost suspended coroutine
+  Cell<ReadyFn> ready_fn_{nullptr};
+  Cell<const void*> ready_arg_{nullptr};
+  Cell<PromiseLink*> root_promise_;
+  Cell<std::exception_ptr> exception_;
+  Cell<bool> finished_{false};
+  Cell<TaskHeader*> join_waker_{nullptr};
 };
 
 namespace task_ops {
@@ -486,8 +498,8 @@ inline void note_suspend(TaskHeader* t, std::coroutine_handle<> h, const char* w
   t->suspend_at(h, ready, arg);
   PromiseLink* p = t->root_promise();
   if (p == nullptr) return;
-  for (int depth = 0; p->awaiting_ != nullptr && depth < 1024; ++depth) p = p->awaiting_;
-  p->leaf_ = what;
+  for (int depth = 0; p->awaiting_.get() != nullptr && depth < 1024; ++depth) p = p->awaiting_.get();
+  p->leaf_.set(what);
 }
 
 // suspend_current records h as the point where the current task resumes and
@@ -586,7 +598,7 @@ struct PromiseBase : PromiseLink {
   template <class A>
   auto await_transform(A&& a, std::source_location loc = std::source_location::current()) noexcept(
       noexcept(AwaitRef<std::remove_reference_t<A>>{a})) {
-    await_loc_ = loc;
+    await_loc_.set(loc);
     if constexpr (requires { static_cast<A&&>(a).operator co_await(); }) {
       return static_cast<A&&>(a).operator co_await();
     } else {
@@ -655,8 +667,8 @@ class [[nodiscard]] Task {
         // Link the chain the dump walks: the parent awaits this task (where:
         // await_transform recorded it).
         parent_ = &cont.promise();
-        parent_->awaiting_ = &child;
-        parent_->leaf_ = nullptr;
+        parent_->awaiting_.set(&child);
+        parent_->leaf_.set(nullptr);
       }
       // Step 1: run the child with a plain call.
       child.started_inline_ = true;
@@ -666,7 +678,7 @@ class [[nodiscard]] Task {
       return !child.finished_inline_;
     }
     T await_resume() {
-      if (parent_) parent_->awaiting_ = nullptr;
+      if (parent_) parent_->awaiting_.set(nullptr);
       return h_.promise().take();
     }
   };
@@ -689,10 +701,11 @@ inline Task<void> Promise<void>::get_return_object() noexcept {
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
 
-// Output is the storage for a finished task's value.
+// Output is the storage for a finished task's value: written by the task's last
+// poller, read by the joiner on another thread after it saw COMPLETE (a Cell).
 template <class T>
 struct Output {
-  std::optional<T> value;
+  Cell<std::optional<T>> value;
 };
 template <>
 struct Output<void> {};
@@ -708,7 +721,7 @@ template <class T>
 void finish_of(TaskHeader* t) {
   auto& p = static_cast<Promise<T>&>(*t->root_promise());
   if (!p.exception_) {
-    if constexpr (!std::is_void_v<T>) static_cast<TaskCell<T>*>(t)->output_.value = std::move(p.value_);
+    if constexpr (!std::is_void_v<T>) static_cast<TaskCell<T>*>(t)->output_.value.set(std::move(p.value_));
   }
   t->set_finished(p.exception_);
   t->destroy_frame();
@@ -739,9 +752,10 @@ template <class T>
 T take_output(TaskHeader* t) {
   if (t->exception()) std::rethrow_exception(t->exception());
   if constexpr (!std::is_void_v<T>) {
-    auto& v = static_cast<TaskCell<T>*>(t)->output_.value;
-    WEFT_CHECK(v.has_value());
-    return std::move(*v);
+    return static_cast<TaskCell<T>*>(t)->output_.value.with_mut([](std::optional<T>& v) {
+      WEFT_CHECK(v.has_value());
+      return std::move(*v);
+    });
   }
 }
 

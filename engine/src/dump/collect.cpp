@@ -25,12 +25,13 @@ DumpTask describe_task(TaskHeader* t, bool read_chain) {
   }
   if (!read_chain) return d;
   int depth = 0;
-  for (PromiseLink* p = t->root_promise(); p != nullptr && depth < 256; p = p->awaiting_, ++depth) {
-    if (p->await_loc_.line() == 0) break;  // never reached an await: no frame to show
-    const char* fn = p->await_loc_.function_name();
-    d.backtrace.push_back(DumpFrame{fn ? fn : "", p->await_loc_.file_name() ? p->await_loc_.file_name() : "",
-                                    p->await_loc_.line()});
-    if (p->awaiting_ == nullptr && p->leaf_ != nullptr) d.waiting_on = p->leaf_;
+  for (PromiseLink* p = t->root_promise(); p != nullptr && depth < 256; p = p->awaiting_.get(), ++depth) {
+    const std::source_location loc = p->await_loc_.get();
+    if (loc.line() == 0) break;  // never reached an await: no frame to show
+    const char* fn = loc.function_name();
+    d.backtrace.push_back(DumpFrame{fn ? fn : "", loc.file_name() ? loc.file_name() : "", loc.line()});
+    const char* leaf = p->leaf_.get();
+    if (p->awaiting_.get() == nullptr && leaf != nullptr) d.waiting_on = leaf;
   }
   return d;
 }

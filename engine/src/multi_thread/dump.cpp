@@ -39,7 +39,7 @@ DumpWorker MultiThread::describe_worker(std::uint32_t i, const DumpArrivals& arr
   const Core& c = *cores_[i];  // its owner is held: stable
   const auto w = static_cast<std::int32_t>(i);
   const bool all_arrived = arrivals.all();
-  dw.state = arrivals.parked[i] ? "parked" : (c.is_searching ? "searching" : "running");
+  dw.state = arrivals.parked[i] ? "parked" : (c.is_searching.get() ? "searching" : "running");
   dw.lifo_task = c.lifo.empty() ? 0 : c.lifo.task()->id_;
   dw.deferred = c.defer.size();
   if (!c.lifo.empty()) where[c.lifo.task()] = {DumpLocation::lifo_slot, w, true};

@@ -89,7 +89,7 @@ void MultiThread::park_once(Core& core) {
         notify_parked();
       }
       // Tasks the timers woke sit in our queue; share them if there are several.
-      if (!core.is_searching && remotes_[core.index]->queue.len() + (core.lifo.empty() ? 0 : 1) > 1) notify_parked();
+      if (!core.is_searching.get() && remotes_[core.index]->queue.len() + (core.lifo.empty() ? 0 : 1) > 1) notify_parked();
       return;
     }
   }
@@ -120,15 +120,15 @@ bool MultiThread::transition_to_parked(Core& core) {
   bool last_searcher;
   {
     std::scoped_lock lock(mu_);
-    std::uint64_t dec = (1ull << kUnparkShift) + (core.is_searching ? 1 : 0);
+    std::uint64_t dec = (1ull << kUnparkShift) + (core.is_searching.get() ? 1 : 0);
     std::uint64_t prev = idle_state_.fetch_sub(dec, Order::seq_cst);
     WEFT_ASSERT((prev >> kUnparkShift) > 0);
-    last_searcher = core.is_searching && (prev & kSearchMask) == 1;
+    last_searcher = core.is_searching.get() && (prev & kSearchMask) == 1;
     WEFT_ASSERT(std::find(sleepers_.begin(), sleepers_.end(), core.index) == sleepers_.end());
     sleepers_.push_back(core.index);
     WEFT_ASSERT(sleepers_.size() <= n_);
   }
-  core.is_searching = false;
+  core.is_searching.set(false);
   if (WEFT_BUG(last_searcher_parks_blind)) last_searcher = false;  // skips step 3's re-check
   // Step 3 (and its self-wake spin).
   if (last_searcher && notify_if_work_pending() == core.index) Platform::spin_hint();
@@ -150,7 +150,7 @@ bool MultiThread::transition_from_parked(Core& core) {
         removed = true;
       }
     }
-    core.is_searching = !removed;
+    core.is_searching.set(!removed);
     return true;
   }
   bool still_sleeping;
@@ -174,7 +174,7 @@ bool MultiThread::transition_from_parked(Core& core) {
     if (WEFT_BUG(spurious_wake_rearms_token)) remotes_[core.index]->parker.unpark();
     return false;  // step 5: spurious
   }
-  core.is_searching = true;  // a notifier counted us as a searcher
+  core.is_searching.set(true);  // a notifier counted us as a searcher
   return true;
 }
 

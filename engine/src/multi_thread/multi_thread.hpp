@@ -49,7 +49,8 @@ struct Core {
   std::uint32_t tick = 0;
   LifoSlot lifo;
   std::vector<TaskHeader*> defer;  // yielded tasks, one reference each
-  bool is_searching = false;
+  // is_searching is a Cell: a dump's leader reads it while the owner is held.
+  Cell<bool> is_searching{false};
   bool is_shutdown = false;
   bool parked = false;     // inside park(): read only by has_stalled_work's probe
   bool in_driver = false;  // firing timers: local wakes must not notify yet
@@ -222,17 +223,17 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
 // ---- idle protocol steps 1 and 2 (idle.cpp): on every poll, so inline ----
 
 inline bool MultiThread::transition_to_searching(Core& core) {
-  if (core.is_searching) return true;
+  if (core.is_searching.get()) return true;
   std::uint64_t s = idle_state_.load(Order::seq_cst);
   if (policy::searching_cap_reached(s & policy::kSearchMask, n_)) return false;
   idle_state_.fetch_add(1, Order::seq_cst);
-  core.is_searching = true;
+  core.is_searching.set(true);
   return true;
 }
 
 inline void MultiThread::transition_from_searching(Core& core) {
-  if (!core.is_searching) return;
-  core.is_searching = false;
+  if (!core.is_searching.get()) return;
+  core.is_searching.set(false);
   std::uint64_t prev = idle_state_.fetch_sub(1, Order::seq_cst);
   WEFT_ASSERT((prev & policy::kSearchMask) > 0);
   if ((prev & policy::kSearchMask) == 1) notify_parked();  // step 2: chain the search

@@ -268,7 +268,7 @@ void MultiThread::wake_deferred(Core& core) {
   core.local_schedules += batch.size() - dropped;  // once per batch, not per task
   batch.clear();
   if (core.defer.empty()) core.defer.swap(batch);  // keep the capacity
-  if (!core.is_searching && remotes_[core.index]->queue.len() > 1) notify_parked();
+  if (!core.is_searching.get() && remotes_[core.index]->queue.len() > 1) notify_parked();
 }
 
 void MultiThread::maintenance(Core& core) {
@@ -278,7 +278,7 @@ void MultiThread::maintenance(Core& core) {
     core.in_driver = true;
     std::size_t fired = fire_timers(static_cast<std::int32_t>(core.index));
     core.in_driver = false;
-    if (fired > 0 && !core.is_searching && remotes_[core.index]->queue.len() > 1) notify_parked();
+    if (fired > 0 && !core.is_searching.get() && remotes_[core.index]->queue.len() > 1) notify_parked();
   }
   if (!core.is_shutdown) core.is_shutdown = inject_closed();
 }

@@ -16,6 +16,9 @@ template <class Queue, class... Args>
 constexpr bool claim_with_8bit_indices(Args&&...) noexcept {
   return false;
 }
+// publish_then_write: as claim_with_8bit_indices.
+template <class... Args>
+constexpr void publish_then_write(Args&&...) noexcept {}
 
 }  // namespace detail::zoo
 WEFT_NS_END

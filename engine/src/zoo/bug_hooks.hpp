@@ -45,6 +45,8 @@ enum class Bug : std::uint8_t {
   timer_cancel_keeps_entry,    // leak: cancelling a sleep leaves its entry in the timer heap
   spurious_wake_rearms_token,  // livelock: a spurious wake-up unparks itself "not to lose a notify"
   timer_due_strictly_before,   // livelock: timers fire only strictly before now; the driver never blocks
+  slot_written_after_publish,  // the owner writes a queue slot after the tail store that publishes it
+  complete_relaxed,            // to_complete is relaxed: the output is not released to the joiner
   count_,
 };
 
@@ -71,6 +73,8 @@ inline constexpr std::string_view kBugNames[] = {
     "timer_cancel_keeps_entry",
     "spurious_wake_rearms_token",
     "timer_due_strictly_before",
+    "slot_written_after_publish",
+    "complete_relaxed",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 
@@ -95,6 +99,17 @@ bool claim_with_8bit_indices(Atomic<std::uint64_t>& head, std::uint64_t& prev, s
   }
   prev = cur;
   return false;
+}
+
+// publish_then_write is the push under slot_written_after_publish: the tail store
+// that publishes the slot comes before the slot's write. No decision point lies
+// between the two, so no interleaving shows a stealer the empty slot; only the
+// happens-before check sees that a stealer's read of the slot is not ordered
+// after its write.
+template <class Slot, class T>
+void publish_then_write(Atomic<std::uint32_t>& tail, Slot& slot, std::uint32_t tail_now, T* task) {
+  tail.store(tail_now + 1, Order::release);  // release: as the correct push's store of tail
+  slot.set(task);
 }
 
 }  // namespace detail::zoo

@@ -65,6 +65,8 @@ struct RunConfig {
   // memory_limit_bytes: the run ends as resource_limit when the process's resident
   // memory exceeds it (Options::memory_limit_bytes); 0: no budget.
   std::uint64_t memory_limit_bytes = 0;
+  // Race detection on Cells (sim::Options::race_detection); adds no decision.
+  bool race_detection = true;
 };
 
 // MetricsSnapshot is the runtime's metrics (metrics_json) at one moment of a run.
