@@ -153,10 +153,11 @@ struct DecisionSample {
   double switches_per_decision;
 };
 
-DecisionSample sim_decisions(int fibers, int ops, bool record, std::uint64_t seed) {
+DecisionSample sim_decisions(int fibers, int ops, bool record, std::uint64_t seed, bool race_detection) {
   sim::Options o;
   o.seed = seed;
   o.record = record;
+  o.race_detection = race_detection;
   o.step_bound = 1ull << 40;
   sim::Simulation s(o);
   const Clock t0 = Clock::now();
@@ -224,19 +225,26 @@ int main(int argc, char** argv) {
       const char* name;
       int fibers;
       bool record;
+      bool race_detection;
     };
-    const Case all[] = {{"1_fiber_norecord", 1, false},
-                        {"2_fibers_norecord", 2, false},
-                        {"4_fibers_norecord", 4, false},
-                        {"4_fibers_record", 4, true},
-                        {"16_fibers_norecord", 16, false}};
+    // Race detection (happens-before on every atomic) is on by default; the
+    // _no_race_detection cases measure the interleaving-only kernel in the same run.
+    const Case all[] = {{"1_fiber_norecord", 1, false, true},
+                        {"2_fibers_norecord", 2, false, true},
+                        {"4_fibers_norecord", 4, false, true},
+                        {"4_fibers_record", 4, true, true},
+                        {"16_fibers_norecord", 16, false, true},
+                        {"1_fiber_norecord_no_race_detection", 1, false, false},
+                        {"4_fibers_norecord_no_race_detection", 4, false, false},
+                        {"4_fibers_record_no_race_detection", 4, true, false},
+                        {"16_fibers_norecord_no_race_detection", 16, false, false}};
     for (const Case& c : all) {
-      sim_decisions(c.fibers, 10'000, c.record, 0);  // warm-up: stacks, record buffer
+      sim_decisions(c.fibers, 10'000, c.record, 0, c.race_detection);  // warm-up: stacks, record buffer
       std::vector<double> cpu, wall;
       DecisionSample last{};
       for (int r = 0; r < reps; ++r) {
         last = sim_decisions(c.fibers, static_cast<int>(decisions / static_cast<std::uint64_t>(c.fibers)), c.record,
-                             static_cast<std::uint64_t>(r + 1));
+                             static_cast<std::uint64_t>(r + 1), c.race_detection);
         cpu.push_back(last.ns_cpu);
         wall.push_back(last.ns_wall);
       }
@@ -244,6 +252,7 @@ int main(int argc, char** argv) {
       cases.push_back({{"case", c.name},
                        {"fibers", c.fibers},
                        {"record", c.record},
+                       {"race_detection", c.race_detection},
                        {"decisions_per_run", last.steps},
                        {"switches_per_decision", last.switches_per_decision},
                        {"ns_per_decision", ns},
@@ -252,8 +261,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  // 4: the seed sweep.
-  if (seeds > 0) {
+  // 4: the seed sweep, with race detection (the default) and without, in one run.
+  for (const bool race_detection : {true, false}) {
+    if (seeds == 0) break;
     sim::ScenarioError err;
     auto sc = sim::load_scenario(scenario_path, err);
     if (!sc) {
@@ -262,6 +272,7 @@ int main(int argc, char** argv) {
     }
     for (const std::string& c : no_check) std::erase(sc->checks, c);
     sim::RunConfig cfg;
+    cfg.race_detection = race_detection;
     cfg.strategy = sim::strategy_of(*sc);
     cfg.record_schedule = false;  // as simrun --seeds
     cfg.keep_trace = false;
@@ -281,7 +292,8 @@ int main(int argc, char** argv) {
     }
     const Clock d = Clock::now() - t0;
     const auto n = static_cast<double>(seeds);
-    out["sweep"] = {{"scenario", sc->name},
+    out[race_detection ? "sweep" : "sweep_no_race_detection"] = {{"scenario", sc->name},
+                    {"race_detection", race_detection},
                     {"workers", sc->runtime.resolved().worker_threads},
                     {"seeds", seeds},
                     {"unexpected_outcomes", unexpected},

@@ -54,6 +54,7 @@ const char* kExitCodes =
     "  8  the scenario file (or the reproduction file of simrun repro) is malformed or absurd\n"
     "  9  usage error (a bad flag or value, a bad --strategy replay: file, an unwritable output)\n"
     " 10  stall: every simulated thread blocked and time about to jump while the runtime sleeps on runnable work\n"
+    " 11  data_race: two accesses to one plain Cell with no happens-before, one a write\n"
     " 13  livelock: no progress (no poll returned, no task or thread started or ended, no virtual time passed)\n"
     "     for the scenario's livelock_decisions decisions; the message names each thread's cycle\n"
     " 14  resource_limit: the run's resident memory exceeded --memory-limit (or memory ran out)\n"
@@ -78,6 +79,7 @@ struct Cli {
   bool check_determinism = false;
   bool collect = false;
   bool quiet = false;
+  bool no_race_detection = false;
   bool shrink = false;
   std::string out;
   double shrink_seconds = 120;
@@ -188,6 +190,7 @@ std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t se
   }
   if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
   if (cli.livelock_decisions) line += " --livelock-decisions " + std::to_string(*cli.livelock_decisions);
+  if (cli.no_race_detection) line += " --no-race-detection";
   if (cli.metrics_every_ns) line += " --metrics-every " + std::to_string(cli.metrics_every_ns);  // changes the schedule
   for (const std::string& c : cli.no_check) line += " --no-check " + c;
   if (cli.memory_limit_bytes != kMemoryLimitDefault) line += " --memory-limit " + shell_quote(cli.memory_limit_text);
@@ -363,6 +366,7 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
   cfg.strategy = st;
   cfg.step_bound = cli.step_bound;
   cfg.livelock_decisions = cli.livelock_decisions;
+  cfg.race_detection = !cli.no_race_detection;
   cfg.keep_trace = !cli.trace.empty() || cli.check_determinism;
   cfg.record_schedule = true;
   cfg.metrics_interval_ns = cli.metrics_every_ns;
@@ -412,6 +416,7 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     cfg.strategy = st;
     cfg.step_bound = cli.step_bound;
     cfg.livelock_decisions = cli.livelock_decisions;
+    cfg.race_detection = !cli.no_race_detection;
     cfg.record_schedule = false;
     cfg.memory_limit_bytes = cli.memory_limit_bytes;
     RunReport r = run_scenario(sc, cfg);
@@ -502,6 +507,8 @@ int simrun_main(int argc, char** argv) {
   app.add_flag("--check-determinism", cli.check_determinism, "run the seed twice and compare the traces byte for byte");
   app.add_flag("--collect", cli.collect, "over many seeds, keep going after a failure and list them all");
   app.add_flag("--quiet", cli.quiet, "print only failures and the final summary");
+  app.add_flag("--no-race-detection", cli.no_race_detection,
+               "do not track happens-before or check Cells for data races (on by default; it adds no decision)");
   app.add_flag("--shrink", cli.shrink, "shrink the failing run's schedule and write a reproduction file");
   app.add_option("--out", cli.out, "with --shrink: the reproduction file (default SCENARIO-seedN.repro.json)");
   app.add_option("--shrink-seconds", cli.shrink_seconds_text, "with --shrink: wall-clock budget (default 120)");

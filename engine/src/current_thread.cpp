@@ -65,7 +65,7 @@ class CurrentThread final : public CoreBase, private DumpCollector {
   Task<Dump> dump_async(std::uint64_t timeout_ns) override;
   Dump dump_sync(std::uint64_t timeout_ns) override;
   bool has_pending_work() const override {
-    return !local_.empty() || !defer_.empty() || !inject_.is_empty() || root_woken_.unsync_load() != 0;
+    return !local_.empty() || has_deferred() || !inject_.is_empty() || root_woken_.unsync_load() != 0;
   }
   bool has_stalled_work() const override { return driver_parked_ && has_pending_work(); }
 
@@ -136,7 +136,12 @@ class CurrentThread final : public CoreBase, private DumpCollector {
   Core core_;
   Atomic<std::uint32_t> core_taken_{0};
   std::deque<TaskHeader*> local_;  // only the thread holding the core
-  std::vector<TaskHeader*> defer_;  // yielded tasks (core holder only), one reference each
+  // defer_ holds yielded tasks (core holder only), one reference each; a Cell: a
+  // dump reads it while the driver is held.
+  Cell<std::vector<TaskHeader*>> defer_;
+  bool has_deferred() const {
+    return defer_.with([](const std::vector<TaskHeader*>& d) { return !d.empty(); });
+  }
   Mutex mu_;
   InjectQueue inject_;  // guarded by mu_
   Parker parker_;
@@ -199,7 +204,7 @@ inline TaskHeader* CurrentThread::next_task() {
 // a task woken meanwhile just drops the defer list's reference.
 void CurrentThread::wake_deferred() {
   std::vector<TaskHeader*> batch;
-  batch.swap(defer_);
+  defer_.with_mut([&](std::vector<TaskHeader*>& d) { batch.swap(d); });
   // Counted by the tasks dropped (rare), not the ones scheduled: the common path
   // does no metric work; the batch's size minus the dropped is added once.
   std::uint64_t dropped = 0;
@@ -214,7 +219,9 @@ void CurrentThread::wake_deferred() {
   }
   local_schedules_ += batch.size() - dropped;
   batch.clear();
-  if (defer_.empty()) defer_.swap(batch);
+  defer_.with_mut([&](std::vector<TaskHeader*>& d) {
+    if (d.empty()) d.swap(batch);
+  });
 }
 
 void CurrentThread::park() {
@@ -264,7 +271,7 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
       if (rv_.pending_between_polls(0)) answer_dump(false);
       TaskHeader* t = next_task();
       // (zoo: "a timer is due soon, the loop wakes them after it" parks on them)
-      if (t == nullptr && !defer_.empty() && !(WEFT_BUG(ct_parks_with_deferred) && has_timers())) {
+      if (t == nullptr && has_deferred() && !(WEFT_BUG(ct_parks_with_deferred) && has_timers())) {
         wake_deferred();  // nothing else to run: the yielded tasks go next
         t = next_task();
       }
@@ -367,8 +374,10 @@ void CurrentThread::shutdown() {
   cx.core = &core_;
   ContextGuard guard(&cx);
   close_owned_and_cancel(0, 0);
-  for (TaskHeader* t : defer_) task_ops::ref_dec(t);
-  defer_.clear();
+  defer_.with_mut([](std::vector<TaskHeader*>& d) {
+    for (TaskHeader* t : d) task_ops::ref_dec(t);
+    d.clear();
+  });
   while (!local_.empty()) {
     TaskHeader* t = local_.front();
     local_.pop_front();
@@ -408,9 +417,11 @@ Dump CurrentThread::collect(std::uint64_t, const DumpArrivals& arrivals) {
   if (driver_held) {
     dw.state = arrivals.parked[0] ? "parked" : "running";
     dw.local_queue_depth = local_.size();
-    dw.deferred = defer_.size();
+    dw.deferred = defer_.with([](const std::vector<TaskHeader*>& d) { return d.size(); });
     for (TaskHeader* t : local_) where.emplace(t, DumpPlace{DumpLocation::local_queue, 0});
-    for (TaskHeader* t : defer_) where.emplace(t, DumpPlace{DumpLocation::defer_list, 0});
+    defer_.with([&](const std::vector<TaskHeader*>& d) {
+      for (TaskHeader* t : d) where.emplace(t, DumpPlace{DumpLocation::defer_list, 0});
+    });
   } else {
     dw.state = "missed";
     dw.captured = false;

@@ -96,9 +96,9 @@ class InjectQueue {
   bool close_locked() noexcept { return !std::exchange(closed_, true); }
 
  private:
-  TaskHeader* head_ = nullptr;
-  TaskHeader* tail_ = nullptr;
-  bool closed_ = false;
+  TaskHeader* head_ = nullptr;  // guarded by the caller's lock
+  TaskHeader* tail_ = nullptr;  // guarded by the caller's lock
+  bool closed_ = false;         // guarded by the caller's lock
   Atomic<std::uint64_t> len_{0};
 };
 
@@ -346,7 +346,7 @@ class LifoSlot {
   // task_ is a Cell: a dump's leader reads the slot while its owner is held.
   Cell<TaskHeader*> task_{nullptr};
   const bool configured_;
-  bool enabled_;
+  bool enabled_;  // owner only
 };
 
 }  // namespace detail

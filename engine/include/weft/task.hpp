@@ -208,7 +208,7 @@ struct ThreadContext {
   Counter* forced_yields = nullptr;  // the runtime's budget_forced_yield_count
   // defer holds tasks that called yield_now on this worker, one reference each;
   // the worker wakes them when it has nothing else to run, or at maintenance.
-  std::vector<TaskHeader*>* defer = nullptr;
+  Cell<std::vector<TaskHeader*>>* defer = nullptr;
 };
 
 inline ThreadContext* current_context() noexcept {
@@ -310,16 +310,16 @@ struct TaskHeader {
   // root's driver sets scheduler_, and block_on is_block_on_, before its first
   // poll), read-only after, by any thread.
   const std::uint64_t id_;
-  Scheduler* scheduler_;
-  bool is_block_on_ = false;
+  Scheduler* scheduler_;      // before publication
+  bool is_block_on_ = false;  // before publication
 
   // ---- Scheduler-owned links: touched only by the structure that holds the
   // task, under that structure's lock. queue_next_ is a Cell: an overflowing
   // owner links its batch before taking the injection queue's lock.
   Cell<TaskHeader*> queue_next_{nullptr};  // the injection queue's, under its lock
-  TaskHeader* owned_prev_ = nullptr;  // the owned list's, under its shard lock
-  TaskHeader* owned_next_ = nullptr;
-  bool in_owned_ = false;
+  TaskHeader* owned_prev_ = nullptr;  // guarded by the owned list's shard lock
+  TaskHeader* owned_next_ = nullptr;  // guarded by the owned list's shard lock
+  bool in_owned_ = false;             // guarded by the owned list's shard lock
 
   std::uint64_t id() const noexcept { return id_; }
 
@@ -843,7 +843,7 @@ struct YieldNow {
     note_suspend(t, h, "yield_now");
     if (cx->defer != nullptr && !t->is_block_on_) {  // a block_on root is not a worker's task
       task_ops::ref_inc(t);  // the defer list's reference
-      cx->defer->push_back(t);
+      cx->defer->with_mut([t](std::vector<TaskHeader*>& d) { d.push_back(t); });
       return;
     }
     task_ops::wake_by_ref(t);  // RUNNING: only sets NOTIFIED; requeued after the poll

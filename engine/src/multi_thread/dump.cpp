@@ -41,10 +41,12 @@ DumpWorker MultiThread::describe_worker(std::uint32_t i, const DumpArrivals& arr
   const bool all_arrived = arrivals.all();
   dw.state = arrivals.parked[i] ? "parked" : (c.is_searching.get() ? "searching" : "running");
   dw.lifo_task = c.lifo.empty() ? 0 : c.lifo.task()->id_;
-  dw.deferred = c.defer.size();
+  dw.deferred = c.defer.with([](const std::vector<TaskHeader*>& v) { return v.size(); });
   if (!c.lifo.empty()) where[c.lifo.task()] = {DumpLocation::lifo_slot, w, true};
   // Idle while deferred: another thread may wake it for a missed worker to run.
-  for (TaskHeader* t : c.defer) where.emplace(t, DumpPlace{DumpLocation::defer_list, w, all_arrived});
+  c.defer.with([&](const std::vector<TaskHeader*>& v) {
+    for (TaskHeader* t : v) where.emplace(t, DumpPlace{DumpLocation::defer_list, w, all_arrived});
+  });
   // Stealable: stable only when no worker is outside the rendezvous.
   remotes_[i]->queue.for_each_queued([&](TaskHeader* t) { where[t] = {DumpLocation::local_queue, w, all_arrived}; });
   return dw;

@@ -45,22 +45,27 @@ struct alignas(128) WorkerStats {
 // leader, which reads a Core while its owner is held in the rendezvous.
 struct Core {
   explicit Core(bool lifo_enabled) : lifo(lifo_enabled) {}
-  std::uint32_t index = 0;
-  std::uint32_t tick = 0;
+  std::uint32_t index = 0;  // before publication
+  std::uint32_t tick = 0;   // owner only
   LifoSlot lifo;
-  std::vector<TaskHeader*> defer;  // yielded tasks, one reference each
+  // defer holds yielded tasks, one reference each; a Cell: a dump's leader reads it
+  // while the owner is held.
+  Cell<std::vector<TaskHeader*>> defer;
   // is_searching is a Cell: a dump's leader reads it while the owner is held.
   Cell<bool> is_searching{false};
-  bool is_shutdown = false;
-  bool parked = false;     // inside park(): read only by has_stalled_work's probe
-  bool in_driver = false;  // firing timers: local wakes must not notify yet
-  rng::FastRand rand;
+  bool is_shutdown = false;  // owner only
+  bool parked = false;       // inside park(): read only by has_stalled_work's probe
+  bool in_driver = false;    // owner only: firing timers, local wakes must not notify yet
+  rng::FastRand rand;        // owner only
   // Metrics batch, published at maintenance and before parking.
-  MetricCount polls, steals, steal_ops, parks, unparks, noops, local_schedules, overflows, busy_ns;
-  std::uint64_t polls_at_last_park = 0;
-  std::uint64_t busy_start = 0;
+  MetricCount polls, steals, steal_ops, parks, unparks, noops, local_schedules, overflows, busy_ns;  // owner only
+  std::uint64_t polls_at_last_park = 0;  // owner only
+  std::uint64_t busy_start = 0;         // owner only
 
-  bool has_tasks(const LocalQueue& q) const { return !lifo.empty() || !defer.empty() || q.has_tasks(); }
+  bool has_deferred() const {
+    return defer.with([](const std::vector<TaskHeader*>& d) { return !d.empty(); });
+  }
+  bool has_tasks(const LocalQueue& q) const { return !lifo.empty() || has_deferred() || q.has_tasks(); }
 };
 
 struct alignas(128) Remote {
@@ -85,7 +90,7 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   bool has_pending_work() const override {
     if (!inject_.is_empty()) return true;
     for (std::uint32_t i = 0; i < n_; ++i) {
-      if (!cores_[i]->lifo.empty() || !cores_[i]->defer.empty() || !remotes_[i]->queue.is_empty_for_stealers())
+      if (!cores_[i]->lifo.empty() || cores_[i]->has_deferred() || !remotes_[i]->queue.is_empty_for_stealers())
         return true;
     }
     return false;

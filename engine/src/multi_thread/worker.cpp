@@ -86,7 +86,7 @@ void MultiThread::work_loop(Core& core) {
       run_task<kHist>(core, t);
       continue;
     }
-    if (!core.defer.empty()) {
+    if (core.has_deferred()) {
       // Nothing else to run here: the yielded tasks go next.
       wake_deferred(core);
       continue;
@@ -252,7 +252,7 @@ void MultiThread::push_remote(TaskHeader* t) {
 void MultiThread::wake_deferred(Core& core) {
   const auto w = static_cast<std::int32_t>(core.index);
   std::vector<TaskHeader*> batch;
-  batch.swap(core.defer);
+  core.defer.with_mut([&](std::vector<TaskHeader*>& d) { batch.swap(d); });
   std::size_t dropped = 0;
   for (TaskHeader* t : batch) {
     // The defer reference becomes the queue entry's, or is dropped if the task
@@ -267,13 +267,15 @@ void MultiThread::wake_deferred(Core& core) {
   }
   core.local_schedules += batch.size() - dropped;  // once per batch, not per task
   batch.clear();
-  if (core.defer.empty()) core.defer.swap(batch);  // keep the capacity
+  core.defer.with_mut([&](std::vector<TaskHeader*>& d) {
+    if (d.empty()) d.swap(batch);  // keep the capacity
+  });
   if (!core.is_searching.get() && remotes_[core.index]->queue.len() > 1) notify_parked();
 }
 
 void MultiThread::maintenance(Core& core) {
   submit_metrics(core);
-  if (!core.defer.empty()) wake_deferred(core);
+  if (core.has_deferred()) wake_deferred(core);
   if (has_timers()) {
     core.in_driver = true;
     std::size_t fired = fire_timers(static_cast<std::int32_t>(core.index));
@@ -291,11 +293,13 @@ void MultiThread::pre_shutdown(Core& core) {
   close_owned_and_cancel(core.index, w);
   if (TaskHeader* t = core.lifo.take()) task_ops::drop_notified(t);
   remotes_[core.index]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
-  for (TaskHeader* t : core.defer) {
-    if (WEFT_BUG(shutdown_defer_ref_kept)) continue;  // the task cell is never freed
-    task_ops::ref_dec(t);
-  }
-  core.defer.clear();
+  core.defer.with_mut([](std::vector<TaskHeader*>& d) {
+    for (TaskHeader* t : d) {
+      if (WEFT_BUG(shutdown_defer_ref_kept)) continue;  // the task cell is never freed
+      task_ops::ref_dec(t);
+    }
+    d.clear();
+  });
   // Last: a task freed above can run a destructor that schedules (and so counts)
   // on this worker.
   submit_metrics(core);
