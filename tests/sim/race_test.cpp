@@ -76,13 +76,19 @@ TEST(HappensBefore, JoinOrdersEverythingTheChildDid) {
   EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
 }
 
+// writer_and_reader: main spawned fibers 1 and 2, and fiber 1 wrote cell 0.
+HappensBefore writer_and_reader() {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  hb.on_spawn(0, 1);
+  hb.on_spawn(0, 2);
+  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  return hb;
+}
+
 TEST(HappensBefore, AReleaseStoreReadByAnAcquireLoadOrdersAndARelaxedOneDoesNot) {
   for (const bool release : {true, false}) {
-    HappensBefore hb;
-    hb.on_spawn(kNoFiber, 0);
-    hb.on_spawn(0, 1);
-    hb.on_spawn(0, 2);
-    EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+    HappensBefore hb = writer_and_reader();
     hb.on_atomic(1, 0, Kind::store, release ? Order::release : Order::relaxed);
     hb.on_atomic(2, 0, Kind::load, Order::acquire);
     EXPECT_EQ(hb.on_cell(2, 0, false, here()).has_value(), !release);
@@ -90,11 +96,7 @@ TEST(HappensBefore, AReleaseStoreReadByAnAcquireLoadOrdersAndARelaxedOneDoesNot)
 }
 
 TEST(HappensBefore, ARelaxedLoadOfAReleaseStoreDoesNotOrder) {
-  HappensBefore hb;
-  hb.on_spawn(kNoFiber, 0);
-  hb.on_spawn(0, 1);
-  hb.on_spawn(0, 2);
-  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  HappensBefore hb = writer_and_reader();
   hb.on_atomic(1, 0, Kind::store, Order::release);
   hb.on_atomic(2, 0, Kind::load, Order::relaxed);
   EXPECT_TRUE(hb.on_cell(2, 0, false, here()).has_value());
@@ -114,11 +116,7 @@ TEST(HappensBefore, AReleaseSequenceContinuesThroughARelaxedRmwOfAnotherFiber) {
 }
 
 TEST(HappensBefore, ARelaxedStoreEndsTheReleaseSequenceEvenTheWritersOwn) {
-  HappensBefore hb;
-  hb.on_spawn(kNoFiber, 0);
-  hb.on_spawn(0, 1);
-  hb.on_spawn(0, 2);
-  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  HappensBefore hb = writer_and_reader();
   hb.on_atomic(1, 0, Kind::store, Order::release);
   hb.on_atomic(1, 0, Kind::store, Order::relaxed);  // C++20 (P0982): no longer in the sequence
   hb.on_atomic(2, 0, Kind::load, Order::acquire);
@@ -300,12 +298,18 @@ TEST(RaceLitmus, AReleaseSequenceThroughAnotherFibersRmwStillOrders) {
   EXPECT_GT(reads, 0);
 }
 
-TEST(RaceReport, NamesBothSitesFibersAndOperationsAndHasItsOwnExitCode) {
+// first_race is the first run of the relaxed-flag litmus that reports a race.
+RunResult first_race() {
   RunResult r;
   for (std::uint64_t seed = 0; seed < kSeeds && r.outcome != Outcome::data_race; ++seed) {
     Seen seen;
     r = run_with(options_for(seed), message_passing(Sync::relaxed_flag, seen));
   }
+  return r;
+}
+
+TEST(RaceReport, NamesBothSitesFibersAndOperationsAndHasItsOwnExitCode) {
+  const RunResult r = first_race();
   ASSERT_EQ(r.outcome, Outcome::data_race);
   EXPECT_EQ(r.exit_code(), 10);
   EXPECT_STREQ(outcome_name(r.outcome), "data_race");
@@ -314,11 +318,7 @@ TEST(RaceReport, NamesBothSitesFibersAndOperationsAndHasItsOwnExitCode) {
 }
 
 TEST(RaceReport, ADataRaceReplaysToTheSameRaceFromItsSchedule) {
-  RunResult r;
-  for (std::uint64_t seed = 0; seed < kSeeds && r.outcome != Outcome::data_race; ++seed) {
-    Seen seen;
-    r = run_with(options_for(seed), message_passing(Sync::relaxed_flag, seen));
-  }
+  const RunResult r = first_race();
   ASSERT_EQ(r.outcome, Outcome::data_race);
   Seen seen;
   const RunResult again = run_with(options_for(0, StrategySpec::replay(r.schedule)), message_passing(Sync::relaxed_flag, seen));
