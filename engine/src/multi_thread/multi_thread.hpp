@@ -101,7 +101,7 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
       const Core& c = *cores_[i];
       if (!c.parked) {
         all_parked = false;
-      } else if (!c.lifo.empty() || !c.defer.empty() || !remotes_[i]->queue.is_empty_for_stealers()) {
+      } else if (!c.lifo.empty() || c.has_deferred() || !remotes_[i]->queue.is_empty_for_stealers()) {
         return true;  // asleep on its own work
       }
     }
