@@ -33,6 +33,15 @@ constexpr int kExitExpectedFailureNotObserved = 7;
 constexpr int kExitBadScenario = 8;
 constexpr int kExitUsage = 9;
 static_assert(static_cast<int>(Outcome::resource_limit) == 14, "exit code 14 is the memory budget's");
+static_assert(
+    [] {
+      for (const weft::sim::OutcomeInfo& o : weft::sim::kOutcomes) {
+        const int code = static_cast<int>(o.outcome);
+        if (code >= kExitExpectedFailureNotObserved && code <= kExitUsage) return false;
+      }
+      return true;
+    }(),
+    "exit codes 7 to 9 are simrun's own, never an outcome's");
 
 // Limits of the command line's numbers (a scenario's own are in scenarios/README.md).
 constexpr std::uint64_t kStepBoundMax = 1'000'000'000;     // as $.exploration.step_bound
@@ -41,25 +50,27 @@ constexpr double kShrinkSecondsMax = 86'400;
 constexpr std::uint64_t kMemoryLimitDefault = std::uint64_t{4} << 30;
 constexpr std::uint64_t kMemoryLimitMin = std::uint64_t{64} << 20;
 
-const char* kExitCodes =
-    "Exit codes:\n"
-    "  0  pass (or, over many seeds, every run had the scenario's expected outcome)\n"
-    "  1  assertion: an engine assertion or a scenario invariant was violated\n"
-    "  2  deadlock: every simulated thread blocked, nothing pending\n"
-    "  3  lost_wakeup: runnable work exists but every worker is parked and nothing will wake one\n"
-    "  4  step_bound_exceeded: more decisions than the step bound (livelock, unfair spin)\n"
-    "  5  nondeterminism: a replay diverged, or --check-determinism saw two runs differ\n"
-    "  6  exception: an exception escaped the engine\n"
-    "  7  the scenario expects a failure and no run showed it\n"
-    "  8  the scenario file (or the reproduction file of simrun repro) is malformed or absurd\n"
-    "  9  usage error (a bad flag or value, a bad --strategy replay: file, an unwritable output)\n"
-    " 10  stall: every simulated thread blocked and time about to jump while the runtime sleeps on runnable work\n"
-    " 11  data_race: two accesses to one plain Cell with no happens-before, one a write\n"
-    " 13  livelock: no progress (no poll returned, no task or thread started or ended, no virtual time passed)\n"
-    "     for the scenario's livelock_decisions decisions; the message names each thread's cycle\n"
-    " 14  resource_limit: the run's resident memory exceeded --memory-limit (or memory ran out)\n"
-    "Limits: scenario files 4 MiB, schedule and reproduction files 64 MiB, JSON nested 64 deep;\n"
-    "  --step-bound 1 to 1e9, --memory-limit from 64M (default 4G).\n";
+// exit_codes is simrun --help's list: the outcomes (sim::kOutcomes) and simrun's own 7 to 9.
+std::string exit_codes() {
+  std::string s = "Exit codes:\n";
+  const auto line = [&s](int code, std::string_view text) {
+    s += (code < 10 ? "  " : " ") + std::to_string(code) + "  " + std::string(text) + "\n";
+  };
+  bool tools_listed = false;
+  for (const weft::sim::OutcomeInfo& o : weft::sim::kOutcomes) {
+    const int code = static_cast<int>(o.outcome);
+    if (code > kExitUsage && !tools_listed) {
+      line(kExitExpectedFailureNotObserved, "the scenario expects a failure and no run showed it");
+      line(kExitBadScenario, "the scenario file (or the reproduction file of simrun repro) is malformed or absurd");
+      line(kExitUsage, "usage error (a bad flag or value, a bad --strategy replay: file, an unwritable output)");
+      tools_listed = true;
+    }
+    line(code, std::string(o.name) + ": " + std::string(o.help));
+  }
+  s += "Limits: scenario files 4 MiB, schedule and reproduction files 64 MiB, JSON nested 64 deep;\n"
+       "  --step-bound 1 to 1e9, --memory-limit from 64M (default 4G).\n";
+  return s;
+}
 
 struct Cli {
   std::string scenario;
@@ -318,7 +329,7 @@ int shrink_one(const Scenario& sc, const Cli& cli, const RunConfig& cfg, const R
 // outcome of the replay; say whether it is still the recorded failure.
 int repro_main(int argc, char** argv) {
   CLI::App app{"simrun repro: replay a reproduction file written by --shrink (or by a test)"};
-  app.footer(kExitCodes);
+  app.footer(exit_codes());
   std::string file;
   std::string trace;
   app.add_option("file", file, "reproduction file (weft-repro JSON)")->required();
@@ -481,7 +492,7 @@ int simrun_main(int argc, char** argv) {
                "  simrun SCENARIO --seed N --runs K   explore K seeds from N\n"
                "  simrun SCENARIO --seed N --shrink   shrink a failing run, write a reproduction file\n"
                "  simrun repro FILE                   replay a reproduction file\n"};
-  app.footer(kExitCodes);
+  app.footer(exit_codes());
   app.add_option("scenario", cli.scenario, "scenario file (JSON; schema in scenarios/README.md)")->required();
   app.add_option("--seed", cli.seed_text, "seed of one run (default 0), from 0 to 2^64-1");
   app.add_option("--seeds", cli.seeds, "explore a range of seeds, A..B (not with --seed or --runs)");

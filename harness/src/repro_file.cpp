@@ -32,15 +32,6 @@ ScheduleSize size_from(const JsonReader& r, const nlohmann::json& obj, const cha
   return s;
 }
 
-std::optional<Outcome> outcome_from(const std::string& name) {
-  for (const Outcome o : {Outcome::pass, Outcome::assertion, Outcome::deadlock, Outcome::lost_wakeup,
-                          Outcome::step_bound_exceeded, Outcome::nondeterminism, Outcome::exception,
-                          Outcome::stall, Outcome::data_race, Outcome::livelock, Outcome::resource_limit}) {
-    if (name == outcome_name(o)) return o;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::string repro_to_json(const Repro& r) {

@@ -6,23 +6,6 @@
 
 namespace weft::sim {
 
-const char* outcome_name(Outcome o) noexcept {
-  switch (o) {
-    case Outcome::pass: return "pass";
-    case Outcome::assertion: return "assertion";
-    case Outcome::deadlock: return "deadlock";
-    case Outcome::lost_wakeup: return "lost_wakeup";
-    case Outcome::step_bound_exceeded: return "step_bound_exceeded";
-    case Outcome::nondeterminism: return "nondeterminism";
-    case Outcome::exception: return "exception";
-    case Outcome::stall: return "stall";
-    case Outcome::data_race: return "data_race";
-    case Outcome::livelock: return "livelock";
-    case Outcome::resource_limit: return "resource_limit";
-  }
-  return "?";
-}
-
 std::string RunResult::summary() const {
   std::string s = std::string(outcome_name(outcome)) + " seed=" + std::to_string(seed) +
                   " strategy=" + schedule.strategy + " steps=" + std::to_string(steps) +

@@ -1,7 +1,10 @@
 // The outcome of a simulated run, with the stable exit codes tools report.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 namespace weft::sim {
 
@@ -22,7 +25,56 @@ enum class Outcome : std::uint8_t {
   resource_limit = 14,      // the process's resident memory exceeded Options::memory_limit_bytes
 };
 
+// OutcomeInfo is one row of the table of outcomes: the outcome (its exit code),
+// its stable name (traces, reproduction files, a scenario's "expect") and the one
+// line that explains it (simrun --help).
+struct OutcomeInfo {
+  Outcome outcome;
+  std::string_view name;
+  std::string_view help;
+};
+
+// kOutcomes is the one table of outcomes, in exit-code order; outcome_name,
+// outcome_from and simrun's list of exit codes read it.
+inline constexpr std::array<OutcomeInfo, 11> kOutcomes{{
+    {Outcome::pass, "pass", "every simulated thread finished (over many seeds: every run had the expected outcome)"},
+    {Outcome::assertion, "assertion", "an engine assertion or a scenario invariant was violated"},
+    {Outcome::deadlock, "deadlock", "every simulated thread blocked, nothing pending"},
+    {Outcome::lost_wakeup, "lost_wakeup", "runnable work exists but every worker is parked and nothing will wake one"},
+    {Outcome::step_bound_exceeded, "step_bound_exceeded", "more decisions than the step bound (livelock, unfair spin)"},
+    {Outcome::nondeterminism, "nondeterminism", "a replay diverged, or two runs of one seed differed"},
+    {Outcome::exception, "exception", "an exception escaped the engine"},
+    {Outcome::stall, "stall",
+     "every simulated thread blocked and time about to jump while the runtime sleeps on runnable work"},
+    {Outcome::data_race, "data_race", "two accesses to one plain Cell with no happens-before, one a write"},
+    {Outcome::livelock, "livelock",
+     "no progress (no poll returned, no task or thread started or ended, no virtual time passed) for the "
+     "livelock_decisions bound; the message names each thread's cycle"},
+    {Outcome::resource_limit, "resource_limit", "the run's resident memory exceeded its budget (or memory ran out)"},
+}};
+
+static_assert(
+    [] {
+      for (std::size_t i = 1; i < kOutcomes.size(); ++i) {
+        if (kOutcomes[i - 1].outcome >= kOutcomes[i].outcome) return false;
+      }
+      return true;
+    }(),
+    "kOutcomes lists each outcome once, in exit-code order");
+
 // outcome_name returns the stable name of an outcome ("pass", "lost_wakeup", ...).
-const char* outcome_name(Outcome o) noexcept;
+constexpr const char* outcome_name(Outcome o) noexcept {
+  for (const OutcomeInfo& i : kOutcomes) {
+    if (i.outcome == o) return i.name.data();
+  }
+  return "?";
+}
+// outcome_from returns the outcome a stable name names, if any.
+constexpr std::optional<Outcome> outcome_from(std::string_view name) noexcept {
+  for (const OutcomeInfo& i : kOutcomes) {
+    if (i.name == name) return i.outcome;
+  }
+  return std::nullopt;
+}
 
 }  // namespace weft::sim
