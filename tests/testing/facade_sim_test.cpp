@@ -285,4 +285,55 @@ TEST(FacadeSim, YieldingSpinWaitsForAnotherThread) {
   EXPECT_TRUE(r.passed()) << r.report();
 }
 
+TEST(FacadeSim, ACellPublishedByARelaxedFlagIsADataRaceAndReleaseAcquireOrdersIt) {
+  auto body = [](std::memory_order store_order, std::memory_order load_order) {
+    return [=] {
+      weft::sync::cell<int> data{0};
+      weft::sync::atomic<bool> ready{false};
+      weft::thread t([&] {
+        data.set(42);
+        ready.store(true, store_order);
+      });
+      for (int i = 0; i < 100 && !ready.load(load_order); ++i) weft::this_thread::yield();
+      if (ready.load(load_order)) WEFT_CHECK(data.with([](const int& v) { return v == 42; }));
+      t.join();
+    };
+  };
+  const auto bad = explore(options("cell-relaxed"), body(std::memory_order_relaxed, std::memory_order_relaxed));
+  ASSERT_FALSE(bad.passed());
+  EXPECT_EQ(bad.outcome, Outcome::data_race);
+  EXPECT_NE(bad.message.find("facade_sim_test.cpp"), std::string::npos) << bad.message;
+  const auto good = explore(options("cell-rel-acq"), body(std::memory_order_release, std::memory_order_acquire));
+  EXPECT_TRUE(good.passed()) << good.report();
+  EXPECT_EQ(good.seeds_run, 200u);
+}
+
+TEST(FacadeSim, ACellUnderAMutexOnBothSidesIsNoRaceAndOneUnlockedWriteIs) {
+  auto body = [](bool lock_writer) {
+    return [=] {
+      weft::sync::mutex m;
+      weft::sync::cell<int> n{0};
+      weft::thread t([&] {
+        if (lock_writer) {
+          std::lock_guard g(m);
+          n.with_mut([](int& v) { ++v; });
+        } else {
+          n.with_mut([](int& v) { ++v; });
+        }
+      });
+      {
+        std::lock_guard g(m);
+        n.with_mut([](int& v) { ++v; });
+      }
+      t.join();
+      WEFT_CHECK(n.get() == 2);
+    };
+  };
+  const auto bad = explore(options("cell-unlocked"), body(false));
+  ASSERT_FALSE(bad.passed());
+  EXPECT_EQ(bad.outcome, Outcome::data_race);
+  const auto good = explore(options("cell-locked"), body(true));
+  EXPECT_TRUE(good.passed()) << good.report();
+}
+
 }  // namespace

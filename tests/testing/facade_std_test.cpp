@@ -20,6 +20,25 @@ static_assert(std::is_same_v<weft::sync::condition_variable, std::condition_vari
 static_assert(std::is_same_v<weft::thread, std::thread>);
 static_assert(sizeof(weft::sync::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 static_assert(alignof(weft::sync::atomic<std::uint64_t>) == alignof(std::atomic<std::uint64_t>));
+// cell is the bare value.
+static_assert(sizeof(weft::sync::cell<std::uint64_t>) == sizeof(std::uint64_t));
+
+TEST(FacadeStd, CellHandsAValueOverUnderALock) {
+  weft::sync::mutex m;
+  weft::sync::cell<int> n{0};
+  weft::thread a([&] {
+    for (int i = 0; i < 1000; ++i) {
+      std::lock_guard g(m);
+      n.with_mut([](int& v) { ++v; });
+    }
+  });
+  for (int i = 0; i < 1000; ++i) {
+    std::lock_guard g(m);
+    n.set(n.get() + 1);
+  }
+  a.join();
+  EXPECT_EQ(n.with([](const int& v) { return v; }), 2000);
+}
 
 TEST(FacadeStd, CountsOnRealThreads) {
   weft::sync::atomic<int> n{0};

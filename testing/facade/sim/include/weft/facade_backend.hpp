@@ -1,4 +1,4 @@
-// The facade's test backend: weft::sync::atomic, mutex, condition_variable,
+// The facade's test backend: weft::sync::atomic, cell, mutex, condition_variable,
 // weft::thread and weft::this_thread on the simulator, so that every operation is
 // a scheduling decision of weft::testing::explore.
 //
@@ -14,6 +14,11 @@
 //    (consume is acquire); the simulator judges orders as far as its memory model
 //    does (sim/include/weft/sim/simulator.hpp). compare_exchange_weak is strong: it
 //    never fails spuriously (a recorded decision of this facade).
+//  - cell<T> (no std twin: loom's UnsafeCell) is plain shared memory, not a
+//    decision point; with race detection on (explore's default) two accesses to
+//    one cell that no happens-before orders, one a write, end the run with
+//    data_race naming both sites. Happens-before comes from the orders the
+//    atomics declare, mutexes, condition variables, thread start and join.
 //  - thread has no detach(); a joinable thread destroyed is an assertion failure of
 //    the run (std::terminate in production).
 //  - condition_variable waits only with std::unique_lock<weft::sync::mutex>; it may
@@ -27,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <source_location>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -200,6 +206,36 @@ class atomic {
 
  private:
   ::weft::sim_backend::Atomic<T> a_;
+};
+
+// cell is plain shared memory that threads order by other means (a lock, a
+// release/acquire pair): get/set copy the value, with(f) reads it in place (f gets
+// a const T&), with_mut(f) writes it in place (T&). Each access is checked for a
+// data race against the accesses before it, at the caller's source location; it
+// is never a decision point. Accesses outside an exploration are not checked.
+template <class T>
+class cell {
+  using Site = std::source_location;
+
+ public:
+  explicit cell(Site site = Site::current()) : c_(T{}, site) {}
+  explicit cell(T v, Site site = Site::current()) : c_(std::move(v), site) {}
+  cell(const cell&) = delete;
+  cell& operator=(const cell&) = delete;
+
+  T get(Site site = Site::current()) const { return c_.get(site); }
+  void set(T v, Site site = Site::current()) { c_.set(std::move(v), site); }
+  template <class F>
+  decltype(auto) with(F&& f, Site site = Site::current()) const {
+    return c_.with(std::forward<F>(f), site);
+  }
+  template <class F>
+  decltype(auto) with_mut(F&& f, Site site = Site::current()) {
+    return c_.with_mut(std::forward<F>(f), site);
+  }
+
+ private:
+  ::weft::sim_backend::Cell<T> c_;
 };
 
 // mutex is std::mutex's interface (lock, try_lock, unlock) over the seam's Mutex,

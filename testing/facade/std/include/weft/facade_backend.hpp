@@ -1,5 +1,6 @@
 // The facade's production backend: weft::sync::atomic, mutex, condition_variable,
-// weft::thread and weft::this_thread are the standard library's own types.
+// weft::thread and weft::this_thread are the standard library's own types;
+// weft::sync::cell (no std twin) is the bare value.
 //
 // Only the include path of weft::runtime (and of a build that names no weft
 // target) reaches this header; weft::sim puts the simulator's twin
@@ -12,6 +13,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 // WEFT_FACADE_SIMULATED says which backend the facade has: 0 here.
 #define WEFT_FACADE_SIMULATED 0
@@ -22,6 +24,31 @@ template <class T>
 using atomic = std::atomic<T>;
 using mutex = std::mutex;
 using condition_variable = std::condition_variable;
+
+// cell is plain shared memory (the simulator checks it for data races); here the
+// bare value: get/set copy it, with(f)/with_mut(f) reach it in place.
+template <class T>
+class cell {
+ public:
+  constexpr cell() : v_{} {}
+  constexpr explicit cell(T v) : v_(std::move(v)) {}
+  cell(const cell&) = delete;
+  cell& operator=(const cell&) = delete;
+
+  T get() const { return v_; }
+  void set(T v) { v_ = std::move(v); }
+  template <class F>
+  decltype(auto) with(F&& f) const {
+    return std::forward<F>(f)(static_cast<const T&>(v_));
+  }
+  template <class F>
+  decltype(auto) with_mut(F&& f) {
+    return std::forward<F>(f)(v_);
+  }
+
+ private:
+  T v_;
+};
 }  // namespace sync
 
 using thread = std::thread;
