@@ -80,21 +80,46 @@ std::optional<Race> HappensBefore::on_cell(FiberId f, std::uint32_t cell, bool w
     return Race{sh.last_write, now};
   }
   if (write) {
-    for (const Access& r : sh.reads) {
-      if (!c.covers(r.fiber, r.time)) return Race{r, now};
+    if (sh.shared.empty()) {
+      if (sh.last_read.fiber != kNoFiber && !c.covers(sh.last_read.fiber, sh.last_read.time)) {
+        return Race{sh.last_read, now};
+      }
+    } else {
+      for (const Access& r : sh.shared) {
+        if (!c.covers(r.fiber, r.time)) return Race{r, now};
+      }
+      sh.shared.clear();
     }
-    sh.reads.clear();
+    sh.last_read.fiber = kNoFiber;
     sh.last_write = now;
     return std::nullopt;
   }
-  for (Access& r : sh.reads) {
+  if (sh.shared.empty()) {
+    // Step 7: reads ordered one after another stay one epoch.
+    if (sh.last_read.fiber == kNoFiber || c.covers(sh.last_read.fiber, sh.last_read.time)) {
+      sh.last_read = now;
+      return std::nullopt;
+    }
+    sh.shared.push_back(sh.last_read);  // two concurrent reads: read-shared from here
+    sh.last_read.fiber = kNoFiber;
+    sh.shared.push_back(now);
+    return std::nullopt;
+  }
+  for (Access& r : sh.shared) {
     if (r.fiber == f) {
       r = now;
       return std::nullopt;
     }
   }
-  sh.reads.push_back(now);
+  sh.shared.push_back(now);
   return std::nullopt;
+}
+
+void HappensBefore::reset() noexcept {
+  clocks_.clear();
+  atomics_.clear();
+  syncs_.clear();
+  cells_.clear();
 }
 
 namespace {

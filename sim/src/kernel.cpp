@@ -224,6 +224,10 @@ std::vector<std::uint32_t>& thread_record_buffer() {
   static thread_local std::vector<std::uint32_t> buffer;
   return buffer;
 }
+HappensBefore& thread_happens_before() {
+  static thread_local HappensBefore hb;
+  return hb;
+}
 }  // namespace
 
 Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<bool()> idle_probe)
@@ -231,6 +235,7 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
       limit_(config.livelock_decisions != 0 ? std::min(config.step_bound, config.livelock_decisions)
                                              : config.step_bound),
       check_at_(config.memory_limit_bytes ? std::min(config.step_bound, kMemoryCheckSteps) : config.step_bound),
+      next_check_(std::min(limit_, check_at_)),
       memory_limit_bytes_(config.memory_limit_bytes),
       spurious_per_mille_(config.spurious_wakeup_per_mille),
       fast_path_(!strategy.sees_every_decision()),
@@ -246,7 +251,10 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
   if (epoch_ == 0) epoch_ = ++epochs;  // 0 means "outside any run"
   pool_ = &thread_pool();
   record_buf_.clear();
-  if (config.race_detection) hb_ = std::make_unique<HappensBefore>();
+  if (config.race_detection) {
+    hb_ = &thread_happens_before();
+    hb_->reset();
+  }
 }
 
 std::vector<Decision> Kernel::take_decisions() const {
@@ -496,6 +504,7 @@ Kernel::Limit Kernel::at_limit(Op op) {
   watch_.push_back(static_cast<std::uint32_t>(op) << 24 | current_id_);
   if (watch_.size() >= kLivelockWatch) return Limit::livelock;
   limit_ = steps_;
+  next_check_ = std::min(limit_, check_at_);
   return Limit::go_on;
 }
 
@@ -724,6 +733,7 @@ bool Kernel::time_jump_pending() {
 // memory exceeds the budget.
 bool Kernel::over_memory_budget() {
   check_at_ = std::min(step_bound_, steps_ + kMemoryCheckSteps);
+  next_check_ = std::min(limit_, check_at_);
   if (memory_limit_bytes_ == 0) return false;
   // A recorded run's schedule is expanded at its end (take_decisions: one
   // Decision per step): count it now, or the end of the run overshoots the budget.

@@ -138,6 +138,58 @@ TEST(HappensBefore, TwoReadsNeverRaceButAWriteAfterAnUnorderedReadDoes) {
   EXPECT_TRUE(race->later.write);
 }
 
+TEST(HappensBefore, ReadsOrderedOneAfterAnotherStayOneEpochAndAnOrderedWriteFollowsThemAll) {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+  hb.on_spawn(0, 1);
+  EXPECT_FALSE(hb.on_cell(1, 0, false, here()));
+  // Fiber 1 hands over to fiber 2 through a release/acquire pair: 2's read is
+  // ordered after 1's, so the reads stay one epoch (2's).
+  hb.on_atomic(1, 0, Kind::store, Order::release);
+  hb.on_spawn(0, 2);
+  hb.on_atomic(2, 0, Kind::load, Order::acquire);
+  EXPECT_FALSE(hb.on_cell(2, 0, false, here()));
+  // Fiber 0 learns of 2 only: its write is ordered after both reads.
+  hb.on_atomic(2, 1, Kind::store, Order::release);
+  hb.on_atomic(0, 1, Kind::load, Order::acquire);
+  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+}
+
+TEST(HappensBefore, AWriteRacesWithAnyConcurrentReadOfTheSharedSet) {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+  hb.on_spawn(0, 1);
+  hb.on_spawn(0, 2);
+  hb.on_spawn(0, 3);
+  EXPECT_FALSE(hb.on_cell(1, 0, false, here()));
+  EXPECT_FALSE(hb.on_cell(2, 0, false, here()));  // concurrent with 1's: read-shared
+  EXPECT_FALSE(hb.on_cell(3, 0, false, here()));
+  // Fiber 3 learns of 1's and 2's reads: its write is ordered after all three;
+  // a write by 0, which learnt of none, races with one of them.
+  hb.on_atomic(1, 0, Kind::store, Order::release);
+  hb.on_atomic(3, 0, Kind::load, Order::acquire);
+  hb.on_atomic(2, 1, Kind::store, Order::release);
+  hb.on_atomic(3, 1, Kind::load, Order::acquire);
+  const auto race0 = hb.on_cell(0, 0, true, here());
+  ASSERT_TRUE(race0.has_value());
+  EXPECT_FALSE(race0->earlier.write);
+  EXPECT_FALSE(hb.on_cell(3, 0, true, here()));
+}
+
+TEST(HappensBefore, ResetForgetsEveryClockAndCell) {
+  HappensBefore hb;
+  hb.on_spawn(kNoFiber, 0);
+  hb.on_spawn(0, 1);
+  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  hb.reset();
+  hb.on_spawn(kNoFiber, 0);
+  EXPECT_EQ(hb.clock(0).get(0), 1u);
+  EXPECT_EQ(hb.clock(0).get(1), 0u);
+  EXPECT_FALSE(hb.on_cell(0, 0, false, here()));  // no write is remembered
+}
+
 // Litmus: a writer fills a plain cell then raises a flag; a reader that sees the
 // flag reads the cell. `sync` chooses what orders the two.
 enum class Sync { relaxed_flag, release_acquire, mutex, none };
@@ -311,7 +363,7 @@ RunResult first_race() {
 TEST(RaceReport, NamesBothSitesFibersAndOperationsAndHasItsOwnExitCode) {
   const RunResult r = first_race();
   ASSERT_EQ(r.outcome, Outcome::data_race);
-  EXPECT_EQ(r.exit_code(), 10);
+  EXPECT_EQ(r.exit_code(), 11);
   EXPECT_STREQ(outcome_name(r.outcome), "data_race");
   EXPECT_NE(r.message.find("write by fiber 1 (writer) at tests/sim/race_test.cpp:"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("read by fiber 2 (reader) at tests/sim/race_test.cpp:"), std::string::npos) << r.message;

@@ -25,11 +25,14 @@
 //   6. A Parker's token carries the join of its unparkers' clocks (unparks coalesce
 //      into one token); the park or try_park that consumes the token acquires it. A
 //      spurious return or a park_for timeout consumes nothing and acquires nothing.
-//   7. Cells (FastTrack's rule with full read sets): a read races with the last
-//      write unless that write's epoch is covered by the reader's clock; a write
-//      races with the last write and with every read since it unless each is
-//      covered. A write that passes clears the read set (any later access ordered
-//      after it is ordered after those reads too). The first race ends the run.
+//   7. Cells (FastTrack's rule): a read races with the last write unless that
+//      write's epoch is covered by the reader's clock; a write races with the last
+//      write and with every read since it unless each is covered. The reads since
+//      the last write are one epoch while each is ordered after the one before
+//      (a clock covering the latest covers them all), and a set of epochs, one
+//      per fiber, once two are concurrent. A write that passes clears the reads
+//      (any later access ordered after it is ordered after them too). The first
+//      race ends the run.
 //   8. Construction of a Cell inside a run is its first write (a cell published
 //      without an edge after its construction is a race); cells and atomics are
 //      named by run-local ids assigned at first use, never by address, and a new
@@ -43,6 +46,7 @@
 // atomic. The cell rules (step 7) and the edges of steps 1, 2, 3, 5, 6 stay as they are.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <optional>
 #include <source_location>
@@ -54,9 +58,13 @@
 
 namespace weft::sim::detail {
 
-// VectorClock is one logical time per fiber, indexed by FiberId; missing entries are 0.
+// VectorClock is one logical time per fiber, indexed by FiberId; missing entries
+// are 0. Entries live inline up to kInline fibers (a run rarely has more), so
+// copying and joining clocks allocates nothing.
 class VectorClock {
  public:
+  static constexpr std::size_t kInline = 12;
+
   // get returns fiber f's entry.
   std::uint32_t get(FiberId f) const noexcept { return f < t_.size() ? t_[f] : 0; }
   // set makes fiber f's entry v.
@@ -68,10 +76,11 @@ class VectorClock {
   void bump(FiberId f) { set(f, get(f) + 1); }
   // join makes every entry the maximum of both clocks'.
   void join(const VectorClock& o) {
-    if (o.t_.size() > t_.size()) t_.resize(o.t_.size(), 0);
-    for (std::size_t i = 0; i < o.t_.size(); ++i) {
-      if (o.t_[i] > t_[i]) t_[i] = o.t_[i];
-    }
+    const std::size_t n = o.t_.size();
+    if (n > t_.size()) t_.resize(n, 0);
+    std::uint32_t* a = t_.data();
+    const std::uint32_t* b = o.t_.data();
+    for (std::size_t i = 0; i < n; ++i) a[i] = a[i] < b[i] ? b[i] : a[i];
   }
   // covers says whether the epoch (f, time) happened before this clock's owner.
   bool covers(FiberId f, std::uint32_t time) const noexcept { return time <= get(f); }
@@ -86,7 +95,7 @@ class VectorClock {
   bool empty() const noexcept { return t_.empty(); }
 
  private:
-  std::vector<std::uint32_t> t_;
+  boost::container::small_vector<std::uint32_t, kInline> t_;
 };
 
 // Access is one access to a cell: who, at which epoch, where, and whether it wrote.
@@ -129,10 +138,18 @@ class HappensBefore {
   // clock is fiber f's clock (tests).
   const VectorClock& clock(FiberId f) const { return clocks_.at(f); }
 
+  // reset forgets every clock and cell for a new run, keeping the memory.
+  void reset() noexcept;
+
  private:
+  // CellShadow is one cell's accesses so far (step 7, FastTrack's epochs): the
+  // last write, and the reads since it, as one epoch while each read is ordered
+  // after the one before (a write ordered after the latest is then ordered after
+  // all), or, once two reads are concurrent, one per fiber in `shared`.
   struct CellShadow {
-    Access last_write;  // fiber kNoFiber: none yet
-    std::vector<Access> reads;  // one per fiber, since the last write
+    Access last_write;          // fiber kNoFiber: none yet
+    Access last_read;           // fiber kNoFiber: none since the last write, or read-shared
+    std::vector<Access> shared;  // non-empty: read-shared, one read per fiber
   };
   static bool releases(Order o) noexcept { return o == Order::release || o == Order::acq_rel || o == Order::seq_cst; }
   static bool acquires(Order o) noexcept { return o == Order::acquire || o == Order::acq_rel || o == Order::seq_cst; }

@@ -65,7 +65,7 @@ class Kernel {
   // decide is a decision point of the running fiber: the strategy picks which fiber
   // runs next (possibly the caller). Inline fast path when the caller is alone.
   void decide(Op op) {
-    if (fast_path_ && runnable_.size() == 1 && steps_ < limit_ && steps_ < check_at_) [[likely]] {
+    if (fast_path_ && runnable_.size() == 1 && steps_ < next_check_) [[likely]] {
       note_fiber(op, current_id_);
       return;
     }
@@ -94,7 +94,7 @@ class Kernel {
 
   // hb is the run's happens-before state, or null when race detection is off.
   // Recording into it is never a decision: traces do not change with it.
-  HappensBefore* hb() const noexcept { return hb_.get(); }
+  HappensBefore* hb() const noexcept { return hb_; }
   // cell_id and sync_id name a cell, and a mutex or parker, for this run, as
   // object_id names atomics (separate counters, so atomics' ids do not move).
   std::uint32_t cell_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
@@ -143,7 +143,10 @@ class Kernel {
     if (quiet > longest_quiet_) longest_quiet_ = quiet;
     progress_step_ = steps_;
     if (watching_) stop_watch();
-    if (livelock_decisions_ != 0) limit_ = std::min(step_bound_, steps_ + livelock_decisions_);
+    if (livelock_decisions_ != 0) {
+      limit_ = std::min(step_bound_, steps_ + livelock_decisions_);
+      next_check_ = std::min(limit_, check_at_);
+    }
   }
   // Held counts what the engine took in this run and has not given back, by kind
   // (the seam's Held: allocations, linked waiters, registered timers); it goes
@@ -248,12 +251,14 @@ class Kernel {
   std::uint64_t steps_ = 0;
   std::uint64_t step_bound_ = 0;
   // limit_ is the next step count at which at_limit must run: the step bound, or
-  // earlier for the livelock oracle (so the hot path tests one bound).
+  // earlier for the livelock oracle.
   std::uint64_t limit_ = 0;
-  // check_at_ is the next step at which a limit is checked: the step bound, or
-  // sooner the next memory check (every kMemoryCheckSteps decisions), so the fast
-  // path's one comparison covers both.
+  // check_at_ is the next step of a memory check (every kMemoryCheckSteps
+  // decisions), or the step bound.
   std::uint64_t check_at_ = 0;
+  // next_check_ is min(limit_, check_at_), recomputed wherever either moves, so
+  // the fast path tests one bound.
+  std::uint64_t next_check_ = 0;
   std::uint64_t memory_limit_bytes_ = 0;
   std::uint64_t resident_bytes_ = 0;  // at the last memory check, with the schedule still to expand
   std::uint32_t spurious_per_mille_ = 0;
@@ -264,7 +269,9 @@ class Kernel {
   std::uint32_t next_object_id_ = 0;
   std::uint32_t next_cell_id_ = 0;
   std::uint32_t next_sync_id_ = 0;
-  std::unique_ptr<HappensBefore> hb_;  // null: race detection off
+  // null: race detection off; else a per-OS-thread state kept across runs (reset
+  // at the start of each), so a run does not allocate its clocks afresh.
+  HappensBefore* hb_ = nullptr;
   bool record_ = true;
   // The record, in a per-OS-thread buffer whose capacity is kept across runs:
   // fresh pages cost more than the decisions written into them.
