@@ -54,7 +54,7 @@ struct Core {
   // is_searching is a Cell: a dump's leader reads it while the owner is held.
   Cell<bool> is_searching{false};
   bool is_shutdown = false;  // owner only
-  bool parked = false;       // inside park(): read only by has_stalled_work's probe
+  bool parked = false;       // owner only: inside park(); the stall probe reads it outside the schedule
   bool in_driver = false;    // owner only: firing timers, local wakes must not notify yet
   rng::FastRand rand;        // owner only
   // Metrics batch, published at maintenance and before parking.
