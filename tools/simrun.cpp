@@ -23,6 +23,8 @@
 #include "weft/harness/scenario.hpp"
 #include "weft/sim/json_input.hpp"
 #include "weft/sim/simulator.hpp"
+#include "weft/trace/format.hpp"
+#include "sweeps/sweep.hpp"
 
 namespace {
 
@@ -100,6 +102,8 @@ struct Cli {
   std::string metrics_every_text;
   std::uint64_t memory_limit_bytes = kMemoryLimitDefault;
   std::string memory_limit_text;
+  std::string shard;    // --shard I/N or auto/N
+  std::string summary;  // --summary FILE: the sweep's summary (weft-sweep JSON)
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -192,13 +196,10 @@ StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
   usage_error("--strategy: expected random, pct:D, hold or replay:FILE, got '" + s + "'");
 }
 
-std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
-  std::string line = "tools/simrun " + shell_quote(cli.scenario) + " --seed " + std::to_string(seed);
-  if (st.kind != StrategySpec::Kind::replay) {
-    line += " --strategy " + st.label();
-  } else {
-    line += " --strategy " + shell_quote(cli.strategy);  // the same recorded schedule
-  }
+// run_options renders the flags that change a run besides the scenario, the seed
+// and the strategy: the tail of a replay line, and what shards of one sweep share.
+std::string run_options(const Cli& cli) {
+  std::string line;
   if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
   if (cli.livelock_decisions) line += " --livelock-decisions " + std::to_string(*cli.livelock_decisions);
   if (cli.no_race_detection) line += " --no-race-detection";
@@ -206,6 +207,36 @@ std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t se
   for (const std::string& c : cli.no_check) line += " --no-check " + c;
   if (cli.memory_limit_bytes != kMemoryLimitDefault) line += " --memory-limit " + shell_quote(cli.memory_limit_text);
   return line;
+}
+
+std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
+  std::string line = "tools/simrun " + shell_quote(cli.scenario) + " --seed " + std::to_string(seed);
+  if (st.kind != StrategySpec::Kind::replay) {
+    line += " --strategy " + st.label();
+  } else {
+    line += " --strategy " + shell_quote(cli.strategy);  // the same recorded schedule
+  }
+  return line + run_options(cli);
+}
+
+// run_record is what a sweep's summary keeps of one run.
+weft::sweep::RunRecord run_record(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed,
+                                  const RunReport& r) {
+  weft::sweep::RunRecord rec;
+  rec.seed = seed;
+  rec.strategy = st.label();
+  rec.outcome = outcome_name(r.result.outcome);
+  rec.expected = r.expected;
+  rec.unexpected = !r.expected && !(sc.expect != "pass" && r.result.outcome == Outcome::pass);
+  rec.steps = r.result.steps;
+  rec.quiet = r.result.longest_quiet;
+  rec.fibers = r.result.fibers;
+  rec.pct_depth = st.kind == StrategySpec::Kind::pct ? st.pct_depth : 0;
+  rec.pct_steps = r.result.pct_steps;
+  rec.marks = r.stats.marks;
+  rec.message = r.result.message;
+  if (r.result.outcome != Outcome::pass) rec.replay = replay_line(cli, st, seed);
+  return rec;
 }
 
 nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed,
@@ -411,7 +442,10 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
   return r.result.exit_code();
 }
 
-int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t first, std::uint64_t count) {
+// run_many explores `count` seeds from `first` (a shard's, when sharded) and adds
+// each run to `summary`.
+int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t first, std::uint64_t count,
+             weft::sweep::Summary& summary) {
   bool tty = isatty(STDERR_FILENO);
   std::uint64_t unexpected = 0, matched_failures = 0, done = 0;
   int first_code = 0;
@@ -431,6 +465,7 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     cfg.record_schedule = false;
     cfg.memory_limit_bytes = cli.memory_limit_bytes;
     RunReport r = run_scenario(sc, cfg);
+    summary.add(run_record(sc, cli, st, seed, r));
     ++done;
     ++outcomes[outcome_name(r.result.outcome)];
     total.steals += r.stats.steals;
@@ -462,6 +497,10 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   }
   if (tty && !cli.quiet) std::fprintf(stderr, "\n");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.seconds = secs;
+  if (cli.json) std::printf("%s\n", dump_safe(summary.to_json()).c_str());
+  if (!cli.summary.empty() && !write_file(cli.summary, dump_safe(summary.to_json(), 2) + "\n"))
+    usage_error("--summary: cannot write '" + cli.summary + "'");
   if (!cli.json) {
     std::printf("%s: %llu seeds in %.2f s (%.0f seeds/s), strategy %s\n", printable(sc.name).c_str(),
                 static_cast<unsigned long long>(done), secs, static_cast<double>(done) / (secs > 0 ? secs : 1),
@@ -476,6 +515,9 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
                 static_cast<unsigned long long>(cli.livelock_decisions.value_or(sc.livelock_decisions)));
     for (auto& line : replays) std::printf("  replay: %s\n", line.c_str());
   }
+  // A shard cannot know whether another shard saw a negative scenario's failure:
+  // simrun merge applies that rule to the whole sweep.
+  if (summary.shards > 1) return unexpected ? (first_code ? first_code : kExitExpectedFailureNotObserved) : 0;
   if (unexpected) return first_code ? first_code : kExitExpectedFailureNotObserved;
   if (sc.expect != "pass" && matched_failures == 0) return kExitExpectedFailureNotObserved;
   return 0;
@@ -485,13 +527,16 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
 
 int simrun_main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "repro") return repro_main(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "merge") return weft::sweep::merge_main(argc, argv);
   Cli cli;
   CLI::App app{"simrun: run a weft scenario on the simulated engine.\n"
                "  simrun SCENARIO --seed N            one run, with a summary\n"
                "  simrun SCENARIO --seeds A..B        explore seeds A to B inclusive\n"
                "  simrun SCENARIO --seed N --runs K   explore K seeds from N\n"
                "  simrun SCENARIO --seed N --shrink   shrink a failing run, write a reproduction file\n"
-               "  simrun repro FILE                   replay a reproduction file\n"};
+               "  simrun repro FILE                   replay a reproduction file\n"
+               "  simrun SCENARIO --seeds A..B --shard I/N --summary F   part I of N of a sweep\n"
+               "  simrun merge FILES...               combine shards' summaries into the sweep's\n"};
   app.footer(exit_codes());
   app.add_option("scenario", cli.scenario, "scenario file (JSON; schema in scenarios/README.md)")->required();
   app.add_option("--seed", cli.seed_text, "seed of one run (default 0), from 0 to 2^64-1");
@@ -524,6 +569,11 @@ int simrun_main(int argc, char** argv) {
   app.add_option("--out", cli.out, "with --shrink: the reproduction file (default SCENARIO-seedN.repro.json)");
   app.add_option("--shrink-seconds", cli.shrink_seconds_text, "with --shrink: wall-clock budget (default 120)");
   app.add_option("--no-check", cli.no_check, "leave check NAME out of the scenario's checks (repeatable)");
+  app.add_option("--shard", cli.shard,
+                 "over many seeds: run only part I of N of the range (I from 0), or auto/N: I from "
+                 "JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or WEFT_SHARD_INDEX (docs/sweeps.md)");
+  app.add_option("--summary", cli.summary,
+                 "over many seeds: write the sweep's summary (weft-sweep JSON, what simrun merge reads) to FILE");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -549,6 +599,13 @@ int simrun_main(int argc, char** argv) {
   if (!cli.trace.empty()) check_output(cli.trace, "--trace", false);
   if (!cli.record.empty()) check_output(cli.record, "--record", false);
   if (!cli.out.empty()) check_output(cli.out, "--out", true);
+  if (!cli.summary.empty()) check_output(cli.summary, "--summary", false);
+  std::optional<weft::sweep::Shard> shard;
+  if (!cli.shard.empty()) {
+    std::string why;
+    shard = weft::sweep::parse_shard(cli.shard, [](const char* v) { return std::getenv(v); }, why);
+    if (!shard) usage_error("--shard: " + why);
+  }
 
   ScenarioError err;
   auto sc = load_scenario(cli.scenario, err);
@@ -586,7 +643,22 @@ int simrun_main(int argc, char** argv) {
   if (cli.metrics_every_ns && cli.trace.empty())
     usage_error("--metrics-every: goes with --trace, where the snapshots are written");
   if (many && st.kind == StrategySpec::Kind::replay) usage_error("--strategy replay:FILE replays one run: use --seed");
-  if (many) return run_many(*sc, cli, st, first, count);
+  if (!many && (shard || !cli.summary.empty())) usage_error("--shard and --summary go with many seeds (--seeds A..B or --runs K)");
+  if (many) {
+    weft::sweep::Summary summary;
+    summary.scenario = sc->name;
+    summary.scenario_hash = sc->text_hash;
+    summary.version = weft::trace::version_string();
+    summary.expect = sc->expect;
+    summary.strategy_flag = cli.strategy;
+    summary.options = run_options(cli);
+    summary.range = {first, count};
+    summary.shards = shard ? shard->of : 1;
+    summary.parts = {shard ? shard->index : 0};
+    const weft::sweep::SeedRange part = shard ? weft::sweep::shard_range(summary.range, *shard) : summary.range;
+    summary.seeds_assigned = part.count;
+    return run_many(*sc, cli, st, part.first, part.count, summary);
+  }
   return run_one(*sc, cli, st, first);
 }
 

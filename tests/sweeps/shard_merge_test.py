@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""simrun --shard and simrun merge, end to end: the union of N shards is exactly
+the unsharded sweep (the same seeds, each with the same outcome, strategy,
+decisions and marks), their merged summary is the unsharded summary, and every
+kind of bad shard value or merge input gets its exit code and one line."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+simrun, scenarios = sys.argv[1], sys.argv[2]
+tmp = tempfile.mkdtemp()
+failures = []
+
+
+def run(args, env=None, expect=None):
+    e = dict(os.environ)
+    for v in ("JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "WEFT_SHARD_INDEX"):
+        e.pop(v, None)
+    e.update(env or {})
+    p = subprocess.run([simrun] + args, capture_output=True, text=True, env=e)
+    if expect is not None and p.returncode != expect:
+        failures.append(f"{' '.join(args)}: exit {p.returncode}, expected {expect}\n{p.stdout[-2000:]}{p.stderr[-2000:]}")
+    return p
+
+
+def sweep_lines(out):
+    """The per-run lines of a --json sweep and its summary (the last line)."""
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    return lines[:-1], lines[-1]
+
+
+def key(r):
+    return (r["seed"], r["strategy"], r["outcome"], r["steps"], json.dumps(r["marks"], sort_keys=True))
+
+
+def comparable(summary):
+    s = dict(summary)
+    for k in ("seconds", "shards"):
+        s.pop(k)
+    return s
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+# The union of the shards is the unsharded sweep, for a negative scenario under
+# random walk, a PCT scenario, and more shards than seeds.
+for scenario, seeds, extra, ns in (("canary.json", "3..22", [], (3, 7)),
+                                   ("fanout_overflow.json", "0..11", [], (2, 5)),
+                                   ("lifo_pingpong.json", "5..8", ["--strategy", "hold"], (6,))):
+    path = os.path.join(scenarios, scenario)
+    whole = run([path, "--seeds", seeds, "--json", "--collect"] + extra, expect=0)
+    runs, summary = sweep_lines(whole.stdout)
+    first, last = map(int, seeds.split(".."))
+    check([r["seed"] for r in runs] == list(range(first, last + 1)), f"{scenario}: the unsharded sweep ran {seeds}")
+    for n in ns:
+        union, parts = [], []
+        for i in range(n):
+            p = run([path, "--seeds", seeds, "--json", "--collect", "--shard", f"{i}/{n}"] + extra, expect=0)
+            rs, s = sweep_lines(p.stdout)
+            check(s["shards"] == {"of": n, "parts": [i]}, f"{scenario} shard {i}/{n} names itself")
+            union += rs
+            f = os.path.join(tmp, f"{scenario}-{n}-{i}.jsonl")
+            open(f, "w").write(p.stdout)
+            parts.append(f)
+        seeds_of = [r["seed"] for r in union]
+        check(len(seeds_of) == len(set(seeds_of)), f"{scenario}, {n} shards: no seed runs twice")
+        check(sorted(map(key, union)) == sorted(map(key, runs)),
+              f"{scenario}, {n} shards: the union is the unsharded sweep, run by run")
+        m = run(["merge", "--json"] + parts[::-1], expect=0)
+        merged = json.loads(m.stdout)
+        check(comparable(merged) == comparable(summary), f"{scenario}, {n} shards: merged summary = unsharded summary")
+        check(merged["complete"] and merged["shards"] == {"of": n, "parts": list(range(n))}, f"{scenario}, {n}: complete")
+
+# A negative scenario's rule applies to the merge, not to a shard: a shard that saw
+# no expected failure exits 0; the sweep with none exits 7.
+canary = os.path.join(scenarios, "canary.json")
+run([canary, "--seeds", "0..1", "--shard", "0/2", "--summary", f"{tmp}/c0.json", "--strategy", "pct:1"], expect=0)
+run([canary, "--seeds", "0..1", "--shard", "1/2", "--summary", f"{tmp}/c1.json", "--strategy", "pct:1"], expect=0)
+steal = os.path.join(scenarios, "steal_storm.json")
+
+# Bad --shard values: exit 9 and one line naming the flag.
+for value, env in (("3/3", {}), ("x/2", {}), ("1/0", {}), ("2", {}), ("1/2000000", {}), ("-1/2", {}),
+                   ("auto/4", {}), ("auto/4", {"JOB_COMPLETION_INDEX": "4"}), ("auto/4", {"WEFT_SHARD_INDEX": "a"}),
+                   ("auto/4", {"SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "2"})):
+    p = run([steal, "--seeds", "0..3", "--shard", value], env=env, expect=9)
+    check(p.stderr.count("\n") == 1 and "--shard" in p.stderr, f"--shard {value} {env}: one line ({p.stderr.strip()})")
+p = run([steal, "--seed", "1", "--shard", "0/2"], expect=9)
+check("many seeds" in p.stderr, "--shard needs many seeds")
+
+# auto/N reads each variable (Slurm's from its minimum), in the documented order.
+for env, index in (({"JOB_COMPLETION_INDEX": "2"}, 2), ({"SLURM_ARRAY_TASK_ID": "3"}, 3),
+                   ({"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_MIN": "1"}, 3), ({"WEFT_SHARD_INDEX": "1"}, 1),
+                   ({"JOB_COMPLETION_INDEX": "0", "WEFT_SHARD_INDEX": "3"}, 0)):
+    p = run([steal, "--seeds", "0..7", "--shard", "auto/4", "--json", "--collect"], env=env, expect=0)
+    rs, s = sweep_lines(p.stdout)
+    check(s["shards"]["parts"] == [index] and [r["seed"] for r in rs] == [2 * index, 2 * index + 1],
+          f"--shard auto/4 with {env} runs shard {index}")
+
+# Hostile merge inputs: exit 8 and one line naming the file and the JSON path.
+good = [os.path.join(tmp, f"canary.json-3-{i}.jsonl") for i in range(3)]
+other = [os.path.join(tmp, f"fanout_overflow.json-2-{i}.jsonl") for i in range(2)]
+summary0 = sweep_lines(open(good[0]).read())[1]
+
+
+def write(name, text):
+    f = os.path.join(tmp, name)
+    open(f, "w").write(text)
+    return f
+
+
+def mutated(name, change):
+    s = json.loads(json.dumps(summary0))
+    change(s)
+    return write(name, json.dumps(s))
+
+
+cases = [
+    ("malformed JSON", [write("bad.json", '{"format": "weft-sweep",')], "expected valid JSON"),
+    ("a scenario file", [canary], "$.format"),
+    ("not an object", [write("arr.json", "[1, 2]")], "$"),
+    ("a future version", [mutated("v2.json", lambda s: s.update(version=2))], "$.version"),
+    ("an unknown field", [mutated("unk.json", lambda s: s.update(extra=1))], "$"),
+    ("counts that do not add up", [mutated("sum.json", lambda s: s["outcomes"].update(assertion=99))], "$.outcomes"),
+    ("an unknown outcome", [mutated("oc.json", lambda s: s["outcomes"].update(exploded=0))], "$.outcomes"),
+    ("a shard beyond N", [mutated("part.json", lambda s: s["shards"].update(parts=[5]))], "$.shards.parts[0]"),
+    ("a negative count", [mutated("neg.json", lambda s: s.update(unexpected=-1))], "$.unexpected"),
+    ("the same shard twice", [good[0], good[0]], "overlapping"),
+    ("shards of different sweeps", [good[0], other[1]], "$.scenario"),
+    ("a different scenario text", [good[0], mutated("hash.json", lambda s: s.update(scenario_hash="0"))], "$.scenario_hash"),
+    ("a different build", [good[0], mutated("ver.json", lambda s: s.update(weft_version="weft 9"))], "$.weft_version"),
+    ("a different seed range", [good[0], mutated("rng.json", lambda s: s["seeds"].update(first=4))], "$.seeds"),
+    ("different shard counts", [good[0], os.path.join(tmp, "canary.json-7-1.jsonl")], "$.shards.of"),
+    ("a different step bound", [good[0], mutated("opt.json", lambda s: s.update(options=" --step-bound 5"))], "$.options"),
+    ("a missing shard", good[:2], "missing 2"),
+    ("a missing file", [os.path.join(tmp, "nope.json")], "nope.json"),
+]
+for what, files, needle in cases:
+    p = run(["merge"] + files, expect=8)
+    check(p.stderr.count("\n") == 1 and needle in p.stderr and p.stdout == "", f"merge refuses {what}: {p.stderr.strip()}")
+p = run(["merge", "--partial"] + good[:2], expect=0)
+check("incomplete: shards 2 missing" in p.stdout, "merge --partial says what is missing")
+p = run(["merge"], expect=9)
+
+# A merged summary merges again, and --out writes what --json prints.
+run(["merge", "--partial", "--out", f"{tmp}/01.json"] + good[:2], expect=0)
+a = run(["merge", "--json", f"{tmp}/01.json", good[2]], expect=0)
+b = run(["merge", "--json"] + good, expect=0)
+check(comparable(json.loads(a.stdout)) == comparable(json.loads(b.stdout)), "a merge of merges is the same sweep")
+
+print("FAILED:\n" + "\n".join(failures) if failures else "shards and merge: all checks passed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,178 @@
+// The sweep library (tools/sweeps): shard ranges partition a seed range, --shard
+// values parse strictly, and merging shard summaries gives the whole sweep's.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "sweeps/sweep.hpp"
+#include "weft/sim/prng.hpp"
+
+namespace weft::sweep {
+namespace {
+
+TEST(ShardRange, ShardsPartitionTheRangeInOrderWithSizesWithinOne) {
+  const std::uint64_t counts[] = {0, 1, 2, 7, 64, 1000, 999'983, UINT64_MAX / 3, UINT64_MAX};
+  const std::uint64_t ns[] = {1, 2, 3, 7, 16, 1000, kShardsMax};
+  for (std::uint64_t count : counts) {
+    const SeedRange whole{count == UINT64_MAX ? 0u : 5u, count};
+    for (std::uint64_t n : ns) {
+      std::uint64_t next = whole.first, lo = UINT64_MAX, hi = 0;
+      for (std::uint64_t i = 0; i < n; ++i) {
+        const SeedRange part = shard_range(whole, Shard{i, n});
+        ASSERT_EQ(part.first, next) << "count " << count << " shard " << i << "/" << n;
+        next += part.count;
+        lo = std::min(lo, part.count);
+        hi = std::max(hi, part.count);
+      }
+      EXPECT_EQ(next - whole.first, count) << "the union covers the range, count " << count << " N " << n;
+      EXPECT_LE(hi - lo, 1u) << "count " << count << " N " << n;
+    }
+  }
+}
+
+const char* no_env(const char*) { return nullptr; }
+
+TEST(ParseShard, ReadsIndexOfCountAndRefusesEverythingElse) {
+  std::string err;
+  auto s = parse_shard("3/8", no_env, err);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->index, 3u);
+  EXPECT_EQ(s->of, 8u);
+  for (const char* bad : {"8/8", "", "/", "3", "3/", "/8", "a/8", "3/b", "-1/8", "3/-8", "3/0", " 3/8", "3/8 ",
+                          "3/1000001", "99999999999999999999999/8", "auto/8", "auto/0"}) {
+    err.clear();
+    EXPECT_FALSE(parse_shard(bad, no_env, err)) << bad;
+    EXPECT_FALSE(err.empty()) << bad;
+  }
+}
+
+TEST(ParseShard, AutoReadsTheFirstVariableSetAndCountsSlurmFromItsMinimum) {
+  std::map<std::string, std::string> env;
+  auto get = [&env](const char* v) -> const char* {
+    auto it = env.find(v);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  std::string err;
+  env = {{"WEFT_SHARD_INDEX", "2"}, {"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "1"}};
+  EXPECT_EQ(parse_shard("auto/8", get, err)->index, 4u) << err;
+  env["JOB_COMPLETION_INDEX"] = "7";
+  EXPECT_EQ(parse_shard("auto/8", get, err)->index, 7u) << err;
+  env = {{"WEFT_SHARD_INDEX", "8"}};
+  EXPECT_FALSE(parse_shard("auto/8", get, err));
+  EXPECT_NE(err.find("WEFT_SHARD_INDEX=8"), std::string::npos) << err;
+  env = {{"SLURM_ARRAY_TASK_ID", "0"}, {"SLURM_ARRAY_TASK_MIN", "1"}};
+  EXPECT_FALSE(parse_shard("auto/8", get, err));
+  env = {{"JOB_COMPLETION_INDEX", ""}, {"WEFT_SHARD_INDEX", "1"}};
+  EXPECT_EQ(parse_shard("auto/8", get, err)->index, 1u) << "an empty variable counts as unset";
+}
+
+// record makes a synthetic run of `seed`: outcomes, strategies and marks drawn from
+// the seed, every tenth run an unexpected failure, most of the others an expected one.
+RunRecord record(std::uint64_t seed) {
+  sim::Prng rng(seed * 7919 + 1);
+  RunRecord r;
+  r.seed = seed;
+  const char* strategies[] = {"random", "pct:1", "pct:3", "hold"};
+  r.strategy = strategies[rng.next_u64() % 4];
+  r.pct_depth = r.strategy[0] == 'p' ? r.strategy[4] - '0' : 0;
+  r.steps = rng.next_u64() % 100'000;
+  r.pct_steps = r.steps + 10;
+  r.fibers = 2 + rng.next_u64() % 9;
+  r.quiet = rng.next_u64() % 50;
+  if (rng.next_u64() % 3) r.marks["steal_half"] = 1 + rng.next_u64() % 5;
+  if (rng.next_u64() % 5 == 0) r.marks["overflow"] = 1;
+  if (seed % 10 == 3) {
+    r.outcome = "deadlock";
+    r.expected = false;
+    r.unexpected = true;
+  } else if (rng.next_u64() % 4) {
+    r.outcome = "assertion";
+  } else {
+    r.outcome = "pass";
+    r.expected = false;  // a negative scenario's pass: not unexpected
+  }
+  r.message = "run " + std::to_string(seed);
+  if (r.outcome != "pass") r.replay = "tools/simrun x.json --seed " + std::to_string(seed);
+  return r;
+}
+
+Summary empty(SeedRange range, std::uint64_t n, std::uint64_t part) {
+  Summary s;
+  s.scenario = "synthetic";
+  s.expect = "assertion";
+  s.range = range;
+  s.shards = n;
+  s.parts = {part};
+  s.seeds_assigned = shard_range(range, Shard{part, n}).count;
+  return s;
+}
+
+TEST(Merge, ShardSummariesMergeToTheWholeSweepsThroughJsonInAnyOrder) {
+  const SeedRange range{100, 2'500};  // over 200 unexpected failures: the failure lists are capped
+  Summary whole = empty(range, 1, 0);
+  for (std::uint64_t seed = range.first; seed < range.first + range.count; ++seed) whole.add(record(seed));
+  ASSERT_GT(whole.failures_unlisted, 0u);
+  for (std::uint64_t n : {2u, 3u, 16u}) {
+    std::vector<Summary> parts;
+    std::vector<std::string> files;
+    for (std::uint64_t i = n; i-- > 0;) {  // reversed: the merge may not rely on the order
+      Summary s = empty(range, n, i);
+      const SeedRange p = shard_range(range, Shard{i, n});
+      for (std::uint64_t seed = p.first; seed < p.first + p.count; ++seed) s.add(record(seed));
+      sim::InputError err;
+      auto back = Summary::from_json(nlohmann::json::parse(s.to_json().dump()), "shard.json", err);
+      ASSERT_TRUE(back) << err.message();
+      parts.push_back(*back);
+      files.push_back("shard-" + std::to_string(i) + ".json");
+    }
+    sim::InputError err;
+    auto m = merge(parts, files, err);
+    ASSERT_TRUE(m) << err.message();
+    EXPECT_TRUE(m->complete());
+    auto a = whole.to_json(), b = m->to_json();
+    a.erase("shards");
+    b.erase("shards");
+    EXPECT_EQ(a.dump(1), b.dump(1)) << n << " shards";
+    EXPECT_EQ(m->exit_code([](const std::string&) { return 2; }), 2);
+  }
+}
+
+TEST(Merge, RefusesOverlappingShardsAndShardsOfAnotherSweep) {
+  const SeedRange range{0, 10};
+  Summary a = empty(range, 2, 0), b = empty(range, 2, 0), c = empty(range, 2, 1);
+  c.options = " --step-bound 9";
+  sim::InputError err;
+  EXPECT_FALSE(merge({a, b}, {"a", "b"}, err));
+  EXPECT_EQ(err.file, "b");
+  EXPECT_NE(err.expected.find("overlapping"), std::string::npos) << err.message();
+  EXPECT_FALSE(merge({a, c}, {"a", "c"}, err));
+  EXPECT_EQ(err.path, "$.options");
+  c.options.clear();
+  EXPECT_TRUE(merge({a, c}, {"a", "c"}, err)) << err.message();
+}
+
+TEST(Summary, ANegativeScenariosFailureNeverSeenExitsSevenOnlyWhenTheSweepIsComplete) {
+  Summary s = empty({0, 2}, 2, 0);
+  RunRecord pass;
+  pass.outcome = "pass";
+  pass.expected = false;
+  s.add(pass);
+  auto code = [](const std::string&) { return 1; };
+  EXPECT_EQ(s.exit_code(code), 0) << "one shard of two: the other may see it";
+  Summary t = empty({0, 2}, 2, 1);
+  pass.seed = 1;
+  t.add(pass);
+  sim::InputError err;
+  EXPECT_EQ(merge({s, t}, {"s", "t"}, err)->exit_code(code), 7);
+}
+
+TEST(PctMissBound, FallsWithRunsAndRisesWithDepth) {
+  EXPECT_EQ(pct_miss_bound(0, 4, 1000, 3), 1.0);
+  EXPECT_NEAR(pct_miss_bound(1, 4, 1000, 1), 0.75, 1e-12);  // depth 1: p = 1/n
+  EXPECT_LT(pct_miss_bound(2000, 4, 1000, 2), pct_miss_bound(1000, 4, 1000, 2));
+  EXPECT_LT(pct_miss_bound(1000, 4, 1000, 2), pct_miss_bound(1000, 4, 1000, 3));
+}
+
+}  // namespace
+}  // namespace weft::sweep
