@@ -505,10 +505,16 @@ std::string describe(const Summary& s) {
     for (const auto& [k, v] : c.outcomes) o << ' ' << k << '=' << v;
     o << ", " << c.marks.size() << " marks reached";
     if (c.pct_depth) {
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "; a depth-%llu bug is missed by every run with chance at most %.3g (n=%llu, k=%llu)",
-                    static_cast<unsigned long long>(c.pct_depth), pct_miss_bound(c.seeds, c.fibers_max, c.steps_max, c.pct_depth),
-                    static_cast<unsigned long long>(c.fibers_max), static_cast<unsigned long long>(c.steps_max));
+      // The chance to find it, 1 - miss, computed without the cancellation of 1 - (1-p)^N.
+      const double n = static_cast<double>(std::max<std::uint64_t>(c.fibers_max, 1));
+      const double p = 1.0 / (n * std::pow(static_cast<double>(std::max<std::uint64_t>(c.steps_max, 1)),
+                                           static_cast<double>(c.pct_depth - 1)));
+      const double found = -std::expm1(static_cast<double>(c.seeds) * std::log1p(-std::min(p, 1.0 - 1e-300)));
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "; PCT finds a depth-%llu bug in a run with chance at least %.3g (n=%llu fibers, "
+                    "k=%llu steps), in one of these runs at least %.3g",
+                    static_cast<unsigned long long>(c.pct_depth), p, static_cast<unsigned long long>(c.fibers_max),
+                    static_cast<unsigned long long>(c.steps_max), found);
       o << buf;
     }
     o << '\n';

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# tools/sweep end to end on a small range: it runs every shard with the job-array
+# command (--shard auto/N from WEFT_SHARD_INDEX), merges each scenario, and its
+# merged summary is the unsharded sweep's; a scenario that fails makes it fail
+# with the failure's exit code and the replay line in its report.
+#   sweep_script_test.sh SIMRUN SCENARIO_DIR
+set -u
+simrun="$1"; scenarios="$2"; root="$(cd "$(dirname "$0")/../.." && pwd)"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail=0
+"$root/tools/sweep" --simrun "$simrun" --seeds 3..22 --shards 3 --jobs 2 --out "$tmp/a" --keep-shards \
+  "$scenarios/canary.json" "$scenarios/lifo_pingpong.json" > "$tmp/log" 2>&1
+rc=$?
+[ $rc = 0 ] || { echo "FAIL: tools/sweep exit $rc"; cat "$tmp/log"; fail=1; }
+[ "$(ls "$tmp"/a/shards/canary-*.json | wc -l)" = 3 ] || { echo "FAIL: expected 3 canary shards"; ls "$tmp/a/shards"; fail=1; }
+for name in canary lifo_pingpong; do
+  "$simrun" "$scenarios/$name.json" --seeds 3..22 --collect --quiet --summary "$tmp/$name-whole.json" > /dev/null
+  python3 - "$tmp/a/$name.json" "$tmp/$name-whole.json" <<'PY' || { echo "FAIL: $name merged != unsharded"; fail=1; }
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for d in (a, b):
+    d.pop("seconds"); d.pop("shards")
+assert a == b and a["seeds_run"] == 20 and a["complete"], (a, b)
+PY
+done
+grep -q "## canary: exit 0" "$tmp/a/summary.md" || { echo "FAIL: summary.md"; cat "$tmp/a/summary.md"; fail=1; }
+python3 -c "import json,sys; d=json.load(open('$tmp/a/sweep.json')); assert [s['exit'] for s in d['scenarios']]==[0,0]" \
+  || { echo "FAIL: sweep.json"; fail=1; }
+# A scenario whose tasks throw where a pass is expected: exit 6 and the replay line.
+cat > "$tmp/throws.json" <<'JSON'
+{"name": "throws", "runtime": {"workers": 2}, "programs": {"m": [{"throw": "boom"}]}, "main": "m"}
+JSON
+"$root/tools/sweep" --simrun "$simrun" --seeds 0..5 --shards 2 --jobs 2 --out "$tmp/b" "$tmp/throws.json" > "$tmp/log" 2>&1
+rc=$?
+[ $rc = 6 ] || { echo "FAIL: a failing sweep exits $rc, expected 6"; cat "$tmp/log"; fail=1; }
+grep -q "replay: tools/simrun .*throws.json --seed 0" "$tmp/b/summary.md" || { echo "FAIL: no replay line"; cat "$tmp/b/summary.md"; fail=1; }
+[ ! -d "$tmp/b/shards" ] || { echo "FAIL: shards kept without --keep-shards"; fail=1; }
+[ $fail = 0 ] && echo "tools/sweep: all checks passed"
+exit $fail
