@@ -24,6 +24,7 @@
 #include "weft/sim/json_input.hpp"
 #include "weft/sim/simulator.hpp"
 #include "weft/trace/format.hpp"
+#include "report/run_report.hpp"
 #include "sweeps/sweep.hpp"
 
 namespace {
@@ -104,6 +105,7 @@ struct Cli {
   std::string memory_limit_text;
   std::string shard;    // --shard I/N or auto/N
   std::string summary;  // --summary FILE: the sweep's summary (weft-sweep JSON)
+  std::string report;   // --report FILE.html: the run's (or the sweep's) HTML report
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -409,7 +411,7 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
   cfg.step_bound = cli.step_bound;
   cfg.livelock_decisions = cli.livelock_decisions;
   cfg.race_detection = !cli.no_race_detection;
-  cfg.keep_trace = !cli.trace.empty() || cli.check_determinism;
+  cfg.keep_trace = !cli.trace.empty() || cli.check_determinism || !cli.report.empty();
   cfg.record_schedule = true;
   cfg.metrics_interval_ns = cli.metrics_every_ns;
   cfg.memory_limit_bytes = cli.memory_limit_bytes;
@@ -433,6 +435,8 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
     std::string err;
     if (!r.result.schedule.save(cli.record, err)) usage_error("--record: " + err);
   }
+  if (!cli.report.empty() && !write_file(cli.report, weft::report::run_report_html(sc, cfg, r, replay_line(cli, st, seed))))
+    usage_error("--report: cannot write '" + cli.report + "'");
   if (cli.json) {
     std::printf("%s\n", dump_safe(report_json(sc, cli, st, seed, r)).c_str());
   } else if (!cli.quiet || r.result.outcome != Outcome::pass) {
@@ -501,6 +505,10 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   if (cli.json) std::printf("%s\n", dump_safe(summary.to_json()).c_str());
   if (!cli.summary.empty() && !write_file(cli.summary, dump_safe(summary.to_json(), 2) + "\n"))
     usage_error("--summary: cannot write '" + cli.summary + "'");
+  // Each failure links to the report its replay line (plus --report) writes.
+  const std::string run_link = std::filesystem::path(cli.scenario).stem().string() + "-seedSEED.html";
+  if (!cli.report.empty() && !write_file(cli.report, weft::sweep::sweep_report_html(summary, run_link)))
+    usage_error("--report: cannot write '" + cli.report + "'");
   if (!cli.json) {
     std::printf("%s: %llu seeds in %.2f s (%.0f seeds/s), strategy %s\n", printable(sc.name).c_str(),
                 static_cast<unsigned long long>(done), secs, static_cast<double>(done) / (secs > 0 ? secs : 1),
@@ -572,6 +580,9 @@ int simrun_main(int argc, char** argv) {
   app.add_option("--shard", cli.shard,
                  "over many seeds: run only part I of N of the range (I from 0), or auto/N: I from "
                  "JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or WEFT_SHARD_INDEX (docs/sweeps.md)");
+  app.add_option("--report", cli.report,
+                 "write an HTML report: of the run (lanes per worker and thread, queue depths, the failure and "
+                 "the decisions before it), or over many seeds of the sweep (outcomes, marks, histogram, failures)");
   app.add_option("--summary", cli.summary,
                  "over many seeds: write the sweep's summary (weft-sweep JSON, what simrun merge reads) to FILE");
   try {
@@ -600,6 +611,7 @@ int simrun_main(int argc, char** argv) {
   if (!cli.record.empty()) check_output(cli.record, "--record", false);
   if (!cli.out.empty()) check_output(cli.out, "--out", true);
   if (!cli.summary.empty()) check_output(cli.summary, "--summary", false);
+  if (!cli.report.empty()) check_output(cli.report, "--report", false);
   std::optional<weft::sweep::Shard> shard;
   if (!cli.shard.empty()) {
     std::string why;

@@ -16,6 +16,10 @@ void Recorder::record(const weft::Event& e) {
   if (keep_) {
     events_.push_back(TraceEvent{k ? k->now_ns() : 0, k ? k->steps() : 0, e.worker, static_cast<std::uint8_t>(e.kind),
                                  e.task, e.a, e.b});
+    // Which simulated thread emitted it: neither the id nor the name is a decision.
+    const FiberId f = current_fiber();
+    event_fibers_.push_back(f);
+    if (k != nullptr && !fiber_names_.count(f)) fiber_names_[f] = k->fiber_name(f);
   }
   // The livelock oracle's progress (simulator.hpp): a poll returned, a task was spawned.
   if (k != nullptr && (e.kind == weft::EventKind::poll_end || e.kind == weft::EventKind::spawn)) k->note_progress();
@@ -102,6 +106,8 @@ void Recorder::track_steps(const weft::Event& e, std::uint64_t step) {
 void Recorder::reset() {
   stats_ = RunStats{};
   events_.clear();
+  event_fibers_.clear();
+  fiber_names_.clear();
   std::fill(polls_by_worker_.begin(), polls_by_worker_.end(), 0);
   std::fill(idle_by_worker_.begin(), idle_by_worker_.end(), IdleTrace{});
   std::fill(queue_by_worker_.begin(), queue_by_worker_.end(), QueueTrace{});

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -59,6 +60,10 @@ class Recorder final : public weft::EventSink {
   const RunStats& stats() const noexcept { return stats_; }
   // take_events hands over the kept trace.
   std::vector<TraceEvent> take_events() { return std::move(events_); }
+  // take_event_fibers hands over, with the kept trace, the simulated thread that
+  // emitted each event and the names of those threads (what tells outside threads apart).
+  std::vector<std::uint32_t> take_event_fibers() { return std::move(event_fibers_); }
+  std::map<std::uint32_t, std::string> take_fiber_names() { return std::move(fiber_names_); }
 
   // workers returns how many workers the per-worker counts cover.
   std::uint32_t workers() const noexcept { return static_cast<std::uint32_t>(polls_by_worker_.size()); }
@@ -86,6 +91,8 @@ class Recorder final : public weft::EventSink {
   BudgetMonitor* budget_ = nullptr;
   RunStats stats_;
   std::vector<TraceEvent> events_;
+  std::vector<std::uint32_t> event_fibers_;
+  std::map<std::uint32_t, std::string> fiber_names_;
   std::vector<std::uint64_t> polls_by_worker_;
   std::vector<IdleTrace> idle_by_worker_;
   std::vector<QueueTrace> queue_by_worker_;

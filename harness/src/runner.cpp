@@ -247,6 +247,8 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   }
   if (budget) report.stats.budget_worst = budget->worst();
   report.events = rec.take_events();
+  report.event_fibers = rec.take_event_fibers();
+  report.fiber_names = rec.take_fiber_names();
   report.expected = outcome_matches(sc, report.result.outcome);
   return report;
 }

@@ -42,6 +42,11 @@ int merge_main(int argc, char** argv) {
   app.add_option("files", files, "summary files (simrun --summary FILE, or the output of simrun --json)")->required();
   app.add_flag("--json", json, "print the merged summary as JSON (format weft-sweep)");
   app.add_option("--out", out, "write the merged summary to FILE (it merges again)");
+  std::string report, run_link;
+  app.add_option("--report", report, "write the sweep's HTML report to FILE");
+  app.add_option("--run-link", run_link,
+                 "with --report: link each failure's seed to this page, SEED replaced by the seed "
+                 "(default SCENARIO-seedSEED.html, what its replay line with --report writes)");
   app.add_flag("--partial", partial, "merge even if some shards are missing (the sweep is then incomplete)");
   try {
     app.parse(argc - 1, argv + 1);
@@ -77,6 +82,14 @@ int merge_main(int argc, char** argv) {
     o << sim::dump_safe(m->to_json(), 2) << "\n";
     if (!o) {
       std::fprintf(stderr, "simrun merge: --out: cannot write '%s'\n", sim::printable(out).c_str());
+      return kExitUsage;
+    }
+  }
+  if (!report.empty()) {
+    std::ofstream o(report, std::ios::binary | std::ios::trunc);
+    o << sweep_report_html(*m, run_link.empty() ? m->scenario + "-seedSEED.html" : run_link);
+    if (!o) {
+      std::fprintf(stderr, "simrun merge: --report: cannot write '%s'\n", sim::printable(report).c_str());
       return kExitUsage;
     }
   }

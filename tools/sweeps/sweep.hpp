@@ -162,6 +162,12 @@ std::optional<int> outcome_code(const std::string& name);
 // merge_main is `simrun merge FILES...` (merge_cli.cpp).
 int merge_main(int argc, char** argv);
 
+// sweep_report_html renders a sweep's summary as a self-contained HTML page:
+// outcome counts, marks reached, decisions per run as a histogram, per-strategy
+// counts, and the failures with their replay lines, each seed linking to
+// `run_link` with SEED replaced by the seed (empty: no links).
+std::string sweep_report_html(const Summary& s, const std::string& run_link);
+
 // describe renders a summary as the lines simrun prints after a sweep.
 std::string describe(const Summary& s);
 

@@ -80,6 +80,8 @@ struct RunReport {
   RunResult result;                 // outcome, steps, virtual time, schedule
   RunStats stats;
   std::vector<TraceEvent> events;   // when RunConfig::keep_trace
+  std::vector<std::uint32_t> event_fibers;            // with events: the simulated thread that emitted each
+  std::map<std::uint32_t, std::string> fiber_names;   // with events: those threads' names
   std::string metrics_json;         // the runtime's metrics at the end of the run
   std::vector<MetricsSnapshot> metrics_snapshots;  // when RunConfig::metrics_interval_ns
   bool expected = true;             // the outcome is what the scenario expects

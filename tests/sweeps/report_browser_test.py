@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""The HTML reports in a real browser (headless Chromium): each kind of report
+loads with no console error and reaches its ready marker; a known run's page
+holds the lanes and queue plots it should (injection_flood seed 3: two workers,
+the main thread and three outside threads; the injection queue and two local
+queues); a failing run's page shows the failure, its fiber and the decisions
+before it; a sweep report holds its outcome, mark, histogram and failure rows;
+the queue depths the page plots return to zero at the end of a passing run
+(the queue model follows every task); a run of a million decisions opens.
+Saves a screenshot of each kind. Exits 77 (CTest: skipped) where Chromium is missing.
+  report_browser_test.py SIMRUN SCENARIO_DIR OUT_DIR [--measure FILE.json]"""
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+simrun, scenarios, out = (os.path.abspath(a) for a in sys.argv[1:4])
+measure = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--measure" else None
+chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+if not chromium:
+    print("SKIPPED: no chromium on PATH (tools/setup installs Debian's chromium)")
+    sys.exit(77)
+os.makedirs(out, exist_ok=True)
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def browse(page, screenshot=None):
+    """Loads `page`; returns (body attributes, DOM, console lines, seconds)."""
+    args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,900",
+            "--enable-logging=stderr", "--v=0", "--virtual-time-budget=60000"]
+    t0 = time.monotonic()
+    p = subprocess.run(args + ["--dump-dom", "file://" + page], capture_output=True, text=True, timeout=300)
+    seconds = time.monotonic() - t0
+    if screenshot:
+        subprocess.run(args + ["--screenshot=" + screenshot, "file://" + page], capture_output=True, timeout=300)
+    body = re.search(r"<body([^>]*)>", p.stdout)
+    attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(1))) if body else {}
+    console = [l for l in p.stderr.splitlines() if "CONSOLE" in l]
+    return attrs, p.stdout, console, seconds
+
+
+def no_console_errors(console, what):
+    bad = [l for l in console if "weft-report-ready" not in l]
+    check(any("weft-report-ready" in l for l in console) and not bad, f"{what}: no console error ({bad[:3]})")
+
+
+def page_data(page):
+    text = open(page).read()
+    m = re.search(r'<script id="data" type="application/json">(.*?)</script>', text, re.S)
+    return json.loads(m.group(1))
+
+
+def run(args):
+    return subprocess.run([simrun] + args, capture_output=True, text=True)
+
+
+# A known passing run.
+flood = os.path.join(out, "run-injection_flood-seed3.html")
+run([os.path.join(scenarios, "injection_flood.json"), "--seed", "3", "--report", flood, "--quiet"])
+attrs, dom, console, _ = browse(flood, os.path.join(out, "run-report.png"))
+check(attrs.get("ready") == "1", "run report: ready")
+no_console_errors(console, "run report")
+check(attrs.get("lanes") == "6", f"run report: 6 lanes (2 workers, main, 3 outside threads), got {attrs.get('lanes')}")
+check(attrs.get("series") == "3", f"run report: 3 queue plots (injection, 2 local), got {attrs.get('series')}")
+d = page_data(flood)
+check(sorted(l.split(" (")[0] for l in d["lanes"]) == ["main", "outside", "outside", "outside", "worker 0", "worker 1"],
+      f"run report: the lanes are named ({d['lanes']})")
+check(all(q["points"][-1][1] == 0 for q in d["queues"]), "run report: every queue is empty at the end of a passing run")
+check(max(p[1] for p in d["queues"][0]["points"]) > 100, "run report: the injection queue fills (injection_flood)")
+check(attrs.get("events") == str(len(d["events"]["step"])) and int(attrs["events"]) > 1000, "run report: every event is drawn")
+check(sum(1 for l, _, _ in d["polls"] if l < 2) > 500, "run report: the workers' polls are drawn as intervals")
+
+# Every shipped scenario at one seed: the queue model never loses a task (empty at the end of a pass).
+for f in sorted(os.listdir(scenarios)):
+    if not f.endswith(".json"):
+        continue
+    page = os.path.join(out, "model-" + f.replace(".json", ".html"))
+    p = run([os.path.join(scenarios, f), "--seed", "4", "--report", page, "--quiet"])
+    d = page_data(page)
+    if d["outcome"] == "pass":
+        check(all(q["points"][-1][1] == 0 for q in d["queues"]), f"queue model: {f} ends with empty queues")
+    os.remove(page)
+
+# A failing run: the failure, its fiber, the last decisions.
+canary = os.path.join(out, "run-canary-seed2.html")
+run([os.path.join(scenarios, "canary.json"), "--seed", "2", "--report", canary, "--quiet"])
+attrs, dom, console, _ = browse(canary, os.path.join(out, "run-report-failure.png"))
+check(attrs.get("ready") == "1", "failing run report: ready")
+no_console_errors(console, "failing run report")
+check('class="fail"' in dom and "lost update" in html.unescape(dom) and "[fiber 0, main]" in dom,
+      "failing run report: the failure box names the assertion and its fiber")
+check(attrs.get("decisions") == "40" and dom.count('<tr class="last">') == 1, "failing run report: the last 40 decisions, the final one marked")
+check("--seed 2 --strategy random" in dom, "failing run report: the replay command")
+
+# A sweep report, from merged shards with failures.
+c = os.path.join(scenarios, "canary.json")
+for i in range(2):
+    run([c, "--seeds", "0..29", "--shard", f"{i}/2", "--collect", "--quiet", "--summary", os.path.join(out, f"c{i}.json")])
+sweep = os.path.join(out, "sweep-canary.html")
+p = run(["merge", os.path.join(out, "c0.json"), os.path.join(out, "c1.json"), "--report", sweep])
+attrs, dom, console, _ = browse(sweep, os.path.join(out, "sweep-report.png"))
+check(attrs.get("ready") == "1", "sweep report: ready")
+no_console_errors(console, "sweep report")
+summary = json.loads(run(["merge", "--json", os.path.join(out, "c0.json"), os.path.join(out, "c1.json")]).stdout)
+rows = lambda table: len(re.findall("<tr>", re.search(f'<table id="{table}">(.*?)</table>', dom, re.S).group(1))) - 1
+check(rows("outcomes") == len(summary["outcomes"]), "sweep report: a row per outcome")
+check(rows("marks") == len(summary["marks"]), "sweep report: a row per mark reached")
+check(rows("histogram") == len(summary["decisions"]["histogram"]), "sweep report: a row per histogram bucket")
+check(rows("failures") == 30 and 'href="canary-seed7.html"' in dom, "sweep report: 30 failures, linking to their run reports")
+
+# A run of a million decisions.
+big = os.path.join(out, "big_run.json")
+json.dump({"name": "big_run", "runtime": {"workers": 4, "local_queue_capacity": 64},
+           "programs": {"root": [{"spawn": "spawner", "count": 4}, {"join": True}],
+                        "spawner": [{"spawn": "leaf", "count": 5000}, {"join": True}], "leaf": [{"yield": 2}]},
+           "main": "root", "exploration": {"livelock_decisions": 0}}, open(big, "w"))
+big_page = os.path.join(out, "run-big.html")
+p = run([big, "--seed", "1", "--report", big_page, "--step-bound", "5000000", "--json"])
+steps = json.loads(p.stdout.splitlines()[0])["steps"]
+check(steps >= 1_000_000, f"big run: {steps} decisions")
+attrs, dom, console, seconds = browse(big_page, os.path.join(out, "run-report-big.png") if measure else None)
+check(attrs.get("ready") == "1", "big run report: ready")
+no_console_errors(console, "big run report")
+if measure:
+    json.dump({"what": "a run report of a 1,000,000-decision run opened in headless Chromium",
+               "decisions": steps, "events": int(attrs.get("events", 0)), "bytes": os.path.getsize(big_page),
+               "page_ready_ms": int(attrs.get("ready-ms", -1)), "chromium_process_seconds": round(seconds, 2),
+               "note": "page_ready_ms: from navigation start to the ready marker (parse and first draw); "
+                       "chromium_process_seconds includes starting the browser"}, open(measure, "w"), indent=2)
+    print(f"measured: {measure}")
+
+print("FAILED:\n" + "\n".join(failures) if failures else "reports in the browser: all checks passed")
+sys.exit(1 if failures else 0)
