@@ -153,5 +153,14 @@ a = run(["merge", "--json", f"{tmp}/01.json", good[2]], expect=0)
 b = run(["merge", "--json"] + good, expect=0)
 check(comparable(json.loads(a.stdout)) == comparable(json.loads(b.stdout)), "a merge of merges is the same sweep")
 
+# simrun --seeds ... --report writes the sweep's page; one --seed --report, the run's.
+run([canary, "--seeds", "0..3", "--collect", "--quiet", "--report", f"{tmp}/sweep.html"], expect=0)
+page = open(f"{tmp}/sweep.html").read()
+check(page.count('<a href="canary-seed') == 4 and 'id="histogram"' in page, "--seeds --report: the sweep page lists 4 failures")
+run([canary, "--seed", "1", "--quiet", "--report", f"{tmp}/run.html"], expect=1)
+check('<script id="data" type="application/json">' in open(f"{tmp}/run.html").read(), "--seed --report: the run page")
+p = run([steal, "--seed", "1", "--report", f"{tmp}/nope/run.html"], expect=9)
+check(p.stderr.count("\n") == 1 and "--report" in p.stderr, "--report to a missing folder: usage error before the run")
+
 print("FAILED:\n" + "\n".join(failures) if failures else "shards and merge: all checks passed")
 sys.exit(1 if failures else 0)
