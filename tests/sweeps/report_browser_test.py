@@ -6,9 +6,11 @@ the main thread and three outside threads; the injection queue and two local
 queues); a failing run's page shows the failure, its fiber and the decisions
 before it; a sweep report holds its outcome, mark, histogram and failure rows;
 the queue depths the page plots return to zero at the end of a passing run
-(the queue model follows every task); a run of a million decisions opens.
-Saves a screenshot of each kind. Exits 77 (CTest: skipped) where Chromium is missing.
-  report_browser_test.py SIMRUN SCENARIO_DIR OUT_DIR [--measure FILE.json]"""
+(the queue model follows every task). Saves a screenshot of the run report.
+With --full (tools/test --long) or --measure: a screenshot of each kind, and a run
+of a million decisions opens (--measure writes how long it took to FILE.json).
+Exits 77 (CTest: skipped) where Chromium is missing.
+  report_browser_test.py SIMRUN SCENARIO_DIR OUT_DIR [--full | --measure FILE.json]"""
 import html
 import json
 import os
@@ -20,6 +22,7 @@ import time
 
 simrun, scenarios, out = (os.path.abspath(a) for a in sys.argv[1:4])
 measure = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--measure" else None
+full = measure is not None or sys.argv[4:5] == ["--full"]
 chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 if not chromium:
     print("SKIPPED: no chromium on PATH (tools/setup installs Debian's chromium)")
@@ -94,7 +97,7 @@ for f in sorted(os.listdir(scenarios)):
 # A failing run: the failure, its fiber, the last decisions.
 canary = os.path.join(out, "run-canary-seed2.html")
 run([os.path.join(scenarios, "canary.json"), "--seed", "2", "--report", canary, "--quiet"])
-attrs, dom, console, _ = browse(canary, os.path.join(out, "run-report-failure.png"))
+attrs, dom, console, _ = browse(canary, os.path.join(out, "run-report-failure.png") if full else None)
 check(attrs.get("ready") == "1", "failing run report: ready")
 no_console_errors(console, "failing run report")
 check('class="fail"' in dom and "lost update" in html.unescape(dom) and "[fiber 0, main]" in dom,
@@ -108,7 +111,7 @@ for i in range(2):
     run([c, "--seeds", "0..29", "--shard", f"{i}/2", "--collect", "--quiet", "--summary", os.path.join(out, f"c{i}.json")])
 sweep = os.path.join(out, "sweep-canary.html")
 p = run(["merge", os.path.join(out, "c0.json"), os.path.join(out, "c1.json"), "--report", sweep])
-attrs, dom, console, _ = browse(sweep, os.path.join(out, "sweep-report.png"))
+attrs, dom, console, _ = browse(sweep, os.path.join(out, "sweep-report.png") if full else None)
 check(attrs.get("ready") == "1", "sweep report: ready")
 no_console_errors(console, "sweep report")
 summary = json.loads(run(["merge", "--json", os.path.join(out, "c0.json"), os.path.join(out, "c1.json")]).stdout)
@@ -119,6 +122,9 @@ check(rows("histogram") == len(summary["decisions"]["histogram"]), "sweep report
 check(rows("failures") == 30 and 'href="canary-seed7.html"' in dom, "sweep report: 30 failures, linking to their run reports")
 
 # A run of a million decisions.
+if not full:
+    print("FAILED:\n" + "\n".join(failures) if failures else "reports in the browser: all checks passed")
+    sys.exit(1 if failures else 0)
 big = os.path.join(out, "big_run.json")
 json.dump({"name": "big_run", "runtime": {"workers": 4, "local_queue_capacity": 64},
            "programs": {"root": [{"spawn": "spawner", "count": 4}, {"join": True}],
@@ -128,7 +134,7 @@ big_page = os.path.join(out, "run-big.html")
 p = run([big, "--seed", "1", "--report", big_page, "--step-bound", "5000000", "--json"])
 steps = json.loads(p.stdout.splitlines()[0])["steps"]
 check(steps >= 1_000_000, f"big run: {steps} decisions")
-attrs, dom, console, seconds = browse(big_page, os.path.join(out, "run-report-big.png") if measure else None)
+attrs, dom, console, seconds = browse(big_page, os.path.join(out, "run-report-big.png"))
 check(attrs.get("ready") == "1", "big run report: ready")
 no_console_errors(console, "big run report")
 if measure:
