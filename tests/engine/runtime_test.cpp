@@ -238,6 +238,26 @@ Task<long> await_ready_children(long n) {
   co_return sum;
 }
 
+// A chain of nested awaits (each task awaits the next) must not nest a native
+// frame per level either: with a plain call per await a chain of 200,000 needs
+// far more than the 8 MiB a thread starts with, and so does symmetric transfer
+// in builds without guaranteed tail calls.
+// (Written with an if: GCC 12 miscompiles a co_await inside a conditional
+// expression, `d == 0 ? 0 : 1 + co_await nested(d - 1)`, with any awaiter.)
+Task<long> nested(long depth) {
+  if (depth == 0) co_return 0;
+  const long below = co_await nested(depth - 1);
+  co_return below + 1;
+}
+
+TEST_P(Runtime, AwaitingAChainOfTwoHundredThousandNestedTasksDoesNotGrowTheStack) {
+  auto rt = GetParam().build();
+  constexpr long kDepth = 200'000;
+  EXPECT_EQ(rt.block_on(nested(kDepth)), kDepth);
+  auto jh = rt.spawn(nested(kDepth));
+  EXPECT_EQ(rt.block_on([](weft::JoinHandle<long> jh) -> Task<long> { co_return co_await jh; }(std::move(jh))), kDepth);
+}
+
 TEST_P(Runtime, AwaitingHalfAMillionReadyTasksInALoopDoesNotGrowTheStack) {
   auto rt = GetParam().build();
   constexpr long kAwaits = 500'000;

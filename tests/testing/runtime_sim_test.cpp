@@ -54,6 +54,30 @@ WEFT_SIM_TEST_WITH(RuntimeSim, RunsAPipelineOnThreeWorkers, seeds(50)) {
   sums_on(weft::Builder::multi_thread().worker_threads(3));
 }
 
+// Deep chains of nested awaits and long loops of ready awaits run on a fiber's
+// small stack (64 KiB in Release): the task's trampoline resumes each frame, so
+// no await nests a native frame.
+// (Written with an if: GCC 12 miscompiles a co_await inside a conditional
+// expression, `d == 0 ? 0 : 1 + co_await nested(d - 1)`, with any awaiter.)
+Task<long> nested(long depth) {
+  if (depth == 0) co_return 0;
+  const long below = co_await nested(depth - 1);
+  co_return below + 1;
+}
+Task<long> ready(long i) { co_return i; }
+
+WEFT_SIM_TEST_WITH(RuntimeSim, DeepChainsAndLoopsOfReadyAwaitsFitAFibersStack, seeds(3)) {
+  weft::Runtime rt = weft::Builder::multi_thread().worker_threads(2).build();
+  WEFT_CHECK(rt.block_on(nested(50'000)) == 50'000);
+  auto jh = rt.spawn([]() -> Task<long> {
+    long sum = 0;
+    for (long i = 0; i < 50'000; ++i) sum += co_await ready(1);
+    co_return sum + co_await nested(50'000);
+  }());
+  WEFT_CHECK(rt.block_on([](weft::JoinHandle<long> jh) -> Task<long> { co_return co_await jh; }(std::move(jh))) ==
+             100'000);
+}
+
 // A check that fails inside a task on a worker fails the run like any other.
 TEST(RuntimeSim, ACheckFailingInsideATaskIsReported) {
   const auto r = weft::testing::explore(weft::testing::test::quiet_options("runtime-check", 5), [] {

@@ -342,12 +342,30 @@ struct TaskHeader {
   }
   // resume runs the task until it next suspends, unless its awaiter is not
   // ready (a stale wake): then the task stays suspended.
+  //
+  // It is the trampoline of awaiting a Task (steps at PromiseBase): it resumes
+  // the innermost frame, then each frame an await or a finished child handed on,
+  // until one suspends without handing on. So no chain of awaits, ready or deep,
+  // nests a native frame per await.
   void resume() {
     const ReadyFn ready = ready_fn_.get();
-    if (ready == nullptr || ready(ready_arg_.get())) {
-      ready_fn_.set(nullptr);
-      resume_at_.get().resume();
+    if (ready != nullptr && !ready(ready_arg_.get())) return;
+    ready_fn_.set(nullptr);
+    trampoline_ = true;
+    std::coroutine_handle<> h = resume_at_.get();
+    while (h) {
+      h.resume();
+      h = std::exchange(run_next_, {});
     }
+    trampoline_ = false;
+  }
+  // hand_on asks the trampoline to resume h next, if this task's frames are being
+  // run by it (this thread's current task, inside resume); false otherwise.
+  bool hand_on(std::coroutine_handle<> h) noexcept {
+    if (!trampoline_) return false;
+    WEFT_ASSERT(!run_next_);
+    run_next_ = h;
+    return true;
   }
   // root_done: the root coroutine has run to its end.
   bool root_done() const noexcept { return root_.get().done(); }
@@ -398,6 +416,9 @@ struct TaskHeader {
   const TaskVTable* const vtable_;
   Cell<std::coroutine_handle<>> root_;       // the root frame; null once destroyed
   Cell<std::coroutine_handle<>> resume_at_;  // the innermost suspended coroutine
+  // The trampoline's state (resume): owner only, set and cleared within one poll.
+  std::coroutine_handle<> run_next_{};  // owner only
+  bool trampoline_ = false;             // owner only
   Cell<ReadyFn> ready_fn_{nullptr};
   Cell<const void*> ready_arg_{nullptr};
   Cell<PromiseLink*> root_promise_;
@@ -550,28 +571,26 @@ struct AwaitRef {
 
 // PromiseBase holds the continuation shared by every Task<T> promise.
 //
-// Awaiting a Task, in steps (Task::Awaiter and FinalAwaiter below):
-//   1. The awaiter links the child to its parent (continuation, dump chain), marks
-//      it started inline and resumes it with a plain call.
-//   2. If the child runs to its end inside that call, its final awaiter sees the
-//      mark, records that it finished, and returns to the call: the awaiter then
-//      resumes the parent by returning false. A ready await thus costs no stack,
-//      in any build: without guaranteed tail calls (Debug, ASan), symmetric
-//      transfer nested a frame per ready await, and a loop of them overflowed
-//      the fiber's stack.
-//   3. If the child suspends instead, the call returns, the awaiter clears the
-//      mark and the parent suspends. When the child later finishes (resumed by a
-//      poll of the same task), its final awaiter transfers to the parent.
-// One task is polled by one thread at a time, so the marks need no atomics:
-// between steps 1 and 3 nothing else can resume the child.
+// Awaiting a Task, in steps (Task::Awaiter, FinalAwaiter, TaskHeader::resume):
+//   1. The awaiter links the child to its parent (continuation, dump chain) and
+//      hands the child on to the trampoline of the task being polled on this
+//      thread; the parent suspends, and control returns to the trampoline.
+//   2. The trampoline (TaskHeader::resume) resumes the frame handed on. It runs
+//      until it suspends: on a leaf (the poll ends there), or by step 1 again.
+//   3. When the child finishes, its final awaiter hands the parent on, and the
+//      trampoline resumes it; the parent's await_resume takes the value.
+// So neither a loop of ready awaits nor a deep chain of nested awaits grows the
+// native stack, in any build: symmetric transfer does that only where the
+// compiler makes it a tail call (not in Debug or ASan builds), and a plain call
+// per await grows it in every build. Outside a poll (no trampoline) both
+// awaiters fall back to symmetric transfer. One task is polled by one thread at
+// a time, so the trampoline's fields need no atomics.
 struct PromiseBase : PromiseLink {
   static void* operator new(std::size_t n) { return pool_alloc(n); }
   static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
 
   std::coroutine_handle<> continuation_;
   std::exception_ptr exception_;
-  bool started_inline_ = false;   // inside the awaiter's resume call (step 1)
-  bool finished_inline_ = false;  // ran to its end inside it (step 2)
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 
@@ -580,12 +599,10 @@ struct PromiseBase : PromiseLink {
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       auto& p = h.promise();
-      if (p.started_inline_) {
-        p.finished_inline_ = true;  // Step 2: back to the awaiter's call
-        return std::noop_coroutine();
-      }
-      if (p.continuation_) return p.continuation_;  // Step 3
-      return std::noop_coroutine();
+      if (!p.continuation_) return std::noop_coroutine();  // a task's root
+      TaskHeader* t = current_task();
+      if (t != nullptr && t->hand_on(p.continuation_)) return std::noop_coroutine();  // Step 3
+      return p.continuation_;
     }
     void await_resume() noexcept {}
   };
@@ -660,7 +677,7 @@ class [[nodiscard]] Task {
     PromiseLink* parent_ = nullptr;
     bool await_ready() const noexcept { return false; }
     template <class P>
-    bool await_suspend(std::coroutine_handle<P> cont) {
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> cont) noexcept {
       auto& child = h_.promise();
       child.continuation_ = cont;
       if constexpr (std::is_base_of_v<PromiseLink, P>) {
@@ -670,12 +687,10 @@ class [[nodiscard]] Task {
         parent_->awaiting_.set(&child);
         parent_->leaf_.set(nullptr);
       }
-      // Step 1: run the child with a plain call.
-      child.started_inline_ = true;
-      h_.resume();
-      child.started_inline_ = false;
-      // Step 2: finished, resume the parent now; step 3: suspended, so does the parent.
-      return !child.finished_inline_;
+      // Step 1: the trampoline runs the child next (step 2).
+      TaskHeader* t = current_task();
+      if (t != nullptr && t->hand_on(h_)) return std::noop_coroutine();
+      return h_;
     }
     T await_resume() {
       if (parent_) parent_->awaiting_.set(nullptr);
