@@ -232,27 +232,6 @@ class Thread {
   std::thread t_;
 };
 
-// CacheAtomic is an allocator cache's hand-off between threads: std::atomic with
-// explicit orders, like Atomic; a separate type because the simulator does not
-// make its operations decisions.
-template <class T>
-class CacheAtomic {
- public:
-  constexpr CacheAtomic() noexcept : v_{} {}
-  constexpr explicit CacheAtomic(T v) noexcept : v_{v} {}
-  CacheAtomic(const CacheAtomic&) = delete;
-  CacheAtomic& operator=(const CacheAtomic&) = delete;
-
-  T load(Order o) const noexcept { return v_.load(to_std(o)); }
-  T exchange(T v, Order o) noexcept { return v_.exchange(v, to_std(o)); }
-  bool compare_exchange(T& expected, T desired, Order success, Order failure) noexcept {
-    return v_.compare_exchange_strong(expected, desired, to_std(success), failure_of(failure));
-  }
-
- private:
-  std::atomic<T> v_;
-};
-
 // Counter is a metrics counter: relaxed, never part of a protocol.
 class Counter {
  public:
@@ -273,8 +252,10 @@ struct OsPlatform {
   using Parker = os_backend::Parker;
   using Thread = os_backend::Thread;
   using Counter = os_backend::Counter;
+  // CacheAtomic (an allocator cache's hand-off between threads) is a protocol
+  // atomic here; only the simulator makes the two differ.
   template <class T>
-  using CacheAtomic = os_backend::CacheAtomic<T>;
+  using CacheAtomic = os_backend::Atomic<T>;
   static constexpr const char* kName = "os";
   // kParkSpins: spins before a kernel park, when the workers fit the cores.
   static constexpr std::uint32_t kParkSpins = 64;
