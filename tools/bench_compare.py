@@ -9,6 +9,7 @@ median is the median of the round medians.
 """
 import argparse
 import json
+import math
 import statistics
 import sys
 
@@ -105,8 +106,12 @@ def markdown(rows):
                    f"{fmt_us(r['weft_median_ns'])} | {r['ratio_weft_over_tokio']:.2f} | "
                    f"{'yes' if r['target_met'] else 'no'} |")
     met = sum(r["target_met"] for r in rows)
+    at_most_one = sum(r["ratio_weft_over_tokio"] <= 1.0 for r in rows)
+    ratios = [r["ratio_weft_over_tokio"] for r in rows if r["ratio_weft_over_tokio"] > 0]
+    geomean = math.exp(sum(math.log(x) for x in ratios) / len(ratios)) if ratios else float("nan")
     out.append("")
-    out.append(f"{met} of {len(rows)} cells meet the target ratio ≤ {TARGET}.")
+    out.append(f"{met} of {len(rows)} cells meet the target ratio ≤ {TARGET}; {at_most_one} of {len(rows)} are at "
+               f"or below 1.0; geometric mean of the ratios {geomean:.2f}.")
     return "\n".join(out) + "\n"
 
 

@@ -8,6 +8,7 @@
 // its capacity, which a scenario may shrink to reach edge cases.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "weft/config.hpp"
@@ -117,6 +118,26 @@ inline constexpr std::uint32_t kCoreWaitTriesMax = 100;
 inline constexpr std::uint32_t kCoreShutdownTriesMax = 10'000;
 static_assert(kCoreWaitNapNs * kCoreWaitTriesMax <= kDumpCollectSliceNs, "block_on waits for a held core no longer than a dump collects");
 static_assert(kCoreShutdownTriesMax > kCoreWaitTriesMax);
+
+// ---- task allocation (task.cpp) ----
+
+// A task block (frame and cell, one allocation) comes from the allocating thread's
+// free list of its size class: kPoolClasses classes kPoolGranule bytes apart.
+// Larger blocks go to operator new.
+inline constexpr std::size_t kPoolGranule = 32;
+inline constexpr std::size_t kPoolClasses = 32;  // blocks up to 1 KiB
+// kPoolCacheBytesMax bounds the bytes a thread keeps on its free lists; a block
+// freed beyond it goes back to operator delete. It holds a burst of ten thousand
+// small tasks (spawn_many_local), so a steady spawner stays off the heap.
+inline constexpr std::size_t kPoolCacheBytesMax = std::size_t{8} << 20;
+// A block freed on another thread goes back to the thread that allocated it in
+// batches of kPoolReturnBatch (one compare-exchange per batch), each sent with at
+// most kPoolSendTriesMax tries before its blocks go to operator delete instead.
+inline constexpr std::uint32_t kPoolReturnBatch = 32;
+inline constexpr std::uint32_t kPoolSendTriesMax = 16;
+static_assert(kPoolReturnBatch >= 2 && kPoolSendTriesMax >= 1);
+static_assert(kPoolGranule % __STDCPP_DEFAULT_NEW_ALIGNMENT__ == 0, "every class keeps operator new's alignment");
+static_assert(kPoolCacheBytesMax >= 16 * kPoolGranule * kPoolClasses, "the cache holds several of the largest blocks");
 
 }  // namespace detail::policy
 WEFT_NS_END

@@ -143,9 +143,9 @@ Handle Handle::current() {
 bool Handle::metrics_compiled_in() noexcept { return detail::kMetrics; }
 
 namespace detail {
-RuntimeCore* current_runtime() noexcept {
-  ThreadContext* cx = current_context();
-  return cx ? static_cast<RuntimeCore*>(cx->scheduler) : nullptr;
+void emit_spawn(const TaskHeader* t) {
+  emit(EventKind::spawn, current_context() ? current_context()->worker_index : -1, t->id_,
+       current_task() ? current_task()->id_ : 0);
 }
 }  // namespace detail
 

@@ -23,69 +23,6 @@
 
 WEFT_NS_BEGIN
 
-namespace detail {
-namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kPoolEnabled = false;
-#else
-constexpr bool kPoolEnabled = true;
-#endif
-constexpr std::size_t kGranule = 32;
-constexpr std::size_t kClasses = 16;  // blocks up to 512 bytes
-constexpr std::uint32_t kCacheMax = 1024;  // blocks kept per class and thread
-
-// PoolCache is one thread's free lists; blocks go back to the heap at thread exit.
-struct PoolCache {
-  struct Block {
-    Block* next;
-  };
-  Block* heads[kClasses] = {};
-  std::uint32_t counts[kClasses] = {};
-  ~PoolCache() {
-    for (std::size_t c = 0; c < kClasses; ++c) {
-      while (Block* b = heads[c]) {
-        heads[c] = b->next;
-        ::operator delete(b);
-      }
-    }
-  }
-};
-thread_local PoolCache g_pool;
-
-}  // namespace
-
-void* pool_alloc(std::size_t n) {
-  Platform::note_hold(Held::allocation, n);  // the leak check: task cells and frames, counted once each
-  if (!kPoolEnabled || n > kGranule * kClasses) return ::operator new(n);
-  std::size_t c = (n - 1) / kGranule;
-  if (PoolCache::Block* b = g_pool.heads[c]) {
-    g_pool.heads[c] = b->next;
-    --g_pool.counts[c];
-    return b;
-  }
-  return ::operator new((c + 1) * kGranule);
-}
-
-void pool_free(void* p, std::size_t n) noexcept {
-  Platform::note_release(Held::allocation, n);
-  if (!kPoolEnabled || n > kGranule * kClasses) {
-    ::operator delete(p);
-    return;
-  }
-  std::size_t c = (n - 1) / kGranule;
-  if (g_pool.counts[c] >= kCacheMax) {
-    ::operator delete(p);
-    return;
-  }
-  auto* b = static_cast<PoolCache::Block*>(p);
-  b->next = g_pool.heads[c];
-  g_pool.heads[c] = b;
-  ++g_pool.counts[c];
-}
-
-}  // namespace detail
-
 void coop_yield(std::coroutine_handle<> h) {
   ThreadContext* cx = current_context();
   WEFT_CHECK(cx != nullptr && cx->current_task != nullptr);

@@ -34,12 +34,22 @@ WEFT_NS_BEGIN
 struct TaskHeader;
 
 namespace detail {
-// pool_alloc and pool_free serve task cells and coroutine frames from per-thread
-// free lists by size class (an allocator cache: it makes no scheduling decision,
-// so sharing it between simulated fibers on one thread is harmless). Sanitizer
-// builds bypass it so every use-after-free stays visible.
-void* pool_alloc(std::size_t n);
-void pool_free(void* p, std::size_t n) noexcept;
+// pool_alloc and pool_free serve task blocks (a coroutine frame with room for its
+// task cell in front, see FrameTag) from per-thread free lists by size class, a
+// block freed on another thread going back to its allocator in batches (the
+// protocol is at the top of engine/src/task_pool.cpp). An allocator cache: it
+// makes no scheduling decision, so sharing it between simulated fibers on one
+// thread is harmless. AddressSanitizer builds bypass it so every use-after-free
+// stays visible.
+//
+// PoolBlock is a block and its owner (the allocating thread's mailbox; null for
+// a block from operator new), which pool_free needs back.
+struct PoolBlock {
+  void* p;
+  void* owner;
+};
+PoolBlock pool_alloc(std::size_t n);
+void pool_free(void* p, std::size_t n, void* owner) noexcept;
 }  // namespace detail
 
 // PromiseLink is the part of every Task promise that async backtraces read: what
@@ -569,6 +579,46 @@ struct AwaitRef {
   decltype(auto) await_resume() { return a.await_resume(); }
 };
 
+// One allocation per task: every Task<T> coroutine frame is allocated with room
+// for a TaskCell<T> in front of it, so spawning the frame builds the cell there
+// instead of allocating it. The block is laid out as
+//
+//   [ TaskCell<T> ... | FrameTag ][ coroutine frame ... ]
+//   ^ block, the cell            ^ the frame (what operator new returns; GCC
+//                                  and Clang give it back as the handle's address)
+//
+// and freed once: by the frame's operator delete when no cell was built (a Task
+// awaited or dropped, never spawned), else by the cell when the task's last
+// reference goes (the frame is always destroyed before the cell).
+
+// FrameTag sits just before every Task frame: the whole block's size, and whether
+// a task cell lives in front of it.
+struct FrameTag {
+  void* owner;                // the block's owner, for pool_free
+  std::uint32_t block_bytes;  // cell space plus frame, what pool_alloc was asked for
+  std::uint16_t magic;        // kFrameMagic: the frame came from FrameAlloc
+  std::uint16_t cell_live;    // 1 once make_header built the cell: the cell frees the block
+};
+inline constexpr std::uint16_t kFrameMagic = 0x7a5c;
+
+// frame_tag is the tag in front of the frame at `frame`.
+inline FrameTag* frame_tag(void* frame) noexcept {
+  return reinterpret_cast<FrameTag*>(static_cast<char*>(frame) - sizeof(FrameTag));
+}
+
+template <class T>
+struct TaskCell;
+
+// FrameAlloc is the allocation of Task<T>'s coroutine frames (defined below TaskCell).
+template <class T>
+struct FrameAlloc {
+  // cell_space is the room in front of the frame: the cell and the tag, keeping
+  // the frame at the alignment operator new promises.
+  static constexpr std::size_t cell_space() noexcept;
+  static void* operator new(std::size_t n);
+  static void operator delete(void* frame, std::size_t n) noexcept;
+};
+
 // PromiseBase holds the continuation shared by every Task<T> promise.
 //
 // Awaiting a Task, in steps (Task::Awaiter, FinalAwaiter, TaskHeader::resume):
@@ -586,9 +636,6 @@ struct AwaitRef {
 // awaiters fall back to symmetric transfer. One task is polled by one thread at
 // a time, so the trampoline's fields need no atomics.
 struct PromiseBase : PromiseLink {
-  static void* operator new(std::size_t n) { return pool_alloc(n); }
-  static void operator delete(void* p, std::size_t n) noexcept { pool_free(p, n); }
-
   std::coroutine_handle<> continuation_;
   std::exception_ptr exception_;
 
@@ -625,7 +672,7 @@ struct PromiseBase : PromiseLink {
 };
 
 template <class T>
-struct Promise : PromiseBase {
+struct Promise : PromiseBase, FrameAlloc<T> {
   std::optional<T> value_;
   Task<T> get_return_object() noexcept;
   template <class U>
@@ -640,7 +687,7 @@ struct Promise : PromiseBase {
 };
 
 template <>
-struct Promise<void> : PromiseBase {
+struct Promise<void> : PromiseBase, FrameAlloc<void> {
   Task<void> get_return_object() noexcept;
   void return_void() noexcept {}
   void take() {
@@ -733,6 +780,30 @@ struct TaskCell : TaskHeader {
 };
 
 template <class T>
+constexpr std::size_t FrameAlloc<T>::cell_space() noexcept {
+  constexpr std::size_t kAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+  static_assert(alignof(TaskCell<T>) <= kAlign, "a task cell must fit the frame's alignment");
+  return (sizeof(TaskCell<T>) + sizeof(FrameTag) + kAlign - 1) / kAlign * kAlign;
+}
+
+template <class T>
+void* FrameAlloc<T>::operator new(std::size_t n) {
+  const std::size_t bytes = cell_space() + n;
+  const PoolBlock block = pool_alloc(bytes);
+  char* frame = static_cast<char*>(block.p) + cell_space();
+  *frame_tag(frame) = FrameTag{block.owner, static_cast<std::uint32_t>(bytes), kFrameMagic, 0};
+  return frame;
+}
+
+template <class T>
+void FrameAlloc<T>::operator delete(void* frame, std::size_t n) noexcept {
+  const FrameTag* tag = frame_tag(frame);
+  WEFT_ASSERT(tag->magic == kFrameMagic && tag->block_bytes == cell_space() + n);
+  if (tag->cell_live != 0) return;  // the cell frees the block with its last reference
+  pool_free(static_cast<char*>(frame) - cell_space(), cell_space() + n, tag->owner);
+}
+
+template <class T>
 void finish_of(TaskHeader* t) {
   auto& p = static_cast<Promise<T>&>(*t->root_promise());
   if (!p.exception_) {
@@ -744,9 +815,12 @@ void finish_of(TaskHeader* t) {
 
 template <class T>
 void destroy_cell_of(TaskHeader* t) {
-  t->destroy_frame();
-  static_cast<TaskCell<T>*>(t)->~TaskCell<T>();
-  pool_free(t, sizeof(TaskCell<T>));
+  t->destroy_frame();  // the block outlives the frame: it holds the cell
+  auto* cell = static_cast<TaskCell<T>*>(t);
+  char* block = reinterpret_cast<char*>(cell);
+  const FrameTag tag = *frame_tag(block + FrameAlloc<T>::cell_space());
+  cell->~TaskCell<T>();
+  pool_free(block, tag.block_bytes, tag.owner);
 }
 
 template <class T>
@@ -758,8 +832,14 @@ inline const TaskVTable kTaskVTable{&finish_of<T>, &destroy_cell_of<T>};
 template <class T>
 TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
   auto h = task.release();
-  return new (pool_alloc(sizeof(TaskCell<T>))) TaskCell<T>(3 * state::kRefOne | state::kJoinInterest | state::kNotified,
-                                                           id, sched, &kTaskVTable<T>, h, &h.promise());
+  char* frame = static_cast<char*>(h.address());
+  FrameTag* tag = frame_tag(frame);
+  // The handle's address is the frame operator new returned (GCC and Clang): the
+  // cell space is in front of it. A compiler that elided the allocation would fail here.
+  WEFT_CHECK(tag->magic == kFrameMagic && tag->cell_live == 0);
+  tag->cell_live = 1;
+  return new (frame - FrameAlloc<T>::cell_space()) TaskCell<T>(
+      3 * state::kRefOne | state::kJoinInterest | state::kNotified, id, sched, &kTaskVTable<T>, h, &h.promise());
 }
 
 // take_output gives a completed task's value, or throws what it ended with.

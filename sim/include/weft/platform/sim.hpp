@@ -284,6 +284,32 @@ class Counter {
   std::uint64_t v_ = 0;
 };
 
+// CacheAtomic is an allocator cache's hand-off between threads: a plain value,
+// never a decision point (every fiber runs on one OS thread, so a block is
+// always freed on the thread that allocated it and nothing is handed off).
+template <class T>
+class CacheAtomic {
+ public:
+  constexpr CacheAtomic() noexcept : v_{} {}
+  constexpr explicit CacheAtomic(T v) noexcept : v_{v} {}
+  CacheAtomic(const CacheAtomic&) = delete;
+  CacheAtomic& operator=(const CacheAtomic&) = delete;
+
+  T load(Order) const noexcept { return v_; }
+  T exchange(T v, Order) noexcept { return std::exchange(v_, v); }
+  bool compare_exchange(T& expected, T desired, Order, Order) noexcept {
+    if (v_ != expected) {
+      expected = v_;
+      return false;
+    }
+    v_ = desired;
+    return true;
+  }
+
+ private:
+  T v_;
+};
+
 struct SimPlatform {
   template <class T>
   using Atomic = sim_backend::Atomic<T>;
@@ -293,6 +319,8 @@ struct SimPlatform {
   using Parker = sim_backend::Parker;
   using Thread = sim_backend::Thread;
   using Counter = sim_backend::Counter;
+  template <class T>
+  using CacheAtomic = sim_backend::CacheAtomic<T>;
   static constexpr const char* kName = "sim";
   // kParkSpins is small: the spin path is explored without flooding decisions.
   static constexpr std::uint32_t kParkSpins = 2;

@@ -52,6 +52,14 @@ concept CellOf = requires(C c, const C cc, T v) {
   { c.with_mut([](T& x) { return x; }) } -> std::same_as<T>;
 };
 
+// CacheAtomicOf is what an allocator cache needs to hand blocks between threads.
+template <class A, class T>
+concept CacheAtomicOf = requires(A a, T v, T& expected, Order o) {
+  { a.load(o) } -> std::same_as<T>;
+  { a.exchange(v, o) } -> std::same_as<T>;
+  { a.compare_exchange(expected, v, o, o) } -> std::same_as<bool>;
+};
+
 template <class M>
 concept Lockable = requires(M m) {
   { m.lock() };
@@ -95,6 +103,10 @@ concept Platform = requires {
   { P::entropy() } -> std::same_as<std::uint64_t>;
   { P::context_slot() } -> std::same_as<void*>;
   { P::set_context_slot(static_cast<void*>(nullptr)) };
+  // CacheAtomic is an allocator cache's hand-off of free memory between threads
+  // (task blocks sent back to the thread that allocated them): never a decision
+  // point, since where a free block waits decides nothing the model explores.
+  requires CacheAtomicOf<typename P::template CacheAtomic<void*>, void*>;
   // Counter is a metrics counter: relaxed, never a decision point.
   { std::declval<typename P::Counter&>().add(std::uint64_t{1}) };
   { std::declval<const typename P::Counter&>().get() } -> std::same_as<std::uint64_t>;

@@ -1,0 +1,236 @@
+// Task blocks: one allocation per task (a coroutine frame with its cell in front,
+// see FrameTag in weft/task.hpp), served from the allocating thread's free lists.
+//
+// The pool protocol. Blocks go back to the thread that allocated them, so a thread
+// that spawns (main, handing work to workers) keeps being served from its lists
+// while the threads that free never pile up blocks they will not use:
+//   1. A thread's first pool_alloc (or its first free of another thread's
+//      block) gives it a Mailbox (heap-allocated and never freed: a block records
+//      its owner's mailbox and may be freed after the owner exited) and
+//      registers its exit (step 6).
+//   2. pool_alloc pops a block of the size class from the thread's own list and
+//      gives the caller the thread's mailbox as the block's owner. Blocks larger
+//      than the classes come from operator new and have no owner.
+//   3. pool_free of a block this thread owns pushes it on its own list (up to
+//      kPoolCacheBytesMax bytes; beyond, operator delete).
+//   4. pool_free of another thread's block adds it to this thread's outgoing
+//      batch (one owner at a time: a block for another owner sends the batch
+//      first). A full batch (kPoolReturnBatch blocks) is sent: pushed on the
+//      owner's mailbox with one compare-exchange (release), retried at most
+//      kPoolSendTriesMax times; a mailbox that stays contended, or is closed, gets
+//      nothing: the batch's blocks go to operator delete.
+//   5. pool_alloc that finds its list empty takes its whole mailbox with one
+//      exchange (acquire: pairs with step 4's release, so the senders' writes to
+//      the blocks happen before their reuse), sorts the blocks onto its lists and
+//      pops again; only an empty mailbox sends it to operator new.
+//   6. At thread exit the thread sends its outgoing batch, closes its mailbox
+//      (exchange in kClosed: later sends see it and free their blocks), and frees
+//      every block on its lists and in the mailbox. Frees after that go to
+//      operator delete.
+// The simulator runs every fiber on one OS thread, so there every block is the
+// running thread's own (step 3) and no batch is ever sent: the pool makes no
+// decision and adds none.
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <utility>
+
+#include "policy.hpp"
+#include "weft/task.hpp"
+
+WEFT_NS_BEGIN
+
+namespace detail {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPoolEnabled = false;  // every use-after-free stays visible
+#else
+constexpr bool kPoolEnabled = true;  // ThreadSanitizer checks the hand-off of steps 4 and 5
+#endif
+using policy::kPoolCacheBytesMax;
+using policy::kPoolClasses;
+using policy::kPoolGranule;
+using policy::kPoolReturnBatch;
+using policy::kPoolSendTriesMax;
+
+// FreeBlock is a block on a list, in a batch or in a mailbox: its first bytes.
+struct FreeBlock {
+  FreeBlock* next;
+  std::uint32_t size_class;
+};
+static_assert(sizeof(FreeBlock) <= kPoolGranule);
+
+// Mailbox is where other threads send a thread's blocks back (steps 4 and 5).
+struct alignas(64) Mailbox {
+  CacheAtomic<void*> head{nullptr};  // a chain of FreeBlocks, or kClosed
+};
+// kClosed marks the mailbox of a thread that exited (step 6).
+void* const kClosed = reinterpret_cast<void*>(std::uintptr_t{1});
+
+// g_no_mailbox is the owner of no block: a thread's mailbox until its first
+// pool_alloc and after its exit, so step 3's test fails for every block then.
+Mailbox g_no_mailbox;
+
+// PoolState is one thread's lists and outgoing batch. Trivially destructible, so
+// it stays usable while other thread-locals are destroyed; PoolExit (step 6)
+// empties it.
+struct PoolState {
+  FreeBlock* heads[kPoolClasses];
+  std::size_t bytes;  // on the lists
+  Mailbox* mailbox;
+  Mailbox* out_owner;  // the outgoing batch's owner, or null
+  FreeBlock* out_first;
+  FreeBlock* out_last;
+  std::uint32_t out_count;
+  bool exited;
+};
+thread_local PoolState g_pool{{}, 0, &g_no_mailbox, nullptr, nullptr, nullptr, 0, false};
+
+std::size_t class_bytes(std::size_t c) { return (c + 1) * kPoolGranule; }
+
+// delete_chain frees a chain of blocks to operator delete.
+void delete_chain(FreeBlock* b) noexcept {
+  while (b != nullptr) {
+    FreeBlock* next = b->next;
+    ::operator delete(b);
+    b = next;
+  }
+}
+
+// send_batch pushes the outgoing batch on its owner's mailbox: Step 4.
+void send_batch() noexcept {
+  PoolState& s = g_pool;
+  if (s.out_owner == nullptr) return;
+  Mailbox* owner = std::exchange(s.out_owner, nullptr);
+  FreeBlock* first = std::exchange(s.out_first, nullptr);
+  FreeBlock* last = std::exchange(s.out_last, nullptr);
+  s.out_count = 0;
+  void* seen = owner->head.load(Order::relaxed);
+  for (std::uint32_t tries = 0; tries < kPoolSendTriesMax && seen != kClosed; ++tries) {
+    last->next = static_cast<FreeBlock*>(seen);
+    // Release: the owner's exchange (step 5, acquire) sees the blocks as written here.
+    if (owner->head.compare_exchange(seen, first, Order::release, Order::relaxed)) return;
+  }
+  last->next = nullptr;
+  delete_chain(first);  // closed, or contended past the bound
+}
+
+// take_mailbox moves every block sent to this thread onto its lists: Step 5;
+// true if it moved any.
+bool take_mailbox() noexcept {
+  PoolState& s = g_pool;
+  if (s.mailbox->head.load(Order::relaxed) == nullptr) return false;
+  // Acquire pairs with send_batch's release.
+  auto* b = static_cast<FreeBlock*>(s.mailbox->head.exchange(nullptr, Order::acquire));
+  bool any = false;
+  while (b != nullptr) {
+    FreeBlock* next = b->next;
+    const std::size_t c = b->size_class;
+    if (s.bytes + class_bytes(c) > kPoolCacheBytesMax) {
+      ::operator delete(b);
+    } else {
+      b->next = s.heads[c];
+      s.heads[c] = b;
+      s.bytes += class_bytes(c);
+      any = true;
+    }
+    b = next;
+  }
+  return any;
+}
+
+// PoolExit runs Step 6 when its thread exits.
+struct PoolExit {
+  ~PoolExit() {
+    PoolState& s = g_pool;
+    send_batch();
+    Mailbox* mine = std::exchange(s.mailbox, &g_no_mailbox);
+    // Acquire pairs with send_batch's release: the blocks sent are ours to free.
+    void* sent = mine->head.exchange(kClosed, Order::acquire);
+    delete_chain(static_cast<FreeBlock*>(sent));
+    for (std::size_t c = 0; c < kPoolClasses; ++c) delete_chain(std::exchange(s.heads[c], nullptr));
+    s.bytes = 0;
+    s.exited = true;
+  }
+};
+
+// first_use gives the thread its mailbox and registers its exit: Step 1.
+[[gnu::noinline]] void first_use() {
+  thread_local PoolExit exit_hook;
+  (void)&exit_hook;  // constructed here: its destructor runs at this thread's exit
+  g_pool.mailbox = new Mailbox;
+}
+
+// alloc_slow serves a class whose list is empty (steps 1 and 5).
+[[gnu::noinline]] PoolBlock alloc_slow(std::size_t c) {
+  PoolState& s = g_pool;
+  if (s.exited) return {::operator new(class_bytes(c)), nullptr};
+  if (s.mailbox == &g_no_mailbox) first_use();
+  if (take_mailbox() && s.heads[c] != nullptr) {
+    FreeBlock* b = s.heads[c];
+    s.heads[c] = b->next;
+    s.bytes -= class_bytes(c);
+    return {b, s.mailbox};
+  }
+  return {::operator new(class_bytes(c)), s.mailbox};
+}
+
+// free_slow returns a block this thread does not own (Step 4), or one past its cache (Step 3).
+[[gnu::noinline]] void free_slow(void* p, std::size_t c, void* owner) noexcept {
+  PoolState& s = g_pool;
+  if (owner == nullptr || s.exited || owner == s.mailbox) {  // no owner, a thread gone, or a full cache
+    ::operator delete(p);
+    return;
+  }
+  // A thread that only frees still needs step 6, to send its last batch.
+  if (s.mailbox == &g_no_mailbox) first_use();
+  auto* to = static_cast<Mailbox*>(owner);
+  if (s.out_owner != to) {
+    send_batch();
+    s.out_owner = to;
+  }
+  auto* b = static_cast<FreeBlock*>(p);
+  b->size_class = static_cast<std::uint32_t>(c);
+  b->next = s.out_first;
+  if (s.out_first == nullptr) s.out_last = b;
+  s.out_first = b;
+  if (++s.out_count == kPoolReturnBatch) send_batch();
+}
+
+}  // namespace
+
+PoolBlock pool_alloc(std::size_t n) {
+  Platform::note_hold(Held::allocation, n);  // the leak check: one task block, or one frame never spawned
+  if (!kPoolEnabled || n > kPoolGranule * kPoolClasses) return {::operator new(n), nullptr};
+  const std::size_t c = (n - 1) / kPoolGranule;
+  PoolState& s = g_pool;
+  if (FreeBlock* b = s.heads[c]) [[likely]] {  // Step 2
+    s.heads[c] = b->next;
+    s.bytes -= class_bytes(c);
+    return {b, s.mailbox};
+  }
+  return alloc_slow(c);
+}
+
+void pool_free(void* p, std::size_t n, void* owner) noexcept {
+  Platform::note_release(Held::allocation, n);
+  if (!kPoolEnabled || n > kPoolGranule * kPoolClasses) {
+    ::operator delete(p);
+    return;
+  }
+  const std::size_t c = (n - 1) / kPoolGranule;
+  PoolState& s = g_pool;
+  if (owner == s.mailbox && s.bytes + class_bytes(c) <= kPoolCacheBytesMax) [[likely]] {  // Step 3
+    auto* b = static_cast<FreeBlock*>(p);
+    b->next = s.heads[c];
+    s.heads[c] = b;
+    s.bytes += class_bytes(c);
+    return;
+  }
+  free_slow(p, c, owner);
+}
+
+}  // namespace detail
+
+WEFT_NS_END

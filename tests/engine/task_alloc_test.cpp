@@ -1,0 +1,150 @@
+// One allocation per task: a spawned task's cell is built in front of its
+// coroutine frame, in the block the frame's operator new took, on every runtime.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "runtime_params.hpp"
+#include "weft/runtime.hpp"
+
+namespace {
+
+using weft::test::RuntimeParam;
+
+// FrameAddress completes at once and gives the address of the awaiting coroutine's frame.
+struct FrameAddress {
+  void* frame = nullptr;
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) noexcept {
+    frame = h.address();
+    return false;  // resume at once
+  }
+  void* await_resume() const noexcept { return frame; }
+};
+
+weft::Task<void*> own_frame() { co_return co_await FrameAddress{}; }
+
+// big_result returns a value larger than the pool's largest block, from a frame
+// that holds one too: both the cell and the frame are past the size classes.
+weft::Task<std::array<std::uint8_t, 3000>> big_result(std::uint8_t fill) {
+  std::array<std::uint8_t, 3000> local{};
+  local.fill(fill);
+  co_await weft::yield_now();
+  co_return local;
+}
+
+class TaskAlloc : public ::testing::TestWithParam<RuntimeParam> {};
+
+TEST_P(TaskAlloc, EverySpawnedTasksCellSitsInFrontOfItsFrame) {
+  auto rt = GetParam().build();
+  constexpr int kTasks = 200;
+  const bool ok = rt.block_on([]() -> weft::Task<bool> {
+    std::vector<weft::JoinHandle<void*>> handles;
+    for (int i = 0; i < kTasks; ++i) handles.push_back(weft::spawn(own_frame()));
+    bool all = true;
+    for (auto& h : handles) {
+      auto* cell = reinterpret_cast<char*>(h.raw());
+      void* frame = co_await h;
+      all = all && cell + weft::detail::FrameAlloc<void*>::cell_space() == frame;
+    }
+    co_return all;
+  }());
+  EXPECT_TRUE(ok);
+}
+
+TEST_P(TaskAlloc, ALargeResultOutlivesItsLargeFrame) {
+  auto rt = GetParam().build();
+  const int sum = rt.block_on([]() -> weft::Task<int> {
+    std::vector<weft::JoinHandle<std::array<std::uint8_t, 3000>>> handles;
+    for (int i = 0; i < 50; ++i) handles.push_back(weft::spawn(big_result(static_cast<std::uint8_t>(i))));
+    int total = 0;
+    for (auto& h : handles) {
+      auto v = co_await h;
+      total += v[0] + v[2999];
+    }
+    co_return total;
+  }());
+  EXPECT_EQ(sum, 2 * (49 * 50 / 2));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllRuntimes, TaskAlloc, ::testing::ValuesIn(weft::test::all_runtimes()),
+                         [](const auto& info) { return info.param.name; });
+
+// counted is a detached task that counts its run.
+weft::Task<void> counted(std::atomic<int>* runs) {
+  runs->fetch_add(1);
+  co_return;
+}
+
+// gate holds its worker until open is set, so every task spawned meanwhile is
+// allocated before any is freed.
+weft::Task<void> gate(std::atomic<bool>* open) {
+  while (!open->load()) std::this_thread::yield();
+  co_return;
+}
+
+// spawn_detached spawns n counted tasks from this (non-worker) thread while the
+// one worker is held, waits until the runtime has freed them all, and returns
+// their cells' addresses.
+std::set<void*> spawn_detached(weft::Runtime& rt, int n) {
+  std::atomic<int> runs{0};
+  std::atomic<bool> open{false};
+  std::set<void*> cells;
+  rt.handle().spawn(gate(&open)).detach();
+  for (int i = 0; i < n; ++i) {
+    auto h = rt.handle().spawn(counted(&runs));
+    cells.insert(h.raw());
+    h.detach();  // the task's last reference goes on the worker that completes it
+  }
+  open.store(true);
+  // Bounded wait (not a timing assertion): every task ran and was freed.
+  for (int i = 0; i < 10'000 && (runs.load() < n || rt.handle().metrics().num_alive_tasks != 0); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return cells;
+}
+
+TEST(TaskAllocReturn, BlocksFreedOnAWorkerGoBackToTheSpawningThread) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "the pool is off under AddressSanitizer";
+#endif
+  if (!weft::Handle::metrics_compiled_in()) GTEST_SKIP() << "waits on num_alive_tasks";
+  auto rt = weft::Builder::multi_thread().worker_threads(1).build();
+  constexpr int kTasks = 640;  // twenty return batches
+  std::set<void*> first, second;
+  // A fresh thread, whose lists hold nothing from earlier tests; its exit then
+  // closes its mailbox (pool step 6).
+  std::thread spawner([&] {
+    first = spawn_detached(rt, kTasks);
+    second = spawn_detached(rt, kTasks);
+  });
+  spawner.join();
+  ASSERT_EQ(first.size(), static_cast<std::size_t>(kTasks));
+  int fresh = 0;
+  for (void* c : second) fresh += first.count(c) == 0 ? 1 : 0;
+  // Every block of the first round came back to this thread but the worker's
+  // last, unsent batch (and the gate's), so the second round, allocated before
+  // anything is freed, needs hardly any new ones; without the return the worker
+  // would keep them all and every block would be new.
+  EXPECT_LE(fresh, 32 + 1) << "of " << second.size() << " blocks, " << fresh
+                           << " are new: blocks freed on the worker did not come back";
+}
+
+TEST(TaskAllocFrame, ATaskNeverSpawnedFreesItsOwnBlock) {
+  auto task = own_frame();
+  auto h = task.release();
+  const weft::detail::FrameTag* tag = weft::detail::frame_tag(h.address());
+  EXPECT_EQ(tag->magic, weft::detail::kFrameMagic);
+  EXPECT_EQ(tag->cell_live, 0);
+  EXPECT_GE(tag->block_bytes, weft::detail::FrameAlloc<void*>::cell_space());
+  h.destroy();  // the frame's operator delete frees the whole block (ASan checks it)
+}
+
+}  // namespace
