@@ -404,17 +404,23 @@ int repro_main(int argc, char** argv) {
   return r.result.exit_code();
 }
 
-int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
+// replay_config is one seed's run as its replay line runs it (the trace not kept).
+RunConfig replay_config(const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
   RunConfig cfg;
   cfg.seed = seed;
   cfg.strategy = st;
   cfg.step_bound = cli.step_bound;
   cfg.livelock_decisions = cli.livelock_decisions;
   cfg.race_detection = !cli.no_race_detection;
-  cfg.keep_trace = !cli.trace.empty() || cli.check_determinism || !cli.report.empty();
   cfg.record_schedule = true;
   cfg.metrics_interval_ns = cli.metrics_every_ns;
   cfg.memory_limit_bytes = cli.memory_limit_bytes;
+  return cfg;
+}
+
+int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
+  RunConfig cfg = replay_config(cli, st, seed);
+  cfg.keep_trace = !cli.trace.empty() || cli.check_determinism || !cli.report.empty();
   RunReport r = run_scenario(sc, cfg);
   if (cli.check_determinism) {
     RunReport again = run_scenario(sc, cfg);
@@ -516,16 +522,8 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     std::string name = run_link;
     name.replace(name.find("SEED"), 4, std::to_string(seed));
     const std::string page = (std::filesystem::path(cli.report).parent_path() / name).string();
-    RunConfig cfg;
-    cfg.seed = seed;
-    cfg.strategy = st;
-    cfg.step_bound = cli.step_bound;
-    cfg.livelock_decisions = cli.livelock_decisions;
-    cfg.race_detection = !cli.no_race_detection;
-    cfg.memory_limit_bytes = cli.memory_limit_bytes;
-    cfg.metrics_interval_ns = cli.metrics_every_ns;
+    RunConfig cfg = replay_config(cli, st, seed);
     cfg.keep_trace = true;
-    cfg.record_schedule = true;
     RunReport again = run_scenario(sc, cfg);
     if (!write_file(page, weft::report::run_report_html(sc, cfg, again, replay_line(cli, st, seed))))
       usage_error("--report: cannot write '" + page + "'");

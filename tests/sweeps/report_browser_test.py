@@ -139,24 +139,27 @@ check(d.get("outcome") not in (None, "pass") and f"canary-seed{d.get('seed')}.ht
 # The benchmark comparison and bug zoo pages (tools/report/pages.py), from the shipped JSON.
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 pages = os.path.join(root, "tools", "report", "pages.py")
+
+
+def render_and_browse(kind, source):
+    """Renders `source` as a `kind` page and opens it; returns its DOM."""
+    page = os.path.join(out, kind + ".html")
+    p = subprocess.run([sys.executable, pages, kind, source, page], capture_output=True, text=True)
+    check(p.returncode == 0, f"{kind} page: written ({p.stderr.strip()})")
+    attrs, dom, console, _ = browse(page, os.path.join(out, kind + "-report.png") if full else None)
+    check(attrs.get("ready") == "1", f"{kind} page: ready")
+    no_console_errors(console, f"{kind} page")
+    return page, dom
+
+
 bench_json = os.path.join(root, "reports", "bench", "comparison-2026-11-26.ratios.json")
-bench = os.path.join(out, "bench.html")
-p = subprocess.run([sys.executable, pages, "bench", bench_json, bench], capture_output=True, text=True)
-check(p.returncode == 0, f"bench page: written ({p.stderr.strip()})")
-attrs, dom, console, _ = browse(bench, os.path.join(out, "bench-report.png") if full else None)
-check(attrs.get("ready") == "1", "bench page: ready")
-no_console_errors(console, "bench page")
+_, dom = render_and_browse("bench", bench_json)
 cells = json.load(open(bench_json))["cells"]
 workloads, configs = {c["workload"] for c in cells}, {c["config"] for c in cells}
 check(rows("ratios") == len(workloads) and rows("cells") == len(cells), "bench page: a row per workload, a row per cell")
 check(all(f"{c['ratio_weft_over_tokio']:.2f}</span>" in dom for c in cells), "bench page: every cell's ratio shown")
 zoo_json = os.path.join(root, "reports", "bugzoo.json")
-zoo = os.path.join(out, "bugzoo.html")
-p = subprocess.run([sys.executable, pages, "bugzoo", zoo_json, zoo], capture_output=True, text=True)
-check(p.returncode == 0, f"bugzoo page: written ({p.stderr.strip()})")
-attrs, dom, console, _ = browse(zoo, os.path.join(out, "bugzoo-report.png") if full else None)
-check(attrs.get("ready") == "1", "bugzoo page: ready")
-no_console_errors(console, "bugzoo page")
+zoo, dom = render_and_browse("bugzoo", zoo_json)
 bugs = json.load(open(zoo_json))["bugs"]
 check(rows("bugs") == len(bugs) and rows("classes") == len({b["class"] for b in bugs if b["found"]} |
       ({"not found"} if not all(b["found"] for b in bugs) else set())), "bugzoo page: a row per bug, a row per class")
