@@ -10,6 +10,7 @@ median is the median of the round medians.
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 
@@ -123,6 +124,7 @@ def main():
     ap.add_argument("--tokio", nargs="+", default=[], help="Tokio results file(s)")
     ap.add_argument("--out", help="write the Markdown table here (default: stdout)")
     ap.add_argument("--json-out", help="write the ratios as JSON here (default: next to --out, or none)")
+    ap.add_argument("--html", help="write the comparison as an HTML page here (tools/report/pages.py)")
     ap.add_argument("--merged-weft", help="write the merged weft document here")
     ap.add_argument("--merged-tokio", help="write the merged Tokio document here")
     a = ap.parse_args()
@@ -153,6 +155,12 @@ def main():
             json.dump({"target_ratio": TARGET, "weft_files": weft_files, "tokio_files": tokio_files,
                        "cells": rows}, f, indent=2)
             f.write("\n")
+    if a.html:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "report"))
+        import pages
+        with open(a.html, "w") as f:
+            f.write(pages.bench_page({"target_ratio": TARGET, "weft_files": weft_files, "tokio_files": tokio_files,
+                                      "cells": rows}))
 
 
 if __name__ == "__main__":

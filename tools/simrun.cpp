@@ -404,17 +404,23 @@ int repro_main(int argc, char** argv) {
   return r.result.exit_code();
 }
 
-int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
+// replay_config is one seed's run as its replay line runs it (the trace not kept).
+RunConfig replay_config(const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
   RunConfig cfg;
   cfg.seed = seed;
   cfg.strategy = st;
   cfg.step_bound = cli.step_bound;
   cfg.livelock_decisions = cli.livelock_decisions;
   cfg.race_detection = !cli.no_race_detection;
-  cfg.keep_trace = !cli.trace.empty() || cli.check_determinism || !cli.report.empty();
   cfg.record_schedule = true;
   cfg.metrics_interval_ns = cli.metrics_every_ns;
   cfg.memory_limit_bytes = cli.memory_limit_bytes;
+  return cfg;
+}
+
+int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
+  RunConfig cfg = replay_config(cli, st, seed);
+  cfg.keep_trace = !cli.trace.empty() || cli.check_determinism || !cli.report.empty();
   RunReport r = run_scenario(sc, cfg);
   if (cli.check_determinism) {
     RunReport again = run_scenario(sc, cfg);
@@ -509,6 +515,19 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   const std::string run_link = std::filesystem::path(cli.scenario).stem().string() + "-seedSEED.html";
   if (!cli.report.empty() && !write_file(cli.report, weft::sweep::sweep_report_html(summary, run_link)))
     usage_error("--report: cannot write '" + cli.report + "'");
+  // The first failures' run reports, so the sweep page's links open: each seed run
+  // again as its replay line runs it, with the trace kept for the page.
+  for (std::size_t i = 0; !cli.report.empty() && i < summary.failures.size() && i < weft::sweep::kRunPagesWritten; ++i) {
+    const std::uint64_t seed = summary.failures[i].seed;
+    std::string name = run_link;
+    name.replace(name.find("SEED"), 4, std::to_string(seed));
+    const std::string page = (std::filesystem::path(cli.report).parent_path() / name).string();
+    RunConfig cfg = replay_config(cli, st, seed);
+    cfg.keep_trace = true;
+    RunReport again = run_scenario(sc, cfg);
+    if (!write_file(page, weft::report::run_report_html(sc, cfg, again, replay_line(cli, st, seed))))
+      usage_error("--report: cannot write '" + page + "'");
+  }
   if (!cli.json) {
     std::printf("%s: %llu seeds in %.2f s (%.0f seeds/s), strategy %s\n", printable(sc.name).c_str(),
                 static_cast<unsigned long long>(done), secs, static_cast<double>(done) / (secs > 0 ? secs : 1),

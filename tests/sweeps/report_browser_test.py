@@ -4,7 +4,8 @@ loads with no console error and reaches its ready marker; a known run's page
 holds the lanes and queue plots it should (injection_flood seed 3: two workers,
 the main thread and three outside threads; the injection queue and two local
 queues); a failing run's page shows the failure, its fiber and the decisions
-before it; a sweep report holds its outcome, mark, histogram and failure rows;
+before it; a sweep report holds its outcome, mark, histogram and failure rows; the
+benchmark and bug zoo pages hold a row per workload, cell, bug and class;
 the queue depths the page plots return to zero at the end of a passing run
 (the queue model follows every task). Saves a screenshot of the run report.
 With --full (tools/test --long) or --measure: a screenshot of each kind, and a run
@@ -120,6 +121,58 @@ check(rows("outcomes") == len(summary["outcomes"]), "sweep report: a row per out
 check(rows("marks") == len(summary["marks"]), "sweep report: a row per mark reached")
 check(rows("histogram") == len(summary["decisions"]["histogram"]), "sweep report: a row per histogram bucket")
 check(rows("failures") == 30 and 'href="canary-seed7.html"' in dom, "sweep report: 30 failures, linking to their run reports")
+
+# A sweep with --report also writes the first failures' run reports, where its links point.
+direct = os.path.join(out, "direct")
+os.makedirs(direct, exist_ok=True)
+for f in os.listdir(direct):
+    os.remove(os.path.join(direct, f))
+run([c, "--seeds", "0..29", "--collect", "--quiet", "--report", os.path.join(direct, "sweep.html")])
+links = re.findall(r'<a href="([^"]+)">', open(os.path.join(direct, "sweep.html")).read())
+written = sorted(f for f in os.listdir(direct) if f != "sweep.html")
+check(len(links) == 30 and len(written) == 20 and set(written) <= set(links),
+      f"sweep --report: 20 of its 30 failure links have their run report ({len(written)} written)")
+d = page_data(os.path.join(direct, links[0])) if links and os.path.exists(os.path.join(direct, links[0])) else {}
+check(d.get("outcome") not in (None, "pass") and f"canary-seed{d.get('seed')}.html" == links[0],
+      f"sweep --report: the first link's page is that seed's failing run ({d.get('outcome')}, seed {d.get('seed')})")
+
+# The benchmark comparison and bug zoo pages (tools/report/pages.py), from the shipped JSON.
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+pages = os.path.join(root, "tools", "report", "pages.py")
+
+
+def render_and_browse(kind, source):
+    """Renders `source` as a `kind` page and opens it; returns its DOM."""
+    page = os.path.join(out, kind + ".html")
+    p = subprocess.run([sys.executable, pages, kind, source, page], capture_output=True, text=True)
+    check(p.returncode == 0, f"{kind} page: written ({p.stderr.strip()})")
+    attrs, dom, console, _ = browse(page, os.path.join(out, kind + "-report.png") if full else None)
+    check(attrs.get("ready") == "1", f"{kind} page: ready")
+    no_console_errors(console, f"{kind} page")
+    return page, dom
+
+
+bench_json = os.path.join(root, "reports", "bench", "comparison-2026-11-26.ratios.json")
+_, dom = render_and_browse("bench", bench_json)
+cells = json.load(open(bench_json))["cells"]
+workloads, configs = {c["workload"] for c in cells}, {c["config"] for c in cells}
+check(rows("ratios") == len(workloads) and rows("cells") == len(cells), "bench page: a row per workload, a row per cell")
+check(all(f"{c['ratio_weft_over_tokio']:.2f}</span>" in dom for c in cells), "bench page: every cell's ratio shown")
+zoo_json = os.path.join(root, "reports", "bugzoo.json")
+zoo, dom = render_and_browse("bugzoo", zoo_json)
+bugs = json.load(open(zoo_json))["bugs"]
+check(rows("bugs") == len(bugs) and rows("classes") == len({b["class"] for b in bugs if b["found"]} |
+      ({"not found"} if not all(b["found"] for b in bugs) else set())), "bugzoo page: a row per bug, a row per class")
+check(dom.count("tools/simrun repro reports/bugzoo/") == len(bugs), "bugzoo page: every bug's replay line")
+shipped = os.path.join(root, "reports", "bugzoo", "index.html")
+hrefs = re.findall(r'href="([^"]+)"', open(shipped).read())
+check(len(hrefs) == len(bugs) and all(os.path.exists(os.path.join(os.path.dirname(shipped), h)) for h in hrefs),
+      f"reports/bugzoo/index.html: every reproduction link has its file ({len(hrefs)} links)")
+bad = os.path.join(out, "bad-zoo.json")
+json.dump({"budget_seeds": 1, "control": {}, "bugs": [{"name": "x", "found": "yes"}]}, open(bad, "w"))
+p = subprocess.run([sys.executable, pages, "bugzoo", bad, zoo], capture_output=True, text=True)
+check(p.returncode == 7 and p.stderr.strip() == f"{bad}: $.bugs[0].found: expected bool, got \"yes\"",
+      f"pages: bad input is one line naming the file and the JSON path ({p.stderr.strip()})")
 
 # A run of a million decisions.
 if not full:

@@ -92,6 +92,9 @@ struct Failure {
 // kFailuresKept caps the failures a summary lists in each class (unexpected, and
 // expected ones of a negative scenario); the counts stay exact.
 inline constexpr std::size_t kFailuresKept = 100;
+// kRunPagesWritten caps the failures a sweep's --report also writes a run report for
+// (next to the sweep's page, where its failure links point), so a page costs a bounded rerun.
+inline constexpr std::size_t kRunPagesWritten = 20;
 // kHistogramBuckets: bucket b counts runs of 2^(b-1) to 2^b - 1 decisions (b = 0: none).
 inline constexpr std::size_t kHistogramBuckets = 65;
 
