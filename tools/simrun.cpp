@@ -144,6 +144,7 @@ double parse_seconds(const std::string& s, const char* what, double hi) {
 
 // parse_bytes reads a size: an integer with an optional K, M or G (powers of 1024).
 std::uint64_t parse_bytes(const std::string& s, const char* what, std::uint64_t lo) {
+  if (s.empty()) usage_error(std::string(what) + ": expected a size such as 512M or 4G, got ''");
   std::string digits = s;
   unsigned shift = 0;
   if (!digits.empty() && (digits.back() == 'K' || digits.back() == 'M' || digits.back() == 'G')) {
