@@ -48,6 +48,7 @@ static_assert(
 
 // Limits of the command line's numbers (a scenario's own are in scenarios/README.md).
 constexpr std::uint64_t kStepBoundMax = 1'000'000'000;     // as $.exploration.step_bound
+constexpr std::uint64_t kLivelockDecisionsMax = 1'000'000'000;  // as $.exploration.livelock_decisions
 constexpr std::uint64_t kMetricsEveryMax = 3'600'000'000'000ull;  // one virtual hour
 constexpr double kShrinkSecondsMax = 86'400;
 constexpr std::uint64_t kMemoryLimitDefault = std::uint64_t{4} << 30;
@@ -85,6 +86,7 @@ struct Cli {
   std::string strategy;
   std::uint64_t step_bound = 0;
   std::optional<std::uint64_t> livelock_decisions;
+  std::string livelock_decisions_text;
   std::string step_bound_text;
   std::string record;
   std::string trace;
@@ -142,6 +144,7 @@ double parse_seconds(const std::string& s, const char* what, double hi) {
 
 // parse_bytes reads a size: an integer with an optional K, M or G (powers of 1024).
 std::uint64_t parse_bytes(const std::string& s, const char* what, std::uint64_t lo) {
+  if (s.empty()) usage_error(std::string(what) + ": expected a size such as 512M or 4G, got ''");
   std::string digits = s;
   unsigned shift = 0;
   if (!digits.empty() && (digits.back() == 'K' || digits.back() == 'M' || digits.back() == 'G')) {
@@ -174,6 +177,28 @@ void check_output(const std::string& path, const char* flag, bool create_folders
     usage_error(std::string(flag) + ": cannot write '" + path + "': the folder '" + folder.string() + "' does not exist");
   if (access(folder.c_str(), W_OK) != 0)
     usage_error(std::string(flag) + ": cannot write '" + path + "': the folder '" + folder.string() + "' is not writable");
+}
+
+// same_file says whether two paths name one file: by std::filesystem::equivalent
+// when both exist (links, `./x`, symlinks), else by where they would be created.
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec_a, ec_b;
+  if (fs::exists(a, ec_a) && fs::exists(b, ec_b)) return fs::equivalent(a, b, ec_a) && !ec_a;
+  const fs::path pa = fs::weakly_canonical(a, ec_a), pb = fs::weakly_canonical(b, ec_b);
+  return !ec_a && !ec_b && pa == pb;
+}
+
+// check_distinct refuses, before any run, an output that would overwrite the
+// input or another output: `files` pairs each flag (or "the scenario file") with its path.
+void check_distinct(const std::vector<std::pair<std::string, std::string>>& files) {
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    for (std::size_t j = i + 1; j < files.size(); ++j) {
+      if (same_file(files[i].second, files[j].second))
+        usage_error(files[j].first + ": '" + files[j].second + "' is the same file as " + files[i].first + " ('" +
+                    files[i].second + "'), expected a file of its own");
+    }
+  }
 }
 
 StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
@@ -346,7 +371,7 @@ int shrink_one(const Scenario& sc, const Cli& cli, const RunConfig& cfg, const R
   }
   std::string err;
   if (!save_repro(path, repro, err)) usage_error("--out: " + err);
-  std::printf("shrink: %s in %llu runs, %.2f s%s\n", res.signature.c_str(), static_cast<unsigned long long>(res.runs),
+  std::printf("shrink: %s in %llu runs, %.2f s%s\n", printable(res.signature).c_str(), static_cast<unsigned long long>(res.runs),
               secs, res.budget_exhausted ? " (budget exhausted)" : "");
   // The run's decisions and the schedule's explicit switches (what a reader follows).
   for (const auto& [label, size] : {std::pair{"before", repro.before}, std::pair{"after: ", repro.after}}) {
@@ -377,9 +402,13 @@ int repro_main(int argc, char** argv) {
     std::fprintf(stderr, "simrun repro: %s (see simrun repro --help)\n", printable(e.what()).c_str());
     return kExitUsage;
   }
-  const std::uint64_t memory_limit =
-      memory_limit_text.empty() ? kMemoryLimitDefault : parse_bytes(memory_limit_text, "--memory-limit", kMemoryLimitMin);
-  if (!trace.empty()) check_output(trace, "--trace", false);
+  const std::uint64_t memory_limit = app.count("--memory-limit") == 0
+                                         ? kMemoryLimitDefault
+                                         : parse_bytes(memory_limit_text, "--memory-limit", kMemoryLimitMin);
+  if (app.count("--trace") > 0) {
+    check_output(trace, "--trace", false);
+    check_distinct({{"the reproduction file", file}, {"--trace", trace}});
+  }
   std::string err;
   auto repro = load_repro(file, err);
   if (!repro) {
@@ -429,7 +458,7 @@ int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uin
       std::size_t n = std::min(r.events.size(), again.events.size()), i = 0;
       while (i < n && std::memcmp(&r.events[i], &again.events[i], sizeof(TraceEvent)) == 0) ++i;
       std::printf("%s seed=%llu: nondeterminism: two runs differ first at event %zu of %zu/%zu (decisions %llu vs %llu)\n",
-                  sc.name.c_str(), static_cast<unsigned long long>(seed), i, r.events.size(), again.events.size(),
+                  printable(sc.name).c_str(), static_cast<unsigned long long>(seed), i, r.events.size(), again.events.size(),
                   static_cast<unsigned long long>(r.result.steps), static_cast<unsigned long long>(again.result.steps));
       return static_cast<int>(Outcome::nondeterminism);
     }
@@ -577,7 +606,7 @@ int simrun_main(int argc, char** argv) {
   app.add_option("--memory-limit", cli.memory_limit_text,
                  "memory budget: a run whose resident memory exceeds it ends as resource_limit (exit 14); "
                  "bytes or K, M, G (default 4G, at least 64M)");
-  app.add_option("--livelock-decisions", cli.livelock_decisions,
+  app.add_option("--livelock-decisions", cli.livelock_decisions_text,
                  "decisions without progress before livelock; 0 turns the oracle off (default: the scenario's)");
   app.add_option("--record", cli.record, "save the run's schedule to FILE (replay it with --strategy replay:FILE)");
   app.add_option("--trace", cli.trace, "write the run's trace to FILE");
@@ -613,26 +642,40 @@ int simrun_main(int argc, char** argv) {
     return kExitUsage;
   }
   // Numbers strictly, flags that exclude each other, outputs: all before the run.
-  if (!cli.seed_text.empty()) cli.seed = parse_u64(cli.seed_text, "--seed");
-  if (!cli.runs_text.empty()) cli.runs = parse_u64(cli.runs_text, "--runs", 1, UINT64_MAX);
-  if (!cli.step_bound_text.empty()) cli.step_bound = parse_u64(cli.step_bound_text, "--step-bound", 1, kStepBoundMax);
-  if (!cli.metrics_every_text.empty())
+  // A flag counts as given when it is on the line, even with an empty value
+  // (`--seed ''` is an error, not the default).
+  const auto given = [&app](const char* flag) { return app.count(flag) > 0; };
+  if (given("--seed")) cli.seed = parse_u64(cli.seed_text, "--seed");
+  if (given("--runs")) cli.runs = parse_u64(cli.runs_text, "--runs", 1, UINT64_MAX);
+  if (given("--step-bound")) cli.step_bound = parse_u64(cli.step_bound_text, "--step-bound", 1, kStepBoundMax);
+  if (given("--livelock-decisions"))
+    cli.livelock_decisions = parse_u64(cli.livelock_decisions_text, "--livelock-decisions", 0, kLivelockDecisionsMax);
+  if (given("--metrics-every"))
     cli.metrics_every_ns = parse_u64(cli.metrics_every_text, "--metrics-every", 1, kMetricsEveryMax);
-  if (!cli.shrink_seconds_text.empty())
+  if (given("--shrink-seconds"))
     cli.shrink_seconds = parse_seconds(cli.shrink_seconds_text, "--shrink-seconds", kShrinkSecondsMax);
-  if (!cli.memory_limit_text.empty())
+  if (given("--memory-limit"))
     cli.memory_limit_bytes = parse_bytes(cli.memory_limit_text, "--memory-limit", kMemoryLimitMin);
+  if (given("--seeds") && cli.seeds.empty()) usage_error("--seeds: expected A..B, got ''");
+  if (given("--strategy") && cli.strategy.empty()) usage_error("--strategy: expected random, pct:D, hold or replay:FILE, got ''");
   if (!cli.seeds.empty() && cli.seed) usage_error("--seed and --seeds: give one (--seeds A..B names every seed)");
-  if (!cli.seeds.empty() && !cli.runs_text.empty()) usage_error("--seeds and --runs: give one (--seed N --runs K is N..N+K-1)");
-  if (!cli.shrink && (!cli.out.empty() || !cli.shrink_seconds_text.empty()))
+  if (!cli.seeds.empty() && given("--runs")) usage_error("--seeds and --runs: give one (--seed N --runs K is N..N+K-1)");
+  if (!cli.shrink && (given("--out") || given("--shrink-seconds")))
     usage_error("--out and --shrink-seconds go with --shrink");
-  if (!cli.trace.empty()) check_output(cli.trace, "--trace", false);
-  if (!cli.record.empty()) check_output(cli.record, "--record", false);
-  if (!cli.out.empty()) check_output(cli.out, "--out", true);
-  if (!cli.summary.empty()) check_output(cli.summary, "--summary", false);
-  if (!cli.report.empty()) check_output(cli.report, "--report", false);
+  if (given("--trace")) check_output(cli.trace, "--trace", false);
+  if (given("--record")) check_output(cli.record, "--record", false);
+  if (given("--out")) check_output(cli.out, "--out", true);
+  if (given("--summary")) check_output(cli.summary, "--summary", false);
+  if (given("--report")) check_output(cli.report, "--report", false);
+  {
+    std::vector<std::pair<std::string, std::string>> files = {{"the scenario file", cli.scenario}};
+    for (const auto& [flag, path] : {std::pair<const char*, const std::string*>{"--out", &cli.out}, {"--trace", &cli.trace},
+                                     {"--record", &cli.record}, {"--summary", &cli.summary}, {"--report", &cli.report}})
+      if (given(flag)) files.emplace_back(flag, *path);
+    check_distinct(files);
+  }
   std::optional<weft::sweep::Shard> shard;
-  if (!cli.shard.empty()) {
+  if (given("--shard")) {
     std::string why;
     shard = weft::sweep::parse_shard(cli.shard, [](const char* v) { return std::getenv(v); }, why);
     if (!shard) usage_error("--shard: " + why);

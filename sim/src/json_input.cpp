@@ -170,6 +170,38 @@ std::optional<json> parse_json_input(std::string_view text, const std::string& f
   return std::nullopt;
 }
 
+namespace {
+
+// code_point decodes the valid UTF-8 sequence of `n` bytes at text[i].
+char32_t code_point(std::string_view text, std::size_t i, std::size_t n) {
+  const auto b = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(text[i + k])); };
+  if (n == 1) return b(0);
+  char32_t cp = b(0) & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+  for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (b(k) & 0x3F);
+  return cp;
+}
+
+// is_invisible_format says whether a code point changes how a terminal shows
+// the text around it without showing itself: Unicode's format characters
+// (category Cf: bidirectional embeddings, overrides and isolates U+202A..U+202E
+// and U+2066..U+2069, direction marks, zero-width characters, the byte-order
+// mark, tags) and the line and paragraph separators U+2028, U+2029. A name that
+// reorders or hides what follows would make an error line lie.
+bool is_invisible_format(char32_t cp) {
+  static constexpr std::pair<char32_t, char32_t> kRanges[] = {
+      {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},   {0x070F, 0x070F},
+      {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},   {0x200B, 0x200F},   {0x2028, 0x202E},
+      {0x2060, 0x2064},   {0x2066, 0x206F},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD},
+      {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+      {0xE0020, 0xE007F}};
+  for (const auto& [lo, hi] : kRanges) {
+    if (cp >= lo && cp <= hi) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -197,6 +229,14 @@ std::string printable(std::string_view text) {
         out += hex;
       }
       ++i;
+      continue;
+    }
+    if (n >= 2 && is_invisible_format(code_point(text, i, n))) {
+      char esc[16];
+      const auto cp = static_cast<unsigned>(code_point(text, i, n));
+      std::snprintf(esc, sizeof esc, cp > 0xFFFF ? "\\U%08x" : "\\u%04x", cp);
+      out += esc;
+      i += n;
       continue;
     }
     out.append(text.substr(i, n));

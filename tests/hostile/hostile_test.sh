@@ -37,7 +37,8 @@ run_case() {
   if [ "$got" -ge 124 ]; then bad="crashed or hung (exit $got)"; fi
   if grep -qa "terminate called\|Traceback\|AddressSanitizer\|runtime error:" "$T/err" "$T/out"; then bad="crash text"; fi
   if grep -qa "(it does not exist)" "$T/err"; then bad="${bad:+$bad; }its input file is missing (a broken case)"; fi
-  if LC_ALL=C grep -qaP '[\x00\x1b]' "$T/err" "$T/out"; then bad="${bad:+$bad; }a raw NUL or ESC reached the terminal"; fi
+  if LC_ALL=C grep -qaP '[\x00\x1b]|\xe2\x80[\x8b-\x8f\xa8-\xae]|\xe2\x81[\xa0-\xa4\xa6-\xaf]' "$T/err" "$T/out"; then
+    bad="${bad:+$bad; }a raw NUL, ESC or invisible format character (bidi, zero-width) reached the terminal"; fi
   if { [ "$want" = 8 ] || [ "$want" = 9 ] || [ "${cmd#\$tc}" != "$cmd" ]; } && [ "$want" != 0 ] && [ "$(wc -l <"$T/err")" != 1 ]; then bad="${bad:+$bad; }error is not one line"; fi
   if [ -n "$bad" ]; then
     echo "FAIL [$class] $shown: $bad"; head -c 600 "$T/err"; echo; fail=1
@@ -71,6 +72,8 @@ w("dup_program.json", '{"name": "a", "programs": {"m": [], "m": [{"yield": 1}]},
 w("ctl_newline.json", json.dumps({"name": "line1\nline2", "programs": {"m": [{"spawn": "x\nFAKE: all passed"}]}, "main": "m"}))
 w("ctl_ansi.json", json.dumps({"name": "h", "programs": {"m": [{"spawn": "\u001b[2J\u001b[31mred"}]}, "main": "m"}))
 w("ctl_nul.json", json.dumps({"name": "h", "programs": {"m": [{"spawn": "a\u0000hidden"}]}, "main": "m"}))
+w("ctl_throw.json", json.dumps({"name": "h", "programs": {"m": [{"throw": "\u001b[2J\u001b[31mred\nFAKE"}]}, "main": "m"}))
+w("ctl_bidi.json", json.dumps({"name": "h", "programs": {"m": [{"spawn": "x\u202egnp.exe\u2066y\u200b"}]}, "main": "m"}))
 open(os.path.join(T, "ctl_badutf8_name.json"), "wb").write(b'{"name": "h\xff\xfe", "programs": {"m": []}, "main": "m"}')
 w("syn_unclosed.json", '{"name": 1')
 w("syn_colon.json", '{"name" "h"}')
@@ -142,6 +145,9 @@ edit(tr, "tr_bool_int.json", lambda d: d["events"][0].__setitem__(0, True))
 edit(tr, "tr_float_int.json", lambda d: d["events"][0].__setitem__(0, 1.0))
 edit(tr, "tr_float_workers.json", lambda d: d["header"]["derived_options"].update(workers=4.0))
 edit(tr, "tr_outcome_num.json", lambda d: d["header"].update(outcome=3))
+edit(tr, "tr_outcome_Pass.json", lambda d: d["header"].update(outcome="Pass"))
+edit(tr, "tr_outcome_bogus.json", lambda d: d["header"].update(outcome="bogus"))
+edit(tr, "tr_scenario_surrogate.json", lambda d: d["header"].update(scenario="\ud800\u001b[31m\nx", backend="\u001b]0;t\u0007"))
 w("tr_dup.json", json.dumps(tr).replace('"header":', '"header": {}, "header":', 1))
 w("tr_inf.json", json.dumps(tr).replace('"events": [[', '"events": [[1e999, 0, 0, "park", 0, 0, 0], [', 1))
 PY
@@ -149,6 +155,8 @@ PY
 cp "$T/ok.json" "$T/$(printf 'bad\xffname.json')"
 mkdir -p "$T/my dir"; cp "$scenarios/canary.json" "$T/my dir/can ary;\$(echo x).json"
 mkdir -p "$T/adir"
+mkdir -p "$T/bin"; ln -s "$(realpath "$trace_check")" "$T/bin/trace_check"
+cp "$T/ok.json" "$T/same.json"; ln -s same.json "$T/same_link.json"
 
 # --- cases --------------------------------------------------------------------
 run_case "number: 1e999 (step count)"       8 '$simrun $T/num_inf.json --seed 1'
@@ -231,6 +239,32 @@ run_case "output: --out unwritable"         9 '$simrun $S/canary.json --seed 2 -
 run_case "output: --trace is a directory"   9 '$simrun $S/steal_storm.json --seed 1 --trace $T/adir'
 run_case "deadlock: report content"         2 '$simrun $T/deadlock.json --seed 1 | sed -n 2p >&2; exit ${PIPESTATUS[0]}'
 run_case "deadlock: names each wait"        0 '$simrun $T/deadlock.json --seed 1 | grep "awaiting: " | grep "recv on channel .c. <- program r (task [0-9]*)" | grep -q "Notify .n. <- program m (task [0-9]*)"'
+run_case "flags: --seed ''"                 9 '$simrun $S/canary.json --seed ""'
+run_case "flags: --seeds ''"                9 '$simrun $S/canary.json --seeds ""'
+run_case "flags: --runs ''"                 9 '$simrun $S/canary.json --runs ""'
+run_case "flags: --step-bound ''"           9 '$simrun $S/canary.json --seed 1 --step-bound ""'
+run_case "flags: --livelock-decisions ''"   9 '$simrun $S/canary.json --seed 1 --livelock-decisions ""'
+run_case "flags: --memory-limit ''"         9 '$simrun $S/canary.json --seed 1 --memory-limit ""'
+run_case "flags: --metrics-every ''"        9 '$simrun $S/canary.json --seed 1 --trace $T/m.json --metrics-every ""'
+run_case "flags: --shrink-seconds ''"       9 '$simrun $S/canary.json --seed 2 --shrink --shrink-seconds "" --out $T/x.json'
+run_case "flags: --strategy ''"             9 '$simrun $S/canary.json --seed 1 --strategy ""'
+run_case "flags: repro --memory-limit ''"   9 '$simrun repro $T/c.repro.json --memory-limit ""'
+run_case "flags: --livelock-decisions -1"   9 '$simrun $S/canary.json --seed 1 --livelock-decisions -1'
+run_case "flags: --livelock-decisions 2^64" 9 '$simrun $S/canary.json --seed 1 --livelock-decisions 18446744073709551616'
+run_case "flags: --livelock-decisions 1e3"  9 '$simrun $S/canary.json --seed 1 --livelock-decisions 1e3'
+run_case "flags: --livelock-decisions 0"    1 '$simrun $S/canary.json --seed 2 --livelock-decisions 0'
+run_case "trace outcome: \"Pass\""          2 '$tc $T/tr_outcome_Pass.json'
+run_case "trace outcome: \"bogus\""         2 '$tc $T/tr_outcome_bogus.json'
+run_case "trace header: surrogate, ESC"     0 '$tc $T/tr_scenario_surrogate.json'
+run_case "trace_check: through a symlink"   0 '$T/bin/trace_check $T/t.json'
+run_case "control chars: --shrink signature" 6 '$simrun $T/ctl_throw.json --seed 1 --shrink --out $T/throw.repro.json'
+run_case "control chars: bidi in name"      8 '$simrun $T/ctl_bidi.json --seed 1'
+run_case "output: --trace is the scenario"  9 '$simrun $T/same.json --seed 1 --trace $T/same.json'
+run_case "output: --record via a symlink"   9 '$simrun $T/same.json --seed 1 --record $T/same_link.json'
+run_case "output: --out is the scenario"    9 '$simrun $T/same.json --seed 1 --shrink --out $T/./same.json'
+run_case "output: --summary is the scenario" 9 '$simrun $T/same.json --seeds 0..1 --summary $T/same.json'
+run_case "output: --trace is --record"      9 '$simrun $T/ok.json --seed 1 --trace $T/tr2.json --record $T/tr2.json'
+run_case "output: the scenario intact"      0 'cmp -s $T/ok.json $T/same.json'
 
 if [ $table = 1 ]; then exit 0; fi
 echo "$cases cases"

@@ -39,7 +39,9 @@ bool read_input_file(const std::string& path, std::size_t bytes_max, std::string
 std::optional<nlohmann::json> parse_json_input(std::string_view text, const std::string& file, InputError& error);
 
 // printable escapes `text` for a terminal line: control characters as \n, \t or
-// \xNN, bytes that are not valid UTF-8 as \xNN; valid UTF-8 is kept.
+// \xNN, bytes that are not valid UTF-8 as \xNN, invisible format characters
+// (bidirectional controls, zero-width characters, U+2028/9) as \uXXXX; the rest
+// of valid UTF-8 is kept.
 std::string printable(std::string_view text);
 
 // shell_quote returns `word` as one shell word that pastes back unchanged: as is
