@@ -116,7 +116,6 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
           mark = st->budget_mark();
           st->at[uid].wait = Wait::recv;
           auto v = co_await ch.rx.recv();
-          st->at[uid].wait = Wait::none;
           st->budget_after(mark, "recv");
           if (!v) break;
         }

@@ -690,20 +690,16 @@ bool Kernel::run_probe(const std::function<bool()>& probe, std::string& error) {
   return work;
 }
 
-// describe_blocked asks the harness's describer (detached, like a probe) what the
-// blocked work waits on: "; " and its text, or nothing.
+// describe_blocked asks the harness's describer what the blocked work waits on,
+// through run_probe (detached, exceptions caught): "; " and its text, or nothing.
 std::string Kernel::describe_blocked() {
   if (!config_.describe_blocked) return "";
-  std::string text;
-  tls_kernel = nullptr;
-  try {
+  std::string text, error;
+  run_probe([&] {
     text = config_.describe_blocked();
-  } catch (const std::exception& e) {
-    text = std::string("(the describer threw: ") + e.what() + ")";
-  } catch (...) {
-    text = "(the describer threw)";
-  }
-  tls_kernel = this;
+    return false;
+  }, error);
+  if (!error.empty()) text = "(the describer threw: " + error + ")";
   return text.empty() ? "" : "; " + text;
 }
 
