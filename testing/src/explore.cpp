@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "weft/facade_backend.hpp"
 #include "weft/testing.hpp"
 
 namespace weft::testing {
@@ -42,6 +43,18 @@ sim::Options sim_options(const Options& o, StrategySpec strategy, std::uint64_t 
   return so;
 }
 
+// run_once runs the body once in `s`: the body's own thread-locals die when it
+// returns (as a thread's do), and those of threads that never returned when the
+// run ends.
+sim::RunResult run_once(sim::Simulation& s, const std::function<void()>& body) {
+  sim::RunResult r = s.run([&body] {
+    body();
+    facade_detail::end_thread_locals();
+  });
+  facade_detail::drop_thread_locals();
+  return r;
+}
+
 // run_seed runs one seed. PCT with no step count estimates it by a random walk of
 // the same seed first (as Simulation does), but a failure of that walk is a
 // failure found: it is returned, not thrown away.
@@ -49,14 +62,14 @@ sim::RunResult run_seed(const Options& o, std::uint64_t seed, const std::functio
   const StrategySpec& spec = o.strategy;
   if (spec.kind == StrategySpec::Kind::pct && spec.pct_steps == 0) {
     sim::Simulation walk(sim_options(o, StrategySpec::random(), seed));
-    sim::RunResult estimate = walk.run(body);
+    sim::RunResult estimate = run_once(walk, body);
     if (estimate.outcome != Outcome::pass) return estimate;
     sim::Simulation pct(sim_options(o, StrategySpec::pct(spec.pct_depth, std::max<std::uint64_t>(1, estimate.steps)),
                                     seed));
-    return pct.run(body);
+    return run_once(pct, body);
   }
   sim::Simulation s(sim_options(o, spec, seed));
-  return s.run(body);
+  return run_once(s, body);
 }
 
 // is_recorded says whether a schedule is a full recording (every decision explicit,
@@ -187,7 +200,7 @@ Result replay(const Options& options, const std::string& path, const std::functi
   const bool strict = is_recorded(*sched);
   sim::Simulation s(sim_options(options, strict ? StrategySpec::replay(*sched) : StrategySpec::lenient(*sched),
                                 sched->seed));
-  const sim::RunResult r = s.run(body);
+  const sim::RunResult r = run_once(s, body);
   Result res;
   res.replayed = true;
   res.seeds_run = 1;
@@ -230,7 +243,7 @@ Result explore(Options options, const std::function<void()>& body) {
           r.schedule, size,
           [&](const sim::Schedule& candidate) {
             sim::Simulation s(sim_options(options, StrategySpec::lenient(candidate), seed));
-            const sim::RunResult c = s.run(body);
+            const sim::RunResult c = run_once(s, body);
             return sim::Probe{sim::failure_signature(c.outcome, c.message), c.steps, c.preemptions};
           },
           so);

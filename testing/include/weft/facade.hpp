@@ -1,6 +1,7 @@
-// The std-like facade for plain concurrent code: weft::sync::atomic<T>,
-// weft::sync::mutex, weft::sync::condition_variable, weft::thread and
-// weft::this_thread::yield, plus WEFT_CHECK.
+// The std-like facade for plain concurrent code: weft::sync::atomic<T>, cell<T>,
+// mutex, condition_variable, shared_mutex, counting_semaphore, binary_semaphore,
+// once_flag and call_once; weft::thread, weft::this_thread::yield; thread-locals
+// declared with WEFT_THREAD_LOCAL; and WEFT_CHECK.
 //
 // Write the code under test against these names. Which types they are is chosen
 // by the build, never by the code (loom's cfg(loom), done with include paths):
@@ -31,3 +32,14 @@
       ::weft::facade_detail::check_failed(#cond, __FILE__, __LINE__);          \
   } while (0)
 #endif
+
+// WEFT_THREAD_LOCAL(Type, name, init...) declares a static thread-local `name` of
+// Type, initialised in each thread as Type{init...}: WEFT_THREAD_LOCAL(int, depth,
+// 0); then depth.get()++ or *depth. At namespace or block scope. In production it
+// is a C++ thread_local; in a test build, one instance per simulated thread
+// (weft::thread_local_key in each backend).
+#define WEFT_THREAD_LOCAL(Type, name, ...)                \
+  struct weft_thread_local_init_##name {                  \
+    Type operator()() const { return Type{__VA_ARGS__}; } \
+  };                                                      \
+  static const ::weft::thread_local_key<Type, weft_thread_local_init_##name> name

@@ -1,6 +1,7 @@
 // The facade's test backend: weft::sync::atomic, cell, mutex, condition_variable,
-// weft::thread and weft::this_thread on the simulator, so that every operation is
-// a scheduling decision of weft::testing::explore.
+// shared_mutex, counting_semaphore, once_flag and call_once, weft::thread,
+// weft::this_thread and WEFT_THREAD_LOCAL on the simulator, so that every operation
+// is a scheduling decision of weft::testing::explore.
 //
 // Only the include path of weft::sim reaches this header (the production twin is
 // facade/std/include/weft/facade_backend.hpp). The types mirror the standard
@@ -27,15 +28,19 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <source_location>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "weft/platform/sim.hpp"
 #include "weft/sim/simulator.hpp"
@@ -77,6 +82,18 @@ constexpr std::memory_order failure_order(std::memory_order o) noexcept {
   if (o == std::memory_order_acq_rel) return std::memory_order_acquire;
   return o;
 }
+
+// thread_local_slot is this simulated thread's instance of the thread-local `key`,
+// made by `make` on its first use in the thread; `destroy` deletes it when the
+// thread returns (end_thread_locals) or, for a thread that never returned, when
+// the run ends (drop_thread_locals, called by weft::testing::explore).
+void* thread_local_slot(const void* key, void* (*make)(), void (*destroy)(void*));
+// end_thread_locals destroys the calling simulated thread's thread-locals, newest
+// first.
+void end_thread_locals();
+// drop_thread_locals destroys every thread-local a finished run left behind. Their
+// destructors run outside the run, so they must not use the facade.
+void drop_thread_locals() noexcept;
 
 // check_failed is WEFT_CHECK's failure: an assertion outcome of the run.
 [[noreturn]] inline void check_failed(const char* expr, const char* file, int line) {
@@ -329,6 +346,145 @@ class condition_variable {
   std::uint32_t epoch_ = 0;
 };
 
+// The primitives below are built from the mutex and condition_variable above: their
+// state is plain data guarded by their own mutex, so each operation costs the
+// decisions of that lock (and of a wait, when it blocks), and happens-before
+// flows through it as through any lock: a release or unlock happens before the
+// acquire or lock that observes it.
+
+// shared_mutex is std::shared_mutex's interface (lock, try_lock, unlock,
+// lock_shared, try_lock_shared, unlock_shared), so std::shared_lock works with it.
+// It prefers writers: once a writer waits, new readers wait too. Real
+// implementations differ here, and this is the choice that exposes more: a
+// thread that takes a shared lock it already holds deadlocks behind a waiting
+// writer, as it can on a writer-preferring platform.
+//
+// Protocol (every step under m_):
+//  Step 1. lock: count this writer as waiting; wait until no writer holds it and
+//          no reader does; stop waiting; hold it as the writer.
+//  Step 2. lock_shared: wait until no writer holds it or waits for it; add a reader.
+//  Step 3. unlock: the writer lets go; wake every waiter (readers and writers).
+//  Step 4. unlock_shared: remove a reader; the last one wakes every waiter.
+// Locking it twice from one thread in exclusive mode, or unlocking what the
+// thread does not hold, fails the run.
+class shared_mutex {
+ public:
+  shared_mutex() noexcept = default;
+  shared_mutex(const shared_mutex&) = delete;
+  shared_mutex& operator=(const shared_mutex&) = delete;
+
+  void lock();
+  bool try_lock();
+  void unlock();
+  void lock_shared();
+  bool try_lock_shared();
+  void unlock_shared();
+
+ private:
+  mutex m_;
+  condition_variable cv_;
+  std::uint32_t readers_ = 0;          // guarded by m_
+  std::uint32_t writers_waiting_ = 0;  // guarded by m_
+  sim::FiberId writer_ = sim::kNoFiber;  // guarded by m_; the thread holding it exclusively
+};
+
+namespace facade_semaphore {
+// Counter is counting_semaphore's state and protocol, whatever its maximum.
+//  Step 1. acquire: under m_, wait until the count is above zero; take one.
+//  Step 2. release(n): under m_, check n >= 0 and count + n <= max (the standard's
+//          precondition: a run that breaks it fails); add n; wake n waiters.
+//  Step 3. try_acquire: under m_, take one if the count is above zero (it never
+//          fails spuriously here, which the standard would allow).
+class Counter {
+ public:
+  Counter(std::ptrdiff_t desired, std::ptrdiff_t max);
+  void acquire();
+  bool try_acquire();
+  bool try_acquire_ns(std::uint64_t ns);
+  void release(std::ptrdiff_t update);
+
+ private:
+  mutex m_;
+  condition_variable cv_;
+  std::ptrdiff_t count_;      // guarded by m_
+  const std::ptrdiff_t max_;
+};
+}  // namespace facade_semaphore
+
+// counting_semaphore is std::counting_semaphore's interface (acquire, try_acquire,
+// try_acquire_for, release, max) on the protocol of facade_semaphore::Counter.
+// try_acquire_for waits in virtual time; try_acquire_until is left out, since a
+// clock's time point means nothing in a simulated run. The default maximum is
+// std's, so a name means the same type in both builds.
+template <std::ptrdiff_t LeastMaxValue = std::counting_semaphore<>::max()>
+class counting_semaphore {
+  static_assert(LeastMaxValue >= 0, "counting_semaphore needs a maximum of at least 0");
+
+ public:
+  static constexpr std::ptrdiff_t max() noexcept { return LeastMaxValue; }
+  explicit counting_semaphore(std::ptrdiff_t desired) : c_(desired, LeastMaxValue) {}
+  counting_semaphore(const counting_semaphore&) = delete;
+  counting_semaphore& operator=(const counting_semaphore&) = delete;
+
+  void release(std::ptrdiff_t update = 1) { c_.release(update); }
+  void acquire() { c_.acquire(); }
+  bool try_acquire() noexcept(false) { return c_.try_acquire(); }
+  template <class Rep, class Period>
+  bool try_acquire_for(const std::chrono::duration<Rep, Period>& rel) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(rel).count();
+    return c_.try_acquire_ns(ns < 0 ? 0 : static_cast<std::uint64_t>(ns));
+  }
+
+ private:
+  facade_semaphore::Counter c_;
+};
+using binary_semaphore = counting_semaphore<1>;
+
+// once_flag and call_once are std's: the callable runs once among every thread
+// that calls call_once on one flag; the others wait until it has returned, and
+// everything it did happens before their return. If it throws, the exception
+// reaches its caller, the flag stays unset, and another caller runs its own.
+//
+// Protocol:
+//  Step 1. Read done_ (acquire, pairs with Step 4's release store); set: return.
+//  Step 2. Under m_: wait while another caller runs; if done_ is now set, return;
+//          else mark this caller as running.
+//  Step 3. Run the callable outside m_. If it throws: under m_, unmark, wake one
+//          waiter, rethrow.
+//  Step 4. Under m_: store done_ (release), unmark, wake every waiter.
+class once_flag {
+ public:
+  constexpr once_flag() noexcept = default;
+  once_flag(const once_flag&) = delete;
+  once_flag& operator=(const once_flag&) = delete;
+
+ private:
+  template <class F, class... Args>
+  friend void call_once(once_flag& flag, F&& f, Args&&... args);
+  // begin is Steps 1-2: true when this caller must run the callable.
+  bool begin();
+  // end is Step 4 (done) or Step 3's failure path (not done).
+  void end(bool done);
+
+  ::weft::sim_backend::Atomic<std::uint32_t> done_{0};
+  mutex m_;
+  condition_variable cv_;
+  bool running_ = false;  // guarded by m_
+};
+
+template <class F, class... Args>
+void call_once(once_flag& flag, F&& f, Args&&... args) {
+  facade_detail::require_exploration("weft::sync::call_once");
+  if (!flag.begin()) return;
+  try {
+    std::invoke(std::forward<F>(f), std::forward<Args>(args)...);  // Step 3
+  } catch (...) {
+    flag.end(false);
+    throw;
+  }
+  flag.end(true);
+}
+
 }  // namespace sync
 
 // thread is std::thread's interface (a callable and its arguments, join, joinable)
@@ -346,6 +502,7 @@ class thread {
                                                                                         std::forward<Args>(args)...);
     t_ = ::weft::sim_backend::Thread("thread", [state] {
       std::apply([](auto& fn, auto&... args) { std::invoke(std::move(fn), std::move(args)...); }, *state);
+      facade_detail::end_thread_locals();  // a thread's locals die when it returns, as std's do
     });
   }
   thread(thread&&) noexcept = default;
@@ -372,4 +529,32 @@ inline void yield() {
 }
 }  // namespace this_thread
 
+}  // namespace weft
+
+namespace weft {
+// thread_local_key is one thread-local variable: get() (or * and ->) is the calling
+// thread's own instance, made by Init{}() on its first use in that thread and
+// destroyed when the thread returns. Declare one with WEFT_THREAD_LOCAL. On the
+// simulator every simulated thread is a fiber on one OS thread, so a plain C++
+// thread_local is shared by all of them; this one is not.
+template <class T, class Init>
+class thread_local_key {
+ public:
+  constexpr thread_local_key() noexcept = default;
+  thread_local_key(const thread_local_key&) = delete;
+  thread_local_key& operator=(const thread_local_key&) = delete;
+
+  T& get() const {
+    facade_detail::require_exploration("a WEFT_THREAD_LOCAL");
+    return *static_cast<T*>(facade_detail::thread_local_slot(
+        this, [] { return static_cast<void*>(new T(Init{}())); }, [](void* p) { delete static_cast<T*>(p); }));
+  }
+  T& operator*() const { return get(); }
+  T* operator->() const { return &get(); }
+  // with(f) calls f with this thread's instance (loom's LocalKey::with).
+  template <class F>
+  decltype(auto) with(F&& f) const {
+    return std::forward<F>(f)(get());
+  }
+};
 }  // namespace weft

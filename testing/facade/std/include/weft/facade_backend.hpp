@@ -1,6 +1,7 @@
 // The facade's production backend: weft::sync::atomic, mutex, condition_variable,
-// weft::thread and weft::this_thread are the standard library's own types;
-// weft::sync::cell (no std twin) is the bare value.
+// shared_mutex, counting_semaphore, binary_semaphore, once_flag, call_once,
+// weft::thread and weft::this_thread are the standard library's own; weft::sync::cell
+// (no std twin) is the bare value, and WEFT_THREAD_LOCAL a C++ thread_local.
 //
 // Only the include path of weft::runtime (and of a build that names no weft
 // target) reaches this header; weft::sim puts the simulator's twin
@@ -11,7 +12,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <mutex>
+#include <semaphore>
+#include <shared_mutex>
 #include <thread>
 #include <utility>
 
@@ -24,6 +29,12 @@ template <class T>
 using atomic = std::atomic<T>;
 using mutex = std::mutex;
 using condition_variable = std::condition_variable;
+using shared_mutex = std::shared_mutex;
+template <std::ptrdiff_t LeastMaxValue = std::counting_semaphore<>::max()>
+using counting_semaphore = std::counting_semaphore<LeastMaxValue>;
+using binary_semaphore = std::binary_semaphore;
+using once_flag = std::once_flag;
+using std::call_once;
 
 // cell is plain shared memory (the simulator checks it for data races); here the
 // bare value: get/set copy it, with(f)/with_mut(f) reach it in place.
@@ -56,15 +67,25 @@ using thread = std::thread;
 namespace this_thread {
 using std::this_thread::yield;
 }  // namespace this_thread
+
+// thread_local_key is one thread-local variable (see the simulator's twin): here
+// each (T, Init) has its own C++ thread_local, made on first use in a thread.
+template <class T, class Init>
+class thread_local_key {
+ public:
+  constexpr thread_local_key() noexcept = default;
+  thread_local_key(const thread_local_key&) = delete;
+  thread_local_key& operator=(const thread_local_key&) = delete;
+
+  T& get() const {
+    thread_local T value = Init{}();
+    return value;
+  }
+  T& operator*() const { return get(); }
+  T* operator->() const { return &get(); }
+  template <class F>
+  decltype(auto) with(F&& f) const {
+    return std::forward<F>(f)(get());
+  }
+};
 }  // namespace weft
-
-#include <cstdio>
-#include <cstdlib>
-
-namespace weft::facade_detail {
-// check_failed is WEFT_CHECK's failure in a production build: print and abort.
-[[noreturn]] inline void check_failed(const char* expr, const char* file, int line) noexcept {
-  std::fprintf(stderr, "weft: check failed: %s at %s:%d\n", expr, file, line);
-  std::abort();
-}
-}  // namespace weft::facade_detail
