@@ -29,6 +29,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "weft/runtime_hooks.hpp"
 #include "weft/runtime.hpp"
 #include "weft/sync.hpp"
 
@@ -481,7 +482,7 @@ Json metrics_per_iter(const weft::Handle& h, std::size_t iterations) {
 // run_cell measures one cell on a fresh runtime: busy tasks, warm-up, timed loop.
 Cell run_cell(const Workload& w, RtConfig cfg, const Opts& o) {
   weft::Runtime rt = cfg.build();
-  g_progress.rt.store(rt.handle().core());
+  g_progress.rt.store(weft::hooks::runtime_core(rt.handle()));
   g_progress.workload.store(w.name);
   g_progress.workers.store(static_cast<int>(cfg.workers));
 

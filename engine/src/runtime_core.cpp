@@ -3,6 +3,7 @@
 // block_on are in the .cpp files of those names).
 #include "runtime_core.hpp"
 
+#include "weft/runtime_hooks.hpp"
 #include "policy.hpp"
 #include "queues.hpp"
 
@@ -131,7 +132,7 @@ Runtime::~Runtime() {
 }
 
 void Runtime::shutdown() {
-  if (handle_.valid()) handle_.core()->shutdown();
+  if (handle_.valid()) detail::HandleAccess::core(handle_)->shutdown();
 }
 
 Handle Handle::current() {

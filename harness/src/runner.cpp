@@ -16,6 +16,7 @@
 // by the recorder and the interpreter); each only reads, adding no decision.
 // The order of step 2 and every call on the runtime are part of the run's
 // schedule: changing them changes every trace.
+#include "weft/runtime_hooks.hpp"
 #include "weft/harness/runner.hpp"
 
 #include <algorithm>
@@ -210,7 +211,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
       c.seed = weft::Platform::entropy();  // victim choice: seeded by the simulation
       weft::Runtime rt(c);
       weft::Handle h = rt.handle();
-      core = std::shared_ptr<weft::detail::RuntimeCore>(h.core()->shared_from_this());
+      core = std::shared_ptr<weft::detail::RuntimeCore>(weft::hooks::runtime_core(h)->shared_from_this());
 
       Threads th;
       start_spawners(sc, st, h, th);

@@ -8,6 +8,12 @@
 // another's (simulation-pitfalls.md #13), and announces the stack change to
 // AddressSanitizer (toolchain.md).
 //
+// Stack overflow: a fiber that runs off its stack hits the guard page below it.
+// The kernel catches that fault (SIGSEGV on an alternate signal stack), names the
+// fiber, its stack size and the option that raises it, and ends the process with
+// resource_limit's exit code: the run cannot go on, but the user learns why
+// instead of seeing a bare signal. Other faults keep their default action.
+//
 // Disposal: at the end of a failed run, fibers still suspended are never resumed
 // and never unwound (unwinding would run destructors against state other fibers'
 // stacks own). Their stacks go back to the pool; under AddressSanitizer they are
@@ -17,6 +23,7 @@
 #include "weft/sim/detail/kernel.hpp"
 
 #include <cxxabi.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -279,8 +286,102 @@ std::vector<Decision> Kernel::take_decisions() const {
 
 Kernel::~Kernel() = default;
 
+namespace {
+
+// kOverflowSlack: a frame larger than the guard page can jump past it; a fault
+// this far below a fiber's stack is still taken to be its overflow.
+constexpr std::size_t kOverflowSlack = std::size_t{256} << 10;
+constexpr std::size_t kAltStackSize = std::size_t{64} << 10;
+
+struct sigaction g_previous_segv;
+
+// append copies text into out[len..size) and returns the new length.
+std::size_t append(char* out, std::size_t size, std::size_t len, const char* text) noexcept {
+  while (*text != '\0' && len + 1 < size) out[len++] = *text++;
+  return len;
+}
+std::size_t append_u64(char* out, std::size_t size, std::size_t len, std::uint64_t v) noexcept {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0 && len + 1 < size) out[len++] = digits[--n];
+  return len;
+}
+
+void on_fault(int sig, siginfo_t* info, void* uctx) {
+  char message[512];
+  const Kernel* k = tls_kernel;
+  const std::size_t len = k != nullptr ? k->stack_fault_message(info->si_addr, message, sizeof message) : 0;
+  if (len != 0) {
+    (void)!::write(2, message, len);
+    ::_exit(static_cast<int>(Outcome::resource_limit));
+  }
+  // Not an overflow: the fault's previous action (usually the default: a core dump).
+  if ((g_previous_segv.sa_flags & SA_SIGINFO) != 0 && g_previous_segv.sa_sigaction != nullptr) {
+    g_previous_segv.sa_sigaction(sig, info, uctx);
+    return;
+  }
+  if (g_previous_segv.sa_handler != SIG_DFL && g_previous_segv.sa_handler != SIG_IGN &&
+      g_previous_segv.sa_handler != nullptr) {
+    g_previous_segv.sa_handler(sig);
+    return;
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+// watch_for_overflow installs the fault handler once per process and an alternate
+// signal stack once per OS thread (a fault on a full stack needs another to run on).
+// AddressSanitizer reports overflows itself, so its builds keep its handler.
+void watch_for_overflow() noexcept {
+#if !WEFT_SIM_ASAN
+  static thread_local bool has_alt_stack = false;
+  if (!has_alt_stack) {
+    stack_t alt{};
+    alt.ss_sp = std::malloc(kAltStackSize);  // lives as long as the thread, on purpose
+    alt.ss_size = kAltStackSize;
+    if (alt.ss_sp != nullptr && ::sigaltstack(&alt, nullptr) == 0) has_alt_stack = true;
+  }
+  static std::once_flag installed;
+  std::call_once(installed, [] {
+    struct sigaction sa{};
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGSEGV, &sa, &g_previous_segv);
+  });
+#endif
+}
+
+}  // namespace
+
+std::size_t Kernel::stack_fault_message(const void* addr, char* out, std::size_t size) const noexcept {
+  const Fiber* f = current_;
+  if (f == nullptr || f == host_.get() || f->stack.bottom == nullptr) return 0;
+  const auto a = reinterpret_cast<std::uintptr_t>(addr);
+  const auto bottom = reinterpret_cast<std::uintptr_t>(f->stack.bottom);
+  if (a >= bottom || bottom - a > kOverflowSlack) return 0;
+  std::size_t n = 0;
+  n = append(out, size, n, "weft: resource_limit: simulated thread '");
+  n = append(out, size, n, f->name.c_str());
+  n = append(out, size, n, "' (fiber ");
+  n = append_u64(out, size, n, f->id);
+  n = append(out, size, n, ") overflowed its stack of ");
+  n = append_u64(out, size, n, f->stack.size);
+  n = append(out, size, n, " bytes at decision ");
+  n = append_u64(out, size, n, steps_);
+  n = append(out, size, n, " (seed ");
+  n = append_u64(out, size, n, config_.seed);
+  n = append(out, size, n, "); raise it with stack_size (weft::testing::Options, sim::Options)\n");
+  return n;
+}
+
 void Kernel::run(std::function<void()> main_fn) {
   if (tls_kernel != nullptr) kill("Simulation::run called inside a simulation");
+  watch_for_overflow();
   tls_kernel = this;
   eh_globals_ = eh_globals();
   host_ = std::make_unique<Fiber>();

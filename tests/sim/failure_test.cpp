@@ -2,6 +2,7 @@
 // the simulator stays usable after a failed run.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <stdexcept>
 #include <string>
 
@@ -215,6 +216,63 @@ TEST(Failure, ManyFailedRunsInARow) {
     const RunResult r = run_with(options_for(seed), abba_body);
     ASSERT_TRUE(r.outcome == Outcome::pass || r.outcome == Outcome::deadlock) << r.summary();
   }
+}
+
+}  // namespace
+}  // namespace weft::sim::testing
+
+namespace weft::sim::testing {
+namespace {
+
+// recurse uses about `depth` KiB of stack: each frame holds a kilobyte the compiler
+// cannot drop, and the call is not in tail position.
+int recurse(int depth) {
+  volatile char frame[1024];
+  frame[0] = static_cast<char>(depth);
+  if (depth == 0) return frame[0];
+  return recurse(depth - 1) + frame[0];
+}
+
+TEST(Failure, AFiberThatOverflowsItsStackIsNamedWithItsSizeAndTheOptionThatRaisesIt) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reports a stack overflow itself, before the simulator's handler";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto overflow = [] {
+    Options o = options_for(7);
+    o.stack_size = 64 * 1024;
+    run_with(o, [] {
+      P::Thread deep("deep-recursion", [] { (void)recurse(1000); });
+      deep.join();
+    });
+  };
+  EXPECT_EXIT(overflow(), ::testing::ExitedWithCode(static_cast<int>(Outcome::resource_limit)),
+              "simulated thread 'deep-recursion' \\(fiber 1\\) overflowed its stack of 65536 bytes at decision "
+              "[0-9]+ \\(seed 7\\); raise it with stack_size");
+  // The same depth fits a larger stack.
+  Options big = options_for(7);
+  big.stack_size = 4 * 1024 * 1024;
+  const RunResult r = run_with(big, [] {
+    P::Thread deep("deep-recursion", [] { (void)recurse(1000); });
+    deep.join();
+  });
+  EXPECT_EQ(r.outcome, Outcome::pass) << r.message;
+#endif
+}
+
+TEST(Failure, AFaultThatIsNoOverflowKeepsItsDefaultAction) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer handles the fault itself";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto wild = [] {
+    run_with(options_for(1), [] {
+      volatile int* p = reinterpret_cast<int*>(16);
+      *p = 1;
+    });
+  };
+  EXPECT_EXIT(wild(), ::testing::KilledBySignal(SIGSEGV), "");
+#endif
 }
 
 }  // namespace

@@ -140,6 +140,8 @@ T block_on_impl(RuntimeCore* rt, Task<T>&& task) {
   return take_output<T>(t);
 }
 
+struct HandleAccess;  // weft/runtime_hooks.hpp
+
 }  // namespace detail
 
 // Handle is a cheap, copyable reference to a runtime, usable from any thread.
@@ -190,13 +192,17 @@ class Handle {
     return rt_->dump_sync(timeout_ns ? timeout_ns : rt_->config().dump_timeout_ns);
   }
   const Config& config() const { return rt_->config(); }
-  detail::RuntimeCore* core() const noexcept { return rt_.get(); }
   bool valid() const noexcept { return static_cast<bool>(rt_); }
 
   // current returns the handle of the runtime this thread works for.
   static Handle current();
 
  private:
+  // The runtime's core is reached only through weft/runtime_hooks.hpp (the
+  // simulator's probes, the benchmarks, Runtime itself), never by applications.
+  friend struct detail::HandleAccess;
+  detail::RuntimeCore* core() const noexcept { return rt_.get(); }
+
   std::shared_ptr<detail::RuntimeCore> rt_;
 };
 

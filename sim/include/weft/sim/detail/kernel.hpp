@@ -175,6 +175,11 @@ class Kernel {
   FiberId current() const noexcept { return current_id_; }
   // fiber_name returns the name a fiber was created with.
   std::string fiber_name(FiberId id) const;
+  // stack_fault_message writes into out[0..size) what a memory fault at `addr`
+  // means when it lies in the running fiber's guard page or just below its stack
+  // (an overflow), and returns its length; 0 when the fault is something else. It
+  // allocates nothing and takes no lock: the fault handler calls it.
+  std::size_t stack_fault_message(const void* addr, char* out, std::size_t size) const noexcept;
   std::uint32_t epoch() const noexcept { return epoch_; }
   std::uint64_t now_ns() const noexcept { return now_ns_; }
   // spurious_per_mille is the chance (per thousand) that a park returns without a token.
