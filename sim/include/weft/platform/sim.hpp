@@ -3,17 +3,23 @@
 // Each member mirrors OsPlatform (engine/platform/os/include/weft/platform/os.hpp) but runs on
 // simulated fibers: before an Atomic, Mutex, Parker, Thread, clock, entropy or
 // yield operation takes effect, the kernel lets the strategy choose which fiber
-// runs next. All memory orders are modelled as seq_cst (an atomic is a plain value
-// read and written while only one fiber runs). Atomic::unsync_load and Counter are
-// not decision points.
+// runs next. Under the sc memory model (the default) all memory orders are
+// modelled as seq_cst (an atomic is a plain value read and written while only one
+// fiber runs); under c11 a load may read an older store the C++ model allows
+// (weft/sim/simulator.hpp, model point 1). Atomic::unsync_load and Counter are not
+// decision points.
 //
 // Outside a running simulation (static initialisation, the test body after run())
 // the types work single-threadedly with no decisions: atomics are plain values, a
 // Mutex that would block and a park() with no token abort with a message.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <type_traits>
 #include <source_location>
 #include <string>
 #include <utility>
@@ -38,6 +44,22 @@ namespace detail {
 inline void point(Op op) {
   if (sim::detail::Kernel* k = tls_kernel) k->decide(op);
 }
+// to_bits and from_bits carry an atomic's value through the C11 model's store
+// history, which keeps values as 64-bit words.
+template <class T>
+std::uint64_t to_bits(const T& v) noexcept {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(std::uint64_t),
+                "a simulated Atomic<T> holds a trivially copyable T of at most 8 bytes");
+  std::uint64_t b = 0;
+  std::memcpy(&b, &v, sizeof(T));
+  return b;
+}
+template <class T>
+T from_bits(std::uint64_t b) noexcept {
+  std::array<unsigned char, sizeof(T)> bytes{};
+  std::memcpy(bytes.data(), &b, sizeof(T));
+  return std::bit_cast<T>(bytes);
+}
 }  // namespace detail
 
 // Atomic is a protocol atomic: a plain value, with a decision before each operation.
@@ -49,37 +71,40 @@ class Atomic {
   Atomic(const Atomic&) = delete;
   Atomic& operator=(const Atomic&) = delete;
 
-  // load reads the latest value (interleavings only: `o` orders happens-before
-  // for race detection, never which value is read).
+  // load reads the latest value under the sc model (`o` then orders
+  // happens-before for race detection only); under c11, a store the model allows.
   T load(Order o) const {
     detail::point(Op::load);
-    accessed(Op::load, false, Kind::load, o);
+    if (sim::detail::Kernel* k = tls_kernel; k != nullptr && k->c11()) [[unlikely]] return load_c11(*k, o);
+    accessed(Op::load, false, Kind::load, o, v_);
     return v_;
   }
   // store writes v.
   void store(T v, Order o) {
     detail::point(Op::store);
+    const T before = v_;
     v_ = v;
-    accessed(Op::store, true, Kind::store, o);
+    accessed(Op::store, true, Kind::store, o, before);
   }
   // exchange writes v and returns the previous value.
   T exchange(T v, Order o) {
     detail::point(Op::exchange);
     T old = std::exchange(v_, v);
-    accessed(Op::exchange, true, Kind::rmw, o);
+    accessed(Op::exchange, true, Kind::rmw, o, old);
     return old;
   }
   // compare_exchange is strong: it fails only if the value differs from `expected`;
-  // a failure is a load with the failure order.
+  // a failure is a load (of the latest value, in both models) with the failure order.
   bool compare_exchange(T& expected, T desired, Order success, Order failure) {
     detail::point(Op::cas);
+    const T before = v_;
     const bool swapped = v_ == expected;
     if (swapped) {
       v_ = desired;
     } else {
       expected = v_;
     }
-    accessed(Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure);
+    accessed(Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure, before);
     return swapped;
   }
   // fetch_add adds v and returns the previous value.
@@ -87,7 +112,7 @@ class Atomic {
     detail::point(Op::fetch_add);
     T old = v_;
     v_ = static_cast<T>(old + v);
-    accessed(Op::fetch_add, true, Kind::rmw, o);
+    accessed(Op::fetch_add, true, Kind::rmw, o, old);
     return old;
   }
   // fetch_sub subtracts v and returns the previous value.
@@ -95,7 +120,7 @@ class Atomic {
     detail::point(Op::fetch_sub);
     T old = v_;
     v_ = static_cast<T>(old - v);
-    accessed(Op::fetch_sub, true, Kind::rmw, o);
+    accessed(Op::fetch_sub, true, Kind::rmw, o, old);
     return old;
   }
   // fetch_or ors v in and returns the previous value.
@@ -103,7 +128,7 @@ class Atomic {
     detail::point(Op::fetch_or);
     T old = v_;
     v_ = static_cast<T>(old | v);
-    accessed(Op::fetch_or, true, Kind::rmw, o);
+    accessed(Op::fetch_or, true, Kind::rmw, o, old);
     return old;
   }
   // fetch_and ands v in and returns the previous value.
@@ -111,7 +136,7 @@ class Atomic {
     detail::point(Op::fetch_and);
     T old = v_;
     v_ = static_cast<T>(old & v);
-    accessed(Op::fetch_and, true, Kind::rmw, o);
+    accessed(Op::fetch_and, true, Kind::rmw, o, old);
     return old;
   }
   // unsync_load reads a value only the caller writes: not a decision point.
@@ -119,16 +144,32 @@ class Atomic {
 
  private:
   using Kind = sim::detail::HappensBefore::AtomicKind;
-  // accessed reports the operation that just took effect to a strategy that
-  // observes accesses (Strategy::on_access) and to race detection; nothing otherwise.
-  void accessed(Op op, bool wrote, Kind kind, Order o) const {
+  // accessed reports the operation that just took effect (`before`: the value it
+  // replaced or read) to a strategy that observes accesses (Strategy::on_access)
+  // and to happens-before (race detection, the C11 model); nothing otherwise.
+  void accessed(Op op, bool wrote, Kind kind, Order o, const T& before) const {
     sim::detail::Kernel* k = tls_kernel;
     if (k == nullptr) return;
     sim::detail::HappensBefore* hb = k->hb();
     if (!k->observes_accesses() && hb == nullptr) return;
     const std::uint32_t id = k->object_id(obj_epoch_, obj_id_);
-    if (hb != nullptr) hb->on_atomic(k->current(), id, kind, o);
+    if (hb != nullptr) {
+      if (!k->c11()) {
+        hb->on_atomic(k->current(), id, kind, o);
+      } else if (kind == Kind::load) {
+        (void)k->c11_load(id, o, detail::to_bits(v_), true);  // a failed compare-exchange
+      } else {
+        hb->c11_write(k->current(), id, kind, o, detail::to_bits(before), detail::to_bits(v_));
+      }
+    }
     if (k->observes_accesses()) k->note_access(op, id, wrote);
+  }
+  // load_c11 is a load under the C11 model: the value of the store the strategy chose.
+  T load_c11(sim::detail::Kernel& k, Order o) const {
+    const std::uint32_t id = k.object_id(obj_epoch_, obj_id_);
+    const T v = detail::from_bits<T>(k.c11_load(id, o, detail::to_bits(v_), false));
+    if (k.observes_accesses()) k.note_access(Op::load, id, false);
+    return v;
   }
 
   T v_;
@@ -177,7 +218,7 @@ class Cell {
  private:
   void accessed(bool write, const std::source_location& site) const {
     sim::detail::Kernel* k = tls_kernel;
-    if (k == nullptr || k->hb() == nullptr) return;
+    if (k == nullptr || !k->checks_cells()) return;
     k->note_cell(k->cell_id(cell_epoch_, cell_id_), write, site);
   }
 

@@ -50,6 +50,8 @@ struct KernelConfig {
   std::function<std::string()> describe_blocked;
   std::uint64_t memory_limit_bytes = 0;  // 0: no memory budget
   bool race_detection = false;  // track happens-before and check cells (Options::race_detection)
+  bool c11 = false;             // Options::memory_model == c11
+  std::uint32_t history_depth = 4;
 };
 
 class Kernel {
@@ -95,6 +97,15 @@ class Kernel {
   // hb is the run's happens-before state, or null when race detection is off.
   // Recording into it is never a decision: traces do not change with it.
   HappensBefore* hb() const noexcept { return hb_; }
+  // checks_cells says whether Cell accesses are checked for data races.
+  bool checks_cells() const noexcept { return checks_cells_; }
+  // c11 says whether atomics follow the C11 model (Options::memory_model).
+  bool c11() const noexcept { return c11_; }
+  // c11_load is an atomic load under the C11 model by the running fiber: it
+  // returns the value bits of the store the strategy chose among those the model
+  // allows (a recorded random draw when there is more than one; latest_only: a
+  // failed compare-exchange, which reads the newest store).
+  std::uint64_t c11_load(std::uint32_t object, platform_contract::Order o, std::uint64_t latest, bool latest_only);
   // cell_id and sync_id name a cell, and a mutex or parker, for this run, as
   // object_id names atomics (separate counters, so atomics' ids do not move).
   std::uint32_t cell_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
@@ -272,6 +283,8 @@ class Kernel {
   // null: race detection off; else a per-OS-thread state kept across runs (reset
   // at the start of each), so a run does not allocate its clocks afresh.
   HappensBefore* hb_ = nullptr;
+  bool checks_cells_ = false;
+  bool c11_ = false;
   bool record_ = true;
   // The record, in a per-OS-thread buffer whose capacity is kept across runs:
   // fresh pages cost more than the decisions written into them.
