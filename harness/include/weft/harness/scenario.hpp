@@ -13,6 +13,7 @@
 #include "weft/config.hpp"
 #include "weft/events.hpp"
 #include "weft/sim/json_input.hpp"
+#include "weft/sim/simulator.hpp"
 
 namespace weft::sim {
 
