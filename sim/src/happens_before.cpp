@@ -28,27 +28,56 @@ void HappensBefore::on_atomic(FiberId f, std::uint32_t object, AtomicKind kind, 
   VectorClock& rel = slot(atomics_, object);
   switch (kind) {
     case AtomicKind::load:
-      // Step 3: an acquire load reads the latest store and takes its release sequence.
-      if (acquires(o)) c.join(rel);
+      // Step 3: an acquire load reads the latest store and takes its release
+      // sequence; a relaxed one keeps it for a later acquire fence (step 14).
+      if (acquires(o)) {
+        c.join(rel);
+      } else if (!rel.empty()) {
+        slot(pending_acquire_, f).join(rel);
+      }
       return;
     case AtomicKind::store:
-      // Step 4: a release store starts a release sequence; a relaxed one ends it.
+      // Step 4: a release store starts a release sequence; a relaxed one ends it
+      // (and carries f's last release fence, if any).
       if (releases(o)) {
         rel = c;
         c.bump(f);
       } else {
-        rel.clear();
+        rel = slot(fence_release_, f);
       }
       return;
     case AtomicKind::rmw:
       // Step 4: the RMW reads the latest store and continues its release sequence.
-      if (acquires(o)) c.join(rel);
+      if (acquires(o)) {
+        c.join(rel);
+      } else if (!rel.empty()) {
+        slot(pending_acquire_, f).join(rel);
+      }
       if (releases(o)) {
         rel.join(c);
         c.bump(f);
+      } else {
+        rel.join(slot(fence_release_, f));
       }
       return;
   }
+}
+
+void HappensBefore::on_fence(FiberId f, Order o, bool c11) {
+  VectorClock& c = clock_of(f);
+  const bool sc = c11 && o == Order::seq_cst;
+  if (sc) c.join(sc_);  // step 13
+  // Step 14: an acquire fence takes what f's earlier relaxed loads read.
+  if (acquires(o)) {
+    VectorClock& pending = slot(pending_acquire_, f);
+    c.join(pending);
+    pending.clear();
+  }
+  // Step 14: a release fence is what f's later relaxed stores carry.
+  if (releases(o)) slot(fence_release_, f) = c;
+  if (sc) sc_.join(c);
+  // Step 2: what f does after the fence is not what it published.
+  if (releases(o)) c.bump(f);
 }
 
 void HappensBefore::release_into(FiberId f, std::uint32_t sync, bool replace) {
@@ -115,6 +144,8 @@ std::optional<Race> HappensBefore::on_cell(FiberId f, std::uint32_t cell, bool w
   return std::nullopt;
 }
 
+void HappensBefore::forget_cell(std::uint32_t cell) { slot(cells_, cell) = CellShadow{}; }
+
 std::uint32_t HappensBefore::shared_set() {
   if (shared_used_ == shared_.size()) shared_.emplace_back();
   shared_[shared_used_].clear();
@@ -123,6 +154,8 @@ std::uint32_t HappensBefore::shared_set() {
 
 void HappensBefore::reset() noexcept {
   clocks_.clear();
+  fence_release_.clear();
+  pending_acquire_.clear();
   atomics_.clear();
   syncs_.clear();
   cells_.clear();
@@ -177,6 +210,19 @@ std::uint32_t HappensBefore::c11_candidates(FiberId f, std::uint32_t object, std
   return floor_back(h, c) + 1;
 }
 
+void HappensBefore::c11_stale_unequal(FiberId f, std::uint32_t object, std::uint64_t latest, std::uint64_t expected,
+                                      Order o, std::vector<std::uint32_t>& out) {
+  VectorClock& c = clock_of(f);
+  if (o == Order::seq_cst) c.join(sc_);  // step 13
+  const History& h = history_of(object, latest);
+  // Step 15: a failing compare-exchange may read any allowed store but the
+  // newest whose value differs from the expected one.
+  const std::uint32_t floor = floor_back(h, c);
+  for (std::uint32_t back = 1; back <= floor; ++back) {
+    if (h.at_back(back).value != expected) out.push_back(back);
+  }
+}
+
 std::uint64_t HappensBefore::c11_read(FiberId f, std::uint32_t object, std::uint64_t latest, std::uint32_t back,
                                       Order o) {
   VectorClock& c = clock_of(f);
@@ -186,7 +232,11 @@ std::uint64_t HappensBefore::c11_read(FiberId f, std::uint32_t object, std::uint
   // Step 11: the reader has seen the store from now on (read-read coherence for
   // itself and for every fiber it later synchronises with).
   if (s.first_seen.get(f) == 0) s.first_seen.set(f, c.get(f));
-  if (acquires(o)) c.join(s.release);
+  if (acquires(o)) {
+    c.join(s.release);
+  } else if (!s.release.empty()) {
+    slot(pending_acquire_, f).join(s.release);  // for a later acquire fence (step 14)
+  }
   const std::uint64_t value = s.value;
   if (o == Order::seq_cst) {
     sc_.join(c);
@@ -206,12 +256,21 @@ void HappensBefore::c11_write(FiberId f, std::uint32_t object, AtomicKind kind, 
     // release sequence.
     StoreRecord& last = h.at_back(0);
     if (last.first_seen.get(f) == 0) last.first_seen.set(f, c.get(f));
-    if (acquires(o)) c.join(last.release);
+    if (acquires(o)) {
+      c.join(last.release);
+    } else if (!last.release.empty()) {
+      slot(pending_acquire_, f).join(last.release);  // step 14
+    }
     release = last.release;
   }
   // Step 12: a release store starts a release sequence; a relaxed store starts
-  // none (C++20: it ends the writer's own, too).
-  if (releases(o)) release.join(c);
+  // none (C++20: it ends the writer's own, too) but carries f's last release
+  // fence (step 14).
+  if (releases(o)) {
+    release.join(c);
+  } else {
+    release.join(slot(fence_release_, f));
+  }
   StoreRecord& s = h.push();
   s.value = value;
   s.writer = f;

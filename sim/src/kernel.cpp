@@ -602,11 +602,24 @@ std::uint64_t Kernel::c11_load(std::uint32_t object, platform_contract::Order o,
     if (n > 1) {
       // The choice is the strategy's, recorded like any random draw (draw 0: the newest).
       const std::uint64_t v = draw(Op::load);
-      if (v % 1000 < kStaleReadPerMille) back = 1 + static_cast<std::uint32_t>((v / 1000) % (n - 1));
+      if (stale_draw(v, kStaleReadPerMille)) back = 1 + static_cast<std::uint32_t>((v / 1000) % (n - 1));
     }
   }
   return hb_->c11_read(current_id_, object, latest, back, o);
 }
+
+std::uint32_t Kernel::c11_cas_pick(std::uint32_t object, platform_contract::Order failure, std::uint64_t latest,
+                                   std::uint64_t expected) {
+  stale_.clear();
+  hb_->c11_stale_unequal(current_id_, object, latest, expected, failure, stale_);
+  if (stale_.empty()) return 0;
+  // As a load's choice (c11_load), with the same bias; draw 0 reads the newest.
+  const std::uint64_t v = draw(Op::cas);
+  if (!stale_draw(v, kStaleReadPerMille)) return 0;
+  return stale_[(v / 1000) % stale_.size()];
+}
+
+bool Kernel::spurious_cas_failure() { return stale_draw(draw(Op::cas), kSpuriousCasPerMille); }
 
 void Kernel::note_access(Op op, std::uint32_t object, bool wrote) {
   strategy_.on_access(current_id_, op, object, wrote);

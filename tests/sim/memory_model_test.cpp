@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -279,6 +280,152 @@ Body rmw_atomicity() {
   };
 }
 
+// MP with fences: T0: x=1; fence(release_fence) unless none; y=1 (store_order) ||
+// T1: a=y (load_order); fence(acquire_fence) unless none; b=x. Accesses relaxed
+// unless stated. `acquire_first` puts T1's fence before its first load instead.
+struct FenceMp {
+  std::optional<Order> release_fence;
+  Order store_order = Order::relaxed;
+  Order load_order = Order::relaxed;
+  std::optional<Order> acquire_fence;
+  bool acquire_first = false;
+};
+Body message_passing_fenced(FenceMp m) {
+  return [=] {
+    P::Atomic<std::uint32_t> x{0}, y{0};
+    std::uint64_t a = 0, b = 0;
+    P::Thread t0("t0", [&] {
+      x.store(1, Order::relaxed);
+      if (m.release_fence) P::fence(*m.release_fence);
+      y.store(1, m.store_order);
+    });
+    P::Thread t1("t1", [&] {
+      if (m.acquire_fence && m.acquire_first) P::fence(*m.acquire_fence);
+      a = y.load(m.load_order);
+      if (m.acquire_fence && !m.acquire_first) P::fence(*m.acquire_fence);
+      b = x.load(Order::relaxed);
+    });
+    t0.join();
+    t1.join();
+    return Result{a, b};
+  };
+}
+
+// SB with fences: T0: x=1; fence(f0) unless none; a=y || T1: y=1; fence(f1) unless none; b=x (relaxed).
+Body store_buffering_fenced(std::optional<Order> f0, std::optional<Order> f1) {
+  return [=] {
+    P::Atomic<std::uint32_t> x{0}, y{0};
+    std::uint64_t a = 0, b = 0;
+    P::Thread t0("t0", [&] {
+      x.store(1, Order::relaxed);
+      if (f0) P::fence(*f0);
+      a = y.load(Order::relaxed);
+    });
+    P::Thread t1("t1", [&] {
+      y.store(1, Order::relaxed);
+      if (f1) P::fence(*f1);
+      b = x.load(Order::relaxed);
+    });
+    t0.join();
+    t1.join();
+    return Result{a, b};
+  };
+}
+
+// IRIW with relaxed accesses and a seq_cst fence between each reader's loads.
+Body iriw_sc_fences() {
+  return [] {
+    P::Atomic<std::uint32_t> x{0}, y{0};
+    std::uint64_t a = 0, b = 0, c = 0, d = 0;
+    P::Thread t0("t0", [&] { x.store(1, Order::relaxed); });
+    P::Thread t1("t1", [&] { y.store(1, Order::relaxed); });
+    P::Thread t2("t2", [&] {
+      a = x.load(Order::relaxed);
+      P::fence(Order::seq_cst);
+      b = y.load(Order::relaxed);
+    });
+    P::Thread t3("t3", [&] {
+      c = y.load(Order::relaxed);
+      P::fence(Order::seq_cst);
+      d = x.load(Order::relaxed);
+    });
+    t0.join();
+    t1.join();
+    t2.join();
+    t3.join();
+    return Result{a, b, c, d};
+  };
+}
+
+// CAS failure order: T0: d=1; y=1 (release) || T1: CAS(y, 5 -> 7, acq_rel,
+// failure); b=d. The result is whether the CAS read 1 (it always fails) and b.
+Body cas_failure_order(Order failure) {
+  return [=] {
+    P::Atomic<std::uint32_t> d{0}, y{0};
+    std::uint64_t a = 0, b = 0;
+    P::Thread t0("t0", [&] {
+      d.store(1, Order::relaxed);
+      y.store(1, Order::release);
+    });
+    P::Thread t1("t1", [&] {
+      std::uint32_t expected = 5;
+      EXPECT_FALSE(y.compare_exchange(expected, 7, Order::acq_rel, failure));
+      a = expected;
+      b = d.load(Order::relaxed);
+    });
+    t0.join();
+    t1.join();
+    return Result{a, b};
+  };
+}
+
+// IRIW whose second read in each reader is a failing compare-exchange
+// (expected 7, never stored): T2: a=x (acquire); b = CAS(y) || T3: c=y; d = CAS(x).
+Body iriw_failing_cas() {
+  return [] {
+    P::Atomic<std::uint32_t> x{0}, y{0};
+    std::uint64_t a = 0, b = 0, c = 0, d = 0;
+    auto failing_read = [](P::Atomic<std::uint32_t>& v) {
+      std::uint32_t expected = 7;
+      EXPECT_FALSE(v.compare_exchange(expected, 9, Order::acquire, Order::acquire));
+      return std::uint64_t{expected};
+    };
+    P::Thread t0("t0", [&] { x.store(1, Order::release); });
+    P::Thread t1("t1", [&] { y.store(1, Order::release); });
+    P::Thread t2("t2", [&] {
+      a = x.load(Order::acquire);
+      b = failing_read(y);
+    });
+    P::Thread t3("t3", [&] {
+      c = y.load(Order::acquire);
+      d = failing_read(x);
+    });
+    t0.join();
+    t1.join();
+    t2.join();
+    t3.join();
+    return Result{a, b, c, d};
+  };
+}
+
+// A CAS racing a store: T0: x=1 || T1: CAS(x, 0 -> 2) (relaxed). The result is
+// whether it succeeded, the value it read, and the final x.
+Body cas_against_store() {
+  return [] {
+    P::Atomic<std::uint32_t> x{0};
+    std::uint64_t ok = 0, seen = 0;
+    P::Thread t0("t0", [&] { x.store(1, Order::relaxed); });
+    P::Thread t1("t1", [&] {
+      std::uint32_t expected = 0;
+      ok = x.compare_exchange(expected, 2, Order::relaxed, Order::relaxed);
+      seen = expected;
+    });
+    t0.join();
+    t1.join();
+    return Result{ok, seen, x.load(Order::relaxed)};
+  };
+}
+
 TEST(Litmus, MessagePassingRelaxedReadsTheFlagWithoutThePayload) {
   expect_reached(message_passing(Order::relaxed, Order::relaxed), {{0, 0}, {0, 1}, {1, 1}, {1, 0}});
 }
@@ -351,6 +498,147 @@ TEST(Litmus, ARelaxedStoreOfTheWriterItselfEndsTheReleaseSequenceCxx20) {
 TEST(Litmus, RmwsNeverLoseAnUpdate) {
   const Observed o = observe(rmw_atomicity(), litmus_seeds());
   EXPECT_EQ(o.results, (std::set<Result>{{1, 2}}));
+}
+
+TEST(Litmus, FenceFenceMessagePassingNeverReadsTheFlagWithoutThePayload) {
+  // Row 3: release fence before the relaxed flag store, acquire fence after the
+  // relaxed flag load; acq_rel and seq_cst fences act as both.
+  for (const Order f : {Order::release, Order::acq_rel, Order::seq_cst}) {
+    const Body mp = message_passing_fenced({.release_fence = f, .acquire_fence = Order::acquire});
+    expect_reached(mp, {{0, 0}, {0, 1}, {1, 1}});
+    expect_never(mp, {1, 0});
+  }
+  const Body both_acq_rel = message_passing_fenced({.release_fence = Order::acq_rel, .acquire_fence = Order::acq_rel});
+  expect_never(both_acq_rel, {1, 0});
+}
+
+TEST(Litmus, AFenceOnOneSideAloneOrInTheWrongPlaceDoesNotOrderMessagePassing) {
+  // Only the release side, only the acquire side, an acquire fence before the
+  // flag's load, or a fence of the wrong kind: the stale payload stays reachable.
+  expect_reached(message_passing_fenced({.release_fence = Order::release}), {{1, 0}});
+  expect_reached(message_passing_fenced({.acquire_fence = Order::acquire}), {{1, 0}});
+  expect_reached(message_passing_fenced({.release_fence = Order::release, .acquire_fence = Order::acquire,
+                                         .acquire_first = true}),
+                 {{1, 0}});
+  expect_reached(message_passing_fenced({.release_fence = Order::acquire, .acquire_fence = Order::release}), {{1, 0}});
+}
+
+TEST(Litmus, AFenceSynchronisesWithAnAtomicOnTheOtherSide) {
+  // Row 4: release fence + relaxed store read by an acquire load; and a release
+  // store read by a relaxed load + acquire fence.
+  const Body fence_then_acquire = message_passing_fenced({.release_fence = Order::release, .load_order = Order::acquire});
+  expect_reached(fence_then_acquire, {{0, 0}, {1, 1}});
+  expect_never(fence_then_acquire, {1, 0});
+  const Body release_then_fence = message_passing_fenced({.store_order = Order::release, .acquire_fence = Order::acquire});
+  expect_reached(release_then_fence, {{0, 0}, {1, 1}});
+  expect_never(release_then_fence, {1, 0});
+}
+
+TEST(Litmus, StoreBufferingWithSeqCstFencesOnBothSidesNeverMissesBothStores) {
+  // Row 8 forbidden; row 9 (one fence) and acq_rel fences on both sides allowed.
+  const Body both = store_buffering_fenced(Order::seq_cst, Order::seq_cst);
+  expect_reached(both, {{0, 1}, {1, 0}, {1, 1}});
+  expect_never(both, {0, 0});
+  expect_reached(store_buffering_fenced(Order::seq_cst, std::nullopt), {{0, 0}});
+  expect_reached(store_buffering_fenced(Order::acq_rel, Order::acq_rel), {{0, 0}});
+}
+
+TEST(Litmus, IriwWithSeqCstFencesNeverLetsTheReadersDisagree) {
+  // Row 15.
+  const Body iw = iriw_sc_fences();
+  expect_reached(iw, {{1, 1, 1, 1}, {0, 0, 0, 0}, {1, 0, 0, 1}});
+  expect_never(iw, {1, 0, 1, 0});
+}
+
+TEST(Litmus, AFailedCompareExchangeReadsStaleAndSynchronisesOnlyByItsFailureOrder) {
+  // Row 26: failing on y=1 with a relaxed failure order gives no edge to d=1;
+  // with an acquire failure order it does.
+  expect_reached(cas_failure_order(Order::relaxed), {{1, 0}, {1, 1}, {0, 0}, {0, 1}});
+  const Body acquiring = cas_failure_order(Order::acquire);
+  expect_reached(acquiring, {{1, 1}, {0, 0}});
+  expect_never(acquiring, {1, 0});
+  // Row 27: both readers' failing compare-exchanges read the other store stale.
+  expect_reached(iriw_failing_cas(), {{1, 0, 1, 0}});
+}
+
+TEST(Litmus, ACompareExchangeNeverSucceedsOnAStaleValue) {
+  // Succeeding on the initial 0 after x=1 would lose the store (final x=2 after
+  // both): an RMW reads the newest. Failing on a stale 0 is not possible either
+  // (0 is the expected value): a failure reads 1.
+  const Body c = cas_against_store();
+  expect_reached(c, {{1, 0, 1}, {0, 1, 1}});
+  expect_never(c, {1, 0, 2});
+  expect_never(c, {0, 0, 1});
+}
+
+TEST(MemoryModel, AWeakCompareExchangeFailsSpuriouslyAsARecordedDrawAndAStrongOneNever) {
+  for (const MemoryModel model : {MemoryModel::sc, MemoryModel::c11}) {
+    int spurious = 0;
+    for (std::uint64_t seed = 0; seed < 400; ++seed) {
+      bool weak_ok = false, strong_ok = false;
+      std::uint32_t weak_seen = 0;
+      auto body = [&] {
+        P::Atomic<std::uint32_t> x{3};
+        P::Thread t("t", [&] {
+          std::uint32_t e = 3;
+          weak_ok = x.compare_exchange_weak(e, 4, Order::acq_rel, Order::acquire);
+          weak_seen = e;
+          e = x.load(Order::relaxed);
+          strong_ok = x.compare_exchange(e, 5, Order::acq_rel, Order::acquire);
+        });
+        t.join();
+      };
+      const RunResult r = run_with(c11_options(seed, model), body);
+      ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
+      EXPECT_TRUE(strong_ok) << "seed " << seed;
+      EXPECT_EQ(weak_seen, 3u) << "a spurious failure reads the matching value";
+      spurious += !weak_ok;
+      // The failure is a draw of the schedule: replaying it fails the same way.
+      bool first = weak_ok;
+      Options o = c11_options(seed, model);
+      o.strategy = StrategySpec::replay(r.schedule);
+      const RunResult again = run_with(o, body);
+      ASSERT_EQ(again.outcome, Outcome::pass) << again.summary();
+      EXPECT_EQ(weak_ok, first) << "seed " << seed;
+    }
+    // About a quarter (kSpuriousCasPerMille) of 400 seeds.
+    EXPECT_GT(spurious, 40) << memory_model_name(model);
+    EXPECT_LT(spurious, 200) << memory_model_name(model);
+  }
+}
+
+TEST(MemoryModel, FencesOrderAPlainPayloadForRaceDetectionInBothModels) {
+  auto body = [](bool fences) {
+    return [=] {
+      P::Cell<std::uint64_t> payload;
+      P::Atomic<std::uint32_t> flag{0};
+      P::Thread w("writer", [&] {
+        payload.set(42);
+        if (fences) P::fence(Order::release);
+        flag.store(1, Order::relaxed);
+      });
+      P::Thread r("reader", [&] {
+        if (flag.load(Order::relaxed) == 1) {
+          if (fences) P::fence(Order::acquire);
+          EXPECT_EQ(payload.get(), 42u);
+        }
+      });
+      w.join();
+      r.join();
+    };
+  };
+  for (const MemoryModel model : {MemoryModel::sc, MemoryModel::c11}) {
+    int races = 0, read = 0;
+    for (std::uint64_t seed = 0; seed < 400; ++seed) {
+      const RunResult bad = run_with(c11_options(seed, model), body(false));
+      races += bad.outcome == Outcome::data_race;
+      const RunResult good = run_with(c11_options(seed, model), body(true));
+      EXPECT_EQ(good.outcome, Outcome::pass) << memory_model_name(model) << " " << good.summary();
+      for (const Decision& d : good.schedule.decisions) read += d.op == Op::fence;
+    }
+    EXPECT_GT(races, 0) << memory_model_name(model);
+    EXPECT_GT(read, 0) << "the fenced runs reach the fence";
+  }
 }
 
 TEST(MemoryModel, ScModeMakesNoDrawsAndNeverReadsStale) {

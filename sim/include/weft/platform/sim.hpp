@@ -7,7 +7,7 @@
 // modelled as seq_cst (an atomic is a plain value read and written while only one
 // fiber runs); under c11 a load may read an older store the C++ model allows
 // (weft/sim/simulator.hpp, model point 1). Atomic::unsync_load and Counter are not
-// decision points.
+// decision points; fence is.
 //
 // Outside a running simulation (static initialisation, the test body after run())
 // the types work single-threadedly with no decisions: atomics are plain values, a
@@ -93,19 +93,16 @@ class Atomic {
     accessed(Op::exchange, true, Kind::rmw, o, old);
     return old;
   }
-  // compare_exchange is strong: it fails only if the value differs from `expected`;
-  // a failure is a load (of the latest value, in both models) with the failure order.
+  // compare_exchange is strong: under sc it fails only if the value differs from
+  // `expected`; under c11 it may also read an older store whose value differs and
+  // fail (happens_before.hpp, step 15). A failure is a load with the failure order.
   bool compare_exchange(T& expected, T desired, Order success, Order failure) {
-    detail::point(Op::cas);
-    const T before = v_;
-    const bool swapped = v_ == expected;
-    if (swapped) {
-      v_ = desired;
-    } else {
-      expected = v_;
-    }
-    accessed(Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure, before);
-    return swapped;
+    return cas(expected, desired, success, failure, false);
+  }
+  // compare_exchange_weak may also fail when the value matches: a recorded draw
+  // (Kernel::spurious_cas_failure), in both models.
+  bool compare_exchange_weak(T& expected, T desired, Order success, Order failure) {
+    return cas(expected, desired, success, failure, true);
   }
   // fetch_add adds v and returns the previous value.
   T fetch_add(T v, Order o) {
@@ -156,13 +153,43 @@ class Atomic {
     if (hb != nullptr) {
       if (!k->c11()) {
         hb->on_atomic(k->current(), id, kind, o);
-      } else if (kind == Kind::load) {
-        (void)k->c11_load(id, o, detail::to_bits(v_), true);  // a failed compare-exchange
-      } else {
+      } else {  // under c11 loads and compare-exchanges take load_c11 and cas_c11: a write here
         hb->c11_write(k->current(), id, kind, o, detail::to_bits(before), detail::to_bits(v_));
       }
     }
     if (k->observes_accesses()) k->note_access(op, id, wrote);
+  }
+  bool cas(T& expected, T desired, Order success, Order failure, bool weak) {
+    detail::point(Op::cas);
+    sim::detail::Kernel* k = tls_kernel;
+    if (k != nullptr && k->c11()) [[unlikely]] return cas_c11(*k, expected, desired, success, failure, weak);
+    const T before = v_;
+    bool swapped = v_ == expected;
+    if (swapped && weak && k != nullptr && k->spurious_cas_failure()) swapped = false;
+    if (swapped) {
+      v_ = desired;
+    } else {
+      expected = v_;
+    }
+    accessed(Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure, before);
+    return swapped;
+  }
+  // cas_c11 is a compare-exchange under the C11 model (step 15): the newest store
+  // or, by the strategy's draw, an older one that differs from `expected`.
+  bool cas_c11(sim::detail::Kernel& k, T& expected, T desired, Order success, Order failure, bool weak) {
+    const std::uint32_t id = k.object_id(obj_epoch_, obj_id_);
+    const std::uint64_t latest = detail::to_bits(v_);
+    const std::uint32_t back = k.c11_cas_pick(id, failure, latest, detail::to_bits(expected));
+    bool swapped = back == 0 && v_ == expected;
+    if (swapped && weak && k.spurious_cas_failure()) swapped = false;
+    if (swapped) {
+      v_ = desired;
+      k.hb()->c11_write(k.current(), id, Kind::rmw, success, latest, detail::to_bits(v_));
+    } else {
+      expected = detail::from_bits<T>(k.hb()->c11_read(k.current(), id, latest, back, failure));
+    }
+    if (k.observes_accesses()) k.note_access(Op::cas, id, swapped);
+    return swapped;
   }
   // load_c11 is a load under the C11 model: the value of the store the strategy chose.
   T load_c11(sim::detail::Kernel& k, Order o) const {
@@ -193,6 +220,11 @@ class Cell {
   }
   Cell(const Cell&) = delete;
   Cell& operator=(const Cell&) = delete;
+  // The destructor gives the cell's run-local id back for the next new cell.
+  ~Cell() {
+    sim::detail::Kernel* k = tls_kernel;
+    if (k != nullptr && k->checks_cells()) k->free_cell(cell_epoch_, cell_id_);
+  }
 
   // get reads the value; set writes it.
   T get(std::source_location site = std::source_location::current()) const {
@@ -383,6 +415,14 @@ struct SimPlatform {
   // yield_thread is a yield that prefers any other runnable fiber.
   static void yield_thread() {
     if (sim::detail::Kernel* k = tls_kernel) k->yield(Op::yield);
+  }
+  // fence is a decision point, then a fence in happens-before and the C11 model
+  // (weft/sim/detail/happens_before.hpp, step 14); nothing outside a simulation.
+  static void fence(Order o) {
+    sim::detail::Kernel* k = tls_kernel;
+    if (k == nullptr) return;
+    k->decide(Op::fence);
+    if (sim::detail::HappensBefore* hb = k->hb()) hb->on_fence(k->current(), o, k->c11());
   }
   // note_hold and note_release count what the engine holds in the running
   // simulation (Kernel::held); not decisions; ignored outside a run.

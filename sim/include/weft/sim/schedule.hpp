@@ -48,8 +48,9 @@ enum class Op : std::uint8_t {
   spin,
   sleep,
   random,
+  fence,  // after random: the names of the ops before it keep their numbers
 };
-inline constexpr int kOpCount = static_cast<int>(Op::random) + 1;
+inline constexpr int kOpCount = static_cast<int>(Op::fence) + 1;
 
 // op_name returns the stable name of an op ("load", "park_for", ...).
 const char* op_name(Op op) noexcept;

@@ -208,9 +208,17 @@ inline constexpr std::uint32_t kHistoryDepthDefault = 4;
 inline constexpr std::uint32_t kHistoryDepthMax = 64;
 // kStaleReadPerMille is the c11 model's bias: when a load may read more than the
 // newest store, the strategy's draw picks the newest with probability 1 - this
-// per mille, else one of the older candidates uniformly. Draw 0 is the newest, so
-// a replay that runs out of draws reads as the sc model would.
+// per mille, else one of the older candidates uniformly. Draw 0 is the newest
+// (stale_draw), so a schedule whose draws are zeroed reads as the sc model would.
 inline constexpr std::uint32_t kStaleReadPerMille = 300;
+// kSpuriousCasPerMille is the chance that a compare_exchange_weak whose expected
+// value matches fails anyway (Relacy's random scheduler takes 1/4); draw 0 never does.
+inline constexpr std::uint32_t kSpuriousCasPerMille = 250;
+// stale_draw says whether a draw picks the rarer branch of a per-mille bias: its
+// low three decimal digits fall in the top `per_mille` of 0..999, so draw 0 never does.
+constexpr bool stale_draw(std::uint64_t draw, std::uint32_t per_mille) noexcept {
+  return draw % 1000 >= 1000 - per_mille;
+}
 
 // Options configure one Simulation.
 struct Options {

@@ -14,12 +14,15 @@
 //      clock into C_f.
 //   4. Atomics, modelled as interleavings (every load reads the latest store): each
 //      atomic keeps the release clock of its latest store, its release sequence.
-//      A release store replaces it with C_f; a relaxed store empties it (C++20,
+//      A release store replaces it with C_f; a relaxed store replaces it with F_f,
+//      the clock of f's last release fence (step 14; empty without one: C++20,
 //      P0982: a relaxed store ends the release sequence, even the writer's own);
-//      a read-modify-write keeps it (release sequences continue through RMWs) and,
-//      if it releases, joins C_f into it. A failed compare-exchange is a load with
-//      the failure order. seq_cst is treated as acq_rel: the total order of seq_cst
-//      operations creates no happens-before of its own, so adding it would hide races.
+//      a read-modify-write keeps it (release sequences continue through RMWs) and
+//      joins C_f into it if it releases, else F_f. A load or RMW that does not
+//      acquire joins the clock it read into A_f, for a later acquire fence. A
+//      failed compare-exchange is a load with the failure order. seq_cst is
+//      treated as acq_rel: the total order of seq_cst operations creates no
+//      happens-before of its own, so adding it would hide races.
 //   5. Threads: a spawned fiber starts from its parent's clock (then the parent
 //      bumps, step 2); join() joins the finished fiber's final clock into the joiner.
 //   6. A Parker's token carries the join of its unparkers' clocks (unparks coalesce
@@ -37,6 +40,8 @@
 //      without an edge after its construction is a race); cells and atomics are
 //      named by run-local ids assigned at first use, never by address, and a new
 //      object at a reused address gets a new id (its constructor clears the stamp).
+//      A destroyed cell's id goes to the next new cell of the run, with a fresh
+//      shadow (Kernel::cell_id): what happened to the old cell is not the new one's.
 //
 // The C11 model (Options::memory_model = c11) replaces step 4 by steps 9 to 13;
 // the cell rules (step 7) and the edges of steps 1, 2, 3, 5, 6 stay as they are.
@@ -56,11 +61,12 @@
 //  11. The store read is seen by the loader from then on; an acquire load joins
 //      its release clock (the release sequence it heads).
 //  12. A store is appended as the newest, seen by its writer; its release clock
-//      is C_f if it releases, else empty (a relaxed store, even the writer's own
-//      after a release, continues no release sequence: C++20, P0982). A
-//      read-modify-write reads the newest store (never a stale one), acquires from
-//      it if its order does, and carries its release clock on (release sequences
-//      continue through RMWs). A failed compare-exchange reads the newest store.
+//      is C_f if it releases, else F_f (empty without a release fence: a relaxed
+//      store, even the writer's own after a release, continues no release
+//      sequence: C++20, P0982). A read-modify-write reads the newest store
+//      (never a stale one), acquires from it if its order does, and carries its
+//      release clock on (release sequences continue through RMWs). A failed
+//      compare-exchange is step 15.
 //  13. seq_cst, by a stronger approximation than C++20's: every seq_cst operation
 //      first joins one run-wide clock C_sc and, after it took effect, joins its
 //      clock into C_sc, so seq_cst operations are ordered by happens-before in
@@ -68,11 +74,33 @@
 //      latest seq_cst store to its atomic (SB and IRIW with seq_cst are
 //      forbidden); it excludes outcomes C++20 allows when a seq_cst operation
 //      follows a relaxed one of another fiber (row 30 of the reference table).
+//      In the c11 model a load that does not acquire joins the release clock of
+//      the store it read into A_f, and a relaxed store or RMW carries F_f, as in
+//      step 4.
+//
+// Fences (Platform::fence), in both models:
+//  14. A release fence (release, acq_rel, seq_cst) sets F_f := C_f, then bumps
+//      C_f[f]: f's later relaxed stores carry what came before the fence, so an
+//      acquiring reader of one synchronises with the fence (fence-atomic). An
+//      acquire fence (acquire, acq_rel, seq_cst) joins A_f into C_f and empties
+//      it: the release clocks of the stores f's earlier relaxed loads read now
+//      happen before f's later accesses (atomic-fence; with a release fence on
+//      the other side, fence-fence). A seq_cst fence in the c11 model also joins
+//      C_sc before and into C_sc after (step 13), which forbids SB and IRIW with
+//      seq_cst fences between the accesses.
+//
+// Compare-exchange in the c11 model:
+//  15. A compare-exchange may read the newest store, and succeed if its value is
+//      the expected one, or any older store the load's floor allows whose value
+//      is not the expected one, and fail: a failed compare-exchange is a load
+//      with the failure order and may read stale (the strategy's recorded draw,
+//      draw 0 the newest). A successful one is a read-modify-write and reads the
+//      newest (step 12). compare_exchange_weak may also fail when the newest
+//      store matches: a recorded draw of the kernel (Kernel::spurious_cas_failure,
+//      in both models), after which it is a load of the newest store.
 //
 // Not modelled: load buffering (a load reads only stores that already executed,
-// so LB's outcome never appears), out-of-thin-air values, fences (the seam has
-// none), spurious compare-exchange failures (the seam's is strong), and stale
-// reads by a failed compare-exchange.
+// so LB's outcome never appears) and out-of-thin-air values.
 #pragma once
 
 #include <boost/container/small_vector.hpp>
@@ -169,6 +197,8 @@ class HappensBefore {
   void release_into(FiberId f, std::uint32_t sync, bool replace);
   // acquire_from joins the sync clock into C_f; take also empties it (a consumed token).
   void acquire_from(FiberId f, std::uint32_t sync, bool take);
+  // forget_cell gives a recycled cell id a fresh shadow (step 8: a new cell).
+  void forget_cell(std::uint32_t cell);
   // Step 7: fiber f read or wrote cell `cell` at `site`; returns the race if any.
   std::optional<Race> on_cell(FiberId f, std::uint32_t cell, bool write, const std::source_location& site);
 
@@ -183,6 +213,13 @@ class HappensBefore {
   // c11_write is step 12: fiber f's store (kind store) or read-modify-write (kind
   // rmw, which read the newest store) wrote `value` over `before`.
   void c11_write(FiberId f, std::uint32_t object, AtomicKind kind, Order o, std::uint64_t before, std::uint64_t value);
+  // c11_stale_unequal is step 15: the stores (counted back from the newest, at
+  // least 1) a compare-exchange by fiber f may read stale and fail on: allowed
+  // by the floor of its failure order `o`, their value not `expected`. Appended to out.
+  void c11_stale_unequal(FiberId f, std::uint32_t object, std::uint64_t latest, std::uint64_t expected, Order o,
+                         std::vector<std::uint32_t>& out);
+  // on_fence is step 14: fiber f's fence of order o (c11: the model's seq_cst clock too).
+  void on_fence(FiberId f, Order o, bool c11);
   // set_history_depth bounds each atomic's store history (Options::history_depth).
   void set_history_depth(std::uint32_t depth) noexcept { depth_ = depth; }
 
@@ -259,6 +296,8 @@ class HappensBefore {
   VectorClock& clock_of(FiberId f) { return slot(clocks_, f); }
 
   std::vector<VectorClock> clocks_;   // C_f, by fiber id
+  std::vector<VectorClock> fence_release_;    // F_f (step 14), by fiber id; empty: no release fence yet
+  std::vector<VectorClock> pending_acquire_;  // A_f (steps 4, 14), by fiber id
   std::vector<VectorClock> atomics_;  // the release clock of each atomic's latest store, by object id
   std::vector<VectorClock> syncs_;    // mutex and parker clocks, by sync id
   std::vector<CellShadow> cells_;     // by cell id

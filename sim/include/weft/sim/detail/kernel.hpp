@@ -106,14 +106,37 @@ class Kernel {
   // allows (a recorded random draw when there is more than one; latest_only: a
   // failed compare-exchange, which reads the newest store).
   std::uint64_t c11_load(std::uint32_t object, platform_contract::Order o, std::uint64_t latest, bool latest_only);
+  // c11_cas_pick is the read half of a compare-exchange under the C11 model
+  // (happens_before.hpp, step 15): 0 to read the newest store (the caller
+  // succeeds if it matches), else how far back the older store it reads and
+  // fails on lies; a recorded draw when an older store may be read.
+  std::uint32_t c11_cas_pick(std::uint32_t object, platform_contract::Order failure, std::uint64_t latest,
+                             std::uint64_t expected);
+  // spurious_cas_failure is a recorded draw: does a compare_exchange_weak whose
+  // expected value matches fail anyway (kSpuriousCasPerMille)?
+  bool spurious_cas_failure();
   // cell_id and sync_id name a cell, and a mutex or parker, for this run, as
   // object_id names atomics (separate counters, so atomics' ids do not move).
-  std::uint32_t cell_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
+  // A cell's id is recycled once the cell is destroyed (free_cell): the next new
+  // cell of the run takes it with a fresh shadow, so a run keeps as many cell
+  // shadows as it has live cells, not one per cell ever made (tasks make several).
+  std::uint32_t cell_id(std::uint32_t& epoch, std::uint32_t& id) {
     if (epoch != epoch_) {
       epoch = epoch_;
-      id = next_cell_id_++;
+      if (free_cells_.empty()) {
+        id = next_cell_id_++;
+      } else {
+        id = free_cells_.back();
+        free_cells_.pop_back();
+        hb_->forget_cell(id);
+      }
     }
     return id;
+  }
+  // free_cell is a cell's destruction: its id serves the next new cell, if the
+  // cell was named in this run.
+  void free_cell(std::uint32_t epoch, std::uint32_t id) {
+    if (epoch == epoch_) free_cells_.push_back(id);
   }
   std::uint32_t sync_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
     if (epoch != epoch_) {
@@ -291,6 +314,8 @@ class Kernel {
   std::vector<std::uint32_t>& record_buf_;
   std::vector<void*> slots_;          // context_slot of each fiber
   std::vector<FiberId> next_waiter_;  // WaitList links, by fiber id
+  std::vector<std::uint32_t> stale_;  // c11_cas_pick's candidates, kept across calls
+  std::vector<std::uint32_t> free_cells_;  // ids of this run's destroyed cells, reused last-in first-out
 
   // Cold state.
   KernelConfig config_;
