@@ -280,6 +280,13 @@ Body rmw_atomicity() {
   };
 }
 
+// in_threads runs each body on a thread of its own and joins them all.
+void in_threads(std::initializer_list<std::function<void()>> bodies) {
+  std::vector<P::Thread> threads;
+  for (const auto& b : bodies) threads.emplace_back("t" + std::to_string(threads.size()), b);
+  for (P::Thread& t : threads) t.join();
+}
+
 // MP with fences: T0: x=1; fence(release_fence) unless none; y=1 (store_order) ||
 // T1: a=y (load_order); fence(acquire_fence) unless none; b=x. Accesses relaxed
 // unless stated. `acquire_first` puts T1's fence before its first load instead.
@@ -294,117 +301,92 @@ Body message_passing_fenced(FenceMp m) {
   return [=] {
     P::Atomic<std::uint32_t> x{0}, y{0};
     std::uint64_t a = 0, b = 0;
-    P::Thread t0("t0", [&] {
-      x.store(1, Order::relaxed);
-      if (m.release_fence) P::fence(*m.release_fence);
-      y.store(1, m.store_order);
-    });
-    P::Thread t1("t1", [&] {
-      if (m.acquire_fence && m.acquire_first) P::fence(*m.acquire_fence);
-      a = y.load(m.load_order);
-      if (m.acquire_fence && !m.acquire_first) P::fence(*m.acquire_fence);
-      b = x.load(Order::relaxed);
-    });
-    t0.join();
-    t1.join();
+    in_threads({[&] {
+                  x.store(1, Order::relaxed);
+                  if (m.release_fence) P::fence(*m.release_fence);
+                  y.store(1, m.store_order);
+                },
+                [&] {
+                  if (m.acquire_fence && m.acquire_first) P::fence(*m.acquire_fence);
+                  a = y.load(m.load_order);
+                  if (m.acquire_fence && !m.acquire_first) P::fence(*m.acquire_fence);
+                  b = x.load(Order::relaxed);
+                }});
     return Result{a, b};
   };
 }
 
-// SB with fences: T0: x=1; fence(f0) unless none; a=y || T1: y=1; fence(f1) unless none; b=x (relaxed).
+// SB with fences: T0: x=1; fence(f0) unless none; a=y || T1: y=1; fence(f1)
+// unless none; b=x (relaxed).
 Body store_buffering_fenced(std::optional<Order> f0, std::optional<Order> f1) {
   return [=] {
     P::Atomic<std::uint32_t> x{0}, y{0};
-    std::uint64_t a = 0, b = 0;
-    P::Thread t0("t0", [&] {
-      x.store(1, Order::relaxed);
-      if (f0) P::fence(*f0);
-      a = y.load(Order::relaxed);
-    });
-    P::Thread t1("t1", [&] {
-      y.store(1, Order::relaxed);
-      if (f1) P::fence(*f1);
-      b = x.load(Order::relaxed);
-    });
-    t0.join();
-    t1.join();
-    return Result{a, b};
+    std::uint64_t r[2] = {0, 0};
+    auto side = [&](P::Atomic<std::uint32_t>& mine, P::Atomic<std::uint32_t>& other, std::optional<Order> f,
+                    std::uint64_t& out) {
+      mine.store(1, Order::relaxed);
+      if (f) P::fence(*f);
+      out = other.load(Order::relaxed);
+    };
+    in_threads({[&] { side(x, y, f0, r[0]); }, [&] { side(y, x, f1, r[1]); }});
+    return Result{r[0], r[1]};
   };
 }
 
-// IRIW with relaxed accesses and a seq_cst fence between each reader's loads.
-Body iriw_sc_fences() {
-  return [] {
+// IRIW: T0: x=1 || T1: y=1 (release) || T2: a=x; second read of y || T3: c=y;
+// second read of x, the first reads `first` and the second by `second_read`
+// (a relaxed load after a seq_cst fence, or a failing compare-exchange).
+using SecondRead = std::function<std::uint64_t(P::Atomic<std::uint32_t>&)>;
+Body iriw_with(Order store_order, Order first, const SecondRead& second_read) {
+  return [=] {
     P::Atomic<std::uint32_t> x{0}, y{0};
     std::uint64_t a = 0, b = 0, c = 0, d = 0;
-    P::Thread t0("t0", [&] { x.store(1, Order::relaxed); });
-    P::Thread t1("t1", [&] { y.store(1, Order::relaxed); });
-    P::Thread t2("t2", [&] {
-      a = x.load(Order::relaxed);
-      P::fence(Order::seq_cst);
-      b = y.load(Order::relaxed);
-    });
-    P::Thread t3("t3", [&] {
-      c = y.load(Order::relaxed);
-      P::fence(Order::seq_cst);
-      d = x.load(Order::relaxed);
-    });
-    t0.join();
-    t1.join();
-    t2.join();
-    t3.join();
+    in_threads({[&] { x.store(1, store_order); }, [&] { y.store(1, store_order); },
+                [&] {
+                  a = x.load(first);
+                  b = second_read(y);
+                },
+                [&] {
+                  c = y.load(first);
+                  d = second_read(x);
+                }});
     return Result{a, b, c, d};
   };
 }
+// IRIW with relaxed accesses and a seq_cst fence between each reader's loads (row 15).
+Body iriw_sc_fences() {
+  return iriw_with(Order::relaxed, Order::relaxed, [](P::Atomic<std::uint32_t>& v) -> std::uint64_t {
+    P::fence(Order::seq_cst);
+    return v.load(Order::relaxed);
+  });
+}
+// IRIW whose second read in each reader is a failing compare-exchange (expected
+// 7, never stored; row 27).
+Body iriw_failing_cas() {
+  return iriw_with(Order::release, Order::acquire, [](P::Atomic<std::uint32_t>& v) -> std::uint64_t {
+    std::uint32_t expected = 7;
+    EXPECT_FALSE(v.compare_exchange(expected, 9, Order::acquire, Order::acquire));
+    return expected;
+  });
+}
 
 // CAS failure order: T0: d=1; y=1 (release) || T1: CAS(y, 5 -> 7, acq_rel,
-// failure); b=d. The result is whether the CAS read 1 (it always fails) and b.
+// failure); b=d. The result is what the CAS read (it always fails) and b.
 Body cas_failure_order(Order failure) {
   return [=] {
     P::Atomic<std::uint32_t> d{0}, y{0};
     std::uint64_t a = 0, b = 0;
-    P::Thread t0("t0", [&] {
-      d.store(1, Order::relaxed);
-      y.store(1, Order::release);
-    });
-    P::Thread t1("t1", [&] {
-      std::uint32_t expected = 5;
-      EXPECT_FALSE(y.compare_exchange(expected, 7, Order::acq_rel, failure));
-      a = expected;
-      b = d.load(Order::relaxed);
-    });
-    t0.join();
-    t1.join();
+    in_threads({[&] {
+                  d.store(1, Order::relaxed);
+                  y.store(1, Order::release);
+                },
+                [&] {
+                  std::uint32_t expected = 5;
+                  EXPECT_FALSE(y.compare_exchange(expected, 7, Order::acq_rel, failure));
+                  a = expected;
+                  b = d.load(Order::relaxed);
+                }});
     return Result{a, b};
-  };
-}
-
-// IRIW whose second read in each reader is a failing compare-exchange
-// (expected 7, never stored): T2: a=x (acquire); b = CAS(y) || T3: c=y; d = CAS(x).
-Body iriw_failing_cas() {
-  return [] {
-    P::Atomic<std::uint32_t> x{0}, y{0};
-    std::uint64_t a = 0, b = 0, c = 0, d = 0;
-    auto failing_read = [](P::Atomic<std::uint32_t>& v) {
-      std::uint32_t expected = 7;
-      EXPECT_FALSE(v.compare_exchange(expected, 9, Order::acquire, Order::acquire));
-      return std::uint64_t{expected};
-    };
-    P::Thread t0("t0", [&] { x.store(1, Order::release); });
-    P::Thread t1("t1", [&] { y.store(1, Order::release); });
-    P::Thread t2("t2", [&] {
-      a = x.load(Order::acquire);
-      b = failing_read(y);
-    });
-    P::Thread t3("t3", [&] {
-      c = y.load(Order::acquire);
-      d = failing_read(x);
-    });
-    t0.join();
-    t1.join();
-    t2.join();
-    t3.join();
-    return Result{a, b, c, d};
   };
 }
 
@@ -414,14 +396,12 @@ Body cas_against_store() {
   return [] {
     P::Atomic<std::uint32_t> x{0};
     std::uint64_t ok = 0, seen = 0;
-    P::Thread t0("t0", [&] { x.store(1, Order::relaxed); });
-    P::Thread t1("t1", [&] {
-      std::uint32_t expected = 0;
-      ok = x.compare_exchange(expected, 2, Order::relaxed, Order::relaxed);
-      seen = expected;
-    });
-    t0.join();
-    t1.join();
+    in_threads({[&] { x.store(1, Order::relaxed); },
+                [&] {
+                  std::uint32_t expected = 0;
+                  ok = x.compare_exchange(expected, 2, Order::relaxed, Order::relaxed);
+                  seen = expected;
+                }});
     return Result{ok, seen, x.load(Order::relaxed)};
   };
 }
