@@ -96,6 +96,8 @@ struct Cli {
   bool collect = false;
   bool quiet = false;
   bool no_race_detection = false;
+  std::string memory_model;  // --memory-model: overrides the scenario's
+  std::string history_depth;  // --history-depth (empty: the scenario's)
   bool shrink = false;
   std::string out;
   double shrink_seconds = 120;
@@ -230,6 +232,8 @@ std::string run_options(const Cli& cli) {
   if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
   if (cli.livelock_decisions) line += " --livelock-decisions " + std::to_string(*cli.livelock_decisions);
   if (cli.no_race_detection) line += " --no-race-detection";
+  if (!cli.memory_model.empty()) line += " --memory-model " + cli.memory_model;
+  if (!cli.history_depth.empty()) line += " --history-depth " + cli.history_depth;
   if (cli.metrics_every_ns) line += " --metrics-every " + std::to_string(cli.metrics_every_ns);  // changes the schedule
   for (const std::string& c : cli.no_check) line += " --no-check " + c;
   if (cli.memory_limit_bytes != kMemoryLimitDefault) line += " --memory-limit " + shell_quote(cli.memory_limit_text);
@@ -619,6 +623,10 @@ int simrun_main(int argc, char** argv) {
   app.add_flag("--check-determinism", cli.check_determinism, "run the seed twice and compare the traces byte for byte");
   app.add_flag("--collect", cli.collect, "over many seeds, keep going after a failure and list them all");
   app.add_flag("--quiet", cli.quiet, "print only failures and the final summary");
+  app.add_option("--memory-model", cli.memory_model,
+                 "sc (every load reads the latest store) or c11 (a load may read an older store the C++ model "
+                 "allows); default: the scenario's exploration.memory_model, else sc");
+  app.add_option("--history-depth", cli.history_depth, "with c11: stores kept per atomic (1 to 64, default 4)");
   app.add_flag("--no-race-detection", cli.no_race_detection,
                "do not track happens-before or check Cells for data races (on by default; it adds no decision)");
   app.add_flag("--shrink", cli.shrink, "shrink the failing run's schedule and write a reproduction file");
@@ -694,7 +702,25 @@ int simrun_main(int argc, char** argv) {
       usage_error("--no-check: expected a check name (exactly_once, no_leak, stall, ...), got '" + c + "'");
     if (it != sc->checks.end()) sc->checks.erase(it);
   }
+  if (!cli.memory_model.empty()) {
+    if (!weft::sim::memory_model_from(cli.memory_model))
+      usage_error("--memory-model: expected sc or c11, got '" + cli.memory_model + "'");
+    sc->memory_model = cli.memory_model;
+  }
+  if (!cli.history_depth.empty()) {
+    const std::uint64_t depth = parse_u64(cli.history_depth, "--history-depth");
+    if (depth < 1 || depth > weft::sim::kHistoryDepthMax)
+      usage_error("--history-depth: expected 1 to 64, got '" + cli.history_depth + "'");
+    sc->history_depth = static_cast<std::uint32_t>(depth);
+  }
   StrategySpec st = parse_strategy(cli.strategy, *sc);
+  if (st.schedule) {
+    const std::string recorded = st.schedule->memory_model.empty() ? "sc" : st.schedule->memory_model;
+    if (recorded != sc->memory_model)
+      usage_error("--strategy " + cli.strategy + ": the schedule was recorded under the " + recorded +
+                  " memory model and this run is " + sc->memory_model + " (a replay would diverge): pass --memory-model " +
+                  recorded);
+  }
 
   std::uint64_t first = cli.seed.value_or(0), count = 1;
   bool many = false;

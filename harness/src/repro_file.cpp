@@ -99,6 +99,10 @@ std::optional<Repro> parse_repro(const std::string& text, const std::string& fil
     }
     rep.schedule = std::move(*sched);
     if (rep.schedule.seed != rep.seed) r.fail("$.schedule.seed", "the same seed as $.seed");
+    const std::string recorded = rep.schedule.memory_model.empty() ? "sc" : rep.schedule.memory_model;
+    if (recorded != rep.scenario.memory_model)
+      r.fail("$.scenario.exploration.memory_model",
+             "\"" + recorded + "\", the memory model the schedule was recorded under (a replay under another model diverges)");
     return rep;
   } catch (const InputFailure& f) {
     error = f.error.message();

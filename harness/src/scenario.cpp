@@ -256,13 +256,17 @@ void parse_faults(const Reader& r, const json& root, Scenario& sc) {
 void parse_exploration(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("exploration")) {
     const json& e = root.at("exploration");
-    r.only_keys(e, "$.exploration", {"strategy", "pct_depth", "step_bound", "livelock_decisions", "test_seeds"});
+    r.only_keys(e, "$.exploration",
+                {"strategy", "pct_depth", "step_bound", "livelock_decisions", "test_seeds", "memory_model", "history_depth"});
     sc.strategy = r.one_of(e, "strategy", "$.exploration", {"random", "pct", "hold"}, "random");
     sc.pct_depth = static_cast<std::uint32_t>(r.uint(e, "pct_depth", "$.exploration", 1, 16, 3));
     sc.step_bound = r.uint(e, "step_bound", "$.exploration", 1, 1'000'000'000, 2'000'000);
     sc.livelock_decisions =
         r.uint(e, "livelock_decisions", "$.exploration", 0, 1'000'000'000, kLivelockDecisionsDefault);
     sc.test_seeds = static_cast<std::uint32_t>(r.uint(e, "test_seeds", "$.exploration", 1, 100000, 5));
+    sc.memory_model = r.one_of(e, "memory_model", "$.exploration", {"sc", "c11"}, "sc");
+    sc.history_depth = static_cast<std::uint32_t>(
+        r.uint(e, "history_depth", "$.exploration", 1, sim::kHistoryDepthMax, sim::kHistoryDepthDefault));
   }
 }
 

@@ -113,6 +113,8 @@ std::string scenario_to_json(const Scenario& sc) {
                       {"step_bound", sc.step_bound},
                       {"test_seeds", sc.test_seeds}};
   if (sc.livelock_decisions != kLivelockDecisionsDefault) j["exploration"]["livelock_decisions"] = sc.livelock_decisions;
+  if (sc.memory_model != "sc") j["exploration"]["memory_model"] = sc.memory_model;
+  if (sc.history_depth != sim::kHistoryDepthDefault) j["exploration"]["history_depth"] = sc.history_depth;
   j["checks"] = sc.checks;
   if (!sc.coverage.empty()) j["coverage"] = sc.coverage;
   if (sc.shutdown_at_ns) j["shutdown_at_ns"] = *sc.shutdown_at_ns;

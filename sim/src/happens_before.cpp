@@ -28,27 +28,56 @@ void HappensBefore::on_atomic(FiberId f, std::uint32_t object, AtomicKind kind, 
   VectorClock& rel = slot(atomics_, object);
   switch (kind) {
     case AtomicKind::load:
-      // Step 3: an acquire load reads the latest store and takes its release sequence.
-      if (acquires(o)) c.join(rel);
+      // Step 3: an acquire load reads the latest store and takes its release
+      // sequence; a relaxed one keeps it for a later acquire fence (step 14).
+      if (acquires(o)) {
+        c.join(rel);
+      } else if (!rel.empty()) {
+        slot(pending_acquire_, f).join(rel);
+      }
       return;
     case AtomicKind::store:
-      // Step 4: a release store starts a release sequence; a relaxed one ends it.
+      // Step 4: a release store starts a release sequence; a relaxed one ends it
+      // (and carries f's last release fence, if any).
       if (releases(o)) {
         rel = c;
         c.bump(f);
       } else {
-        rel.clear();
+        rel = slot(fence_release_, f);
       }
       return;
     case AtomicKind::rmw:
       // Step 4: the RMW reads the latest store and continues its release sequence.
-      if (acquires(o)) c.join(rel);
+      if (acquires(o)) {
+        c.join(rel);
+      } else if (!rel.empty()) {
+        slot(pending_acquire_, f).join(rel);
+      }
       if (releases(o)) {
         rel.join(c);
         c.bump(f);
+      } else {
+        rel.join(slot(fence_release_, f));
       }
       return;
   }
+}
+
+void HappensBefore::on_fence(FiberId f, Order o, bool c11) {
+  VectorClock& c = clock_of(f);
+  const bool sc = c11 && o == Order::seq_cst;
+  if (sc) c.join(sc_);  // step 13
+  // Step 14: an acquire fence takes what f's earlier relaxed loads read.
+  if (acquires(o)) {
+    VectorClock& pending = slot(pending_acquire_, f);
+    c.join(pending);
+    pending.clear();
+  }
+  // Step 14: a release fence is what f's later relaxed stores carry.
+  if (releases(o)) slot(fence_release_, f) = c;
+  if (sc) sc_.join(c);
+  // Step 2: what f does after the fence is not what it published.
+  if (releases(o)) c.bump(f);
 }
 
 void HappensBefore::release_into(FiberId f, std::uint32_t sync, bool replace) {
@@ -74,52 +103,184 @@ std::optional<Race> HappensBefore::on_cell(FiberId f, std::uint32_t cell, bool w
                                            const std::source_location& site) {
   const VectorClock& c = clock_of(f);
   CellShadow& sh = slot(cells_, cell);
-  const Access now{f, c.get(f), site, write};
+  const Epoch now{f, c.get(f), site};
   // Step 7: every access is checked against the last write.
-  if (sh.last_write.fiber != kNoFiber && !c.covers(sh.last_write.fiber, sh.last_write.time)) {
-    return Race{sh.last_write, now};
+  if (sh.write.fiber != kNoFiber && !c.covers(sh.write.fiber, sh.write.time)) {
+    return Race{sh.write.as(true), now.as(write)};
   }
   if (write) {
-    if (sh.shared.empty()) {
-      if (sh.last_read.fiber != kNoFiber && !c.covers(sh.last_read.fiber, sh.last_read.time)) {
-        return Race{sh.last_read, now};
+    if (sh.read.fiber == kShared) {
+      for (const Epoch& r : shared_[sh.read.time]) {
+        if (!c.covers(r.fiber, r.time)) return Race{r.as(false), now.as(true)};
       }
-    } else {
-      for (const Access& r : sh.shared) {
-        if (!c.covers(r.fiber, r.time)) return Race{r, now};
-      }
-      sh.shared.clear();
+    } else if (sh.read.fiber != kNoFiber && !c.covers(sh.read.fiber, sh.read.time)) {
+      return Race{sh.read.as(false), now.as(true)};
     }
-    sh.last_read.fiber = kNoFiber;
-    sh.last_write = now;
+    sh.read.fiber = kNoFiber;
+    sh.write = now;
     return std::nullopt;
   }
-  if (sh.shared.empty()) {
-    // Step 7: reads ordered one after another stay one epoch.
-    if (sh.last_read.fiber == kNoFiber || c.covers(sh.last_read.fiber, sh.last_read.time)) {
-      sh.last_read = now;
-      return std::nullopt;
+  if (sh.read.fiber == kShared) {
+    std::vector<Epoch>& reads = shared_[sh.read.time];
+    for (Epoch& r : reads) {
+      if (r.fiber == f) {
+        r = now;
+        return std::nullopt;
+      }
     }
-    sh.shared.push_back(sh.last_read);  // two concurrent reads: read-shared from here
-    sh.last_read.fiber = kNoFiber;
-    sh.shared.push_back(now);
+    reads.push_back(now);
     return std::nullopt;
   }
-  for (Access& r : sh.shared) {
-    if (r.fiber == f) {
-      r = now;
-      return std::nullopt;
-    }
+  // Step 7: reads ordered one after another stay one epoch.
+  if (sh.read.fiber == kNoFiber || c.covers(sh.read.fiber, sh.read.time)) {
+    sh.read = now;
+    return std::nullopt;
   }
-  sh.shared.push_back(now);
+  // Two concurrent reads: read-shared from here until the next write.
+  const std::uint32_t set = shared_set();
+  shared_[set].push_back(sh.read);
+  shared_[set].push_back(now);
+  sh.read = Epoch{kShared, set, {}};
   return std::nullopt;
+}
+
+void HappensBefore::forget_cell(std::uint32_t cell) { slot(cells_, cell) = CellShadow{}; }
+
+std::uint32_t HappensBefore::shared_set() {
+  if (shared_used_ == shared_.size()) shared_.emplace_back();
+  shared_[shared_used_].clear();
+  return shared_used_++;
 }
 
 void HappensBefore::reset() noexcept {
   clocks_.clear();
+  fence_release_.clear();
+  pending_acquire_.clear();
   atomics_.clear();
   syncs_.clear();
   cells_.clear();
+  shared_used_ = 0;
+  for (History& h : histories_) h.count = 0;  // keeps the rings' memory
+  sc_.clear();
+}
+
+// ---- the C11 model: steps 9 to 13 ----
+
+HappensBefore::History& HappensBefore::history_of(std::uint32_t object, std::uint64_t initial) {
+  History& h = slot(histories_, object);
+  if (h.ring.size() != depth_) {
+    h.ring.assign(depth_, StoreRecord{});
+    h.start = 0;
+    h.count = 0;
+  }
+  if (h.count == 0) {
+    // Step 9: the value before the run's first access is the initial store,
+    // written before everything (every fiber's floor is at or after it).
+    StoreRecord& init = h.ring[0];
+    init.value = initial;
+    init.writer = kNoFiber;
+    init.time = 0;
+    init.release.clear();
+    init.first_seen.clear();
+    h.start = 0;
+    h.count = 1;
+  }
+  return h;
+}
+
+std::uint32_t HappensBefore::floor_back(const History& h, const VectorClock& c) {
+  // Step 10: scan from the newest store back; the first one that happens before
+  // this point (its writer's epoch is covered) or that some fiber read or wrote
+  // at an epoch this point covers is the floor: nothing older may be read.
+  for (std::uint32_t back = 0; back < h.count; ++back) {
+    const StoreRecord& s = h.at_back(back);
+    if (s.writer == kNoFiber || c.covers(s.writer, s.time)) return back;
+    if (s.first_seen.seen_within(c)) return back;
+  }
+  // Every retained store is newer than the floor, which was evicted: reading
+  // only retained stores moves the read forward, never below the floor.
+  return h.count - 1;
+}
+
+std::uint32_t HappensBefore::c11_candidates(FiberId f, std::uint32_t object, std::uint64_t latest, Order o) {
+  VectorClock& c = clock_of(f);
+  // Step 13: a seq_cst operation first takes every earlier seq_cst operation's clock.
+  if (o == Order::seq_cst) c.join(sc_);
+  const History& h = history_of(object, latest);
+  return floor_back(h, c) + 1;
+}
+
+void HappensBefore::c11_stale_unequal(FiberId f, std::uint32_t object, std::uint64_t latest, std::uint64_t expected,
+                                      Order o, std::vector<std::uint32_t>& out) {
+  VectorClock& c = clock_of(f);
+  if (o == Order::seq_cst) c.join(sc_);  // step 13
+  const History& h = history_of(object, latest);
+  // Step 15: a failing compare-exchange may read any allowed store but the
+  // newest whose value differs from the expected one.
+  const std::uint32_t floor = floor_back(h, c);
+  for (std::uint32_t back = 1; back <= floor; ++back) {
+    if (h.at_back(back).value != expected) out.push_back(back);
+  }
+}
+
+std::uint64_t HappensBefore::c11_read(FiberId f, std::uint32_t object, std::uint64_t latest, std::uint32_t back,
+                                      Order o) {
+  VectorClock& c = clock_of(f);
+  if (o == Order::seq_cst) c.join(sc_);  // step 13 (again for a read without a choice)
+  History& h = history_of(object, latest);
+  StoreRecord& s = h.at_back(back < h.count ? back : h.count - 1);
+  // Step 11: the reader has seen the store from now on (read-read coherence for
+  // itself and for every fiber it later synchronises with).
+  if (s.first_seen.get(f) == 0) s.first_seen.set(f, c.get(f));
+  if (acquires(o)) {
+    c.join(s.release);
+  } else if (!s.release.empty()) {
+    slot(pending_acquire_, f).join(s.release);  // for a later acquire fence (step 14)
+  }
+  const std::uint64_t value = s.value;
+  if (o == Order::seq_cst) {
+    sc_.join(c);
+    c.bump(f);
+  }
+  return value;
+}
+
+void HappensBefore::c11_write(FiberId f, std::uint32_t object, AtomicKind kind, Order o, std::uint64_t before,
+                              std::uint64_t value) {
+  VectorClock& c = clock_of(f);
+  if (o == Order::seq_cst) c.join(sc_);  // step 13
+  History& h = history_of(object, before);
+  VectorClock release;
+  if (kind == AtomicKind::rmw) {
+    // Step 12: a read-modify-write reads the newest store and continues its
+    // release sequence.
+    StoreRecord& last = h.at_back(0);
+    if (last.first_seen.get(f) == 0) last.first_seen.set(f, c.get(f));
+    if (acquires(o)) {
+      c.join(last.release);
+    } else if (!last.release.empty()) {
+      slot(pending_acquire_, f).join(last.release);  // step 14
+    }
+    release = last.release;
+  }
+  // Step 12: a release store starts a release sequence; a relaxed store starts
+  // none (C++20: it ends the writer's own, too) but carries f's last release
+  // fence (step 14).
+  if (releases(o)) {
+    release.join(c);
+  } else {
+    release.join(slot(fence_release_, f));
+  }
+  StoreRecord& s = h.push();
+  s.value = value;
+  s.writer = f;
+  s.time = c.get(f);
+  s.release = release;
+  s.first_seen.clear();
+  s.first_seen.set(f, c.get(f));
+  if (o == Order::seq_cst) sc_.join(c);
+  // Step 2: after a release the writer's later accesses are not what it published.
+  if (releases(o)) c.bump(f);
 }
 
 namespace {

@@ -258,10 +258,13 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
   if (epoch_ == 0) epoch_ = ++epochs;  // 0 means "outside any run"
   pool_ = &thread_pool();
   record_buf_.clear();
-  if (config.race_detection) {
+  if (config.race_detection || config.c11) {
     hb_ = &thread_happens_before();
     hb_->reset();
+    hb_->set_history_depth(config.history_depth);
   }
+  checks_cells_ = config.race_detection;
+  c11_ = config.c11;
 }
 
 std::vector<Decision> Kernel::take_decisions() const {
@@ -691,6 +694,33 @@ void Kernel::note_cell(std::uint32_t cell, bool write, const std::source_locatio
   std::optional<Race> race = hb_->on_cell(current_id_, cell, write, site);
   if (race) fail(Outcome::data_race, describe_race(*race, fiber_name(race->earlier.fiber), fiber_name(current_id_)));
 }
+
+std::uint64_t Kernel::c11_load(std::uint32_t object, platform_contract::Order o, std::uint64_t latest,
+                              bool latest_only) {
+  std::uint32_t back = 0;
+  if (!latest_only) {
+    const std::uint32_t n = hb_->c11_candidates(current_id_, object, latest, o);
+    if (n > 1) {
+      // The choice is the strategy's, recorded like any random draw (draw 0: the newest).
+      const std::uint64_t v = draw(Op::load);
+      if (stale_draw(v, kStaleReadPerMille)) back = 1 + static_cast<std::uint32_t>((v / 1000) % (n - 1));
+    }
+  }
+  return hb_->c11_read(current_id_, object, latest, back, o);
+}
+
+std::uint32_t Kernel::c11_cas_pick(std::uint32_t object, platform_contract::Order failure, std::uint64_t latest,
+                                   std::uint64_t expected) {
+  stale_.clear();
+  hb_->c11_stale_unequal(current_id_, object, latest, expected, failure, stale_);
+  if (stale_.empty()) return 0;
+  // As a load's choice (c11_load), with the same bias; draw 0 reads the newest.
+  const std::uint64_t v = draw(Op::cas);
+  if (!stale_draw(v, kStaleReadPerMille)) return 0;
+  return stale_[(v / 1000) % stale_.size()];
+}
+
+bool Kernel::spurious_cas_failure() { return stale_draw(draw(Op::cas), kSpuriousCasPerMille); }
 
 void Kernel::note_access(Op op, std::uint32_t object, bool wrote) {
   strategy_.on_access(current_id_, op, object, wrote);

@@ -27,6 +27,7 @@ constexpr const char* kOpNames[kOpCount] = {
     "load",  "store",    "exchange", "cas",    "fetch_add", "fetch_sub", "fetch_or", "fetch_and",
     "lock",  "try_lock", "unlock",   "park",   "park_for",  "unpark",    "spawn",    "join",
     "exit",  "now",      "entropy",  "yield",  "spin",      "sleep",     "random",
+    "fence",
 };
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == kOpCount);
 }  // namespace
@@ -51,6 +52,7 @@ std::string Schedule::to_json() const {
   j["strategy"] = strategy;
   j["pct_depth"] = pct_depth;
   j["pct_steps"] = pct_steps;
+  if (!memory_model.empty()) j["memory_model"] = memory_model;
   auto& ds = j["decisions"] = nlohmann::json::array();
   for (const Decision& d : decisions) {
     ds.push_back(nlohmann::json::array({op_name(d.op), d.kind == DecisionKind::fiber ? "f" : "r", d.value}));
@@ -74,7 +76,8 @@ std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std:
                                              InputError& error) {
   const JsonReader r(file);
   try {
-    r.only_keys(j, path, {"format", "version", "seed", "strategy", "pct_depth", "pct_steps", "decisions", "switches"});
+    r.only_keys(j, path,
+                {"format", "version", "seed", "strategy", "pct_depth", "pct_steps", "memory_model", "decisions", "switches"});
     if (!j.contains("format") || j.at("format") != kFormat)
       r.fail(path + ".format", "\"weft-schedule\" (a schedule file), got " +
                                    (j.contains("format") ? JsonReader::describe(j.at("format")) : std::string("no format")));
@@ -87,6 +90,7 @@ std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std:
     s.strategy = r.string(j, "strategy", path, std::string());
     s.pct_depth = static_cast<std::uint32_t>(r.uint(j, "pct_depth", path, 0, 16, 0));
     s.pct_steps = r.uint(j, "pct_steps", path, 0, UINT64_MAX, 0);
+    if (j.contains("memory_model")) s.memory_model = r.one_of(j, "memory_model", path, {"c11"}, "c11");
     const auto& ds = r.required(j, "decisions", path, "an array of decisions");
     if (!ds.is_array()) r.fail(path + ".decisions", "an array of decisions, got " + JsonReader::describe(ds));
     s.decisions.reserve(ds.size());

@@ -63,6 +63,8 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   config.describe_blocked = describe_blocked_;
   config.memory_limit_bytes = options_.memory_limit_bytes;
   config.race_detection = options_.race_detection;
+  config.c11 = options_.memory_model == MemoryModel::c11;
+  config.history_depth = options_.history_depth;
   detail::Kernel kernel(config, strategy, idle_probe_);
   kernel.run(main_fn);
   RunResult r;
@@ -78,6 +80,7 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   r.pct_steps = pct_steps;
   r.longest_quiet = kernel.longest_quiet();
   r.schedule.strategy = strategy.name();
+  if (options_.memory_model == MemoryModel::c11) r.schedule.memory_model = memory_model_name(options_.memory_model);
   r.schedule.decisions = kernel.take_decisions();
   return r;
 }

@@ -13,6 +13,7 @@
 #include "weft/config.hpp"
 #include "weft/events.hpp"
 #include "weft/sim/json_input.hpp"
+#include "weft/sim/simulator.hpp"
 
 namespace weft::sim {
 
@@ -126,6 +127,10 @@ struct Scenario {
   // (simulator.hpp, Options::livelock_decisions); 0 turns it off.
   std::uint64_t livelock_decisions = kLivelockDecisionsDefault;
   std::uint32_t test_seeds = 5;  // seeds a scenario test runs by default
+  // The simulator's memory model ("sc" or "c11", simulator.hpp model point 1) and
+  // the c11 model's stores kept per atomic.
+  std::string memory_model = "sc";
+  std::uint32_t history_depth = sim::kHistoryDepthDefault;
   std::vector<std::string> checks;
   // coverage names the marks (rare paths) the scenario exists to reach; its test
   // fails if its seeds never reach one of them.

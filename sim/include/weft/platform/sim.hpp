@@ -3,17 +3,23 @@
 // Each member mirrors OsPlatform (engine/platform/os/include/weft/platform/os.hpp) but runs on
 // simulated fibers: before an Atomic, Mutex, Parker, Thread, clock, entropy or
 // yield operation takes effect, the kernel lets the strategy choose which fiber
-// runs next. All memory orders are modelled as seq_cst (an atomic is a plain value
-// read and written while only one fiber runs). Atomic::unsync_load and Counter are
-// not decision points.
+// runs next. Under the sc memory model (the default) all memory orders are
+// modelled as seq_cst (an atomic is a plain value read and written while only one
+// fiber runs); under c11 a load may read an older store the C++ model allows
+// (weft/sim/simulator.hpp, model point 1). Atomic::unsync_load and Counter are not
+// decision points; fence is.
 //
 // Outside a running simulation (static initialisation, the test body after run())
 // the types work single-threadedly with no decisions: atomics are plain values, a
 // Mutex that would block and a park() with no token abort with a message.
 #pragma once
 
+#include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <type_traits>
 #include <source_location>
 #include <string>
 #include <utility>
@@ -38,6 +44,22 @@ namespace detail {
 inline void point(Op op) {
   if (sim::detail::Kernel* k = tls_kernel) k->decide(op);
 }
+// to_bits and from_bits carry an atomic's value through the C11 model's store
+// history, which keeps values as 64-bit words.
+template <class T>
+std::uint64_t to_bits(const T& v) noexcept {
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(std::uint64_t),
+                "a simulated Atomic<T> holds a trivially copyable T of at most 8 bytes");
+  std::uint64_t b = 0;
+  std::memcpy(&b, &v, sizeof(T));
+  return b;
+}
+template <class T>
+T from_bits(std::uint64_t b) noexcept {
+  std::array<unsigned char, sizeof(T)> bytes{};
+  std::memcpy(bytes.data(), &b, sizeof(T));
+  return std::bit_cast<T>(bytes);
+}
 }  // namespace detail
 
 // Atomic is a protocol atomic: a plain value, with a decision before each operation.
@@ -49,45 +71,45 @@ class Atomic {
   Atomic(const Atomic&) = delete;
   Atomic& operator=(const Atomic&) = delete;
 
-  // load reads the latest value (interleavings only: `o` orders happens-before
-  // for race detection, never which value is read).
+  // load reads the latest value under the sc model (`o` then orders
+  // happens-before for race detection only); under c11, a store the model allows.
   T load(Order o) const {
     detail::point(Op::load);
-    accessed(Op::load, false, Kind::load, o);
+    if (sim::detail::Kernel* k = tls_kernel; k != nullptr && k->c11()) [[unlikely]] return load_c11(*k, o);
+    accessed(Op::load, false, Kind::load, o, v_);
     return v_;
   }
   // store writes v.
   void store(T v, Order o) {
     detail::point(Op::store);
+    const T before = v_;
     v_ = v;
-    accessed(Op::store, true, Kind::store, o);
+    accessed(Op::store, true, Kind::store, o, before);
   }
   // exchange writes v and returns the previous value.
   T exchange(T v, Order o) {
     detail::point(Op::exchange);
     T old = std::exchange(v_, v);
-    accessed(Op::exchange, true, Kind::rmw, o);
+    accessed(Op::exchange, true, Kind::rmw, o, old);
     return old;
   }
-  // compare_exchange is strong: it fails only if the value differs from `expected`;
-  // a failure is a load with the failure order.
+  // compare_exchange is strong: under sc it fails only if the value differs from
+  // `expected`; under c11 it may also read an older store whose value differs and
+  // fail (happens_before.hpp, step 15). A failure is a load with the failure order.
   bool compare_exchange(T& expected, T desired, Order success, Order failure) {
-    detail::point(Op::cas);
-    const bool swapped = v_ == expected;
-    if (swapped) {
-      v_ = desired;
-    } else {
-      expected = v_;
-    }
-    accessed(Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure);
-    return swapped;
+    return cas(expected, desired, success, failure, false);
+  }
+  // compare_exchange_weak may also fail when the value matches: a recorded draw
+  // (Kernel::spurious_cas_failure), in both models.
+  bool compare_exchange_weak(T& expected, T desired, Order success, Order failure) {
+    return cas(expected, desired, success, failure, true);
   }
   // fetch_add adds v and returns the previous value.
   T fetch_add(T v, Order o) {
     detail::point(Op::fetch_add);
     T old = v_;
     v_ = static_cast<T>(old + v);
-    accessed(Op::fetch_add, true, Kind::rmw, o);
+    accessed(Op::fetch_add, true, Kind::rmw, o, old);
     return old;
   }
   // fetch_sub subtracts v and returns the previous value.
@@ -95,7 +117,7 @@ class Atomic {
     detail::point(Op::fetch_sub);
     T old = v_;
     v_ = static_cast<T>(old - v);
-    accessed(Op::fetch_sub, true, Kind::rmw, o);
+    accessed(Op::fetch_sub, true, Kind::rmw, o, old);
     return old;
   }
   // fetch_or ors v in and returns the previous value.
@@ -103,7 +125,7 @@ class Atomic {
     detail::point(Op::fetch_or);
     T old = v_;
     v_ = static_cast<T>(old | v);
-    accessed(Op::fetch_or, true, Kind::rmw, o);
+    accessed(Op::fetch_or, true, Kind::rmw, o, old);
     return old;
   }
   // fetch_and ands v in and returns the previous value.
@@ -111,7 +133,7 @@ class Atomic {
     detail::point(Op::fetch_and);
     T old = v_;
     v_ = static_cast<T>(old & v);
-    accessed(Op::fetch_and, true, Kind::rmw, o);
+    accessed(Op::fetch_and, true, Kind::rmw, o, old);
     return old;
   }
   // unsync_load reads a value only the caller writes: not a decision point.
@@ -119,16 +141,62 @@ class Atomic {
 
  private:
   using Kind = sim::detail::HappensBefore::AtomicKind;
-  // accessed reports the operation that just took effect to a strategy that
-  // observes accesses (Strategy::on_access) and to race detection; nothing otherwise.
-  void accessed(Op op, bool wrote, Kind kind, Order o) const {
+  // accessed reports the operation that just took effect (`before`: the value it
+  // replaced or read) to a strategy that observes accesses (Strategy::on_access)
+  // and to happens-before (race detection, the C11 model); nothing otherwise.
+  void accessed(Op op, bool wrote, Kind kind, Order o, const T& before) const {
     sim::detail::Kernel* k = tls_kernel;
     if (k == nullptr) return;
     sim::detail::HappensBefore* hb = k->hb();
     if (!k->observes_accesses() && hb == nullptr) return;
     const std::uint32_t id = k->object_id(obj_epoch_, obj_id_);
-    if (hb != nullptr) hb->on_atomic(k->current(), id, kind, o);
+    if (hb != nullptr) {
+      if (!k->c11()) {
+        hb->on_atomic(k->current(), id, kind, o);
+      } else {  // under c11 loads and compare-exchanges take load_c11 and cas_c11: a write here
+        hb->c11_write(k->current(), id, kind, o, detail::to_bits(before), detail::to_bits(v_));
+      }
+    }
     if (k->observes_accesses()) k->note_access(op, id, wrote);
+  }
+  bool cas(T& expected, T desired, Order success, Order failure, bool weak) {
+    detail::point(Op::cas);
+    sim::detail::Kernel* k = tls_kernel;
+    if (k != nullptr && k->c11()) [[unlikely]] return cas_c11(*k, expected, desired, success, failure, weak);
+    const T before = v_;
+    bool swapped = v_ == expected;
+    if (swapped && weak && k != nullptr && k->spurious_cas_failure()) swapped = false;
+    if (swapped) {
+      v_ = desired;
+    } else {
+      expected = v_;
+    }
+    accessed(Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure, before);
+    return swapped;
+  }
+  // cas_c11 is a compare-exchange under the C11 model (step 15): the newest store
+  // or, by the strategy's draw, an older one that differs from `expected`.
+  bool cas_c11(sim::detail::Kernel& k, T& expected, T desired, Order success, Order failure, bool weak) {
+    const std::uint32_t id = k.object_id(obj_epoch_, obj_id_);
+    const std::uint64_t latest = detail::to_bits(v_);
+    const std::uint32_t back = k.c11_cas_pick(id, failure, latest, detail::to_bits(expected));
+    bool swapped = back == 0 && v_ == expected;
+    if (swapped && weak && k.spurious_cas_failure()) swapped = false;
+    if (swapped) {
+      v_ = desired;
+      k.hb()->c11_write(k.current(), id, Kind::rmw, success, latest, detail::to_bits(v_));
+    } else {
+      expected = detail::from_bits<T>(k.hb()->c11_read(k.current(), id, latest, back, failure));
+    }
+    if (k.observes_accesses()) k.note_access(Op::cas, id, swapped);
+    return swapped;
+  }
+  // load_c11 is a load under the C11 model: the value of the store the strategy chose.
+  T load_c11(sim::detail::Kernel& k, Order o) const {
+    const std::uint32_t id = k.object_id(obj_epoch_, obj_id_);
+    const T v = detail::from_bits<T>(k.c11_load(id, o, detail::to_bits(v_), false));
+    if (k.observes_accesses()) k.note_access(Op::load, id, false);
+    return v;
   }
 
   T v_;
@@ -152,6 +220,11 @@ class Cell {
   }
   Cell(const Cell&) = delete;
   Cell& operator=(const Cell&) = delete;
+  // The destructor gives the cell's run-local id back for the next new cell.
+  ~Cell() {
+    sim::detail::Kernel* k = tls_kernel;
+    if (k != nullptr && k->checks_cells()) k->free_cell(cell_epoch_, cell_id_);
+  }
 
   // get reads the value; set writes it.
   T get(std::source_location site = std::source_location::current()) const {
@@ -177,7 +250,7 @@ class Cell {
  private:
   void accessed(bool write, const std::source_location& site) const {
     sim::detail::Kernel* k = tls_kernel;
-    if (k == nullptr || k->hb() == nullptr) return;
+    if (k == nullptr || !k->checks_cells()) return;
     k->note_cell(k->cell_id(cell_epoch_, cell_id_), write, site);
   }
 
@@ -342,6 +415,14 @@ struct SimPlatform {
   // yield_thread is a yield that prefers any other runnable fiber.
   static void yield_thread() {
     if (sim::detail::Kernel* k = tls_kernel) k->yield(Op::yield);
+  }
+  // fence is a decision point, then a fence in happens-before and the C11 model
+  // (weft/sim/detail/happens_before.hpp, step 14); nothing outside a simulation.
+  static void fence(Order o) {
+    sim::detail::Kernel* k = tls_kernel;
+    if (k == nullptr) return;
+    k->decide(Op::fence);
+    if (sim::detail::HappensBefore* hb = k->hb()) hb->on_fence(k->current(), o, k->c11());
   }
   // note_hold and note_release count what the engine holds in the running
   // simulation (Kernel::held); not decisions; ignored outside a run.

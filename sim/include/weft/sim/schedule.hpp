@@ -48,8 +48,9 @@ enum class Op : std::uint8_t {
   spin,
   sleep,
   random,
+  fence,  // after random: the names of the ops before it keep their numbers
 };
-inline constexpr int kOpCount = static_cast<int>(Op::random) + 1;
+inline constexpr int kOpCount = static_cast<int>(Op::fence) + 1;
 
 // op_name returns the stable name of an op ("load", "park_for", ...).
 const char* op_name(Op op) noexcept;
@@ -93,6 +94,9 @@ struct Schedule {
   std::string strategy;          // the strategy that made it (informational): "random", "pct", "hold", ...
   std::uint32_t pct_depth = 0;   // for pct
   std::uint64_t pct_steps = 0;   // for pct: the k its change points were spread over
+  // memory_model: "c11" for a run under the C11 model (its loads' choices are
+  // among the draws), empty for sc. A replay under the other model is refused.
+  std::string memory_model;
   std::vector<Decision> decisions;
   std::vector<Switch> switches;  // lenient replay only; in the order they happen
 

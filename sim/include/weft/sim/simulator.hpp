@@ -3,9 +3,13 @@
 // drawn from a seeded strategy.
 //
 // Model (what a run explores and what it does not):
-//  1. Interleavings only. Every memory order is modelled as seq_cst: an atomic
-//     operation reads the latest value written. Bugs that need a stale read (a
-//     missing Release) are not found by this backend.
+//  1. Memory model (Options::memory_model). sc (the default): interleavings
+//     only, every atomic operation reads the latest value written, so bugs that
+//     need a stale read (a missing release) are not found. c11: each atomic keeps
+//     a bounded history of stores and a load may read any store the C++ memory
+//     model allows it given the declared orders (the rules, and what is not
+//     modelled, are steps 9 to 13 of weft/sim/detail/happens_before.hpp); which
+//     one is a recorded random draw, so it replays.
 //  2. Every seam operation except Atomic::unsync_load and Counter is a decision
 //     point; the strategy decides before the operation takes effect.
 //  3. Virtual time is an integer count of ns. It advances only when no fiber is
@@ -33,8 +37,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "weft/sim/outcome.hpp"
 #include "weft/sim/schedule.hpp"
@@ -184,6 +190,36 @@ inline constexpr std::size_t kStackSizeDefault = 1024 * 1024;
 inline constexpr std::size_t kStackSizeDefault = 64 * 1024;
 #endif
 
+// MemoryModel is what a load may read: sc, the latest store; c11, any store the
+// C++ memory model allows (model point 1).
+enum class MemoryModel : std::uint8_t { sc, c11 };
+// memory_model_name is "sc" or "c11"; memory_model_from parses one.
+constexpr const char* memory_model_name(MemoryModel m) noexcept { return m == MemoryModel::c11 ? "c11" : "sc"; }
+constexpr std::optional<MemoryModel> memory_model_from(std::string_view s) noexcept {
+  if (s == "sc") return MemoryModel::sc;
+  if (s == "c11") return MemoryModel::c11;
+  return std::nullopt;
+}
+// kHistoryDepthDefault stores per atomic are kept by the c11 model (Relacy keeps
+// 3, loom 7): a load may go up to 3 stores back, which covers every litmus shape
+// and a stale read across one intervening update of a queue index, at some 200
+// bytes per store kept. kHistoryDepthMax bounds the option.
+inline constexpr std::uint32_t kHistoryDepthDefault = 4;
+inline constexpr std::uint32_t kHistoryDepthMax = 64;
+// kStaleReadPerMille is the c11 model's bias: when a load may read more than the
+// newest store, the strategy's draw picks the newest with probability 1 - this
+// per mille, else one of the older candidates uniformly. Draw 0 is the newest
+// (stale_draw), so a schedule whose draws are zeroed reads as the sc model would.
+inline constexpr std::uint32_t kStaleReadPerMille = 300;
+// kSpuriousCasPerMille is the chance that a compare_exchange_weak whose expected
+// value matches fails anyway (Relacy's random scheduler takes 1/4); draw 0 never does.
+inline constexpr std::uint32_t kSpuriousCasPerMille = 250;
+// stale_draw says whether a draw picks the rarer branch of a per-mille bias: its
+// low three decimal digits fall in the top `per_mille` of 0..999, so draw 0 never does.
+constexpr bool stale_draw(std::uint64_t draw, std::uint32_t per_mille) noexcept {
+  return draw % 1000 >= 1000 - per_mille;
+}
+
 // Options configure one Simulation.
 struct Options {
   std::uint64_t seed = 0;
@@ -211,6 +247,11 @@ struct Options {
   // happens-before orders, at least one a write. It adds no decision, so a run
   // that has no race has the same schedule with it on or off.
   bool race_detection = true;
+  // The memory model (model point 1) and, for c11, the stores kept per atomic
+  // (1 to kHistoryDepthMax). c11 tracks happens-before whether or not
+  // race_detection checks Cells.
+  MemoryModel memory_model = MemoryModel::sc;
+  std::uint32_t history_depth = kHistoryDepthDefault;
 };
 
 // RunResult is what one run did.

@@ -14,12 +14,15 @@
 //      clock into C_f.
 //   4. Atomics, modelled as interleavings (every load reads the latest store): each
 //      atomic keeps the release clock of its latest store, its release sequence.
-//      A release store replaces it with C_f; a relaxed store empties it (C++20,
+//      A release store replaces it with C_f; a relaxed store replaces it with F_f,
+//      the clock of f's last release fence (step 14; empty without one: C++20,
 //      P0982: a relaxed store ends the release sequence, even the writer's own);
-//      a read-modify-write keeps it (release sequences continue through RMWs) and,
-//      if it releases, joins C_f into it. A failed compare-exchange is a load with
-//      the failure order. seq_cst is treated as acq_rel: the total order of seq_cst
-//      operations creates no happens-before of its own, so adding it would hide races.
+//      a read-modify-write keeps it (release sequences continue through RMWs) and
+//      joins C_f into it if it releases, else F_f. A load or RMW that does not
+//      acquire joins the clock it read into A_f, for a later acquire fence. A
+//      failed compare-exchange is a load with the failure order. seq_cst is
+//      treated as acq_rel: the total order of seq_cst operations creates no
+//      happens-before of its own, so adding it would hide races.
 //   5. Threads: a spawned fiber starts from its parent's clock (then the parent
 //      bumps, step 2); join() joins the finished fiber's final clock into the joiner.
 //   6. A Parker's token carries the join of its unparkers' clocks (unparks coalesce
@@ -37,13 +40,67 @@
 //      without an edge after its construction is a race); cells and atomics are
 //      named by run-local ids assigned at first use, never by address, and a new
 //      object at a reused address gets a new id (its constructor clears the stamp).
+//      A destroyed cell's id goes to the next new cell of the run, with a fresh
+//      shadow (Kernel::cell_id): what happened to the old cell is not the new one's.
 //
-// Room for stale reads (the next slice of the memory model): AtomicSync holds one
-// release clock, the latest store's. A per-atomic store history replaces it by a
-// bounded ring of StoreRecord{value bits, writer epoch, writer clock, release
-// clock, seq_cst flag}; step 4's rules then apply to the record a load reads from
-// (chosen by the strategy) instead of the latest, and C_f gains a view floor per
-// atomic. The cell rules (step 7) and the edges of steps 1, 2, 3, 5, 6 stay as they are.
+// The C11 model (Options::memory_model = c11) replaces step 4 by steps 9 to 13;
+// the cell rules (step 7) and the edges of steps 1, 2, 3, 5, 6 stay as they are.
+//   9. Each atomic keeps its last Options::history_depth stores in modification
+//      order, which is the order they execute in (so write-write and read-write
+//      coherence hold by construction): value, writer epoch, release clock and,
+//      per fiber, the clock entry at which that fiber first read or wrote it. The
+//      value an atomic holds at the run's first access to it is its initial
+//      store, ordered before everything.
+//  10. A load's floor is the newest store that happens before it (its writer's
+//      epoch is covered) or that some fiber saw at an epoch the loader's clock
+//      covers (write-read and read-read coherence, also across fibers through
+//      happens-before). The load may read the floor or any newer store; which one
+//      is the strategy's recorded decision (Kernel::c11_load). A floor evicted
+//      from the history clamps to the oldest kept store, which only moves reads
+//      forward: every run stays a valid execution (bounded, so incomplete).
+//  11. The store read is seen by the loader from then on; an acquire load joins
+//      its release clock (the release sequence it heads).
+//  12. A store is appended as the newest, seen by its writer; its release clock
+//      is C_f if it releases, else F_f (empty without a release fence: a relaxed
+//      store, even the writer's own after a release, continues no release
+//      sequence: C++20, P0982). A read-modify-write reads the newest store
+//      (never a stale one), acquires from it if its order does, and carries its
+//      release clock on (release sequences continue through RMWs). A failed
+//      compare-exchange is step 15.
+//  13. seq_cst, by a stronger approximation than C++20's: every seq_cst operation
+//      first joins one run-wide clock C_sc and, after it took effect, joins its
+//      clock into C_sc, so seq_cst operations are ordered by happens-before in
+//      the order they execute. A seq_cst load therefore never reads below the
+//      latest seq_cst store to its atomic (SB and IRIW with seq_cst are
+//      forbidden); it excludes outcomes C++20 allows when a seq_cst operation
+//      follows a relaxed one of another fiber (row 30 of the reference table).
+//      In the c11 model a load that does not acquire joins the release clock of
+//      the store it read into A_f, and a relaxed store or RMW carries F_f, as in
+//      step 4.
+//
+// Fences (Platform::fence), in both models:
+//  14. A release fence (release, acq_rel, seq_cst) sets F_f := C_f, then bumps
+//      C_f[f]: f's later relaxed stores carry what came before the fence, so an
+//      acquiring reader of one synchronises with the fence (fence-atomic). An
+//      acquire fence (acquire, acq_rel, seq_cst) joins A_f into C_f and empties
+//      it: the release clocks of the stores f's earlier relaxed loads read now
+//      happen before f's later accesses (atomic-fence; with a release fence on
+//      the other side, fence-fence). A seq_cst fence in the c11 model also joins
+//      C_sc before and into C_sc after (step 13), which forbids SB and IRIW with
+//      seq_cst fences between the accesses.
+//
+// Compare-exchange in the c11 model:
+//  15. A compare-exchange may read the newest store, and succeed if its value is
+//      the expected one, or any older store the load's floor allows whose value
+//      is not the expected one, and fail: a failed compare-exchange is a load
+//      with the failure order and may read stale (the strategy's recorded draw,
+//      draw 0 the newest). A successful one is a read-modify-write and reads the
+//      newest (step 12). compare_exchange_weak may also fail when the newest
+//      store matches: a recorded draw of the kernel (Kernel::spurious_cas_failure,
+//      in both models), after which it is a load of the newest store.
+//
+// Not modelled: load buffering (a load reads only stores that already executed,
+// so LB's outcome never appears) and out-of-thin-air values.
 #pragma once
 
 #include <boost/container/small_vector.hpp>
@@ -91,6 +148,14 @@ class VectorClock {
     }
     return true;
   }
+  // seen_within says whether some nonzero entry (f, time) of this clock is
+  // covered by c (a store's first_seen: some fiber saw it within c's past).
+  bool seen_within(const VectorClock& c) const noexcept {
+    for (std::size_t i = 0; i < t_.size(); ++i) {
+      if (t_[i] != 0 && c.covers(static_cast<FiberId>(i), t_[i])) return true;
+    }
+    return false;
+  }
   void clear() noexcept { t_.clear(); }
   bool empty() const noexcept { return t_.empty(); }
 
@@ -132,8 +197,31 @@ class HappensBefore {
   void release_into(FiberId f, std::uint32_t sync, bool replace);
   // acquire_from joins the sync clock into C_f; take also empties it (a consumed token).
   void acquire_from(FiberId f, std::uint32_t sync, bool take);
+  // forget_cell gives a recycled cell id a fresh shadow (step 8: a new cell).
+  void forget_cell(std::uint32_t cell);
   // Step 7: fiber f read or wrote cell `cell` at `site`; returns the race if any.
   std::optional<Race> on_cell(FiberId f, std::uint32_t cell, bool write, const std::source_location& site);
+
+  // ---- the C11 model (Options::memory_model = c11), steps 9 to 13 ----
+  // c11_candidates is step 10: how many stores a load by fiber f of atomic
+  // `object` may read, counted back from the newest (at least 1); `latest` is the
+  // atomic's value, its initial store if the run has not touched it (step 9).
+  std::uint32_t c11_candidates(FiberId f, std::uint32_t object, std::uint64_t latest, Order o);
+  // c11_read is step 11: fiber f reads the store `back` stores before the newest
+  // (0: the newest; below c11_candidates' count) and returns its value bits.
+  std::uint64_t c11_read(FiberId f, std::uint32_t object, std::uint64_t latest, std::uint32_t back, Order o);
+  // c11_write is step 12: fiber f's store (kind store) or read-modify-write (kind
+  // rmw, which read the newest store) wrote `value` over `before`.
+  void c11_write(FiberId f, std::uint32_t object, AtomicKind kind, Order o, std::uint64_t before, std::uint64_t value);
+  // c11_stale_unequal is step 15: the stores (counted back from the newest, at
+  // least 1) a compare-exchange by fiber f may read stale and fail on: allowed
+  // by the floor of its failure order `o`, their value not `expected`. Appended to out.
+  void c11_stale_unequal(FiberId f, std::uint32_t object, std::uint64_t latest, std::uint64_t expected, Order o,
+                         std::vector<std::uint32_t>& out);
+  // on_fence is step 14: fiber f's fence of order o (c11: the model's seq_cst clock too).
+  void on_fence(FiberId f, Order o, bool c11);
+  // set_history_depth bounds each atomic's store history (Options::history_depth).
+  void set_history_depth(std::uint32_t depth) noexcept { depth_ = depth; }
 
   // clock is fiber f's clock (tests).
   const VectorClock& clock(FiberId f) const { return clocks_.at(f); }
@@ -142,28 +230,82 @@ class HappensBefore {
   void reset() noexcept;
 
  private:
-  // CellShadow is one cell's accesses so far (step 7, FastTrack's epochs): the
-  // last write, and the reads since it, as one epoch while each read is ordered
-  // after the one before (a write ordered after the latest is then ordered after
-  // all), or, once two reads are concurrent, one per fiber in `shared`.
-  struct CellShadow {
-    Access last_write;          // fiber kNoFiber: none yet
-    Access last_read;           // fiber kNoFiber: none since the last write, or read-shared
-    std::vector<Access> shared;  // non-empty: read-shared, one read per fiber
+  // Epoch is one access kept in a cell's shadow: who, at which clock entry, where.
+  struct Epoch {
+    FiberId fiber = kNoFiber;
+    std::uint32_t time = 0;
+    std::source_location site;
+    Access as(bool write) const { return Access{fiber, time, site, write}; }
   };
+  // kShared in CellShadow::read.fiber: the cell is read-shared, its reads are
+  // shared_[read.time].
+  static constexpr FiberId kShared = kNoFiber - 1;
+  // CellShadow is one cell's accesses so far (step 7, FastTrack's epochs), 32
+  // bytes: the last write, and the reads since it, as one epoch while each read
+  // is ordered after the one before (a write ordered after the latest is then
+  // ordered after all), or, once two are concurrent, one per fiber in a set.
+  struct CellShadow {
+    Epoch write;  // fiber kNoFiber: none yet
+    Epoch read;   // fiber kNoFiber: none since the last write; kShared: a set
+  };
+  // StoreRecord is one store of an atomic's history (step 9).
+  struct StoreRecord {
+    std::uint64_t value = 0;
+    FiberId writer = kNoFiber;  // kNoFiber: the initial store, before everything
+    std::uint32_t time = 0;     // the writer's own clock entry at the store
+    VectorClock release;        // what an acquiring reader joins
+    VectorClock first_seen;     // per fiber: its entry when it first saw the store; 0: never
+  };
+  // History is a ring of an atomic's newest stores, oldest at `start`.
+  struct History {
+    std::vector<StoreRecord> ring;
+    std::uint32_t start = 0;
+    std::uint32_t count = 0;
+    StoreRecord& at_back(std::uint32_t back) {
+      return ring[(start + count - 1 - back) % static_cast<std::uint32_t>(ring.size())];
+    }
+    const StoreRecord& at_back(std::uint32_t back) const {
+      return ring[(start + count - 1 - back) % static_cast<std::uint32_t>(ring.size())];
+    }
+    // push makes room for a newest store, evicting the oldest if the ring is full.
+    StoreRecord& push() {
+      if (count < ring.size()) {
+        ++count;
+      } else {
+        start = (start + 1) % static_cast<std::uint32_t>(ring.size());
+      }
+      return at_back(0);
+    }
+  };
+  History& history_of(std::uint32_t object, std::uint64_t initial);
+  static std::uint32_t floor_back(const History& h, const VectorClock& c);
+
   static bool releases(Order o) noexcept { return o == Order::release || o == Order::acq_rel || o == Order::seq_cst; }
   static bool acquires(Order o) noexcept { return o == Order::acquire || o == Order::acq_rel || o == Order::seq_cst; }
   template <class V>
   static auto& slot(std::vector<V>& v, std::uint32_t id) {
-    if (id >= v.size()) v.resize(id + 1);
+    if (id >= v.size()) [[unlikely]] grow(v, id);
     return v[id];
   }
+  template <class V>
+  [[gnu::noinline]] static void grow(std::vector<V>& v, std::uint32_t id) {
+    v.resize(id + 1);
+  }
+  // shared_set returns an empty read set for a cell that became read-shared.
+  std::uint32_t shared_set();
   VectorClock& clock_of(FiberId f) { return slot(clocks_, f); }
 
   std::vector<VectorClock> clocks_;   // C_f, by fiber id
+  std::vector<VectorClock> fence_release_;    // F_f (step 14), by fiber id; empty: no release fence yet
+  std::vector<VectorClock> pending_acquire_;  // A_f (steps 4, 14), by fiber id
   std::vector<VectorClock> atomics_;  // the release clock of each atomic's latest store, by object id
   std::vector<VectorClock> syncs_;    // mutex and parker clocks, by sync id
   std::vector<CellShadow> cells_;     // by cell id
+  std::vector<std::vector<Epoch>> shared_;  // read sets of read-shared cells; the first shared_used_ in use
+  std::uint32_t shared_used_ = 0;
+  std::vector<History> histories_;    // the C11 model's store histories, by object id
+  VectorClock sc_;                    // C_sc (step 13)
+  std::uint32_t depth_ = 4;
 };
 
 // describe_race renders a race for a failure message, naming both sites

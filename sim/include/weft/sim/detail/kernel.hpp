@@ -50,6 +50,8 @@ struct KernelConfig {
   std::function<std::string()> describe_blocked;
   std::uint64_t memory_limit_bytes = 0;  // 0: no memory budget
   bool race_detection = false;  // track happens-before and check cells (Options::race_detection)
+  bool c11 = false;             // Options::memory_model == c11
+  std::uint32_t history_depth = 4;
 };
 
 class Kernel {
@@ -95,14 +97,46 @@ class Kernel {
   // hb is the run's happens-before state, or null when race detection is off.
   // Recording into it is never a decision: traces do not change with it.
   HappensBefore* hb() const noexcept { return hb_; }
+  // checks_cells says whether Cell accesses are checked for data races.
+  bool checks_cells() const noexcept { return checks_cells_; }
+  // c11 says whether atomics follow the C11 model (Options::memory_model).
+  bool c11() const noexcept { return c11_; }
+  // c11_load is an atomic load under the C11 model by the running fiber: it
+  // returns the value bits of the store the strategy chose among those the model
+  // allows (a recorded random draw when there is more than one; latest_only: a
+  // failed compare-exchange, which reads the newest store).
+  std::uint64_t c11_load(std::uint32_t object, platform_contract::Order o, std::uint64_t latest, bool latest_only);
+  // c11_cas_pick is the read half of a compare-exchange under the C11 model
+  // (happens_before.hpp, step 15): 0 to read the newest store (the caller
+  // succeeds if it matches), else how far back the older store it reads and
+  // fails on lies; a recorded draw when an older store may be read.
+  std::uint32_t c11_cas_pick(std::uint32_t object, platform_contract::Order failure, std::uint64_t latest,
+                             std::uint64_t expected);
+  // spurious_cas_failure is a recorded draw: does a compare_exchange_weak whose
+  // expected value matches fail anyway (kSpuriousCasPerMille)?
+  bool spurious_cas_failure();
   // cell_id and sync_id name a cell, and a mutex or parker, for this run, as
   // object_id names atomics (separate counters, so atomics' ids do not move).
-  std::uint32_t cell_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
+  // A cell's id is recycled once the cell is destroyed (free_cell): the next new
+  // cell of the run takes it with a fresh shadow, so a run keeps as many cell
+  // shadows as it has live cells, not one per cell ever made (tasks make several).
+  std::uint32_t cell_id(std::uint32_t& epoch, std::uint32_t& id) {
     if (epoch != epoch_) {
       epoch = epoch_;
-      id = next_cell_id_++;
+      if (free_cells_.empty()) {
+        id = next_cell_id_++;
+      } else {
+        id = free_cells_.back();
+        free_cells_.pop_back();
+        hb_->forget_cell(id);
+      }
     }
     return id;
+  }
+  // free_cell is a cell's destruction: its id serves the next new cell, if the
+  // cell was named in this run.
+  void free_cell(std::uint32_t epoch, std::uint32_t id) {
+    if (epoch == epoch_) free_cells_.push_back(id);
   }
   std::uint32_t sync_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
     if (epoch != epoch_) {
@@ -277,12 +311,16 @@ class Kernel {
   // null: race detection off; else a per-OS-thread state kept across runs (reset
   // at the start of each), so a run does not allocate its clocks afresh.
   HappensBefore* hb_ = nullptr;
+  bool checks_cells_ = false;
+  bool c11_ = false;
   bool record_ = true;
   // The record, in a per-OS-thread buffer whose capacity is kept across runs:
   // fresh pages cost more than the decisions written into them.
   std::vector<std::uint32_t>& record_buf_;
   std::vector<void*> slots_;          // context_slot of each fiber
   std::vector<FiberId> next_waiter_;  // WaitList links, by fiber id
+  std::vector<std::uint32_t> stale_;  // c11_cas_pick's candidates, kept across calls
+  std::vector<std::uint32_t> free_cells_;  // ids of this run's destroyed cells, reused last-in first-out
 
   // Cold state.
   KernelConfig config_;

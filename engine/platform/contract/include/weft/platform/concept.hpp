@@ -32,6 +32,9 @@ concept AtomicOf = requires(A a, T v, T& expected, Order o) {
   { a.store(v, o) };
   { a.exchange(v, o) } -> std::same_as<T>;
   { a.compare_exchange(expected, v, o, o) } -> std::same_as<bool>;
+  // compare_exchange_weak may also fail when the value equals `expected`
+  // (spuriously, as LL/SC hardware does); callers retry in a loop.
+  { a.compare_exchange_weak(expected, v, o, o) } -> std::same_as<bool>;
   { a.fetch_add(v, o) } -> std::same_as<T>;
   { a.fetch_sub(v, o) } -> std::same_as<T>;
   { a.fetch_or(v, o) } -> std::same_as<T>;
@@ -100,6 +103,10 @@ concept Platform = requires {
   { P::spin_hint() };
   { P::available_parallelism() } -> std::same_as<std::uint32_t>;
   { P::yield_thread() };
+  // fence is std::atomic_thread_fence: a release fence makes the caller's later
+  // relaxed stores carry what came before it, an acquire fence makes what its
+  // earlier relaxed loads read synchronise (the simulator models both).
+  { P::fence(Order::seq_cst) };
   { P::entropy() } -> std::same_as<std::uint64_t>;
   { P::context_slot() } -> std::same_as<void*>;
   { P::set_context_slot(static_cast<void*>(nullptr)) };

@@ -68,6 +68,9 @@ class Atomic {
   bool compare_exchange(T& expected, T desired, Order success, Order failure) noexcept {
     return v_.compare_exchange_strong(expected, desired, to_std(success), failure_of(failure));
   }
+  bool compare_exchange_weak(T& expected, T desired, Order success, Order failure) noexcept {
+    return v_.compare_exchange_weak(expected, desired, to_std(success), failure_of(failure));
+  }
   T fetch_add(T v, Order o) noexcept { return v_.fetch_add(v, to_std(o)); }
   T fetch_sub(T v, Order o) noexcept { return v_.fetch_sub(v, to_std(o)); }
   T fetch_or(T v, Order o) noexcept { return v_.fetch_or(v, to_std(o)); }
@@ -276,6 +279,7 @@ struct OsPlatform {
 #endif
   }
   static void yield_thread() noexcept { std::this_thread::yield(); }
+  static void fence(Order o) noexcept { std::atomic_thread_fence(to_std(o)); }
   // note_hold and note_release cost nothing here: only the simulator counts.
   static void note_hold(Held, std::size_t) noexcept {}
   static void note_release(Held, std::size_t) noexcept {}
