@@ -1,5 +1,6 @@
 // Task blocks: one allocation per task (a coroutine frame with its cell in front,
-// see FrameTag in weft/task.hpp), served from the allocating thread's free lists.
+// see FrameTag in weft/task.hpp), served from the allocating thread's free lists;
+// the state sync primitives share (PoolNew in weft/task.hpp) comes from them too.
 //
 // The pool protocol. Blocks go back to the thread that allocated them, so a thread
 // that spawns (main, handing work to workers) keeps being served from its lists
@@ -202,6 +203,15 @@ struct PoolExit {
 
 PoolBlock pool_alloc(std::size_t n) {
   Platform::note_hold(Held::allocation, n);  // the leak check: one task block, or one frame never spawned
+  return pool_alloc_unnoted(n);
+}
+
+void pool_free(void* p, std::size_t n, void* owner) noexcept {
+  Platform::note_release(Held::allocation, n);
+  pool_free_unnoted(p, n, owner);
+}
+
+PoolBlock pool_alloc_unnoted(std::size_t n) {
   if (!kPoolEnabled || n > kPoolGranule * kPoolClasses) return {::operator new(n), nullptr};
   const std::size_t c = (n - 1) / kPoolGranule;
   PoolState& s = g_pool;
@@ -213,8 +223,7 @@ PoolBlock pool_alloc(std::size_t n) {
   return alloc_slow(c);
 }
 
-void pool_free(void* p, std::size_t n, void* owner) noexcept {
-  Platform::note_release(Held::allocation, n);
+void pool_free_unnoted(void* p, std::size_t n, void* owner) noexcept {
   if (!kPoolEnabled || n > kPoolGranule * kPoolClasses) {
     ::operator delete(p);
     return;

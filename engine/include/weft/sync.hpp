@@ -79,9 +79,10 @@ class RecvError : public std::runtime_error {
 namespace detail {
 
 // Inner is shared by one Sender and one Receiver. The rx_waker field belongs to the
-// receiver while RX_WAKER is clear and to the sender while it is set.
+// receiver while RX_WAKER is clear and to the sender while it is set. It comes
+// from the task pool (PoolNew): a oneshot lives about as long as a task.
 template <class T>
-struct Inner {
+struct Inner : weft::detail::PoolNew {
   static constexpr std::uint32_t kRxWaker = 1, kSent = 2, kTxClosed = 4, kRxClosed = 8;
   Atomic<std::uint32_t> state{0};
   Atomic<std::uint32_t> refs{2};
@@ -447,8 +448,10 @@ namespace mpsc {
 
 namespace detail {
 
+// Chan is a channel's state, shared by its senders and its receiver; from the
+// task pool (PoolNew), like a oneshot's.
 template <class T>
-struct Chan {
+struct Chan : weft::detail::PoolNew {
   // Counted for the leak check (Held::allocation); freed by the last release().
   explicit Chan(std::size_t cap) : capacity(cap) { Platform::note_hold(Held::allocation, sizeof(Chan)); }
   ~Chan() { Platform::note_release(Held::allocation, sizeof(Chan)); }

@@ -50,6 +50,41 @@ struct PoolBlock {
 };
 PoolBlock pool_alloc(std::size_t n);
 void pool_free(void* p, std::size_t n, void* owner) noexcept;
+// pool_alloc_unnoted and pool_free_unnoted are the same without the leak check's
+// note (Platform::note_hold): for objects that note themselves (PoolNew).
+PoolBlock pool_alloc_unnoted(std::size_t n);
+void pool_free_unnoted(void* p, std::size_t n, void* owner) noexcept;
+
+// PoolNew gives a type operator new and delete from the task pool, for the state
+// that sync primitives share between their handles (a oneshot's Inner, a
+// channel's Chan): one per ping, so the heap's cost was a quarter of a round
+// trip. A PoolTag in front of the object keeps the block's owner for pool_free.
+// The types note their allocation for the leak check themselves, so the pool
+// does not. Over-aligned types go to the global aligned operator new instead.
+struct PoolNew {
+  struct PoolTag {
+    void* owner;
+    std::uint32_t block_bytes;  // the tag plus the object, what pool_alloc was asked for
+    std::uint32_t magic;
+  };
+  static constexpr std::size_t kTagSpace = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+  static constexpr std::uint32_t kPoolTagMagic = 0x706f6f6cu;
+  static_assert(sizeof(PoolTag) <= kTagSpace, "the tag fits in front and keeps operator new's alignment");
+
+  static void* operator new(std::size_t n) {
+    const PoolBlock block = pool_alloc_unnoted(kTagSpace + n);
+    *static_cast<PoolTag*>(block.p) = PoolTag{block.owner, static_cast<std::uint32_t>(kTagSpace + n), kPoolTagMagic};
+    return static_cast<char*>(block.p) + kTagSpace;
+  }
+  static void operator delete(void* p, std::size_t n) noexcept {
+    char* block = static_cast<char*>(p) - kTagSpace;
+    const PoolTag tag = *reinterpret_cast<const PoolTag*>(block);
+    WEFT_ASSERT(tag.magic == kPoolTagMagic && tag.block_bytes == kTagSpace + n);
+    pool_free_unnoted(block, tag.block_bytes, tag.owner);
+  }
+  static void* operator new(std::size_t n, std::align_val_t a) { return ::operator new(n, a); }
+  static void operator delete(void* p, std::size_t n, std::align_val_t a) noexcept { ::operator delete(p, n, a); }
+};
 }  // namespace detail
 
 // PromiseLink is the part of every Task promise that async backtraces read: what
