@@ -275,7 +275,17 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
     probe.strategy = StrategySpec::random();
     probe.keep_trace = false;
     probe.record_schedule = false;
-    const std::uint64_t k = run_once(sc, probe).result.steps;
+    const RunReport measured = run_once(sc, probe);
+    if (measured.result.outcome != Outcome::pass) {
+      // A failure found while measuring is a failure reported: the same walk again,
+      // with the trace and schedule the caller asked for.
+      RunConfig walk = cfg;
+      walk.strategy = StrategySpec::random();
+      RunReport r = run_once(sc, walk);
+      r.result.measuring_pct = true;
+      return r;
+    }
+    const std::uint64_t k = measured.result.steps;
     RunConfig real = cfg;
     real.strategy.pct_steps = std::max<std::uint64_t>(k, 1);
     return run_once(sc, real);

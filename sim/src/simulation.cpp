@@ -12,6 +12,7 @@ std::string RunResult::summary() const {
                   " switches=" + std::to_string(context_switches) + " preemptions=" + std::to_string(preemptions) +
                   " vtime_ns=" + std::to_string(virtual_time_ns) + " fibers=" + std::to_string(fibers);
   if (outcome == Outcome::nondeterminism) s += " divergence_index=" + std::to_string(divergence_index);
+  if (measuring_pct) s += " (in the walk that measures PCT's run length)";
   if (!message.empty()) s += ": " + message;
   return s;
 }
@@ -26,9 +27,18 @@ RunResult Simulation::run(std::function<void()> main_fn) {
   }
   std::uint64_t pct_steps = spec.pct_steps;
   if (spec.kind == StrategySpec::Kind::pct && pct_steps == 0) {
-    // First-run estimate of k: a random walk of the same seed, not recorded.
+    // First-run estimate of k: a random walk of the same seed. A failure it hits is
+    // a failure found, so it is recorded like any run and returned; the same seed
+    // and strategy reach it again, since the walk is part of the seed's run.
     std::unique_ptr<Strategy> estimator = make_strategy(StrategySpec::random(), seed, 0);
-    pct_steps = std::max<std::uint64_t>(1, run_once(main_fn, *estimator, 0, false).steps);
+    RunResult estimate = run_once(main_fn, *estimator, 0, options_.record);
+    if (estimate.outcome != Outcome::pass) {
+      estimate.seed = seed;
+      estimate.schedule.seed = seed;
+      estimate.measuring_pct = true;
+      return estimate;
+    }
+    pct_steps = std::max<std::uint64_t>(1, estimate.steps);
   }
   std::unique_ptr<Strategy> strategy = make_strategy(spec, seed, pct_steps);
   RunResult r = run_once(main_fn, *strategy, pct_steps, options_.record);

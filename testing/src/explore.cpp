@@ -55,20 +55,11 @@ sim::RunResult run_once(sim::Simulation& s, const std::function<void()>& body) {
   return r;
 }
 
-// run_seed runs one seed. PCT with no step count estimates it by a random walk of
-// the same seed first (as Simulation does), but a failure of that walk is a
-// failure found: it is returned, not thrown away.
+// run_seed runs one seed. PCT with no step count measures it by a random walk of
+// the same seed first (Simulation::run), and a failure of that walk is a failure
+// found: it is returned, not thrown away.
 sim::RunResult run_seed(const Options& o, std::uint64_t seed, const std::function<void()>& body) {
-  const StrategySpec& spec = o.strategy;
-  if (spec.kind == StrategySpec::Kind::pct && spec.pct_steps == 0) {
-    sim::Simulation walk(sim_options(o, StrategySpec::random(), seed));
-    sim::RunResult estimate = run_once(walk, body);
-    if (estimate.outcome != Outcome::pass) return estimate;
-    sim::Simulation pct(sim_options(o, StrategySpec::pct(spec.pct_depth, std::max<std::uint64_t>(1, estimate.steps)),
-                                    seed));
-    return run_once(pct, body);
-  }
-  sim::Simulation s(sim_options(o, spec, seed));
+  sim::Simulation s(sim_options(o, o.strategy, seed));
   return run_once(s, body);
 }
 

@@ -43,6 +43,28 @@ TEST(Repro, TheCanaryShrinksAndStillFailsWithItsClass) {
   EXPECT_NE(repro.signature.find("counters_exact"), std::string::npos) << repro.signature;
 }
 
+TEST(Repro, APctRunReportsAFailureItsMeasuringWalkFoundAndItsReproductionReplaysIt) {
+  const Scenario sc = load("canary.json");
+  int measured = 0;
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    RunConfig walk;
+    walk.seed = seed;
+    walk.strategy = StrategySpec::random();
+    const RunReport w = run_scenario(sc, walk);
+    RunConfig cfg = walk;
+    cfg.strategy = StrategySpec::pct(2, 0);
+    const RunReport r = run_scenario(sc, cfg);
+    if (w.result.outcome == Outcome::pass) continue;
+    ++measured;
+    ASSERT_EQ(r.result.outcome, w.result.outcome) << r.result.summary();
+    EXPECT_TRUE(r.result.measuring_pct);
+    EXPECT_EQ(r.result.schedule.decisions, w.result.schedule.decisions);
+    const RunReport again = replay_repro(repro_of(sc, cfg, r));
+    EXPECT_EQ(again.result.outcome, w.result.outcome) << again.result.summary();
+  }
+  EXPECT_GT(measured, 0) << "the canary never failed under the random walk";
+}
+
 TEST(Repro, AReproductionRoundTripsThroughItsFileAndReplaysTheSameRun) {
   const Scenario sc = load("canary.json");
   RunConfig cfg;

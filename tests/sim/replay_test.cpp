@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim_test_util.hpp"
+#include "weft/assert.hpp"
 
 namespace weft::sim::testing {
 namespace {
@@ -160,6 +161,40 @@ TEST(Replay, MalformedScheduleJsonIsAnError) {
   EXPECT_TRUE(Schedule::from_json(R"({"format":"weft-schedule","version":1,"seed":1,"decisions":[["load","f",1]]})",
                                   error));
   EXPECT_FALSE(Schedule::load("/nonexistent/dir/x.json", error));
+}
+
+}  // namespace
+}  // namespace weft::sim::testing
+
+namespace weft::sim::testing {
+namespace {
+
+TEST(Replay, PctReportsAFailureThatItsMeasuringWalkFoundAndTheRecordingReplaysIt) {
+  // PCT without a step count runs each seed's random walk first; every seed whose
+  // walk fails must be reported as failed by PCT, with a schedule that replays it.
+  auto racy = [] {
+    P::Atomic<std::uint64_t> counter{0};
+    auto add = [&counter] { counter.store(counter.load(Order::relaxed) + 1, Order::relaxed); };
+    P::Thread a("adder-a", add);
+    P::Thread b("adder-b", add);
+    a.join();
+    b.join();
+    WEFT_CHECK(counter.load(Order::seq_cst) == 2);
+  };
+  int walk_failures = 0;
+  for (std::uint64_t seed = 0; seed < 100; ++seed) {
+    const RunResult walk = run_with(options_for(seed), racy);
+    const RunResult pct = run_with(options_for(seed, StrategySpec::pct(3)), racy);
+    if (walk.outcome == Outcome::pass) continue;
+    ++walk_failures;
+    ASSERT_EQ(pct.outcome, walk.outcome) << "seed " << seed << ": " << pct.summary();
+    EXPECT_TRUE(pct.measuring_pct);
+    EXPECT_EQ(pct.message, walk.message);
+    EXPECT_EQ(pct.seed, seed);
+    const RunResult again = run_with(options_for(0, StrategySpec::replay(pct.schedule)), racy);
+    EXPECT_EQ(again.outcome, walk.outcome) << again.summary();
+  }
+  EXPECT_GT(walk_failures, 0) << "the race was never hit: the test reaches nothing";
 }
 
 }  // namespace

@@ -267,6 +267,10 @@ struct RunResult {
   std::uint64_t divergence_index = 0;  // first divergent decision (nondeterminism)
   std::uint64_t pct_steps = 0;         // the k PCT used (pct only)
   std::uint64_t longest_quiet = 0;     // the most decisions in a row without progress (see livelock_decisions)
+  // measuring_pct: PCT was asked for with no step count, and this failure came
+  // from the random walk that measures the run's length (the schedule is that
+  // walk's; the same seed and strategy reach it again).
+  bool measuring_pct = false;
   Schedule schedule;                   // empty decisions if Options::record is false
 
   // exit_code returns the outcome's stable exit code.
