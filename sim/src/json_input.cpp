@@ -154,7 +154,16 @@ class TreeBuilder final : public json::json_sax_t {
   // path names the value being parsed: "$.programs.m[3]".
   std::string path() const {
     std::string p = "$";
-    for (const Frame& f : frames_) p += f.value->is_object() ? "." + f.key : "[" + std::to_string(f.index) + "]";
+    for (const Frame& f : frames_) {
+      if (f.value->is_object()) {
+        p += '.';
+        p += f.key;
+      } else {
+        p += '[';
+        p += std::to_string(f.index);
+        p += ']';
+      }
+    }
     return p;
   }
 
