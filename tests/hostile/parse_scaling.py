@@ -76,7 +76,7 @@ def main():
                 os.remove(path)
             for label in builds:
                 for a, b in zip(rows, rows[1:]):
-                    if a[label]["cpu_s"] > 0.05:
+                    if a[label].get("cpu_s", 0) > 0.05 and "cpu_s" in b[label]:
                         b.setdefault("cpu_growth", {})[label] = round(b[label]["cpu_s"] / a[label]["cpu_s"], 2)
             doc["shapes"][shape] = rows
     with open(args.out, "w") as f:
