@@ -53,6 +53,8 @@ constexpr std::uint64_t kMetricsEveryMax = 3'600'000'000'000ull;  // one virtual
 constexpr double kShrinkSecondsMax = 86'400;
 constexpr std::uint64_t kMemoryLimitDefault = std::uint64_t{4} << 30;
 constexpr std::uint64_t kMemoryLimitMin = std::uint64_t{64} << 20;
+constexpr std::uint64_t kMemoryLimitMax = std::uint64_t{1} << 50;  // 1 PiB: far above any machine, no overflow
+constexpr std::size_t kUsageShownMax = 600;  // bytes of a usage error shown
 
 // exit_codes is simrun --help's list: the outcomes (sim::kOutcomes) and simrun's own 7 to 9.
 std::string exit_codes() {
@@ -113,7 +115,8 @@ struct Cli {
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr, "simrun: %s (see simrun --help)\n", printable(msg).c_str());
+  // Shortened: a flag's value (a megabyte-long path) cannot flood the terminal.
+  std::fprintf(stderr, "simrun: %s (see simrun --help)\n", shortened(printable(msg), kUsageShownMax).c_str());
   std::exit(kExitUsage);
 }
 
@@ -144,18 +147,27 @@ double parse_seconds(const std::string& s, const char* what, double hi) {
   return v;
 }
 
-// parse_bytes reads a size: an integer with an optional K, M or G (powers of 1024).
+// parse_bytes reads a size: an integer of bytes with an optional K, M or G (powers
+// of 1024), from `lo` to kMemoryLimitMax. Errors say the unit of what was read.
 std::uint64_t parse_bytes(const std::string& s, const char* what, std::uint64_t lo) {
-  if (s.empty()) usage_error(std::string(what) + ": expected a size such as 512M or 4G, got ''");
+  const std::string expected = std::string(what) + ": expected a size from " + std::to_string(lo >> 20) + "M to " +
+                               std::to_string(kMemoryLimitMax >> 30) + "G (bytes, or a number with K, M or G: 512M, 4G)";
+  if (s.empty()) usage_error(expected + ", got ''");
   std::string digits = s;
   unsigned shift = 0;
-  if (!digits.empty() && (digits.back() == 'K' || digits.back() == 'M' || digits.back() == 'G')) {
+  if (digits.back() == 'K' || digits.back() == 'M' || digits.back() == 'G') {
     shift = digits.back() == 'K' ? 10 : digits.back() == 'M' ? 20 : 30;
     digits.pop_back();
   }
-  const std::uint64_t n = parse_u64(digits, what, 0, UINT64_MAX >> shift);
+  if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string::npos)
+    usage_error(expected + ", got '" + s + "'");
+  const std::uint64_t n = std::stoull(digits);  // at most 19 digits: no overflow
+  if (n > (kMemoryLimitMax >> shift)) usage_error(expected + ", got '" + s + "' (more than " + std::to_string(kMemoryLimitMax >> 30) + "G)");
   const std::uint64_t bytes = n << shift;
-  if (bytes < lo) usage_error(std::string(what) + ": expected at least " + std::to_string(lo >> 20) + "M, got '" + s + "'");
+  if (bytes < lo) {
+    usage_error(expected + ", got '" + s + "' (" +
+                (shift == 0 ? std::to_string(bytes) + " bytes" : std::to_string(bytes >> 10) + " KiB") + ")");
+  }
   return bytes;
 }
 
@@ -342,6 +354,11 @@ void print_human(const Scenario& sc, const Cli& cli, const StrategySpec& st, std
                 static_cast<unsigned long long>(cli.memory_limit_bytes >> 20));
 }
 
+// default_repro_path is --shrink's reproduction file when --out is not given.
+std::string default_repro_path(const std::string& scenario, std::uint64_t seed) {
+  return std::filesystem::path(scenario).stem().string() + "-seed" + std::to_string(seed) + ".repro.json";
+}
+
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
@@ -368,11 +385,7 @@ int shrink_one(const Scenario& sc, const Cli& cli, const RunConfig& cfg, const R
   if (!res.reproduced) {
     std::printf("shrink: lenient replay of the recorded schedule did not fail the same way; writing it unshrunk\n");
   }
-  std::string path = cli.out;
-  if (path.empty()) {
-    path = std::filesystem::path(cli.scenario).stem().string() + "-seed" + std::to_string(cfg.seed) + ".repro.json";
-    check_output(path, "--out", true);
-  }
+  const std::string path = cli.out.empty() ? default_repro_path(cli.scenario, cfg.seed) : cli.out;
   std::string err;
   if (!save_repro(path, repro, err)) usage_error("--out: " + err);
   std::printf("shrink: %s in %llu runs, %.2f s%s\n", printable(res.signature).c_str(), static_cast<unsigned long long>(res.runs),
@@ -403,7 +416,7 @@ int repro_main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "simrun repro: %s (see simrun repro --help)\n", printable(e.what()).c_str());
+    std::fprintf(stderr, "simrun repro: %s (see simrun repro --help)\n", shortened(printable(e.what()), kUsageShownMax).c_str());
     return kExitUsage;
   }
   const std::uint64_t memory_limit = app.count("--memory-limit") == 0
@@ -646,7 +659,7 @@ int simrun_main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "simrun: %s (see simrun --help)\n", printable(e.what()).c_str());
+    std::fprintf(stderr, "simrun: %s (see simrun --help)\n", shortened(printable(e.what()), kUsageShownMax).c_str());
     return kExitUsage;
   }
   // Numbers strictly, flags that exclude each other, outputs: all before the run.
@@ -677,6 +690,7 @@ int simrun_main(int argc, char** argv) {
   if (given("--report")) check_output(cli.report, "--report", false);
   {
     std::vector<std::pair<std::string, std::string>> files = {{"the scenario file", cli.scenario}};
+    if (cli.strategy.rfind("replay:", 0) == 0) files.emplace_back("--strategy replay:", cli.strategy.substr(7));
     for (const auto& [flag, path] : {std::pair<const char*, const std::string*>{"--out", &cli.out}, {"--trace", &cli.trace},
                                      {"--record", &cli.record}, {"--summary", &cli.summary}, {"--report", &cli.report}})
       if (given(flag)) files.emplace_back(flag, *path);
@@ -740,6 +754,17 @@ int simrun_main(int argc, char** argv) {
   }
   if (many && (!cli.trace.empty() || !cli.record.empty() || cli.check_determinism || cli.shrink))
     usage_error("--trace, --record, --check-determinism and --shrink take a single --seed");
+  if (cli.shrink && cli.out.empty()) {
+    // The default reproduction file, checked now, not after minutes of shrinking.
+    cli.out = default_repro_path(cli.scenario, first);
+    check_output(cli.out, "--out (default)", true);
+    std::vector<std::pair<std::string, std::string>> files = {{"the scenario file", cli.scenario}};
+    if (cli.strategy.rfind("replay:", 0) == 0) files.emplace_back("--strategy replay:", cli.strategy.substr(7));
+    for (const auto& [flag, path] : {std::pair<const char*, const std::string*>{"--trace", &cli.trace}, {"--record", &cli.record}})
+      if (!path->empty()) files.emplace_back(flag, *path);
+    files.emplace_back("--out (default)", cli.out);
+    check_distinct(files);
+  }
   if (cli.metrics_every_ns && cli.trace.empty())
     usage_error("--metrics-every: goes with --trace, where the snapshots are written");
   if (many && st.kind == StrategySpec::Kind::replay) usage_error("--strategy replay:FILE replays one run: use --seed");
@@ -767,6 +792,14 @@ int main(int argc, char** argv) {
   // --memory-limit) is still the resource_limit outcome, with a message.
   try {
     return simrun_main(argc, argv);
+  } catch (const InputOutOfMemory& e) {
+    // Reading an input within its caps needs at most the file's size plus
+    // kInputTreeBytesMax; a process limit below that ends here.
+    std::fprintf(stderr, "simrun: %s: %s: resource_limit: out of memory while reading it (the process's memory limit is "
+                 "below what a file within the caps needs: its size plus %zu MiB)\n",
+                 shortened(printable(e.file), kFileShownMax).c_str(), shortened(printable(e.path), kPathShownMax).c_str(),
+                 kInputTreeBytesMax >> 20);
+    return static_cast<int>(Outcome::resource_limit);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "simrun: resource_limit: out of memory (the process's limit is below --memory-limit?)\n");
     return static_cast<int>(Outcome::resource_limit);

@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "checks/invariants.hpp"
+#include "weft/sim/detail/kernel.hpp"
+#include "weft/sim/json_input.hpp"
 #include "weft/sim/simulator.hpp"
 #include "weft/time.hpp"
 
@@ -53,7 +55,9 @@ struct Awaiting {
 
 Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vector<weft::JoinHandle<void>>* children,
                      std::uint64_t uid) {
+  st->step_taken(uid);  // a repeat's iteration, even of an empty body
   for (const Step& s : *steps) {
+    st->step_taken(uid);
     switch (s.kind) {
       case Step::Kind::spawn:
         for (std::uint64_t i = 0; i < s.count; ++i) {
@@ -196,6 +200,7 @@ ProgramState::ProgramState(const Scenario& scenario) : sc(&scenario) {
     ch->tx = std::move(tx);
     ch->rx = std::move(rx);
     channels[name] = std::move(ch);
+    note_progress();  // the harness's setup is not a livelock, however many channels it opens
   }
 }
 
@@ -205,6 +210,23 @@ std::uint64_t ProgramState::new_uid() {
   cancelled.push_back(0);
   at.emplace_back();
   return started.size() - 1;
+}
+
+void ProgramState::step_taken(std::uint64_t uid) {
+  detail::Kernel* k = detail::tls_kernel;
+  if (k == nullptr) return;
+  if (k->steps() != decisions_seen) {
+    decisions_seen = k->steps();
+    quiet_steps = 0;
+    return;
+  }
+  if (++quiet_steps <= kQuietStepsMax) return;
+  // The step bound counts decisions: a loop that makes none would never reach it.
+  const std::string* program = at[uid].program;
+  k->fail(Outcome::step_bound_exceeded,
+          "program " + (program ? *program : std::string("?")) + " ran " + std::to_string(kQuietStepsMax) +
+              " steps in a row without a scheduling decision (a repeat whose body never awaits: an empty body, a "
+              "join or abort_children without children); the step bound counts decisions, so it would never end");
 }
 
 ProgramState::BudgetMark ProgramState::budget_mark() {
@@ -223,15 +245,41 @@ void ProgramState::budget_after(const BudgetMark& m, const char* what) {
 
 namespace {
 
+// kNameShownMax is how much of a scenario's name a report shows (bytes, escaped).
+constexpr std::size_t kNameShownMax = 64;
+
+// quoted renders a name from the scenario inside single quotes, escaped: control
+// characters, invalid UTF-8 and invisible format characters as escapes (printable),
+// a quote or backslash with a backslash, so that no name can end the quotes, split
+// the line or pass for another part of the report; long names are shortened.
+std::string quoted(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return "'" + shortened(printable(out), kNameShownMax) + "'";
+}
+
+// program_name is a program's name as the report shows it: bare when it is a
+// plain identifier (what every shipped scenario uses), else quoted.
+std::string program_name(const std::string* name) {
+  if (name == nullptr) return "?";
+  const bool plain = !name->empty() && name->size() <= kNameShownMax &&
+                     name->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") ==
+                         std::string::npos;
+  return plain ? *name : quoted(*name);
+}
+
 // wait_text names what an instance awaits, with the scenario's names.
 std::string wait_text(const ProgramState::At& at) {
-  const std::string& name = at.step->name;
+  const std::string name = quoted(at.step->name);
   switch (at.wait) {
     case Wait::join: return "join of task " + std::to_string(at.on_task);
-    case Wait::recv_lock: return "the receive lock of channel '" + name + "'";
-    case Wait::recv: return "recv on channel '" + name + "'";
-    case Wait::send: return "send on channel '" + name + "' (full)";
-    case Wait::notified: return "Notify '" + name + "'";
+    case Wait::recv_lock: return "the receive lock of channel " + name;
+    case Wait::recv: return "recv on channel " + name;
+    case Wait::send: return "send on channel " + name + " (full)";
+    case Wait::notified: return "Notify " + name;
     case Wait::sleep: return "sleep";
     case Wait::yield: return "yield";
     case Wait::dump: return "a dump";
@@ -254,8 +302,7 @@ std::string ProgramState::describe_waits() const {
     const std::string what = wait_text(a);
     auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == what; });
     if (g == groups.end()) g = groups.insert(groups.end(), {what, {}});
-    g->second.push_back("program " + (a.program ? *a.program : std::string("?")) + " (task " + std::to_string(a.task) +
-                        ")");
+    g->second.push_back("program " + program_name(a.program) + " (task " + std::to_string(a.task) + ")");
   }
   if (waiting == 0) return "";
   std::string out = "awaiting:";

@@ -13,6 +13,7 @@
 #include "weft/dump.hpp"
 #include "weft/harness/scenario.hpp"
 #include "weft/runtime.hpp"
+#include "weft/sim/simulator.hpp"
 #include "weft/sync.hpp"
 
 namespace weft::sim {
@@ -32,6 +33,14 @@ struct ProgramState {
   bool shutdown_begun = false;          // set just before the runner shuts the runtime down
   std::uint64_t dumps_in_flight = 0, dumps_concurrent = 0, dumps_from_task = 0;
   struct Channel {
+    // Declared first, so destroyed last: a channel closed is the harness's
+    // teardown, progress for the livelock oracle (closing 10,000 channels takes
+    // some 50,000 decisions, which are no livelock). No decision itself.
+    struct ClosedIsProgress {
+      ClosedIsProgress() = default;
+      ClosedIsProgress(const ClosedIsProgress&) = delete;
+      ~ClosedIsProgress() { note_progress(); }
+    } closed_is_progress;
     weft::mpsc::Sender<std::uint64_t> tx;
     weft::mpsc::Receiver<std::uint64_t> rx;
     weft::AsyncMutex rx_lock;  // a scenario may receive from many tasks
@@ -56,6 +65,17 @@ struct ProgramState {
   // describe_waits says, grouped by what they await, which program instances are
   // blocked in an await: "recv on channel 'c': program r (task 3), ...".
   std::string describe_waits() const;
+
+  // kQuietStepsMax bounds the program steps (and repeat iterations) run in a row,
+  // over every instance, while the simulation makes no decision: such a loop
+  // (`repeat` of an empty body, of a join without children) would never reach the
+  // step bound, which counts decisions. A step that awaits or touches the runtime
+  // makes one, so no program that makes progress comes near it.
+  static constexpr std::uint64_t kQuietStepsMax = 1'000'000;
+  std::uint64_t decisions_seen = 0, quiet_steps = 0;
+  // step_taken counts a step of instance `uid` and ends the run as
+  // step_bound_exceeded past kQuietStepsMax steps without a decision.
+  void step_taken(std::uint64_t uid);
 
   // ProgramState(sc) opens the scenario's channels.
   explicit ProgramState(const Scenario& scenario);

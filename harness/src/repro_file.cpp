@@ -51,7 +51,8 @@ std::string repro_to_json(const Repro& r) {
 
 std::optional<Repro> parse_repro(const std::string& text, const std::string& file, std::string& error) {
   InputError e;
-  const auto j = parse_json_input(text, file, e);
+  ScheduleStream stream(file, "$.schedule");
+  const auto j = parse_json_input(text, file, e, stream.streams());
   if (!j) {
     error = e.message();
     return std::nullopt;
@@ -92,7 +93,8 @@ std::optional<Repro> parse_repro(const std::string& text, const std::string& fil
       rep.before = size_from(r, sizes, "before", "$.sizes");
       rep.after = size_from(r, sizes, "after", "$.sizes");
     }
-    auto sched = Schedule::from_value(r.required(*j, "schedule", "$", "a weft-schedule object"), file, "$.schedule", e);
+    auto sched = Schedule::from_value(r.required(*j, "schedule", "$", "a weft-schedule object"), file, "$.schedule", e,
+                                      &stream);
     if (!sched) {
       error = e.message();
       return std::nullopt;

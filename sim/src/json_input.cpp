@@ -2,10 +2,14 @@
 // parse (depth, duplicate keys, every library exception), escaping for print.
 #include "weft/sim/json_input.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <set>
+#include <cstring>
 #include <vector>
 
 namespace weft::sim {
@@ -47,127 +51,283 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
   return n;
 }
 
-// Frame is one open array or object while parsing: where the parser is in it.
-struct Frame {
-  bool object = false;
-  std::string key;          // object: the key of the member being parsed
-  std::size_t index = 0;    // array: the index of the element being parsed
-  std::set<std::string> keys;  // object: keys seen so far
-};
-
-std::string path_of(const std::vector<Frame>& frames) {
-  std::string p = "$";
-  for (const Frame& f : frames) p += f.object ? "." + f.key : "[" + std::to_string(f.index) + "]";
-  return p;
-}
-
-struct ParseStop {
-  std::string path;
-  std::string expected;
-};
-
-// syntax_reason turns nlohmann's parse_error text into "line L, column C: reason".
-std::string syntax_reason(const std::string& what) {
-  const std::string marker = "parse error at ";
-  const auto at = what.find(marker);
-  return at == std::string::npos ? what : what.substr(at + marker.size());
-}
-
 }  // namespace
 
-std::string InputError::message() const { return printable(file + ": " + path + ": expected " + expected); }
+std::string InputError::message() const {
+  return shortened(printable(file), kFileShownMax) + ": " + shortened(printable(path), kPathShownMax) + ": expected " +
+         shortened(printable(expected), kExpectedShownMax);
+}
+
+std::string shortened(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  // Cut on UTF-8 character boundaries: never inside a multi-byte sequence.
+  const auto boundary = [&](std::size_t i) {
+    while (i > 0 && i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) --i;
+    return i;
+  };
+  const std::size_t head = boundary(max * 2 / 3), tail = boundary(text.size() - max / 3);
+  return std::string(text.substr(0, head)) + "...[" + std::to_string(tail - head) + " bytes not shown]..." +
+         std::string(text.substr(tail));
+}
 
 bool read_input_file(const std::string& path, std::size_t bytes_max, std::string& text, InputError& error) {
-  std::error_code ec;
-  const auto st = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(st)) {
-    error = InputError{path, "$", "a readable file (it does not exist)"};
+  // Opened without blocking (a named pipe would wait for a writer) and checked on
+  // the open descriptor, so what is read is what was checked.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    error = InputError{path, "$", err == ENOENT ? "a readable file (it does not exist)"
+                                               : std::string("a readable file (cannot open it: ") + std::strerror(err) + ")"};
     return false;
   }
-  if (std::filesystem::is_directory(st)) {
-    error = InputError{path, "$", "a file, got a directory"};
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    error = InputError{path, "$", "a readable file (cannot stat it)"};
     return false;
   }
-  const std::string cap = "a file of at most " + size_text(bytes_max);
-  if (std::filesystem::is_regular_file(st)) {
-    const auto size = std::filesystem::file_size(path, ec);
-    if (!ec && size > bytes_max) {
-      error = InputError{path, "$", cap + ", got " + std::to_string(size) + " bytes"};
+  if (!S_ISREG(st.st_mode)) {
+    // Devices, pipes and sockets have no size to check and may never end.
+    const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a named pipe"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    error = InputError{path, "$", std::string(S_ISDIR(st.st_mode) ? "a file" : "a regular file") + ", got " + kind};
+    return false;
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > bytes_max) {
+    error = InputError{path, "$", "a file of at most " + size_text(bytes_max) + ", got " + std::to_string(size) + " bytes"};
+    return false;
+  }
+  // A regular file may still grow while it is read: stop one byte past the cap.
+  text.clear();
+  try {
+    text.reserve(static_cast<std::size_t>(size));
+  } catch (const std::bad_alloc&) {
+    throw InputOutOfMemory(path, "$");
+  }
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = InputError{path, "$", std::string("a readable file (a read failed: ") + std::strerror(errno) + ")"};
+      text.clear();
       return false;
     }
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = InputError{path, "$", "a readable file (cannot open it)"};
-    return false;
-  }
-  // A device or pipe has no size: read in chunks and stop past the cap.
-  text.clear();
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
     if (text.size() > bytes_max) {
-      error = InputError{path, "$", cap};
+      error = InputError{path, "$", "a file of at most " + size_text(bytes_max) + " (it grew while being read)"};
       text.clear();
       return false;
     }
   }
-  if (in.bad()) {
-    error = InputError{path, "$", "a readable file (a read failed)"};
-    return false;
-  }
   return true;
 }
 
-std::optional<json> parse_json_input(std::string_view text, const std::string& file, InputError& error) {
+namespace {
+
+// TreeBuilder is the SAX handler behind parse_json_input: it builds the tree
+// itself (one step per token, so parsing is linear in the text: nlohmann's
+// callback parser rescans a parent at the end of every object, quadratic in an
+// array of objects), follows the JSON path, and stops at the first thing an input
+// file must not hold. The parser keeps its own stack; nesting is refused here
+// before anything recurses.
+class TreeBuilder final : public json::json_sax_t {
+ public:
+  TreeBuilder(const std::vector<ArrayStream>& streams) : streams_(streams) {
+    frames_.reserve(kInputDepthMax + 1);  // never reallocates: element_ pointers stay valid
+    for (const ArrayStream& s : streams_) {
+      stream_depth_max_ = std::max(stream_depth_max_, static_cast<std::size_t>(std::count_if(
+                                                          s.path.begin(), s.path.end(), [](char c) { return c == '.' || c == '['; })));
+    }
+  }
+
+  json& root() { return root_; }
+  // path names the value being parsed: "$.programs.m[3]".
+  std::string path() const {
+    std::string p = "$";
+    for (const Frame& f : frames_) {
+      if (f.value->is_object()) {
+        p += '.';
+        p += f.key;
+      } else {
+        p += '[';
+        p += std::to_string(f.index);
+        p += ']';
+      }
+    }
+    return p;
+  }
+
+  bool null() override { return scalar(json(nullptr)); }
+  bool boolean(bool v) override { return scalar(json(v)); }
+  bool number_integer(number_integer_t v) override { return scalar(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return scalar(json(v)); }
+  bool number_float(number_float_t v, const string_t& /*text*/) override { return scalar(json(v)); }
+  bool string(string_t& v) override {
+    count(kStringBytes + v.size());
+    return scalar(json(std::move(v)));
+  }
+  bool binary(binary_t& /*v*/) override { return stop("text JSON (no binary values)"); }
+  bool start_object(std::size_t /*elements*/) override { return open(json::value_t::object); }
+  bool start_array(std::size_t /*elements*/) override { return open(json::value_t::array); }
+  bool key(string_t& k) override {
+    Frame& f = frames_.back();
+    if (f.value->contains(k)) {
+      f.key = std::move(k);
+      return stop("each key once in an object (a duplicate key)");
+    }
+    count(kMemberBytes + k.size());
+    f.key = std::move(k);
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t /*position*/, const std::string& /*token*/, const nlohmann::detail::exception& e) override {
+    const std::string what = e.what();
+    if (e.id == 406) {  // number overflow (1e999): the path is where the parser stands
+      const auto close = what.find("] ");
+      return stop("a number within a double's range (" + (close == std::string::npos ? what : what.substr(close + 2)) + ")");
+    }
+    const std::string marker = "parse error at ";
+    const auto at = what.find(marker);
+    error_path_ = "$";
+    expected_ = "valid JSON; at " + (at == std::string::npos ? what : what.substr(at + marker.size()));
+    return false;
+  }
+
+  // stopped says why parsing stopped early: the path and what was expected.
+  bool stopped() const { return !expected_.empty(); }
+  const std::string& error_path() const { return error_path_; }
+  const std::string& expected() const { return expected_; }
+
+ private:
+  // Estimated bytes of the tree per value, per object member, per string (the
+  // value's own 16 bytes, a map node, a heap string); a budget, not a measure.
+  static constexpr std::size_t kValueBytes = sizeof(json), kMemberBytes = 64, kStringBytes = 32;
+
+  // Frame is one open array or object.
+  struct Frame {
+    json* value;            // the array or object being filled
+    std::string key;        // object: the member being parsed
+    std::size_t index = 0;  // array: the element being parsed
+    const ArrayStream* stream = nullptr;  // elements go to stream->take, not into *value
+    json element;           // a streamed array's element while it is built
+    std::size_t bytes_at_element = 0;  // tree bytes before the element (given back after take)
+  };
+
+  bool stop(std::string expected) {
+    error_path_ = path();
+    expected_ = std::move(expected);
+    return false;
+  }
+
+  void count(std::size_t bytes) { bytes_ += bytes; }
+
+  // place puts a new value where the parser stands and returns it.
+  json* place(json v) {
+    count(kValueBytes);
+    if (frames_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    Frame& f = frames_.back();
+    if (f.value->is_object()) {
+      json& slot = (*f.value)[f.key];
+      slot = std::move(v);
+      return &slot;
+    }
+    if (f.stream != nullptr) {
+      f.bytes_at_element = bytes_ - kValueBytes;
+      f.element = std::move(v);
+      return &f.element;
+    }
+    f.value->get_ref<json::array_t&>().push_back(std::move(v));
+    return &f.value->get_ref<json::array_t&>().back();
+  }
+
+  // finished is called when the value at the parser's place is complete.
+  bool finished() {
+    if (bytes_ > kInputTreeBytesMax)
+      return stop("a document whose values fit in " + std::to_string(kInputTreeBytesMax >> 20) +
+                  " MiB of memory (about " + std::to_string(bytes_ >> 20) + " MiB so far)");
+    if (frames_.empty()) return true;
+    Frame& f = frames_.back();
+    if (f.value->is_object()) return true;
+    if (f.stream != nullptr) {
+      f.stream->take(f.element, f.index);  // may throw InputFailure
+      f.element = json();
+      bytes_ = f.bytes_at_element;
+    }
+    ++f.index;
+    return true;
+  }
+
+  bool scalar(json v) {
+    place(std::move(v));
+    return finished();
+  }
+
+  bool open(json::value_t type) {
+    if (frames_.size() >= static_cast<std::size_t>(kInputDepthMax))
+      return stop("at most " + std::to_string(kInputDepthMax) + " levels of nested arrays and objects");
+    const ArrayStream* stream = nullptr;
+    if (type == json::value_t::array && !streams_.empty() && frames_.size() <= stream_depth_max_) {
+      const std::string here = path();
+      for (const ArrayStream& s : streams_) {
+        if (s.path == here) stream = &s;
+      }
+    }
+    json* v = place(json(type));
+    frames_.push_back(Frame{v, {}, 0, stream, json(), 0});
+    return true;
+  }
+
+  bool close() {
+    frames_.pop_back();
+    return finished();
+  }
+
+  const std::vector<ArrayStream>& streams_;
+  std::size_t stream_depth_max_ = 0;
+  std::vector<Frame> frames_;
+  json root_;
+  std::size_t bytes_ = 0;
+  std::string error_path_, expected_;
+};
+
+}  // namespace
+
+std::optional<json> parse_json_input(std::string_view text, const std::string& file, InputError& error,
+                                     const std::vector<ArrayStream>& streams) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     error = InputError{file, "$", "a JSON document, got an empty file"};
     return std::nullopt;
   }
-  std::vector<Frame> frames;
-  // The callback follows the parser through the document (iteratively: nlohmann's
-  // parser keeps its own stack), so depth is refused before anything recurses.
-  auto follow = [&frames](int /*depth*/, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        if (static_cast<int>(frames.size()) >= kInputDepthMax)
-          throw ParseStop{path_of(frames), "at most " + std::to_string(kInputDepthMax) + " levels of nested arrays and objects"};
-        frames.push_back(Frame{event == json::parse_event_t::object_start, {}, 0, {}});
-        break;
-      case json::parse_event_t::key: {
-        Frame& f = frames.back();
-        f.key = parsed.get<std::string>();
-        if (!f.keys.insert(f.key).second) throw ParseStop{path_of(frames), "each key once in an object (a duplicate key)"};
-        break;
-      }
-      case json::parse_event_t::object_end:
-      case json::parse_event_t::array_end:
-        frames.pop_back();
-        if (!frames.empty() && !frames.back().object) ++frames.back().index;
-        break;
-      case json::parse_event_t::value:
-        if (!frames.empty() && !frames.back().object) ++frames.back().index;
-        break;
-    }
-    return true;
-  };
+  TreeBuilder builder(streams);
+  bool ok = false;
   try {
-    return json::parse(text.begin(), text.end(), follow, /*allow_exceptions=*/true, /*ignore_comments=*/false);
-  } catch (const ParseStop& s) {
-    error = InputError{file, s.path, s.expected};
-  } catch (const json::parse_error& e) {
-    error = InputError{file, "$", "valid JSON; at " + syntax_reason(e.what())};
-  } catch (const json::out_of_range& e) {
-    // Number overflow (1e999): the path is where the parser stands.
-    std::string what = e.what();
-    const auto close = what.find("] ");
-    error = InputError{file, path_of(frames),
-                       "a number within a double's range (" + (close == std::string::npos ? what : what.substr(close + 2)) + ")"};
-  } catch (const json::exception& e) {
-    error = InputError{file, path_of(frames), std::string("valid JSON (") + e.what() + ")"};
+    ok = json::sax_parse(text.begin(), text.end(), &builder, json::input_format_t::json, /*strict=*/true,
+                         /*ignore_comments=*/false);
+  } catch (const InputFailure& f) {  // a streamed element refused by its reader
+    error = f.error;
+    return std::nullopt;
+  } catch (const std::bad_alloc&) {
+    throw InputOutOfMemory(file, builder.path());
   }
-  return std::nullopt;
+  if (!ok || builder.stopped()) {
+    error = InputError{file, builder.error_path(), builder.expected()};
+    return std::nullopt;
+  }
+  return std::move(builder.root());
 }
 
 namespace {

@@ -12,6 +12,7 @@
 // for byte as before, so older builds still read it.
 #include <cstdint>
 #include <fstream>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "weft/sim/schedule.hpp"
@@ -66,14 +67,54 @@ std::string Schedule::to_json() const {
 
 std::optional<Schedule> Schedule::from_json(std::string_view text, std::string& error) {
   InputError e;
-  auto j = parse_json_input(text, "schedule", e);
-  std::optional<Schedule> s = j ? from_value(*j, "schedule", "$", e) : std::nullopt;
+  ScheduleStream stream("schedule", "$");
+  auto j = parse_json_input(text, "schedule", e, stream.streams());
+  std::optional<Schedule> s = j ? from_value(*j, "schedule", "$", e, &stream) : std::nullopt;
   if (!s) error = e.message();
   return s;
 }
 
+namespace {
+
+// decision_from reads element `i` of the decisions array at `array_path`.
+Decision decision_from(const JsonReader& r, const nlohmann::json& d, const std::string& array_path, std::size_t i) {
+  const std::string p = array_path + "[" + std::to_string(i) + "]";
+  if (!d.is_array() || d.size() != 3 || !d[0].is_string() || !d[1].is_string())
+    r.fail(p, "[op, \"f\" or \"r\", value], got " + JsonReader::describe(d));
+  const std::optional<Op> op = op_from_name(d[0].get_ref<const std::string&>());
+  if (!op) r.fail(p + "[0]", "an op name such as \"load\", got " + JsonReader::describe(d[0]));
+  const std::string& kind = d[1].get_ref<const std::string&>();
+  if (kind != "f" && kind != "r") r.fail(p + "[1]", "\"f\" (a fiber) or \"r\" (a random number), got " + JsonReader::describe(d[1]));
+  const std::uint64_t value = r.uint_value(d[2], p + "[2]", 0, UINT64_MAX);
+  return Decision{kind == "f" ? DecisionKind::fiber : DecisionKind::random, *op, value};
+}
+
+// switch_from reads element `i` of the switches array at `array_path`.
+Switch switch_from(const JsonReader& r, const nlohmann::json& w, const std::string& array_path, std::size_t i) {
+  const std::string p = array_path + "[" + std::to_string(i) + "]";
+  if (!w.is_array() || w.size() != 3) r.fail(p, "[fiber, step, to], got " + JsonReader::describe(w));
+  const auto fiber = r.uint_value(w[0], p + "[0]", 0, kSwitchPlaceMax);
+  const auto step = r.uint_value(w[1], p + "[1]", 0, kSwitchPlaceMax);
+  const auto to = r.uint_value(w[2], p + "[2]", 0, kSwitchPlaceMax);
+  if (to == fiber) r.fail(p + "[2]", "a fiber other than the one switched away from (" + std::to_string(fiber) + ")");
+  return Switch{static_cast<FiberId>(fiber), step, static_cast<FiberId>(to)};
+}
+
+}  // namespace
+
+std::vector<ArrayStream> ScheduleStream::streams() {
+  const std::string decisions_path = path_ + ".decisions", switches_path = path_ + ".switches";
+  return {ArrayStream{decisions_path,
+                      [this, decisions_path](const nlohmann::json& d, std::size_t i) {
+                        decisions.push_back(decision_from(reader_, d, decisions_path, i));
+                      }},
+          ArrayStream{switches_path, [this, switches_path](const nlohmann::json& w, std::size_t i) {
+                        switches.push_back(switch_from(reader_, w, switches_path, i));
+                      }}};
+}
+
 std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std::string& file, const std::string& path,
-                                             InputError& error) {
+                                             InputError& error, ScheduleStream* streamed) {
   const JsonReader r(file);
   try {
     r.only_keys(j, path,
@@ -93,18 +134,11 @@ std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std:
     if (j.contains("memory_model")) s.memory_model = r.one_of(j, "memory_model", path, {"c11"}, "c11");
     const auto& ds = r.required(j, "decisions", path, "an array of decisions");
     if (!ds.is_array()) r.fail(path + ".decisions", "an array of decisions, got " + JsonReader::describe(ds));
-    s.decisions.reserve(ds.size());
-    for (std::size_t i = 0; i < ds.size(); ++i) {
-      const auto& d = ds[i];
-      const std::string p = path + ".decisions[" + std::to_string(i) + "]";
-      if (!d.is_array() || d.size() != 3 || !d[0].is_string() || !d[1].is_string())
-        r.fail(p, "[op, \"f\" or \"r\", value], got " + JsonReader::describe(d));
-      const std::optional<Op> op = op_from_name(d[0].get<std::string>());
-      if (!op) r.fail(p + "[0]", "an op name such as \"load\", got " + JsonReader::describe(d[0]));
-      const std::string kind = d[1].get<std::string>();
-      if (kind != "f" && kind != "r") r.fail(p + "[1]", "\"f\" (a fiber) or \"r\" (a random number), got " + JsonReader::describe(d[1]));
-      const std::uint64_t value = r.uint_value(d[2], p + "[2]", 0, UINT64_MAX);
-      s.decisions.push_back(Decision{kind == "f" ? DecisionKind::fiber : DecisionKind::random, *op, value});
+    if (streamed != nullptr) {
+      s.decisions = std::move(streamed->decisions);
+    } else {
+      s.decisions.reserve(ds.size());
+      for (std::size_t i = 0; i < ds.size(); ++i) s.decisions.push_back(decision_from(r, ds[i], path + ".decisions", i));
     }
     if (version == kVersion) {
       if (j.contains("switches")) r.fail(path + ".switches", "no switches in version 1 (version 2 has them)");
@@ -112,15 +146,11 @@ std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std:
     }
     const auto& ss = r.required(j, "switches", path, "an array of switches (version 2)");
     if (!ss.is_array()) r.fail(path + ".switches", "an array of switches, got " + JsonReader::describe(ss));
-    s.switches.reserve(ss.size());
-    for (std::size_t i = 0; i < ss.size(); ++i) {
-      const auto& w = ss[i];
-      const std::string p = path + ".switches[" + std::to_string(i) + "]";
-      if (!w.is_array() || w.size() != 3) r.fail(p, "[fiber, step, to], got " + JsonReader::describe(w));
-      const auto fiber = r.uint_value(w[0], p + "[0]", 0, kNoFiber - 1);
-      const auto step = r.uint_value(w[1], p + "[1]", 0, UINT64_MAX);
-      const auto to = r.uint_value(w[2], p + "[2]", 0, kNoFiber - 1);
-      s.switches.push_back(Switch{static_cast<FiberId>(fiber), step, static_cast<FiberId>(to)});
+    if (streamed != nullptr) {
+      s.switches = std::move(streamed->switches);
+    } else {
+      s.switches.reserve(ss.size());
+      for (std::size_t i = 0; i < ss.size(); ++i) s.switches.push_back(switch_from(r, ss[i], path + ".switches", i));
     }
     return s;
   } catch (const InputFailure& f) {
@@ -147,8 +177,10 @@ std::optional<Schedule> Schedule::load(const std::string& path, std::string& err
   std::string text;
   InputError e;
   if (read_input_file(path, kScheduleBytesMax, text, e)) {
-    if (auto j = parse_json_input(text, path, e)) {
-      if (auto s = from_value(*j, path, "$", e)) return s;
+    ScheduleStream stream(path, "$");
+    if (auto j = parse_json_input(text, path, e, stream.streams())) {
+      text = std::string();  // the decisions are read: give the text's memory back before the run
+      if (auto s = from_value(*j, path, "$", e, &stream)) return s;
     }
   }
   error = e.message();

@@ -14,7 +14,7 @@ table=0
 # shows the default budget (4G), under the same 4 GB address-space limit.
 MEM="--memory-limit 128M"
 if [ "${1:-}" = --table ]; then table=1; MEM="${WEFT_HOSTILE_TABLE_MEM:-}"; shift; fi
-simrun="$1"; trace_check="$2"; scenarios="$3"
+simrun="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; trace_check="$2"; scenarios="$3"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 fail=0; cases=0
 
@@ -94,6 +94,23 @@ w("mem_repeat.json", json.dumps({"name": "mem2", "programs": {"m": [{"repeat": 1
      "w": [{"sleep_ns": 3600000000000}]}, "main": "m", "exploration": {"step_bound": 1000000000}}))
 w("ready_repeat.json", json.dumps({"name": "ready", "programs": {"m": [{"repeat": 20000, "steps": [{"notify": "n"}]}]},
      "main": "m", "exploration": {"step_bound": 100000000}}))
+# Linear parsing: 4 MiB of step objects (nlohmann's callback parser rescanned the
+# parent array at every object's end: minutes), then a field the schema refuses.
+w("many_objects.json", json.dumps({"name": "h", "programs": {"m": [{"yield": 1}] * 290000}, "main": "m", "zzz": 1}))
+# A loop that makes no decision: nested repeats of a join without children.
+w("quiet_loop.json", json.dumps({"name": "quiet", "programs": {"m": [{"repeat": 10000000, "steps": [
+     {"repeat": 10000000, "steps": [{"join": True}]}]}]}, "main": "m"}))
+# Ten thousand channels: closing them takes ~50,000 decisions, which are no livelock.
+w("channels_10k.json", json.dumps({"name": "ch", "channels": {f"c{i}": {"capacity": 1} for i in range(10000)},
+     "programs": {"m": [{"yield": 1}]}, "main": "m"}))
+# A megabyte-long key and name in a file, for errors that must stay short.
+w("long_key.json", '{"name": "h", "' + "k" * (1024 * 1024) + '": 1}')
+w("long_program.json", json.dumps({"name": "h", "programs": {"m": [{"spawn": "p" * (1024 * 1024)}]}, "main": "m"}))
+# A program and a channel whose names try to end their quotes and fake a line.
+w("deadlock_spoof.json", json.dumps({"name": "dl", "runtime": {"workers": 2}, "channels": {"c'; x": {"capacity": 1}},
+     "programs": {"m": [{"spawn": "x'\nFAKE: all passed"}, {"notified": "n"}], "x'\nFAKE: all passed": [{"recv": "c'; x"}]},
+     "main": "m", "expect": "deadlock"}))
+w("deadlock_spoof.expected", "recv on channel 'c\\'; x' <- program 'x\\'\\nFAKE: all passed' (task ")
 w("deadlock.json", json.dumps({"name": "dl", "runtime": {"workers": 2}, "channels": {"c": {"capacity": 1}},
      "programs": {"m": [{"spawn": "r"}, {"notified": "n"}], "r": [{"recv": "c"}]}, "main": "m", "expect": "deadlock"}))
 PY
@@ -131,6 +148,17 @@ txt = open(os.path.join(T, "r_seed_inf.json")).read().replace('"@INF@"', "1e999"
 txt = json.dumps(rep); w("r_dup_seed.json", txt.replace('"seed":', '"seed": 7, "seed":', 1))
 w("r_deep.json", json.dumps(rep)[:-1] + ', "x": ' + "[" * 100000 + "]" * 100000 + "}")
 w("r_shape.json", "[]")
+edit(rep, "r_switch_self.json", lambda d: d["schedule"].update(version=2, switches=[[1, 2, 1]]))
+edit(rep, "r_switch_huge.json", lambda d: d["schedule"].update(version=2, switches=[[1099511627776, 2, 1]]))
+# A tree of 8 million small values (16 MiB of text): refused by the tree budget
+# (64 MiB, some 4 million values), before the tree takes 18 times the text.
+w("r_values.json", json.dumps(rep)[:-1] + ', "x": [' + "1," * (8 * 1024 * 1024) + "1]}")
+# Schedules of 250,000 decisions (4 MiB: the tree of the old reader took 70 MB)
+# and of 4,000,000 (60 MiB), each with a field the schema refuses at the end.
+pad = json.loads(json.dumps(sch))
+for name, n in (("s_4m.json", 250000), ("s_60m.json", 4000000)):
+    pad["decisions"] = [["load", "f", 0]] * n
+    w(name, json.dumps(pad, separators=(",", ":"))[:-1] + ', "zzz": 1}')
 edit(sch, "s_seed_str.json", lambda d: d.update(seed="x"))
 edit(sch, "s_strategy_num.json", lambda d: d.update(strategy=5))
 edit(sch, "s_format_num.json", lambda d: d.update(format=5))
@@ -148,6 +176,7 @@ edit(tr, "tr_outcome_num.json", lambda d: d["header"].update(outcome=3))
 edit(tr, "tr_outcome_Pass.json", lambda d: d["header"].update(outcome="Pass"))
 edit(tr, "tr_outcome_bogus.json", lambda d: d["header"].update(outcome="bogus"))
 edit(tr, "tr_scenario_surrogate.json", lambda d: d["header"].update(scenario="\ud800\u001b[31m\nx", backend="\u001b]0;t\u0007"))
+edit(tr, "tr_long.json", lambda d: d["header"].update(format="f" * (1024 * 1024)))
 w("tr_dup.json", json.dumps(tr).replace('"header":', '"header": {}, "header":', 1))
 w("tr_inf.json", json.dumps(tr).replace('"events": [[', '"events": [[1e999, 0, 0, "park", 0, 0, 0], [', 1))
 PY
@@ -157,6 +186,8 @@ mkdir -p "$T/my dir"; cp "$scenarios/canary.json" "$T/my dir/can ary;\$(echo x).
 mkdir -p "$T/adir"
 mkdir -p "$T/bin"; ln -s "$(realpath "$trace_check")" "$T/bin/trace_check"
 cp "$T/ok.json" "$T/same.json"; ln -s same.json "$T/same_link.json"
+mkfifo "$T/fifo.json"
+mkdir -p "$T/cwd/ok-seed2.repro.json"  # the default --out of ok.json seed 2 is a directory
 
 # --- cases --------------------------------------------------------------------
 run_case "number: 1e999 (step count)"       8 '$simrun $T/num_inf.json --seed 1'
@@ -265,6 +296,31 @@ run_case "output: --out is the scenario"    9 '$simrun $T/same.json --seed 1 --s
 run_case "output: --summary is the scenario" 9 '$simrun $T/same.json --seeds 0..1 --summary $T/same.json'
 run_case "output: --trace is --record"      9 '$simrun $T/ok.json --seed 1 --trace $T/tr2.json --record $T/tr2.json'
 run_case "output: the scenario intact"      0 'cmp -s $T/ok.json $T/same.json'
+run_case "deadlock: names quoted, escaped"   0 '$simrun $T/deadlock_spoof.json --seed 1 | grep -qF -f $T/deadlock_spoof.expected'
+run_case "parse: 290,000 step objects"     8 '$simrun $T/many_objects.json --seed 1'
+if [ "${WEFT_HOSTILE_NO_ULIMIT:-0}" != 1 ]; then  # sanitizers reserve terabytes of address space: no ulimit there
+run_case "memory: 4 MiB schedule in 60 MB"  9 'ulimit -v 60000; $simrun $S/canary.json --seed 2 --strategy replay:$T/s_4m.json'
+run_case "memory: 60 MiB schedule in 40 MB" 14 'ulimit -v 40000; $simrun $S/canary.json --seed 2 --strategy replay:$T/s_60m.json'
+fi
+run_case "memory: 8M values in a repro"     8 '$simrun repro $T/r_values.json'
+run_case "loop: nested repeats, no decision" 4 '$simrun $T/quiet_loop.json --seed 1'
+run_case "livelock: 10,000 channels"        0 '$simrun $T/channels_10k.json --seed 1'
+run_case "fifo: scenario"                   8 '$simrun $T/fifo.json --seed 1'
+run_case "fifo: repro"                      8 '$simrun repro $T/fifo.json'
+run_case "fifo: schedule"                   9 '$simrun $S/canary.json --strategy replay:$T/fifo.json'
+run_case "fifo: trace"                      2 '$tc $T/fifo.json'
+run_case "errors: 1 MB key shortened"       8 '$simrun $T/long_key.json --seed 1 2>$T/e; r=$?; cat $T/e >&2; [ $(wc -c <$T/e) -lt 1500 ] || exit 99; exit $r'
+run_case "errors: 1 MB name shortened"      8 '$simrun $T/long_program.json --seed 1 2>$T/e; r=$?; cat $T/e >&2; [ $(wc -c <$T/e) -lt 1500 ] || exit 99; exit $r'
+run_case "errors: 100 KB flag shortened"    9 '$simrun $S/canary.json --strategy "$(head -c 100000 /dev/zero | tr "\0" x)" 2>$T/e; r=$?; cat $T/e >&2; [ $(wc -c <$T/e) -lt 1500 ] || exit 99; exit $r'
+run_case "errors: trace 1 MB format"        2 '$tc $T/tr_long.json 2>$T/e; r=$?; cat $T/e >&2; [ $(wc -c <$T/e) -lt 1500 ] || exit 99; exit $r'
+run_case "flags: --memory-limit 100 (units)" 9 '$simrun $S/canary.json --seed 1 --memory-limit 100 2>$T/e; r=$?; cat $T/e >&2; grep -q "100 bytes" $T/e || exit 99; exit $r'
+run_case "flags: --memory-limit 2^60 (units)" 9 '$simrun $S/canary.json --seed 1 --memory-limit 1073741824G'
+run_case "repro: switch to itself"          8 '$simrun repro $T/r_switch_self.json'
+run_case "repro: switch fiber 2^40"         8 '$simrun repro $T/r_switch_huge.json'
+run_case "output: default --out before shrinking" 9 'cd $T/cwd && $simrun ../ok.json --seed 2 --shrink >$T/o 2>$T/e; r=$?; cat $T/e >&2; [ -s $T/o ] && exit 99; exit $r'
+run_case "output: --record is the replay file" 9 '$simrun $S/canary.json --seed 2 --strategy replay:$T/s.json --record $T/s.json'
+run_case "output: --trace is the replay file"  9 '$simrun $S/canary.json --seed 2 --strategy replay:$T/s.json --trace $T/s.json'
+run_case "output: the schedule intact"      0 '$simrun $S/canary.json --seed 2 --strategy replay:$T/s.json --quiet; [ $? = 1 ]'
 
 if [ $table = 1 ]; then exit 0; fi
 echo "$cases cases"

@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace weft::sim {
 
@@ -20,23 +23,58 @@ struct InputError {
   std::string path;      // e.g. "$.runtime.workers"
   std::string expected;  // e.g. "an integer from 1 to 64, got 1000000"
   // message renders the one line a tool prints, with control characters and
-  // invalid UTF-8 escaped (a name from a file cannot split or colour the line).
+  // invalid UTF-8 escaped (a name from a file cannot split or colour the line),
+  // each part shortened (a megabyte-long key or name cannot flood the terminal).
   std::string message() const;
 };
+
+// How much of each part of an error line is shown (bytes, after escaping).
+inline constexpr std::size_t kFileShownMax = 300, kPathShownMax = 200, kExpectedShownMax = 400;
+
+// shortened returns `text` if it is at most `max` bytes, else its head and tail
+// around "...[N bytes not shown]...", cut on UTF-8 character boundaries.
+std::string shortened(std::string_view text, std::size_t max);
 
 // kInputDepthMax bounds how deeply arrays and objects may nest in any input file:
 // deep enough for 16 nested repeats inside a reproduction, far from the stack.
 inline constexpr int kInputDepthMax = 64;
 
-// read_input_file reads a whole file of at most `bytes_max` bytes into `text`. It
-// refuses a directory, a missing or unreadable file, and a file (or device, or
-// pipe) longer than the cap, before holding more than the cap in memory.
+// kInputTreeBytesMax bounds the memory of a parsed document's tree, estimated as
+// it is built (about 100 bytes per small value): with the file caps it bounds what
+// reading any input costs. A schedule's decisions and switches are streamed
+// (ArrayStream) and do not count.
+inline constexpr std::size_t kInputTreeBytesMax = 64 * 1024 * 1024;
+
+// read_input_file reads a whole regular file of at most `bytes_max` bytes into
+// `text`. It refuses a missing or unreadable file, a directory, anything that is
+// not a regular file (a named pipe would block, a device would not end) and a file
+// longer than the cap, before holding more than the cap in memory.
 bool read_input_file(const std::string& path, std::size_t bytes_max, std::string& text, InputError& error);
 
-// parse_json_input parses `text` strictly: nesting at most kInputDepthMax deep,
-// no key twice in one object, numbers within the double's range. A syntax error
-// says where (line, column) and what the parser expected.
-std::optional<nlohmann::json> parse_json_input(std::string_view text, const std::string& file, InputError& error);
+// ArrayStream hands each element of the array at `path` (such as "$.decisions")
+// to `take` as soon as it is parsed, instead of keeping it in the tree, where the
+// array is left empty: a schedule's millions of decisions never exist as JSON
+// values. `take` may throw InputFailure to refuse an element.
+struct ArrayStream {
+  std::string path;
+  std::function<void(const nlohmann::json& element, std::size_t index)> take;
+};
+
+// InputOutOfMemory is std::bad_alloc while reading `file`, at `path`: a process
+// memory limit below what the caps allow. Tools report it as resource_limit.
+struct InputOutOfMemory : std::bad_alloc {
+  InputOutOfMemory(std::string f, std::string p) : file(std::move(f)), path(std::move(p)) {}
+  const char* what() const noexcept override { return "out of memory while reading an input file"; }
+  std::string file, path;
+};
+
+// parse_json_input parses `text` strictly, in time linear in its length (a SAX
+// handler builds the tree): nesting at most kInputDepthMax deep, no key twice in
+// one object, numbers within the double's range, a tree of at most
+// kInputTreeBytesMax. A syntax error says where (line, column) and what the
+// parser expected. The arrays `streams` name are handed over element by element.
+std::optional<nlohmann::json> parse_json_input(std::string_view text, const std::string& file, InputError& error,
+                                               const std::vector<ArrayStream>& streams = {});
 
 // printable escapes `text` for a terminal line: control characters as \n, \t or
 // \xNN, bytes that are not valid UTF-8 as \xNN, invisible format characters

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "weft/sim/json_input.hpp"
@@ -82,9 +83,17 @@ struct Switch {
   friend bool operator==(const Switch&, const Switch&) = default;
 };
 
+// kSwitchPlaceMax bounds a switch's fiber ids and step: the largest step bound a
+// tool accepts, so no run takes more decisions on one fiber or creates more fibers.
+inline constexpr std::uint64_t kSwitchPlaceMax = 1'000'000'000;
+
 // kScheduleBytesMax caps a schedule file (and a reproduction, which holds one),
-// checked before it is read: some 3.5 million decisions, a DOM of about 0.5 GB.
+// checked before it is read: some 3.5 million decisions. Decisions are read as
+// they are parsed (16 bytes each), never as a JSON tree, so reading one takes
+// about twice the file's size (its text and its decisions).
 inline constexpr std::size_t kScheduleBytesMax = 64 * 1024 * 1024;
+
+struct ScheduleStream;
 
 // Schedule is a recorded run: its seed, the strategy it ran under (informational)
 // and every decision. A shrunk schedule (replayed leniently) has switches too, or
@@ -108,8 +117,10 @@ struct Schedule {
   static std::optional<Schedule> from_json(std::string_view text, std::string& error);
   // from_value reads a parsed schedule document found at `path` of `file` (a
   // reproduction holds one at $.schedule); on error returns nullopt and sets `error`.
+  // `streamed`, when given, holds the decisions and switches read while parsing
+  // (the tree's arrays are then empty); they are moved out of it.
   static std::optional<Schedule> from_value(const nlohmann::json& j, const std::string& file, const std::string& path,
-                                            InputError& error);
+                                            InputError& error, ScheduleStream* streamed = nullptr);
   // save writes to_json() to `path`; on error returns false and sets `error`.
   bool save(const std::string& path, std::string& error) const;
   // load reads a schedule saved by save() (at most kScheduleBytesMax); on error
@@ -121,6 +132,22 @@ struct Schedule {
   friend bool operator==(const Schedule& a, const Schedule& b) {
     return a.seed == b.seed && a.decisions == b.decisions && a.switches == b.switches;
   }
+};
+
+// ScheduleStream reads the decisions and switches of the schedule at `path` of a
+// document ("$" for a schedule file, "$.schedule" in a reproduction) element by
+// element while the document is parsed: pass streams() to parse_json_input, then
+// this to Schedule::from_value. Each element is checked as it comes, with its path.
+struct ScheduleStream {
+  ScheduleStream(std::string file, std::string path) : reader_(std::move(file)), path_(std::move(path)) {}
+  std::vector<ArrayStream> streams();
+
+  std::vector<Decision> decisions;
+  std::vector<Switch> switches;
+
+ private:
+  JsonReader reader_;
+  std::string path_;
 };
 
 }  // namespace weft::sim
