@@ -35,9 +35,15 @@
 //   - an awake owner's next task: its owner takes it at once, waking a sleeper to
 //     take it would lose it (wake_deferred notifies only beyond one task);
 //   - the current-thread runtime: one thread, no parallelism to lose.
-// Sampling at engine events (each poll, park, push, steal, ...) rather than at every
-// decision keeps the cost small; every poll starts with an event, so no poll of a
-// holder goes uncounted while the state holds at the samples around it.
+// Sampling at engine events rather than at every decision keeps the cost small, and
+// only at the events that can change the idle state or start a poll (samples_at):
+// a poll's start, a push to a LIFO slot, local or injection queue, an overflow, an
+// injection pop, a steal, a park and an unpark, a timer firing, shutdown. The others
+// (spawn, wake, poll end, marks, dump rounds) change none of (a) to (d): a spawn or
+// a wake reaches a queue through a push event, which is sampled. The searching
+// count changes without an event (a searcher starts or stops between events), so a
+// stretch is bounded by the samples around it; every poll starts with an event, so
+// no poll of a holder goes uncounted while the state holds at the samples around it.
 #include "parallelism.hpp"
 
 #include "weft/sim/detail/kernel.hpp"
@@ -45,6 +51,25 @@
 namespace weft::sim {
 
 namespace {
+
+// samples_at says whether an event of `kind` is one the check samples at (above).
+constexpr bool samples_at(weft::EventKind kind) {
+  using K = weft::EventKind;
+  switch (kind) {
+    case K::poll_start:
+    case K::lifo_push:
+    case K::local_push:
+    case K::overflow:
+    case K::inject_push:
+    case K::inject_pop:
+    case K::steal:
+    case K::park:
+    case K::unpark:
+    case K::timer_fire:
+    case K::shutdown: return true;
+    default: return false;
+  }
+}
 
 std::string describe(const weft::detail::RuntimeCore::IdleView& v) {
   return std::to_string(v.sleeping) + " worker(s) asleep, " + std::to_string(v.searching) + " searching, " +
@@ -54,7 +79,7 @@ std::string describe(const weft::detail::RuntimeCore::IdleView& v) {
 }  // namespace
 
 bool ParallelismMonitor::sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker) {
-  if (core_ == nullptr || !result_.violation.empty()) return false;
+  if (core_ == nullptr || !result_.violation.empty() || !samples_at(kind)) return false;
   // Detached, the seam's operations are plain reads: no decision is added.
   detail::Kernel* k = detail::tls_kernel;
   detail::tls_kernel = nullptr;

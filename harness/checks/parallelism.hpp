@@ -21,8 +21,9 @@ struct ParallelismCheck {
   std::string violation;
 };
 
-// ParallelismMonitor samples a multi-thread runtime's idle state at every engine
-// event (the recorder feeds it) and measures how long parallelism stays lost: in
+// ParallelismMonitor samples a multi-thread runtime's idle state at the engine
+// events that can change it or start a poll (the recorder feeds it every event;
+// parallelism.cpp, samples_at, says which it samples at) and measures how long parallelism stays lost: in
 // polls that workers holding the spare work make meanwhile. Reading adds no
 // decision (the kernel is detached while it reads).
 class ParallelismMonitor {
