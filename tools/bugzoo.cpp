@@ -292,12 +292,14 @@ std::vector<Target> targets_of(const std::vector<Scenario>& scenarios) {
 
 #if defined(WEFT_ZOO_GENERATED)
 // generated draws the property tests' scenario for seed s, with the checks of
-// their ExactlyOnce property plus no_leak (metrics_match_trace is left out, as the
-// property tests do without the no_blocking and no_spawn_race knobs).
+// their ExactlyOnce property plus no_leak and lost_parallelism (metrics_match_trace
+// is left out, as the property tests do without the no_blocking and no_spawn_race
+// knobs).
 Target generated(std::uint64_t s) {
   auto c = property::gen_case(property::Knobs{})(rc::Random(s * 0x9e3779b97f4a7c15ull + 1), 50).value();
   c.sc.name = "generated";
-  c.sc.checks = {"exactly_once", "no_leak"};
+  c.sc.checks = {"exactly_once", "no_leak", "lost_parallelism"};
+  for (const std::string& off : g_no_check) std::erase(c.sc.checks, off);
   return {"property generator (random)", c.sc, StrategySpec::random()};
 }
 #endif

@@ -10,6 +10,10 @@
 //     seam Atomic (every fetch_add is a decision), random strategy.
 //  4. steal_storm: seeds per second of a scenario on the real engine, as
 //     `simrun --seeds` runs them (schedule recording and trace off).
+//  5. --cost-of CHECK...: what those checks cost the same sweep. The seeds run in
+//     blocks of kCostBlock, each block once with every check and once without the
+//     named ones, alternating which goes first, so both configurations share the
+//     machine's load; the CPU times add up per configuration.
 // Each time is reported as wall time and as the thread's CPU time: on a shared
 // machine the CPU time is the honest "one core" figure, the wall time the felt one.
 #include <time.h>
@@ -187,6 +191,9 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_path, "write the JSON here as well as to stdout");
   std::vector<std::string> no_check;
   app.add_option("--no-check", no_check, "leave this check out of the sweep's scenario (repeatable): the checks' cost");
+  std::vector<std::string> cost_of;
+  app.add_option("--cost-of", cost_of,
+                 "also measure the sweep with and without these checks, interleaved block by block (repeatable)");
   CLI11_PARSE(app, argc, argv);
   reps = std::max(reps, 1);
 
@@ -322,6 +329,72 @@ int main(int argc, char** argv) {
     if (unexpected) {
       std::cerr << "sim_bench: " << unexpected << " seeds had an unexpected outcome\n";
     }
+  }
+
+  // 5: what the named checks cost, on and off interleaved in one run.
+  if (seeds > 0 && !cost_of.empty()) {
+    sim::ScenarioError err;
+    auto on = sim::load_scenario(scenario_path, err);
+    if (!on) {
+      std::cerr << "sim_bench: " << err.message() << "\n";
+      return 2;
+    }
+    for (const std::string& c : no_check) std::erase(on->checks, c);
+    sim::Scenario off = *on;
+    for (const std::string& c : cost_of) {
+      if (std::find(off.checks.begin(), off.checks.end(), c) == off.checks.end()) {
+        std::cerr << "sim_bench: --cost-of " << c << ": the scenario does not run that check\n";
+        return 2;
+      }
+      std::erase(off.checks, c);
+    }
+    sim::RunConfig cfg;
+    cfg.strategy = sim::strategy_of(*on);
+    cfg.record_schedule = false;
+    cfg.keep_trace = false;
+    cfg.seed = 1'000'000;  // warm-up, outside the measured range
+    (void)sim::run_scenario(*on, cfg);
+    (void)sim::run_scenario(off, cfg);
+    double cpu_on = 0, cpu_off = 0;
+    std::uint64_t steps_on = 0, steps_off = 0, unexpected = 0;
+    std::vector<double> block_ratio;
+    const auto block = [&](const sim::Scenario& sc, std::uint64_t first, std::uint64_t n, std::uint64_t& steps) {
+      const Clock t0 = Clock::now();
+      for (std::uint64_t s = first; s < first + n; ++s) {
+        cfg.seed = s;
+        const sim::RunReport r = sim::run_scenario(sc, cfg);
+        steps += r.result.steps;
+        if (!r.expected) ++unexpected;
+      }
+      return (Clock::now() - t0).cpu;
+    };
+    constexpr std::uint64_t kCostBlock = 50;
+    for (std::uint64_t first = 0, b = 0; first < seeds; first += kCostBlock, ++b) {
+      const std::uint64_t n = std::min(kCostBlock, seeds - first);
+      double a_on = 0, a_off = 0;
+      if (b % 2 == 0) {
+        a_on = block(*on, first, n, steps_on);
+        a_off = block(off, first, n, steps_off);
+      } else {
+        a_off = block(off, first, n, steps_off);
+        a_on = block(*on, first, n, steps_on);
+      }
+      cpu_on += a_on;
+      cpu_off += a_off;
+      if (a_off > 0) block_ratio.push_back(a_on / a_off);
+    }
+    const auto n = static_cast<double>(seeds);
+    out["checks_cost"] = {{"scenario", on->name},
+                          {"seeds", seeds},
+                          {"block_seeds", kCostBlock},
+                          {"checks_measured", cost_of},
+                          {"unexpected_outcomes", unexpected},
+                          {"decisions_on", steps_on},
+                          {"decisions_off", steps_off},
+                          {"s_per_10000_seeds_on", cpu_on / n * 10'000},
+                          {"s_per_10000_seeds_off", cpu_off / n * 10'000},
+                          {"overhead_percent", (cpu_on / cpu_off - 1) * 100},
+                          {"median_block_overhead_percent", (median(block_ratio) - 1) * 100}};
   }
 
   // Targets from issue 3.

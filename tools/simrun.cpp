@@ -49,6 +49,7 @@ static_assert(
 // Limits of the command line's numbers (a scenario's own are in scenarios/README.md).
 constexpr std::uint64_t kStepBoundMax = 1'000'000'000;     // as $.exploration.step_bound
 constexpr std::uint64_t kLivelockDecisionsMax = 1'000'000'000;  // as $.exploration.livelock_decisions
+constexpr std::uint64_t kLostParallelismBoundMax = 1'000'000'000;  // polls of the holders
 constexpr std::uint64_t kMetricsEveryMax = 3'600'000'000'000ull;  // one virtual hour
 constexpr double kShrinkSecondsMax = 86'400;
 constexpr std::uint64_t kMemoryLimitDefault = std::uint64_t{4} << 30;
@@ -89,6 +90,8 @@ struct Cli {
   std::uint64_t step_bound = 0;
   std::optional<std::uint64_t> livelock_decisions;
   std::string livelock_decisions_text;
+  std::optional<std::uint64_t> parallelism_bound;
+  std::string parallelism_bound_text;
   std::string step_bound_text;
   std::string record;
   std::string trace;
@@ -243,6 +246,7 @@ std::string run_options(const Cli& cli) {
   std::string line;
   if (cli.step_bound) line += " --step-bound " + std::to_string(cli.step_bound);
   if (cli.livelock_decisions) line += " --livelock-decisions " + std::to_string(*cli.livelock_decisions);
+  if (cli.parallelism_bound) line += " --lost-parallelism-bound " + std::to_string(*cli.parallelism_bound);
   if (cli.no_race_detection) line += " --no-race-detection";
   if (!cli.memory_model.empty()) line += " --memory-model " + cli.memory_model;
   if (!cli.history_depth.empty()) line += " --history-depth " + cli.history_depth;
@@ -309,7 +313,12 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
   j["marks"] = r.stats.marks;
   j["progress"] = {{"stall_probes", r.stats.stall_probes},       {"fairness_windows", r.stats.fairness_windows},
                    {"fairness_censored", r.stats.fairness_censored}, {"fairness_worst", r.stats.fairness_worst},
-                   {"fairness_bound", r.stats.fairness_bound},     {"budget_worst", r.stats.budget_worst}};
+                   {"fairness_bound", r.stats.fairness_bound},     {"budget_worst", r.stats.budget_worst},
+                   {"parallelism_samples", r.stats.parallelism_samples},
+                   {"parallelism_lost", r.stats.parallelism_lost},
+                   {"parallelism_stretches", r.stats.parallelism_stretches},
+                   {"parallelism_longest", r.stats.parallelism_longest},
+                   {"parallelism_longest_decisions", r.stats.parallelism_longest_decisions}};
   if (!r.metrics_json.empty()) j["metrics"] = nlohmann::ordered_json::parse(r.metrics_json);
   if (r.result.outcome != Outcome::pass) j["replay"] = replay_line(cli, st, seed);
   return j;
@@ -458,6 +467,7 @@ RunConfig replay_config(const Cli& cli, const StrategySpec& st, std::uint64_t se
   cfg.step_bound = cli.step_bound;
   cfg.livelock_decisions = cli.livelock_decisions;
   cfg.race_detection = !cli.no_race_detection;
+  cfg.parallelism_bound = cli.parallelism_bound;
   cfg.record_schedule = true;
   cfg.metrics_interval_ns = cli.metrics_every_ns;
   cfg.memory_limit_bytes = cli.memory_limit_bytes;
@@ -510,6 +520,7 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   std::map<std::string, std::uint64_t> outcomes;
   RunStats total;
   std::uint64_t longest_quiet = 0, longest_quiet_seed = 0;  // decisions without progress (livelock oracle)
+  std::uint64_t longest_lost = 0, longest_lost_seed = 0;    // the lost-parallelism check's longest stretch
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint64_t seed = first + i;
     RunConfig cfg;
@@ -518,6 +529,7 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     cfg.step_bound = cli.step_bound;
     cfg.livelock_decisions = cli.livelock_decisions;
     cfg.race_detection = !cli.no_race_detection;
+    cfg.parallelism_bound = cli.parallelism_bound;
     cfg.record_schedule = false;
     cfg.memory_limit_bytes = cli.memory_limit_bytes;
     RunReport r = run_scenario(sc, cfg);
@@ -530,6 +542,10 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     if (r.result.longest_quiet > longest_quiet) {
       longest_quiet = r.result.longest_quiet;
       longest_quiet_seed = seed;
+    }
+    if (r.stats.parallelism_longest > longest_lost) {
+      longest_lost = r.stats.parallelism_longest;
+      longest_lost_seed = seed;
     }
     if (cli.json) std::printf("%s\n", dump_safe(report_json(sc, cli, st, seed, r)).c_str());
     if (r.result.outcome != Outcome::pass && r.expected) ++matched_failures;
@@ -586,6 +602,8 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     std::printf("  longest stretch without progress: %llu decisions (seed %llu; livelock oracle at %llu)\n",
                 static_cast<unsigned long long>(longest_quiet), static_cast<unsigned long long>(longest_quiet_seed),
                 static_cast<unsigned long long>(cli.livelock_decisions.value_or(sc.livelock_decisions)));
+    std::printf("  longest stretch of lost parallelism: %llu polls of the holders (seed %llu)\n",
+                static_cast<unsigned long long>(longest_lost), static_cast<unsigned long long>(longest_lost_seed));
     for (auto& line : replays) std::printf("  replay: %s\n", line.c_str());
   }
   // A shard cannot know whether another shard saw a negative scenario's failure:
@@ -625,6 +643,9 @@ int simrun_main(int argc, char** argv) {
                  "bytes or K, M, G (default 4G, at least 64M)");
   app.add_option("--livelock-decisions", cli.livelock_decisions_text,
                  "decisions without progress before livelock; 0 turns the oracle off (default: the scenario's)");
+  app.add_option("--lost-parallelism-bound", cli.parallelism_bound_text,
+                 "polls the workers holding stealable work may make while a worker sleeps and none searches; 0 only measures "
+                 "(default: the check's measured bound)");
   app.add_option("--record", cli.record, "save the run's schedule to FILE (replay it with --strategy replay:FILE)");
   app.add_option("--trace", cli.trace, "write the run's trace to FILE");
   app.add_option("--trace-format", cli.trace_format, "weft (default) or chrome (Perfetto, chrome://tracing)")
@@ -671,6 +692,8 @@ int simrun_main(int argc, char** argv) {
   if (given("--step-bound")) cli.step_bound = parse_u64(cli.step_bound_text, "--step-bound", 1, kStepBoundMax);
   if (given("--livelock-decisions"))
     cli.livelock_decisions = parse_u64(cli.livelock_decisions_text, "--livelock-decisions", 0, kLivelockDecisionsMax);
+  if (given("--lost-parallelism-bound"))
+    cli.parallelism_bound = parse_u64(cli.parallelism_bound_text, "--lost-parallelism-bound", 0, kLostParallelismBoundMax);
   if (given("--metrics-every"))
     cli.metrics_every_ns = parse_u64(cli.metrics_every_text, "--metrics-every", 1, kMetricsEveryMax);
   if (given("--shrink-seconds"))

@@ -34,6 +34,10 @@ constexpr bool searching_cap_reached(std::uint64_t searching, std::uint32_t work
   return 2 * searching >= workers;
 }
 static_assert(!searching_cap_reached(0, 1), "a lone worker may always search");
+// kIdleViewWorkers: up to this many workers the lost-parallelism probe
+// (MultiThread::idle_view) marks the sleepers in a stack array instead of
+// searching the list once per worker.
+inline constexpr std::uint32_t kIdleViewWorkers = 64;
 
 // ---- the local queue and the injection queue (queues.hpp, multi_thread/worker.cpp) ----
 

@@ -29,6 +29,8 @@ void Recorder::record(const weft::Event& e) {
   if (budget_ && e.kind == weft::EventKind::poll_start) budget_->on_poll_start(e.task);
   if (fairness_ && fairness_->on_event(e.kind, e.worker, e.task, e.b))
     invariant_failed("fairness: " + fairness_->result().violation);
+  if (parallelism_ && k != nullptr && parallelism_->sample(k->steps(), e.kind, e.worker))
+    k->fail(Outcome::lost_parallelism, parallelism_->result().violation);
 }
 
 void Recorder::count(const weft::Event& e) {

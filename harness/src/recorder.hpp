@@ -12,6 +12,7 @@
 
 #include "checks/budget.hpp"
 #include "checks/fairness.hpp"
+#include "checks/parallelism.hpp"
 #include "weft/events.hpp"
 #include "weft/harness/runner.hpp"
 
@@ -51,9 +52,11 @@ class Recorder final : public weft::EventSink {
   void reset();
   // watch feeds every later event to the online checks (null: that check is off);
   // a fairness violation ends the run at the event that shows it.
-  void watch(FairnessMonitor* fairness, BudgetMonitor* budget) {
+  // A lost-parallelism violation ends the run as lost_parallelism.
+  void watch(FairnessMonitor* fairness, BudgetMonitor* budget, ParallelismMonitor* parallelism) {
     fairness_ = fairness;
     budget_ = budget;
+    parallelism_ = parallelism;
   }
 
   // stats returns the counts of the events recorded.
@@ -89,6 +92,7 @@ class Recorder final : public weft::EventSink {
   bool keep_;
   FairnessMonitor* fairness_ = nullptr;
   BudgetMonitor* budget_ = nullptr;
+  ParallelismMonitor* parallelism_ = nullptr;
   RunStats stats_;
   std::vector<TraceEvent> events_;
   std::vector<std::uint32_t> event_fibers_;

@@ -13,7 +13,8 @@
 //  4. Check the scenario's invariants (checks/invariants.hpp).
 // The progress checks run during the run instead: stall (a probe of the runtime
 // the simulator asks before every jump of virtual time), fairness and budget (fed
-// by the recorder and the interpreter); each only reads, adding no decision.
+// by the recorder and the interpreter) and lost_parallelism (an idle sample at
+// each event the recorder sees); each only reads, adding no decision.
 // The order of step 2 and every call on the runtime are part of the run's
 // schedule: changing them changes every trace.
 #include "weft/runtime_hooks.hpp"
@@ -187,6 +188,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   // The online checks, made afresh for each run of the simulation, like the recorder's counts.
   std::optional<FairnessMonitor> fairness;
   std::optional<BudgetMonitor> budget;
+  std::optional<ParallelismMonitor> parallelism;
 
   weft::EventSink* prev_sink = weft::event_sink();
   weft::set_event_sink(&rec);
@@ -199,7 +201,9 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     budget.reset();
     if (has_check("fairness")) fairness.emplace(fairness_bound(sc.runtime));
     if (has_check("budget")) budget.emplace(sc.runtime.resolved().budget);
-    rec.watch(fairness ? &*fairness : nullptr, budget ? &*budget : nullptr);
+    parallelism.reset();
+    if (has_check("lost_parallelism")) parallelism.emplace(cfg.parallelism_bound.value_or(kLostParallelismPolls));
+    rec.watch(fairness ? &*fairness : nullptr, budget ? &*budget : nullptr, parallelism ? &*parallelism : nullptr);
     {
       ProgramState st(sc);
       live_state = &st;
@@ -214,6 +218,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
       weft::Runtime rt(c);
       weft::Handle h = rt.handle();
       core = std::shared_ptr<weft::detail::RuntimeCore>(weft::hooks::runtime_core(h)->shared_from_this());
+      if (parallelism) parallelism->attach(core.get());
 
       Threads th;
       start_spawners(sc, st, h, th);
@@ -231,7 +236,8 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     if (cfg.check_held) check_nothing_held(sc, core);
   });
   weft::set_event_sink(prev_sink);
-  rec.watch(nullptr, nullptr);
+  rec.watch(nullptr, nullptr, nullptr);
+  if (parallelism) parallelism->attach(nullptr);
   core.reset();
   report.stats = rec.stats();
   report.stats.tasks_cancelled = bookkeeping.tasks_cancelled;
@@ -249,6 +255,13 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     report.stats.fairness_bound = fairness->result().bound;
   }
   if (budget) report.stats.budget_worst = budget->worst();
+  if (parallelism) {
+    report.stats.parallelism_samples = parallelism->result().samples;
+    report.stats.parallelism_lost = parallelism->result().lost_samples;
+    report.stats.parallelism_stretches = parallelism->result().stretches;
+    report.stats.parallelism_longest = parallelism->result().longest;
+    report.stats.parallelism_longest_decisions = parallelism->result().longest_decisions;
+  }
   report.events = rec.take_events();
   report.event_fibers = rec.take_event_fibers();
   report.fiber_names = rec.take_fiber_names();

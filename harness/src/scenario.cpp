@@ -273,7 +273,7 @@ void parse_exploration(const Reader& r, const json& root, Scenario& sc) {
 // parse_checks reads $.checks (default: every check but counters_exact).
 void parse_checks(const Reader& r, const json& root, Scenario& sc) {
   static const std::set<std::string> kChecks = {"exactly_once", "no_leak",  "metrics_match_trace", "counters_exact",
-                                                "dump_consistent", "stall", "fairness", "budget"};
+                                                "dump_consistent", "stall", "fairness", "budget", "lost_parallelism"};
   if (root.contains("checks")) {
     const json& c = root.at("checks");
     if (!c.is_array()) r.fail("$.checks", "an array of check names, got " + describe(c));
@@ -329,7 +329,7 @@ Scenario parse_root(const Reader& r, const json& root) {
   parse_coverage(r, root, sc);
   if (root.contains("shutdown_at_ns")) sc.shutdown_at_ns = r.uint(root, "shutdown_at_ns", "$", 0, kMaxNs, 0);
   sc.expect = r.one_of(root, "expect", "$",
-                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception", "stall", "livelock", "data_race"},
+                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception", "stall", "lost_parallelism", "livelock", "data_race"},
                        "pass");
   return sc;
 }

@@ -205,11 +205,15 @@ int Summary::exit_code(const std::function<int(const std::string&)>& code_of) co
   return 0;
 }
 
-double pct_miss_bound(std::uint64_t runs, std::uint64_t fibers_max, std::uint64_t steps_max, std::uint64_t depth) {
-  if (runs == 0 || depth == 0) return 1;
+double pct_chance_per_run(std::uint64_t fibers_max, std::uint64_t steps_max, std::uint64_t depth) {
   const double n = static_cast<double>(std::max<std::uint64_t>(fibers_max, 1));
   const double k = static_cast<double>(std::max<std::uint64_t>(steps_max, 1));
-  const double p = 1.0 / (n * std::pow(k, static_cast<double>(depth - 1)));
+  return 1.0 / (n * std::pow(k, static_cast<double>(depth > 0 ? depth - 1 : 0)));
+}
+
+double pct_miss_bound(std::uint64_t runs, std::uint64_t fibers_max, std::uint64_t steps_max, std::uint64_t depth) {
+  if (runs == 0 || depth == 0) return 1;
+  const double p = pct_chance_per_run(fibers_max, steps_max, depth);
   return std::exp(static_cast<double>(runs) * std::log1p(-std::min(p, 1.0 - 1e-300)));
 }
 
@@ -506,9 +510,7 @@ std::string describe(const Summary& s) {
     o << ", " << c.marks.size() << " marks reached";
     if (c.pct_depth) {
       // The chance to find it, 1 - miss, computed without the cancellation of 1 - (1-p)^N.
-      const double n = static_cast<double>(std::max<std::uint64_t>(c.fibers_max, 1));
-      const double p = 1.0 / (n * std::pow(static_cast<double>(std::max<std::uint64_t>(c.steps_max, 1)),
-                                           static_cast<double>(c.pct_depth - 1)));
+      const double p = pct_chance_per_run(c.fibers_max, c.steps_max, c.pct_depth);
       const double found = -std::expm1(static_cast<double>(c.seeds) * std::log1p(-std::min(p, 1.0 - 1e-300)));
       char buf[200];
       std::snprintf(buf, sizeof buf, "; PCT finds a depth-%llu bug in a run with chance at least %.3g (n=%llu fibers, "

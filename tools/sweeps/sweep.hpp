@@ -153,6 +153,10 @@ std::optional<Summary> load_summary(const std::string& file, sim::InputError& er
 std::optional<Summary> merge(const std::vector<Summary>& parts, const std::vector<std::string>& files,
                              sim::InputError& error);
 
+// pct_chance_per_run is PCT's guarantee for one run of depth d with at most n
+// fibers and k steps: it shows a given depth-d bug with probability at least
+// 1/(n k^(d-1)) (n and k taken as at least 1).
+double pct_chance_per_run(std::uint64_t fibers_max, std::uint64_t steps_max, std::uint64_t depth);
 // pct_miss_bound is the PCT coverage statement's number: the chance that `runs`
 // runs of depth d, each with at most n fibers and k steps, all miss a depth-d bug,
 // (1 - 1/(n k^(d-1)))^runs; 1 when there is no run.

@@ -90,6 +90,27 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
   // Unsynchronised and not a seam operation: for the simulator's stall probe,
   // which runs while every simulated thread is stopped.
   virtual bool has_stalled_work() const = 0;
+  // IdleView is what the lost-parallelism check reads of the idle protocol
+  // (multi_thread/idle.cpp) at one moment.
+  struct IdleView {
+    std::uint32_t sleeping = 0;   // workers parked on the sleeper list, less one firing timers
+    std::uint64_t searching = 0;  // searchers, counting the workers being woken (step 4 counts them)
+                                  // and those on the list still re-checking (step 3)
+    std::uint64_t spare = 0;      // stealable tasks no awake owner takes next (see idle_view)
+    std::uint64_t spare_of = 0;   // of them, in the local queue of the worker asked about
+    std::uint64_t injected = 0;   // of them, in the injection queue
+    bool shut_down = false;       // shutdown began: queued work is dropped, not run
+  };
+  // idle_view reads the idle state for the lost-parallelism check: `spare` counts
+  // the injection queue and each local queue's stealable tasks, less the one an
+  // awake owner with an empty LIFO slot pops next (the LIFO slot is not stealable);
+  // `spare_of` those of worker `worker` (none for -1).
+  // Unsynchronised, like has_stalled_work: the caller stops every simulated thread
+  // and reads without decisions. The current-thread runtime has nothing to lose.
+  virtual IdleView idle_view(std::int32_t worker) const {
+    (void)worker;
+    return {};
+  }
 };
 
 std::shared_ptr<RuntimeCore> make_multi_thread(Config cfg);

@@ -18,6 +18,12 @@
 //      this is a spin on that thread: it gives a spin hint first, so that thread
 //      runs (a simulated strategy deprioritises the spinner; a real core pauses
 //      instead of hammering mu_, which that thread's overflow needs).
+//      A worker the searching cap refused (step 1) re-checks in the same way when
+//      it finds nobody searching as it parks: the searchers it relied on may have
+//      left before it joined the sleepers, and their step 2 wake found every worker
+//      still unparked, so woke nobody. Without this re-check the work they left
+//      behind waits for the next push while this worker sleeps (the
+//      lost_parallelism check found it: reports/lost-parallelism.md).
 //   4. Whoever makes work available (remote push, a local push that leaves spare
 //      work) wakes a sleeper only when nobody searches (a seq_cst RMW read pairs
 //      with step 2's decrement); the woken worker is counted as a searcher.
@@ -118,20 +124,22 @@ void MultiThread::on_new_earliest_timer() {
 bool MultiThread::transition_to_parked(Core& core) {
   if (core.has_tasks(remotes_[core.index]->queue)) return false;
   bool last_searcher;
+  bool refused_alone;  // refused by the cap, and the searchers have all left since
   {
     std::scoped_lock lock(mu_);
     std::uint64_t dec = (1ull << kUnparkShift) + (core.is_searching.get() ? 1 : 0);
     std::uint64_t prev = idle_state_.fetch_sub(dec, Order::seq_cst);
     WEFT_ASSERT((prev >> kUnparkShift) > 0);
     last_searcher = core.is_searching.get() && (prev & kSearchMask) == 1;
+    refused_alone = !core.is_searching.get() && (prev & kSearchMask) == 0;
     WEFT_ASSERT(std::find(sleepers_.begin(), sleepers_.end(), core.index) == sleepers_.end());
     sleepers_.push_back(core.index);
     WEFT_ASSERT(sleepers_.size() <= n_);
   }
   core.is_searching.set(false);
   if (WEFT_BUG(last_searcher_parks_blind)) last_searcher = false;  // skips step 3's re-check
-  // Step 3 (and its self-wake spin).
-  if (last_searcher && notify_if_work_pending() == core.index) Platform::spin_hint();
+  // Step 3 (and its self-wake spin), for the last searcher and a refused worker left alone.
+  if ((last_searcher || refused_alone) && notify_if_work_pending() == core.index) Platform::spin_hint();
   return true;
 }
 
@@ -205,6 +213,48 @@ std::uint32_t MultiThread::notify_if_work_pending() {
     return notify_parked();
   }
   return kNoWorker;
+}
+
+// ---- what the lost-parallelism check reads (RuntimeCore::idle_view) ----
+
+RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker) const {
+  IdleView v;
+  v.shut_down = shut_.load(Order::seq_cst) != 0;
+  v.searching = idle_state_.load(Order::seq_cst) & kSearchMask;
+  // Most samples end here: nobody sleeps, or somebody searches. The queues are
+  // read only when they matter (spare stays 0 otherwise): the check runs at every
+  // engine event.
+  if (v.shut_down || v.searching > 0 || sleepers_.empty()) return v;
+  bool listed_at[policy::kIdleViewWorkers] = {};
+  for (std::uint32_t s : sleepers_) {
+    if (s < policy::kIdleViewWorkers) listed_at[s] = true;
+  }
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    const Core& c = *cores_[i];
+    const bool listed = i < policy::kIdleViewWorkers
+                            ? listed_at[i]
+                            : std::find(sleepers_.begin(), sleepers_.end(), i) != sleepers_.end();
+    // Listed but not yet in park(): still in step 3, re-checking the queues before
+    // it sleeps, so as good as a searcher. A timer driver stays listed while it
+    // fires timers: awake.
+    if (listed && !c.parked) ++v.searching;
+    if (listed && c.parked && !c.in_driver) ++v.sleeping;
+  }
+  if (v.searching > 0 || v.sleeping == 0) return v;
+  v.injected = inject_.len();
+  v.spare = v.injected;
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    const Core& c = *cores_[i];
+    const bool listed = i < policy::kIdleViewWorkers
+                            ? listed_at[i]
+                            : std::find(sleepers_.begin(), sleepers_.end(), i) != sleepers_.end();
+    const bool asleep = listed && c.parked && !c.in_driver;
+    const std::uint32_t queued = remotes_[i]->queue.stealable_len();
+    const std::uint32_t next = !asleep && c.lifo.empty() && queued > 0 ? 1 : 0;
+    v.spare += queued - next;
+    if (static_cast<std::int32_t>(i) == worker) v.spare_of = queued - next;
+  }
+  return v;
 }
 
 }  // namespace detail

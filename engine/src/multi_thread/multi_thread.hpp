@@ -107,6 +107,7 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
     }
     return all_parked && !inject_.is_empty();
   }
+  IdleView idle_view(std::int32_t worker) const override;
 
  private:
   // OverflowSink, called by the owner of a full local queue; each call is one overflow.
@@ -241,7 +242,8 @@ inline void MultiThread::transition_from_searching(Core& core) {
   core.is_searching.set(false);
   std::uint64_t prev = idle_state_.fetch_sub(1, Order::seq_cst);
   WEFT_ASSERT((prev & policy::kSearchMask) > 0);
-  if ((prev & policy::kSearchMask) == 1) notify_parked();  // step 2: chain the search
+  // (zoo: "whoever pushed the work has notified already")
+  if ((prev & policy::kSearchMask) == 1 && !WEFT_BUG(searcher_leaves_unchained)) notify_parked();  // step 2: chain the search
 }
 
 }  // namespace detail

@@ -235,6 +235,7 @@ inline void MultiThread::schedule_local(Core& core, TaskHeader* t, bool is_yield
     TaskHeader* prev = core.lifo.replace(t);
     emit(EventKind::lifo_push, w, t->id_);
     should_notify = prev != nullptr;
+    if (WEFT_BUG(lifo_displaced_unannounced)) should_notify = false;  // "it stays on this worker anyway"
     if (prev) q.push_back_or_overflow(prev, *this, w);
   }
   if (should_notify && !core.in_driver) notify_parked();

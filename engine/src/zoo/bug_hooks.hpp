@@ -47,6 +47,9 @@ enum class Bug : std::uint8_t {
   timer_due_strictly_before,   // livelock: timers fire only strictly before now; the driver never blocks
   slot_written_after_publish,  // the owner writes a queue slot after the tail store that publishes it
   complete_relaxed,            // to_complete is relaxed: the output is not released to the joiner
+  lifo_displaced_unannounced,  // lost parallelism: a task the LIFO slot displaces to the local queue wakes nobody
+  searcher_leaves_unchained,   // lost parallelism: the last searcher to find work does not wake the next (step 2)
+  ct_push_trusts_timer,        // stall: with timers pending, a push from another thread leaves the current-thread driver parked
   count_,
 };
 
@@ -75,6 +78,9 @@ inline constexpr std::string_view kBugNames[] = {
     "timer_due_strictly_before",
     "slot_written_after_publish",
     "complete_relaxed",
+    "lifo_displaced_unannounced",
+    "searcher_leaves_unchained",
+    "ct_push_trusts_timer",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 

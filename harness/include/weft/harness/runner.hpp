@@ -49,6 +49,10 @@ struct RunStats {
   std::uint64_t stall_probes = 0;
   std::uint64_t fairness_windows = 0, fairness_censored = 0, fairness_worst = 0, fairness_bound = 0;
   std::uint64_t budget_worst = 0;
+  // The lost-parallelism check: idle samples, those that found parallelism lost,
+  // stretches of them and the longest in polls of the holders and in decisions.
+  std::uint64_t parallelism_samples = 0, parallelism_lost = 0, parallelism_stretches = 0, parallelism_longest = 0,
+                parallelism_longest_decisions = 0;
 };
 
 struct RunConfig {
@@ -56,6 +60,9 @@ struct RunConfig {
   StrategySpec strategy;               // from the scenario unless overridden
   std::uint64_t step_bound = 0;        // 0: the scenario's
   std::optional<std::uint64_t> livelock_decisions;  // unset: the scenario's; 0: the oracle is off
+  // unset: the default bound of the lost-parallelism check (checks/parallelism.hpp);
+  // 0: measure only, never fail.
+  std::optional<std::uint64_t> parallelism_bound;
   bool check_held = true;  // no_leak's exact count (checks/leaks.hpp); off only to show what the rest finds
   bool keep_trace = false;             // keep every event in RunReport::events
   bool record_schedule = true;

@@ -149,7 +149,7 @@ inline constexpr const auto& kCoverageMarks = weft::kMarkNames;
 // default_checks is the check set of a scenario file without `checks`: every
 // check but counters_exact (scenarios/README.md, "Checks").
 inline std::vector<std::string> default_checks() {
-  return {"exactly_once", "no_leak", "metrics_match_trace", "dump_consistent", "stall", "fairness", "budget"};
+  return {"exactly_once", "no_leak", "metrics_match_trace", "dump_consistent", "stall", "fairness", "budget", "lost_parallelism"};
 }
 
 // load_scenario reads and validates a scenario file.

@@ -21,6 +21,7 @@ enum class Outcome : std::uint8_t {
   exception = 6,            // an exception escaped a fiber's function
   stall = 10,               // every live fiber blocked, time about to jump, and the stall probe sees work
   data_race = 11,           // two accesses to one Cell with no happens-before, at least one a write
+  lost_parallelism = 12,    // stealable work waited while a worker slept and nobody searched (harness check)
   livelock = 13,            // no progress for Options::livelock_decisions decisions (simulator.hpp)
   resource_limit = 14,      // the process's resident memory exceeded Options::memory_limit_bytes
 };
@@ -36,7 +37,7 @@ struct OutcomeInfo {
 
 // kOutcomes is the one table of outcomes, in exit-code order; outcome_name,
 // outcome_from and simrun's list of exit codes read it.
-inline constexpr std::array<OutcomeInfo, 11> kOutcomes{{
+inline constexpr std::array<OutcomeInfo, 12> kOutcomes{{
     {Outcome::pass, "pass", "every simulated thread finished (over many seeds: every run had the expected outcome)"},
     {Outcome::assertion, "assertion", "an engine assertion or a scenario invariant was violated"},
     {Outcome::deadlock, "deadlock", "every simulated thread blocked, nothing pending"},
@@ -47,6 +48,8 @@ inline constexpr std::array<OutcomeInfo, 11> kOutcomes{{
     {Outcome::stall, "stall",
      "every simulated thread blocked and time about to jump while the runtime sleeps on runnable work"},
     {Outcome::data_race, "data_race", "two accesses to one plain Cell with no happens-before, one a write"},
+    {Outcome::lost_parallelism, "lost_parallelism",
+     "stealable work waited too many polls of the workers holding it while a worker slept and none searched"},
     {Outcome::livelock, "livelock",
      "no progress (no poll returned, no task or thread started or ended, no virtual time passed) for the "
      "livelock_decisions bound; the message names each thread's cycle"},

@@ -1,0 +1,114 @@
+// The lost-parallelism check (parallelism.hpp).
+//
+// Definition. At an instant, parallelism is lost when all of these hold:
+//   a. some worker sleeps: it is on the sleeper list (idle step 3), inside park,
+//      and is not firing timers as the driver (a driver stays on the list while it
+//      fires);
+//   b. no worker searches, counting the workers being woken (step 4 counts a woken
+//      worker as a searcher before it unparks it, so "being woken" is "searching")
+//      and a worker on the sleeper list not yet inside park: it is in step 3,
+//      between leaving the searchers and its re-check of every queue (a strategy
+//      that starves it there must not be blamed on the workers that poll);
+//   c. spare work exists: a task in the injection queue, or a stealable task in a
+//      local queue that is not the one its awake owner pops next;
+//   d. shutdown has not begun (queued work is then dropped, not run).
+// Every correct path leaves this state within a few of its own decisions: the
+// pusher of spare work notifies when nobody searches (step 4), a searcher that
+// finds work and was the last wakes the next (step 2), the last searcher re-checks
+// every queue before it parks (step 3). A stretch of samples that all find it lost
+// fails the run with lost_parallelism once the workers holding the spare work have
+// started more polls during it than the bound: a worker holding spare work in its
+// local queue, or any awake worker while the injection queue holds some, polls
+// instead of announcing it.
+//
+// Why polls of the holders, not decisions: a worker that makes work available in a
+// batch (deferred tasks put back, timers fired, an injected batch) wakes a peer once
+// after the batch, which takes decisions but no poll; and a strategy that starves
+// the fiber about to announce the work (PCT's low priority, hold) stretches the
+// state in decisions while that fiber makes no poll either. A worker that polls on
+// while its spare work waits has had every chance to announce it.
+//
+// Accepted exceptions (not spare work):
+//   - the LIFO slot: it is not stealable (Tokio's 7.6); a task there waits for its
+//     worker even while others sleep, until the engine-speed issue makes it
+//     stealable (then it becomes spare work here too);
+//   - an awake owner's next task: its owner takes it at once, waking a sleeper to
+//     take it would lose it (wake_deferred notifies only beyond one task);
+//   - the current-thread runtime: one thread, no parallelism to lose.
+// Sampling at engine events rather than at every decision keeps the cost small, and
+// only at the events that can change the idle state or start a poll (samples_at):
+// a poll's start, a push to a LIFO slot, local or injection queue, an overflow, an
+// injection pop, a steal, a park and an unpark, a timer firing, shutdown. The others
+// (spawn, wake, poll end, marks, dump rounds) change none of (a) to (d): a spawn or
+// a wake reaches a queue through a push event, which is sampled. The searching
+// count changes without an event (a searcher starts or stops between events), so a
+// stretch is bounded by the samples around it; every poll starts with an event, so
+// no poll of a holder goes uncounted while the state holds at the samples around it.
+#include "parallelism.hpp"
+
+#include "weft/sim/detail/kernel.hpp"
+
+namespace weft::sim {
+
+namespace {
+
+// samples_at says whether an event of `kind` is one the check samples at (above).
+constexpr bool samples_at(weft::EventKind kind) {
+  using K = weft::EventKind;
+  switch (kind) {
+    case K::poll_start:
+    case K::lifo_push:
+    case K::local_push:
+    case K::overflow:
+    case K::inject_push:
+    case K::inject_pop:
+    case K::steal:
+    case K::park:
+    case K::unpark:
+    case K::timer_fire:
+    case K::shutdown: return true;
+    default: return false;
+  }
+}
+
+std::string describe(const weft::detail::RuntimeCore::IdleView& v) {
+  return std::to_string(v.sleeping) + " worker(s) asleep, " + std::to_string(v.searching) + " searching, " +
+         std::to_string(v.spare) + " spare task(s)";
+}
+
+}  // namespace
+
+bool ParallelismMonitor::sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker) {
+  if (core_ == nullptr || !result_.violation.empty() || !samples_at(kind)) return false;
+  // Detached, the seam's operations are plain reads: no decision is added.
+  detail::Kernel* k = detail::tls_kernel;
+  detail::tls_kernel = nullptr;
+  const weft::detail::RuntimeCore::IdleView v = core_->idle_view(worker);
+  detail::tls_kernel = k;
+  ++result_.samples;
+  const bool lost = v.sleeping > 0 && v.searching == 0 && v.spare > 0 && !v.shut_down;
+  if (!lost) {
+    lost_ = false;
+    return false;
+  }
+  ++result_.lost_samples;
+  if (!lost_) {
+    lost_ = true;
+    since_ = step;
+    polls_ = 0;
+    first_ = v;
+    ++result_.stretches;
+  }
+  if (kind == weft::EventKind::poll_start && worker >= 0 && (v.spare_of > 0 || v.injected > 0)) ++polls_;
+  const std::uint64_t len = step - since_;
+  if (len > result_.longest_decisions) result_.longest_decisions = len;
+  if (polls_ > result_.longest) result_.longest = polls_;
+  if (result_.bound == 0 || polls_ <= result_.bound) return false;
+  result_.violation = "parallelism lost for " + std::to_string(polls_) + " polls of the workers holding spare work (bound " +
+                      std::to_string(result_.bound) + "), " + std::to_string(len) + " decisions since decision " +
+                      std::to_string(since_) + " (then " + describe(first_) + "; now " + describe(v) + ", worker " +
+                      std::to_string(worker) + " polling)";
+  return true;
+}
+
+}  // namespace weft::sim

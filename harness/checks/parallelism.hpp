@@ -1,0 +1,57 @@
+// The lost-parallelism check: stealable work may wait only a bounded number of
+// polls of the workers holding it while a worker sleeps and nobody searches for it. The definition,
+// taken from the idle protocol (engine/src/multi_thread/idle.cpp, steps 1 to 5),
+// and the exceptions the design accepts are at the top of parallelism.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "weft/events.hpp"
+#include "weft/runtime.hpp"
+
+namespace weft::sim {
+
+// ParallelismCheck is what the check saw: samples taken, samples that found
+// parallelism lost, stretches of such samples, the longest stretch in polls of
+// the holders (what the bound limits) and in decisions (for the reports), the
+// bound in polls, and the first violation ("" if none).
+struct ParallelismCheck {
+  std::uint64_t samples = 0, lost_samples = 0, stretches = 0, longest = 0, longest_decisions = 0, bound = 0;
+  std::string violation;
+};
+
+// ParallelismMonitor samples a multi-thread runtime's idle state at the engine
+// events that can change it or start a poll (the recorder feeds it every event;
+// parallelism.cpp, samples_at, says which it samples at) and measures how long parallelism stays lost: in
+// polls that workers holding the spare work make meanwhile. Reading adds no
+// decision (the kernel is detached while it reads).
+class ParallelismMonitor {
+ public:
+  // ParallelismMonitor(bound): a stretch longer than bound polls is a violation;
+  // bound 0 only measures.
+  explicit ParallelismMonitor(std::uint64_t bound) { result_.bound = bound; }
+
+  // attach names the runtime to read (null: nothing to read yet, or any more).
+  void attach(const weft::detail::RuntimeCore* core) noexcept { core_ = core; }
+  // sample reads the runtime at decision `step`, at an event of `kind` emitted by
+  // `worker` (-1: not a worker); returns true when this sample is the first
+  // violation (result().violation says which).
+  bool sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker);
+  const ParallelismCheck& result() const noexcept { return result_; }
+
+ private:
+  const weft::detail::RuntimeCore* core_ = nullptr;
+  ParallelismCheck result_;
+  bool lost_ = false;          // the last sample found parallelism lost
+  std::uint64_t since_ = 0;    // the step of the stretch's first lost sample
+  std::uint64_t polls_ = 0;    // polls by holders of spare work since then
+  weft::detail::RuntimeCore::IdleView first_{};  // what that sample read
+};
+
+// kLostParallelismDecisions is the default bound (reports/lost-parallelism.md: the
+// longest stretch, in polls of the holders, the correct engine needs over every
+// shipped scenario and strategy, with margin).
+inline constexpr std::uint64_t kLostParallelismPolls = 16;
+
+}  // namespace weft::sim
