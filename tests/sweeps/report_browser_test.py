@@ -158,7 +158,7 @@ def render_and_browse(kind, source):
     return page, dom
 
 
-bench_json = os.path.join(root, "reports", "bench", "comparison-2026-11-26.ratios.json")
+bench_json = os.path.join(root, "reports", "bench", "side-by-side-2026-12-03", "comparison.ratios.json")
 _, dom = render_and_browse("bench", bench_json)
 cells = json.load(open(bench_json))["cells"]
 workloads, configs = {c["workload"] for c in cells}, {c["config"] for c in cells}
