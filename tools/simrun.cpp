@@ -573,17 +573,19 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   if (cli.json) std::printf("%s\n", dump_safe(summary.to_json()).c_str());
   if (!cli.summary.empty() && !write_file(cli.summary, dump_safe(summary.to_json(), 2) + "\n"))
     usage_error("--summary: cannot write '" + cli.summary + "'");
-  // Each failure links to the report its replay line (plus --report) writes.
+  // The first failures link to the run page their replay line (plus --report)
+  // writes; each is written here, the seed run again as its replay line runs it
+  // with the trace kept for the page.
   const std::string run_link = std::filesystem::path(cli.scenario).stem().string() + "-seedSEED.html";
-  if (!cli.report.empty() && !write_file(cli.report, weft::sweep::sweep_report_html(summary, run_link)))
+  const std::vector<weft::sweep::Failure> paged = weft::sweep::run_page_failures(summary);
+  std::set<std::uint64_t> linked;
+  for (const auto& f : paged) linked.insert(f.seed);
+  if (!cli.report.empty() && !write_file(cli.report, weft::sweep::sweep_report_html(summary, run_link, linked)))
     usage_error("--report: cannot write '" + cli.report + "'");
-  // The first failures' run reports, so the sweep page's links open: each seed run
-  // again as its replay line runs it, with the trace kept for the page.
-  for (std::size_t i = 0; !cli.report.empty() && i < summary.failures.size() && i < weft::sweep::kRunPagesWritten; ++i) {
-    const std::uint64_t seed = summary.failures[i].seed;
-    std::string name = run_link;
-    name.replace(name.find("SEED"), 4, std::to_string(seed));
-    const std::string page = (std::filesystem::path(cli.report).parent_path() / name).string();
+  for (std::size_t i = 0; !cli.report.empty() && i < paged.size(); ++i) {
+    const std::uint64_t seed = paged[i].seed;
+    const std::string page =
+        (std::filesystem::path(cli.report).parent_path() / weft::sweep::run_page_name(run_link, seed)).string();
     RunConfig cfg = replay_config(cli, st, seed);
     cfg.keep_trace = true;
     RunReport again = run_scenario(sc, cfg);
@@ -618,7 +620,22 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
 
 int simrun_main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "repro") return repro_main(argc, argv);
-  if (argc >= 2 && std::string(argv[1]) == "merge") return weft::sweep::merge_main(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "merge") {
+    // merge --report reruns failures for their pages: it checks the scenario file
+    // still has the sweep's text, as the loader hashes it.
+    weft::sweep::RerunHooks hooks;
+    hooks.version = weft::trace::version_string();
+    hooks.scenario_hash = [](const std::string& path, std::string& error) -> std::optional<std::string> {
+      ScenarioError err;
+      auto sc = load_scenario(path, err);
+      if (!sc) {
+        error = err.message();
+        return std::nullopt;
+      }
+      return sc->text_hash;
+    };
+    return weft::sweep::merge_main(argc, argv, hooks);
+  }
   Cli cli;
   CLI::App app{"simrun: run a weft scenario on the simulated engine.\n"
                "  simrun SCENARIO --seed N            one run, with a summary\n"

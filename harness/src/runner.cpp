@@ -104,8 +104,13 @@ void start_metrics_sampler(const RunConfig& cfg, ProgramState& st, const weft::H
     for (std::uint32_t i = 0; i < kMaxMetricsSnapshots; ++i) {
       sleep_virtual(every);
       if (st.shutdown_begun) return;
+      // One moment of the run: read detached, so no other fiber moves between the
+      // reads of the queues (each read a decision, the snapshot spread over dozens).
       auto* k = detail::tls_kernel;
-      report.metrics_snapshots.push_back(MetricsSnapshot{k->now_ns(), k->steps(), h.metrics_json()});
+      MetricsSnapshot m{k->now_ns(), k->steps(), {}};
+      const std::string error = k->observe([&] { m.json = h.metrics_json(); });
+      if (!error.empty()) k->fail(Outcome::assertion, "metrics snapshot threw: " + error);
+      report.metrics_snapshots.push_back(std::move(m));
     }
   });
 }

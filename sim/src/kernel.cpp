@@ -821,6 +821,15 @@ bool Kernel::run_probe(const std::function<bool()>& probe, std::string& error) {
   return work;
 }
 
+std::string Kernel::observe(const std::function<void()>& read) {
+  std::string error;
+  run_probe([&] {
+    read();
+    return false;
+  }, error);
+  return error;
+}
+
 // describe_blocked asks the harness's describer what the blocked work waits on,
 // through run_probe (detached, exceptions caught): "; " and its text, or nothing.
 std::string Kernel::describe_blocked() {

@@ -120,7 +120,13 @@ rows = lambda table: len(re.findall("<tr>", re.search(f'<table id="{table}">(.*?
 check(rows("outcomes") == len(summary["outcomes"]), "sweep report: a row per outcome")
 check(rows("marks") == len(summary["marks"]), "sweep report: a row per mark reached")
 check(rows("histogram") == len(summary["decisions"]["histogram"]), "sweep report: a row per histogram bucket")
-check(rows("failures") == 30 and 'href="canary-seed7.html"' in dom, "sweep report: 30 failures, linking to their run reports")
+merged_links = re.findall(r'<a href="(canary-seed\d+\.html)">', dom)
+check(rows("failures") == 30 and len(merged_links) == 20 and all(os.path.exists(os.path.join(out, l)) for l in merged_links),
+      "sweep report: 30 failures, the first 20 linking to the run reports merge wrote")
+attrs, _, console, _ = browse(os.path.join(out, merged_links[0]) if merged_links else sweep)
+check(attrs.get("ready") == "1" and page_data(os.path.join(out, merged_links[0]))["outcome"] == "assertion",
+      f"sweep report: its first link opens a failing run's page ({merged_links[:1]})")
+no_console_errors(console, "a run page merge wrote")
 
 # A sweep with --report also writes the first failures' run reports, where its links point.
 direct = os.path.join(out, "direct")
@@ -130,8 +136,8 @@ for f in os.listdir(direct):
 run([c, "--seeds", "0..29", "--collect", "--quiet", "--report", os.path.join(direct, "sweep.html")])
 links = re.findall(r'<a href="([^"]+)">', open(os.path.join(direct, "sweep.html")).read())
 written = sorted(f for f in os.listdir(direct) if f != "sweep.html")
-check(len(links) == 30 and len(written) == 20 and set(written) <= set(links),
-      f"sweep --report: 20 of its 30 failure links have their run report ({len(written)} written)")
+check(len(links) == 20 and sorted(links) == written,
+      f"sweep --report: its first 20 failures link to the run reports it wrote ({len(written)} written)")
 d = page_data(os.path.join(direct, links[0])) if links and os.path.exists(os.path.join(direct, links[0])) else {}
 check(d.get("outcome") not in (None, "pass") and f"canary-seed{d.get('seed')}.html" == links[0],
       f"sweep --report: the first link's page is that seed's failing run ({d.get('outcome')}, seed {d.get('seed')})")
@@ -152,7 +158,7 @@ def render_and_browse(kind, source):
     return page, dom
 
 
-bench_json = os.path.join(root, "reports", "bench", "comparison-2026-11-26.ratios.json")
+bench_json = os.path.join(root, "reports", "bench", "side-by-side-2026-12-03", "comparison.ratios.json")
 _, dom = render_and_browse("bench", bench_json)
 cells = json.load(open(bench_json))["cells"]
 workloads, configs = {c["workload"] for c in cells}, {c["config"] for c in cells}

@@ -3,8 +3,11 @@
 the unsharded sweep (the same seeds, each with the same outcome, strategy,
 decisions and marks), their merged summary is the unsharded summary, and every
 kind of bad shard value or merge input gets its exit code and one line."""
+import html
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -161,6 +164,83 @@ run([canary, "--seed", "1", "--quiet", "--report", f"{tmp}/run.html"], expect=1)
 check('<script id="data" type="application/json">' in open(f"{tmp}/run.html").read(), "--seed --report: the run page")
 p = run([steal, "--seed", "1", "--report", f"{tmp}/nope/run.html"], expect=9)
 check(p.stderr.count("\n") == 1 and "--report" in p.stderr, "--report to a missing folder: usage error before the run")
+
+# simrun merge --report writes, next to the sweep page, the run pages of the first
+# 20 failures (unexpected ones first), each rerun from its replay line; every link
+# opens its seed's failing run, and the rest show the line that writes their page.
+def page_data(page):
+    m = re.search(r'<script id="data" type="application/json">(.*?)</script>', open(page).read(), re.S)
+    return json.loads(m.group(1))
+
+
+def merge_pages(name, scenario, seeds, extra=(), merge_extra=()):
+    d = os.path.join(tmp, name)
+    os.makedirs(d)
+    for i in range(2):
+        run([scenario, "--seeds", seeds, "--shard", f"{i}/2", "--collect", "--quiet", "--summary", f"{d}/s{i}.json"]
+            + list(extra))
+    files = [f"{d}/s0.json", f"{d}/s1.json"]
+    p = run(["merge", "--report", f"{d}/sweep.html"] + files + list(merge_extra))
+    return d, files, p
+
+
+for name, scenario, seeds, extra in (
+        ("pages-canary", canary, "0..29", []),  # a negative scenario: 30 expected failures
+        ("pages-mixed", canary, "0..39", ["--step-bound", "1970"])):  # cut short: 7 unexpected ones too
+    d, files, p = merge_pages(name, scenario, seeds, extra)
+    merged = json.loads(run(["merge", "--json"] + files).stdout)
+    by_seed = {f["seed"]: f for f in merged["failures"]}
+    want = sorted(merged["failures"], key=lambda f: (not f["unexpected"], f["seed"]))[:20]
+    check(p.returncode == run(["merge"] + files).returncode,
+          f"{name}: merge --report exits as the sweep ({p.returncode}; {p.stderr.strip()})")
+    html_text = open(f"{d}/sweep.html").read()
+    links = re.findall(r'<a href="([^"]+)">(\d+)</a>', html_text)
+    written = sorted(f for f in os.listdir(d) if f.endswith(".html") and f != "sweep.html")
+    check([int(s) for _, s in links] == sorted(f["seed"] for f in want) and sorted(l for l, _ in links) == written,
+          f"{name}: the sweep page links exactly the {len(want)} pages merge wrote, the first failures "
+          f"({sum(f['unexpected'] for f in want)} unexpected ones first)")
+    for link, seed in links:
+        data, f = page_data(os.path.join(d, link)), by_seed[int(seed)]
+        check(data["seed"] == seed and data["outcome"] == f["outcome"] and data["replay"] == f["replay"] and
+              data["strategy"] == f["strategy"], f"{name}: {link} is seed {seed}'s {f['outcome']} run")
+    unlinked = [f for f in merged["failures"] if f not in want]
+    check(all(html.escape(f["replay"] + " --report " + f"canary-seed{f['seed']}.html", quote=True) in html_text
+              for f in unlinked), f"{name}: the {len(unlinked)} other failures show the line that writes their page")
+check(len(merged["failures"]) > 20 and 0 < merged["unexpected"] < 20 and merged["matched_failures"] > 0,
+      f"pages-mixed: unexpected and expected failures, more than 20 ({merged['unexpected']} unexpected, "
+      f"{merged['matched_failures']} expected)")
+
+# The scenario file must still hold the sweep's text; the replay lines must be
+# simrun's; --scenario names a moved file; --run-link writes no page.
+copy = os.path.join(tmp, "moved-canary.json")
+shutil.copy(canary, copy)
+d, files, p = merge_pages("pages-changed", copy, "0..5")
+check(p.returncode == 0, f"pages-changed: merge --report before the change ({p.stderr.strip()})")
+open(copy, "a").write("\n")
+os.remove(f"{d}/sweep.html")
+p = run(["merge", "--report", f"{d}/sweep.html"] + files, expect=8)
+check(p.stderr.count("\n") == 1 and copy in p.stderr and "scenario_hash" in p.stderr and not os.path.exists(f"{d}/sweep.html"),
+      f"merge --report refuses a changed scenario file, before writing anything: {p.stderr.strip()}")
+p = run(["merge", "--report", f"{d}/sweep.html", "--scenario", canary] + files, expect=0)
+check(p.returncode == 0, f"merge --report --scenario FILE reruns with that file ({p.stderr.strip()})")
+s0 = json.load(open(files[0]))
+s0["failures"][0]["replay"] += " --trace /tmp/x"
+evil = write("evil-replay.json", json.dumps(s0))
+p = run(["merge", "--report", f"{d}/evil.html", evil, files[1]], expect=8)
+check(p.stderr.count("\n") == 1 and "replay line" in p.stderr and not os.path.exists(f"{d}/evil.html"),
+      f"merge --report refuses a replay line simrun did not write: {p.stderr.strip()}")
+s0 = json.load(open(files[0]))
+s0["weft_version"] = "weft 0.0.0"
+s1 = json.load(open(files[1]))
+s1["weft_version"] = "weft 0.0.0"
+p = run(["merge", "--report", f"{d}/old.html", "--scenario", canary, write("old0.json", json.dumps(s0)),
+         write("old1.json", json.dumps(s1))], expect=8)
+check(p.stderr.count("\n") == 1 and "weft 0.0.0" in p.stderr, f"merge --report refuses another build's sweep: {p.stderr.strip()}")
+d2 = os.path.join(tmp, "pages-linked")
+os.makedirs(d2)
+run(["merge", "--report", f"{d2}/sweep.html", "--run-link", "runs/SEED.html", "--scenario", canary] + files, expect=0)
+check(os.listdir(d2) == ["sweep.html"] and open(f"{d2}/sweep.html").read().count('<a href="runs/') == 6,
+      "merge --report --run-link links every failure and writes no run page")
 
 print("FAILED:\n" + "\n".join(failures) if failures else "shards and merge: all checks passed")
 sys.exit(1 if failures else 0)

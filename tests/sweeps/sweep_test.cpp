@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "sweeps/sweep.hpp"
@@ -165,6 +167,36 @@ TEST(Summary, ANegativeScenariosFailureNeverSeenExitsSevenOnlyWhenTheSweepIsComp
   t.add(pass);
   sim::InputError err;
   EXPECT_EQ(merge({s, t}, {"s", "t"}, err)->exit_code(code), 7);
+}
+
+TEST(SplitWords, ReadsBackEveryWordShellQuoteWritesAndRefusesOtherLines) {
+  const std::vector<std::string> words = {"tools/simrun", "my scenarios/it's.json", "--seed", "7", "--memory-limit",
+                                          "512M", std::string("a\x01" "b"), "$HOME", "x;rm -rf y"};
+  std::string line;
+  for (const auto& w : words) line += (line.empty() ? "" : " ") + sim::shell_quote(w);
+  EXPECT_EQ(split_words(line), words) << line;
+  for (const char* bad : {"a  b", "a ", " a", "'a", "a\"b\"", "a\\ b", "$'a", "a;b", "`a`", "a|b", "$(a)", "'a'b", "a\\'"})
+    EXPECT_EQ(split_words(bad), std::nullopt) << bad;
+  EXPECT_EQ(split_words(""), std::vector<std::string>{});
+}
+
+TEST(RunPageFailures, PicksTheFirstUnexpectedFailuresBySeedThenExpectedOnes) {
+  Summary s = empty({0, 100}, 1, 0);
+  for (std::uint64_t seed = 0; seed < 30; ++seed) {
+    RunRecord r;
+    r.seed = seed;
+    r.outcome = "assertion";
+    r.expected = seed % 3 != 0;
+    r.unexpected = !r.expected;
+    r.replay = "x";
+    s.add(r);
+  }
+  const auto picked = run_page_failures(s);
+  ASSERT_EQ(picked.size(), kRunPagesWritten);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_TRUE(picked[i].unexpected && picked[i].seed == 3 * i) << i;
+  for (std::size_t i = 10; i < kRunPagesWritten; ++i) EXPECT_FALSE(picked[i].unexpected) << i;
+  EXPECT_EQ(picked[10].seed, 1u);
+  EXPECT_EQ(run_page_name("x-seedSEED-SEED.html", 42), "x-seed42-42.html");
 }
 
 TEST(PctMissBound, FallsWithRunsAndRisesWithDepth) {

@@ -50,7 +50,9 @@ std::string script_json(const ojson& j) {
 // injection queue (an overflow of one task is followed by its inject_push). A
 // polled task, or one cancelled outside a poll (shutdown drains the queues),
 // leaves whichever queue the model has it in (entries leave the
-// deques lazily: where_ is the truth, the deques keep the order).
+// deques lazily: where_ is the truth, the deques keep the order; each entry
+// carries the number of its put, so a task that left a queue and came back is
+// found at its new place, not at the stale entry of its earlier stay).
 class QueueModel {
  public:
   explicit QueueModel(std::size_t workers) : local_(workers), count_(workers + 1, 0) {}
@@ -106,7 +108,7 @@ class QueueModel {
       case EventKind::poll_start: {
         auto it = where_.find(e.task);
         if (it == where_.end()) return {};
-        const int q = it->second;
+        const int q = it->second.queue;
         where_.erase(it);
         --count_[index(q)];
         return {q};
@@ -119,32 +121,43 @@ class QueueModel {
 
  private:
   static std::size_t index(int q) { return static_cast<std::size_t>(q + 1); }
-  std::deque<std::uint64_t>& queue(int q) { return q < 0 ? inject_ : local_[static_cast<std::size_t>(q)]; }
+  // Entry is a task's place in a queue's deque: the task and the number of its put.
+  struct Entry {
+    std::uint64_t task = 0, put = 0;
+  };
+  // Place is where the model has a task: its queue and the put that placed it.
+  struct Place {
+    int queue = 0;
+    std::uint64_t put = 0;
+  };
+  std::deque<Entry>& queue(int q) { return q < 0 ? inject_ : local_[static_cast<std::size_t>(q)]; }
   void put(std::uint64_t task, int q, bool front) {
-    if (auto it = where_.find(task); it != where_.end()) --count_[index(it->second)];  // moved without an event
-    where_[task] = q;
+    if (auto it = where_.find(task); it != where_.end()) --count_[index(it->second.queue)];  // moved without an event
+    const Entry e{task, ++puts_};
+    where_[task] = Place{q, e.put};
     ++count_[index(q)];
-    if (front) queue(q).push_front(task); else queue(q).push_back(task);
+    if (front) queue(q).push_front(e); else queue(q).push_back(e);
   }
   // take removes the oldest (front) or newest task of queue q, skipping entries
-  // that already left it.
+  // that are no longer where the task is (it left, or left and was put again).
   std::optional<std::uint64_t> take(int q, bool front) {
     auto& d = queue(q);
     while (!d.empty()) {
-      const std::uint64_t t = front ? d.front() : d.back();
+      const Entry e = front ? d.front() : d.back();
       if (front) d.pop_front(); else d.pop_back();
-      auto it = where_.find(t);
-      if (it == where_.end() || it->second != q) continue;
+      auto it = where_.find(e.task);
+      if (it == where_.end() || it->second.queue != q || it->second.put != e.put) continue;
       where_.erase(it);
       --count_[index(q)];
-      return t;
+      return e.task;
     }
     return std::nullopt;
   }
 
-  std::vector<std::deque<std::uint64_t>> local_;
-  std::deque<std::uint64_t> inject_;
-  std::unordered_map<std::uint64_t, int> where_;
+  std::vector<std::deque<Entry>> local_;
+  std::deque<Entry> inject_;
+  std::unordered_map<std::uint64_t, Place> where_;
+  std::uint64_t puts_ = 0;
   std::vector<std::uint64_t> count_;  // [0]: injection; [w+1]: worker w
 };
 

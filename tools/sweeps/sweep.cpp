@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -493,6 +494,67 @@ std::optional<Summary> merge(const std::vector<Summary>& in, const std::vector<s
   keep_failures(failures, m.failures_unlisted);
   m.failures = std::move(failures);
   return m;
+}
+
+std::vector<Failure> run_page_failures(const Summary& s) {
+  // Failures are kept sorted by seed (keep_failures); unexpected ones go first.
+  std::vector<Failure> picked;
+  for (const bool unexpected : {true, false}) {
+    for (const Failure& f : s.failures) {
+      if (picked.size() == kRunPagesWritten) return picked;
+      if (f.unexpected == unexpected) picked.push_back(f);
+    }
+  }
+  return picked;
+}
+
+std::optional<std::vector<std::string>> split_words(std::string_view line) {
+  // Decode each word as the shell would, up to the next space outside quotes;
+  // then refuse any word that shell_quote would not have written that way, so
+  // only its three forms (plain, '...' with '\'', $'...' with \xNN) get through.
+  std::vector<std::string> words;
+  std::size_t k = 0;
+  while (k < line.size()) {
+    const std::size_t start = k;
+    std::string word;
+    while (k < line.size() && line[k] != ' ') {
+      if (line.substr(k, 2) == "$'") {
+        k += 2;
+        while (k < line.size() && line[k] != '\'') {
+          const auto hex = [&](std::size_t i) { return i < line.size() && std::isxdigit(static_cast<unsigned char>(line[i])); };
+          if (line[k] == '\\' && k + 1 < line.size() && line[k + 1] == 'x' && hex(k + 2) && hex(k + 3)) {
+            word += static_cast<char>(std::stoi(std::string(line.substr(k + 2, 2)), nullptr, 16));
+            k += 4;
+          } else {
+            word += line[k++];
+          }
+        }
+        if (k == line.size()) return std::nullopt;
+        ++k;
+      } else if (line[k] == '\'') {
+        const std::size_t close = line.find('\'', k + 1);
+        if (close == std::string_view::npos) return std::nullopt;
+        word += line.substr(k + 1, close - k - 1);
+        k = close + 1;
+      } else if (line.substr(k, 2) == "\\'") {
+        word += '\'';
+        k += 2;
+      } else {
+        word += line[k++];
+      }
+    }
+    if (k == start || sim::shell_quote(word) != line.substr(start, k - start)) return std::nullopt;
+    words.push_back(std::move(word));
+    if (k < line.size() && ++k == line.size()) return std::nullopt;  // a trailing space
+  }
+  return words;
+}
+
+std::string run_page_name(const std::string& run_link, std::uint64_t seed) {
+  std::string name = run_link;
+  const std::string s = std::to_string(seed);
+  for (auto p = name.find("SEED"); p != std::string::npos; p = name.find("SEED", p + s.size())) name.replace(p, 4, s);
+  return name;
 }
 
 std::string describe(const Summary& s) {

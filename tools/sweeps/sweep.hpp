@@ -166,14 +166,39 @@ double pct_miss_bound(std::uint64_t runs, std::uint64_t fibers_max, std::uint64_
 // outcome has.
 std::optional<int> outcome_code(const std::string& name);
 
+// RerunHooks is what simrun merge needs from simrun to write the run pages of a
+// sweep's failures: this build's version and a scenario file's text hash.
+struct RerunHooks {
+  std::string version;  // weft::trace::version_string() of this simrun
+  // scenario_hash returns the text hash of the scenario file at `path` (what a
+  // summary's scenario_hash holds), or nullopt with `error` set.
+  std::function<std::optional<std::string>(const std::string& path, std::string& error)> scenario_hash;
+};
+
 // merge_main is `simrun merge FILES...` (merge_cli.cpp).
-int merge_main(int argc, char** argv);
+int merge_main(int argc, char** argv, const RerunHooks& hooks);
+
+// run_page_failures picks the failures a sweep's report writes run pages for (and
+// links): the first kRunPagesWritten by seed of the unexpected ones, then of the
+// expected ones (a negative scenario's) while fewer than kRunPagesWritten are picked.
+std::vector<Failure> run_page_failures(const Summary& s);
+
+// split_words splits a line simrun printed (a replay line) into the words the
+// shell would pass: words separated by one space, each as sim::shell_quote writes
+// it (plain, '...' with '\'' for a quote, or $'...' with \xNN escapes). A line
+// whose words are not exactly what shell_quote writes (other quoting, $VAR, `,
+// ;, |, redirections, doubled spaces) returns nullopt: simrun did not write it.
+std::optional<std::vector<std::string>> split_words(std::string_view line);
+
+// run_page_name is `run_link` with SEED replaced by the seed.
+std::string run_page_name(const std::string& run_link, std::uint64_t seed);
 
 // sweep_report_html renders a sweep's summary as a self-contained HTML page:
 // outcome counts, marks reached, decisions per run as a histogram, per-strategy
-// counts, and the failures with their replay lines, each seed linking to
-// `run_link` with SEED replaced by the seed (empty: no links).
-std::string sweep_report_html(const Summary& s, const std::string& run_link);
+// counts, and the failures with their replay lines. A failure whose seed is in
+// `linked` links to its run page, `run_link` with SEED replaced by the seed; the
+// others show the replay line that writes that page.
+std::string sweep_report_html(const Summary& s, const std::string& run_link, const std::set<std::uint64_t>& linked);
 
 // describe renders a summary as the lines simrun prints after a sweep.
 std::string describe(const Summary& s);

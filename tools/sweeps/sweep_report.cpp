@@ -26,7 +26,7 @@ std::string html_escape(const std::string& s) {
 
 }  // namespace
 
-std::string sweep_report_html(const Summary& s, const std::string& run_link) {
+std::string sweep_report_html(const Summary& s, const std::string& run_link, const std::set<std::uint64_t>& linked) {
   std::string o = R"HTML(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>weft sweep report</title>
 <style>
@@ -63,14 +63,19 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
   }
   o += "</table><p>" + std::to_string(s.decisions) + " decisions in all, at most " + std::to_string(s.decisions_max) +
        " in one run.</p>\n<h2>Strategies</h2><pre>" + html_escape(describe(s)) + "</pre>\n";
-  o += "<h2>Failures</h2><table id=\"failures\"><tr><th>seed</th><th>strategy</th><th>outcome</th><th>expected</th><th>message</th><th>replay</th></tr>";
+  o += "<h2>Failures</h2>";
+  if (!linked.empty())
+    o += "<p>The first " + std::to_string(linked.size()) + " failures (unexpected ones first) link to their run pages; " +
+         "the replay line of any other writes its page.</p>";
+  o += "<table id=\"failures\"><tr><th>seed</th><th>strategy</th><th>outcome</th><th>expected</th><th>message</th><th>replay</th></tr>";
   for (const Failure& f : s.failures) {
-    std::string seed = std::to_string(f.seed), link = run_link;
-    for (auto p = link.find("SEED"); p != std::string::npos; p = link.find("SEED")) link.replace(p, 4, seed);
-    if (!link.empty()) seed = "<a href=\"" + html_escape(link) + "\">" + seed + "</a>";
+    // A failure without a page shows the replay line that writes it.
+    std::string seed = std::to_string(f.seed);
+    const std::string link = run_link.empty() ? "" : run_page_name(run_link, f.seed);
+    if (!link.empty() && linked.count(f.seed)) seed = "<a href=\"" + html_escape(link) + "\">" + seed + "</a>";
     o += "<tr><td>" + seed + "</td><td>" + html_escape(f.strategy) + "</td><td" + (f.unexpected ? " class=\"bad\"" : "") + ">" +
          html_escape(f.outcome) + "</td><td>" + (f.unexpected ? "no" : "yes") + "</td><td>" + html_escape(f.message) +
-         "</td><td><code>" + html_escape(f.replay) + (link.empty() ? "" : " --report " + html_escape(link)) +
+         "</td><td><code>" + html_escape(f.replay) + (link.empty() ? "" : " --report " + html_escape(sim::shell_quote(link))) +
          "</code></td></tr>";
   }
   o += "</table>";

@@ -207,6 +207,10 @@ class Kernel {
   [[noreturn]] void fail(Outcome outcome, std::string message);
 
   FiberId current() const noexcept { return current_id_; }
+  // observe runs `read` detached, as the probes run: its seam operations are plain
+  // reads, no decision of the run, so what it reads is the state at one point of
+  // the schedule (a metrics snapshot). Returns what it threw, or "".
+  std::string observe(const std::function<void()>& read);
   // fiber_name returns the name a fiber was created with.
   std::string fiber_name(FiberId id) const;
   // stack_fault_message writes into out[0..size) what a memory fault at `addr`
