@@ -40,6 +40,8 @@ sim::Options sim_options(const Options& o, StrategySpec strategy, std::uint64_t 
   so.step_bound = o.step_bound;
   so.stack_size = o.stack_size;
   so.spurious_wakeup_per_mille = o.spurious_wakeup_per_mille;
+  so.memory_model = o.memory_model;
+  so.history_depth = o.history_depth;
   return so;
 }
 
@@ -151,6 +153,11 @@ std::string apply_env(Options& options) {
   }
   if (const std::string strategy = env_or_empty("WEFT_STRATEGY"); !strategy.empty()) {
     options.strategy = parse_strategy(strategy);
+  }
+  if (const std::string model = env_or_empty("WEFT_MEMORY_MODEL"); !model.empty()) {
+    const std::optional<sim::MemoryModel> m = sim::memory_model_from(model);
+    if (!m) throw UsageError("WEFT_MEMORY_MODEL='" + model + "': expected sc or c11");
+    options.memory_model = *m;
   }
   if (const std::string bound = env_or_empty("WEFT_TIME_BOUND"); !bound.empty()) {
     options.time_bound_seconds = parse_time_bound(bound);

@@ -181,6 +181,17 @@ TEST(Explore, BadEnvironmentValuesNameTheVariableAndWhatWasExpected) {
     EXPECT_THROW(weft::testing::parse_time_bound(bad), UsageError) << bad;
   }
   EXPECT_EQ(weft::testing::parse_time_bound("2.5"), 2.5);
+  {
+    ScopedEnv model("WEFT_MEMORY_MODEL", "tso");
+    Options o = options("explore-bad-model");
+    o.read_env = true;
+    try {
+      explore(o, [] {});
+      ADD_FAILURE() << "no UsageError";
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()), "WEFT_MEMORY_MODEL='tso': expected sc or c11");
+    }
+  }
   EXPECT_TRUE(std::isinf(weft::testing::parse_time_bound("none")));
   ScopedEnv env("WEFT_SEEDS", "lots");
   Options o = options("explore-bad-env");

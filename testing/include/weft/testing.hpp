@@ -60,6 +60,12 @@ struct Options {
   double time_bound_seconds = 120;
   std::size_t stack_size = sim::kStackSizeDefault;  // bytes per simulated thread
   std::uint32_t spurious_wakeup_per_mille = 0;      // inject spurious wake-ups
+  // memory_model: sc (every atomic sequentially consistent) or c11 (a load may
+  // return an older store the C++ memory model allows; weft/sim/simulator.hpp,
+  // "Model"); WEFT_MEMORY_MODEL=sc|c11 overrides it. history_depth bounds the older
+  // stores a c11 load may return.
+  sim::MemoryModel memory_model = sim::MemoryModel::sc;
+  std::uint32_t history_depth = sim::kHistoryDepthDefault;
   bool shrink = true;
   double shrink_seconds = 30;
   // artifact_dir: where failures are written; empty means $WEFT_ARTIFACT_DIR, else

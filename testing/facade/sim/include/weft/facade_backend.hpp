@@ -13,8 +13,8 @@
 //    each run starts from what the body builds.
 //  - atomic<T>: each operation passes its declared std::memory_order to the seam
 //    (consume is acquire); the simulator judges orders as far as its memory model
-//    does (sim/include/weft/sim/simulator.hpp). compare_exchange_weak is strong: it
-//    never fails spuriously (a recorded decision of this facade).
+//    does (sim/include/weft/sim/simulator.hpp). compare_exchange_weak fails
+//    spuriously now and then when the value matches (a recorded draw), as std's may.
 //  - cell<T> (no std twin: loom's UnsafeCell) is plain shared memory, not a
 //    decision point; with race detection on (explore's default) two accesses to
 //    one cell that no happens-before orders, one a write, end the run with
@@ -142,12 +142,16 @@ class atomic {
   bool compare_exchange_strong(T& expected, T desired, Fd o = std::memory_order_seq_cst) {
     return compare_exchange_strong(expected, desired, o, facade_detail::failure_order(o));
   }
-  // compare_exchange_weak never fails spuriously here (see the file's top).
+  // compare_exchange_weak may fail spuriously, as std's may: when the value matches,
+  // the simulator fails it with a recorded draw (kSpuriousCasPerMille), so a loop
+  // that forgets to retry is found, and the run replays byte for byte.
   bool compare_exchange_weak(T& expected, T desired, Fd success, Fd failure) {
-    return compare_exchange_strong(expected, desired, success, failure);
+    facade_detail::require_exploration("weft::sync::atomic::compare_exchange_weak");
+    return a_.compare_exchange_weak(expected, desired, facade_detail::to_order(success),
+                                    facade_detail::to_order(failure));
   }
   bool compare_exchange_weak(T& expected, T desired, Fd o = std::memory_order_seq_cst) {
-    return compare_exchange_strong(expected, desired, o, facade_detail::failure_order(o));
+    return compare_exchange_weak(expected, desired, o, facade_detail::failure_order(o));
   }
 
   T fetch_add(T v, Fd o = std::memory_order_seq_cst)
