@@ -314,7 +314,7 @@ std::size_t append_u64(char* out, std::size_t size, std::size_t len, std::uint64
   return len;
 }
 
-void on_fault(int sig, siginfo_t* info, void* uctx) {
+[[maybe_unused]] void on_fault(int sig, siginfo_t* info, void* uctx) {  // unused under ASan
   char message[512];
   const Kernel* k = tls_kernel;
   const std::size_t len = k != nullptr ? k->stack_fault_message(info->si_addr, message, sizeof message) : 0;
