@@ -68,7 +68,7 @@ root = tree("build/release/tools/simrun")
 for i in range(SHARDS):
     p = sh(step, root, {"SEEDS": SEEDS, "SHARDS": str(SHARDS), "WEFT_SHARD_INDEX": str(i)})
     check(p.returncode == 0, f"GitHub: shard {i} ran ({p.stderr.strip()[-300:]})")
-os.makedirs(os.path.join(root, "merged"))
+check(not os.path.exists(os.path.join(root, "merged")), "GitHub: nothing but the recipe makes merged/")
 p = sh(merge_step, root, {})
 check(p.returncode == 0, f"GitHub: the merge step passes ({p.stdout[-500:]}{p.stderr[-500:]})")
 for n in NAMES:
