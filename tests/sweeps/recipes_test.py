@@ -3,9 +3,10 @@
 allows: each recipe's shard command runs once per index with the variable its
 scheduler sets (WEFT_SHARD_INDEX for the GitHub matrix, JOB_COMPLETION_INDEX for
 the Kubernetes Indexed Job, SLURM_ARRAY_TASK_ID from an array starting at 1 for
-Slurm), on a small seed range in a tree laid out as each recipe expects; the
-GitHub merge step then merges them, and each scenario's merged summary is the
-unsharded sweep's.
+Slurm, whose header's submit and merge commands run as written against a stand-in
+sbatch), on a small seed range in a tree laid out as each recipe expects; the
+GitHub merge step and the Slurm merge line run as written, and each scenario's
+merged summary is the unsharded sweep's.
   recipes_test.py SIMRUN SCENARIO_DIR DOCS_SWEEPS_DIR"""
 import json
 import os
@@ -95,19 +96,48 @@ for n in NAMES:
     check(p.returncode == 0 and len(files) == SHARDS, f"Kubernetes: {n}'s {len(files)} shards merge")
     same_as_unsharded(out, n, "Kubernetes")
 
-# Slurm: the array script as is, for an array 1..SHARDS.
+# Slurm: the header's submit commands as written, in a tree holding the script,
+# with a stand-in sbatch on PATH that does what Slurm does with them: the array's
+# tasks (SBATCH_ARRAY_INX, Slurm's input variable for --array, makes it 1..SHARDS)
+# each run with their stdout opened at #SBATCH --output first, which fails when its
+# directory is missing, as Slurm's does; --wrap runs its command after them.
+FAKE_SBATCH = r"""#!PYTHON
+import os, re, subprocess, sys
+args = sys.argv[1:]
+if "--wrap" in args:
+    sys.exit(subprocess.run(["bash", "-c", args[args.index("--wrap") + 1]]).returncode)
+script = args[-1]
+opts = dict(re.findall(r"^#SBATCH --([a-z-]+)=(\S+)", open(script).read(), re.M))
+lo, hi = map(int, os.environ.get("SBATCH_ARRAY_INX", opts["array"]).split("-"))
+for task in range(lo, hi + 1):
+    out = opts["output"].replace("%A", "7").replace("%a", str(task))
+    if not os.path.isdir(os.path.dirname(out) or "."):
+        sys.exit(f"sbatch stand-in: task {task}: the --output directory of '{out}' does not exist")
+    with open(out, "w") as log:
+        env = dict(os.environ, SLURM_ARRAY_JOB_ID="7", SLURM_ARRAY_TASK_ID=str(task), SLURM_ARRAY_TASK_MIN=str(lo))
+        if subprocess.run(["bash", script], stdout=log, stderr=log, env=env).returncode != 0:
+            sys.exit(f"sbatch stand-in: task {task} failed (log {out})")
+if "--parsable" in args:
+    print(7)
+"""
 root = tree("build/release/tools/simrun")
-for task in range(1, SHARDS + 1):
-    p = subprocess.run([os.path.join(docs, "slurm-array.sh")], cwd=root, capture_output=True, text=True,
-                       env=dict(os.environ, SEEDS=SEEDS, SHARDS=str(SHARDS), SLURM_ARRAY_TASK_ID=str(task),
-                                SLURM_ARRAY_TASK_MIN="1"))
-    check(p.returncode == 0, f"Slurm: task {task} ran ({p.stderr.strip()[-300:]})")
+os.makedirs(os.path.join(root, "docs", "sweeps"))
+shutil.copy(os.path.join(docs, "slurm-array.sh"), os.path.join(root, "docs", "sweeps"))
+bindir = os.path.join(root, "fakebin")
+os.makedirs(bindir)
+with open(os.path.join(bindir, "sbatch"), "w") as f:
+    f.write(FAKE_SBATCH.replace("PYTHON", sys.executable))
+os.chmod(os.path.join(bindir, "sbatch"), 0o755)
+header = [l[4:] for l in open(os.path.join(docs, "slurm-array.sh")) if l.startswith("#   ")]
+check(any("sbatch --parsable" in l for l in header) and any("--wrap" in l for l in header),
+      "Slurm: the header holds the submit and the merge commands")
+p = sh("\n".join(header), root, {"PATH": bindir + os.pathsep + os.environ["PATH"], "SEEDS": SEEDS,
+                                  "SHARDS": str(SHARDS), "SBATCH_ARRAY_INX": f"1-{SHARDS}"})
+check(p.returncode == 0, f"Slurm: the header's commands ran ({p.stdout[-300:]}{p.stderr.strip()[-300:]})")
 for n in NAMES:
-    out = os.path.join(root, n + ".merged.json")
-    files = [os.path.join(root, "results", f"{n}-{t}.json") for t in range(1, SHARDS + 1)]
-    p = subprocess.run([simrun, "merge", "--out", out] + files, capture_output=True, text=True)
-    check(p.returncode == 0, f"Slurm: {n}'s shards merge ({p.stderr.strip()})")
-    same_as_unsharded(out, n, "Slurm")
+    check(all(os.path.exists(os.path.join(root, "results", f"{n}-{t}.json")) for t in range(1, SHARDS + 1)),
+          f"Slurm: tasks 1..{SHARDS} wrote {n}'s shards")
+    same_as_unsharded(os.path.join(root, "results", n + ".merged.json"), n, "Slurm")
 
 print("FAILED:\n" + "\n".join(failures) if failures else "sweep recipes: all checks passed")
 sys.exit(1 if failures else 0)
