@@ -143,6 +143,47 @@ cases = [
     ("a missing shard", good[:2], "missing 2"),
     ("a missing file", [os.path.join(tmp, "nope.json")], "nope.json"),
 ]
+
+# Summaries whose counts do not add up (summary0: 6 runs, all the canary's expected
+# assertion failures, all listed): each is refused naming the file and the path.
+def set_in(path, value):
+    def change(s):
+        *outer, last = path
+        for k in outer:
+            s = s[k]
+        s[last] = value
+    return change
+
+
+def both(*changes):
+    return lambda s: [c(s) for c in changes]
+
+
+random_marks = summary0["strategies"]["random"]["marks"]
+mark, hits = next(iter(random_marks.items()))
+count_cases = [
+    ("a strategy's mark above its seeds", set_in(["strategies", "random", "marks", mark], 7),
+     f"$.strategies.random.marks.{mark}:"),
+    ("strategies' marks that disagree with $.marks", set_in(["strategies", "random", "marks", mark], hits - 1),
+     "$.strategies:"),
+    ("strategies' decisions that disagree with the total",
+     set_in(["strategies", "random", "decisions"], summary0["decisions"]["total"] - 1), "$.strategies:"),
+    ("a max outside the histogram's highest bucket", set_in(["decisions", "max"], 2 * summary0["decisions"]["max"] + 1),
+     "$.decisions.max:"),
+    ("a total the histogram cannot hold", set_in(["decisions", "total"], 5), "$.decisions.total:"),
+    ("an empty failure list against failing runs", set_in(["failures"], []), "$.failures:"),
+    ("a failure list shorter than the failing runs", set_in(["failures"], summary0["failures"][:3]), "$.failures:"),
+    ("unexpected failures not counted in the outcomes", set_in(["unexpected"], 3), "$.unexpected:"),
+    ("unexpected failures none of which is listed", both(set_in(["unexpected"], 3), set_in(["matched_failures"], 3)),
+     "$.failures:"),
+    ("an unlisted count that disagrees", set_in(["failures_unlisted"], 2), "$.failures_unlisted:"),
+]
+check(len(summary0["failures"]) == 6 and summary0["matched_failures"] == 6, "summary0 lists its 6 failures")
+for i, (what, change, needle) in enumerate(count_cases):
+    f = mutated(f"counts{i}.json", change)
+    p = run(["merge", f], expect=8)
+    check(p.stderr.count("\n") == 1 and f in p.stderr and needle in p.stderr and p.stdout == "",
+          f"merge refuses {what}: {p.stderr.strip()}")
 for what, files, needle in cases:
     p = run(["merge"] + files, expect=8)
     check(p.stderr.count("\n") == 1 and needle in p.stderr and p.stdout == "", f"merge refuses {what}: {p.stderr.strip()}")

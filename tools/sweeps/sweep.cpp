@@ -339,6 +339,22 @@ std::optional<Summary> Summary::from_json(const nlohmann::json& j, const std::st
     if (in_hist != s.seeds_run)
       r.fail("$.decisions.histogram", "runs that add up to $.seeds_run (" + std::to_string(s.seeds_run) + "), got " +
                                           std::to_string(in_hist));
+    // The histogram bounds the total (bucket b holds runs of 2^(b-1) to 2^b - 1
+    // decisions) and names the max's bucket: its highest bucket is bit_width(max).
+    std::size_t top = 0;
+    unsigned __int128 lo_sum = 0, hi_sum = 0;  // at most seeds_run * 2^64: no overflow
+    for (std::size_t b = 0; b < kHistogramBuckets; ++b) {
+      if (!s.histogram[b]) continue;
+      top = b;
+      const unsigned __int128 lo = b ? (unsigned __int128)1 << (b - 1) : 0, hi = b ? ((unsigned __int128)1 << b) - 1 : 0;
+      lo_sum += lo * s.histogram[b];
+      hi_sum += hi * s.histogram[b];
+    }
+    if (s.seeds_run && static_cast<std::size_t>(std::bit_width(s.decisions_max)) != top)
+      r.fail("$.decisions.max", "a max in the histogram's highest bucket (" + std::to_string(top) + "), got " +
+                                    std::to_string(s.decisions_max));
+    if (s.decisions < lo_sum || s.decisions > hi_sum || s.decisions < s.decisions_max)
+      r.fail("$.decisions.total", "a total the histogram's buckets and $.decisions.max allow, got " + std::to_string(s.decisions));
     const auto& st = r.required(j, "strategies", "$", "an object of strategies");
     r.object(st, "$.strategies");
     std::uint64_t in_strategies = 0;
@@ -350,6 +366,9 @@ std::optional<Summary> Summary::from_json(const nlohmann::json& j, const std::st
       c.outcomes = read_counts(r, r.required(v, "outcomes", p, "outcome counts"), p + ".outcomes", true);
       if (sum_of(c.outcomes) != c.seeds) r.fail(p + ".outcomes", "counts that add up to " + p + ".seeds");
       c.marks = read_counts(r, r.required(v, "marks", p, "mark counts"), p + ".marks", false);
+      for (const auto& [k, n] : c.marks) {
+        if (n > c.seeds) r.fail(p + ".marks." + k, "at most " + p + ".seeds (" + std::to_string(c.seeds) + ") runs, got " + std::to_string(n));
+      }
       c.decisions = r.uint(v, "decisions", p, 0, UINT64_MAX, 0);
       c.fibers_max = r.uint(v, "fibers_max", p, 0, UINT64_MAX, 0);
       c.steps_max = r.uint(v, "steps_max", p, 0, UINT64_MAX, 0);
@@ -363,6 +382,24 @@ std::optional<Summary> Summary::from_json(const nlohmann::json& j, const std::st
     if (in_strategies != s.seeds_run)
       r.fail("$.strategies", "seeds that add up to $.seeds_run (" + std::to_string(s.seeds_run) + "), got " +
                                  std::to_string(in_strategies));
+    // Each run counts in exactly one strategy: their outcomes, marks and decisions add up to the whole's.
+    std::map<std::string, std::uint64_t> st_outcomes, st_marks;
+    std::uint64_t st_decisions = 0;
+    for (const auto& [label, c] : s.strategies) {
+      if (!add_counts(st_outcomes, c.outcomes) || !add_counts(st_marks, c.marks) || st_decisions > UINT64_MAX - c.decisions)
+        r.fail("$.strategies." + label, "counts that do not overflow");
+      st_decisions += c.decisions;
+    }
+    auto nonzero = [](std::map<std::string, std::uint64_t> m) {
+      std::erase_if(m, [](const auto& kv) { return kv.second == 0; });
+      return m;
+    };
+    if (nonzero(st_outcomes) != nonzero(s.outcomes))
+      r.fail("$.strategies", "outcomes that add up to $.outcomes, got other counts");
+    if (nonzero(st_marks) != nonzero(s.marks)) r.fail("$.strategies", "marks that add up to $.marks, got other counts");
+    if (st_decisions != s.decisions)
+      r.fail("$.strategies", "decisions that add up to $.decisions.total (" + std::to_string(s.decisions) + "), got " +
+                                 std::to_string(st_decisions));
     const auto& fs = r.required(j, "failures", "$", "an array of failures");
     if (!fs.is_array() || fs.size() > 2 * kFailuresKept)
       r.fail("$.failures", "an array of at most " + std::to_string(2 * kFailuresKept) + " failures, got " +
@@ -382,6 +419,27 @@ std::optional<Summary> Summary::from_json(const nlohmann::json& j, const std::st
       s.failures.push_back(std::move(f));
     }
     s.failures_unlisted = r.uint(j, "failures_unlisted", "$", 0, s.seeds_run, 0);
+    // Every failing run is an unexpected one or a matched one; each class lists its
+    // first kFailuresKept and counts the rest as unlisted.
+    const std::uint64_t failing = s.seeds_run - (s.outcomes.count("pass") ? s.outcomes.at("pass") : 0);
+    if (s.unexpected + s.matched_failures != failing)
+      r.fail("$.unexpected", "$.unexpected + $.matched_failures equal to the failing runs of $.outcomes (" +
+                                 std::to_string(failing) + "), got " + std::to_string(s.unexpected) + " + " +
+                                 std::to_string(s.matched_failures));
+    const auto listed_unexpected =
+        static_cast<std::uint64_t>(std::count_if(s.failures.begin(), s.failures.end(), [](const Failure& f) { return f.unexpected; }));
+    const auto listed_matched = s.failures.size() - listed_unexpected;
+    if (listed_unexpected != std::min<std::uint64_t>(kFailuresKept, s.unexpected))
+      r.fail("$.failures", std::to_string(std::min<std::uint64_t>(kFailuresKept, s.unexpected)) +
+                               " unexpected failures listed ($.unexpected is " + std::to_string(s.unexpected) + "), got " +
+                               std::to_string(listed_unexpected));
+    if (listed_matched != std::min<std::uint64_t>(kFailuresKept, s.matched_failures))
+      r.fail("$.failures", std::to_string(std::min<std::uint64_t>(kFailuresKept, s.matched_failures)) +
+                               " expected failures listed ($.matched_failures is " + std::to_string(s.matched_failures) +
+                               "), got " + std::to_string(listed_matched));
+    if (s.failures_unlisted != failing - s.failures.size())
+      r.fail("$.failures_unlisted", "the failing runs not listed (" + std::to_string(failing - s.failures.size()) + "), got " +
+                                        std::to_string(s.failures_unlisted));
     if (j.contains("longest_quiet")) {
       const auto& q = j.at("longest_quiet");
       r.only_keys(q, "$.longest_quiet", {"decisions", "seed"});
