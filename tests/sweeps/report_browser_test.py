@@ -68,6 +68,31 @@ def run(args):
     return subprocess.run([simrun] + args, capture_output=True, text=True)
 
 
+KIND_CATEGORY = {"steal": 0, "overflow": 1, "inject_push": 2, "inject_pop": 2, "mark": 3, "spawn": 5, "wake": 5}
+
+
+def check_marks_drawn(attrs, d, what):
+    """The lanes canvas draws one mark per (lane, pixel column, kind) of instant
+    events: at the first view (the whole run) each kind shows at least once on
+    every lane where it happens, and never more often than it happens; park and
+    poll intervals narrower than a pixel add marks, at most one each."""
+    drawn = [int(x) for x in attrs.get("marks-drawn", "").split(",") if x]
+    if len(drawn) != 8:
+        check(False, f"{what}: the page says how many marks it drew per kind (got {attrs.get('marks-drawn')})")
+        return
+    lanes, counts = [set() for _ in range(6)], [0] * 6
+    for lane, kind in zip(d["events"]["lane"], d["events"]["kind"]):
+        name = d["kinds"][kind]
+        c = 4 if name.startswith("dump_") else KIND_CATEGORY.get(name)
+        if c is not None:
+            lanes[c].add(lane)
+            counts[c] += 1
+    ok = all(len(lanes[c]) <= drawn[c] <= counts[c] for c in range(6))
+    ok = ok and drawn[6] <= len(d["parks"]) and drawn[7] <= len(d["polls"]) and sum(drawn[:6]) > 0
+    check(ok, f"{what}: marks drawn per kind {drawn} within [lanes, events] "
+              f"{[(len(lanes[c]), counts[c]) for c in range(6)]}, parks/polls {len(d['parks'])}/{len(d['polls'])}")
+
+
 # A known passing run.
 flood = os.path.join(out, "run-injection_flood-seed3.html")
 run([os.path.join(scenarios, "injection_flood.json"), "--seed", "3", "--report", flood, "--quiet"])
@@ -81,7 +106,8 @@ check(sorted(l.split(" (")[0] for l in d["lanes"]) == ["main", "outside", "outsi
       f"run report: the lanes are named ({d['lanes']})")
 check(all(q["points"][-1][1] == 0 for q in d["queues"]), "run report: every queue is empty at the end of a passing run")
 check(max(p[1] for p in d["queues"][0]["points"]) > 100, "run report: the injection queue fills (injection_flood)")
-check(attrs.get("events") == str(len(d["events"]["step"])) and int(attrs["events"]) > 1000, "run report: every event is drawn")
+check(attrs.get("events") == str(len(d["events"]["step"])) and int(attrs["events"]) > 1000, "run report: every event is read")
+check_marks_drawn(attrs, d, "run report")
 check(sum(1 for l, _, _ in d["polls"] if l < 2) > 500, "run report: the workers' polls are drawn as intervals")
 
 # Every shipped scenario at one seed: the queue model never loses a task (empty at the end of a pass).
@@ -105,6 +131,7 @@ check('class="fail"' in dom and "lost update" in html.unescape(dom) and "[fiber 
       "failing run report: the failure box names the assertion and its fiber")
 check(attrs.get("decisions") == "40" and dom.count('<tr class="last">') == 1, "failing run report: the last 40 decisions, the final one marked")
 check("--seed 2 --strategy random" in dom, "failing run report: the replay command")
+check_marks_drawn(attrs, page_data(canary), "failing run report")
 
 # A sweep report, from merged shards with failures.
 c = os.path.join(scenarios, "canary.json")

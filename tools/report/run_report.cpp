@@ -406,6 +406,9 @@ function draw() {
     g.fillRect(labelW + col, lane * laneH + catY[cat], 1, catH[cat]);
   }
   drawn.columns = columns.size;
+  // Marks drawn per kind (steal, overflow, inject, mark, dump, spawn, park, poll), for the browser test.
+  drawn.byKind = [0, 0, 0, 0, 0, 0, 0, 0];
+  for (const k of columns.keys()) drawn.byKind[((k - k % 100000) / 100000) % 8]++;
   // The failure, at the end of the run.
   if (failed) {
     const f = px(axis === "step" ? D.steps : D.virtual_time_ns);
@@ -473,6 +476,7 @@ byId("axis").onchange = ev => { axis = ev.target.value; view = null; draw(); };
 draw();
 document.body.dataset.lanes = drawn.lanes;
 document.body.dataset.series = drawn.series;
+document.body.dataset.marksDrawn = drawn.byKind.join(",");
 document.body.dataset.events = N;
 document.body.dataset.decisions = D.decisions.length;
 document.body.dataset.readyMs = Math.round(performance.now());
