@@ -42,7 +42,7 @@ def tree(simrun_at):
 
 def sh(script, cwd, env):
     e = {k: v for k, v in os.environ.items() if k not in ("JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID",
-                                                            "SLURM_ARRAY_TASK_MIN", "WEFT_SHARD_INDEX")}
+                                                            "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP", "WEFT_SHARD_INDEX")}
     e.update(env)
     return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, env=e, capture_output=True, text=True)
 

@@ -19,7 +19,8 @@ failures = []
 
 def run(args, env=None, expect=None):
     e = dict(os.environ)
-    for v in ("JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "WEFT_SHARD_INDEX"):
+    for v in ("JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_STEP",
+              "WEFT_SHARD_INDEX"):
         e.pop(v, None)
     e.update(env or {})
     p = subprocess.run([simrun] + args, capture_output=True, text=True, env=e)
@@ -99,7 +100,8 @@ check("many seeds" in p.stderr, "--shard needs many seeds")
 # auto/N reads each variable (Slurm's from its minimum), in the documented order.
 for env, index in (({"JOB_COMPLETION_INDEX": "2"}, 2), ({"SLURM_ARRAY_TASK_ID": "3"}, 3),
                    ({"SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_MIN": "1"}, 3), ({"WEFT_SHARD_INDEX": "1"}, 1),
-                   ({"JOB_COMPLETION_INDEX": "0", "WEFT_SHARD_INDEX": "3"}, 0)):
+                   ({"JOB_COMPLETION_INDEX": "0", "WEFT_SHARD_INDEX": "3"}, 3),
+                   ({"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "2"}, 2)):
     p = run([steal, "--seeds", "0..7", "--shard", "auto/4", "--json", "--collect"], env=env, expect=0)
     rs, s = sweep_lines(p.stdout)
     check(s["shards"]["parts"] == [index] and [r["seed"] for r in rs] == [2 * index, 2 * index + 1],

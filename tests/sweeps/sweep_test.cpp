@@ -56,10 +56,22 @@ TEST(ParseShard, AutoReadsTheFirstVariableSetAndCountsSlurmFromItsMinimum) {
     return it == env.end() ? nullptr : it->second.c_str();
   };
   std::string err;
-  env = {{"WEFT_SHARD_INDEX", "2"}, {"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "1"}};
+  env = {{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "1"}};
   EXPECT_EQ(parse_shard("auto/8", get, err)->index, 4u) << err;
   env["JOB_COMPLETION_INDEX"] = "7";
   EXPECT_EQ(parse_shard("auto/8", get, err)->index, 7u) << err;
+  env["WEFT_SHARD_INDEX"] = "2";
+  EXPECT_EQ(parse_shard("auto/8", get, err)->index, 2u) << "the user's own variable beats a scheduler's";
+  // A stepped Slurm array: --array=1-15:2 numbers its tasks 1, 3, ..., 15.
+  env = {{"SLURM_ARRAY_TASK_ID", "7"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_STEP", "2"}};
+  EXPECT_EQ(parse_shard("auto/8", get, err)->index, 3u) << err;
+  env["SLURM_ARRAY_TASK_ID"] = "15";
+  EXPECT_EQ(parse_shard("auto/8", get, err)->index, 7u) << err;
+  env["SLURM_ARRAY_TASK_ID"] = "4";
+  EXPECT_FALSE(parse_shard("auto/8", get, err));
+  EXPECT_NE(err.find("SLURM_ARRAY_TASK_STEP"), std::string::npos) << err;
+  env = {{"SLURM_ARRAY_TASK_ID", "4"}, {"SLURM_ARRAY_TASK_STEP", "0"}};
+  EXPECT_FALSE(parse_shard("auto/8", get, err));
   env = {{"WEFT_SHARD_INDEX", "8"}};
   EXPECT_FALSE(parse_shard("auto/8", get, err));
   EXPECT_NE(err.find("WEFT_SHARD_INDEX=8"), std::string::npos) << err;

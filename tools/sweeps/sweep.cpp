@@ -139,10 +139,22 @@ std::optional<Shard> parse_shard(std::string_view text, const std::function<cons
         *index -= *m;
         source += " - SLURM_ARRAY_TASK_MIN=" + std::string(min);
       }
+      // A stepped array (--array=0-30:2) numbers its tasks MIN, MIN+STEP, ...
+      const char* step = std::string_view(var) == "SLURM_ARRAY_TASK_ID" ? getenv("SLURM_ARRAY_TASK_STEP") : nullptr;
+      if (step != nullptr && *step != '\0') {
+        const auto st = parse_decimal(step);
+        if (!st || *st < 1 || *index % *st != 0) {
+          error = "auto/N: SLURM_ARRAY_TASK_STEP must be a positive integer dividing SLURM_ARRAY_TASK_ID - "
+                  "SLURM_ARRAY_TASK_MIN (" + std::to_string(*index) + "), got '" + std::string(step) + "'";
+          return std::nullopt;
+        }
+        *index /= *st;
+        source += " / SLURM_ARRAY_TASK_STEP=" + std::string(step);
+      }
       break;
     }
     if (!index) {
-      error = "auto/N: expected one of JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, WEFT_SHARD_INDEX to be set, got none";
+      error = "auto/N: expected one of WEFT_SHARD_INDEX, JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID to be set, got none";
       return std::nullopt;
     }
   } else {

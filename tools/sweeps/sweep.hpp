@@ -46,7 +46,9 @@ SeedRange shard_range(SeedRange whole, Shard s);
 // kShardIndexVariables are the variables --shard auto/N reads, in this order: the
 // first one set names the index (Kubernetes Indexed Job, Slurm array, weft's own
 // for CI matrices). SLURM_ARRAY_TASK_ID counts from SLURM_ARRAY_TASK_MIN when set.
-inline constexpr const char* kShardIndexVariables[] = {"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "WEFT_SHARD_INDEX"};
+// WEFT_SHARD_INDEX comes first: a value the user set beats one a scheduler happens
+// to leave in the environment.
+inline constexpr const char* kShardIndexVariables[] = {"WEFT_SHARD_INDEX", "JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"};
 
 // parse_shard reads "I/N" or "auto/N" (the index from `getenv`, see
 // kShardIndexVariables); on a bad value returns nullopt and sets `error` to what
