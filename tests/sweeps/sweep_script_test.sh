@@ -35,5 +35,10 @@ rc=$?
 [ $rc = 6 ] || { echo "FAIL: a failing sweep exits $rc, expected 6"; cat "$tmp/log"; fail=1; }
 grep -q "replay: tools/simrun .*throws.json --seed 0" "$tmp/b/summary.md" || { echo "FAIL: no replay line"; cat "$tmp/b/summary.md"; fail=1; }
 [ ! -d "$tmp/b/shards" ] || { echo "FAIL: shards kept without --keep-shards"; fail=1; }
+# Relative paths are the caller's, not the repository's.
+mkdir -p "$tmp/here" && cp "$scenarios/lifo_pingpong.json" "$tmp/here/mine.json"
+(cd "$tmp/here" && "$root/tools/sweep" --simrun "$simrun" --seeds 0..3 --shards 2 --jobs 2 --out rel mine.json) > "$tmp/log" 2>&1
+rc=$?
+[ $rc = 0 ] && [ -f "$tmp/here/rel/mine.json" ] || { echo "FAIL: relative --out and scenario (exit $rc)"; cat "$tmp/log"; ls -R "$tmp/here"; fail=1; }
 [ $fail = 0 ] && echo "tools/sweep: all checks passed"
 exit $fail
