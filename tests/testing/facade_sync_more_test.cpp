@@ -319,13 +319,6 @@ TEST(FacadeSyncMore, ThreadLocalsOfAFailedRunAreDestroyedWhenItEnds) {
 
 namespace {
 
-using weft::sim::Outcome;
-using weft::testing::explore;
-
-weft::testing::Options more_options(const std::string& name, std::uint64_t seeds = 200) {
-  return weft::testing::test::quiet_options(name, seeds);
-}
-
 TEST(FacadeSyncMore, AWeakCompareExchangeThatIsNotRetriedLosesAnIncrementAndALoopDoesNot) {
   // One thread alone: only a spurious failure can make the single weak CAS miss.
   auto body = [](bool retry) {
@@ -341,10 +334,10 @@ TEST(FacadeSyncMore, AWeakCompareExchangeThatIsNotRetriedLosesAnIncrementAndALoo
       WEFT_CHECK(n.load() == 1);
     };
   };
-  const auto bad = explore(more_options("weak-cas-once"), body(false));
+  const auto bad = explore(options("weak-cas-once"), body(false));
   ASSERT_FALSE(bad.passed());
   EXPECT_EQ(bad.outcome, Outcome::assertion) << bad.report();
-  const auto good = explore(more_options("weak-cas-loop"), body(true));
+  const auto good = explore(options("weak-cas-loop"), body(true));
   EXPECT_TRUE(good.passed()) << good.report();
 }
 
@@ -362,12 +355,12 @@ TEST(FacadeSyncMore, UnderC11ARelaxedFlagCanShowAStaleValueAndReleaseAcquireCann
       producer.join();
     };
   };
-  weft::testing::Options c11 = more_options("mp-relaxed-c11", 2000);
+  weft::testing::Options c11 = options("mp-relaxed-c11", 2000);
   c11.memory_model = weft::sim::MemoryModel::c11;
   const auto stale = explore(c11, body(std::memory_order_relaxed, std::memory_order_relaxed));
   ASSERT_FALSE(stale.passed()) << "no stale read in 2000 seeds under c11";
   EXPECT_EQ(stale.outcome, Outcome::assertion) << stale.report();
-  weft::testing::Options sc = more_options("mp-relaxed-sc", 2000);
+  weft::testing::Options sc = options("mp-relaxed-sc", 2000);
   EXPECT_TRUE(explore(sc, body(std::memory_order_relaxed, std::memory_order_relaxed)).passed());
   c11.name = "mp-release-acquire-c11";
   EXPECT_TRUE(explore(c11, body(std::memory_order_release, std::memory_order_acquire)).passed());
