@@ -27,11 +27,17 @@ RunResult Simulation::run(std::function<void()> main_fn) {
   }
   std::uint64_t pct_steps = spec.pct_steps;
   if (spec.kind == StrategySpec::Kind::pct && pct_steps == 0) {
-    // First-run estimate of k: a random walk of the same seed. A failure it hits is
-    // a failure found, so it is recorded like any run and returned; the same seed
-    // and strategy reach it again, since the walk is part of the seed's run.
+    // First-run estimate of k: a random walk of the same seed, not recorded. A
+    // failure it hits is a failure found: the walk runs again, recorded (it is
+    // deterministic), and that run is returned; the same seed and strategy reach it
+    // again, since the walk is part of the seed's run. Passing walks, the common
+    // case, pay for no recording.
     std::unique_ptr<Strategy> estimator = make_strategy(StrategySpec::random(), seed, 0);
-    RunResult estimate = run_once(main_fn, *estimator, 0, options_.record);
+    RunResult estimate = run_once(main_fn, *estimator, 0, false);
+    if (estimate.outcome != Outcome::pass && options_.record) {
+      std::unique_ptr<Strategy> again = make_strategy(StrategySpec::random(), seed, 0);
+      estimate = run_once(main_fn, *again, 0, true);
+    }
     if (estimate.outcome != Outcome::pass) {
       estimate.seed = seed;
       estimate.schedule.seed = seed;
