@@ -38,7 +38,7 @@ std::int64_t duration_ns(std::chrono::duration<Rep, Period> d) noexcept {
 }
 
 // deadline_after is `now` plus ns, a negative ns counting as 0, saturated at the
-// end of time (2^64-1 ns): a huge duration never wraps into the past (a sleep
+// end of time, 2^64-1 ns: a huge duration never wraps into the past (a sleep
 // that ends at once, a timeout that never fires).
 inline std::uint64_t deadline_after(std::uint64_t now, std::int64_t ns) noexcept {
   if (ns <= 0) return now;
