@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -141,6 +142,31 @@ TEST_P(Sync, TimeoutElapsesOnAStuckTaskAndPassesAFastOne) {
   }());
   EXPECT_EQ(fast, 7);
   EXPECT_TRUE(slow);
+}
+
+// A timed-out task is destroyed before Elapsed reaches the caller, so a task
+// that borrows the caller's locals cannot outlive them (abort alone would leave
+// the cancel to a worker, after the caller's frame is gone).
+TEST_P(Sync, ATimedOutTaskIsDestroyedBeforeTheTimeoutReturns) {
+  auto rt = GetParam().build();
+  int destroyed_before_return = rt.block_on([]() -> Task<int> {
+    int count = 0;
+    for (int round = 0; round < 20; ++round) {
+      // The frame owns `held` (a parameter), whether or not the task started.
+      auto held = std::make_shared<int>(round);
+      std::weak_ptr<int> seen = held;
+      weft::Notify never;
+      try {
+        co_await weft::timeout(round % 2 ? -1ms : 1ms, [](weft::Notify& n, std::shared_ptr<int>) -> Task<void> {
+          co_await n.notified();
+        }(never, std::move(held)));
+      } catch (const weft::Elapsed&) {
+      }
+      count += seen.expired();
+    }
+    co_return count;
+  }());
+  EXPECT_EQ(destroyed_before_return, 20);
 }
 
 // Durations at the ends of their range saturate instead of wrapping: a sleep of

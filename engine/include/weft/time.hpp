@@ -118,7 +118,7 @@ class Elapsed : public std::runtime_error {
 };
 
 // timeout runs task on the current runtime and gives its value, or throws Elapsed
-// after d (the task is then aborted).
+// after d (the task is then aborted, and destroyed before Elapsed is thrown).
 template <class T, class Rep, class Period>
 Task<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
   auto deadline = detail::deadline_after(Platform::now_ns(), detail::duration_ns(d));
@@ -145,7 +145,17 @@ Task<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
   for (;;) {
     if (jh.is_finished()) co_return co_await jh;
     if (Platform::now_ns() >= deadline) {
+      // The task is aborted and its frame destroyed before Elapsed reaches the
+      // caller, as dropping the future does in Tokio: a task that borrows the
+      // caller's locals must not outlive the call (abort alone only schedules
+      // the cancel, which another worker may run after the caller's frame is
+      // gone). Whatever it ended with (a value, JoinError, its own exception)
+      // is discarded: the deadline came first.
       jh.abort();
+      try {
+        (void)co_await jh;
+      } catch (...) {
+      }
       throw Elapsed();
     }
     co_await Race{jh, Sleep(deadline)};
