@@ -560,6 +560,9 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
         if (!cli.collect) break;
       }
     }
+    // A run that ended before its first decision on memory kept by earlier failed
+    // runs would be followed by more of the same: the sweep stops here (--collect too).
+    if (r.result.outcome == Outcome::resource_limit && r.result.steps == 0) break;
     if (tty && !cli.quiet && (i % 16 == 0 || i + 1 == count)) {
       int width = 30, filled = static_cast<int>(width * (i + 1) / count);
       std::fprintf(stderr, "\r[%s%s] %llu/%llu seeds, %llu unexpected", std::string(filled, '#').c_str(),

@@ -227,6 +227,23 @@ std::uint64_t resident_bytes() {
   return n == 2 ? pages_resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
+// Retained is what failed runs leave behind in this process. The frames on a
+// started fiber that a failed run abandons are never unwound (Kernel::run), so
+// whatever they own stays allocated; a sweep of many short failing runs grows
+// without any run reaching an in-run memory check. After each run that abandons a
+// started fiber the resident size is read once (failed runs only: a passing run
+// pays nothing), and the next run checks it against its budget before its first
+// decision (Kernel::run, "Step 0").
+struct Retained {
+  std::mutex mu;
+  std::uint64_t resident_bytes = 0;  // read after the last run that abandoned a started fiber
+  std::uint64_t failed_runs = 0;     // runs that abandoned a started fiber
+};
+Retained& retained() {
+  static Retained* r = new Retained;  // never destroyed: fibers may outlive static destruction
+  return *r;
+}
+
 std::vector<std::uint32_t>& thread_record_buffer() {
   static thread_local std::vector<std::uint32_t> buffer;
   return buffer;
@@ -384,6 +401,22 @@ std::size_t Kernel::stack_fault_message(const void* addr, char* out, std::size_t
 
 void Kernel::run(std::function<void()> main_fn) {
   if (tls_kernel != nullptr) kill("Simulation::run called inside a simulation");
+  // Step 0: memory kept by earlier failed runs counts against this run's budget
+  // (see Retained). The run ends as resource_limit before its first decision.
+  if (memory_limit_bytes_ != 0) {
+    std::lock_guard<std::mutex> lock(retained().mu);
+    if (retained().resident_bytes > memory_limit_bytes_) {
+      ended_ = true;
+      outcome_ = Outcome::resource_limit;
+      resident_bytes_ = retained().resident_bytes;
+      message_ = "resident memory " + std::to_string(resident_bytes_ >> 20) +
+                 " MiB exceeds the memory budget of " + std::to_string(memory_limit_bytes_ >> 20) +
+                 " MiB before the run began: " + std::to_string(retained().failed_runs) +
+                 " failed runs in this process keep the memory of the fibers they abandoned (split the sweep "
+                 "with --shard, or raise --memory-limit)";
+      return;
+    }
+  }
   watch_for_overflow();
   tls_kernel = this;
   eh_globals_ = eh_globals();
@@ -395,6 +428,7 @@ void Kernel::run(std::function<void()> main_fn) {
   WEFT_SIM_INVARIANT(ended_);
   tls_kernel = nullptr;
 
+  bool abandoned_started = false;
   for (auto& f : fibers_) {
     if (f->state == FiberState::finished) continue;
     f->state = FiberState::abandoned;
@@ -410,6 +444,13 @@ void Kernel::run(std::function<void()> main_fn) {
 #else
     pool_->release(f->stack);
 #endif
+    abandoned_started = true;
+  }
+  if (abandoned_started) {
+    const std::uint64_t now = resident_bytes();
+    std::lock_guard<std::mutex> lock(retained().mu);
+    retained().resident_bytes = now;
+    ++retained().failed_runs;
   }
 }
 

@@ -2,9 +2,14 @@
 // the simulator stays usable after a failed run.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdio>
 #include <stdexcept>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "sim_test_util.hpp"
 #include "weft/assert.hpp"
@@ -216,6 +221,48 @@ TEST(Failure, ManyFailedRunsInARow) {
     const RunResult r = run_with(options_for(seed), abba_body);
     ASSERT_TRUE(r.outcome == Outcome::pass || r.outcome == Outcome::deadlock) << r.summary();
   }
+}
+
+std::uint64_t resident_now() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  unsigned long long pages = 0, resident = 0;
+  if (f == nullptr || std::fscanf(f, "%llu %llu", &pages, &resident) != 2) resident = 0;
+  if (f != nullptr) std::fclose(f);
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// A failed run keeps what its abandoned fibers own, and a short run never reaches
+// the in-run memory check: the memory kept by earlier failed runs is checked
+// before a run's first decision. Each run here deadlocks with four fibers that
+// each hold 512 KiB; the budget is 16 MiB above what the process holds now.
+TEST(Failure, MemoryKeptByFailedRunsEndsALaterRunAsResourceLimitBeforeItsFirstDecision) {
+  const std::uint64_t start = resident_now();
+  ASSERT_GT(start, 0u);
+  Options o = options_for(3);
+  o.memory_limit_bytes = start + (16u << 20);
+  int deadlocks = 0;
+  RunResult last;
+  for (int run = 0; run < 200; ++run) {
+    last = run_with(o, [] {
+      std::vector<std::unique_ptr<P::Thread>> holders;
+      for (int i = 0; i < 4; ++i) {
+        holders.push_back(std::make_unique<P::Thread>("holder", [] {
+          std::vector<char> held(512 * 1024, 'x');  // resident: every page written
+          P::Parker p;
+          p.park();  // never unparked: the run deadlocks with `held` alive
+        }));
+      }
+      for (auto& h : holders) h->join();
+    });
+    if (last.outcome != Outcome::deadlock) break;
+    ++deadlocks;
+  }
+  ASSERT_EQ(last.outcome, Outcome::resource_limit) << last.summary();
+  EXPECT_EQ(last.steps, 0u);
+  EXPECT_NE(last.message.find("before the run began"), std::string::npos) << last.message;
+  EXPECT_NE(last.message.find("failed runs in this process keep"), std::string::npos) << last.message;
+  // 2 MiB kept per run: the budget holds at least a few runs and is passed within 200.
+  EXPECT_GE(deadlocks, 4);
 }
 
 }  // namespace
