@@ -53,7 +53,9 @@ def check(cond, what):
 
 
 # The union of the shards is the unsharded sweep, for a negative scenario under
-# random walk, a PCT scenario, and more shards than seeds.
+# random walk, a scenario under the default exploration (mixed: each seed's own
+# strategy), and more shards than seeds.
+MIXED_CYCLE = ["random", "pct:1", "pct:2", "pct:3", "hold"]  # sim::kMixedCycle
 for scenario, seeds, extra, ns in (("canary.json", "3..22", [], (3, 7)),
                                    ("fanout_overflow.json", "0..11", [], (2, 5)),
                                    ("lifo_pingpong.json", "5..8", ["--strategy", "hold"], (6,))):
@@ -62,6 +64,12 @@ for scenario, seeds, extra, ns in (("canary.json", "3..22", [], (3, 7)),
     runs, summary = sweep_lines(whole.stdout)
     first, last = map(int, seeds.split(".."))
     check([r["seed"] for r in runs] == list(range(first, last + 1)), f"{scenario}: the unsharded sweep ran {seeds}")
+    if scenario == "fanout_overflow.json":
+        check([r["strategy"] for r in runs] == [MIXED_CYCLE[s % 5] for s in range(first, last + 1)],
+              f"{scenario}: the default exploration runs seed s under the cycle's entry s mod 5, named per run")
+        check({k: v["seeds"] for k, v in summary["strategies"].items()} ==
+              {label: sum(1 for s in range(first, last + 1) if MIXED_CYCLE[s % 5] == label) for label in MIXED_CYCLE},
+              f"{scenario}: the summary counts the default exploration's seeds per concrete strategy")
     for n in ns:
         union, parts = [], []
         for i in range(n):
