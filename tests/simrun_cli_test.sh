@@ -49,5 +49,21 @@ expect 0 "metrics snapshots as Perfetto counters" -- "$simrun" "$scenarios/steal
 python3 -c "import json; d=json.load(open('$tmp/mc.json')); c=[e for e in d['traceEvents'] if e['ph']=='C']; assert c and any(e['name']=='local queue depth' for e in c)" || { echo "FAIL: chrome counters"; fail=1; }
 expect 0 "json summary" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --json
 python3 -c "import json; d=json.load(open('$tmp/out')); assert d['outcome']=='pass' and d['steals']>0" || { echo "FAIL: json"; fail=1; }
+# The default exploration: seed 9 of an unpinned scenario runs hold (9 mod 5 = 4),
+# says so, and naming it outright is the same run; a failure's replay line names
+# the seed's own strategy and replays the same failure.
+expect 0 "the default exploration runs seed 9 under hold" -- "$simrun" "$scenarios/steal_storm.json" --seed 9 --json
+cp "$tmp/out" "$tmp/mixed.out"
+expect 0 "hold named outright, seed 9" -- "$simrun" "$scenarios/steal_storm.json" --seed 9 --strategy hold --json
+python3 -c "import json; a=json.load(open('$tmp/mixed.out')); b=json.load(open('$tmp/out')); assert a['strategy']=='hold' and (a['steps'],a['context_switches'],a['polls'])==(b['steps'],b['context_switches'],b['polls'])" || { echo "FAIL: mixed seed 9 is not hold's run"; fail=1; }
+expect 1 "mixed on the canary: seed 7 fails under pct:2" -- "$simrun" "$scenarios/canary.json" --seed 7 --strategy mixed
+line=$(grep -o "replay: tools/simrun .*" "$tmp/out" | sed 's/^replay: tools\/simrun //'); head -1 "$tmp/out" > "$tmp/mixed.first"
+case "$line" in *"--seed 7 --strategy pct:2") ;; *) echo "FAIL: the replay line does not name pct:2: $line"; fail=1 ;; esac
+expect 1 "its replay line replays it" -- "$simrun" "$scenarios/canary.json" --seed 7 --strategy pct:2
+head -1 "$tmp/out" | cmp -s - "$tmp/mixed.first" || { echo "FAIL: the replay differs"; cat "$tmp/out"; fail=1; }
+expect 0 "a mixed sweep counts each concrete strategy" -- "$simrun" "$scenarios/lifo_pingpong.json" --seeds 0..9 --json
+python3 -c "
+import json; s=[json.loads(l) for l in open('$tmp/out')][-1]
+assert s['strategy_flag']=='' and {k: v['seeds'] for k, v in s['strategies'].items()} == {'random': 2, 'pct:1': 2, 'pct:2': 2, 'pct:3': 2, 'hold': 2}, s['strategies']" || { echo "FAIL: mixed sweep summary"; fail=1; }
 [ $fail = 0 ] && echo "simrun CLI: all checks passed"
 exit $fail

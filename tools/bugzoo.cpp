@@ -5,9 +5,12 @@
 // Exploration, one "seed" s at a time (seeds_to_find counts them):
 //  1. every scenario under scenarios/zoo/ and scenarios/*.json that expects to
 //     pass, under random walk, PCT (depth 3) and hold (a reader held across a
-//     counted number of other fibers' writes: ABA), each with seed s;
+//     counted number of other fibers' writes: ABA), each with seed s; or, with
+//     --default-exploration, once under the scenario's own exploration, as
+//     `simrun SCENARIO --seed s` runs it (the default: random, pct:1, pct:2,
+//     pct:3 or hold by s mod 5, sim::kMixedCycle);
 //  2. one scenario drawn by the property-test generator (weft/harness/generator.hpp) from s,
-//     under random walk.
+//     under random walk (with --default-exploration, the default exploration).
 // A run fails when its outcome is not pass (engine assertion, scenario invariant
 // including the progress checks stall, fairness and budget, deadlock, lost
 // wake-up, step bound, exception) or when a trace property
@@ -274,12 +277,27 @@ std::vector<Scenario> load_dir(const fs::path& dir) {
   return out;
 }
 
+// g_default_exploration is --default-exploration: each scenario runs once per seed,
+// under its own exploration (strategy_of), instead of under all three strategies.
+bool g_default_exploration = false;
+
+// label_at names the strategy target t ran at seed s: under the default
+// exploration, the seed's own (the one its replay line names).
+std::string label_at(const Target& t, std::uint64_t s) {
+  if (t.st.kind != StrategySpec::Kind::mixed) return t.label;
+  return t.sc.name + " (" + t.st.for_seed(s).label() + ")";
+}
+
 // targets_of pairs every scenario with random walk, PCT and hold. PCT draws its change
 // points from [1, k], with k the length of a bug-free random run of the scenario
 // (measured once here: letting the simulator estimate k runs the scenario twice
 // in one Simulation, and the runner's recorder would see both runs' events).
 std::vector<Target> targets_of(const std::vector<Scenario>& scenarios) {
   std::vector<Target> out;
+  if (g_default_exploration) {
+    for (const Scenario& sc : scenarios) out.push_back({sc.name + " (default)", sc, strategy_of(sc)});
+    return out;
+  }
   for (const Scenario& sc : scenarios) {
     Target rnd{sc.name + " (random)", sc, StrategySpec::random()};
     Verdict v = run_target(weft::Bug::none, rnd, 0);
@@ -300,6 +318,7 @@ Target generated(std::uint64_t s) {
   c.sc.name = "generated";
   c.sc.checks = {"exactly_once", "no_leak", "lost_parallelism"};
   for (const std::string& off : g_no_check) std::erase(c.sc.checks, off);
+  if (g_default_exploration) return {"property generator (default)", c.sc, StrategySpec::mixed()};
   return {"property generator (random)", c.sc, StrategySpec::random()};
 }
 #endif
@@ -331,19 +350,19 @@ Finding explore(weft::Bug bug, const std::vector<Target>& targets, std::uint64_t
       Verdict v = run_target(bug, t, s);
       if (!v.failed) continue;
       if (collect) {
-        f.all.push_back(t.label + " seed " + std::to_string(s) + ": " + v.klass + ": " + v.message);
+        f.all.push_back(label_at(t, s) + " seed " + std::to_string(s) + ": " + v.klass + ": " + v.message);
         if (verbose) std::fprintf(stderr, "  %s\n", f.all.back().c_str());
         if (f.found) continue;
       }
       f.found = true;
       f.seeds = s + 1;
       f.seed = s;
-      f.by = t.label;
+      f.by = label_at(t, s);
       f.klass = v.klass;
       f.message = v.message;
       f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (verbose) std::fprintf(stderr, "  %s: found at seed %llu by %s: %s: %s\n", f.bug.c_str(),
-                                static_cast<unsigned long long>(s), t.label.c_str(), v.klass.c_str(), v.message.c_str());
+                                static_cast<unsigned long long>(s), f.by.c_str(), v.klass.c_str(), v.message.c_str());
       if (shrink_seconds > 0 && bug != weft::Bug::none) {
         std::string path = repro_dir.empty() ? "" : repro_dir + "/" + f.bug + ".repro.json";
         f.shrunk = shrink(bug, t, s, v.signature, shrink_seconds, path);
@@ -389,11 +408,16 @@ std::string json_report(const std::vector<Finding>& fs, std::uint64_t budget, co
 
 std::string md_report(const std::vector<Finding>& fs, std::uint64_t budget, const Finding& control,
                       const std::string& command) {
+  const std::string per_seed =
+      g_default_exploration
+          ? "every zoo and shipped scenario once, under its own exploration as `simrun SCENARIO --seed s` runs it (the "
+            "default exploration: random, pct:1, pct:2, pct:3 or hold by s mod 5, unless the scenario pins one), plus "
+            "one scenario from the property-test generator under the default exploration"
+          : "every zoo and shipped scenario under random walk, PCT (depth 3) and hold, plus one scenario from the "
+            "property-test generator under random walk";
   std::string s = "# Bug zoo\n\nGenerated by `" + command +
-                  "`. Each planted bug (engine/src/zoo/bug_hooks.hpp) runs against the default exploration: per seed, "
-                  "every zoo and shipped scenario under random walk, PCT (depth 3) and hold, plus one scenario from the "
-                  "property-test generator. Budget: " +
-                  std::to_string(budget) + " seeds per bug.\n\n";
+                  "`. Each planted bug (engine/src/zoo/bug_hooks.hpp) runs against the exploration: per seed s, " +
+                  per_seed + ". Budget: " + std::to_string(budget) + " seeds per bug.\n\n";
   s += "| bug | found | by | class | seeds | seconds | decisions before shrink | shrunk decisions | switches before "
        "shrink | shrunk switches |\n";
   s += "|---|---|---|---|---:|---:|---:|---:|---:|---:|\n";
@@ -453,6 +477,9 @@ int main(int argc, char** argv) {
                "run without the happens-before check on Cells (data races go unseen)");
   bool no_report = false;
   app.add_flag("--no-report", no_report, "write no report and no reproductions (same as --out '')");
+  app.add_flag("--default-exploration", g_default_exploration,
+               "run each scenario once per seed under its own exploration (the default: a strategy by seed mod 5) "
+               "instead of under random walk, PCT and hold; reports go to bugzoo-default.md and .json");
   app.add_flag("--earlier-checks-only", g_earlier_checks_only,
                "leave out no_leak's exact count and the livelock oracle, to show what the other checks find");
   CLI11_PARSE(app, argc, argv);
@@ -471,7 +498,7 @@ int main(int argc, char** argv) {
   const std::vector<Target> targets = targets_of(scenarios);
   std::string repro_dir;
   if (!out_dir.empty()) {
-    repro_dir = out_dir + "/bugzoo";
+    repro_dir = out_dir + (g_default_exploration ? "/bugzoo-default" : "/bugzoo");
     fs::create_directories(repro_dir);
   }
 
@@ -504,9 +531,14 @@ int main(int argc, char** argv) {
 
   if (!out_dir.empty() && only.empty()) {
     std::string command = "tools/bugzoo --budget " + std::to_string(budget);
-    std::ofstream(out_dir + "/bugzoo.json") << json_report(findings, budget, control);
-    std::ofstream(out_dir + "/bugzoo.md") << md_report(findings, budget, control, command);
-    std::printf("wrote %s/bugzoo.md and %s/bugzoo.json\n", out_dir.c_str(), out_dir.c_str());
+    std::string base = out_dir + "/bugzoo";
+    if (g_default_exploration) {
+      command += " --default-exploration";
+      base += "-default";
+    }
+    std::ofstream(base + ".json") << json_report(findings, budget, control);
+    std::ofstream(base + ".md") << md_report(findings, budget, control, command);
+    std::printf("wrote %s.md and %s.json\n", base.c_str(), base.c_str());
   }
   if (!check) return 0;
   bool ok = !control.found;

@@ -220,6 +220,7 @@ void check_distinct(const std::vector<std::pair<std::string, std::string>>& file
 
 StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
   if (s.empty()) return strategy_of(sc);
+  if (s == "mixed") return StrategySpec::mixed();
   if (s == "random") return StrategySpec::random();
   if (s == "pct") return StrategySpec::pct(sc.pct_depth, 0);
   if (s == "hold") return StrategySpec::hold();
@@ -237,7 +238,7 @@ StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
                   "from a reproduction: 'simrun SCENARIO --seed N --shrink' writes one, 'simrun repro FILE' runs it");
     return StrategySpec::replay(std::move(*sched));
   }
-  usage_error("--strategy: expected random, pct:D, hold or replay:FILE, got '" + s + "'");
+  usage_error("--strategy: expected mixed, random, pct:D, hold or replay:FILE, got '" + s + "'");
 }
 
 // run_options renders the flags that change a run besides the scenario, the seed
@@ -256,10 +257,20 @@ std::string run_options(const Cli& cli) {
   return line;
 }
 
+// strategy_text names a sweep's strategy; for the default exploration, with its cycle.
+std::string strategy_text(const StrategySpec& st) {
+  if (st.kind != StrategySpec::Kind::mixed) return st.label();
+  std::string s = "mixed (by seed mod " + std::to_string(std::size(kMixedCycle)) + ":";
+  for (std::size_t i = 0; i < std::size(kMixedCycle); ++i) s += (i ? ", " : " ") + st.for_seed(i).label();
+  return s + ")";
+}
+
+// replay_line is the command that runs seed `seed` again: under the default
+// exploration it names the seed's own strategy (pct:2, hold...), the same run.
 std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
   std::string line = "tools/simrun " + shell_quote(cli.scenario) + " --seed " + std::to_string(seed);
   if (st.kind != StrategySpec::Kind::replay) {
-    line += " --strategy " + st.label();
+    line += " --strategy " + st.for_seed(seed).label();
   } else {
     line += " --strategy " + shell_quote(cli.strategy);  // the same recorded schedule
   }
@@ -270,15 +281,16 @@ std::string replay_line(const Cli& cli, const StrategySpec& st, std::uint64_t se
 weft::sweep::RunRecord run_record(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed,
                                   const RunReport& r) {
   weft::sweep::RunRecord rec;
+  const StrategySpec ran = st.for_seed(seed);  // counted under the seed's own strategy
   rec.seed = seed;
-  rec.strategy = st.label();
+  rec.strategy = ran.label();
   rec.outcome = outcome_name(r.result.outcome);
   rec.expected = r.expected;
   rec.unexpected = !r.expected && !(sc.expect != "pass" && r.result.outcome == Outcome::pass);
   rec.steps = r.result.steps;
   rec.quiet = r.result.longest_quiet;
   rec.fibers = r.result.fibers;
-  rec.pct_depth = st.kind == StrategySpec::Kind::pct ? st.pct_depth : 0;
+  rec.pct_depth = ran.kind == StrategySpec::Kind::pct ? ran.pct_depth : 0;
   rec.pct_steps = r.result.pct_steps;
   rec.marks = r.stats.marks;
   rec.message = r.result.message;
@@ -291,7 +303,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
   nlohmann::ordered_json j;
   j["scenario"] = sc.name;
   j["seed"] = seed;
-  j["strategy"] = st.label();
+  j["strategy"] = st.for_seed(seed).label();
   j["outcome"] = outcome_name(r.result.outcome);
   j["expected"] = sc.expect;
   j["matches_expectation"] = r.expected;
@@ -327,7 +339,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
 void print_human(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed, const RunReport& r) {
   const auto& s = r.stats;
   std::printf("%s seed=%llu strategy=%s: %s (scenario expects %s)\n", printable(sc.name).c_str(),
-              static_cast<unsigned long long>(seed), st.label().c_str(), outcome_name(r.result.outcome),
+              static_cast<unsigned long long>(seed), st.for_seed(seed).label().c_str(), outcome_name(r.result.outcome),
               sc.expect.c_str());
   if (!r.result.message.empty()) std::printf("  %s\n", printable(r.result.message).c_str());
   std::printf("  virtual time %.3f ms, %llu steps, %llu tasks, %llu polls, %llu steals in %llu operations, "
@@ -598,7 +610,7 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   if (!cli.json) {
     std::printf("%s: %llu seeds in %.2f s (%.0f seeds/s), strategy %s\n", printable(sc.name).c_str(),
                 static_cast<unsigned long long>(done), secs, static_cast<double>(done) / (secs > 0 ? secs : 1),
-                st.label().c_str());
+                strategy_text(st).c_str());
     std::printf("  outcomes:");
     for (auto& [k, v] : outcomes) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
     std::printf(" (scenario expects %s)\n", sc.expect.c_str());
@@ -654,8 +666,9 @@ int simrun_main(int argc, char** argv) {
   app.add_option("--seeds", cli.seeds, "explore a range of seeds, A..B (not with --seed or --runs)");
   app.add_option("--runs", cli.runs_text, "explore this many seeds (at least 1), from --seed");
   app.add_option("--strategy", cli.strategy,
-                 "random, pct:D (depth D), hold (holds a reader across counted writes: ABA) or replay:FILE "
-                 "(default: the scenario's)");
+                 "mixed (random, pct:1, pct:2, pct:3 and hold in turn, by seed mod 5), random, pct:D (depth D), "
+                 "hold (holds a reader across counted writes: ABA) or replay:FILE (default: the scenario's "
+                 "exploration.strategy, mixed unless it pins one; a replay line names the seed's own strategy)");
   app.add_option("--step-bound", cli.step_bound_text,
                  "decisions before step_bound_exceeded, 1 to 1e9 (default: the scenario's)");
   app.add_option("--memory-limit", cli.memory_limit_text,
@@ -721,7 +734,8 @@ int simrun_main(int argc, char** argv) {
   if (given("--memory-limit"))
     cli.memory_limit_bytes = parse_bytes(cli.memory_limit_text, "--memory-limit", kMemoryLimitMin);
   if (given("--seeds") && cli.seeds.empty()) usage_error("--seeds: expected A..B, got ''");
-  if (given("--strategy") && cli.strategy.empty()) usage_error("--strategy: expected random, pct:D, hold or replay:FILE, got ''");
+  if (given("--strategy") && cli.strategy.empty())
+    usage_error("--strategy: expected mixed, random, pct:D, hold or replay:FILE, got ''");
   if (!cli.seeds.empty() && cli.seed) usage_error("--seed and --seeds: give one (--seeds A..B names every seed)");
   if (!cli.seeds.empty() && given("--runs")) usage_error("--seeds and --runs: give one (--seed N --runs K is N..N+K-1)");
   if (!cli.shrink && (given("--out") || given("--shrink-seconds")))

@@ -29,7 +29,7 @@ Repro repro_of(const Scenario& sc, const RunConfig& cfg, const RunReport& failin
   Repro r;
   r.scenario = sc;
   r.seed = failing.result.seed;
-  r.strategy = cfg.strategy.label();
+  r.strategy = cfg.strategy.for_seed(r.seed).label();  // the concrete strategy, never "mixed"
   r.step_bound = cfg.step_bound;
   r.outcome = failing.result.outcome;
   r.message = failing.result.message;

@@ -280,12 +280,16 @@ StrategySpec strategy_of(const Scenario& sc) {
   // PCT spreads its change points over the run's measured length (steps 0: the
   // simulation measures it with a first run of the same seed).
   if (sc.strategy == "hold") return StrategySpec::hold();
-  return sc.strategy == "pct" ? StrategySpec::pct(sc.pct_depth, 0) : StrategySpec::random();
+  if (sc.strategy == "random") return StrategySpec::random();
+  return sc.strategy == "pct" ? StrategySpec::pct(sc.pct_depth, 0) : StrategySpec::mixed();
 }
 
 bool outcome_matches(const Scenario& sc, Outcome o) { return sc.expect == outcome_name(o); }
 
-RunReport run_scenario(const Scenario& sc, const RunConfig& cfg) {
+RunReport run_scenario(const Scenario& sc, const RunConfig& given) {
+  // The default exploration runs the strategy its seed names (the same run).
+  RunConfig cfg = given;
+  cfg.strategy = given.strategy.for_seed(given.seed);
   if (cfg.strategy.kind == StrategySpec::Kind::pct && cfg.strategy.pct_steps == 0) {
     // PCT spreads its change points over the run's length: measure it with a
     // random-walk run of the same seed, then run PCT over that many decisions.

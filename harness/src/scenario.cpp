@@ -257,8 +257,10 @@ void parse_exploration(const Reader& r, const json& root, Scenario& sc) {
   if (root.contains("exploration")) {
     const json& e = root.at("exploration");
     r.only_keys(e, "$.exploration",
-                {"strategy", "pct_depth", "step_bound", "livelock_decisions", "test_seeds", "memory_model", "history_depth"});
-    sc.strategy = r.one_of(e, "strategy", "$.exploration", {"random", "pct", "hold"}, "random");
+                {"strategy", "why", "pct_depth", "step_bound", "livelock_decisions", "test_seeds", "memory_model",
+                 "history_depth"});
+    sc.strategy = r.one_of(e, "strategy", "$.exploration", {"mixed", "random", "pct", "hold"}, "mixed");
+    sc.strategy_why = r.string(e, "why", "$.exploration", std::string());
     sc.pct_depth = static_cast<std::uint32_t>(r.uint(e, "pct_depth", "$.exploration", 1, 16, 3));
     sc.step_bound = r.uint(e, "step_bound", "$.exploration", 1, 1'000'000'000, 2'000'000);
     sc.livelock_decisions =

@@ -23,7 +23,7 @@ ojson header(const Scenario& sc, const RunConfig& cfg, const RunReport& r) {
   h["scenario_file"] = sc.file;
   h["scenario_hash"] = sc.text_hash;
   h["seed"] = cfg.seed;
-  h["strategy"] = cfg.strategy.label();
+  h["strategy"] = cfg.strategy.for_seed(cfg.seed).label();  // the seed's own strategy under mixed
   h["step_bound"] = cfg.step_bound ? cfg.step_bound : sc.step_bound;
   const weft::Config c = sc.runtime.resolved();
   ojson rt;

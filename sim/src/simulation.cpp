@@ -20,7 +20,8 @@ std::string RunResult::summary() const {
 Simulation::Simulation(Options options) : options_(std::move(options)) {}
 
 RunResult Simulation::run(std::function<void()> main_fn) {
-  const StrategySpec& spec = options_.strategy;
+  // The default exploration is the strategy its seed names, resolved once here.
+  const StrategySpec spec = options_.strategy.for_seed(options_.seed);
   std::uint64_t seed = options_.seed;
   if ((spec.kind == StrategySpec::Kind::replay || spec.kind == StrategySpec::Kind::lenient) && spec.schedule) {
     seed = spec.schedule->seed;

@@ -7,6 +7,7 @@
 // scheduling draws happened before them.
 #include <algorithm>
 #include <bit>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -359,6 +360,8 @@ std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, std::uint64_t 
     case StrategySpec::Kind::lenient:
       return std::make_unique<LenientReplayStrategy>(spec.schedule ? spec.schedule
                                                                     : std::make_shared<const Schedule>());
+    case StrategySpec::Kind::mixed:
+      return make_strategy(spec.for_seed(seed), seed, pct_steps);
   }
   return std::make_unique<RandomStrategy>(seed);
 }
@@ -370,8 +373,23 @@ std::string StrategySpec::label() const {
     case Kind::hold: return "hold";
     case Kind::replay: return "replay";
     case Kind::lenient: return "lenient";
+    case Kind::mixed: return "mixed";
   }
   return "random";
+}
+
+StrategySpec StrategySpec::for_seed(std::uint64_t seed) const {
+  if (kind != Kind::mixed) return *this;
+  const MixedEntry& e = kMixedCycle[seed % std::size(kMixedCycle)];
+  switch (e.kind) {
+    case Kind::pct: return pct(e.pct_depth, 0);  // 0: measure the run's length first
+    case Kind::hold: return hold();
+    case Kind::random:
+    case Kind::replay:
+    case Kind::lenient:
+    case Kind::mixed: break;  // the cycle holds only random, pct and hold
+  }
+  return random();
 }
 
 }  // namespace weft::sim

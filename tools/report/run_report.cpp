@@ -234,7 +234,7 @@ ojson run_data(const sim::Scenario& sc, const sim::RunConfig& cfg, const sim::Ru
   ojson d;
   d["scenario"] = sc.name;
   d["seed"] = std::to_string(cfg.seed);  // as text: a seed may exceed what a JavaScript number holds exactly
-  d["strategy"] = cfg.strategy.label();
+  d["strategy"] = cfg.strategy.for_seed(cfg.seed).label();  // the seed's own strategy under mixed
   d["outcome"] = sim::outcome_name(r.result.outcome);
   d["expect"] = sc.expect;
   d["message"] = r.result.message;

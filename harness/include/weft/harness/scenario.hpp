@@ -120,7 +120,10 @@ struct Scenario {
   std::vector<Stall> stalls;
   std::vector<Dumper> dumpers;
   std::uint32_t spurious_wakeup_per_mille = 0;
-  std::string strategy = "random";  // "random", "pct" or "hold"
+  // "mixed" (the default exploration: random, pct:1, pct:2, pct:3 and hold by
+  // seed, sim::kMixedCycle), or one pinned: "random", "pct" (at pct_depth) or "hold".
+  std::string strategy = "mixed";
+  std::string strategy_why;  // $.exploration.why: why the scenario pins a strategy (for people)
   std::uint32_t pct_depth = 3;
   std::uint64_t step_bound = 2'000'000;
   // The livelock oracle's count: decisions without progress before `livelock`

@@ -101,7 +101,11 @@ struct StrategySpec {
   // replay is strict: it stops with nondeterminism at the first decision the run
   // cannot follow. lenient follows the schedule where it can and takes a default
   // elsewhere (see lenient()); the schedule shrinker runs on it.
-  enum class Kind : std::uint8_t { random, pct, replay, lenient, hold };
+  //
+  // mixed is the default exploration: no strategy of its own, but one of the
+  // others chosen by the seed (kMixedCycle), so a sweep over consecutive seeds
+  // runs each of them in turn. for_seed() names the one a seed runs.
+  enum class Kind : std::uint8_t { random, pct, replay, lenient, hold, mixed };
   Kind kind = Kind::random;
   // PCT depth d: d-1 priority change points. Finds a depth-d bug in one run with
   // probability >= 1/(n k^(d-1)) (n fibers, k steps).
@@ -115,8 +119,12 @@ struct StrategySpec {
   std::shared_ptr<const Schedule> schedule;
 
   // label names the strategy as simrun's --strategy spells it ("random", "pct:3",
-  // "hold"; "replay" and "lenient" for the replays).
+  // "hold", "mixed"; "replay" and "lenient" for the replays).
   std::string label() const;
+  // for_seed returns the strategy seed `seed` runs: for mixed, the entry of
+  // kMixedCycle at seed mod its length (PCT measuring its run's length); for every
+  // other kind, this strategy itself. The two give the same run for that seed.
+  StrategySpec for_seed(std::uint64_t seed) const;
 
   static StrategySpec random() { return {}; }
   static StrategySpec pct(std::uint32_t depth, std::uint64_t steps = 0) {
@@ -150,6 +158,12 @@ struct StrategySpec {
     s.kind = Kind::hold;
     return s;
   }
+  // mixed is the default exploration (see Kind::mixed and kMixedCycle).
+  static StrategySpec mixed() {
+    StrategySpec s;
+    s.kind = Kind::mixed;
+    return s;
+  }
   static StrategySpec replay(Schedule schedule) {
     StrategySpec s;
     s.kind = Kind::replay;
@@ -177,6 +191,25 @@ struct StrategySpec {
     return s;
   }
 };
+
+// MixedEntry is one strategy of the default exploration's cycle: a kind (random,
+// pct or hold) and, for pct, its depth.
+struct MixedEntry {
+  StrategySpec::Kind kind;
+  std::uint32_t pct_depth;
+};
+// kMixedCycle is the default exploration (StrategySpec::mixed): seed s runs entry
+// s mod 5. Random walk for the common interleavings; PCT at depths 1 to 3 for
+// bugs that need one to three ordering points in a long run (depth 1 is a
+// run-to-completion priority order, no change point); hold for ABA (a reader held
+// across a counted number of writes). Every block of 5 consecutive seeds runs
+// each once, so a sweep, and every shard of one (contiguous blocks), shares them
+// evenly. Changing this table changes which run every default seed is.
+inline constexpr MixedEntry kMixedCycle[] = {{StrategySpec::Kind::random, 0},
+                                             {StrategySpec::Kind::pct, 1},
+                                             {StrategySpec::Kind::pct, 2},
+                                             {StrategySpec::Kind::pct, 3},
+                                             {StrategySpec::Kind::hold, 0}};
 
 // kLenientDefault, as a fiber decision's value, asks lenient replay for its default.
 inline constexpr std::uint64_t kLenientDefault = 0xffffffffull;
