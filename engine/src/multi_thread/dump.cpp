@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bug_hooks.hpp"
 #include "multi_thread.hpp"
 
 WEFT_NS_BEGIN
@@ -34,6 +35,8 @@ DumpWorker MultiThread::describe_worker(std::uint32_t i, const DumpArrivals& arr
     dw.missed_reason = dw.running_task ? "did not reach the rendezvous in time: polling task " +
                                              std::to_string(dw.running_task)
                                        : "did not reach the rendezvous in time";
+    // (zoo: "only a count, read once": but the missed worker runs on and writes its defer list)
+    if (WEFT_BUG(dump_reads_missed_core)) dw.deferred = cores_[i]->defer.with([](const std::vector<TaskHeader*>& v) { return v.size(); });
     return dw;
   }
   const Core& c = *cores_[i];  // its owner is held: stable
