@@ -92,6 +92,23 @@ def compare(weft, tokio):
     return rows
 
 
+# What the bench page says about when and where each side was measured (from meta).
+MEASURED = ("tool", "tokio_version", "engine_rev", "build", "cpu_model", "available_parallelism", "started_utc",
+            "loadavg_before", "loadavg_after", "rounds")
+
+
+def comparison(weft, tokio, weft_files, tokio_files):
+    """comparison is the ratios document (what --json-out writes and the bench page
+    renders): the paired cells, the files and what their meta says about the run,
+    and the weft cells the anchor has no figure for."""
+    tokio_cells = cells(tokio)
+    return {"target_ratio": TARGET, "weft_files": weft_files, "tokio_files": tokio_files,
+            "weft_measured": {k: weft["meta"][k] for k in MEASURED if k in weft.get("meta", {})},
+            "tokio_measured": {k: tokio["meta"][k] for k in MEASURED if k in tokio.get("meta", {})},
+            "cells": compare(weft, tokio),
+            "without_anchor": [f"{w}/{c}" for (w, c) in cells(weft) if (w, c) not in tokio_cells]}
+
+
 def fmt_us(ns):
     """fmt_us prints nanoseconds as microseconds with sensible precision."""
     us = ns / 1000.0
@@ -142,25 +159,23 @@ def main():
             with open(path, "w") as f:
                 json.dump(doc, f, indent=2)
                 f.write("\n")
-    rows = compare(weft, tokio)
-    md = markdown(rows)
+    md = markdown(compare(weft, tokio))
     if a.out:
         with open(a.out, "w") as f:
             f.write(md)
     else:
         sys.stdout.write(md)
+    doc = comparison(weft, tokio, weft_files, tokio_files)
     json_out = a.json_out or (a.out.rsplit(".", 1)[0] + ".ratios.json" if a.out else None)
     if json_out:
         with open(json_out, "w") as f:
-            json.dump({"target_ratio": TARGET, "weft_files": weft_files, "tokio_files": tokio_files,
-                       "cells": rows}, f, indent=2)
+            json.dump(doc, f, indent=2)
             f.write("\n")
     if a.html:
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "report"))
         import pages
         with open(a.html, "w") as f:
-            f.write(pages.bench_page({"target_ratio": TARGET, "weft_files": weft_files, "tokio_files": tokio_files,
-                                      "cells": rows}))
+            f.write(pages.bench_page(doc))
 
 
 if __name__ == "__main__":

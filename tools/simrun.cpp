@@ -23,7 +23,7 @@
 #include "weft/harness/scenario.hpp"
 #include "weft/sim/json_input.hpp"
 #include "weft/sim/simulator.hpp"
-#include "weft/trace/format.hpp"
+#include "build_id.hpp"
 #include "report/run_report.hpp"
 #include "sweeps/sweep.hpp"
 
@@ -624,7 +624,7 @@ int simrun_main(int argc, char** argv) {
     // merge --report reruns failures for their pages: it checks the scenario file
     // still has the sweep's text, as the loader hashes it.
     weft::sweep::RerunHooks hooks;
-    hooks.version = weft::trace::version_string();
+    hooks.version = weft::build_id::identity();
     hooks.scenario_hash = [](const std::string& path, std::string& error) -> std::optional<std::string> {
       ScenarioError err;
       auto sc = load_scenario(path, err);
@@ -813,7 +813,7 @@ int simrun_main(int argc, char** argv) {
     weft::sweep::Summary summary;
     summary.scenario = sc->name;
     summary.scenario_hash = sc->text_hash;
-    summary.version = weft::trace::version_string();
+    summary.version = weft::build_id::identity();
     summary.expect = sc->expect;
     summary.strategy_flag = cli.strategy;
     summary.options = run_options(cli);

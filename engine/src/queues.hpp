@@ -18,6 +18,10 @@
 //   4. Restore head to (r, r). A stealer that read head before step 2 and CASes
 //      after step 4 claims at most half of the old full queue: exactly the slots
 //      that are still live, so the ABA is harmless.
+//   5. The sink takes the injection lock, emits the overflow event and appends the
+//      batch under it: two workers overflowing at once put their batches in the
+//      queue in the order of their events (an event emitted before the lock would
+//      let the other batch in first, and a trace reader would misplace both).
 #pragma once
 
 #include <cstdint>
@@ -106,6 +110,9 @@ class InjectQueue {
 // of the given worker's queue, so the sink counts overflows (off the hot path).
 struct OverflowSink {
   virtual void push_one(TaskHeader* t, std::int32_t worker) = 0;
+  // push_batch appends the chain first..last of n tasks (last: the task whose push
+  // overflowed) and emits the overflow event under the lock that orders the
+  // injection queue (step 5).
   virtual void push_batch(TaskHeader* first, TaskHeader* last, std::uint64_t n, std::int32_t worker) = 0;
   virtual ~OverflowSink() = default;
 };
@@ -257,8 +264,7 @@ class LocalQueue {
     // Step 4: let stealers in again (release: pairs with the stealers' acquire of head_).
     if (WEFT_BUG(overflow_oldest_half)) real += half;  // the head moves past the oldest half instead
     head_.store(pack(real, real), Order::release);
-    emit(EventKind::overflow, worker, t->id_, half + 1);
-    emit(EventKind::mark, worker, 0, static_cast<std::uint64_t>(Mark::overflow));
+    // Step 5: the sink emits the overflow event under the injection lock.
     sink.push_batch(first, t, half + 1, worker);
     return true;
   }

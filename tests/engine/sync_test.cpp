@@ -3,7 +3,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <memory>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "runtime_params.hpp"
@@ -139,6 +142,65 @@ TEST_P(Sync, TimeoutElapsesOnAStuckTaskAndPassesAFastOne) {
   }());
   EXPECT_EQ(fast, 7);
   EXPECT_TRUE(slow);
+}
+
+// A timed-out task is destroyed before Elapsed reaches the caller, so a task
+// that borrows the caller's locals cannot outlive them (abort alone would leave
+// the cancel to a worker, after the caller's frame is gone).
+TEST_P(Sync, ATimedOutTaskIsDestroyedBeforeTheTimeoutReturns) {
+  auto rt = GetParam().build();
+  int destroyed_before_return = rt.block_on([]() -> Task<int> {
+    int count = 0;
+    for (int round = 0; round < 20; ++round) {
+      // The frame owns `held` (a parameter), whether or not the task started.
+      auto held = std::make_shared<int>(round);
+      std::weak_ptr<int> seen = held;
+      weft::Notify never;
+      try {
+        co_await weft::timeout(round % 2 ? -1ms : 1ms, [](weft::Notify& n, std::shared_ptr<int>) -> Task<void> {
+          co_await n.notified();
+        }(never, std::move(held)));
+      } catch (const weft::Elapsed&) {
+      }
+      count += seen.expired();
+    }
+    co_return count;
+  }());
+  EXPECT_EQ(destroyed_before_return, 20);
+}
+
+// Durations at the ends of their range saturate instead of wrapping: a sleep of
+// hours::max() does not end at once, a timeout of hours::max() does not fire, a
+// negative timeout fires at once (it wrapped to a deadline 584 years away).
+TEST_P(Sync, HugeAndNegativeDurationsSaturateInsteadOfWrapping) {
+  auto rt = GetParam().build();
+  auto [slept_forever, fast, negative] = rt.block_on([]() -> Task<std::tuple<bool, int, bool>> {
+    bool slept_forever = false;
+    try {
+      co_await weft::timeout(20ms, []() -> Task<void> { co_await weft::sleep_for(std::chrono::hours::max()); }());
+    } catch (const weft::Elapsed&) {
+      slept_forever = true;  // still asleep when the timeout fired
+    }
+    int fast = co_await weft::timeout(std::chrono::hours::max(), []() -> Task<int> {
+      co_await weft::sleep_for(1ms);
+      co_return 7;
+    }());
+    bool negative = false;
+    weft::Notify never;  // nobody notifies it
+    try {
+      co_await weft::timeout(-1s, [](weft::Notify& n) -> Task<void> { co_await n.notified(); }(never));
+    } catch (const weft::Elapsed&) {
+      negative = true;
+    }
+    co_return std::tuple<bool, int, bool>{slept_forever, fast, negative};
+  }());
+  EXPECT_TRUE(slept_forever);
+  EXPECT_EQ(fast, 7);
+  EXPECT_TRUE(negative);
+  EXPECT_EQ(weft::detail::deadline_after(UINT64_MAX - 5, 10), UINT64_MAX);
+  EXPECT_EQ(weft::detail::deadline_after(100, -10), 100u);
+  EXPECT_EQ(weft::detail::duration_ns(std::chrono::hours::min()), std::chrono::nanoseconds::min().count());
+  EXPECT_EQ(weft::detail::duration_ns(std::chrono::duration<double>(std::nan(""))), 0);
 }
 
 // A waiter cancelled after it was notified but before it resumed passes a

@@ -5,13 +5,14 @@ holds the lanes and queue plots it should (injection_flood seed 3: two workers,
 the main thread and three outside threads; the injection queue and two local
 queues); a failing run's page shows the failure, its fiber and the decisions
 before it; a sweep report holds its outcome, mark, histogram and failure rows; the
-benchmark and bug zoo pages hold a row per workload, cell, bug and class;
+benchmark and bug zoo pages hold a row per workload, cell, bug and class (and
+tools/bench, run briefly, writes its page with each cell's ratio against the anchor);
 the queue depths the page plots return to zero at the end of a passing run
 (the queue model follows every task). Saves a screenshot of the run report.
 With --full (tools/test --long) or --measure: a screenshot of each kind, and a run
 of a million decisions opens (--measure writes how long it took to FILE.json).
 Exits 77 (CTest: skipped) where Chromium is missing.
-  report_browser_test.py SIMRUN SCENARIO_DIR OUT_DIR [--full | --measure FILE.json]"""
+  report_browser_test.py SIMRUN SCENARIO_DIR OUT_DIR [--full | --measure FILE.json] [--weft-bench WEFT_BENCH]"""
 import html
 import json
 import os
@@ -21,9 +22,19 @@ import subprocess
 import sys
 import time
 
-simrun, scenarios, out = (os.path.abspath(a) for a in sys.argv[1:4])
-measure = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == "--measure" else None
-full = measure is not None or sys.argv[4:5] == ["--full"]
+argv = list(sys.argv)
+weft_bench = None
+if "--weft-bench" in argv:
+    i = argv.index("--weft-bench")
+    weft_bench = os.path.abspath(argv[i + 1])
+    del argv[i:i + 2]
+simrun, scenario_dir, out = (os.path.abspath(a) for a in argv[1:4])
+measure = argv[5] if len(argv) > 5 and argv[4] == "--measure" else None
+full = measure is not None or argv[4:5] == ["--full"]
+# simrun runs from the repository's top with scenario paths relative to it, so the
+# replay lines the pages show (and the committed screenshots) hold no machine's paths.
+root = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+scenarios = os.path.relpath(scenario_dir, root)
 chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 if not chromium:
     print("SKIPPED: no chromium on PATH (tools/setup installs Debian's chromium)")
@@ -65,7 +76,12 @@ def page_data(page):
 
 
 def run(args):
-    return subprocess.run([simrun] + args, capture_output=True, text=True)
+    return subprocess.run([simrun] + args, capture_output=True, text=True, cwd=root)
+
+
+def no_machine_paths(dom, what):
+    """The page shows paths relative to the repository, never where it is checked out."""
+    check(root not in dom, f"{what}: no absolute path shown")
 
 
 KIND_CATEGORY = {"steal": 0, "overflow": 1, "inject_push": 2, "inject_pop": 2, "mark": 3, "spawn": 5, "wake": 5}
@@ -111,7 +127,7 @@ check_marks_drawn(attrs, d, "run report")
 check(sum(1 for l, _, _ in d["polls"] if l < 2) > 500, "run report: the workers' polls are drawn as intervals")
 
 # Every shipped scenario at one seed: the queue model never loses a task (empty at the end of a pass).
-for f in sorted(os.listdir(scenarios)):
+for f in sorted(os.listdir(scenario_dir)):
     if not f.endswith(".json"):
         continue
     page = os.path.join(out, "model-" + f.replace(".json", ".html"))
@@ -130,7 +146,9 @@ no_console_errors(console, "failing run report")
 check('class="fail"' in dom and "lost update" in html.unescape(dom) and "[fiber 0, main]" in dom,
       "failing run report: the failure box names the assertion and its fiber")
 check(attrs.get("decisions") == "40" and dom.count('<tr class="last">') == 1, "failing run report: the last 40 decisions, the final one marked")
-check("--seed 2 --strategy random" in dom, "failing run report: the replay command")
+check(page_data(canary)["replay"] == f"tools/simrun {scenarios}/canary.json --seed 2 --strategy random",
+      f"failing run report: the replay command, with the scenario's path in the repository ({page_data(canary)['replay']})")
+no_machine_paths(dom, "failing run report")
 check_marks_drawn(attrs, page_data(canary), "failing run report")
 
 # A sweep report, from merged shards with failures.
@@ -145,6 +163,7 @@ no_console_errors(console, "sweep report")
 summary = json.loads(run(["merge", "--json", os.path.join(out, "c0.json"), os.path.join(out, "c1.json")]).stdout)
 rows = lambda table: len(re.findall("<tr>", re.search(f'<table id="{table}">(.*?)</table>', dom, re.S).group(1))) - 1
 check(rows("outcomes") == len(summary["outcomes"]), "sweep report: a row per outcome")
+no_machine_paths(dom, "sweep report")
 check(rows("marks") == len(summary["marks"]), "sweep report: a row per mark reached")
 check(rows("histogram") == len(summary["decisions"]["histogram"]), "sweep report: a row per histogram bucket")
 merged_links = re.findall(r'<a href="(canary-seed\d+\.html)">', dom)
@@ -170,7 +189,6 @@ check(d.get("outcome") not in (None, "pass") and f"canary-seed{d.get('seed')}.ht
       f"sweep --report: the first link's page is that seed's failing run ({d.get('outcome')}, seed {d.get('seed')})")
 
 # The benchmark comparison and bug zoo pages (tools/report/pages.py), from the shipped JSON.
-root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 pages = os.path.join(root, "tools", "report", "pages.py")
 
 
@@ -191,6 +209,38 @@ cells = json.load(open(bench_json))["cells"]
 workloads, configs = {c["workload"] for c in cells}, {c["config"] for c in cells}
 check(rows("ratios") == len(workloads) and rows("cells") == len(cells), "bench page: a row per workload, a row per cell")
 check(all(f"{c['ratio_weft_over_tokio']:.2f}</span>" in dom for c in cells), "bench page: every cell's ratio shown")
+
+# tools/bench writes its own page next to its JSON: a short run of the benchmark
+# (this build's weft_bench, a few iterations of two workloads on two configurations)
+# and each cell's ratio against the committed Tokio anchor figure for it.
+if weft_bench:
+    bench_out = os.path.join(out, "bench-run")
+    shutil.rmtree(bench_out, ignore_errors=True)
+    os.makedirs(bench_out)
+    env = dict(os.environ, WEFT_BENCH_BIN=weft_bench)
+    p = subprocess.run([os.path.join(root, "tools", "bench"), "--workloads", "chained_spawn,ping_pong", "--configs", "ct,1",
+                        "--warmup", "1", "--iters", "3", "--min-iters", "1", "--max-secs", "5", "--rounds", "1",
+                        "--quiet-below", "101", "--quiet-wait-secs", "0", "--retries", "0",
+                        "--out", os.path.join(bench_out, "weft.json")], capture_output=True, text=True, env=env, timeout=600)
+    check(p.returncode == 0 and sorted(os.listdir(bench_out)) == ["weft.html", "weft.json"],
+          f"tools/bench: writes its JSON and, next to it, its page ({sorted(os.listdir(bench_out))}; {p.stderr[-300:]})")
+    if p.returncode == 0:
+        anchor_json = os.path.join(root, "reports", "bench", "tokio-1.24.2-2026-11-26.json")
+        anchor = {(r["workload"], r["config"]): r["median_ns"] for r in json.load(open(anchor_json))["results"]}
+        ran = {(r["workload"], r["config"]): r["median_ns"] for r in json.load(open(f"{bench_out}/weft.json"))["results"]}
+        attrs, dom, console, _ = browse(f"{bench_out}/weft.html", os.path.join(out, "bench-run-report.png") if full else None)
+        check(attrs.get("ready") == "1", "tools/bench page: ready")
+        no_console_errors(console, "tools/bench page")
+        check(len(ran) == 4 and rows("cells") == 4 and rows("ratios") == 2, f"tools/bench page: a row per cell run ({len(ran)})")
+        want = [f"{ran[k] / anchor[k]:.3f}" for k in ran]
+        shown = re.findall(r'<td class="n">([0-9.]+)</td><td class="n">[0-9.]+%</td>', dom)
+        check(sorted(shown) == sorted(want), f"tools/bench page: each cell's ratio against the anchor's figure ({shown} vs {want})")
+        check("reports/bench/tokio-1.24.2-2026-11-26.json" in dom and "tokio_version 1.24.2" in dom and
+              "started_utc 2026-11-26T17:26:59Z" in dom, "tools/bench page: names its anchor, the Tokio version and when it ran")
+        no_machine_paths(dom.replace(bench_out, "OUT"), "tools/bench page")
+else:
+    check(False, "tools/bench page: the test needs --weft-bench (the build has no weft_bench target?)")
+
 zoo_json = os.path.join(root, "reports", "bugzoo.json")
 zoo, dom = render_and_browse("bugzoo", zoo_json)
 bugs = json.load(open(zoo_json))["bugs"]

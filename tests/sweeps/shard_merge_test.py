@@ -2,7 +2,9 @@
 """simrun --shard and simrun merge, end to end: the union of N shards is exactly
 the unsharded sweep (the same seeds, each with the same outcome, strategy,
 decisions and marks), their merged summary is the unsharded summary, and every
-kind of bad shard value or merge input gets its exit code and one line."""
+kind of bad shard value or merge input gets its exit code and one line; shards of
+builds that differ only by their commit do not merge.
+  shard_merge_test.py SIMRUN SCENARIO_DIR CMAKE"""
 import html
 import json
 import os
@@ -12,7 +14,8 @@ import subprocess
 import sys
 import tempfile
 
-simrun, scenarios = sys.argv[1], sys.argv[2]
+simrun, scenarios, cmake = sys.argv[1], sys.argv[2], sys.argv[3]
+root = os.path.dirname(os.path.abspath(scenarios))
 tmp = tempfile.mkdtemp()
 failures = []
 
@@ -189,6 +192,106 @@ for i, (what, change, needle) in enumerate(count_cases):
 for what, files, needle in cases:
     p = run(["merge"] + files, expect=8)
     check(p.stderr.count("\n") == 1 and needle in p.stderr and p.stdout == "", f"merge refuses {what}: {p.stderr.strip()}")
+
+# The build identity: version, build type and the source commit, which merge
+# compares, so shards of two commits are not one sweep.
+build = re.fullmatch(r"weft \S+ \((release|debug)\), commit ([0-9a-f]{40}(\+dirty)?|unknown)", summary0["weft_version"])
+check(build is not None, f"a summary names its build with the commit: {summary0['weft_version']}")
+git = shutil.which("git")
+if build and git and os.path.exists(os.path.join(root, ".git")):
+    commit = build.group(2).split("+")[0]
+    check(subprocess.run([git, "-C", root, "cat-file", "-e", commit + "^{commit}"]).returncode == 0,
+          f"the commit {commit} is one of this repository's")
+other_commit = summary0["weft_version"].split(", commit ")[0] + ", commit " + "0123456789abcdef" * 2 + "01234567"
+f = mutated("commit.json", lambda s: s.update(weft_version=other_commit))
+p = run(["merge", good[0], f], expect=8)
+check(p.stderr.count("\n") == 1 and f"{f}: $.weft_version:" in p.stderr and other_commit in p.stderr
+      and p.stdout == "", f"merge refuses a shard of a build that differs only by its commit: {p.stderr.strip()}")
+
+
+def with_build(path, name, build):
+    s = sweep_lines(open(path).read())[1]
+    s["weft_version"] = build
+    return write(name, json.dumps(s))
+
+
+unknown = summary0["weft_version"].split(", commit ")[0] + ", commit unknown"
+tarball = [with_build(good[i], f"tarball{i}.json", unknown) for i in range(2)]
+p = run(["merge", tarball[0], tarball[1], good[2]], expect=8)
+check(f"{good[2]}: $.weft_version" in p.stderr, "a build without a commit does not merge with one that has it")
+p = run(["merge", "--partial", tarball[0], tarball[1]], expect=0)
+check(p.returncode == 0, f"two builds without a commit (tarballs, 'unknown') still merge ({p.stderr.strip()})")
+
+# cmake/source_commit.cmake, which writes the commit at build time: the commit of
+# the repository (+dirty when a tracked file differs), "unknown" outside a git work
+# tree or below another repository's top (weft unpacked inside a project), and the
+# file rewritten only when its text changes (so a build on the same commit
+# recompiles nothing).
+script = os.path.join(root, "cmake", "source_commit.cmake")
+
+
+def source_commit(source, out):
+    p = subprocess.run([cmake, f"-DSOURCE_DIR={source}", f"-DOUT={out}", "-P", script], capture_output=True, text=True)
+    check(p.returncode == 0, f"source_commit.cmake runs for {source} ({p.stderr.strip()})")
+    m = re.search(r'return "([^"]*)";', open(out).read()) if os.path.exists(out) else None
+    return m.group(1) if m else None
+
+
+not_git = tempfile.mkdtemp()
+check(source_commit(not_git, f"{tmp}/c1.cpp") == "unknown", "source_commit: 'unknown' outside a git work tree")
+check(source_commit(os.path.join(root, "tests"), f"{tmp}/c2.cpp") == "unknown",
+      "source_commit: 'unknown' below another repository's top")
+if git and os.path.exists(os.path.join(root, ".git")):
+    head = subprocess.run([git, "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([git, "-C", root, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True).stdout != ""
+    check(source_commit(root, f"{tmp}/c3.cpp") == head + ("+dirty" if dirty else ""),
+          f"source_commit: this repository's HEAD{' +dirty' if dirty else ''} ({head})")
+    os.utime(f"{tmp}/c3.cpp", (1, 1))
+    source_commit(root, f"{tmp}/c3.cpp")
+    check(os.stat(f"{tmp}/c3.cpp").st_mtime == 1, "source_commit: the same commit does not rewrite the file")
+    repo = tempfile.mkdtemp()
+    g = lambda *a: subprocess.run([git, "-C", repo, "-c", "user.name=t", "-c", "user.email=t@t"] + list(a),
+                                  capture_output=True, text=True)
+    g("init", "-q")
+    open(os.path.join(repo, "a.txt"), "w").write("a\n")
+    g("add", "a.txt")
+    g("commit", "-q", "-m", "a")
+    first = g("rev-parse", "HEAD").stdout.strip()
+    check(source_commit(repo, f"{tmp}/c4.cpp") == first, "source_commit: a clean tree's commit")
+    open(os.path.join(repo, "scratch.txt"), "w").write("untracked\n")
+    check(source_commit(repo, f"{tmp}/c4.cpp") == first, "source_commit: an untracked file is not +dirty")
+    open(os.path.join(repo, "a.txt"), "w").write("b\n")
+    check(source_commit(repo, f"{tmp}/c4.cpp") == first + "+dirty", "source_commit: a changed tracked file is +dirty")
+    g("commit", "-q", "-am", "b")
+    second = g("rev-parse", "HEAD").stdout.strip()
+    check(second != first and source_commit(repo, f"{tmp}/c4.cpp") == second, "source_commit: follows a new commit")
+
+# The summaries committed under reports/sweeps/ were written by a build that did not
+# record its commit ("weft 0.1.0 (release)"): they still read and merge with each
+# other, but no shard of this build joins them and merge --report does not rerun
+# their failures (it cannot tell the build they ran); --run-link still writes the page.
+dated = os.path.join(root, "reports", "sweeps", "2026-12-03")
+committed = sorted(os.path.join(dated, f) for f in os.listdir(dated) if f.endswith(".json") and f != "sweep.json") \
+    if os.path.isdir(dated) else []
+check(len(committed) >= 13, f"the committed summaries are there ({len(committed)})")
+for f in committed:
+    p = run(["merge", f], expect=0)
+old_canary = os.path.join(dated, "canary.json")
+if os.path.exists(old_canary):
+    old = json.load(open(old_canary))
+    check(old["weft_version"] == "weft 0.1.0 (release)", f"the committed canary summary: {old['weft_version']}")
+    run([canary, "--seeds", "0..3", "--shard", f"0/{old['shards']['of']}", "--summary", f"{tmp}/new-shard.json",
+         "--quiet"] + (["--strategy", old["strategy_flag"]] if old["strategy_flag"] else []) + old["options"].split())
+    p = run(["merge", old_canary, f"{tmp}/new-shard.json"], expect=8)
+    check(p.stderr.count("\n") == 1 and f"{tmp}/new-shard.json: $.weft_version:" in p.stderr,
+          f"a shard of this build does not join a committed summary: {p.stderr.strip()}")
+    p = run(["merge", old_canary, "--report", f"{tmp}/old-sweep.html", "--scenario", canary], expect=8)
+    check(p.stderr.count("\n") == 1 and "weft 0.1.0 (release)" in p.stderr and not os.path.exists(f"{tmp}/old-sweep.html"),
+          f"merge --report does not rerun a committed summary's failures: {p.stderr.strip()}")
+    run(["merge", old_canary, "--report", f"{tmp}/old-sweep.html", "--run-link", "canary-seedSEED.html"], expect=0)
+    check(os.path.exists(f"{tmp}/old-sweep.html"), "merge --report --run-link renders a committed summary's page")
+
 p = run(["merge", "--partial"] + good[:2], expect=0)
 check("incomplete: shards 2 missing" in p.stdout, "merge --partial says what is missing")
 p = run(["merge"], expect=9)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """pages: renders the benchmark comparison and the bug zoo's JSON as self-contained
 HTML pages in the sweep report's style (static tables, no network at view time).
+tools/bench writes its run's page through bench_page (via tools/bench_compare.py).
 
   pages.py bench RATIOS.json OUT.html    # bench_compare's ratios: weft/Tokio per cell, with the noise
   pages.py bugzoo BUGZOO.json OUT.html   # bugzoo's findings: seeds to find per bug and per class
@@ -69,9 +70,19 @@ def bench_page(doc):
     files = ", ".join(esc(f) for f in doc.get("weft_files", []) + doc.get("tokio_files", []))
     o = [f"<p>weft's median over Tokio's per workload and configuration (the anchor: Tokio = 1). "
          f"Target ratio &le; {esc(target)}; {sum(1 for _, r, _ in grid.values() if r <= target)} of {len(grid)} cells meet it. "
-         f"Noise: the spread of the round medians, (max &minus; min) / median, weft / Tokio. From {files}.</p>",
-         '<h2>Ratio weft/Tokio</h2><table id="ratios"><tr><th>workload</th>' +
-         "".join(f"<th>{esc(c)}</th>" for c in configs) + "</tr>"]
+         f"Noise: the spread of the round medians, (max &minus; min) / median, weft / Tokio. From {files}.</p>"]
+    measured = [(side, doc[key]) for side, key in (("weft", "weft_measured"), ("Tokio (the anchor)", "tokio_measured"))
+                if isinstance(doc.get(key), dict) and doc[key]]
+    if measured:
+        # Two runs at different times share the machine's load only by chance: say when and how loaded each was.
+        o.append('<table id="measured"><tr><th>side</th><th>measured</th></tr>' + "".join(
+            f"<tr><td>{esc(side)}</td><td>{'; '.join(f'{esc(k)} {esc(v)}' for k, v in m.items())}</td></tr>"
+            for side, m in measured) + "</table>")
+    missing = doc.get("without_anchor") or []
+    if missing:
+        o.append(f'<p id="without-anchor">No anchor figure for {len(missing)} weft cell(s): {esc(", ".join(missing))}.</p>')
+    o.append('<h2>Ratio weft/Tokio</h2><table id="ratios"><tr><th>workload</th>' +
+             "".join(f"<th>{esc(c)}</th>" for c in configs) + "</tr>")
     for w in workloads:
         row = f"<tr><td>{esc(w)}</td>"
         for cf in configs:

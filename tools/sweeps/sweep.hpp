@@ -169,9 +169,9 @@ double pct_miss_bound(std::uint64_t runs, std::uint64_t fibers_max, std::uint64_
 std::optional<int> outcome_code(const std::string& name);
 
 // RerunHooks is what simrun merge needs from simrun to write the run pages of a
-// sweep's failures: this build's version and a scenario file's text hash.
+// sweep's failures: this build's identity and a scenario file's text hash.
 struct RerunHooks {
-  std::string version;  // weft::trace::version_string() of this simrun
+  std::string version;  // weft::build_id::identity() of this simrun: version, build type, commit
   // scenario_hash returns the text hash of the scenario file at `path` (what a
   // summary's scenario_hash holds), or nullopt with `error` set.
   std::function<std::optional<std::string>(const std::string& path, std::string& error)> scenario_hash;

@@ -25,6 +25,27 @@ struct TimerEntry {
   Flag fired;
 };
 
+// duration_ns is d in nanoseconds, saturated at the int64 range: hours::max()
+// would overflow the conversion itself. A NaN duration counts as 0.
+template <class Rep, class Period>
+std::int64_t duration_ns(std::chrono::duration<Rep, Period> d) noexcept {
+  using Ns = std::chrono::nanoseconds;
+  const double ns = std::chrono::duration<double, std::nano>(d).count();
+  if (ns != ns) return 0;  // NaN, from a floating-point duration: no time at all
+  if (ns >= static_cast<double>(Ns::max().count())) return Ns::max().count();
+  if (ns <= static_cast<double>(Ns::min().count())) return Ns::min().count();
+  return std::chrono::duration_cast<Ns>(d).count();
+}
+
+// deadline_after is `now` plus ns, a negative ns counting as 0, saturated at the
+// end of time, 2^64-1 ns: a huge duration never wraps into the past (a sleep
+// that ends at once, a timeout that never fires).
+inline std::uint64_t deadline_after(std::uint64_t now, std::int64_t ns) noexcept {
+  if (ns <= 0) return now;
+  const auto u = static_cast<std::uint64_t>(ns);
+  return u > UINT64_MAX - now ? UINT64_MAX : now + u;
+}
+
 }  // namespace detail
 
 // now_ns is the runtime clock in nanoseconds (virtual in the simulator).
@@ -87,8 +108,7 @@ inline Task<void> sleep_until(std::uint64_t deadline_ns) {
 // sleep_for completes after at least d has elapsed on the runtime clock.
 template <class Rep, class Period>
 Task<void> sleep_for(std::chrono::duration<Rep, Period> d) {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-  return sleep_until(Platform::now_ns() + static_cast<std::uint64_t>(ns < 0 ? 0 : ns));
+  return sleep_until(detail::deadline_after(Platform::now_ns(), detail::duration_ns(d)));
 }
 
 // Elapsed is thrown by timeout() when the deadline passes first.
@@ -98,11 +118,10 @@ class Elapsed : public std::runtime_error {
 };
 
 // timeout runs task on the current runtime and gives its value, or throws Elapsed
-// after d (the task is then aborted).
+// after d (the task is then aborted, and destroyed before Elapsed is thrown).
 template <class T, class Rep, class Period>
 Task<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
-  auto deadline = Platform::now_ns() + static_cast<std::uint64_t>(
-                                           std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  auto deadline = detail::deadline_after(Platform::now_ns(), detail::duration_ns(d));
   JoinHandle<T> jh = spawn(std::move(task));
   struct Race {
     JoinHandle<T>& jh;
@@ -126,7 +145,17 @@ Task<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
   for (;;) {
     if (jh.is_finished()) co_return co_await jh;
     if (Platform::now_ns() >= deadline) {
+      // The task is aborted and its frame destroyed before Elapsed reaches the
+      // caller, as dropping the future does in Tokio: a task that borrows the
+      // caller's locals must not outlive the call (abort alone only schedules
+      // the cancel, which another worker may run after the caller's frame is
+      // gone). Whatever it ended with (a value, JoinError, its own exception)
+      // is discarded: the deadline came first.
       jh.abort();
+      try {
+        (void)co_await jh;
+      } catch (...) {
+      }
       throw Elapsed();
     }
     co_await Race{jh, Sleep(deadline)};

@@ -118,6 +118,11 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   void push_batch(TaskHeader* first, TaskHeader* last, std::uint64_t n, std::int32_t worker) override {
     ++cores_[static_cast<std::uint32_t>(worker)]->overflows;
     std::scoped_lock lock(mu_);
+    // Overflow step 5 (queues.hpp): the event under the lock, so batches enter the
+    // queue in the order of their events; before the push, since once pushed a
+    // worker may run and free the tasks.
+    emit(EventKind::overflow, worker, last->id_, n);
+    emit(EventKind::mark, worker, 0, static_cast<std::uint64_t>(Mark::overflow));
     inject_.push_batch_locked(first, last, n);
   }
 
