@@ -35,8 +35,9 @@ DumpWorker MultiThread::describe_worker(std::uint32_t i, const DumpArrivals& arr
     dw.missed_reason = dw.running_task ? "did not reach the rendezvous in time: polling task " +
                                              std::to_string(dw.running_task)
                                        : "did not reach the rendezvous in time";
-    // (zoo: "only a count, read once": but the missed worker runs on and writes its defer list)
-    if (WEFT_BUG(dump_reads_missed_core)) dw.deferred = cores_[i]->defer.with([](const std::vector<TaskHeader*>& v) { return v.size(); });
+    if (WEFT_BUG(dump_reads_missed_lifo)) {  // "only a peek at one pointer"
+      if (const TaskHeader* t = cores_[i]->lifo.task()) dw.lifo_task = t->id_;
+    }
     return dw;
   }
   const Core& c = *cores_[i];  // its owner is held: stable

@@ -53,7 +53,7 @@ enum class Bug : std::uint8_t {
   ct_push_trusts_timer,        // stall: with timers pending, a push from another thread leaves the current-thread driver parked
   wake_check_relaxed,          // stale read: the wake check reads the idle state with a relaxed load, not a seq_cst RMW
   dump_round_release_acquire,  // stale read: the dump requester publishes its round with release and reads the blocked flags with acquire
-  dump_reads_missed_core,      // data race: a partial dump reads the defer list of a worker that missed the rendezvous (not held)
+  dump_reads_missed_lifo,      // data race: a dump reads the LIFO slot of a worker that missed the rendezvous (not held)
   count_,
 };
 
@@ -87,7 +87,7 @@ inline constexpr std::string_view kBugNames[] = {
     "ct_push_trusts_timer",
     "wake_check_relaxed",
     "dump_round_release_acquire",
-    "dump_reads_missed_core",
+    "dump_reads_missed_lifo",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 
