@@ -56,7 +56,8 @@ struct Point {
   bool yielding;          // spin_hint/yield_thread: prefer another fiber if any
   // choices: at a memory draw (is_memory_draw: a c11 load's or failing
   // compare-exchange's choice of store), how many stores it may read, the newest
-  // included (at least 2); 0 for every other draw and decision.
+  // included (at least 2); 0 for a weak compare-exchange's spurious-failure draw
+  // and every other draw and decision.
   std::uint32_t choices = 0;
 };
 // Yield hints: a strategy must treat `yielding` as a request to run another fiber
