@@ -23,6 +23,8 @@
 //    head of the injection queue);
 //  - dump_hold: no worker that arrived at a dump round polls while its leader
 //    collects.
+// --memory-model c11 runs every scenario under the C11 model (stale reads); the
+// report's "memory" column names what a failure needed: stale_read or data_race.
 // Each run is forked, so a planted bug that corrupts memory is a finding (class
 // crash), not the end of the zoo.
 #include <sys/wait.h>
@@ -72,6 +74,11 @@ struct Verdict {
   std::string message;
   std::string signature;  // what the shrinker keeps
   std::uint64_t decisions = 0;
+  // memory: the failure's memory mechanism: "stale_read" (a c11 run whose failure
+  // goes away when the same schedule replays with every load reading the newest
+  // store: needs_stale_read, whatever the outcome), else "data_race" (the race
+  // detector's outcome), else empty (an interleaving alone shows it).
+  std::string memory;
 };
 
 // g_no_check names the checks left out (--no-check): removed from every target's
@@ -125,7 +132,7 @@ Verdict in_child(const std::function<Verdict()>& fn) {
     close(fds[0]);
     Verdict v = fn();
     nlohmann::json j = {{"failed", v.failed}, {"class", v.klass}, {"message", v.message},
-                        {"signature", v.signature}, {"decisions", v.decisions}};
+                        {"signature", v.signature}, {"decisions", v.decisions}, {"memory", v.memory}};
     std::string s = j.dump();
     for (std::size_t off = 0; off < s.size();) {
       ssize_t n = write(fds[1], s.data() + off, s.size() - off);
@@ -158,12 +165,16 @@ Verdict in_child(const std::function<Verdict()>& fn) {
   v.message = j["message"];
   v.signature = j["signature"];
   v.decisions = j["decisions"];
+  v.memory = j["memory"];
   return v;
 }
 
 // g_race_detection is --no-race-detection's opposite: with it off the zoo shows
 // which bugs only the happens-before check finds.
 bool g_race_detection = true;
+// g_memory_model is --memory-model: the model every scenario runs under ("sc" or
+// "c11"), or empty for each scenario's own.
+std::string g_memory_model;
 // g_earlier_checks_only leaves out no_leak's exact count and the livelock oracle
 // (--earlier-checks-only): what the checks before them find of a bug.
 bool g_earlier_checks_only = false;
@@ -182,10 +193,29 @@ RunConfig config_for(const Target& t, std::uint64_t seed) {
   return cfg;
 }
 
+// needs_stale_read says whether the failure of a c11 run (its recorded schedule
+// `failing`, its signature `signature`) needs one of its stale reads: a lenient
+// replay of the same schedule with every memory draw reading the newest store
+// (Schedule::reads_listed, none listed) does not fail the same way.
+bool needs_stale_read(const Target& t, std::uint64_t seed, const Schedule& failing, const std::string& signature) {
+  if (t.sc.memory_model != "c11" || count_stale_reads(failing) == 0) return false;
+  Schedule newest = failing;
+  newest.reads_listed = true;
+  newest.reads.clear();
+  RunConfig cfg = config_for(t, seed);
+  cfg.strategy = StrategySpec::lenient(newest);
+  const Verdict v = judge(t.sc, run_scenario(t.sc, cfg));
+  return !v.failed || v.signature != signature;
+}
+
 Verdict run_target(weft::Bug bug, const Target& t, std::uint64_t seed) {
   return in_child([&] {
     weft::active_bug = bug;
-    return judge(t.sc, run_scenario(t.sc, config_for(t, seed)));
+    const RunReport r = run_scenario(t.sc, config_for(t, seed));
+    Verdict v = judge(t.sc, r);
+    if (v.failed && needs_stale_read(t, seed, r.result.schedule, v.signature)) v.memory = "stale_read";
+    if (v.failed && v.memory.empty() && r.result.outcome == Outcome::data_race) v.memory = "data_race";
+    return v;
   });
 }
 
@@ -195,6 +225,7 @@ Verdict run_target(weft::Bug bug, const Target& t, std::uint64_t seed) {
 struct Shrunk {
   std::uint64_t before = 0, after = 0, runs = 0;
   std::uint64_t switches_before = 0, switches_after = 0;
+  std::uint64_t stale_before = 0, stale_after = 0;  // stale reads (ScheduleSize::stale_reads)
   double seconds = 0;
   bool reproduced = false;
   std::string file;
@@ -237,19 +268,22 @@ Shrunk shrink(weft::Bug bug, const Target& t, std::uint64_t seed, const std::str
     r.failed = res.reproduced;
     r.message = std::to_string(res.before.steps) + " " + std::to_string(res.after.steps) + " " +
                 std::to_string(res.runs) + " " + std::to_string(res.before.switches) + " " +
-                std::to_string(res.after.switches);
+                std::to_string(res.after.switches) + " " + std::to_string(res.before.stale_reads) + " " +
+                std::to_string(res.after.stale_reads);
     return r;
   });
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (v.klass == "crash") return out;
   out.reproduced = v.failed;
-  unsigned long long n[5] = {};
-  std::sscanf(v.message.c_str(), "%llu %llu %llu %llu %llu", &n[0], &n[1], &n[2], &n[3], &n[4]);
+  unsigned long long n[7] = {};
+  std::sscanf(v.message.c_str(), "%llu %llu %llu %llu %llu %llu %llu", &n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6]);
   out.before = n[0];
   out.after = n[1];
   out.runs = n[2];
   out.switches_before = n[3];
   out.switches_after = n[4];
+  out.stale_before = n[5];
+  out.stale_after = n[6];
   if (out.reproduced) out.file = repro_path;
   return out;
 }
@@ -318,6 +352,7 @@ Target generated(std::uint64_t s) {
   c.sc.name = "generated";
   c.sc.checks = {"exactly_once", "no_leak", "lost_parallelism"};
   for (const std::string& off : g_no_check) std::erase(c.sc.checks, off);
+  if (!g_memory_model.empty()) c.sc.memory_model = g_memory_model;
   if (g_default_exploration) return {"property generator (default)", c.sc, StrategySpec::mixed()};
   return {"property generator (random)", c.sc, StrategySpec::random()};
 }
@@ -327,7 +362,7 @@ struct Finding {
   std::string bug;
   std::vector<std::string> all;  // the control: every failing target and seed
   bool found = false;
-  std::string by, klass, message;
+  std::string by, klass, message, memory;
   std::uint64_t seeds = 0, seed = 0, runs = 0;
   double seconds = 0;
   Shrunk shrunk;
@@ -359,6 +394,7 @@ Finding explore(weft::Bug bug, const std::vector<Target>& targets, std::uint64_t
       f.seed = s;
       f.by = label_at(t, s);
       f.klass = v.klass;
+      f.memory = v.memory;
       f.message = v.message;
       f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (verbose) std::fprintf(stderr, "  %s: found at seed %llu by %s: %s: %s\n", f.bug.c_str(),
@@ -388,6 +424,7 @@ std::string json_report(const std::vector<Finding>& fs, std::uint64_t budget, co
     b["found"] = f.found;
     b["by"] = f.found ? nlohmann::ordered_json(f.by) : nlohmann::ordered_json(nullptr);
     b["class"] = f.found ? nlohmann::ordered_json(f.klass) : nlohmann::ordered_json(nullptr);
+    b["memory"] = f.found && !f.memory.empty() ? nlohmann::ordered_json(f.memory) : nlohmann::ordered_json(nullptr);
     b["seeds_to_find"] = f.found ? nlohmann::ordered_json(f.seeds) : nlohmann::ordered_json(nullptr);
     b["seconds_to_find"] = std::round(f.seconds * 100) / 100;
     auto shrunk = [&f](auto value) { return f.shrunk.reproduced ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr); };
@@ -395,6 +432,8 @@ std::string json_report(const std::vector<Finding>& fs, std::uint64_t budget, co
     b["decisions_before_shrink"] = shrunk(f.shrunk.before);
     b["shrunk_switches"] = shrunk(f.shrunk.switches_after);  // explicit switches of the shrunk schedule
     b["switches_before_shrink"] = shrunk(f.shrunk.switches_before);
+    b["stale_reads_before_shrink"] = shrunk(f.shrunk.stale_before);
+    b["shrunk_stale_reads"] = shrunk(f.shrunk.stale_after);
     b["shrink_runs"] = shrunk(f.shrunk.runs);
     b["shrink_seconds"] = shrunk(std::round(f.shrunk.seconds * 100) / 100);
     b["seed"] = f.found ? nlohmann::ordered_json(f.seed) : nlohmann::ordered_json(nullptr);
@@ -418,15 +457,15 @@ std::string md_report(const std::vector<Finding>& fs, std::uint64_t budget, cons
   std::string s = "# Bug zoo\n\nGenerated by `" + command +
                   "`. Each planted bug (engine/src/zoo/bug_hooks.hpp) runs against the exploration: per seed s, " +
                   per_seed + ". Budget: " + std::to_string(budget) + " seeds per bug.\n\n";
-  s += "| bug | found | by | class | seeds | seconds | decisions before shrink | shrunk decisions | switches before "
+  s += "| bug | found | by | class | memory | seeds | seconds | decisions before shrink | shrunk decisions | switches before "
        "shrink | shrunk switches |\n";
-  s += "|---|---|---|---|---:|---:|---:|---:|---:|---:|\n";
+  s += "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|\n";
   std::vector<std::uint64_t> seeds;
   for (const Finding& f : fs) {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.2f", f.seconds);
     s += "| " + f.bug + " | " + (f.found ? "yes" : "**no**") + " | " + (f.found ? f.by : "-") + " | " +
-         (f.found ? f.klass : "-") + " | " + (f.found ? std::to_string(f.seeds) : "> " + std::to_string(budget)) +
+         (f.found ? f.klass : "-") + " | " + (f.found && !f.memory.empty() ? f.memory : "-") + " | " + (f.found ? std::to_string(f.seeds) : "> " + std::to_string(budget)) +
          " | " + secs + " | " + (f.shrunk.reproduced ? std::to_string(f.shrunk.before) : "-") + " | " +
          (f.shrunk.reproduced ? std::to_string(f.shrunk.after) : "-") + " | " +
          (f.shrunk.reproduced ? std::to_string(f.shrunk.switches_before) : "-") + " | " +
@@ -451,18 +490,39 @@ std::string md_report(const std::vector<Finding>& fs, std::uint64_t budget, cons
   return s;
 }
 
+// replay runs a reproduction file that bugzoo wrote (under --out, bugzoo/) with
+// `bug` planted, judged as the exploration judges, and says whether the same
+// failure came back: exit 0 if so, 1 if not, 8 for an unreadable file.
+int replay(const std::string& file, weft::Bug bug) {
+  std::string error;
+  const std::optional<Repro> rp = load_repro(file, error);
+  if (!rp) {
+    std::fprintf(stderr, "bugzoo: %s\n", error.c_str());
+    return 8;
+  }
+  const Verdict v = in_child([&] {
+    weft::active_bug = bug;
+    return judge(rp->scenario, replay_repro(*rp, true));
+  });
+  const bool same = v.failed && v.signature == rp->signature;
+  std::printf("%s: %s (%s)%s%s\n", file.c_str(), same ? "reproduced" : "NOT reproduced",
+              rp->scenario.memory_model.c_str(), v.failed ? ": " : "", v.failed ? (v.klass + ": " + v.message).c_str() : "");
+  return same ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"bugzoo: run every planted engine bug against the default exploration and report what finds it"};
   std::uint64_t budget = 100, control_budget = 0;
-  std::vector<std::string> only, excluded, known_miss;
+  std::vector<std::string> only, excluded, known_miss, skipped;
   std::string scenarios_dir = "scenarios", out_dir = "reports";
   double shrink_seconds = 30;
   bool check = false, no_generated = false, quiet = false;
   app.add_option("--budget", budget, "seeds per bug (default 100)");
   app.add_option("--control-budget", control_budget, "seeds for the no-bug control (default: --budget)");
   app.add_option("--bug", only, "run only these bugs (repeatable)");
+  app.add_option("--skip-bug", skipped, "leave these bugs out (repeatable): e.g. the stale-read ones in an sc run");
   app.add_option("--known-miss", known_miss, "with --check: these bugs may go unfound (reported, not failed)");
   app.add_option("--exclude", excluded, "leave out these scenarios, by name (repeatable)");
   app.add_option("--no-check", g_no_check, "leave this check out of every scenario (repeatable), to show what finds a bug without it");
@@ -482,7 +542,22 @@ int main(int argc, char** argv) {
                "instead of under random walk, PCT and hold; reports go to bugzoo-default.md and .json");
   app.add_flag("--earlier-checks-only", g_earlier_checks_only,
                "leave out no_leak's exact count and the livelock oracle, to show what the other checks find");
+  app.add_option("--memory-model", g_memory_model,
+                 "sc or c11: every scenario runs under it (default: each scenario's own, sc unless it says)")
+      ->check(CLI::IsMember({"sc", "c11"}));
+  std::string replay_file;
+  app.add_option("--replay", replay_file,
+                 "replay this reproduction file (one that bugzoo wrote) with the one --bug planted; exit 0 if it fails as recorded");
   CLI11_PARSE(app, argc, argv);
+  if (!replay_file.empty()) {
+    const auto* name = only.size() == 1 ? std::find(std::begin(weft::kBugNames), std::end(weft::kBugNames), only[0])
+                                        : std::end(weft::kBugNames);
+    if (name == std::end(weft::kBugNames)) {
+      std::fprintf(stderr, "bugzoo: --replay needs exactly one --bug, a planted bug's name\n");
+      return 9;
+    }
+    return replay(replay_file, static_cast<weft::Bug>(name - std::begin(weft::kBugNames)));
+  }
   g_race_detection = !no_race_detection;
   if (!control_budget) control_budget = budget;
   if (no_report) out_dir.clear();
@@ -494,6 +569,7 @@ int main(int argc, char** argv) {
   });
   for (Scenario& sc : scenarios) {
     for (const std::string& c : g_no_check) std::erase(sc.checks, c);
+    if (!g_memory_model.empty()) sc.memory_model = g_memory_model;
   }
   const std::vector<Target> targets = targets_of(scenarios);
   std::string repro_dir;
@@ -506,18 +582,21 @@ int main(int argc, char** argv) {
   for (std::size_t i = 1; i < static_cast<std::size_t>(weft::Bug::count_); ++i) {
     const std::string name(weft::kBugNames[i]);
     if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
+    if (std::find(skipped.begin(), skipped.end(), name) != skipped.end()) continue;
     if (!quiet) std::fprintf(stderr, "bugzoo: %s\n", name.c_str());
     findings.push_back(explore(static_cast<weft::Bug>(i), targets, budget, !no_generated, shrink_seconds, repro_dir, !quiet));
     const Finding& f = findings.back();
     std::printf("%-28s %s", name.c_str(), f.found ? "found" : "NOT FOUND");
     if (f.found) {
-      std::printf(" after %llu seeds (%.2f s) by %s: %s", static_cast<unsigned long long>(f.seeds), f.seconds,
-                  f.by.c_str(), f.klass.c_str());
+      std::printf(" after %llu seeds (%.2f s) by %s: %s%s", static_cast<unsigned long long>(f.seeds), f.seconds,
+                  f.by.c_str(), f.klass.c_str(), f.memory.empty() ? "" : (" (" + f.memory + ")").c_str());
       if (f.shrunk.reproduced) {
-        std::printf("; shrunk %llu -> %llu decisions, %llu -> %llu switches (%llu runs, %.2f s)",
+        std::printf("; shrunk %llu -> %llu decisions, %llu -> %llu switches, %llu -> %llu stale reads (%llu runs, %.2f s)",
                     static_cast<unsigned long long>(f.shrunk.before), static_cast<unsigned long long>(f.shrunk.after),
                     static_cast<unsigned long long>(f.shrunk.switches_before),
                     static_cast<unsigned long long>(f.shrunk.switches_after),
+                    static_cast<unsigned long long>(f.shrunk.stale_before),
+                    static_cast<unsigned long long>(f.shrunk.stale_after),
                     static_cast<unsigned long long>(f.shrunk.runs), f.shrunk.seconds);
       }
     }
@@ -529,8 +608,9 @@ int main(int argc, char** argv) {
   std::printf("%-28s %s\n", "control (none)", control.found ? ("FOUND: " + control.klass + ": " + control.message).c_str()
                                                              : "nothing found");
 
-  if (!out_dir.empty() && only.empty()) {
-    std::string command = "tools/bugzoo --budget " + std::to_string(budget);
+  if (!out_dir.empty() && only.empty() && skipped.empty()) {
+    std::string command = "tools/bugzoo --budget " + std::to_string(budget) +
+                          (g_memory_model.empty() ? "" : " --memory-model " + g_memory_model);
     std::string base = out_dir + "/bugzoo";
     if (g_default_exploration) {
       command += " --default-exploration";

@@ -43,7 +43,8 @@ namespace detail {
 // readable without it.
 class InjectQueue {
  public:
-  // is_empty is the lock-free check that lets a worker skip the lock.
+  // is_empty is the lock-free check that lets a worker skip the lock. Both loads
+  // acquire: they pair with the release stores of len_ below (made under the lock).
   bool is_empty() const noexcept { return len_.load(Order::acquire) == 0; }
   std::uint64_t len() const noexcept { return len_.load(Order::acquire); }
 
@@ -57,7 +58,7 @@ class InjectQueue {
     t->queue_next_.set(nullptr);
     if (tail_) tail_->queue_next_.set(t); else head_ = t;
     tail_ = t;
-    len_.store(len_.unsync_load() + 1, Order::release);
+    len_.store(len_.unsync_load() + 1, Order::release);  // pairs with is_empty's and len's acquire
     return true;
   }
 
@@ -74,7 +75,7 @@ class InjectQueue {
     last->queue_next_.set(nullptr);
     if (tail_) tail_->queue_next_.set(first); else head_ = first;
     tail_ = last;
-    len_.store(len_.unsync_load() + n, Order::release);
+    len_.store(len_.unsync_load() + n, Order::release);  // pairs with is_empty's and len's acquire
   }
 
   // pop_locked removes the oldest task, or returns null.
@@ -86,7 +87,7 @@ class InjectQueue {
     t->queue_next_.set(nullptr);
     std::uint64_t n = len_.unsync_load();
     WEFT_ASSERT(n > 0);
-    len_.store(n - 1, Order::release);
+    len_.store(n - 1, Order::release);  // pairs with is_empty's and len's acquire
     return t;
   }
 
@@ -135,20 +136,20 @@ class LocalQueue {
 
   // len is the number of tasks the owner can pop (owner only).
   std::uint32_t len() const noexcept {
-    std::uint64_t h = head_.load(Order::acquire);
+    std::uint64_t h = head_.load(Order::acquire);  // pairs with the stealers' acq_rel CAS of head_
     return tail_.unsync_load() - real_of(h);
   }
   // remaining_slots counts free slots; slots being stolen are still occupied (owner only).
   std::uint32_t remaining_slots() const noexcept {
-    std::uint64_t h = head_.load(Order::acquire);
+    std::uint64_t h = head_.load(Order::acquire);  // pairs with the stealers' acq_rel CAS of head_
     return cap_ - (tail_.unsync_load() - steal_of(h));
   }
   bool has_tasks() const noexcept { return len() > 0; }
 
   // stealable_len is the depth any thread may read (metrics, work checks).
   std::uint32_t stealable_len() const noexcept {
-    std::uint64_t h = head_.load(Order::acquire);
-    std::uint32_t t = tail_.load(Order::acquire);
+    std::uint64_t h = head_.load(Order::acquire);  // pairs with the acq_rel CASes and release stores of head_
+    std::uint32_t t = tail_.load(Order::acquire);  // pairs with the owner's release stores of tail_
     return t - real_of(h);
   }
   bool is_empty_for_stealers() const noexcept { return stealable_len() == 0; }
@@ -156,7 +157,7 @@ class LocalQueue {
   // push_back pushes tasks that are known to fit (owner only).
   void push_back_fits(TaskHeader* t) noexcept {
     std::uint32_t tail = tail_.unsync_load();
-    WEFT_ASSERT(tail - steal_of(head_.load(Order::acquire)) < cap_);
+    WEFT_ASSERT(tail - steal_of(head_.load(Order::acquire)) < cap_);  // acquire: pairs with the stealers' CAS of head_
     buffer_[tail & mask_].set(t);
     tail_.store(tail + 1, Order::release);  // pairs with the stealers' Acquire of tail
   }
@@ -166,7 +167,7 @@ class LocalQueue {
   void push_back_or_overflow(TaskHeader* t, OverflowSink& sink, std::int32_t worker) {
     for (std::uint32_t attempt = 0;; ++attempt) {
       WEFT_ASSERT(attempt < 1'000'000);
-      std::uint64_t h = head_.load(Order::acquire);
+      std::uint64_t h = head_.load(Order::acquire);  // pairs with the stealers' acq_rel CAS of head_: their slots are free
       std::uint32_t steal = steal_of(h), real = real_of(h);
       std::uint32_t tail = tail_.unsync_load();
       if (tail - steal < cap_) {
@@ -190,7 +191,7 @@ class LocalQueue {
 
   // pop takes the oldest task (owner only).
   TaskHeader* pop() noexcept {
-    std::uint64_t h = head_.load(Order::acquire);
+    std::uint64_t h = head_.load(Order::acquire);  // pairs with the stealers' acq_rel CAS of head_
     for (std::uint32_t attempt = 0;; ++attempt) {
       WEFT_ASSERT(attempt < 1'000'000);
       std::uint32_t steal = steal_of(h), real = real_of(h);
@@ -200,6 +201,7 @@ class LocalQueue {
       std::uint64_t next = steal == real ? pack(next_real, next_real) : pack(steal, next_real);
       if (WEFT_BUG(pop_ignores_steal)) next = pack(next_real, next_real);  // ends a steal in progress
       WEFT_ASSERT(steal == real || steal != next_real);
+      // acq_rel/acquire: pairs with the stealers' CASes of head_ (the claim orders our slot read before their reuse)
       if (head_.compare_exchange(h, next, Order::acq_rel, Order::acquire)) return buffer_[real & mask_].get();
     }
   }
@@ -208,7 +210,7 @@ class LocalQueue {
   // returns one of them to run at once, or null.
   TaskHeader* steal_into(LocalQueue& dst, std::uint32_t& stolen_count, std::int32_t thief, std::int32_t victim) {
     std::uint32_t dst_tail = dst.tail_.unsync_load();
-    std::uint32_t dst_steal = steal_of(dst.head_.load(Order::acquire));
+    std::uint32_t dst_steal = steal_of(dst.head_.load(Order::acquire));  // pairs with stealers' CAS of dst's head_
     if (policy::thief_has_enough(dst_tail - dst_steal, dst.cap_)) return nullptr;
     std::uint32_t n = steal_into2(dst, dst_tail);
     if (n == 0) return nullptr;
@@ -217,7 +219,7 @@ class LocalQueue {
     if (n > 1) emit(EventKind::mark, thief, 0, static_cast<std::uint64_t>(Mark::steal_half));
     --n;
     TaskHeader* ret = dst.buffer_[(dst_tail + n) & dst.mask_].get();
-    if (n > 0) dst.tail_.store(dst_tail + n, Order::release);
+    if (n > 0) dst.tail_.store(dst_tail + n, Order::release);  // pairs with dst's stealers' acquire of tail_
     return ret;
   }
 
@@ -225,8 +227,8 @@ class LocalQueue {
   // (for dumps); a concurrent stealer may still take some of them.
   template <class F>
   void for_each_queued(F&& f) const {
-    std::uint64_t h = head_.load(Order::acquire);
-    std::uint32_t tail = tail_.load(Order::acquire);
+    std::uint64_t h = head_.load(Order::acquire);  // pairs with the acq_rel CASes and release stores of head_
+    std::uint32_t tail = tail_.load(Order::acquire);  // pairs with the owner's release stores of tail_
     std::uint32_t n = tail - real_of(h);
     WEFT_ASSERT(n <= cap_);
     for (std::uint32_t i = 0; i < n; ++i) f(buffer_[(real_of(h) + i) & mask_].get());
@@ -246,7 +248,8 @@ class LocalQueue {
     const std::uint32_t half = policy::overflow_batch(cap_);
     WEFT_ASSERT(tail - real == cap_);
     std::uint64_t expected = pack(real, real);
-    // Step 2: fence off stealers. Release so the claim is ordered after our slot writes.
+    // Step 2: fence off stealers. Release so the claim is ordered after our slot writes
+    // (pairs with the stealers' acquire of head_); acquire pairs with their finishing CAS.
     if (!head_.compare_exchange(expected, pack(real, real + half), Order::acq_rel, Order::acquire)) return false;
     // Step 3: chain the newest half and t; they go to the sink in one batch.
     std::uint32_t first_idx = tail - half;
@@ -272,14 +275,14 @@ class LocalQueue {
   // steal_into2 claims ceil(half) of the tasks, copies them to dst, and finishes
   // the steal. Returns the number copied.
   std::uint32_t steal_into2(LocalQueue& dst, std::uint32_t dst_tail) {
-    std::uint64_t prev = head_.load(Order::acquire);
+    std::uint64_t prev = head_.load(Order::acquire);  // pairs with the owner's and other stealers' writes of head_
     std::uint64_t next;
     std::uint32_t n;
     for (std::uint32_t attempt = 0;; ++attempt) {
       WEFT_ASSERT(attempt < 1'000'000);
       std::uint32_t steal = steal_of(prev), real = real_of(prev);
       if (steal != real) return 0;  // another steal (or an overflow) is in progress
-      std::uint32_t src_tail = tail_.load(Order::acquire);
+      std::uint32_t src_tail = tail_.load(Order::acquire);  // pairs with the owner's release store: the slots are written
       n = policy::steal_amount(src_tail - real);
       if (WEFT_BUG(steal_more_than_half)) n = src_tail - real;  // takes every task
       if (n == 0) return 0;
@@ -290,7 +293,7 @@ class LocalQueue {
         if (zoo::claim_with_8bit_indices<LocalQueue>(head_, prev, n, next)) break;
         continue;
       }
-      if (head_.compare_exchange(prev, next, Order::acq_rel, Order::acquire)) break;
+      if (head_.compare_exchange(prev, next, Order::acq_rel, Order::acquire)) break;  // pairs with pop's CAS and the owner's head_ stores
     }
     WEFT_ASSERT(n <= policy::steal_amount(cap_));
     std::uint32_t first = steal_of(next);
@@ -302,6 +305,7 @@ class LocalQueue {
     for (std::uint32_t attempt = 0;; ++attempt) {
       WEFT_ASSERT(attempt < 1'000'000);
       std::uint32_t real = real_of(prev);
+      // release: our slot reads happen before the owner reuses them (pairs with its acquire loads of head_)
       if (head_.compare_exchange(prev, pack(real, real), Order::acq_rel, Order::acquire)) break;
       WEFT_ASSERT(steal_of(prev) != real_of(prev));
     }

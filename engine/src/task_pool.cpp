@@ -107,7 +107,7 @@ void send_batch() noexcept {
   FreeBlock* first = std::exchange(s.out_first, nullptr);
   FreeBlock* last = std::exchange(s.out_last, nullptr);
   s.out_count = 0;
-  void* seen = owner->head.load(Order::relaxed);
+  void* seen = owner->head.load(Order::relaxed);  // relaxed: a first guess for the CAS, nothing is read through it
   for (std::uint32_t tries = 0; tries < kPoolSendTriesMax && seen != kClosed; ++tries) {
     last->next = static_cast<FreeBlock*>(seen);
     // Release: the owner's exchange (step 5, acquire) sees the blocks as written here.
@@ -121,7 +121,7 @@ void send_batch() noexcept {
 // true if it moved any.
 bool take_mailbox() noexcept {
   PoolState& s = g_pool;
-  if (s.mailbox->head.load(Order::relaxed) == nullptr) return false;
+  if (s.mailbox->head.load(Order::relaxed) == nullptr) return false;  // relaxed: a peek; the exchange below acquires
   // Acquire pairs with send_batch's release.
   auto* b = static_cast<FreeBlock*>(s.mailbox->head.exchange(nullptr, Order::acquire));
   bool any = false;

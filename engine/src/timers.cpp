@@ -17,7 +17,7 @@ void CoreBase::register_timer(TimerEntry* e) {
     WEFT_ASSERT(!e->registered);
     e->fired = false;
     earliest = timers_.push(e);
-    timer_count_.store(timers_.size(), Order::release);
+    timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
   }
   if (earliest) on_new_earliest_timer();
 }
@@ -28,14 +28,14 @@ void CoreBase::cancel_timer(TimerEntry* e) {
     std::scoped_lock lock(timer_mu_);
     if (e->registered && !WEFT_BUG(timer_cancel_keeps_entry)) {  // the bug: "the heap goes away anyway"
       timers_.remove(e);
-      timer_count_.store(timers_.size(), Order::release);
+      timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
     }
     drop = std::move(e->waker);
   }
 }
 
 std::size_t CoreBase::fire_timers(std::int32_t worker) {
-  if (timer_count_.load(Order::acquire) == 0) return 0;
+  if (timer_count_.load(Order::acquire) == 0) return 0;  // pairs with the release stores under timer_mu_
   std::uint64_t now = Platform::now_ns();
   std::vector<Waker> due;
   {
@@ -47,7 +47,7 @@ std::size_t CoreBase::fire_timers(std::int32_t worker) {
       e->fired = true;
       due.push_back(std::move(e->waker));
     }
-    timer_count_.store(timers_.size(), Order::release);
+    timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
   }
   for (Waker& w : due) {
     emit(EventKind::timer_fire, worker, w.task() ? w.task()->id_ : 0);
@@ -57,12 +57,12 @@ std::size_t CoreBase::fire_timers(std::int32_t worker) {
 }
 
 std::uint64_t CoreBase::next_timer_deadline() {
-  if (timer_count_.load(Order::acquire) == 0) return UINT64_MAX;
+  if (timer_count_.load(Order::acquire) == 0) return UINT64_MAX;  // pairs with the release stores under timer_mu_
   std::scoped_lock lock(timer_mu_);
   return timers_.next_deadline();
 }
 
-bool CoreBase::has_timers() { return timer_count_.load(Order::acquire) != 0; }
+bool CoreBase::has_timers() { return timer_count_.load(Order::acquire) != 0; }  // pairs with the release stores
 
 }  // namespace detail
 WEFT_NS_END

@@ -37,7 +37,7 @@ Repro repro_of(const Scenario& sc, const RunConfig& cfg, const RunReport& failin
   r.schedule = failing.result.schedule;
   r.schedule.seed = r.seed;
   r.before = ScheduleSize{failing.result.schedule.decisions.size(), count_switches(failing.result.schedule),
-                          failing.result.preemptions, failing.result.steps};
+                          failing.result.preemptions, failing.result.steps, count_stale_reads(failing.result.schedule)};
   r.after = r.before;
   return r;
 }

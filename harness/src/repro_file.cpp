@@ -15,8 +15,12 @@ using ojson = nlohmann::ordered_json;
 constexpr const char* kFormat = "weft-repro";
 constexpr int kVersion = 1;
 
+// size_json writes stale_reads only when there are some (c11 runs), so the
+// files of sc runs read as before.
 ojson size_json(const ScheduleSize& s) {
-  return {{"decisions", s.decisions}, {"switches", s.switches}, {"preemptions", s.preemptions}, {"steps", s.steps}};
+  ojson j = {{"decisions", s.decisions}, {"switches", s.switches}, {"preemptions", s.preemptions}, {"steps", s.steps}};
+  if (s.stale_reads != 0) j["stale_reads"] = s.stale_reads;
+  return j;
 }
 
 ScheduleSize size_from(const JsonReader& r, const nlohmann::json& obj, const char* key, const std::string& path) {
@@ -24,11 +28,12 @@ ScheduleSize size_from(const JsonReader& r, const nlohmann::json& obj, const cha
   if (!obj.contains(key)) return s;
   const std::string p = path + "." + key;
   const nlohmann::json& j = obj.at(key);
-  r.only_keys(j, p, {"decisions", "switches", "preemptions", "steps"});
+  r.only_keys(j, p, {"decisions", "switches", "preemptions", "steps", "stale_reads"});
   s.decisions = r.uint(j, "decisions", p, 0, UINT64_MAX, 0);
   s.switches = r.uint(j, "switches", p, 0, UINT64_MAX, 0);
   s.preemptions = r.uint(j, "preemptions", p, 0, UINT64_MAX, 0);
   s.steps = r.uint(j, "steps", p, 0, UINT64_MAX, 0);
+  s.stale_reads = r.uint(j, "stale_reads", p, 0, UINT64_MAX, 0);
   return s;
 }
 

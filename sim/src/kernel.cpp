@@ -743,8 +743,8 @@ std::uint64_t Kernel::c11_load(std::uint32_t object, platform_contract::Order o,
     const std::uint32_t n = hb_->c11_candidates(current_id_, object, latest, o);
     if (n > 1) {
       // The choice is the strategy's, recorded like any random draw (draw 0: the newest).
-      const std::uint64_t v = draw(Op::load);
-      if (stale_draw(v, kStaleReadPerMille)) back = 1 + static_cast<std::uint32_t>((v / 1000) % (n - 1));
+      const std::uint64_t v = draw(Op::load, n);
+      if (stale_draw(v, kStaleReadPerMille)) back = stale_pick(v, n);
     }
   }
   return hb_->c11_read(current_id_, object, latest, back, o);
@@ -756,9 +756,10 @@ std::uint32_t Kernel::c11_cas_pick(std::uint32_t object, platform_contract::Orde
   hb_->c11_stale_unequal(current_id_, object, latest, expected, failure, stale_);
   if (stale_.empty()) return 0;
   // As a load's choice (c11_load), with the same bias; draw 0 reads the newest.
-  const std::uint64_t v = draw(Op::cas);
+  const auto n = static_cast<std::uint32_t>(stale_.size() + 1);
+  const std::uint64_t v = draw(Op::cas, n);
   if (!stale_draw(v, kStaleReadPerMille)) return 0;
-  return stale_[(v / 1000) % stale_.size()];
+  return stale_[stale_pick(v, n) - 1];
 }
 
 bool Kernel::spurious_cas_failure() { return stale_draw(draw(Op::cas), kSpuriousCasPerMille); }
@@ -767,7 +768,7 @@ void Kernel::note_access(Op op, std::uint32_t object, bool wrote) {
   strategy_.on_access(current_id_, op, object, wrote);
 }
 
-std::uint64_t Kernel::draw(Op op) {
+std::uint64_t Kernel::draw(Op op, std::uint32_t choices) {
   if (steps_ >= limit_) [[unlikely]] {
     const Limit l = at_limit(op);
     if (l == Limit::step_bound) {
@@ -776,7 +777,7 @@ std::uint64_t Kernel::draw(Op op) {
     if (l == Limit::livelock) fail(Outcome::livelock, describe_livelock());
   }
   if (steps_ >= check_at_ && over_memory_budget()) fail(Outcome::resource_limit, memory_message());
-  const Point p{steps_, op, current_id_, true, false};
+  const Point p{steps_, op, current_id_, true, false, choices};
   std::uint64_t v = 0;
   if (!strategy_.next_u64(p, v)) {
     divergence_index_ = steps_;

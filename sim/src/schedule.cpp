@@ -10,6 +10,10 @@
 // (Switch: when `fiber` reaches its `step`-th fiber decision, `to` runs). A
 // schedule without switches (every recorded one) is written as version 1, byte
 // for byte as before, so older builds still read it.
+//
+// Version 3 adds the memory draws a shrunk schedule keeps: "reads": [[fiber,
+// step, value], ...] (ReadDraw); every other memory draw of its lenient replay
+// is 0, the newest store.
 #include <cstdint>
 #include <fstream>
 #include <utility>
@@ -23,6 +27,7 @@ namespace {
 constexpr const char* kFormat = "weft-schedule";
 constexpr int kVersion = 1;
 constexpr int kVersionSwitches = 2;
+constexpr int kVersionReads = 3;
 
 constexpr const char* kOpNames[kOpCount] = {
     "load",  "store",    "exchange", "cas",    "fetch_add", "fetch_sub", "fetch_or", "fetch_and",
@@ -48,7 +53,7 @@ std::optional<Op> op_from_name(std::string_view name) noexcept {
 std::string Schedule::to_json() const {
   nlohmann::json j;
   j["format"] = kFormat;
-  j["version"] = switches.empty() ? kVersion : kVersionSwitches;
+  j["version"] = reads_listed ? kVersionReads : switches.empty() ? kVersion : kVersionSwitches;
   j["seed"] = seed;
   j["strategy"] = strategy;
   j["pct_depth"] = pct_depth;
@@ -58,9 +63,13 @@ std::string Schedule::to_json() const {
   for (const Decision& d : decisions) {
     ds.push_back(nlohmann::json::array({op_name(d.op), d.kind == DecisionKind::fiber ? "f" : "r", d.value}));
   }
-  if (!switches.empty()) {
+  if (!switches.empty() || reads_listed) {
     auto& ss = j["switches"] = nlohmann::json::array();
     for (const Switch& w : switches) ss.push_back(nlohmann::json::array({w.fiber, w.step, w.to}));
+  }
+  if (reads_listed) {
+    auto& rs = j["reads"] = nlohmann::json::array();
+    for (const ReadDraw& d : reads) rs.push_back(nlohmann::json::array({d.fiber, d.step, d.value}));
   }
   return j.dump();
 }
@@ -100,6 +109,16 @@ Switch switch_from(const JsonReader& r, const nlohmann::json& w, const std::stri
   return Switch{static_cast<FiberId>(fiber), step, static_cast<FiberId>(to)};
 }
 
+// read_from reads element `i` of the reads array at `array_path`.
+ReadDraw read_from(const JsonReader& r, const nlohmann::json& d, const std::string& array_path, std::size_t i) {
+  const std::string p = array_path + "[" + std::to_string(i) + "]";
+  if (!d.is_array() || d.size() != 3) r.fail(p, "[fiber, step, value], got " + JsonReader::describe(d));
+  const auto fiber = r.uint_value(d[0], p + "[0]", 0, kSwitchPlaceMax);
+  const auto step = r.uint_value(d[1], p + "[1]", 0, kSwitchPlaceMax);
+  const auto value = r.uint_value(d[2], p + "[2]", 0, UINT64_MAX);
+  return ReadDraw{static_cast<FiberId>(fiber), step, value};
+}
+
 }  // namespace
 
 std::vector<ArrayStream> ScheduleStream::streams() {
@@ -118,13 +137,14 @@ std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std:
   const JsonReader r(file);
   try {
     r.only_keys(j, path,
-                {"format", "version", "seed", "strategy", "pct_depth", "pct_steps", "memory_model", "decisions", "switches"});
+                {"format", "version", "seed", "strategy", "pct_depth", "pct_steps", "memory_model", "decisions", "switches",
+                 "reads"});
     if (!j.contains("format") || j.at("format") != kFormat)
       r.fail(path + ".format", "\"weft-schedule\" (a schedule file), got " +
                                    (j.contains("format") ? JsonReader::describe(j.at("format")) : std::string("no format")));
-    const auto& v = r.required(j, "version", path, "1 or 2");
-    if (!v.is_number_integer() || (v != kVersion && v != kVersionSwitches))
-      r.fail(path + ".version", "1 or 2 (this build reads versions 1 and 2), got " + JsonReader::describe(v));
+    const auto& v = r.required(j, "version", path, "1, 2 or 3");
+    if (!v.is_number_integer() || (v != kVersion && v != kVersionSwitches && v != kVersionReads))
+      r.fail(path + ".version", "1, 2 or 3 (this build reads versions 1 to 3), got " + JsonReader::describe(v));
     const int version = v.get<int>();
     Schedule s;
     s.seed = r.uint_value(r.required(j, "seed", path, "an integer"), path + ".seed", 0, UINT64_MAX);
@@ -142,7 +162,17 @@ std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std:
     }
     if (version == kVersion) {
       if (j.contains("switches")) r.fail(path + ".switches", "no switches in version 1 (version 2 has them)");
+      if (j.contains("reads")) r.fail(path + ".reads", "no reads in version 1 (version 3 has them)");
       return s;
+    }
+    if (version == kVersionSwitches && j.contains("reads"))
+      r.fail(path + ".reads", "no reads in version 2 (version 3 has them)");
+    if (version == kVersionReads) {
+      const auto& rs = r.required(j, "reads", path, "an array of reads (version 3)");
+      if (!rs.is_array()) r.fail(path + ".reads", "an array of reads, got " + JsonReader::describe(rs));
+      s.reads_listed = true;
+      s.reads.reserve(rs.size());
+      for (std::size_t i = 0; i < rs.size(); ++i) s.reads.push_back(read_from(r, rs[i], path + ".reads", i));
     }
     const auto& ss = r.required(j, "switches", path, "an array of switches (version 2)");
     if (!ss.is_array()) r.fail(path + ".switches", "an array of switches, got " + JsonReader::describe(ss));

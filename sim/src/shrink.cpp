@@ -47,6 +47,7 @@ Schedule with_entries(const Schedule& like, const std::vector<Entry>& entries) {
   Schedule s;
   s.seed = like.seed;
   s.strategy = like.strategy;
+  s.memory_model = like.memory_model;
   if (entries.empty()) return s;
   s.decisions.assign(entries.back().index + 1, Decision{DecisionKind::fiber, Op::load, kLenientDefault});
   for (const Entry& e : entries) {
@@ -83,7 +84,42 @@ Schedule with_switches(const Schedule& like, const std::vector<Switch>& switches
   Schedule s;
   s.seed = like.seed;
   s.strategy = like.strategy;
+  s.memory_model = like.memory_model;
   s.switches = switches;
+  return s;
+}
+
+// is_stale says whether a memory draw's value takes the rarer branch of either
+// bias (a stale store, a spurious failure): any other value acts as 0.
+bool is_stale(std::uint64_t value) {
+  return stale_draw(value, kStaleReadPerMille) || stale_draw(value, kSpuriousCasPerMille);
+}
+
+// stale_reads_of lists the stale memory draws of a recorded schedule by place:
+// the fiber making each draw is the one the fiber decision before it chose (as
+// switches_of), counted per fiber.
+std::vector<ReadDraw> stale_reads_of(const Schedule& s) {
+  std::vector<ReadDraw> out;
+  std::vector<std::uint64_t> steps;
+  FiberId current = 0;
+  for (const Decision& d : s.decisions) {
+    if (d.kind == DecisionKind::fiber) {
+      if (d.value != kLenientDefault) current = static_cast<FiberId>(d.value);
+      continue;
+    }
+    if (!is_memory_draw(d.op)) continue;
+    if (steps.size() <= current) steps.resize(current + 1, 0);
+    const std::uint64_t step = steps[current]++;
+    if (is_stale(d.value)) out.push_back(ReadDraw{current, step, d.value});
+  }
+  return out;
+}
+
+// with_reads is `like` with its memory draws listed: `reads`, the newest elsewhere.
+Schedule with_reads(const Schedule& like, const std::vector<ReadDraw>& reads) {
+  Schedule s = like;
+  s.reads_listed = true;
+  s.reads = reads;
   return s;
 }
 
@@ -189,6 +225,13 @@ std::string failure_signature(Outcome outcome, const std::string& message) {
   return sig;
 }
 
+std::uint64_t count_stale_reads(const Schedule& s) {
+  if (s.reads_listed) return s.reads.size();
+  std::uint64_t n = 0;
+  for (const Decision& d : s.decisions) n += d.kind == DecisionKind::random && is_memory_draw(d.op) && is_stale(d.value);
+  return n;
+}
+
 std::uint64_t count_switches(const Schedule& s) {
   std::uint64_t n = s.switches.size();
   std::uint64_t last = kLenientDefault;
@@ -206,6 +249,7 @@ ShrinkResult shrink_schedule(const Schedule& failing, const ScheduleSize& origin
   res.before = original;
   res.before.decisions = failing.decisions.size();
   res.before.switches = count_switches(failing);
+  res.before.stale_reads = count_stale_reads(failing);
   res.schedule = failing;
   res.schedule.strategy = "lenient";
 
@@ -237,6 +281,17 @@ ShrinkResult shrink_schedule(const Schedule& failing, const ScheduleSize& origin
     s.ddmin(entries, [&like](const std::vector<Entry>& c) { return with_entries(like, c); });
     res.schedule = with_entries(like, entries);
   }
+  // Pass 4: the newest store everywhere, else only the stale reads the failure needs.
+  if (res.before.stale_reads > 0 && !failing.reads_listed && !s.out_of_budget()) {
+    std::vector<ReadDraw> reads;
+    if (s.fails(with_reads(res.schedule, reads))) {
+      res.schedule = with_reads(res.schedule, reads);
+    } else if (reads = stale_reads_of(failing); !s.out_of_budget() && s.fails(with_reads(res.schedule, reads))) {
+      const Schedule base = res.schedule;
+      s.ddmin(reads, [&base](const std::vector<ReadDraw>& c) { return with_reads(base, c); });
+      res.schedule = with_reads(base, reads);
+    }
+  }
   // Measure the result with one more run.
   const Probe last = run(res.schedule);
   WEFT_SHRINK_ASSERT(last.signature == first.signature);
@@ -244,6 +299,7 @@ ShrinkResult shrink_schedule(const Schedule& failing, const ScheduleSize& origin
   res.budget_exhausted = s.out_of_budget();
   res.after.decisions = res.schedule.decisions.size();
   res.after.switches = count_switches(res.schedule);
+  res.after.stale_reads = res.schedule.reads_listed ? res.schedule.reads.size() : res.before.stale_reads;
   res.after.preemptions = last.preemptions;
   res.after.steps = last.steps;
   return res;

@@ -3,8 +3,10 @@
 //
 // Each strategy draws from its own streams, derived from the run's seed: one for
 // scheduling, one for the random values handed to the program (entropy(),
-// random_u64()), so that the values a program sees do not depend on how many
-// scheduling draws happened before them.
+// random_u64()), and one for the memory draws of the c11 model (which store a
+// load reads; the bias by strategy is documented at kStaleReadPerMille), so that
+// the values a program sees depend neither on how many scheduling draws nor on
+// how many memory draws happened before them.
 #include <algorithm>
 #include <bit>
 #include <iterator>
@@ -20,6 +22,24 @@ namespace {
 
 constexpr std::uint64_t kScheduleStream = 0x5c4ed01e5ull;
 constexpr std::uint64_t kDataStream = 0xda7a5eedull;
+constexpr std::uint64_t kReadStream = 0x4ead5eedull;
+
+// Draws is the two value streams of a strategy: the program's, and the memory
+// draws'. A strategy that favours a stale read at some memory draw asks for
+// next(p, true): the oldest store that draw may read.
+class Draws {
+ public:
+  explicit Draws(std::uint64_t seed) : data_(seed ^ kDataStream), reads_(seed ^ kReadStream) {}
+  std::uint64_t next(const Point& p, bool oldest = false) {
+    if (!is_memory_draw(p.op)) return data_.next_u64();
+    const std::uint64_t v = reads_.next_u64();  // always drawn, so later draws keep their values
+    return oldest && p.choices >= 2 ? oldest_draw(p.choices) : v;
+  }
+
+ private:
+  Prng data_;
+  Prng reads_;
+};
 
 // random_pick is the random walk's choice: every fiber of `fibers` (never empty)
 // is equally likely, except `pass_over` (a yielding caller, listed in `fibers`, or
@@ -39,7 +59,7 @@ FiberId random_pick(Prng& prng, std::span<const FiberId> fibers, FiberId pass_ov
 // likely; a yielding fiber is passed over when another can run.
 class RandomStrategy final : public Strategy {
  public:
-  explicit RandomStrategy(std::uint64_t seed) : sched_(seed ^ kScheduleStream), data_(seed ^ kDataStream) {}
+  explicit RandomStrategy(std::uint64_t seed) : sched_(seed ^ kScheduleStream), draws_(seed) {}
 
   const char* name() const noexcept override { return "random"; }
 
@@ -47,14 +67,14 @@ class RandomStrategy final : public Strategy {
     return random_pick(sched_, runnable, p.yielding && p.current_runnable ? p.current : kNoFiber);
   }
 
-  bool next_u64(const Point&, std::uint64_t& out) override {
-    out = data_.next_u64();
+  bool next_u64(const Point& p, std::uint64_t& out) override {
+    out = draws_.next(p);
     return true;
   }
 
  private:
   Prng sched_;
-  Prng data_;
+  Draws draws_;
 };
 
 // PctStrategy is probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010):
@@ -65,10 +85,12 @@ class RandomStrategy final : public Strategy {
 //  3. A yielding fiber drops below everyone (-1, -2, ...), so spinners rotate.
 //  4. The highest-priority runnable fiber runs (ties: lowest id); a yielding fiber
 //     is passed over if another can run.
+//  5. c11: each change point also makes the next memory draw that has a choice
+//     read the oldest store it may (kStaleReadPerMille states the bias elsewhere).
 class PctStrategy final : public Strategy {
  public:
   PctStrategy(std::uint64_t seed, std::uint32_t depth, std::uint64_t steps)
-      : prng_(seed ^ kScheduleStream), data_(seed ^ kDataStream), depth_(std::max<std::uint32_t>(depth, 1)) {
+      : prng_(seed ^ kScheduleStream), draws_(seed), depth_(std::max<std::uint32_t>(depth, 1)) {
     steps = std::max<std::uint64_t>(steps, 1);
     for (std::uint32_t i = 1; i < depth_; ++i) {
       std::uint64_t at = 1 + prng_.below(steps);
@@ -94,6 +116,7 @@ class PctStrategy final : public Strategy {
     while (next_change_ < changes_.size() && changes_[next_change_].at <= p.index) {
       priority_[p.current] = changes_[next_change_].priority;
       ++next_change_;
+      ++stale_due_;  // step 5
     }
     const bool pass_over = p.yielding && p.current_runnable && runnable.size() > 1;
     if (p.yielding) priority_[p.current] = --yield_floor_;
@@ -107,8 +130,10 @@ class PctStrategy final : public Strategy {
     return best;
   }
 
-  bool next_u64(const Point&, std::uint64_t& out) override {
-    out = data_.next_u64();
+  bool next_u64(const Point& p, std::uint64_t& out) override {
+    const bool oldest = stale_due_ > 0 && is_memory_draw(p.op) && p.choices >= 2;
+    if (oldest) --stale_due_;  // step 5
+    out = draws_.next(p, oldest);
     return true;
   }
 
@@ -122,10 +147,11 @@ class PctStrategy final : public Strategy {
   }
 
   Prng prng_;
-  Prng data_;
+  Draws draws_;
   std::uint32_t depth_;
   std::vector<Change> changes_;
   std::size_t next_change_ = 0;
+  std::uint32_t stale_due_ = 0;  // change points passed whose stale read is still to come (step 5)
   std::vector<std::int64_t> priority_;
   std::int64_t yield_floor_ = 0;
 };
@@ -147,7 +173,7 @@ class HoldStrategy final : public Strategy {
   static constexpr std::uint64_t kHoldDecisionsMax = 1u << 16;
   static constexpr std::uint64_t kQuietMax = 1u << 8;
 
-  explicit HoldStrategy(std::uint64_t seed) : sched_(seed ^ kScheduleStream), data_(seed ^ kDataStream) {}
+  explicit HoldStrategy(std::uint64_t seed) : sched_(seed ^ kScheduleStream), draws_(seed) {}
 
   const char* name() const noexcept override { return "hold"; }
   // Every decision: a hold ends when the held fiber is the only one runnable.
@@ -199,8 +225,12 @@ class HoldStrategy final : public Strategy {
     return random_pick(sched_, runnable, pass_over);
   }
 
-  bool next_u64(const Point&, std::uint64_t& out) override {
-    out = data_.next_u64();
+  bool next_u64(const Point& p, std::uint64_t& out) override {
+    // c11: the fiber whose hold ended reads the oldest store it may at its next
+    // memory draw with a choice (StrategySpec::hold, step 4).
+    const bool oldest = p.current == stale_for_ && is_memory_draw(p.op) && p.choices >= 2;
+    if (oldest) stale_for_ = kNoFiber;
+    out = draws_.next(p, oldest);
     return true;
   }
 
@@ -214,7 +244,10 @@ class HoldStrategy final : public Strategy {
     const std::uint64_t base = std::uint64_t{1} << sched_.below(log2_max + 1);
     return std::max<std::uint64_t>(1, base + sched_.below(3) - 1);
   }
-  void release() noexcept { held_ = kNoFiber; }
+  void release() noexcept {
+    stale_for_ = held_;
+    held_ = kNoFiber;
+  }
 
   struct Object {
     bool cas_seen = false;     // some CAS was made on it in this run
@@ -222,8 +255,9 @@ class HoldStrategy final : public Strategy {
   };
 
   Prng sched_;
-  Prng data_;
+  Draws draws_;
   FiberId held_ = kNoFiber;
+  FiberId stale_for_ = kNoFiber;  // the fiber whose hold ended, until its next memory draw with a choice
   std::uint32_t object_ = 0;      // the atomic the held fiber read
   std::uint64_t writes_left_ = 0;  // writes of object_ by others before the hold ends
   std::uint64_t decisions_ = 0;    // decisions of the others since the hold began
@@ -292,8 +326,9 @@ class ReplayStrategy final : public Strategy {
 class LenientReplayStrategy final : public Strategy {
  public:
   explicit LenientReplayStrategy(std::shared_ptr<const Schedule> schedule)
-      : schedule_(std::move(schedule)), data_(schedule_->seed ^ kDataStream), switches_(schedule_->switches) {
+      : schedule_(std::move(schedule)), draws_(schedule_->seed), switches_(schedule_->switches), reads_(schedule_->reads) {
     std::stable_sort(switches_.begin(), switches_.end(), by_place);
+    std::stable_sort(reads_.begin(), reads_.end(), by_read_place);
   }
 
   const char* name() const noexcept override { return "lenient"; }
@@ -318,7 +353,15 @@ class LenientReplayStrategy final : public Strategy {
 
   bool next_u64(const Point& p, std::uint64_t& out) override {
     const auto& ds = schedule_->decisions;
-    out = data_.next_u64();  // always advanced, so later draws keep their values
+    out = draws_.next(p);  // always advanced, so later draws keep their values
+    if (schedule_->reads_listed && is_memory_draw(p.op)) {
+      // Step 5: a listed read by its place, else the newest store.
+      if (read_steps_.size() <= p.current) read_steps_.resize(p.current + 1, 0);
+      const ReadDraw key{p.current, read_steps_[p.current]++, 0};
+      const auto r = std::lower_bound(reads_.begin(), reads_.end(), key, by_read_place);
+      out = r != reads_.end() && r->fiber == key.fiber && r->step == key.step ? r->value : 0;
+      return true;
+    }
     if (p.index < ds.size() && ds[p.index].kind == DecisionKind::random) out = ds[p.index].value;
     return true;
   }
@@ -338,11 +381,16 @@ class LenientReplayStrategy final : public Strategy {
   static bool by_place(const Switch& a, const Switch& b) {
     return a.fiber != b.fiber ? a.fiber < b.fiber : a.step < b.step;
   }
+  static bool by_read_place(const ReadDraw& a, const ReadDraw& b) {
+    return a.fiber != b.fiber ? a.fiber < b.fiber : a.step < b.step;
+  }
 
   std::shared_ptr<const Schedule> schedule_;
-  Prng data_;
+  Draws draws_;
   std::vector<Switch> switches_;            // by fiber, then step
   std::vector<std::uint64_t> fiber_steps_;  // by fiber id: its fiber decisions so far
+  std::vector<ReadDraw> reads_;             // listed reads, by fiber, then step
+  std::vector<std::uint64_t> read_steps_;   // by fiber id: its memory draws so far
 };
 
 }  // namespace

@@ -6,7 +6,8 @@
 // run outcome) and the line that replays it is printed.
 //
 // Cases per property: WEFT_PROPERTY_CASES (default kDefaultCases); RapidCheck's
-// RC_PARAMS (seed, reproduce=...) applies as usual.
+// RC_PARAMS (seed, reproduce=...) applies as usual. WEFT_MEMORY_MODEL=sc|c11 runs
+// every case under that memory model (default: the generated scenario's, sc).
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
@@ -73,8 +74,23 @@ std::string repro_path(const std::string& property) {
   return repro_dir(WEFT_REPRO_DEFAULT_DIR) + "/property-" + property + ".repro.json";
 }
 
-// run_case runs a case with its seed under the random strategy.
-RunReport run_case(const Case& c, RunConfig& cfg, bool keep_trace) {
+// memory_model is WEFT_MEMORY_MODEL ("sc" or "c11"), or empty when unset; any
+// other value fails the test at once.
+std::string memory_model() {
+  const char* m = std::getenv("WEFT_MEMORY_MODEL");
+  if (m == nullptr || *m == '\0') return {};
+  if (!memory_model_from(m)) {
+    ADD_FAILURE() << "WEFT_MEMORY_MODEL='" << m << "': expected sc or c11";
+    std::exit(8);
+  }
+  return m;
+}
+
+// run_case runs a case with its seed under the random strategy (and the memory
+// model WEFT_MEMORY_MODEL names, which the case then carries into its reproduction).
+RunReport run_case(Case& c, RunConfig& cfg, bool keep_trace) {
+  static const std::string model = memory_model();
+  if (!model.empty()) c.sc.memory_model = model;
   cfg.seed = c.seed;
   cfg.strategy = StrategySpec::random();
   cfg.keep_trace = keep_trace;

@@ -190,8 +190,18 @@ TEST(Shrink, SwitchesSurviveJsonAndOldVersionsStillLoad) {
   // Without switches a schedule is written as version 1, as before.
   s.switches.clear();
   EXPECT_NE(s.to_json().find("\"version\":1"), std::string::npos);
-  EXPECT_FALSE(Schedule::from_json(R"({"format":"weft-schedule","version":3,"seed":1,"decisions":[]})", error));
-  EXPECT_NE(error.find("versions 1 and 2"), std::string::npos) << error;
+  EXPECT_FALSE(Schedule::from_json(R"({"format":"weft-schedule","version":4,"seed":1,"decisions":[]})", error));
+  EXPECT_NE(error.find("versions 1 to 3"), std::string::npos) << error;
+  // Listed reads (a shrunk c11 schedule) are version 3 and come back as written.
+  s.reads_listed = true;
+  s.reads = {ReadDraw{1, 4, 999}};
+  EXPECT_NE(s.to_json().find("\"version\":3"), std::string::npos);
+  const std::optional<Schedule> listed = Schedule::from_json(s.to_json(), error);
+  ASSERT_TRUE(listed) << error;
+  EXPECT_EQ(*listed, s);
+  EXPECT_FALSE(Schedule::from_json(R"({"format":"weft-schedule","version":2,"seed":1,"decisions":[],"switches":[],"reads":[]})",
+                                   error));
+  EXPECT_NE(error.find("$.reads"), std::string::npos) << error;
   EXPECT_FALSE(Schedule::from_json(R"({"format":"weft-schedule","version":2,"seed":1,"decisions":[],"switches":[[1,2]]})",
                                    error));
 }

@@ -90,9 +90,12 @@ std::uint64_t Rendezvous::open(std::uint64_t timeout_ns, Parker* requester, bool
   const std::uint64_t now = Platform::now_ns();
   round_.begin(r, n_, timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns, requester);
   emit(EventKind::dump_request, -1, 0, r);  // -1: the requester is not a participant
-  published_.store(r, Order::seq_cst);  // Step 2: publish, then read the blocked flags
+  // Step 2's Dekker pair with step 1: seq_cst on both sides, or each may read the other's old value.
+  Order publish = Order::seq_cst, read_flag = Order::seq_cst;
+  if (WEFT_BUG(dump_round_release_acquire)) publish = Order::release, read_flag = Order::acquire;  // "release/acquire pairs them"
+  published_.store(r, publish);  // Step 2: publish, then read the blocked flags
   for (std::uint32_t i = 0; i < n_; ++i) {
-    if (seats_[i].blocked.load(Order::seq_cst) == 0) continue;
+    if (seats_[i].blocked.load(read_flag) == 0) continue;
     round_.add(i, true);  // a proxy arrival: the participant waits on its idle parker
     emit(EventKind::dump_arrive, static_cast<std::int32_t>(i), 0, r, 1);
   }

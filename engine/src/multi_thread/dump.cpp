@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bug_hooks.hpp"
 #include "multi_thread.hpp"
 
 WEFT_NS_BEGIN
@@ -34,6 +35,9 @@ DumpWorker MultiThread::describe_worker(std::uint32_t i, const DumpArrivals& arr
     dw.missed_reason = dw.running_task ? "did not reach the rendezvous in time: polling task " +
                                              std::to_string(dw.running_task)
                                        : "did not reach the rendezvous in time";
+    if (WEFT_BUG(dump_reads_missed_lifo)) {  // "only a peek at one pointer"
+      if (const TaskHeader* t = cores_[i]->lifo.task()) dw.lifo_task = t->id_;
+    }
     return dw;
   }
   const Core& c = *cores_[i];  // its owner is held: stable

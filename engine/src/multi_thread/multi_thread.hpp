@@ -182,6 +182,7 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   std::uint32_t notify_if_work_pending();
   static constexpr std::uint32_t kNoWorker = 0xffffffffu;
   bool notify_should_wakeup() {
+    if (WEFT_BUG(wake_check_relaxed)) return zoo::should_wakeup_by_load(idle_state_, n_);  // "a load is enough to look"
     std::uint64_t s = idle_state_.fetch_add(0, Order::seq_cst);
     return (s & policy::kSearchMask) == 0 && (s >> policy::kUnparkShift) < n_;
   }

@@ -19,6 +19,11 @@ constexpr bool claim_with_8bit_indices(Args&&...) noexcept {
 // publish_then_write: as claim_with_8bit_indices.
 template <class... Args>
 constexpr void publish_then_write(Args&&...) noexcept {}
+// should_wakeup_by_load: as claim_with_8bit_indices.
+template <class... Args>
+constexpr bool should_wakeup_by_load(Args&&...) noexcept {
+  return false;
+}
 
 }  // namespace detail::zoo
 WEFT_NS_END

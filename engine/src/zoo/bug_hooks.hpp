@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "../policy.hpp"
 #include "weft/platform/platform.hpp"
 
 #if !defined(WEFT_BUG_ZOO) || !defined(WEFT_BACKEND_SIM)
@@ -50,6 +51,9 @@ enum class Bug : std::uint8_t {
   lifo_displaced_unannounced,  // lost parallelism: a task the LIFO slot displaces to the local queue wakes nobody
   searcher_leaves_unchained,   // lost parallelism: the last searcher to find work does not wake the next (step 2)
   ct_push_trusts_timer,        // stall: with timers pending, a push from another thread leaves the current-thread driver parked
+  wake_check_relaxed,          // stale read: the wake check reads the idle state with a relaxed load, not a seq_cst RMW
+  dump_round_release_acquire,  // stale read: the dump requester publishes its round with release and reads the blocked flags with acquire
+  dump_reads_missed_lifo,      // data race: a dump reads the LIFO slot of a worker that missed the rendezvous (not held)
   count_,
 };
 
@@ -81,6 +85,9 @@ inline constexpr std::string_view kBugNames[] = {
     "lifo_displaced_unannounced",
     "searcher_leaves_unchained",
     "ct_push_trusts_timer",
+    "wake_check_relaxed",
+    "dump_round_release_acquire",
+    "dump_reads_missed_lifo",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 
@@ -116,6 +123,19 @@ template <class Slot, class T>
 void publish_then_write(Atomic<std::uint32_t>& tail, Slot& slot, std::uint32_t tail_now, T* task) {
   tail.store(tail_now + 1, Order::release);  // release: as the correct push's store of tail
   slot.set(task);
+}
+
+// should_wakeup_by_load is step 4's check (multi_thread.hpp, notify_should_wakeup)
+// under wake_check_relaxed: the idle state is read by a relaxed load instead of
+// a seq_cst read-modify-write. In the store-buffering pair with the last
+// searcher (it decrements the searchers, then re-checks the queues), the
+// pusher's release store of its queue's tail and this load may both be
+// reordered: the pusher reads a stale "somebody searches" and wakes nobody while
+// the searcher reads the stale empty queue and parks. Every interleaving reads
+// the newest value, so only the C11 model's stale reads show it.
+inline bool should_wakeup_by_load(const Atomic<std::uint64_t>& idle_state, std::uint32_t n) {
+  const std::uint64_t s = idle_state.load(Order::relaxed);  // relaxed: the bug; pairs with nothing
+  return (s & policy::kSearchMask) == 0 && (s >> policy::kUnparkShift) < n;
 }
 
 }  // namespace detail::zoo

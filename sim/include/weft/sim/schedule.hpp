@@ -83,6 +83,25 @@ struct Switch {
   friend bool operator==(const Switch&, const Switch&) = default;
 };
 
+// ReadDraw is one memory-model draw kept by a shrunk schedule, placed like a
+// Switch by the progress of its fiber: the `step`-th draw (counted from 0) that
+// `fiber` makes at a load or compare-exchange (which store a load reads, whether
+// a weak compare-exchange fails spuriously) takes `value`. Lenient replay of a
+// schedule whose reads are listed (Schedule::reads_listed) gives every other
+// such draw 0: the newest store, no spurious failure.
+struct ReadDraw {
+  FiberId fiber = 0;
+  std::uint64_t step = 0;
+  std::uint64_t value = 0;
+
+  friend bool operator==(const ReadDraw&, const ReadDraw&) = default;
+};
+
+// is_memory_draw says whether a random draw at `op` is a memory-model draw (a
+// c11 load's or compare-exchange's choice): the kernel draws at load and cas
+// for nothing else.
+constexpr bool is_memory_draw(Op op) noexcept { return op == Op::load || op == Op::cas; }
+
 // kSwitchPlaceMax bounds a switch's fiber ids and step: the largest step bound a
 // tool accepts, so no run takes more decisions on one fiber or creates more fibers.
 inline constexpr std::uint64_t kSwitchPlaceMax = 1'000'000'000;
@@ -108,9 +127,15 @@ struct Schedule {
   std::string memory_model;
   std::vector<Decision> decisions;
   std::vector<Switch> switches;  // lenient replay only; in the order they happen
+  // Lenient replay only: when reads_listed, every memory draw (is_memory_draw)
+  // takes its value from `reads` by place, and 0 (the newest store) where none
+  // is listed; otherwise memory draws replay like any random draw.
+  bool reads_listed = false;
+  std::vector<ReadDraw> reads;
 
   // to_json renders the schedule as JSON text (format "weft-schedule"): version 1
-  // without switches (every recorded schedule), version 2 with them.
+  // without switches (every recorded schedule), version 2 with them, version 3
+  // with listed reads.
   std::string to_json() const;
   // from_json parses text written by to_json (either version); on error returns
   // nullopt and sets `error`.
@@ -130,7 +155,8 @@ struct Schedule {
   // operator== compares decisions, switches and seed; strategy fields are
   // informational only.
   friend bool operator==(const Schedule& a, const Schedule& b) {
-    return a.seed == b.seed && a.decisions == b.decisions && a.switches == b.switches;
+    return a.seed == b.seed && a.decisions == b.decisions && a.switches == b.switches &&
+           a.reads_listed == b.reads_listed && a.reads == b.reads;
   }
 };
 

@@ -18,7 +18,12 @@
 //     chunk if the rest fails, else split finer, down to single switches.
 //  3. Move switches later: each moves k = 1, 2, 4, ... of its fiber's decisions
 //     later, keeping the furthest move that fails.
-// Passes 2 and 3 repeat while they improve, within the budget. A candidate is
+//  4. Reads (c11 runs, whose memory draws choose the store a load reads): first
+//     every memory draw reads the newest store (Schedule::reads_listed with no
+//     read listed); if the failure needs stale reads, the original run's stale
+//     ones, listed by place, shrunk by ddmin to those the failure needs.
+// Passes 2 and 3 repeat while they improve, within the budget; pass 4 runs once,
+// after them. A candidate is
 // kept only if its failure signature (failure_signature) equals the original's:
 // the same outcome and, for assertions and exceptions, the same message up to
 // numbers.
@@ -52,6 +57,10 @@ struct ScheduleSize {
   std::uint64_t switches = 0;     // explicit switch points in it (count_switches)
   std::uint64_t preemptions = 0;  // preemptions of the run
   std::uint64_t steps = 0;        // decisions the run took
+  // stale_reads: memory draws that read an older store than the newest or fail
+  // a weak compare-exchange spuriously (recorded ones, or the listed reads of a
+  // shrunk schedule; a shrunk schedule that lists none keeps its source's count)
+  std::uint64_t stale_reads = 0;
 };
 
 struct ShrinkOptions {
@@ -75,6 +84,10 @@ struct ShrinkResult {
 // chose (a default before one counts as another choice). For a recorded schedule
 // that is its context switches; for a shrunk one, the choices a reader must follow.
 std::uint64_t count_switches(const Schedule& s);
+// count_stale_reads counts the memory draws of s that read a stale store or fail
+// spuriously: its listed reads if it lists them, else its recorded memory draws
+// whose value picks the rarer branch (stale_draw).
+std::uint64_t count_stale_reads(const Schedule& s);
 
 // shrink_schedule minimises `failing` (the recorded schedule of a failing run
 // whose size is `original`) against `run`, which runs a candidate under lenient

@@ -54,6 +54,11 @@ struct Point {
   FiberId current;        // the fiber that reached the point
   bool current_runnable;  // false if it just blocked or finished
   bool yielding;          // spin_hint/yield_thread: prefer another fiber if any
+  // choices: at a memory draw (is_memory_draw: a c11 load's or failing
+  // compare-exchange's choice of store), how many stores it may read, the newest
+  // included (at least 2); 0 for a weak compare-exchange's spurious-failure draw
+  // and every other draw and decision.
+  std::uint32_t choices = 0;
 };
 // Yield hints: a strategy must treat `yielding` as a request to run another fiber
 // when one can run (random, hold and lenient pass over the caller for that
@@ -150,6 +155,8 @@ struct StrategySpec {
   //     deadlock), when every other runnable fiber sits at a yield (a spinner may
   //     wait for the held one), when the others have made kQuietMax decisions
   //     without writing the atomic, or kHoldDecisionsMax decisions in all.
+  //  4. c11: the fiber whose hold ended reads the oldest store it may at its next
+  //     memory draw that has a choice (its view is as stale as its hold was long).
   // Every choice comes from the seed, and atomics are told apart by run-local ids,
   // never addresses. The schedule records fiber choices, so replay follows a hold
   // run like any other.
@@ -180,9 +187,12 @@ struct StrategySpec {
   //     keep the current fiber if it is runnable and not yielding, else the
   //     lowest runnable id (passing over a yielding current fiber if another can run).
   //  4. A random draw takes the recorded value if the entry at its index is a
-  //     random draw, else the next value of the seed's data stream (the stream
-  //     the random and PCT strategies draw from, so an unshrunk run sees the same
-  //     values).
+  //     random draw, else the next value of the seed's stream for it (the
+  //     streams the random and PCT strategies draw from, so an unshrunk run sees
+  //     the same values).
+  //  5. If the schedule lists its reads (Schedule::reads_listed), a memory draw
+  //     (a c11 load's or compare-exchange's) takes the listed value at its place
+  //     (the fiber's count of memory draws), else 0: the newest store.
   // It never reports nondeterminism: the same schedule always gives the same run.
   static StrategySpec lenient(Schedule schedule) {
     StrategySpec s;
@@ -243,6 +253,18 @@ inline constexpr std::uint32_t kHistoryDepthMax = 64;
 // newest store, the strategy's draw picks the newest with probability 1 - this
 // per mille, else one of the older candidates uniformly. Draw 0 is the newest
 // (stale_draw), so a schedule whose draws are zeroed reads as the sc model would.
+//
+// Stale reads by strategy (the memory draws come from a stream of their own, so
+// the values entropy() and random_u64() hand the program do not depend on them):
+//  - random: every memory draw with this bias;
+//  - PCT: the same, and at each of its d-1 priority change points the next
+//    memory draw with a choice reads the oldest store it may (the preempted
+//    moment is where a stale view matters most, as a preemption there does);
+//  - hold: the same, and a fiber whose hold ends reads the oldest store it may
+//    at its next memory draw with a choice (the reader held across the others'
+//    writes also sees memory from before them).
+// oldest_draw(n) is the draw that makes a memory draw with n choices read the
+// oldest store it may.
 inline constexpr std::uint32_t kStaleReadPerMille = 300;
 // kSpuriousCasPerMille is the chance that a compare_exchange_weak whose expected
 // value matches fails anyway (Relacy's random scheduler takes 1/4); draw 0 never does.
@@ -252,6 +274,14 @@ inline constexpr std::uint32_t kSpuriousCasPerMille = 250;
 constexpr bool stale_draw(std::uint64_t draw, std::uint32_t per_mille) noexcept {
   return draw % 1000 >= 1000 - per_mille;
 }
+// stale_pick is which older store a stale draw with n choices (n >= 2) reads:
+// 1 to n-1 stores back from the newest (Kernel::c11_load, Kernel::c11_cas_pick).
+constexpr std::uint32_t stale_pick(std::uint64_t draw, std::uint32_t n) noexcept {
+  return 1 + static_cast<std::uint32_t>((draw / 1000) % (n - 1));
+}
+constexpr std::uint64_t oldest_draw(std::uint32_t n) noexcept { return 999 + 1000 * std::uint64_t{n - 2}; }
+static_assert(stale_draw(oldest_draw(2), kStaleReadPerMille) && stale_pick(oldest_draw(2), 2) == 1);
+static_assert(stale_draw(oldest_draw(5), kStaleReadPerMille) && stale_pick(oldest_draw(5), 5) == 4);
 
 // Options configure one Simulation.
 struct Options {

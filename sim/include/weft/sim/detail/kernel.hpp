@@ -150,7 +150,7 @@ class Kernel {
   void note_cell(std::uint32_t cell, bool write, const std::source_location& site);
 
   // draw returns a random value from the strategy, recorded as a random decision.
-  std::uint64_t draw(Op op);
+  std::uint64_t draw(Op op, std::uint32_t choices = 0);
 
   // block suspends the running fiber until wake() names it.
   void block(Op op);
