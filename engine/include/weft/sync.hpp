@@ -96,6 +96,8 @@ struct Inner : weft::detail::PoolNew {
   Inner& operator=(const Inner&) = delete;
 
   void release() {
+    // acq_rel: the release publishes this side's last writes to the fields; the
+    // acquire of the last one to drop pairs with the other side's release before delete.
     if (refs.fetch_sub(1, Order::acq_rel) == 1) delete this;
   }
 };
@@ -121,21 +123,27 @@ class Sender {
   bool send(T v) {
     auto* in = std::exchange(in_, nullptr);
     WEFT_CHECK(in != nullptr);
+    // acquire pairs with the receiver's acq_rel fetch_or of kRxClosed in drop().
     if (in->state.load(Order::acquire) & detail::Inner<T>::kRxClosed) {
       in->release();
       return false;
     }
     in->value.emplace(std::move(v));
+    // release publishes `value` to the receiver's acquire loads of kSent; acquire
+    // pairs with the receiver's acq_rel fetch_or of kRxWaker, which published rx_waker.
     std::uint32_t prev = in->state.fetch_or(detail::Inner<T>::kSent, Order::acq_rel);
     if (prev & detail::Inner<T>::kRxWaker) in->rx_waker.wake_by_ref();
     in->release();
     return true;
   }
+  // acquire pairs with the receiver's acq_rel fetch_or of kRxClosed in drop().
   bool is_closed() const { return !in_ || (in_->state.load(Order::acquire) & detail::Inner<T>::kRxClosed); }
 
  private:
   void drop() {
     if (auto* in = std::exchange(in_, nullptr)) {
+      // acq_rel as in send(): release to the receiver's acquire of kTxClosed, acquire
+      // of the receiver's kRxWaker publication of rx_waker.
       std::uint32_t prev = in->state.fetch_or(detail::Inner<T>::kTxClosed, Order::acq_rel);
       if (prev & detail::Inner<T>::kRxWaker) in->rx_waker.wake_by_ref();
       in->release();
@@ -164,12 +172,14 @@ class Receiver {
 
   // try_recv returns the value if it has been sent.
   std::optional<T> try_recv() {
+    // acquire pairs with send()'s acq_rel fetch_or of kSent, which published `value`.
     if (in_->state.load(Order::acquire) & In::kSent) return std::move(in_->value);
     return std::nullopt;
   }
 
   bool await_ready() {
     WEFT_CHECK(in_ != nullptr);
+    // acquire pairs with the sender's acq_rel fetch_or of kSent or kTxClosed.
     if (!(in_->state.load(Order::acquire) & (In::kSent | In::kTxClosed))) return false;
     return budget_.proceed();
   }
@@ -178,6 +188,9 @@ class Receiver {
     Waker w = suspend_current(h, "oneshot::Receiver", [](const void* p) {
       return (static_cast<const In*>(p)->state.load(Order::acquire) & (In::kSent | In::kTxClosed)) != 0;
     }, in_);
+    // Every acquire below pairs with the sender's acq_rel fetch_or of kSent or
+    // kTxClosed (send(), drop()); the acq_rel CAS and fetch_or of kRxWaker release
+    // rx_waker to the sender's acquire half of that same fetch_or.
     std::uint32_t cur = in_->state.load(Order::acquire);
     if (cur & In::kRxWaker) {
       if (in_->rx_waker.will_wake(w)) return true;
@@ -194,6 +207,7 @@ class Receiver {
     return true;
   }
   T await_resume() {
+    // acquire pairs with send()'s acq_rel fetch_or of kSent, which published `value`.
     std::uint32_t s = in_->state.load(Order::acquire);
     if (!(s & In::kSent)) throw RecvError();
     return std::move(*in_->value);
@@ -202,6 +216,7 @@ class Receiver {
  private:
   void drop() {
     if (auto* in = std::exchange(in_, nullptr)) {
+      // release pairs with the sender's acquire loads of kRxClosed (send(), is_closed()).
       in->state.fetch_or(In::kRxClosed, Order::acq_rel);
       in->release();
     }
