@@ -482,6 +482,8 @@ struct Chan : weft::detail::PoolNew {
   Atomic<std::uint32_t> refs{2};
 
   void release() {
+    // acq_rel: the release publishes this handle's last use of the channel; the
+    // acquire of the last one to drop pairs with every other handle's release before delete.
     if (refs.fetch_sub(1, Order::acq_rel) == 1) delete this;
   }
 };
@@ -503,6 +505,8 @@ class Sender {
     if (c_) {
       std::scoped_lock lock(c_->mu);
       ++c_->tx_count;
+      // relaxed: the copy holds a reference already (o's), so the count cannot reach
+      // zero meanwhile; nothing is published (release() orders the drop).
       c_->refs.fetch_add(1, Order::relaxed);
     }
   }
