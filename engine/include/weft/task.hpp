@@ -895,6 +895,7 @@ void join_drop(TaskHeader* t) noexcept;
 
 template <class T>
 T join_take(TaskHeader* t) {
+  // acquire pairs with to_complete's release (task_state.hpp), which published the output.
   std::uint64_t s = t->state_.load(Order::acquire);
   WEFT_ASSERT(s & state::kComplete);
   // A task aborted during its final poll still ran to its end: its result stands.
@@ -928,6 +929,8 @@ class [[nodiscard]] JoinHandle {
   void abort() const {
     if (t_) task_ops::abort(t_);
   }
+  // acquire pairs with to_complete's release (task_state.hpp), so a finished
+  // task's output is visible to whoever saw it finished.
   bool is_finished() const noexcept {
     return t_ && (t_->state_.load(Order::acquire) & state::kComplete) != 0;
   }
@@ -946,6 +949,7 @@ class [[nodiscard]] JoinHandle {
     TaskHeader* me = current_task();
     WEFT_CHECK(me != nullptr);
     note_suspend(me, h, "JoinHandle", [](const void* p) {
+      // acquire pairs with to_complete's release, as in is_finished().
       return (static_cast<const TaskHeader*>(p)->state_.load(Order::acquire) & state::kComplete) != 0;
     }, t_);
     if (detail::join_try_register(t_, me)) return true;
