@@ -13,10 +13,13 @@ class RootScheduler final : public Scheduler {
   explicit RootScheduler(Parker& parker) : parker_(parker) {}
   void schedule(TaskHeader* t, bool) override {
     WEFT_ASSERT(t->is_block_on_);
+    // release: pairs with take_notified's acquire exchange, so the waker's writes are visible to the
+    // next poll.
     notified_.store(1, Order::release);
     parker_.unpark();
   }
   bool release(TaskHeader*) override { return false; }
+  // acq_rel: the acquire pairs with schedule's release store; the release orders the clear before the poll.
   bool take_notified() { return notified_.exchange(0, Order::acq_rel) != 0; }
 
  private:
@@ -35,6 +38,7 @@ void drive_root(TaskHeader* root, Scheduler* runtime) {
   ContextGuard guard(&cx);
   task_ops::poll(root, -1);  // consumes the initial notified reference
   // Every wake-up while idle is a notified reference that the next poll consumes.
+  // acquire: pairs with to_complete's release (task_state.hpp), which published the output.
   while (!(root->state_.load(Order::acquire) & state::kComplete)) {
     parker.park();
     if (sched.take_notified()) task_ops::poll(root, -1);

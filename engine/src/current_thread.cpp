@@ -75,6 +75,8 @@ class CurrentThread final : public CoreBase, private DumpCollector {
    public:
     explicit RootSched(CurrentThread& rt) : rt_(rt) {}
     void schedule(TaskHeader*, bool) override {
+      // release: pairs with the driver's acquire exchange/loads of root_woken_, so the waker's
+      // writes before the wake are visible to the root's poll.
       rt_.root_woken_.store(1, Order::release);
       // The driver re-reads root_woken_ before it parks; a wake from the driver
       // itself (a timer it fired, a task it polled) needs no unpark, which would
@@ -258,12 +260,15 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
   // the published counts are what they would be with polls_ counted directly.
   std::uint64_t polls = 0;
   for (;;) {
+    // acq_rel: the acquire pairs with RootSched::schedule's release store; the release orders this
+    // clear before the poll, against the next wake.
     if (root_woken_.exchange(0, Order::acq_rel) != 0 ) {
       // A woken root always holds one notified reference.
       cx.budget = cfg_.budget;
       cx.budget_active = true;
       task_ops::poll(root, -1);
       cx.budget_active = false;
+      // acquire: pairs with to_complete's release (task_state.hpp), which published the root's output.
       if (root->state_.load(Order::acquire) & state::kComplete) break;
     }
     bool parked = false;
@@ -277,6 +282,7 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
         t = next_task();
       }
       if (t == nullptr) {
+        // acquire: pairs with RootSched::schedule's release store.
         if (root_woken_.load(Order::acquire) != 0) break;
         busy_ns_ += metrics_now_ns() - busy_start;
         polls_ += polls;
@@ -304,6 +310,8 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
 
 void CurrentThread::block_on_root(TaskHeader* root) {
   std::uint32_t expected = 0;
+  // acq_rel/acquire: taking the core pairs with the release store that gave it back (block_on_root,
+  // shutdown, dump_sync), so the last holder's writes to the core are visible.
   bool got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
   // The core may be held briefly (a blocking dump): wait a little for it.
   for (std::uint32_t i = 0; !got && i < policy::kCoreWaitTriesMax; ++i) {
@@ -332,6 +340,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   }
   task_ops::ref_dec(root);  // the owned reference; a root is never bound
   submit_metrics();
+  // release: gives the core back; pairs with the acquire CAS of the next taker.
   core_taken_.store(0, Order::release);
   rv_.nudge_requester();  // Step 3: a requester still waiting for us takes the free core
 }
@@ -355,6 +364,8 @@ void CurrentThread::shutdown() {
   //    step 1 and refuses.
   // 3. Cancel every owned task, empty the queues, shut the blocking pool down.
   // 4. Give the core back.
+  // acq_rel: one caller wins the shutdown; the release pairs with the acquire loads of shut_ in stand_in
+  // and dump_sync.
   if (shut_.exchange(1, Order::acq_rel) != 0) return;
   emit(EventKind::shutdown, -1, 0);
   rv_.shutdown();
@@ -401,6 +412,7 @@ void CurrentThread::shutdown() {
     while (TaskHeader* t = inject_.pop_locked()) task_ops::drop_notified(t);
   }
   WEFT_ASSERT(!kMetrics || owned_.alive() == 0);
+  // release: gives the core back emptied; pairs with the acquire CAS of the next taker.
   if (!driving) core_taken_.store(0, Order::release);
 }
 
@@ -474,6 +486,7 @@ bool CurrentThread::stand_in() {
   // Holding the core, we are the only worker, unless shutdown already came and
   // went (it holds the core while it empties the queues): then give it back, and
   // the requester refuses.
+  // acquire: pairs with shutdown's acq_rel exchange of shut_.
   if (shut_.load(Order::acquire) != 0) {
     core_taken_.store(0, Order::release);
     return false;
@@ -502,6 +515,7 @@ Task<Dump> CurrentThread::dump_async(std::uint64_t timeout_ns) {
 
 Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   WEFT_CHECK(!on_driver());  // on the driver, co_await dump() instead
+  // acquire (here and below): pairs with shutdown's acq_rel exchange of shut_.
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
   std::scoped_lock serial(dump_serial_);
   // Checked again: the runtime may have shut down while an earlier dump held the lock.
@@ -513,6 +527,7 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   if (leads) rv_.lead(r, -1, false);  // the driver waits on its idle parker: we collect for it
   rv_.wait_done(r, parker);           // takes the free core (step 3); refuses on shutdown (step 4)
   if (std::exchange(stood_in_, false)) {
+    // release: gives back the core the stand-in took; pairs with the next taker's acquire CAS.
     core_taken_.store(0, Order::release);
     parker_wait_.unpark();  // a block_on that waited for the core may proceed
   }

@@ -11,6 +11,8 @@ namespace detail {
 DumpTask describe_task(TaskHeader* t, bool read_chain) {
   DumpTask d;
   d.id = t->id_;
+  // acquire: pairs with the release half of the task state transitions (task_state.hpp); a snapshot for
+  // the dump.
   std::uint64_t s = t->state_.load(Order::acquire);
   if (s & state::kComplete) {
     d.state = "complete";
@@ -40,6 +42,7 @@ void collect_tasks(Dump& d, std::vector<TaskHeader*>& owned, const DumpPlaces& p
                    const std::function<DumpVerdict(TaskHeader*, std::uint64_t, const DumpPlace*)>& judge) {
   std::sort(owned.begin(), owned.end(), [](TaskHeader* a, TaskHeader* b) { return a->id_ < b->id_; });
   for (TaskHeader* t : owned) {
+    // acquire: as in describe_task above; pairs with the transitions' release.
     const std::uint64_t s = t->state_.load(Order::acquire);
     auto it = places.find(t);
     const DumpPlace* place = it == places.end() ? nullptr : &it->second;

@@ -123,6 +123,7 @@ Task<Dump> MultiThread::dump_async(std::uint64_t timeout_ns) {
     co_return dump_sync(timeout_ns);
   }
   auto guard = co_await dump_lock_.lock();
+  // acquire (here and in the loop below): pairs with shutdown's acq_rel exchange of shut_ (worker.cpp).
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
   bool leads = false;
   const std::uint64_t r = rv_.open(timeout_ns, nullptr, leads);
@@ -144,6 +145,7 @@ Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
   ContextGuard outside(nullptr);  // the wait below runs as a plain thread
   return block_on_here([](MultiThread* self, std::uint64_t timeout_ns) -> Task<Dump> {
     auto guard = co_await self->dump_lock_.lock();
+    // acquire: pairs with shutdown's acq_rel exchange of shut_ (worker.cpp).
     if (self->shut_.load(Order::acquire) != 0) throw DumpError("weft: dump requested while the runtime shuts down");
     Parker parker;
     bool leads = false;

@@ -307,6 +307,8 @@ void MultiThread::pre_shutdown(Core& core) {
 }
 
 void MultiThread::shutdown() {
+  // acq_rel: one caller wins the shutdown; the release pairs with the acquire loads of shut_ in the dump
+  // paths (dump.cpp).
   if (shut_.exchange(1, Order::acq_rel) != 0) return;
   emit(EventKind::shutdown, -1, 0);
   // Step 1: close the injection queue and the owned list, unpark every worker.
