@@ -19,6 +19,11 @@ constexpr bool claim_with_8bit_indices(Args&&...) noexcept {
 // publish_then_write: as claim_with_8bit_indices.
 template <class... Args>
 constexpr void publish_then_write(Args&&...) noexcept {}
+// driver_sleeps_again: as claim_with_8bit_indices.
+template <class... Args>
+constexpr bool driver_sleeps_again(Args&&...) noexcept {
+  return false;
+}
 
 }  // namespace detail::zoo
 WEFT_NS_END

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string_view>
 
 #include "weft/platform/platform.hpp"
@@ -50,6 +51,7 @@ enum class Bug : std::uint8_t {
   lifo_displaced_unannounced,  // lost parallelism: a task the LIFO slot displaces to the local queue wakes nobody
   searcher_leaves_unchained,   // lost parallelism: the last searcher to find work does not wake the next (step 2)
   ct_push_trusts_timer,        // stall: with timers pending, a push from another thread leaves the current-thread driver parked
+  driver_sleeps_on_fired,      // stall: the multi-thread timer driver parks again until the next deadline on tasks its timers woke
   count_,
 };
 
@@ -81,6 +83,7 @@ inline constexpr std::string_view kBugNames[] = {
     "lifo_displaced_unannounced",
     "searcher_leaves_unchained",
     "ct_push_trusts_timer",
+    "driver_sleeps_on_fired",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 
@@ -116,6 +119,21 @@ template <class Slot, class T>
 void publish_then_write(Atomic<std::uint32_t>& tail, Slot& slot, std::uint32_t tail_now, T* task) {
   tail.store(tail_now + 1, Order::release);  // release: as the correct push's store of tail
   slot.set(task);
+}
+
+// driver_sleeps_again is the driver's loop condition under driver_sleeps_on_fired:
+// "time is all that is left to do", so while timers are pending the driver parks
+// again until the next deadline, on whatever its timers just woke into its own
+// queue. It still leaves when a notifier took it off the sleepers (it counts as a
+// searcher then) and at shutdown, so only the work its own timers woke waits.
+template <class Mutex, class Sleepers>
+bool driver_sleeps_again(bool timers_pending, bool closed, Mutex& mu, const Sleepers& sleepers, std::uint32_t self) {
+  if (!timers_pending || closed) return false;
+  std::scoped_lock lock(mu);
+  for (std::uint32_t s : sleepers) {
+    if (s == self) return true;
+  }
+  return false;
 }
 
 }  // namespace detail::zoo
