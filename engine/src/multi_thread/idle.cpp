@@ -79,15 +79,18 @@ void MultiThread::park_once(Core& core) {
     std::int32_t none = -1;
     if (driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst)) {
       // We drive time: sleep until the earliest deadline at most.
-      std::uint64_t deadline = next_timer_deadline();
-      wait_idle(core, [&] {
-        std::uint64_t now = Platform::now_ns();
-        if (deadline <= now) return;
-        if (deadline == UINT64_MAX) parker.park(); else parker.park_for(deadline - now);
-      });
-      core.in_driver = true;
-      fire_timers(w);
-      core.in_driver = false;
+      do {
+        std::uint64_t deadline = next_timer_deadline();
+        wait_idle(core, [&] {
+          std::uint64_t now = Platform::now_ns();
+          if (deadline <= now) return;
+          if (deadline == UINT64_MAX) parker.park(); else parker.park_for(deadline - now);
+        });
+        core.in_driver = true;
+        fire_timers(w);
+        core.in_driver = false;
+      } while (WEFT_BUG(driver_sleeps_on_fired) &&
+               zoo::driver_sleeps_again(has_timers(), inject_closed(), mu_, sleepers_, core.index));
       driver_.store(-1, Order::seq_cst);
       // Timers still pending and we are about to run: hand the driver on.
       if (core.has_tasks(remotes_[core.index]->queue) && has_timers()) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string_view>
 
 #include "../policy.hpp"
@@ -54,6 +55,7 @@ enum class Bug : std::uint8_t {
   wake_check_relaxed,          // stale read: the wake check reads the idle state with a relaxed load, not a seq_cst RMW
   dump_round_release_acquire,  // stale read: the dump requester publishes its round with release and reads the blocked flags with acquire
   dump_reads_missed_lifo,      // data race: a dump reads the LIFO slot of a worker that missed the rendezvous (not held)
+  driver_sleeps_on_fired,      // stall: the multi-thread timer driver parks again until the next deadline on tasks its timers woke
   count_,
 };
 
@@ -88,6 +90,7 @@ inline constexpr std::string_view kBugNames[] = {
     "wake_check_relaxed",
     "dump_round_release_acquire",
     "dump_reads_missed_lifo",
+    "driver_sleeps_on_fired",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 
@@ -136,6 +139,21 @@ void publish_then_write(Atomic<std::uint32_t>& tail, Slot& slot, std::uint32_t t
 inline bool should_wakeup_by_load(const Atomic<std::uint64_t>& idle_state, std::uint32_t n) {
   const std::uint64_t s = idle_state.load(Order::relaxed);  // relaxed: the bug; pairs with nothing
   return (s & policy::kSearchMask) == 0 && (s >> policy::kUnparkShift) < n;
+}
+
+// driver_sleeps_again is the driver's loop condition under driver_sleeps_on_fired:
+// "time is all that is left to do", so while timers are pending the driver parks
+// again until the next deadline, on whatever its timers just woke into its own
+// queue. It still leaves when a notifier took it off the sleepers (it counts as a
+// searcher then) and at shutdown, so only the work its own timers woke waits.
+template <class Mutex, class Sleepers>
+bool driver_sleeps_again(bool timers_pending, bool closed, Mutex& mu, const Sleepers& sleepers, std::uint32_t self) {
+  if (!timers_pending || closed) return false;
+  std::scoped_lock lock(mu);
+  for (std::uint32_t s : sleepers) {
+    if (s == self) return true;
+  }
+  return false;
 }
 
 }  // namespace detail::zoo
