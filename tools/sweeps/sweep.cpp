@@ -116,7 +116,7 @@ std::optional<Shard> parse_shard(std::string_view text, const std::function<cons
   }
   const std::string_view index_text = text.substr(0, slash);
   std::optional<std::uint64_t> index;
-  std::string source = "I";
+  std::string source;
   if (index_text == "auto") {
     for (const char* var : kShardIndexVariables) {
       const char* v = getenv(var);
@@ -159,6 +159,7 @@ std::optional<Shard> parse_shard(std::string_view text, const std::function<cons
     }
   } else {
     index = parse_decimal(index_text);
+    source = "I=" + std::string(index_text);
     if (!index) {
       error = "expected I/N with I an integer from 0 to N-1 (or auto), got '" + shown + "'";
       return std::nullopt;
