@@ -201,6 +201,38 @@ for what, files, needle in cases:
     p = run(["merge"] + files, expect=8)
     check(p.stderr.count("\n") == 1 and needle in p.stderr and p.stdout == "", f"merge refuses {what}: {p.stderr.strip()}")
 
+# Forged PCT maxima: the coverage bound uses fibers_max and steps_max, so a shard
+# claiming one fiber and one step per run (while its decisions say otherwise) would
+# print "chance at least 1". What the counts allow is checked, per strategy label.
+pct0 = json.load(open(f"{tmp}/c0.json"))
+pct_label = next(iter(pct0["strategies"]))
+pct_counts = pct0["strategies"][pct_label]
+check(pct_label == "pct:1" and pct_counts["decisions"] > pct_counts["seeds"] and pct_counts["fibers_max"] >= 1,
+      f"the pct:1 shard ran real runs: {pct_counts}")
+
+
+def forged(name, **fields):
+    s = json.loads(json.dumps(pct0))
+    s["strategies"][pct_label].update(fields)
+    return write(name, json.dumps(s))
+
+
+for what, f, needle in (
+        ("one step per run against its decisions", forged("forged-steps.json", steps_max=1), ".steps_max:"),
+        ("no fiber in runs that ran", forged("forged-fibers.json", fibers_max=0), ".fibers_max:"),
+        ("both maxima forged to 1", forged("forged-both.json", steps_max=1, fibers_max=1), ".steps_max:"),
+        ("no steps against its decisions", forged("forged-zero.json", steps_max=0), ".steps_max:")):
+    p = run(["merge", f], expect=8)
+    check(p.stderr.count("\n") == 1 and f"{f}: $.strategies.{pct_label}" in p.stderr and needle in p.stderr
+          and p.stdout == "", f"merge refuses {what}: {p.stderr.strip()}")
+# A random strategy's longest run is one of the runs: at most $.decisions.max.
+f = mutated("forged-random.json", set_in(["strategies", "random", "steps_max"], summary0["decisions"]["max"] + 1))
+p = run(["merge", f], expect=8)
+check(p.stderr.count("\n") == 1 and f"{f}: $.strategies.random.steps_max:" in p.stderr,
+      f"merge refuses a random strategy's longest run above the longest: {p.stderr.strip()}")
+p = run(["merge", f"{tmp}/c0.json", f"{tmp}/c1.json"], expect=0)
+check("chance at least 1 " not in p.stdout, f"the real pct:1 shards merge with a real bound: {p.stdout.strip()}")
+
 # The build identity: version, build type and the source commit, which merge
 # compares, so shards of two commits are not one sweep.
 build = re.fullmatch(r"weft \S+ \((release|debug)\), commit ([0-9a-f]{40}(\+dirty)?|unknown)", summary0["weft_version"])

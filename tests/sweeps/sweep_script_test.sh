@@ -40,5 +40,30 @@ mkdir -p "$tmp/here" && cp "$scenarios/lifo_pingpong.json" "$tmp/here/mine.json"
 (cd "$tmp/here" && "$root/tools/sweep" --simrun "$simrun" --seeds 0..3 --shards 2 --jobs 2 --out rel mine.json) > "$tmp/log" 2>&1
 rc=$?
 [ $rc = 0 ] && [ -f "$tmp/here/rel/mine.json" ] || { echo "FAIL: relative --out and scenario (exit $rc)"; cat "$tmp/log"; ls -R "$tmp/here"; fail=1; }
+# Flags are checked before any shard starts: one line naming the flag, exit 9, nothing launched.
+check_refused() {  # FLAG-NAME ARGS...
+  local flag="$1"; shift
+  rm -rf "$tmp/c"
+  "$root/tools/sweep" --simrun "$simrun" --jobs 2 --out "$tmp/c" "$scenarios/canary.json" "$@" > "$tmp/log" 2>&1
+  local rc=$?
+  { [ $rc = 9 ] && [ "$(wc -l < "$tmp/log")" = 1 ] && grep -q "^tools/sweep: $flag" "$tmp/log" && [ ! -e "$tmp/c" ]; } \
+    || { echo "FAIL: tools/sweep $* should be refused naming $flag with exit 9 before launching (exit $rc)"; cat "$tmp/log"; fail=1; }
+}
+check_refused --seeds --seeds junk --shards 2
+check_refused --seeds --seeds 9..2 --shards 2
+check_refused --shards --seeds 0..3 --shards 5
+check_refused --shards --seeds 0..9 --shards 0
+check_refused --shards --seeds 0..9999999 --shards 2000000
+check_refused --jobs --seeds 0..9 --jobs many
+check_refused --out --seeds 0..9 --out
+# A shard that fails before sweeping (a scenario simrun cannot read) shows simrun's
+# own error and keeps the logs, and nothing is merged.
+echo '{"name": "broken"' > "$tmp/broken.json"
+"$root/tools/sweep" --simrun "$simrun" --seeds 0..3 --shards 2 --jobs 2 --out "$tmp/d" "$tmp/broken.json" > "$tmp/log" 2>&1
+rc=$?
+{ [ $rc = 8 ] && grep -q "shard 0/2 of .*broken.json wrote no summary (simrun exit 8)" "$tmp/log" \
+    && grep -q "^  simrun: .*broken.json: \$: expected valid JSON" "$tmp/log" && [ -f "$tmp/d/shards/broken-0.log" ] \
+    && [ ! -e "$tmp/d/broken.json" ]; } \
+  || { echo "FAIL: a failing shard's simrun error is not shown (exit $rc)"; cat "$tmp/log"; fail=1; }
 [ $fail = 0 ] && echo "tools/sweep: all checks passed"
 exit $fail

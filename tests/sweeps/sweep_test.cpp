@@ -49,6 +49,13 @@ TEST(ParseShard, ReadsIndexOfCountAndRefusesEverythingElse) {
   }
 }
 
+TEST(ParseShard, AnIndexOutOfRangeIsNamedByTheValueGiven) {
+  std::string err;
+  EXPECT_FALSE(parse_shard("5/3", no_env, err));
+  EXPECT_NE(err.find("I=5 for N=3"), std::string::npos) << err;
+  EXPECT_EQ(err.find("got I for"), std::string::npos) << err;
+}
+
 TEST(ParseShard, AutoReadsTheFirstVariableSetAndCountsSlurmFromItsMinimum) {
   std::map<std::string, std::string> env;
   auto get = [&env](const char* v) -> const char* {

@@ -170,6 +170,19 @@ ojson run_data(const sim::Scenario& sc, const sim::RunConfig& cfg, const sim::Ru
   ojson lanes = ojson::array();
   for (std::size_t w = 0; w < n_workers; ++w) lanes.push_back(multi ? "worker " + std::to_string(w) : "driver");
   std::map<std::uint32_t, std::size_t> lane_of_fiber;
+  // A worker thread's events that do not name their worker (a coverage mark, or one
+  // emitted before the worker took its index) go to that worker's lane: the fiber of
+  // any event that names a worker is that worker's thread, so one thread has one lane.
+  // The lane is named with the fiber too, so the failing fiber's lane is found from the message.
+  // (A current-thread runtime's driver is whichever thread drives it: its lane stays shared.)
+  for (std::size_t i = 0; multi && i < r.events.size() && i < r.event_fibers.size(); ++i) {
+    const auto& e = r.events[i];
+    const std::uint32_t f = r.event_fibers[i];
+    if (e.worker < 0 || static_cast<std::size_t>(e.worker) >= n_workers || f == sim::kNoFiber) continue;
+    const auto w = static_cast<std::size_t>(e.worker);
+    if (lane_of_fiber.emplace(f, w).second && lanes[w].get<std::string>().find(" (fiber ") == std::string::npos)
+      lanes[w] = lanes[w].get<std::string>() + " (fiber " + std::to_string(f) + ")";
+  }
   auto lane_of = [&](std::size_t i) -> std::size_t {
     const auto& e = r.events[i];
     if (e.worker >= 0 && static_cast<std::size_t>(e.worker) < n_workers) return static_cast<std::size_t>(e.worker);
@@ -355,10 +368,16 @@ function setup(canvas, height) {
   const w = Math.max(600, document.body.clientWidth - 40), r = window.devicePixelRatio || 1;
   canvas.width = w * r; canvas.height = height * r; canvas.style.width = w + "px"; canvas.style.height = height + "px";
   const g = canvas.getContext("2d"); g.setTransform(r, 0, 0, r, 0, 0); g.clearRect(0, 0, w, height);
+  if (!g.weftCounted) {  // every shape drawn counts, so a test can see the drawing is decimated
+    g.weftCounted = true;
+    for (const op of ["fillRect", "moveTo", "lineTo"]) { const f = g[op].bind(g); g[op] = (...a) => { drawn.shapes++; f(...a); }; }
+  }
+  drawn.width = Math.max(drawn.width, w - labelW - 10);
   return [g, w - labelW - 10];
 }
-let drawn = {lanes: 0, series: 0, columns: 0};
+let drawn = {lanes: 0, series: 0, columns: 0, shapes: 0, width: 0};
 function draw() {
+  drawn.shapes = 0;
   const [x0, x1] = view || [0, xEnd()];
   const span = Math.max(x1 - x0, 1);
   // Lanes.
@@ -372,9 +391,11 @@ function draw() {
   }
   // Dump rounds: bands across every lane.
   g.fillStyle = "rgba(0,131,143,0.12)";
+  let dumpCol = -1;  // rounds narrower than a pixel: one band per pixel column
   for (const [i0, i1] of D.dumps) {
     const a = px(X(i0)), b = px(X(i1));
     if (b < labelW || a > labelW + W) continue;
+    if (b - a < 1) { if (Math.floor(a) === dumpCol) continue; dumpCol = Math.floor(a); }
     g.fillRect(Math.max(a, labelW), 0, Math.max(Math.min(b, labelW + W) - Math.max(a, labelW), 1), L * laneH);
   }
   // Intervals: one rectangle per interval wider than a pixel, else one mark per pixel column.
@@ -478,6 +499,8 @@ document.body.dataset.lanes = drawn.lanes;
 document.body.dataset.series = drawn.series;
 document.body.dataset.marksDrawn = drawn.byKind.join(",");
 document.body.dataset.events = N;
+document.body.dataset.shapesDrawn = drawn.shapes;
+document.body.dataset.plotWidth = drawn.width;
 document.body.dataset.decisions = D.decisions.length;
 document.body.dataset.readyMs = Math.round(performance.now());
 document.body.dataset.ready = "1";

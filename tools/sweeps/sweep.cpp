@@ -116,7 +116,7 @@ std::optional<Shard> parse_shard(std::string_view text, const std::function<cons
   }
   const std::string_view index_text = text.substr(0, slash);
   std::optional<std::uint64_t> index;
-  std::string source = "I";
+  std::string source;
   if (index_text == "auto") {
     for (const char* var : kShardIndexVariables) {
       const char* v = getenv(var);
@@ -159,6 +159,7 @@ std::optional<Shard> parse_shard(std::string_view text, const std::function<cons
     }
   } else {
     index = parse_decimal(index_text);
+    source = "I=" + std::string(index_text);
     if (!index) {
       error = "expected I/N with I an integer from 0 to N-1 (or auto), got '" + shown + "'";
       return std::nullopt;
@@ -193,7 +194,10 @@ void Summary::add(const RunRecord& r) {
   ++histogram[std::bit_width(r.steps)];
   sc.decisions += r.steps;
   sc.fibers_max = std::max(sc.fibers_max, r.fibers);
-  sc.steps_max = std::max(sc.steps_max, r.pct_depth ? r.pct_steps : r.steps);
+  // PCT's k is the estimate it drew change points from; a run longer than k counts
+  // with its own length, so k is never below a run's decisions (the bound stays
+  // conservative, and merge can check totals against it).
+  sc.steps_max = std::max({sc.steps_max, r.steps, r.pct_depth ? r.pct_steps : 0});
   sc.pct_depth = r.pct_depth;
   if (r.outcome != "pass") {
     failures.push_back(Failure{r.seed, r.strategy, r.outcome, r.message, r.replay, r.unexpected});
@@ -388,6 +392,19 @@ std::optional<Summary> Summary::from_json(const nlohmann::json& j, const std::st
         r.only_keys(v.at("pct"), p + ".pct", {"depth", "miss_bound"});
         c.pct_depth = r.uint_value(r.required(v.at("pct"), "depth", p + ".pct", "1 to 16"), p + ".pct.depth", 1, 16);
       }
+      // What the counts allow: every run that ran had a fiber (main) and at most
+      // steps_max decisions, so a forged maximum cannot shrink the PCT bound.
+      if (c.fibers_max < 1) r.fail(p + ".fibers_max", "at least 1 (" + std::to_string(c.seeds) + " seeds ran), got 0");
+      if (c.steps_max > 0 && c.decisions / c.steps_max + (c.decisions % c.steps_max ? 1 : 0) > c.seeds)
+        r.fail(p + ".steps_max", "a longest run that bounds " + p + ".decisions (" + std::to_string(c.decisions) +
+                                     " in " + std::to_string(c.seeds) + " runs: at least " +
+                                     std::to_string(c.decisions / c.seeds + (c.decisions % c.seeds ? 1 : 0)) + "), got " +
+                                     std::to_string(c.steps_max));
+      if (c.steps_max == 0 && c.decisions > 0)
+        r.fail(p + ".steps_max", "a longest run that bounds " + p + ".decisions (" + std::to_string(c.decisions) + "), got 0");
+      if (!c.pct_depth && c.steps_max > s.decisions_max)
+        r.fail(p + ".steps_max", "at most $.decisions.max (" + std::to_string(s.decisions_max) + "), got " +
+                                     std::to_string(c.steps_max));
       in_strategies += c.seeds;
       s.strategies[label] = c;
     }
