@@ -16,9 +16,12 @@
 // is 0, the newest store.
 #include <cstdint>
 #include <fstream>
+#include <ostream>
+#include <sstream>
 #include <utility>
 #include <nlohmann/json.hpp>
 
+#include "weft/sim/json_input.hpp"
 #include "weft/sim/schedule.hpp"
 
 namespace weft::sim {
@@ -50,28 +53,53 @@ std::optional<Op> op_from_name(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-std::string Schedule::to_json() const {
-  nlohmann::json j;
-  j["format"] = kFormat;
-  j["version"] = reads_listed ? kVersionReads : switches.empty() ? kVersion : kVersionSwitches;
-  j["seed"] = seed;
-  j["strategy"] = strategy;
-  j["pct_depth"] = pct_depth;
-  j["pct_steps"] = pct_steps;
-  if (!memory_model.empty()) j["memory_model"] = memory_model;
-  auto& ds = j["decisions"] = nlohmann::json::array();
+// write_json streams the text a JSON tree of the schedule would dump, byte for
+// byte (keys in the tree's sorted order, no spaces), without building the tree:
+// a schedule of millions of decisions costs no memory beyond its own vectors.
+void Schedule::write_json(std::ostream& out) const {
+  // Strings from outside (the strategy's name, the model) are escaped as the tree
+  // escapes them; invalid UTF-8 becomes U+FFFD instead of an exception.
+  const auto text = [&out](const std::string& v) { out << dump_safe(nlohmann::json(v)); };
+  const auto triples = [&out](const char* key, const auto& items, const auto& fields) {
+    out << ",\"" << key << "\":[";
+    bool first = true;
+    for (const auto& item : items) {
+      out << (first ? "[" : ",[");
+      fields(item);
+      out << ']';
+      first = false;
+    }
+    out << ']';
+  };
+  // Step 1: the keys in sorted order: decisions, format, memory_model, pct_depth,
+  // pct_steps, reads, seed, strategy, switches, version.
+  out << "{\"decisions\":[";
+  bool first = true;
   for (const Decision& d : decisions) {
-    ds.push_back(nlohmann::json::array({op_name(d.op), d.kind == DecisionKind::fiber ? "f" : "r", d.value}));
+    out << (first ? "[\"" : ",[\"") << op_name(d.op) << (d.kind == DecisionKind::fiber ? "\",\"f\"," : "\",\"r\",")
+        << d.value << ']';
+    first = false;
   }
-  if (!switches.empty() || reads_listed) {
-    auto& ss = j["switches"] = nlohmann::json::array();
-    for (const Switch& w : switches) ss.push_back(nlohmann::json::array({w.fiber, w.step, w.to}));
+  out << "],\"format\":\"" << kFormat << '"';
+  if (!memory_model.empty()) {
+    out << ",\"memory_model\":";
+    text(memory_model);
   }
-  if (reads_listed) {
-    auto& rs = j["reads"] = nlohmann::json::array();
-    for (const ReadDraw& d : reads) rs.push_back(nlohmann::json::array({d.fiber, d.step, d.value}));
-  }
-  return j.dump();
+  out << ",\"pct_depth\":" << pct_depth << ",\"pct_steps\":" << pct_steps;
+  // Step 2: the reads (version 3 only), then the scalars and the switches.
+  if (reads_listed)
+    triples("reads", reads, [&out](const ReadDraw& d) { out << d.fiber << ',' << d.step << ',' << d.value; });
+  out << ",\"seed\":" << seed << ",\"strategy\":";
+  text(strategy);
+  if (!switches.empty() || reads_listed)
+    triples("switches", switches, [&out](const Switch& w) { out << w.fiber << ',' << w.step << ',' << w.to; });
+  out << ",\"version\":" << (reads_listed ? kVersionReads : switches.empty() ? kVersion : kVersionSwitches) << '}';
+}
+
+std::string Schedule::to_json() const {
+  std::ostringstream out;
+  write_json(out);
+  return std::move(out).str();
 }
 
 std::optional<Schedule> Schedule::from_json(std::string_view text, std::string& error) {
@@ -195,7 +223,8 @@ bool Schedule::save(const std::string& path, std::string& error) const {
     error = "schedule: cannot open " + path + " for writing";
     return false;
   }
-  out << to_json() << '\n';
+  write_json(out);
+  out << '\n';
   if (!out.flush()) {
     error = "schedule: cannot write " + path;
     return false;

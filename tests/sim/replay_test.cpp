@@ -5,6 +5,9 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "sim_test_util.hpp"
 #include "weft/assert.hpp"
@@ -147,6 +150,66 @@ TEST(Replay, ScheduleJsonRoundTripsThroughAFile) {
   EXPECT_EQ(loaded->pct_depth, 2u);
   EXPECT_EQ(loaded->pct_steps, 30u);
   EXPECT_EQ(loaded->to_json(), rec.schedule.to_json());
+}
+
+// tree_text renders a schedule the way a JSON tree of it dumps: the writer
+// streams instead, and must give the same bytes.
+std::string tree_text(const Schedule& s) {
+  nlohmann::json j;
+  j["format"] = "weft-schedule";
+  j["version"] = s.reads_listed ? 3 : s.switches.empty() ? 1 : 2;
+  j["seed"] = s.seed;
+  j["strategy"] = s.strategy;
+  j["pct_depth"] = s.pct_depth;
+  j["pct_steps"] = s.pct_steps;
+  if (!s.memory_model.empty()) j["memory_model"] = s.memory_model;
+  auto& ds = j["decisions"] = nlohmann::json::array();
+  for (const Decision& d : s.decisions)
+    ds.push_back(nlohmann::json::array({op_name(d.op), d.kind == DecisionKind::fiber ? "f" : "r", d.value}));
+  if (!s.switches.empty() || s.reads_listed) {
+    auto& ws = j["switches"] = nlohmann::json::array();
+    for (const Switch& w : s.switches) ws.push_back(nlohmann::json::array({w.fiber, w.step, w.to}));
+  }
+  if (s.reads_listed) {
+    auto& rs = j["reads"] = nlohmann::json::array();
+    for (const ReadDraw& d : s.reads) rs.push_back(nlohmann::json::array({d.fiber, d.step, d.value}));
+  }
+  return j.dump();
+}
+
+TEST(Replay, TheStreamedScheduleWriterWritesTheBytesOfAJsonTree) {
+  std::uint64_t v = 0;
+  std::vector<Schedule> cases;
+  for (std::uint64_t seed = 0; seed < 8; ++seed)
+    cases.push_back(run_with(options_for(seed, seed % 2 ? StrategySpec::pct(2) : StrategySpec::random()),
+                             entropy_body(v)).schedule);
+  Schedule empty;
+  cases.push_back(empty);
+  Schedule odd = cases[1];
+  odd.seed = UINT64_MAX;
+  odd.strategy = "quote \" back \\ nl \n tab \t ctl \x01 \xc3\xa9";
+  odd.memory_model = "c11";
+  odd.switches = {{1, 0, 2}, {2, kSwitchPlaceMax, 0}};
+  cases.push_back(odd);
+  Schedule listed = odd;
+  listed.switches.clear();
+  listed.reads_listed = true;
+  listed.reads = {{0, 3, 1}, {4, kSwitchPlaceMax, UINT64_MAX}};
+  cases.push_back(listed);
+  listed.reads.clear();
+  cases.push_back(listed);
+  for (const Schedule& s : cases) {
+    ASSERT_FALSE(s.decisions.empty() && &s != &cases[8]);
+    EXPECT_EQ(s.to_json(), tree_text(s));
+    std::string error;
+    const std::optional<Schedule> back = Schedule::from_json(s.to_json(), error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(*back, s);
+  }
+  // Invalid UTF-8 in a string becomes U+FFFD instead of an exception.
+  Schedule bad = cases[0];
+  bad.strategy = "x\xff";
+  EXPECT_NE(bad.to_json().find("\"strategy\":\"x\xef\xbf\xbd\""), std::string::npos);
 }
 
 TEST(Replay, MalformedScheduleJsonIsAnError) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,6 +138,8 @@ struct Schedule {
   // without switches (every recorded schedule), version 2 with them, version 3
   // with listed reads.
   std::string to_json() const;
+  // write_json streams the same text to `out` without building a JSON tree.
+  void write_json(std::ostream& out) const;
   // from_json parses text written by to_json (either version); on error returns
   // nullopt and sets `error`.
   static std::optional<Schedule> from_json(std::string_view text, std::string& error);
@@ -146,7 +149,7 @@ struct Schedule {
   // (the tree's arrays are then empty); they are moved out of it.
   static std::optional<Schedule> from_value(const nlohmann::json& j, const std::string& file, const std::string& path,
                                             InputError& error, ScheduleStream* streamed = nullptr);
-  // save writes to_json() to `path`; on error returns false and sets `error`.
+  // save streams to_json()'s text and a newline to `path`; on error returns false and sets `error`.
   bool save(const std::string& path, std::string& error) const;
   // load reads a schedule saved by save() (at most kScheduleBytesMax); on error
   // returns nullopt and sets `error` to the one line to print.
