@@ -28,6 +28,10 @@ run_trace() {  # the trace checker's own fuzzer (Python: fuzz_trace_check.py)
     --findings "$build/fuzz-findings/trace" --stats "$build/fuzz-logs/trace-stats.json" >"$build/fuzz-logs/trace.log" 2>&1
   echo $? >"$build/fuzz-logs/trace.rc"
 }
+# The commit is read at the start: the binaries were built from it.
+commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$here" diff --quiet HEAD -- 2>/dev/null || commit="$commit (with uncommitted changes)"
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ); load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 pids=()
 for k in "${targets[@]}"; do
   if [ "$k" = trace ]; then
@@ -39,10 +43,17 @@ for k in "${targets[@]}"; do
   if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 done
 wait
-python3 - "$build" "$out" "$seconds" "${targets[@]}" <<'PY'
-import json, os, re, sys
-build, out, seconds, targets = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+python3 - "$build" "$out" "$seconds" "$started" "$load_start" "$commit" "${targets[@]}" <<'PY'
+import json, os, re, subprocess, sys, time
+build, out, seconds, started, load_start, commit, targets = (sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4],
+                                                             sys.argv[5], sys.argv[6], sys.argv[7:])
 doc = json.load(open(out)) if os.path.exists(out) else {}
+# The run's provenance, written by this script (never by hand): when, at which
+# commit, and how busy the machine was (the load average at start and at end).
+doc["_run"] = {"started": started, "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": commit,
+               "command": f"tests/fuzz/run_fuzzers.sh {seconds} (two targets at a time, nice 15)",
+               "targets": targets, "cores": os.cpu_count(), "load_average_start": load_start,
+               "load_average_end": " ".join(open("/proc/loadavg").read().split()[:3])}
 bad = 0
 for k in targets:
     if k == "trace":
