@@ -203,6 +203,21 @@ for what, files, needle in cases:
     p = run(["merge"] + files, expect=8)
     check(p.stderr.count("\n") == 1 and needle in p.stderr and p.stdout == "", f"merge refuses {what}: {p.stderr.strip()}")
 
+# Strings from a summary reach the terminal escaped: a replay line, a message, a
+# strategy label and the expected outcome with ESC and a newline print as \x1b and \n.
+def hostile(s):
+    s["failures"][0].update(unexpected=True, replay="tools/simrun \x1b[31mred\nforged line", message="m\x1b]0;t\x07")
+    s["unexpected"], s["matched_failures"] = 1, s["matched_failures"] - 1
+    s["expect"] = "assertion\x1b[2J"
+    label = next(iter(s["strategies"]))
+    s["strategies"]["rand\x1bom\n"] = s["strategies"].pop(label)
+
+
+p = run(["merge", "--partial", mutated("hostile.json", hostile)])
+check(p.returncode not in (0, 8, 9) and "\x1b" not in p.stdout and "\\x1b[31mred\\nforged line" in p.stdout
+      and "rand\\x1bom\\n:" in p.stdout and "assertion\\x1b[2J" in p.stdout,
+      f"merge prints a hostile summary's strings escaped (exit {p.returncode}): {p.stdout.strip()!r}")
+
 # Forged PCT maxima: the coverage bound uses fibers_max and steps_max, so a shard
 # claiming one fiber and one step per run (while its decisions say otherwise) would
 # print "chance at least 1". What the counts allow is checked, per strategy label.

@@ -730,13 +730,13 @@ std::string describe(const Summary& s) {
   std::ostringstream o;
   o << "  outcomes:";
   for (const auto& [k, v] : s.outcomes) o << ' ' << k << '=' << v;
-  o << " (scenario expects " << s.expect << ")\n";
+  o << " (scenario expects " << sim::printable(s.expect) << ")\n";
   o << "  marks reached (runs):";
   if (s.marks.empty()) o << " none";
   for (const auto& [k, v] : s.marks) o << ' ' << k << '=' << v;
   o << "\n  decisions: " << s.decisions << " in all, at most " << s.decisions_max << " in one run\n";
   for (const auto& [label, c] : s.strategies) {
-    o << "  strategy " << label << ": " << c.seeds << " seeds,";
+    o << "  strategy " << sim::printable(label) << ": " << c.seeds << " seeds,";
     for (const auto& [k, v] : c.outcomes) o << ' ' << k << '=' << v;
     o << ", " << c.marks.size() << " marks reached";
     if (c.pct_depth) o << "; " << pct_statement(c);
