@@ -218,9 +218,10 @@ check(p.returncode not in (0, 8, 9) and "\x1b" not in p.stdout and "\\x1b[31mred
       and "rand\\x1bom\\n:" in p.stdout and "assertion\\x1b[2J" in p.stdout,
       f"merge prints a hostile summary's strings escaped (exit {p.returncode}): {p.stdout.strip()!r}")
 
-# Forged PCT maxima: the coverage bound uses fibers_max and steps_max, so a shard
-# claiming one fiber and one step per run (while its decisions say otherwise) would
-# print "chance at least 1". What the counts allow is checked, per strategy label.
+# Forged maxima: a label's fibers_max and steps_max must allow its counts (a fiber
+# in every run that ran; a longest run that holds its decisions in its runs), per
+# strategy label. A maximum lowered within what the counts allow is trusted
+# (docs/sweeps.md, "What merge checks and what it trusts").
 pct0 = json.load(open(f"{tmp}/c0.json"))
 pct_label = next(iter(pct0["strategies"]))
 pct_counts = pct0["strategies"][pct_label]
