@@ -310,6 +310,9 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
   j["message"] = r.result.message;
   j["virtual_time_ns"] = r.result.virtual_time_ns;
   j["steps"] = r.result.steps;
+  // PCT: the range [1, pct_steps] its change points were drawn from (0: the
+  // measuring walk failed and ran instead); a run with more steps outlasted it.
+  if (st.for_seed(seed).kind == StrategySpec::Kind::pct) j["pct_steps"] = r.result.pct_steps;
   j["context_switches"] = r.result.context_switches;
   j["preemptions"] = r.result.preemptions;
   j["longest_quiet"] = r.result.longest_quiet;

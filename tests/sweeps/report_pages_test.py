@@ -5,11 +5,15 @@
    simrun --report, a sweep's simrun --seeds --report, the bench and bug zoo pages of
    tools/report/pages.py) loads nothing from elsewhere: no src/href/url()/@import with a
    scheme (http:, file:, ...) or protocol-relative (//host), no <link rel=stylesheet>.
-2. No committed page names a machine path (/work/, /home/, /tmp/, /root/, /Users/).
+2. No committed page names a machine path (/work/, /home/, /tmp/, /root/, /Users/),
+   nor does any committed JSON under reports/ (summaries, reproductions, bench and
+   zoo results) outside the fields that record how a measurement was run (its
+   command line and binaries: PROVENANCE_KEYS).
 3. bugzoo's assertion messages name files from the repository root (engine/src/...).
 Each check is first shown to catch a planted defect.
 
   report_pages_test.py SIMRUN BUGZOO SCENARIO_DIR"""
+import json
 import os
 import re
 import subprocess
@@ -38,6 +42,25 @@ EXTERNAL = [
     ("script or fetch of a URL", re.compile(r"""\b(?:fetch|importScripts|XMLHttpRequest)\s*\(""")),
 ]
 MACHINE_PATH = re.compile(r"""(?<![\w.])/(?:work|home|tmp|root|Users)/""")
+
+
+# Fields that record how a measurement was run, where the paths of that run's
+# binaries and scratch files are the record itself: a benchmark's command line
+# (meta.args, made_by), the binaries it compared (weft_bin, tokio_bin) and the raw
+# files it merged (weft_files, tokio_files), and the first line of an error the
+# parse-scaling measurement provoked on its scratch input (first_line).
+PROVENANCE_KEYS = {"args", "made_by", "weft_bin", "tokio_bin", "weft_files", "tokio_files", "first_line"}
+
+
+def json_machine_paths(value, where="$"):
+    """The JSON paths of strings in `value` that name a machine path, outside PROVENANCE_KEYS."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() if k not in PROVENANCE_KEYS for p in json_machine_paths(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in json_machine_paths(v, f"{where}[{i}]")]
+    if isinstance(value, str) and MACHINE_PATH.search(value):
+        return [f"{where}: {machine_paths(value)[0]}"]
+    return []
 
 
 def external_refs(text):
@@ -93,6 +116,30 @@ with tempfile.TemporaryDirectory() as tmp:
         check(machine_paths(base + plant) != [], f"a planted machine path is caught: {plant}")
     check(machine_paths("at engine/src/multi_thread/../queues.hpp:288 and reports/bugzoo/x.json") == [],
           "repository-relative paths are not machine paths")
+
+    # 2 on JSON: a planted machine path in a reproduction's message is caught; one in
+    # a benchmark's recorded command line is provenance.
+    planted = {"failure": {"message": "data race on a plain cell: write by fiber 3 at "
+                                      "/work/wt/x/engine/src/multi_thread/../queues.hpp:331"}}
+    found = json_machine_paths(planted)
+    check(len(found) == 1 and found[0].startswith("$.failure.message: /work/wt/x/engine/src/"),
+          f"a planted machine path in a JSON message is caught: {found}")
+    check(json_machine_paths({"meta": {"args": ["--out", "/tmp/wb/weft-r1.json"]}}) == [],
+          "a benchmark's recorded command line is provenance, not a machine path in its results")
+    committed_json = []
+    for d, _, files in os.walk(os.path.join(root, "reports")):
+        committed_json += [os.path.join(d, f) for f in files if f.endswith(".json")]
+    check(any(p.endswith(".repro.json") for p in committed_json) and any("/sweeps/" in p for p in committed_json),
+          f"committed JSON includes reproductions and sweep summaries ({len(committed_json)} files)")
+    for f in sorted(committed_json):
+        name = os.path.relpath(f, root)
+        try:
+            value = json.load(open(f, encoding="utf-8"))
+        except ValueError as e:
+            check(False, f"{name} is JSON: {e}")
+            continue
+        paths = json_machine_paths(value)
+        check(paths == [], f"{name} names no machine path{': ' + ', '.join(paths[:3]) if paths else ''}")
 
     # 1 and 2 on every committed page and every fresh one.
     committed = []

@@ -140,7 +140,9 @@ cases = [
     ("malformed JSON", [write("bad.json", '{"format": "weft-sweep",')], "expected valid JSON"),
     ("a scenario file", [canary], "$.format"),
     ("not an object", [write("arr.json", "[1, 2]")], "$"),
-    ("a future version", [mutated("v2.json", lambda s: s.update(version=2))], "$.version"),
+    ("a future version", [mutated("v3.json", lambda s: s.update(version=3))], "$.version"),
+    ("a version-1 summary (before PCT counted its covered runs)", [mutated("v1.json", lambda s: s.update(version=1))],
+     "$.version"),
     ("an unknown field", [mutated("unk.json", lambda s: s.update(extra=1))], "$"),
     ("counts that do not add up", [mutated("sum.json", lambda s: s["outcomes"].update(assertion=99))], "$.outcomes"),
     ("an unknown outcome", [mutated("oc.json", lambda s: s["outcomes"].update(exploded=0))], "$.outcomes"),
@@ -201,9 +203,25 @@ for what, files, needle in cases:
     p = run(["merge"] + files, expect=8)
     check(p.stderr.count("\n") == 1 and needle in p.stderr and p.stdout == "", f"merge refuses {what}: {p.stderr.strip()}")
 
-# Forged PCT maxima: the coverage bound uses fibers_max and steps_max, so a shard
-# claiming one fiber and one step per run (while its decisions say otherwise) would
-# print "chance at least 1". What the counts allow is checked, per strategy label.
+# Strings from a summary reach the terminal escaped: a replay line, a message, a
+# strategy label and the expected outcome with ESC and a newline print as \x1b and \n.
+def hostile(s):
+    s["failures"][0].update(unexpected=True, replay="tools/simrun \x1b[31mred\nforged line", message="m\x1b]0;t\x07")
+    s["unexpected"], s["matched_failures"] = 1, s["matched_failures"] - 1
+    s["expect"] = "assertion\x1b[2J"
+    label = next(iter(s["strategies"]))
+    s["strategies"]["rand\x1bom\n"] = s["strategies"].pop(label)
+
+
+p = run(["merge", "--partial", mutated("hostile.json", hostile)])
+check(p.returncode not in (0, 8, 9) and "\x1b" not in p.stdout and "\\x1b[31mred\\nforged line" in p.stdout
+      and "rand\\x1bom\\n:" in p.stdout and "assertion\\x1b[2J" in p.stdout,
+      f"merge prints a hostile summary's strings escaped (exit {p.returncode}): {p.stdout.strip()!r}")
+
+# Forged maxima: a label's fibers_max and steps_max must allow its counts (a fiber
+# in every run that ran; a longest run that holds its decisions in its runs), per
+# strategy label. A maximum lowered within what the counts allow is trusted
+# (docs/sweeps.md, "What merge checks and what it trusts").
 pct0 = json.load(open(f"{tmp}/c0.json"))
 pct_label = next(iter(pct0["strategies"]))
 pct_counts = pct0["strategies"][pct_label]
@@ -231,7 +249,40 @@ p = run(["merge", f], expect=8)
 check(p.stderr.count("\n") == 1 and f"{f}: $.strategies.random.steps_max:" in p.stderr,
       f"merge refuses a random strategy's longest run above the longest: {p.stderr.strip()}")
 p = run(["merge", f"{tmp}/c0.json", f"{tmp}/c1.json"], expect=0)
-check("chance at least 1 " not in p.stdout, f"the real pct:1 shards merge with a real bound: {p.stdout.strip()}")
+check("at least 1 " not in p.stdout and "2 of 2 runs were its measuring walk; no PCT guarantee" in p.stdout,
+      f"canary fails in PCT's measuring walk, which carries no PCT guarantee: {p.stdout.strip()}")
+# PCT's coverage statement counts only the runs that stayed within the range their
+# change points were drawn from (each run's pct_steps): n and k are the covered
+# runs' maxima, and the runs that outlasted their range are named, across shards.
+churn = os.path.join(scenarios, "park_unpark_churn.json")
+pct_runs, pct_parts = [], []
+for i in range(2):
+    p = run([churn, "--seeds", "0..7", "--strategy", "pct:2", "--json", "--collect", "--shard", f"{i}/2"], expect=0)
+    pct_runs += sweep_lines(p.stdout)[0]
+    pct_parts.append(write(f"churn-{i}.jsonl", p.stdout))
+covered = [r for r in pct_runs if r["steps"] <= r["pct_steps"]]
+check(0 < len(covered) < len(pct_runs), f"some pct:2 runs of park_unpark_churn outlast their range, some do not "
+      f"({len(covered)} of {len(pct_runs)} within)")
+merged = json.loads(run(["merge", "--json"] + pct_parts, expect=0).stdout)["strategies"]["pct:2"]
+check(merged["pct"]["covered_runs"] == len(covered) and 1 <= merged["pct"]["fibers_max"] <= merged["fibers_max"],
+      f"the merged covered runs and their n: {merged['pct']}")
+check(merged["pct"]["range_max"] == max(r["pct_steps"] for r in covered),
+      f"k is the largest range among the covered runs: {merged['pct']['range_max']}")
+check(merged["steps_max"] == max(r["steps"] for r in pct_runs), "steps_max is the longest run")
+text = run(["merge"] + pct_parts, expect=0).stdout
+check(f"{len(pct_runs) - len(covered)} of {len(pct_runs)} runs outlasted the range their change points were drawn "
+      f"from; the bound counts only the other {len(covered)}: " in text and f"k={merged['pct']['range_max']} steps" in text,
+      f"merge prints how many runs outlasted their range: {text.strip()}")
+for i, (what, fields, needle) in enumerate((
+        ("more covered runs than runs", {"covered_runs": merged["seeds"] + 1}, ".pct.covered_runs:"),
+        ("covered runs with no range", {"range_max": 0}, ".pct:"),
+        ("more fibers in covered runs than in all", {"fibers_max": merged["fibers_max"] + 1}, ".pct.fibers_max:"))):
+    s = json.loads(open(pct_parts[0]).read().splitlines()[-1])
+    s["strategies"]["pct:2"]["pct"].update(fields)
+    f = write(f"forged-pct-{i}.json", json.dumps(s))
+    p = run(["merge", f], expect=8)
+    check(p.stderr.count("\n") == 1 and f"{f}: $.strategies.pct:2" in p.stderr and needle in p.stderr,
+          f"merge refuses {what}: {p.stderr.strip()}")
 
 # The build identity: version, build type and the source commit, which merge
 # compares, so shards of two commits are not one sweep.
@@ -307,35 +358,43 @@ if git and os.path.exists(os.path.join(root, ".git")):
     second = g("rev-parse", "HEAD").stdout.strip()
     check(second != first and source_commit(repo, f"{tmp}/c4.cpp") == second, "source_commit: follows a new commit")
 
-# The summaries committed under reports/sweeps/ were written by a build that did not
-# record its commit ("weft 0.1.0 (release)"): they still read and merge with each
-# other, but no shard of this build joins them and merge --report does not rerun
-# their failures (it cannot tell the build they ran); --run-link still writes the page.
-dated = os.path.join(root, "reports", "sweeps", "2026-12-03")
-committed = sorted(os.path.join(dated, f) for f in os.listdir(dated) if f.endswith(".json") and f != "sweep.json") \
-    if os.path.isdir(dated) else []
+# The newest sweep committed under reports/sweeps/ was run by a release build of a
+# clean commit: its summaries read and merge, a shard of this build does not join
+# them, and merge --report does not rerun their failures (this build is not
+# theirs); --run-link still writes the page. No committed page or summary.md prints
+# the PCT statement of version-1 summaries, which counted runs that outlasted the
+# range their change points were drawn from.
+sweeps_dir = os.path.join(root, "reports", "sweeps")
+dated_dirs = sorted(d for d in os.listdir(sweeps_dir) if re.fullmatch(r"\d{4}-\d\d-\d\d", d))
+check(len(dated_dirs) >= 1, f"a dated sweep is committed ({dated_dirs})")
+for d in dated_dirs:
+    for f in os.listdir(os.path.join(sweeps_dir, d)):
+        if f.endswith((".html", ".md")):
+            text = open(os.path.join(sweeps_dir, d, f), encoding="utf-8", errors="replace").read()
+            if "PCT finds a depth" in text:
+                check(False, f"{d}/{f} prints the version-1 PCT statement")
+dated = os.path.join(sweeps_dir, dated_dirs[-1])
+committed = sorted(os.path.join(dated, f) for f in os.listdir(dated) if f.endswith(".json") and f != "sweep.json")
 check(len(committed) >= 13, f"the committed summaries are there ({len(committed)})")
 for f in committed:
     p = run(["merge", f], expect=0)
+    check("PCT depth" not in p.stdout or "outlasted" in p.stdout or "every run stayed" in p.stdout
+          or "measuring walk" in p.stdout or "depth 1" in p.stdout, f"{f}: the PCT statement counts covered runs")
 old_canary = os.path.join(dated, "canary.json")
-if os.path.exists(old_canary):
-    old = json.load(open(old_canary))
-    check(old["weft_version"] == "weft 0.1.0 (release)", f"the committed canary summary: {old['weft_version']}")
-    # That sweep ran canary.json before its exploration said why it pins random:
-    # the same text without exploration.why (the same scenario_hash), so what
-    # refuses below is the build, not the scenario.
-    swept_canary = f"{tmp}/canary.json"
-    open(swept_canary, "w").write(re.sub(r'"why": "[^"]*", ', "", open(canary).read()))
-    run([swept_canary, "--seeds", "0..3", "--shard", f"0/{old['shards']['of']}", "--summary", f"{tmp}/new-shard.json",
-         "--quiet"] + (["--strategy", old["strategy_flag"]] if old["strategy_flag"] else []) + old["options"].split())
+old = json.load(open(old_canary))
+check(re.fullmatch(r"weft \S+ \(release\), commit [0-9a-f]{40}", old["weft_version"]) is not None,
+      f"the committed sweep names a release build of a clean commit: {old['weft_version']}")
+run([canary, "--seeds", "0..3", "--shard", f"0/{old['shards']['of']}", "--summary", f"{tmp}/new-shard.json",
+     "--quiet"] + (["--strategy", old["strategy_flag"]] if old["strategy_flag"] else []) + old["options"].split())
+if json.load(open(f"{tmp}/new-shard.json"))["weft_version"] != old["weft_version"]:
     p = run(["merge", old_canary, f"{tmp}/new-shard.json"], expect=8)
     check(p.stderr.count("\n") == 1 and f"{tmp}/new-shard.json: $.weft_version:" in p.stderr,
           f"a shard of this build does not join a committed summary: {p.stderr.strip()}")
-    p = run(["merge", old_canary, "--report", f"{tmp}/old-sweep.html", "--scenario", swept_canary], expect=8)
-    check(p.stderr.count("\n") == 1 and "weft 0.1.0 (release)" in p.stderr and not os.path.exists(f"{tmp}/old-sweep.html"),
+    p = run(["merge", old_canary, "--report", f"{tmp}/old-sweep.html", "--scenario", canary], expect=8)
+    check(p.stderr.count("\n") == 1 and old["weft_version"] in p.stderr and not os.path.exists(f"{tmp}/old-sweep.html"),
           f"merge --report does not rerun a committed summary's failures: {p.stderr.strip()}")
-    run(["merge", old_canary, "--report", f"{tmp}/old-sweep.html", "--run-link", "canary-seedSEED.html"], expect=0)
-    check(os.path.exists(f"{tmp}/old-sweep.html"), "merge --report --run-link renders a committed summary's page")
+run(["merge", old_canary, "--report", f"{tmp}/old-sweep.html", "--run-link", "canary-seedSEED.html"], expect=0)
+check(os.path.exists(f"{tmp}/old-sweep.html"), "merge --report --run-link renders a committed summary's page")
 
 p = run(["merge", "--partial"] + good[:2], expect=0)
 check("incomplete: shards 2 missing" in p.stdout, "merge --partial says what is missing")

@@ -26,6 +26,28 @@ done
 grep -q "## canary: exit 0" "$tmp/a/summary.md" || { echo "FAIL: summary.md"; cat "$tmp/a/summary.md"; fail=1; }
 python3 -c "import json,sys; d=json.load(open('$tmp/a/sweep.json')); assert [s['exit'] for s in d['scenarios']]==[0,0]" \
   || { echo "FAIL: sweep.json"; fail=1; }
+# What ran is recorded by the script itself: the command with every flag, the date,
+# the commit (+dirty when a tracked file differs) and the build of simrun, which
+# is what the merged summaries name.
+python3 - "$tmp/a" <<'PY' || { echo "FAIL: sweep.json does not record the run"; cat "$tmp/a/sweep.json"; fail=1; }
+import json, re, sys
+d = json.load(open(sys.argv[1] + "/sweep.json"))
+for flag in ("--seeds 3..22", "--shards 3", "--jobs 2", "--keep-shards", "canary.json", "lifo_pingpong.json"):
+    assert flag in d["command"], (flag, d["command"])
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", d["date"]), d["date"]
+assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?|unknown", d["commit"]), d["commit"]
+assert d["build"] == json.load(open(sys.argv[1] + "/canary.json"))["weft_version"], d["build"]
+assert d["seeds"] == "3..22" and d["shards"] == 3 and d["jobs"] == 2, d
+md = open(sys.argv[1] + "/summary.md").read()
+assert d["command"] in md and d["build"] in md and d["commit"] in md, md[:600]
+PY
+# A second run into the same OUT merges only its own shards: the first run's
+# canary-2.json (of 3 shards) is not in a 2-shard sweep.
+"$root/tools/sweep" --simrun "$simrun" --seeds 3..22 --shards 2 --jobs 2 --out "$tmp/a" --keep-shards \
+  "$scenarios/canary.json" > "$tmp/log" 2>&1
+rc=$?
+{ [ $rc = 0 ] && [ ! -e "$tmp/a/shards/canary-2.json" ] && grep -q "2 of 2 shards, 2 files" "$tmp/a/summary.md"; } \
+  || { echo "FAIL: a second run in the same OUT (exit $rc)"; cat "$tmp/log"; ls "$tmp/a/shards"; fail=1; }
 # A scenario whose tasks throw where a pass is expected: exit 6 and the replay line.
 cat > "$tmp/throws.json" <<'JSON'
 {"name": "throws", "runtime": {"workers": 2}, "programs": {"m": [{"throw": "boom"}]}, "main": "m"}

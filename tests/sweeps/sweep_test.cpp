@@ -98,7 +98,10 @@ RunRecord record(std::uint64_t seed) {
   r.strategy = strategies[rng.next_u64() % 4];
   r.pct_depth = r.strategy[0] == 'p' ? r.strategy[4] - '0' : 0;
   r.steps = rng.next_u64() % 100'000;
-  r.pct_steps = r.steps + 10;
+  // Most runs stay within the range their change points were drawn from; some
+  // outlast it, and a few failed in the measuring walk (range 0).
+  const std::uint64_t shape = rng.next_u64() % 8;
+  r.pct_steps = shape == 0 ? 0 : shape < 3 ? r.steps / 2 : r.steps + rng.next_u64() % 1000;
   r.fibers = 2 + rng.next_u64() % 9;
   r.quiet = rng.next_u64() % 50;
   if (rng.next_u64() % 3) r.marks["steal_half"] = 1 + rng.next_u64() % 5;
@@ -216,6 +219,76 @@ TEST(RunPageFailures, PicksTheFirstUnexpectedFailuresBySeedThenExpectedOnes) {
   for (std::size_t i = 10; i < kRunPagesWritten; ++i) EXPECT_FALSE(picked[i].unexpected) << i;
   EXPECT_EQ(picked[10].seed, 1u);
   EXPECT_EQ(run_page_name("x-seedSEED-SEED.html", 42), "x-seed42-42.html");
+}
+
+// pct_run makes a passing PCT run of depth `depth` with `fibers` fibers, `steps`
+// decisions and change points drawn over [1, range].
+RunRecord pct_run(std::uint64_t seed, std::uint64_t depth, std::uint64_t fibers, std::uint64_t steps, std::uint64_t range) {
+  RunRecord r;
+  r.seed = seed;
+  r.strategy = "pct:" + std::to_string(depth);
+  r.outcome = "pass";
+  r.steps = steps;
+  r.fibers = fibers;
+  r.pct_depth = depth;
+  r.pct_steps = range;
+  return r;
+}
+
+TEST(PctStatement, TheBoundCountsOnlyRunsThatStayedWithinTheirDrawnRange) {
+  Summary s = empty(SeedRange{0, 4}, 1, 0);
+  s.expect = "pass";
+  s.add(pct_run(0, 2, 3, 900, 1000));         // covered
+  s.add(pct_run(1, 2, 4, 1000, 1000));        // covered: the last decision is within the range
+  s.add(pct_run(2, 2, 9, 1'000'000, 20'000));  // outlasted its range: neither its n nor its k counts
+  s.add(pct_run(3, 2, 2, 50, 0));             // its measuring walk ran, not PCT
+  const StrategyCounts& c = s.strategies.at("pct:2");
+  EXPECT_EQ(c.pct_covered, 2u);
+  EXPECT_EQ(c.pct_fibers_max, 4u);
+  EXPECT_EQ(c.pct_range_max, 1000u);
+  EXPECT_EQ(c.steps_max, 1'000'000u) << "steps_max is the longest run, never a drawn range";
+  const std::string text = describe(s);
+  EXPECT_NE(text.find("2 of 4 runs outlasted the range their change points were drawn from; the bound counts only the "
+                      "other 2: a depth-2 bug whose change points fall within a run's range is found in one run with "
+                      "chance at least 0.00025 (n=4 fibers, k=1000 steps), in one of these 2 runs with chance at least "
+                      "0.000499"),
+            std::string::npos)
+      << text;
+  const auto j = s.to_json()["strategies"]["pct:2"]["pct"];
+  EXPECT_EQ(j["covered_runs"], 2u);
+  EXPECT_EQ(j["fibers_max"], 4u);
+  EXPECT_EQ(j["range_max"], 1000u);
+  EXPECT_DOUBLE_EQ(j["miss_bound"].get<double>(), pct_miss_bound(2, 4, 1000, 2));
+
+  Summary none = empty(SeedRange{0, 1}, 1, 0);
+  none.add(pct_run(0, 3, 3, 5000, 10));
+  EXPECT_NE(describe(none).find("1 of 1 runs outlasted the range their change points were drawn from; the bound counts "
+                                "only the other 0: no PCT guarantee"),
+            std::string::npos)
+      << describe(none);
+  // Depth 1 draws no change point: a long run is covered, the measuring walk is not.
+  Summary d1 = empty(SeedRange{0, 2}, 1, 0);
+  d1.add(pct_run(0, 1, 4, 5000, 10));
+  d1.add(pct_run(1, 1, 8, 50, 0));
+  EXPECT_EQ(d1.strategies.at("pct:1").pct_covered, 1u);
+  EXPECT_EQ(d1.strategies.at("pct:1").pct_fibers_max, 4u);
+}
+
+TEST(PctStatement, AChanceCloseToOneIsNotRoundedUpToOne) {
+  Summary s = empty(SeedRange{0, 2000}, 1, 0);
+  for (std::uint64_t seed = 0; seed < 2000; ++seed) s.add(pct_run(seed, 1, 2, 10, 10));
+  const std::string text = describe(s);
+  EXPECT_NE(text.find("chance at least 0.5 (n=2 fibers), in one of these 2000 runs with chance > 0.999"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("at least 1"), std::string::npos) << text;
+  // Three digits rounded down: 1/3 prints 0.333, 2/3 prints 0.666 (not 0.667).
+  Summary t = empty(SeedRange{0, 1}, 1, 0);
+  t.add(pct_run(0, 2, 1, 3, 3));
+  t.add(pct_run(1, 2, 1, 3, 3));
+  EXPECT_NE(describe(t).find("chance at least 0.333 (n=1 fibers, k=3 steps), in one of these 2 runs with chance at "
+                             "least 0.555"),
+            std::string::npos)
+      << describe(t);
 }
 
 TEST(PctMissBound, FallsWithRunsAndRisesWithDepth) {

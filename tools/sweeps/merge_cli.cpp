@@ -233,7 +233,10 @@ int merge_main(int argc, char** argv, const RerunHooks& hooks) {
     std::printf("  longest stretch without progress: %llu decisions (seed %llu)\n",
                 static_cast<unsigned long long>(m->longest_quiet), static_cast<unsigned long long>(m->longest_quiet_seed));
     for (const Failure& f : m->failures) {
-      if (f.unexpected) std::printf("  replay: %s   # %s: %s\n", f.replay.c_str(), f.outcome.c_str(), sim::printable(f.message).c_str());
+      // Every string from a summary file is escaped: a hostile one reaches no terminal raw.
+      if (f.unexpected)
+        std::printf("  replay: %s   # %s: %s\n", sim::printable(f.replay).c_str(), f.outcome.c_str(),
+                    sim::printable(f.message).c_str());
     }
     if (m->failures_unlisted) std::printf("  (%llu more failures not listed)\n", static_cast<unsigned long long>(m->failures_unlisted));
     if (!page_runs.empty())

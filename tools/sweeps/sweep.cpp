@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 #include "weft/sim/outcome.hpp"
@@ -194,11 +195,15 @@ void Summary::add(const RunRecord& r) {
   ++histogram[std::bit_width(r.steps)];
   sc.decisions += r.steps;
   sc.fibers_max = std::max(sc.fibers_max, r.fibers);
-  // PCT's k is the estimate it drew change points from; a run longer than k counts
-  // with its own length, so k is never below a run's decisions (the bound stays
-  // conservative, and merge can check totals against it).
-  sc.steps_max = std::max({sc.steps_max, r.steps, r.pct_depth ? r.pct_steps : 0});
+  sc.steps_max = std::max(sc.steps_max, r.steps);
   sc.pct_depth = r.pct_depth;
+  // PCT's bound counts only the runs that stayed within the range their change
+  // points were drawn from (see StrategyCounts).
+  if (r.pct_depth && pct_covers(r.pct_depth, r.pct_steps, r.steps)) {
+    ++sc.pct_covered;
+    sc.pct_fibers_max = std::max(sc.pct_fibers_max, r.fibers);
+    sc.pct_range_max = std::max(sc.pct_range_max, r.pct_steps);
+  }
   if (r.outcome != "pass") {
     failures.push_back(Failure{r.seed, r.strategy, r.outcome, r.message, r.replay, r.unexpected});
     // Runs come in seed order: a class already full keeps its first ones.
@@ -220,6 +225,14 @@ int Summary::exit_code(const std::function<int(const std::string&)>& code_of) co
   }
   if (complete() && expect != "pass" && matched_failures == 0) return 7;
   return 0;
+}
+
+bool pct_covers(std::uint64_t depth, std::uint64_t range, std::uint64_t steps) {
+  // A run whose decisions all lie within [1, range] (range >= steps, counted as
+  // the walk that measured k counts them) can have a change point at any of its
+  // decisions. Depth 1 draws none: only the walk must not have run instead.
+  if (range == 0) return false;
+  return depth <= 1 || steps <= range;
 }
 
 double pct_chance_per_run(std::uint64_t fibers_max, std::uint64_t steps_max, std::uint64_t depth) {
@@ -268,7 +281,11 @@ ojson Summary::to_json() const {
     s["fibers_max"] = c.fibers_max;
     s["steps_max"] = c.steps_max;
     if (c.pct_depth) {
-      s["pct"] = {{"depth", c.pct_depth}, {"miss_bound", pct_miss_bound(c.seeds, c.fibers_max, c.steps_max, c.pct_depth)}};
+      s["pct"] = {{"depth", c.pct_depth},
+                  {"covered_runs", c.pct_covered},
+                  {"fibers_max", c.pct_fibers_max},
+                  {"range_max", c.pct_range_max},
+                  {"miss_bound", pct_miss_bound(c.pct_covered, c.pct_fibers_max, c.pct_range_max, c.pct_depth)}};
     }
     st[label] = s;
   }
@@ -298,7 +315,7 @@ std::optional<Summary> Summary::from_json(const nlohmann::json& j, const std::st
                  "seeds", "shards", "complete", "seeds_run", "seeds_assigned", "outcomes", "unexpected",
                  "matched_failures", "marks", "decisions", "strategies", "failures", "failures_unlisted",
                  "longest_quiet", "seconds"});
-    r.uint_value(r.required(j, "version", "$", "1"), "$.version", kFormatVersion, kFormatVersion);
+    r.uint_value(r.required(j, "version", "$", "2"), "$.version", kFormatVersion, kFormatVersion);
     Summary s;
     s.scenario = r.string(j, "scenario", "$", std::nullopt);
     s.scenario_hash = r.string(j, "scenario_hash", "$", std::nullopt);
@@ -389,11 +406,27 @@ std::optional<Summary> Summary::from_json(const nlohmann::json& j, const std::st
       c.fibers_max = r.uint(v, "fibers_max", p, 0, UINT64_MAX, 0);
       c.steps_max = r.uint(v, "steps_max", p, 0, UINT64_MAX, 0);
       if (v.contains("pct")) {
-        r.only_keys(v.at("pct"), p + ".pct", {"depth", "miss_bound"});
-        c.pct_depth = r.uint_value(r.required(v.at("pct"), "depth", p + ".pct", "1 to 16"), p + ".pct.depth", 1, 16);
+        const auto& pj = v.at("pct");
+        const std::string pp = p + ".pct";
+        r.only_keys(pj, pp, {"depth", "covered_runs", "fibers_max", "range_max", "miss_bound"});
+        c.pct_depth = r.uint_value(r.required(pj, "depth", pp, "1 to 16"), pp + ".depth", 1, 16);
+        c.pct_covered = r.uint_value(r.required(pj, "covered_runs", pp, "an integer"), pp + ".covered_runs", 0, c.seeds);
+        c.pct_fibers_max = r.uint_value(r.required(pj, "fibers_max", pp, "an integer"), pp + ".fibers_max", 0, c.fibers_max);
+        c.pct_range_max = r.uint_value(r.required(pj, "range_max", pp, "an integer"), pp + ".range_max", 0, UINT64_MAX);
+        if (c.pct_covered > 0 && (c.pct_fibers_max < 1 || c.pct_range_max < 1))
+          r.fail(pp, "fibers_max and range_max of at least 1 (" + std::to_string(c.pct_covered) + " covered runs), got " +
+                         std::to_string(c.pct_fibers_max) + " and " + std::to_string(c.pct_range_max));
+        if (c.pct_covered == 0 && (c.pct_fibers_max || c.pct_range_max))
+          r.fail(pp, "fibers_max and range_max of 0 (no covered run), got " + std::to_string(c.pct_fibers_max) + " and " +
+                         std::to_string(c.pct_range_max));
       }
-      // What the counts allow: every run that ran had a fiber (main) and at most
-      // steps_max decisions, so a forged maximum cannot shrink the PCT bound.
+      // What the counts contradict is refused: a run that ran had a fiber (main),
+      // and no run is longer than steps_max (so decisions / seeds bounds it from
+      // below) nor than $.decisions.max. What they cannot contradict is trusted: a
+      // maximum (fibers_max, steps_max, and PCT's n and k over covered runs) that
+      // is lower than the true one, but still within those checks, shrinks the PCT
+      // bound's n and k and so overstates the chance. A shard file is the user's
+      // own output; merge checks that it is consistent, not that it is genuine.
       if (c.fibers_max < 1) r.fail(p + ".fibers_max", "at least 1 (" + std::to_string(c.seeds) + " seeds ran), got 0");
       if (c.steps_max > 0 && c.decisions / c.steps_max + (c.decisions % c.steps_max ? 1 : 0) > c.seeds)
         r.fail(p + ".steps_max", "a longest run that bounds " + p + ".decisions (" + std::to_string(c.decisions) +
@@ -402,7 +435,7 @@ std::optional<Summary> Summary::from_json(const nlohmann::json& j, const std::st
                                      std::to_string(c.steps_max));
       if (c.steps_max == 0 && c.decisions > 0)
         r.fail(p + ".steps_max", "a longest run that bounds " + p + ".decisions (" + std::to_string(c.decisions) + "), got 0");
-      if (!c.pct_depth && c.steps_max > s.decisions_max)
+      if (c.steps_max > s.decisions_max)
         r.fail(p + ".steps_max", "at most $.decisions.max (" + std::to_string(s.decisions_max) + "), got " +
                                      std::to_string(c.steps_max));
       in_strategies += c.seeds;
@@ -568,6 +601,9 @@ std::optional<Summary> merge(const std::vector<Summary>& in, const std::vector<s
       t.fibers_max = std::max(t.fibers_max, c.fibers_max);
       t.steps_max = std::max(t.steps_max, c.steps_max);
       t.pct_depth = std::max(t.pct_depth, c.pct_depth);
+      t.pct_covered += c.pct_covered;
+      t.pct_fibers_max = std::max(t.pct_fibers_max, c.pct_fibers_max);
+      t.pct_range_max = std::max(t.pct_range_max, c.pct_range_max);
     }
     failures.insert(failures.end(), s.failures.begin(), s.failures.end());
     m.failures_unlisted += s.failures_unlisted;
@@ -644,30 +680,66 @@ std::string run_page_name(const std::string& run_link, std::uint64_t seed) {
   return name;
 }
 
+namespace {
+
+// at_least renders a lower bound on a chance so that the printed number is not
+// above it: three significant digits rounded down, and "> 0.999" close to 1
+// (where rounding to three digits, or a double, would print 1); "1" only when
+// `certain` says the chance is exactly 1.
+std::string at_least(double x, bool certain) {
+  if (certain) return "1";
+  if (x > 0.999) return "> 0.999";
+  if (x <= 0) return "at least 0";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g", x);
+  if (std::strtod(buf, nullptr) > x) {
+    const double unit = std::pow(10.0, std::floor(std::log10(x)) - 2);
+    std::snprintf(buf, sizeof buf, "%.3g", std::floor(x / unit) * unit);
+  }
+  return std::string("at least ") + buf;
+}
+
+}  // namespace
+
+std::string pct_statement(const StrategyCounts& c) {
+  const std::string d = std::to_string(c.pct_depth);
+  std::string o = "PCT depth " + d + ": ";
+  const std::uint64_t outlasted = c.seeds - c.pct_covered;
+  if (c.pct_depth <= 1) {
+    // No change point: only a run of the measuring walk (which failed first) is not PCT's.
+    if (outlasted) o += std::to_string(outlasted) + " of " + std::to_string(c.seeds) + " runs were its measuring walk; ";
+  } else if (outlasted) {
+    o += std::to_string(outlasted) + " of " + std::to_string(c.seeds) +
+         " runs outlasted the range their change points were drawn from; the bound counts only the other " +
+         std::to_string(c.pct_covered) + ": ";
+  } else {
+    o += "every run stayed within the range its change points were drawn from: ";
+  }
+  if (c.pct_covered == 0) return o + "no PCT guarantee";
+  // The chance to find it, 1 - miss, computed without the cancellation of 1 - (1-p)^N.
+  const double p = pct_chance_per_run(c.pct_fibers_max, c.pct_range_max, c.pct_depth);
+  const double found = -std::expm1(static_cast<double>(c.pct_covered) * std::log1p(-std::min(p, 1.0 - 1e-300)));
+  o += "a depth-" + d + " bug" + (c.pct_depth > 1 ? " whose change points fall within a run's range" : "") +
+       " is found in one run with chance " + at_least(p, p >= 1) + " (n=" + std::to_string(c.pct_fibers_max) + " fibers";
+  if (c.pct_depth > 1) o += ", k=" + std::to_string(c.pct_range_max) + " steps";
+  o += "), in one of these " + std::to_string(c.pct_covered) + " runs with chance " + at_least(found, p >= 1);
+  return o;
+}
+
 std::string describe(const Summary& s) {
   std::ostringstream o;
   o << "  outcomes:";
   for (const auto& [k, v] : s.outcomes) o << ' ' << k << '=' << v;
-  o << " (scenario expects " << s.expect << ")\n";
+  o << " (scenario expects " << sim::printable(s.expect) << ")\n";
   o << "  marks reached (runs):";
   if (s.marks.empty()) o << " none";
   for (const auto& [k, v] : s.marks) o << ' ' << k << '=' << v;
   o << "\n  decisions: " << s.decisions << " in all, at most " << s.decisions_max << " in one run\n";
   for (const auto& [label, c] : s.strategies) {
-    o << "  strategy " << label << ": " << c.seeds << " seeds,";
+    o << "  strategy " << sim::printable(label) << ": " << c.seeds << " seeds,";
     for (const auto& [k, v] : c.outcomes) o << ' ' << k << '=' << v;
     o << ", " << c.marks.size() << " marks reached";
-    if (c.pct_depth) {
-      // The chance to find it, 1 - miss, computed without the cancellation of 1 - (1-p)^N.
-      const double p = pct_chance_per_run(c.fibers_max, c.steps_max, c.pct_depth);
-      const double found = -std::expm1(static_cast<double>(c.seeds) * std::log1p(-std::min(p, 1.0 - 1e-300)));
-      char buf[200];
-      std::snprintf(buf, sizeof buf, "; PCT finds a depth-%llu bug in a run with chance at least %.3g (n=%llu fibers, "
-                    "k=%llu steps), in one of these runs at least %.3g",
-                    static_cast<unsigned long long>(c.pct_depth), p, static_cast<unsigned long long>(c.fibers_max),
-                    static_cast<unsigned long long>(c.steps_max), found);
-      o << buf;
-    }
+    if (c.pct_depth) o << "; " << pct_statement(c);
     o << '\n';
   }
   return o.str();

@@ -66,22 +66,31 @@ struct RunRecord {
   std::uint64_t steps = 0;
   std::uint64_t quiet = 0;  // the longest stretch of decisions without progress
   std::uint64_t fibers = 0;
-  std::uint64_t pct_depth = 0, pct_steps = 0;  // pct only: d and the k it used
+  std::uint64_t pct_depth = 0, pct_steps = 0;  // pct only: d and the k it drew change points from (0: its measuring walk ran)
   std::map<std::string, std::uint64_t> marks;  // coverage marks reached (hits)
   std::string message;
   std::string replay;  // the line that replays it (failures)
 };
 
 // StrategyCounts is one strategy's share of a sweep. For PCT the coverage
-// statement uses the worst run: the most fibers n and the most steps k of any run,
-// so p = 1/(n k^(d-1)) bounds from below each run's chance to hit a given
-// depth-d bug (fibers_max and steps_max merge exactly, as maxima).
+// statement counts only the runs that stayed within the range [1, k] their change
+// points were drawn from ("covered runs"; k is the length of the run's measuring
+// walk): a run longer than its k has steps no change point can fall on, so a bug
+// that needs one there is found with chance 0 and the run carries no guarantee.
+// Over the covered runs, with n their most fibers and k their largest drawn range,
+// p = 1/(n k^(d-1)) bounds from below each one's chance to show a given depth-d
+// bug whose change points lie within its range. Depth 1 draws no change point:
+// every run that PCT ran (not its measuring walk) is covered. Everything here
+// merges exactly across shards, as sums and maxima.
 struct StrategyCounts {
   std::uint64_t seeds = 0;
   std::map<std::string, std::uint64_t> outcomes;
   std::map<std::string, std::uint64_t> marks;  // runs that reached each mark
   std::uint64_t decisions = 0;
-  std::uint64_t fibers_max = 0, steps_max = 0, pct_depth = 0;
+  std::uint64_t fibers_max = 0, steps_max = 0;  // over all the strategy's runs
+  std::uint64_t pct_depth = 0;
+  std::uint64_t pct_covered = 0;  // runs within their drawn range (see above)
+  std::uint64_t pct_fibers_max = 0, pct_range_max = 0;  // n and k over the covered runs
 };
 
 // Failure is one failing run a summary lists (unexpected ones first; see kFailuresKept).
@@ -140,7 +149,7 @@ struct Summary {
 };
 
 inline constexpr const char* kFormatName = "weft-sweep";
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = 2;  // 2: PCT counts its covered runs (from_json names "2")
 // kSummaryBytesMax caps a file simrun merge reads (a summary is a few KiB; a
 // --json stream ends with one, after a line per run).
 inline constexpr std::size_t kSummaryBytesMax = 256 * 1024 * 1024;
@@ -154,6 +163,14 @@ std::optional<Summary> load_summary(const std::string& file, sim::InputError& er
 // N) and shards covered twice; `files` names each summary's file for the error.
 std::optional<Summary> merge(const std::vector<Summary>& parts, const std::vector<std::string>& files,
                              sim::InputError& error);
+
+// pct_covers says whether a PCT run of depth `depth` that drew its change points
+// over [1, range] (range 0: the measuring walk ran, not PCT) and made `steps`
+// decisions stayed within that range, so that PCT's guarantee applies to it.
+bool pct_covers(std::uint64_t depth, std::uint64_t range, std::uint64_t steps);
+
+// pct_statement is the PCT coverage statement describe() prints for one strategy.
+std::string pct_statement(const StrategyCounts& c);
 
 // pct_chance_per_run is PCT's guarantee for one run of depth d with at most n
 // fibers and k steps: it shows a given depth-d bug with probability at least
