@@ -14,7 +14,9 @@
 // The progress checks run during the run instead: stall (a probe of the runtime
 // the simulator asks before every jump of virtual time), fairness and budget (fed
 // by the recorder and the interpreter) and lost_parallelism (an idle sample at
-// each event the recorder sees); each only reads, adding no decision.
+// each event the recorder sees); each only reads, adding no decision. So does the
+// place observer (RunConfig::observe_places, places.hpp), which samples where
+// tasks sit at each shutdown, each dumper thread's dump and each abort_children.
 // The order of step 2 and every call on the runtime are part of the run's
 // schedule: changing them changes every trace.
 #include "weft/runtime_hooks.hpp"
