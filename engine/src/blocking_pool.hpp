@@ -32,6 +32,13 @@ class BlockingPool {
     running = running_;
   }
 
+  // for_each_queued_unsync visits the queued tasks without the lock (for
+  // RuntimeCore::place_tasks, which reads while every thread is stopped).
+  template <class F>
+  void for_each_queued_unsync(F&& f) const {
+    for (TaskHeader* t : queue_) f(t);
+  }
+
   std::uint64_t num_threads() const { return num_threads_.get(); }
   std::uint64_t num_idle() const { return num_idle_.get(); }
   std::uint64_t queue_depth() const { return queue_depth_.get(); }

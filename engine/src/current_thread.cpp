@@ -68,6 +68,14 @@ class CurrentThread final : public CoreBase, private DumpCollector {
     return !local_.empty() || has_deferred() || !inject_.is_empty() || root_woken_.unsync_load() != 0;
   }
   bool has_stalled_work() const override { return driver_parked_ && has_pending_work(); }
+  void place_tasks(const std::function<void(std::uint64_t, TaskPlace)>& visit) const override {
+    for (const TaskHeader* t : local_) visit(t->id(), TaskPlace::local_queue);
+    defer_.with([&](const std::vector<TaskHeader*>& d) {
+      for (const TaskHeader* t : d) visit(t->id(), TaskPlace::defer_list);
+    });
+    inject_.for_each_locked([&](const TaskHeader* t) { visit(t->id(), TaskPlace::injection_queue); });
+    place_blocking_tasks(visit);
+  }
 
  private:
   struct Core {};  // identity of the driving thread's context

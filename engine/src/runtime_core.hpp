@@ -50,6 +50,11 @@ class CoreBase : public RuntimeCore {
   std::uint64_t next_timer_deadline();
   bool has_timers();
 
+  // place_blocking_tasks is the blocking pool's part of place_tasks.
+  void place_blocking_tasks(const std::function<void(std::uint64_t, TaskPlace)>& visit) const {
+    blocking_.for_each_queued_unsync([&](const TaskHeader* t) { visit(t->id(), TaskPlace::blocking_queue); });
+  }
+
   // close_owned_and_cancel cancels every owned task (shutdown step).
   void close_owned_and_cancel(std::uint32_t start, std::int32_t worker);
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "checks/invariants.hpp"
+#include "places.hpp"
 #include "weft/sim/detail/kernel.hpp"
 #include "weft/sim/json_input.hpp"
 #include "weft/sim/simulator.hpp"
@@ -82,6 +83,11 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
         children->clear();
         break;
       case Step::Kind::abort_children:
+        if (st->places != nullptr && !children->empty()) {
+          std::vector<std::uint64_t> ids;
+          for (const auto& c : *children) ids.push_back(c.id());
+          st->places->note(Action::abort, st->places->sample(&ids));
+        }
         for (auto& c : *children) c.abort();
         break;
       case Step::Kind::yield:

@@ -21,6 +21,8 @@ namespace weft::sim {
 // ProgramState is one run's shared state: bookkeeping for the invariants, and the
 // named channels, notifies and counters the programs use. Bookkeeping is plain
 // data: it is not part of any protocol under test.
+class PlaceObserver;
+
 struct ProgramState {
   const Scenario* sc = nullptr;
   // Per program instance (uid): how often it started, completed, was cancelled.
@@ -102,6 +104,9 @@ struct ProgramState {
   };
   BudgetMark budget_mark();
   void budget_after(const BudgetMark& m, const char* what);
+  // The place observer (places.hpp), null unless RunConfig::observe_places: an
+  // abort_children step samples where its children sit before it aborts them.
+  PlaceObserver* places = nullptr;
   // dump_refused counts a DumpError.
   void dump_refused() {
     ++dump_errors;

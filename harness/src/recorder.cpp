@@ -27,10 +27,21 @@ void Recorder::record(const weft::Event& e) {
   // What the dump checker needs, kept even when the trace is not.
   track_steps(e, k ? k->steps() : 0);
   if (budget_ && e.kind == weft::EventKind::poll_start) budget_->on_poll_start(e.task);
+  if (track_polling_) track_poll(e);
   if (fairness_ && fairness_->on_event(e.kind, e.worker, e.task, e.b))
     invariant_failed("fairness: " + fairness_->result().violation);
   if (parallelism_ && k != nullptr && parallelism_->sample(k->steps(), e.kind, e.worker))
     k->fail(Outcome::lost_parallelism, parallelism_->result().violation);
+}
+
+void Recorder::track_poll(const weft::Event& e) {
+  if (e.kind == weft::EventKind::poll_start) {
+    polling_.push_back(e.task);
+  } else if (e.kind == weft::EventKind::poll_end) {
+    // A cancellation outside a poll ends with a poll_end of its own: nothing to remove.
+    auto it = std::find(polling_.begin(), polling_.end(), e.task);
+    if (it != polling_.end()) polling_.erase(it);
+  }
 }
 
 void Recorder::count(const weft::Event& e) {
@@ -117,6 +128,7 @@ void Recorder::reset() {
   done_step_.clear();
   completions_ = 0;
   rounds_.clear();
+  polling_.clear();
 }
 
 const Recorder::RoundTrace* Recorder::round(std::uint64_t round) const {

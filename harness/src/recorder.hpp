@@ -75,6 +75,11 @@ class Recorder final : public weft::EventSink {
   const IdleTrace& idle_of(std::uint32_t w) const { return idle_by_worker_.at(w); }
   const QueueTrace& queue_of(std::uint32_t w) const { return queue_by_worker_.at(w); }
 
+  // track_polling keeps, from now on, the ids of the tasks inside a poll (polling).
+  void track_polling() { track_polling_ = true; }
+  // polling returns the tasks between their poll_start and poll_end (with track_polling).
+  const std::vector<std::uint64_t>& polling() const noexcept { return polling_; }
+
   // completions returns how many runtime tasks completed or were cancelled.
   std::uint64_t completions() const noexcept { return completions_; }
   // task_ids_end is one past the largest task id spawned.
@@ -87,6 +92,7 @@ class Recorder final : public weft::EventSink {
 
  private:
   void count(const weft::Event& e);
+  void track_poll(const weft::Event& e);
   void track_steps(const weft::Event& e, std::uint64_t step);
 
   bool keep_;
@@ -103,6 +109,8 @@ class Recorder final : public weft::EventSink {
   std::vector<std::uint64_t> spawn_step_, done_step_;
   std::uint64_t completions_ = 0;
   std::map<std::uint64_t, RoundTrace> rounds_;
+  bool track_polling_ = false;
+  std::vector<std::uint64_t> polling_;
 };
 
 }  // namespace weft::sim

@@ -14,7 +14,9 @@
 // The progress checks run during the run instead: stall (a probe of the runtime
 // the simulator asks before every jump of virtual time), fairness and budget (fed
 // by the recorder and the interpreter) and lost_parallelism (an idle sample at
-// each event the recorder sees); each only reads, adding no decision.
+// each event the recorder sees); each only reads, adding no decision. So does the
+// place observer (RunConfig::observe_places, places.hpp), which samples where
+// tasks sit at each shutdown, each dumper thread's dump and each abort_children.
 // The order of step 2 and every call on the runtime are part of the run's
 // schedule: changing them changes every trace.
 #include "weft/runtime_hooks.hpp"
@@ -28,6 +30,7 @@
 #include "checks/invariants.hpp"
 #include "checks/leaks.hpp"
 #include "interpreter.hpp"
+#include "places.hpp"
 #include "recorder.hpp"
 #include "weft/events.hpp"
 #include "weft/runtime.hpp"
@@ -124,7 +127,9 @@ void start_dumpers(const Scenario& sc, ProgramState& st, const weft::Handle& h, 
           if (i > 0 && dd.interval_ns) sleep_virtual(dd.interval_ns);
           st.dump_begin();
           try {
+            const std::uint32_t places = st.places ? st.places->sample(nullptr) : 0;
             st.dumps.push_back(h.dump_blocking());
+            if (st.places) st.places->note(st.dumps.back().complete ? Action::dump_complete : Action::dump_partial, places);
           } catch (const weft::DumpError&) {
             st.dump_refused();
             st.dump_end();
@@ -147,12 +152,14 @@ void run_main(const Scenario& sc, ProgramState& st, weft::Runtime& rt, Threads& 
       weft::spawn(program_task(*st, *main)).detach();
       co_await weft::sleep_for(std::chrono::nanoseconds(at_ns));
     }(&st, &main, *sc.shutdown_at_ns));
+    if (st.places) st.places->note(Action::shutdown, st.places->sample(nullptr));
     st.shutdown_begun = true;
     rt.shutdown();
     for (auto& t : th.outside) t.join();
   } else {
     rt.block_on(program_task(st, main));
     for (auto& t : th.outside) t.join();
+    if (st.places) st.places->note(Action::shutdown, st.places->sample(nullptr));
     st.shutdown_begun = true;
     rt.shutdown();
   }
@@ -194,12 +201,18 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   std::optional<FairnessMonitor> fairness;
   std::optional<BudgetMonitor> budget;
   std::optional<ParallelismMonitor> parallelism;
+  std::optional<PlaceObserver> places;  // RunConfig::observe_places
+  if (cfg.observe_places) {
+    rec.track_polling();
+    places.emplace(rec);
+  }
 
   weft::EventSink* prev_sink = weft::event_sink();
   weft::set_event_sink(&rec);
   RunStats bookkeeping;  // the harness's counts, filled before the invariants run
   report.result = sim.run([&] {
     rec.reset();  // only the last run's events count, should the simulation run twice
+    if (places) places->reset();
     bookkeeping = {};
     stall_probes = 0;
     fairness.reset();
@@ -224,6 +237,10 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
       weft::Handle h = rt.handle();
       core = std::shared_ptr<weft::detail::RuntimeCore>(weft::hooks::runtime_core(h)->shared_from_this());
       if (parallelism) parallelism->attach(core.get());
+      if (places) {
+        places->attach(core.get(), &st);
+        st.places = &*places;
+      }
 
       Threads th;
       start_spawners(sc, st, h, th);
@@ -238,6 +255,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     }
     // The runtime, its handle and the programs' state are gone (in the order they
     // always went); only the idle probe's reference to the core remains.
+    if (places) places->attach(nullptr, nullptr);
     if (cfg.check_held) check_nothing_held(sc, core);
   });
   weft::set_event_sink(prev_sink);
@@ -267,6 +285,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     report.stats.parallelism_longest = parallelism->result().longest;
     report.stats.parallelism_longest_decisions = parallelism->result().longest_decisions;
   }
+  if (places) report.place_samples = places->take_samples();
   report.events = rec.take_events();
   report.event_fibers = rec.take_event_fibers();
   report.fiber_names = rec.take_fiber_names();

@@ -111,6 +111,15 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
     (void)worker;
     return {};
   }
+  // TaskPlace names a place where a scheduler keeps a task that is not running:
+  // the blocking pool's queue holds spawn_blocking tasks no pool thread has taken.
+  enum class TaskPlace : std::uint8_t { lifo_slot, local_queue, defer_list, injection_queue, blocking_queue };
+  // place_tasks calls visit(task id, place) for every task in a LIFO slot, a local
+  // queue, a defer list, the injection queue or the blocking pool's queue (for the
+  // harness's property that shuts down, dumps and aborts with tasks in every place).
+  // Unsynchronised, like has_stalled_work: the caller stops every simulated thread
+  // and reads without decisions.
+  virtual void place_tasks(const std::function<void(std::uint64_t, TaskPlace)>& visit) const = 0;
 };
 
 std::shared_ptr<RuntimeCore> make_multi_thread(Config cfg);

@@ -260,5 +260,20 @@ RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker) const {
   return v;
 }
 
+// ---- what the harness's place classification reads (RuntimeCore::place_tasks) ----
+
+void MultiThread::place_tasks(const std::function<void(std::uint64_t, TaskPlace)>& visit) const {
+  for (std::uint32_t i = 0; i < n_; ++i) {
+    const Core& c = *cores_[i];
+    if (const TaskHeader* t = c.lifo.task()) visit(t->id(), TaskPlace::lifo_slot);
+    remotes_[i]->queue.for_each_queued([&](const TaskHeader* t) { visit(t->id(), TaskPlace::local_queue); });
+    c.defer.with([&](const std::vector<TaskHeader*>& d) {
+      for (const TaskHeader* t : d) visit(t->id(), TaskPlace::defer_list);
+    });
+  }
+  inject_.for_each_locked([&](const TaskHeader* t) { visit(t->id(), TaskPlace::injection_queue); });
+  place_blocking_tasks(visit);
+}
+
 }  // namespace detail
 WEFT_NS_END

@@ -108,6 +108,7 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
     return all_parked && !inject_.is_empty();
   }
   IdleView idle_view(std::int32_t worker) const override;
+  void place_tasks(const std::function<void(std::uint64_t, TaskPlace)>& visit) const override;
 
  private:
   // OverflowSink, called by the owner of a full local queue; each call is one overflow.

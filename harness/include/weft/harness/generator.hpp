@@ -8,11 +8,15 @@
 //  2. A channel's sends equal its receives (ping-pong: both directions balanced);
 //     a Notify has exactly one notify_one and one waiter (a stored permit covers a
 //     notify that comes first).
-//  3. Pair ends never throw, never abort, are never aborted (no abort_children
-//     in pair programs) and never block on anything else.
+//  3. Pair ends never throw, never abort and never block on anything else; they
+//     are aborted only together (Knobs::places: the pair program's abort_children
+//     aborts both ends, so neither is left waiting on the other).
 //  4. Trees and leaves (spawned any number of times, also by outside threads) only
 //     yield, work, sleep, run blocking work, spawn and join their own children,
 //     abort them, or throw as their last step: none of it waits on another program.
+//  4a. Fan groups (Knobs::places): one sender sends k bursts of n values on its
+//     own channel, k receivers receive n each (so they queue for the channel's
+//     receive lock); all are spawned by one group program, aborted only together.
 //  5. Dumps (Knobs::dumps) wait only on the workers' rendezvous, which the barrier
 //     timeout bounds, and end in DumpError once the runtime shuts down.
 #pragma once
@@ -57,6 +61,11 @@ struct Knobs {
   // back to back, with a barrier timeout that a generated stall may outlast, and
   // dumpers that keep asking until the shutdown refuses them.
   bool dumps = false;
+  // places: tasks in every place a task can sit when the runtime is shut down,
+  // dumped or aborts (tests/property/places.hpp): pairs and fan groups (several
+  // receivers on one channel: waiters on its receive lock) whose group program
+  // may abort them all after a few local steps.
+  bool places = false;
 };
 
 namespace detail {
@@ -163,6 +172,92 @@ inline void gen_outside_dumps(Scenario& sc) {
   }
 }
 
+// kPlaceMomentsNs are the durations of Knobs::places's group members, group steps
+// and shutdown: few values, so that a member's wake-up and its group's abort (or
+// the shutdown) often fall on the same virtual instant, where the order of the
+// threads decides where the member sits.
+inline const std::vector<std::uint64_t> kPlaceMomentsNs = {1'000, 5'000, 10'000, 20'000};
+
+// gen_group_abort appends to a group program (pair, fan, crowd), before its join,
+// what it does while its members run: a few local steps, then one step that
+// decides the moment of the abort that may follow (Knobs::places). The moments
+// differ in what the members are doing when it comes: at once, after one yield
+// (behind the members' yields), after a sleep of 0 (at the driver's next timer
+// check) or longer, after blocking work of 0 (woken by a pool thread, through the
+// injection queue) or longer, or after a long poll of its own.
+inline void gen_group_abort(Program& group, bool blocking) {
+  for (Step& s : gen_local_ops(1, blocking)) group.steps.push_back(s);
+  switch (*rc::gen::weightedElement<int>({{1, 0}, {2, 1}, {1, 2}, {2, 3}, {blocking ? 1u : 0u, 4}, {blocking ? 1u : 0u, 5}, {1, 6}})) {
+    case 0: break;
+    case 1: group.steps.push_back(step(Step::Kind::yield)); break;
+    case 2: group.steps.push_back(step(Step::Kind::sleep, {}, 1, 0)); break;
+    case 3: group.steps.push_back(step(Step::Kind::sleep, {}, 1, *rc::gen::elementOf(kPlaceMomentsNs))); break;
+    case 4: group.steps.push_back(step(Step::Kind::blocking, {}, 1, 0)); break;
+    case 5: group.steps.push_back(step(Step::Kind::blocking, {}, 1, *rc::gen::elementOf(kPlaceMomentsNs))); break;
+    default: group.steps.push_back(step(Step::Kind::work, {}, 1, *rc::gen::elementOf(kPlaceMomentsNs))); break;
+  }
+  if (*rc::gen::weightedElement<bool>({{2, true}, {1, false}})) group.steps.push_back(step(Step::Kind::abort_children));
+}
+
+// gen_fan adds fan group `id` (rule 4a) and main's spawn of it.
+inline void gen_fan(Scenario& sc, Program& main, const std::string& id, const Knobs& knobs) {
+  const std::string ch = "fan" + id, group_name = "fan" + id + "g", sender_name = "fan" + id + "s",
+                    receiver_name = "fan" + id + "r";
+  sc.channels[ch] = *rc::gen::inRange<std::uint64_t>(1, 3);
+  const std::uint64_t receivers = *rc::gen::inRange<std::uint64_t>(2, 5);
+  const std::uint64_t each = *rc::gen::inRange<std::uint64_t>(1, 6);
+  Program sender, receiver, group;
+  sender.name = sender_name;
+  sender.steps = gen_local_ops(1, !knobs.no_blocking);
+  // In bursts, apart in time: the receivers wait, on the channel and its lock, for a while.
+  Step bursts = step(Step::Kind::repeat, {}, receivers);
+  bursts.body = {step(Step::Kind::sleep, {}, 1, *rc::gen::elementOf(std::vector<std::uint64_t>{0, 1'000, 5'000})),
+                 step(Step::Kind::send, ch, each)};
+  sender.steps.push_back(bursts);
+  receiver.name = receiver_name;
+  receiver.steps = gen_local_ops(1, !knobs.no_blocking);
+  receiver.steps.push_back(step(Step::Kind::recv, ch, each));
+  group.name = group_name;
+  // One spawn per receiver: halve_spawns must not leave values nobody receives.
+  for (std::uint64_t i = 0; i < receivers; ++i) group.steps.push_back(step(Step::Kind::spawn, receiver_name));
+  group.steps.push_back(step(Step::Kind::spawn, sender_name));
+  gen_group_abort(group, !knobs.no_blocking);
+  group.steps.push_back(step(Step::Kind::join));
+  sc.programs[sender.name] = sender;
+  sc.programs[receiver.name] = receiver;
+  sc.programs[group.name] = group;
+  Step sp = step(Step::Kind::spawn, group_name);
+  sp.detach = !knobs.no_spawn_race && *rc::gen::weightedElement<bool>({{5, false}, {1, true}});
+  main.steps.push_back(sp);
+}
+
+// gen_crowd adds crowd group `id` (Knobs::places): 4 to 8 members of one kind
+// (blocking work: more than the pool's threads, so the pool queues some; sleeps;
+// yields, which fill the defer lists; or long polls), each spawned on its own
+// (halve_spawns leaves them), then the group's steps, maybe an abort of them all,
+// a join. Members wait on nothing but time and the pool (rule 4).
+inline void gen_crowd(Scenario& sc, Program& main, const std::string& id, const Knobs& knobs) {
+  const std::string group_name = "crowd" + id + "g", member_name = "crowd" + id + "m";
+  Program member, group;
+  member.name = member_name;
+  switch (*rc::gen::weightedElement<int>({{knobs.no_blocking ? 0u : 1u, 0}, {1, 1}, {1, 2}, {1, 3}})) {
+    case 0: member.steps = {step(Step::Kind::blocking, {}, 1, *rc::gen::elementOf(kPlaceMomentsNs))}; break;
+    case 1: member.steps = {step(Step::Kind::sleep, {}, 1, *rc::gen::elementOf(kPlaceMomentsNs))}; break;
+    case 2: member.steps = {step(Step::Kind::yield, {}, *rc::gen::inRange<std::uint64_t>(2, 8))}; break;
+    default: member.steps = {step(Step::Kind::work, {}, 1, *rc::gen::elementOf(kPlaceMomentsNs))}; break;
+  }
+  const int members = *rc::gen::inRange(4, 9);
+  group.name = group_name;
+  for (int i = 0; i < members; ++i) group.steps.push_back(step(Step::Kind::spawn, member_name));
+  gen_group_abort(group, !knobs.no_blocking);
+  group.steps.push_back(step(Step::Kind::join));
+  sc.programs[member.name] = member;
+  sc.programs[group.name] = group;
+  Step sp = step(Step::Kind::spawn, group_name);
+  sp.detach = !knobs.no_spawn_race && *rc::gen::weightedElement<bool>({{5, false}, {1, true}});
+  main.steps.push_back(sp);
+}
+
 }  // namespace detail
 
 // gen_case generates a scenario and a seed under `knobs`.
@@ -174,7 +269,9 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
     sc.name = "generated";
     sc.file = "<generated>";
     weft::Config& rt = sc.runtime.config;
-    const bool multi_thread = knobs.multi_thread_only || *rc::gen::weightedElement<bool>({{5, true}, {1, false}});
+    // Knobs::places: as many current-thread cases (its places are reached more rarely).
+    const bool multi_thread =
+        knobs.multi_thread_only || *rc::gen::weightedElement<bool>({{5, true}, {knobs.places ? 5u : 1u, false}});
     rt.flavor = multi_thread ? weft::Flavor::multi_thread : weft::Flavor::current_thread;
     const bool no_blocking = knobs.no_blocking;
     rt.worker_threads = *rc::gen::inRange<std::uint32_t>(1, 9);
@@ -230,7 +327,8 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
       pair.name = "pair" + id;
       a.name = "pair" + id + "a";
       b.name = "pair" + id + "b";
-      if (*rc::gen::weightedElement<bool>({{3, true}, {1, false}})) {
+      // Knobs::places: as many Notify pairs as channel pairs.
+      if (*rc::gen::weightedElement<bool>({{3, true}, {knobs.places ? 3u : 1u, false}})) {
         const std::string ping = "ping" + id, pong = "pong" + id;
         sc.channels[ping] = *rc::gen::inRange<std::uint64_t>(1, 4);
         sc.channels[pong] = *rc::gen::inRange<std::uint64_t>(1, 4);
@@ -246,18 +344,29 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
       } else {
         const std::string n = "n" + id;
         a.steps = detail::gen_local_ops(2, !no_blocking);
+        // Knobs::places: a notifier that takes its time, so the waiter waits when
+        // the runtime shuts down, dumps or aborts.
+        if (knobs.places) a.steps.push_back(step(Step::Kind::sleep, {}, 1, *rc::gen::elementOf(detail::kPlaceMomentsNs)));
         a.steps.push_back(step(Step::Kind::notify, n));
         b.steps = detail::gen_local_ops(1, !no_blocking);
         b.steps.push_back(step(Step::Kind::notified, n));
       }
       if (*rc::gen::arbitrary<bool>()) std::swap(a.steps, b.steps);
-      pair.steps = {step(Step::Kind::spawn, a.name), step(Step::Kind::spawn, b.name), step(Step::Kind::join)};
+      pair.steps = {step(Step::Kind::spawn, a.name), step(Step::Kind::spawn, b.name)};
+      if (knobs.places) detail::gen_group_abort(pair, !no_blocking);
+      pair.steps.push_back(step(Step::Kind::join));
       sc.programs[a.name] = a;
       sc.programs[b.name] = b;
       sc.programs[pair.name] = pair;
       Step sp = step(Step::Kind::spawn, pair.name);
       sp.detach = !knobs.no_spawn_race && *rc::gen::weightedElement<bool>({{5, false}, {1, true}});
       main.steps.push_back(sp);
+    }
+    if (knobs.places) {
+      const int fans = *rc::gen::inRange(1, 3);
+      for (int i = 0; i < fans; ++i) detail::gen_fan(sc, main, std::to_string(i), knobs);
+      const int crowds = *rc::gen::inRange(1, 3);
+      for (int i = 0; i < crowds; ++i) detail::gen_crowd(sc, main, std::to_string(i), knobs);
     }
     const int roots = *rc::gen::inRange(1, 4);
     for (int i = 0; i < roots; ++i) {
@@ -307,7 +416,10 @@ inline rc::Gen<Case> gen_case(Knobs knobs) {
     };
     for (int pass = 0; pass < 6 && tasks() > detail::kTasksMax; ++pass) detail::halve_spawns(sc);
     sc.spurious_wakeup_per_mille = *rc::gen::weightedElement<std::uint32_t>({{2, 0}, {1, 100}, {1, 400}});
-    if (knobs.shutdown_early) sc.shutdown_at_ns = *rc::gen::inRange<std::uint64_t>(0, 60'000);
+    if (knobs.shutdown_early) {
+      sc.shutdown_at_ns = knobs.places && *rc::gen::arbitrary<bool>() ? *rc::gen::elementOf(detail::kPlaceMomentsNs)
+                                                                       : *rc::gen::inRange<std::uint64_t>(0, 60'000);
+    }
     sc.checks = knobs.checks_none ? std::vector<std::string>{}
                                   : std::vector<std::string>{"exactly_once", "no_leak", "metrics_match_trace"};
     sc.step_bound = 2'000'000;

@@ -55,6 +55,34 @@ struct RunStats {
                 parallelism_longest_decisions = 0;
 };
 
+// Place names where a task can sit at the moment of an action; Action names the
+// actions (RunConfig::observe_places). places.cpp says how each place is read.
+enum class Place : std::uint8_t {
+  lifo_slot,
+  local_queue,
+  defer_list,
+  injection_queue,
+  blocking_queue,  // a spawn_blocking task no pool thread has taken
+  timer,           // a program asleep on the runtime's timer
+  channel_waiter,  // a program waiting to send on a full channel or to receive
+  notify_waiter,   // a program awaiting a Notify
+  mutex_waiter,    // a program waiting for a channel's receive lock (an AsyncMutex)
+  running,         // a task inside a poll
+  count_,
+};
+enum class Action : std::uint8_t { shutdown, dump_complete, dump_partial, abort, count_ };
+const char* place_name(Place p);
+const char* action_name(Action a);
+inline constexpr std::uint32_t place_bit(Place p) { return 1u << static_cast<unsigned>(p); }
+
+// PlaceSample is one action of a run and the places that held a task at its
+// moment (bits of place_bit): every task for a shutdown and a dump, the aborted
+// tasks for an abort.
+struct PlaceSample {
+  Action action = Action::shutdown;
+  std::uint32_t places = 0;
+};
+
 struct RunConfig {
   std::uint64_t seed = 0;
   StrategySpec strategy;               // from the scenario unless overridden
@@ -74,6 +102,10 @@ struct RunConfig {
   std::uint64_t memory_limit_bytes = 0;
   // Race detection on Cells (sim::Options::race_detection); adds no decision.
   bool race_detection = true;
+  // observe_places: at every shutdown, every dump a dumper thread takes and every
+  // abort_children step, read (detached, no decision) where tasks sit, into
+  // RunReport::place_samples.
+  bool observe_places = false;
 };
 
 // MetricsSnapshot is the runtime's metrics (metrics_json) at one moment of a run.
@@ -92,6 +124,7 @@ struct RunReport {
   std::string metrics_json;         // the runtime's metrics at the end of the run
   std::vector<MetricsSnapshot> metrics_snapshots;  // when RunConfig::metrics_interval_ns
   bool expected = true;             // the outcome is what the scenario expects
+  std::vector<PlaceSample> place_samples;  // when RunConfig::observe_places
 };
 
 // strategy_of returns the strategy a scenario asks for.
