@@ -399,8 +399,58 @@ std::size_t Kernel::stack_fault_message(const void* addr, char* out, std::size_t
   return n;
 }
 
+// ---- out of memory inside a run ----
+//
+// A process limit below the memory budget (a ulimit) makes operator new fail
+// before the budget's check sees it, and it can fail inside engine code that may
+// not throw (a noexcept constructor that makes a Cell or an atomic), where
+// std::bad_alloc would terminate the process. A new-handler ends the run instead:
+//   Step 1: operator new finds no memory and calls the handler before throwing.
+//   Step 2: in a run's fiber, with this thread's reserve still held, the handler
+//           frees the reserve (so the message and the end of the run can
+//           allocate) and fails the run as resource_limit: the fiber is left like
+//           any failed run's fiber, and nothing throws through engine code.
+//   Step 3: anywhere else (the host, a file reader, the reserve already spent) it
+//           defers to the handler installed before it, or throws std::bad_alloc as
+//           operator new does without one (simrun's readers and main catch that).
+namespace {
+constexpr std::size_t kOutOfMemoryReserveBytes = std::size_t{4} << 20;
+thread_local void* tls_memory_reserve = nullptr;
+std::new_handler g_previous_new_handler = nullptr;
+
+void on_new_failure() {
+  Kernel* k = tls_kernel;
+  if (k != nullptr && k->in_fiber() && tls_memory_reserve != nullptr) {
+    std::free(tls_memory_reserve);  // Step 2
+    tls_memory_reserve = nullptr;
+    k->out_of_memory();
+  }
+  if (g_previous_new_handler != nullptr) return g_previous_new_handler();  // Step 3
+  throw std::bad_alloc();
+}
+
+// arm_out_of_memory installs the handler once per process and holds this
+// thread's reserve for the next run.
+void arm_out_of_memory() {
+  static const bool installed = [] {
+    g_previous_new_handler = std::set_new_handler(&on_new_failure);
+    return true;
+  }();
+  (void)installed;
+  if (tls_memory_reserve == nullptr) tls_memory_reserve = std::malloc(kOutOfMemoryReserveBytes);
+}
+}  // namespace
+
+void Kernel::out_of_memory() {
+  fail(Outcome::resource_limit,
+       "out of memory after " + std::to_string(steps_) + " decisions in fiber " + std::to_string(current_id_) + " (" +
+           current_->name + "): the process's memory limit (ulimit) is below the memory budget of " +
+           std::to_string(memory_limit_bytes_ >> 20) + " MiB; lower --memory-limit below it, or raise the limit");
+}
+
 void Kernel::run(std::function<void()> main_fn) {
   if (tls_kernel != nullptr) kill("Simulation::run called inside a simulation");
+  arm_out_of_memory();
   // Step 0: memory kept by earlier failed runs counts against this run's budget
   // (see Retained). The run ends as resource_limit before its first decision.
   if (memory_limit_bytes_ != 0) {

@@ -1,5 +1,6 @@
 // Simulation: resolves Options into a strategy and a kernel, runs, and reports.
 #include <algorithm>
+#include <new>
 
 #include "weft/sim/detail/kernel.hpp"
 #include "weft/sim/simulator.hpp"
@@ -98,7 +99,13 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   r.longest_quiet = kernel.longest_quiet();
   r.schedule.strategy = strategy.name();
   if (options_.memory_model == MemoryModel::c11) r.schedule.memory_model = memory_model_name(options_.memory_model);
-  r.schedule.decisions = kernel.take_decisions();
+  try {
+    r.schedule.decisions = kernel.take_decisions();
+  } catch (const std::bad_alloc&) {
+    // A run that ran out of memory (Kernel::out_of_memory) may leave too little
+    // to expand its schedule: its outcome stands, without the schedule.
+    r.message += " (its schedule was not kept: out of memory)";
+  }
   return r;
 }
 

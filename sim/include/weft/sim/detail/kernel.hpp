@@ -205,6 +205,11 @@ class Kernel {
 
   // fail ends the run with `outcome` and leaves the running fiber for good.
   [[noreturn]] void fail(Outcome outcome, std::string message);
+  // in_fiber says whether a run's fiber (not the host) is running now.
+  bool in_fiber() const noexcept { return current_ != host_.get(); }
+  // out_of_memory ends the run as resource_limit when operator new fails in a
+  // fiber (see on_new_failure in kernel.cpp).
+  [[noreturn]] void out_of_memory();
 
   FiberId current() const noexcept { return current_id_; }
   // observe runs `read` detached, as the probes run: its seam operations are plain
