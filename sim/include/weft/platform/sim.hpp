@@ -434,6 +434,13 @@ struct SimPlatform {
   }
   // entropy is a decision point, then a recorded draw from the seeded strategy.
   static std::uint64_t entropy();
+  // unwinding says whether the simulator is tearing down the fibers of a failed
+  // run (sim/src/kernel.cpp, Steps T1-T6): an exception in flight may then be the
+  // teardown's, which a catch-all must rethrow.
+  static bool unwinding() noexcept {
+    sim::detail::Kernel* k = tls_kernel;
+    return k != nullptr && k->unwinding();
+  }
   // assertion_failed ends the run with outcome assertion ("expr at file:line");
   // outside a simulation it prints and aborts.
   [[noreturn]] static void assertion_failed(const char* expr, const char* file, int line);
