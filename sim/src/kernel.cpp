@@ -1123,6 +1123,37 @@ void Kernel::wake_all(WaitList& list) {
   }
 }
 
+void Kernel::wake_one(WaitList& list) {
+  if (list.empty()) return;
+  waiting_.clear();
+  for (FiberId id = list.head; id != kNoFiber; id = next_waiter_[id]) waiting_.push_back(id);
+  FiberId chosen;
+  if (fast_path_ && waiting_.size() == 1) {
+    chosen = waiting_[0];
+  } else {
+    // The waiters are not runnable yet: the caller is not among them.
+    const Point p{steps_, Op::wake_one, current_id_, false, false};
+    chosen = strategy_.next_fiber(p, waiting_);
+  }
+  if (std::find(waiting_.begin(), waiting_.end(), chosen) == waiting_.end()) [[unlikely]] {
+    divergence_index_ = steps_;
+    std::string why = strategy_.divergence();
+    if (why.empty()) {
+      why = "the strategy chose fiber " + (chosen == kNoFiber ? std::string("none") : std::to_string(chosen)) +
+            ", which does not wait";
+    }
+    fail(Outcome::nondeterminism, "diverged at decision " + std::to_string(steps_) + " (wake_one): " + why);
+  }
+  note_fiber(Op::wake_one, chosen);
+  // Take it off the list, the others keeping their order.
+  list = WaitList{};
+  for (FiberId id : waiting_) {
+    if (id != chosen) enqueue(list, id);
+  }
+  next_waiter_[chosen] = kNoFiber;
+  wake(chosen);
+}
+
 bool Kernel::finished(FiberId id) const { return fibers_[id]->state == FiberState::finished; }
 
 WaitList& Kernel::joiners(FiberId id) { return fibers_[id]->joiners; }

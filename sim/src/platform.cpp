@@ -77,11 +77,11 @@ void Mutex::lock() {
     return;
   }
   if (locked_ && owner_ == k->current()) detail::misuse(*k, "Mutex::lock: the fiber already holds this mutex");
-  while (locked_) {
+  while (locked_) {  // Step M2: woken, it takes the mutex if it is still free (Step M4)
     k->enqueue(waiters_, k->current());
     k->block(Op::lock);
   }
-  locked_ = true;
+  locked_ = true;  // Step M1
   owner_ = k->current();
   // Happens-before step 3: the lock acquires the last unlock's clock.
   if (sim::detail::HappensBefore* hb = k->hb()) hb->acquire_from(k->current(), k->sync_id(hb_epoch_, hb_id_), false);
@@ -123,7 +123,7 @@ void Mutex::unlock() {
   owner_ = kNoFiber;
   // Happens-before step 2: the next lock is ordered after everything before this unlock.
   if (sim::detail::HappensBefore* hb = k->hb()) hb->release_into(k->current(), k->sync_id(hb_epoch_, hb_id_), true);
-  k->wake_all(waiters_);
+  k->wake_one(waiters_);  // Step M3
 }
 
 // ---- Parker ----

@@ -162,6 +162,12 @@ class Kernel {
   void enqueue(WaitList& list, FiberId id);
   // wake_all wakes every fiber of `list` in FIFO order and empties it.
   void wake_all(WaitList& list);
+  // wake_one wakes one fiber of `list`, which the strategy chooses among them (a
+  // fiber decision at Op::wake_one, recorded, so it replays and shrinks; the
+  // strategy is asked as at any decision: always if it sees every decision,
+  // else only when more than one waits), and takes it off the list. Nothing,
+  // and no decision, when the list is empty.
+  void wake_one(WaitList& list);
 
   // spawn creates a runnable fiber running fn; returns its id. Not a decision itself.
   FiberId spawn(std::string name, std::function<void()> fn);
@@ -348,6 +354,7 @@ class Kernel {
   std::vector<void*> slots_;          // context_slot of each fiber
   std::vector<FiberId> next_waiter_;  // WaitList links, by fiber id
   std::vector<std::uint32_t> stale_;  // c11_cas_pick's candidates, kept across calls
+  std::vector<FiberId> waiting_;      // wake_one's candidates, kept across calls
   std::vector<std::uint32_t> free_cells_;  // ids of this run's destroyed cells, reused last-in first-out
 
   // Cold state.
