@@ -300,7 +300,11 @@ TEST(Failure, ASweepOfFailingRunsStaysWithinItsMemoryBudget) {
     const RunResult r = run_with(o, holders_deadlock);
     ASSERT_EQ(r.outcome, Outcome::deadlock) << "run " << run << ": " << r.summary();
   }
+#if !defined(__SANITIZE_ADDRESS__)
+  // (AddressSanitizer's quarantine keeps freed memory resident, up to 256 MiB:
+  // there its leak check, not the resident size, shows that nothing was kept.)
   EXPECT_LT(resident_now(), start + (16u << 20));
+#endif
 }
 
 TEST(Failure, ADestructorThatBlocksInTheTeardownDoesNotWaitAndNothingIsChecked) {
