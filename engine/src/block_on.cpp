@@ -29,6 +29,15 @@ class RootScheduler final : public Scheduler {
 
 }  // namespace
 
+RootUnwind::~RootUnwind() {
+  if (root == nullptr || !Platform::unwinding()) return;
+  if (task_ops::shutdown(root)) {
+    task_ops::cancel_now(root, -1);  // consumes the owned-list reference as the runner's
+  } else {
+    task_ops::ref_dec(root);  // complete: the poll the unwind passed through cancelled it
+  }
+}
+
 void drive_root(TaskHeader* root, Scheduler* runtime) {
   Parker parker;
   RootScheduler sched(parker);
@@ -36,6 +45,7 @@ void drive_root(TaskHeader* root, Scheduler* runtime) {
   ThreadContext cx;
   cx.scheduler = runtime;  // spawns from the root go to the runtime's injection queue
   ContextGuard guard(&cx);
+  RootUnwind unwind{root};
   task_ops::poll(root, -1);  // consumes the initial notified reference
   // Every wake-up while idle is a notified reference that the next poll consumes.
   // acquire: pairs with to_complete's release (task_state.hpp), which published the output.
@@ -43,6 +53,7 @@ void drive_root(TaskHeader* root, Scheduler* runtime) {
     parker.park();
     if (sched.take_notified()) task_ops::poll(root, -1);
   }
+  unwind.root = nullptr;
   task_ops::ref_dec(root);  // the owned-list reference: a root is never bound
 }
 

@@ -340,12 +340,23 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   cx.forced_yields = &budget_forced_yields_;
   cx.defer = &defer_;
   ContextGuard guard(&cx);
+  // A platform unwind (RootUnwind) also gives the core back, as the normal end does.
+  struct GiveBack {
+    Atomic<std::uint32_t>* taken;
+    ~GiveBack() {
+      // release: as the normal end's; pairs with the acquire CAS of the next taker.
+      if (taken != nullptr && Platform::unwinding()) taken->store(0, Order::release);
+    }
+  } give_back{&core_taken_};
+  RootUnwind unwind{root};
   root_woken_.store(1, Order::relaxed);
   if (kMetrics && histogram_ != nullptr) {
     drive<true>(root, cx);
   } else {
     drive<false>(root, cx);
   }
+  unwind.root = nullptr;
+  give_back.taken = nullptr;
   task_ops::ref_dec(root);  // the owned reference; a root is never bound
   submit_metrics();
   // release: gives the core back; pairs with the acquire CAS of the next taker.

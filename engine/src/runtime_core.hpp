@@ -25,6 +25,15 @@ namespace detail {
 // drive_root polls a block_on root on the calling thread until it completes,
 // parking between wake-ups. runtime (may be null) receives its spawns.
 void drive_root(TaskHeader* root, Scheduler* runtime);
+// RootUnwind guards a block_on loop against a platform unwind (the simulator's
+// teardown of a failed run, Platform::unwinding) that leaves it early: its
+// destructor cancels the root as a shutdown cancels a task, dropping the
+// reference the loop's normal end drops, so nothing is left pointing at the
+// loop's stack (the root's scheduler). Clear `root` on the normal end.
+struct RootUnwind {
+  TaskHeader* root;
+  ~RootUnwind();
+};
 
 class InjectQueue;
 

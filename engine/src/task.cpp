@@ -150,7 +150,17 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     prev_task = cx->current_task;
     cx->current_task = t;
   }
-  t->resume();  // a stale wake leaves the task suspended
+  try {
+    t->resume();  // a stale wake leaves the task suspended
+  } catch (...) {
+    // Only the platform's own unwind leaves a poll (unhandled_exception keeps every
+    // other exception): the simulator tears down a failed run. The poll ends as a
+    // cancellation, so the frame is freed and joiners and owners let go of the
+    // task as after an abort; then the unwind goes on.
+    if (cx) cx->current_task = prev_task;
+    if (Platform::unwinding()) cancel_now(t, worker);
+    throw;
+  }
   if (cx) cx->current_task = prev_task;
   // Step 3: complete, releasing the frame (locals, parameters) before anyone is told.
   if (t->root_done()) {

@@ -14,12 +14,46 @@
 // resource_limit's exit code: the run cannot go on, but the user learns why
 // instead of seeing a bare signal. Other faults keep their default action.
 //
-// Disposal: at the end of a failed run, fibers still suspended are never resumed
-// and never unwound (unwinding would run destructors against state other fibers'
-// stacks own). Their stacks go back to the pool; under AddressSanitizer they are
-// kept mapped and registered as LeakSanitizer root regions instead, so objects only
-// they reference are not reported as leaks. So a failed run leaks what its
-// suspended fibers owned; a passing run leaks nothing.
+// Teardown: a failed run ends with its other fibers suspended inside seam
+// operations, their frames owning memory, locks and objects. After the outcome
+// is recorded the kernel unwinds them, so a sweep of failing seeds stays in
+// bounded memory and every destructor runs (simulation-pitfalls.md #13 is why
+// the exception state is per fiber):
+//  Step T1. Enter teardown (unwinding_): race detection, the C11 model and the
+//          strategy's access reports are switched off; no fiber is runnable.
+//          From here a seam operation decides, records and checks nothing:
+//          atomics are plain values, a mutex is taken and released at once,
+//          unpark and wake-ups change nothing that matters, a draw returns 0,
+//          note_progress and the trace recorder ignore the call. The outcome,
+//          message and counts of the run are final (fiber_count was taken).
+//  Step T2. The fibers the run left unfinished are taken newest first (highest
+//          id first): a fiber's creator usually owns what it uses, so children
+//          let go of it before their parent's destructors free it, and a
+//          parent's join of a child already unwound returns as in a normal run.
+//  Step T3. The host resumes the fiber. Where it was suspended (switch_to, in
+//          a decision, a block or fail) it throws FiberUnwind, a kernel-private
+//          type no std::exception handler catches; fiber_body catches it and
+//          the fiber ends as a finished one, its stack back in the pool. A fiber
+//          that never started is started only to destroy its function unrun.
+//  Step T4. While it unwinds, a blocking operation (lock on a held mutex
+//          excepted, which is taken) cannot wait: it throws FiberUnwind again
+//          when no exception is in flight (code after a catch (...) that
+//          swallowed the first), else returns as a spurious wake-up or timeout
+//          (a destructor running during the unwind must not throw). fail() and
+//          assertions continue the unwind the same way and record nothing.
+//  Step T5. A fiber whose unwind cannot finish is abandoned as before teardown
+//          existed: a throw that reaches a noexcept frame (the terminate
+//          handler switches back to the host instead of aborting), a fiber
+//          suspended inside a destructor during an earlier unwind, or more than
+//          kUnwindOpsMax seam operations (a destructor that spins). Its frames
+//          keep what they own; Retained counts that memory for later runs.
+//  Step T6. Leave teardown: the kernel detaches from the OS thread.
+// Code under test that catches everything (catch (...), a coroutine promise's
+// unhandled_exception) must rethrow while SimPlatform::unwinding() is true; the
+// engine does (task.hpp, time.hpp).
+//
+// Under AddressSanitizer an abandoned fiber's stack is kept mapped and registered
+// as a LeakSanitizer root region, so objects only it references are not leaks.
 #include "weft/sim/detail/kernel.hpp"
 
 #include <cxxabi.h>
@@ -32,6 +66,7 @@
 #include <boost/context/fiber.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <new>
@@ -87,17 +122,12 @@ std::size_t page_size() noexcept {
   return size;
 }
 
-// Graveyard keeps the functions of fibers that never started in a failed run:
-// destroying them could run destructors against the run's abandoned state. It is
-// reachable from a global, so LeakSanitizer does not report what they own.
-struct Graveyard {
-  std::mutex mu;
-  std::vector<std::function<void()>> fns;
-};
-Graveyard& graveyard() {
-  static Graveyard* g = new Graveyard;  // never destroyed, on purpose
-  return *g;
-}
+// FiberUnwind is thrown where a suspended fiber resumes in teardown (Step T3). It
+// is no std::exception, so only catch (...) and fiber_body's own handler see it.
+struct FiberUnwind {};
+
+// kUnwindOpsMax bounds the seam operations one fiber's unwind may make (Step T5).
+constexpr std::uint64_t kUnwindOpsMax = std::uint64_t{1} << 16;
 
 }  // namespace
 
@@ -181,7 +211,9 @@ struct GivenStack {
 
 static_assert(kOpCount <= 0x80, "ops must fit in 7 bits of a record word");
 
-enum class FiberState : std::uint8_t { runnable, blocked, finished, abandoned };
+// abandoned: left by the ended run, to be unwound (Steps T2-T3); given_up: its
+// unwind could not finish (Step T5), its frames kept for good.
+enum class FiberState : std::uint8_t { runnable, blocked, finished, abandoned, given_up };
 
 struct Fiber {
   Fiber() { new (&ctx) ctx::fiber(); }
@@ -227,17 +259,16 @@ std::uint64_t resident_bytes() {
   return n == 2 ? pages_resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
-// Retained is what failed runs leave behind in this process. The frames on a
-// started fiber that a failed run abandons are never unwound (Kernel::run), so
-// whatever they own stays allocated; a sweep of many short failing runs grows
-// without any run reaching an in-run memory check. After each run that abandons a
-// started fiber the resident size is read once (failed runs only: a passing run
-// pays nothing), and the next run checks it against its budget before its first
-// decision (Kernel::run, "Step 0").
+// Retained is what failed runs leave behind in this process: the frames of fibers
+// whose unwind could not finish (teardown Step T5) keep whatever they own, and a
+// sweep of many short failing runs would grow without any run reaching an in-run
+// memory check. After each run that gives up on a fiber the resident size is
+// read once (a run whose fibers all unwound pays nothing), and the next run
+// checks it against its budget before its first decision (Kernel::run, "Step 0").
 struct Retained {
   std::mutex mu;
-  std::uint64_t resident_bytes = 0;  // read after the last run that abandoned a started fiber
-  std::uint64_t failed_runs = 0;     // runs that abandoned a started fiber
+  std::uint64_t resident_bytes = 0;  // read after the last run that gave up on a fiber
+  std::uint64_t failed_runs = 0;     // runs that gave up on a fiber
 };
 Retained& retained() {
   static Retained* r = new Retained;  // never destroyed: fibers may outlive static destruction
@@ -462,7 +493,7 @@ void Kernel::run(std::function<void()> main_fn) {
       message_ = "resident memory " + std::to_string(resident_bytes_ >> 20) +
                  " MiB exceeds the memory budget of " + std::to_string(memory_limit_bytes_ >> 20) +
                  " MiB before the run began: " + std::to_string(retained().failed_runs) +
-                 " failed runs in this process keep the memory of the fibers they abandoned (split the sweep "
+                 " failed runs in this process keep the memory of fibers whose unwind could not finish (split the sweep "
                  "with --shard, or raise --memory-limit)";
       return;
     }
@@ -476,32 +507,93 @@ void Kernel::run(std::function<void()> main_fn) {
   switch_to(*fibers_[0]);
   // Back on the host stack: the run has ended.
   WEFT_SIM_INVARIANT(ended_);
-  tls_kernel = nullptr;
+  fibers_at_end_ = fibers_.size();
+  teardown();
+  tls_kernel = nullptr;  // Step T6
 
-  bool abandoned_started = false;
+  bool gave_up = false;
   for (auto& f : fibers_) {
-    if (f->state == FiberState::finished) continue;
-    f->state = FiberState::abandoned;
-    if (!f->started) {
-      // Never ran: its stack holds only Boost's record. Keep the function unrun.
-      std::lock_guard<std::mutex> lock(graveyard().mu);
-      graveyard().fns.push_back(std::move(f->fn));
-      pool_->release(f->stack);
-      continue;
-    }
+    if (f->state != FiberState::given_up) continue;
+    ++fibers_kept_;
 #if WEFT_SIM_ASAN
     __lsan_register_root_region(f->stack.bottom, f->stack.size);
 #else
     pool_->release(f->stack);
 #endif
-    abandoned_started = true;
+    gave_up = true;
   }
-  if (abandoned_started) {
+  if (gave_up) {
     const std::uint64_t now = resident_bytes();
     std::lock_guard<std::mutex> lock(retained().mu);
     retained().resident_bytes = now;
     ++retained().failed_runs;
   }
+}
+
+namespace {
+std::terminate_handler g_previous_terminate = nullptr;
+
+// on_terminate is Step T5 for a throw that reached a noexcept frame: the fiber
+// being unwound is abandoned instead of the process. Any other call goes on to
+// the previous handler.
+[[noreturn]] void on_terminate() {
+  Kernel* k = tls_kernel;
+  if (k != nullptr && k->unwinding()) k->abandon_current();
+  if (g_previous_terminate != nullptr) g_previous_terminate();
+  std::abort();
+}
+}  // namespace
+
+void Kernel::teardown() {
+  // Step T1.
+  unwinding_ = true;
+  hb_ = nullptr;
+  checks_cells_ = false;
+  c11_ = false;
+  observe_accesses_ = false;
+  runnable_.clear();
+  next_check_ = 0;  // every decision takes decide_slow, which returns at once
+  for (auto& f : fibers_) {
+    if (f->state != FiberState::finished) f->state = FiberState::abandoned;
+  }
+  static std::once_flag installed;
+  std::call_once(installed, [] { g_previous_terminate = std::set_terminate(on_terminate); });
+  // Step T2: newest first; a fiber spawned during the teardown is taken next.
+  for (std::size_t i = fibers_.size(); i > 0;) {
+    Fiber& f = *fibers_[i - 1];
+    if (f.state != FiberState::abandoned) {
+      --i;
+      continue;
+    }
+    unwind_ops_ = 0;
+    switch_to(f);  // Step T3; back here once it finished or was given up
+    WEFT_SIM_INVARIANT(f.state == FiberState::finished || f.state == FiberState::given_up);
+    i = fibers_.size();
+  }
+}
+
+void Kernel::unwind_here() {
+  if (current_->state == FiberState::given_up) kill("a fiber given up in teardown was resumed");
+  // A fiber suspended inside a destructor of an earlier unwind cannot throw.
+  if (std::uncaught_exceptions() > 0) abandon_current();
+  throw FiberUnwind{};
+}
+
+void Kernel::unwind_op() {
+  if (++unwind_ops_ > kUnwindOpsMax) abandon_current();
+}
+
+void Kernel::cannot_block() {
+  WEFT_SIM_INVARIANT(unwinding_);
+  unwind_op();
+  if (std::uncaught_exceptions() == 0) throw FiberUnwind{};
+}
+
+void Kernel::abandon_current() {
+  WEFT_SIM_INVARIANT(unwinding_ && current_ != host_.get());
+  current_->state = FiberState::given_up;
+  switch_to(*host_);
+  kill("a fiber given up in teardown was resumed");
 }
 
 FiberId Kernel::spawn(std::string name, std::function<void()> fn) {
@@ -525,6 +617,10 @@ FiberId Kernel::spawn(std::string name, std::function<void()> fn) {
   fibers_.push_back(std::move(owned));
   slots_.push_back(nullptr);
   next_waiter_.push_back(kNoFiber);
+  if (unwinding_) {  // Step T2: it is unwound (never run) once its creator's turn ends
+    f.state = FiberState::abandoned;
+    return id;
+  }
   ++live_;
   f.state = FiberState::runnable;
   set_runnable(f);
@@ -553,7 +649,10 @@ void Kernel::fiber_body(Fiber& f) {
   try {
     // The function lives on the fiber's own stack and dies there, as in std::thread.
     std::function<void()> fn = std::move(f.fn);
-    fn();
+    if (!unwinding_) fn();  // Step T3: a fiber first started in teardown only drops it
+  } catch (const FiberUnwind&) {
+    WEFT_SIM_INVARIANT(unwinding_);
+    return;  // Step T3: unwound
   } catch (const std::exception& e) {
     threw = true;
     error = e.what();
@@ -561,21 +660,28 @@ void Kernel::fiber_body(Fiber& f) {
     threw = true;
     error = "exception of unknown type";
   }
-  // Outside the catch blocks: the exception is destroyed before any switch.
-  if (threw) {
+  // Outside the catch blocks: the exception is destroyed before any switch. In
+  // teardown another exception that escapes is no outcome: the run has one.
+  if (threw && !unwinding_) {
     end_run(Outcome::exception, "fiber " + std::to_string(f.id) + " (" + f.name + "): exception escaped: " + error);
   }
 }
 
 Fiber* Kernel::fiber_exit(Fiber& f) {
   WEFT_SIM_INVARIANT(current_ == &f);
-  WEFT_SIM_INVARIANT(f.state == FiberState::runnable);
-  remove_runnable(f);
-  f.state = FiberState::finished;
-  --live_;
-  note_progress();
-  wake_all(f.joiners);
-  Fiber* next = ended_ ? host_.get() : pick_after_block(Op::exit);
+  Fiber* next = host_.get();
+  if (unwinding_) {
+    WEFT_SIM_INVARIANT(f.state == FiberState::abandoned);  // Step T3: back to the host
+    f.state = FiberState::finished;
+  } else {
+    WEFT_SIM_INVARIANT(f.state == FiberState::runnable);
+    remove_runnable(f);
+    f.state = FiberState::finished;
+    --live_;
+    note_progress();
+    wake_all(f.joiners);
+    if (!ended_) next = pick_after_block(Op::exit);
+  }
   WEFT_SIM_INVARIANT(next != &f);
   // The switch, minus the resume (Boost resumes `next` when the function returns).
   auto* g = static_cast<EhGlobals*>(eh_globals_);
@@ -613,6 +719,7 @@ void Kernel::switch_to(Fiber& next) {
   prev_->asan_size = size;
 #endif
   if (from) prev_->ctx = std::move(from);
+  if (unwinding_ && &self != host_.get()) [[unlikely]] unwind_here();  // Step T3
 }
 
 void Kernel::set_runnable(Fiber& f) {
@@ -638,6 +745,10 @@ void Kernel::end_run(Outcome outcome, std::string message) {
 
 void Kernel::fail(Outcome outcome, std::string message) {
   WEFT_SIM_INVARIANT(current_ != host_.get());
+  if (unwinding_) {  // Step T4: the run has its outcome; go on unwinding
+    if (std::uncaught_exceptions() > 0) abandon_current();
+    throw FiberUnwind{};
+  }
   end_run(outcome, std::move(message));
   Fiber& self = *current_;
   if (self.state == FiberState::runnable) remove_runnable(self);
@@ -668,6 +779,10 @@ FiberId Kernel::choose(Op op, bool current_runnable, bool yielding) {
 }
 
 void Kernel::decide_slow(Op op, bool yielding) {
+  if (unwinding_) [[unlikely]] {  // Step T1: no decision
+    unwind_op();
+    return;
+  }
   if (steps_ >= limit_) [[unlikely]] {
     const Limit l = at_limit(op);
     if (l == Limit::step_bound) {
@@ -819,6 +934,10 @@ void Kernel::note_access(Op op, std::uint32_t object, bool wrote) {
 }
 
 std::uint64_t Kernel::draw(Op op, std::uint32_t choices) {
+  if (unwinding_) [[unlikely]] {  // Step T1: no decision
+    unwind_op();
+    return 0;
+  }
   if (steps_ >= limit_) [[unlikely]] {
     const Limit l = at_limit(op);
     if (l == Limit::step_bound) {
@@ -999,6 +1118,10 @@ bool Kernel::advance_time() {
 }
 
 void Kernel::block(Op op) {
+  if (unwinding_) [[unlikely]] {  // Step T4: return as a spurious wake-up
+    cannot_block();
+    return;
+  }
   Fiber& self = *current_;
   WEFT_SIM_INVARIANT(self.state == FiberState::runnable);
   remove_runnable(self);
@@ -1012,6 +1135,10 @@ void Kernel::block(Op op) {
 }
 
 void Kernel::block_until(std::uint64_t deadline_ns, Op op) {
+  if (unwinding_) [[unlikely]] {  // Step T4: return as a timeout
+    cannot_block();
+    return;
+  }
   Fiber& self = *current_;
   timers_.push(Timer{deadline_ns, timer_seq_++, self.id, self.wait_gen});
   block(op);
@@ -1044,6 +1171,37 @@ void Kernel::wake_all(WaitList& list) {
     wake(id);
     id = next;
   }
+}
+
+void Kernel::wake_one(WaitList& list) {
+  if (list.empty()) return;
+  waiting_.clear();
+  for (FiberId id = list.head; id != kNoFiber; id = next_waiter_[id]) waiting_.push_back(id);
+  FiberId chosen;
+  if (fast_path_ && waiting_.size() == 1) {
+    chosen = waiting_[0];
+  } else {
+    // The waiters are not runnable yet: the caller is not among them.
+    const Point p{steps_, Op::wake_one, current_id_, false, false};
+    chosen = strategy_.next_fiber(p, waiting_);
+  }
+  if (std::find(waiting_.begin(), waiting_.end(), chosen) == waiting_.end()) [[unlikely]] {
+    divergence_index_ = steps_;
+    std::string why = strategy_.divergence();
+    if (why.empty()) {
+      why = "the strategy chose fiber " + (chosen == kNoFiber ? std::string("none") : std::to_string(chosen)) +
+            ", which does not wait";
+    }
+    fail(Outcome::nondeterminism, "diverged at decision " + std::to_string(steps_) + " (wake_one): " + why);
+  }
+  note_fiber(Op::wake_one, chosen);
+  // Take it off the list, the others keeping their order.
+  list = WaitList{};
+  for (FiberId id : waiting_) {
+    if (id != chosen) enqueue(list, id);
+  }
+  next_waiter_[chosen] = kNoFiber;
+  wake(chosen);
 }
 
 bool Kernel::finished(FiberId id) const { return fibers_[id]->state == FiberState::finished; }

@@ -71,12 +71,17 @@ void Mutex::lock() {
   }
   k->decide(Op::lock);
   sync_epoch(*k);
+  if (k->unwinding()) [[unlikely]] {  // teardown: taken at once, whoever held it (kernel.cpp, Step T1)
+    locked_ = true;
+    owner_ = k->current();
+    return;
+  }
   if (locked_ && owner_ == k->current()) detail::misuse(*k, "Mutex::lock: the fiber already holds this mutex");
-  while (locked_) {
+  while (locked_) {  // Step M2: woken, it takes the mutex if it is still free (Step M4)
     k->enqueue(waiters_, k->current());
     k->block(Op::lock);
   }
-  locked_ = true;
+  locked_ = true;  // Step M1
   owner_ = k->current();
   // Happens-before step 3: the lock acquires the last unlock's clock.
   if (sim::detail::HappensBefore* hb = k->hb()) hb->acquire_from(k->current(), k->sync_id(hb_epoch_, hb_id_), false);
@@ -92,7 +97,7 @@ bool Mutex::try_lock() {
   }
   k->decide(Op::try_lock);
   sync_epoch(*k);
-  if (locked_) return false;
+  if (locked_ && !k->unwinding()) return false;  // teardown: taken at once (Step T1)
   locked_ = true;
   owner_ = k->current();
   if (sim::detail::HappensBefore* hb = k->hb()) hb->acquire_from(k->current(), k->sync_id(hb_epoch_, hb_id_), false);
@@ -108,12 +113,17 @@ void Mutex::unlock() {
   }
   k->decide(Op::unlock);
   sync_epoch(*k);
+  if (k->unwinding()) [[unlikely]] {  // teardown: released, no check, nobody woken (Step T1)
+    locked_ = false;
+    owner_ = kNoFiber;
+    return;
+  }
   if (!locked_ || owner_ != k->current()) detail::misuse(*k, "Mutex::unlock: the fiber does not hold this mutex");
   locked_ = false;
   owner_ = kNoFiber;
   // Happens-before step 2: the next lock is ordered after everything before this unlock.
   if (sim::detail::HappensBefore* hb = k->hb()) hb->release_into(k->current(), k->sync_id(hb_epoch_, hb_id_), true);
-  k->wake_all(waiters_);
+  k->wake_one(waiters_);  // Step M3
 }
 
 // ---- Parker ----
@@ -147,6 +157,10 @@ void Parker::park() {
     token_taken(*k);
     return;
   }
+  if (k->unwinding()) [[unlikely]] {  // teardown: cannot wait (kernel.cpp, Step T4)
+    k->cannot_block();
+    return;
+  }
   if (std::uint32_t p = k->spurious_per_mille(); p != 0 && k->draw(Op::park) % 1000 < p) return;  // fault
   if (waiter_ != kNoFiber) detail::misuse(*k, "Parker::park: another fiber is parked on this parker");
   waiter_ = k->current();
@@ -170,6 +184,10 @@ bool Parker::park_for(std::uint64_t ns) {
     return true;
   }
   if (ns == 0) return false;
+  if (k->unwinding()) [[unlikely]] {  // teardown: cannot wait (Step T4)
+    k->cannot_block();
+    return false;
+  }
   if (waiter_ != kNoFiber) detail::misuse(*k, "Parker::park_for: another fiber is parked on this parker");
   waiter_ = k->current();
   k->block_until(deadline_after(*k, ns), Op::park_for);
@@ -225,7 +243,7 @@ Thread& Thread::operator=(Thread&& o) noexcept {
   if (this != &o) {
     if (joinable()) {
       Kernel* k = tls_kernel;
-      if (k != nullptr && epoch_ == k->epoch()) detail::misuse(*k, "a joinable Thread was overwritten");
+      if (k != nullptr && epoch_ == k->epoch() && !k->unwinding()) detail::misuse(*k, "a joinable Thread was overwritten");
     }
     id_ = std::exchange(o.id_, kNoFiber);
     epoch_ = std::exchange(o.epoch_, 0);
@@ -236,9 +254,10 @@ Thread& Thread::operator=(Thread&& o) noexcept {
 Thread::~Thread() {
   if (!joinable()) return;
   // The OS backend would call std::terminate; in a run it is an assertion failure.
-  // A Thread of an earlier run (or destroyed outside a run) is ignored.
+  // A Thread of an earlier run (or destroyed outside a run, or in the teardown
+  // of a failed run, whose unwind skipped the join) is ignored.
   Kernel* k = tls_kernel;
-  if (k != nullptr && epoch_ == k->epoch()) detail::misuse(*k, "a joinable Thread was destroyed");
+  if (k != nullptr && epoch_ == k->epoch() && !k->unwinding()) detail::misuse(*k, "a joinable Thread was destroyed");
 }
 
 void Thread::join() {
@@ -248,6 +267,11 @@ void Thread::join() {
   if (epoch_ != k->epoch()) detail::misuse(*k, "Thread::join: the thread belongs to an earlier run");
   if (id_ == k->current()) detail::misuse(*k, "Thread::join: a fiber joins itself");
   k->decide(Op::join);
+  if (k->unwinding() && !k->finished(id_)) [[unlikely]] {  // teardown: cannot wait (Step T4)
+    k->cannot_block();
+    id_ = kNoFiber;
+    return;
+  }
   while (!k->finished(id_)) {
     k->enqueue(k->joiners(id_), k->current());
     k->block(Op::join);

@@ -36,7 +36,7 @@ constexpr const char* kOpNames[kOpCount] = {
     "load",  "store",    "exchange", "cas",    "fetch_add", "fetch_sub", "fetch_or", "fetch_and",
     "lock",  "try_lock", "unlock",   "park",   "park_for",  "unpark",    "spawn",    "join",
     "exit",  "now",      "entropy",  "yield",  "spin",      "sleep",     "random",
-    "fence",
+    "fence",  "wake_one",
 };
 static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == kOpCount);
 }  // namespace

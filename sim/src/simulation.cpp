@@ -97,6 +97,8 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   r.divergence_index = kernel.divergence_index();
   r.pct_steps = pct_steps;
   r.longest_quiet = kernel.longest_quiet();
+  r.fibers_kept = kernel.fibers_kept();
+  r.held_allocations = kernel.held(0).count;
   r.schedule.strategy = strategy.name();
   if (options_.memory_model == MemoryModel::c11) r.schedule.memory_model = memory_model_name(options_.memory_model);
   try {

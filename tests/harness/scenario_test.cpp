@@ -234,36 +234,42 @@ TEST(DumpAccounting, DumpsOfACurrentThreadDriverAddNoNoopWake) {
   });
 }
 
+// blocked_report_scenario deadlocks on every run: ten receivers on an empty
+// channel (one in recv, nine at its receive lock), a task awaiting a Notify, a
+// sender blocked on a full channel, and main joining the first of them.
+Scenario blocked_report_scenario(const char* runtime) {
+  ScenarioError err;
+  std::optional<Scenario> sc = parse_scenario(std::string(R"({
+    "name": "blocked_report",
+    "runtime": )") + runtime + R"(,
+    "channels": {"c": {"capacity": 1}, "full": {"capacity": 1}},
+    "programs": {
+      "main": [{"spawn": "r", "count": 10}, {"spawn": "w", "detach": true}, {"spawn": "s", "detach": true},
+               {"join": true}],
+      "r": [{"recv": "c"}],
+      "w": [{"notified": "never"}],
+      "s": [{"send": "full", "count": 2}]
+    },
+    "main": "main",
+    "expect": "deadlock"
+  })", "blocked_report", err);
+  EXPECT_TRUE(sc.has_value()) << err.message();
+  return sc.value_or(Scenario{});
+}
+
 // A run that ends with every fiber blocked names what each blocked program
-// awaits, with the scenario's names, grouped by wait: here ten receivers on one
-// channel (one holds the receive lock and awaits recv, nine await the lock), a
-// sender blocked on a full channel, and main joining the first of them, on both
-// schedulers and several seeds and strategies.
+// awaits, with the scenario's names, grouped by wait (blocked_report_scenario),
+// on both schedulers and several seeds and strategies.
 TEST(BlockedReport, ADeadlockNamesTheChannelNotifyAndJoinEachProgramAwaits) {
   for (const char* runtime : {R"({"flavor": "multi_thread", "workers": 2})", R"({"flavor": "current_thread"})"}) {
-    ScenarioError err;
-    std::optional<Scenario> sc = parse_scenario(std::string(R"({
-      "name": "blocked_report",
-      "runtime": )") + runtime + R"(,
-      "channels": {"c": {"capacity": 1}, "full": {"capacity": 1}},
-      "programs": {
-        "main": [{"spawn": "r", "count": 10}, {"spawn": "w", "detach": true}, {"spawn": "s", "detach": true},
-                 {"join": true}],
-        "r": [{"recv": "c"}],
-        "w": [{"notified": "never"}],
-        "s": [{"send": "full", "count": 2}]
-      },
-      "main": "main",
-      "expect": "deadlock"
-    })", "blocked_report", err);
-    ASSERT_TRUE(sc.has_value()) << err.message();
+    const Scenario sc = blocked_report_scenario(runtime);
     for (const StrategySpec& strategy : {StrategySpec::random(), StrategySpec::pct(3)}) {
       for (std::uint64_t seed = 0; seed < 5; ++seed) {
         RunConfig cfg;
         cfg.seed = seed;
         cfg.strategy = strategy;
         cfg.record_schedule = false;
-        const RunReport r = run_scenario(*sc, cfg);
+        const RunReport r = run_scenario(sc, cfg);
         const std::string& m = r.result.message;
         const std::string where = std::string(runtime) + " " + strategy.label() + " seed " + std::to_string(seed) + ": " + m;
         ASSERT_EQ(r.result.outcome, Outcome::deadlock) << where;
@@ -275,6 +281,59 @@ TEST(BlockedReport, ADeadlockNamesTheChannelNotifyAndJoinEachProgramAwaits) {
         EXPECT_NE(m.find("send on channel 'full' (full) <- program s (task "), std::string::npos) << where;
         EXPECT_NE(m.find("join of task "), std::string::npos) << where;
         EXPECT_NE(m.find("<- program main (task "), std::string::npos) << where;
+      }
+    }
+  }
+}
+
+// The teardown of a failed run (sim/src/kernel.cpp, Steps T1-T6) on the simulated
+// engine: every fiber the run left is unwound and every engine allocation it took
+// is given back (the exact leak check's count, Held::allocation).
+Scenario load_file(const std::string& path) {
+  ScenarioError err;
+  std::optional<Scenario> sc = load_scenario(path, err);
+  EXPECT_TRUE(sc.has_value()) << err.message();
+  return sc.value_or(Scenario{});
+}
+
+RunReport run(const Scenario& sc, std::uint64_t seed, StrategySpec strategy) {
+  RunConfig cfg;
+  cfg.seed = seed;
+  cfg.strategy = strategy;
+  cfg.record_schedule = false;
+  return run_scenario(sc, cfg);
+}
+
+// held_by_a_passing_run is what a passing run of a scenario still counts at its
+// end: the runtime core, whose last reference the harness drops after the run.
+std::int64_t held_by_a_passing_run() {
+  const RunReport r = run(load_file(std::string(WEFT_SCENARIO_DIR) + "/current_thread.json"), 0, StrategySpec::random());
+  EXPECT_EQ(r.result.outcome, Outcome::pass) << r.result.summary();
+  return r.result.held_allocations;
+}
+
+TEST(Teardown, AFailedScenarioRunUnwindsEveryFiberAndGivesBackEveryTaskFrameItTook) {
+  const std::int64_t baseline = held_by_a_passing_run();
+  EXPECT_EQ(baseline, 1);
+  // The canary fails its check on main, with tasks done and workers parked.
+  const Scenario canary = load_file(std::string(WEFT_SCENARIO_DIR) + "/canary.json");
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    const RunReport r = run(canary, seed, StrategySpec::random());
+    ASSERT_EQ(r.result.outcome, Outcome::assertion) << r.result.summary();
+    EXPECT_EQ(r.result.fibers_kept, 0u) << "canary seed " << seed;
+    EXPECT_EQ(r.result.held_allocations, baseline) << "canary seed " << seed;
+  }
+  // The blocked report's deadlock leaves a dozen task frames suspended in the
+  // runtime's queues and wait lists, main inside block_on, workers parked.
+  for (const char* runtime : {R"({"flavor": "multi_thread", "workers": 2})", R"({"flavor": "current_thread"})"}) {
+    const Scenario sc = blocked_report_scenario(runtime);
+    for (const StrategySpec& strategy : {StrategySpec::random(), StrategySpec::pct(3)}) {
+      for (std::uint64_t seed = 0; seed < 5; ++seed) {
+        const RunReport r = run(sc, seed, strategy);
+        const std::string where = std::string(runtime) + " " + strategy.label() + " seed " + std::to_string(seed);
+        ASSERT_EQ(r.result.outcome, Outcome::deadlock) << where << ": " << r.result.summary();
+        EXPECT_EQ(r.result.fibers_kept, 0u) << where;
+        EXPECT_EQ(r.result.held_allocations, baseline) << where;
       }
     }
   }

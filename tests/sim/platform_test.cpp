@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sim_test_util.hpp"
+#include "weft/assert.hpp"
 
 namespace weft::sim::testing {
 namespace {
@@ -230,6 +231,99 @@ TEST(SimPlatform, ManyFibersAndDeepStacks) {
   });
   EXPECT_EQ(r.outcome, Outcome::pass) << r.summary();
   EXPECT_EQ(r.fibers, 201u);
+}
+
+// contended_body: kThreads threads each lock and unlock one mutex kRounds times,
+// adding to a counter under it with a load and a store of an atomic (decision
+// points, so a holder is often preempted inside and the others queue up behind
+// it); main checks the total.
+constexpr int kThreads = 8;
+constexpr int kRounds = 20;
+void contended_body() {
+  P::Mutex m;
+  P::Atomic<int> total{0};
+  std::vector<P::Thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back("contender", [&] {
+      for (int r = 0; r < kRounds; ++r) {
+        m.lock();
+        total.store(total.load(Order::relaxed) + 1, Order::relaxed);
+        m.unlock();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  WEFT_ASSERT(total.load(Order::relaxed) == kThreads * kRounds);
+}
+
+// mean_decisions runs contended_body over `seeds` seeds of `strategy`; each run
+// must pass. Also counts the decisions at each op in `ops`.
+double mean_decisions(StrategySpec strategy, std::uint64_t seeds, std::vector<std::uint64_t>* ops = nullptr) {
+  std::uint64_t steps = 0;
+  for (std::uint64_t seed = 0; seed < seeds; ++seed) {
+    const RunResult r = run_with(options_for(seed, strategy, 1'000'000), contended_body);
+    EXPECT_EQ(r.outcome, Outcome::pass) << r.summary();
+    steps += r.steps;
+    if (ops != nullptr) {
+      ops->resize(kOpCount);
+      for (const Decision& d : r.schedule.decisions) ++(*ops)[static_cast<std::size_t>(d.op)];
+    }
+  }
+  return static_cast<double>(steps) / static_cast<double>(seeds);
+}
+
+// An unlock wakes one waiter (weft/platform/sim.hpp, Steps M1-M4): a contended run
+// costs each lock/unlock pair a bounded number of decisions, whatever the number
+// of waiters. Each pair makes 4 decisions of its own (lock, load, store,
+// unlock); contention adds a blocked lock's decision and the wake_one choice,
+// and a barged waiter's block again. Waking every waiter to race (the model
+// before) added a block per waiter per unlock: 1511 decisions a run on average
+// under the random walk against 979 now (seeds 0-19); PCT runs, which rarely
+// preempt a holder, make 667 either way.
+TEST(SimMutex, AContendedUnlockWakesOneWaiterSoDecisionsGrowWithTheLockCountNotTheWaiters) {
+  const double pairs = kThreads * kRounds;
+  for (const StrategySpec& strategy : {StrategySpec::random(), StrategySpec::pct(3, 4000)}) {
+    std::vector<std::uint64_t> ops;
+    const double mean = mean_decisions(strategy, 20, &ops);
+    RecordProperty("decisions_per_run_" + std::string(strategy.kind == StrategySpec::Kind::pct ? "pct" : "random"),
+                   std::to_string(mean));
+    EXPECT_LT(mean, 7 * pairs) << strategy.label();
+    // The random walk preempts often enough that most unlocks find waiters.
+    if (strategy.kind == StrategySpec::Kind::random) EXPECT_GT(ops[static_cast<std::size_t>(Op::wake_one)], 0u);
+  }
+}
+
+// Barging is explored: on some seeds the waiter that main's unlock woke finds the
+// mutex taken again by main, which locked after the unlock, and blocks again;
+// main's second unlock then wakes the waiter a second time. On the others the
+// waiter takes it first, and its unlock wakes main instead.
+TEST(SimMutex, AWokenWaiterCanLoseTheMutexToAFiberThatLockedAfterTheUnlock) {
+  int barged = 0;
+  int handed = 0;
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    const RunResult r = run_with(options_for(seed), [] {
+      P::Mutex m;
+      m.lock();
+      P::Thread waiter("waiter", [&] {
+        m.lock();
+        m.unlock();
+      });
+      for (int i = 0; i < 4; ++i) P::yield_thread();  // the waiter queues behind main
+      m.unlock();  // wakes the waiter...
+      m.lock();    // ...and main may take the mutex again before the waiter runs
+      m.unlock();
+      waiter.join();
+    });
+    ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
+    std::vector<std::uint64_t> woken;
+    for (const Decision& d : r.schedule.decisions) {
+      if (d.op == Op::wake_one) woken.push_back(d.value);
+    }
+    if (woken == std::vector<std::uint64_t>{1, 1}) ++barged;
+    if (woken == std::vector<std::uint64_t>{1, 0}) ++handed;
+  }
+  EXPECT_GT(barged, 0);
+  EXPECT_GT(handed, 0);
 }
 
 }  // namespace

@@ -81,6 +81,44 @@ TEST(Explore, StopsAtTheFirstFailureAndItsReplayLineReproducesIt) {
             weft::sim::failure_signature(r.outcome, r.message));
 }
 
+// Guarded counts its live instances and its destructions, across every run an
+// exploration makes (the search, the shrink, the check of the replay).
+struct Guarded {
+  static inline int live = 0;
+  static inline int destroyed = 0;
+  Guarded() { ++live; }
+  ~Guarded() {
+    --live;
+    ++destroyed;
+  }
+  Guarded(const Guarded&) = delete;
+  Guarded& operator=(const Guarded&) = delete;
+};
+
+TEST(Explore, AnObjectAnotherThreadHoldsWhenTheBodyFailsIsDestroyedAfterTheFailure) {
+  Guarded::live = Guarded::destroyed = 0;
+  const auto r = explore(options("explore-teardown", 5), [] {
+    weft::sync::mutex m;        // the holder's, held when the body fails
+    weft::sync::mutex gate;     // main's: the holder blocks on it for good
+    weft::sync::atomic<bool> holding{false};
+    gate.lock();
+    weft::thread holder([&] {
+      std::lock_guard<weft::sync::mutex> hold(m);
+      Guarded g;
+      holding.store(true);
+      gate.lock();  // never granted
+      gate.unlock();
+    });
+    while (!holding.load()) weft::this_thread::yield();
+    WEFT_CHECK(false && "the body fails while the holder holds m and g");
+    gate.unlock();
+    holder.join();
+  });
+  ASSERT_EQ(r.outcome, Outcome::assertion) << r.report();
+  EXPECT_GT(Guarded::destroyed, 0);
+  EXPECT_EQ(Guarded::live, 0);
+}
+
 TEST(Explore, IsDeterministic) {
   Options o = options("explore-det");
   o.shrink = false;

@@ -160,11 +160,11 @@ template <class T>
 T block_on_impl(RuntimeCore* rt, Task<T>&& task) {
   TaskHeader* t = make_header(std::move(task), nullptr, 0);
   t->is_block_on_ = true;
-  run_root(rt, t);  // returns once complete
-  struct Drop {
+  struct Drop {  // also when a platform unwind leaves run_root (drive_root)
     TaskHeader* t;
     ~Drop() { task_ops::ref_dec(t); }
   } drop{t};
+  run_root(rt, t);  // returns once complete
   std::uint64_t s = t->state_.load(Order::acquire);
   WEFT_ASSERT(s & state::kComplete);
   return take_output<T>(t);

@@ -689,7 +689,12 @@ struct PromiseBase : PromiseLink {
     void await_resume() noexcept {}
   };
   FinalAwaiter final_suspend() noexcept { return {}; }
-  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+  // unhandled_exception keeps the exception for the awaiter, except the
+  // platform's own unwind (Platform::unwinding), which passes on to the poller.
+  void unhandled_exception() {
+    if (Platform::unwinding()) throw;
+    exception_ = std::current_exception();
+  }
 
   // await_transform notes where each co_await is written (this coroutine's frame
   // in an async backtrace) and passes the awaitable through: a type with

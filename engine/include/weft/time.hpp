@@ -155,6 +155,7 @@ Task<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
       try {
         (void)co_await jh;
       } catch (...) {
+        if (Platform::unwinding()) throw;  // the platform's own unwind is never discarded
       }
       throw Elapsed();
     }

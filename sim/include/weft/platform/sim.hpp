@@ -260,9 +260,21 @@ class Cell {
   mutable std::uint32_t cell_id_ = 0;
 };
 
-// Mutex is a simulated mutex: a fiber that cannot lock blocks until unlock(), which
-// wakes every waiter to race again (the strategy picks the winner, as with barging).
-// Locking a mutex the caller holds, or unlocking one it does not, is an assertion.
+// Mutex is a simulated mutex, modelled as a futex-based std::mutex behaves (it is
+// not FIFO, and a thread that was not waiting may take it first):
+//  Step M1. lock() and try_lock() are decision points; a free mutex is taken.
+//  Step M2. lock() on a held mutex queues the caller and blocks it.
+//  Step M3. unlock() is a decision point, then frees the mutex and wakes one
+//           waiter, which the strategy chooses among them (Kernel::wake_one: a
+//           recorded decision, so it replays and shrinks).
+//  Step M4. The woken waiter, when the strategy runs it, takes the mutex if it is
+//           still free; if another fiber took it first (barging: the unlocker
+//           locking again, or any fiber whose lock() ran between the unlock and
+//           the waiter's turn), it queues again at the back and blocks.
+// So which waiter gets the mutex next, and whether a newcomer barges ahead of it,
+// are both explored, and a contended unlock costs one choice and one wake-up
+// instead of waking every waiter to race. Locking a mutex the caller holds, or
+// unlocking one it does not, is an assertion.
 class Mutex {
  public:
   constexpr Mutex() noexcept = default;
@@ -434,6 +446,13 @@ struct SimPlatform {
   }
   // entropy is a decision point, then a recorded draw from the seeded strategy.
   static std::uint64_t entropy();
+  // unwinding says whether the simulator is tearing down the fibers of a failed
+  // run (sim/src/kernel.cpp, Steps T1-T6): an exception in flight may then be the
+  // teardown's, which a catch-all must rethrow.
+  static bool unwinding() noexcept {
+    sim::detail::Kernel* k = tls_kernel;
+    return k != nullptr && k->unwinding();
+  }
   // assertion_failed ends the run with outcome assertion ("expr at file:line");
   // outside a simulation it prints and aborts.
   [[noreturn]] static void assertion_failed(const char* expr, const char* file, int line);

@@ -51,8 +51,9 @@ enum class Op : std::uint8_t {
   sleep,
   random,
   fence,  // after random: the names of the ops before it keep their numbers
+  wake_one,  // which waiter an unlock wakes (Kernel::wake_one); after fence, likewise
 };
-inline constexpr int kOpCount = static_cast<int>(Op::fence) + 1;
+inline constexpr int kOpCount = static_cast<int>(Op::wake_one) + 1;
 
 // op_name returns the stable name of an op ("load", "park_for", ...).
 const char* op_name(Op op) noexcept;

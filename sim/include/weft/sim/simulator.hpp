@@ -334,6 +334,14 @@ struct RunResult {
   // from the random walk that measures the run's length (the schedule is that
   // walk's; the same seed and strategy reach it again).
   bool measuring_pct = false;
+  // fibers_kept: fibers of a failed run whose teardown could not unwind them
+  // (sim/src/kernel.cpp, Step T5); their frames keep what they own. 0 otherwise.
+  std::uint64_t fibers_kept = 0;
+  // held_allocations: engine allocations (Held::allocation, counted by the seam)
+  // taken in the run and not given back by its end, after the teardown of a
+  // failed run's fibers: a failed run that released everything leaves what a
+  // passing run leaves.
+  std::int64_t held_allocations = 0;
   Schedule schedule;                   // empty decisions if Options::record is false
 
   // exit_code returns the outcome's stable exit code.

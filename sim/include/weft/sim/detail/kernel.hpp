@@ -162,6 +162,12 @@ class Kernel {
   void enqueue(WaitList& list, FiberId id);
   // wake_all wakes every fiber of `list` in FIFO order and empties it.
   void wake_all(WaitList& list);
+  // wake_one wakes one fiber of `list`, which the strategy chooses among them (a
+  // fiber decision at Op::wake_one, recorded, so it replays and shrinks; the
+  // strategy is asked as at any decision: always if it sees every decision,
+  // else only when more than one waits), and takes it off the list. Nothing,
+  // and no decision, when the list is empty.
+  void wake_one(WaitList& list);
 
   // spawn creates a runnable fiber running fn; returns its id. Not a decision itself.
   FiberId spawn(std::string name, std::function<void()> fn);
@@ -173,6 +179,7 @@ class Kernel {
   // note_progress restarts the livelock oracle's count (Options::livelock_decisions):
   // the program made progress. Not a decision.
   void note_progress() noexcept {
+    if (unwinding_) [[unlikely]] return;  // teardown: the run's counts are final
     const std::uint64_t quiet = steps_ - progress_step_;
     if (quiet > longest_quiet_) longest_quiet_ = quiet;
     progress_step_ = steps_;
@@ -203,13 +210,28 @@ class Kernel {
     return std::max(longest_quiet_, steps_ - progress_step_);
   }
 
-  // fail ends the run with `outcome` and leaves the running fiber for good.
+  // fail ends the run with `outcome` and leaves the running fiber for good. In
+  // teardown it records nothing: it continues the fiber's unwind (Kernel::run).
   [[noreturn]] void fail(Outcome outcome, std::string message);
   // in_fiber says whether a run's fiber (not the host) is running now.
   bool in_fiber() const noexcept { return current_ != host_.get(); }
   // out_of_memory ends the run as resource_limit when operator new fails in a
   // fiber (see on_new_failure in kernel.cpp).
   [[noreturn]] void out_of_memory();
+
+  // unwinding says whether the run has ended and the kernel is tearing down its
+  // fibers (the teardown protocol, Steps T1-T6 at the top of kernel.cpp): every
+  // seam operation then returns at once, decides, records and checks nothing,
+  // and an exception in flight may be the teardown's own, which code under test
+  // must let pass (catch (...) rethrows it; see SimPlatform::unwinding).
+  bool unwinding() const noexcept { return unwinding_; }
+  // cannot_block is a blocking seam operation in teardown (Step T4): it throws the
+  // teardown's exception when no exception is in flight, else returns, and the
+  // caller returns as from a spurious wake-up or a timeout, without waiting.
+  void cannot_block();
+  // abandon_current stops unwinding the running fiber and leaves it for good
+  // (Step T5): its remaining frames keep what they own (counted in Retained).
+  [[noreturn]] void abandon_current();
 
   FiberId current() const noexcept { return current_id_; }
   // observe runs `read` detached, as the probes run: its seam operations are plain
@@ -236,8 +258,10 @@ class Kernel {
   std::uint64_t steps() const noexcept { return steps_; }
   std::uint64_t context_switches() const noexcept { return context_switches_; }
   std::uint64_t preemptions() const noexcept { return preemptions_; }
-  std::uint64_t fiber_count() const noexcept { return fibers_.size(); }
+  std::uint64_t fiber_count() const noexcept { return fibers_at_end_; }
   std::uint64_t divergence_index() const noexcept { return divergence_index_; }
+  // fibers_kept counts the fibers whose teardown was given up (Step T5).
+  std::uint64_t fibers_kept() const noexcept { return fibers_kept_; }
   // take_decisions expands the run's recorded decisions (empty if not recording).
   std::vector<Decision> take_decisions() const;
 
@@ -294,6 +318,12 @@ class Kernel {
   void fiber_body(Fiber& f);
   Fiber* fiber_exit(Fiber& f);
   FiberId choose(Op op, bool current_runnable, bool yielding);
+  // teardown is Steps T1-T6: unwind every fiber the ended run left unfinished.
+  void teardown();
+  // unwind_op counts a seam operation made in teardown against kUnwindOpsMax.
+  void unwind_op();
+  // unwind_here is Step T3, where a suspended fiber resumes in teardown.
+  void unwind_here();
 
   // Hot state, read by the inline fast path.
   std::uint64_t steps_ = 0;
@@ -329,6 +359,7 @@ class Kernel {
   std::vector<void*> slots_;          // context_slot of each fiber
   std::vector<FiberId> next_waiter_;  // WaitList links, by fiber id
   std::vector<std::uint32_t> stale_;  // c11_cas_pick's candidates, kept across calls
+  std::vector<FiberId> waiting_;      // wake_one's candidates, kept across calls
   std::vector<std::uint32_t> free_cells_;  // ids of this run's destroyed cells, reused last-in first-out
 
   // Cold state.
@@ -345,6 +376,10 @@ class Kernel {
   Fiber* prev_ = nullptr;  // the fiber that switched to current_
   std::uint64_t live_ = 0;
   bool ended_ = false;
+  bool unwinding_ = false;         // Steps T1-T6: the run has ended and its fibers are unwound
+  std::uint64_t unwind_ops_ = 0;   // seam operations of the fiber being unwound (kUnwindOpsMax)
+  std::uint64_t fibers_kept_ = 0;    // Step T5
+  std::uint64_t fibers_at_end_ = 0;  // fibers_.size() when the run ended (teardown may spawn)
   Outcome outcome_ = Outcome::pass;
   std::string message_;
   std::uint64_t context_switches_ = 0;

@@ -124,6 +124,10 @@ concept Platform = requires {
   { P::note_hold(Held::allocation, std::size_t{1}) };
   { P::note_release(Held::allocation, std::size_t{1}) };
   { P::assertion_failed("", "", 0) };
+  // unwinding says whether the backend is unwinding the thread's frames with an
+  // exception of its own (the simulator's teardown of a failed run; never on the
+  // OS backend): a handler that catches everything must rethrow it.
+  { P::unwinding() } -> std::same_as<bool>;
   { P::kName } -> std::convertible_to<const char*>;
   { P::kParkSpins } -> std::convertible_to<std::uint32_t>;
 };

@@ -288,6 +288,8 @@ struct OsPlatform {
     std::random_device rd;
     return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
   }
+  // unwinding is false: no exception of the platform's own unwinds a thread.
+  static constexpr bool unwinding() noexcept { return false; }
   // assertion_failed reports a broken engine invariant and aborts.
   [[noreturn]] static void assertion_failed(const char* expr, const char* file, int line) noexcept {
     std::fprintf(stderr, "weft: assertion failed: %s at %s:%d\n", expr, file, line);
