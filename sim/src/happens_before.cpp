@@ -290,9 +290,15 @@ void HappensBefore::c11_write(FiberId f, std::uint32_t object, AtomicKind kind, 
 }
 
 namespace {
-// project_relative strips the project root from a compiled path: the root is
-// where this file's own path ends in sim/src/happens_before.cpp.
+// project_relative strips the project root from a compiled path: the source
+// root (sim/CMakeLists.txt), or else where this file's own path ends in
+// sim/src/happens_before.cpp (headers reach the compiler as absolute paths
+// while this file may be compiled by a relative one).
 std::string_view project_relative(std::string_view path) {
+#ifdef WEFT_SOURCE_ROOT
+  constexpr std::string_view kSourceRoot = WEFT_SOURCE_ROOT;
+  if (path.starts_with(kSourceRoot)) return path.substr(kSourceRoot.size());
+#endif
   constexpr std::string_view kSelfTail = "sim/src/happens_before.cpp";
   const std::string_view self = std::source_location::current().file_name();
   if (self.size() < kSelfTail.size() || self.substr(self.size() - kSelfTail.size()) != kSelfTail) return path;
