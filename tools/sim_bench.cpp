@@ -9,7 +9,8 @@
 //  3. sim_decisions_*: the simulator running N fibers that each do fetch_adds on a
 //     seam Atomic (every fetch_add is a decision), random strategy.
 //  4. steal_storm: seeds per second of a scenario on the real engine, as
-//     `simrun --seeds` runs them (schedule recording and trace off).
+//     `simrun --seeds` runs them (schedule recording and trace off): with race
+//     detection, without, and under the c11 model, interleaved block by block.
 //  5. --cost-of CHECK...: what those checks cost the same sweep. The seeds run in
 //     blocks of kCostBlock, each block once with every check and once without the
 //     named ones, alternating which goes first, so both configurations share the
@@ -28,6 +29,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "weft/platform/sim.hpp"
@@ -269,15 +271,23 @@ int main(int argc, char** argv) {
   }
 
   // 4: the seed sweep, with race detection (the default) and without, and under
-  // the c11 memory model (with race detection), in one run.
+  // the c11 memory model (with race detection), in one run. The seeds run in
+  // blocks of kSweepBlock, each block once per configuration, the order rotating
+  // from block to block, so the three share the machine's load and their ratios
+  // can be read even on a busy machine.
   struct Sweep {
     const char* key;
     bool race_detection;
     const char* memory_model;
+    sim::Scenario scenario;
+    sim::RunConfig cfg;
+    std::uint64_t steps = 0, switches = 0, polls = 0, tasks = 0, steals = 0, unexpected = 0;
+    Clock d{0, 0};
   };
-  for (const Sweep& sw : {Sweep{"sweep", true, "sc"}, Sweep{"sweep_no_race_detection", false, "sc"},
-                          Sweep{"sweep_c11", true, "c11"}}) {
-    const bool race_detection = sw.race_detection;
+  std::vector<Sweep> sweeps;
+  for (const auto& [key, race_detection, memory_model] :
+       {std::tuple{"sweep", true, "sc"}, std::tuple{"sweep_no_race_detection", false, "sc"},
+        std::tuple{"sweep_c11", true, "c11"}}) {
     if (seeds == 0) break;
     sim::ScenarioError err;
     auto sc = sim::load_scenario(scenario_path, err);
@@ -286,48 +296,59 @@ int main(int argc, char** argv) {
       return 2;
     }
     for (const std::string& c : no_check) std::erase(sc->checks, c);
-    sc->memory_model = sw.memory_model;
-    sim::RunConfig cfg;
-    cfg.race_detection = race_detection;
-    cfg.strategy = sim::strategy_of(*sc);
-    cfg.record_schedule = false;  // as simrun --seeds
-    cfg.keep_trace = false;
-    cfg.seed = 1'000'000;  // warm-up seed, outside the measured range
-    (void)sim::run_scenario(*sc, cfg);
-    std::uint64_t steps = 0, switches = 0, polls = 0, tasks = 0, steals = 0, unexpected = 0;
-    const Clock t0 = Clock::now();
-    for (std::uint64_t s = 0; s < seeds; ++s) {
-      cfg.seed = s;
-      const sim::RunReport r = sim::run_scenario(*sc, cfg);
-      steps += r.result.steps;
-      switches += r.result.context_switches;
-      polls += r.stats.polls;
-      tasks += r.stats.tasks_spawned;
-      steals += r.stats.steals;
-      if (!r.expected) ++unexpected;
+    sc->memory_model = memory_model;
+    Sweep& sw = sweeps.emplace_back(Sweep{key, race_detection, memory_model, *sc, {}});
+    sw.cfg.race_detection = race_detection;
+    sw.cfg.strategy = sim::strategy_of(sw.scenario);
+    sw.cfg.record_schedule = false;  // as simrun --seeds
+    sw.cfg.keep_trace = false;
+    sw.cfg.seed = 1'000'000;  // warm-up seed, outside the measured range
+    (void)sim::run_scenario(sw.scenario, sw.cfg);
+  }
+  constexpr std::uint64_t kSweepBlock = 25;
+  for (std::uint64_t first = 0, b = 0; first < seeds && !sweeps.empty(); first += kSweepBlock, ++b) {
+    const std::uint64_t n = std::min(kSweepBlock, seeds - first);
+    for (std::size_t i = 0; i < sweeps.size(); ++i) {
+      Sweep& sw = sweeps[(b + i) % sweeps.size()];
+      const Clock t0 = Clock::now();
+      for (std::uint64_t s = first; s < first + n; ++s) {
+        sw.cfg.seed = s;
+        const sim::RunReport r = sim::run_scenario(sw.scenario, sw.cfg);
+        sw.steps += r.result.steps;
+        sw.switches += r.result.context_switches;
+        sw.polls += r.stats.polls;
+        sw.tasks += r.stats.tasks_spawned;
+        sw.steals += r.stats.steals;
+        if (!r.expected) ++sw.unexpected;
+      }
+      const Clock d = Clock::now() - t0;
+      sw.d = Clock{sw.d.wall + d.wall, sw.d.cpu + d.cpu};
     }
-    const Clock d = Clock::now() - t0;
+  }
+  for (const Sweep& sw : sweeps) {
+    const Clock d = sw.d;
     const auto n = static_cast<double>(seeds);
-    out[sw.key] = {{"scenario", sc->name},
-                    {"race_detection", race_detection},
+    out[sw.key] = {{"scenario", sw.scenario.name},
+                    {"race_detection", sw.race_detection},
                     {"memory_model", sw.memory_model},
-                    {"workers", sc->runtime.resolved().worker_threads},
+                    {"workers", sw.scenario.runtime.resolved().worker_threads},
                     {"seeds", seeds},
-                    {"unexpected_outcomes", unexpected},
-                    {"tasks_per_seed", static_cast<double>(tasks) / n},
-                    {"polls_per_seed", static_cast<double>(polls) / n},
-                    {"steals_per_seed", static_cast<double>(steals) / n},
-                    {"decisions_per_seed", static_cast<double>(steps) / n},
-                    {"switches_per_decision", static_cast<double>(switches) / static_cast<double>(steps)},
+                    {"block_seeds", kSweepBlock},
+                    {"unexpected_outcomes", sw.unexpected},
+                    {"tasks_per_seed", static_cast<double>(sw.tasks) / n},
+                    {"polls_per_seed", static_cast<double>(sw.polls) / n},
+                    {"steals_per_seed", static_cast<double>(sw.steals) / n},
+                    {"decisions_per_seed", static_cast<double>(sw.steps) / n},
+                    {"switches_per_decision", static_cast<double>(sw.switches) / static_cast<double>(sw.steps)},
                     {"cpu_s", d.cpu},
                     {"wall_s", d.wall},
                     {"seeds_per_sec", n / d.cpu},
                     {"seeds_per_sec_wall", n / d.wall},
-                    {"ns_per_decision", d.cpu * 1e9 / static_cast<double>(steps)},
+                    {"ns_per_decision", d.cpu * 1e9 / static_cast<double>(sw.steps)},
                     {"s_per_10000_seeds", d.cpu / n * 10'000},
                     {"s_per_10000_seeds_wall", d.wall / n * 10'000}};
-    if (unexpected) {
-      std::cerr << "sim_bench: " << unexpected << " seeds had an unexpected outcome\n";
+    if (sw.unexpected) {
+      std::cerr << "sim_bench: " << sw.unexpected << " seeds had an unexpected outcome (" << sw.key << ")\n";
     }
   }
 

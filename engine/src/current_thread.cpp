@@ -254,7 +254,9 @@ void CurrentThread::park() {
           if (deadline > now) parker_.park_for(deadline - now);
         }
       },
-      [&] { answer_dump(true); }, [&] { return root_woken_.load(Order::acquire) != 0 || !local_.empty(); });
+      [&] { answer_dump(true); },
+      // acquire: pairs with the waker's release store of root_woken_.
+      [&] { return root_woken_.load(Order::acquire) != 0 || !local_.empty(); });
   driver_parked_ = false;
   emit(EventKind::unpark, 0, 0);
   if (waited) fire_timers(0);
@@ -325,7 +327,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   for (std::uint32_t i = 0; !got && i < policy::kCoreWaitTriesMax; ++i) {
     parker_wait_.park_for(policy::kCoreWaitNapNs);
     expected = 0;
-    got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
+    got = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);  // as above
   }
   if (!got) {
     drive_root(root, this);  // another block_on drives the tasks: we drive only our root
@@ -349,6 +351,8 @@ void CurrentThread::block_on_root(TaskHeader* root) {
     }
   } give_back{&core_taken_};
   RootUnwind unwind{root};
+  // relaxed: pairs with nothing; only this driver reads it (its acq_rel exchange),
+  // so the root is polled once to start.
   root_woken_.store(1, Order::relaxed);
   if (kMetrics && histogram_ != nullptr) {
     drive<true>(root, cx);
@@ -393,6 +397,7 @@ void CurrentThread::shutdown() {
   Parker nap;  // our own: parker_wait_ belongs to a block_on waiting for the core
   for (std::uint32_t i = 0; !took_core; ++i) {
     std::uint32_t expected = 0;
+    // acq_rel/acquire: pairs with the release store that gave the core back.
     took_core = core_taken_.compare_exchange(expected, 1, Order::acq_rel, Order::acquire);
     if (took_core) break;
     // A dump holds the core only while it collects. Held for a second: a block_on
@@ -501,6 +506,7 @@ DumpVerdict CurrentThread::judge(TaskHeader* t, std::uint64_t s, const DumpPlace
 
 bool CurrentThread::stand_in() {
   std::uint32_t free_core = 0;
+  // acq_rel/acquire: pairs with the release store that gave the core back.
   if (!core_taken_.compare_exchange(free_core, 1, Order::acq_rel, Order::acquire)) return false;
   // Holding the core, we are the only worker, unless shutdown already came and
   // went (it holds the core while it empties the queues): then give it back, and
@@ -552,6 +558,7 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   }
   Dump d = rv_.take_result();
   // A round answered after shutdown emptied the runtime is no dump of it (step 4).
+  // acquire: pairs with shutdown's acq_rel exchange of shut_.
   if (shut_.load(Order::acquire) != 0) throw DumpError("weft: the runtime shut down during the dump");
   return d;
 }

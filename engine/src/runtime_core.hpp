@@ -48,6 +48,7 @@ class CoreBase : public RuntimeCore {
   void unhandled(std::exception_ptr ex) override;
   void spawn_blocking_task(TaskHeader* t) override { blocking_.spawn(t); }
   // relaxed: ids need only be unique, which the RMW gives; they publish nothing.
+  // relaxed: pairs with nothing; ids need only be unique (an RMW reads the latest).
   std::uint64_t next_task_id() override { return next_id_.fetch_add(1, Order::relaxed); }
   const Config& config() const override { return cfg_; }
   void register_timer(TimerEntry* e) override;

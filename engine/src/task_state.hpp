@@ -83,6 +83,7 @@ inline bool keeps_notified(std::uint64_t cur) noexcept {
 inline TaskState::Run TaskState::to_running() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         WEFT_ASSERT(cur & kNotified);  // only a queue entry is polled
@@ -108,6 +109,7 @@ inline TaskState::Run TaskState::to_running() noexcept {
 inline TaskState::Idle TaskState::to_idle() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), cancelled_while_held,
       [](std::uint64_t cur) {
         if (keeps_notified(cur)) return cur & ~kRunning;
@@ -142,6 +144,7 @@ inline std::uint64_t TaskState::to_complete() noexcept {
 inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         if (cur & kRunning) {
@@ -162,6 +165,7 @@ inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
 inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         WEFT_ASSERT(refs(cur) >= 1);
@@ -187,6 +191,7 @@ inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
 inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kComplete | kNotified)) != 0; },
       [](std::uint64_t cur) { return cur | kNotified; },
       [](std::uint64_t prev) {
@@ -202,6 +207,7 @@ inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
 inline TaskState::Wake TaskState::to_cancelled() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kCancelled | kComplete)) != 0; },
       [](std::uint64_t cur) {
         if (cur & kRunning) return cur | kNotified | kCancelled;
@@ -220,6 +226,7 @@ inline TaskState::Wake TaskState::to_cancelled() noexcept {
 inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         if (cur & kLifecycle) return cur | kCancelled;
@@ -235,6 +242,7 @@ inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
 inline TaskState::Claim TaskState::to_claimed() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kLifecycle | kNotified | kCancelled)) != 0; },
       [](std::uint64_t cur) { return cur | kRunning; },
       [](std::uint64_t prev) {
@@ -249,6 +257,7 @@ inline TaskState::Claim TaskState::to_claimed() noexcept {
 inline TaskState::Unclaim TaskState::to_unclaimed() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), cancelled_while_held,
       [](std::uint64_t cur) {
         if (cur & kNotified) return (cur & ~kRunning) + kRefOne;
@@ -271,6 +280,7 @@ inline TaskState::JoinWaker TaskState::set_join_waker() noexcept {
     return (cur & kComplete) != 0;
   };
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), stops, [](std::uint64_t cur) { return cur | kJoinWaker; },
       [](std::uint64_t prev) { return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done; });
 }
@@ -313,6 +323,7 @@ inline bool TaskState::unset_join_waker_after_complete() noexcept {
 inline TaskState::JoinDropped TaskState::to_join_dropped() noexcept {
   using namespace state;
   return update(
+      // acquire: update's first guess; pairs with the release of the word's last transition.
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         WEFT_ASSERT(cur & kJoinInterest);

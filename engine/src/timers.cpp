@@ -14,7 +14,7 @@ void CoreBase::register_timer(TimerEntry* e) {
   bool earliest;
   {
     std::scoped_lock lock(timer_mu_);
-    WEFT_ASSERT(!e->registered);
+    WEFT_ASSERT(!e->registered.get());
     e->fired = false;
     earliest = timers_.push(e);
     timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
@@ -26,11 +26,11 @@ void CoreBase::cancel_timer(TimerEntry* e) {
   Waker drop;
   {
     std::scoped_lock lock(timer_mu_);
-    if (e->registered && !WEFT_BUG(timer_cancel_keeps_entry)) {  // the bug: "the heap goes away anyway"
+    if (e->registered.get() && !WEFT_BUG(timer_cancel_keeps_entry)) {  // the bug: "the heap goes away anyway"
       timers_.remove(e);
       timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
     }
-    drop = std::move(e->waker);
+    drop = e->waker.with_mut([](Waker& w) { return std::move(w); });
   }
 }
 
@@ -41,11 +41,12 @@ std::size_t CoreBase::fire_timers(std::int32_t worker) {
   {
     std::scoped_lock lock(timer_mu_);
     while (TimerEntry* e = timers_.top()) {
-      if (e->deadline_ns > now) break;
-      if (WEFT_BUG(timer_due_strictly_before) && e->deadline_ns == now) break;  // "due" taken as "< now"
+      const std::uint64_t deadline = e->deadline_ns.get();
+      if (deadline > now) break;
+      if (WEFT_BUG(timer_due_strictly_before) && deadline == now) break;  // "due" taken as "< now"
       timers_.remove(e);
       e->fired = true;
-      due.push_back(std::move(e->waker));
+      due.push_back(e->waker.with_mut([](Waker& w) { return std::move(w); }));
     }
     timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
   }

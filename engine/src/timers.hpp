@@ -21,12 +21,12 @@ class TimerHeap {
     e->heap_index = heap_.size();
     heap_.push_back(e);
     sift_up(e->heap_index);
-    e->registered = true;
+    e->registered.set(true);
     Platform::note_hold(Held::timer, 0);  // given back by remove: the leak check counts both
     return heap_.front() == e;
   }
   void remove(TimerEntry* e) {
-    WEFT_ASSERT(e->registered && heap_[e->heap_index] == e);
+    WEFT_ASSERT(e->registered.get() && heap_[e->heap_index] == e);
     std::size_t i = e->heap_index;
     std::size_t last = heap_.size() - 1;
     if (i != last) {
@@ -37,17 +37,19 @@ class TimerHeap {
     } else {
       heap_.pop_back();
     }
-    e->registered = false;
+    e->registered.set(false);
     Platform::note_release(Held::timer, 0);
   }
   TimerEntry* top() const { return heap_.empty() ? nullptr : heap_.front(); }
-  std::uint64_t next_deadline() const { return heap_.empty() ? UINT64_MAX : heap_.front()->deadline_ns; }
+  std::uint64_t next_deadline() const { return heap_.empty() ? UINT64_MAX : heap_.front()->deadline_ns.get(); }
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
 
  private:
   static bool less(const TimerEntry* a, const TimerEntry* b) {
-    return a->deadline_ns != b->deadline_ns ? a->deadline_ns < b->deadline_ns : a->seq < b->seq;
+    const std::uint64_t da = a->deadline_ns.get();
+    const std::uint64_t db = b->deadline_ns.get();
+    return da != db ? da < db : a->seq < b->seq;
   }
   void swap_at(std::size_t i, std::size_t j) {
     std::swap(heap_[i], heap_[j]);

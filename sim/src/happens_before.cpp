@@ -23,43 +23,52 @@ void HappensBefore::on_join(FiberId joiner, FiberId child) {
   clock_of(joiner).join(final_clock);
 }
 
-void HappensBefore::on_atomic(FiberId f, std::uint32_t object, AtomicKind kind, Order o) {
+void HappensBefore::on_atomic_slow(FiberId f, std::uint32_t object, AtomicKind kind, Order o) {
   VectorClock& c = clock_of(f);
-  VectorClock& rel = slot(atomics_, object);
+  AtomicSync& a = slot(atomics_, object);
+  const std::uint64_t bit = bit_of(f);
+  // Step 3: an acquire load reads the latest store and takes its release
+  // sequence; a relaxed one keeps it for a later acquire fence (step 14).
+  // A fiber that already holds the clock skips the join (AtomicSync).
+  if (kind != AtomicKind::store) {
+    if (acquires(o)) {
+      if ((a.in_clock & bit) == 0) {
+        c.join(a.release);
+        a.in_clock |= bit;
+      }
+    } else if (((a.in_clock | a.in_pending) & bit) == 0) {
+      if (!a.release.empty()) slot(pending_acquire_, f).join(a.release);
+      a.in_pending |= bit;
+    }
+  }
   switch (kind) {
     case AtomicKind::load:
-      // Step 3: an acquire load reads the latest store and takes its release
-      // sequence; a relaxed one keeps it for a later acquire fence (step 14).
-      if (acquires(o)) {
-        c.join(rel);
-      } else if (!rel.empty()) {
-        slot(pending_acquire_, f).join(rel);
-      }
       return;
     case AtomicKind::store:
       // Step 4: a release store starts a release sequence; a relaxed one ends it
-      // (and carries f's last release fence, if any).
+      // (and carries f's last release fence, if any). Either is in C_f.
       if (releases(o)) {
-        rel = c;
+        a.release = c;
         c.bump(f);
       } else {
-        rel = slot(fence_release_, f);
+        a.release = slot(fence_release_, f);
       }
+      a.in_clock = bit;
+      a.in_pending = 0;
       return;
-    case AtomicKind::rmw:
-      // Step 4: the RMW reads the latest store and continues its release sequence.
-      if (acquires(o)) {
-        c.join(rel);
-      } else if (!rel.empty()) {
-        slot(pending_acquire_, f).join(rel);
+    case AtomicKind::rmw: {
+      // Step 4: the RMW read the latest store and continues its release sequence.
+      // What it adds (C_f, or F_f) is in C_f; what it read is where the read put it.
+      const VectorClock& added = releases(o) ? c : slot(fence_release_, f);
+      if (!added.empty()) {  // else the release clock is unchanged, and so is who holds it
+        const bool held = (a.in_clock & bit) != 0;
+        a.release.join(added);
+        a.in_clock = held ? bit : 0;
+        a.in_pending = held ? 0 : bit;
       }
-      if (releases(o)) {
-        rel.join(c);
-        c.bump(f);
-      } else {
-        rel.join(slot(fence_release_, f));
-      }
+      if (releases(o)) c.bump(f);
       return;
+    }
   }
 }
 
@@ -99,30 +108,29 @@ void HappensBefore::acquire_from(FiberId f, std::uint32_t sync, bool take) {
   if (take) s.clear();
 }
 
-std::optional<Race> HappensBefore::on_cell(FiberId f, std::uint32_t cell, bool write,
+std::optional<Race> HappensBefore::on_cell(FiberId f, CellShadow& sh, bool write,
                                            const std::source_location& site) {
+  // Step 8: a shadow of another run (or of none) is a cell with no access yet.
+  if (sh.run != run_) sh = CellShadow{CellEpoch{}, CellEpoch{}, run_};
   const VectorClock& c = clock_of(f);
-  CellShadow& sh = slot(cells_, cell);
-  const Epoch now{f, c.get(f), site};
+  const CellEpoch now{f, c.get(f), site};
   // Step 7: every access is checked against the last write.
-  if (sh.write.fiber != kNoFiber && !c.covers(sh.write.fiber, sh.write.time)) {
-    return Race{sh.write.as(true), now.as(write)};
-  }
+  if (!c.covers(sh.write.fiber, sh.write.time)) return Race{sh.write.as(true), now.as(write)};
   if (write) {
-    if (sh.read.fiber == kShared) {
-      for (const Epoch& r : shared_[sh.read.time]) {
+    if (sh.read.fiber == kSharedReads) {
+      for (const CellEpoch& r : shared_[sh.read.time]) {
         if (!c.covers(r.fiber, r.time)) return Race{r.as(false), now.as(true)};
       }
-    } else if (sh.read.fiber != kNoFiber && !c.covers(sh.read.fiber, sh.read.time)) {
+    } else if (!c.covers(sh.read.fiber, sh.read.time)) {
       return Race{sh.read.as(false), now.as(true)};
     }
-    sh.read.fiber = kNoFiber;
+    sh.read = CellEpoch{};
     sh.write = now;
     return std::nullopt;
   }
-  if (sh.read.fiber == kShared) {
-    std::vector<Epoch>& reads = shared_[sh.read.time];
-    for (Epoch& r : reads) {
+  if (sh.read.fiber == kSharedReads) {
+    std::vector<CellEpoch>& reads = shared_[sh.read.time];
+    for (CellEpoch& r : reads) {
       if (r.fiber == f) {
         r = now;
         return std::nullopt;
@@ -132,7 +140,7 @@ std::optional<Race> HappensBefore::on_cell(FiberId f, std::uint32_t cell, bool w
     return std::nullopt;
   }
   // Step 7: reads ordered one after another stay one epoch.
-  if (sh.read.fiber == kNoFiber || c.covers(sh.read.fiber, sh.read.time)) {
+  if (c.covers(sh.read.fiber, sh.read.time)) {
     sh.read = now;
     return std::nullopt;
   }
@@ -140,11 +148,9 @@ std::optional<Race> HappensBefore::on_cell(FiberId f, std::uint32_t cell, bool w
   const std::uint32_t set = shared_set();
   shared_[set].push_back(sh.read);
   shared_[set].push_back(now);
-  sh.read = Epoch{kShared, set, {}};
+  sh.read = CellEpoch{kSharedReads, set, {}};
   return std::nullopt;
 }
-
-void HappensBefore::forget_cell(std::uint32_t cell) { slot(cells_, cell) = CellShadow{}; }
 
 std::uint32_t HappensBefore::shared_set() {
   if (shared_used_ == shared_.size()) shared_.emplace_back();
@@ -158,7 +164,7 @@ void HappensBefore::reset() noexcept {
   pending_acquire_.clear();
   atomics_.clear();
   syncs_.clear();
-  cells_.clear();
+  if (++run_ == 0) run_ = 1;  // every cell's shadow is now of an earlier run (0: of none)
   shared_used_ = 0;
   for (History& h : histories_) h.count = 0;  // keeps the rings' memory
   sc_.clear();
@@ -284,9 +290,15 @@ void HappensBefore::c11_write(FiberId f, std::uint32_t object, AtomicKind kind, 
 }
 
 namespace {
-// project_relative strips the project root from a compiled path: the root is
-// where this file's own path ends in sim/src/happens_before.cpp.
+// project_relative strips the project root from a compiled path: the source
+// root (sim/CMakeLists.txt), or else where this file's own path ends in
+// sim/src/happens_before.cpp (headers reach the compiler as absolute paths
+// while this file may be compiled by a relative one).
 std::string_view project_relative(std::string_view path) {
+#ifdef WEFT_SOURCE_ROOT
+  constexpr std::string_view kSourceRoot = WEFT_SOURCE_ROOT;
+  if (path.starts_with(kSourceRoot)) return path.substr(kSourceRoot.size());
+#endif
   constexpr std::string_view kSelfTail = "sim/src/happens_before.cpp";
   const std::string_view self = std::source_location::current().file_name();
   if (self.size() < kSelfTail.size() || self.substr(self.size() - kSelfTail.size()) != kSelfTail) return path;

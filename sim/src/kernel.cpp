@@ -896,7 +896,7 @@ std::string Kernel::describe_livelock() const {
   return s;
 }
 
-void Kernel::note_cell(std::uint32_t cell, bool write, const std::source_location& site) {
+void Kernel::note_cell_slow(CellShadow& cell, bool write, const std::source_location& site) {
   std::optional<Race> race = hb_->on_cell(current_id_, cell, write, site);
   if (race) fail(Outcome::data_race, describe_race(*race, fiber_name(race->earlier.fiber), fiber_name(current_id_)));
 }

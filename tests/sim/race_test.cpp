@@ -3,10 +3,13 @@
 // acquire, a mutex, spawn/join, a park) or do not (a relaxed flag), over many seeds.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "sim_test_util.hpp"
 #include "weft/sim/detail/happens_before.hpp"
+#include "weft/sim/prng.hpp"
 
 namespace weft::sim::testing {
 namespace {
@@ -57,81 +60,96 @@ TEST(VectorClock, LeqIsThePointwiseOrderAndBumpLeavesIt) {
 
 std::source_location here(std::source_location l = std::source_location::current()) { return l; }
 
-TEST(HappensBefore, ASpawnOrdersTheParentsPastButNotItsFuture) {
+// Model is the happens-before state of a run and two cells' shadows, which the
+// cells themselves keep in a run.
+struct Model {
   HappensBefore hb;
+  detail::CellShadow cell[2];
+};
+
+TEST(HappensBefore, ASpawnOrdersTheParentsPastButNotItsFuture) {
+  Model m;
+  auto& [hb, cell] = m;
   hb.on_spawn(kNoFiber, 0);
-  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));  // before the spawn: the child's past
+  EXPECT_FALSE(hb.on_cell(0, cell[0], true, here()));  // before the spawn: the child's past
   hb.on_spawn(0, 1);
-  EXPECT_FALSE(hb.on_cell(1, 0, false, here()));
-  EXPECT_TRUE(hb.on_cell(0, 1, true, here()) == std::nullopt);  // a fresh cell
-  EXPECT_TRUE(hb.on_cell(1, 1, false, here()).has_value());      // after the spawn: a race
+  EXPECT_FALSE(hb.on_cell(1, cell[0], false, here()));
+  EXPECT_TRUE(hb.on_cell(0, cell[1], true, here()) == std::nullopt);  // a fresh cell
+  EXPECT_TRUE(hb.on_cell(1, cell[1], false, here()).has_value());      // after the spawn: a race
 }
 
 TEST(HappensBefore, JoinOrdersEverythingTheChildDid) {
-  HappensBefore hb;
+  Model m;
+  auto& [hb, cell] = m;
   hb.on_spawn(kNoFiber, 0);
   hb.on_spawn(0, 1);
-  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  EXPECT_FALSE(hb.on_cell(1, cell[0], true, here()));
   hb.on_join(0, 1);
-  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+  EXPECT_FALSE(hb.on_cell(0, cell[0], true, here()));
 }
 
 // writer_and_reader: main spawned fibers 1 and 2, and fiber 1 wrote cell 0.
-HappensBefore writer_and_reader() {
-  HappensBefore hb;
+Model writer_and_reader() {
+  Model m;
+  auto& [hb, cell] = m;
   hb.on_spawn(kNoFiber, 0);
   hb.on_spawn(0, 1);
   hb.on_spawn(0, 2);
-  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
-  return hb;
+  EXPECT_FALSE(hb.on_cell(1, cell[0], true, here()));
+  return m;
 }
 
 TEST(HappensBefore, AReleaseStoreReadByAnAcquireLoadOrdersAndARelaxedOneDoesNot) {
   for (const bool release : {true, false}) {
-    HappensBefore hb = writer_and_reader();
+    Model m = writer_and_reader();
+    auto& [hb, cell] = m;
     hb.on_atomic(1, 0, Kind::store, release ? Order::release : Order::relaxed);
     hb.on_atomic(2, 0, Kind::load, Order::acquire);
-    EXPECT_EQ(hb.on_cell(2, 0, false, here()).has_value(), !release);
+    EXPECT_EQ(hb.on_cell(2, cell[0], false, here()).has_value(), !release);
   }
 }
 
 TEST(HappensBefore, ARelaxedLoadOfAReleaseStoreDoesNotOrder) {
-  HappensBefore hb = writer_and_reader();
+  Model m = writer_and_reader();
+    auto& [hb, cell] = m;
   hb.on_atomic(1, 0, Kind::store, Order::release);
   hb.on_atomic(2, 0, Kind::load, Order::relaxed);
-  EXPECT_TRUE(hb.on_cell(2, 0, false, here()).has_value());
+  EXPECT_TRUE(hb.on_cell(2, cell[0], false, here()).has_value());
 }
 
 TEST(HappensBefore, AReleaseSequenceContinuesThroughARelaxedRmwOfAnotherFiber) {
-  HappensBefore hb;
+  Model m;
+  auto& [hb, cell] = m;
   hb.on_spawn(kNoFiber, 0);
   for (FiberId f = 1; f <= 3; ++f) hb.on_spawn(0, f);
-  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  EXPECT_FALSE(hb.on_cell(1, cell[0], true, here()));
   hb.on_atomic(1, 0, Kind::store, Order::release);
   hb.on_atomic(2, 0, Kind::rmw, Order::relaxed);
   hb.on_atomic(3, 0, Kind::load, Order::acquire);
-  EXPECT_FALSE(hb.on_cell(3, 0, false, here()));
+  EXPECT_FALSE(hb.on_cell(3, cell[0], false, here()));
   // The relaxed RMW's fiber itself acquired nothing.
-  EXPECT_TRUE(hb.on_cell(2, 0, false, here()).has_value());
+  EXPECT_TRUE(hb.on_cell(2, cell[0], false, here()).has_value());
 }
 
 TEST(HappensBefore, ARelaxedStoreEndsTheReleaseSequenceEvenTheWritersOwn) {
-  HappensBefore hb = writer_and_reader();
+  Model m = writer_and_reader();
+    auto& [hb, cell] = m;
   hb.on_atomic(1, 0, Kind::store, Order::release);
   hb.on_atomic(1, 0, Kind::store, Order::relaxed);  // C++20 (P0982): no longer in the sequence
   hb.on_atomic(2, 0, Kind::load, Order::acquire);
-  EXPECT_TRUE(hb.on_cell(2, 0, false, here()).has_value());
+  EXPECT_TRUE(hb.on_cell(2, cell[0], false, here()).has_value());
 }
 
 TEST(HappensBefore, TwoReadsNeverRaceButAWriteAfterAnUnorderedReadDoes) {
-  HappensBefore hb;
+  Model m;
+  auto& [hb, cell] = m;
   hb.on_spawn(kNoFiber, 0);
-  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+  EXPECT_FALSE(hb.on_cell(0, cell[0], true, here()));
   hb.on_spawn(0, 1);
   hb.on_spawn(0, 2);
-  EXPECT_FALSE(hb.on_cell(1, 0, false, here()));
-  EXPECT_FALSE(hb.on_cell(2, 0, false, here()));
-  const auto race = hb.on_cell(1, 0, true, here());
+  EXPECT_FALSE(hb.on_cell(1, cell[0], false, here()));
+  EXPECT_FALSE(hb.on_cell(2, cell[0], false, here()));
+  const auto race = hb.on_cell(1, cell[0], true, here());
   ASSERT_TRUE(race.has_value());
   EXPECT_EQ(race->earlier.fiber, 2u);
   EXPECT_FALSE(race->earlier.write);
@@ -139,55 +157,176 @@ TEST(HappensBefore, TwoReadsNeverRaceButAWriteAfterAnUnorderedReadDoes) {
 }
 
 TEST(HappensBefore, ReadsOrderedOneAfterAnotherStayOneEpochAndAnOrderedWriteFollowsThemAll) {
-  HappensBefore hb;
+  Model m;
+  auto& [hb, cell] = m;
   hb.on_spawn(kNoFiber, 0);
-  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+  EXPECT_FALSE(hb.on_cell(0, cell[0], true, here()));
   hb.on_spawn(0, 1);
-  EXPECT_FALSE(hb.on_cell(1, 0, false, here()));
+  EXPECT_FALSE(hb.on_cell(1, cell[0], false, here()));
   // Fiber 1 hands over to fiber 2 through a release/acquire pair: 2's read is
   // ordered after 1's, so the reads stay one epoch (2's).
   hb.on_atomic(1, 0, Kind::store, Order::release);
   hb.on_spawn(0, 2);
   hb.on_atomic(2, 0, Kind::load, Order::acquire);
-  EXPECT_FALSE(hb.on_cell(2, 0, false, here()));
+  EXPECT_FALSE(hb.on_cell(2, cell[0], false, here()));
   // Fiber 0 learns of 2 only: its write is ordered after both reads.
   hb.on_atomic(2, 1, Kind::store, Order::release);
   hb.on_atomic(0, 1, Kind::load, Order::acquire);
-  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+  EXPECT_FALSE(hb.on_cell(0, cell[0], true, here()));
 }
 
 TEST(HappensBefore, AWriteRacesWithAnyConcurrentReadOfTheSharedSet) {
-  HappensBefore hb;
+  Model m;
+  auto& [hb, cell] = m;
   hb.on_spawn(kNoFiber, 0);
-  EXPECT_FALSE(hb.on_cell(0, 0, true, here()));
+  EXPECT_FALSE(hb.on_cell(0, cell[0], true, here()));
   hb.on_spawn(0, 1);
   hb.on_spawn(0, 2);
   hb.on_spawn(0, 3);
-  EXPECT_FALSE(hb.on_cell(1, 0, false, here()));
-  EXPECT_FALSE(hb.on_cell(2, 0, false, here()));  // concurrent with 1's: read-shared
-  EXPECT_FALSE(hb.on_cell(3, 0, false, here()));
+  EXPECT_FALSE(hb.on_cell(1, cell[0], false, here()));
+  EXPECT_FALSE(hb.on_cell(2, cell[0], false, here()));  // concurrent with 1's: read-shared
+  EXPECT_FALSE(hb.on_cell(3, cell[0], false, here()));
   // Fiber 3 learns of 1's and 2's reads: its write is ordered after all three;
   // a write by 0, which learnt of none, races with one of them.
   hb.on_atomic(1, 0, Kind::store, Order::release);
   hb.on_atomic(3, 0, Kind::load, Order::acquire);
   hb.on_atomic(2, 1, Kind::store, Order::release);
   hb.on_atomic(3, 1, Kind::load, Order::acquire);
-  const auto race0 = hb.on_cell(0, 0, true, here());
+  const auto race0 = hb.on_cell(0, cell[0], true, here());
   ASSERT_TRUE(race0.has_value());
   EXPECT_FALSE(race0->earlier.write);
-  EXPECT_FALSE(hb.on_cell(3, 0, true, here()));
+  EXPECT_FALSE(hb.on_cell(3, cell[0], true, here()));
 }
 
 TEST(HappensBefore, ResetForgetsEveryClockAndCell) {
-  HappensBefore hb;
+  Model m;
+  auto& [hb, cell] = m;
   hb.on_spawn(kNoFiber, 0);
   hb.on_spawn(0, 1);
-  EXPECT_FALSE(hb.on_cell(1, 0, true, here()));
+  EXPECT_FALSE(hb.on_cell(1, cell[0], true, here()));
   hb.reset();
   hb.on_spawn(kNoFiber, 0);
   EXPECT_EQ(hb.clock(0).get(0), 1u);
   EXPECT_EQ(hb.clock(0).get(1), 0u);
-  EXPECT_FALSE(hb.on_cell(0, 0, false, here()));  // no write is remembered
+  EXPECT_FALSE(hb.on_cell(0, cell[0], false, here()));  // no write is remembered
+}
+
+// Reference is steps 1 to 7 and 14 of the protocol (interleavings) written the
+// plain way: full clocks everywhere, every join done, and each cell's reads kept
+// per fiber (DJIT+) rather than as FastTrack's epochs. HappensBefore must agree
+// with it on every clock and on every race, whatever its shortcuts.
+class Reference {
+ public:
+  using Clock = std::vector<std::uint32_t>;
+  // Fiber 0 starts, then spawns fibers 1 to fibers-1 (step 5).
+  explicit Reference(std::size_t fibers) : c_(fibers, Clock(fibers, 0)), f_(c_), a_(c_) {
+    c_[0][0] = 1;
+    for (std::size_t f = 1; f < fibers; ++f) {
+      c_[f] = c_[0];
+      c_[f][f] = 1;
+      ++c_[0][0];
+    }
+  }
+  static void join(Clock& into, const Clock& c) {
+    for (std::size_t i = 0; i < into.size(); ++i) into[i] = std::max(into[i], c[i]);
+  }
+  static bool acquires(Order o) { return o == Order::acquire || o == Order::acq_rel || o == Order::seq_cst; }
+  static bool releases(Order o) { return o == Order::release || o == Order::acq_rel || o == Order::seq_cst; }
+  void atomic(FiberId f, std::uint32_t object, Kind kind, Order o) {
+    Clock& rel = rel_.try_emplace(object, Clock(c_.size(), 0)).first->second;
+    if (kind != Kind::store) join(acquires(o) ? c_[f] : a_[f], rel);
+    if (kind == Kind::store) rel = releases(o) ? c_[f] : f_[f];
+    if (kind == Kind::rmw) join(rel, releases(o) ? c_[f] : f_[f]);
+    if (kind != Kind::load && releases(o)) ++c_[f][f];
+  }
+  void fence(FiberId f, Order o) {
+    if (acquires(o)) {
+      join(c_[f], a_[f]);
+      a_[f].assign(c_.size(), 0);
+    }
+    if (releases(o)) {
+      f_[f] = c_[f];
+      ++c_[f][f];
+    }
+  }
+  // cell says whether fiber f's access races, and records it if not.
+  bool cell(FiberId f, std::uint32_t cell, bool write) {
+    Shadow& sh = cells_[cell];
+    const Clock& c = c_[f];
+    if (sh.write_time > c[sh.write_fiber]) return true;
+    if (write) {
+      for (std::size_t g = 0; g < sh.reads.size(); ++g) {
+        if (sh.reads[g] > c[g]) return true;
+      }
+      sh.reads.clear();
+      sh.write_fiber = f;
+      sh.write_time = c[f];
+      return false;
+    }
+    sh.reads.resize(c_.size(), 0);
+    sh.reads[f] = c[f];
+    return false;
+  }
+  const Clock& clock(FiberId f) const { return c_[f]; }
+
+ private:
+  struct Shadow {
+    FiberId write_fiber = 0;
+    std::uint32_t write_time = 0;
+    Clock reads;  // per fiber, its last read since the last write
+  };
+  std::vector<Clock> c_, f_, a_;
+  std::map<std::uint32_t, Clock> rel_;
+  std::map<std::uint32_t, Shadow> cells_;
+};
+
+TEST(HappensBefore, AgreesWithThePlainReferenceOnEveryClockAndRaceOverRandomPrograms) {
+  constexpr std::size_t kFibers = 5;
+  constexpr std::uint32_t kObjects = 3;
+  constexpr std::uint32_t kCells = 3;
+  constexpr Order kOrders[] = {Order::relaxed, Order::acquire, Order::release, Order::acq_rel, Order::seq_cst};
+  int races = 0;
+  for (std::uint64_t seed = 0; seed < 2000; ++seed) {
+    Prng rng(seed);
+    HappensBefore hb;
+    hb.reset();
+    detail::CellShadow cells[kCells];
+    Reference ref(kFibers);
+    hb.on_spawn(kNoFiber, 0);
+    for (FiberId f = 1; f < kFibers; ++f) hb.on_spawn(0, f);
+    for (int step = 0; step < 200; ++step) {
+      const auto f = static_cast<FiberId>(rng.below(kFibers));
+      const std::uint64_t what = rng.below(10);
+      if (what < 5) {
+        const auto object = static_cast<std::uint32_t>(rng.below(kObjects));
+        const auto kind = static_cast<Kind>(rng.below(3));
+        const Order o = kOrders[rng.below(5)];
+        hb.on_atomic(f, object, kind, o);
+        ref.atomic(f, object, kind, o);
+      } else if (what < 6) {
+        const Order o = kOrders[rng.below(5)];
+        hb.on_fence(f, o, false);
+        ref.fence(f, o);
+      } else {
+        const auto cell = static_cast<std::uint32_t>(rng.below(kCells));
+        const bool write = rng.below(2) == 0;
+        // As the kernel does: the inline fast path, then the full check.
+        const bool raced = !hb.on_cell_fast(f, cells[cell], write, here()) &&
+                           hb.on_cell(f, cells[cell], write, here()).has_value();
+        ASSERT_EQ(raced, ref.cell(f, cell, write)) << "seed " << seed << " step " << step;
+        if (raced) {
+          ++races;
+          break;  // the first race ends a run
+        }
+      }
+      for (FiberId g = 0; g < kFibers; ++g) {
+        for (FiberId h = 0; h < kFibers; ++h) {
+          ASSERT_EQ(hb.clock(g).get(h), ref.clock(g)[h]) << "seed " << seed << " step " << step;
+        }
+      }
+    }
+  }
+  EXPECT_GT(races, 100);  // the programs do race: the comparison covers both answers
 }
 
 // Litmus: a writer fills a plain cell then raises a flag; a reader that sees the

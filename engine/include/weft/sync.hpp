@@ -186,6 +186,7 @@ class Receiver {
   bool await_suspend(std::coroutine_handle<> h) {
     if (budget_.yield_if_spent(h)) return true;
     Waker w = suspend_current(h, "oneshot::Receiver", [](const void* p) {
+      // acquire: pairs with the sender's acq_rel fetch_or of kSent or kTxClosed.
       return (static_cast<const In*>(p)->state.load(Order::acquire) & (In::kSent | In::kTxClosed)) != 0;
     }, in_);
     // Every acquire below pairs with the sender's acq_rel fetch_or of kSent or

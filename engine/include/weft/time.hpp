@@ -14,14 +14,22 @@ WEFT_NS_BEGIN
 
 namespace detail {
 
-// TimerEntry is one pending deadline. Guarded by the runtime's timer lock while
-// registered.
+// TimerEntry is one pending deadline. seq and heap_index are touched only under
+// the runtime's timer lock. The rest crosses threads: deadline_ns and waker are
+// written by the sleeping task without the lock, before it registers the entry,
+// and read under the lock by whichever worker fires or cancels it; deadline_ns
+// is also read without the lock by the task's readiness check, on the worker
+// that polls the task after the wake; registered is written under the lock by
+// the worker that registers, fires or cancels the entry, and read by the owner
+// (under the lock when it cancels). So those three are Cells: the simulator
+// checks that each read is ordered after the write it reads. fired is a Flag
+// (written under the lock, read by the readiness check: ordered by the wake).
 struct TimerEntry {
-  std::uint64_t deadline_ns = 0;
+  Cell<std::uint64_t> deadline_ns{0};
   std::uint64_t seq = 0;  // ties broken by registration order, never by address
-  Waker waker;
+  Cell<Waker> waker;
   std::size_t heap_index = 0;
-  bool registered = false;
+  Cell<bool> registered{false};
   Flag fired;
 };
 
@@ -54,19 +62,19 @@ inline std::uint64_t now_ns() { return Platform::now_ns(); }
 // Sleep is the awaitable behind sleep_until/sleep_for. Destroying it deregisters it.
 class Sleep {
  public:
-  explicit Sleep(std::uint64_t deadline_ns) { entry_.deadline_ns = deadline_ns; }
+  explicit Sleep(std::uint64_t deadline_ns) { entry_.deadline_ns.set(deadline_ns); }
   Sleep(const Sleep&) = delete;
   Sleep& operator=(const Sleep&) = delete;
   Sleep(Sleep&& o) noexcept : rt_(o.rt_) {
-    WEFT_CHECK(!o.entry_.registered);
-    entry_.deadline_ns = o.entry_.deadline_ns;
+    WEFT_CHECK(!o.entry_.registered.get());
+    entry_.deadline_ns.set(o.entry_.deadline_ns.get());
   }
   ~Sleep() {
     if (rt_ != nullptr) rt_->cancel_timer(&entry_);
   }
 
   bool await_ready() {
-    if (Platform::now_ns() < entry_.deadline_ns) return false;
+    if (Platform::now_ns() < entry_.deadline_ns.get()) return false;
     // Expired: ready, but it spends budget like every ready await.
     return budget_.proceed();
   }
@@ -74,10 +82,10 @@ class Sleep {
     if (budget_.yield_if_spent(h)) return true;
     rt_ = detail::current_runtime();
     WEFT_CHECK(rt_ != nullptr);  // timers need a runtime
-    entry_.waker = suspend_current(h, "sleep", [](const void* p) {
+    entry_.waker.set(suspend_current(h, "sleep", [](const void* p) {
       const auto* e = static_cast<const detail::TimerEntry*>(p);
-      return e->fired || Platform::now_ns() >= e->deadline_ns;
-    }, &entry_);
+      return e->fired || Platform::now_ns() >= e->deadline_ns.get();
+    }, &entry_));
     rt_->register_timer(&entry_);
     return true;
   }
@@ -87,7 +95,7 @@ class Sleep {
       rt_ = nullptr;
     }
   }
-  std::uint64_t deadline_ns() const noexcept { return entry_.deadline_ns; }
+  std::uint64_t deadline_ns() const noexcept { return entry_.deadline_ns.get(); }
 
  private:
   detail::RuntimeCore* rt_ = nullptr;

@@ -85,7 +85,7 @@ std::uint64_t Rendezvous::open(std::uint64_t timeout_ns, Parker* requester, bool
   leads = false;
   // Step 2: shutdown sets shut before it ends a gathering round under mu_ (step 8):
   // a round opened after that would never end its gathering early. Refuse it.
-  if (shut_.load(Order::acquire) != 0) return 0;
+  if (shut_.load(Order::acquire) != 0) return 0;  // pairs with shutdown's acq_rel exchange of shut
   const std::uint64_t r = next_id();
   const std::uint64_t now = Platform::now_ns();
   round_.begin(r, n_, timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns, requester);

@@ -201,7 +201,8 @@ class Rendezvous {
   // hold waits until round r is done, as participant who (-1: the requester) on
   // parker, leading by deadline if it comes first (steps 4 and 5). lock is held.
   void hold(std::unique_lock<Mutex>& lock, std::uint64_t r, std::int32_t who, Parker& parker);
-  // refused says whether a shutdown makes this scheduler refuse dumps now.
+  // refused says whether a shutdown makes this scheduler refuse dumps now. The
+  // acquire pairs with shutdown's acq_rel exchange of shut.
   bool refused() const { return on_shutdown_ == OnShutdown::kRefuse && shut_.load(Order::acquire) != 0; }
   // next_id gives out a round id; mu_ is held.
   std::uint64_t next_id();

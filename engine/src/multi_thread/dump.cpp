@@ -133,6 +133,7 @@ Task<Dump> MultiThread::dump_async(std::uint64_t timeout_ns) {
   // the result arrives through dump_done_, which keeps a permit.
   for (std::uint32_t i = 0; !rv_.done(r); ++i) {
     WEFT_ASSERT(i < 1'000'000);
+    // acquire: pairs with shutdown's acq_rel exchange of shut_.
     if (shut_.load(Order::acquire) != 0) throw DumpError("weft: the runtime shut down during the dump");
     co_await dump_done_.notified();
   }

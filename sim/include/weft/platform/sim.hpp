@@ -220,11 +220,6 @@ class Cell {
   }
   Cell(const Cell&) = delete;
   Cell& operator=(const Cell&) = delete;
-  // The destructor gives the cell's run-local id back for the next new cell.
-  ~Cell() {
-    sim::detail::Kernel* k = tls_kernel;
-    if (k != nullptr && k->checks_cells()) k->free_cell(cell_epoch_, cell_id_);
-  }
 
   // get reads the value; set writes it.
   T get(std::source_location site = std::source_location::current()) const {
@@ -251,13 +246,12 @@ class Cell {
   void accessed(bool write, const std::source_location& site) const {
     sim::detail::Kernel* k = tls_kernel;
     if (k == nullptr || !k->checks_cells()) return;
-    k->note_cell(k->cell_id(cell_epoch_, cell_id_), write, site);
+    k->note_cell(shadow_, write, site);
   }
 
   T v_;
-  // The cell's id in the current run (Kernel::cell_id), stamped by run epoch.
-  mutable std::uint32_t cell_epoch_ = 0;
-  mutable std::uint32_t cell_id_ = 0;
+  // The accesses so far in the current run (race detection), stamped by run.
+  mutable sim::detail::CellShadow shadow_;
 };
 
 // Mutex is a simulated mutex, modelled as a futex-based std::mutex behaves (it is

@@ -37,11 +37,12 @@
 //      (any later access ordered after it is ordered after them too). The first
 //      race ends the run.
 //   8. Construction of a Cell inside a run is its first write (a cell published
-//      without an edge after its construction is a race); cells and atomics are
-//      named by run-local ids assigned at first use, never by address, and a new
-//      object at a reused address gets a new id (its constructor clears the stamp).
-//      A destroyed cell's id goes to the next new cell of the run, with a fresh
-//      shadow (Kernel::cell_id): what happened to the old cell is not the new one's.
+//      without an edge after its construction is a race). A cell keeps its shadow
+//      in itself, stamped with the run (CellShadow): a shadow of an earlier run is
+//      a cell not yet accessed, and a new cell at a reused address starts with no
+//      stamp (its constructor clears it), so what happened to the old cell is not
+//      the new one's. Atomics are named by run-local ids assigned at first use,
+//      never by address, and a new atomic at a reused address gets a new id.
 //
 // The C11 model (Options::memory_model = c11) replaces step 4 by steps 9 to 13;
 // the cell rules (step 7) and the edges of steps 1, 2, 3, 5, 6 stay as they are.
@@ -130,7 +131,13 @@ class VectorClock {
     t_[f] = v;
   }
   // bump advances fiber f's own entry by one.
-  void bump(FiberId f) { set(f, get(f) + 1); }
+  [[gnu::always_inline]] void bump(FiberId f) {
+    if (f < t_.size()) [[likely]] {
+      ++t_[f];
+    } else {
+      set(f, 1);
+    }
+  }
   // join makes every entry the maximum of both clocks'.
   void join(const VectorClock& o) {
     const std::size_t n = o.t_.size();
@@ -178,6 +185,32 @@ struct Race {
   Access later;
 };
 
+// CellEpoch is one access kept in a cell's shadow: who, at which clock entry,
+// where. The empty epoch (no fiber, time 0) is covered by every clock.
+struct CellEpoch {
+  FiberId fiber = kNoFiber;
+  std::uint32_t time = 0;
+  std::source_location site;
+  Access as(bool write) const { return Access{fiber, time, site, write}; }
+};
+
+// kSharedReads in CellShadow::read.fiber: the cell is read-shared, its reads
+// are the run's read set number read.time.
+inline constexpr FiberId kSharedReads = kNoFiber - 1;
+
+// CellShadow is one cell's accesses in the current run (step 7, FastTrack's
+// epochs), kept in the cell itself (no table to look up, no id to assign): the
+// last write, and the reads since it, as one epoch while each read is ordered
+// after the one before (a write ordered after the latest is then ordered after
+// all), or, once two are concurrent, one per fiber in a set of the run. `run`
+// stamps it with HappensBefore's run: a shadow of another run, or of none, is
+// a cell with no access yet (step 8).
+struct CellShadow {
+  CellEpoch write;  // fiber kNoFiber: none yet
+  CellEpoch read;   // fiber kNoFiber: none since the last write; kSharedReads: a set
+  std::uint32_t run = 0;
+};
+
 // HappensBefore is the per-run state of the protocol above.
 class HappensBefore {
  public:
@@ -191,16 +224,46 @@ class HappensBefore {
   // Step 5: `joiner` returns from joining the finished fiber `child`.
   void on_join(FiberId joiner, FiberId child);
   // Step 4: fiber f's atomic operation on `object` took effect with order o.
-  void on_atomic(FiberId f, std::uint32_t object, AtomicKind kind, Order o);
+  // Inline: a load by a fiber that already holds the clock it would join does
+  // nothing (AtomicSync).
+  void on_atomic(FiberId f, std::uint32_t object, AtomicKind kind, Order o) {
+    if (kind == AtomicKind::load && object < atomics_.size()) {
+      const AtomicSync& a = atomics_[object];
+      const std::uint64_t held = acquires(o) ? a.in_clock : a.in_clock | a.in_pending;
+      if ((held & bit_of(f)) != 0) return;
+    }
+    on_atomic_slow(f, object, kind, o);
+  }
   // Steps 2 and 3 for mutexes and parkers, whose clocks live here by sync id.
   // release_into replaces (replace) or joins (!replace) C_f into the clock.
   void release_into(FiberId f, std::uint32_t sync, bool replace);
   // acquire_from joins the sync clock into C_f; take also empties it (a consumed token).
   void acquire_from(FiberId f, std::uint32_t sync, bool take);
-  // forget_cell gives a recycled cell id a fresh shadow (step 8: a new cell).
-  void forget_cell(std::uint32_t cell);
-  // Step 7: fiber f read or wrote cell `cell` at `site`; returns the race if any.
-  std::optional<Race> on_cell(FiberId f, std::uint32_t cell, bool write, const std::source_location& site);
+  // on_cell_fast is step 7's common case, inline: fiber f's access races with
+  // nothing and the cell is not read-shared; it records the access and returns
+  // true. Otherwise it changes nothing but the run stamp and returns false:
+  // call on_cell.
+  bool on_cell_fast(FiberId f, CellShadow& sh, bool write, const std::source_location& site) noexcept {
+    if (f >= clocks_.size()) [[unlikely]] return false;
+    if (sh.run != run_) sh = CellShadow{CellEpoch{}, CellEpoch{}, run_};  // step 8: not accessed yet this run
+    const VectorClock& c = clocks_[f];
+    // No write yet, or no read since the last write, is the empty epoch: covered.
+    if (!c.covers(sh.write.fiber, sh.write.time) || sh.read.fiber == kSharedReads ||
+        !c.covers(sh.read.fiber, sh.read.time)) {
+      return false;
+    }
+    const CellEpoch now{f, c.get(f), site};
+    if (write) {
+      sh.write = now;
+      sh.read = CellEpoch{};
+    } else {
+      sh.read = now;  // ordered after the read before it (step 7)
+    }
+    return true;
+  }
+  // Step 7: fiber f read or wrote the cell whose shadow is `sh` at `site`;
+  // returns the race if any.
+  std::optional<Race> on_cell(FiberId f, CellShadow& sh, bool write, const std::source_location& site);
 
   // ---- the C11 model (Options::memory_model = c11), steps 9 to 13 ----
   // c11_candidates is step 10: how many stores a load by fiber f of atomic
@@ -230,24 +293,6 @@ class HappensBefore {
   void reset() noexcept;
 
  private:
-  // Epoch is one access kept in a cell's shadow: who, at which clock entry, where.
-  struct Epoch {
-    FiberId fiber = kNoFiber;
-    std::uint32_t time = 0;
-    std::source_location site;
-    Access as(bool write) const { return Access{fiber, time, site, write}; }
-  };
-  // kShared in CellShadow::read.fiber: the cell is read-shared, its reads are
-  // shared_[read.time].
-  static constexpr FiberId kShared = kNoFiber - 1;
-  // CellShadow is one cell's accesses so far (step 7, FastTrack's epochs), 32
-  // bytes: the last write, and the reads since it, as one epoch while each read
-  // is ordered after the one before (a write ordered after the latest is then
-  // ordered after all), or, once two are concurrent, one per fiber in a set.
-  struct CellShadow {
-    Epoch write;  // fiber kNoFiber: none yet
-    Epoch read;   // fiber kNoFiber: none since the last write; kShared: a set
-  };
   // StoreRecord is one store of an atomic's history (step 9).
   struct StoreRecord {
     std::uint64_t value = 0;
@@ -277,6 +322,7 @@ class HappensBefore {
       return at_back(0);
     }
   };
+  void on_atomic_slow(FiberId f, std::uint32_t object, AtomicKind kind, Order o);
   History& history_of(std::uint32_t object, std::uint64_t initial);
   static std::uint32_t floor_back(const History& h, const VectorClock& c);
 
@@ -298,13 +344,24 @@ class HappensBefore {
   std::vector<VectorClock> clocks_;   // C_f, by fiber id
   std::vector<VectorClock> fence_release_;    // F_f (step 14), by fiber id; empty: no release fence yet
   std::vector<VectorClock> pending_acquire_;  // A_f (steps 4, 14), by fiber id
-  std::vector<VectorClock> atomics_;  // the release clock of each atomic's latest store, by object id
+  // AtomicSync is one atomic's release clock (step 4) and which fibers already
+  // hold it: joining a clock twice changes nothing, so a fiber whose bit is set
+  // skips the join (fibers 64 and up always join). Any change of `release`
+  // resets the bits. in_clock: release ⊆ C_f; in_pending: release ⊆ A_f ∪ C_f
+  // (an acquire fence moves A_f into C_f, so both stay true until release changes).
+  struct AtomicSync {
+    VectorClock release;
+    std::uint64_t in_clock = 0;
+    std::uint64_t in_pending = 0;
+  };
+  static std::uint64_t bit_of(FiberId f) noexcept { return f < 64 ? std::uint64_t{1} << f : 0; }
+  std::vector<AtomicSync> atomics_;  // the release clock of each atomic's latest store, by object id
   std::vector<VectorClock> syncs_;    // mutex and parker clocks, by sync id
-  std::vector<CellShadow> cells_;     // by cell id
-  std::vector<std::vector<Epoch>> shared_;  // read sets of read-shared cells; the first shared_used_ in use
+  std::vector<std::vector<CellEpoch>> shared_;  // read sets of read-shared cells; the first shared_used_ in use
   std::uint32_t shared_used_ = 0;
   std::vector<History> histories_;    // the C11 model's store histories, by object id
   VectorClock sc_;                    // C_sc (step 13)
+  std::uint32_t run_ = 1;             // stamps the cells' shadows of this run (reset moves it on)
   std::uint32_t depth_ = 4;
 };
 

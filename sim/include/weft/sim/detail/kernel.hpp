@@ -115,29 +115,8 @@ class Kernel {
   // spurious_cas_failure is a recorded draw: does a compare_exchange_weak whose
   // expected value matches fail anyway (kSpuriousCasPerMille)?
   bool spurious_cas_failure();
-  // cell_id and sync_id name a cell, and a mutex or parker, for this run, as
-  // object_id names atomics (separate counters, so atomics' ids do not move).
-  // A cell's id is recycled once the cell is destroyed (free_cell): the next new
-  // cell of the run takes it with a fresh shadow, so a run keeps as many cell
-  // shadows as it has live cells, not one per cell ever made (tasks make several).
-  std::uint32_t cell_id(std::uint32_t& epoch, std::uint32_t& id) {
-    if (epoch != epoch_) {
-      epoch = epoch_;
-      if (free_cells_.empty()) {
-        id = next_cell_id_++;
-      } else {
-        id = free_cells_.back();
-        free_cells_.pop_back();
-        hb_->forget_cell(id);
-      }
-    }
-    return id;
-  }
-  // free_cell is a cell's destruction: its id serves the next new cell, if the
-  // cell was named in this run.
-  void free_cell(std::uint32_t epoch, std::uint32_t id) {
-    if (epoch == epoch_) free_cells_.push_back(id);
-  }
+  // sync_id names a mutex or parker for this run, as object_id names atomics
+  // (a separate counter, so atomics' ids do not move).
   std::uint32_t sync_id(std::uint32_t& epoch, std::uint32_t& id) noexcept {
     if (epoch != epoch_) {
       epoch = epoch_;
@@ -147,7 +126,10 @@ class Kernel {
   }
   // note_cell checks the running fiber's access to a cell; a race ends the run
   // with outcome data_race, naming both accesses. Requires hb().
-  void note_cell(std::uint32_t cell, bool write, const std::source_location& site);
+  void note_cell(CellShadow& cell, bool write, const std::source_location& site) {
+    if (hb_->on_cell_fast(current_id_, cell, write, site)) [[likely]] return;
+    note_cell_slow(cell, write, site);
+  }
 
   // draw returns a random value from the strategy, recorded as a random decision.
   std::uint64_t draw(Op op, std::uint32_t choices = 0);
@@ -266,6 +248,8 @@ class Kernel {
   std::vector<Decision> take_decisions() const;
 
  private:
+  // note_cell_slow is note_cell past its fast path: a read-shared cell, or a race.
+  void note_cell_slow(CellShadow& cell, bool write, const std::source_location& site);
   struct Timer {
     std::uint64_t deadline_ns;
     std::uint64_t seq;  // ties broken by arming order, never by address
@@ -345,7 +329,6 @@ class Kernel {
   bool fast_path_ = true;  // false if the strategy must see forced decisions
   bool observe_accesses_ = false;  // the strategy wants note_access calls
   std::uint32_t next_object_id_ = 0;
-  std::uint32_t next_cell_id_ = 0;
   std::uint32_t next_sync_id_ = 0;
   // null: race detection off; else a per-OS-thread state kept across runs (reset
   // at the start of each), so a run does not allocate its clocks afresh.
@@ -360,7 +343,6 @@ class Kernel {
   std::vector<FiberId> next_waiter_;  // WaitList links, by fiber id
   std::vector<std::uint32_t> stale_;  // c11_cas_pick's candidates, kept across calls
   std::vector<FiberId> waiting_;      // wake_one's candidates, kept across calls
-  std::vector<std::uint32_t> free_cells_;  // ids of this run's destroyed cells, reused last-in first-out
 
   // Cold state.
   KernelConfig config_;

@@ -75,6 +75,7 @@ class Atomic {
   T fetch_sub(T v, Order o) noexcept { return v_.fetch_sub(v, to_std(o)); }
   T fetch_or(T v, Order o) noexcept { return v_.fetch_or(v, to_std(o)); }
   T fetch_and(T v, Order o) noexcept { return v_.fetch_and(v, to_std(o)); }
+  // relaxed: pairs with nothing; only the caller writes the value.
   T unsync_load() const noexcept { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -147,7 +148,7 @@ class Mutex {
 #if defined(__x86_64__) || defined(__i386__)
       _mm_pause();
 #endif
-      seen = state_.load(std::memory_order_relaxed);
+      seen = state_.load(std::memory_order_relaxed);  // relaxed: a look before the CAS below, which acquires
       if (seen == kFree) {
         // Acquire pairs with the release exchange in unlock().
         if (state_.compare_exchange_strong(seen, kHeld, std::memory_order_acquire, std::memory_order_relaxed)) return;
@@ -176,12 +177,13 @@ class Parker {
     for (;;) {
       futex_wait(nullptr);
       int expected = kNotified;
+      // Acquire pairs with unpark's swap.
       if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire)) return;
     }
   }
 
   bool park_for(std::uint64_t ns) noexcept {
-    if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return true;
+    if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return true;  // pairs with unpark's swap
     if (ns > 0) {
       timespec ts{};
       ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000ull);
@@ -189,13 +191,13 @@ class Parker {
       futex_wait(&ts);
     }
     // Whatever woke us, leave EMPTY; report whether a token was consumed.
-    return state_.exchange(kEmpty, std::memory_order_acquire) == kNotified;
+    return state_.exchange(kEmpty, std::memory_order_acquire) == kNotified;  // pairs with unpark's swap
   }
 
   // try_park consumes a waiting token without blocking.
   bool try_park() noexcept {
     int expected = kNotified;
-    return state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire);
+    return state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire);  // pairs with unpark's swap
   }
 
   void unpark() noexcept {
@@ -235,7 +237,8 @@ class Thread {
   std::thread t_;
 };
 
-// Counter is a metrics counter: relaxed, never part of a protocol.
+// Counter is a metrics counter: relaxed, never part of a protocol, so its orders
+// pair with nothing.
 class Counter {
  public:
   void add(std::uint64_t n) noexcept { v_.fetch_add(n, std::memory_order_relaxed); }
