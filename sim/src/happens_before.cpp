@@ -2,7 +2,7 @@
 // are written at the top of weft/sim/detail/happens_before.hpp.
 #include "weft/sim/detail/happens_before.hpp"
 
-#include <string_view>
+#include "weft/sim/detail/source_path.hpp"
 
 namespace weft::sim::detail {
 
@@ -290,26 +290,9 @@ void HappensBefore::c11_write(FiberId f, std::uint32_t object, AtomicKind kind, 
 }
 
 namespace {
-// project_relative strips the project root from a compiled path: the source
-// root (sim/CMakeLists.txt), or else where this file's own path ends in
-// sim/src/happens_before.cpp (headers reach the compiler as absolute paths
-// while this file may be compiled by a relative one).
-std::string_view project_relative(std::string_view path) {
-#ifdef WEFT_SOURCE_ROOT
-  constexpr std::string_view kSourceRoot = WEFT_SOURCE_ROOT;
-  if (path.starts_with(kSourceRoot)) return path.substr(kSourceRoot.size());
-#endif
-  constexpr std::string_view kSelfTail = "sim/src/happens_before.cpp";
-  const std::string_view self = std::source_location::current().file_name();
-  if (self.size() < kSelfTail.size() || self.substr(self.size() - kSelfTail.size()) != kSelfTail) return path;
-  const std::string_view root = self.substr(0, self.size() - kSelfTail.size());
-  if (!root.empty() && path.substr(0, root.size()) == root) path.remove_prefix(root.size());
-  return path;
-}
-
 std::string site_of(const Access& a, const std::string& name) {
   return std::string(a.write ? "write" : "read") + " by fiber " + std::to_string(a.fiber) + " (" + name + ") at " +
-         std::string(project_relative(a.site.file_name())) + ":" + std::to_string(a.site.line());
+         std::string(repository_relative(a.site.file_name())) + ":" + std::to_string(a.site.line());
 }
 }  // namespace
 

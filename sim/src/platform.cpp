@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "weft/sim/detail/source_path.hpp"
 #include "weft/sim/prng.hpp"
 #include "weft/sim/simulator.hpp"
 
@@ -290,20 +291,8 @@ std::uint64_t SimPlatform::entropy() {
   return k->draw(Op::entropy);
 }
 
-namespace {
-// repository_relative drops the source root (sim/CMakeLists.txt) from an asserting
-// file's path, so a message names engine/src/... in every checkout.
-const char* repository_relative(const char* file) {
-#ifdef WEFT_SOURCE_ROOT
-  const std::string_view root = WEFT_SOURCE_ROOT;
-  if (std::string_view(file).starts_with(root)) return file + root.size();
-#endif
-  return file;
-}
-}  // namespace
-
 void SimPlatform::assertion_failed(const char* expr, const char* file, int line) {
-  file = repository_relative(file);
+  file = sim::detail::repository_relative(file).data();  // a suffix of file: still NUL-terminated
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     std::fprintf(stderr, "weft: assertion failed: %s at %s:%d\n", expr, file, line);

@@ -7,6 +7,25 @@
 // every owned task. A complete dump reads every suspended task's backtrace; a
 // partial dump reads only tasks it can claim (idle ones, marked RUNNING for the
 // read) or that no missed worker can reach.
+//
+// Reading a frame against shutdown. A task's frame is destroyed only by the holder
+// of RUNNING (a poll, a claim's cancel, or shutdown's to_shutdown, which takes
+// RUNNING of an idle task: task_state.hpp). The collector reads a frame without
+// holding RUNNING, so it may do so only where no other thread can take RUNNING:
+//   1. Every worker arrived (all_arrived): each is held until the round is done
+//      (rendezvous step 5), shut down or not, and the shutdown() caller cancels only
+//      after joining them (worker.cpp shutdown step 3); blocking-pool threads take
+//      RUNNING only of tasks placed in the pool, which are never read. The collector
+//      reads every idle or queued task it can place.
+//   2. Some worker missed the round: that worker may leave its loop at any moment
+//      (shutdown step 2, inject_closed) and cancel any owned task through to_shutdown,
+//      whichever queue the task sits in, including a held worker's LIFO slot or defer
+//      list. So no place is stable: the collector reads only a task it claims first
+//      (to_claimed, acq_rel; its acquire pairs with the release of to_idle, and a
+//      to_shutdown after the claim sees RUNNING and leaves the cancel to the claim's
+//      to_unclaimed, released after the read). A task in a queue, slot or defer
+//      list is listed with its place but not captured: a queued (NOTIFIED) task
+//      cannot be claimed, and a deferred one may be woken for a missed worker.
 #include <mutex>
 #include <string>
 #include <vector>
@@ -46,7 +65,8 @@ DumpWorker MultiThread::describe_worker(std::uint32_t i, const DumpArrivals& arr
   dw.state = arrivals.parked[i] ? "parked" : (c.is_searching.get() ? "searching" : "running");
   dw.lifo_task = c.lifo.empty() ? 0 : c.lifo.task()->id_;
   dw.deferred = c.defer.with([](const std::vector<TaskHeader*>& v) { return v.size(); });
-  if (!c.lifo.empty()) where[c.lifo.task()] = {DumpLocation::lifo_slot, w, true};
+  // Step 2: the owner is held, but a missed worker's shutdown can cancel the task.
+  if (!c.lifo.empty()) where[c.lifo.task()] = {DumpLocation::lifo_slot, w, all_arrived};
   // Idle while deferred: another thread may wake it for a missed worker to run.
   c.defer.with([&](const std::vector<TaskHeader*>& v) {
     for (TaskHeader* t : v) where.emplace(t, DumpPlace{DumpLocation::defer_list, w, all_arrived});
@@ -73,11 +93,11 @@ DumpVerdict MultiThread::judge(TaskHeader* t, std::uint64_t s, const DumpPlace* 
     // A blocking thread may run it now: located, but its frame is not read.
   } else if (!running && !finished) {
     if (all_arrived || (place && place->stable)) {
-      v.read = true;  // nobody can resume it: every worker is held, or none reaches it
+      v.read = true;  // Step 1: nobody can resume or cancel it, every worker is held
     } else if (!place && task_ops::try_claim(t)) {
-      v.read = v.claimed = true;
+      v.read = v.claimed = true;  // Step 2: read under the claim
     } else {
-      v.not_captured = "queued where a worker outside the rendezvous could take it";
+      v.not_captured = "queued where a worker outside the rendezvous could take it or shut it down";
     }
   } else if (running && on_missed >= 0) {
     v.not_captured = "running on worker " + std::to_string(on_missed) + ", which missed the rendezvous";
