@@ -254,14 +254,17 @@ check("at least 1 " not in p.stdout and "2 of 2 runs were its measuring walk; no
 # PCT's coverage statement counts only the runs that stayed within the range their
 # change points were drawn from (each run's pct_steps): n and k are the covered
 # runs' maxima, and the runs that outlasted their range are named, across shards.
-churn = os.path.join(scenarios, "park_unpark_churn.json")
+# dump_storm's pct:2 runs over seeds 0..7 are a mix (5 of 8 within their range at
+# this writing); a change of the engine's decisions can move that, and the check
+# below then says so rather than passing vacuously.
+churn = os.path.join(scenarios, "dump_storm.json")
 pct_runs, pct_parts = [], []
 for i in range(2):
     p = run([churn, "--seeds", "0..7", "--strategy", "pct:2", "--json", "--collect", "--shard", f"{i}/2"], expect=0)
     pct_runs += sweep_lines(p.stdout)[0]
     pct_parts.append(write(f"churn-{i}.jsonl", p.stdout))
 covered = [r for r in pct_runs if r["steps"] <= r["pct_steps"]]
-check(0 < len(covered) < len(pct_runs), f"some pct:2 runs of park_unpark_churn outlast their range, some do not "
+check(0 < len(covered) < len(pct_runs), f"some pct:2 runs of dump_storm outlast their range, some do not "
       f"({len(covered)} of {len(pct_runs)} within)")
 merged = json.loads(run(["merge", "--json"] + pct_parts, expect=0).stdout)["strategies"]["pct:2"]
 check(merged["pct"]["covered_runs"] == len(covered) and 1 <= merged["pct"]["fibers_max"] <= merged["fibers_max"],
