@@ -175,6 +175,8 @@ edit(tr, "tr_float_workers.json", lambda d: d["header"]["derived_options"].updat
 edit(tr, "tr_outcome_num.json", lambda d: d["header"].update(outcome=3))
 edit(tr, "tr_outcome_Pass.json", lambda d: d["header"].update(outcome="Pass"))
 edit(tr, "tr_outcome_bogus.json", lambda d: d["header"].update(outcome="bogus"))
+# An integer above 2^64-1 in the last event (in the first it would also break an invariant).
+edit(tr, "tr_2p70_last.json", lambda d: d["events"][-1].__setitem__(1, 2**70))
 edit(tr, "tr_scenario_surrogate.json", lambda d: d["header"].update(scenario="\ud800\u001b[31m\nx", backend="\u001b]0;t\u0007"))
 edit(tr, "tr_long.json", lambda d: d["header"].update(format="f" * (1024 * 1024)))
 w("tr_dup.json", json.dumps(tr).replace('"header":', '"header": {}, "header":', 1))
@@ -296,6 +298,10 @@ run_case "flags: --livelock-decisions 1e3"  9 '$simrun $S/canary.json --seed 1 -
 run_case "flags: --livelock-decisions 0"    1 '$simrun $S/canary.json --seed 2 --livelock-decisions 0'
 run_case "trace outcome: \"Pass\""          2 '$tc $T/tr_outcome_Pass.json'
 run_case "trace outcome: \"bogus\""         2 '$tc $T/tr_outcome_bogus.json'
+run_case "trace: 2^70 in the last event"    2 '$tc $T/tr_2p70_last.json'
+run_case "trace_check: --max-bytes -1"      9 '$tc $T/tr_outcome_Pass.json --max-bytes -1'
+run_case "trace_check: --min-polls -5"      9 '$tc $T/tr_outcome_Pass.json --min-polls -5'
+run_case "trace_check: unknown flag"        9 '$tc $T/tr_outcome_Pass.json --bogus'
 run_case "trace header: surrogate, ESC"     0 '$tc $T/tr_scenario_surrogate.json'
 run_case "trace_check: through a symlink"   0 '$T/bin/trace_check $T/t.json'
 run_case "control chars: --shrink signature" 6 '$simrun $T/ctl_throw.json --seed 1 --shrink --out $T/throw.repro.json'
