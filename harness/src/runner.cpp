@@ -317,6 +317,14 @@ RunReport run_scenario(const Scenario& sc, const RunConfig& given) {
     probe.keep_trace = false;
     probe.record_schedule = false;
     const RunReport measured = run_once(sc, probe);
+    if (measured.result.outcome == Outcome::resource_limit) {
+      // A walk that ran out of its budget is reported as it ended: running it again
+      // for its trace would only meet the memory it left behind, before its first
+      // decision, and blame that instead.
+      RunReport r = measured;
+      r.result.measuring_pct = true;
+      return r;
+    }
     if (measured.result.outcome != Outcome::pass) {
       // A failure found while measuring is a failure reported: the same walk again,
       // with the trace and schedule the caller asked for.

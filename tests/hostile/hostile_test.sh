@@ -233,6 +233,9 @@ run_case "size: scenario 5 MiB"             8 '$simrun $T/big.json --seed 1'
 run_case "size: trace /dev/zero"            2 '$tc /dev/zero'
 run_case "memory: 10^7 detached spawns"    14 '$simrun $T/mem_detach.json --seed 1 --step-bound 1000000000 $MEM'
 run_case "memory: repeat 10^7 spawns"      14 '$simrun $T/mem_repeat.json --seed 1 --step-bound 1000000000 $MEM'
+# Seed 1 runs PCT, whose measuring walk meets the budget: the message is the walk's
+# own (after how many decisions), not the memory it left blamed on a second run.
+run_case "memory: a measuring walk's budget" 14 '$simrun $T/mem_repeat.json --seed 1 --step-bound 1000000000 --memory-limit 64M >$T/o 2>&1; r=$?; cat $T/o; grep -q "budget of 64 MiB after [0-9]* decisions" $T/o || exit 99; exit $r'
 # A process limit below the budget: operator new fails first, also inside engine
 # code that may not throw (it terminated the process before). ASan cannot run
 # under an address-space limit, so its build skips this one case and says so.
