@@ -230,6 +230,7 @@ StrategySpec parse_strategy(const std::string& s, const Scenario& sc) {
     return StrategySpec::pct(static_cast<std::uint32_t>(d), 0);  // 0: measure the run's length first
   }
   if (s.rfind("replay:", 0) == 0) {
+    if (s.size() == 7) usage_error("--strategy replay:FILE: expected a file name after 'replay:', got ''");
     std::string err;
     auto sched = Schedule::load(s.substr(7), err);
     if (!sched) usage_error("--strategy " + s + ": " + err);

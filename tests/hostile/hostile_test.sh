@@ -235,6 +235,7 @@ run_case "memory: 10^7 detached spawns"    14 '$simrun $T/mem_detach.json --seed
 run_case "memory: repeat 10^7 spawns"      14 '$simrun $T/mem_repeat.json --seed 1 --step-bound 1000000000 $MEM'
 # Seed 1 runs PCT, whose measuring walk meets the budget: the message is the walk's
 # own (after how many decisions), not the memory it left blamed on a second run.
+run_case "flags: --strategy replay: (no file)" 9 '$simrun $S/canary.json --seed 1 --strategy replay:'
 run_case "memory: a measuring walk's budget" 14 '$simrun $T/mem_repeat.json --seed 1 --step-bound 1000000000 --memory-limit 64M >$T/o 2>&1; r=$?; cat $T/o; grep -q "budget of 64 MiB after [0-9]* decisions" $T/o || exit 99; exit $r'
 # A process limit below the budget: operator new fails first, also inside engine
 # code that may not throw (it terminated the process before). ASan cannot run
