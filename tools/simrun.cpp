@@ -533,7 +533,6 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   int first_code = 0;
   std::vector<std::string> replays;
   auto t0 = std::chrono::steady_clock::now();
-  std::map<std::string, std::uint64_t> outcomes;
   RunStats total;
   std::uint64_t longest_quiet = 0, longest_quiet_seed = 0;  // decisions without progress (livelock oracle)
   std::uint64_t longest_lost = 0, longest_lost_seed = 0;    // the lost-parallelism check's longest stretch
@@ -551,7 +550,6 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     RunReport r = run_scenario(sc, cfg);
     summary.add(run_record(sc, cli, st, seed, r));
     ++done;
-    ++outcomes[outcome_name(r.result.outcome)];
     total.steals += r.stats.steals;
     total.overflows += r.stats.overflows;
     total.polls += r.stats.polls;
@@ -615,9 +613,9 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     std::printf("%s: %llu seeds in %.2f s (%.0f seeds/s), strategy %s\n", printable(sc.name).c_str(),
                 static_cast<unsigned long long>(done), secs, static_cast<double>(done) / (secs > 0 ? secs : 1),
                 strategy_text(st).c_str());
-    std::printf("  outcomes:");
-    for (auto& [k, v] : outcomes) std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
-    std::printf(" (scenario expects %s)\n", sc.expect.c_str());
+    // Outcomes, marks, decisions and, per strategy, the seeds run, the marks reached
+    // and the PCT statement: what the sweep covered (the text merge prints).
+    std::fputs(weft::sweep::describe(summary).c_str(), stdout);
     std::printf("  total: %llu polls, %llu steals, %llu overflows\n", static_cast<unsigned long long>(total.polls),
                 static_cast<unsigned long long>(total.steals), static_cast<unsigned long long>(total.overflows));
     std::printf("  longest stretch without progress: %llu decisions (seed %llu; livelock oracle at %llu)\n",

@@ -502,5 +502,13 @@ run(["merge", "--report", f"{d2}/sweep.html", "--run-link", "runs/SEED.html", "-
 check(os.listdir(d2) == ["sweep.html"] and open(f"{d2}/sweep.html").read().count('<a href="runs/') == 6,
       "merge --report --run-link links every failure and writes no run page")
 
+# A plain sweep prints what it covered, per strategy, as merge does: the seeds, the
+# marks and the PCT statement.
+p = run([churn, "--seeds", "0..9"], expect=0)
+for label in ("random", "pct:1", "pct:2", "pct:3", "hold"):
+    check(re.search(rf"^  strategy {re.escape(label)}: 2 seeds, pass=2, \d+ marks reached", p.stdout, re.M) is not None,
+          f"a sweep's own output covers strategy {label}: {p.stdout.strip()[:300]}")
+check("PCT depth 3: " in p.stdout, "a sweep's own output gives the PCT statement")
+
 print("FAILED:\n" + "\n".join(failures) if failures else "shards and merge: all checks passed")
 sys.exit(1 if failures else 0)
