@@ -704,7 +704,7 @@ int simrun_main(int argc, char** argv) {
   app.add_option("--no-check", cli.no_check, "leave check NAME out of the scenario's checks (repeatable)");
   app.add_option("--shard", cli.shard,
                  "over many seeds: run only part I of N of the range (I from 0), or auto/N: I from "
-                 "JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or WEFT_SHARD_INDEX (docs/sweeps.md)");
+                 "the first set of WEFT_SHARD_INDEX, JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID (docs/sweeps.md)");
   app.add_option("--report", cli.report,
                  "write an HTML report: of the run (lanes per worker and thread, queue depths, the failure and "
                  "the decisions before it), or over many seeds of the sweep (outcomes, marks, histogram, failures)");

@@ -26,9 +26,13 @@ void CoreBase::cancel_timer(TimerEntry* e) {
   Waker drop;
   {
     std::scoped_lock lock(timer_mu_);
-    if (e->registered.get() && !WEFT_BUG(timer_cancel_keeps_entry)) {  // the bug: "the heap goes away anyway"
-      timers_.remove(e);
-      timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
+    if (e->registered.get()) {
+      if (WEFT_BUG(timer_cancel_keeps_entry)) {  // the bug: "the heap goes away anyway"
+        timers_.replace(e, zoo::left_in_heap(*e));
+      } else {
+        timers_.remove(e);
+        timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
+      }
     }
     drop = e->waker.with_mut([](Waker& w) { return std::move(w); });
   }

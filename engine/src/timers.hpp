@@ -40,6 +40,16 @@ class TimerHeap {
     e->registered.set(false);
     Platform::note_release(Held::timer, 0);
   }
+  // replace puts `with` in e's place, keeping e's order and its hold (the zoo's
+  // timer_cancel_keeps_entry only).
+  void replace(TimerEntry* e, TimerEntry* with) {
+    WEFT_ASSERT(e->registered.get() && heap_[e->heap_index] == e);
+    with->seq = e->seq;
+    with->heap_index = e->heap_index;
+    heap_[e->heap_index] = with;
+    with->registered.set(true);
+    e->registered.set(false);
+  }
   TimerEntry* top() const { return heap_.empty() ? nullptr : heap_.front(); }
   std::uint64_t next_deadline() const { return heap_.empty() ? UINT64_MAX : heap_.front()->deadline_ns.get(); }
   bool empty() const { return heap_.empty(); }

@@ -57,6 +57,7 @@ Options options_of(const Scenario& sc, const RunConfig& cfg) {
   opts.spurious_wakeup_per_mille = sc.spurious_wakeup_per_mille;
   opts.memory_limit_bytes = cfg.memory_limit_bytes;
   opts.race_detection = cfg.race_detection;
+  opts.teardown = cfg.teardown;
   opts.memory_model = sc.memory_model == "c11" ? MemoryModel::c11 : MemoryModel::sc;
   opts.history_depth = sc.history_depth;
   return opts;

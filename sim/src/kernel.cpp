@@ -14,9 +14,10 @@
 // resource_limit's exit code: the run cannot go on, but the user learns why
 // instead of seeing a bare signal. Other faults keep their default action.
 //
-// Teardown: a failed run ends with its other fibers suspended inside seam
-// operations, their frames owning memory, locks and objects. After the outcome
-// is recorded the kernel unwinds them, so a sweep of failing seeds stays in
+// Teardown (Options::teardown; off by default, see docs/teardown.md): a failed
+// run ends with its other fibers suspended inside seam operations, their frames
+// owning memory, locks and objects. After the outcome is recorded the kernel
+// unwinds them, so a sweep of failing seeds stays in
 // bounded memory and every destructor runs (simulation-pitfalls.md #13 is why
 // the exception state is per fiber):
 //  Step T1. Enter teardown (unwinding_): race detection, the C11 model and the
@@ -120,6 +121,18 @@ EhGlobals* eh_globals() noexcept { return reinterpret_cast<EhGlobals*>(abi::__cx
 std::size_t page_size() noexcept {
   static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return size;
+}
+
+// Graveyard keeps the functions of fibers that never started in a failed run
+// that is not torn down (Kernel::abandon_unfinished). It is reachable from a
+// global, so LeakSanitizer does not report what they own.
+struct Graveyard {
+  std::mutex mu;
+  std::vector<std::function<void()>> fns;
+};
+Graveyard& graveyard() {
+  static Graveyard* g = new Graveyard;  // never destroyed, on purpose
+  return *g;
 }
 
 // FiberUnwind is thrown where a suspended fiber resumes in teardown (Step T3). It
@@ -260,10 +273,11 @@ std::uint64_t resident_bytes() {
 }
 
 // Retained is what failed runs leave behind in this process: the frames of fibers
-// whose unwind could not finish (teardown Step T5) keep whatever they own, and a
+// abandoned without teardown (Kernel::abandon_unfinished, the default) or whose
+// unwind could not finish (teardown Step T5) keep whatever they own, and a
 // sweep of many short failing runs would grow without any run reaching an in-run
 // memory check. After each run that gives up on a fiber the resident size is
-// read once (a run whose fibers all unwound pays nothing), and the next run
+// read once (a run whose fibers all finished or unwound pays nothing), and the next run
 // checks it against its budget before its first decision (Kernel::run, "Step 0").
 struct Retained {
   std::mutex mu;
@@ -493,7 +507,7 @@ void Kernel::run(std::function<void()> main_fn) {
       message_ = "resident memory " + std::to_string(resident_bytes_ >> 20) +
                  " MiB exceeds the memory budget of " + std::to_string(memory_limit_bytes_ >> 20) +
                  " MiB before the run began: " + std::to_string(retained().failed_runs) +
-                 " failed runs in this process keep the memory of fibers whose unwind could not finish (split the sweep "
+                 " failed runs in this process keep the memory of the fibers they left (split the sweep "
                  "with --shard, or raise --memory-limit)";
       return;
     }
@@ -508,7 +522,11 @@ void Kernel::run(std::function<void()> main_fn) {
   // Back on the host stack: the run has ended.
   WEFT_SIM_INVARIANT(ended_);
   fibers_at_end_ = fibers_.size();
-  teardown();
+  if (config_.teardown) {
+    teardown();
+  } else {
+    abandon_unfinished();
+  }
   tls_kernel = nullptr;  // Step T6
 
   bool gave_up = false;
@@ -569,6 +587,27 @@ void Kernel::teardown() {
     switch_to(f);  // Step T3; back here once it finished or was given up
     WEFT_SIM_INVARIANT(f.state == FiberState::finished || f.state == FiberState::given_up);
     i = fibers_.size();
+  }
+}
+
+// abandon_unfinished is the end of a failed run without teardown (Options::
+// teardown off): no fiber is resumed. A fiber that never started gives its
+// function to the graveyard unrun (destroying it could run destructors against
+// the run's abandoned state) and its stack back to the pool; a started one is
+// given up as in Step T5, its frames keeping what they own.
+void Kernel::abandon_unfinished() {
+  for (auto& f : fibers_) {
+    if (f->state == FiberState::finished) continue;
+    if (f->started) {
+      f->state = FiberState::given_up;
+      continue;
+    }
+    f->state = FiberState::abandoned;
+    {
+      std::lock_guard<std::mutex> lock(graveyard().mu);
+      graveyard().fns.push_back(std::move(f->fn));
+    }
+    pool_->release(f->stack);
   }
 }
 

@@ -83,6 +83,7 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   config.race_detection = options_.race_detection;
   config.c11 = options_.memory_model == MemoryModel::c11;
   config.history_depth = options_.history_depth;
+  config.teardown = options_.teardown;
   detail::Kernel kernel(config, strategy, idle_probe_);
   kernel.run(main_fn);
   RunResult r;

@@ -42,6 +42,7 @@ sim::Options sim_options(const Options& o, StrategySpec strategy, std::uint64_t 
   so.spurious_wakeup_per_mille = o.spurious_wakeup_per_mille;
   so.memory_model = o.memory_model;
   so.history_depth = o.history_depth;
+  so.teardown = o.teardown;
   return so;
 }
 

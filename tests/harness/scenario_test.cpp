@@ -301,6 +301,7 @@ RunReport run(const Scenario& sc, std::uint64_t seed, StrategySpec strategy) {
   cfg.seed = seed;
   cfg.strategy = strategy;
   cfg.record_schedule = false;
+  cfg.teardown = true;
   return run_scenario(sc, cfg);
 }
 

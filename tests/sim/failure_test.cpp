@@ -245,6 +245,13 @@ struct Tracked {
   Tracked& operator=(const Tracked&) = delete;
 };
 
+// teardown_options asks for the teardown, which is off by default (Options::teardown).
+Options teardown_options(std::uint64_t seed) {
+  Options o = options_for(seed);
+  o.teardown = true;
+  return o;
+}
+
 // holders_deadlock: four fibers each hold 512 KiB (every page written) and a
 // Tracked, then park for good; main joins them: every run deadlocks.
 void holders_deadlock() {
@@ -262,7 +269,7 @@ void holders_deadlock() {
 
 TEST(Failure, AFailedRunUnwindsEveryFiberItLeftSoTheirDestructorsRun) {
   for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    const RunResult r = run_with(options_for(seed), holders_deadlock);
+    const RunResult r = run_with(teardown_options(seed), holders_deadlock);
     ASSERT_EQ(r.outcome, Outcome::deadlock) << r.summary();
     EXPECT_EQ(r.fibers_kept, 0u);
     EXPECT_EQ(Tracked::live, 0) << "seed " << seed;
@@ -273,7 +280,7 @@ TEST(Failure, AFailedRunUnwindsEveryFiberItLeftSoTheirDestructorsRun) {
   int never_started = 0;
   for (std::uint64_t seed = 0; seed < 20; ++seed) {
     bool ran = false;
-    const RunResult r = run_with(options_for(seed), [&ran] {
+    const RunResult r = run_with(teardown_options(seed), [&ran] {
       Tracked t;
       auto owned = std::make_shared<Tracked>();
       P::Thread late("late", [owned, &ran] { ran = true; });
@@ -288,13 +295,23 @@ TEST(Failure, AFailedRunUnwindsEveryFiberItLeftSoTheirDestructorsRun) {
   EXPECT_GT(never_started, 0);
 }
 
+// Without the teardown (the default) nothing is resumed after a failure: the
+// fibers are abandoned with what they hold, counted in fibers_kept.
+TEST(Failure, WithoutTheTeardownAFailedRunAbandonsItsFibersAndTheirDestructorsDoNotRun) {
+  const int before = Tracked::live;
+  const RunResult r = run_with(options_for(0), holders_deadlock);
+  ASSERT_EQ(r.outcome, Outcome::deadlock) << r.summary();
+  EXPECT_EQ(r.fibers_kept, 5u);  // main and the four holders
+  EXPECT_EQ(Tracked::live, before + 4);
+}
+
 // Each run deadlocks with 2 MiB held; the budget is 16 MiB above what the process
 // holds now. Before teardown the memory of each failed run was kept and a later
 // run ended as resource_limit within a dozen runs; now every run has its own.
 TEST(Failure, ASweepOfFailingRunsStaysWithinItsMemoryBudget) {
   const std::uint64_t start = resident_now();
   ASSERT_GT(start, 0u);
-  Options o = options_for(3);
+  Options o = teardown_options(3);
   o.memory_limit_bytes = start + (16u << 20);
   for (int run = 0; run < 200; ++run) {
     const RunResult r = run_with(o, holders_deadlock);
@@ -310,7 +327,7 @@ TEST(Failure, ASweepOfFailingRunsStaysWithinItsMemoryBudget) {
 TEST(Failure, ADestructorThatBlocksInTheTeardownDoesNotWaitAndNothingIsChecked) {
   static int destructors_done = 0;
   destructors_done = 0;
-  const RunResult r = run_with(options_for(2), [] {
+  const RunResult r = run_with(teardown_options(2), [] {
     P::Mutex m;
     P::Parker never;
     P::Thread blocker("blocker", [&] {
@@ -336,7 +353,7 @@ TEST(Failure, ADestructorThatBlocksInTheTeardownDoesNotWaitAndNothingIsChecked) 
 }
 
 TEST(Failure, CodeThatSwallowsTheUnwindIsUnwoundAgainAtItsNextBlockingOperation) {
-  const RunResult r = run_with(options_for(4), [] {
+  const RunResult r = run_with(teardown_options(4), [] {
     P::Parker p;
     Tracked outer;
     try {
@@ -352,40 +369,57 @@ TEST(Failure, CodeThatSwallowsTheUnwindIsUnwoundAgainAtItsNextBlockingOperation)
   EXPECT_EQ(Tracked::live, 0);
 }
 
-// A fiber blocked inside a noexcept function cannot be unwound (the throw would
-// terminate): teardown keeps it (Step T5) and the memory it keeps is checked
-// before a later run's first decision.
-TEST(Failure, MemoryKeptByFibersThatCannotBeUnwoundEndsALaterRunAsResourceLimitBeforeItsFirstDecision) {
+// expect_kept_memory_ends_a_later_run runs `body` (which deadlocks with 2 MiB
+// held, `kept` fibers left behind) until a run ends as resource_limit before its
+// first decision: the memory kept by the failed runs is checked between runs.
+void expect_kept_memory_ends_a_later_run(Options o, const std::function<void()>& body, std::uint64_t kept) {
   const std::uint64_t start = resident_now();
   ASSERT_GT(start, 0u);
-  Options o = options_for(3);
   o.memory_limit_bytes = start + (16u << 20);
   int deadlocks = 0;
   RunResult last;
   for (int run = 0; run < 200; ++run) {
-    last = run_with(o, [] {
-      std::vector<std::unique_ptr<P::Thread>> holders;
-      for (int i = 0; i < 4; ++i) {
-        holders.push_back(std::make_unique<P::Thread>("holder", [] {
-          [&]() noexcept {
-            std::vector<char> held(512 * 1024, 'x');  // resident: every page written
-            P::Parker p;
-            p.park();  // never unparked: the run deadlocks with `held` alive
-          }();
-        }));
-      }
-      for (auto& h : holders) h->join();
-    });
+    last = run_with(o, body);
     if (last.outcome != Outcome::deadlock) break;
-    EXPECT_EQ(last.fibers_kept, 4u);
+    EXPECT_EQ(last.fibers_kept, kept);
     ++deadlocks;
   }
   ASSERT_EQ(last.outcome, Outcome::resource_limit) << last.summary();
   EXPECT_EQ(last.steps, 0u);
   EXPECT_NE(last.message.find("before the run began"), std::string::npos) << last.message;
-  EXPECT_NE(last.message.find("failed runs in this process keep"), std::string::npos) << last.message;
+  EXPECT_NE(last.message.find("failed runs in this process keep the memory of the fibers they left"), std::string::npos)
+      << last.message;
   // 2 MiB kept per run: the budget holds at least a few runs and is passed within 200.
   EXPECT_GE(deadlocks, 4);
+}
+
+// A fiber blocked inside a noexcept function cannot be unwound (the throw would
+// terminate): teardown keeps it (Step T5) and the memory it keeps is checked
+// before a later run's first decision.
+TEST(Failure, MemoryKeptByFibersThatCannotBeUnwoundEndsALaterRunAsResourceLimitBeforeItsFirstDecision) {
+  expect_kept_memory_ends_a_later_run(
+      teardown_options(3),
+      [] {
+        std::vector<std::unique_ptr<P::Thread>> holders;
+        for (int i = 0; i < 4; ++i) {
+          holders.push_back(std::make_unique<P::Thread>("holder", [] {
+            [&]() noexcept {
+              std::vector<char> held(512 * 1024, 'x');  // resident: every page written
+              P::Parker p;
+              p.park();  // never unparked: the run deadlocks with `held` alive
+            }();
+          }));
+        }
+        for (auto& h : holders) h->join();
+      },
+      4);
+}
+
+// Without the teardown (the default) every failed run keeps what its fibers
+// hold, main and the four holders: the same check ends a sweep of failing runs
+// as resource_limit instead of letting it grow.
+TEST(Failure, WithoutTheTeardownMemoryKeptByFailedRunsEndsALaterRunAsResourceLimitBeforeItsFirstDecision) {
+  expect_kept_memory_ends_a_later_run(options_for(3), holders_deadlock, 5);
 }
 
 }  // namespace

@@ -97,7 +97,9 @@ struct Guarded {
 
 TEST(Explore, AnObjectAnotherThreadHoldsWhenTheBodyFailsIsDestroyedAfterTheFailure) {
   Guarded::live = Guarded::destroyed = 0;
-  const auto r = explore(options("explore-teardown", 5), [] {
+  Options o = options("explore-teardown", 5);
+  o.teardown = true;
+  const auto r = explore(o, [] {
     weft::sync::mutex m;        // the holder's, held when the body fails
     weft::sync::mutex gate;     // main's: the holder blocks on it for good
     weft::sync::atomic<bool> holding{false};

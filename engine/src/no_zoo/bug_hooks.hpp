@@ -30,5 +30,11 @@ constexpr bool driver_sleeps_again(Args&&...) noexcept {
   return false;
 }
 
+// left_in_heap: as claim_with_8bit_indices.
+template <class Entry>
+constexpr Entry* left_in_heap(const Entry&) noexcept {
+  return nullptr;
+}
+
 }  // namespace detail::zoo
 WEFT_NS_END

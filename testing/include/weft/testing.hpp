@@ -66,6 +66,10 @@ struct Options {
   // stores a c11 load may return.
   sim::MemoryModel memory_model = sim::MemoryModel::sc;
   std::uint32_t history_depth = sim::kHistoryDepthDefault;
+  // teardown: after a failed run, unwind the other threads so their destructors
+  // run and their memory comes back (sim::Options::teardown; off by default, see
+  // docs/teardown.md). Off, a failed run's threads keep what they hold.
+  bool teardown = false;
   bool shrink = true;
   double shrink_seconds = 30;
   // artifact_dir: where failures are written; empty means $WEFT_ARTIFACT_DIR, else

@@ -52,6 +52,7 @@ struct KernelConfig {
   bool race_detection = false;  // track happens-before and check cells (Options::race_detection)
   bool c11 = false;             // Options::memory_model == c11
   std::uint32_t history_depth = 4;
+  bool teardown = false;  // Options::teardown: unwind a failed run's fibers (Steps T1-T6)
 };
 
 class Kernel {
@@ -304,6 +305,7 @@ class Kernel {
   FiberId choose(Op op, bool current_runnable, bool yielding);
   // teardown is Steps T1-T6: unwind every fiber the ended run left unfinished.
   void teardown();
+  void abandon_unfinished();
   // unwind_op counts a seam operation made in teardown against kUnwindOpsMax.
   void unwind_op();
   // unwind_here is Step T3, where a suspended fiber resumes in teardown.
