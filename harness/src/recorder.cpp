@@ -15,7 +15,7 @@ void Recorder::record(const weft::Event& e) {
   auto* k = detail::tls_kernel;
   // The teardown of a failed run (sim/src/kernel.cpp, Step T1) is not part of the
   // run: its events are neither traced nor counted nor checked.
-  if (k != nullptr && k->unwinding()) return;
+  if (k != nullptr && k->tearing_down()) return;
   if (keep_) {
     events_.push_back(TraceEvent{k ? k->now_ns() : 0, k ? k->steps() : 0, e.worker, static_cast<std::uint8_t>(e.kind),
                                  e.task, e.a, e.b});

@@ -65,8 +65,27 @@ Options options_of(const Scenario& sc, const RunConfig& cfg) {
 
 // Threads are the simulated threads of step 2: `outside` joined before (or, with
 // shutdown_at_ns, just after) the shutdown, `late` after it.
+// Threads are the simulated threads the run starts outside the runtime. When
+// the teardown of a failed run unwinds the main program (sim/src/kernel.cpp,
+// Step T4) they may still run, reading the programs' state and the runtime,
+// which die after this: the destructor shuts the runtime down (dumpers that run
+// until shutdown stop) and joins them first, as the normal end does.
 struct Threads {
+  weft::Runtime* rt = nullptr;
   std::vector<weft::Thread> outside, late;
+  Threads() = default;
+  Threads(const Threads&) = delete;
+  Threads& operator=(const Threads&) = delete;
+  ~Threads() {
+    if (!weft::Platform::unwinding()) return;
+    if (rt != nullptr) rt->shutdown();
+    for (auto& t : outside) {
+      if (t.joinable()) t.join();
+    }
+    for (auto& t : late) {
+      if (t.joinable()) t.join();
+    }
+  }
 };
 
 void start_spawners(const Scenario& sc, ProgramState& st, const weft::Handle& h, Threads& th) {
@@ -244,6 +263,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
       }
 
       Threads th;
+      th.rt = &rt;
       start_spawners(sc, st, h, th);
       start_stall_injector(sc, h, th);
       start_metrics_sampler(cfg, st, h, report, th);

@@ -16,39 +16,57 @@
 //
 // Teardown (Options::teardown; off by default, see docs/teardown.md): a failed
 // run ends with its other fibers suspended inside seam operations, their frames
-// owning memory, locks and objects. After the outcome is recorded the kernel
-// unwinds them, so a sweep of failing seeds stays in
-// bounded memory and every destructor runs (simulation-pitfalls.md #13 is why
-// the exception state is per fiber):
+// owning memory, locks and objects, and often in the middle of a protocol (a
+// task taken from a queue and not yet pushed, a header made and not yet bound).
+// Unwinding a fiber at such a point drops what its locals hold. So the kernel
+// first lets every fiber that can go on run to a blocking operation, and unwinds
+// only fibers that wait for good (simulation-pitfalls.md #13 is why the
+// exception state is per fiber):
 //  Step T1. Enter teardown (unwinding_): race detection, the C11 model and the
-//          strategy's access reports are switched off; no fiber is runnable.
-//          From here a seam operation decides, records and checks nothing:
-//          atomics are plain values, a mutex is taken and released at once,
-//          unpark and wake-ups change nothing that matters, a draw returns 0,
+//          strategy's access reports are switched off. From here a seam
+//          operation decides, records and checks nothing: a decision returns at
+//          once with no switch, atomics are plain values, a draw returns 0,
 //          note_progress and the trace recorder ignore the call. The outcome,
 //          message and counts of the run are final (fiber_count was taken).
-//  Step T2. The fibers the run left unfinished are taken newest first (highest
-//          id first): a fiber's creator usually owns what it uses, so children
-//          let go of it before their parent's destructors free it, and a
-//          parent's join of a child already unwound returns as in a normal run.
-//  Step T3. The host resumes the fiber. Where it was suspended (switch_to, in
-//          a decision, a block or fail) it throws FiberUnwind, a kernel-private
-//          type no std::exception handler catches; fiber_body catches it and
-//          the fiber ends as a finished one, its stack back in the pool. A fiber
-//          that never started is started only to destroy its function unrun.
-//  Step T4. While it unwinds, a blocking operation (lock on a held mutex
-//          excepted, which is taken) cannot wait: it throws FiberUnwind again
-//          when no exception is in flight (code after a catch (...) that
-//          swallowed the first), else returns as a spurious wake-up or timeout
-//          (a destructor running during the unwind must not throw). fail() and
-//          assertions continue the unwind the same way and record nothing.
-//  Step T5. A fiber whose unwind cannot finish is abandoned as before teardown
-//          existed: a throw that reaches a noexcept frame (the terminate
-//          handler switches back to the host instead of aborting), a fiber
-//          suspended inside a destructor during an earlier unwind, or more than
-//          kUnwindOpsMax seam operations (a destructor that spins). Its frames
-//          keep what they own; Retained counts that memory for later runs.
-//  Step T6. Leave teardown: the kernel detaches from the OS thread.
+//          A fiber suspended at a decision, or stopped by a failure found at a
+//          decision (stop_at_decision: divergence, step bound, livelock, memory,
+//          data race), or never started, is runnable; a blocked fiber stays on
+//          its wait list; a fiber that failed an assertion or misused the seam
+//          (fail) is to be unwound.
+//  Step T2. The host takes the next runnable fiber in id order after the last
+//          one it took (round robin, so fibers that yield to each other all get
+//          on). When none is runnable, or each runnable one has used a whole
+//          turn in a row (they spin, or wait on a fiber that waits for good), it
+//          takes the newest fiber left that is blocked or to be unwound and marks
+//          it to be unwound, passing over one that unwinds already or joins a
+//          runnable fiber while others run (they may yet wake it): a fiber's
+//          creator usually owns what it uses, so children let go of it before
+//          their parent's destructors free it.
+//  Step T3. A runnable fiber goes on from where it was suspended, as in a run
+//          with one thread at a time and no preemption, until it blocks (a
+//          blocking operation in teardown parks it and returns to the host, with
+//          no timeout: timers never fire), yields to another runnable fiber, or
+//          finishes. Wake-ups work as in the run (in first-in-first-out order),
+//          so a shutdown that signals its threads and joins them completes. A
+//          fiber that never started is started only to destroy its function unrun.
+//  Step T4. A fiber marked to be unwound is resumed where it is suspended and
+//          throws FiberUnwind, a kernel-private type no std::exception handler
+//          catches; fiber_body catches it and the fiber ends as a finished one,
+//          its stack back in the pool, its joiners woken. While it unwinds
+//          (SimPlatform::unwinding is true for it), a blocking operation (lock on
+//          a held mutex excepted, which is taken) cannot wait: it throws
+//          FiberUnwind again when no exception is in flight (code after a catch
+//          (...) that swallowed the first), else returns as a spurious wake-up or
+//          timeout (a destructor running during the unwind must not throw).
+//          fail() and assertions unwind the fiber that calls them.
+//  Step T5. A fiber that cannot get on is given up as before teardown existed: a
+//          throw that reaches a noexcept frame (the terminate handler switches
+//          back to the host instead of aborting), a fiber suspended inside a
+//          destructor during an earlier unwind, or more than kTeardownOpsMax seam
+//          operations in one turn (a loop that never blocks). Its frames keep what
+//          they own; Retained counts that memory for later runs.
+//  Step T6. Steps T2-T5 repeat until every fiber finished or was given up.
+//  Step T7. Leave teardown: the kernel detaches from the OS thread.
 // Code under test that catches everything (catch (...), a coroutine promise's
 // unhandled_exception) must rethrow while SimPlatform::unwinding() is true; the
 // engine does (task.hpp, time.hpp).
@@ -139,8 +157,10 @@ Graveyard& graveyard() {
 // is no std::exception, so only catch (...) and fiber_body's own handler see it.
 struct FiberUnwind {};
 
-// kUnwindOpsMax bounds the seam operations one fiber's unwind may make (Step T5).
-constexpr std::uint64_t kUnwindOpsMax = std::uint64_t{1} << 16;
+// kTeardownOpsMax bounds the seam operations of one fiber in teardown (Step T5);
+// kTeardownTurnOps those of one turn before the host takes another (Step T3).
+constexpr std::uint64_t kTeardownOpsMax = std::uint64_t{1} << 20;
+constexpr std::uint64_t kTeardownTurnOps = std::uint64_t{1} << 12;
 
 }  // namespace
 
@@ -240,6 +260,12 @@ struct Fiber {
   FiberId id = kNoFiber;
   FiberState state = FiberState::runnable;
   bool started = false;
+  bool stopped = false;  // stopped by a failure at a decision: goes on in teardown (Step T1)
+  bool unwind = false;   // to be unwound when resumed in teardown (Steps T1, T2, T4)
+  bool thrown = false;   // its unwind has begun (Step T4)
+  bool no_wait = false;  // blocked while unwinding and nobody could wake it: it waits no more (Step T4)
+  std::uint64_t teardown_ops = 0;  // seam operations in teardown (kTeardownOpsMax)
+  WaitList* waiting_on = nullptr;  // the wait list it is on, if any (remove_waiter)
   Op blocked_op = Op::load;
   std::uint32_t runnable_index = 0;
   std::uint64_t wait_gen = 0;  // bumped on each wake; stale timers carry an old one
@@ -527,7 +553,7 @@ void Kernel::run(std::function<void()> main_fn) {
   } else {
     abandon_unfinished();
   }
-  tls_kernel = nullptr;  // Step T6
+  tls_kernel = nullptr;  // Step T7
 
   bool gave_up = false;
   for (auto& f : fibers_) {
@@ -556,7 +582,7 @@ std::terminate_handler g_previous_terminate = nullptr;
 // the previous handler.
 [[noreturn]] void on_terminate() {
   Kernel* k = tls_kernel;
-  if (k != nullptr && k->unwinding()) k->abandon_current();
+  if (k != nullptr && k->tearing_down() && k->in_fiber()) k->abandon_current();
   if (g_previous_terminate != nullptr) g_previous_terminate();
   std::abort();
 }
@@ -569,26 +595,77 @@ void Kernel::teardown() {
   checks_cells_ = false;
   c11_ = false;
   observe_accesses_ = false;
-  runnable_.clear();
   next_check_ = 0;  // every decision takes decide_slow, which returns at once
-  for (auto& f : fibers_) {
-    if (f->state != FiberState::finished) f->state = FiberState::abandoned;
+  runnable_.clear();
+  for (auto& fp : fibers_) {
+    Fiber& f = *fp;
+    // A fiber busy for a while (sleep) has done its time: time passes at once.
+    const bool busy = f.state == FiberState::blocked && f.blocked_op == Op::sleep;
+    if (f.state == FiberState::runnable || busy || (f.state == FiberState::abandoned && f.stopped)) {
+      f.state = FiberState::runnable;
+      set_runnable(f);
+    }
   }
   static std::once_flag installed;
   std::call_once(installed, [] { g_previous_terminate = std::set_terminate(on_terminate); });
-  // Step T2: newest first; a fiber spawned during the teardown is taken next.
-  for (std::size_t i = fibers_.size(); i > 0;) {
-    Fiber& f = *fibers_[i - 1];
-    if (f.state != FiberState::abandoned) {
-      --i;
-      continue;
+  // Steps T2-T6. `spun` counts the turns in a row that ended with the fiber
+  // still runnable: once every runnable fiber has had one, they wait on each
+  // other or on a fiber that waits for good, and the host unwinds one of those.
+  std::size_t spun = 0;
+  for (;;) {
+    Fiber* f = spun < runnable_.size() ? next_runnable_in_teardown() : nullptr;
+    if (f == nullptr) {
+      f = newest_to_unwind();
+      spun = 0;
+      if (f == nullptr) {
+        if (runnable_.empty()) break;
+        continue;  // only fibers that never block are left: their operations run out (Step T5)
+      }
     }
-    unwind_ops_ = 0;
-    switch_to(f);  // Step T3; back here once it finished or was given up
-    WEFT_SIM_INVARIANT(f.state == FiberState::finished || f.state == FiberState::given_up);
-    i = fibers_.size();
+    turn_ops_ = 0;
+    preempted_ = false;
+    switch_to(*f);  // Steps T3-T4; back here once it blocked, yielded, finished or was given up
+    spun = preempted_ ? spun + 1 : 0;
   }
 }
+
+Fiber* Kernel::next_runnable_in_teardown() {
+  if (runnable_.empty()) return nullptr;
+  FiberId after = kNoFiber;
+  FiberId lowest = kNoFiber;
+  for (FiberId id : runnable_) {
+    if (id > teardown_last_ && id < after) after = id;
+    lowest = std::min(lowest, id);
+  }
+  teardown_last_ = after != kNoFiber ? after : lowest;
+  return fibers_[teardown_last_].get();
+}
+
+Fiber* Kernel::newest_to_unwind() {
+  for (std::size_t i = fibers_.size(); i > 0; --i) {
+    Fiber& f = *fibers_[i - 1];
+    if (f.state != FiberState::blocked && f.state != FiberState::abandoned) continue;
+    // Unwinding already and waiting: while others run, one of them may wake it.
+    if (f.thrown && !runnable_.empty()) continue;
+    if (joins_a_runnable_fiber(f)) continue;  // it waits for one that is still on its way
+    if (f.thrown) f.no_wait = true;  // blocked in its own unwind: its wait returns (Step T4)
+    if (f.state == FiberState::blocked) remove_waiter(f);
+    f.state = FiberState::abandoned;  // off the runnable set for good: a wake-up passes it by
+    f.unwind = true;
+    return &f;
+  }
+  return nullptr;
+}
+
+bool Kernel::joins_a_runnable_fiber(const Fiber& f) const {
+  if (f.state != FiberState::blocked || f.waiting_on == nullptr) return false;
+  for (FiberId id : runnable_) {
+    if (f.waiting_on == &fibers_[id]->joiners) return true;
+  }
+  return false;
+}
+
+bool Kernel::unwinding() const noexcept { return unwinding_ && current_->unwind; }
 
 // abandon_unfinished is the end of a failed run without teardown (Options::
 // teardown off): no fiber is resumed. A fiber that never started gives its
@@ -613,23 +690,40 @@ void Kernel::abandon_unfinished() {
 
 void Kernel::unwind_here() {
   if (current_->state == FiberState::given_up) kill("a fiber given up in teardown was resumed");
+  current_->unwind = true;
+  current_->thrown = true;
   // A fiber suspended inside a destructor of an earlier unwind cannot throw.
   if (std::uncaught_exceptions() > 0) abandon_current();
   throw FiberUnwind{};
 }
 
 void Kernel::unwind_op() {
-  if (++unwind_ops_ > kUnwindOpsMax) abandon_current();
+  Fiber& self = *current_;
+  if (++self.teardown_ops > kTeardownOpsMax) abandon_current();
+  // Step T3: a turn ends after kTeardownTurnOps operations; the fiber stays runnable.
+  if (++turn_ops_ > kTeardownTurnOps && self.state == FiberState::runnable && !self.unwind) {
+    preempted_ = true;
+    switch_to(*host_);
+  }
+}
+
+bool Kernel::cannot_wait() const noexcept {
+  return unwinding_ && current_->unwind && (current_->no_wait || std::uncaught_exceptions() == 0);
 }
 
 void Kernel::cannot_block() {
   WEFT_SIM_INVARIANT(unwinding_);
   unwind_op();
-  if (std::uncaught_exceptions() == 0) throw FiberUnwind{};
+  if (std::uncaught_exceptions() == 0) {
+    current_->unwind = true;
+    current_->thrown = true;
+    throw FiberUnwind{};
+  }
 }
 
 void Kernel::abandon_current() {
   WEFT_SIM_INVARIANT(unwinding_ && current_ != host_.get());
+  if (current_->state == FiberState::runnable) remove_runnable(*current_);
   current_->state = FiberState::given_up;
   switch_to(*host_);
   kill("a fiber given up in teardown was resumed");
@@ -656,7 +750,7 @@ FiberId Kernel::spawn(std::string name, std::function<void()> fn) {
   fibers_.push_back(std::move(owned));
   slots_.push_back(nullptr);
   next_waiter_.push_back(kNoFiber);
-  if (unwinding_) {  // Step T2: it is unwound (never run) once its creator's turn ends
+  if (unwinding_) {  // Step T3: it is never run, its function dropped when its turn to be unwound comes
     f.state = FiberState::abandoned;
     return id;
   }
@@ -709,9 +803,11 @@ void Kernel::fiber_body(Fiber& f) {
 Fiber* Kernel::fiber_exit(Fiber& f) {
   WEFT_SIM_INVARIANT(current_ == &f);
   Fiber* next = host_.get();
-  if (unwinding_) {
-    WEFT_SIM_INVARIANT(f.state == FiberState::abandoned);  // Step T3: back to the host
+  if (unwinding_) {  // Steps T3-T4: back to the host; a joiner may go on
+    WEFT_SIM_INVARIANT(f.state == FiberState::abandoned || f.state == FiberState::runnable);
+    if (f.state == FiberState::runnable) remove_runnable(f);
     f.state = FiberState::finished;
+    wake_all(f.joiners);
   } else {
     WEFT_SIM_INVARIANT(f.state == FiberState::runnable);
     remove_runnable(f);
@@ -720,6 +816,12 @@ Fiber* Kernel::fiber_exit(Fiber& f) {
     note_progress();
     wake_all(f.joiners);
     if (!ended_) next = pick_after_block(Op::exit);
+    if (next == &f) {  // stopped at that decision and resumed in teardown (Step T3): done
+      WEFT_SIM_INVARIANT(unwinding_);
+      if (f.state == FiberState::runnable) remove_runnable(f);
+      f.state = FiberState::finished;
+      next = host_.get();
+    }
   }
   WEFT_SIM_INVARIANT(next != &f);
   // The switch, minus the resume (Boost resumes `next` when the function returns).
@@ -758,7 +860,7 @@ void Kernel::switch_to(Fiber& next) {
   prev_->asan_size = size;
 #endif
   if (from) prev_->ctx = std::move(from);
-  if (unwinding_ && &self != host_.get()) [[unlikely]] unwind_here();  // Step T3
+  if (unwinding_ && self.unwind && !self.thrown && &self != host_.get()) [[unlikely]] unwind_here();  // Step T4
 }
 
 void Kernel::set_runnable(Fiber& f) {
@@ -784,7 +886,9 @@ void Kernel::end_run(Outcome outcome, std::string message) {
 
 void Kernel::fail(Outcome outcome, std::string message) {
   WEFT_SIM_INVARIANT(current_ != host_.get());
-  if (unwinding_) {  // Step T4: the run has its outcome; go on unwinding
+  if (unwinding_) {  // Step T4: the run has its outcome; unwind this fiber
+    current_->unwind = true;
+    current_->thrown = true;
     if (std::uncaught_exceptions() > 0) abandon_current();
     throw FiberUnwind{};
   }
@@ -792,8 +896,20 @@ void Kernel::fail(Outcome outcome, std::string message) {
   Fiber& self = *current_;
   if (self.state == FiberState::runnable) remove_runnable(self);
   self.state = FiberState::abandoned;
-  switch_to(*host_);
+  self.unwind = true;  // Step T1: code after a failed assertion must not run
+  switch_to(*host_);   // in teardown it throws (Step T4)
   kill("an abandoned fiber was resumed");
+}
+
+void Kernel::stop_at_decision(Outcome outcome, std::string message) {
+  if (unwinding_) return;  // no decision is checked in teardown
+  end_run(outcome, std::move(message));
+  Fiber& self = *current_;
+  if (self.state == FiberState::runnable) remove_runnable(self);
+  self.state = FiberState::abandoned;
+  self.stopped = true;
+  switch_to(*host_);  // back in teardown: it goes on (Step T3), or it throws (Step T4)
+  WEFT_SIM_INVARIANT(unwinding_);
 }
 
 FiberId Kernel::choose(Op op, bool current_runnable, bool yielding) {
@@ -811,7 +927,9 @@ FiberId Kernel::choose(Op op, bool current_runnable, bool yielding) {
       why = "the strategy chose fiber " + (next == kNoFiber ? std::string("none") : std::to_string(next)) +
             ", which is not runnable";
     }
-    fail(Outcome::nondeterminism, "diverged at decision " + std::to_string(steps_) + " (" + op_name(op) + "): " + why);
+    stop_at_decision(Outcome::nondeterminism,
+                     "diverged at decision " + std::to_string(steps_) + " (" + op_name(op) + "): " + why);
+    return current_id_;  // teardown: no switch (Step T3)
   }
   note_fiber(op, next);
   return next;
@@ -820,18 +938,30 @@ FiberId Kernel::choose(Op op, bool current_runnable, bool yielding) {
 void Kernel::decide_slow(Op op, bool yielding) {
   if (unwinding_) [[unlikely]] {  // Step T1: no decision
     unwind_op();
+    // Step T3: a fiber that yields lets the other runnable fibers on.
+    if (yielding && current_->state == FiberState::runnable && !current_->unwind && runnable_.size() > 1) {
+      preempted_ = true;
+      switch_to(*host_);
+    }
     return;
   }
   if (steps_ >= limit_) [[unlikely]] {
     const Limit l = at_limit(op);
     if (l == Limit::step_bound) {
-      fail(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " + op_name(op) +
-                                             " by fiber " + std::to_string(current_id_) + " (" + current_->name +
-                                             "); an unbounded spin or livelock?");
+      stop_at_decision(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " +
+                                                         op_name(op) + " by fiber " + std::to_string(current_id_) +
+                                                         " (" + current_->name + "); an unbounded spin or livelock?");
+      return;
     }
-    if (l == Limit::livelock) fail(Outcome::livelock, describe_livelock());
+    if (l == Limit::livelock) {
+      stop_at_decision(Outcome::livelock, describe_livelock());
+      return;
+    }
   }
-  if (steps_ >= check_at_ && over_memory_budget()) fail(Outcome::resource_limit, memory_message());
+  if (steps_ >= check_at_ && over_memory_budget()) {
+    stop_at_decision(Outcome::resource_limit, memory_message());
+    return;
+  }
   const FiberId next = choose(op, true, yielding);
   if (next != current_id_) {
     if (!yielding) ++preemptions_;
@@ -937,7 +1067,7 @@ std::string Kernel::describe_livelock() const {
 
 void Kernel::note_cell_slow(CellShadow& cell, bool write, const std::source_location& site) {
   std::optional<Race> race = hb_->on_cell(current_id_, cell, write, site);
-  if (race) fail(Outcome::data_race, describe_race(*race, fiber_name(race->earlier.fiber), fiber_name(current_id_)));
+  if (race) stop_at_decision(Outcome::data_race, describe_race(*race, fiber_name(race->earlier.fiber), fiber_name(current_id_)));
 }
 
 std::uint64_t Kernel::c11_load(std::uint32_t object, platform_contract::Order o, std::uint64_t latest,
@@ -980,17 +1110,26 @@ std::uint64_t Kernel::draw(Op op, std::uint32_t choices) {
   if (steps_ >= limit_) [[unlikely]] {
     const Limit l = at_limit(op);
     if (l == Limit::step_bound) {
-      fail(Outcome::step_bound_exceeded, "step bound " + std::to_string(step_bound_) + " exceeded at " + op_name(op));
+      stop_at_decision(Outcome::step_bound_exceeded,
+                       "step bound " + std::to_string(step_bound_) + " exceeded at " + op_name(op));
+      return 0;
     }
-    if (l == Limit::livelock) fail(Outcome::livelock, describe_livelock());
+    if (l == Limit::livelock) {
+      stop_at_decision(Outcome::livelock, describe_livelock());
+      return 0;
+    }
   }
-  if (steps_ >= check_at_ && over_memory_budget()) fail(Outcome::resource_limit, memory_message());
+  if (steps_ >= check_at_ && over_memory_budget()) {
+    stop_at_decision(Outcome::resource_limit, memory_message());
+    return 0;
+  }
   const Point p{steps_, op, current_id_, true, false, choices};
   std::uint64_t v = 0;
   if (!strategy_.next_u64(p, v)) {
     divergence_index_ = steps_;
-    fail(Outcome::nondeterminism,
-         "diverged at decision " + std::to_string(steps_) + " (" + op_name(op) + "): " + strategy_.divergence());
+    stop_at_decision(Outcome::nondeterminism, "diverged at decision " + std::to_string(steps_) + " (" + op_name(op) +
+                                                  "): " + strategy_.divergence());
+    return 0;
   }
   note_random(op, v);
   return v;
@@ -1157,11 +1296,21 @@ bool Kernel::advance_time() {
 }
 
 void Kernel::block(Op op) {
-  if (unwinding_) [[unlikely]] {  // Step T4: return as a spurious wake-up
-    cannot_block();
+  Fiber& self = *current_;
+  if (unwinding_) [[unlikely]] {
+    if (cannot_wait()) {  // Step T4: unwind again, or return as a spurious wake-up
+      cannot_block();
+      return;
+    }
+    unwind_op();
+    // Steps T3-T4: wait, with no timeout, until woken, or taken to be unwound
+    // (or, unwinding already, until nobody else can go on: then it returns).
+    if (self.state == FiberState::runnable) remove_runnable(self);
+    self.state = FiberState::blocked;
+    self.blocked_op = op;
+    switch_to(*host_);
     return;
   }
-  Fiber& self = *current_;
   WEFT_SIM_INVARIANT(self.state == FiberState::runnable);
   remove_runnable(self);
   self.state = FiberState::blocked;
@@ -1174,8 +1323,12 @@ void Kernel::block(Op op) {
 }
 
 void Kernel::block_until(std::uint64_t deadline_ns, Op op) {
-  if (unwinding_) [[unlikely]] {  // Step T4: return as a timeout
-    cannot_block();
+  if (unwinding_) [[unlikely]] {  // Steps T3-T4: timers never fire in teardown
+    if (op == Op::sleep) {  // a thread busy for a while: the time passes at once
+      unwind_op();
+      return;
+    }
+    block(op);
     return;
   }
   Fiber& self = *current_;
@@ -1192,6 +1345,7 @@ void Kernel::wake(FiberId id) {
 }
 
 void Kernel::enqueue(WaitList& list, FiberId id) {
+  fibers_[id]->waiting_on = &list;
   next_waiter_[id] = kNoFiber;
   if (list.tail == kNoFiber) {
     list.head = id;
@@ -1207,12 +1361,45 @@ void Kernel::wake_all(WaitList& list) {
   while (id != kNoFiber) {
     const FiberId next = next_waiter_[id];
     next_waiter_[id] = kNoFiber;
+    fibers_[id]->waiting_on = nullptr;
     wake(id);
     id = next;
   }
 }
 
+void Kernel::remove_waiter(Fiber& f) {
+  WaitList* list = std::exchange(f.waiting_on, nullptr);
+  if (list == nullptr) return;
+  FiberId prev = kNoFiber;
+  for (FiberId id = list->head; id != kNoFiber; prev = id, id = next_waiter_[id]) {
+    if (id != f.id) continue;
+    const FiberId next = next_waiter_[id];
+    if (prev == kNoFiber) {
+      list->head = next;
+    } else {
+      next_waiter_[prev] = next;
+    }
+    if (list->tail == id) list->tail = prev;
+    next_waiter_[id] = kNoFiber;
+    return;
+  }
+}
+
 void Kernel::wake_one(WaitList& list) {
+  if (unwinding_) [[unlikely]] {  // Step T3: first in, first out; passing fibers being unwound
+    while (!list.empty()) {
+      const FiberId id = list.head;
+      list.head = next_waiter_[id];
+      if (list.head == kNoFiber) list.tail = kNoFiber;
+      next_waiter_[id] = kNoFiber;
+      fibers_[id]->waiting_on = nullptr;
+      if (fibers_[id]->state == FiberState::blocked) {
+        wake(id);
+        return;
+      }
+    }
+    return;
+  }
   if (list.empty()) return;
   waiting_.clear();
   for (FiberId id = list.head; id != kNoFiber; id = next_waiter_[id]) waiting_.push_back(id);
@@ -1231,7 +1418,8 @@ void Kernel::wake_one(WaitList& list) {
       why = "the strategy chose fiber " + (chosen == kNoFiber ? std::string("none") : std::to_string(chosen)) +
             ", which does not wait";
     }
-    fail(Outcome::nondeterminism, "diverged at decision " + std::to_string(steps_) + " (wake_one): " + why);
+    stop_at_decision(Outcome::nondeterminism, "diverged at decision " + std::to_string(steps_) + " (wake_one): " + why);
+    chosen = waiting_[0];  // teardown: first in, first out (Step T3)
   }
   note_fiber(Op::wake_one, chosen);
   // Take it off the list, the others keeping their order.
@@ -1240,6 +1428,7 @@ void Kernel::wake_one(WaitList& list) {
     if (id != chosen) enqueue(list, id);
   }
   next_waiter_[chosen] = kNoFiber;
+  fibers_[chosen]->waiting_on = nullptr;
   wake(chosen);
 }
 

@@ -72,7 +72,7 @@ void Mutex::lock() {
   }
   k->decide(Op::lock);
   sync_epoch(*k);
-  if (k->unwinding()) [[unlikely]] {  // teardown: taken at once, whoever held it (kernel.cpp, Step T1)
+  if (k->unwinding()) [[unlikely]] {  // a fiber being unwound: taken at once, whoever held it (kernel.cpp, Step T4)
     locked_ = true;
     owner_ = k->current();
     return;
@@ -98,7 +98,7 @@ bool Mutex::try_lock() {
   }
   k->decide(Op::try_lock);
   sync_epoch(*k);
-  if (locked_ && !k->unwinding()) return false;  // teardown: taken at once (Step T1)
+  if (locked_ && !k->unwinding()) return false;  // a fiber being unwound: taken at once (Step T4)
   locked_ = true;
   owner_ = k->current();
   if (sim::detail::HappensBefore* hb = k->hb()) hb->acquire_from(k->current(), k->sync_id(hb_epoch_, hb_id_), false);
@@ -114,9 +114,10 @@ void Mutex::unlock() {
   }
   k->decide(Op::unlock);
   sync_epoch(*k);
-  if (k->unwinding()) [[unlikely]] {  // teardown: released, no check, nobody woken (Step T1)
+  if (k->tearing_down()) [[unlikely]] {  // released with no check (Step T4 may have taken it at once); a waiter goes on
     locked_ = false;
     owner_ = kNoFiber;
+    k->wake_one(waiters_);
     return;
   }
   if (!locked_ || owner_ != k->current()) detail::misuse(*k, "Mutex::unlock: the fiber does not hold this mutex");
@@ -158,15 +159,21 @@ void Parker::park() {
     token_taken(*k);
     return;
   }
-  if (k->unwinding()) [[unlikely]] {  // teardown: cannot wait (kernel.cpp, Step T4)
+  // A fiber being unwound cannot wait (kernel.cpp, Step T4), nor can one that
+  // finds another parked here in teardown, where nothing is checked.
+  if (k->cannot_wait() || (k->tearing_down() && waiter_ != kNoFiber)) [[unlikely]] {
     k->cannot_block();
     return;
   }
-  if (std::uint32_t p = k->spurious_per_mille(); p != 0 && k->draw(Op::park) % 1000 < p) return;  // fault
+  if (std::uint32_t p = k->spurious_per_mille(); p != 0 && !k->tearing_down() && k->draw(Op::park) % 1000 < p) return;  // fault
   if (waiter_ != kNoFiber) detail::misuse(*k, "Parker::park: another fiber is parked on this parker");
   waiter_ = k->current();
-  while (!token_) k->block(Op::park);
+  while (!token_ && !k->cannot_wait()) k->block(Op::park);
   waiter_ = kNoFiber;
+  if (!token_) [[unlikely]] {  // teardown: unwinding, and nobody is left to unpark it (Step T4)
+    k->cannot_block();
+    return;
+  }
   token_ = false;
   token_taken(*k);
 }
@@ -185,7 +192,7 @@ bool Parker::park_for(std::uint64_t ns) {
     return true;
   }
   if (ns == 0) return false;
-  if (k->unwinding()) [[unlikely]] {  // teardown: cannot wait (Step T4)
+  if (k->cannot_wait() || (k->tearing_down() && waiter_ != kNoFiber)) [[unlikely]] {  // as in park
     k->cannot_block();
     return false;
   }
@@ -244,7 +251,7 @@ Thread& Thread::operator=(Thread&& o) noexcept {
   if (this != &o) {
     if (joinable()) {
       Kernel* k = tls_kernel;
-      if (k != nullptr && epoch_ == k->epoch() && !k->unwinding()) detail::misuse(*k, "a joinable Thread was overwritten");
+      if (k != nullptr && epoch_ == k->epoch() && !k->tearing_down()) detail::misuse(*k, "a joinable Thread was overwritten");
     }
     id_ = std::exchange(o.id_, kNoFiber);
     epoch_ = std::exchange(o.epoch_, 0);
@@ -258,7 +265,7 @@ Thread::~Thread() {
   // A Thread of an earlier run (or destroyed outside a run, or in the teardown
   // of a failed run, whose unwind skipped the join) is ignored.
   Kernel* k = tls_kernel;
-  if (k != nullptr && epoch_ == k->epoch() && !k->unwinding()) detail::misuse(*k, "a joinable Thread was destroyed");
+  if (k != nullptr && epoch_ == k->epoch() && !k->tearing_down()) detail::misuse(*k, "a joinable Thread was destroyed");
 }
 
 void Thread::join() {
@@ -268,12 +275,17 @@ void Thread::join() {
   if (epoch_ != k->epoch()) detail::misuse(*k, "Thread::join: the thread belongs to an earlier run");
   if (id_ == k->current()) detail::misuse(*k, "Thread::join: a fiber joins itself");
   k->decide(Op::join);
-  if (k->unwinding() && !k->finished(id_)) [[unlikely]] {  // teardown: cannot wait (Step T4)
+  if (k->cannot_wait() && !k->finished(id_)) [[unlikely]] {  // a fiber being unwound cannot wait (Step T4)
     k->cannot_block();
     id_ = kNoFiber;
     return;
   }
   while (!k->finished(id_)) {
+    if (k->cannot_wait()) [[unlikely]] {  // teardown: nobody is left to finish it (Step T4)
+      k->cannot_block();
+      id_ = kNoFiber;
+      return;
+    }
     k->enqueue(k->joiners(id_), k->current());
     k->block(Op::join);
   }

@@ -153,6 +153,38 @@ TEST_P(ScenarioTest, ReplayOfATamperedScheduleReportsNondeterminism) {
   EXPECT_EQ(r.result.divergence_index, s.decisions.size());
 }
 
+// A run cut short at any decision and torn down (sim/src/kernel.cpp, Steps
+// T1-T7) gives back every fiber and every engine allocation it took: the replay
+// of a schedule cut at 10% to 95% of its decisions fails there, in the middle
+// of whatever protocol the fiber at that decision was in, and what it leaves is
+// what a passing run leaves (the runtime core, whose last reference the harness
+// drops after the run). Under AddressSanitizer the same runs must also free
+// nothing twice and leak nothing.
+TEST_P(ScenarioTest, ARunCutAtAnyDecisionAndTornDownGivesBackEverythingItTook) {
+  Scenario sc = load();
+  constexpr std::int64_t kHeldByAPassingRun = 1;
+  for (std::uint64_t seed : {3u, 5u, 9u}) {
+    RunConfig cfg = config(sc, seed);
+    const RunReport original = run_scenario(sc, cfg);
+    const std::size_t n = original.result.schedule.decisions.size();
+    ASSERT_GT(n, 10u);
+    for (std::size_t percent : {10u, 25u, 40u, 55u, 70u, 85u, 95u}) {
+      Schedule s = original.result.schedule;
+      s.decisions.resize(n * percent / 100);
+      RunConfig replay = cfg;
+      replay.strategy = StrategySpec::replay(s);
+      replay.record_schedule = false;
+      replay.teardown = true;
+      const RunReport r = run_scenario(sc, replay);
+      const std::string where = "seed " + std::to_string(seed) + " cut at " + std::to_string(percent) + "% (" +
+                                std::to_string(s.decisions.size()) + " of " + std::to_string(n) + " decisions)";
+      ASSERT_EQ(r.result.outcome, Outcome::nondeterminism) << where << ": " << r.result.summary();
+      EXPECT_EQ(r.result.fibers_kept, 0u) << where;
+      EXPECT_EQ(r.result.held_allocations, kHeldByAPassingRun) << where;
+    }
+  }
+}
+
 std::string name_of(const ::testing::TestParamInfo<std::string>& info) {
   return std::filesystem::path(info.param).stem().string();
 }
@@ -286,7 +318,7 @@ TEST(BlockedReport, ADeadlockNamesTheChannelNotifyAndJoinEachProgramAwaits) {
   }
 }
 
-// The teardown of a failed run (sim/src/kernel.cpp, Steps T1-T6) on the simulated
+// The teardown of a failed run (sim/src/kernel.cpp, Steps T1-T7) on the simulated
 // engine: every fiber the run left is unwound and every engine allocation it took
 // is given back (the exact leak check's count, Held::allocation).
 Scenario load_file(const std::string& path) {

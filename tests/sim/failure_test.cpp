@@ -231,7 +231,7 @@ std::uint64_t resident_now() {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-// The teardown of a failed run (sim/src/kernel.cpp, Steps T1-T6): every fiber the
+// The teardown of a failed run (sim/src/kernel.cpp, Steps T1-T7): every fiber the
 // run left is unwound, so its destructors run and what it held is freed, and a
 // sweep of failing runs stays within a memory budget; a fiber whose unwind
 // cannot finish is kept, and what it keeps counts against later runs.

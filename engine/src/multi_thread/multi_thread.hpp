@@ -165,6 +165,7 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   void park_once(Core& core);
   void submit_metrics(Core& core);
   void pre_shutdown(Core& core);
+  void release_leftovers();
 
   // Idle protocol (idle.cpp; the searching transitions are inline below).
   bool transition_to_searching(Core& core);

@@ -309,7 +309,12 @@ void MultiThread::pre_shutdown(Core& core) {
 void MultiThread::shutdown() {
   // acq_rel: one caller wins the shutdown; the release pairs with the acquire loads of shut_ in the dump
   // paths (dump.cpp).
-  if (shut_.exchange(1, Order::acq_rel) != 0) return;
+  if (shut_.exchange(1, Order::acq_rel) != 0) {
+    // A second call during a teardown: the first was left by the unwind that
+    // brought us here (the Runtime's destructor), before its drains.
+    if (Platform::unwinding()) release_leftovers();
+    return;
+  }
   emit(EventKind::shutdown, -1, 0);
   // Step 1: close the injection queue and the owned list, unpark every worker.
   {
@@ -324,16 +329,28 @@ void MultiThread::shutdown() {
   for (Thread& t : threads_) t.join();
   blocking_.shutdown();
   // Cancel what the blocking pool or a late wake left, then drop queued entries.
+  release_leftovers();
+  WEFT_ASSERT(!kMetrics || owned_.alive() == 0);
+}
+
+// release_leftovers is shutdown's last step: it cancels what the blocking pool
+// or a late wake left and drops every reference the queues still hold. After the
+// workers' pre_shutdown the deferred lists are empty. They are not when a run is
+// torn down (the simulator unwinds a failed run's fibers): a worker unwound
+// before its pre_shutdown leaves its LIFO slot, local queue and deferred list
+// filled, and a shutdown an unwind passed through stopped before this step.
+void MultiThread::release_leftovers() {
   close_owned_and_cancel(0, -1);
   for (std::uint32_t i = 0; i < n_; ++i) {
     if (TaskHeader* t = cores_[i]->lifo.take()) task_ops::drop_notified(t);
     remotes_[i]->queue.drain([](TaskHeader* t) { task_ops::drop_notified(t); });
+    cores_[i]->defer.with_mut([](std::vector<TaskHeader*>& d) {
+      for (TaskHeader* t : d) task_ops::ref_dec(t);
+      d.clear();
+    });
   }
-  {
-    std::scoped_lock lock(mu_);
-    while (TaskHeader* t = inject_.pop_locked()) task_ops::drop_notified(t);
-  }
-  WEFT_ASSERT(!kMetrics || owned_.alive() == 0);
+  std::scoped_lock lock(mu_);
+  while (TaskHeader* t = inject_.pop_locked()) task_ops::drop_notified(t);
 }
 
 // ---- block_on from a non-worker thread ----

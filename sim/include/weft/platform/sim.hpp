@@ -440,9 +440,10 @@ struct SimPlatform {
   }
   // entropy is a decision point, then a recorded draw from the seeded strategy.
   static std::uint64_t entropy();
-  // unwinding says whether the simulator is tearing down the fibers of a failed
-  // run (sim/src/kernel.cpp, Steps T1-T6): an exception in flight may then be the
-  // teardown's, which a catch-all must rethrow.
+  // unwinding says whether the running fiber is being unwound in the teardown of
+  // a failed run (sim/src/kernel.cpp, Step T4): an exception in flight may then be
+  // the teardown's, which a catch-all must rethrow. A fiber that goes on in
+  // teardown (Step T3) is not being unwound.
   static bool unwinding() noexcept {
     sim::detail::Kernel* k = tls_kernel;
     return k != nullptr && k->unwinding();

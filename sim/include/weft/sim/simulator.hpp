@@ -315,12 +315,12 @@ struct Options {
   // race_detection checks Cells.
   MemoryModel memory_model = MemoryModel::sc;
   std::uint32_t history_depth = kHistoryDepthDefault;
-  // teardown: after a failed run, unwind the fibers it left (sim/src/kernel.cpp,
-  // Steps T1-T6) so their destructors run and their memory comes back. Off: they
-  // are abandoned (their stacks kept as LeakSanitizer roots under ASan, a started
-  // fiber's frames keep what they own, counted against later budgets). Off by
-  // default while the engine still has code that an unwind at an arbitrary seam
-  // operation leaves holding a task reference (docs/teardown.md).
+  // teardown: after a failed run, let its fibers go on to a blocking operation
+  // and unwind those that wait for good (sim/src/kernel.cpp, Steps T1-T7), so
+  // their destructors run and their memory comes back. Off: they are abandoned
+  // (their stacks kept as LeakSanitizer roots under ASan, a started fiber's
+  // frames keep what they own, counted against later budgets). Off by default
+  // until more than the scenario oracle has run with it (docs/teardown.md).
   bool teardown = false;
 };
 

@@ -52,7 +52,7 @@ struct KernelConfig {
   bool race_detection = false;  // track happens-before and check cells (Options::race_detection)
   bool c11 = false;             // Options::memory_model == c11
   std::uint32_t history_depth = 4;
-  bool teardown = false;  // Options::teardown: unwind a failed run's fibers (Steps T1-T6)
+  bool teardown = false;  // Options::teardown: unwind a failed run's fibers (Steps T1-T7)
 };
 
 class Kernel {
@@ -196,22 +196,34 @@ class Kernel {
   // fail ends the run with `outcome` and leaves the running fiber for good. In
   // teardown it records nothing: it continues the fiber's unwind (Kernel::run).
   [[noreturn]] void fail(Outcome outcome, std::string message);
+  // stop_at_decision ends the run as fail does, for a failure found at a decision
+  // (divergence, step bound, livelock, memory, data race): in teardown the fiber
+  // goes on from there (Step T3), so stop_at_decision returns and the caller
+  // carries on as if the decision had been "no switch".
+  void stop_at_decision(Outcome outcome, std::string message);
   // in_fiber says whether a run's fiber (not the host) is running now.
   bool in_fiber() const noexcept { return current_ != host_.get(); }
   // out_of_memory ends the run as resource_limit when operator new fails in a
   // fiber (see on_new_failure in kernel.cpp).
   [[noreturn]] void out_of_memory();
 
-  // unwinding says whether the run has ended and the kernel is tearing down its
-  // fibers (the teardown protocol, Steps T1-T6 at the top of kernel.cpp): every
-  // seam operation then returns at once, decides, records and checks nothing,
-  // and an exception in flight may be the teardown's own, which code under test
-  // must let pass (catch (...) rethrows it; see SimPlatform::unwinding).
-  bool unwinding() const noexcept { return unwinding_; }
+  // unwinding says whether the running fiber is being unwound in the teardown
+  // (Step T4 at the top of kernel.cpp): an exception in flight may be the
+  // teardown's own, which code under test must let pass (catch (...) rethrows
+  // it; see SimPlatform::unwinding), and a blocking operation cannot wait.
+  bool unwinding() const noexcept;
+  // tearing_down says whether the run has ended and the kernel runs its teardown
+  // (fibers going on to a blocking operation or being unwound): nothing is
+  // decided, recorded or checked.
+  bool tearing_down() const noexcept { return unwinding_; }
   // cannot_block is a blocking seam operation in teardown (Step T4): it throws the
   // teardown's exception when no exception is in flight, else returns, and the
   // caller returns as from a spurious wake-up or a timeout, without waiting.
   void cannot_block();
+  // cannot_wait says whether a blocking operation of the running fiber must not
+  // wait (Step T4): it is being unwound and either no exception is in flight or
+  // nobody was left to wake it.
+  bool cannot_wait() const noexcept;
   // abandon_current stops unwinding the running fiber and leaves it for good
   // (Step T5): its remaining frames keep what they own (counted in Retained).
   [[noreturn]] void abandon_current();
@@ -303,10 +315,18 @@ class Kernel {
   void fiber_body(Fiber& f);
   Fiber* fiber_exit(Fiber& f);
   FiberId choose(Op op, bool current_runnable, bool yielding);
-  // teardown is Steps T1-T6: unwind every fiber the ended run left unfinished.
+  // teardown is Steps T1-T6: every fiber the ended run left goes on to a
+  // blocking operation or is unwound.
   void teardown();
+  // Step T2's choices: the next runnable fiber after the last one taken, in id
+  // order; the newest fiber left to unwind (marked so); nullptr if none.
+  Fiber* next_runnable_in_teardown();
+  Fiber* newest_to_unwind();
+  bool joins_a_runnable_fiber(const Fiber& f) const;
+  // remove_waiter takes a blocked fiber off whatever wait list holds it.
+  void remove_waiter(Fiber& f);
   void abandon_unfinished();
-  // unwind_op counts a seam operation made in teardown against kUnwindOpsMax.
+  // unwind_op counts a seam operation made in teardown against kTeardownOpsMax.
   void unwind_op();
   // unwind_here is Step T3, where a suspended fiber resumes in teardown.
   void unwind_here();
@@ -360,8 +380,10 @@ class Kernel {
   Fiber* prev_ = nullptr;  // the fiber that switched to current_
   std::uint64_t live_ = 0;
   bool ended_ = false;
-  bool unwinding_ = false;         // Steps T1-T6: the run has ended and its fibers are unwound
-  std::uint64_t unwind_ops_ = 0;   // seam operations of the fiber being unwound (kUnwindOpsMax)
+  bool unwinding_ = false;         // Steps T1-T7: the run has ended and its fibers are torn down
+  FiberId teardown_last_ = 0;      // Step T2: the runnable fiber taken last (round robin)
+  std::uint64_t turn_ops_ = 0;     // Step T3: seam operations of the current turn
+  bool preempted_ = false;         // Step T3: the last turn ended with the fiber runnable
   std::uint64_t fibers_kept_ = 0;    // Step T5
   std::uint64_t fibers_at_end_ = 0;  // fibers_.size() when the run ended (teardown may spawn)
   Outcome outcome_ = Outcome::pass;
