@@ -694,7 +694,7 @@ int simrun_main(int argc, char** argv) {
   app.add_flag("--quiet", cli.quiet, "print only failures and the final summary");
   app.add_option("--memory-model", cli.memory_model,
                  "sc (every load reads the latest store) or c11 (a load may read an older store the C++ model "
-                 "allows); default: the scenario's exploration.memory_model, else sc");
+                 "allows); default: the scenario's exploration.memory_model, else c11");
   app.add_option("--history-depth", cli.history_depth, "with c11: stores kept per atomic (1 to 64, default 4)");
   app.add_flag("--no-race-detection", cli.no_race_detection,
                "do not track happens-before or check Cells for data races (on by default; it adds no decision)");
@@ -779,6 +779,7 @@ int simrun_main(int argc, char** argv) {
     if (!weft::sim::memory_model_from(cli.memory_model))
       usage_error("--memory-model: expected sc or c11, got '" + cli.memory_model + "'");
     sc->memory_model = cli.memory_model;
+    sc->memory_model_given = true;
   }
   if (!cli.history_depth.empty()) {
     const std::uint64_t depth = parse_u64(cli.history_depth, "--history-depth");
@@ -789,6 +790,8 @@ int simrun_main(int argc, char** argv) {
   StrategySpec st = parse_strategy(cli.strategy, *sc);
   if (st.schedule) {
     const std::string recorded = st.schedule->memory_model.empty() ? "sc" : st.schedule->memory_model;
+    // Neither the flag nor the scenario names a model: replay under the recorded one.
+    if (!sc->memory_model_given) sc->memory_model = recorded;
     if (recorded != sc->memory_model)
       usage_error("--strategy " + cli.strategy + ": the schedule was recorded under the " + recorded +
                   " memory model and this run is " + sc->memory_model + " (a replay would diverge): pass --memory-model " +

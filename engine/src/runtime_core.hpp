@@ -51,7 +51,7 @@ class CoreBase : public RuntimeCore {
   // relaxed: pairs with nothing; ids need only be unique (an RMW reads the latest).
   std::uint64_t next_task_id() override { return next_id_.fetch_add(1, Order::relaxed); }
   const Config& config() const override { return cfg_; }
-  void register_timer(TimerEntry* e) override;
+  void register_timer(TimerEntry* e, Waker w) override;
   void cancel_timer(TimerEntry* e) override;
   std::uint64_t now_ns() const override { return Platform::now_ns(); }
 

@@ -10,16 +10,28 @@
 WEFT_NS_BEGIN
 namespace detail {
 
-void CoreBase::register_timer(TimerEntry* e) {
+// register_timer:
+//  Step 1: store the waker, while the entry is still the caller's alone.
+//  Step 2: under the timer lock, push the entry; from here a worker that fires
+//          or cancels it reads the waker, ordered after Step 1 by the lock.
+//  Step 3: if it is the new earliest deadline, tell the scheduler (outside the lock).
+void CoreBase::register_timer(TimerEntry* e, Waker w) {
+  if (!WEFT_BUG(timer_waker_after_register)) e->waker.set(std::move(w));  // Step 1
   bool earliest;
-  {
+  {  // Step 2
     std::scoped_lock lock(timer_mu_);
     WEFT_ASSERT(!e->registered.get());
     e->fired = false;
     earliest = timers_.push(e);
     timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
   }
-  if (earliest) on_new_earliest_timer();
+  if (earliest) on_new_earliest_timer();  // Step 3
+  // The bug: "nothing fires before the deadline, so the waker can go in last".
+  // In virtual time no fiber can fire the entry in between (time stands still
+  // while this fiber runs), so no interleaving loses the wake; on OS threads a
+  // near deadline fires into an empty waker. Only the happens-before check sees
+  // that a firing worker's read of the waker is not ordered after this write.
+  if (WEFT_BUG(timer_waker_after_register)) e->waker.set(std::move(w));
 }
 
 void CoreBase::cancel_timer(TimerEntry* e) {

@@ -107,6 +107,9 @@ std::optional<Repro> parse_repro(const std::string& text, const std::string& fil
     rep.schedule = std::move(*sched);
     if (rep.schedule.seed != rep.seed) r.fail("$.schedule.seed", "the same seed as $.seed");
     const std::string recorded = rep.schedule.memory_model.empty() ? "sc" : rep.schedule.memory_model;
+    // A scenario that does not name its model replays under the recorded one
+    // (reproductions written while sc was the default name none).
+    if (!rep.scenario.memory_model_given) rep.scenario.memory_model = recorded;
     if (recorded != rep.scenario.memory_model)
       r.fail("$.scenario.exploration.memory_model",
              "\"" + recorded + "\", the memory model the schedule was recorded under (a replay under another model diverges)");

@@ -266,7 +266,8 @@ void parse_exploration(const Reader& r, const json& root, Scenario& sc) {
     sc.livelock_decisions =
         r.uint(e, "livelock_decisions", "$.exploration", 0, 1'000'000'000, kLivelockDecisionsDefault);
     sc.test_seeds = static_cast<std::uint32_t>(r.uint(e, "test_seeds", "$.exploration", 1, 100000, 5));
-    sc.memory_model = r.one_of(e, "memory_model", "$.exploration", {"sc", "c11"}, "sc");
+    sc.memory_model = r.one_of(e, "memory_model", "$.exploration", {"sc", "c11"}, "c11");
+    sc.memory_model_given = e.contains("memory_model");
     sc.history_depth = static_cast<std::uint32_t>(
         r.uint(e, "history_depth", "$.exploration", 1, sim::kHistoryDepthMax, sim::kHistoryDepthDefault));
   }

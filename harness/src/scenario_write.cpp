@@ -114,7 +114,7 @@ std::string scenario_to_json(const Scenario& sc) {
                       {"test_seeds", sc.test_seeds}};
   if (!sc.strategy_why.empty()) j["exploration"]["why"] = sc.strategy_why;
   if (sc.livelock_decisions != kLivelockDecisionsDefault) j["exploration"]["livelock_decisions"] = sc.livelock_decisions;
-  if (sc.memory_model != "sc") j["exploration"]["memory_model"] = sc.memory_model;
+  j["exploration"]["memory_model"] = sc.memory_model;  // always: the default changed once (sc, then c11)
   if (sc.history_depth != sim::kHistoryDepthDefault) j["exploration"]["history_depth"] = sc.history_depth;
   j["checks"] = sc.checks;
   if (!sc.coverage.empty()) j["coverage"] = sc.coverage;

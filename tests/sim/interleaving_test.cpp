@@ -95,7 +95,7 @@ TEST(Interleaving, PctFindsTheLostUpdate) {
     int lost = 0;
     for (std::uint64_t seed = 0; seed < kSeeds; ++seed) {
       std::uint64_t value = 0;
-      const RunResult r = run_with(options_for(seed, StrategySpec::pct(depth)), lost_update_body(value));
+      const RunResult r = run_with(in_sc(options_for(seed, StrategySpec::pct(depth))), lost_update_body(value));
       ASSERT_EQ(r.outcome, Outcome::pass) << r.summary();
       ASSERT_GT(r.pct_steps, 0u);
       lost += value < 4;

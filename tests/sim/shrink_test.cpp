@@ -139,12 +139,13 @@ std::function<void()> late_race(int adders, int noise) {
 ShrinkResult shrink_late_race(int adders, int noise) {
   const auto body = late_race(adders, noise);
   for (std::uint64_t seed = 0; seed < 4000; ++seed) {
-    const RunResult rec = run_with(options_for(seed), body);
+    // sc: the race is to be lost by switches (under c11 a stale read needs none).
+    const RunResult rec = run_with(in_sc(options_for(seed)), body);
     if (rec.outcome != Outcome::exception) continue;
     const ScheduleSize original{rec.schedule.decisions.size(), count_switches(rec.schedule), rec.preemptions,
                                 rec.steps};
     auto probe = [&body](const Schedule& s) {
-      const RunResult r = run_with(options_for(0, StrategySpec::lenient(s)), body);
+      const RunResult r = run_with(in_sc(options_for(0, StrategySpec::lenient(s))), body);
       return Probe{failure_signature(r.outcome, r.message), r.steps, r.preemptions};
     };
     const ShrinkResult res = shrink_schedule(rec.schedule, original, probe);

@@ -23,6 +23,13 @@ inline Options options_for(std::uint64_t seed, StrategySpec strategy = StrategyS
   return o;
 }
 
+// in_sc is `o` under the sc memory model: for tests about interleavings alone
+// (c11, the default, may also lose an update through a stale read).
+inline Options in_sc(Options o) {
+  o.memory_model = MemoryModel::sc;
+  return o;
+}
+
 // run_with runs fn once under `options`.
 inline RunResult run_with(const Options& options, std::function<void()> fn) {
   Simulation sim(options);

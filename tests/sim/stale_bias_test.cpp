@@ -111,7 +111,7 @@ TEST(StaleBias, TheBiasIsOnlyInC11AnScRunMakesNoMemoryDraws) {
   for (const StrategySpec& spec : {StrategySpec::random(), StrategySpec::pct(3, 40), StrategySpec::hold()}) {
     for (std::uint64_t seed = 0; seed < 50; ++seed) {
       bool stale = false;
-      const RunResult r = run_with(options_for(seed, spec), mp_through_cas(stale));
+      const RunResult r = run_with(in_sc(options_for(seed, spec)), mp_through_cas(stale));
       EXPECT_FALSE(stale) << spec.label() << " seed " << seed;
       for (const Decision& d : r.schedule.decisions) EXPECT_FALSE(d.kind == DecisionKind::random && is_memory_draw(d.op));
     }

@@ -361,6 +361,7 @@ TEST(FacadeSyncMore, UnderC11ARelaxedFlagCanShowAStaleValueAndReleaseAcquireCann
   ASSERT_FALSE(stale.passed()) << "no stale read in 2000 seeds under c11";
   EXPECT_EQ(stale.outcome, Outcome::assertion) << stale.report();
   weft::testing::Options sc = options("mp-relaxed-sc", 2000);
+  sc.memory_model = weft::sim::MemoryModel::sc;
   EXPECT_TRUE(explore(sc, body(std::memory_order_relaxed, std::memory_order_relaxed)).passed());
   c11.name = "mp-release-acquire-c11";
   EXPECT_TRUE(explore(c11, body(std::memory_order_release, std::memory_order_acquire)).passed());

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <nlohmann/json.hpp>
 
 #include "weft/events.hpp"
@@ -52,7 +53,10 @@ std::string script_json(const ojson& j) {
 // leaves whichever queue the model has it in (entries leave the
 // deques lazily: where_ is the truth, the deques keep the order; each entry
 // carries the number of its put, so a task that left a queue and came back is
-// found at its new place, not at the stale entry of its earlier stay).
+// found at its new place, not at the stale entry of its earlier stay). A task
+// cancelled outside a poll is gone for good: at shutdown another worker may
+// still move its queue entry (its LIFO slot into its local queue), and that
+// entry is dropped with no event, so the model does not put it again.
 class QueueModel {
  public:
   explicit QueueModel(std::size_t workers) : local_(workers), count_(workers + 1, 0) {}
@@ -104,6 +108,7 @@ class QueueModel {
       }
       case EventKind::poll_end:  // a task cancelled outside a poll (drained at shutdown) leaves its queue too
         if (e.a != 2) return {};
+        cancelled_.insert(e.task);
         [[fallthrough]];
       case EventKind::poll_start: {
         auto it = where_.find(e.task);
@@ -132,6 +137,7 @@ class QueueModel {
   };
   std::deque<Entry>& queue(int q) { return q < 0 ? inject_ : local_[static_cast<std::size_t>(q)]; }
   void put(std::uint64_t task, int q, bool front) {
+    if (cancelled_.count(task) != 0) return;
     if (auto it = where_.find(task); it != where_.end()) --count_[index(it->second.queue)];  // moved without an event
     const Entry e{task, ++puts_};
     where_[task] = Place{q, e.put};
@@ -157,6 +163,7 @@ class QueueModel {
   std::vector<std::deque<Entry>> local_;
   std::deque<Entry> inject_;
   std::unordered_map<std::uint64_t, Place> where_;
+  std::unordered_set<std::uint64_t> cancelled_;  // cancelled outside a poll: never queued again
   std::uint64_t puts_ = 0;
   std::vector<std::uint64_t> count_;  // [0]: injection; [w+1]: worker w
 };

@@ -70,7 +70,9 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
   virtual std::uint64_t next_task_id() = 0;
   virtual const Config& config() const = 0;
   // timers
-  virtual void register_timer(struct TimerEntry* e) = 0;
+  // register_timer stores `w` in the entry and makes the entry reachable to the
+  // workers that fire and cancel timers.
+  virtual void register_timer(struct TimerEntry* e, Waker w) = 0;
   virtual void cancel_timer(struct TimerEntry* e) = 0;
   virtual std::uint64_t now_ns() const = 0;
   // dump_async takes a dump from a task; dump_sync from any other thread.

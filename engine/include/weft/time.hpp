@@ -82,11 +82,11 @@ class Sleep {
     if (budget_.yield_if_spent(h)) return true;
     rt_ = detail::current_runtime();
     WEFT_CHECK(rt_ != nullptr);  // timers need a runtime
-    entry_.waker.set(suspend_current(h, "sleep", [](const void* p) {
+    Waker w = suspend_current(h, "sleep", [](const void* p) {
       const auto* e = static_cast<const detail::TimerEntry*>(p);
       return e->fired || Platform::now_ns() >= e->deadline_ns.get();
-    }, &entry_));
-    rt_->register_timer(&entry_);
+    }, &entry_);
+    rt_->register_timer(&entry_, std::move(w));
     return true;
   }
   void await_resume() {

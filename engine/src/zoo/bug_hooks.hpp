@@ -58,6 +58,7 @@ enum class Bug : std::uint8_t {
   dump_round_release_acquire,  // stale read: the dump requester publishes its round with release and reads the blocked flags with acquire
   dump_reads_missed_lifo,      // data race: a dump reads the LIFO slot of a worker that missed the rendezvous (not held)
   driver_sleeps_on_fired,      // stall: the multi-thread timer driver parks again until the next deadline on tasks its timers woke
+  timer_waker_after_register,  // data race: a sleep's waker is stored after its entry is registered and announced
   count_,
 };
 
@@ -93,6 +94,7 @@ inline constexpr std::string_view kBugNames[] = {
     "dump_round_release_acquire",
     "dump_reads_missed_lifo",
     "driver_sleeps_on_fired",
+    "timer_waker_after_register",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 

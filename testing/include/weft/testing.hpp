@@ -60,11 +60,11 @@ struct Options {
   double time_bound_seconds = 120;
   std::size_t stack_size = sim::kStackSizeDefault;  // bytes per simulated thread
   std::uint32_t spurious_wakeup_per_mille = 0;      // inject spurious wake-ups
-  // memory_model: sc (every atomic sequentially consistent) or c11 (a load may
-  // return an older store the C++ memory model allows; weft/sim/simulator.hpp,
-  // "Model"); WEFT_MEMORY_MODEL=sc|c11 overrides it. history_depth bounds the older
-  // stores a c11 load may return.
-  sim::MemoryModel memory_model = sim::MemoryModel::sc;
+  // memory_model: c11 (the default: a load may return an older store the C++
+  // memory model allows; weft/sim/simulator.hpp, "Model") or sc (every atomic
+  // sequentially consistent); WEFT_MEMORY_MODEL=sc|c11 overrides it.
+  // history_depth bounds the older stores a c11 load may return.
+  sim::MemoryModel memory_model = sim::MemoryModel::c11;
   std::uint32_t history_depth = sim::kHistoryDepthDefault;
   // teardown: after a failed run, unwind the other threads so their destructors
   // run and their memory comes back (sim::Options::teardown; off by default, see

@@ -131,8 +131,12 @@ struct Scenario {
   std::uint64_t livelock_decisions = kLivelockDecisionsDefault;
   std::uint32_t test_seeds = 5;  // seeds a scenario test runs by default
   // The simulator's memory model ("sc" or "c11", simulator.hpp model point 1) and
-  // the c11 model's stores kept per atomic.
-  std::string memory_model = "sc";
+  // the c11 model's stores kept per atomic. memory_model_given: the scenario
+  // names its model ($.exploration.memory_model); when it does not, a replay
+  // takes the model its schedule was recorded under (schedules and reproductions
+  // written before c11 became the default were recorded under sc).
+  std::string memory_model = "c11";
+  bool memory_model_given = false;
   std::uint32_t history_depth = sim::kHistoryDepthDefault;
   std::vector<std::string> checks;
   // coverage names the marks (rare paths) the scenario exists to reach; its test

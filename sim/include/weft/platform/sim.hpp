@@ -182,6 +182,13 @@ class Atomic {
     const std::uint32_t back = k.c11_cas_pick(id, failure, latest, detail::to_bits(expected));
     bool swapped = back == 0 && v_ == expected;
     if (swapped && weak && k.spurious_cas_failure()) swapped = false;
+    if (k.hb() == nullptr) {
+      // The run failed at one of those draws and is being torn down (the model
+      // is gone, other fibers may have run since): a plain compare-exchange.
+      swapped = v_ == expected;
+      if (swapped) v_ = desired; else expected = v_;
+      return swapped;
+    }
     if (swapped) {
       v_ = desired;
       k.hb()->c11_write(k.current(), id, Kind::rmw, success, latest, detail::to_bits(v_));
@@ -194,7 +201,11 @@ class Atomic {
   // load_c11 is a load under the C11 model: the value of the store the strategy chose.
   T load_c11(sim::detail::Kernel& k, Order o) const {
     const std::uint32_t id = k.object_id(obj_epoch_, obj_id_);
-    const T v = detail::from_bits<T>(k.c11_load(id, o, detail::to_bits(v_), false));
+    const std::uint64_t bits = k.c11_load(id, o, detail::to_bits(v_), false);
+    // Torn down at the load's draw (Kernel::c11_load): other fibers may have run
+    // since `v_` was passed in, so the load reads the newest store as it is now.
+    if (k.hb() == nullptr) return v_;
+    const T v = detail::from_bits<T>(bits);
     if (k.observes_accesses()) k.note_access(Op::load, id, false);
     return v;
   }

@@ -3,13 +3,13 @@
 // drawn from a seeded strategy.
 //
 // Model (what a run explores and what it does not):
-//  1. Memory model (Options::memory_model). sc (the default): interleavings
-//     only, every atomic operation reads the latest value written, so bugs that
-//     need a stale read (a missing release) are not found. c11: each atomic keeps
-//     a bounded history of stores and a load may read any store the C++ memory
-//     model allows it given the declared orders (the rules, and what is not
-//     modelled, are steps 9 to 13 of weft/sim/detail/happens_before.hpp); which
-//     one is a recorded random draw, so it replays.
+//  1. Memory model (Options::memory_model). c11 (the default): each atomic
+//     keeps a bounded history of stores and a load may read any store the C++
+//     memory model allows it given the declared orders (the rules, and what is
+//     not modelled, are steps 9 to 13 of weft/sim/detail/happens_before.hpp);
+//     which one is a recorded decision, so it replays. sc: interleavings only,
+//     every atomic operation reads the latest value written, so bugs that need a
+//     stale read (a missing release) are not found.
 //  2. Every seam operation except Atomic::unsync_load and Counter is a decision
 //     point; the strategy decides before the operation takes effect.
 //  3. Virtual time is an integer count of ns. It advances only when no fiber is
@@ -313,7 +313,7 @@ struct Options {
   // The memory model (model point 1) and, for c11, the stores kept per atomic
   // (1 to kHistoryDepthMax). c11 tracks happens-before whether or not
   // race_detection checks Cells.
-  MemoryModel memory_model = MemoryModel::sc;
+  MemoryModel memory_model = MemoryModel::c11;
   std::uint32_t history_depth = kHistoryDepthDefault;
   // teardown: after a failed run, let its fibers go on to a blocking operation
   // and unwind those that wait for good (sim/src/kernel.cpp, Steps T1-T7), so
