@@ -789,9 +789,7 @@ int simrun_main(int argc, char** argv) {
   }
   StrategySpec st = parse_strategy(cli.strategy, *sc);
   if (st.schedule) {
-    const std::string recorded = st.schedule->memory_model.empty() ? "sc" : st.schedule->memory_model;
-    // Neither the flag nor the scenario names a model: replay under the recorded one.
-    if (!sc->memory_model_given) sc->memory_model = recorded;
+    const std::string recorded = weft::sim::replay_model(*sc, *st.schedule);
     if (recorded != sc->memory_model)
       usage_error("--strategy " + cli.strategy + ": the schedule was recorded under the " + recorded +
                   " memory model and this run is " + sc->memory_model + " (a replay would diverge): pass --memory-model " +

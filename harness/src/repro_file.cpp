@@ -54,6 +54,12 @@ std::string repro_to_json(const Repro& r) {
   return dump_safe(j, 1) + "\n";
 }
 
+std::string replay_model(Scenario& sc, const Schedule& s) {
+  std::string recorded = s.memory_model.empty() ? "sc" : s.memory_model;
+  if (!sc.memory_model_given) sc.memory_model = recorded;
+  return recorded;
+}
+
 std::optional<Repro> parse_repro(const std::string& text, const std::string& file, std::string& error) {
   InputError e;
   ScheduleStream stream(file, "$.schedule");
@@ -106,10 +112,7 @@ std::optional<Repro> parse_repro(const std::string& text, const std::string& fil
     }
     rep.schedule = std::move(*sched);
     if (rep.schedule.seed != rep.seed) r.fail("$.schedule.seed", "the same seed as $.seed");
-    const std::string recorded = rep.schedule.memory_model.empty() ? "sc" : rep.schedule.memory_model;
-    // A scenario that does not name its model replays under the recorded one
-    // (reproductions written while sc was the default name none).
-    if (!rep.scenario.memory_model_given) rep.scenario.memory_model = recorded;
+    const std::string recorded = replay_model(rep.scenario, rep.schedule);
     if (recorded != rep.scenario.memory_model)
       r.fail("$.scenario.exploration.memory_model",
              "\"" + recorded + "\", the memory model the schedule was recorded under (a replay under another model diverges)");

@@ -1079,7 +1079,7 @@ std::uint64_t Kernel::c11_load(std::uint32_t object, platform_contract::Order o,
       // The choice is the strategy's, recorded like any random draw (draw 0: the newest).
       const std::uint64_t v = draw(Op::load, n);
       // The run failed at that draw and is being torn down (Step T1 dropped the
-      // model): the load reads the newest store, as every load in teardown.
+      // model): the caller reads the store itself (Atomic::load_c11).
       if (hb_ == nullptr) return latest;
       if (stale_draw(v, kStaleReadPerMille)) back = stale_pick(v, n);
     }
@@ -1095,7 +1095,7 @@ std::uint32_t Kernel::c11_cas_pick(std::uint32_t object, platform_contract::Orde
   // As a load's choice (c11_load), with the same bias; draw 0 reads the newest.
   const auto n = static_cast<std::uint32_t>(stale_.size() + 1);
   const std::uint64_t v = draw(Op::cas, n);
-  if (hb_ == nullptr || !stale_draw(v, kStaleReadPerMille)) return 0;  // torn down at the draw: the newest
+  if (!stale_draw(v, kStaleReadPerMille)) return 0;
   return stale_[stale_pick(v, n) - 1];
 }
 

@@ -33,6 +33,12 @@ struct Repro {
   Schedule schedule;  // replayed with StrategySpec::lenient
 };
 
+// replay_model returns the memory model schedule `s` was recorded under ("sc"
+// for a schedule that names none) and, when scenario `sc` names no model
+// (Scenario::memory_model_given), makes it the scenario's: files written while
+// sc was the default replay as recorded. The caller refuses a mismatch.
+std::string replay_model(Scenario& sc, const Schedule& s);
+
 // repro_to_json renders a reproduction file.
 std::string repro_to_json(const Repro& r);
 // parse_repro reads text written by repro_to_json; on error sets `error`.
