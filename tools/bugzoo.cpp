@@ -543,7 +543,7 @@ int main(int argc, char** argv) {
   app.add_flag("--earlier-checks-only", g_earlier_checks_only,
                "leave out no_leak's exact count and the livelock oracle, to show what the other checks find");
   app.add_option("--memory-model", g_memory_model,
-                 "sc or c11: every scenario runs under it (default: each scenario's own, sc unless it says)")
+                 "sc or c11: every scenario runs under it (default: each scenario's own, c11 unless it says)")
       ->check(CLI::IsMember({"sc", "c11"}));
   std::string replay_file;
   app.add_option("--replay", replay_file,
