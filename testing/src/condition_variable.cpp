@@ -86,18 +86,28 @@ bool condition_variable::wait_ns(std::unique_lock<mutex>& lock, std::uint64_t ns
   }
   sync_epoch();
   Waiter self;
-  push_back(self);  // queued before the unlock: a notify after it finds us
-  lock.unlock();
-  if (ns == kForever) {
-    self.parker.park();  // may return spuriously (injected), like std's wait
-  } else {
-    self.parker.park_for(ns);
+  {
+    // The record lives on this stack, so it leaves the queue whichever way the park
+    // ends: a return, or the unwind of a failed run's teardown (a later notify
+    // would otherwise write into a dead stack). A notify already took it off.
+    struct Leave {
+      condition_variable& cv;
+      Waiter& w;
+      ~Leave() {
+        if (!w.notified) cv.remove(w);
+      }
+    } leave{*this, self};
+    push_back(self);  // queued before the unlock: a notify after it finds us
+    lock.unlock();
+    if (ns == kForever) {
+      self.parker.park();  // may return spuriously (injected), like std's wait
+    } else {
+      self.parker.park_for(ns);
+    }
+    // Between the park's return and the Leave there is no decision: no notify can race.
   }
-  // Between the park's return and here there is no decision: no notify can race.
-  const bool notified = self.notified;
-  if (!notified) remove(self);
   lock.lock();
-  return notified;
+  return self.notified;
 }
 
 }  // namespace weft::sync

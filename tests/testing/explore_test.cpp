@@ -121,6 +121,57 @@ TEST(Explore, AnObjectAnotherThreadHoldsWhenTheBodyFailsIsDestroyedAfterTheFailu
   EXPECT_EQ(Guarded::live, 0);
 }
 
+// A waits on a condition variable for good, ahead of C, while holding m; the run
+// deadlocks. Teardown unwinds A first (the newest), which frees m; B takes it and
+// notifies one waiter. A's waiter record died with A's stack, so the notify must
+// reach C: a record left in the queue would take the notify and C would never wake.
+TEST(Explore, AThreadUnwoundWhileWaitingOnAConditionVariableLeavesItsQueue) {
+  static bool c_woke = false;
+  c_woke = false;
+  Options o = options("explore-cv-teardown", 1);
+  o.teardown = true;
+  o.shrink = false;
+  const auto r = explore(o, [] {
+    weft::sync::mutex m;   // A's while it waits
+    weft::sync::mutex mc;  // the condition variable's; guards a_waiting and go
+    weft::sync::condition_variable cv;
+    bool a_waiting = false;
+    bool go = false;
+    weft::sync::atomic<bool> a_holds{false};
+    weft::thread b([&] {
+      while (!a_holds.load()) weft::this_thread::yield();
+      std::lock_guard<weft::sync::mutex> hold(m);  // granted once A is unwound
+      {
+        std::lock_guard<weft::sync::mutex> g(mc);
+        go = true;
+      }
+      cv.notify_one();
+    });
+    weft::thread c([&] {
+      std::unique_lock<weft::sync::mutex> lk(mc);
+      while (!a_waiting) {  // A queued and let mc go: C queues behind it
+        lk.unlock();
+        weft::this_thread::yield();
+        lk.lock();
+      }
+      cv.wait(lk, [&] { return go; });
+      c_woke = true;
+    });
+    weft::thread a([&] {
+      std::lock_guard<weft::sync::mutex> hold(m);
+      a_holds.store(true);
+      std::unique_lock<weft::sync::mutex> lk(mc);
+      a_waiting = true;
+      cv.wait(lk, [] { return false; });  // for good
+    });
+    b.join();
+    c.join();
+    a.join();
+  });
+  ASSERT_EQ(r.outcome, Outcome::deadlock) << r.report();
+  EXPECT_TRUE(c_woke) << "B's notify went to the unwound waiter";
+}
+
 TEST(Explore, IsDeterministic) {
   Options o = options("explore-det");
   o.shrink = false;
