@@ -75,7 +75,7 @@ void HappensBefore::on_atomic_slow(FiberId f, std::uint32_t object, AtomicKind k
 void HappensBefore::on_fence(FiberId f, Order o, bool c11) {
   VectorClock& c = clock_of(f);
   const bool sc = c11 && o == Order::seq_cst;
-  if (sc) c.join(sc_);  // step 13
+  if (sc) slot(sc_view_, f).join(sc_);  // step 13: S_f, never C_f
   // Step 14: an acquire fence takes what f's earlier relaxed loads read.
   if (acquires(o)) {
     VectorClock& pending = slot(pending_acquire_, f);
@@ -84,7 +84,7 @@ void HappensBefore::on_fence(FiberId f, Order o, bool c11) {
   }
   // Step 14: a release fence is what f's later relaxed stores carry.
   if (releases(o)) slot(fence_release_, f) = c;
-  if (sc) sc_.join(c);
+  if (sc) sc_.join(c);  // step 13
   // Step 2: what f does after the fence is not what it published.
   if (releases(o)) c.bump(f);
 }
@@ -168,6 +168,7 @@ void HappensBefore::reset() noexcept {
   shared_used_ = 0;
   for (History& h : histories_) h.count = 0;  // keeps the rings' memory
   sc_.clear();
+  sc_view_.clear();
 }
 
 // ---- the C11 model: steps 9 to 13 ----
@@ -194,36 +195,44 @@ HappensBefore::History& HappensBefore::history_of(std::uint32_t object, std::uin
   return h;
 }
 
-std::uint32_t HappensBefore::floor_back(const History& h, const VectorClock& c) {
+std::uint32_t HappensBefore::floor_back(const History& h, const VectorClock& c, const VectorClock& view) {
   // Step 10: scan from the newest store back; the first one that happens before
   // this point (its writer's epoch is covered) or that some fiber read or wrote
-  // at an epoch this point covers is the floor: nothing older may be read.
+  // at an epoch this point covers is the floor: nothing older may be read. The
+  // point is C_f and, for the seq_cst order, S_f (step 13).
   for (std::uint32_t back = 0; back < h.count; ++back) {
     const StoreRecord& s = h.at_back(back);
-    if (s.writer == kNoFiber || c.covers(s.writer, s.time)) return back;
-    if (s.first_seen.seen_within(c)) return back;
+    if (s.writer == kNoFiber || c.covers(s.writer, s.time) || view.covers(s.writer, s.time)) return back;
+    if (s.first_seen.seen_within(c) || (!view.empty() && s.first_seen.seen_within(view))) return back;
   }
   // Every retained store is newer than the floor, which was evicted: reading
   // only retained stores moves the read forward, never below the floor.
   return h.count - 1;
 }
 
+const VectorClock& HappensBefore::sc_view(FiberId f, Order o) {
+  VectorClock& view = slot(sc_view_, f);
+  // Step 13: a seq_cst operation first takes every earlier seq_cst operation's
+  // clock into S_f (not C_f: the order is no happens-before).
+  if (o == Order::seq_cst) view.join(sc_);
+  return view;
+}
+
 std::uint32_t HappensBefore::c11_candidates(FiberId f, std::uint32_t object, std::uint64_t latest, Order o) {
-  VectorClock& c = clock_of(f);
-  // Step 13: a seq_cst operation first takes every earlier seq_cst operation's clock.
-  if (o == Order::seq_cst) c.join(sc_);
+  const VectorClock& view = sc_view(f, o);
+  const VectorClock& c = clock_of(f);
   const History& h = history_of(object, latest);
-  return floor_back(h, c) + 1;
+  return floor_back(h, c, view) + 1;
 }
 
 void HappensBefore::c11_stale_unequal(FiberId f, std::uint32_t object, std::uint64_t latest, std::uint64_t expected,
                                       Order o, std::vector<std::uint32_t>& out) {
-  VectorClock& c = clock_of(f);
-  if (o == Order::seq_cst) c.join(sc_);  // step 13
+  const VectorClock& view = sc_view(f, o);  // step 13
+  const VectorClock& c = clock_of(f);
   const History& h = history_of(object, latest);
   // Step 15: a failing compare-exchange may read any allowed store but the
   // newest whose value differs from the expected one.
-  const std::uint32_t floor = floor_back(h, c);
+  const std::uint32_t floor = floor_back(h, c, view);
   for (std::uint32_t back = 1; back <= floor; ++back) {
     if (h.at_back(back).value != expected) out.push_back(back);
   }
@@ -231,8 +240,8 @@ void HappensBefore::c11_stale_unequal(FiberId f, std::uint32_t object, std::uint
 
 std::uint64_t HappensBefore::c11_read(FiberId f, std::uint32_t object, std::uint64_t latest, std::uint32_t back,
                                       Order o) {
+  sc_view(f, o);  // step 13 (again for a read without a choice)
   VectorClock& c = clock_of(f);
-  if (o == Order::seq_cst) c.join(sc_);  // step 13 (again for a read without a choice)
   History& h = history_of(object, latest);
   StoreRecord& s = h.at_back(back < h.count ? back : h.count - 1);
   // Step 11: the reader has seen the store from now on (read-read coherence for
@@ -253,8 +262,8 @@ std::uint64_t HappensBefore::c11_read(FiberId f, std::uint32_t object, std::uint
 
 void HappensBefore::c11_write(FiberId f, std::uint32_t object, AtomicKind kind, Order o, std::uint64_t before,
                               std::uint64_t value) {
+  sc_view(f, o);  // step 13
   VectorClock& c = clock_of(f);
-  if (o == Order::seq_cst) c.join(sc_);  // step 13
   History& h = history_of(object, before);
   VectorClock release;
   if (kind == AtomicKind::rmw) {

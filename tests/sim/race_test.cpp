@@ -329,6 +329,108 @@ TEST(HappensBefore, AgreesWithThePlainReferenceOnEveryClockAndRaceOverRandomProg
   EXPECT_GT(races, 100);  // the programs do race: the comparison covers both answers
 }
 
+// The same random programs through the C11 path (every load reads the newest
+// store, fences and seq_cst operations as the c11 model does them) must find the
+// same races: reading the newest store is what the reference's interleavings do,
+// and the total order of seq_cst operations (step 13) orders no plain access.
+// Clocks are not compared: a seq_cst load of the c11 path bumps its own entry,
+// which moves no access into or out of another fiber's past.
+TEST(HappensBefore, TheC11PathReadingTheNewestStoreFindsTheSameRacesAsThePlainReference) {
+  constexpr std::size_t kFibers = 5;
+  constexpr std::uint32_t kObjects = 3;
+  constexpr std::uint32_t kCells = 3;
+  constexpr Order kOrders[] = {Order::relaxed, Order::acquire, Order::release, Order::acq_rel, Order::seq_cst};
+  int races = 0;
+  int seq_cst_ops_before_a_verdict = 0;
+  for (std::uint64_t seed = 0; seed < 2000; ++seed) {
+    Prng rng(seed);
+    HappensBefore hb;
+    hb.reset();
+    detail::CellShadow cells[kCells];
+    Reference ref(kFibers);
+    std::uint64_t value[kObjects] = {};
+    int seq_cst_ops = 0;
+    hb.on_spawn(kNoFiber, 0);
+    for (FiberId f = 1; f < kFibers; ++f) hb.on_spawn(0, f);
+    for (int step = 0; step < 200; ++step) {
+      const auto f = static_cast<FiberId>(rng.below(kFibers));
+      const std::uint64_t what = rng.below(10);
+      if (what < 5) {
+        const auto object = static_cast<std::uint32_t>(rng.below(kObjects));
+        const auto kind = static_cast<Kind>(rng.below(3));
+        const Order o = kOrders[rng.below(5)];
+        seq_cst_ops += o == Order::seq_cst;
+        if (kind == Kind::load) {
+          ASSERT_GE(hb.c11_candidates(f, object, value[object], o), 1u);
+          ASSERT_EQ(hb.c11_read(f, object, value[object], 0, o), value[object]);
+        } else {
+          const std::uint64_t before = value[object];
+          value[object] = before + 1;
+          hb.c11_write(f, object, kind, o, before, value[object]);
+        }
+        ref.atomic(f, object, kind, o);
+      } else if (what < 6) {
+        const Order o = kOrders[rng.below(5)];
+        seq_cst_ops += o == Order::seq_cst;
+        hb.on_fence(f, o, true);
+        ref.fence(f, o);
+      } else {
+        const auto cell = static_cast<std::uint32_t>(rng.below(kCells));
+        const bool write = rng.below(2) == 0;
+        const bool raced = !hb.on_cell_fast(f, cells[cell], write, here()) &&
+                           hb.on_cell(f, cells[cell], write, here()).has_value();
+        ASSERT_EQ(raced, ref.cell(f, cell, write)) << "seed " << seed << " step " << step;
+        if (seq_cst_ops > 0) ++seq_cst_ops_before_a_verdict;
+        if (raced) {
+          ++races;
+          break;
+        }
+      }
+    }
+  }
+  EXPECT_GT(races, 100);
+  EXPECT_GT(seq_cst_ops_before_a_verdict, 1000);  // the seq_cst order was there to leak (3,703)
+}
+
+// seq_cst operations on different atomics (loads, stores, fences) are in one total
+// order but give no happens-before: a plain write before one and a plain read
+// after the other race on every run, in both models.
+TEST(RaceLitmus, SeqCstOperationsOnOtherAtomicsOrderNoPlainAccessInEitherModel) {
+  enum class Shape { loads, stores, fences };
+  for (const Shape shape : {Shape::loads, Shape::stores, Shape::fences}) {
+    for (const MemoryModel model : {MemoryModel::c11, MemoryModel::sc}) {
+      int races = 0;
+      for (std::uint64_t seed = 0; seed < kSeeds; ++seed) {
+        Options o = options_for(seed);
+        o.memory_model = model;
+        const RunResult r = run_with(o, [shape] {
+          P::Cell<std::uint64_t> c;
+          P::Atomic<std::uint32_t> x{0};
+          P::Atomic<std::uint32_t> y{0};
+          auto sc_op = [shape](P::Atomic<std::uint32_t>& a) {
+            if (shape == Shape::loads) (void)a.load(Order::seq_cst);
+            if (shape == Shape::stores) a.store(1, Order::seq_cst);
+            if (shape == Shape::fences) P::fence(Order::seq_cst);
+          };
+          P::Thread w("writer", [&] {
+            c.set(1);
+            sc_op(x);
+          });
+          P::Thread r("reader", [&] {
+            sc_op(y);
+            (void)c.get();
+          });
+          w.join();
+          r.join();
+        });
+        if (r.outcome == Outcome::data_race) ++races;
+      }
+      EXPECT_EQ(races, static_cast<int>(kSeeds)) << "shape " << static_cast<int>(shape) << " model "
+                                                 << (model == MemoryModel::c11 ? "c11" : "sc");
+    }
+  }
+}
+
 // Litmus: a writer fills a plain cell then raises a flag; a reader that sees the
 // flag reads the cell. `sync` chooses what orders the two.
 enum class Sync { relaxed_flag, release_acquire, mutex, none };

@@ -68,13 +68,19 @@
 //      (never a stale one), acquires from it if its order does, and carries its
 //      release clock on (release sequences continue through RMWs). A failed
 //      compare-exchange is step 15.
-//  13. seq_cst, by a stronger approximation than C++20's: every seq_cst operation
-//      first joins one run-wide clock C_sc and, after it took effect, joins its
-//      clock into C_sc, so seq_cst operations are ordered by happens-before in
-//      the order they execute. A seq_cst load therefore never reads below the
-//      latest seq_cst store to its atomic (SB and IRIW with seq_cst are
-//      forbidden); it excludes outcomes C++20 allows when a seq_cst operation
-//      follows a relaxed one of another fiber (row 30 of the reference table).
+//  13. seq_cst, by a stronger approximation than C++20's: one run-wide clock C_sc
+//      holds the clocks of every seq_cst operation so far, in the order they
+//      execute. A seq_cst operation of f first joins C_sc into S_f, f's view of
+//      the seq_cst order, and after it took effect joins C_f into C_sc (then
+//      bumps C_f[f], so f's later stores are not in what it published). S_f only
+//      narrows which stores f's later loads may read (step 10's floor is taken
+//      over C_f and S_f); it is not happens-before: C_f, which the cell check
+//      (step 7) and the release clocks use, never takes it, as C++20's total
+//      order of seq_cst operations orders no plain access. A seq_cst load
+//      therefore never reads below the latest seq_cst store to its atomic (SB and
+//      IRIW with seq_cst are forbidden); it excludes outcomes C++20 allows when a
+//      load of f follows f's seq_cst operation that came after a relaxed
+//      operation of another fiber (row 30 of the reference table).
 //      In the c11 model a load that does not acquire joins the release clock of
 //      the store it read into A_f, and a relaxed store or RMW carries F_f, as in
 //      step 4.
@@ -87,8 +93,8 @@
 //      it: the release clocks of the stores f's earlier relaxed loads read now
 //      happen before f's later accesses (atomic-fence; with a release fence on
 //      the other side, fence-fence). A seq_cst fence in the c11 model also joins
-//      C_sc before and into C_sc after (step 13), which forbids SB and IRIW with
-//      seq_cst fences between the accesses.
+//      C_sc into S_f before and C_f into C_sc after (step 13), which forbids SB
+//      and IRIW with seq_cst fences between the accesses.
 //
 // Compare-exchange in the c11 model:
 //  15. A compare-exchange may read the newest store, and succeed if its value is
@@ -324,7 +330,9 @@ class HappensBefore {
   };
   void on_atomic_slow(FiberId f, std::uint32_t object, AtomicKind kind, Order o);
   History& history_of(std::uint32_t object, std::uint64_t initial);
-  static std::uint32_t floor_back(const History& h, const VectorClock& c);
+  static std::uint32_t floor_back(const History& h, const VectorClock& c, const VectorClock& view);
+  // sc_view is S_f (step 13), joined with C_sc first when o is seq_cst.
+  const VectorClock& sc_view(FiberId f, Order o);
 
   static bool releases(Order o) noexcept { return o == Order::release || o == Order::acq_rel || o == Order::seq_cst; }
   static bool acquires(Order o) noexcept { return o == Order::acquire || o == Order::acq_rel || o == Order::seq_cst; }
@@ -361,6 +369,7 @@ class HappensBefore {
   std::uint32_t shared_used_ = 0;
   std::vector<History> histories_;    // the C11 model's store histories, by object id
   VectorClock sc_;                    // C_sc (step 13)
+  std::vector<VectorClock> sc_view_;  // S_f (step 13), by fiber id: narrows loads, orders no access
   std::uint32_t run_ = 1;             // stamps the cells' shadows of this run (reset moves it on)
   std::uint32_t depth_ = 4;
 };
