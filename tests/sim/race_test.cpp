@@ -280,11 +280,39 @@ class Reference {
   std::map<std::uint32_t, Shadow> cells_;
 };
 
-TEST(HappensBefore, AgreesWithThePlainReferenceOnEveryClockAndRaceOverRandomPrograms) {
-  constexpr std::size_t kFibers = 5;
-  constexpr std::uint32_t kObjects = 3;
-  constexpr std::uint32_t kCells = 3;
+// RandomStep is one step of the random programs below: an atomic operation, a
+// fence or a cell access by one of kFibers fibers; random_step draws it.
+constexpr std::size_t kFibers = 5;
+constexpr std::uint32_t kObjects = 3;
+constexpr std::uint32_t kCells = 3;
+struct RandomStep {
+  enum class What { atomic, fence, cell } what;
+  FiberId fiber;
+  std::uint32_t object;  // the atomic's, or the cell's
+  Kind kind;
+  Order order;
+  bool write;
+};
+RandomStep random_step(Prng& rng) {
   constexpr Order kOrders[] = {Order::relaxed, Order::acquire, Order::release, Order::acq_rel, Order::seq_cst};
+  RandomStep s{RandomStep::What::cell, static_cast<FiberId>(rng.below(kFibers)), 0, Kind::load, Order::relaxed, false};
+  const std::uint64_t what = rng.below(10);
+  if (what < 5) {
+    s.what = RandomStep::What::atomic;
+    s.object = static_cast<std::uint32_t>(rng.below(kObjects));
+    s.kind = static_cast<Kind>(rng.below(3));
+    s.order = kOrders[rng.below(5)];
+  } else if (what < 6) {
+    s.what = RandomStep::What::fence;
+    s.order = kOrders[rng.below(5)];
+  } else {
+    s.object = static_cast<std::uint32_t>(rng.below(kCells));
+    s.write = rng.below(2) == 0;
+  }
+  return s;
+}
+
+TEST(HappensBefore, AgreesWithThePlainReferenceOnEveryClockAndRaceOverRandomPrograms) {
   int races = 0;
   for (std::uint64_t seed = 0; seed < 2000; ++seed) {
     Prng rng(seed);
@@ -295,25 +323,19 @@ TEST(HappensBefore, AgreesWithThePlainReferenceOnEveryClockAndRaceOverRandomProg
     hb.on_spawn(kNoFiber, 0);
     for (FiberId f = 1; f < kFibers; ++f) hb.on_spawn(0, f);
     for (int step = 0; step < 200; ++step) {
-      const auto f = static_cast<FiberId>(rng.below(kFibers));
-      const std::uint64_t what = rng.below(10);
-      if (what < 5) {
-        const auto object = static_cast<std::uint32_t>(rng.below(kObjects));
-        const auto kind = static_cast<Kind>(rng.below(3));
-        const Order o = kOrders[rng.below(5)];
-        hb.on_atomic(f, object, kind, o);
-        ref.atomic(f, object, kind, o);
-      } else if (what < 6) {
-        const Order o = kOrders[rng.below(5)];
-        hb.on_fence(f, o, false);
-        ref.fence(f, o);
+      const RandomStep st = random_step(rng);
+      const FiberId f = st.fiber;
+      if (st.what == RandomStep::What::atomic) {
+        hb.on_atomic(f, st.object, st.kind, st.order);
+        ref.atomic(f, st.object, st.kind, st.order);
+      } else if (st.what == RandomStep::What::fence) {
+        hb.on_fence(f, st.order, false);
+        ref.fence(f, st.order);
       } else {
-        const auto cell = static_cast<std::uint32_t>(rng.below(kCells));
-        const bool write = rng.below(2) == 0;
         // As the kernel does: the inline fast path, then the full check.
-        const bool raced = !hb.on_cell_fast(f, cells[cell], write, here()) &&
-                           hb.on_cell(f, cells[cell], write, here()).has_value();
-        ASSERT_EQ(raced, ref.cell(f, cell, write)) << "seed " << seed << " step " << step;
+        const bool raced = !hb.on_cell_fast(f, cells[st.object], st.write, here()) &&
+                           hb.on_cell(f, cells[st.object], st.write, here()).has_value();
+        ASSERT_EQ(raced, ref.cell(f, st.object, st.write)) << "seed " << seed << " step " << step;
         if (raced) {
           ++races;
           break;  // the first race ends a run
@@ -336,10 +358,6 @@ TEST(HappensBefore, AgreesWithThePlainReferenceOnEveryClockAndRaceOverRandomProg
 // Clocks are not compared: a seq_cst load of the c11 path bumps its own entry,
 // which moves no access into or out of another fiber's past.
 TEST(HappensBefore, TheC11PathReadingTheNewestStoreFindsTheSameRacesAsThePlainReference) {
-  constexpr std::size_t kFibers = 5;
-  constexpr std::uint32_t kObjects = 3;
-  constexpr std::uint32_t kCells = 3;
-  constexpr Order kOrders[] = {Order::relaxed, Order::acquire, Order::release, Order::acq_rel, Order::seq_cst};
   int races = 0;
   int seq_cst_ops_before_a_verdict = 0;
   for (std::uint64_t seed = 0; seed < 2000; ++seed) {
@@ -353,33 +371,27 @@ TEST(HappensBefore, TheC11PathReadingTheNewestStoreFindsTheSameRacesAsThePlainRe
     hb.on_spawn(kNoFiber, 0);
     for (FiberId f = 1; f < kFibers; ++f) hb.on_spawn(0, f);
     for (int step = 0; step < 200; ++step) {
-      const auto f = static_cast<FiberId>(rng.below(kFibers));
-      const std::uint64_t what = rng.below(10);
-      if (what < 5) {
-        const auto object = static_cast<std::uint32_t>(rng.below(kObjects));
-        const auto kind = static_cast<Kind>(rng.below(3));
-        const Order o = kOrders[rng.below(5)];
-        seq_cst_ops += o == Order::seq_cst;
-        if (kind == Kind::load) {
-          ASSERT_GE(hb.c11_candidates(f, object, value[object], o), 1u);
-          ASSERT_EQ(hb.c11_read(f, object, value[object], 0, o), value[object]);
+      const RandomStep st = random_step(rng);
+      const FiberId f = st.fiber;
+      if (st.what == RandomStep::What::atomic) {
+        seq_cst_ops += st.order == Order::seq_cst;
+        std::uint64_t& v = value[st.object];
+        if (st.kind == Kind::load) {
+          ASSERT_GE(hb.c11_candidates(f, st.object, v, st.order), 1u);
+          ASSERT_EQ(hb.c11_read(f, st.object, v, 0, st.order), v);
         } else {
-          const std::uint64_t before = value[object];
-          value[object] = before + 1;
-          hb.c11_write(f, object, kind, o, before, value[object]);
+          hb.c11_write(f, st.object, st.kind, st.order, v, v + 1);
+          ++v;
         }
-        ref.atomic(f, object, kind, o);
-      } else if (what < 6) {
-        const Order o = kOrders[rng.below(5)];
-        seq_cst_ops += o == Order::seq_cst;
-        hb.on_fence(f, o, true);
-        ref.fence(f, o);
+        ref.atomic(f, st.object, st.kind, st.order);
+      } else if (st.what == RandomStep::What::fence) {
+        seq_cst_ops += st.order == Order::seq_cst;
+        hb.on_fence(f, st.order, true);
+        ref.fence(f, st.order);
       } else {
-        const auto cell = static_cast<std::uint32_t>(rng.below(kCells));
-        const bool write = rng.below(2) == 0;
-        const bool raced = !hb.on_cell_fast(f, cells[cell], write, here()) &&
-                           hb.on_cell(f, cells[cell], write, here()).has_value();
-        ASSERT_EQ(raced, ref.cell(f, cell, write)) << "seed " << seed << " step " << step;
+        const bool raced = !hb.on_cell_fast(f, cells[st.object], st.write, here()) &&
+                           hb.on_cell(f, cells[st.object], st.write, here()).has_value();
+        ASSERT_EQ(raced, ref.cell(f, st.object, st.write)) << "seed " << seed << " step " << step;
         if (seq_cst_ops > 0) ++seq_cst_ops_before_a_verdict;
         if (raced) {
           ++races;
