@@ -27,6 +27,36 @@ expect 1 "recorded schedule replays to the same failure" -- "$simrun" "$scenario
 expect 1 "shrink the canary" -- "$simrun" "$scenarios/canary.json" --seed 2 --shrink --out "$tmp/c.repro.json" --quiet
 python3 -c "import json; d=json.load(open('$tmp/c.repro.json')); json.dump(d['schedule'], open('$tmp/c.sched.json', 'w'))"
 expect 9 "a shrunk schedule is not replayed strictly" -- "$simrun" "$scenarios/canary.json" --strategy "replay:$tmp/c.sched.json"
+# Memory models: bad flags and values, and a replay under another model or history
+# depth refused with the reason (a divergence otherwise), one line each.
+expect 9 "an unknown memory model flag is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --memory-model tso
+grep -q "^simrun: --memory-model: expected sc or c11, got 'tso' (see simrun --help)$" "$tmp/err" || { echo "FAIL: message"; cat "$tmp/err"; fail=1; }
+for d in 0 65 -1 99999999999999999999; do
+  expect 9 "a history depth of $d is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --seed 1 --history-depth "$d"
+  [ "$(wc -l < "$tmp/err")" = 1 ] && grep -q "history-depth" "$tmp/err" || { echo "FAIL: message"; cat "$tmp/err"; fail=1; }
+done
+echo '{"name": "x", "programs": {"m": []}, "main": "m", "exploration": {"memory_model": "tso"}}' > "$tmp/tso.json"
+expect 8 "a scenario naming an unknown memory model" -- "$simrun" "$tmp/tso.json" --seed 1
+grep -q 'tso.json: \$.exploration.memory_model: expected one of "sc", "c11"' "$tmp/err" && [ "$(wc -l < "$tmp/err")" = 1 ] || { echo "FAIL: message"; cat "$tmp/err"; fail=1; }
+for d in 0 65; do
+  echo '{"name": "x", "programs": {"m": []}, "main": "m", "exploration": {"history_depth": '$d'}}' > "$tmp/depth.json"
+  expect 8 "a scenario with history depth $d" -- "$simrun" "$tmp/depth.json" --seed 1
+  grep -q 'depth.json: \$.exploration.history_depth: expected an integer from 1 to 64' "$tmp/err" || { echo "FAIL: message"; cat "$tmp/err"; fail=1; }
+done
+expect 1 "record the canary under sc" -- "$simrun" "$scenarios/canary.json" --seed 2 --memory-model sc --record "$tmp/sc.json" --quiet
+expect 9 "an sc schedule replayed under c11 is refused" -- "$simrun" "$scenarios/canary.json" --strategy "replay:$tmp/sc.json" --memory-model c11
+grep -q "recorded under the sc memory model and this run is c11 (a replay would diverge): pass --memory-model sc" "$tmp/err" || { echo "FAIL: message"; cat "$tmp/err"; fail=1; }
+expect 1 "a scenario naming no model replays it under sc, as recorded" -- "$simrun" "$scenarios/canary.json" --strategy "replay:$tmp/sc.json"
+expect 1 "record the canary under c11 keeping 8 stores" -- "$simrun" "$scenarios/canary.json" --seed 2 --history-depth 8 --record "$tmp/d8.json" --quiet
+grep -q '"history_depth":8' "$tmp/d8.json" || { echo "FAIL: the schedule does not record its depth"; fail=1; }
+expect 9 "replayed keeping 4 it is refused" -- "$simrun" "$scenarios/canary.json" --strategy "replay:$tmp/d8.json"
+grep -q "recorded keeping 8 stores per atomic and this run keeps 4 (a replay would diverge): pass --history-depth 8" "$tmp/err" || { echo "FAIL: message"; cat "$tmp/err"; fail=1; }
+expect 1 "replayed keeping 8 it replays" -- "$simrun" "$scenarios/canary.json" --strategy "replay:$tmp/d8.json" --history-depth 8
+python3 -c "
+import json; d=json.load(open('$tmp/c.repro.json')); assert d['scenario']['exploration']['memory_model'] == 'c11'
+d['scenario']['exploration']['memory_model'] = 'sc'; json.dump(d, open('$tmp/other-model.repro.json', 'w'))"
+expect 8 "a reproduction whose scenario names another model than its schedule" -- "$simrun" repro "$tmp/other-model.repro.json"
+grep -q 'other-model.repro.json: \$.scenario.exploration.memory_model: expected "c11", the memory model the schedule was recorded under' "$tmp/err" && [ "$(wc -l < "$tmp/err")" = 1 ] || { echo "FAIL: message"; cat "$tmp/err"; fail=1; }
 expect 0 "determinism check" -- "$simrun" "$scenarios/fanout_overflow.json" --seed 3 --check-determinism
 expect 0 "hold: determinism check" -- "$simrun" "$scenarios/steal_storm.json" --seed 3 --strategy hold --check-determinism
 expect 0 "hold: record a schedule" -- "$simrun" "$scenarios/steal_storm.json" --seed 3 --strategy hold --record "$tmp/h.json" --json

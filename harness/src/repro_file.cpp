@@ -116,6 +116,12 @@ std::optional<Repro> parse_repro(const std::string& text, const std::string& fil
     if (recorded != rep.scenario.memory_model)
       r.fail("$.scenario.exploration.memory_model",
              "\"" + recorded + "\", the memory model the schedule was recorded under (a replay under another model diverges)");
+    const std::string why = replay_mismatch(rep.schedule, rep.scenario.memory_model == "c11" ? MemoryModel::c11 : MemoryModel::sc,
+                                            rep.scenario.history_depth);
+    if (!why.empty())
+      r.fail("$.scenario.exploration.history_depth",
+             std::to_string(rep.schedule.history_depth != 0 ? rep.schedule.history_depth : kHistoryDepthDefault) +
+                 ", the stores per atomic the schedule was recorded keeping (a replay under another depth diverges)");
     return rep;
   } catch (const InputFailure& f) {
     error = f.error.message();

@@ -23,6 +23,7 @@
 
 #include "weft/sim/json_input.hpp"
 #include "weft/sim/schedule.hpp"
+#include "weft/sim/simulator.hpp"
 
 namespace weft::sim {
 
@@ -71,8 +72,8 @@ void Schedule::write_json(std::ostream& out) const {
     }
     out << ']';
   };
-  // Step 1: the keys in sorted order: decisions, format, memory_model, pct_depth,
-  // pct_steps, reads, seed, strategy, switches, version.
+  // Step 1: the keys in sorted order: decisions, format, history_depth,
+  // memory_model, pct_depth, pct_steps, reads, seed, strategy, switches, version.
   out << "{\"decisions\":[";
   bool first = true;
   for (const Decision& d : decisions) {
@@ -81,6 +82,7 @@ void Schedule::write_json(std::ostream& out) const {
     first = false;
   }
   out << "],\"format\":\"" << kFormat << '"';
+  if (history_depth != 0) out << ",\"history_depth\":" << history_depth;
   if (!memory_model.empty()) {
     out << ",\"memory_model\":";
     text(memory_model);
@@ -165,8 +167,8 @@ std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std:
   const JsonReader r(file);
   try {
     r.only_keys(j, path,
-                {"format", "version", "seed", "strategy", "pct_depth", "pct_steps", "memory_model", "decisions", "switches",
-                 "reads"});
+                {"format", "version", "seed", "strategy", "pct_depth", "pct_steps", "memory_model", "history_depth",
+                 "decisions", "switches", "reads"});
     if (!j.contains("format") || j.at("format") != kFormat)
       r.fail(path + ".format", "\"weft-schedule\" (a schedule file), got " +
                                    (j.contains("format") ? JsonReader::describe(j.at("format")) : std::string("no format")));
@@ -180,6 +182,9 @@ std::optional<Schedule> Schedule::from_value(const nlohmann::json& j, const std:
     s.pct_depth = static_cast<std::uint32_t>(r.uint(j, "pct_depth", path, 0, 16, 0));
     s.pct_steps = r.uint(j, "pct_steps", path, 0, UINT64_MAX, 0);
     if (j.contains("memory_model")) s.memory_model = r.one_of(j, "memory_model", path, {"c11"}, "c11");
+    s.history_depth = static_cast<std::uint32_t>(r.uint(j, "history_depth", path, 1, kHistoryDepthMax, 0));
+    if (s.history_depth != 0 && s.memory_model.empty())
+      r.fail(path + ".history_depth", "no history_depth in a schedule without \"memory_model\": \"c11\"");
     const auto& ds = r.required(j, "decisions", path, "an array of decisions");
     if (!ds.is_array()) r.fail(path + ".decisions", "an array of decisions, got " + JsonReader::describe(ds));
     if (streamed != nullptr) {

@@ -48,6 +48,7 @@ Schedule with_entries(const Schedule& like, const std::vector<Entry>& entries) {
   s.seed = like.seed;
   s.strategy = like.strategy;
   s.memory_model = like.memory_model;
+  s.history_depth = like.history_depth;
   if (entries.empty()) return s;
   s.decisions.assign(entries.back().index + 1, Decision{DecisionKind::fiber, Op::load, kLenientDefault});
   for (const Entry& e : entries) {
@@ -85,6 +86,7 @@ Schedule with_switches(const Schedule& like, const std::vector<Switch>& switches
   s.seed = like.seed;
   s.strategy = like.strategy;
   s.memory_model = like.memory_model;
+  s.history_depth = like.history_depth;
   s.switches = switches;
   return s;
 }

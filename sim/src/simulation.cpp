@@ -1,6 +1,7 @@
 // Simulation: resolves Options into a strategy and a kernel, runs, and reports.
 #include <algorithm>
 #include <new>
+#include <stdexcept>
 
 #include "weft/sim/detail/kernel.hpp"
 #include "weft/sim/simulator.hpp"
@@ -20,12 +21,29 @@ std::string RunResult::summary() const {
 
 Simulation::Simulation(Options options) : options_(std::move(options)) {}
 
+std::string replay_mismatch(const Schedule& s, MemoryModel model, std::uint32_t history_depth) {
+  const MemoryModel recorded = s.memory_model.empty() ? MemoryModel::sc : MemoryModel::c11;
+  if (recorded != model) {
+    return std::string("the schedule was recorded under the ") + memory_model_name(recorded) +
+           " memory model and this run is " + memory_model_name(model);
+  }
+  if (model != MemoryModel::c11) return {};
+  const std::uint32_t depth = s.history_depth != 0 ? s.history_depth : kHistoryDepthDefault;
+  if (depth != history_depth) {
+    return "the schedule was recorded keeping " + std::to_string(depth) + " stores per atomic and this run keeps " +
+           std::to_string(history_depth);
+  }
+  return {};
+}
+
 RunResult Simulation::run(std::function<void()> main_fn) {
   // The default exploration is the strategy its seed names, resolved once here.
   const StrategySpec spec = options_.strategy.for_seed(options_.seed);
   std::uint64_t seed = options_.seed;
   if ((spec.kind == StrategySpec::Kind::replay || spec.kind == StrategySpec::Kind::lenient) && spec.schedule) {
     seed = spec.schedule->seed;
+    const std::string mismatch = replay_mismatch(*spec.schedule, options_.memory_model, options_.history_depth);
+    if (!mismatch.empty()) throw std::invalid_argument("weft: a replay under another memory model: " + mismatch);
   }
   std::uint64_t pct_steps = spec.pct_steps;
   if (spec.kind == StrategySpec::Kind::pct && pct_steps == 0) {
@@ -101,7 +119,10 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   r.fibers_kept = kernel.fibers_kept();
   r.held_allocations = kernel.held(0).count;
   r.schedule.strategy = strategy.name();
-  if (options_.memory_model == MemoryModel::c11) r.schedule.memory_model = memory_model_name(options_.memory_model);
+  if (options_.memory_model == MemoryModel::c11) {
+    r.schedule.memory_model = memory_model_name(options_.memory_model);
+    if (options_.history_depth != kHistoryDepthDefault) r.schedule.history_depth = options_.history_depth;
+  }
   try {
     r.schedule.decisions = kernel.take_decisions();
   } catch (const std::bad_alloc&) {

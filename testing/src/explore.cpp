@@ -196,6 +196,10 @@ Result replay(const Options& options, const std::string& path, const std::functi
   std::string error;
   std::optional<sim::Schedule> sched = sim::Schedule::load(path, error);
   if (!sched) throw UsageError("WEFT_REPLAY='" + path + "': " + error);
+  const std::string why = sim::replay_mismatch(*sched, options.memory_model, options.history_depth);
+  if (!why.empty())
+    throw UsageError("WEFT_REPLAY='" + path + "': " + why +
+                     " (a replay would diverge): set WEFT_MEMORY_MODEL or Options::memory_model and history_depth to match");
   const bool strict = is_recorded(*sched);
   sim::Simulation s(sim_options(options, strict ? StrategySpec::replay(*sched) : StrategySpec::lenient(*sched),
                                 sched->seed));

@@ -72,6 +72,29 @@ TEST(ScenarioErrors, UnknownExpectedOutcomeIsRejected) {
   EXPECT_EQ(e.path, "$.expect");
 }
 
+TEST(ScenarioErrors, AnUnknownMemoryModelNamesThePathAndTheModels) {
+  auto e = reject(R"({"name": "t", "programs": {"m": []}, "main": "m", "exploration": {"memory_model": "tso"}})");
+  EXPECT_EQ(e.path, "$.exploration.memory_model");
+  EXPECT_NE(e.expected.find("\"sc\""), std::string::npos) << e.message();
+  EXPECT_NE(e.expected.find("\"c11\""), std::string::npos) << e.message();
+}
+
+TEST(ScenarioErrors, AHistoryDepthOfZeroOrAboveTheMaximumIsRejected) {
+  for (const std::uint64_t depth : {std::uint64_t{0}, std::uint64_t{kHistoryDepthMax} + 1}) {
+    auto e = reject(R"({"name": "t", "programs": {"m": []}, "main": "m", "exploration": {"history_depth": )" +
+                    std::to_string(depth) + "}}");
+    EXPECT_EQ(e.path, "$.exploration.history_depth");
+    EXPECT_NE(e.expected.find("from 1 to " + std::to_string(kHistoryDepthMax)), std::string::npos) << e.message();
+  }
+  ScenarioError err;
+  const auto ok = parse_scenario(
+      R"({"name": "t", "programs": {"m": []}, "main": "m", "exploration": {"history_depth": )" +
+          std::to_string(kHistoryDepthMax) + "}}",
+      "good.json", err);
+  ASSERT_TRUE(ok.has_value()) << err.message();
+  EXPECT_EQ(ok->history_depth, kHistoryDepthMax);
+}
+
 TEST(ScenarioErrors, MissingFileIsAnError) {
   ScenarioError err;
   EXPECT_FALSE(load_scenario("/nonexistent/weft.json", err).has_value());

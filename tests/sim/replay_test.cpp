@@ -163,6 +163,7 @@ std::string tree_text(const Schedule& s) {
   j["pct_depth"] = s.pct_depth;
   j["pct_steps"] = s.pct_steps;
   if (!s.memory_model.empty()) j["memory_model"] = s.memory_model;
+  if (s.history_depth != 0) j["history_depth"] = s.history_depth;
   auto& ds = j["decisions"] = nlohmann::json::array();
   for (const Decision& d : s.decisions)
     ds.push_back(nlohmann::json::array({op_name(d.op), d.kind == DecisionKind::fiber ? "f" : "r", d.value}));
@@ -189,6 +190,7 @@ TEST(Replay, TheStreamedScheduleWriterWritesTheBytesOfAJsonTree) {
   odd.seed = UINT64_MAX;
   odd.strategy = "quote \" back \\ nl \n tab \t ctl \x01 \xc3\xa9";
   odd.memory_model = "c11";
+  odd.history_depth = kHistoryDepthMax;
   odd.switches = {{1, 0, 2}, {2, kSwitchPlaceMax, 0}};
   cases.push_back(odd);
   Schedule listed = odd;
@@ -224,6 +226,48 @@ TEST(Replay, MalformedScheduleJsonIsAnError) {
   EXPECT_TRUE(Schedule::from_json(R"({"format":"weft-schedule","version":1,"seed":1,"decisions":[["load","f",1]]})",
                                   error));
   EXPECT_FALSE(Schedule::load("/nonexistent/dir/x.json", error));
+  const std::string c11 = R"({"format":"weft-schedule","version":1,"seed":1,"decisions":[],"memory_model":"c11",)";
+  for (const char* depth : {"0", "65", "-1", "\"4\""}) {
+    EXPECT_FALSE(Schedule::from_json(c11 + R"("history_depth":)" + depth + "}", error)) << depth;
+    EXPECT_NE(error.find("$.history_depth: expected an integer from 1 to 64"), std::string::npos) << error;
+  }
+  EXPECT_FALSE(Schedule::from_json(R"({"format":"weft-schedule","version":1,"seed":1,"decisions":[],"history_depth":8})",
+                                   error));
+  EXPECT_NE(error.find("$.history_depth: expected no history_depth in a schedule without"), std::string::npos) << error;
+}
+
+// A schedule replays only under the model and history depth it was recorded
+// under: Simulation::run refuses another before the run starts, whichever entry
+// point built the options (simrun and the testing API say so earlier, in their terms).
+TEST(Replay, AReplayUnderAnotherMemoryModelOrHistoryDepthIsRefusedBeforeItRuns) {
+  std::uint64_t v = 0;
+  Options rec = options_for(3);
+  rec.history_depth = 8;
+  const RunResult r = run_with(rec, entropy_body(v));
+  ASSERT_EQ(r.schedule.memory_model, "c11");
+  ASSERT_EQ(r.schedule.history_depth, 8u);
+  for (const bool lenient : {false, true}) {
+    const StrategySpec spec = lenient ? StrategySpec::lenient(r.schedule) : StrategySpec::replay(r.schedule);
+    Options same = options_for(0, spec);
+    same.history_depth = 8;
+    EXPECT_EQ(run_with(same, entropy_body(v)).outcome, Outcome::pass);
+    Options depth4 = options_for(0, spec);
+    try {
+      run_with(depth4, entropy_body(v));
+      ADD_FAILURE() << "no error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("recorded keeping 8 stores per atomic and this run keeps 4"),
+                std::string::npos) << e.what();
+    }
+    Options sc = in_sc(same);
+    try {
+      run_with(sc, entropy_body(v));
+      ADD_FAILURE() << "no error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("recorded under the c11 memory model and this run is sc"), std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 }  // namespace

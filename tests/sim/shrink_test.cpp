@@ -57,6 +57,7 @@ TEST(LenientReplay, AFullScheduleReplaysTheRecordedRun) {
 TEST(LenientReplay, AnEmptyScheduleRunsTheDefaultWithoutPreemptions) {
   Schedule empty;
   empty.seed = 5;
+  empty.memory_model = "c11";  // the runs' model (a schedule names the model it replays under)
   const RunResult a = run_with(options_for(0, StrategySpec::lenient(empty)), lost_update_failure());
   const RunResult b = run_with(options_for(1, StrategySpec::lenient(empty)), lost_update_failure());
   // Keep-running-the-current-fiber never interleaves the load and the store.
@@ -210,6 +211,7 @@ TEST(Shrink, SwitchesSurviveJsonAndOldVersionsStillLoad) {
 TEST(Shrink, ARunThatDoesNotReproduceIsReportedNotShrunk) {
   Schedule s;
   s.seed = 1;
+  s.memory_model = "c11";  // probe_of's runs' model
   const ScheduleSize original{0, 0, 0, 12345};  // a step count no lenient run gives
   const ShrinkResult r = shrink_schedule(s, original, probe_of);
   EXPECT_FALSE(r.reproduced);

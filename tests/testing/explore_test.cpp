@@ -303,4 +303,30 @@ TEST(Explore, AReplayFileThatDoesNotLoadSaysWhich) {
   }
 }
 
+// A schedule recorded under one memory model names it; replayed under the other
+// (its memory draws would pick other stores) it is refused with the reason, not
+// run into a divergence.
+TEST(Explore, AReplayUnderAnotherMemoryModelIsRefusedWithTheReason) {
+  Options sc_options = options("explore-model-sc");
+  sc_options.memory_model = weft::sim::MemoryModel::sc;
+  sc_options.shrink = false;
+  const auto r = explore(sc_options, lost_update);
+  ASSERT_FALSE(r.passed());
+  ASSERT_TRUE(std::filesystem::exists(r.schedule_path)) << r.report();
+  ScopedEnv env("WEFT_REPLAY", r.schedule_path);
+  Options o = options("explore-model-c11");  // c11, the default
+  o.read_env = true;
+  try {
+    explore(o, lost_update);
+    ADD_FAILURE() << "no UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("recorded under the sc memory model and this run is c11"), std::string::npos)
+        << e.what();
+  }
+  sc_options.read_env = true;
+  const auto again = explore(sc_options, lost_update);  // under its own model it replays
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.outcome, r.outcome);
+}
+
 }  // namespace

@@ -127,6 +127,9 @@ struct Schedule {
   // memory_model: "c11" for a run under the C11 model (its loads' choices are
   // among the draws), empty for sc. A replay under the other model is refused.
   std::string memory_model;
+  // history_depth: under c11, the stores kept per atomic (Options::history_depth)
+  // when not the default; 0: the default. A replay under another depth is refused.
+  std::uint32_t history_depth = 0;
   std::vector<Decision> decisions;
   std::vector<Switch> switches;  // lenient replay only; in the order they happen
   // Lenient replay only: when reads_listed, every memory draw (is_memory_draw)

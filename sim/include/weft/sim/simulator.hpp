@@ -357,6 +357,13 @@ struct RunResult {
   std::string summary() const;
 };
 
+// replay_mismatch says why schedule `s` cannot be replayed under `model` keeping
+// `history_depth` stores per atomic ("the schedule was recorded under the sc
+// memory model and this run is c11"), or is empty when it can: a memory draw
+// means a different store under another model or depth, so such a replay would
+// diverge. Simulation::run refuses it; simrun and the testing API say so first.
+std::string replay_mismatch(const Schedule& s, MemoryModel model, std::uint32_t history_depth);
+
 // Simulation runs functions on simulated fibers under one set of Options.
 class Simulation {
  public:
