@@ -525,9 +525,15 @@ int main(int argc, char** argv) {
   bool check = false, no_generated = false, quiet = false;
   app.add_option("--budget", budget, "seeds per bug (default 100)");
   app.add_option("--control-budget", control_budget, "seeds for the no-bug control (default: --budget)");
-  app.add_option("--bug", only, "run only these bugs (repeatable)");
-  app.add_option("--skip-bug", skipped, "leave these bugs out (repeatable): e.g. the stale-read ones in an sc run");
-  app.add_option("--known-miss", known_miss, "with --check: these bugs may go unfound (reported, not failed)");
+  // A bug's name must be a planted bug's (a misspelt one would select nothing and pass).
+  const std::vector<std::string> planted(std::begin(weft::kBugNames) + 1, std::end(weft::kBugNames));
+  app.add_option("--bug", only, "run only these bugs (repeatable)")->check(CLI::IsMember(planted));
+  app.add_option("--skip-bug", skipped, "leave these bugs out (repeatable): e.g. the stale-read ones in an sc run")
+      ->check(CLI::IsMember(planted));
+  app.add_option("--known-miss", known_miss, "with --check: these bugs may go unfound (reported, not failed)")
+      ->check(CLI::IsMember(planted));
+  bool list = false;
+  app.add_flag("--list", list, "print the planted bugs' names, one per line, and exit");
   app.add_option("--exclude", excluded, "leave out these scenarios, by name (repeatable)");
   app.add_option("--no-check", g_no_check, "leave this check out of every scenario (repeatable), to show what finds a bug without it");
   app.add_option("--scenarios", scenarios_dir, "the scenarios folder (default scenarios; zoo/ inside it too)");
@@ -552,7 +558,18 @@ int main(int argc, char** argv) {
   std::string replay_file;
   app.add_option("--replay", replay_file,
                  "replay this reproduction file (one that bugzoo wrote) with the one --bug planted; exit 0 if it fails as recorded");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "bugzoo: %s (see bugzoo --help)\n", e.what());
+    return 9;  // a usage error, as simrun's
+  }
+  if (list) {
+    for (const std::string& name : planted) std::printf("%s\n", name.c_str());
+    return 0;
+  }
   if (!replay_file.empty()) {
     const auto* name = only.size() == 1 ? std::find(std::begin(weft::kBugNames), std::end(weft::kBugNames), only[0])
                                         : std::end(weft::kBugNames);
