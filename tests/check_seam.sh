@@ -4,8 +4,14 @@
 # simulator sees every synchronisation point. Also fails if engine code includes
 # a backend by name: only each build's backend folder (engine/platform/<backend>/)
 # may, through its weft/platform/backend.hpp, so the build chooses the backend.
-# Also fails if a data member of a type that two threads reach (the list in
-# kSharedTypes below) says neither how it is shared nor why it need not be:
+# Also fails if a data member of a type that two threads reach says neither how
+# it is shared nor why it need not be. Which types two threads reach is decided
+# mechanically: every struct or class defined in engine/ (outside the backends)
+# whose own body has a member of a seam synchronisation type (Atomic<...>,
+# Cell<...>, Mutex, Parker, AsyncMutex, Notify) is one, since a type synchronises
+# only what more than one thread touches; kSharedTypes below adds the types that
+# two threads reach without holding a synchronisation member of their own. A
+# member's
 # its type must be a seam type (Atomic, Cell, Mutex, Parker, Counter, Flag,
 # Thread, TaskState, a seam-built sync type, or a type of the list by value),
 # or be const (immutable once constructed), or its line must end in a comment naming its
@@ -27,7 +33,8 @@ refuse() {
   return 1
 }
 
-# kSharedTypes: FILE:TYPE, the types whose objects two threads reach.
+# kSharedTypes: FILE:TYPE, types whose objects two threads reach that hold no
+# synchronisation member (the derived ones need no entry; listing one is harmless).
 kSharedTypes=(
   engine/include/weft/task.hpp:PromiseLink
   engine/include/weft/task.hpp:TaskHeader
@@ -36,12 +43,44 @@ kSharedTypes=(
   engine/src/queues.hpp:LifoSlot
   engine/src/multi_thread/multi_thread.hpp:Core
   engine/src/multi_thread/multi_thread.hpp:Remote
+  engine/src/multi_thread/multi_thread.hpp:WorkerStats
+  engine/src/owned_tasks.hpp:OwnedTasks
 )
 
-# unmarked_members FILE TYPE: prints FILE:LINE: TEXT for each data member of the
-# type's body (brace depth 1) that the rule above does not accept.
+# synchronising_types ROOT: prints FILE:TYPE (FILE relative to ROOT) for each
+# struct or class in ROOT/engine, outside the backends, with a member of a seam
+# synchronisation type in its own body (nested types are judged on their own).
+synchronising_types() {
+  local root="$1" f
+  while IFS= read -r f; do
+    awk -v file="${f#"$root"/}" '
+      function strip(s) { sub(/\/\/.*/, "", s); return s }
+      {
+        code = strip($0)
+        if (code !~ /;[[:space:]]*$/ && code !~ /enum[[:space:]]+class/ &&
+            match(code, /(^|[^A-Za-z0-9_])(struct|class)[[:space:]]+(alignas\([0-9]+\)[[:space:]]+)?[A-Za-z_][A-Za-z0-9_]*/)) {
+          s = substr(code, RSTART, RLENGTH)
+          sub(/.*(struct|class)[[:space:]]+(alignas\([0-9]+\)[[:space:]]+)?/, "", s)
+          pending = s
+        }
+        n = split(code, ch, "")
+        for (i = 1; i <= n; i++) {
+          if (ch[i] == "{") { depth++; if (pending != "") { sp++; name[sp] = pending; at[sp] = depth; pending = "" } }
+          if (ch[i] == "}") { if (sp > 0 && at[sp] == depth) sp--; depth-- }
+        }
+        if (sp > 0 && depth == at[sp] && code ~ /;[[:space:]]*$/ &&
+            code ~ /(^|[^A-Za-z0-9_])(Atomic|Cell)<.*>[[:space:]]+[A-Za-z_]|(^|[^A-Za-z0-9_])(Mutex|Parker|AsyncMutex|Notify)[[:space:]]+[A-Za-z_]/)
+          shared[name[sp]] = 1
+      }
+      END { for (t in shared) print file ":" t }' "$f"
+  done < <(grep -rlE --include='*.hpp' --include='*.cpp' 'Atomic<|Cell<|Mutex|Parker|Notify' "$root/engine" | grep -v "^$root/engine/platform/" | sort)
+}
+
+# unmarked_members FILE TYPE PATH [TYPES]: prints FILE:LINE: TEXT for each data
+# member of the type's body (brace depth 1) that the rule above does not accept;
+# TYPES ("A|B|...") are the shared types a member may hold by value.
 unmarked_members() {
-  awk -v type="$2" -v file="$1" '
+  awk -v type="$2" -v file="$1" -v shared="${4:-TaskHeader}" '
     function strip(s) { sub(/\/\/.*/, "", s); return s }
     !inside && $0 ~ "^[[:space:]]*(struct|class)[[:space:]]+(alignas\\([0-9]+\\)[[:space:]]+)?" type "([[:space:]]|$|:|\\{)" {
       inside = 1; depth = 0; started = 0
@@ -54,13 +93,21 @@ unmarked_members() {
         if (ch[i] == "{") { depth++; started = 1 }
         if (ch[i] == "}") depth--
       }
-      if (line_depth == 1 && code ~ /;[[:space:]]*$/ && code !~ /\(/ &&
-          code !~ /^[[:space:]]*(using|friend|static|template|return|enum|struct|class|public|private|protected|typedef)\b/ &&
+      # A declaration over several lines ("A a,\n b;") is judged whole, by its last
+      # line, with the comment of any of its lines.
+      if (line_depth == 1 && cont != "") { code = cont " " code; said = said " " $0; cont = "" } else said = $0
+      if (line_depth == 1 && code ~ /,[[:space:]]*$/ && code !~ /[;{}]/) { cont = code; next }
+      # A member: a declaration ending in ";" at the depth of the type body, not a
+      # function (a ")" followed only by qualifiers), a type, an alias or static.
+      if (line_depth == 1 && code ~ /;[[:space:]]*$/ && code !~ /^[[:space:]]*\}/ &&
+          code !~ /\)[[:space:]]*(const|noexcept|override|final|&|[[:space:]])*(=[[:space:]]*(0|default|delete))?[[:space:]]*;[[:space:]]*$/ &&
+          code !~ /^[[:space:]]*(using|friend|static|template|return|enum|struct|class|public|private|protected|typedef)([[:space:]]|:|$)/ &&
           code ~ /[A-Za-z_][A-Za-z0-9_]*[[:space:]]*(\[[^]]*\])?[[:space:]]*(\{[^}]*\}|=[^;]*)?;[[:space:]]*$/) {
-        ok = code ~ /(^|[^A-Za-z0-9_])(Atomic|Cell|Mutex|Parker|Counter|Flag|Thread|TaskState|AsyncMutex|Notify|PromiseLink|TaskHeader|InjectQueue|LocalQueue|LifoSlot|Core|Remote)[[:space:]]+[A-Za-z_]/ ||
+        ok = code ~ ("(^|[^A-Za-z0-9_])(Atomic|Cell|Mutex|Parker|Counter|Flag|Thread|TaskState|AsyncMutex|Notify|" shared ")[[:space:]]+[A-Za-z_]") ||
              code ~ /(^|[^A-Za-z0-9_])(Atomic|Cell)</ ||
              code ~ /^[[:space:]]*const[[:space:]]/ || code ~ /\*[[:space:]]*const[[:space:]]/ ||
-             $0 ~ /\/\/.*(guarded by|owner only|before publication)/
+             code ~ /&[[:space:]]*[A-Za-z_][A-Za-z0-9_]*[[:space:]]*;[[:space:]]*$/ ||
+             said ~ /\/\/.*(guarded by|owner only|before publication)/
         if (!ok) printf "%s:%d: %s\n", file, FNR, $0
       }
       if (started && depth == 0) inside = 0
@@ -77,13 +124,17 @@ check() {
     "$(grep -rnE '#\s*include\s*[<"]weft/platform/(os|sim)\.hpp[>"]' "$root/engine" "${files[@]}" \
        | grep -vE "^$root/engine/platform/[a-z]+/include/weft/platform/backend.hpp:")" || status=1
   local hits="" entry
-  for entry in "${kSharedTypes[@]}"; do
+  local -a types
+  mapfile -t types < <({ printf '%s\n' "${kSharedTypes[@]}"; synchronising_types "$root"; } | sort -u)
+  local names
+  names="$(printf '%s\n' "${types[@]}" | sed 's/.*://' | sort -u | paste -sd'|')"
+  for entry in "${types[@]}"; do
     if [ ! -f "$root/${entry%%:*}" ]; then
       hits+="${entry%%:*}: missing (the shared-type list names it)"$'\n'
       continue
     fi
     local found
-    found="$(unmarked_members "${entry%%:*}" "${entry##*:}" "$root/${entry%%:*}")"
+    found="$(unmarked_members "${entry%%:*}" "${entry##*:}" "$root/${entry%%:*}" "$names")"
     [ -n "$found" ] && hits+="$found"$'\n'
   done
   hits="${hits%$'\n'}"
@@ -128,6 +179,12 @@ if [ "${1:-}" = "--self-test" ]; then
   plant_after src/queues.hpp 'Atomic<std::uint32_t> tail_{0};' '  std::uint32_t planted_index_ = 0;  // a stealer reads it'
   plant_after src/multi_thread/multi_thread.hpp 'std::uint32_t tick = 0;' '  TaskHeader* planted_task = nullptr;'
   plant_after include/weft/task.hpp 'Cell<const char*> leaf_{nullptr};' '  std::source_location planted_loc_{};'
+  # A type the list does not name, holding an atomic and a plain field; a member
+  # whose type has parentheses; a declaration over two lines; a oneshot field.
+  plant_after src/runtime_core.hpp 'namespace detail {' 'struct PlantedShared {\n  Atomic<std::uint32_t> flag{0};\n  std::uint64_t payload = 0;\n};'
+  plant_after include/weft/task.hpp 'bool is_block_on_ = false;' '  std::function<void()> planted_fn_;'
+  plant_after src/queues.hpp 'Atomic<std::uint32_t> tail_{0};' '  std::uint32_t planted_a_ = 0,\n      planted_b_ = 0;'
+  plant_after include/weft/sync.hpp 'Cell<Waker> rx_waker;' '  std::optional<T> planted_value;'
   if ! check "$here" >/dev/null; then
     echo "seam check self-test: the unmodified engine fails the check" >&2
     failed=1

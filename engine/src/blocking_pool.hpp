@@ -50,7 +50,7 @@ class BlockingPool {
   };
   void run_thread(std::size_t index);
 
-  CoreBase* rt_;
+  CoreBase* const rt_;
   const std::uint32_t max_threads_;
   const std::uint64_t keep_alive_ns_;
   Mutex mu_;

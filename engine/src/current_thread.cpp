@@ -145,7 +145,7 @@ class CurrentThread final : public CoreBase, private DumpCollector {
 
   Core core_;
   Atomic<std::uint32_t> core_taken_{0};
-  std::deque<TaskHeader*> local_;  // only the thread holding the core
+  std::deque<TaskHeader*> local_;  // owner only: the thread holding the core
   // defer_ holds yielded tasks (core holder only), one reference each; a Cell: a
   // dump reads it while the driver is held.
   Cell<std::vector<TaskHeader*>> defer_;
@@ -156,19 +156,19 @@ class CurrentThread final : public CoreBase, private DumpCollector {
   InjectQueue inject_;  // guarded by mu_
   Parker parker_;
   Parker parker_wait_;  // a block_on waiting for the core sleeps here
-  bool driver_parked_ = false;  // the driver is in park(): read only by has_stalled_work's probe
+  bool driver_parked_ = false;  // owner only: the driver, in park(); the simulator's stall probe reads it between decisions
   Atomic<std::uint32_t> root_woken_{0};
   Atomic<std::uint32_t> shut_{0};
-  std::uint32_t tick_ = 0;
+  std::uint32_t tick_ = 0;  // owner only: the core holder
   Mutex dump_serial_;  // one blocking dump at a time
   Rendezvous rv_;
-  TaskHeader* requester_task_ = nullptr;  // core holder only: the task asking, during collect_alone
-  bool stood_in_ = false;                 // the requester took the free core (requester only)
+  TaskHeader* requester_task_ = nullptr;  // owner only: the core holder; the task asking, during collect_alone
+  bool stood_in_ = false;                 // owner only: the requester; it took the free core
   // Metrics batch (core holder) and published values.
-  MetricCount polls_, parks_, noops_, local_schedules_, busy_ns_;
-  std::uint64_t polls_at_park_ = 0;
+  MetricCount polls_, parks_, noops_, local_schedules_, busy_ns_;  // owner only: the core holder
+  std::uint64_t polls_at_park_ = 0;  // owner only: the core holder
   Counter poll_count_, park_count_, noop_count_, local_schedule_count_, busy_count_, queue_depth_;
-  std::unique_ptr<Counter[]> histogram_;  // poll-time buckets, when enabled
+  std::unique_ptr<Counter[]> histogram_;  // before publication: poll-time buckets, when enabled
 };
 
 void CurrentThread::schedule(TaskHeader* t, bool) {

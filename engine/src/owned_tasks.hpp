@@ -102,8 +102,8 @@ class OwnedTasks {
   // more (the same instruction count; two fewer bus-locked operations per task).
   struct alignas(64) Shard {
     Mutex mu;
-    TaskHeader* head = nullptr;
-    bool closed = false;
+    TaskHeader* head = nullptr;  // guarded by mu
+    bool closed = false;         // guarded by mu
     Counter added;
     Counter removed;
   };
@@ -117,7 +117,7 @@ class OwnedTasks {
     if constexpr (kMetrics) bump(s.removed);
   }
   const std::uint32_t mask_;
-  std::unique_ptr<Shard[]> shards_;
+  std::unique_ptr<Shard[]> shards_;  // before publication: the array; each Shard synchronises itself
 };
 
 }  // namespace detail

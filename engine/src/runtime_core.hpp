@@ -76,7 +76,7 @@ class CoreBase : public RuntimeCore {
   // schedulers (workers: how many the scheduler has; inject: its injection queue).
   RuntimeMetrics runtime_metrics(std::uint32_t workers, const InjectQueue& inject) const;
 
-  Config cfg_;
+  Config cfg_;  // before publication: read-only once the runtime runs
   OwnedTasks owned_;
   BlockingPool blocking_;
   Atomic<std::uint64_t> next_id_{1};

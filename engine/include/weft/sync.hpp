@@ -86,8 +86,8 @@ struct Inner : weft::detail::PoolNew {
   static constexpr std::uint32_t kRxWaker = 1, kSent = 2, kTxClosed = 4, kRxClosed = 8;
   Atomic<std::uint32_t> state{0};
   Atomic<std::uint32_t> refs{2};
-  std::optional<T> value;
-  Waker rx_waker;
+  Cell<std::optional<T>> value;  // the sender's before kSent, the receiver's after
+  Cell<Waker> rx_waker;           // see above: handed over by kRxWaker
 
   // Counted for the leak check (Held::allocation); freed by the last release().
   Inner() { Platform::note_hold(Held::allocation, sizeof(Inner)); }
@@ -128,11 +128,11 @@ class Sender {
       in->release();
       return false;
     }
-    in->value.emplace(std::move(v));
+    in->value.with_mut([&v](std::optional<T>& slot) { slot.emplace(std::move(v)); });
     // release publishes `value` to the receiver's acquire loads of kSent; acquire
     // pairs with the receiver's acq_rel fetch_or of kRxWaker, which published rx_waker.
     std::uint32_t prev = in->state.fetch_or(detail::Inner<T>::kSent, Order::acq_rel);
-    if (prev & detail::Inner<T>::kRxWaker) in->rx_waker.wake_by_ref();
+    if (prev & detail::Inner<T>::kRxWaker) in->rx_waker.with([](const Waker& w) { w.wake_by_ref(); });
     in->release();
     return true;
   }
@@ -145,7 +145,7 @@ class Sender {
       // acq_rel as in send(): release to the receiver's acquire of kTxClosed, acquire
       // of the receiver's kRxWaker publication of rx_waker.
       std::uint32_t prev = in->state.fetch_or(detail::Inner<T>::kTxClosed, Order::acq_rel);
-      if (prev & detail::Inner<T>::kRxWaker) in->rx_waker.wake_by_ref();
+      if (prev & detail::Inner<T>::kRxWaker) in->rx_waker.with([](const Waker& w) { w.wake_by_ref(); });
       in->release();
     }
   }
@@ -173,7 +173,8 @@ class Receiver {
   // try_recv returns the value if it has been sent.
   std::optional<T> try_recv() {
     // acquire pairs with send()'s acq_rel fetch_or of kSent, which published `value`.
-    if (in_->state.load(Order::acquire) & In::kSent) return std::move(in_->value);
+    if (in_->state.load(Order::acquire) & In::kSent)
+      return in_->value.with_mut([](std::optional<T>& v) { return std::move(v); });
     return std::nullopt;
   }
 
@@ -194,7 +195,7 @@ class Receiver {
     // rx_waker to the sender's acquire half of that same fetch_or.
     std::uint32_t cur = in_->state.load(Order::acquire);
     if (cur & In::kRxWaker) {
-      if (in_->rx_waker.will_wake(w)) return true;
+      if (in_->rx_waker.with([&w](const Waker& mine) { return mine.will_wake(w); })) return true;
       // Take the field back unless the sender finished meanwhile.
       for (;;) {
         if (cur & (In::kSent | In::kTxClosed)) return budget_.ready_on_recheck(h);
@@ -202,7 +203,7 @@ class Receiver {
       }
     }
     if (cur & (In::kSent | In::kTxClosed)) return budget_.ready_on_recheck(h);
-    in_->rx_waker = std::move(w);
+    in_->rx_waker.with_mut([&w](Waker& mine) { mine = std::move(w); });
     cur = in_->state.fetch_or(In::kRxWaker, Order::acq_rel);
     if (cur & (In::kSent | In::kTxClosed)) return budget_.ready_on_recheck(h);
     return true;
@@ -211,7 +212,7 @@ class Receiver {
     // acquire pairs with send()'s acq_rel fetch_or of kSent, which published `value`.
     std::uint32_t s = in_->state.load(Order::acquire);
     if (!(s & In::kSent)) throw RecvError();
-    return std::move(*in_->value);
+    return in_->value.with_mut([](std::optional<T>& v) { return std::move(*v); });
   }
 
  private:

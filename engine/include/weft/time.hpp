@@ -26,9 +26,9 @@ namespace detail {
 // (written under the lock, read by the readiness check: ordered by the wake).
 struct TimerEntry {
   Cell<std::uint64_t> deadline_ns{0};
-  std::uint64_t seq = 0;  // ties broken by registration order, never by address
+  std::uint64_t seq = 0;  // guarded by timer_mu_; ties broken by registration order, never by address
   Cell<Waker> waker;
-  std::size_t heap_index = 0;
+  std::size_t heap_index = 0;  // guarded by timer_mu_
   Cell<bool> registered{false};
   Flag fired;
 };

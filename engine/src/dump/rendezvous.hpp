@@ -196,7 +196,7 @@ class Rendezvous {
   struct alignas(128) Seat {
     Atomic<std::uint32_t> blocked{0};  // 1 while it waits on its idle parker (step 1)
     Parker parker;                     // waits inside a round; never carries idle wake-ups
-    std::uint64_t seen = 0;            // the last round it answered
+    std::uint64_t seen = 0;            // owner only: its participant; the last round it answered
   };
   // hold waits until round r is done, as participant who (-1: the requester) on
   // parker, leading by deadline if it comes first (steps 4 and 5). lock is held.
@@ -212,9 +212,9 @@ class Rendezvous {
   DumpCollector& collector_;
   const OnShutdown on_shutdown_;
   const std::uint64_t slice_ns_;
-  std::unique_ptr<Seat[]> seats_;
+  std::unique_ptr<Seat[]> seats_;  // before publication: the array; each Seat synchronises itself
   Mutex mu_;  // guards round_
-  Round round_;
+  Round round_;  // guarded by mu_
   std::uint64_t issued_ = 0;  // the last round id given out, guarded by mu_
   Atomic<std::uint64_t> published_{0};  // the round participants must answer
 };

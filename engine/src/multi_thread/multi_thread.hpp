@@ -35,7 +35,7 @@ struct alignas(128) WorkerStats {
   // Published at maintenance and parking; read by metrics readers.
   Counter poll_count, steal_count, steal_operations, park_count, park_unpark_count, noop_count,
       local_schedule_count, overflow_count, busy_ns;
-  std::unique_ptr<Counter[]> histogram;  // poll-time buckets, when enabled
+  std::unique_ptr<Counter[]> histogram;  // before publication: poll-time buckets, when enabled
   // Written around every poll: on its own line, so a metrics reader does not pull
   // it out of the worker's cache.
   alignas(128) Counter running_task;  // id of the task being polled, 0 between polls (for dumps)
@@ -219,15 +219,15 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
                     const std::vector<std::uint64_t>& missed_running);
 
   const std::uint32_t n_;
-  std::vector<std::unique_ptr<Remote>> remotes_;
-  std::vector<std::unique_ptr<Core>> cores_;
-  std::unique_ptr<WorkerStats[]> stats_;
+  std::vector<std::unique_ptr<Remote>> remotes_;  // before publication: the vector; each Remote is shared
+  std::vector<std::unique_ptr<Core>> cores_;  // before publication: the vector; each Core is shared
+  std::unique_ptr<WorkerStats[]> stats_;  // before publication: the array; its counters are seam Counters
   Mutex mu_;                        // guards inject_ list and sleepers_
   InjectQueue inject_;              // guarded by mu_ (len readable without)
   std::vector<std::uint32_t> sleepers_;  // guarded by mu_
   Atomic<std::uint64_t> idle_state_;
   Atomic<std::int32_t> driver_{-1};  // worker index driving timers, or -1
-  std::vector<Thread> threads_;
+  std::vector<Thread> threads_;  // owner only: the runtime's owner starts them and its shutdown joins them
   Atomic<std::uint32_t> shut_{0};
   AsyncMutex dump_lock_;             // one dump at a time
   Notify dump_done_;                 // wakes a task requester
