@@ -3,9 +3,9 @@
 // Each member mirrors OsPlatform (engine/platform/os/include/weft/platform/os.hpp) but runs on
 // simulated fibers: before an Atomic, Mutex, Parker, Thread, clock, entropy or
 // yield operation takes effect, the kernel lets the strategy choose which fiber
-// runs next. Under the sc memory model (the default) all memory orders are
+// runs next. Under the sc memory model all memory orders are
 // modelled as seq_cst (an atomic is a plain value read and written while only one
-// fiber runs); under c11 a load may read an older store the C++ model allows
+// fiber runs); under c11 (the default) a load may read an older store the C++ model allows
 // (weft/sim/simulator.hpp, model point 1). Atomic::unsync_load and Counter are not
 // decision points; fence is.
 //

@@ -17,7 +17,8 @@
 namespace weft::platform_contract {
 
 // Order names the memory order an engine operation asks for. Backends may model
-// it more strongly (the simulator treats every order as sequentially consistent).
+// it more strongly (the simulator's sc model treats every order as sequentially
+// consistent; its c11 model, the default, gives each order its C++ meaning).
 enum class Order : std::uint8_t { relaxed, acquire, release, acq_rel, seq_cst };
 
 // Held names what the engine takes and must give back: an allocation it owns
