@@ -794,12 +794,12 @@ int simrun_main(int argc, char** argv) {
       usage_error("--strategy " + cli.strategy + ": the schedule was recorded under the " + recorded +
                   " memory model and this run is " + sc->memory_model + " (a replay would diverge): pass --memory-model " +
                   recorded);
-    const std::uint32_t depth = st.schedule->history_depth != 0 ? st.schedule->history_depth
-                                                                 : weft::sim::kHistoryDepthDefault;
-    if (sc->memory_model == "c11" && depth != sc->history_depth)
-      usage_error("--strategy " + cli.strategy + ": the schedule was recorded keeping " + std::to_string(depth) +
-                  " stores per atomic and this run keeps " + std::to_string(sc->history_depth) +
-                  " (a replay would diverge): pass --history-depth " + std::to_string(depth));
+    // The models agree: what is left to disagree on is the history depth.
+    const std::string why = weft::sim::replay_mismatch(*st.schedule, *weft::sim::memory_model_from(sc->memory_model),
+                                                       sc->history_depth);
+    if (!why.empty())
+      usage_error("--strategy " + cli.strategy + ": " + why + " (a replay would diverge): pass --history-depth " +
+                  std::to_string(weft::sim::recorded_history_depth(*st.schedule)));
   }
 
   std::uint64_t first = cli.seed.value_or(0), count = 1;

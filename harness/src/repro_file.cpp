@@ -120,7 +120,7 @@ std::optional<Repro> parse_repro(const std::string& text, const std::string& fil
                                             rep.scenario.history_depth);
     if (!why.empty())
       r.fail("$.scenario.exploration.history_depth",
-             std::to_string(rep.schedule.history_depth != 0 ? rep.schedule.history_depth : kHistoryDepthDefault) +
+             std::to_string(recorded_history_depth(rep.schedule)) +
                  ", the stores per atomic the schedule was recorded keeping (a replay under another depth diverges)");
     return rep;
   } catch (const InputFailure& f) {

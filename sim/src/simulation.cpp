@@ -28,7 +28,7 @@ std::string replay_mismatch(const Schedule& s, MemoryModel model, std::uint32_t 
            " memory model and this run is " + memory_model_name(model);
   }
   if (model != MemoryModel::c11) return {};
-  const std::uint32_t depth = s.history_depth != 0 ? s.history_depth : kHistoryDepthDefault;
+  const std::uint32_t depth = recorded_history_depth(s);
   if (depth != history_depth) {
     return "the schedule was recorded keeping " + std::to_string(depth) + " stores per atomic and this run keeps " +
            std::to_string(history_depth);

@@ -363,6 +363,11 @@ struct RunResult {
 // means a different store under another model or depth, so such a replay would
 // diverge. Simulation::run refuses it; simrun and the testing API say so first.
 std::string replay_mismatch(const Schedule& s, MemoryModel model, std::uint32_t history_depth);
+// recorded_history_depth is the stores per atomic schedule `s` was recorded
+// keeping under c11 (the default when it names none).
+inline std::uint32_t recorded_history_depth(const Schedule& s) noexcept {
+  return s.history_depth != 0 ? s.history_depth : kHistoryDepthDefault;
+}
 
 // Simulation runs functions on simulated fibers under one set of Options.
 class Simulation {
