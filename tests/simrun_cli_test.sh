@@ -95,5 +95,23 @@ expect 0 "a mixed sweep counts each concrete strategy" -- "$simrun" "$scenarios/
 python3 -c "
 import json; s=[json.loads(l) for l in open('$tmp/out')][-1]
 assert s['strategy_flag']=='' and {k: v['seeds'] for k, v in s['strategies'].items()} == {'random': 2, 'pct:1': 2, 'pct:2': 2, 'pct:3': 2, 'hold': 2}, s['strategies']" || { echo "FAIL: mixed sweep summary"; fail=1; }
+# Memory-order mutation: the census lists the engine's sites, a weakening runs
+# with the changed count reported and names itself in the replay line, bad values
+# are one-line usage errors.
+expect 0 "the census of a sweep" -- "$simrun" "$scenarios/steal_storm.json" --seeds 0..2 --quiet --order-sites "$tmp/sites.json"
+site=$(python3 -c "
+import json; s=json.load(open('$tmp/sites.json')); assert s['format']=='weft-order-sites'
+src=open('$scenarios/../engine/src/queues.hpp').read().split(chr(10))
+rel=[x for x in s['sites'] if x['file']=='engine/src/queues.hpp' and x['op']=='store' and x['order']=='release' and 'tail_.store(' in src[x['line']-1]]
+assert rel and rel[0]['weaker']==['relaxed'], s['sites'][:3]; print('%s:%d' % (rel[0]['file'], rel[0]['line']))") || { echo "FAIL: the census lacks the local queue's release store of its tail"; fail=1; }
+expect 0 "a weakened run says how many operations it weakened" -- "$simrun" "$scenarios/steal_storm.json" --seed 0 --weaken-order "$site=relaxed" --no-race-detection --memory-model sc
+grep -q "^  weakened: [1-9][0-9]* operations ran with a weaker order (--weaken-order $site=relaxed)$" "$tmp/out" || { echo "FAIL: no weakened count"; cat "$tmp/out"; fail=1; }
+expect 11 "the local queue's publish weakened to relaxed is a data race" -- "$simrun" "$scenarios/steal_storm.json" --seeds 0..20 --weaken-order "$site=relaxed"
+grep -q "replay: tools/simrun .* --weaken-order $site=relaxed   # data_race" "$tmp/out" || { echo "FAIL: replay line without the weakening"; cat "$tmp/out"; fail=1; }
+expect 9 "a weakening to seq_cst is refused" -- "$simrun" "$scenarios/steal_storm.json" --weaken-order "$site=seq_cst"
+grep -q "^simrun: --weaken-order: ORDER must be relaxed, acquire, release or acq_rel, got '$site=seq_cst' (see simrun --help)$" "$tmp/err" || { echo "FAIL: message"; cat "$tmp/err"; fail=1; }
+expect 9 "a weakening without a line is refused" -- "$simrun" "$scenarios/steal_storm.json" --weaken-order "engine/src/queues.hpp=relaxed"
+expect 9 "a weakening cannot be shrunk into a reproduction" -- "$simrun" "$scenarios/steal_storm.json" --weaken-order "$site=relaxed" --shrink
+[ "$(wc -l < "$tmp/err")" = 1 ] || { echo "FAIL: error is not one line"; cat "$tmp/err"; fail=1; }
 [ $fail = 0 ] && echo "simrun CLI: all checks passed"
 exit $fail

@@ -115,7 +115,20 @@ struct Cli {
   std::string shard;    // --shard I/N or auto/N
   std::string summary;  // --summary FILE: the sweep's summary (weft-sweep JSON)
   std::string report;   // --report FILE.html: the run's (or the sweep's) HTML report
+  std::string weaken_order_text;  // --weaken-order FILE:LINE[/failure]=ORDER
+  std::optional<weft::sim::OrderWeakening> weaken_order;
+  std::string order_sites;  // --order-sites FILE: the census of every run, merged
 };
+
+// What every run of this invocation did to order sites: the census merged over
+// the runs (--order-sites) and the operations --weaken-order changed.
+std::vector<weft::sim::OrderSite> g_order_sites;
+std::uint64_t g_orders_weakened = 0;
+
+void note_orders(const RunReport& r) {
+  weft::sim::merge_order_sites(g_order_sites, r.result.order_sites);
+  g_orders_weakened += r.result.orders_weakened;
+}
 
 [[noreturn]] void usage_error(const std::string& msg) {
   // Shortened: a flag's value (a megabyte-long path) cannot flood the terminal.
@@ -255,6 +268,7 @@ std::string run_options(const Cli& cli) {
   if (cli.metrics_every_ns) line += " --metrics-every " + std::to_string(cli.metrics_every_ns);  // changes the schedule
   for (const std::string& c : cli.no_check) line += " --no-check " + c;
   if (cli.memory_limit_bytes != kMemoryLimitDefault) line += " --memory-limit " + shell_quote(cli.memory_limit_text);
+  if (cli.weaken_order) line += " --weaken-order " + shell_quote(weft::sim::order_weakening_text(*cli.weaken_order));
   return line;
 }
 
@@ -373,6 +387,10 @@ void print_human(const Scenario& sc, const Cli& cli, const StrategySpec& st, std
                   static_cast<double>(w.value("busy_duration_ns", 0ull)) / 1e6);
     }
   }
+  if (cli.weaken_order)
+    std::printf("  weakened: %llu operations ran with a weaker order (--weaken-order %s)\n",
+                static_cast<unsigned long long>(r.result.orders_weakened),
+                weft::sim::order_weakening_text(*cli.weaken_order).c_str());
   if (r.result.outcome != Outcome::pass) std::printf("  replay: %s\n", replay_line(cli, st, seed).c_str());
   if (r.result.outcome == Outcome::resource_limit)
     std::printf("  (raise --memory-limit, now %llu MiB, or lower the scenario's counts or --step-bound)\n",
@@ -487,13 +505,37 @@ RunConfig replay_config(const Cli& cli, const StrategySpec& st, std::uint64_t se
   cfg.record_schedule = true;
   cfg.metrics_interval_ns = cli.metrics_every_ns;
   cfg.memory_limit_bytes = cli.memory_limit_bytes;
+  cfg.weaken_order = cli.weaken_order;
+  cfg.census_orders = !cli.order_sites.empty();
   return cfg;
+}
+
+// with_order_sites writes --order-sites's census of every run and returns `code`.
+int with_order_sites(const Cli& cli, int code) {
+  if (cli.order_sites.empty()) return code;
+  nlohmann::json sites = nlohmann::json::array();
+  for (const weft::sim::OrderSite& s : g_order_sites) {
+    nlohmann::json weaker = nlohmann::json::array();
+    for (weft::sim::Order o : weft::sim::one_step_weaker(s.order, weft::sim::order_kind(s.op, s.failure)))
+      weaker.push_back(weft::sim::order_name(o));
+    sites.push_back({{"file", s.file},
+                     {"line", s.line},
+                     {"op", weft::sim::op_name(s.op)},
+                     {"argument", s.failure ? "failure" : "order"},
+                     {"order", weft::sim::order_name(s.order)},
+                     {"count", s.count},
+                     {"weaker", weaker}});
+  }
+  const nlohmann::json doc = {{"format", "weft-order-sites"}, {"version", 1}, {"sites", sites}};
+  if (!write_file(cli.order_sites, dump_safe(doc, 2) + "\n")) usage_error("--order-sites: cannot write '" + cli.order_sites + "'");
+  return code;
 }
 
 int run_one(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::uint64_t seed) {
   RunConfig cfg = replay_config(cli, st, seed);
   cfg.keep_trace = !cli.trace.empty() || cli.check_determinism || !cli.report.empty();
   RunReport r = run_scenario(sc, cfg);
+  note_orders(r);
   if (cli.check_determinism) {
     RunReport again = run_scenario(sc, cfg);
     std::string a = trace_json(sc, cfg, r, "weft"), b = trace_json(sc, cfg, again, "weft");
@@ -547,7 +589,10 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
     cfg.parallelism_bound = cli.parallelism_bound;
     cfg.record_schedule = false;
     cfg.memory_limit_bytes = cli.memory_limit_bytes;
+    cfg.weaken_order = cli.weaken_order;
+    cfg.census_orders = !cli.order_sites.empty();
     RunReport r = run_scenario(sc, cfg);
+    note_orders(r);
     summary.add(run_record(sc, cli, st, seed, r));
     ++done;
     total.steals += r.stats.steals;
@@ -623,6 +668,10 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
                 static_cast<unsigned long long>(cli.livelock_decisions.value_or(sc.livelock_decisions)));
     std::printf("  longest stretch of lost parallelism: %llu polls of the holders (seed %llu)\n",
                 static_cast<unsigned long long>(longest_lost), static_cast<unsigned long long>(longest_lost_seed));
+    if (cli.weaken_order)
+      std::printf("  weakened: %llu operations ran with a weaker order (--weaken-order %s)\n",
+                  static_cast<unsigned long long>(g_orders_weakened),
+                  weft::sim::order_weakening_text(*cli.weaken_order).c_str());
     for (auto& line : replays) std::printf("  replay: %s\n", line.c_str());
   }
   // A shard cannot know whether another shard saw a negative scenario's failure:
@@ -708,6 +757,13 @@ int simrun_main(int argc, char** argv) {
   app.add_option("--report", cli.report,
                  "write an HTML report: of the run (lanes per worker and thread, queue depths, the failure and "
                  "the decisions before it), or over many seeds of the sweep (outcomes, marks, histogram, failures)");
+  app.add_option("--weaken-order", cli.weaken_order_text,
+                 "run a mutant: every atomic operation at FILE:LINE (FILE:LINE/failure: a compare-exchange's failure "
+                 "order) runs with at most ORDER (relaxed, acquire, release, acq_rel); FILE as --order-sites names it "
+                 "(tools/order_mutants)");
+  app.add_option("--order-sites", cli.order_sites,
+                 "write FILE: every atomic operation's source line, operation and order that the runs reached, with "
+                 "counts and the one-step weaker orders (weft-order-sites JSON)");
   app.add_option("--summary", cli.summary,
                  "over many seeds: write the sweep's summary (weft-sweep JSON, what simrun merge reads) to FILE");
   try {
@@ -747,11 +803,19 @@ int simrun_main(int argc, char** argv) {
   if (given("--out")) check_output(cli.out, "--out", true);
   if (given("--summary")) check_output(cli.summary, "--summary", false);
   if (given("--report")) check_output(cli.report, "--report", false);
+  if (given("--order-sites")) check_output(cli.order_sites, "--order-sites", false);
+  if (given("--weaken-order")) {
+    std::string why;
+    cli.weaken_order = weft::sim::parse_order_weakening(cli.weaken_order_text, why);
+    if (!cli.weaken_order) usage_error("--weaken-order: " + why + ", got '" + cli.weaken_order_text + "'");
+    if (cli.shrink) usage_error("--weaken-order and --shrink: a reproduction file does not record the weakening");
+  }
   {
     std::vector<std::pair<std::string, std::string>> files = {{"the scenario file", cli.scenario}};
     if (cli.strategy.rfind("replay:", 0) == 0) files.emplace_back("--strategy replay:", cli.strategy.substr(7));
     for (const auto& [flag, path] : {std::pair<const char*, const std::string*>{"--out", &cli.out}, {"--trace", &cli.trace},
-                                     {"--record", &cli.record}, {"--summary", &cli.summary}, {"--report", &cli.report}})
+                                     {"--record", &cli.record}, {"--summary", &cli.summary}, {"--report", &cli.report},
+                                     {"--order-sites", &cli.order_sites}})
       if (given(flag)) files.emplace_back(flag, *path);
     check_distinct(files);
   }
@@ -848,9 +912,9 @@ int simrun_main(int argc, char** argv) {
     summary.parts = {shard ? shard->index : 0};
     const weft::sweep::SeedRange part = shard ? weft::sweep::shard_range(summary.range, *shard) : summary.range;
     summary.seeds_assigned = part.count;
-    return run_many(*sc, cli, st, part.first, part.count, summary);
+    return with_order_sites(cli, run_many(*sc, cli, st, part.first, part.count, summary));
   }
-  return run_one(*sc, cli, st, first);
+  return with_order_sites(cli, run_one(*sc, cli, st, first));
 }
 
 int main(int argc, char** argv) {

@@ -60,6 +60,8 @@ Options options_of(const Scenario& sc, const RunConfig& cfg) {
   opts.teardown = cfg.teardown;
   opts.memory_model = sc.memory_model == "c11" ? MemoryModel::c11 : MemoryModel::sc;
   opts.history_depth = sc.history_depth;
+  opts.weaken_order = cfg.weaken_order;
+  opts.census_orders = cfg.census_orders;
   return opts;
 }
 

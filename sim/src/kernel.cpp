@@ -353,6 +353,7 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
   }
   checks_cells_ = config.race_detection;
   c11_ = config.c11;
+  order_probe_ = config.order_probe;
 }
 
 std::vector<Decision> Kernel::take_decisions() const {
@@ -602,6 +603,11 @@ void Kernel::teardown() {
     // A fiber busy for a while (sleep) has done its time: time passes at once.
     const bool busy = f.state == FiberState::blocked && f.blocked_op == Op::sleep;
     if (f.state == FiberState::runnable || busy || (f.state == FiberState::abandoned && f.stopped)) {
+      // A fiber stopped at the decision its own block made (pick_after_block)
+      // is still on the wait list it joined; it goes on as if woken, so it
+      // leaves the list now (or its wait loop joins it again, and the second
+      // link cuts off every waiter queued behind the first).
+      remove_waiter(f);
       f.state = FiberState::runnable;
       set_runnable(f);
     }

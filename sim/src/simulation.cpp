@@ -102,6 +102,11 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   config.c11 = options_.memory_model == MemoryModel::c11;
   config.history_depth = options_.history_depth;
   config.teardown = options_.teardown;
+  std::optional<detail::OrderProbe> probe;
+  if (options_.weaken_order || options_.census_orders) {
+    probe.emplace(options_.weaken_order, options_.census_orders);
+    config.order_probe = &*probe;
+  }
   detail::Kernel kernel(config, strategy, idle_probe_);
   kernel.run(main_fn);
   RunResult r;
@@ -118,6 +123,10 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   r.longest_quiet = kernel.longest_quiet();
   r.fibers_kept = kernel.fibers_kept();
   r.held_allocations = kernel.held(0).count;
+  if (probe) {
+    r.orders_weakened = probe->weakened();
+    r.order_sites = probe->census();
+  }
   r.schedule.strategy = strategy.name();
   if (options_.memory_model == MemoryModel::c11) {
     r.schedule.memory_model = memory_model_name(options_.memory_model);

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -88,11 +89,28 @@ std::string memory_model() {
   return m;
 }
 
+// weaken_order is WEFT_WEAKEN_ORDER (FILE:LINE[/failure]=ORDER, as simrun's
+// --weaken-order): every case runs that mutant of the engine (tools/order_mutants).
+// A bad value fails the test at once. Reproductions do not record it.
+std::optional<OrderWeakening> weaken_order() {
+  const char* w = std::getenv("WEFT_WEAKEN_ORDER");
+  if (w == nullptr || *w == '\0') return std::nullopt;
+  std::string why;
+  auto parsed = parse_order_weakening(w, why);
+  if (!parsed) {
+    ADD_FAILURE() << "WEFT_WEAKEN_ORDER='" << w << "': " << why;
+    std::exit(8);
+  }
+  return parsed;
+}
+
 // run_case runs a case with its seed under the random strategy (and the memory
 // model WEFT_MEMORY_MODEL names, which the case then carries into its reproduction).
 RunReport run_case(Case& c, RunConfig& cfg, bool keep_trace) {
   static const std::string model = memory_model();
+  static const std::optional<OrderWeakening> weaken = weaken_order();
   if (!model.empty()) c.sc.memory_model = model;
+  cfg.weaken_order = weaken;
   cfg.seed = c.seed;
   cfg.strategy = StrategySpec::random();
   cfg.keep_trace = keep_trace;

@@ -108,6 +108,9 @@ struct RunConfig {
   // abort_children step, read (detached, no decision) where tasks sit, into
   // RunReport::place_samples.
   bool observe_places = false;
+  // Memory-order mutation (sim::Options::weaken_order, census_orders).
+  std::optional<OrderWeakening> weaken_order;
+  bool census_orders = false;
 };
 
 // MetricsSnapshot is the runtime's metrics (metrics_json) at one moment of a run.

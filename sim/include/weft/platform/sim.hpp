@@ -44,6 +44,13 @@ namespace detail {
 inline void point(Op op) {
   if (sim::detail::Kernel* k = tls_kernel) k->decide(op);
 }
+// order_at is the order an atomic operation at `site` runs with: `o`, unless the
+// run weakens that site (weft/sim/order_sites.hpp) or takes its census.
+inline Order order_at(Order o, const std::source_location& site, Op op, bool failure = false) {
+  sim::detail::Kernel* k = tls_kernel;
+  if (k == nullptr || k->order_probe() == nullptr) [[likely]] return o;
+  return k->order_probe()->at(o, site, op, failure);
+}
 // to_bits and from_bits carry an atomic's value through the C11 model's store
 // history, which keeps values as 64-bit words.
 template <class T>
@@ -73,22 +80,25 @@ class Atomic {
 
   // load reads the latest value under the sc model (`o` then orders
   // happens-before for race detection only); under c11, a store the model allows.
-  T load(Order o) const {
+  T load(Order o, std::source_location site = std::source_location::current()) const {
     detail::point(Op::load);
+    o = detail::order_at(o, site, Op::load);
     if (sim::detail::Kernel* k = tls_kernel; k != nullptr && k->c11()) [[unlikely]] return load_c11(*k, o);
     accessed(Op::load, false, Kind::load, o, v_);
     return v_;
   }
   // store writes v.
-  void store(T v, Order o) {
+  void store(T v, Order o, std::source_location site = std::source_location::current()) {
     detail::point(Op::store);
+    o = detail::order_at(o, site, Op::store);
     const T before = v_;
     v_ = v;
     accessed(Op::store, true, Kind::store, o, before);
   }
   // exchange writes v and returns the previous value.
-  T exchange(T v, Order o) {
+  T exchange(T v, Order o, std::source_location site = std::source_location::current()) {
     detail::point(Op::exchange);
+    o = detail::order_at(o, site, Op::exchange);
     T old = std::exchange(v_, v);
     accessed(Op::exchange, true, Kind::rmw, o, old);
     return old;
@@ -96,41 +106,45 @@ class Atomic {
   // compare_exchange is strong: under sc it fails only if the value differs from
   // `expected`; under c11 it may also read an older store whose value differs and
   // fail (happens_before.hpp, step 15). A failure is a load with the failure order.
-  bool compare_exchange(T& expected, T desired, Order success, Order failure) {
-    return cas(expected, desired, success, failure, false);
+  bool compare_exchange(T& expected, T desired, Order success, Order failure, std::source_location site = std::source_location::current()) {
+    return cas(expected, desired, success, failure, false, site);
   }
   // compare_exchange_weak may also fail when the value matches: a recorded draw
   // (Kernel::spurious_cas_failure), in both models.
-  bool compare_exchange_weak(T& expected, T desired, Order success, Order failure) {
-    return cas(expected, desired, success, failure, true);
+  bool compare_exchange_weak(T& expected, T desired, Order success, Order failure, std::source_location site = std::source_location::current()) {
+    return cas(expected, desired, success, failure, true, site);
   }
   // fetch_add adds v and returns the previous value.
-  T fetch_add(T v, Order o) {
+  T fetch_add(T v, Order o, std::source_location site = std::source_location::current()) {
     detail::point(Op::fetch_add);
+    o = detail::order_at(o, site, Op::fetch_add);
     T old = v_;
     v_ = static_cast<T>(old + v);
     accessed(Op::fetch_add, true, Kind::rmw, o, old);
     return old;
   }
   // fetch_sub subtracts v and returns the previous value.
-  T fetch_sub(T v, Order o) {
+  T fetch_sub(T v, Order o, std::source_location site = std::source_location::current()) {
     detail::point(Op::fetch_sub);
+    o = detail::order_at(o, site, Op::fetch_sub);
     T old = v_;
     v_ = static_cast<T>(old - v);
     accessed(Op::fetch_sub, true, Kind::rmw, o, old);
     return old;
   }
   // fetch_or ors v in and returns the previous value.
-  T fetch_or(T v, Order o) {
+  T fetch_or(T v, Order o, std::source_location site = std::source_location::current()) {
     detail::point(Op::fetch_or);
+    o = detail::order_at(o, site, Op::fetch_or);
     T old = v_;
     v_ = static_cast<T>(old | v);
     accessed(Op::fetch_or, true, Kind::rmw, o, old);
     return old;
   }
   // fetch_and ands v in and returns the previous value.
-  T fetch_and(T v, Order o) {
+  T fetch_and(T v, Order o, std::source_location site = std::source_location::current()) {
     detail::point(Op::fetch_and);
+    o = detail::order_at(o, site, Op::fetch_and);
     T old = v_;
     v_ = static_cast<T>(old & v);
     accessed(Op::fetch_and, true, Kind::rmw, o, old);
@@ -159,8 +173,10 @@ class Atomic {
     }
     if (k->observes_accesses()) k->note_access(op, id, wrote);
   }
-  bool cas(T& expected, T desired, Order success, Order failure, bool weak) {
+  bool cas(T& expected, T desired, Order success, Order failure, bool weak, const std::source_location& site) {
     detail::point(Op::cas);
+    success = detail::order_at(success, site, Op::cas);
+    failure = detail::order_at(failure, site, Op::cas, true);
     sim::detail::Kernel* k = tls_kernel;
     if (k != nullptr && k->c11()) [[unlikely]] return cas_c11(*k, expected, desired, success, failure, weak);
     const T before = v_;
@@ -435,10 +451,11 @@ struct SimPlatform {
   }
   // fence is a decision point, then a fence in happens-before and the C11 model
   // (weft/sim/detail/happens_before.hpp, step 14); nothing outside a simulation.
-  static void fence(Order o) {
+  static void fence(Order o, std::source_location site = std::source_location::current()) {
     sim::detail::Kernel* k = tls_kernel;
     if (k == nullptr) return;
     k->decide(Op::fence);
+    o = detail::order_at(o, site, Op::fence);
     if (sim::detail::HappensBefore* hb = k->hb()) hb->on_fence(k->current(), o, k->c11());
   }
   // note_hold and note_release count what the engine holds in the running

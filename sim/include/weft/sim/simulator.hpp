@@ -42,6 +42,7 @@
 #include <string>
 #include <string_view>
 
+#include "weft/sim/order_sites.hpp"
 #include "weft/sim/outcome.hpp"
 #include "weft/sim/schedule.hpp"
 
@@ -322,6 +323,14 @@ struct Options {
   // frames keep what they own, counted against later budgets). Off by default
   // until more than the scenario oracle has run with it (docs/teardown.md).
   bool teardown = false;
+  // Memory-order mutation (weft/sim/order_sites.hpp). weaken_order: every seam
+  // atomic operation at that source line runs with a weaker order (the run is a
+  // mutant of the engine; RunResult::orders_weakened counts what changed).
+  // census_orders: RunResult::order_sites lists every order argument the run's
+  // atomic operations passed. Neither is a decision: without a weakening, the
+  // schedule is the same.
+  std::optional<OrderWeakening> weaken_order;
+  bool census_orders = false;
 };
 
 // RunResult is what one run did.
@@ -344,6 +353,8 @@ struct RunResult {
   // fibers_kept: fibers of a failed run whose teardown could not unwind them
   // (sim/src/kernel.cpp, Step T5); their frames keep what they own. 0 otherwise.
   std::uint64_t fibers_kept = 0;
+  std::uint64_t orders_weakened = 0;  // operations Options::weaken_order changed
+  std::vector<OrderSite> order_sites;  // with Options::census_orders
   // held_allocations: engine allocations (Held::allocation, counted by the seam)
   // taken in the run and not given back by its end, after the teardown of a
   // failed run's fibers: a failed run that released everything leaves what a

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "weft/sim/detail/happens_before.hpp"
+#include "weft/sim/detail/order_probe.hpp"
 #include "weft/sim/outcome.hpp"
 #include "weft/sim/schedule.hpp"
 
@@ -53,6 +54,9 @@ struct KernelConfig {
   bool c11 = false;             // Options::memory_model == c11
   std::uint32_t history_depth = 4;
   bool teardown = false;  // Options::teardown: unwind a failed run's fibers (Steps T1-T7)
+  // The census and weakening of order sites (Options::census_orders,
+  // Options::weaken_order), owned by the caller; null: neither.
+  OrderProbe* order_probe = nullptr;
 };
 
 class Kernel {
@@ -102,6 +106,8 @@ class Kernel {
   bool checks_cells() const noexcept { return checks_cells_; }
   // c11 says whether atomics follow the C11 model (Options::memory_model).
   bool c11() const noexcept { return c11_; }
+  // order_probe is the run's census and weakening of order sites, or null.
+  OrderProbe* order_probe() const noexcept { return order_probe_; }
   // c11_load is an atomic load under the C11 model by the running fiber: it
   // returns the value bits of the store the strategy chose among those the model
   // allows (a recorded random draw when there is more than one; latest_only: a
@@ -357,6 +363,7 @@ class Kernel {
   HappensBefore* hb_ = nullptr;
   bool checks_cells_ = false;
   bool c11_ = false;
+  OrderProbe* order_probe_ = nullptr;
   bool record_ = true;
   // The record, in a per-OS-thread buffer whose capacity is kept across runs:
   // fresh pages cost more than the decisions written into them.
