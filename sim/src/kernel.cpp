@@ -354,6 +354,7 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
   checks_cells_ = config.race_detection;
   c11_ = config.c11;
   order_probe_ = config.order_probe;
+  plain_atomics_ = hb_ == nullptr && !observe_accesses_ && order_probe_ == nullptr;
 }
 
 std::vector<Decision> Kernel::take_decisions() const {
@@ -596,6 +597,8 @@ void Kernel::teardown() {
   checks_cells_ = false;
   c11_ = false;
   observe_accesses_ = false;
+  order_probe_ = nullptr;  // a weakening's count is final too
+  plain_atomics_ = true;
   next_check_ = 0;  // every decision takes decide_slow, which returns at once
   runnable_.clear();
   for (auto& fp : fibers_) {

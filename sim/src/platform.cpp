@@ -41,6 +41,14 @@ void misuse(Kernel& k, const char* what) {
   k.fail(sim::Outcome::assertion, std::string("seam misuse by fiber ") + std::to_string(k.current()) + " (" +
                                        k.fiber_name(k.current()) + "): " + what);
 }
+void check_alive(std::uint32_t alive, const char* what) {
+  if (alive == kSeamAlive) [[likely]] return;
+  const std::string msg = std::string(what) + " on an object already destroyed (a thread still held it after its "
+                                              "owner's lifetime ended)";
+  if (Kernel* k = tls_kernel) misuse(*k, msg.c_str());
+  std::fprintf(stderr, "weft sim: %s\n", msg.c_str());
+  std::abort();
+}
 }  // namespace detail
 
 // ---- Mutex ----
@@ -63,6 +71,7 @@ void Mutex::leave_runs() noexcept {
 }
 
 void Mutex::lock() {
+  detail::check_alive(alive_, "Mutex::lock");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -89,6 +98,7 @@ void Mutex::lock() {
 }
 
 bool Mutex::try_lock() {
+  detail::check_alive(alive_, "Mutex::try_lock");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -106,6 +116,7 @@ bool Mutex::try_lock() {
 }
 
 void Mutex::unlock() {
+  detail::check_alive(alive_, "Mutex::unlock");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -145,6 +156,7 @@ void Parker::leave_runs() noexcept {
 }
 
 void Parker::park() {
+  detail::check_alive(alive_, "Parker::park");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -179,6 +191,7 @@ void Parker::park() {
 }
 
 bool Parker::park_for(std::uint64_t ns) {
+  detail::check_alive(alive_, "Parker::park_for");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -206,6 +219,7 @@ bool Parker::park_for(std::uint64_t ns) {
 }
 
 bool Parker::try_park() {
+  detail::check_alive(alive_, "Parker::try_park");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -223,6 +237,7 @@ void Parker::token_taken(Kernel& k) {
 }
 
 void Parker::unpark() {
+  detail::check_alive(alive_, "Parker::unpark");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -341,6 +342,45 @@ TEST(Failure, AReplayCutWhileFibersQueueOnAMutexLetsEveryOneTakeItInTheTeardown)
     }
   }
   EXPECT_GT(cuts, 50u);  // cuts after every waiter started
+}
+
+// A Parker or Mutex used after its owner destroyed it (a waker that still held
+// a parker on a returned stack frame) fails the run, naming the operation,
+// instead of writing into dead memory unnoticed. The object lives in storage
+// that outlasts it, as a stack frame's memory outlasts its locals.
+TEST(Failure, AParkerOrMutexUsedAfterItsOwnerDestroyedItFailsTheRunNamingTheOperation) {
+  for (const bool mutex : {false, true}) {
+    int failed = 0, passed = 0;
+    for (std::uint64_t seed = 0; seed < 40; ++seed) {
+      const RunResult r = run_with(options_for(seed), [mutex] {
+        alignas(P::Parker) alignas(P::Mutex) unsigned char storage[sizeof(P::Parker) + sizeof(P::Mutex)];
+        P::Parker* parker = mutex ? nullptr : new (storage) P::Parker();
+        P::Mutex* mu = mutex ? new (storage) P::Mutex() : nullptr;
+        P::Atomic<int> point{0};
+        P::Thread user("user", [parker, mu] {
+          if (parker != nullptr) parker->unpark();
+          if (mu != nullptr) {
+            mu->lock();
+            mu->unlock();
+          }
+        });
+        (void)point.load(Order::relaxed);  // a decision: `user` may or may not go first
+        if (parker != nullptr) parker->~Parker();  // the owner's lifetime ends while `user` still holds it
+        if (mu != nullptr) mu->~Mutex();
+        user.join();
+      });
+      if (r.outcome == Outcome::pass) {
+        ++passed;
+        continue;
+      }
+      ++failed;
+      EXPECT_EQ(r.outcome, Outcome::assertion) << r.summary();
+      EXPECT_NE(r.message.find(mutex ? "Mutex::" : "Parker::unpark on"), std::string::npos) << r.message;
+      EXPECT_NE(r.message.find("on an object already destroyed"), std::string::npos) << r.message;
+    }
+    EXPECT_GT(failed, 0) << (mutex ? "mutex" : "parker") << ": no seed used it after its destruction";
+    EXPECT_GT(passed, 0) << (mutex ? "mutex" : "parker") << ": no seed used it before its destruction";
+  }
 }
 
 // Without the teardown (the default) nothing is resumed after a failure: the

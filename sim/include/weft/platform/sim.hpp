@@ -40,6 +40,14 @@ namespace detail {
 [[noreturn]] void unsimulated_misuse(const char* what) noexcept;
 // misuse fails the run with an assertion describing a misuse of the seam.
 [[noreturn]] void misuse(sim::detail::Kernel& k, const char* what);
+// kSeamAlive marks a constructed Mutex or Parker, kSeamDead a destroyed one; the
+// memory of a destroyed one that was reused since holds neither, as a rule.
+inline constexpr std::uint32_t kSeamAlive = 0x5EA1A11Eu;
+inline constexpr std::uint32_t kSeamDead = 0xDEADDEADu;
+// check_alive fails the run (aborts outside one) when an operation `what` finds
+// its object destroyed: a lifetime bug, such as a waker that unparks a parker on
+// a stack frame that has returned.
+void check_alive(std::uint32_t alive, const char* what);
 // point is one decision point of the running fiber; nothing outside a simulation.
 inline void point(Op op) {
   if (sim::detail::Kernel* k = tls_kernel) k->decide(op);
@@ -70,9 +78,16 @@ T from_bits(std::uint64_t b) noexcept {
 }  // namespace detail
 
 // Atomic is a protocol atomic: a plain value, with a decision before each operation.
+// Each operation takes its call site (for the order census and weakening,
+// weft/sim/order_sites.hpp). When the run needs nothing but the value
+// (Kernel::plain_atomics: sc, no happens-before, no access reports, no order
+// probe) an operation is its decision and the value, inline; otherwise it goes
+// on out of line (the `_slow` members), where the order is probed, the C11
+// model chooses what a load reads, and happens-before and the strategy hear of it.
 template <class T>
 class Atomic {
  public:
+  using Site = std::source_location;
   constexpr Atomic() noexcept : v_{} {}
   constexpr explicit Atomic(T v) noexcept : v_{v} {}
   Atomic(const Atomic&) = delete;
@@ -80,74 +95,66 @@ class Atomic {
 
   // load reads the latest value under the sc model (`o` then orders
   // happens-before for race detection only); under c11, a store the model allows.
-  T load(Order o, std::source_location site = std::source_location::current()) const {
-    detail::point(Op::load);
-    o = detail::order_at(o, site, Op::load);
-    if (sim::detail::Kernel* k = tls_kernel; k != nullptr && k->c11()) [[unlikely]] return load_c11(*k, o);
-    accessed(Op::load, false, Kind::load, o, v_);
-    return v_;
+  T load(Order o, Site site = Site::current()) const {
+    sim::detail::Kernel* k = enter(Op::load);
+    if (k == nullptr || k->plain_atomics()) [[likely]] return v_;
+    return load_slow(*k, o, site);
   }
   // store writes v.
-  void store(T v, Order o, std::source_location site = std::source_location::current()) {
-    detail::point(Op::store);
-    o = detail::order_at(o, site, Op::store);
+  void store(T v, Order o, Site site = Site::current()) {
+    sim::detail::Kernel* k = enter(Op::store);
     const T before = v_;
     v_ = v;
-    accessed(Op::store, true, Kind::store, o, before);
+    if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::store, Kind::store, o, before, site);
   }
   // exchange writes v and returns the previous value.
-  T exchange(T v, Order o, std::source_location site = std::source_location::current()) {
-    detail::point(Op::exchange);
-    o = detail::order_at(o, site, Op::exchange);
+  T exchange(T v, Order o, Site site = Site::current()) {
+    sim::detail::Kernel* k = enter(Op::exchange);
     T old = std::exchange(v_, v);
-    accessed(Op::exchange, true, Kind::rmw, o, old);
+    if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::exchange, Kind::rmw, o, old, site);
     return old;
   }
   // compare_exchange is strong: under sc it fails only if the value differs from
   // `expected`; under c11 it may also read an older store whose value differs and
   // fail (happens_before.hpp, step 15). A failure is a load with the failure order.
-  bool compare_exchange(T& expected, T desired, Order success, Order failure, std::source_location site = std::source_location::current()) {
+  bool compare_exchange(T& expected, T desired, Order success, Order failure, Site site = Site::current()) {
     return cas(expected, desired, success, failure, false, site);
   }
   // compare_exchange_weak may also fail when the value matches: a recorded draw
   // (Kernel::spurious_cas_failure), in both models.
-  bool compare_exchange_weak(T& expected, T desired, Order success, Order failure, std::source_location site = std::source_location::current()) {
+  bool compare_exchange_weak(T& expected, T desired, Order success, Order failure, Site site = Site::current()) {
     return cas(expected, desired, success, failure, true, site);
   }
   // fetch_add adds v and returns the previous value.
-  T fetch_add(T v, Order o, std::source_location site = std::source_location::current()) {
-    detail::point(Op::fetch_add);
-    o = detail::order_at(o, site, Op::fetch_add);
+  T fetch_add(T v, Order o, Site site = Site::current()) {
+    sim::detail::Kernel* k = enter(Op::fetch_add);
     T old = v_;
     v_ = static_cast<T>(old + v);
-    accessed(Op::fetch_add, true, Kind::rmw, o, old);
+    if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::fetch_add, Kind::rmw, o, old, site);
     return old;
   }
   // fetch_sub subtracts v and returns the previous value.
-  T fetch_sub(T v, Order o, std::source_location site = std::source_location::current()) {
-    detail::point(Op::fetch_sub);
-    o = detail::order_at(o, site, Op::fetch_sub);
+  T fetch_sub(T v, Order o, Site site = Site::current()) {
+    sim::detail::Kernel* k = enter(Op::fetch_sub);
     T old = v_;
     v_ = static_cast<T>(old - v);
-    accessed(Op::fetch_sub, true, Kind::rmw, o, old);
+    if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::fetch_sub, Kind::rmw, o, old, site);
     return old;
   }
   // fetch_or ors v in and returns the previous value.
-  T fetch_or(T v, Order o, std::source_location site = std::source_location::current()) {
-    detail::point(Op::fetch_or);
-    o = detail::order_at(o, site, Op::fetch_or);
+  T fetch_or(T v, Order o, Site site = Site::current()) {
+    sim::detail::Kernel* k = enter(Op::fetch_or);
     T old = v_;
     v_ = static_cast<T>(old | v);
-    accessed(Op::fetch_or, true, Kind::rmw, o, old);
+    if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::fetch_or, Kind::rmw, o, old, site);
     return old;
   }
   // fetch_and ands v in and returns the previous value.
-  T fetch_and(T v, Order o, std::source_location site = std::source_location::current()) {
-    detail::point(Op::fetch_and);
-    o = detail::order_at(o, site, Op::fetch_and);
+  T fetch_and(T v, Order o, Site site = Site::current()) {
+    sim::detail::Kernel* k = enter(Op::fetch_and);
     T old = v_;
     v_ = static_cast<T>(old & v);
-    accessed(Op::fetch_and, true, Kind::rmw, o, old);
+    if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::fetch_and, Kind::rmw, o, old, site);
     return old;
   }
   // unsync_load reads a value only the caller writes: not a decision point.
@@ -155,31 +162,45 @@ class Atomic {
 
  private:
   using Kind = sim::detail::HappensBefore::AtomicKind;
+  // enter is the operation's decision point; it returns the running kernel (null
+  // outside a simulation).
+  static sim::detail::Kernel* enter(Op op) {
+    sim::detail::Kernel* k = tls_kernel;
+    if (k != nullptr) k->decide(op);
+    return k;
+  }
   // accessed reports the operation that just took effect (`before`: the value it
   // replaced or read) to a strategy that observes accesses (Strategy::on_access)
   // and to happens-before (race detection, the C11 model); nothing otherwise.
-  void accessed(Op op, bool wrote, Kind kind, Order o, const T& before) const {
-    sim::detail::Kernel* k = tls_kernel;
-    if (k == nullptr) return;
-    sim::detail::HappensBefore* hb = k->hb();
-    if (!k->observes_accesses() && hb == nullptr) return;
-    const std::uint32_t id = k->object_id(obj_epoch_, obj_id_);
+  void accessed(sim::detail::Kernel& k, Op op, bool wrote, Kind kind, Order o, const T& before) const {
+    sim::detail::HappensBefore* hb = k.hb();
+    if (!k.observes_accesses() && hb == nullptr) return;
+    const std::uint32_t id = k.object_id(obj_epoch_, obj_id_);
     if (hb != nullptr) {
-      if (!k->c11()) {
-        hb->on_atomic(k->current(), id, kind, o);
+      if (!k.c11()) {
+        hb->on_atomic(k.current(), id, kind, o);
       } else {  // under c11 loads and compare-exchanges take load_c11 and cas_c11: a write here
-        hb->c11_write(k->current(), id, kind, o, detail::to_bits(before), detail::to_bits(v_));
+        hb->c11_write(k.current(), id, kind, o, detail::to_bits(before), detail::to_bits(v_));
       }
     }
-    if (k->observes_accesses()) k->note_access(op, id, wrote);
+    if (k.observes_accesses()) k.note_access(op, id, wrote);
   }
-  bool cas(T& expected, T desired, Order success, Order failure, bool weak, const std::source_location& site) {
-    detail::point(Op::cas);
-    success = detail::order_at(success, site, Op::cas);
-    failure = detail::order_at(failure, site, Op::cas, true);
-    sim::detail::Kernel* k = tls_kernel;
-    if (k != nullptr && k->c11()) [[unlikely]] return cas_c11(*k, expected, desired, success, failure, weak);
-    const T before = v_;
+  // wrote_slow is the out-of-line rest of a store or read-modify-write that took effect.
+  [[gnu::noinline]] void wrote_slow(sim::detail::Kernel& k, Op op, Kind kind, Order o, const T& before,
+                                    const Site& site) {
+    accessed(k, op, true, kind, detail::order_at(o, site, op), before);
+  }
+  // load_slow is the out-of-line rest of a load: the C11 model's choice, or the sc
+  // value reported.
+  [[gnu::noinline]] T load_slow(sim::detail::Kernel& k, Order o, const Site& site) const {
+    o = detail::order_at(o, site, Op::load);
+    if (k.c11()) return load_c11(k, o);
+    accessed(k, Op::load, false, Kind::load, o, v_);
+    return v_;
+  }
+  bool cas(T& expected, T desired, Order success, Order failure, bool weak, const Site& site) {
+    sim::detail::Kernel* k = enter(Op::cas);
+    if (k != nullptr && !k->plain_atomics()) [[unlikely]] return cas_slow(*k, expected, desired, success, failure, weak, site);
     bool swapped = v_ == expected;
     if (swapped && weak && k != nullptr && k->spurious_cas_failure()) swapped = false;
     if (swapped) {
@@ -187,7 +208,22 @@ class Atomic {
     } else {
       expected = v_;
     }
-    accessed(Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure, before);
+    return swapped;
+  }
+  [[gnu::noinline]] bool cas_slow(sim::detail::Kernel& k, T& expected, T desired, Order success, Order failure,
+                                  bool weak, const Site& site) {
+    success = detail::order_at(success, site, Op::cas);
+    failure = detail::order_at(failure, site, Op::cas, true);
+    if (k.c11()) return cas_c11(k, expected, desired, success, failure, weak);
+    const T before = v_;
+    bool swapped = v_ == expected;
+    if (swapped && weak && k.spurious_cas_failure()) swapped = false;
+    if (swapped) {
+      v_ = desired;
+    } else {
+      expected = v_;
+    }
+    accessed(k, Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure, before);
     return swapped;
   }
   // cas_c11 is a compare-exchange under the C11 model (step 15): the newest store
@@ -299,6 +335,10 @@ class Cell {
 class Mutex {
  public:
   constexpr Mutex() noexcept = default;
+  // A destroyed Mutex is marked so: an operation on it afterwards (another thread
+  // that still held a reference) fails the run instead of touching dead memory
+  // unnoticed (detail::check_alive).
+  ~Mutex() { alive_ = detail::kSeamDead; }
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
@@ -318,6 +358,7 @@ class Mutex {
   sim::FiberId owner_ = sim::kNoFiber;
   sim::detail::WaitList waiters_;
   std::uint32_t epoch_ = 0;  // the run that last used it; state from older runs is reset
+  std::uint32_t alive_ = detail::kSeamAlive;  // kSeamDead once destroyed
   // The mutex's happens-before clock, by run-local id (Kernel::sync_id).
   std::uint32_t hb_epoch_ = 0;
   std::uint32_t hb_id_ = 0;
@@ -329,6 +370,10 @@ class Mutex {
 class Parker {
  public:
   constexpr Parker() noexcept = default;
+  // A destroyed Parker is marked so: an operation on it afterwards (another thread
+  // that still held a reference) fails the run instead of touching dead memory
+  // unnoticed (detail::check_alive).
+  ~Parker() { alive_ = detail::kSeamDead; }
   Parker(const Parker&) = delete;
   Parker& operator=(const Parker&) = delete;
 
@@ -353,6 +398,7 @@ class Parker {
   bool token_ = false;
   sim::FiberId waiter_ = sim::kNoFiber;
   std::uint32_t epoch_ = 0;
+  std::uint32_t alive_ = detail::kSeamAlive;  // kSeamDead once destroyed
   // The token's happens-before clock, by run-local id (Kernel::sync_id).
   std::uint32_t hb_epoch_ = 0;
   std::uint32_t hb_id_ = 0;

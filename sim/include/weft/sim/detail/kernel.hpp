@@ -108,6 +108,10 @@ class Kernel {
   bool c11() const noexcept { return c11_; }
   // order_probe is the run's census and weakening of order sites, or null.
   OrderProbe* order_probe() const noexcept { return order_probe_; }
+  // plain_atomics says whether an Atomic operation is only its decision and the
+  // value (sc, no happens-before, no access reports, no order probe): the seam's
+  // inline path; anything else takes its out-of-line path (weft/platform/sim.hpp).
+  bool plain_atomics() const noexcept { return plain_atomics_; }
   // c11_load is an atomic load under the C11 model by the running fiber: it
   // returns the value bits of the store the strategy chose among those the model
   // allows (a recorded random draw when there is more than one; latest_only: a
@@ -364,6 +368,7 @@ class Kernel {
   bool checks_cells_ = false;
   bool c11_ = false;
   OrderProbe* order_probe_ = nullptr;
+  bool plain_atomics_ = true;
   bool record_ = true;
   // The record, in a per-OS-thread buffer whose capacity is kept across runs:
   // fresh pages cost more than the decisions written into them.
