@@ -7,24 +7,49 @@ namespace detail {
 
 namespace {
 
-// RootScheduler wakes the thread that runs a block_on root coroutine.
+// RootScheduler wakes the thread that runs a block_on root coroutine. It and
+// the parker live on drive_root's stack, so a wake must be over before
+// drive_root returns. The wake protocol:
+//  Step W1. The waker counts itself in (in_flight_).
+//  Step W2. It sets notified_ (release: the waker's writes before the wake are
+//           the next poll's).
+//  Step W3. It unparks the driver.
+//  Step W4. It counts itself out: its last access to the scheduler.
+//  Step W5. The driver, once the root completed, waits until no waker is
+//           counted in before its frame dies. A wake whose notification led to
+//           the last poll is counted in: W1 precedes W2, which the driver's
+//           exchange read. A wake after the completion schedules nothing (the
+//           task state refuses it), and one from the running state leaves the
+//           poller to reschedule. Without W5, a driver woken by a spurious
+//           wake-up or a token left by an earlier wake could take the flag of
+//           a waker still between W2 and W3, finish the root and return; the
+//           waker's unpark then wrote into a dead frame.
 class RootScheduler final : public Scheduler {
  public:
   explicit RootScheduler(Parker& parker) : parker_(parker) {}
   void schedule(TaskHeader* t, bool) override {
     WEFT_ASSERT(t->is_block_on_);
-    // release: pairs with take_notified's acquire exchange, so the waker's writes are visible to the
+    in_flight_.fetch_add(1, Order::relaxed);  // Step W1; relaxed: W2's release carries it to the driver
+    // Step W2. release: pairs with take_notified's acquire exchange, so the waker's writes are visible to the
     // next poll.
     notified_.store(1, Order::release);
-    parker_.unpark();
+    parker_.unpark();  // Step W3
+    // Step W4. release: pairs with wait_for_wakers' acquire load; nothing of this scheduler is touched after.
+    in_flight_.fetch_sub(1, Order::release);
   }
   bool release(TaskHeader*) override { return false; }
-  // acq_rel: the acquire pairs with schedule's release store; the release orders the clear before the poll.
+  // acq_rel: the acquire pairs with schedule's release store (Step W2); the release half orders nothing.
   bool take_notified() { return notified_.exchange(0, Order::acq_rel) != 0; }
+  // wait_for_wakers is Step W5.
+  void wait_for_wakers() {
+    // acquire: pairs with Step W4's release, so the waker's unpark is over before the frame dies.
+    while (in_flight_.load(Order::acquire) != 0) Platform::yield_thread();
+  }
 
  private:
   Parker& parker_;
   Atomic<std::uint32_t> notified_{0};
+  Atomic<std::uint32_t> in_flight_{0};  // wakers between Steps W1 and W4
 };
 
 }  // namespace
@@ -53,6 +78,7 @@ void drive_root(TaskHeader* root, Scheduler* runtime) {
     parker.park();
     if (sched.take_notified()) task_ops::poll(root, -1);
   }
+  sched.wait_for_wakers();  // Step W5
   unwind.root = nullptr;
   task_ops::ref_dec(root);  // the owned-list reference: a root is never bound
 }

@@ -82,19 +82,31 @@ class CurrentThread final : public CoreBase, private DumpCollector {
   class RootSched final : public Scheduler {
    public:
     explicit RootSched(CurrentThread& rt) : rt_(rt) {}
+    // schedule follows block_on.cpp's wake protocol (Steps W1-W5): it lives on
+    // block_on_root's stack, which waits for wakes in flight before it returns.
     void schedule(TaskHeader*, bool) override {
-      // release: pairs with the driver's acquire exchange/loads of root_woken_, so the waker's
+      CurrentThread& rt = rt_;
+      in_flight_.fetch_add(1, Order::relaxed);  // Step W1; relaxed: W2's release carries it to the driver
+      // Step W2. release: pairs with the driver's acquire exchange/loads of root_woken_, so the waker's
       // writes before the wake are visible to the root's poll.
-      rt_.root_woken_.store(1, Order::release);
-      // The driver re-reads root_woken_ before it parks; a wake from the driver
-      // itself (a timer it fired, a task it polled) needs no unpark, which would
-      // only turn its next park into a no-op.
-      if (!rt_.on_driver()) rt_.parker_.unpark();
+      rt.root_woken_.store(1, Order::release);
+      // Step W3. The driver re-reads root_woken_ before it parks; a wake from the
+      // driver itself (a timer it fired, a task it polled) needs no unpark, which
+      // would only turn its next park into a no-op.
+      if (!rt.on_driver()) rt.parker_.unpark();
+      // Step W4. release: pairs with wait_for_wakers' acquire load; nothing of this scheduler is touched after.
+      in_flight_.fetch_sub(1, Order::release);
     }
     bool release(TaskHeader*) override { return false; }
+    // wait_for_wakers is Step W5.
+    void wait_for_wakers() {
+      // acquire: pairs with Step W4's release, so the waker's unpark is over before the frame dies.
+      while (in_flight_.load(Order::acquire) != 0) Platform::yield_thread();
+    }
 
    private:
     CurrentThread& rt_;
+    Atomic<std::uint32_t> in_flight_{0};  // wakers between Steps W1 and W4
   };
 
   // on_driver says whether the calling thread holds the core and drives.
@@ -359,6 +371,7 @@ void CurrentThread::block_on_root(TaskHeader* root) {
   } else {
     drive<false>(root, cx);
   }
+  sched.wait_for_wakers();  // Step W5
   unwind.root = nullptr;
   give_back.taken = nullptr;
   task_ops::ref_dec(root);  // the owned reference; a root is never bound

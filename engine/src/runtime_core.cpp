@@ -144,9 +144,9 @@ Handle Handle::current() {
 bool Handle::metrics_compiled_in() noexcept { return detail::kMetrics; }
 
 namespace detail {
-void emit_spawn(const TaskHeader* t) {
+void emit_spawn(const TaskHeader* t, bool blocking) {
   emit(EventKind::spawn, current_context() ? current_context()->worker_index : -1, t->id_,
-       current_task() ? current_task()->id_ : 0);
+       current_task() ? current_task()->id_ : 0, blocking ? 1 : 0);
 }
 }  // namespace detail
 

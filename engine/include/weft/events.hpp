@@ -20,7 +20,7 @@ WEFT_NS_BEGIN
 // WEFT_EVENT_KINDS lists the scheduling events, with what each one's fields hold.
 // The order is part of the trace format: append new kinds at the end.
 #define WEFT_EVENT_KINDS(X)                                                                        \
-  X(spawn)         /* task=a new task; a=parent task id or 0 */                                    \
+  X(spawn)         /* task=a new task; a=parent task id or 0; b=1: a blocking-pool task */         \
   X(poll_start)    /* task polled on worker */                                                     \
   X(poll_end)      /* a=1 if the task completed, 2 if cancelled, 0 if pending */                   \
   X(wake)          /* task woken; a=waker's task id or 0 */                                        \

@@ -133,10 +133,11 @@ inline RuntimeCore* current_runtime() noexcept {
   return cx ? static_cast<RuntimeCore*>(cx->scheduler) : nullptr;
 }
 
-// emit_spawn traces the spawn of t (who spawned it, on which worker). Out of line
-// and called only when a trace sink is installed: without one a spawn pays one
+// emit_spawn traces the spawn of t (who spawned it, on which worker; blocking:
+// it runs on the blocking pool, polled outside any worker). Out of line and
+// called only when a trace sink is installed: without one a spawn pays one
 // predictable branch for its trace.
-[[gnu::noinline]] void emit_spawn(const TaskHeader* t);
+[[gnu::noinline]] void emit_spawn(const TaskHeader* t, bool blocking = false);
 
 template <class T>
 JoinHandle<T> spawn_on(RuntimeCore& rt, Task<T>&& task) {
@@ -194,7 +195,7 @@ class Handle {
     using R = std::invoke_result_t<F&>;
     TaskHeader* t = detail::make_header(detail::blocking_body(std::move(f)), rt_.get(), rt_->next_task_id());
     if (rt_->bind_new(t) != nullptr) {
-      if (event_sink() != nullptr) [[unlikely]] detail::emit_spawn(t);
+      if (event_sink() != nullptr) [[unlikely]] detail::emit_spawn(t, true);
       rt_->spawn_blocking_task(t);
     }
     return JoinHandle<R>(t);

@@ -478,6 +478,9 @@ struct Chan : weft::detail::PoolNew {
   std::deque<T> buffer;                // guarded by mu
   const std::size_t capacity;
   weft::detail::WaiterList senders;    // guarded by mu: senders waiting for room
+  // Room promised to senders woken for it and not yet used (the room protocol at
+  // SendAwaiter); buffer.size() + reserved <= capacity.
+  std::size_t reserved = 0;            // guarded by mu
   weft::detail::Waiter* receiver = nullptr;  // guarded by mu
   std::size_t tx_count = 1;            // guarded by mu
   bool rx_closed = false;              // guarded by mu
@@ -524,7 +527,7 @@ class Sender {
     Waker w;
     {
       std::scoped_lock lock(c_->mu);
-      if (c_->rx_closed || c_->buffer.size() >= c_->capacity) return std::optional<T>(std::move(v));
+      if (c_->rx_closed || c_->buffer.size() + c_->reserved >= c_->capacity) return std::optional<T>(std::move(v));
       c_->buffer.push_back(std::move(v));
       w = take_receiver();
     }
@@ -533,6 +536,18 @@ class Sender {
   }
 
   // SendAwaiter waits for room; co_await gives false if the receiver is gone.
+  // The room protocol, all under mu (a sender that barged in once took the
+  // room a woken sender was woken for, and the woken one failed its check):
+  //  Step R1. A sender takes room only if buffer.size() + reserved < capacity.
+  //  Step R2. Without room it queues (senders) and sleeps.
+  //  Step R3. The receiver that takes a value wakes the first queued sender and
+  //           reserves the room for it (reserved + 1).
+  //  Step R4. The woken sender uses its reservation (reserved - 1, then push):
+  //           room is there, whoever came since.
+  //  Step R5. A woken sender that goes away unsent hands its reservation to the
+  //           next queued sender, or gives it back (reserved - 1).
+  //  Step R6. Closing the receiver wakes every queued sender and drops every
+  //           reservation (reserved = 0): they find it closed.
   class SendAwaiter {
    public:
     SendAwaiter(Ch* c, T v) : c_(c), v_(std::move(v)) {}
@@ -546,7 +561,7 @@ class Sender {
       }
       if (pass_on) wake_next_sender(c_);
     }
-    bool await_ready() { return try_push(); }
+    bool await_ready() { return try_push(); }  // Step R1
     bool await_suspend(std::coroutine_handle<> h) {
       Waker w = suspend_current(h, "mpsc::Sender::send", &weft::detail::Waiter::is_notified, &node_);
       Waker rx;
@@ -557,11 +572,11 @@ class Sender {
           ok_ = false;
           return false;
         }
-        if (c_->buffer.size() < c_->capacity) {
+        if (c_->buffer.size() + c_->reserved < c_->capacity) {  // Step R1
           c_->buffer.push_back(std::move(*v_));
           done_ = true;
           rx = Sender::take_receiver(c_);
-        } else {
+        } else {  // Step R2
           node_.notified = false;
           node_.waker = std::move(w);
           c_->senders.push_back(&node_);
@@ -590,7 +605,13 @@ class Sender {
           ok_ = false;
           return true;
         }
-        if (c_->buffer.size() >= c_->capacity) return false;
+        if (node_.notified) {
+          WEFT_ASSERT(c_->reserved > 0 && c_->buffer.size() < c_->capacity);
+          node_.notified = false;
+          --c_->reserved;  // Step R4: the room reserved for this sender
+        } else if (c_->buffer.size() + c_->reserved >= c_->capacity) {
+          return false;  // Step R1
+        }
         c_->buffer.push_back(std::move(*v_));
         done_ = true;
         rx = Sender::take_receiver(c_);
@@ -619,13 +640,18 @@ class Sender {
     }
     return Waker();
   }
+  // wake_next_sender is Step R5: the reservation of a woken sender that went
+  // away unsent goes to the next queued sender, or back.
   static void wake_next_sender(Ch* c) {
     Waker w;
     {
       std::scoped_lock lock(c->mu);
+      if (c->rx_closed) return;  // Step R6 dropped every reservation
       if (weft::detail::Waiter* s = c->senders.pop_front()) {
         s->notified = true;
         w = std::move(s->waker);
+      } else {
+        --c->reserved;
       }
     }
     w.wake();
@@ -747,9 +773,11 @@ class Receiver {
   RecvAwaiter recv() { return RecvAwaiter(c_); }
 
  private:
+  // take_sender is Step R3 (under mu, after taking a value).
   static Waker take_sender(Ch* c) {
     if (weft::detail::Waiter* s = c->senders.pop_front()) {
       s->notified = true;
+      ++c->reserved;
       return std::move(s->waker);
     }
     return Waker();
@@ -763,10 +791,11 @@ class Receiver {
         std::scoped_lock lock(c->mu);
         c->rx_closed = true;
         discard.swap(c->buffer);
-        while (weft::detail::Waiter* s = c->senders.pop_front()) {
+        while (weft::detail::Waiter* s = c->senders.pop_front()) {  // Step R6
           s->notified = true;
           ws.push_back(std::move(s->waker));
         }
+        c->reserved = 0;
       }
       for (Waker& w : ws) w.wake();
       c->release();
