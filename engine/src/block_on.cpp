@@ -30,8 +30,8 @@ class RootScheduler final : public Scheduler {
   void schedule(TaskHeader* t, bool) override {
     WEFT_ASSERT(t->is_block_on_);
     in_flight_.fetch_add(1, Order::relaxed);  // Step W1; relaxed: W2's release carries it to the driver
-    // Step W2. release: pairs with take_notified's acquire exchange, so the waker's writes are visible to the
-    // next poll.
+    // Step W2. release: pairs with take_notified's acquire exchange, so the poll it leads to finds the
+    // NOTIFIED this wake set in its first load of the task state (to_running asserts it).
     notified_.store(1, Order::release);
     parker_.unpark();  // Step W3
     // Step W4. release: pairs with wait_for_wakers' acquire load; nothing of this scheduler is touched after.
@@ -73,7 +73,8 @@ void drive_root(TaskHeader* root, Scheduler* runtime) {
   RootUnwind unwind{root};
   task_ops::poll(root, -1);  // consumes the initial notified reference
   // Every wake-up while idle is a notified reference that the next poll consumes.
-  // acquire: pairs with to_complete's release (task_state.hpp), which published the output.
+  // acquire: a root completes only in a poll on this thread (it is never bound, so no shutdown or
+  // other worker completes it): it orders nothing (harmless).
   while (!(root->state_.load(Order::acquire) & state::kComplete)) {
     parker.park();
     if (sched.take_notified()) task_ops::poll(root, -1);

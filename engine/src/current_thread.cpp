@@ -87,8 +87,8 @@ class CurrentThread final : public CoreBase, private DumpCollector {
     void schedule(TaskHeader*, bool) override {
       CurrentThread& rt = rt_;
       in_flight_.fetch_add(1, Order::relaxed);  // Step W1; relaxed: W2's release carries it to the driver
-      // Step W2. release: pairs with the driver's acquire exchange/loads of root_woken_, so the waker's
-      // writes before the wake are visible to the root's poll.
+      // Step W2. release: pairs with the driver's acquire exchange/loads of root_woken_, so the root's
+      // poll finds the NOTIFIED this wake set in its first load of the task state (to_running asserts it).
       rt.root_woken_.store(1, Order::release);
       // Step W3. The driver re-reads root_woken_ before it parks; a wake from the
       // driver itself (a timer it fired, a task it polled) needs no unpark, which
@@ -282,15 +282,15 @@ void CurrentThread::drive(TaskHeader* root, ThreadContext& cx) {
   // the published counts are what they would be with polls_ counted directly.
   std::uint64_t polls = 0;
   for (;;) {
-    // acq_rel: the acquire pairs with RootSched::schedule's release store; the release orders this
-    // clear before the poll, against the next wake.
+    // acq_rel: the acquire pairs with RootSched::schedule's release store (Step W2); the release half
+    // orders nothing (the clear precedes the next wake through the poll's release on the task state).
     if (root_woken_.exchange(0, Order::acq_rel) != 0 ) {
       // A woken root always holds one notified reference.
       cx.budget = cfg_.budget;
       cx.budget_active = true;
       task_ops::poll(root, -1);
       cx.budget_active = false;
-      // acquire: pairs with to_complete's release (task_state.hpp), which published the root's output.
+      // acquire: the root completed in the poll just above, on this thread: it orders nothing (harmless).
       if (root->state_.load(Order::acquire) & state::kComplete) break;
     }
     bool parked = false;

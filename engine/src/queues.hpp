@@ -43,8 +43,10 @@ namespace detail {
 // readable without it.
 class InjectQueue {
  public:
-  // is_empty is the lock-free check that lets a worker skip the lock. Both loads
-  // acquire: they pair with the release stores of len_ below (made under the lock).
+  // is_empty is the lock-free check that lets a worker skip the lock. len_ is a
+  // hint: mu_ orders the list, and a worker that acts on it takes mu_ and checks
+  // again. The loads' acquire pairs with the release stores of len_ below (made
+  // under the lock) and orders nothing the lock does not (reports/order-mutants-review.md).
   bool is_empty() const noexcept { return len_.load(Order::acquire) == 0; }
   std::uint64_t len() const noexcept { return len_.load(Order::acquire); }
 
@@ -201,7 +203,9 @@ class LocalQueue {
       std::uint64_t next = steal == real ? pack(next_real, next_real) : pack(steal, next_real);
       if (WEFT_BUG(pop_ignores_steal)) next = pack(next_real, next_real);  // ends a steal in progress
       WEFT_ASSERT(steal == real || steal != next_real);
-      // acq_rel/acquire: pairs with the stealers' CASes of head_ (the claim orders our slot read before their reuse)
+      // acq_rel: the release half is what a stealer that acquires this head needs to find tail at or
+      // above real (the slot is read after the CAS, and stealers never reuse the owner's slots); the
+      // acquire halves pair with the stealers' CASes of head_ and are more than needed.
       if (head_.compare_exchange(h, next, Order::acq_rel, Order::acquire)) return buffer_[real & mask_].get();
     }
   }
@@ -248,8 +252,9 @@ class LocalQueue {
     const std::uint32_t half = policy::overflow_batch(cap_);
     WEFT_ASSERT(tail - real == cap_);
     std::uint64_t expected = pack(real, real);
-    // Step 2: fence off stealers. Release so the claim is ordered after our slot writes
-    // (pairs with the stealers' acquire of head_); acquire pairs with their finishing CAS.
+    // Step 2: fence off stealers (a stealer that reads the fenced head stops: steal != real). The
+    // release keeps stealable_len from reading a tail below this head; the acquire pairs with the
+    // stealers' finishing CAS and is covered by the acquire of head_ at the push's start.
     if (!head_.compare_exchange(expected, pack(real, real + half), Order::acq_rel, Order::acquire)) return false;
     // Step 3: chain the newest half and t; they go to the sink in one batch.
     std::uint32_t first_idx = tail - half;
@@ -264,7 +269,9 @@ class LocalQueue {
     prev->queue_next_.set(t);
     // The oldest half stays: tail drops below the newest (release: pairs with the stealers' acquire of tail_).
     if (!WEFT_BUG(overflow_oldest_half)) tail_.store(first_idx, Order::release);
-    // Step 4: let stealers in again (release: pairs with the stealers' acquire of head_).
+    // Step 4: let stealers in again (release: pairs with the stealers' acquire of head_: a stealer
+    // that reads this head must find tail at or above real, the tail store above; the ABA argument
+    // of the header's step 4 rests on it).
     if (WEFT_BUG(overflow_oldest_half)) real += half;  // the head moves past the oldest half instead
     head_.store(pack(real, real), Order::release);
     // Step 5: the sink emits the overflow event under the injection lock.

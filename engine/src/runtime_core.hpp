@@ -82,6 +82,10 @@ class CoreBase : public RuntimeCore {
   Atomic<std::uint64_t> next_id_{1};
   Mutex timer_mu_;
   TimerHeap timers_;  // guarded by timer_mu_
+  // timer_count_ is the heap's size, stored under timer_mu_ and read without it
+  // as a hint: every reader of an entry or the heap takes timer_mu_, which orders
+  // them, so its release stores and acquire loads order nothing the lock does not
+  // (reports/order-mutants-review.md, timers: relaxed would do).
   Atomic<std::uint64_t> timer_count_{0};
   Counter remote_schedule_count_;
   Counter budget_forced_yields_;

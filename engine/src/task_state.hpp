@@ -22,7 +22,9 @@
 // failure, retrying from the value the failure read, never with a new load. A
 // transition that decides not to write stops without a compare_exchange. What
 // the caller must do is decided from the word the loop acted on, at its exit. The
-// orders are those the engine has always used (a later issue revisits them);
+// orders were weighed one by one against weaker ones (tools/order_mutants,
+// reports/order-mutants-review.md): the first-guess loads' acquire and the
+// failure order's are more than needed, each success's acq_rel is needed;
 // what each pairs with is written on the transition. In the simulator every load
 // and compare_exchange is a scheduling decision, so the sequence of operations
 // on each path is part of the recorded behaviour.
@@ -83,7 +85,8 @@ inline bool keeps_notified(std::uint64_t cur) noexcept {
 inline TaskState::Run TaskState::to_running() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         WEFT_ASSERT(cur & kNotified);  // only a queue entry is polled
@@ -109,7 +112,8 @@ inline TaskState::Run TaskState::to_running() noexcept {
 inline TaskState::Idle TaskState::to_idle() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), cancelled_while_held,
       [](std::uint64_t cur) {
         if (keeps_notified(cur)) return cur & ~kRunning;
@@ -144,7 +148,8 @@ inline std::uint64_t TaskState::to_complete() noexcept {
 inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         if (cur & kRunning) {
@@ -165,7 +170,8 @@ inline TaskState::Wake TaskState::to_notified_by_ref() noexcept {
 inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         WEFT_ASSERT(refs(cur) >= 1);
@@ -191,7 +197,8 @@ inline TaskState::Wake TaskState::to_notified_by_val() noexcept {
 inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kComplete | kNotified)) != 0; },
       [](std::uint64_t cur) { return cur | kNotified; },
       [](std::uint64_t prev) {
@@ -207,7 +214,8 @@ inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
 inline TaskState::Wake TaskState::to_cancelled() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange (no scenario reaches this
+      // transition, so the campaign weighed no weaker order here).
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kCancelled | kComplete)) != 0; },
       [](std::uint64_t cur) {
         if (cur & kRunning) return cur | kNotified | kCancelled;
@@ -226,7 +234,8 @@ inline TaskState::Wake TaskState::to_cancelled() noexcept {
 inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         if (cur & kLifecycle) return cur | kCancelled;
@@ -242,7 +251,8 @@ inline TaskState::Shutdown TaskState::to_shutdown() noexcept {
 inline TaskState::Claim TaskState::to_claimed() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kLifecycle | kNotified | kCancelled)) != 0; },
       [](std::uint64_t cur) { return cur | kRunning; },
       [](std::uint64_t prev) {
@@ -257,7 +267,8 @@ inline TaskState::Claim TaskState::to_claimed() noexcept {
 inline TaskState::Unclaim TaskState::to_unclaimed() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), cancelled_while_held,
       [](std::uint64_t cur) {
         if (cur & kNotified) return (cur & ~kRunning) + kRefOne;
@@ -280,7 +291,8 @@ inline TaskState::JoinWaker TaskState::set_join_waker() noexcept {
     return (cur & kComplete) != 0;
   };
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), stops, [](std::uint64_t cur) { return cur | kJoinWaker; },
       [](std::uint64_t prev) { return (prev & kComplete) ? JoinWaker::complete : JoinWaker::done; });
 }
@@ -323,7 +335,8 @@ inline bool TaskState::unset_join_waker_after_complete() noexcept {
 inline TaskState::JoinDropped TaskState::to_join_dropped() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess; pairs with the release of the word's last transition.
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange; a transition that stops
+      // here is ordered by its caller's next acquire (reports/order-mutants-review.md: relaxed would do).
       word_.load(Order::acquire), never,
       [](std::uint64_t cur) {
         WEFT_ASSERT(cur & kJoinInterest);

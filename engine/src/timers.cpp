@@ -23,7 +23,7 @@ void CoreBase::register_timer(TimerEntry* e, Waker w) {
     WEFT_ASSERT(!e->registered.get());
     e->fired = false;
     earliest = timers_.push(e);
-    timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
+    timer_count_.store(timers_.size(), Order::release);  // a hint (see timer_count_)
   }
   if (earliest) on_new_earliest_timer();  // Step 3
   // The bug: "nothing fires before the deadline, so the waker can go in last".
@@ -43,7 +43,7 @@ void CoreBase::cancel_timer(TimerEntry* e) {
         timers_.replace(e, zoo::left_in_heap(*e));
       } else {
         timers_.remove(e);
-        timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
+        timer_count_.store(timers_.size(), Order::release);  // a hint (see timer_count_)
       }
     }
     drop = e->waker.with_mut([](Waker& w) { return std::move(w); });
@@ -51,7 +51,7 @@ void CoreBase::cancel_timer(TimerEntry* e) {
 }
 
 std::size_t CoreBase::fire_timers(std::int32_t worker) {
-  if (timer_count_.load(Order::acquire) == 0) return 0;  // pairs with the release stores under timer_mu_
+  if (timer_count_.load(Order::acquire) == 0) return 0;  // a hint, re-checked under timer_mu_ below
   std::uint64_t now = Platform::now_ns();
   std::vector<Waker> due;
   {
@@ -64,7 +64,7 @@ std::size_t CoreBase::fire_timers(std::int32_t worker) {
       e->fired = true;
       due.push_back(e->waker.with_mut([](Waker& w) { return std::move(w); }));
     }
-    timer_count_.store(timers_.size(), Order::release);  // pairs with the acquire loads of timer_count_ below
+    timer_count_.store(timers_.size(), Order::release);  // a hint (see timer_count_)
   }
   for (Waker& w : due) {
     emit(EventKind::timer_fire, worker, w.task() ? w.task()->id_ : 0);
@@ -74,12 +74,12 @@ std::size_t CoreBase::fire_timers(std::int32_t worker) {
 }
 
 std::uint64_t CoreBase::next_timer_deadline() {
-  if (timer_count_.load(Order::acquire) == 0) return UINT64_MAX;  // pairs with the release stores under timer_mu_
+  if (timer_count_.load(Order::acquire) == 0) return UINT64_MAX;  // a hint, re-checked under timer_mu_
   std::scoped_lock lock(timer_mu_);
   return timers_.next_deadline();
 }
 
-bool CoreBase::has_timers() { return timer_count_.load(Order::acquire) != 0; }  // pairs with the release stores
+bool CoreBase::has_timers() { return timer_count_.load(Order::acquire) != 0; }  // a hint (see timer_count_)
 
 }  // namespace detail
 WEFT_NS_END

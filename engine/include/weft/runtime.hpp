@@ -168,7 +168,8 @@ T block_on_impl(RuntimeCore* rt, Task<T>&& task) {
     ~Drop() { task_ops::ref_dec(t); }
   } drop{t};
   run_root(rt, t);  // returns once complete
-  // acquire: pairs with to_complete's release, so the output is visible here.
+  // acquire: the root completed in a poll on this thread (run_root drives it here): it orders
+  // nothing (harmless).
   std::uint64_t s = t->state_.load(Order::acquire);
   WEFT_ASSERT(s & state::kComplete);
   return take_output<T>(t);
