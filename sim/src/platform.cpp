@@ -71,7 +71,7 @@ void Mutex::leave_runs() noexcept {
 }
 
 void Mutex::lock() {
-  detail::check_alive(alive_, "Mutex::lock");
+  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Mutex::lock");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -98,7 +98,7 @@ void Mutex::lock() {
 }
 
 bool Mutex::try_lock() {
-  detail::check_alive(alive_, "Mutex::try_lock");
+  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Mutex::try_lock");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -116,7 +116,7 @@ bool Mutex::try_lock() {
 }
 
 void Mutex::unlock() {
-  detail::check_alive(alive_, "Mutex::unlock");
+  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Mutex::unlock");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -156,7 +156,7 @@ void Parker::leave_runs() noexcept {
 }
 
 void Parker::park() {
-  detail::check_alive(alive_, "Parker::park");
+  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Parker::park");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -191,7 +191,7 @@ void Parker::park() {
 }
 
 bool Parker::park_for(std::uint64_t ns) {
-  detail::check_alive(alive_, "Parker::park_for");
+  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Parker::park_for");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -219,7 +219,7 @@ bool Parker::park_for(std::uint64_t ns) {
 }
 
 bool Parker::try_park() {
-  detail::check_alive(alive_, "Parker::try_park");
+  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Parker::try_park");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();
@@ -237,7 +237,7 @@ void Parker::token_taken(Kernel& k) {
 }
 
 void Parker::unpark() {
-  detail::check_alive(alive_, "Parker::unpark");
+  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Parker::unpark");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
     leave_runs();

@@ -48,6 +48,9 @@ inline constexpr std::uint32_t kSeamDead = 0xDEADDEADu;
 // its object destroyed: a lifetime bug, such as a waker that unparks a parker on
 // a stack frame that has returned.
 void check_alive(std::uint32_t alive, const char* what);
+// mark_dead marks an object destroyed with a store the optimiser must keep (a
+// plain store to an object whose lifetime ends is dead code to it).
+inline void mark_dead(std::uint32_t& alive) noexcept { *static_cast<volatile std::uint32_t*>(&alive) = kSeamDead; }
 // point is one decision point of the running fiber; nothing outside a simulation.
 inline void point(Op op) {
   if (sim::detail::Kernel* k = tls_kernel) k->decide(op);
@@ -338,7 +341,7 @@ class Mutex {
   // A destroyed Mutex is marked so: an operation on it afterwards (another thread
   // that still held a reference) fails the run instead of touching dead memory
   // unnoticed (detail::check_alive).
-  ~Mutex() { alive_ = detail::kSeamDead; }
+  ~Mutex() { detail::mark_dead(alive_); }
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
@@ -373,7 +376,7 @@ class Parker {
   // A destroyed Parker is marked so: an operation on it afterwards (another thread
   // that still held a reference) fails the run instead of touching dead memory
   // unnoticed (detail::check_alive).
-  ~Parker() { alive_ = detail::kSeamDead; }
+  ~Parker() { detail::mark_dead(alive_); }
   Parker(const Parker&) = delete;
   Parker& operator=(const Parker&) = delete;
 
