@@ -580,17 +580,10 @@ int run_many(const Scenario& sc, const Cli& cli, const StrategySpec& st, std::ui
   std::uint64_t longest_lost = 0, longest_lost_seed = 0;    // the lost-parallelism check's longest stretch
   for (std::uint64_t i = 0; i < count; ++i) {
     std::uint64_t seed = first + i;
-    RunConfig cfg;
-    cfg.seed = seed;
-    cfg.strategy = st;
-    cfg.step_bound = cli.step_bound;
-    cfg.livelock_decisions = cli.livelock_decisions;
-    cfg.race_detection = !cli.no_race_detection;
-    cfg.parallelism_bound = cli.parallelism_bound;
+    // The replay line's run, without its schedule and metrics (a failing seed is replayed for those).
+    RunConfig cfg = replay_config(cli, st, seed);
     cfg.record_schedule = false;
-    cfg.memory_limit_bytes = cli.memory_limit_bytes;
-    cfg.weaken_order = cli.weaken_order;
-    cfg.census_orders = !cli.order_sites.empty();
+    cfg.metrics_interval_ns = 0;
     RunReport r = run_scenario(sc, cfg);
     note_orders(r);
     summary.add(run_record(sc, cli, st, seed, r));

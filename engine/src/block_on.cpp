@@ -24,6 +24,12 @@ namespace {
 //           wake-up or a token left by an earlier wake could take the flag of
 //           a waker still between W2 and W3, finish the root and return; the
 //           waker's unpark then wrote into a dead frame.
+//           The wait is a yielding spin: a counted-in waker is three seam
+//           operations from Step W4 and blocks on nothing. A poll does not
+//           throw (a task's exception is its output), so only the simulator's
+//           teardown unwind leaves drive_root without Step W5; there nothing
+//           can wait, and a waker that goes on later fails its run on the dead
+//           parker (the simulator's Parker checks after every switch).
 class RootScheduler final : public Scheduler {
  public:
   explicit RootScheduler(Parker& parker) : parker_(parker) {}

@@ -1399,7 +1399,10 @@ void Kernel::remove_waiter(Fiber& f) {
 
 void Kernel::wake_one(WaitList& list) {
   if (unwinding_) [[unlikely]] {  // Step T3: first in, first out; passing fibers being unwound
-    while (!list.empty()) {
+    // A list is never longer than the fibers; a head that names no fiber is a
+    // list whose owner was destroyed while this fiber was suspended (the
+    // program's lifetime bug, in teardown where nothing is checked): left alone.
+    for (std::size_t n = 0; !list.empty() && n < fibers_.size() && list.head < fibers_.size(); ++n) {
       const FiberId id = list.head;
       list.head = next_waiter_[id];
       if (list.head == kNoFiber) list.tail = kNoFiber;
@@ -1431,7 +1434,11 @@ void Kernel::wake_one(WaitList& list) {
             ", which does not wait";
     }
     stop_at_decision(Outcome::nondeterminism, "diverged at decision " + std::to_string(steps_) + " (wake_one): " + why);
-    chosen = waiting_[0];  // teardown: first in, first out (Step T3)
+    // Back in teardown (Step T3): the list may have changed since the snapshot
+    // (Step T1 took stopped fibers off it, other fibers went on), so the wake
+    // is made afresh from the list as it is now, first in, first out.
+    wake_one(list);
+    return;
   }
   note_fiber(Op::wake_one, chosen);
   // Take it off the list, the others keeping their order.

@@ -41,7 +41,7 @@ void misuse(Kernel& k, const char* what) {
   k.fail(sim::Outcome::assertion, std::string("seam misuse by fiber ") + std::to_string(k.current()) + " (" +
                                        k.fiber_name(k.current()) + "): " + what);
 }
-void check_alive(std::uint32_t alive, const char* what) {
+void check_alive(const volatile std::uint32_t& alive, const char* what) {
   if (alive == kSeamAlive) [[likely]] return;
   const std::string msg = std::string(what) + " on an object already destroyed (a thread still held it after its "
                                               "owner's lifetime ended)";
@@ -71,15 +71,16 @@ void Mutex::leave_runs() noexcept {
 }
 
 void Mutex::lock() {
-  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Mutex::lock");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
+    alive("Mutex::lock");
     leave_runs();
     if (locked_) detail::unsimulated_misuse("Mutex::lock on a locked mutex");
     locked_ = true;
     return;
   }
   k->decide(Op::lock);
+  alive("Mutex::lock");  // after every switch: the owner may have destroyed it meanwhile
   sync_epoch(*k);
   if (k->unwinding()) [[unlikely]] {  // a fiber being unwound: taken at once, whoever held it (kernel.cpp, Step T4)
     locked_ = true;
@@ -90,6 +91,7 @@ void Mutex::lock() {
   while (locked_) {  // Step M2: woken, it takes the mutex if it is still free (Step M4)
     k->enqueue(waiters_, k->current());
     k->block(Op::lock);
+    alive("Mutex::lock");
   }
   locked_ = true;  // Step M1
   owner_ = k->current();
@@ -98,15 +100,16 @@ void Mutex::lock() {
 }
 
 bool Mutex::try_lock() {
-  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Mutex::try_lock");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
+    alive("Mutex::try_lock");
     leave_runs();
     if (locked_) return false;
     locked_ = true;
     return true;
   }
   k->decide(Op::try_lock);
+  alive("Mutex::try_lock");
   sync_epoch(*k);
   if (locked_ && !k->unwinding()) return false;  // a fiber being unwound: taken at once (Step T4)
   locked_ = true;
@@ -116,14 +119,15 @@ bool Mutex::try_lock() {
 }
 
 void Mutex::unlock() {
-  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Mutex::unlock");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
+    alive("Mutex::unlock");
     leave_runs();
     locked_ = false;
     return;
   }
   k->decide(Op::unlock);
+  alive("Mutex::unlock");
   sync_epoch(*k);
   if (k->tearing_down()) [[unlikely]] {  // released with no check (Step T4 may have taken it at once); a waiter goes on
     locked_ = false;
@@ -156,15 +160,16 @@ void Parker::leave_runs() noexcept {
 }
 
 void Parker::park() {
-  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Parker::park");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
+    alive("Parker::park");
     leave_runs();
     if (!token_) detail::unsimulated_misuse("Parker::park with no token");
     token_ = false;
     return;
   }
   k->decide(Op::park);
+  alive("Parker::park");  // after every switch: the owner may have destroyed it meanwhile
   sync_epoch(*k);
   if (token_) {
     token_ = false;
@@ -180,7 +185,10 @@ void Parker::park() {
   if (std::uint32_t p = k->spurious_per_mille(); p != 0 && !k->tearing_down() && k->draw(Op::park) % 1000 < p) return;  // fault
   if (waiter_ != kNoFiber) detail::misuse(*k, "Parker::park: another fiber is parked on this parker");
   waiter_ = k->current();
-  while (!token_ && !k->cannot_wait()) k->block(Op::park);
+  while (!token_ && !k->cannot_wait()) {
+    k->block(Op::park);
+    alive("Parker::park");
+  }
   waiter_ = kNoFiber;
   if (!token_) [[unlikely]] {  // teardown: unwinding, and nobody is left to unpark it (Step T4)
     k->cannot_block();
@@ -191,13 +199,14 @@ void Parker::park() {
 }
 
 bool Parker::park_for(std::uint64_t ns) {
-  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Parker::park_for");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
+    alive("Parker::park_for");
     leave_runs();
     return std::exchange(token_, false);
   }
   k->decide(Op::park_for);
+  alive("Parker::park_for");
   sync_epoch(*k);
   if (token_) {
     token_ = false;
@@ -212,6 +221,7 @@ bool Parker::park_for(std::uint64_t ns) {
   if (waiter_ != kNoFiber) detail::misuse(*k, "Parker::park_for: another fiber is parked on this parker");
   waiter_ = k->current();
   k->block_until(deadline_after(*k, ns), Op::park_for);
+  alive("Parker::park_for");
   waiter_ = kNoFiber;
   if (!std::exchange(token_, false)) return false;  // timed out: no edge
   token_taken(*k);
@@ -219,13 +229,14 @@ bool Parker::park_for(std::uint64_t ns) {
 }
 
 bool Parker::try_park() {
-  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Parker::try_park");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
+    alive("Parker::try_park");
     leave_runs();
     return std::exchange(token_, false);
   }
   k->decide(Op::park_for);
+  alive("Parker::try_park");
   sync_epoch(*k);
   if (!std::exchange(token_, false)) return false;
   token_taken(*k);
@@ -237,14 +248,15 @@ void Parker::token_taken(Kernel& k) {
 }
 
 void Parker::unpark() {
-  detail::check_alive(*static_cast<volatile const std::uint32_t*>(&alive_), "Parker::unpark");
   Kernel* k = tls_kernel;
   if (k == nullptr) {
+    alive("Parker::unpark");
     leave_runs();
     token_ = true;
     return;
   }
   k->decide(Op::unpark);
+  alive("Parker::unpark");  // after the switch: where a late waker finds its parker's frame gone
   sync_epoch(*k);
   token_ = true;
   // Happens-before step 6: the token carries every unparker's clock until consumed.

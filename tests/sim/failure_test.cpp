@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <memory>
 #include <new>
@@ -344,15 +345,37 @@ TEST(Failure, AReplayCutWhileFibersQueueOnAMutexLetsEveryOneTakeItInTheTeardown)
   EXPECT_GT(cuts, 50u);  // cuts after every waiter started
 }
 
+// expect_used_after_destruction runs `body(mutex)` over `seeds` seeds and wants
+// both ends: some run failed naming an operation (`op`) on a destroyed object,
+// and some run passed (the operation came first).
+void expect_used_after_destruction(std::uint64_t seeds, const std::function<void(bool)>& body,
+                                   const char* parker_op, const char* mutex_op) {
+  for (const bool mutex : {false, true}) {
+    int failed = 0, passed = 0;
+    for (std::uint64_t seed = 0; seed < seeds; ++seed) {
+      const RunResult r = run_with(options_for(seed), [&body, mutex] { body(mutex); });
+      if (r.outcome == Outcome::pass) {
+        ++passed;
+        continue;
+      }
+      ++failed;
+      EXPECT_EQ(r.outcome, Outcome::assertion) << r.summary();
+      EXPECT_NE(r.message.find(mutex ? mutex_op : parker_op), std::string::npos) << r.message;
+      EXPECT_NE(r.message.find("on an object already destroyed"), std::string::npos) << r.message;
+    }
+    EXPECT_GT(failed, 0) << (mutex ? "mutex" : "parker") << ": no seed used it after its destruction";
+    EXPECT_GT(passed, 0) << (mutex ? "mutex" : "parker") << ": no seed used it before its destruction";
+  }
+}
+
 // A Parker or Mutex used after its owner destroyed it (a waker that still held
 // a parker on a returned stack frame) fails the run, naming the operation,
 // instead of writing into dead memory unnoticed. The object lives in storage
 // that outlasts it, as a stack frame's memory outlasts its locals.
 TEST(Failure, AParkerOrMutexUsedAfterItsOwnerDestroyedItFailsTheRunNamingTheOperation) {
-  for (const bool mutex : {false, true}) {
-    int failed = 0, passed = 0;
-    for (std::uint64_t seed = 0; seed < 40; ++seed) {
-      const RunResult r = run_with(options_for(seed), [mutex] {
+  expect_used_after_destruction(
+      40,
+      [](bool mutex) {
         alignas(P::Parker) alignas(P::Mutex) unsigned char storage[sizeof(P::Parker) + sizeof(P::Mutex)];
         P::Parker* parker = mutex ? nullptr : new (storage) P::Parker();
         P::Mutex* mu = mutex ? new (storage) P::Mutex() : nullptr;
@@ -368,19 +391,42 @@ TEST(Failure, AParkerOrMutexUsedAfterItsOwnerDestroyedItFailsTheRunNamingTheOper
         if (parker != nullptr) parker->~Parker();  // the owner's lifetime ends while `user` still holds it
         if (mu != nullptr) mu->~Mutex();
         user.join();
-      });
-      if (r.outcome == Outcome::pass) {
-        ++passed;
-        continue;
-      }
-      ++failed;
-      EXPECT_EQ(r.outcome, Outcome::assertion) << r.summary();
-      EXPECT_NE(r.message.find(mutex ? "Mutex::" : "Parker::unpark on"), std::string::npos) << r.message;
-      EXPECT_NE(r.message.find("on an object already destroyed"), std::string::npos) << r.message;
-    }
-    EXPECT_GT(failed, 0) << (mutex ? "mutex" : "parker") << ": no seed used it after its destruction";
-    EXPECT_GT(passed, 0) << (mutex ? "mutex" : "parker") << ": no seed used it before its destruction";
-  }
+      },
+      "Parker::unpark on", "Mutex::");
+}
+
+// The owner may end the object's lifetime while the operation waits at its own
+// decision: `user` announces it is about to operate, and the owner destroys the
+// object only once it sees that, so it can do so only while `user` stands at the
+// operation's decision (the announcing store is `user`'s last decision before
+// it) or after the operation. A check on entry alone misses every such run
+// (this test failed with it); the check after each switch fails each one. The
+// mutex's owner may also destroy it at the unlock's decision.
+TEST(Failure, AnObjectDestroyedWhileAnOperationOnItWaitsAtItsDecisionFailsTheRun) {
+  expect_used_after_destruction(
+      60,
+      [](bool mutex) {
+        alignas(P::Parker) alignas(P::Mutex) unsigned char storage[sizeof(P::Parker) + sizeof(P::Mutex)];
+        P::Parker* parker = mutex ? nullptr : new (storage) P::Parker();
+        P::Mutex* mu = mutex ? new (storage) P::Mutex() : nullptr;
+        P::Atomic<int> about_to{0};
+        P::Thread user("user", [parker, mu, &about_to] {
+          about_to.store(1, Order::seq_cst);
+          if (parker != nullptr) parker->unpark();  // its decision is the next one
+          if (mu != nullptr) {
+            mu->lock();
+            mu->unlock();
+          }
+        });
+        for (int spin = 0; spin < 64 && about_to.load(Order::seq_cst) == 0; ++spin) {
+        }
+        if (about_to.load(Order::seq_cst) == 1) {
+          if (parker != nullptr) parker->~Parker();  // `user` stands at its decision, or is past it
+          if (mu != nullptr) mu->~Mutex();
+        }
+        user.join();
+      },
+      "Parker::unpark on", "Mutex::");
 }
 
 // Without the teardown (the default) nothing is resumed after a failure: the

@@ -605,14 +605,17 @@ class Sender {
           ok_ = false;
           return true;
         }
-        if (node_.notified) {
-          WEFT_ASSERT(c_->reserved > 0 && c_->buffer.size() < c_->capacity);
-          node_.notified = false;
-          --c_->reserved;  // Step R4: the room reserved for this sender
-        } else if (c_->buffer.size() + c_->reserved >= c_->capacity) {
-          return false;  // Step R1
-        }
+        const bool reserved = node_.notified;
+        WEFT_ASSERT(!reserved || (c_->reserved > 0 && c_->buffer.size() < c_->capacity));
+        if (!reserved && c_->buffer.size() + c_->reserved >= c_->capacity) return false;  // Step R1
+        // A push that throws leaves the reservation with this sender, whose
+        // destructor hands it on (Step R5); taken first, it would be lost room
+        // that no queued sender was woken for.
         c_->buffer.push_back(std::move(*v_));
+        if (reserved) {  // Step R4: the room reserved for this sender
+          node_.notified = false;
+          --c_->reserved;
+        }
         done_ = true;
         rx = Sender::take_receiver(c_);
       }

@@ -46,21 +46,31 @@ inline constexpr std::uint32_t kSeamAlive = 0x5EA1A11Eu;
 inline constexpr std::uint32_t kSeamDead = 0xDEADDEADu;
 // check_alive fails the run (aborts outside one) when an operation `what` finds
 // its object destroyed: a lifetime bug, such as a waker that unparks a parker on
-// a stack frame that has returned.
-void check_alive(std::uint32_t alive, const char* what);
+// a stack frame that has returned. It reads the mark through a volatile load (the
+// optimiser may assume a live object's member unchanged). An operation checks
+// after every switch it makes (its decision, each block), not only on entry: the
+// owner may end the object's lifetime while the operation waits at its own
+// decision, which is exactly where a late waker's window lies. A new object
+// built at the same address since (a stack frame reused by a second call)
+// carries kSeamAlive again and is not told from the first: the check catches a
+// dead object, not every stale reference.
+void check_alive(const volatile std::uint32_t& alive, const char* what);
 // mark_dead marks an object destroyed with a store the optimiser must keep (a
 // plain store to an object whose lifetime ends is dead code to it).
 inline void mark_dead(std::uint32_t& alive) noexcept { *static_cast<volatile std::uint32_t*>(&alive) = kSeamDead; }
 // point is one decision point of the running fiber; nothing outside a simulation.
-inline void point(Op op) {
-  if (sim::detail::Kernel* k = tls_kernel) k->decide(op);
-}
-// order_at is the order an atomic operation at `site` runs with: `o`, unless the
-// run weakens that site (weft/sim/order_sites.hpp) or takes its census.
-inline Order order_at(Order o, const std::source_location& site, Op op, bool failure = false) {
+// It returns the running kernel (null outside a simulation).
+inline sim::detail::Kernel* point(Op op) {
   sim::detail::Kernel* k = tls_kernel;
-  if (k == nullptr || k->order_probe() == nullptr) [[likely]] return o;
-  return k->order_probe()->at(o, site, op, failure);
+  if (k != nullptr) k->decide(op);
+  return k;
+}
+// order_at is the order an atomic operation at `site` runs with in kernel `k`:
+// `o`, unless the run weakens that site (weft/sim/order_sites.hpp) or takes its census.
+inline Order order_at(const sim::detail::Kernel& k, Order o, const std::source_location& site, Op op,
+                      bool failure = false) {
+  if (k.order_probe() == nullptr) [[likely]] return o;
+  return k.order_probe()->at(o, site, op, failure);
 }
 // to_bits and from_bits carry an atomic's value through the C11 model's store
 // history, which keeps values as 64-bit words.
@@ -167,10 +177,18 @@ class Atomic {
   using Kind = sim::detail::HappensBefore::AtomicKind;
   // enter is the operation's decision point; it returns the running kernel (null
   // outside a simulation).
-  static sim::detail::Kernel* enter(Op op) {
-    sim::detail::Kernel* k = tls_kernel;
-    if (k != nullptr) k->decide(op);
-    return k;
+  static sim::detail::Kernel* enter(Op op) { return detail::point(op); }
+  // plain_cas is a compare-exchange on the value alone (sc, or the model torn
+  // down); a weak one may fail spuriously by a recorded draw of `k`.
+  bool plain_cas(T& expected, T desired, bool weak, sim::detail::Kernel* k) {
+    bool swapped = v_ == expected;
+    if (swapped && weak && k != nullptr && k->spurious_cas_failure()) swapped = false;
+    if (swapped) {
+      v_ = desired;
+    } else {
+      expected = v_;
+    }
+    return swapped;
   }
   // accessed reports the operation that just took effect (`before`: the value it
   // replaced or read) to a strategy that observes accesses (Strategy::on_access)
@@ -191,12 +209,12 @@ class Atomic {
   // wrote_slow is the out-of-line rest of a store or read-modify-write that took effect.
   [[gnu::noinline]] void wrote_slow(sim::detail::Kernel& k, Op op, Kind kind, Order o, const T& before,
                                     const Site& site) {
-    accessed(k, op, true, kind, detail::order_at(o, site, op), before);
+    accessed(k, op, true, kind, detail::order_at(k, o, site, op), before);
   }
   // load_slow is the out-of-line rest of a load: the C11 model's choice, or the sc
   // value reported.
   [[gnu::noinline]] T load_slow(sim::detail::Kernel& k, Order o, const Site& site) const {
-    o = detail::order_at(o, site, Op::load);
+    o = detail::order_at(k, o, site, Op::load);
     if (k.c11()) return load_c11(k, o);
     accessed(k, Op::load, false, Kind::load, o, v_);
     return v_;
@@ -204,28 +222,15 @@ class Atomic {
   bool cas(T& expected, T desired, Order success, Order failure, bool weak, const Site& site) {
     sim::detail::Kernel* k = enter(Op::cas);
     if (k != nullptr && !k->plain_atomics()) [[unlikely]] return cas_slow(*k, expected, desired, success, failure, weak, site);
-    bool swapped = v_ == expected;
-    if (swapped && weak && k != nullptr && k->spurious_cas_failure()) swapped = false;
-    if (swapped) {
-      v_ = desired;
-    } else {
-      expected = v_;
-    }
-    return swapped;
+    return plain_cas(expected, desired, weak, k);
   }
   [[gnu::noinline]] bool cas_slow(sim::detail::Kernel& k, T& expected, T desired, Order success, Order failure,
                                   bool weak, const Site& site) {
-    success = detail::order_at(success, site, Op::cas);
-    failure = detail::order_at(failure, site, Op::cas, true);
+    success = detail::order_at(k, success, site, Op::cas);
+    failure = detail::order_at(k, failure, site, Op::cas, true);
     if (k.c11()) return cas_c11(k, expected, desired, success, failure, weak);
     const T before = v_;
-    bool swapped = v_ == expected;
-    if (swapped && weak && k.spurious_cas_failure()) swapped = false;
-    if (swapped) {
-      v_ = desired;
-    } else {
-      expected = v_;
-    }
+    const bool swapped = plain_cas(expected, desired, weak, &k);
     accessed(k, Op::cas, swapped, swapped ? Kind::rmw : Kind::load, swapped ? success : failure, before);
     return swapped;
   }
@@ -240,9 +245,7 @@ class Atomic {
     if (k.hb() == nullptr) {
       // The run failed at one of those draws and is being torn down (the model
       // is gone, other fibers may have run since): a plain compare-exchange.
-      swapped = v_ == expected;
-      if (swapped) v_ = desired; else expected = v_;
-      return swapped;
+      return plain_cas(expected, desired, false, &k);
     }
     if (swapped) {
       v_ = desired;
@@ -356,6 +359,8 @@ class Mutex {
   // sync_epoch voids state left by an earlier run; leave_runs does so outside runs.
   void sync_epoch(const sim::detail::Kernel& k) noexcept;
   void leave_runs() noexcept;
+  // alive fails the run if the mutex was destroyed (detail::check_alive).
+  void alive(const char* what) const { detail::check_alive(alive_, what); }
 
   bool locked_ = false;
   sim::FiberId owner_ = sim::kNoFiber;
@@ -393,6 +398,8 @@ class Parker {
   // sync_epoch voids state left by an earlier run; leave_runs does so outside runs.
   void sync_epoch(const sim::detail::Kernel& k) noexcept;
   void leave_runs() noexcept;
+  // alive fails the run if the parker was destroyed (detail::check_alive).
+  void alive(const char* what) const { detail::check_alive(alive_, what); }
 
   // token_taken acquires the unparkers' clocks with the token just consumed
   // (happens-before step 6); nothing when race detection is off.
@@ -501,10 +508,9 @@ struct SimPlatform {
   // fence is a decision point, then a fence in happens-before and the C11 model
   // (weft/sim/detail/happens_before.hpp, step 14); nothing outside a simulation.
   static void fence(Order o, std::source_location site = std::source_location::current()) {
-    sim::detail::Kernel* k = tls_kernel;
+    sim::detail::Kernel* k = detail::point(Op::fence);
     if (k == nullptr) return;
-    k->decide(Op::fence);
-    o = detail::order_at(o, site, Op::fence);
+    o = detail::order_at(*k, o, site, Op::fence);
     if (sim::detail::HappensBefore* hb = k->hb()) hb->on_fence(k->current(), o, k->c11());
   }
   // note_hold and note_release count what the engine holds in the running
