@@ -526,7 +526,7 @@ bool CurrentThread::stand_in() {
   // the requester refuses.
   // acquire: pairs with shutdown's acq_rel exchange of shut_.
   if (shut_.load(Order::acquire) != 0) {
-    core_taken_.store(0, Order::release);
+    core_taken_.store(0, Order::release);  // release: pairs with the next taker's acquire compare-exchange
     return false;
   }
   stood_in_ = true;

@@ -270,6 +270,10 @@ void parse_exploration(const Reader& r, const json& root, Scenario& sc) {
     sc.memory_model_given = e.contains("memory_model");
     sc.history_depth = static_cast<std::uint32_t>(
         r.uint(e, "history_depth", "$.exploration", 1, sim::kHistoryDepthMax, sim::kHistoryDepthDefault));
+    // A store history exists only under c11 (a schedule refuses the pair alike).
+    if (e.contains("history_depth") && sc.memory_model != "c11")
+      r.fail("$.exploration.history_depth", "no history_depth with memory_model \"" + sc.memory_model +
+                                                "\" (the store history is the c11 model's)");
   }
 }
 

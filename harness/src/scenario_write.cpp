@@ -115,7 +115,8 @@ std::string scenario_to_json(const Scenario& sc) {
   if (!sc.strategy_why.empty()) j["exploration"]["why"] = sc.strategy_why;
   if (sc.livelock_decisions != kLivelockDecisionsDefault) j["exploration"]["livelock_decisions"] = sc.livelock_decisions;
   j["exploration"]["memory_model"] = sc.memory_model;  // always: the default changed once (sc, then c11)
-  if (sc.history_depth != sim::kHistoryDepthDefault) j["exploration"]["history_depth"] = sc.history_depth;
+  if (sc.memory_model == "c11" && sc.history_depth != sim::kHistoryDepthDefault)
+    j["exploration"]["history_depth"] = sc.history_depth;  // the c11 model's alone
   j["checks"] = sc.checks;
   if (!sc.coverage.empty()) j["coverage"] = sc.coverage;
   if (sc.shutdown_at_ns) j["shutdown_at_ns"] = *sc.shutdown_at_ns;

@@ -95,6 +95,13 @@ TEST(ScenarioErrors, AHistoryDepthOfZeroOrAboveTheMaximumIsRejected) {
   EXPECT_EQ(ok->history_depth, kHistoryDepthMax);
 }
 
+TEST(ScenarioErrors, AHistoryDepthUnderTheScModelIsRejected) {
+  auto e = reject(
+      R"({"name": "t", "programs": {"m": []}, "main": "m", "exploration": {"memory_model": "sc", "history_depth": 8}})");
+  EXPECT_EQ(e.path, "$.exploration.history_depth");
+  EXPECT_NE(e.expected.find("memory_model \"sc\""), std::string::npos) << e.message();
+}
+
 TEST(ScenarioErrors, MissingFileIsAnError) {
   ScenarioError err;
   EXPECT_FALSE(load_scenario("/nonexistent/weft.json", err).has_value());

@@ -72,28 +72,48 @@ void MultiThread::park(Core& core) {
   core.busy_start = metrics_now_ns();
 }
 
+// The timer driver protocol (one parked worker sleeps until the earliest
+// deadline; the others park without one):
+//  Step D1. A parking worker that sees timers pending (a hint) claims driver_
+//           (compare-exchange from -1, seq_cst).
+//  Step D2. It reads the earliest deadline under timer_mu_ and sleeps until it
+//           at most, or until unparked.
+//  Step D3. It fires what is due.
+//  Step D4. It gives driver_ up (-1, seq_cst); then, if it has tasks to run and
+//           timers are still pending (read under timer_mu_), it wakes a parked
+//           worker to drive in its place.
+//  Step D5. (register_timer Step 3, on_new_earliest_timer.) A registrar that
+//           pushed a new earliest timer under timer_mu_ reads driver_ once it
+//           unlocked: it unparks the driver, or wakes a parked worker if none.
+// D2 and D4 against D5 go through timer_mu_: either the driver's locked read
+// comes after the push (it sees the timer), or the registrar's lock comes after
+// the driver's unlock, so D1 (or D4's store) happens before D5's load of
+// driver_, which then reads this driver (or -1). Neither may read the count
+// hint instead: a load there after a store on the other side is the
+// store-buffering shape, where both could miss the other's write and the new
+// earliest timer would have no driver awake.
 void MultiThread::park_once(Core& core) {
   Parker& parker = remotes_[core.index]->parker;
   const auto w = static_cast<std::int32_t>(core.index);
   if (has_timers()) {
     std::int32_t none = -1;
-    if (driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst)) {
+    if (driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst)) {  // Step D1
       // We drive time: sleep until the earliest deadline at most.
       do {
-        std::uint64_t deadline = next_timer_deadline();
+        std::uint64_t deadline = next_timer_deadline();  // Step D2: under timer_mu_
         wait_idle(core, [&] {
           std::uint64_t now = Platform::now_ns();
           if (deadline <= now) return;
           if (deadline == UINT64_MAX) parker.park(); else parker.park_for(deadline - now);
         });
         core.in_driver = true;
-        fire_timers(w);
+        fire_timers(w);  // Step D3
         core.in_driver = false;
       } while (WEFT_BUG(driver_sleeps_on_fired) &&
                zoo::driver_sleeps_again(has_timers(), inject_closed(), mu_, sleepers_, core.index));
-      driver_.store(-1, Order::seq_cst);
-      // Timers still pending and we are about to run: hand the driver on.
-      if (core.has_tasks(remotes_[core.index]->queue) && has_timers()) {
+      driver_.store(-1, Order::seq_cst);  // Step D4
+      // Timers still pending (under timer_mu_, not the hint) and we are about to run: hand the driver on.
+      if (core.has_tasks(remotes_[core.index]->queue) && next_timer_deadline() != UINT64_MAX) {
         emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::timer_driver_handoff));
         notify_parked();
       }
@@ -114,7 +134,7 @@ void MultiThread::park_once(Core& core) {
 }
 
 void MultiThread::on_new_earliest_timer() {
-  std::int32_t d = driver_.load(Order::seq_cst);
+  std::int32_t d = driver_.load(Order::seq_cst);  // Step D5 (after timer_mu_'s unlock in register_timer)
   if (d >= 0) {
     remotes_[static_cast<std::uint32_t>(d)]->parker.unpark();
   } else {
