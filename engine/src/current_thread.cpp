@@ -258,6 +258,7 @@ void CurrentThread::park() {
   const bool waited = rv_.wait_blocked(
       0,
       [&] {
+        // The hint is enough here: a registrar on another thread unparks this driver (on_new_earliest_timer).
         std::uint64_t deadline = next_timer_deadline();
         if (deadline == UINT64_MAX) {
           parker_.park();

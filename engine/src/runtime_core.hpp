@@ -57,7 +57,10 @@ class CoreBase : public RuntimeCore {
 
   // fire_timers wakes every timer whose deadline has passed; returns how many.
   std::size_t fire_timers(std::int32_t worker);
+  // next_timer_deadline is the earliest deadline (UINT64_MAX: none), after a
+  // hint; next_timer_deadline_locked reads it under timer_mu_ only.
   std::uint64_t next_timer_deadline();
+  std::uint64_t next_timer_deadline_locked();
   bool has_timers();
 
   // place_blocking_tasks is the blocking pool's part of place_tasks.

@@ -73,11 +73,17 @@ std::size_t CoreBase::fire_timers(std::int32_t worker) {
   return due.size();
 }
 
-// next_timer_deadline reads the heap under timer_mu_, with no hint first: the
-// timer driver's Steps D2 and D4 (MultiThread::park_once) rely on the lock to
-// order them against a registration (a hint read there is a store-buffering
-// window: the driver could read no timer while the registrar read no driver).
 std::uint64_t CoreBase::next_timer_deadline() {
+  if (timer_count_.load(Order::acquire) == 0) return UINT64_MAX;  // a hint, re-checked under timer_mu_
+  return next_timer_deadline_locked();
+}
+
+// next_timer_deadline_locked reads the heap under timer_mu_, with no hint first:
+// the multi-thread timer driver's Steps D2 and D4 (MultiThread::park_once) rely
+// on the lock to order them against a registration (a hint read there is a
+// store-buffering window: the driver could read no timer while the registrar
+// read no driver).
+std::uint64_t CoreBase::next_timer_deadline_locked() {
   std::scoped_lock lock(timer_mu_);
   return timers_.next_deadline();
 }

@@ -71,16 +71,14 @@ void Mutex::leave_runs() noexcept {
 }
 
 void Mutex::lock() {
-  Kernel* k = tls_kernel;
+  Kernel* k = detail::point(Op::lock);
+  alive("Mutex::lock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
-    alive("Mutex::lock");
     leave_runs();
     if (locked_) detail::unsimulated_misuse("Mutex::lock on a locked mutex");
     locked_ = true;
     return;
   }
-  k->decide(Op::lock);
-  alive("Mutex::lock");  // after every switch: the owner may have destroyed it meanwhile
   sync_epoch(*k);
   if (k->unwinding()) [[unlikely]] {  // a fiber being unwound: taken at once, whoever held it (kernel.cpp, Step T4)
     locked_ = true;
@@ -100,16 +98,14 @@ void Mutex::lock() {
 }
 
 bool Mutex::try_lock() {
-  Kernel* k = tls_kernel;
+  Kernel* k = detail::point(Op::try_lock);
+  alive("Mutex::try_lock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
-    alive("Mutex::try_lock");
     leave_runs();
     if (locked_) return false;
     locked_ = true;
     return true;
   }
-  k->decide(Op::try_lock);
-  alive("Mutex::try_lock");
   sync_epoch(*k);
   if (locked_ && !k->unwinding()) return false;  // a fiber being unwound: taken at once (Step T4)
   locked_ = true;
@@ -119,15 +115,13 @@ bool Mutex::try_lock() {
 }
 
 void Mutex::unlock() {
-  Kernel* k = tls_kernel;
+  Kernel* k = detail::point(Op::unlock);
+  alive("Mutex::unlock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
-    alive("Mutex::unlock");
     leave_runs();
     locked_ = false;
     return;
   }
-  k->decide(Op::unlock);
-  alive("Mutex::unlock");
   sync_epoch(*k);
   if (k->tearing_down()) [[unlikely]] {  // released with no check (Step T4 may have taken it at once); a waiter goes on
     locked_ = false;
@@ -160,16 +154,14 @@ void Parker::leave_runs() noexcept {
 }
 
 void Parker::park() {
-  Kernel* k = tls_kernel;
+  Kernel* k = detail::point(Op::park);
+  alive("Parker::park");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
-    alive("Parker::park");
     leave_runs();
     if (!token_) detail::unsimulated_misuse("Parker::park with no token");
     token_ = false;
     return;
   }
-  k->decide(Op::park);
-  alive("Parker::park");  // after every switch: the owner may have destroyed it meanwhile
   sync_epoch(*k);
   if (token_) {
     token_ = false;
@@ -199,14 +191,12 @@ void Parker::park() {
 }
 
 bool Parker::park_for(std::uint64_t ns) {
-  Kernel* k = tls_kernel;
+  Kernel* k = detail::point(Op::park_for);
+  alive("Parker::park_for");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
-    alive("Parker::park_for");
     leave_runs();
     return std::exchange(token_, false);
   }
-  k->decide(Op::park_for);
-  alive("Parker::park_for");
   sync_epoch(*k);
   if (token_) {
     token_ = false;
@@ -229,14 +219,12 @@ bool Parker::park_for(std::uint64_t ns) {
 }
 
 bool Parker::try_park() {
-  Kernel* k = tls_kernel;
+  Kernel* k = detail::point(Op::park_for);
+  alive("Parker::try_park");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
-    alive("Parker::try_park");
     leave_runs();
     return std::exchange(token_, false);
   }
-  k->decide(Op::park_for);
-  alive("Parker::try_park");
   sync_epoch(*k);
   if (!std::exchange(token_, false)) return false;
   token_taken(*k);
@@ -248,15 +236,13 @@ void Parker::token_taken(Kernel& k) {
 }
 
 void Parker::unpark() {
-  Kernel* k = tls_kernel;
+  Kernel* k = detail::point(Op::unpark);
+  alive("Parker::unpark");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
-    alive("Parker::unpark");
     leave_runs();
     token_ = true;
     return;
   }
-  k->decide(Op::unpark);
-  alive("Parker::unpark");  // after the switch: where a late waker finds its parker's frame gone
   sync_epoch(*k);
   token_ = true;
   // Happens-before step 6: the token carries every unparker's clock until consumed.

@@ -100,7 +100,7 @@ void MultiThread::park_once(Core& core) {
     if (driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst)) {  // Step D1
       // We drive time: sleep until the earliest deadline at most.
       do {
-        std::uint64_t deadline = next_timer_deadline();  // Step D2: under timer_mu_
+        std::uint64_t deadline = next_timer_deadline_locked();  // Step D2
         wait_idle(core, [&] {
           std::uint64_t now = Platform::now_ns();
           if (deadline <= now) return;
@@ -113,7 +113,7 @@ void MultiThread::park_once(Core& core) {
                zoo::driver_sleeps_again(has_timers(), inject_closed(), mu_, sleepers_, core.index));
       driver_.store(-1, Order::seq_cst);  // Step D4
       // Timers still pending (under timer_mu_, not the hint) and we are about to run: hand the driver on.
-      if (core.has_tasks(remotes_[core.index]->queue) && next_timer_deadline() != UINT64_MAX) {
+      if (core.has_tasks(remotes_[core.index]->queue) && next_timer_deadline_locked() != UINT64_MAX) {
         emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::timer_driver_handoff));
         notify_parked();
       }
