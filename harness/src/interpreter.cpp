@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -37,6 +38,15 @@ struct UidToken {
 
 Task<void> run_program(ProgramState* st, const Program* p, UidToken token);
 
+// answer runs program `p` as the task of an `ask` step and sends its instance's
+// uid on `tx` when the program completes; a throw or a cancellation drops `tx`
+// unsent, and the asker's receive throws RecvError.
+Task<void> answer(ProgramState* st, const Program* p, UidToken token, weft::oneshot::Sender<std::uint64_t> tx) {
+  const std::uint64_t uid = token.uid;
+  co_await run_program(st, p, std::move(token));
+  tx.send(uid);  // false when the asker is gone (cancelled): nobody waits for it
+}
+
 using Wait = ProgramState::Wait;
 
 // Awaiting notes, for describe_waits, what the instance `uid` awaits until the
@@ -67,6 +77,37 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
           if (s.detach) jh.detach(); else children->push_back(std::move(jh));
         }
         break;
+      case Step::Kind::ask: {
+        // Spawn every answerer first, then await the replies in spawn order: each
+        // reply is a value another worker wrote and published through the oneshot.
+        std::vector<std::pair<std::uint64_t, weft::oneshot::Receiver<std::uint64_t>>> replies;
+        for (std::uint64_t i = 0; i < s.count; ++i) {
+          auto [tx, rx] = weft::oneshot::channel<std::uint64_t>();
+          const std::uint64_t child = st->new_uid();
+          weft::spawn(answer(st, &st->sc->programs.at(s.name), UidToken(st, child), std::move(tx))).detach();
+          replies.emplace_back(child, std::move(rx));
+        }
+        for (auto& [child, rx] : replies) {
+          const auto mark = st->budget_mark();
+          std::optional<std::uint64_t> got;
+          try {
+            Awaiting a(st, uid, Wait::reply, s);
+            got = co_await rx;
+          } catch (const weft::oneshot::RecvError&) {
+          }
+          st->budget_after(mark, "reply");
+          // The answerer sends right after its program completes, with no await
+          // between: a completed program's reply is never lost, and a reply is
+          // only ever its own answerer's.
+          if (got && *got != child)
+            invariant_failed("ask: the reply awaited from instance " + std::to_string(child) + " carried " +
+                             std::to_string(*got));
+          if (!got && st->completed[child])
+            invariant_failed("ask: instance " + std::to_string(child) +
+                             " completed its program but its reply was lost (the receive saw the sender dropped)");
+        }
+        break;
+      }
       case Step::Kind::join:
         for (auto& c : *children) {
           try {
@@ -290,6 +331,7 @@ std::string wait_text(const ProgramState::At& at) {
     case Wait::yield: return "yield";
     case Wait::dump: return "a dump";
     case Wait::blocking: return "a blocking-pool task";
+    case Wait::reply: return "a reply from program " + name;
     case Wait::none: break;
   }
   return "?";

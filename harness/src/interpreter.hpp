@@ -55,7 +55,7 @@ struct ProgramState {
   // What each program instance (uid) awaits now, for the report of a run that
   // ends with every fiber blocked (describe_waits). Two plain stores around each
   // await; read only while every fiber is blocked.
-  enum class Wait : std::uint8_t { none, join, recv_lock, recv, send, notified, sleep, yield, dump, blocking };
+  enum class Wait : std::uint8_t { none, join, recv_lock, recv, send, notified, sleep, yield, dump, blocking, reply };
   struct At {
     Wait wait = Wait::none;
     const Step* step = nullptr;          // the step that awaits

@@ -39,6 +39,11 @@ std::vector<Step> parse_steps(const Reader& r, const json& arr, const std::strin
       st.name = r.string(s, "spawn", p, std::nullopt);
       st.count = r.uint(s, "count", p, 1, kMaxCount, 1);
       st.detach = r.boolean(s, "detach", p, false);
+    } else if (s.contains("ask")) {
+      r.only_keys(s, p, {"ask", "count"});
+      st.kind = Step::Kind::ask;
+      st.name = r.string(s, "ask", p, std::nullopt);
+      st.count = r.uint(s, "count", p, 1, kMaxCount, 1);
     } else if (s.contains("join")) {
       r.only_keys(s, p, {"join"});
       if (!s.at("join").is_boolean() || !s.at("join").get<bool>()) r.fail(p + ".join", "true");
@@ -100,7 +105,7 @@ std::vector<Step> parse_steps(const Reader& r, const json& arr, const std::strin
       st.kind = Step::Kind::blocking;
       st.ns = r.uint_value(s.at("blocking_ns"), p + ".blocking_ns", 0, kMaxNs);
     } else {
-      r.fail(p, "a step: one of spawn, join, abort_children, yield, work_ns, sleep_ns, send, recv, notify, notified, "
+      r.fail(p, "a step: one of spawn, ask, join, abort_children, yield, work_ns, sleep_ns, send, recv, notify, notified, "
                 "repeat, racy_increment, throw, blocking_ns, dump; got " + describe(s));
     }
     out.push_back(std::move(st));
@@ -112,8 +117,9 @@ void check_refs(const Reader& r, const Scenario& sc, const std::vector<Step>& st
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Step& s = steps[i];
     std::string p = path + "[" + std::to_string(i) + "]";
-    if (s.kind == Step::Kind::spawn && !sc.programs.count(s.name))
-      r.fail(p + ".spawn", "the name of a program in $.programs, got \"" + s.name + "\"");
+    if ((s.kind == Step::Kind::spawn || s.kind == Step::Kind::ask) && !sc.programs.count(s.name))
+      r.fail(p + (s.kind == Step::Kind::spawn ? ".spawn" : ".ask"),
+             "the name of a program in $.programs, got \"" + s.name + "\"");
     if ((s.kind == Step::Kind::send || s.kind == Step::Kind::recv) && !sc.channels.count(s.name))
       r.fail(p + (s.kind == Step::Kind::send ? ".send" : ".recv"),
              "the name of a channel in $.channels, got \"" + s.name + "\"");

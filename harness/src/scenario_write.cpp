@@ -21,6 +21,10 @@ ojson steps_to_json(const std::vector<Step>& steps, int depth) {
         if (s.count != 1) j["count"] = s.count;
         if (s.detach) j["detach"] = true;
         break;
+      case Step::Kind::ask:
+        j["ask"] = s.name;
+        if (s.count != 1) j["count"] = s.count;
+        break;
       case Step::Kind::join: j["join"] = true; break;
       case Step::Kind::abort_children: j["abort_children"] = true; break;
       case Step::Kind::yield: j["yield"] = s.count; break;

@@ -109,3 +109,16 @@ TEST(ScenarioErrors, MissingFileIsAnError) {
 }
 
 }  // namespace
+
+TEST(ScenarioErrors, AnAskOfAnUnknownProgramNamesTheAskField) {
+  auto e = reject(R"({"name": "t", "programs": {"m": [{"ask": "nope", "count": 2}]}, "main": "m"})");
+  EXPECT_EQ(e.path, "$.programs.m[0].ask");
+  EXPECT_NE(e.expected.find("the name of a program in $.programs"), std::string::npos);
+}
+
+TEST(ScenarioErrors, AnAskWithNoRepliesOrAStrayFieldIsRejected) {
+  EXPECT_EQ(reject(R"({"name": "t", "programs": {"m": [{"ask": "m", "count": 0}]}, "main": "m"})").path,
+            "$.programs.m[0].count");
+  EXPECT_EQ(reject(R"({"name": "t", "programs": {"m": [{"ask": "m", "detach": true}]}, "main": "m"})").path,
+            "$.programs.m[0].detach");
+}

@@ -42,6 +42,7 @@ struct Step {
     throw_error,     // throw an exception out of the task
     blocking,        // spawn_blocking work of `ns`, awaited
     dump,            // co_await the runtime's dump() from this task
+    ask,             // spawn `count` detached tasks running `name`, each answering on a oneshot; await the replies
   };
   Kind kind = Kind::yield;
   std::string name;
