@@ -73,6 +73,23 @@
 //
 // Under AddressSanitizer an abandoned fiber's stack is kept mapped and registered
 // as a LeakSanitizer root region, so objects only it references are not leaks.
+//
+// Lifetimes of the seam objects that hold fibers (Parker, Mutex). A thread that
+// still holds a reference to such an object after its owner destroyed it (a
+// waker that unparks a parker on a stack frame that has returned) is a lifetime
+// bug, and the object's own memory cannot tell: a stack frame is reused at once,
+// often by a frame holding another live object at the same address, and a write
+// into it corrupts whatever lives there now. So the kernel keeps the record:
+//  Step L1. An operation on the object first notes it as the running fiber's
+//           object (note_object_op), then takes its decision.
+//  Step L2. The object's destructor marks every other fiber whose noted object
+//           it is (object_destroyed): such a fiber waits inside an operation
+//           on it, at its decision or blocked. Nothing is marked in teardown.
+//  Step L3. After each switch (its decision, each block) the operation asks
+//           whether its fiber was marked (object_op_died) and fails the run
+//           before it touches the object (detail::check_alive); the object's
+//           own dead mark catches an operation begun after the destruction.
+//           A fiber's next operation notes its new object and clears the mark.
 #include "weft/sim/detail/kernel.hpp"
 
 #include <cxxabi.h>
@@ -908,6 +925,22 @@ void Kernel::fail(Outcome outcome, std::string message) {
   self.unwind = true;  // Step T1: code after a failed assertion must not run
   switch_to(*host_);   // in teardown it throws (Step T4)
   kill("an abandoned fiber was resumed");
+}
+
+void Kernel::note_object_op(const void* object) {  // Step L1
+  if (current_id_ >= op_object_.size()) {
+    op_object_.resize(current_id_ + 1, nullptr);
+    op_object_died_.resize(current_id_ + 1, 0);
+  }
+  op_object_[current_id_] = object;
+  op_object_died_[current_id_] = 0;
+}
+
+void Kernel::object_destroyed(const void* object) noexcept {  // Step L2
+  if (unwinding_) return;
+  for (std::size_t f = 0; f < op_object_.size(); ++f) {
+    if (f != current_id_ && op_object_[f] == object) op_object_died_[f] = 1;
+  }
 }
 
 void Kernel::stop_at_decision(Outcome outcome, std::string message) {

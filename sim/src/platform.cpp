@@ -41,7 +41,18 @@ void misuse(Kernel& k, const char* what) {
   k.fail(sim::Outcome::assertion, std::string("seam misuse by fiber ") + std::to_string(k.current()) + " (" +
                                        k.fiber_name(k.current()) + "): " + what);
 }
+void object_op(const void* object) {
+  if (Kernel* k = tls_kernel) k->note_object_op(object);
+}
+void object_destroyed(const void* object) noexcept {
+  if (Kernel* k = tls_kernel) k->object_destroyed(object);
+}
 void check_alive(const volatile std::uint32_t& alive, const char* what) {
+  if (Kernel* k = tls_kernel; k != nullptr && k->object_op_died()) [[unlikely]] {
+    misuse(*k, (std::string(what) + " on an object destroyed while this fiber waited inside the operation (its "
+                                     "owner ended its lifetime while another thread still used it)")
+                   .c_str());
+  }
   if (alive == kSeamAlive) [[likely]] return;
   const std::string msg = std::string(what) + " on an object already destroyed (a thread still held it after its "
                                               "owner's lifetime ended)";
@@ -71,6 +82,7 @@ void Mutex::leave_runs() noexcept {
 }
 
 void Mutex::lock() {
+  detail::object_op(this);  // Step L1
   Kernel* k = detail::point(Op::lock);
   alive("Mutex::lock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -98,6 +110,7 @@ void Mutex::lock() {
 }
 
 bool Mutex::try_lock() {
+  detail::object_op(this);  // Step L1
   Kernel* k = detail::point(Op::try_lock);
   alive("Mutex::try_lock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -115,6 +128,7 @@ bool Mutex::try_lock() {
 }
 
 void Mutex::unlock() {
+  detail::object_op(this);  // Step L1
   Kernel* k = detail::point(Op::unlock);
   alive("Mutex::unlock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -154,6 +168,7 @@ void Parker::leave_runs() noexcept {
 }
 
 void Parker::park() {
+  detail::object_op(this);  // Step L1
   Kernel* k = detail::point(Op::park);
   alive("Parker::park");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -191,6 +206,7 @@ void Parker::park() {
 }
 
 bool Parker::park_for(std::uint64_t ns) {
+  detail::object_op(this);  // Step L1
   Kernel* k = detail::point(Op::park_for);
   alive("Parker::park_for");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -219,6 +235,7 @@ bool Parker::park_for(std::uint64_t ns) {
 }
 
 bool Parker::try_park() {
+  detail::object_op(this);  // Step L1
   Kernel* k = detail::point(Op::park_for);
   alive("Parker::try_park");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -236,6 +253,7 @@ void Parker::token_taken(Kernel& k) {
 }
 
 void Parker::unpark() {
+  detail::object_op(this);  // Step L1
   Kernel* k = detail::point(Op::unpark);
   alive("Parker::unpark");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {

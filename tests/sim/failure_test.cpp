@@ -361,7 +361,10 @@ void expect_used_after_destruction(std::uint64_t seeds, const std::function<void
       ++failed;
       EXPECT_EQ(r.outcome, Outcome::assertion) << r.summary();
       EXPECT_NE(r.message.find(mutex ? mutex_op : parker_op), std::string::npos) << r.message;
-      EXPECT_NE(r.message.find("on an object already destroyed"), std::string::npos) << r.message;
+      EXPECT_TRUE(r.message.find("on an object already destroyed") != std::string::npos ||
+                  r.message.find("on an object destroyed while this fiber waited inside the operation") !=
+                      std::string::npos)
+          << r.message;
     }
     EXPECT_GT(failed, 0) << (mutex ? "mutex" : "parker") << ": no seed used it after its destruction";
     EXPECT_GT(passed, 0) << (mutex ? "mutex" : "parker") << ": no seed used it before its destruction";
@@ -427,6 +430,61 @@ TEST(Failure, AnObjectDestroyedWhileAnOperationOnItWaitsAtItsDecisionFailsTheRun
         user.join();
       },
       "Parker::unpark on", "Mutex::");
+}
+
+// A stack frame is reused at once: the owner destroys the object while `user`
+// waits at the operation's decision and builds another in the same memory, as
+// the next call's frame would. The dead mark is gone (the new object carries
+// the live one), so only the kernel's record (Steps L1-L3, kernel.cpp) tells
+// that `user` still holds the old object: every run where `user` stood at its
+// decision fails, none writes into the new object unnoticed. With the record
+// switched off this test fails: every run passes.
+TEST(Failure, AnObjectDestroyedAndItsMemoryReusedWhileAnOperationWaitsOnItFailsTheRun) {
+  for (const bool mutex : {false, true}) {
+    int failed = 0, passed = 0;
+    for (std::uint64_t seed = 0; seed < 60; ++seed) {
+      const RunResult r = run_with(options_for(seed), [mutex] {
+        alignas(P::Parker) alignas(P::Mutex) unsigned char storage[sizeof(P::Parker) + sizeof(P::Mutex)];
+        P::Parker* parker = mutex ? nullptr : new (storage) P::Parker();
+        P::Mutex* mu = mutex ? new (storage) P::Mutex() : nullptr;
+        P::Atomic<int> about_to{0};
+        P::Thread user("user", [parker, mu, &about_to] {
+          about_to.store(1, Order::seq_cst);
+          if (parker != nullptr) parker->unpark();  // its decision is the next one
+          if (mu != nullptr) {
+            mu->lock();
+            mu->unlock();
+          }
+        });
+        for (int spin = 0; spin < 64 && about_to.load(Order::seq_cst) == 0; ++spin) {
+        }
+        if (about_to.load(Order::seq_cst) == 1) {
+          if (parker != nullptr) {
+            parker->~Parker();  // `user` stands at its decision, or is past it
+            new (storage) P::Parker();  // the memory reused by a live object
+          }
+          if (mu != nullptr) {
+            mu->~Mutex();
+            new (storage) P::Mutex();
+          }
+        }
+        user.join();
+        if (parker != nullptr) std::launder(reinterpret_cast<P::Parker*>(storage))->~Parker();
+        if (mu != nullptr) std::launder(reinterpret_cast<P::Mutex*>(storage))->~Mutex();
+      });
+      if (r.outcome == Outcome::pass) {
+        ++passed;
+        continue;
+      }
+      ++failed;
+      EXPECT_EQ(r.outcome, Outcome::assertion) << r.summary();
+      EXPECT_NE(r.message.find("on an object destroyed while this fiber waited inside the operation"),
+                std::string::npos)
+          << r.message;
+    }
+    EXPECT_GT(failed, 0) << (mutex ? "mutex" : "parker") << ": no seed destroyed it under a waiting operation";
+    EXPECT_GT(passed, 0) << (mutex ? "mutex" : "parker") << ": no seed let the operation finish first";
+  }
 }
 
 // Without the teardown (the default) nothing is resumed after a failure: the

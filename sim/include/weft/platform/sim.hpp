@@ -54,7 +54,14 @@ inline constexpr std::uint32_t kSeamDead = 0xDEADDEADu;
 // built at the same address since (a stack frame reused by a second call)
 // carries kSeamAlive again and is not told from the first: the check catches a
 // dead object, not every stale reference.
+// The kernel's record comes first (kernel.cpp, Step L3): it holds when the
+// object's memory was reused since.
 void check_alive(const volatile std::uint32_t& alive, const char* what);
+// object_op is Step L1 of an operation on a Parker or Mutex (kernel.cpp): the
+// running fiber notes `object` as the one it operates on; nothing outside a run.
+void object_op(const void* object);
+// object_destroyed is Step L2, called by a Parker's or Mutex's destructor.
+void object_destroyed(const void* object) noexcept;
 // mark_dead marks an object destroyed with a store the optimiser must keep (a
 // plain store to an object whose lifetime ends is dead code to it).
 inline void mark_dead(std::uint32_t& alive) noexcept { *static_cast<volatile std::uint32_t*>(&alive) = kSeamDead; }
@@ -344,7 +351,10 @@ class Mutex {
   // A destroyed Mutex is marked so: an operation on it afterwards (another thread
   // that still held a reference) fails the run instead of touching dead memory
   // unnoticed (detail::check_alive).
-  ~Mutex() { detail::mark_dead(alive_); }
+  ~Mutex() {
+    detail::mark_dead(alive_);
+    detail::object_destroyed(this);
+  }
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
@@ -381,7 +391,10 @@ class Parker {
   // A destroyed Parker is marked so: an operation on it afterwards (another thread
   // that still held a reference) fails the run instead of touching dead memory
   // unnoticed (detail::check_alive).
-  ~Parker() { detail::mark_dead(alive_); }
+  ~Parker() {
+    detail::mark_dead(alive_);
+    detail::object_destroyed(this);
+  }
   Parker(const Parker&) = delete;
   Parker& operator=(const Parker&) = delete;
 

@@ -226,6 +226,16 @@ class Kernel {
   // (fibers going on to a blocking operation or being unwound): nothing is
   // decided, recorded or checked.
   bool tearing_down() const noexcept { return unwinding_; }
+  // Lifetimes of the seam objects that hold fibers (Parker, Mutex): the Steps
+  // L1-L3 at the top of kernel.cpp. note_object_op is Step L1 (the running
+  // fiber starts an operation on `object`), object_destroyed Step L2 (its
+  // destructor), object_op_died Step L3 (asked after each switch of the
+  // operation: was its object destroyed while the fiber waited?).
+  void note_object_op(const void* object);
+  void object_destroyed(const void* object) noexcept;
+  bool object_op_died() const noexcept {
+    return current_id_ < op_object_died_.size() && op_object_died_[current_id_] != 0;
+  }
   // cannot_block is a blocking seam operation in teardown (Step T4): it throws the
   // teardown's exception when no exception is in flight, else returns, and the
   // caller returns as from a spurious wake-up or a timeout, without waiting.
@@ -389,6 +399,10 @@ class Kernel {
   std::vector<std::unique_ptr<Fiber>> fibers_;
   std::unique_ptr<Fiber> host_;  // the OS thread's own stack, which called run()
   Fiber* current_ = nullptr;
+  // Steps L1-L3, by fiber id: the object of the fiber's latest Parker or Mutex
+  // operation, and whether that object was destroyed since the operation began.
+  std::vector<const void*> op_object_;
+  std::vector<std::uint8_t> op_object_died_;
   Fiber* prev_ = nullptr;  // the fiber that switched to current_
   std::uint64_t live_ = 0;
   bool ended_ = false;
