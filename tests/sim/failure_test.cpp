@@ -398,80 +398,61 @@ TEST(Failure, AParkerOrMutexUsedAfterItsOwnerDestroyedItFailsTheRunNamingTheOper
       "Parker::unpark on", "Mutex::");
 }
 
-// The owner may end the object's lifetime while the operation waits at its own
-// decision: `user` announces it is about to operate, and the owner destroys the
-// object only once it sees that, so it can do so only while `user` stands at the
-// operation's decision (the announcing store is `user`'s last decision before
-// it) or after the operation. A check on entry alone misses every such run
-// (this test failed with it); the check after each switch fails each one. The
-// mutex's owner may also destroy it at the unlock's decision.
-TEST(Failure, AnObjectDestroyedWhileAnOperationOnItWaitsAtItsDecisionFailsTheRun) {
-  expect_used_after_destruction(
-      60,
-      [](bool mutex) {
-        alignas(P::Parker) alignas(P::Mutex) unsigned char storage[sizeof(P::Parker) + sizeof(P::Mutex)];
-        P::Parker* parker = mutex ? nullptr : new (storage) P::Parker();
-        P::Mutex* mu = mutex ? new (storage) P::Mutex() : nullptr;
-        P::Atomic<int> about_to{0};
-        P::Thread user("user", [parker, mu, &about_to] {
-          about_to.store(1, Order::seq_cst);
-          if (parker != nullptr) parker->unpark();  // its decision is the next one
-          if (mu != nullptr) {
-            mu->lock();
-            mu->unlock();
-          }
-        });
-        for (int spin = 0; spin < 64 && about_to.load(Order::seq_cst) == 0; ++spin) {
-        }
-        if (about_to.load(Order::seq_cst) == 1) {
-          if (parker != nullptr) parker->~Parker();  // `user` stands at its decision, or is past it
-          if (mu != nullptr) mu->~Mutex();
-        }
-        user.join();
-      },
-      "Parker::unpark on", "Mutex::");
+// destroy_while_user_operates is the body of the next two tests: `user` announces
+// it is about to operate on a Parker (unpark) or a Mutex (lock, unlock), and the
+// owner destroys the object only once it sees that, so it can do so only while
+// `user` stands at the operation's decision (the announcing store is `user`'s
+// last decision before it) or after the operation. With `reuse` the owner then
+// builds another object in the same memory, as the next call's stack frame would.
+void destroy_while_user_operates(bool mutex, bool reuse) {
+  alignas(P::Parker) alignas(P::Mutex) unsigned char storage[sizeof(P::Parker) + sizeof(P::Mutex)];
+  P::Parker* parker = mutex ? nullptr : new (storage) P::Parker();
+  P::Mutex* mu = mutex ? new (storage) P::Mutex() : nullptr;
+  P::Atomic<int> about_to{0};
+  P::Thread user("user", [parker, mu, &about_to] {
+    about_to.store(1, Order::seq_cst);
+    if (parker != nullptr) parker->unpark();  // its decision is the next one
+    if (mu != nullptr) {
+      mu->lock();
+      mu->unlock();
+    }
+  });
+  for (int spin = 0; spin < 64 && about_to.load(Order::seq_cst) == 0; ++spin) {
+  }
+  const bool destroyed = about_to.load(Order::seq_cst) == 1;
+  if (destroyed) {
+    if (parker != nullptr) parker->~Parker();  // `user` stands at its decision, or is past it
+    if (mu != nullptr) mu->~Mutex();
+    if (reuse && parker != nullptr) new (storage) P::Parker();  // the memory reused by a live object
+    if (reuse && mu != nullptr) new (storage) P::Mutex();
+  }
+  user.join();
+  if (destroyed && reuse && parker != nullptr) std::launder(reinterpret_cast<P::Parker*>(storage))->~Parker();
+  if (destroyed && reuse && mu != nullptr) std::launder(reinterpret_cast<P::Mutex*>(storage))->~Mutex();
+  if (!destroyed && parker != nullptr) parker->~Parker();
+  if (!destroyed && mu != nullptr) mu->~Mutex();
 }
 
-// A stack frame is reused at once: the owner destroys the object while `user`
-// waits at the operation's decision and builds another in the same memory, as
-// the next call's frame would. The dead mark is gone (the new object carries
-// the live one), so only the kernel's record (Steps L1-L3, kernel.cpp) tells
-// that `user` still holds the old object: every run where `user` stood at its
+// The owner may end the object's lifetime while the operation waits at its own
+// decision. A check on entry alone misses every such run (this test failed with
+// it); the check after each switch fails each one. The mutex's owner may also
+// destroy it at the unlock's decision.
+TEST(Failure, AnObjectDestroyedWhileAnOperationOnItWaitsAtItsDecisionFailsTheRun) {
+  expect_used_after_destruction(
+      60, [](bool mutex) { destroy_while_user_operates(mutex, false); }, "Parker::unpark on", "Mutex::");
+}
+
+// A stack frame is reused at once. The dead mark is gone (the new object carries
+// the live one), so only the kernel's record (Steps L1-L3, kernel.cpp) tells that
+// `user` still holds the old object: every run where `user` stood at its
 // decision fails, none writes into the new object unnoticed. With the record
-// switched off this test fails: every run passes.
+// switched off this test fails: every Parker run passes, and a Mutex run fails
+// only later, as an unlock of a mutex the fiber does not hold.
 TEST(Failure, AnObjectDestroyedAndItsMemoryReusedWhileAnOperationWaitsOnItFailsTheRun) {
   for (const bool mutex : {false, true}) {
     int failed = 0, passed = 0;
     for (std::uint64_t seed = 0; seed < 60; ++seed) {
-      const RunResult r = run_with(options_for(seed), [mutex] {
-        alignas(P::Parker) alignas(P::Mutex) unsigned char storage[sizeof(P::Parker) + sizeof(P::Mutex)];
-        P::Parker* parker = mutex ? nullptr : new (storage) P::Parker();
-        P::Mutex* mu = mutex ? new (storage) P::Mutex() : nullptr;
-        P::Atomic<int> about_to{0};
-        P::Thread user("user", [parker, mu, &about_to] {
-          about_to.store(1, Order::seq_cst);
-          if (parker != nullptr) parker->unpark();  // its decision is the next one
-          if (mu != nullptr) {
-            mu->lock();
-            mu->unlock();
-          }
-        });
-        for (int spin = 0; spin < 64 && about_to.load(Order::seq_cst) == 0; ++spin) {
-        }
-        if (about_to.load(Order::seq_cst) == 1) {
-          if (parker != nullptr) {
-            parker->~Parker();  // `user` stands at its decision, or is past it
-            new (storage) P::Parker();  // the memory reused by a live object
-          }
-          if (mu != nullptr) {
-            mu->~Mutex();
-            new (storage) P::Mutex();
-          }
-        }
-        user.join();
-        if (parker != nullptr) std::launder(reinterpret_cast<P::Parker*>(storage))->~Parker();
-        if (mu != nullptr) std::launder(reinterpret_cast<P::Mutex*>(storage))->~Mutex();
-      });
+      const RunResult r = run_with(options_for(seed), [mutex] { destroy_while_user_operates(mutex, true); });
       if (r.outcome == Outcome::pass) {
         ++passed;
         continue;
