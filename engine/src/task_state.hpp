@@ -214,8 +214,8 @@ inline TaskState::Deferred TaskState::to_notified_deferred() noexcept {
 inline TaskState::Wake TaskState::to_cancelled() noexcept {
   using namespace state;
   return update(
-      // acquire: update's first guess, re-read by its acq_rel compare-exchange (no scenario reaches this
-      // transition, so the campaign weighed no weaker order here).
+      // acquire: update's first guess, re-read by its acq_rel compare-exchange (relaxed survives the
+      // campaign here, as at every transition's first load: order-mutants-review.md, class H).
       word_.load(Order::acquire), [](std::uint64_t cur) { return (cur & (kCancelled | kComplete)) != 0; },
       [](std::uint64_t cur) {
         if (cur & kRunning) return cur | kNotified | kCancelled;

@@ -83,13 +83,20 @@
 //  Step L1. An operation on the object first notes it as the running fiber's
 //           object (note_object_op), then takes its decision.
 //  Step L2. The object's destructor marks every other fiber whose noted object
-//           it is (object_destroyed): such a fiber waits inside an operation
-//           on it, at its decision or blocked. Nothing is marked in teardown.
+//           it is (object_destroyed). A noted object is the fiber's latest: the
+//           fiber may wait inside an operation on it (at its decision, or
+//           blocked), or may have finished with it long ago. Only the first
+//           matters, and only it is ever asked about: the mark is read by
+//           Step L3 alone, and every operation that reaches Step L3 began with
+//           Step L1, which notes its own object and clears the mark. Nothing is
+//           marked in teardown.
 //  Step L3. After each switch (its decision, each block) the operation asks
 //           whether its fiber was marked (object_op_died) and fails the run
-//           before it touches the object (detail::check_alive); the object's
-//           own dead mark catches an operation begun after the destruction.
-//           A fiber's next operation notes its new object and clears the mark.
+//           before it touches the object (detail::check_alive). The object's
+//           own dead mark catches an operation begun after the destruction,
+//           unless a live object was built in the same memory since: that stale
+//           use goes unseen (the record holds only for an operation that was
+//           already inside the object when it died).
 #include "weft/sim/detail/kernel.hpp"
 
 #include <cxxabi.h>
@@ -429,6 +436,10 @@ std::size_t append_u64(char* out, std::size_t size, std::size_t len, std::uint64
     (void)!::write(2, message, len);
     ::_exit(static_cast<int>(Outcome::resource_limit));
   }
+  // Not an overflow, inside a run: name the run before the fault's previous
+  // action, so a sweep that dies of it still says which seed to replay.
+  if (const std::size_t n = k != nullptr ? k->fault_message(sig, message, sizeof message) : 0; n != 0)
+    (void)!::write(2, message, n);
   // Not an overflow: the fault's previous action (usually the default: a core dump).
   if ((g_previous_segv.sa_flags & SA_SIGINFO) != 0 && g_previous_segv.sa_sigaction != nullptr) {
     g_previous_segv.sa_sigaction(sig, info, uctx);
@@ -486,6 +497,25 @@ std::size_t Kernel::stack_fault_message(const void* addr, char* out, std::size_t
   n = append(out, size, n, " (seed ");
   n = append_u64(out, size, n, config_.seed);
   n = append(out, size, n, "); raise it with stack_size (weft::testing::Options, sim::Options)\n");
+  return n;
+}
+
+std::size_t Kernel::fault_message(int sig, char* out, std::size_t size) const noexcept {
+  const Fiber* f = current_;
+  if (f == nullptr || f == host_.get()) return 0;
+  std::size_t n = 0;
+  n = append(out, size, n, "weft sim: simulated thread '");
+  n = append(out, size, n, f->name.c_str());
+  n = append(out, size, n, "' (fiber ");
+  n = append_u64(out, size, n, f->id);
+  n = append(out, size, n, ") died of signal ");
+  n = append_u64(out, size, n, static_cast<std::uint64_t>(sig));
+  n = append(out, size, n, " at decision ");
+  n = append_u64(out, size, n, steps_);
+  n = append(out, size, n, " of seed ");
+  n = append_u64(out, size, n, config_.seed);
+  n = append(out, size, n, ": a wild memory access in the code under test (such as a write through a stale "
+                           "reference into a returned stack frame); replay this seed to debug it\n");
   return n;
 }
 
@@ -928,6 +958,7 @@ void Kernel::fail(Outcome outcome, std::string message) {
 }
 
 void Kernel::note_object_op(const void* object) {  // Step L1
+  if (current_id_ == kNoFiber) return;  // the host: it has no operation to fail
   if (current_id_ >= op_object_.size()) {
     op_object_.resize(current_id_ + 1, nullptr);
     op_object_died_.resize(current_id_ + 1, 0);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <stdexcept>
@@ -404,23 +405,29 @@ TEST(Failure, AParkerOrMutexUsedAfterItsOwnerDestroyedItFailsTheRunNamingTheOper
 // `user` stands at the operation's decision (the announcing store is `user`'s
 // last decision before it) or after the operation. With `reuse` the owner then
 // builds another object in the same memory, as the next call's stack frame would.
-void destroy_while_user_operates(bool mutex, bool reuse) {
+// `in_op` says whether the owner destroyed the object while `user` was inside
+// its operation: `done` is a plain flag `user` sets with no decision after the
+// operation returns, so the owner reads exactly that.
+void destroy_while_user_operates(bool mutex, bool reuse, bool* in_op = nullptr) {
   alignas(P::Parker) alignas(P::Mutex) unsigned char storage[sizeof(P::Parker) + sizeof(P::Mutex)];
   P::Parker* parker = mutex ? nullptr : new (storage) P::Parker();
   P::Mutex* mu = mutex ? new (storage) P::Mutex() : nullptr;
   P::Atomic<int> about_to{0};
-  P::Thread user("user", [parker, mu, &about_to] {
+  bool done = false;
+  P::Thread user("user", [parker, mu, &about_to, &done] {
     about_to.store(1, Order::seq_cst);
     if (parker != nullptr) parker->unpark();  // its decision is the next one
     if (mu != nullptr) {
       mu->lock();
       mu->unlock();
     }
+    done = true;
   });
   for (int spin = 0; spin < 64 && about_to.load(Order::seq_cst) == 0; ++spin) {
   }
   const bool destroyed = about_to.load(Order::seq_cst) == 1;
   if (destroyed) {
+    if (in_op != nullptr) *in_op = !done;
     if (parker != nullptr) parker->~Parker();  // `user` stands at its decision, or is past it
     if (mu != nullptr) mu->~Mutex();
     if (reuse && parker != nullptr) new (storage) P::Parker();  // the memory reused by a live object
@@ -444,27 +451,56 @@ TEST(Failure, AnObjectDestroyedWhileAnOperationOnItWaitsAtItsDecisionFailsTheRun
 
 // A stack frame is reused at once. The dead mark is gone (the new object carries
 // the live one), so only the kernel's record (Steps L1-L3, kernel.cpp) tells that
-// `user` still holds the old object: every run where `user` stood at its
-// decision fails, none writes into the new object unnoticed. With the record
-// switched off this test fails: every Parker run passes, and a Mutex run fails
-// only later, as an unlock of a mutex the fiber does not hold.
+// `user` still holds the old object: exactly the runs where the owner destroyed
+// it while `user` was inside its operation fail, the others pass, and none writes
+// into the new object unnoticed. With the record switched off this test fails:
+// every Parker run passes, and a Mutex run fails only later, as an unlock of a
+// mutex the fiber does not hold.
 TEST(Failure, AnObjectDestroyedAndItsMemoryReusedWhileAnOperationWaitsOnItFailsTheRun) {
   for (const bool mutex : {false, true}) {
     int failed = 0, passed = 0;
     for (std::uint64_t seed = 0; seed < 60; ++seed) {
-      const RunResult r = run_with(options_for(seed), [mutex] { destroy_while_user_operates(mutex, true); });
-      if (r.outcome == Outcome::pass) {
+      bool in_op = false;
+      const RunResult r = run_with(options_for(seed), [mutex, &in_op] { destroy_while_user_operates(mutex, true, &in_op); });
+      if (!in_op) {
+        EXPECT_EQ(r.outcome, Outcome::pass) << "seed " << seed << ": " << r.summary();
         ++passed;
         continue;
       }
       ++failed;
-      EXPECT_EQ(r.outcome, Outcome::assertion) << r.summary();
+      EXPECT_EQ(r.outcome, Outcome::assertion) << "seed " << seed << ": " << r.summary();
       EXPECT_NE(r.message.find("on an object destroyed while this fiber waited inside the operation"),
                 std::string::npos)
           << r.message;
     }
     EXPECT_GT(failed, 0) << (mutex ? "mutex" : "parker") << ": no seed destroyed it under a waiting operation";
     EXPECT_GT(passed, 0) << (mutex ? "mutex" : "parker") << ": no seed let the operation finish first";
+  }
+}
+
+// The record marks a fiber's latest object, which may be one it finished with
+// long ago; its next operation, on another object, notes that one and clears
+// the mark, so destroying an object a fiber is done with never fails it.
+TEST(Failure, DestroyingAMutexAFiberIsDoneWithDoesNotFailItsNextOperation) {
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    const RunResult r = run_with(options_for(seed), [] {
+      auto first = std::make_unique<P::Mutex>();
+      P::Mutex second;
+      P::Atomic<int> done_with_first{0}, go{0};
+      P::Thread user("user", [&] {
+        first->lock();
+        first->unlock();  // `first` stays the fiber's noted object: no Parker or Mutex operation follows
+        done_with_first.store(1, Order::seq_cst);
+        while (go.load(Order::seq_cst) == 0) P::yield_thread();
+        second.lock();  // notes `second` and clears the mark left by `first`'s destruction
+        second.unlock();
+      });
+      while (done_with_first.load(Order::seq_cst) == 0) P::yield_thread();
+      first.reset();
+      go.store(1, Order::seq_cst);
+      user.join();
+    });
+    EXPECT_EQ(r.outcome, Outcome::pass) << "seed " << seed << ": " << r.summary();
   }
 }
 
@@ -609,6 +645,30 @@ int recurse(int depth) {
   frame[0] = static_cast<char>(depth);
   if (depth == 0) return frame[0];
   return recurse(depth - 1) + frame[0];
+}
+
+// A fault that is not an overflow (a wild write, as a late waker's write into a
+// returned stack frame) still kills the process, but first names the thread,
+// the decision and the seed, so a sweep that dies of it says what to replay.
+TEST(Failure, AFiberThatFaultsOutsideItsStackNamesItsDecisionAndSeedBeforeTheProcessDies) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reports the fault itself, before the simulator's handler";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto wild = [] {
+    run_with(options_for(11), [] {
+      P::Thread wild_writer("wild-writer", [] {
+        P::Atomic<int> a{0};
+        (void)a.load(Order::relaxed);  // a decision first
+        volatile std::uintptr_t nowhere = 16;  // unmapped; opaque, so no compiler turns it into a trap
+        *reinterpret_cast<volatile int*>(nowhere) = 1;
+      });
+      wild_writer.join();
+    });
+  };
+  EXPECT_DEATH(wild(), "simulated thread 'wild-writer' \\(fiber 1\\) died of signal 11 at decision [0-9]+ of seed 11: "
+                       "a wild memory access");
+#endif
 }
 
 TEST(Failure, AFiberThatOverflowsItsStackIsNamedWithItsSizeAndTheOptionThatRaisesIt) {

@@ -54,8 +54,10 @@ inline constexpr std::uint32_t kSeamDead = 0xDEADDEADu;
 // built at the same address since (a stack frame reused by a second call)
 // carries kSeamAlive again and is not told from the first: the check catches a
 // dead object, not every stale reference.
-// The kernel's record comes first (kernel.cpp, Step L3): it holds when the
-// object's memory was reused since.
+// The kernel's record comes first (kernel.cpp, Step L3): for an operation that
+// was already inside the object when its owner destroyed it, it holds even when
+// the memory was reused since; an operation begun after the destruction is
+// caught by the dead mark, unless a live object was built there since.
 void check_alive(const volatile std::uint32_t& alive, const char* what);
 // object_op is Step L1 of an operation on a Parker or Mutex (kernel.cpp): the
 // running fiber notes `object` as the one it operates on; nothing outside a run.

@@ -260,6 +260,10 @@ class Kernel {
   // (an overflow), and returns its length; 0 when the fault is something else. It
   // allocates nothing and takes no lock: the fault handler calls it.
   std::size_t stack_fault_message(const void* addr, char* out, std::size_t size) const noexcept;
+  // fault_message writes into out[0..size) a line naming the running fiber, the
+  // decision and the seed of a fault that is not an overflow (async-signal-safe:
+  // no allocation); 0 outside a fiber.
+  std::size_t fault_message(int sig, char* out, std::size_t size) const noexcept;
   std::uint32_t epoch() const noexcept { return epoch_; }
   std::uint64_t now_ns() const noexcept { return now_ns_; }
   // spurious_per_mille is the chance (per thousand) that a park returns without a token.
