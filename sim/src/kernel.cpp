@@ -428,6 +428,15 @@ std::size_t append_u64(char* out, std::size_t size, std::size_t len, std::uint64
   return len;
 }
 
+// append_fiber names a fiber as the fault messages do: simulated thread 'NAME' (fiber N).
+std::size_t append_fiber(char* out, std::size_t size, std::size_t len, const Fiber& f) noexcept {
+  len = append(out, size, len, "simulated thread '");
+  len = append(out, size, len, f.name.c_str());
+  len = append(out, size, len, "' (fiber ");
+  len = append_u64(out, size, len, f.id);
+  return append(out, size, len, ")");
+}
+
 [[maybe_unused]] void on_fault(int sig, siginfo_t* info, void* uctx) {  // unused under ASan
   char message[512];
   const Kernel* k = tls_kernel;
@@ -485,12 +494,9 @@ std::size_t Kernel::stack_fault_message(const void* addr, char* out, std::size_t
   const auto a = reinterpret_cast<std::uintptr_t>(addr);
   const auto bottom = reinterpret_cast<std::uintptr_t>(f->stack.bottom);
   if (a >= bottom || bottom - a > kOverflowSlack) return 0;
-  std::size_t n = 0;
-  n = append(out, size, n, "weft: resource_limit: simulated thread '");
-  n = append(out, size, n, f->name.c_str());
-  n = append(out, size, n, "' (fiber ");
-  n = append_u64(out, size, n, f->id);
-  n = append(out, size, n, ") overflowed its stack of ");
+  std::size_t n = append(out, size, 0, "weft: resource_limit: ");
+  n = append_fiber(out, size, n, *f);
+  n = append(out, size, n, " overflowed its stack of ");
   n = append_u64(out, size, n, f->stack.size);
   n = append(out, size, n, " bytes at decision ");
   n = append_u64(out, size, n, steps_);
@@ -503,12 +509,9 @@ std::size_t Kernel::stack_fault_message(const void* addr, char* out, std::size_t
 std::size_t Kernel::fault_message(int sig, char* out, std::size_t size) const noexcept {
   const Fiber* f = current_;
   if (f == nullptr || f == host_.get()) return 0;
-  std::size_t n = 0;
-  n = append(out, size, n, "weft sim: simulated thread '");
-  n = append(out, size, n, f->name.c_str());
-  n = append(out, size, n, "' (fiber ");
-  n = append_u64(out, size, n, f->id);
-  n = append(out, size, n, ") died of signal ");
+  std::size_t n = append(out, size, 0, "weft sim: ");
+  n = append_fiber(out, size, n, *f);
+  n = append(out, size, n, " died of signal ");
   n = append_u64(out, size, n, static_cast<std::uint64_t>(sig));
   n = append(out, size, n, " at decision ");
   n = append_u64(out, size, n, steps_);
