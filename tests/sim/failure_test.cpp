@@ -399,6 +399,36 @@ TEST(Failure, AParkerOrMutexUsedAfterItsOwnerDestroyedItFailsTheRunNamingTheOper
       "Parker::unpark on", "Mutex::");
 }
 
+// An operation begun only after its object was destroyed is caught by the
+// object's own dead mark (the kernel's record is for operations already inside
+// the object): every run fails naming the operation, none goes on into the dead
+// object. With the dead-mark check removed every run passes.
+TEST(Failure, AnOperationBegunAfterItsObjectWasDestroyedFailsOnTheObjectsDeadMark) {
+  for (const bool mutex : {false, true}) {
+    for (std::uint64_t seed = 0; seed < 10; ++seed) {
+      const RunResult r = run_with(options_for(seed), [mutex] {
+        alignas(P::Parker) alignas(P::Mutex) unsigned char storage[sizeof(P::Parker) + sizeof(P::Mutex)];
+        P::Parker* parker = mutex ? nullptr : new (storage) P::Parker();
+        P::Mutex* mu = mutex ? new (storage) P::Mutex() : nullptr;
+        P::Atomic<int> destroyed{0};
+        P::Thread user("user", [parker, mu, &destroyed] {
+          while (destroyed.load(Order::seq_cst) == 0) P::yield_thread();
+          if (parker != nullptr) parker->unpark();
+          if (mu != nullptr) mu->lock();
+        });
+        if (parker != nullptr) parker->~Parker();
+        if (mu != nullptr) mu->~Mutex();
+        destroyed.store(1, Order::seq_cst);
+        user.join();
+      });
+      EXPECT_EQ(r.outcome, Outcome::assertion) << "seed " << seed << ": " << r.summary();
+      EXPECT_NE(r.message.find(mutex ? "Mutex::lock on an object already destroyed" : "Parker::unpark on an object already destroyed"),
+                std::string::npos)
+          << r.message;
+    }
+  }
+}
+
 // destroy_while_user_operates is the body of the next two tests: `user` announces
 // it is about to operate on a Parker (unpark) or a Mutex (lock, unlock), and the
 // owner destroys the object only once it sees that, so it can do so only while
