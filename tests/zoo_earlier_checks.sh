@@ -3,8 +3,9 @@
 # lost_parallelism, the exact leak count and the livelock oracle all off
 # (bugzoo --earlier-checks-only --no-check ...), each planted bug below goes
 # unfound over the default exploration, while with them on the zoo finds each
-# within 5 seeds (reports/bugzoo-default.md, reports/progress-oracles-earlier-checks.md). Fails if one of them is found, or if
-# bugzoo does not report on each (a run that explored nothing proves nothing).
+# within 5 seeds (reports/bugzoo-default.md, reports/progress-oracles-earlier-checks.md).
+# Fails if one of them is found, or if bugzoo does not report on each (a run
+# that explored nothing proves nothing).
 # Two stall bugs are left out because earlier checks find them too
 # (remote_push_trusts_driver, ct_push_trusts_timer: lost_wakeup), and the two
 # livelock bugs because without the oracle they end at the step bound.

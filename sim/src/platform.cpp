@@ -41,8 +41,11 @@ void misuse(Kernel& k, const char* what) {
   k.fail(sim::Outcome::assertion, std::string("seam misuse by fiber ") + std::to_string(k.current()) + " (" +
                                        k.fiber_name(k.current()) + "): " + what);
 }
-void object_op(const void* object) {
+// enter_object_op begins an operation on a Parker or Mutex: Step L1 (kernel.cpp),
+// then the operation's decision. It returns the running kernel (null outside a run).
+Kernel* enter_object_op(const void* object, Op op) {
   if (Kernel* k = tls_kernel) k->note_object_op(object);
+  return point(op);
 }
 void object_destroyed(const void* object) noexcept {
   if (Kernel* k = tls_kernel) k->object_destroyed(object);
@@ -82,8 +85,7 @@ void Mutex::leave_runs() noexcept {
 }
 
 void Mutex::lock() {
-  detail::object_op(this);  // Step L1
-  Kernel* k = detail::point(Op::lock);
+  Kernel* k = detail::enter_object_op(this, Op::lock);  // Step L1, then the decision
   alive("Mutex::lock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
     leave_runs();
@@ -110,8 +112,7 @@ void Mutex::lock() {
 }
 
 bool Mutex::try_lock() {
-  detail::object_op(this);  // Step L1
-  Kernel* k = detail::point(Op::try_lock);
+  Kernel* k = detail::enter_object_op(this, Op::try_lock);  // Step L1, then the decision
   alive("Mutex::try_lock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
     leave_runs();
@@ -128,8 +129,7 @@ bool Mutex::try_lock() {
 }
 
 void Mutex::unlock() {
-  detail::object_op(this);  // Step L1
-  Kernel* k = detail::point(Op::unlock);
+  Kernel* k = detail::enter_object_op(this, Op::unlock);  // Step L1, then the decision
   alive("Mutex::unlock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
     leave_runs();
@@ -168,8 +168,7 @@ void Parker::leave_runs() noexcept {
 }
 
 void Parker::park() {
-  detail::object_op(this);  // Step L1
-  Kernel* k = detail::point(Op::park);
+  Kernel* k = detail::enter_object_op(this, Op::park);  // Step L1, then the decision
   alive("Parker::park");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
     leave_runs();
@@ -206,8 +205,7 @@ void Parker::park() {
 }
 
 bool Parker::park_for(std::uint64_t ns) {
-  detail::object_op(this);  // Step L1
-  Kernel* k = detail::point(Op::park_for);
+  Kernel* k = detail::enter_object_op(this, Op::park_for);  // Step L1, then the decision
   alive("Parker::park_for");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
     leave_runs();
@@ -235,8 +233,7 @@ bool Parker::park_for(std::uint64_t ns) {
 }
 
 bool Parker::try_park() {
-  detail::object_op(this);  // Step L1
-  Kernel* k = detail::point(Op::park_for);
+  Kernel* k = detail::enter_object_op(this, Op::park_for);  // Step L1, then the decision
   alive("Parker::try_park");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
     leave_runs();
@@ -253,8 +250,7 @@ void Parker::token_taken(Kernel& k) {
 }
 
 void Parker::unpark() {
-  detail::object_op(this);  // Step L1
-  Kernel* k = detail::point(Op::unpark);
+  Kernel* k = detail::enter_object_op(this, Op::unpark);  // Step L1, then the decision
   alive("Parker::unpark");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
     leave_runs();

@@ -59,9 +59,10 @@ inline constexpr std::uint32_t kSeamDead = 0xDEADDEADu;
 // the memory was reused since; an operation begun after the destruction is
 // caught by the dead mark, unless a live object was built there since.
 void check_alive(const volatile std::uint32_t& alive, const char* what);
-// object_op is Step L1 of an operation on a Parker or Mutex (kernel.cpp): the
-// running fiber notes `object` as the one it operates on; nothing outside a run.
-void object_op(const void* object);
+// enter_object_op begins an operation of a Parker or Mutex on `object`: Step L1
+// (kernel.cpp: the running fiber notes the object), then the operation's
+// decision (point). It returns the running kernel, null outside a run.
+sim::detail::Kernel* enter_object_op(const void* object, Op op);
 // object_destroyed is Step L2, called by a Parker's or Mutex's destructor.
 void object_destroyed(const void* object) noexcept;
 // mark_dead marks an object destroyed with a store the optimiser must keep (a
