@@ -212,11 +212,12 @@ Task<void> run_steps(ProgramState* st, const std::vector<Step>* steps, std::vect
       }
       case Step::Kind::blocking: {
         std::uint64_t ns = s.ns;
-        Awaiting a(st, uid, Wait::blocking, s);
-        co_await weft::spawn_blocking([ns] {
+        auto jh = weft::spawn_blocking([ns] {
           if (ns) consume(ns);
           return 0;
         });
+        Awaiting a(st, uid, Wait::blocking, s, jh.id());  // the places observer looks for this job
+        co_await jh;
         break;
       }
     }
@@ -326,7 +327,7 @@ std::string wait_text(const ProgramState::At& at) {
     case Wait::sleep: return "sleep";
     case Wait::yield: return "yield";
     case Wait::dump: return "a dump";
-    case Wait::blocking: return "a blocking-pool task";
+    case Wait::blocking: return "blocking-pool task " + std::to_string(at.on_task);
     case Wait::reply: return "a reply from program " + name;
     case Wait::none: break;
   }

@@ -83,13 +83,14 @@ std::uint32_t PlaceObserver::read(const std::vector<std::uint64_t>* only) const 
   for (std::uint64_t id : seen) {
     if (wanted(id)) places |= place_bit(Place::running);
   }
-  bool blocking_queued = false;
+  std::vector<std::uint64_t> blocking_queued;  // blocking-pool jobs not yet taken by a thread
   core_->place_tasks([&](std::uint64_t id, weft::detail::RuntimeCore::TaskPlace p) {
     const Place place = place_of(p);
-    if (place == Place::blocking_queue) blocking_queued = true;
+    if (place == Place::blocking_queue) blocking_queued.push_back(id);
     if (wanted(id)) places |= place_bit(place);
     seen.push_back(id);
   });
+  std::sort(blocking_queued.begin(), blocking_queued.end());
   std::sort(seen.begin(), seen.end());
   for (std::size_t uid = 0; uid < st_->at.size(); ++uid) {
     const ProgramState::At& at = st_->at[uid];
@@ -97,8 +98,10 @@ std::uint32_t PlaceObserver::read(const std::vector<std::uint64_t>* only) const 
     if (!wanted(at.task) || std::binary_search(seen.begin(), seen.end(), at.task)) continue;
     const Place place = awaited(at.wait);
     if (place == Place::count_) continue;
-    // A blocking-pool task is not the program's: only a queue that holds one counts.
-    if (place == Place::blocking_queue && !blocking_queued) continue;
+    // A blocking-pool job is not the program's task: the program sits in the
+    // blocking queue only while the job it awaits is still queued there.
+    if (place == Place::blocking_queue && !std::binary_search(blocking_queued.begin(), blocking_queued.end(), at.on_task))
+      continue;
     places |= place_bit(place);
   }
   return places;

@@ -33,8 +33,8 @@ class PlaceObserver {
   // restricts it to those task ids: an abort's children. A task is in the first
   // of: inside a poll (running); in an engine queue (place_tasks); awaiting a
   // sleep, a channel, a Notify or a channel's receive lock (the program's await
-  // record). A program awaiting a blocking-pool task counts as blocking_queue
-  // when the pool's queue holds a task (the blocking task has no program id).
+  // record). A program awaiting a blocking-pool job counts as blocking_queue
+  // while that job (its await record names the job's task id) is still queued.
   std::uint32_t sample(const std::vector<std::uint64_t>* only) const;
   // note keeps a sample of `action`.
   void note(Action action, std::uint32_t places) { samples_.push_back(PlaceSample{action, places}); }
