@@ -7,12 +7,14 @@
 # Fails if one of them is found, or if bugzoo does not report on each (a run
 # that explored nothing proves nothing).
 # Two stall bugs are left out because earlier checks find them too
-# (remote_push_trusts_driver, ct_push_trusts_timer: lost_wakeup), and the two
-# livelock bugs because without the oracle they end at the step bound.
+# (remote_push_trusts_driver, ct_push_trusts_timer: lost_wakeup), the two
+# livelock bugs because without the oracle they end at the step bound, and the two
+# searcher-count leaks because stall and lost_wakeup find them.
 set -u
 bugzoo="$1"; scenarios="$2"; budget="${3:-10}"
 bugs="lifo_cap_removed inject_every_tick ct_budget_not_armed recheck_spends_no_budget shutdown_defer_ref_kept
-timer_cancel_keeps_entry ct_parks_with_deferred driver_sleeps_on_fired lifo_displaced_unannounced searcher_leaves_unchained"
+timer_cancel_keeps_entry queue_buffer_leaked ct_parks_with_deferred driver_sleeps_on_fired lifo_displaced_unannounced
+searcher_leaves_unchained"
 args=()
 for b in $bugs; do args+=(--bug "$b"); done
 out=$("$bugzoo" --scenarios "$scenarios" --default-exploration --earlier-checks-only --no-check stall --no-check fairness \

@@ -127,6 +127,11 @@ class LocalQueue {
       : cap_(capacity), mask_(capacity - 1), buffer_(new Cell<TaskHeader*>[capacity]) {
     WEFT_CHECK(capacity >= 2 && (capacity & (capacity - 1)) == 0);
   }
+  LocalQueue(const LocalQueue&) = delete;
+  LocalQueue& operator=(const LocalQueue&) = delete;
+  ~LocalQueue() {
+    if (WEFT_BUG(queue_buffer_leaked)) (void)buffer_.release();  // (zoo: "the runtime is going away anyway")
+  }
 
   static constexpr std::uint64_t pack(std::uint32_t steal, std::uint32_t real) noexcept {
     return (static_cast<std::uint64_t>(steal) << 32) | real;

@@ -35,6 +35,19 @@
 //   - an awake owner's next task: its owner takes it at once, waking a sleeper to
 //     take it would lose it (wake_deferred notifies only beyond one task);
 //   - the current-thread runtime: one thread, no parallelism to lose.
+// The truth. Who sleeps and how many search are what the idle protocol keeps in
+// its counters and sleeper list, so a bug there (a searcher count that leaks, a
+// sleeper missing from the list) would make the check believe the protocol it is
+// checking. The check therefore keeps, from each worker's own events, which
+// workers are inside a poll (poll_start to its poll_end) and which inside park
+// (park to unpark): the engine emits these at fixed places that no counter moves.
+// Read against it (RuntimeCore::IdleTruth; multi_thread/idle.cpp, T1 to T3): a
+// worker sleeps when it is inside park and not firing timers, listed or not (b's
+// "being woken" still counts as searching, see below); a listed worker outside
+// park is in step 3; and the searching count stands for at most the unlisted
+// workers outside a poll, which are the only ones it can count. A count that
+// says "somebody searches" while every unlisted worker polls is a leak, and the
+// state is lost parallelism.
 // Sampling at engine events rather than at every decision keeps the cost small, and
 // only at the events that can change the idle state or start a poll (samples_at):
 // a poll's start, a push to a LIFO slot, local or injection queue, an overflow, an
@@ -78,12 +91,31 @@ std::string describe(const weft::detail::RuntimeCore::IdleView& v) {
 
 }  // namespace
 
-bool ParallelismMonitor::sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker) {
+bool ParallelismMonitor::sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker, std::uint64_t task) {
+  // The truth first, from every event of a worker about itself (see "The truth").
+  if (worker >= 0 && worker < 64) {
+    const std::uint64_t bit = std::uint64_t{1} << worker;
+    switch (kind) {
+      case weft::EventKind::poll_start:
+        truth_.polling |= bit;
+        poll_task_[worker] = task;
+        break;
+      case weft::EventKind::poll_end:
+        if (poll_task_[worker] == task) {
+          truth_.polling &= ~bit;
+          poll_task_[worker] = 0;
+        }
+        break;
+      case weft::EventKind::park: truth_.parked |= bit; break;
+      case weft::EventKind::unpark: truth_.parked &= ~bit; break;
+      default: break;
+    }
+  }
   if (core_ == nullptr || !result_.violation.empty() || !samples_at(kind)) return false;
   // Detached, the seam's operations are plain reads: no decision is added.
   detail::Kernel* k = detail::tls_kernel;
   detail::tls_kernel = nullptr;
-  const weft::detail::RuntimeCore::IdleView v = core_->idle_view(worker);
+  const weft::detail::RuntimeCore::IdleView v = core_->idle_view(worker, &truth_);
   detail::tls_kernel = k;
   ++result_.samples;
   const bool lost = v.sleeping > 0 && v.searching == 0 && v.spare > 0 && !v.shut_down;

@@ -34,10 +34,11 @@ class ParallelismMonitor {
 
   // attach names the runtime to read (null: nothing to read yet, or any more).
   void attach(const weft::detail::RuntimeCore* core) noexcept { core_ = core; }
-  // sample reads the runtime at decision `step`, at an event of `kind` emitted by
-  // `worker` (-1: not a worker); returns true when this sample is the first
-  // violation (result().violation says which).
-  bool sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker);
+  // sample sees every event: `kind` emitted by `worker` (-1: not a worker) about
+  // `task`, at decision `step`. It keeps the truth (which workers poll, which
+  // sleep) and reads the runtime at the events that matter; returns true when
+  // this sample is the first violation (result().violation says which).
+  bool sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker, std::uint64_t task);
   const ParallelismCheck& result() const noexcept { return result_; }
 
  private:
@@ -47,6 +48,11 @@ class ParallelismMonitor {
   std::uint64_t since_ = 0;    // the step of the stretch's first lost sample
   std::uint64_t polls_ = 0;    // polls by holders of spare work since then
   weft::detail::RuntimeCore::IdleView first_{};  // what that sample read
+  // The truth the view is read against (RuntimeCore::IdleTruth), kept from each
+  // worker's own events; poll_task_[w] is the task worker w polls (0: none), so
+  // a poll_end it emits for another task (a cancellation it runs) is not its end.
+  weft::detail::RuntimeCore::IdleTruth truth_{};
+  std::uint64_t poll_task_[64] = {};
 };
 
 // kLostParallelismDecisions is the default bound (reports/lost-parallelism.md: the

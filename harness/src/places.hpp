@@ -9,6 +9,7 @@
 
 #include "weft/harness/runner.hpp"
 #include "weft/runtime.hpp"
+#include "weft/sim/detail/heap.hpp"
 
 namespace weft::sim {
 
@@ -37,7 +38,10 @@ class PlaceObserver {
   // while that job (its await record names the job's task id) is still queued.
   std::uint32_t sample(const std::vector<std::uint64_t>* only) const;
   // note keeps a sample of `action`.
-  void note(Action action, std::uint32_t places) { samples_.push_back(PlaceSample{action, places}); }
+  void note(Action action, std::uint32_t places) {
+    detail::Uncounted uncounted;  // the harness's (weft/sim/detail/heap.hpp, Step H2)
+    samples_.push_back(PlaceSample{action, places});
+  }
   std::vector<PlaceSample> take_samples() { return std::move(samples_); }
 
  private:

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "checks/invariants.hpp"
+#include "weft/sim/detail/heap.hpp"
 #include "weft/sim/detail/kernel.hpp"
 
 namespace weft::sim {
@@ -12,6 +13,7 @@ Recorder::Recorder(bool keep, std::uint32_t workers)
     : keep_(keep), polls_by_worker_(workers, 0), idle_by_worker_(workers), queue_by_worker_(workers) {}
 
 void Recorder::record(const weft::Event& e) {
+  detail::Uncounted uncounted;  // the trace and the monitors are the harness's (heap.hpp, Step H2)
   auto* k = detail::tls_kernel;
   // The teardown of a failed run (sim/src/kernel.cpp, Step T1) is not part of the
   // run: its events are neither traced nor counted nor checked.
@@ -33,7 +35,7 @@ void Recorder::record(const weft::Event& e) {
   if (track_polling_) track_poll(e);
   if (fairness_ && fairness_->on_event(e.kind, e.worker, e.task, e.b))
     invariant_failed("fairness: " + fairness_->result().violation);
-  if (parallelism_ && k != nullptr && parallelism_->sample(k->steps(), e.kind, e.worker))
+  if (parallelism_ && k != nullptr && parallelism_->sample(k->steps(), e.kind, e.worker, e.task))
     k->fail(Outcome::lost_parallelism, parallelism_->result().violation);
 }
 

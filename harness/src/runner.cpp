@@ -34,6 +34,7 @@
 #include "recorder.hpp"
 #include "weft/events.hpp"
 #include "weft/runtime.hpp"
+#include "weft/sim/detail/heap.hpp"
 #include "weft/sim/detail/kernel.hpp"
 #include "weft/time.hpp"
 
@@ -126,6 +127,7 @@ void start_metrics_sampler(const RunConfig& cfg, ProgramState& st, const weft::H
                            Threads& th) {
   if (!cfg.metrics_interval_ns) return;
   th.late.emplace_back("metrics", [&st, &report, h, every = cfg.metrics_interval_ns] {
+    detail::Uncounted uncounted;  // the snapshots are the report's (heap.hpp, Step H2)
     for (std::uint32_t i = 0; i < kMaxMetricsSnapshots; ++i) {
       sleep_virtual(every);
       if (st.shutdown_begun) return;
@@ -232,6 +234,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   weft::EventSink* prev_sink = weft::event_sink();
   weft::set_event_sink(&rec);
   RunStats bookkeeping;  // the harness's counts, filled before the invariants run
+  std::uint32_t heap_run = 0;  // the run's name in the heap count (Step H1), 0: not counted
   report.result = sim.run([&] {
     rec.reset();  // only the last run's events count, should the simulation run twice
     if (places) places->reset();
@@ -244,6 +247,13 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     parallelism.reset();
     if (has_check("lost_parallelism")) parallelism.emplace(cfg.parallelism_bound.value_or(kLostParallelismPolls));
     rec.watch(fairness ? &*fairness : nullptr, budget ? &*budget : nullptr, parallelism ? &*parallelism : nullptr);
+    // Step H2: from here until the runtime and the programs are gone, what the
+    // simulated threads allocate outside the simulator's and the harness's own
+    // work is counted; the leak check requires all of it freed.
+    if (cfg.check_held && has_check("no_leak") && detail::heap_counting()) {
+      detail::tls_kernel->set_count_heap(true);
+      heap_run = detail::tls_kernel->heap_run();
+    }
     {
       ProgramState st(sc);
       live_state = &st;
@@ -273,9 +283,11 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
       run_main(sc, st, rt, th);
       count_bookkeeping(st, bookkeeping);
       st.channels.clear();  // channel ends held by the context, not by tasks
+      detail::Uncounted uncounted;  // the report's and the checks' (Step H2)
       report.metrics_json = h.metrics_json();
       check_invariants(sc, st, h, rec);
     }
+    detail::tls_kernel->set_count_heap(false);
     // The runtime, its handle and the programs' state are gone (in the order they
     // always went); only the idle probe's reference to the core remains.
     if (places) places->attach(nullptr, nullptr);
@@ -285,6 +297,26 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   rec.watch(nullptr, nullptr, nullptr);
   if (parallelism) parallelism->attach(nullptr);
   core.reset();
+  // Step H6: the core the idle probe held was the last of what the run's simulated
+  // threads allocated; a block of theirs still allocated now is a leak. Checked
+  // here, after the run, since the core's destructor makes decisions; the run
+  // fails as if its check had (an assertion of the main fiber), so a replay or a
+  // shrink sees the same failure.
+  if (heap_run != 0 && report.result.outcome == Outcome::pass) {
+    const detail::HeapLive live = detail::heap_live(heap_run, 3);
+    if (live.count != 0) {
+      std::string blocks;
+      for (const detail::LiveBlock& b : live.newest) {
+        blocks += (blocks.empty() ? "" : "; ") + std::to_string(b.bytes) + " bytes allocated from " +
+                  detail::describe_caller(b.caller);
+      }
+      report.result.outcome = Outcome::assertion;
+      report.result.message = "fiber 0 (main): assertion failed: invariant no_leak: still allocated after the run, "
+                              "once the runtime and the programs were destroyed: " +
+                              std::to_string(live.count) + " heap blocks (" + std::to_string(live.bytes) +
+                              " bytes) that simulated threads allocated; the newest: " + blocks + " at scenario:0";
+    }
+  }
   report.stats = rec.stats();
   report.stats.tasks_cancelled = bookkeeping.tasks_cancelled;
   report.stats.dumps_complete = bookkeeping.dumps_complete;

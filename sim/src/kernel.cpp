@@ -98,6 +98,7 @@
 //           use goes unseen (the record holds only for an operation that was
 //           already inside the object when it died).
 #include "weft/sim/detail/kernel.hpp"
+#include "weft/sim/detail/heap.hpp"
 
 #include <cxxabi.h>
 #include <signal.h>
@@ -301,6 +302,7 @@ struct Fiber {
   };
   Stack stack;
   EhGlobals eh;
+  std::uint32_t uncounted = 0;  // its depth of Uncounted scopes while switched out (Step H2)
   void* asan_fake_stack = nullptr;
   const void* asan_bottom = nullptr;
   std::size_t asan_size = 0;
@@ -368,6 +370,7 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
   static thread_local std::uint32_t epochs = 0;
   epoch_ = ++epochs;
   if (epoch_ == 0) epoch_ = ++epochs;  // 0 means "outside any run"
+  heap_run_ = next_heap_run();
   pool_ = &thread_pool();
   record_buf_.clear();
   if (config.race_detection || config.c11) {
@@ -789,12 +792,13 @@ void Kernel::abandon_current() {
 }
 
 FiberId Kernel::spawn(std::string name, std::function<void()> fn) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   const auto id = static_cast<FiberId>(fibers_.size());
   if (id > kFiberIdMax) kill("more than 2^24 fibers in one run");
   auto owned = std::make_unique<Fiber>();
   Fiber& f = *owned;
   f.id = id;
-  f.name = std::move(name);
+  f.name = std::string(name);  // a copy the kernel owns (Step H2): the caller's is freed by the caller's code
   f.fn = std::move(fn);
   f.stack = pool_->acquire(config_.stack_size);
   f.asan_bottom = f.stack.bottom;
@@ -861,6 +865,7 @@ void Kernel::fiber_body(Fiber& f) {
 
 Fiber* Kernel::fiber_exit(Fiber& f) {
   WEFT_SIM_INVARIANT(current_ == &f);
+  ++tls_uncounted;  // the kernel's work (Step H2); the switch below sets the next fiber's depth
   Fiber* next = host_.get();
   if (unwinding_) {  // Steps T3-T4: back to the host; a joiner may go on
     WEFT_SIM_INVARIANT(f.state == FiberState::abandoned || f.state == FiberState::runnable);
@@ -886,6 +891,7 @@ Fiber* Kernel::fiber_exit(Fiber& f) {
   // The switch, minus the resume (Boost resumes `next` when the function returns).
   auto* g = static_cast<EhGlobals*>(eh_globals_);
   *g = next->eh;
+  tls_uncounted = next->uncounted;  // Step H2
   if (next != host_.get()) ++context_switches_;
   prev_ = &f;
   current_ = next;
@@ -902,6 +908,8 @@ void Kernel::switch_to(Fiber& next) {
   auto* g = static_cast<EhGlobals*>(eh_globals_);
   self.eh = *g;
   *g = next.eh;
+  self.uncounted = tls_uncounted;  // Step H2: the depth is the running fiber's own
+  tls_uncounted = next.uncounted;
   if (&self != host_.get() && &next != host_.get()) ++context_switches_;
   prev_ = &self;
   current_ = &next;
@@ -944,6 +952,7 @@ void Kernel::end_run(Outcome outcome, std::string message) {
 }
 
 void Kernel::fail(Outcome outcome, std::string message) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   WEFT_SIM_INVARIANT(current_ != host_.get());
   if (unwinding_) {  // Step T4: the run has its outcome; unwind this fiber
     current_->unwind = true;
@@ -961,6 +970,7 @@ void Kernel::fail(Outcome outcome, std::string message) {
 }
 
 void Kernel::note_object_op(const void* object) {  // Step L1
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   if (current_id_ == kNoFiber) return;  // the host: it has no operation to fail
   if (current_id_ >= op_object_.size()) {
     op_object_.resize(current_id_ + 1, nullptr);
@@ -971,6 +981,7 @@ void Kernel::note_object_op(const void* object) {  // Step L1
 }
 
 void Kernel::object_destroyed(const void* object) noexcept {  // Step L2
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   if (unwinding_) return;
   for (std::size_t f = 0; f < op_object_.size(); ++f) {
     if (f != current_id_ && op_object_[f] == object) op_object_died_[f] = 1;
@@ -978,6 +989,7 @@ void Kernel::object_destroyed(const void* object) noexcept {  // Step L2
 }
 
 void Kernel::stop_at_decision(Outcome outcome, std::string message) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   if (unwinding_) return;  // no decision is checked in teardown
   end_run(outcome, std::move(message));
   Fiber& self = *current_;
@@ -1012,6 +1024,7 @@ FiberId Kernel::choose(Op op, bool current_runnable, bool yielding) {
 }
 
 void Kernel::decide_slow(Op op, bool yielding) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   if (unwinding_) [[unlikely]] {  // Step T1: no decision
     unwind_op();
     // Step T3: a fiber that yields lets the other runnable fibers on.
@@ -1142,12 +1155,14 @@ std::string Kernel::describe_livelock() const {
 }
 
 void Kernel::note_cell_slow(CellShadow& cell, bool write, const std::source_location& site) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   std::optional<Race> race = hb_->on_cell(current_id_, cell, write, site);
   if (race) stop_at_decision(Outcome::data_race, describe_race(*race, fiber_name(race->earlier.fiber), fiber_name(current_id_)));
 }
 
 std::uint64_t Kernel::c11_load(std::uint32_t object, platform_contract::Order o, std::uint64_t latest,
                               bool latest_only) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   std::uint32_t back = 0;
   if (!latest_only) {
     const std::uint32_t n = hb_->c11_candidates(current_id_, object, latest, o);
@@ -1165,6 +1180,7 @@ std::uint64_t Kernel::c11_load(std::uint32_t object, platform_contract::Order o,
 
 std::uint32_t Kernel::c11_cas_pick(std::uint32_t object, platform_contract::Order failure, std::uint64_t latest,
                                    std::uint64_t expected) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   stale_.clear();
   hb_->c11_stale_unequal(current_id_, object, latest, expected, failure, stale_);
   if (stale_.empty()) return 0;
@@ -1175,13 +1191,20 @@ std::uint32_t Kernel::c11_cas_pick(std::uint32_t object, platform_contract::Orde
   return stale_[stale_pick(v, n) - 1];
 }
 
+void Kernel::grow_record() {
+  Uncounted uncounted;  // Step H2: the record is the simulator's
+  record_buf_.reserve(record_buf_.capacity() < 1024 ? 1024 : 2 * record_buf_.capacity());
+}
+
 bool Kernel::spurious_cas_failure() { return stale_draw(draw(Op::cas), kSpuriousCasPerMille); }
 
 void Kernel::note_access(Op op, std::uint32_t object, bool wrote) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   strategy_.on_access(current_id_, op, object, wrote);
 }
 
 std::uint64_t Kernel::draw(Op op, std::uint32_t choices) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   if (unwinding_) [[unlikely]] {  // Step T1: no decision
     unwind_op();
     return 0;
@@ -1290,6 +1313,7 @@ bool Kernel::run_probe(const std::function<bool()>& probe, std::string& error) {
 }
 
 std::string Kernel::observe(const std::function<void()>& read) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   std::string error;
   run_probe([&] {
     read();
@@ -1375,6 +1399,7 @@ bool Kernel::advance_time() {
 }
 
 void Kernel::block(Op op) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   Fiber& self = *current_;
   if (unwinding_) [[unlikely]] {
     if (cannot_wait()) {  // Step T4: unwind again, or return as a spurious wake-up
@@ -1402,6 +1427,7 @@ void Kernel::block(Op op) {
 }
 
 void Kernel::block_until(std::uint64_t deadline_ns, Op op) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   if (unwinding_) [[unlikely]] {  // Steps T3-T4: timers never fire in teardown
     if (op == Op::sleep) {  // a thread busy for a while: the time passes at once
       unwind_op();
@@ -1416,6 +1442,7 @@ void Kernel::block_until(std::uint64_t deadline_ns, Op op) {
 }
 
 void Kernel::wake(FiberId id) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   Fiber& f = *fibers_[id];
   if (f.state != FiberState::blocked) return;
   f.state = FiberState::runnable;
@@ -1424,6 +1451,7 @@ void Kernel::wake(FiberId id) {
 }
 
 void Kernel::enqueue(WaitList& list, FiberId id) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   fibers_[id]->waiting_on = &list;
   next_waiter_[id] = kNoFiber;
   if (list.tail == kNoFiber) {
@@ -1435,6 +1463,7 @@ void Kernel::enqueue(WaitList& list, FiberId id) {
 }
 
 void Kernel::wake_all(WaitList& list) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   FiberId id = list.head;
   list = WaitList{};
   while (id != kNoFiber) {
@@ -1465,6 +1494,7 @@ void Kernel::remove_waiter(Fiber& f) {
 }
 
 void Kernel::wake_one(WaitList& list) {
+  Uncounted uncounted;  // the simulator's own work (Step H2)
   if (unwinding_) [[unlikely]] {  // Step T3: first in, first out; passing fibers being unwound
     // A list is never longer than the fibers; a head that names no fiber is a
     // list whose owner was destroyed while this fiber was suspended (the

@@ -85,6 +85,7 @@ void Mutex::leave_runs() noexcept {
 }
 
 void Mutex::lock() {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = detail::enter_object_op(this, Op::lock);  // Step L1, then the decision
   alive("Mutex::lock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -112,6 +113,7 @@ void Mutex::lock() {
 }
 
 bool Mutex::try_lock() {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = detail::enter_object_op(this, Op::try_lock);  // Step L1, then the decision
   alive("Mutex::try_lock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -129,6 +131,7 @@ bool Mutex::try_lock() {
 }
 
 void Mutex::unlock() {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = detail::enter_object_op(this, Op::unlock);  // Step L1, then the decision
   alive("Mutex::unlock");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -168,6 +171,7 @@ void Parker::leave_runs() noexcept {
 }
 
 void Parker::park() {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = detail::enter_object_op(this, Op::park);  // Step L1, then the decision
   alive("Parker::park");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -205,6 +209,7 @@ void Parker::park() {
 }
 
 bool Parker::park_for(std::uint64_t ns) {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = detail::enter_object_op(this, Op::park_for);  // Step L1, then the decision
   alive("Parker::park_for");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -233,6 +238,7 @@ bool Parker::park_for(std::uint64_t ns) {
 }
 
 bool Parker::try_park() {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = detail::enter_object_op(this, Op::park_for);  // Step L1, then the decision
   alive("Parker::try_park");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -250,6 +256,7 @@ void Parker::token_taken(Kernel& k) {
 }
 
 void Parker::unpark() {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = detail::enter_object_op(this, Op::unpark);  // Step L1, then the decision
   alive("Parker::unpark");  // after the decision: its owner may have destroyed it meanwhile
   if (k == nullptr) {
@@ -267,6 +274,7 @@ void Parker::unpark() {
 // ---- Thread ----
 
 Thread::Thread(std::string name, std::function<void()> fn) {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = tls_kernel;
   if (k == nullptr) detail::unsimulated_misuse("creating a Thread");
   id_ = k->spawn(std::move(name), std::move(fn));
@@ -296,6 +304,7 @@ Thread::~Thread() {
 }
 
 void Thread::join() {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = tls_kernel;
   if (k == nullptr) detail::unsimulated_misuse("Thread::join");
   if (!joinable()) detail::misuse(*k, "Thread::join: the thread is not joinable");
@@ -324,6 +333,7 @@ void Thread::join() {
 // ---- SimPlatform ----
 
 std::uint64_t SimPlatform::entropy() {
+  sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
   Kernel* k = tls_kernel;
   if (k == nullptr) return outside_prng().next_u64();
   k->decide(Op::entropy);

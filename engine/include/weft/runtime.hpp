@@ -103,14 +103,24 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
     std::uint64_t injected = 0;   // of them, in the injection queue
     bool shut_down = false;       // shutdown began: queued work is dropped, not run
   };
+  // IdleTruth is what the caller saw of each worker itself, from the events the
+  // worker emits at fixed places (bit i: worker i, for i < 64), so that the view
+  // need not trust the counters and the sleeper list it is checking.
+  struct IdleTruth {
+    std::uint64_t polling = 0;  // between its poll_start and poll_end
+    std::uint64_t parked = 0;   // between its park and unpark events (inside park_once)
+  };
   // idle_view reads the idle state for the lost-parallelism check: `spare` counts
   // the injection queue and each local queue's stealable tasks, less the one an
   // awake owner with an empty LIFO slot pops next (the LIFO slot is not stealable);
-  // `spare_of` those of worker `worker` (none for -1).
+  // `spare_of` those of worker `worker` (none for -1). With `truth`, who sleeps and
+  // how many may search are taken from it where the engine's own state could lie
+  // (multi_thread/idle.cpp says how).
   // Unsynchronised, like has_stalled_work: the caller stops every simulated thread
   // and reads without decisions. The current-thread runtime has nothing to lose.
-  virtual IdleView idle_view(std::int32_t worker) const {
+  virtual IdleView idle_view(std::int32_t worker, const IdleTruth* truth) const {
     (void)worker;
+    (void)truth;
     return {};
   }
   // TaskPlace names a place where a scheduler keeps a task that is not running:

@@ -205,7 +205,7 @@ bool MultiThread::transition_from_parked(Core& core) {
     if (WEFT_BUG(spurious_wake_rearms_token)) remotes_[core.index]->parker.unpark();
     return false;  // step 5: spurious
   }
-  core.is_searching.set(true);  // a notifier counted us as a searcher
+  core.is_searching.set(!WEFT_BUG(woken_forgets_searching));  // a notifier counted us as a searcher
   return true;
 }
 
@@ -240,40 +240,61 @@ std::uint32_t MultiThread::notify_if_work_pending() {
 
 // ---- what the lost-parallelism check reads (RuntimeCore::idle_view) ----
 
-RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker) const {
+// With the caller's truth (RuntimeCore::IdleTruth: which workers are inside a
+// poll and which inside park_once, from their own events), the view trusts the
+// searching count and the sleeper list only as far as the truth allows, so that
+// a count that leaks or a sleeper missing from the list shows as lost
+// parallelism instead of hiding it:
+//   T1. A worker sleeps when it is inside park_once and not firing timers, listed
+//       or not (an unlisted sleeper is being woken, or lost).
+//   T2. A listed worker outside park_once is a searcher: it is in step 3,
+//       re-checking the queues before it sleeps (or back from a spurious wake).
+//   T3. The count (num_searching) can only stand for unlisted workers outside a
+//       poll: searchers, and sleepers a notifier took off the list and counted
+//       (step 4). It counts for at most that many.
+// Without the truth, a worker sleeps when it is listed and parked, and the count
+// is taken as it is.
+RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker, const IdleTruth* truth) const {
   IdleView v;
   v.shut_down = shut_.load(Order::seq_cst) != 0;
-  v.searching = idle_state_.load(Order::seq_cst) & kSearchMask;
-  // Most samples end here: nobody sleeps, or somebody searches. The queues are
-  // read only when they matter (spare stays 0 otherwise): the check runs at every
-  // engine event.
-  if (v.shut_down || v.searching > 0 || sleepers_.empty()) return v;
+  const std::uint64_t counted = idle_state_.load(Order::seq_cst) & kSearchMask;
+  v.searching = counted;
+  if (v.shut_down) return v;
+  // Most samples end here: nobody sleeps (with the truth: no worker inside park),
+  // or, without it, somebody searches. The queues are read only when they matter
+  // (spare stays 0 otherwise): the check runs at many engine events.
+  if (truth == nullptr && (counted > 0 || sleepers_.empty())) return v;
+  if (truth != nullptr && n_ <= 64 && (truth->parked & (n_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_) - 1)) == 0)
+    return v;
   bool listed_at[policy::kIdleViewWorkers] = {};
   for (std::uint32_t s : sleepers_) {
     if (s < policy::kIdleViewWorkers) listed_at[s] = true;
   }
+  auto listed = [&](std::uint32_t i) {
+    return i < policy::kIdleViewWorkers ? listed_at[i] : std::find(sleepers_.begin(), sleepers_.end(), i) != sleepers_.end();
+  };
+  // in_park: inside park_once by the truth (engine's parked flag past its 64 bits).
+  auto in_park = [&](std::uint32_t i) {
+    return truth != nullptr && i < 64 ? ((truth->parked >> i) & 1) != 0 : cores_[i]->parked;
+  };
+  auto asleep = [&](std::uint32_t i) {
+    return truth != nullptr ? in_park(i) && !cores_[i]->in_driver                       // T1
+                            : listed(i) && cores_[i]->parked && !cores_[i]->in_driver;  // listed and parked
+  };
+  std::uint64_t rechecking = 0, could_be_counted = 0;
   for (std::uint32_t i = 0; i < n_; ++i) {
-    const Core& c = *cores_[i];
-    const bool listed = i < policy::kIdleViewWorkers
-                            ? listed_at[i]
-                            : std::find(sleepers_.begin(), sleepers_.end(), i) != sleepers_.end();
-    // Listed but not yet in park(): still in step 3, re-checking the queues before
-    // it sleeps, so as good as a searcher. A timer driver stays listed while it
-    // fires timers: awake.
-    if (listed && !c.parked) ++v.searching;
-    if (listed && c.parked && !c.in_driver) ++v.sleeping;
+    if (listed(i) && !in_park(i)) ++rechecking;  // T2
+    const bool polling = truth != nullptr && i < 64 && ((truth->polling >> i) & 1) != 0;
+    if (!listed(i) && !polling) ++could_be_counted;  // T3
+    if (asleep(i)) ++v.sleeping;
   }
+  v.searching = (truth != nullptr ? std::min(counted, could_be_counted) : counted) + rechecking;
   if (v.searching > 0 || v.sleeping == 0) return v;
   v.injected = inject_.len();
   v.spare = v.injected;
   for (std::uint32_t i = 0; i < n_; ++i) {
-    const Core& c = *cores_[i];
-    const bool listed = i < policy::kIdleViewWorkers
-                            ? listed_at[i]
-                            : std::find(sleepers_.begin(), sleepers_.end(), i) != sleepers_.end();
-    const bool asleep = listed && c.parked && !c.in_driver;
     const std::uint32_t queued = remotes_[i]->queue.stealable_len();
-    const std::uint32_t next = !asleep && c.lifo.empty() && queued > 0 ? 1 : 0;
+    const std::uint32_t next = !asleep(i) && cores_[i]->lifo.empty() && queued > 0 ? 1 : 0;
     v.spare += queued - next;
     if (static_cast<std::int32_t>(i) == worker) v.spare_of = queued - next;
   }

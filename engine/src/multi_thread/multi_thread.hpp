@@ -107,7 +107,7 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
     }
     return all_parked && !inject_.is_empty();
   }
-  IdleView idle_view(std::int32_t worker) const override;
+  IdleView idle_view(std::int32_t worker, const IdleTruth* truth) const override;
   void place_tasks(const std::function<void(std::uint64_t, TaskPlace)>& visit) const override;
 
  private:
@@ -238,6 +238,7 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
 
 inline bool MultiThread::transition_to_searching(Core& core) {
   if (core.is_searching.get()) return true;
+  if (WEFT_BUG(search_cap_count_kept)) return zoo::count_then_cap(idle_state_, n_, core.is_searching);
   std::uint64_t s = idle_state_.load(Order::seq_cst);
   if (policy::searching_cap_reached(s & policy::kSearchMask, n_)) return false;
   idle_state_.fetch_add(1, Order::seq_cst);

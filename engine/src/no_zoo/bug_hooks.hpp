@@ -24,6 +24,11 @@ template <class... Args>
 constexpr bool should_wakeup_by_load(Args&&...) noexcept {
   return false;
 }
+// count_then_cap: as claim_with_8bit_indices.
+template <class... Args>
+constexpr bool count_then_cap(Args&&...) noexcept {
+  return false;
+}
 // driver_sleeps_again: as claim_with_8bit_indices.
 template <class... Args>
 constexpr bool driver_sleeps_again(Args&&...) noexcept {

@@ -59,6 +59,9 @@ enum class Bug : std::uint8_t {
   dump_reads_missed_lifo,      // data race: a dump reads the LIFO slot of a worker that missed the rendezvous (not held)
   driver_sleeps_on_fired,      // stall: the multi-thread timer driver parks again until the next deadline on tasks its timers woke
   timer_waker_after_register,  // data race: a sleep's waker is stored after its entry is registered and announced
+  woken_forgets_searching,     // lost parallelism: a worker a notifier counted as a searcher does not know it is one; the count leaks
+  search_cap_count_kept,       // lost parallelism: step 1 counts itself a searcher before the cap check and keeps the count when refused
+  queue_buffer_leaked,         // heap leak: a local queue's destructor lets go of its ring buffer without freeing it
   count_,
 };
 
@@ -95,6 +98,9 @@ inline constexpr std::string_view kBugNames[] = {
     "dump_reads_missed_lifo",
     "driver_sleeps_on_fired",
     "timer_waker_after_register",
+    "woken_forgets_searching",
+    "search_cap_count_kept",
+    "queue_buffer_leaked",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 
@@ -143,6 +149,20 @@ void publish_then_write(Atomic<std::uint32_t>& tail, Slot& slot, std::uint32_t t
 inline bool should_wakeup_by_load(const Atomic<std::uint64_t>& idle_state, std::uint32_t n) {
   const std::uint64_t s = idle_state.load(Order::relaxed);  // relaxed: the bug; pairs with nothing
   return (s & policy::kSearchMask) == 0 && (s >> policy::kUnparkShift) < n;
+}
+
+// count_then_cap is step 1 (multi_thread.hpp, transition_to_searching) under
+// search_cap_count_kept: the worker counts itself a searcher first and checks
+// the cap on the count it replaced, and when the cap refuses it returns without
+// taking its count back. num_searching then says somebody searches while nobody
+// does: step 4 wakes nobody, and the last searcher's re-check (step 3) never
+// runs, since no searcher is the last.
+template <class Flag>
+bool count_then_cap(Atomic<std::uint64_t>& idle_state, std::uint32_t n, Flag& is_searching) {
+  const std::uint64_t prev = idle_state.fetch_add(1, Order::seq_cst);
+  if (policy::searching_cap_reached(prev & policy::kSearchMask, n)) return false;  // the count stays
+  is_searching.set(true);
+  return true;
 }
 
 // driver_sleeps_again is the driver's loop condition under driver_sleeps_on_fired:

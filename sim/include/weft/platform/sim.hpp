@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "weft/platform/concept.hpp"
+#include "weft/sim/detail/heap.hpp"
 #include "weft/sim/detail/kernel.hpp"
 
 namespace weft::sim_backend {
@@ -219,11 +220,13 @@ class Atomic {
   // wrote_slow is the out-of-line rest of a store or read-modify-write that took effect.
   [[gnu::noinline]] void wrote_slow(sim::detail::Kernel& k, Op op, Kind kind, Order o, const T& before,
                                     const Site& site) {
+    sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
     accessed(k, op, true, kind, detail::order_at(k, o, site, op), before);
   }
   // load_slow is the out-of-line rest of a load: the C11 model's choice, or the sc
   // value reported.
   [[gnu::noinline]] T load_slow(sim::detail::Kernel& k, Order o, const Site& site) const {
+    sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
     o = detail::order_at(k, o, site, Op::load);
     if (k.c11()) return load_c11(k, o);
     accessed(k, Op::load, false, Kind::load, o, v_);
@@ -236,6 +239,7 @@ class Atomic {
   }
   [[gnu::noinline]] bool cas_slow(sim::detail::Kernel& k, T& expected, T desired, Order success, Order failure,
                                   bool weak, const Site& site) {
+    sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
     success = detail::order_at(k, success, site, Op::cas);
     failure = detail::order_at(k, failure, site, Op::cas, true);
     if (k.c11()) return cas_c11(k, expected, desired, success, failure, weak);
@@ -524,11 +528,14 @@ struct SimPlatform {
   // fence is a decision point, then a fence in happens-before and the C11 model
   // (weft/sim/detail/happens_before.hpp, step 14); nothing outside a simulation.
   static void fence(Order o, std::source_location site = std::source_location::current()) {
+    sim::detail::Uncounted uncounted;  // the simulator's own work (heap.hpp, Step H2)
     sim::detail::Kernel* k = detail::point(Op::fence);
     if (k == nullptr) return;
     o = detail::order_at(*k, o, site, Op::fence);
     if (sim::detail::HappensBefore* hb = k->hb()) hb->on_fence(k->current(), o, k->c11());
   }
+  // HeapCache: allocations in its scope are not the run's (heap.hpp, Step H5).
+  using HeapCache = sim::detail::Uncounted;
   // note_hold and note_release count what the engine holds in the running
   // simulation (Kernel::held); not decisions; ignored outside a run.
   static void note_hold(Held what, std::size_t bytes) noexcept {

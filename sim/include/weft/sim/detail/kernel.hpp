@@ -198,6 +198,19 @@ class Kernel {
   }
   // held returns what of kind `what` is still held (the leak check reads it).
   Held held(std::size_t what) const noexcept { return what < kHeldKinds ? held_[what] : Held{}; }
+  // The heap count (weft/sim/detail/heap.hpp): set_count_heap turns Step H2 on or
+  // off for this run (the harness counts while the runtime and the programs
+  // live); counts_heap_now says whether an allocation now is counted (the run
+  // counts and a simulated thread runs); heap_run names the run in headers;
+  // note_heap counts a block in or out; heap is what is counted now.
+  void set_count_heap(bool on) noexcept { count_heap_ = on; }
+  bool counts_heap_now() const noexcept { return count_heap_ && current_ != host_.get(); }
+  std::uint32_t heap_run() const noexcept { return heap_run_; }
+  void note_heap(std::int64_t delta, std::size_t bytes) noexcept {
+    heap_.count += delta;
+    heap_.bytes += delta * static_cast<std::int64_t>(bytes);
+  }
+  Held heap() const noexcept { return heap_; }
   // longest_quiet is the most decisions in a row the run made without progress.
   std::uint64_t longest_quiet() const noexcept {
     return std::max(longest_quiet_, steps_ - progress_step_);
@@ -303,8 +316,13 @@ class Kernel {
   static constexpr std::uint32_t kFiberIdMax = 0x00ff'ffffu;
   void note_fiber(Op op, FiberId id) {
     ++steps_;
-    if (record_) record_buf_.push_back(static_cast<std::uint32_t>(op) << 24 | id);
+    if (record_) {
+      if (record_buf_.size() == record_buf_.capacity()) [[unlikely]] grow_record();
+      record_buf_.push_back(static_cast<std::uint32_t>(op) << 24 | id);
+    }
   }
+  // grow_record makes room in the record, as the simulator's own (Step H2).
+  void grow_record();
   void note_random(Op op, std::uint64_t value) {
     ++steps_;
     if (record_) {
@@ -422,6 +440,9 @@ class Kernel {
   std::uint64_t preemptions_ = 0;
   std::uint64_t divergence_index_ = 0;
   Held held_[kHeldKinds];
+  Held heap_;                   // Steps H3-H4
+  bool count_heap_ = false;     // Step H2
+  std::uint32_t heap_run_ = 0;  // Step H1 (next_heap_run)
   // The livelock oracle (Options::livelock_decisions).
   std::uint64_t livelock_decisions_ = 0;
   std::uint64_t progress_step_ = 0;  // steps_ at the last progress

@@ -123,6 +123,11 @@ concept Platform = requires {
   // something that must be given back by the end of a run (Held); the OS backend
   // ignores them, the simulator counts them per run (harness/checks/leaks.hpp).
   { P::note_hold(Held::allocation, std::size_t{1}) };
+  // HeapCache is a scope in which the engine allocates for a cache that outlives
+  // a run (the task pool's free lists): the simulator does not count what is
+  // allocated in it as the run's (weft/sim/detail/heap.hpp, Step H5); nothing on
+  // the OS backend.
+  requires std::default_initializable<typename P::HeapCache>;
   { P::note_release(Held::allocation, std::size_t{1}) };
   { P::assertion_failed("", "", 0) };
   // unwinding says whether the backend is unwinding the thread's frames with an

@@ -283,6 +283,8 @@ struct OsPlatform {
   }
   static void yield_thread() noexcept { std::this_thread::yield(); }
   static void fence(Order o) noexcept { std::atomic_thread_fence(to_std(o)); }
+  // HeapCache is nothing here: only the simulator counts the heap.
+  struct HeapCache {};
   // note_hold and note_release cost nothing here: only the simulator counts.
   static void note_hold(Held, std::size_t) noexcept {}
   static void note_release(Held, std::size_t) noexcept {}
