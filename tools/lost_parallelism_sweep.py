@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
 """lost_parallelism_sweep: the lost-parallelism bound the correct engine needs (stdlib only).
+Also keeps, from the same runs, the longest stretch without progress (the livelock
+oracle's quiet count, `longest_quiet`) per cell.
 
 Runs every shipped and zoo scenario under random, pct:1, pct:2, pct:3 and hold,
 seeds 0..N-1 each, with the check measuring only (`simrun --lost-parallelism-bound
@@ -27,7 +29,7 @@ def cell(simrun, scenario, strategy, seeds):
            "--json", "--collect"]
     p = subprocess.run(cmd, capture_output=True, text=True)
     r = {"runs": 0, "outcomes": {}, "stretches": 0, "samples": 0, "max_polls": 0, "max_seed": 0,
-         "longest_decisions": 0}
+         "longest_decisions": 0, "longest_quiet": 0, "longest_quiet_seed": 0}
     polls = []
     for line in p.stdout.splitlines():
         if not line.startswith("{"):
@@ -45,6 +47,8 @@ def cell(simrun, scenario, strategy, seeds):
         if n > r["max_polls"]:
             r["max_polls"], r["max_seed"] = n, d["seed"]
         r["longest_decisions"] = max(r["longest_decisions"], g.get("parallelism_longest_decisions", 0))
+        if d.get("longest_quiet", 0) > r["longest_quiet"]:
+            r["longest_quiet"], r["longest_quiet_seed"] = d["longest_quiet"], d["seed"]
     if r["runs"] != seeds:
         sys.exit(f"lost_parallelism_sweep: {scenario} {strategy}: {r['runs']} runs of {seeds} "
                  f"(simrun exit {p.returncode}): {p.stderr.strip()[:300]}")
@@ -84,6 +88,7 @@ def main():
         "max_polls": top[1]["max_polls"],
         "max_cell": top[0],
         "max_seed": top[1]["max_seed"],
+        "longest_quiet": max(r["longest_quiet"] for r in results.values()),
         "bound_polls": a.bound,
         "outcomes": {},
         "results": results,
@@ -97,6 +102,7 @@ def main():
         f.write("\n")
     print(f"{report['runs']} runs in {report['cells']} cells, {report['stretches']} stretches; longest "
           f"{report['max_polls']} polls ({report['max_cell']}, seed {report['max_seed']}); bound {a.bound}; "
+          f"longest without progress {report['longest_quiet']} decisions; "
           f"outcomes {report['outcomes']}")
 
 

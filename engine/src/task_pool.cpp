@@ -166,7 +166,8 @@ struct PoolExit {
 // alloc_slow serves a class whose list is empty (steps 1 and 5).
 [[gnu::noinline]] PoolBlock alloc_slow(std::size_t c) {
   // The pool's blocks and mailbox outlive a run: a cache, not the caller's
-  // allocation (each block is noted as Held::allocation while it is in use).
+  // allocation (each block is noted as Held::allocation while it is in use). On
+  // the simulator the heap count leaves them out (weft/sim/detail/heap.hpp, Step H5).
   Platform::HeapCache cache;
   PoolState& s = g_pool;
   if (s.exited) return {::operator new(class_bytes(c)), nullptr};

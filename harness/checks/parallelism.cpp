@@ -1,9 +1,10 @@
 // The lost-parallelism check (parallelism.hpp).
 //
 // Definition. At an instant, parallelism is lost when all of these hold:
-//   a. some worker sleeps: it is on the sleeper list (idle step 3), inside park,
-//      and is not firing timers as the driver (a driver stays on the list while it
-//      fires);
+//   a. some worker sleeps: it is inside park (between its park and unpark
+//      events), on the sleeper list or not (idle step 3 lists it; an unlisted
+//      one is being woken or was lost), and is not firing timers as the driver
+//      (a driver stays on the list while it fires);
 //   b. no worker searches, counting the workers being woken (step 4 counts a woken
 //      worker as a searcher before it unparks it, so "being woken" is "searching")
 //      and a worker on the sleeper list not yet inside park: it is in step 3,
@@ -44,10 +45,12 @@
 // Read against it (RuntimeCore::IdleTruth; multi_thread/idle.cpp, T1 to T3): a
 // worker sleeps when it is inside park and not firing timers, listed or not (b's
 // "being woken" still counts as searching, see below); a listed worker outside
-// park is in step 3; and the searching count stands for at most the unlisted
-// workers outside a poll, which are the only ones it can count. A count that
-// says "somebody searches" while every unlisted worker polls is a leak, and the
-// state is lost parallelism.
+// park and outside a poll is in step 3; and the searching count stands for at
+// most the unlisted workers outside a poll, which are the only ones it can count.
+// A count that says "somebody searches" while every unlisted worker polls is a
+// leak, and the state is lost parallelism. What it cannot see: a leaked count
+// while some unlisted worker is outside a poll (stealing, popping the injection
+// queue, held by a dump), since that worker may be the searcher the count names.
 // Sampling at engine events rather than at every decision keeps the cost small, and
 // only at the events that can change the idle state or start a poll (samples_at):
 // a poll's start, a push to a LIFO slot, local or injection queue, an overflow, an

@@ -247,11 +247,15 @@ std::uint32_t MultiThread::notify_if_work_pending() {
 // parallelism instead of hiding it:
 //   T1. A worker sleeps when it is inside park_once and not firing timers, listed
 //       or not (an unlisted sleeper is being woken, or lost).
-//   T2. A listed worker outside park_once is a searcher: it is in step 3,
-//       re-checking the queues before it sleeps (or back from a spurious wake).
+//   T2. A listed worker outside park_once and outside a poll is a searcher: it
+//       is in step 3, re-checking the queues before it sleeps (or back from a
+//       spurious wake). A listed worker inside a poll is running, not searching
+//       (it should have left the list).
 //   T3. The count (num_searching) can only stand for unlisted workers outside a
 //       poll: searchers, and sleepers a notifier took off the list and counted
-//       (step 4). It counts for at most that many.
+//       (step 4). It counts for at most that many. A count that leaks is seen only
+//       while every unlisted worker is inside a poll: one that steals, pops the
+//       injection queue or is held by a dump may be the searcher the count names.
 // Without the truth, a worker sleeps when it is listed and parked, and the count
 // is taken as it is.
 RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker, const IdleTruth* truth) const {
@@ -283,9 +287,9 @@ RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker, const IdleTrut
   };
   std::uint64_t rechecking = 0, could_be_counted = 0;
   for (std::uint32_t i = 0; i < n_; ++i) {
-    if (listed(i) && !in_park(i)) ++rechecking;  // T2
     const bool polling = truth != nullptr && i < 64 && ((truth->polling >> i) & 1) != 0;
-    if (!listed(i) && !polling) ++could_be_counted;  // T3
+    if (listed(i) && !in_park(i) && !polling) ++rechecking;  // T2
+    if (!listed(i) && !polling) ++could_be_counted;          // T3
     if (asleep(i)) ++v.sleeping;
   }
   v.searching = (truth != nullptr ? std::min(counted, could_be_counted) : counted) + rechecking;
