@@ -76,6 +76,14 @@ std::string describe_caller(const void* caller) {
 }
 
 #if defined(__SANITIZE_ADDRESS__)
+#define WEFT_HEAP_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEFT_HEAP_UNDER_ASAN 1
+#endif
+#endif
+
+#if defined(WEFT_HEAP_UNDER_ASAN)
 
 bool heap_counting() noexcept { return false; }
 
