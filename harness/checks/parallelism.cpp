@@ -7,7 +7,8 @@
 //      (a driver stays on the list while it fires);
 //   b. no worker searches, counting the workers being woken (step 4 counts a woken
 //      worker as a searcher before it unparks it, so "being woken" is "searching")
-//      and a worker on the sleeper list not yet inside park: it is in step 3,
+//      and a worker on the sleeper list not yet inside park and not inside a
+//      poll: it is in step 3,
 //      between leaving the searchers and its re-check of every queue (a strategy
 //      that starves it there must not be blamed on the workers that poll);
 //   c. spare work exists: a task in the injection queue, or a stealable task in a

@@ -349,9 +349,10 @@ TEST(Properties, ShutdownAtAnyMomentFreesEveryTask) {
 // Shutdown, dump and abort with tasks in every place (tests/property/places.hpp):
 // every case passes the end-of-run checks, and every (flavor, action, place) that
 // exists is reached over the run. More cases by default than the other properties:
-// the rarest pair (current_thread abort from the injection queue) is reached by
-// about 0.65% of the cases, so 2,000 cases miss it with a chance near e^-13 (some
-// 6 s); WEFT_PROPERTY_CASES sets them, as for all.
+// the rarest pair (current_thread abort from the injection queue) was reached 4 to
+// 10 times in runs of 1,000 cases (a miss near e^-6.5, a flake) and 23 to 24 times
+// in runs of 2,000 (RapidCheck's sizes grow with the count), so 2,000 cases miss
+// it with a chance near e^-23 (some 7 s of CPU); WEFT_PROPERTY_CASES sets them.
 constexpr int kPlacesDefaultCases = 2000;
 
 TEST(Properties, ShutdownDumpAndAbortReachEveryPlaceATaskCanSitAndLeakNothing) {
