@@ -6,6 +6,7 @@
 #include <string>
 
 #include "weft/platform/platform.hpp"
+#include "weft/sim/detail/heap.hpp"
 #include "weft/sim/detail/kernel.hpp"
 
 namespace weft::sim {
@@ -38,6 +39,20 @@ void check_nothing_held(const Scenario& sc, const std::shared_ptr<weft::detail::
   msg = "invariant no_leak: still held at the end of the run, after the runtime and the programs were destroyed: " +
         broken;
   weft::Platform::assertion_failed(msg.c_str(), "scenario", 0);
+}
+
+std::string heap_left_allocated(std::uint32_t run) {
+  const detail::HeapLive live = detail::heap_live(run, 3);
+  if (live.count == 0) return {};
+  std::string blocks;
+  for (const detail::LiveBlock& b : live.newest) {
+    blocks += (blocks.empty() ? "" : "; ") + std::to_string(b.bytes) + " bytes allocated from " +
+              detail::describe_caller(b.caller);
+  }
+  return "fiber 0 (main): assertion failed: invariant no_leak: still allocated after the run, once the runtime "
+         "and the programs were destroyed: " +
+         std::to_string(live.count) + " heap blocks (" + std::to_string(live.bytes) +
+         " bytes) that simulated threads allocated; the newest: " + blocks + " at scenario:0";
 }
 
 }  // namespace weft::sim

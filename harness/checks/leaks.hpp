@@ -2,7 +2,9 @@
 // destroyed, the engine holds nothing it took during the run (scenarios/README.md).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include "weft/harness/scenario.hpp"
 #include "weft/runtime.hpp"
@@ -19,5 +21,11 @@ namespace weft::sim {
 // probe's, released after the run so that the core's destructor makes no
 // decisions): it must be the only one left, and its one allocation is expected.
 void check_nothing_held(const Scenario& sc, const std::shared_ptr<weft::detail::RuntimeCore>& harness_core);
+
+// heap_left_allocated is the heap half (weft/sim/detail/heap.hpp, Step H6), read
+// after the run once the harness let go of the runtime core: "" when no block
+// that run `run`'s simulated threads allocated is still allocated, else the
+// failure's message, worded as the main fiber's assertion (its outcome).
+std::string heap_left_allocated(std::uint32_t run);
 
 }  // namespace weft::sim

@@ -303,18 +303,9 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   // fails as if its check had (an assertion of the main fiber), so a replay or a
   // shrink sees the same failure.
   if (heap_run != 0 && report.result.outcome == Outcome::pass) {
-    const detail::HeapLive live = detail::heap_live(heap_run, 3);
-    if (live.count != 0) {
-      std::string blocks;
-      for (const detail::LiveBlock& b : live.newest) {
-        blocks += (blocks.empty() ? "" : "; ") + std::to_string(b.bytes) + " bytes allocated from " +
-                  detail::describe_caller(b.caller);
-      }
+    if (std::string leak = heap_left_allocated(heap_run); !leak.empty()) {
       report.result.outcome = Outcome::assertion;
-      report.result.message = "fiber 0 (main): assertion failed: invariant no_leak: still allocated after the run, "
-                              "once the runtime and the programs were destroyed: " +
-                              std::to_string(live.count) + " heap blocks (" + std::to_string(live.bytes) +
-                              " bytes) that simulated threads allocated; the newest: " + blocks + " at scenario:0";
+      report.result.message = std::move(leak);
     }
   }
   report.stats = rec.stats();

@@ -107,7 +107,6 @@ void count(Header* h) noexcept {
     g_live.next->prev = h;
     g_live.next = h;
   }
-  k->note_heap(1, h->bytes);
 }
 
 void* allocate(std::size_t n, std::size_t align, const void* caller, bool nothrow) {
@@ -155,12 +154,9 @@ void release(void* p, std::size_t align) noexcept {
   if (p == nullptr) return;
   Header* h = reinterpret_cast<Header*>(static_cast<char*>(p) - sizeof(Header));
   if (h->run != 0) {
-    {
-      std::scoped_lock lock(g_live_mu);
-      h->prev->next = h->next;
-      h->next->prev = h->prev;
-    }
-    if (Kernel* k = tls_kernel; k != nullptr && k->heap_run() == h->run) k->note_heap(-1, h->bytes);
+    std::scoped_lock lock(g_live_mu);
+    h->prev->next = h->next;
+    h->next->prev = h->prev;
   }
   std::free(static_cast<char*>(p) - (align <= alignof(Header) ? sizeof(Header) : align));
 }

@@ -54,7 +54,7 @@ TEST(HeapCount, ABlockFreedInTheRunIsNotLeftCounted) {
   std::uint64_t during = 0;
   const std::uint32_t run = counted_run(2, [&] {
     auto v = std::make_unique<std::vector<int>>(100, 7);
-    during = tls_kernel->heap().count;  // the vector and its buffer
+    during = heap_live(tls_kernel->heap_run(), 0).count;  // the vector and its buffer
   });
   EXPECT_EQ(during, 2u);
   EXPECT_EQ(heap_live(run, 4).count, 0u);

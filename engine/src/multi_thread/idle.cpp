@@ -268,8 +268,7 @@ RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker, const IdleTrut
   // or, without it, somebody searches. The queues are read only when they matter
   // (spare stays 0 otherwise): the check runs at many engine events.
   if (truth == nullptr && (counted > 0 || sleepers_.empty())) return v;
-  if (truth != nullptr && n_ <= 64 && (truth->parked & (n_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n_) - 1)) == 0)
-    return v;
+  if (truth != nullptr && n_ <= 64 && truth->parked == 0) return v;
   bool listed_at[policy::kIdleViewWorkers] = {};
   for (std::uint32_t s : sleepers_) {
     if (s < policy::kIdleViewWorkers) listed_at[s] = true;

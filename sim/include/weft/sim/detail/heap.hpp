@@ -17,15 +17,15 @@
 //            (the event sink, probes) run in such scopes: what they keep across
 //            runs is theirs, not the code under test's. The scope depth is the
 //            running fiber's own: a switch saves it and restores the next fiber's.
-//   Step H3. A counted block is linked into the live list and counted in the
-//            kernel (Kernel::heap_count).
-//   Step H4. Freeing a counted block unlinks it and, when its run is the
-//            thread's current one, uncounts it.
+//   Step H3. A counted block is linked into the live list, named by its run.
+//   Step H4. Freeing a counted block unlinks it, on whichever thread and
+//            whether or not its run is still going.
 //   Step H5. A cache the engine keeps across runs (the task pool's free lists,
 //            Platform::HeapCache) allocates in an Uncounted scope: the pool counts
 //            each block it hands out as Held::allocation instead.
-//   Step H6. The leak check reads the count after the runtime and the programs
-//            are destroyed, and names each block still live by size and caller.
+//   Step H6. The leak check reads the live list (heap_live) after the runtime
+//            and the programs are destroyed, and names each block of the run
+//            still live by size and caller.
 // Under AddressSanitizer the replacement is compiled out (ASan's own operator
 // new stays, with its checks): nothing is counted, and heap_counting() says so.
 #pragma once

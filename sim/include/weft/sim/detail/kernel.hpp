@@ -201,16 +201,11 @@ class Kernel {
   // The heap count (weft/sim/detail/heap.hpp): set_count_heap turns Step H2 on or
   // off for this run (the harness counts while the runtime and the programs
   // live); counts_heap_now says whether an allocation now is counted (the run
-  // counts and a simulated thread runs); heap_run names the run in headers;
-  // note_heap counts a block in or out; heap is what is counted now.
+  // counts and a simulated thread runs); heap_run names the run in the blocks'
+  // headers, which is how heap_live finds them.
   void set_count_heap(bool on) noexcept { count_heap_ = on; }
   bool counts_heap_now() const noexcept { return count_heap_ && current_ != host_.get(); }
   std::uint32_t heap_run() const noexcept { return heap_run_; }
-  void note_heap(std::int64_t delta, std::size_t bytes) noexcept {
-    heap_.count += delta;
-    heap_.bytes += delta * static_cast<std::int64_t>(bytes);
-  }
-  Held heap() const noexcept { return heap_; }
   // longest_quiet is the most decisions in a row the run made without progress.
   std::uint64_t longest_quiet() const noexcept {
     return std::max(longest_quiet_, steps_ - progress_step_);
@@ -440,7 +435,6 @@ class Kernel {
   std::uint64_t preemptions_ = 0;
   std::uint64_t divergence_index_ = 0;
   Held held_[kHeldKinds];
-  Held heap_;                   // Steps H3-H4
   bool count_heap_ = false;     // Step H2
   std::uint32_t heap_run_ = 0;  // Step H1 (next_heap_run)
   // The livelock oracle (Options::livelock_decisions).
