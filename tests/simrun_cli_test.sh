@@ -14,6 +14,17 @@ grep -q "steals" "$tmp/out" || { echo "FAIL: summary lacks steals"; fail=1; }
 expect 1 "the canary fails with an assertion" -- "$simrun" "$scenarios/canary.json" --seed 1
 grep -q "replay: tools/simrun" "$tmp/out" || { echo "FAIL: no replay line"; fail=1; }
 expect 0 "the canary's failure is expected over seeds" -- "$simrun" "$scenarios/canary.json" --seeds 1..5 --quiet
+# The teardown of a failed run changes nothing simrun reports, for the run or for
+# the runs after it in the same process: --no-teardown prints the same summary,
+# byte for byte (its wall-clock "seconds" aside), over steal_storm seeds that a
+# step bound cuts in the middle of the work (about half of them) and seeds that
+# pass after them.
+"$simrun" "$scenarios/steal_storm.json" --seeds 0..11 --step-bound 38000 --collect --json 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-on"
+"$simrun" "$scenarios/steal_storm.json" --seeds 0..11 --step-bound 38000 --collect --json --no-teardown 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-off"
+if ! cmp -s "$tmp/td-on" "$tmp/td-off"; then echo "FAIL: --no-teardown changed the report"; diff "$tmp/td-on" "$tmp/td-off" | head -c 2000; fail=1;
+elif ! grep -q '"step_bound_exceeded":[2-9]' "$tmp/td-on" || ! grep -q '"pass":[2-9]' "$tmp/td-on"; then
+  echo "FAIL: the step bound should cut some seeds and pass others"; head -c 600 "$tmp/td-on"; fail=1;
+else echo "ok: --no-teardown changes no report line"; fi
 expect 9 "a bad flag is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --sedd 1
 expect 9 "a bad strategy is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --strategy dfs
 echo '{"name": 1' > "$tmp/bad.json"

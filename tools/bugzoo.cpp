@@ -26,7 +26,10 @@
 // --memory-model c11 runs every scenario under the C11 model (stale reads); the
 // report's "memory" column names what a failure needed: stale_read or data_race.
 // Each run is forked, so a planted bug that corrupts memory is a finding (class
-// crash), not the end of the zoo.
+// crash), not the end of the zoo. For the same reason the teardown of a failed
+// run is off here (RunConfig::teardown, docs/teardown.md): what a failed run
+// keeps dies with its child, and tearing down an engine a planted bug corrupted
+// would only turn the failure it was found by into a crash.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,6 +186,7 @@ bool g_earlier_checks_only = false;
 
 RunConfig config_for(const Target& t, std::uint64_t seed) {
   RunConfig cfg;
+  cfg.teardown = false;  // forked: the child's end frees what a failed run keeps
   cfg.race_detection = g_race_detection;
   if (g_earlier_checks_only) {
     cfg.check_held = false;
@@ -507,7 +511,7 @@ int replay(const std::string& file, weft::Bug bug) {
   }
   const Verdict v = in_child([&] {
     weft::active_bug = bug;
-    return judge(rp->scenario, replay_repro(*rp, true));
+    return judge(rp->scenario, replay_repro(*rp, true, 0, false));
   });
   const bool same = v.failed && v.signature == rp->signature;
   std::printf("%s: %s (%s)%s%s\n", file.c_str(), same ? "reproduced" : "NOT reproduced",

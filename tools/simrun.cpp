@@ -101,6 +101,7 @@ struct Cli {
   bool collect = false;
   bool quiet = false;
   bool no_race_detection = false;
+  bool no_teardown = false;
   std::string memory_model;  // --memory-model: overrides the scenario's
   std::string history_depth;  // --history-depth (empty: the scenario's)
   bool shrink = false;
@@ -454,6 +455,8 @@ int repro_main(int argc, char** argv) {
   app.add_option("--trace", trace, "write the replay's trace to FILE (weft format)");
   std::string memory_limit_text;
   app.add_option("--memory-limit", memory_limit_text, "memory budget of the replay (default 4G)");
+  bool no_teardown = false;
+  app.add_flag("--no-teardown", no_teardown, "abandon a failed replay's threads instead of unwinding them");
   try {
     app.parse(argc - 1, argv + 1);
   } catch (const CLI::CallForHelp& e) {
@@ -475,7 +478,7 @@ int repro_main(int argc, char** argv) {
     std::fprintf(stderr, "simrun: %s\n", err.c_str());
     return kExitBadScenario;
   }
-  RunReport r = replay_repro(*repro, !trace.empty(), memory_limit);
+  RunReport r = replay_repro(*repro, !trace.empty(), memory_limit, !no_teardown);
   const std::string sig = failure_signature(r.result.outcome, r.result.message);
   std::printf("%s seed=%llu (repro %s, %llu switches, %llu decisions): %s\n", printable(repro->scenario.name).c_str(),
               static_cast<unsigned long long>(repro->seed), printable(file).c_str(),
@@ -501,6 +504,7 @@ RunConfig replay_config(const Cli& cli, const StrategySpec& st, std::uint64_t se
   cfg.step_bound = cli.step_bound;
   cfg.livelock_decisions = cli.livelock_decisions;
   cfg.race_detection = !cli.no_race_detection;
+  cfg.teardown = !cli.no_teardown;
   cfg.parallelism_bound = cli.parallelism_bound;
   cfg.record_schedule = true;
   cfg.metrics_interval_ns = cli.metrics_every_ns;
@@ -740,6 +744,9 @@ int simrun_main(int argc, char** argv) {
   app.add_option("--history-depth", cli.history_depth, "with c11: stores kept per atomic (1 to 64, default 4)");
   app.add_flag("--no-race-detection", cli.no_race_detection,
                "do not track happens-before or check Cells for data races (on by default; it adds no decision)");
+  app.add_flag("--no-teardown", cli.no_teardown,
+               "after a failed run, abandon its threads with what they hold instead of unwinding them "
+               "(docs/teardown.md; it changes no outcome)");
   app.add_flag("--shrink", cli.shrink, "shrink the failing run's schedule and write a reproduction file");
   app.add_option("--out", cli.out, "with --shrink: the reproduction file (default SCENARIO-seedN.repro.json)");
   app.add_option("--shrink-seconds", cli.shrink_seconds_text, "with --shrink: wall-clock budget (default 120)");

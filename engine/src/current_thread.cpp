@@ -563,6 +563,7 @@ Dump CurrentThread::dump_sync(std::uint64_t timeout_ns) {
   bool leads = false;
   const std::uint64_t r = rv_.open(timeout_ns, &parker, leads);
   if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
+  Rendezvous::RequesterScope requester(rv_, parker);  // step 9
   if (leads) rv_.lead(r, -1, false);  // the driver waits on its idle parker: we collect for it
   rv_.wait_done(r, parker);           // takes the free core (step 3); refuses on shutdown (step 4)
   if (std::exchange(stood_in_, false)) {

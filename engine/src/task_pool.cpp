@@ -168,7 +168,7 @@ struct PoolExit {
   // The pool's blocks and mailbox outlive a run: a cache, not the caller's
   // allocation (each block is noted as Held::allocation while it is in use). On
   // the simulator the heap count leaves them out (weft/sim/detail/heap.hpp, Step H5).
-  Platform::HeapCache cache;
+  [[maybe_unused]] Platform::HeapCache cache;
   PoolState& s = g_pool;
   if (s.exited) return {::operator new(class_bytes(c)), nullptr};
   if (s.mailbox == &g_no_mailbox) first_use();
@@ -183,7 +183,7 @@ struct PoolExit {
 
 // free_slow returns a block this thread does not own (Step 4), or one past its cache (Step 3).
 [[gnu::noinline]] void free_slow(void* p, std::size_t c, void* owner) noexcept {
-  Platform::HeapCache cache;  // a mailbox made here is the pool's, as in alloc_slow
+  [[maybe_unused]] Platform::HeapCache cache;  // a mailbox made here is the pool's, as in alloc_slow
   PoolState& s = g_pool;
   if (owner == nullptr || s.exited || owner == s.mailbox) {  // no owner, a thread gone, or a full cache
     ::operator delete(p);

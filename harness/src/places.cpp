@@ -69,7 +69,7 @@ Place awaited(ProgramState::Wait w) {
 
 std::uint32_t PlaceObserver::sample(const std::vector<std::uint64_t>* only) const {
   std::uint32_t places = 0;
-  if (core_ == nullptr || st_ == nullptr) return places;
+  if (core_ == nullptr || st_ == nullptr || tearing_down()) return places;
   // Detached (as the probes run): the engine's seam operations are plain reads.
   const std::string error = detail::tls_kernel->observe([&] { places = read(only); });
   if (!error.empty()) detail::tls_kernel->fail(Outcome::assertion, "place observer threw: " + error);

@@ -37,8 +37,10 @@ class PlaceObserver {
   // record). A program awaiting a blocking-pool job counts as blocking_queue
   // while that job (its await record names the job's task id) is still queued.
   std::uint32_t sample(const std::vector<std::uint64_t>* only) const;
-  // note keeps a sample of `action`.
+  // note keeps a sample of `action`; none in a failed run's teardown, whose
+  // report is final (sim::tearing_down).
   void note(Action action, std::uint32_t places) {
+    if (tearing_down()) return;
     detail::Uncounted uncounted;  // the harness's (weft/sim/detail/heap.hpp, Step H2)
     samples_.push_back(PlaceSample{action, places});
   }

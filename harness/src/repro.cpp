@@ -19,9 +19,10 @@ RunConfig replay_config(const Repro& r, bool keep_trace) {
 
 }  // namespace
 
-RunReport replay_repro(const Repro& r, bool keep_trace, std::uint64_t memory_limit_bytes) {
+RunReport replay_repro(const Repro& r, bool keep_trace, std::uint64_t memory_limit_bytes, bool teardown) {
   RunConfig cfg = replay_config(r, keep_trace);
   cfg.memory_limit_bytes = memory_limit_bytes;
+  cfg.teardown = teardown;
   return run_scenario(r.scenario, cfg);
 }
 
@@ -45,11 +46,11 @@ Repro repro_of(const Scenario& sc, const RunConfig& cfg, const RunReport& failin
 Repro shrink_failure(const Scenario& sc, const RunConfig& cfg, const RunReport& failing, const ShrinkOptions& options,
                      ShrinkResult* result) {
   Repro r = repro_of(sc, cfg, failing);
-  auto run = [&r](const Schedule& candidate) {
+  auto run = [&r, &cfg](const Schedule& candidate) {
     Repro c = r;
     c.schedule = candidate;
     c.schedule.seed = r.seed;
-    const RunReport rep = replay_repro(c);
+    const RunReport rep = replay_repro(c, false, 0, cfg.teardown);
     return Probe{failure_signature(rep.result.outcome, rep.result.message), rep.result.steps, rep.result.preemptions};
   };
   ShrinkResult s = shrink_schedule(r.schedule, r.before, run, options);
@@ -58,7 +59,7 @@ Repro shrink_failure(const Scenario& sc, const RunConfig& cfg, const RunReport& 
     r.schedule.seed = r.seed;
     r.after = s.after;
     // Keep the message of the shrunk run: it is what a replay prints.
-    const RunReport rep = replay_repro(r);
+    const RunReport rep = replay_repro(r, false, 0, cfg.teardown);
     r.message = rep.result.message;
   }
   if (result) *result = std::move(s);

@@ -130,7 +130,7 @@ void start_metrics_sampler(const RunConfig& cfg, ProgramState& st, const weft::H
     detail::Uncounted uncounted;  // the snapshots are the report's (heap.hpp, Step H2)
     for (std::uint32_t i = 0; i < kMaxMetricsSnapshots; ++i) {
       sleep_virtual(every);
-      if (st.shutdown_begun) return;
+      if (st.shutdown_begun || tearing_down()) return;  // a failed run's report is final
       // One moment of the run: read detached, so no other fiber moves between the
       // reads of the queues (each read a decision, the snapshot spread over dozens).
       auto* k = detail::tls_kernel;
@@ -281,17 +281,22 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
       start_metrics_sampler(cfg, st, h, report, th);
       start_dumpers(sc, st, h, th);
       run_main(sc, st, rt, th);
-      count_bookkeeping(st, bookkeeping);
+      // In the teardown of a failed run (the main program went on from where the
+      // failure stopped it) the report is final: nothing from here reaches it.
+      const bool failed = tearing_down();
+      if (!failed) count_bookkeeping(st, bookkeeping);
       st.channels.clear();  // channel ends held by the context, not by tasks
       detail::Uncounted uncounted;  // the report's and the checks' (Step H2)
-      report.metrics_json = h.metrics_json();
-      check_invariants(sc, st, h, rec);
+      if (!failed) {
+        report.metrics_json = h.metrics_json();
+        check_invariants(sc, st, h, rec);
+      }
     }
     detail::tls_kernel->set_count_heap(false);
     // The runtime, its handle and the programs' state are gone (in the order they
     // always went); only the idle probe's reference to the core remains.
     if (places) places->attach(nullptr, nullptr);
-    if (cfg.check_held) check_nothing_held(sc, core);
+    if (cfg.check_held && !tearing_down()) check_nothing_held(sc, core);
   });
   weft::set_event_sink(prev_sink);
   rec.watch(nullptr, nullptr, nullptr);

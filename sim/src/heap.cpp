@@ -101,6 +101,7 @@ void count(Header* h) noexcept {
   if (k == nullptr || tls_uncounted != 0 || !k->counts_heap_now()) return;
   h->run = k->heap_run();
   {
+    InAllocator in_allocator;
     std::scoped_lock lock(g_live_mu);
     h->next = g_live.next;
     h->prev = &g_live;
@@ -121,8 +122,11 @@ void* allocate(std::size_t n, std::size_t align, const void* caller, bool nothro
   // none installed, fail (the simulator's handler turns a failure in a run into
   // the run's resource_limit outcome).
   for (;;) {
-    base = align <= alignof(Header) ? std::malloc(front + n)
-                                    : std::aligned_alloc(align, (front + n + align - 1) / align * align);
+    {
+      InAllocator in_allocator;
+      base = align <= alignof(Header) ? std::malloc(front + n)
+                                      : std::aligned_alloc(align, (front + n + align - 1) / align * align);
+    }
     if (base != nullptr) break;
     std::new_handler handler = std::get_new_handler();
     if (handler == nullptr) {
@@ -153,6 +157,7 @@ void* allocate(std::size_t n, std::size_t align, const void* caller, bool nothro
 void release(void* p, std::size_t align) noexcept {
   if (p == nullptr) return;
   Header* h = reinterpret_cast<Header*>(static_cast<char*>(p) - sizeof(Header));
+  InAllocator in_allocator;
   if (h->run != 0) {
     std::scoped_lock lock(g_live_mu);
     h->prev->next = h->next;

@@ -10,11 +10,13 @@
 //
 // Stack overflow: a fiber that runs off its stack hits the guard page below it.
 // The kernel catches that fault (SIGSEGV on an alternate signal stack), names the
-// fiber, its stack size and the option that raises it, and ends the process with
-// resource_limit's exit code: the run cannot go on, but the user learns why
-// instead of seeing a bare signal. Other faults keep their default action.
+// fiber, its stack size and the option that raises it, and ends the run as
+// resource_limit (Steps O1-O3 at Kernel::overflowed), or, where the thread
+// cannot be left where it stands, ends the process with resource_limit's exit
+// code: either way the user learns why instead of seeing a bare signal. Other
+// faults keep their default action.
 //
-// Teardown (Options::teardown; off by default, see docs/teardown.md): a failed
+// Teardown (Options::teardown; on by default, see docs/teardown.md): a failed
 // run ends with its other fibers suspended inside seam operations, their frames
 // owning memory, locks and objects, and often in the middle of a protocol (a
 // task taken from a queue and not yet pushed, a header made and not yet bound).
@@ -67,6 +69,15 @@
 //          they own; Retained counts that memory for later runs.
 //  Step T6. Steps T2-T5 repeat until every fiber finished or was given up.
 //  Step T7. Leave teardown: the kernel detaches from the OS thread.
+//  Step T8. A teardown that dies (a fault, or an AddressSanitizer report, in code
+//          the failure left broken: a queue still naming a freed task) writes
+//          the run's verdict, the outcome and message it had already failed
+//          with, and how to turn the teardown off, before the process dies (a
+//          fault's line comes before its default action; AddressSanitizer calls
+//          it after its report, through __sanitizer_set_death_callback, which
+//          replaces a death callback the program set). Unwinding runs the
+//          program's destructors on whatever state the failure left, as the same
+//          program would after that point.
 // Code under test that catches everything (catch (...), a coroutine promise's
 // unhandled_exception) must rethrow while SimPlatform::unwinding() is true; the
 // engine does (task.hpp, time.hpp).
@@ -107,6 +118,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <boost/context/fiber.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -363,6 +375,7 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
       observe_accesses_(strategy.observes_accesses()),
       record_(config.record),
       record_buf_(thread_record_buffer()),
+      trace_(config.record ? config.trace : nullptr),
       config_(config),
       strategy_(strategy),
       idle_probe_(std::move(idle_probe)),
@@ -440,14 +453,34 @@ std::size_t append_fiber(char* out, std::size_t size, std::size_t len, const Fib
   return append(out, size, len, ")");
 }
 
+// say_teardown_died writes the verdict of a run whose teardown is dying, if it
+// is one, before the process's death says why (Step T8).
+void say_teardown_died() noexcept {
+  char message[768];
+  const Kernel* k = tls_kernel;
+  if (const std::size_t n = k != nullptr ? k->teardown_fault_message(message, sizeof message) : 0; n != 0)
+    (void)!::write(2, message, n);
+}
+
 [[maybe_unused]] void on_fault(int sig, siginfo_t* info, void* uctx) {  // unused under ASan
   char message[512];
-  const Kernel* k = tls_kernel;
+  Kernel* k = tls_kernel;
   const std::size_t len = k != nullptr ? k->stack_fault_message(info->si_addr, message, sizeof message) : 0;
   if (len != 0) {
+    // Step O1: this signal stays blocked until the handler returns, and it never
+    // does: unblock it, so the next overflow on this thread is caught too.
+    sigset_t segv;
+    sigemptyset(&segv);
+    sigaddset(&segv, SIGSEGV);
+    ::pthread_sigmask(SIG_UNBLOCK, &segv, nullptr);
+    k->overflowed(info->si_addr, message, len);  // Step O2: returns only when it cannot end the run
+    say_teardown_died();
+    (void)!::write(2, "weft: resource_limit: ", 22);
     (void)!::write(2, message, len);
+    (void)!::write(2, "\n", 1);
     ::_exit(static_cast<int>(Outcome::resource_limit));
   }
+  say_teardown_died();  // Step T8
   // Not an overflow, inside a run: name the run before the fault's previous
   // action, so a sweep that dies of it still says which seed to replay.
   if (const std::size_t n = k != nullptr ? k->fault_message(sig, message, sizeof message) : 0; n != 0)
@@ -491,21 +524,62 @@ void watch_for_overflow() noexcept {
 
 }  // namespace
 
+// A stack overflow of a fiber running the code under test ends the run as
+// resource_limit, and the process goes on:
+//  Step O1. The fault handler (on its alternate stack) sees a fault in or just
+//           below the running fiber's guard page, writes the message into a
+//           buffer (no allocation) and unblocks the signal it will never
+//           return from.
+//  Step O2. overflowed checks that the thread can be left where it stands:
+//           the fault is inside the guard page (a frame that jumped past it
+//           may have written into a neighbouring mapping), the fiber is
+//           runnable and outside the simulator's own code (tls_uncounted: no
+//           kernel list half updated) and outside the replaced operator new and
+//           delete (tls_in_allocator: malloc's lock or the count's would stay
+//           held). Then the fiber is given up (as in teardown Step T5: never
+//           resumed, its frames keeping what they own, counted as kept), the
+//           run ends with the outcome, and the handler switches to the host as
+//           any failing fiber does; its frame stays on the alternate stack,
+//           which the next fault reuses from its top.
+//  Step O3. On the host, the message becomes the run's; the teardown unwinds
+//           the other fibers.
+// Otherwise (any check of Step O2 fails, the host overflowed, or the run is in
+// its teardown) the handler writes the message and the process exits with
+// resource_limit's code, as before a run could end this way. Not seen: a C
+// library lock the fiber held when it overflowed inside a direct call to malloc
+// or stdio (not through operator new), which the next call would wait on.
+void Kernel::overflowed(const void* addr, const char* message, std::size_t length) noexcept {
+  if (unwinding_ || current_ == nullptr || current_ == host_.get() || ended_) return;
+  const auto a = reinterpret_cast<std::uintptr_t>(addr);
+  const auto bottom = reinterpret_cast<std::uintptr_t>(current_->stack.bottom);
+  const bool in_guard_page = a < bottom && bottom - a <= page_size();
+  if (!in_guard_page || current_->state != FiberState::runnable || tls_uncounted != 0 || tls_in_allocator != 0) return;
+  length = std::min(length, sizeof overflow_message_);
+  std::memcpy(overflow_message_, message, length);
+  overflow_length_ = length;
+  Fiber& self = *current_;
+  if (self.state == FiberState::runnable) remove_runnable(self);
+  self.state = FiberState::given_up;
+  ended_ = true;
+  outcome_ = Outcome::resource_limit;
+  switch_to(*host_);
+  kill("a fiber that overflowed its stack was resumed");
+}
+
 std::size_t Kernel::stack_fault_message(const void* addr, char* out, std::size_t size) const noexcept {
   const Fiber* f = current_;
   if (f == nullptr || f == host_.get() || f->stack.bottom == nullptr) return 0;
   const auto a = reinterpret_cast<std::uintptr_t>(addr);
   const auto bottom = reinterpret_cast<std::uintptr_t>(f->stack.bottom);
   if (a >= bottom || bottom - a > kOverflowSlack) return 0;
-  std::size_t n = append(out, size, 0, "weft: resource_limit: ");
-  n = append_fiber(out, size, n, *f);
+  std::size_t n = append_fiber(out, size, 0, *f);
   n = append(out, size, n, " overflowed its stack of ");
   n = append_u64(out, size, n, f->stack.size);
   n = append(out, size, n, " bytes at decision ");
   n = append_u64(out, size, n, steps_);
   n = append(out, size, n, " (seed ");
   n = append_u64(out, size, n, config_.seed);
-  n = append(out, size, n, "); raise it with stack_size (weft::testing::Options, sim::Options)\n");
+  n = append(out, size, n, "); raise it with stack_size (weft::testing::Options, sim::Options)");
   return n;
 }
 
@@ -522,6 +596,23 @@ std::size_t Kernel::fault_message(int sig, char* out, std::size_t size) const no
   n = append_u64(out, size, n, config_.seed);
   n = append(out, size, n, ": a wild memory access in the code under test (such as a write through a stale "
                            "reference into a returned stack frame); replay this seed to debug it\n");
+  return n;
+}
+
+std::size_t Kernel::teardown_fault_message(char* out, std::size_t size) const noexcept {
+  if (!unwinding_) return 0;
+  std::size_t n = append(out, size, 0, "weft sim: the run of seed ");
+  n = append_u64(out, size, n, config_.seed);
+  n = append(out, size, n, " had already failed when its teardown died: ");
+  n = append(out, size, n, outcome_name(outcome_));
+  n = append(out, size, n, ": ");
+  // The message, cut to leave room for the advice (it is already complete in memory).
+  constexpr std::size_t kAdvice = 240;
+  std::size_t room = size > n + kAdvice ? size - n - kAdvice : 0;
+  for (std::size_t i = 0; i < message_.size() && room > 1; ++i, --room) out[n++] = message_[i] == '\n' ? ' ' : message_[i];
+  n = append(out, size, n, ". The failure left memory the teardown could not trust; that failure is the verdict. "
+                           "Turn the teardown off to keep the process (sim::Options::teardown or "
+                           "weft::testing::Options::teardown = false, simrun --no-teardown)\n");
   return n;
 }
 
@@ -602,6 +693,7 @@ void Kernel::run(std::function<void()> main_fn) {
   switch_to(*fibers_[0]);
   // Back on the host stack: the run has ended.
   WEFT_SIM_INVARIANT(ended_);
+  if (overflow_length_ != 0) message_.assign(overflow_message_, overflow_length_);  // Step O3
   fibers_at_end_ = fibers_.size();
   if (config_.teardown) {
     teardown();
@@ -669,7 +761,12 @@ void Kernel::teardown() {
     }
   }
   static std::once_flag installed;
-  std::call_once(installed, [] { g_previous_terminate = std::set_terminate(on_terminate); });
+  std::call_once(installed, [] {
+    g_previous_terminate = std::set_terminate(on_terminate);
+#if WEFT_SIM_ASAN
+    __sanitizer_set_death_callback(say_teardown_died);  // Step T8: AddressSanitizer's report
+#endif
+  });
   // Steps T2-T6. `spun` counts the turns in a row that ended with the fiber
   // still runnable: once every runnable fiber has had one, they wait on each
   // other or on a fiber that waits for good, and the host unwinds one of those.
@@ -1189,6 +1286,11 @@ std::uint32_t Kernel::c11_cas_pick(std::uint32_t object, platform_contract::Orde
   const std::uint64_t v = draw(Op::cas, n);
   if (!stale_draw(v, kStaleReadPerMille)) return 0;
   return stale_[stale_pick(v, n) - 1];
+}
+
+void Kernel::trace_step(Op op, DecisionKind kind, std::uint64_t value) {
+  Uncounted uncounted;  // Step H2: the trace is the simulator's
+  trace_->push_back(TraceStep{steps_ - 1, now_ns_, op, current_id_, kind, value});
 }
 
 void Kernel::grow_record() {

@@ -356,6 +356,7 @@ void SimPlatform::assertion_failed(const char* expr, const char* file, int line)
 namespace weft::sim {
 
 bool in_simulation() noexcept { return detail::tls_kernel != nullptr; }
+bool tearing_down() noexcept { return detail::tls_kernel != nullptr && detail::tls_kernel->tearing_down(); }
 
 void note_progress() noexcept {
   if (detail::Kernel* k = detail::tls_kernel) k->note_progress();

@@ -102,6 +102,8 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   config.c11 = options_.memory_model == MemoryModel::c11;
   config.history_depth = options_.history_depth;
   config.teardown = options_.teardown;
+  std::vector<TraceStep> trace;
+  if (options_.trace) config.trace = &trace;
   std::optional<detail::OrderProbe> probe;
   if (options_.weaken_order || options_.census_orders) {
     probe.emplace(options_.weaken_order, options_.census_orders);
@@ -123,6 +125,10 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   r.longest_quiet = kernel.longest_quiet();
   r.fibers_kept = kernel.fibers_kept();
   r.held_allocations = kernel.held(0).count;
+  if (options_.trace) {
+    r.trace = std::move(trace);
+    for (std::uint64_t id = 0; id < r.fibers; ++id) r.fiber_names.push_back(kernel.fiber_name(static_cast<FiberId>(id)));
+  }
   if (probe) {
     r.orders_weakened = probe->weakened();
     r.order_sites = probe->census();

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "weft/facade_backend.hpp"
 #include "weft/testing.hpp"
 
@@ -93,6 +95,71 @@ std::string file_stem(const std::string& name) {
 std::string replay_line(const Options& o, const std::string& path) {
   const std::string cmd = o.replay_command.empty() ? this_program() : o.replay_command;
   return "WEFT_REPLAY=" + path + " " + cmd;
+}
+
+// kTraceStepsMax bounds the decisions a trace file shows: the last ones, where
+// the failure is (a step-bound failure has 100,000 decisions or more).
+constexpr std::size_t kTraceStepsMax = 20'000;
+
+// trace_json renders a traced run (sim::Options::trace) in the Trace Event
+// format that ui.perfetto.dev and chrome://tracing open: one lane per simulated
+// thread, one slice per decision on the lane of the thread that reached it (the
+// decision's index is its time, so the lanes read as the interleaving), and the
+// run's outcome as a last, global mark. Past kTraceStepsMax decisions only the
+// last ones are shown, and a first mark says how many were left out.
+nlohmann::json trace_json(const std::string& title, const sim::RunResult& r) {
+  using nlohmann::json;
+  json events = json::array();
+  events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 1}, {"args", {{"name", title}}}});
+  const std::size_t skipped = r.trace.size() > kTraceStepsMax ? r.trace.size() - kTraceStepsMax : 0;
+  if (skipped != 0) {
+    events.push_back({{"ph", "i"}, {"s", "g"}, {"name", "earlier decisions left out"}, {"pid", 1}, {"tid", 0},
+                      {"ts", r.trace[skipped].index}, {"args", {{"left_out", skipped}}}});
+  }
+  auto name_of = [&r](std::uint64_t id) {
+    return id < r.fiber_names.size() ? r.fiber_names[id] + " (" + std::to_string(id) + ")" : std::to_string(id);
+  };
+  for (std::uint64_t id = 0; id < r.fiber_names.size(); ++id) {
+    events.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", 1}, {"tid", id}, {"args", {{"name", name_of(id)}}}});
+  }
+  for (std::size_t i = skipped; i < r.trace.size(); ++i) {
+    const sim::TraceStep& t = r.trace[i];
+    json args = {{"decision", t.index}, {"virtual_ns", t.time_ns}};
+    if (t.kind == sim::DecisionKind::fiber) {
+      args[t.op == sim::Op::wake_one ? "woke" : "next"] = name_of(t.value);
+    } else {
+      args["drew"] = t.value;
+    }
+    events.push_back({{"ph", "X"}, {"name", sim::op_name(t.op)}, {"pid", 1}, {"tid", t.fiber},
+                      {"ts", t.index}, {"dur", 1}, {"args", std::move(args)}});
+  }
+  events.push_back({{"ph", "i"}, {"s", "g"}, {"name", sim::outcome_name(r.outcome)}, {"pid", 1}, {"tid", 0},
+                    {"ts", r.trace.empty() ? 0 : r.trace.back().index + 1}, {"args", {{"message", r.message}}}});
+  return json{{"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}};
+}
+
+// write_trace replays `schedule` once with the trace on and writes that run to
+// `path` (Trace Event JSON). Returns "" or why no trace was written: the replay
+// did not fail as the run it stands for did (`signature`), or the file could
+// not be written.
+std::string write_trace(const Options& o, const sim::Schedule& schedule, const std::string& signature,
+                        const std::string& title, const std::string& path, const std::function<void()>& body) {
+  std::error_code ec;
+  std::filesystem::remove(path, ec);  // an older run's trace must not stand for this one
+  const bool strict = is_recorded(schedule);
+  sim::Options so = sim_options(o, strict ? StrategySpec::replay(schedule) : StrategySpec::lenient(schedule),
+                                schedule.seed);
+  so.trace = true;
+  sim::Simulation s(so);
+  const sim::RunResult r = run_once(s, body);
+  if (sim::failure_signature(r.outcome, r.message) != signature) {
+    return "its replay ended as " + std::string(sim::outcome_name(r.outcome)) + ", not as the failure";
+  }
+  std::ofstream out(path);
+  out << trace_json(title, r).dump() << "\n";
+  out.close();
+  if (!out) return "it could not be written to " + path;
+  return "";
 }
 
 // fill_failure copies a failing run into the result.
@@ -188,6 +255,8 @@ std::string Result::report() const {
     if (shrunk) os << " (shrunk from " << switches_before << " switches to " << switches_after << ")";
     os << "\n";
   }
+  if (!trace_path.empty()) os << "  trace: " << trace_path << " (open it in ui.perfetto.dev)\n";
+  if (trace_path.empty() && !trace_error.empty()) os << "  trace: none (" << trace_error << ")\n";
   if (!replay.empty()) os << "  replay: " << replay << "\n";
   return os.str();
 }
@@ -212,6 +281,14 @@ Result replay(const Options& options, const std::string& path, const std::functi
     fill_failure(res, r);
     res.schedule_path = path;
     res.replay = replay_line(options, path);
+    std::string stem = path;
+    if (const std::string ext = ".schedule.json"; stem.size() > ext.size() && stem.ends_with(ext)) {
+      stem.resize(stem.size() - ext.size());
+    }
+    const std::string trace = stem + ".replay.trace.json";
+    res.trace_error = write_trace(options, *sched, sim::failure_signature(r.outcome, r.message),
+                                  "weft replay of " + path, trace, body);
+    if (res.trace_error.empty()) res.trace_path = trace;
   }
   return res;
 }
@@ -269,6 +346,12 @@ Result explore(Options options, const std::function<void()>& body) {
     } else {
       res.message += " (the schedule could not be written: " + error + ")";
     }
+    // The trace is of the schedule written (the shrunk one when it shrank).
+    const std::string stem = file_stem(options.name) + "-seed" + std::to_string(seed);
+    const std::string trace = std::filesystem::absolute(dir / (stem + ".trace.json"), ec).string();
+    res.trace_error = write_trace(options, to_write, sim::failure_signature(r.outcome, r.message),
+                                  "weft " + options.name + " seed " + std::to_string(seed), trace, body);
+    if (res.trace_error.empty()) res.trace_path = trace;
     return res;
   }
   return res;

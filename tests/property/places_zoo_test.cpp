@@ -44,7 +44,7 @@ TEST_P(PlacesFindsLeak, ThePlacesPropertyFailsOnThePlantedLeak) {
   const weft::Bug bug = GetParam();
   const std::string name(weft::kBugNames[static_cast<std::size_t>(bug)]);
   Planted planted(bug);
-  PlantedLeaksIgnored ignored;
+  [[maybe_unused]] PlantedLeaksIgnored ignored;
   std::string last;  // the last failing case's outcome: after shrinking, the minimal one
   std::uint64_t runs = 0;
   rc::detail::TestParams params = rc::detail::configuration().testParams;

@@ -2,6 +2,8 @@
 // simulator stays usable after a failed run, and tears down what the run left.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include <unistd.h>
 
 #include <csignal>
@@ -234,7 +236,7 @@ std::uint64_t resident_now() {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-// The teardown of a failed run (sim/src/kernel.cpp, Steps T1-T7): every fiber the
+// The teardown of a failed run (sim/src/kernel.cpp, Steps T1-T8): every fiber the
 // run left is unwound, so its destructors run and what it held is freed, and a
 // sweep of failing runs stays within a memory budget; a fiber whose unwind
 // cannot finish is kept, and what it keeps counts against later runs.
@@ -248,12 +250,19 @@ struct Tracked {
   Tracked& operator=(const Tracked&) = delete;
 };
 
-// teardown_options asks for the teardown, which is off by default (Options::teardown).
+// teardown_options asks for the teardown (Options::teardown, on by default) in so
+// many words; abandon_options turns it off.
 Options teardown_options(std::uint64_t seed) {
   Options o = options_for(seed);
   o.teardown = true;
   return o;
 }
+Options abandon_options(std::uint64_t seed) {
+  Options o = options_for(seed);
+  o.teardown = false;
+  return o;
+}
+
 
 // holders_deadlock: four fibers each hold 512 KiB (every page written) and a
 // Tracked, then park for good; main joins them: every run deadlocks.
@@ -534,11 +543,50 @@ TEST(Failure, DestroyingAMutexAFiberIsDoneWithDoesNotFailItsNextOperation) {
   }
 }
 
-// Without the teardown (the default) nothing is resumed after a failure: the
-// fibers are abandoned with what they hold, counted in fibers_kept.
-TEST(Failure, WithoutTheTeardownAFailedRunAbandonsItsFibersAndTheirDestructorsDoNotRun) {
+// A teardown that dies in code the failure left broken (here a destructor that
+// writes through a wild pointer, as one that frees through a stale queue entry
+// would) first writes the verdict the run had already reached and how to turn
+// the teardown off (Step T8); the death's own report follows.
+TEST(Failure, ATeardownThatDiesFirstSaysTheVerdictTheRunHadReached) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto broken = [] {
+    run_with(teardown_options(1), [] {
+      P::Atomic<int> parked{0};
+      P::Thread holder("holder", [&parked] {
+        struct Wild {
+          ~Wild() {
+            volatile std::uintptr_t nowhere = 16;  // unmapped; opaque, so no compiler turns it into a trap
+            *reinterpret_cast<volatile int*>(nowhere) = 1;
+          }
+        } wild;
+        P::Parker p;
+        parked.store(1, Order::seq_cst);
+        p.park();  // waits for good: unwound in the teardown
+      });
+      while (parked.load(Order::seq_cst) == 0) P::yield_thread();
+      P::assertion_failed("queue intact", "engine/src/q.cpp", 7);
+      holder.join();
+    });
+  };
+  EXPECT_DEATH(broken(), "the run of seed 1 had already failed when its teardown died: assertion: [^\n]*queue intact"
+                         "[^\n]*simrun --no-teardown");
+}
+
+// The default: a failed run gives back what its fibers held.
+TEST(Failure, TheTeardownOfAFailedRunIsOnByDefault) {
+  EXPECT_TRUE(Options{}.teardown);
   const int before = Tracked::live;
   const RunResult r = run_with(options_for(0), holders_deadlock);
+  ASSERT_EQ(r.outcome, Outcome::deadlock) << r.summary();
+  EXPECT_EQ(r.fibers_kept, 0u);
+  EXPECT_EQ(Tracked::live, before);
+}
+
+// Without the teardown (Options::teardown off) nothing is resumed after a
+// failure: the fibers are abandoned with what they hold, counted in fibers_kept.
+TEST(Failure, WithoutTheTeardownAFailedRunAbandonsItsFibersAndTheirDestructorsDoNotRun) {
+  const int before = Tracked::live;
+  const RunResult r = run_with(abandon_options(0), holders_deadlock);
   ASSERT_EQ(r.outcome, Outcome::deadlock) << r.summary();
   EXPECT_EQ(r.fibers_kept, 5u);  // main and the four holders
   EXPECT_EQ(Tracked::live, before + 4);
@@ -655,11 +703,11 @@ TEST(Failure, MemoryKeptByFibersThatCannotBeUnwoundEndsALaterRunAsResourceLimitB
       4);
 }
 
-// Without the teardown (the default) every failed run keeps what its fibers
-// hold, main and the four holders: the same check ends a sweep of failing runs
-// as resource_limit instead of letting it grow.
+// Without the teardown (Options::teardown off) every failed run keeps what its
+// fibers hold, main and the four holders: the same check ends a sweep of failing
+// runs as resource_limit instead of letting it grow.
 TEST(Failure, WithoutTheTeardownMemoryKeptByFailedRunsEndsALaterRunAsResourceLimitBeforeItsFirstDecision) {
-  expect_kept_memory_ends_a_later_run(options_for(3), holders_deadlock, 5);
+  expect_kept_memory_ends_a_later_run(abandon_options(3), holders_deadlock, 5);
 }
 
 }  // namespace
@@ -701,23 +749,31 @@ TEST(Failure, AFiberThatFaultsOutsideItsStackNamesItsDecisionAndSeedBeforeThePro
 #endif
 }
 
-TEST(Failure, AFiberThatOverflowsItsStackIsNamedWithItsSizeAndTheOptionThatRaisesIt) {
+// A stack overflow fails the run as resource_limit, naming the thread, the
+// stack's size and the option that raises it, and the process goes on (Steps
+// O1-O3): three in a row on the same OS thread (the signal is unblocked each
+// time), then the same depth passes on a larger stack.
+TEST(Failure, AFiberThatOverflowsItsStackFailsTheRunNamingItsSizeAndTheOptionThatRaisesIt) {
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "AddressSanitizer reports a stack overflow itself, before the simulator's handler";
 #else
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  auto overflow = [] {
+  for (int round = 0; round < 3; ++round) {
     Options o = options_for(7);
     o.stack_size = 64 * 1024;
-    run_with(o, [] {
+    bool joined = false;
+    const RunResult r = run_with(o, [&joined] {
       P::Thread deep("deep-recursion", [] { (void)recurse(1000); });
       deep.join();
+      joined = true;
     });
-  };
-  EXPECT_EXIT(overflow(), ::testing::ExitedWithCode(static_cast<int>(Outcome::resource_limit)),
-              "simulated thread 'deep-recursion' \\(fiber 1\\) overflowed its stack of 65536 bytes at decision "
-              "[0-9]+ \\(seed 7\\); raise it with stack_size");
-  // The same depth fits a larger stack.
+    ASSERT_EQ(r.outcome, Outcome::resource_limit) << r.summary();
+    EXPECT_TRUE(std::regex_search(r.message, std::regex("^simulated thread 'deep-recursion' \\(fiber 1\\) overflowed "
+                                                        "its stack of 65536 bytes at decision [0-9]+ \\(seed 7\\); "
+                                                        "raise it with stack_size")))
+        << r.message;
+    EXPECT_EQ(r.fibers_kept, 1u);  // the thread that overflowed: never resumed
+    EXPECT_FALSE(joined);           // main, waiting on it, was unwound
+  }
   Options big = options_for(7);
   big.stack_size = 4 * 1024 * 1024;
   const RunResult r = run_with(big, [] {
@@ -725,6 +781,73 @@ TEST(Failure, AFiberThatOverflowsItsStackIsNamedWithItsSizeAndTheOptionThatRaise
     deep.join();
   });
   EXPECT_EQ(r.outcome, Outcome::pass) << r.message;
+#endif
+}
+
+// recurse_allocating allocates at every level, so an overflow may fault inside
+// operator new or delete (malloc's lock, the heap count's lock held).
+int recurse_allocating(int depth) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(depth);
+  auto block = std::make_unique<int[]>(16);
+  block[0] = depth;
+  if (depth == 0) return frame[0] + block[0];
+  return recurse_allocating(depth - 1) + frame[0] + block[0];
+}
+
+// An overflow that may fall inside the allocator never hangs the process: the
+// thread is left where it stands only outside operator new and delete (Step
+// O2); inside, the process exits with the message. Twenty overflowing runs
+// either all end as resource_limit, or one exits with resource_limit's code.
+TEST(Failure, AnOverflowInsideAnAllocatingRecursionEndsTheRunOrExitsButNeverHangs) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reports a stack overflow itself, before the simulator's handler";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto overflows = [] {
+    for (std::uint64_t seed = 0; seed < 20; ++seed) {
+      Options o = options_for(seed);
+      o.stack_size = 64 * 1024;
+      const RunResult r = run_with(o, [] {
+        P::Thread deep("deep-allocating", [] { (void)recurse_allocating(4000); });
+        deep.join();
+      });
+      if (r.outcome != Outcome::resource_limit) std::_Exit(100);  // not an overflow: fail the expectation
+    }
+    std::fprintf(stderr, "all twenty ended as resource_limit: overflowed its stack\n");
+    std::_Exit(static_cast<int>(Outcome::resource_limit));
+  };
+  EXPECT_EXIT(overflows(), ::testing::ExitedWithCode(static_cast<int>(Outcome::resource_limit)),
+              "overflowed its stack");
+#endif
+}
+
+// In the teardown the run has ended already, so an overflow there cannot end
+// it: the process exits with the message (and the verdict it had, Step T8).
+TEST(Failure, AnOverflowInTheTeardownStillExitsWithItsMessage) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reports a stack overflow itself, before the simulator's handler";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto overflow = [] {
+    Options o = teardown_options(7);
+    o.stack_size = 64 * 1024;
+    run_with(o, [] {
+      P::Atomic<int> parked{0};
+      P::Thread deep("deep-unwind", [&parked] {
+        struct Deep {
+          ~Deep() { (void)recurse(1000); }  // runs when the teardown unwinds the thread
+        } deep;
+        P::Parker p;
+        parked.store(1, Order::seq_cst);
+        p.park();  // waits for good: unwound in the teardown
+      });
+      while (parked.load(Order::seq_cst) == 0) P::yield_thread();
+      P::assertion_failed("planted", "engine/src/x.cpp", 1);
+    });
+  };
+  EXPECT_EXIT(overflow(), ::testing::ExitedWithCode(static_cast<int>(Outcome::resource_limit)),
+              "simulated thread 'deep-unwind' \\(fiber 1\\) overflowed its stack of 65536 bytes");
 #endif
 }
 

@@ -6,7 +6,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "weft/facade.hpp"
 #include "quiet_options.hpp"
@@ -79,6 +83,103 @@ TEST(Explore, StopsAtTheFirstFailureAndItsReplayLineReproducesIt) {
   EXPECT_EQ(again.outcome, Outcome::assertion);
   EXPECT_EQ(weft::sim::failure_signature(again.outcome, again.message),
             weft::sim::failure_signature(r.outcome, r.message));
+}
+
+// A failure's trace: the run of the schedule written, a lane per simulated
+// thread, one slice per decision on the lane of the thread that reached it, in
+// decision order, and the outcome with its message last. WEFT_REPLAY writes one
+// for the run it replays.
+TEST(Explore, AFailureWritesATraceWithALanePerThreadAndEveryDecision) {
+  const auto r = explore(options("explore-trace"), lost_update);
+  ASSERT_FALSE(r.passed());
+  ASSERT_FALSE(r.trace_path.empty()) << r.trace_error;
+  EXPECT_NE(r.report().find("trace: " + r.trace_path), std::string::npos) << r.report();
+  auto check = [](const std::string& path) {
+    std::ifstream in(path);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    std::set<std::uint64_t> lanes;
+    std::set<std::string> names;
+    std::uint64_t slices = 0;
+    std::int64_t last_ts = -1;
+    std::set<std::uint64_t> lanes_used;
+    for (const auto& e : j.at("traceEvents")) {
+      if (e.at("ph") == "M" && e.at("name") == "thread_name") {
+        lanes.insert(e.at("tid").get<std::uint64_t>());
+        names.insert(e.at("args").at("name").get<std::string>());
+      } else if (e.at("ph") == "X") {
+        ++slices;
+        EXPECT_EQ(e.at("ts").get<std::int64_t>(), last_ts + 1) << "decisions in order, none missing";
+        last_ts = e.at("ts").get<std::int64_t>();
+        lanes_used.insert(e.at("tid").get<std::uint64_t>());
+      }
+    }
+    EXPECT_EQ(lanes.size(), 3u) << "main and the two incrementing threads";
+    EXPECT_EQ(names.count("main (0)"), 1u);
+    EXPECT_GT(slices, 0u);
+    EXPECT_EQ(lanes_used, lanes) << "every thread made decisions";
+    const auto& last = j.at("traceEvents").back();
+    EXPECT_EQ(last.at("name"), "assertion");
+    EXPECT_NE(last.at("args").at("message").get<std::string>().find("n.load() == 3"), std::string::npos);
+  };
+  check(r.trace_path);
+
+  ScopedEnv env("WEFT_REPLAY", r.schedule_path);
+  Options o = options("explore-trace");
+  o.read_env = true;
+  const auto again = explore(o, lost_update);
+  ASSERT_FALSE(again.trace_path.empty()) << again.trace_error;
+  EXPECT_NE(again.trace_path, r.trace_path);
+  check(again.trace_path);
+}
+
+// Keeping the trace adds no decision: the same seed records the same schedule
+// with it and without it, and the trace has one step per decision.
+TEST(Explore, TheTraceChangesNoDecision) {
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    weft::sim::Options so;
+    so.seed = seed;
+    weft::sim::Simulation plain(so);
+    const weft::sim::RunResult a = plain.run(lost_update);
+    so.trace = true;
+    weft::sim::Simulation traced(so);
+    const weft::sim::RunResult b = traced.run(lost_update);
+    EXPECT_EQ(a.schedule.decisions, b.schedule.decisions) << "seed " << seed;
+    EXPECT_EQ(a.outcome, b.outcome) << "seed " << seed;
+    EXPECT_EQ(b.trace.size(), b.steps) << "seed " << seed;
+    EXPECT_TRUE(a.trace.empty());
+  }
+}
+
+// A thread that overflows its stack is a failure of the exploration, not the end
+// of the test program: its report names the thread, the size and the option.
+int deep(int depth) {
+  volatile char frame[1024];
+  frame[0] = static_cast<char>(depth);
+  if (depth == 0) return frame[0];
+  return deep(depth - 1) + frame[0];
+}
+
+TEST(Explore, AStackOverflowIsAFailureNamingTheThreadTheSizeAndTheOption) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reports a stack overflow itself";
+#else
+  Options o = options("explore-overflow", 5);
+  o.stack_size = 64 * 1024;
+  const auto r = explore(o, [] {
+    weft::thread t([] { (void)deep(1000); });
+    t.join();
+  });
+  ASSERT_EQ(r.outcome, Outcome::resource_limit) << r.report();
+  const std::string report = r.report();
+  for (const char* part : {"overflowed its stack of 65536 bytes", "raise it with stack_size", "replay: "}) {
+    EXPECT_NE(report.find(part), std::string::npos) << part << " in\n" << report;
+  }
+  o.stack_size = 4 * 1024 * 1024;
+  EXPECT_TRUE(explore(o, [] {
+                weft::thread t([] { (void)deep(1000); });
+                t.join();
+              }).passed());
+#endif
 }
 
 // Guarded counts its live instances and its destructions, across every run an
@@ -212,6 +313,30 @@ TEST(Explore, AnUnboundedSpinHitsTheStepBound) {
   EXPECT_EQ(r.outcome, Outcome::step_bound_exceeded);
 }
 
+// A long failure's trace shows its last 20,000 decisions, where it failed, and
+// says how many earlier ones it left out.
+TEST(Explore, ALongFailuresTraceKeepsItsLastDecisionsAndSaysHowManyItLeftOut) {
+  Options o = options("explore-long-trace", 1);
+  o.step_bound = 30'000;
+  o.shrink = false;
+  const auto r = explore(o, [] {
+    weft::sync::atomic<bool> never{false};
+    while (!never.load()) weft::this_thread::yield();
+  });
+  ASSERT_EQ(r.outcome, Outcome::step_bound_exceeded);
+  ASSERT_FALSE(r.trace_path.empty()) << r.trace_error;
+  std::ifstream in(r.trace_path);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  std::uint64_t slices = 0, left_out = 0, first_ts = 0;
+  for (const auto& e : j.at("traceEvents")) {
+    if (e.at("ph") == "X" && slices++ == 0) first_ts = e.at("ts").get<std::uint64_t>();
+    if (e.at("name") == "earlier decisions left out") left_out = e.at("args").at("left_out").get<std::uint64_t>();
+  }
+  EXPECT_EQ(slices, 20'000u);
+  EXPECT_EQ(left_out, r.steps - 20'000) << r.steps;
+  EXPECT_EQ(first_ts, left_out);
+}
+
 TEST(Explore, PassingRunsEverySeedAndAZeroTimeBoundStopsAfterOne) {
   auto ok = [] {
     weft::sync::atomic<int> n{0};
@@ -264,8 +389,23 @@ TEST(Explore, BadEnvironmentValuesNameTheVariableAndWhatWasExpected) {
   weft::testing::parse_seeds("7", first, count);
   EXPECT_EQ(first, 7u);
   EXPECT_EQ(count, 1u);
-  for (const char* bad : {"pct", "pct:0", "pct:x", "dfs"}) {
-    EXPECT_THROW(weft::testing::parse_strategy(bad), UsageError) << bad;
+  for (const char* bad : {"pct", "pct:0", "pct:x", "pct:65", "dfs"}) {
+    try {
+      (void)weft::testing::parse_strategy(bad);
+      ADD_FAILURE() << bad << " parsed";
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()), std::string("WEFT_STRATEGY='") + bad +
+                                           "': expected random, pct:D (D from 1 to 64, e.g. pct:3) or hold");
+    }
+  }
+  for (const char* bad : {"0", "-2", "x", "1s"}) {
+    try {
+      (void)weft::testing::parse_time_bound(bad);
+      ADD_FAILURE() << bad << " parsed";
+    } catch (const UsageError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                std::string("WEFT_TIME_BOUND='") + bad + "': expected a positive number of seconds or none");
+    }
   }
   EXPECT_EQ(weft::testing::parse_strategy("pct:3").label(), "pct:3");
   for (const char* bad : {"0", "-2", "x", "1s", ""}) {

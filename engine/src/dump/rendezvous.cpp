@@ -238,6 +238,11 @@ Dump Rendezvous::take_result() {
   return round_.result;
 }
 
+void Rendezvous::forget_requester(Parker& parker) {
+  std::scoped_lock lock(mu_);
+  if (round_.requester == &parker) round_.requester = nullptr;
+}
+
 bool Rendezvous::done(std::uint64_t r) {
   std::scoped_lock lock(mu_);
   return round_.id == r && round_.phase == Phase::done;

@@ -55,6 +55,10 @@
 //      it) and refuses, whatever was collected, since a round collected now is no
 //      dump of a runtime that shutdown empties; a participant holding for a proxy
 //      collection holds until it is done, shut or not.
+//   9. A requester whose wait is left by the unwind of a failed simulated run
+//      (its frame, and the parker in it, die mid-round) is forgotten under mu_
+//      first, so step 8 never unparks a dead parker (RequesterScope; only then:
+//      every other way out has cleared it, by taking the result or refusing).
 #pragma once
 
 #include <cstdint>
@@ -156,6 +160,27 @@ class Rendezvous {
   void wait_done(std::uint64_t r, Parker& parker);
   // take_result forgets the requester's parker and returns the result.
   Dump take_result();
+  // RequesterScope is step 9: it forgets the requester's parker when its wait is
+  // left by the unwind of a failed simulated run (Platform::unwinding;
+  // sim/src/kernel.cpp, Step T4): the frame that holds the parker dies, and a
+  // later shutdown must not unpark it. Every other way out clears it already
+  // (take_result, or the refusal's throw in hold), so it adds no operation to
+  // any other run.
+  class RequesterScope {
+   public:
+    RequesterScope(Rendezvous& rv, Parker& parker) noexcept : rv_(rv), parker_(parker) {}
+    ~RequesterScope() {
+      if (Platform::unwinding()) rv_.forget_requester(parker_);
+    }
+    RequesterScope(const RequesterScope&) = delete;
+    RequesterScope& operator=(const RequesterScope&) = delete;
+
+   private:
+    Rendezvous& rv_;
+    Parker& parker_;
+  };
+  // forget_requester drops parker as the round's requester if it still is.
+  void forget_requester(Parker& parker);
   // done says whether round r is done.
   bool done(std::uint64_t r);
   // result returns the last published result.

@@ -172,6 +172,7 @@ Dump MultiThread::dump_sync(std::uint64_t timeout_ns) {
     bool leads = false;
     const std::uint64_t r = self->rv_.open(timeout_ns, &parker, leads);
     if (r == 0) throw DumpError("weft: dump requested while the runtime shuts down");
+    Rendezvous::RequesterScope requester(self->rv_, parker);  // step 9
     if (leads) self->rv_.lead(r, -1, false);  // every worker was blocked
     // No worker leads before the deadline (all stuck, or shutting down): we lead.
     self->rv_.wait_done(r, parker);

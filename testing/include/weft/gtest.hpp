@@ -12,7 +12,20 @@
 //   }
 //
 // WEFT_SIM_TEST_WITH(Suite, Name, options) takes weft::testing::Options (seeds,
-// strategy, bounds); the environment variables of weft/testing.hpp apply to both.
+// strategy, bounds); the environment variables of weft/testing.hpp apply to all.
+//
+// WEFT_SIM_TEST_F(Fixture, Name) is TEST_F's twin: the state under test is the
+// members of `Fixture` (a plain default-constructible class, not a
+// ::testing::Test), built afresh inside every run and destroyed at its end, and
+// the body reads them as its own:
+//
+//   struct Counter { weft::sync::atomic<int> n{0}; };
+//   WEFT_SIM_TEST_F(Counter, TwoIncrementsMakeTwo) {
+//     weft::thread t([this] { n.fetch_add(1); });
+//     n.fetch_add(1);
+//     t.join();
+//     WEFT_CHECK(n.load() == 2);
+//   }
 // Link weft::gtest (it brings weft::sim and GTest::gtest).
 #pragma once
 
@@ -68,3 +81,18 @@ inline Result run_gtest(Options options, const std::function<void()>& body, cons
     ::weft::testing::run_gtest((options), &weft_sim_body_##Suite##_##Name, __FILE__, __LINE__); \
   }                                                                                \
   static void weft_sim_body_##Suite##_##Name()
+
+// WEFT_SIM_TEST_F(Fixture, Name) { body } explores body as a member of a class
+// derived from Fixture, one object per run (weft::testing::explore_in).
+#define WEFT_SIM_TEST_F(Fixture, Name) WEFT_SIM_TEST_F_WITH(Fixture, Name, ::weft::testing::Options{})
+
+// WEFT_SIM_TEST_F_WITH(Fixture, Name, options) { body } is WEFT_SIM_TEST_F with `options`.
+#define WEFT_SIM_TEST_F_WITH(Fixture, Name, options)                                            \
+  struct weft_sim_fixture_##Fixture##_##Name : Fixture {                                          \
+    void weft_sim_body();                                                                         \
+  };                                                                                              \
+  TEST(Fixture, Name) {                                                                           \
+    ::weft::testing::run_gtest(                                                                   \
+        (options), [] { weft_sim_fixture_##Fixture##_##Name{}.weft_sim_body(); }, __FILE__, __LINE__); \
+  }                                                                                               \
+  void weft_sim_fixture_##Fixture##_##Name::weft_sim_body()

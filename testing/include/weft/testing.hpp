@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "weft/sim/shrink.hpp"
 #include "weft/sim/simulator.hpp"
@@ -67,9 +68,9 @@ struct Options {
   sim::MemoryModel memory_model = sim::MemoryModel::c11;
   std::uint32_t history_depth = sim::kHistoryDepthDefault;
   // teardown: after a failed run, unwind the other threads so their destructors
-  // run and their memory comes back (sim::Options::teardown; off by default, see
+  // run and their memory comes back (sim::Options::teardown; on by default, see
   // docs/teardown.md). Off, a failed run's threads keep what they hold.
-  bool teardown = false;
+  bool teardown = true;
   bool shrink = true;
   double shrink_seconds = 30;
   // artifact_dir: where failures are written; empty means $WEFT_ARTIFACT_DIR, else
@@ -91,6 +92,11 @@ struct Result {
   bool time_bound_hit = false;  // stopped before the last seed (no failure found)
   bool replayed = false;        // WEFT_REPLAY ran instead of an exploration
   std::string schedule_path;    // the schedule file written for the failure
+  // trace_path: the failing run's trace (Trace Event JSON: a lane per thread, a
+  // slice per decision; open it in ui.perfetto.dev), written beside the schedule;
+  // empty when it could not be, and trace_error says why.
+  std::string trace_path;
+  std::string trace_error;
   std::string replay;           // the one line that replays it
   std::uint64_t steps = 0;      // decisions of the failing run
   std::uint64_t switches_before = 0;  // context switches of the failing run
@@ -99,7 +105,7 @@ struct Result {
 
   bool passed() const noexcept { return outcome == sim::Outcome::pass; }
   // report renders the result for a person: one line when it passed; when it
-  // failed, the outcome, the message, the seed, the file and the replay line.
+  // failed, the outcome, the message, the seed, the files and the replay line.
   std::string report() const;
 };
 
@@ -123,6 +129,21 @@ std::string this_program();
 // after shrinking it and writing its schedule file. Deterministic: the same body,
 // options and environment give the same result.
 Result explore(Options options, const std::function<void()>& body);
+
+// explore_in explores `body(state)` with a fresh `State` per run: the state is
+// default-constructed inside the run, before the body, and destroyed at the
+// run's end (or by the teardown of a failed run), so the state under test is
+// declared once as a class, not rebuilt by hand at the top of every body.
+//
+//   struct Account { weft::sync::mutex m; int balance = 100; };
+//   explore_in<Account>(opts, [](Account& a) { ... });
+template <class State, class Body>
+Result explore_in(Options options, Body body) {
+  return explore(std::move(options), [&body] {
+    State state{};
+    body(state);
+  });
+}
 
 // replay runs `body` once under the schedule saved in `path` (strictly when it is a
 // full recorded schedule, leniently when it is a shrunk one) and reports as explore.

@@ -49,8 +49,10 @@ std::optional<Repro> load_repro(const std::string& path, std::string& error);
 bool save_repro(const std::string& path, const Repro& r, std::string& error);
 
 // replay_repro runs the reproduction's schedule under lenient replay, within a
-// memory budget if `memory_limit_bytes` is not 0 (RunConfig::memory_limit_bytes).
-RunReport replay_repro(const Repro& r, bool keep_trace = false, std::uint64_t memory_limit_bytes = 0);
+// memory budget if `memory_limit_bytes` is not 0 (RunConfig::memory_limit_bytes),
+// tearing a failed replay down unless `teardown` is false (RunConfig::teardown).
+RunReport replay_repro(const Repro& r, bool keep_trace = false, std::uint64_t memory_limit_bytes = 0,
+                       bool teardown = true);
 
 // shrink_failure minimises the failing run `failing` (of `sc` under `cfg`, which
 // must have recorded its schedule) and returns the reproduction of the smallest

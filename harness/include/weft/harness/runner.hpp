@@ -102,8 +102,8 @@ struct RunConfig {
   std::uint64_t memory_limit_bytes = 0;
   // Race detection on Cells (sim::Options::race_detection); adds no decision.
   bool race_detection = true;
-  // teardown: unwind a failed run's fibers (sim::Options::teardown; off by default).
-  bool teardown = false;
+  // teardown: unwind a failed run's fibers (sim::Options::teardown; on by default).
+  bool teardown = true;
   // observe_places: at every shutdown, every dump a dumper thread takes and every
   // abort_children step, read (detached, no decision) where tasks sit, into
   // RunReport::place_samples.

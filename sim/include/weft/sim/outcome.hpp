@@ -23,7 +23,7 @@ enum class Outcome : std::uint8_t {
   data_race = 11,           // two accesses to one Cell with no happens-before, at least one a write
   lost_parallelism = 12,    // stealable work waited while a worker slept and nobody searched (harness check)
   livelock = 13,            // no progress for Options::livelock_decisions decisions (simulator.hpp)
-  resource_limit = 14,      // the process's resident memory exceeded Options::memory_limit_bytes
+  resource_limit = 14,      // resident memory exceeded Options::memory_limit_bytes, or a thread overflowed its stack
 };
 
 // OutcomeInfo is one row of the table of outcomes: the outcome (its exit code),
@@ -53,7 +53,8 @@ inline constexpr std::array<OutcomeInfo, 12> kOutcomes{{
     {Outcome::livelock, "livelock",
      "no progress (no poll returned, no task or thread started or ended, no virtual time passed) for the "
      "livelock_decisions bound; the message names each thread's cycle"},
-    {Outcome::resource_limit, "resource_limit", "the run's resident memory exceeded its budget (or memory ran out)"},
+    {Outcome::resource_limit, "resource_limit",
+     "the run's resident memory exceeded its budget (or memory ran out), or a simulated thread overflowed its stack"},
 }};
 
 static_assert(

@@ -73,6 +73,19 @@ struct Decision {
   friend bool operator==(const Decision&, const Decision&) = default;
 };
 
+// TraceStep is one decision of a run kept for its trace (Options::trace): the
+// fiber that reached it, its operation, and what was decided there.
+struct TraceStep {
+  std::uint64_t index = 0;    // the decision's index in the run
+  std::uint64_t time_ns = 0;  // virtual time when it was made
+  Op op = Op::load;
+  FiberId fiber = 0;  // the fiber that reached it
+  // kind fiber: `value` is the fiber chosen (to run next; at wake_one, to wake);
+  // kind random: the value drawn.
+  DecisionKind kind = DecisionKind::fiber;
+  std::uint64_t value = 0;
+};
+
 // Switch is one explicit switch of a shrunk schedule, placed by the progress of
 // the fiber it switches away from: when `fiber` reaches its `step`-th fiber
 // decision (counted from 0, its own decisions only), `to` runs. Unlike a decision

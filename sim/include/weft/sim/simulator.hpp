@@ -298,6 +298,10 @@ struct Options {
   std::uint64_t livelock_decisions = 0;
   std::size_t stack_size = kStackSizeDefault;    // bytes per fiber, plus a guard page
   bool record = true;  // keep the schedule in RunResult (16 bytes per decision)
+  // trace: with record, also keep every decision as a TraceStep in
+  // RunResult::trace, and the fibers' names in RunResult::fiber_names (for a
+  // failure's trace file, weft/testing.hpp). Adds no decision.
+  bool trace = false;
   // Fault injection: the chance, per thousand parks that would block, that
   // Parker::park returns at once without a token (a spurious wake-up). Each such
   // choice is a recorded random draw, so it replays.
@@ -317,12 +321,12 @@ struct Options {
   MemoryModel memory_model = MemoryModel::c11;
   std::uint32_t history_depth = kHistoryDepthDefault;
   // teardown: after a failed run, let its fibers go on to a blocking operation
-  // and unwind those that wait for good (sim/src/kernel.cpp, Steps T1-T7), so
+  // and unwind those that wait for good (sim/src/kernel.cpp, Steps T1-T8), so
   // their destructors run and their memory comes back. Off: they are abandoned
   // (their stacks kept as LeakSanitizer roots under ASan, a started fiber's
-  // frames keep what they own, counted against later budgets). Off by default
-  // until more than the scenario oracle has run with it (docs/teardown.md).
-  bool teardown = false;
+  // frames keep what they own, counted against later budgets). On by default
+  // (docs/teardown.md).
+  bool teardown = true;
   // Memory-order mutation (weft/sim/order_sites.hpp). weaken_order: every seam
   // atomic operation at that source line runs with a weaker order (the run is a
   // mutant of the engine; RunResult::orders_weakened counts what changed).
@@ -361,6 +365,8 @@ struct RunResult {
   // passing run leaves.
   std::int64_t held_allocations = 0;
   Schedule schedule;                   // empty decisions if Options::record is false
+  std::vector<TraceStep> trace;        // with Options::trace: every decision, in order
+  std::vector<std::string> fiber_names;  // with Options::trace: each fiber's name, by id
 
   // exit_code returns the outcome's stable exit code.
   int exit_code() const noexcept { return static_cast<int>(outcome); }
@@ -423,6 +429,10 @@ std::unique_ptr<Strategy> make_strategy(const StrategySpec& spec, std::uint64_t 
 
 // in_simulation says whether the caller runs on a simulated fiber.
 bool in_simulation() noexcept;
+// tearing_down says whether the caller's run has failed and is being torn down
+// (Options::teardown, docs/teardown.md): its outcome and message are final, and
+// what the program does from here must not reach the run's report.
+bool tearing_down() noexcept;
 // current_fiber returns the running fiber's id, or kNoFiber outside a simulation.
 FiberId current_fiber() noexcept;
 // kLivelockWatch is how many decisions the livelock oracle watches, once a run has

@@ -48,6 +48,18 @@ struct Uncounted {
   Uncounted& operator=(const Uncounted&) = delete;
 };
 
+// tls_in_allocator is nonzero while this thread is inside the replaced operator
+// new or delete (in malloc or free, or holding the count's lock): a stack
+// overflow there cannot end the run and let the thread go on (the lock would
+// stay held), so the kernel exits instead (Step O2 in sim/src/kernel.cpp).
+inline constinit thread_local std::uint32_t tls_in_allocator = 0;
+struct InAllocator {
+  InAllocator() noexcept { ++tls_in_allocator; }
+  ~InAllocator() { --tls_in_allocator; }
+  InAllocator(const InAllocator&) = delete;
+  InAllocator& operator=(const InAllocator&) = delete;
+};
+
 // heap_counting says whether this build counts (false under AddressSanitizer).
 bool heap_counting() noexcept;
 

@@ -53,7 +53,10 @@ struct KernelConfig {
   bool race_detection = false;  // track happens-before and check cells (Options::race_detection)
   bool c11 = false;             // Options::memory_model == c11
   std::uint32_t history_depth = 4;
-  bool teardown = false;  // Options::teardown: unwind a failed run's fibers (Steps T1-T7)
+  bool teardown = false;  // Options::teardown: unwind a failed run's fibers (Steps T1-T8)
+  // trace: where every recorded decision is also kept as a TraceStep
+  // (Options::trace; needs record); null: none.
+  std::vector<TraceStep>* trace = nullptr;
   // The census and weakening of order sites (Options::census_orders,
   // Options::weaken_order), owned by the caller; null: neither.
   OrderProbe* order_probe = nullptr;
@@ -272,6 +275,17 @@ class Kernel {
   // decision and the seed of a fault that is not an overflow (async-signal-safe:
   // no allocation); 0 outside a fiber.
   std::size_t fault_message(int sig, char* out, std::size_t size) const noexcept;
+  // teardown_fault_message writes into out[0..size) the verdict of a run whose
+  // teardown dies (a fault, or an AddressSanitizer report, in code the failure
+  // left broken): the run had already failed, with this outcome and message, and
+  // how to turn the teardown off; 0 outside a teardown. Async-signal-safe.
+  std::size_t teardown_fault_message(char* out, std::size_t size) const noexcept;
+  // overflowed ends the run from the fault handler when the running fiber
+  // overflowed its stack, the fault at `addr` (Steps O1-O3 at Kernel::
+  // overflowed): it takes the message already written (no allocation here),
+  // gives the fiber up and switches to the host. It returns only when the run
+  // cannot end this way, and the handler then exits with the message.
+  void overflowed(const void* addr, const char* message, std::size_t length) noexcept;
   std::uint32_t epoch() const noexcept { return epoch_; }
   std::uint64_t now_ns() const noexcept { return now_ns_; }
   // spurious_per_mille is the chance (per thousand) that a park returns without a token.
@@ -314,8 +328,12 @@ class Kernel {
     if (record_) {
       if (record_buf_.size() == record_buf_.capacity()) [[unlikely]] grow_record();
       record_buf_.push_back(static_cast<std::uint32_t>(op) << 24 | id);
+      if (trace_ != nullptr) [[unlikely]] trace_step(op, DecisionKind::fiber, id);
     }
   }
+  // trace_step keeps the decision just recorded as a TraceStep, as the
+  // simulator's own allocation (Step H2).
+  void trace_step(Op op, DecisionKind kind, std::uint64_t value);
   // grow_record makes room in the record, as the simulator's own (Step H2).
   void grow_record();
   void note_random(Op op, std::uint64_t value) {
@@ -324,6 +342,7 @@ class Kernel {
       record_buf_.push_back(kRandomBit | static_cast<std::uint32_t>(op) << 24);
       record_buf_.push_back(static_cast<std::uint32_t>(value));
       record_buf_.push_back(static_cast<std::uint32_t>(value >> 32));
+      if (trace_ != nullptr) [[unlikely]] trace_step(op, DecisionKind::random, value);
     }
   }
   void decide_slow(Op op, bool yielding);
@@ -400,6 +419,11 @@ class Kernel {
   // The record, in a per-OS-thread buffer whose capacity is kept across runs:
   // fresh pages cost more than the decisions written into them.
   std::vector<std::uint32_t>& record_buf_;
+  std::vector<TraceStep>* trace_ = nullptr;  // KernelConfig::trace
+  // The message of a stack overflow, written in the fault handler (Step O2) and
+  // made the run's message on the host (Step O3).
+  char overflow_message_[512] = {};
+  std::size_t overflow_length_ = 0;
   std::vector<void*> slots_;          // context_slot of each fiber
   std::vector<FiberId> next_waiter_;  // WaitList links, by fiber id
   std::vector<std::uint32_t> stale_;  // c11_cas_pick's candidates, kept across calls
@@ -423,7 +447,7 @@ class Kernel {
   Fiber* prev_ = nullptr;  // the fiber that switched to current_
   std::uint64_t live_ = 0;
   bool ended_ = false;
-  bool unwinding_ = false;         // Steps T1-T7: the run has ended and its fibers are torn down
+  bool unwinding_ = false;         // Steps T1-T8: the run has ended and its fibers are torn down
   FiberId teardown_last_ = 0;      // Step T2: the runnable fiber taken last (round robin)
   std::uint64_t turn_ops_ = 0;     // Step T3: seam operations of the current turn
   bool preempted_ = false;         // Step T3: the last turn ended with the fiber runnable
