@@ -25,6 +25,14 @@ if ! cmp -s "$tmp/td-on" "$tmp/td-off"; then echo "FAIL: --no-teardown changed t
 elif ! grep -q '"step_bound_exceeded":[2-9]' "$tmp/td-on" || ! grep -q '"pass":[2-9]' "$tmp/td-on"; then
   echo "FAIL: the step bound should cut some seeds and pass others"; head -c 600 "$tmp/td-on"; fail=1;
 else echo "ok: --no-teardown changes no report line"; fi
+# The same where a dumper, the budget monitor and LIFO hand-offs run when the
+# step bound cuts the run (each wrote into the report in the teardown once).
+for sc in lifo_pingpong dump_storm; do
+  "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound 2000 --collect --json 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-on"
+  "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound 2000 --collect --json --no-teardown 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-off"
+  if cmp -s "$tmp/td-on" "$tmp/td-off" && grep -q '"step_bound_exceeded":[1-9]' "$tmp/td-on"; then echo "ok: --no-teardown changes no line of $sc";
+  else echo "FAIL: --no-teardown changed $sc's report (or the bound cut no seed)"; diff "$tmp/td-on" "$tmp/td-off" | head -c 1500; fail=1; fi
+done
 expect 9 "a bad flag is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --sedd 1
 expect 9 "a bad strategy is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --strategy dfs
 echo '{"name": 1' > "$tmp/bad.json"

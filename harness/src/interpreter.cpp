@@ -275,7 +275,7 @@ void ProgramState::step_taken(std::uint64_t uid) {
 }
 
 ProgramState::BudgetMark ProgramState::budget_mark() {
-  if (budget == nullptr) return {};
+  if (budget == nullptr || tearing_down()) return {};  // a failed run's report is final
   const weft::ThreadContext* cx = weft::current_context();
   if (cx == nullptr || cx->core == nullptr || cx->current_task == nullptr) return {};  // no budget here
   const std::uint64_t task = cx->current_task->id();
@@ -283,7 +283,7 @@ ProgramState::BudgetMark ProgramState::budget_mark() {
 }
 
 void ProgramState::budget_after(const BudgetMark& m, const char* what) {
-  if (!m.on) return;
+  if (!m.on || tearing_down()) return;  // marked before the failure, ended in the teardown
   detail::Uncounted uncounted;  // the monitor's, not the program's (weft/sim/detail/heap.hpp, Step H2)
   std::string why = budget->ready_await(m.task, m.seq, what);
   if (!why.empty()) invariant_failed("budget: " + why);

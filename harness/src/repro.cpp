@@ -50,7 +50,7 @@ Repro shrink_failure(const Scenario& sc, const RunConfig& cfg, const RunReport& 
     Repro c = r;
     c.schedule = candidate;
     c.schedule.seed = r.seed;
-    const RunReport rep = replay_repro(c, false, 0, cfg.teardown);
+    const RunReport rep = replay_repro(c, false, cfg.memory_limit_bytes, cfg.teardown);
     return Probe{failure_signature(rep.result.outcome, rep.result.message), rep.result.steps, rep.result.preemptions};
   };
   ShrinkResult s = shrink_schedule(r.schedule, r.before, run, options);
@@ -59,7 +59,7 @@ Repro shrink_failure(const Scenario& sc, const RunConfig& cfg, const RunReport& 
     r.schedule.seed = r.seed;
     r.after = s.after;
     // Keep the message of the shrunk run: it is what a replay prints.
-    const RunReport rep = replay_repro(r, false, 0, cfg.teardown);
+    const RunReport rep = replay_repro(r, false, cfg.memory_limit_bytes, cfg.teardown);
     r.message = rep.result.message;
   }
   if (result) *result = std::move(s);

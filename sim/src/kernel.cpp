@@ -397,6 +397,27 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
   plain_atomics_ = hb_ == nullptr && !observe_accesses_ && order_probe_ == nullptr;
 }
 
+// reconcile_record makes the record whole again after an overflow ended the run
+// from inside a decision's bookkeeping (Step O3): the decision counted but its
+// entry not (or not wholly) written. The record keeps its whole entries, and
+// the count and the trace follow it.
+void Kernel::reconcile_record() {
+  if (!record_) return;
+  std::uint64_t whole = 0;
+  std::size_t end = 0;
+  for (std::size_t i = 0; i < record_buf_.size(); ++whole) {
+    const std::size_t width = (record_buf_[i] & kRandomBit) == 0 ? 1 : 3;
+    if (i + width > record_buf_.size()) break;
+    i += width;
+    end = i;
+  }
+  record_buf_.resize(end);
+  steps_ = whole;
+  if (trace_ != nullptr) {
+    while (!trace_->empty() && trace_->back().index >= steps_) trace_->pop_back();
+  }
+}
+
 std::vector<Decision> Kernel::take_decisions() const {
   std::vector<Decision> out;
   if (!record_) return out;
@@ -536,24 +557,33 @@ void watch_for_overflow() noexcept {
 //           runnable and outside the simulator's own code (tls_uncounted: no
 //           kernel list half updated) and outside the replaced operator new and
 //           delete (tls_in_allocator: malloc's lock or the count's would stay
-//           held). Then the fiber is given up (as in teardown Step T5: never
+//           held), with no exception in flight (a throw allocates and unwinds
+//           through the C++ runtime). Then the fiber is given up (as in teardown Step T5: never
 //           resumed, its frames keeping what they own, counted as kept), the
 //           run ends with the outcome, and the handler switches to the host as
 //           any failing fiber does; its frame stays on the alternate stack,
 //           which the next fault reuses from its top.
-//  Step O3. On the host, the message becomes the run's; the teardown unwinds
-//           the other fibers.
+//  Step O3. On the host, the message becomes the run's, and the record is made
+//           whole (reconcile_record: the fault may have come in a decision's
+//           bookkeeping, after its count and before its entry, where a
+//           debug build calls functions); the teardown unwinds the other fibers.
 // Otherwise (any check of Step O2 fails, the host overflowed, or the run is in
 // its teardown) the handler writes the message and the process exits with
-// resource_limit's code, as before a run could end this way. Not seen: a C
-// library lock the fiber held when it overflowed inside a direct call to malloc
-// or stdio (not through operator new), which the next call would wait on.
+// resource_limit's code, as before a run could end this way: a user's test
+// whose overflow falls inside an atomic operation under c11 ends that way.
+// Not seen: a lock the fiber held that is none of the above (a direct call to
+// malloc or stdio, a function-local static's guard while its initialiser
+// overflowed, a real mutex in third-party code): the next taker would wait on
+// it for good.
+
 void Kernel::overflowed(const void* addr, const char* message, std::size_t length) noexcept {
   if (unwinding_ || current_ == nullptr || current_ == host_.get() || ended_) return;
   const auto a = reinterpret_cast<std::uintptr_t>(addr);
   const auto bottom = reinterpret_cast<std::uintptr_t>(current_->stack.bottom);
   const bool in_guard_page = a < bottom && bottom - a <= page_size();
-  if (!in_guard_page || current_->state != FiberState::runnable || tls_uncounted != 0 || tls_in_allocator != 0) return;
+  if (!in_guard_page || current_->state != FiberState::runnable || tls_uncounted != 0 || tls_in_allocator != 0 ||
+      std::uncaught_exceptions() != 0)  // a throw allocates its exception, and unwinds
+    return;
   length = std::min(length, sizeof overflow_message_);
   std::memcpy(overflow_message_, message, length);
   overflow_length_ = length;
@@ -693,7 +723,10 @@ void Kernel::run(std::function<void()> main_fn) {
   switch_to(*fibers_[0]);
   // Back on the host stack: the run has ended.
   WEFT_SIM_INVARIANT(ended_);
-  if (overflow_length_ != 0) message_.assign(overflow_message_, overflow_length_);  // Step O3
+  if (overflow_length_ != 0) {  // Step O3
+    message_.assign(overflow_message_, overflow_length_);
+    reconcile_record();
+  }
   fibers_at_end_ = fibers_.size();
   if (config_.teardown) {
     teardown();
@@ -1290,6 +1323,8 @@ std::uint32_t Kernel::c11_cas_pick(std::uint32_t object, platform_contract::Orde
 
 void Kernel::trace_step(Op op, DecisionKind kind, std::uint64_t value) {
   Uncounted uncounted;  // Step H2: the trace is the simulator's
+  // Only the last kTraceStepsKept are kept: past twice that, the older half goes.
+  if (trace_->size() >= 2 * kTraceStepsKept) trace_->erase(trace_->begin(), trace_->end() - kTraceStepsKept);
   trace_->push_back(TraceStep{steps_ - 1, now_ns_, op, current_id_, kind, value});
 }
 

@@ -97,9 +97,9 @@ std::string replay_line(const Options& o, const std::string& path) {
   return "WEFT_REPLAY=" + path + " " + cmd;
 }
 
-// kTraceStepsMax bounds the decisions a trace file shows: the last ones, where
-// the failure is (a step-bound failure has 100,000 decisions or more).
-constexpr std::size_t kTraceStepsMax = 20'000;
+// sim::kTraceStepsKept bounds the decisions a trace file shows: the last ones,
+// where the failure is (a step-bound failure has 100,000 decisions or more).
+constexpr std::size_t kTraceStepsMax = sim::kTraceStepsKept;
 
 // trace_json renders a traced run (sim::Options::trace) in the Trace Event
 // format that ui.perfetto.dev and chrome://tracing open: one lane per simulated
@@ -112,9 +112,11 @@ nlohmann::json trace_json(const std::string& title, const sim::RunResult& r) {
   json events = json::array();
   events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 1}, {"args", {{"name", title}}}});
   const std::size_t skipped = r.trace.size() > kTraceStepsMax ? r.trace.size() - kTraceStepsMax : 0;
-  if (skipped != 0) {
+  // The decisions before the first one shown (the kernel keeps only the last ones too).
+  const std::uint64_t left_out = r.trace.empty() ? 0 : r.trace[skipped].index;
+  if (left_out != 0) {
     events.push_back({{"ph", "i"}, {"s", "g"}, {"name", "earlier decisions left out"}, {"pid", 1}, {"tid", 0},
-                      {"ts", r.trace[skipped].index}, {"args", {{"left_out", skipped}}}});
+                      {"ts", left_out}, {"args", {{"left_out", left_out}}}});
   }
   auto name_of = [&r](std::uint64_t id) {
     return id < r.fiber_names.size() ? r.fiber_names[id] + " (" + std::to_string(id) + ")" : std::to_string(id);
@@ -269,6 +271,13 @@ Result replay(const Options& options, const std::string& path, const std::functi
   if (!why.empty())
     throw UsageError("WEFT_REPLAY='" + path + "': " + why +
                      " (a replay would diverge): set WEFT_MEMORY_MODEL or Options::memory_model and history_depth to match");
+  std::string stem = path;
+  if (const std::string ext = ".schedule.json"; stem.size() > ext.size() && stem.ends_with(ext)) {
+    stem.resize(stem.size() - ext.size());
+  }
+  const std::string trace = stem + ".replay.trace.json";
+  std::error_code ec;
+  std::filesystem::remove(trace, ec);  // an earlier replay's trace must not stand for this one
   const bool strict = is_recorded(*sched);
   sim::Simulation s(sim_options(options, strict ? StrategySpec::replay(*sched) : StrategySpec::lenient(*sched),
                                 sched->seed));
@@ -281,11 +290,6 @@ Result replay(const Options& options, const std::string& path, const std::functi
     fill_failure(res, r);
     res.schedule_path = path;
     res.replay = replay_line(options, path);
-    std::string stem = path;
-    if (const std::string ext = ".schedule.json"; stem.size() > ext.size() && stem.ends_with(ext)) {
-      stem.resize(stem.size() - ext.size());
-    }
-    const std::string trace = stem + ".replay.trace.json";
     res.trace_error = write_trace(options, *sched, sim::failure_signature(r.outcome, r.message),
                                   "weft replay of " + path, trace, body);
     if (res.trace_error.empty()) res.trace_path = trace;

@@ -228,6 +228,13 @@ TEST(Teardown, ARunCutWhileADumpIsRequestedGivesBackEverythingItTook) {
         EXPECT_EQ(off.result.message, r.result.message) << where;
         EXPECT_EQ(off.result.steps, r.result.steps) << where;
         EXPECT_EQ(off.result.divergence_index, r.result.divergence_index) << where;
+        // ...and the report the harness makes of it: what the program did in
+        // the teardown (metrics, dumps, budget) never reaches it.
+        EXPECT_EQ(off.metrics_json, r.metrics_json) << where;
+        EXPECT_EQ(off.stats.budget_worst, r.stats.budget_worst) << where;
+        EXPECT_EQ(off.stats.dumps_complete, r.stats.dumps_complete) << where;
+        EXPECT_EQ(off.stats.dumps_partial, r.stats.dumps_partial) << where;
+        EXPECT_EQ(off.stats.tasks_cancelled, r.stats.tasks_cancelled) << where;
       }
       // The teardowns left the process as they found it: the seed, run again
       // after 49 of them, makes the same decisions and passes.

@@ -784,6 +784,49 @@ TEST(Failure, AFiberThatOverflowsItsStackFailsTheRunNamingItsSizeAndTheOptionTha
 #endif
 }
 
+// recurse_loading makes a seam decision (an atomic load) at every level, so in a
+// debug build an overflow may fault inside the kernel's bookkeeping of that
+// decision, after its count and before its entry in the record (Step O3).
+int recurse_loading(P::Atomic<int>& a, int depth) {
+  volatile char frame[256];
+  frame[0] = static_cast<char>(a.load(Order::relaxed));
+  if (depth == 0) return frame[0];
+  return recurse_loading(a, depth - 1) + frame[0];
+}
+
+// Under sc (atomics are plain and their decisions go the inline way) and at 48
+// stack offsets, so the fault falls at different instructions: every run ends
+// as resource_limit with a whole record, or the process exits with the message;
+// none aborts (the record one decision short once did, an internal error).
+TEST(Failure, AnOverflowInsideADecisionsBookkeepingLeavesAWholeRecord) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reports a stack overflow itself, before the simulator's handler";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto overflows = [] {
+    for (std::uint64_t shift = 0; shift < 48; ++shift) {
+      Options o = options_for(shift);
+      o.stack_size = 64 * 1024;
+      o.memory_model = MemoryModel::sc;
+      const RunResult r = run_with(o, [shift] {
+        P::Thread deep("deep-loading", [shift] {
+          volatile char* pad = static_cast<char*>(__builtin_alloca(8 * shift + 8));
+          pad[0] = 0;
+          P::Atomic<int> a{1};
+          (void)recurse_loading(a, 4000);
+        });
+        deep.join();
+      });
+      if (r.outcome != Outcome::resource_limit || r.schedule.decisions.size() != r.steps) std::_Exit(100);
+    }
+    std::fprintf(stderr, "all ended as resource_limit with whole records: overflowed its stack\n");
+    std::_Exit(static_cast<int>(Outcome::resource_limit));
+  };
+  EXPECT_EXIT(overflows(), ::testing::ExitedWithCode(static_cast<int>(Outcome::resource_limit)),
+              "overflowed its stack");
+#endif
+}
+
 // recurse_allocating allocates at every level, so an overflow may fault inside
 // operator new or delete (malloc's lock, the heap count's lock held).
 int recurse_allocating(int depth) {
@@ -797,8 +840,9 @@ int recurse_allocating(int depth) {
 
 // An overflow that may fall inside the allocator never hangs the process: the
 // thread is left where it stands only outside operator new and delete (Step
-// O2); inside, the process exits with the message. Twenty overflowing runs
-// either all end as resource_limit, or one exits with resource_limit's code.
+// O2); inside, the process exits with the message. Twenty overflowing runs, at
+// twenty stack offsets, either all end as resource_limit, or one exits with
+// resource_limit's code.
 TEST(Failure, AnOverflowInsideAnAllocatingRecursionEndsTheRunOrExitsButNeverHangs) {
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "AddressSanitizer reports a stack overflow itself, before the simulator's handler";
@@ -808,8 +852,12 @@ TEST(Failure, AnOverflowInsideAnAllocatingRecursionEndsTheRunOrExitsButNeverHang
     for (std::uint64_t seed = 0; seed < 20; ++seed) {
       Options o = options_for(seed);
       o.stack_size = 64 * 1024;
-      const RunResult r = run_with(o, [] {
-        P::Thread deep("deep-allocating", [] { (void)recurse_allocating(4000); });
+      const RunResult r = run_with(o, [seed] {
+        P::Thread deep("deep-allocating", [seed] {
+          volatile char* pad = static_cast<char*>(__builtin_alloca(24 * seed + 8));  // another fault spot per seed
+          pad[0] = 0;
+          (void)recurse_allocating(4000);
+        });
         deep.join();
       });
       if (r.outcome != Outcome::resource_limit) std::_Exit(100);  // not an overflow: fail the expectation

@@ -26,6 +26,9 @@
 //     t.join();
 //     WEFT_CHECK(n.load() == 2);
 //   }
+//
+// It registers a plain TEST named after the fixture: that suite cannot also hold
+// a TEST_F, and the fixture needs a public default constructor.
 // Link weft::gtest (it brings weft::sim and GTest::gtest).
 #pragma once
 
@@ -33,6 +36,7 @@
 
 #include <cstdio>
 #include <string>
+#include <type_traits>
 
 #include "weft/facade.hpp"
 #include "weft/testing.hpp"
@@ -88,11 +92,13 @@ inline Result run_gtest(Options options, const std::function<void()>& body, cons
 
 // WEFT_SIM_TEST_F_WITH(Fixture, Name, options) { body } is WEFT_SIM_TEST_F with `options`.
 #define WEFT_SIM_TEST_F_WITH(Fixture, Name, options)                                            \
+  static_assert(!std::is_base_of_v<::testing::Test, Fixture>,                                     \
+                "WEFT_SIM_TEST_F's fixture is a plain class built in every run, not a ::testing::Test"); \
   struct weft_sim_fixture_##Fixture##_##Name : Fixture {                                          \
     void weft_sim_body();                                                                         \
   };                                                                                              \
   TEST(Fixture, Name) {                                                                           \
     ::weft::testing::run_gtest(                                                                   \
-        (options), [] { weft_sim_fixture_##Fixture##_##Name{}.weft_sim_body(); }, __FILE__, __LINE__); \
+        (options), [] { weft_sim_fixture_##Fixture##_##Name().weft_sim_body(); }, __FILE__, __LINE__); \
   }                                                                                               \
   void weft_sim_fixture_##Fixture##_##Name::weft_sim_body()

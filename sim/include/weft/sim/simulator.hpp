@@ -298,9 +298,10 @@ struct Options {
   std::uint64_t livelock_decisions = 0;
   std::size_t stack_size = kStackSizeDefault;    // bytes per fiber, plus a guard page
   bool record = true;  // keep the schedule in RunResult (16 bytes per decision)
-  // trace: with record, also keep every decision as a TraceStep in
-  // RunResult::trace, and the fibers' names in RunResult::fiber_names (for a
-  // failure's trace file, weft/testing.hpp). Adds no decision.
+  // trace: with record, also keep the decisions as TraceSteps in
+  // RunResult::trace (at least the last kTraceStepsKept, at most twice that),
+  // and the fibers' names in RunResult::fiber_names (for a failure's trace file,
+  // weft/testing.hpp). Adds no decision.
   bool trace = false;
   // Fault injection: the chance, per thousand parks that would block, that
   // Parker::park returns at once without a token (a spurious wake-up). Each such
@@ -336,6 +337,10 @@ struct Options {
   std::optional<OrderWeakening> weaken_order;
   bool census_orders = false;
 };
+
+// kTraceStepsKept is how many of a traced run's last decisions are sure to be kept
+// (Options::trace), and how many a failure's trace file shows.
+inline constexpr std::size_t kTraceStepsKept = 20'000;
 
 // RunResult is what one run did.
 struct RunResult {

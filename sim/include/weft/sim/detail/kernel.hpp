@@ -334,6 +334,8 @@ class Kernel {
   // trace_step keeps the decision just recorded as a TraceStep, as the
   // simulator's own allocation (Step H2).
   void trace_step(Op op, DecisionKind kind, std::uint64_t value);
+  // reconcile_record: see Step O3 (kernel.cpp).
+  void reconcile_record();
   // grow_record makes room in the record, as the simulator's own (Step H2).
   void grow_record();
   void note_random(Op op, std::uint64_t value) {
