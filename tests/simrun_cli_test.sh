@@ -27,11 +27,16 @@ elif ! grep -q '"step_bound_exceeded":[2-9]' "$tmp/td-on" || ! grep -q '"pass":[
 else echo "ok: --no-teardown changes no report line"; fi
 # The same where a dumper, the budget monitor and LIFO hand-offs run when the
 # step bound cuts the run (each wrote into the report in the teardown once).
-for sc in lifo_pingpong dump_storm; do
-  "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound 2000 --collect --json 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-on"
-  "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound 2000 --collect --json --no-teardown 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-off"
-  if cmp -s "$tmp/td-on" "$tmp/td-off" && grep -q '"step_bound_exceeded":[1-9]' "$tmp/td-on"; then echo "ok: --no-teardown changes no line of $sc";
-  else echo "FAIL: --no-teardown changed $sc's report (or the bound cut no seed)"; diff "$tmp/td-on" "$tmp/td-off" | head -c 1500; fail=1; fi
+# Each early (2,000 decisions: every seed cut) and near its median length (some
+# seeds cut, some passing after them).
+for cut in lifo_pingpong:2000 lifo_pingpong:23000 dump_storm:2000 dump_storm:13600; do
+  sc=${cut%%:*}; bound=${cut##*:}
+  "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound "$bound" --collect --json 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-on"
+  "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound "$bound" --collect --json --no-teardown 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-off"
+  if ! grep -q '"step_bound_exceeded":[1-9]' "$tmp/td-on" || { [ "$bound" != 2000 ] && ! grep -q '"pass":[1-9]' "$tmp/td-on"; }; then
+    echo "FAIL: $sc at $bound decisions should cut some seeds (and pass some unless 2000)"; fail=1;
+  elif cmp -s "$tmp/td-on" "$tmp/td-off"; then echo "ok: --no-teardown changes no line of $sc cut at $bound";
+  else echo "FAIL: --no-teardown changed $sc's report at $bound"; diff "$tmp/td-on" "$tmp/td-off" | head -c 1500; fail=1; fi
 done
 expect 9 "a bad flag is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --sedd 1
 expect 9 "a bad strategy is a usage error" -- "$simrun" "$scenarios/steal_storm.json" --strategy dfs

@@ -557,8 +557,7 @@ void watch_for_overflow() noexcept {
 //           runnable and outside the simulator's own code (tls_uncounted: no
 //           kernel list half updated) and outside the replaced operator new and
 //           delete (tls_in_allocator: malloc's lock or the count's would stay
-//           held), with no exception in flight (a throw allocates and unwinds
-//           through the C++ runtime). Then the fiber is given up (as in teardown Step T5: never
+//           held), with no exception being unwound. Then the fiber is given up (as in teardown Step T5: never
 //           resumed, its frames keeping what they own, counted as kept), the
 //           run ends with the outcome, and the handler switches to the host as
 //           any failing fiber does; its frame stays on the alternate stack,
@@ -572,9 +571,12 @@ void watch_for_overflow() noexcept {
 // resource_limit's code, as before a run could end this way: a user's test
 // whose overflow falls inside an atomic operation under c11 ends that way.
 // Not seen: a lock the fiber held that is none of the above (a direct call to
-// malloc or stdio, a function-local static's guard while its initialiser
-// overflowed, a real mutex in third-party code): the next taker would wait on
-// it for good.
+// malloc or stdio, the C++ runtime's allocation of an exception before it is
+// thrown, a function-local static's guard while its initialiser overflowed, a
+// real mutex in third-party code): the next taker would wait on it for good.
+// reconcile_record handles the one partial write a fault outside Uncounted
+// scopes can leave (a fiber decision counted, not recorded); a fault in
+// trace_step's prologue leaves the trace one step short, which nothing reads.
 
 void Kernel::overflowed(const void* addr, const char* message, std::size_t length) noexcept {
   if (unwinding_ || current_ == nullptr || current_ == host_.get() || ended_) return;
@@ -596,21 +598,28 @@ void Kernel::overflowed(const void* addr, const char* message, std::size_t lengt
   kill("a fiber that overflowed its stack was resumed");
 }
 
+namespace {
+// overflow_text writes the message of fiber f's overflow at `decision`.
+std::size_t overflow_text(const Fiber& f, std::uint64_t decision, std::uint64_t seed, char* out,
+                          std::size_t size) noexcept {
+  std::size_t n = append_fiber(out, size, 0, f);
+  n = append(out, size, n, " overflowed its stack of ");
+  n = append_u64(out, size, n, f.stack.size);
+  n = append(out, size, n, " bytes at decision ");
+  n = append_u64(out, size, n, decision);
+  n = append(out, size, n, " (seed ");
+  n = append_u64(out, size, n, seed);
+  return append(out, size, n, "); raise it with stack_size (weft::testing::Options, sim::Options)");
+}
+}  // namespace
+
 std::size_t Kernel::stack_fault_message(const void* addr, char* out, std::size_t size) const noexcept {
   const Fiber* f = current_;
   if (f == nullptr || f == host_.get() || f->stack.bottom == nullptr) return 0;
   const auto a = reinterpret_cast<std::uintptr_t>(addr);
   const auto bottom = reinterpret_cast<std::uintptr_t>(f->stack.bottom);
   if (a >= bottom || bottom - a > kOverflowSlack) return 0;
-  std::size_t n = append_fiber(out, size, 0, *f);
-  n = append(out, size, n, " overflowed its stack of ");
-  n = append_u64(out, size, n, f->stack.size);
-  n = append(out, size, n, " bytes at decision ");
-  n = append_u64(out, size, n, steps_);
-  n = append(out, size, n, " (seed ");
-  n = append_u64(out, size, n, config_.seed);
-  n = append(out, size, n, "); raise it with stack_size (weft::testing::Options, sim::Options)");
-  return n;
+  return overflow_text(*f, steps_, config_.seed, out, size);
 }
 
 std::size_t Kernel::fault_message(int sig, char* out, std::size_t size) const noexcept {
@@ -725,7 +734,13 @@ void Kernel::run(std::function<void()> main_fn) {
   WEFT_SIM_INVARIANT(ended_);
   if (overflow_length_ != 0) {  // Step O3
     message_.assign(overflow_message_, overflow_length_);
+    const std::uint64_t counted = steps_;
     reconcile_record();
+    for (const auto& f : fibers_) {  // the message names the decision the record kept
+      if (steps_ == counted || f->state != FiberState::given_up) continue;
+      char text[sizeof overflow_message_];
+      message_.assign(text, overflow_text(*f, steps_, config_.seed, text, sizeof text));
+    }
   }
   fibers_at_end_ = fibers_.size();
   if (config_.teardown) {

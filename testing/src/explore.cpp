@@ -319,7 +319,11 @@ Result explore(Options options, const std::function<void()>& body) {
     // The first failure: shrink its schedule, write it, name the replay line.
     fill_failure(res, r);
     sim::Schedule to_write = r.schedule;
-    if (options.shrink && r.outcome != Outcome::nondeterminism) {
+    // A resource_limit failure (a stack overflow, the memory budget) is written
+    // as it ran, neither shrunk nor replayed for its trace: a replay sees every
+    // decision, and an overflow inside one ends the process (kernel.cpp, Step O2).
+    const bool replayable = r.outcome != Outcome::resource_limit;
+    if (options.shrink && replayable && r.outcome != Outcome::nondeterminism) {
       sim::ShrinkOptions so;
       so.max_seconds = options.shrink_seconds;
       const sim::ScheduleSize size{r.schedule.decisions.size(), r.context_switches, r.preemptions, r.steps};
@@ -353,8 +357,13 @@ Result explore(Options options, const std::function<void()>& body) {
     // The trace is of the schedule written (the shrunk one when it shrank).
     const std::string stem = file_stem(options.name) + "-seed" + std::to_string(seed);
     const std::string trace = std::filesystem::absolute(dir / (stem + ".trace.json"), ec).string();
-    res.trace_error = write_trace(options, to_write, sim::failure_signature(r.outcome, r.message),
-                                  "weft " + options.name + " seed " + std::to_string(seed), trace, body);
+    if (replayable) {
+      res.trace_error = write_trace(options, to_write, sim::failure_signature(r.outcome, r.message),
+                                    "weft " + options.name + " seed " + std::to_string(seed), trace, body);
+    } else {
+      std::filesystem::remove(trace, ec);
+      res.trace_error = "a resource_limit failure is not replayed for a trace (a replayed overflow may end the process)";
+    }
     if (res.trace_error.empty()) res.trace_path = trace;
     return res;
   }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <string>
 
@@ -315,26 +316,85 @@ TEST(Explore, AnUnboundedSpinHitsTheStepBound) {
 
 // A long failure's trace shows its last 20,000 decisions, where it failed, and
 // says how many earlier ones it left out.
+// 30,000 decisions: the kernel keeps them all and the file shows the last
+// 20,000; 90,000: the kernel itself dropped the older ones (it keeps at most
+// 40,000), and the file still shows the last 20,000, in order, without a gap.
 TEST(Explore, ALongFailuresTraceKeepsItsLastDecisionsAndSaysHowManyItLeftOut) {
-  Options o = options("explore-long-trace", 1);
-  o.step_bound = 30'000;
-  o.shrink = false;
-  const auto r = explore(o, [] {
+  for (std::uint64_t bound : {30'000u, 90'000u}) {
+    Options o = options("explore-long-trace", 1);
+    o.step_bound = bound;
+    o.shrink = false;
+    const auto r = explore(o, [] {
+      weft::sync::atomic<bool> never{false};
+      while (!never.load()) weft::this_thread::yield();
+    });
+    ASSERT_EQ(r.outcome, Outcome::step_bound_exceeded);
+    ASSERT_FALSE(r.trace_path.empty()) << r.trace_error;
+    std::ifstream in(r.trace_path);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    std::uint64_t slices = 0, left_out = 0, first_ts = 0, last_ts = 0;
+    bool gap = false;
+    for (const auto& e : j.at("traceEvents")) {
+      if (e.at("ph") == "X") {
+        const auto ts = e.at("ts").get<std::uint64_t>();
+        if (slices++ == 0) first_ts = ts;
+        else gap = gap || ts != last_ts + 1;
+        last_ts = ts;
+      }
+      if (e.at("name") == "earlier decisions left out") left_out = e.at("args").at("left_out").get<std::uint64_t>();
+    }
+    EXPECT_EQ(slices, 20'000u) << bound;
+    EXPECT_EQ(left_out, r.steps - 20'000) << r.steps;
+    EXPECT_EQ(first_ts, left_out);
+    EXPECT_EQ(last_ts, r.steps - 1);
+    EXPECT_FALSE(gap);
+  }
+}
+
+// The kernel's own bound on a traced run: the last 20,000 decisions at least,
+// 40,000 at most, in order up to the last.
+TEST(Explore, ATracedRunKeepsABoundedTailOfItsDecisions) {
+  weft::sim::Options so;
+  so.trace = true;
+  so.step_bound = 100'000;
+  weft::sim::Simulation s(so);
+  const weft::sim::RunResult r = s.run([] {
     weft::sync::atomic<bool> never{false};
     while (!never.load()) weft::this_thread::yield();
   });
   ASSERT_EQ(r.outcome, Outcome::step_bound_exceeded);
-  ASSERT_FALSE(r.trace_path.empty()) << r.trace_error;
-  std::ifstream in(r.trace_path);
-  const nlohmann::json j = nlohmann::json::parse(in);
-  std::uint64_t slices = 0, left_out = 0, first_ts = 0;
-  for (const auto& e : j.at("traceEvents")) {
-    if (e.at("ph") == "X" && slices++ == 0) first_ts = e.at("ts").get<std::uint64_t>();
-    if (e.at("name") == "earlier decisions left out") left_out = e.at("args").at("left_out").get<std::uint64_t>();
-  }
-  EXPECT_EQ(slices, 20'000u);
-  EXPECT_EQ(left_out, r.steps - 20'000) << r.steps;
-  EXPECT_EQ(first_ts, left_out);
+  ASSERT_GE(r.trace.size(), weft::sim::kTraceStepsKept);
+  ASSERT_LE(r.trace.size(), 2 * weft::sim::kTraceStepsKept);
+  for (std::size_t i = 1; i < r.trace.size(); ++i) ASSERT_EQ(r.trace[i].index, r.trace[i - 1].index + 1);
+  EXPECT_EQ(r.trace.back().index, r.steps - 1);
+}
+
+// A stack overflow whose thread makes a decision at every level: the failure is
+// reported with its schedule and replay line, neither shrunk nor traced (their
+// replays would see every decision, where an overflow ends the process).
+TEST(Explore, AStackOverflowAmidDecisionsIsReportedUnshrunkWithoutATrace) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reports a stack overflow itself";
+#else
+  Options o = options("explore-overflow-decisions", 5);
+  o.stack_size = 64 * 1024;
+  o.memory_model = weft::sim::MemoryModel::sc;
+  const auto r = explore(o, [] {
+    weft::sync::atomic<int> a{1};
+    std::function<int(int)> deep_loading = [&](int depth) -> int {
+      volatile char frame[256];
+      frame[0] = static_cast<char>(a.load(std::memory_order_relaxed));
+      return depth == 0 ? frame[0] : deep_loading(depth - 1) + frame[0];
+    };
+    weft::thread t([&] { (void)deep_loading(4000); });
+    t.join();
+  });
+  ASSERT_EQ(r.outcome, Outcome::resource_limit) << r.report();
+  EXPECT_FALSE(r.shrunk);
+  EXPECT_TRUE(r.trace_path.empty());
+  EXPECT_NE(r.trace_error.find("not replayed"), std::string::npos) << r.trace_error;
+  EXPECT_FALSE(r.replay.empty());
+#endif
 }
 
 TEST(Explore, PassingRunsEverySeedAndAZeroTimeBoundStopsAfterOne) {
