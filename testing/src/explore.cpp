@@ -97,21 +97,17 @@ std::string replay_line(const Options& o, const std::string& path) {
   return "WEFT_REPLAY=" + path + " " + cmd;
 }
 
-// sim::kTraceStepsKept bounds the decisions a trace file shows: the last ones,
-// where the failure is (a step-bound failure has 100,000 decisions or more).
-constexpr std::size_t kTraceStepsMax = sim::kTraceStepsKept;
-
 // trace_json renders a traced run (sim::Options::trace) in the Trace Event
 // format that ui.perfetto.dev and chrome://tracing open: one lane per simulated
 // thread, one slice per decision on the lane of the thread that reached it (the
 // decision's index is its time, so the lanes read as the interleaving), and the
-// run's outcome as a last, global mark. Past kTraceStepsMax decisions only the
+// run's outcome as a last, global mark. Past sim::kTraceStepsKept decisions only the
 // last ones are shown, and a first mark says how many were left out.
 nlohmann::json trace_json(const std::string& title, const sim::RunResult& r) {
   using nlohmann::json;
   json events = json::array();
   events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", 1}, {"args", {{"name", title}}}});
-  const std::size_t skipped = r.trace.size() > kTraceStepsMax ? r.trace.size() - kTraceStepsMax : 0;
+  const std::size_t skipped = r.trace.size() > sim::kTraceStepsKept ? r.trace.size() - sim::kTraceStepsKept : 0;
   // The decisions before the first one shown (the kernel keeps only the last ones too).
   const std::uint64_t left_out = r.trace.empty() ? 0 : r.trace[skipped].index;
   if (left_out != 0) {
@@ -344,9 +340,10 @@ Result explore(Options options, const std::function<void()>& body) {
     std::error_code ec;
     const std::filesystem::path dir = artifact_dir(options);
     std::filesystem::create_directories(dir, ec);
-    const std::filesystem::path file =
-        std::filesystem::absolute(dir / (file_stem(options.name) + "-seed" + std::to_string(seed) + ".schedule.json"),
-                                  ec);
+    // The failure's files: <stem>.schedule.json and <stem>.trace.json.
+    const std::filesystem::path stem =
+        std::filesystem::absolute(dir / (file_stem(options.name) + "-seed" + std::to_string(seed)), ec);
+    const std::filesystem::path file = stem.string() + ".schedule.json";
     std::string error;
     if (to_write.save(file.string(), error)) {
       res.schedule_path = file.string();
@@ -355,8 +352,7 @@ Result explore(Options options, const std::function<void()>& body) {
       res.message += " (the schedule could not be written: " + error + ")";
     }
     // The trace is of the schedule written (the shrunk one when it shrank).
-    const std::string stem = file_stem(options.name) + "-seed" + std::to_string(seed);
-    const std::string trace = std::filesystem::absolute(dir / (stem + ".trace.json"), ec).string();
+    const std::string trace = stem.string() + ".trace.json";
     if (replayable) {
       res.trace_error = write_trace(options, to_write, sim::failure_signature(r.outcome, r.message),
                                     "weft " + options.name + " seed " + std::to_string(seed), trace, body);
