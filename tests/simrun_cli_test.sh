@@ -19,8 +19,8 @@ expect 0 "the canary's failure is expected over seeds" -- "$simrun" "$scenarios/
 # byte for byte (its wall-clock "seconds" aside), over steal_storm seeds that a
 # step bound cuts in the middle of the work (about half of them) and seeds that
 # pass after them.
-"$simrun" "$scenarios/steal_storm.json" --seeds 0..11 --step-bound 38000 --collect --json 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-on"
-"$simrun" "$scenarios/steal_storm.json" --seeds 0..11 --step-bound 38000 --collect --json --no-teardown 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-off"
+"$simrun" "$scenarios/steal_storm.json" --seeds 0..11 --step-bound 43400 --collect --json 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-on"
+"$simrun" "$scenarios/steal_storm.json" --seeds 0..11 --step-bound 43400 --collect --json --no-teardown 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-off"
 if ! cmp -s "$tmp/td-on" "$tmp/td-off"; then echo "FAIL: --no-teardown changed the report"; diff "$tmp/td-on" "$tmp/td-off" | head -c 2000; fail=1;
 elif ! grep -q '"step_bound_exceeded":[2-9]' "$tmp/td-on" || ! grep -q '"pass":[2-9]' "$tmp/td-on"; then
   echo "FAIL: the step bound should cut some seeds and pass others"; head -c 600 "$tmp/td-on"; fail=1;
@@ -29,7 +29,7 @@ else echo "ok: --no-teardown changes no report line"; fi
 # step bound cuts the run (each wrote into the report in the teardown once).
 # Each early (2,000 decisions: every seed cut) and near its median length (some
 # seeds cut, some passing after them).
-for cut in lifo_pingpong:2000 lifo_pingpong:23000 dump_storm:2000 dump_storm:13600; do
+for cut in lifo_pingpong:2000 lifo_pingpong:26406 dump_storm:2000 dump_storm:15100; do
   sc=${cut%%:*}; bound=${cut##*:}
   "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound "$bound" --collect --json 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-on"
   "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound "$bound" --collect --json --no-teardown 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-off"

@@ -8,7 +8,9 @@ seeds 0..N-1 each, with the check measuring only (`simrun --lost-parallelism-bou
 0 --json`), and writes per scenario and strategy: runs, outcomes, stretches of
 lost parallelism reached, the longest stretch in polls of the holders (what the
 bound limits) with its seed, its 99th percentile over the runs, and the longest
-stretch in decisions (for comparison). Two simrun processes run at once.
+stretch in decisions (for comparison), and the longest stretch in virtual time
+of work waiting (spare, or behind a poll) while a worker slept (`max_ns`: what
+the bound in virtual time limits). Two simrun processes run at once.
 
   tools/lost_parallelism_sweep.py --simrun build/release/tools/simrun --seeds 2000 \
       --out reports/lost-parallelism.json
@@ -29,7 +31,7 @@ def cell(simrun, scenario, strategy, seeds):
            "--json", "--collect"]
     p = subprocess.run(cmd, capture_output=True, text=True)
     r = {"runs": 0, "outcomes": {}, "stretches": 0, "samples": 0, "max_polls": 0, "max_seed": 0,
-         "longest_decisions": 0, "longest_quiet": 0, "longest_quiet_seed": 0}
+         "longest_decisions": 0, "longest_quiet": 0, "longest_quiet_seed": 0, "max_ns": 0, "max_ns_seed": 0}
     polls = []
     for line in p.stdout.splitlines():
         if not line.startswith("{"):
@@ -47,6 +49,8 @@ def cell(simrun, scenario, strategy, seeds):
         if n > r["max_polls"]:
             r["max_polls"], r["max_seed"] = n, d["seed"]
         r["longest_decisions"] = max(r["longest_decisions"], g.get("parallelism_longest_decisions", 0))
+        if g.get("parallelism_longest_ns", 0) > r["max_ns"]:
+            r["max_ns"], r["max_ns_seed"] = g["parallelism_longest_ns"], d["seed"]
         if d.get("longest_quiet", 0) > r["longest_quiet"]:
             r["longest_quiet"], r["longest_quiet_seed"] = d["longest_quiet"], d["seed"]
     if r["runs"] != seeds:
@@ -63,6 +67,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=2000)
     ap.add_argument("--out", default="reports/lost-parallelism.json")
     ap.add_argument("--bound", type=int, default=16, help="the bound the check uses (reported against)")
+    ap.add_argument("--bound-ns", type=int, default=64_000_000, help="the bound in virtual time (reported against)")
     a = ap.parse_args()
     scenarios = sorted(glob.glob("scenarios/*.json")) + sorted(glob.glob("scenarios/zoo/*.json"))
     jobs = [(s, st) for s in scenarios for st in STRATEGIES]
@@ -75,11 +80,13 @@ def main():
             print(f"{s} {st}: {results[f'{s} {st}']['max_polls']} polls", file=sys.stderr)
     results = dict(sorted(results.items()))
     top = max(results.items(), key=lambda kv: kv[1]["max_polls"])
+    top_ns = max(results.items(), key=lambda kv: kv[1]["max_ns"])
     report = {
         "what": "stretches of lost parallelism in the correct engine (simrun --lost-parallelism-bound 0: measure "
                 "only), every shipped and zoo scenario x " + ", ".join(STRATEGIES),
         "unit": "max_polls: the most polls the workers holding the spare work started during one stretch (what the "
-                "bound limits); longest_decisions: the longest stretch in decisions, for comparison",
+                "bound limits); longest_decisions: the longest stretch in decisions, for comparison; max_ns: the "
+                "longest stretch in virtual ns of work waiting (spare or behind a poll) while a worker slept",
         "command": f"tools/lost_parallelism_sweep.py --simrun {a.simrun} --seeds {a.seeds}",
         "seeds_per_cell": a.seeds,
         "cells": len(results),
@@ -90,6 +97,10 @@ def main():
         "max_seed": top[1]["max_seed"],
         "longest_quiet": max(r["longest_quiet"] for r in results.values()),
         "bound_polls": a.bound,
+        "max_ns": top_ns[1]["max_ns"],
+        "max_ns_cell": top_ns[0],
+        "max_ns_seed": top_ns[1]["max_ns_seed"],
+        "bound_ns": a.bound_ns,
         "outcomes": {},
         "results": results,
     }
@@ -102,6 +113,8 @@ def main():
         f.write("\n")
     print(f"{report['runs']} runs in {report['cells']} cells, {report['stretches']} stretches; longest "
           f"{report['max_polls']} polls ({report['max_cell']}, seed {report['max_seed']}); bound {a.bound}; "
+          f"longest in virtual time {report['max_ns']} ns ({report['max_ns_cell']}, seed {report['max_ns_seed']}); "
+          f"bound {a.bound_ns} ns; "
           f"longest without progress {report['longest_quiet']} decisions; "
           f"outcomes {report['outcomes']}")
 

@@ -349,7 +349,8 @@ nlohmann::ordered_json report_json(const Scenario& sc, const Cli& cli, const Str
                    {"parallelism_lost", r.stats.parallelism_lost},
                    {"parallelism_stretches", r.stats.parallelism_stretches},
                    {"parallelism_longest", r.stats.parallelism_longest},
-                   {"parallelism_longest_decisions", r.stats.parallelism_longest_decisions}};
+                   {"parallelism_longest_decisions", r.stats.parallelism_longest_decisions},
+                   {"parallelism_longest_ns", r.stats.parallelism_longest_ns}};
   if (!r.metrics_json.empty()) j["metrics"] = nlohmann::ordered_json::parse(r.metrics_json);
   if (r.result.outcome != Outcome::pass) j["replay"] = replay_line(cli, st, seed);
   return j;

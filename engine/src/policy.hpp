@@ -39,6 +39,24 @@ static_assert(!searching_cap_reached(0, 1), "a lone worker may always search");
 // searching the list once per worker.
 inline constexpr std::uint32_t kIdleViewWorkers = 64;
 
+// The LIFO watch (multi_thread/idle.cpp, Steps W1 to W6): one parked worker looks
+// at the others' LIFO slots every interval, from kLifoWatchFirstNs doubling to
+// kLifoWatchMaxNs while it finds nothing, and back to the first after it sees a
+// task in a slot; it takes a task that sat in a slot across two looks while its
+// owner stayed inside one poll. A task behind a long poll so waits at most
+// kLifoWatchMaxNs + kLifoWatchFirstNs before a sleeping worker runs it, and a
+// worker that polls for long while the others idle costs a wake-up per interval.
+inline constexpr std::uint64_t kLifoWatchFirstNs = 1'000'000ull;
+inline constexpr std::uint64_t kLifoWatchMaxNs = 16'000'000ull;
+static_assert(kLifoWatchFirstNs > 0 && kLifoWatchFirstNs <= kLifoWatchMaxNs);
+// lifo_watch_next is the interval after one of `ns`: twice as long, capped.
+constexpr std::uint64_t lifo_watch_next(std::uint64_t ns) { return ns >= kLifoWatchMaxNs / 2 ? kLifoWatchMaxNs : 2 * ns; }
+static_assert(lifo_watch_next(kLifoWatchMaxNs) == kLifoWatchMaxNs && lifo_watch_next(kLifoWatchFirstNs) > kLifoWatchFirstNs);
+// kLifoWaitMaxNs is the longest a task may wait in a slot behind its owner's poll
+// while a worker sleeps: the lost-parallelism check's bound in virtual time
+// (harness/checks/parallelism.cpp) is a margin above it.
+inline constexpr std::uint64_t kLifoWaitMaxNs = kLifoWatchMaxNs + kLifoWatchFirstNs;
+
 // ---- the local queue and the injection queue (queues.hpp, multi_thread/worker.cpp) ----
 
 // overflow_batch is how many tasks an overflow moves from a full local queue to

@@ -333,41 +333,91 @@ class LocalQueue {
   Atomic<std::uint32_t> tail_{0};
 };
 
-// LifoSlot is a worker's one-task LIFO slot (owner only, never stolen): a task
-// woken by the running task goes here and runs next, while what it was sent is
-// still in cache. The scheduler disables the slot once a chain of LIFO polls
-// reaches max_lifo_polls, so two tasks waking each other cannot keep the worker
-// from its queue, and the chain's end restores the configured state.
+// LifoSlot is a worker's one-task LIFO slot: a task woken by the running task goes
+// here and runs next, while what it was sent is still in cache. The scheduler
+// disables the slot once a chain of LIFO polls reaches max_lifo_polls, so two
+// tasks waking each other cannot keep the worker from its queue, and the chain's
+// end restores the configured state.
+//
+// Taking from another worker's slot (the LIFO watch, multi_thread/idle.cpp): a
+// task put in the slot just before its owner enters a long poll must not wait for
+// that poll while other workers sleep (Tokio's 7.6). With two or more workers the
+// slot is an atomic that one other worker, the watcher, may empty:
+//   L1. The owner puts t into an empty slot with a release store: a thief only
+//       ever writes null (L3), so an empty slot stays empty until its owner fills
+//       it, and no read-modify-write is needed. Into a full slot it exchanges; the
+//       task it gets back (null if a thief took it meanwhile) goes to its queue.
+//   L2. The owner takes by a load and, when the slot holds a task, an exchange
+//       with null: it gets the task unless a thief's L3 came first.
+//   L3. A thief takes t by a compare-exchange from t to null, which succeeds only
+//       while t is still there: exactly one of L2 and L3 gets t.
+//   L4. With one worker there is no thief: the slot is a plain cell, and L1 and
+//       L2 are a read and a write.
+// The load before each exchange keeps the read-modify-write off the common paths:
+// an empty slot at the top of the worker loop and at the end of a LIFO chain, and
+// a push into an empty slot.
 class LifoSlot {
  public:
-  explicit LifoSlot(bool enabled) noexcept : configured_(enabled), enabled_(enabled) {}
+  LifoSlot(bool enabled, bool stealable) noexcept : configured_(enabled), stealable_(stealable), enabled_(enabled) {}
 
-  // take empties the slot and returns its task, or null.
+  // take empties the slot and returns its task, or null (L2; L4).
   TaskHeader* take() noexcept {
-    return task_.with_mut([](TaskHeader*& t) { return std::exchange(t, nullptr); });
+    if (!stealable_) return plain_.with_mut([](TaskHeader*& t) { return std::exchange(t, nullptr); });
+    // relaxed: the owner reads its own L1 writes; a thief writes only null, which carries nothing.
+    TaskHeader* t = shared_.load(Order::relaxed);
+    if (t == nullptr) return nullptr;
+    if (WEFT_BUG(lifo_take_plain)) {  // "only its owner puts tasks in"
+      shared_.store(nullptr, Order::relaxed);
+      return t;
+    }
+    // relaxed: as above; the exchange only decides between this take and a thief's L3.
+    return shared_.exchange(nullptr, Order::relaxed);
   }
-  // replace puts t in the slot and returns the task it displaced, or null.
+  // replace puts t in the slot and returns the task it displaced, or null (L1; L4).
   TaskHeader* replace(TaskHeader* t) noexcept {
     WEFT_ASSERT(t != nullptr && enabled_);
-    return task_.with_mut([t](TaskHeader*& cur) { return std::exchange(cur, t); });
+    if (!stealable_) return plain_.with_mut([t](TaskHeader*& cur) { return std::exchange(cur, t); });
+    // relaxed: a null read is exact, since only this owner writes tasks; a stale task read
+    // only sends the push through the exchange, which reads the latest value.
+    if (shared_.load(Order::relaxed) == nullptr) {
+      shared_.store(t, Order::release);  // pairs with a thief's acquire compare-exchange (L3)
+      return nullptr;
+    }
+    return shared_.exchange(t, Order::release);  // release: pairs with a thief's acquire compare-exchange (L3)
   }
-  // task is the task in the slot, or null (dumps, work checks).
-  TaskHeader* task() const noexcept { return task_.get(); }
-  bool empty() const noexcept { return task_.get() == nullptr; }
+  // steal is L3, on a thief: takes t if the slot still holds it. Only with two or more workers.
+  bool steal(TaskHeader* t) noexcept {
+    WEFT_ASSERT(stealable_ && t != nullptr);
+    TaskHeader* expected = t;
+    // acquire: pairs with the owner's release store or exchange that put t here (L1): t's
+    // fields are the owner's writes. Failure reads nothing the thief uses.
+    return shared_.compare_exchange(expected, nullptr, Order::acquire, Order::relaxed);
+  }
+  // task is the task in the slot, or null: a thief's look, dumps (the owner held),
+  // work checks. On a stealable slot it is a load another worker may make at any time.
+  TaskHeader* task() const noexcept {
+    // acquire: pairs with the owner's release store (L1): a reader may read the task's fields.
+    return stealable_ ? shared_.load(Order::acquire) : plain_.get();
+  }
+  bool empty() const noexcept { return task() == nullptr; }
   // accepts says whether a new wake may go in the slot.
   bool accepts() const noexcept { return enabled_; }
   // disable closes the slot until the chain ends; true on the open-to-closed edge.
   bool disable() noexcept { return std::exchange(enabled_, false); }
-  // end_chain reopens the slot as configured once its chain has run out.
+  // end_chain reopens the slot as configured once its chain has run out (after a
+  // take returned null: only the owner puts tasks in).
   void end_chain() noexcept {
-    WEFT_ASSERT(task_.get() == nullptr);
+    WEFT_ASSERT(stealable_ || plain_.get() == nullptr);
     enabled_ = configured_;
   }
 
  private:
-  // task_ is a Cell: a dump's leader reads the slot while its owner is held.
-  Cell<TaskHeader*> task_{nullptr};
+  // plain_ is the one-worker slot, a Cell: a dump's leader reads it while its
+  // owner is held. shared_ is the slot with two or more workers (L1 to L3).
+  Cell<TaskHeader*> plain_{nullptr};
+  Atomic<TaskHeader*> shared_{nullptr};
   const bool configured_;
+  const bool stealable_;
   bool enabled_;  // owner only
 };
 

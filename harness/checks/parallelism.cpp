@@ -30,13 +30,27 @@
 // state in decisions while that fiber makes no poll either. A worker that polls on
 // while its spare work waits has had every chance to announce it.
 //
-// Accepted exceptions (not spare work):
-//   - the LIFO slot: it is not stealable (Tokio's 7.6); a task there waits for its
-//     worker even while others sleep, until the engine-speed issue makes it
-//     stealable (then it becomes spare work here too);
+// Accepted exceptions (not spare work for the bound in polls):
+//   - the LIFO slot: its task runs next on its worker, and a push there wakes
+//     nobody; only the LIFO watch takes it, once it has waited behind one poll;
 //   - an awake owner's next task: its owner takes it at once, waking a sleeper to
 //     take it would lose it (wake_deferred notifies only beyond one task);
 //   - the current-thread runtime: one thread, no parallelism to lose.
+// Across virtual time. The first two are "at once" only while polls are short. A
+// task in the LIFO slot, or next in the local queue, of a worker that is inside a
+// poll waits for that poll to end (IdleView::behind_poll), and a poll that lasts
+// (a long computation, a blocking call) makes no poll events for the bound above
+// to count. So the check also bounds the state in virtual time: work waiting
+// (spare, or behind a poll) while a worker sleeps and nobody searches may last at
+// most bound_ns (kLostParallelismNs). Virtual time passes only when every
+// simulated thread is blocked (the kernel jumps to the next timer), so a strategy
+// that starves a fiber cannot stretch it: only the engine leaving the work where
+// it is can. At every event that comes after time passed, the check samples
+// the state as it was before that event (the truth not yet updated by it): the
+// state that held while time passed. Tokio's 7.6 is this state: a task put in the
+// LIFO slot just before its worker enters a long poll waits for that poll while
+// the others sleep; the engine's LIFO watch (multi_thread/idle.cpp, W1 to W6)
+// takes it within policy::kLifoWaitMaxNs.
 // The truth. Who sleeps and how many search are what the idle protocol keeps in
 // its counters and sleeper list, so a bug there (a searcher count that leaks, a
 // sleeper missing from the list) would make the check believe the protocol it is
@@ -93,9 +107,64 @@ std::string describe(const weft::detail::RuntimeCore::IdleView& v) {
          std::to_string(v.spare) + " spare task(s)";
 }
 
+std::string describe_held(const weft::detail::RuntimeCore::IdleView& v) {
+  return std::to_string(v.sleeping) + " worker(s) asleep, " + std::to_string(v.behind_poll) +
+         " task(s) behind a poll, " + std::to_string(v.spare) + " spare";
+}
+
+// held_lost says whether v finds work waiting while a worker sleeps and nobody
+// searches (the rule in virtual time).
+bool held_lost(const weft::detail::RuntimeCore::IdleView& v) {
+  return v.sleeping > 0 && v.searching == 0 && v.spare + v.behind_poll > 0 && !v.shut_down;
+}
+
+weft::detail::RuntimeCore::IdleView read_view(const weft::detail::RuntimeCore* core, std::int32_t worker,
+                                              const weft::detail::RuntimeCore::IdleTruth* truth) {
+  // Detached, the seam's operations are plain reads: no decision is added.
+  detail::Kernel* k = detail::tls_kernel;
+  detail::tls_kernel = nullptr;
+  const weft::detail::RuntimeCore::IdleView v = core->idle_view(worker, truth);
+  detail::tls_kernel = k;
+  return v;
+}
+
 }  // namespace
 
+bool ParallelismMonitor::judge_time(const weft::detail::RuntimeCore::IdleView& v, std::uint64_t step, std::uint64_t now,
+                                    bool before) {
+  if (!held_lost(v)) {
+    held_ = false;
+    return false;
+  }
+  if (!held_) {
+    held_ = true;
+    // Sampled before this event, the state held since the last event's instant.
+    held_since_ns_ = before ? last_ns_ : now;
+    held_since_step_ = step;
+    held_first_ = v;
+  }
+  const std::uint64_t len = now - held_since_ns_;
+  if (len > result_.longest_ns) result_.longest_ns = len;
+  if (result_.bound_ns == 0 || len <= result_.bound_ns) return false;
+  result_.violation = "parallelism lost for " + std::to_string(len) + " ns of virtual time (bound " +
+                      std::to_string(result_.bound_ns) + " ns) since decision " + std::to_string(held_since_step_) +
+                      ": work waited while workers slept and nobody searched (then " + describe_held(held_first_) +
+                      "; now " + describe_held(v) + ")";
+  return true;
+}
+
 bool ParallelismMonitor::sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker, std::uint64_t task) {
+  // Time passed since the last event: judge the state that held meanwhile, read
+  // before this event changes the truth ("Across virtual time").
+  const std::uint64_t now = detail::tls_kernel != nullptr ? detail::tls_kernel->now_ns() : last_ns_;
+  if (now > last_ns_ && core_ != nullptr && result_.violation.empty()) {
+    ++result_.samples;
+    if (judge_time(read_view(core_, worker, &truth_), step, now, true)) {
+      last_ns_ = now;
+      return true;
+    }
+  }
+  last_ns_ = now;
   // The truth first, from every event of a worker about itself (see "The truth").
   if (worker >= 0 && worker < 64) {
     const std::uint64_t bit = std::uint64_t{1} << worker;
@@ -116,12 +185,9 @@ bool ParallelismMonitor::sample(std::uint64_t step, weft::EventKind kind, std::i
     }
   }
   if (core_ == nullptr || !result_.violation.empty() || !samples_at(kind)) return false;
-  // Detached, the seam's operations are plain reads: no decision is added.
-  detail::Kernel* k = detail::tls_kernel;
-  detail::tls_kernel = nullptr;
-  const weft::detail::RuntimeCore::IdleView v = core_->idle_view(worker, &truth_);
-  detail::tls_kernel = k;
+  const weft::detail::RuntimeCore::IdleView v = read_view(core_, worker, &truth_);
   ++result_.samples;
+  if (judge_time(v, step, now, false)) return true;
   const bool lost = v.sleeping > 0 && v.searching == 0 && v.spare > 0 && !v.shut_down;
   if (!lost) {
     lost_ = false;

@@ -18,6 +18,9 @@ namespace weft::sim {
 // bound in polls, and the first violation ("" if none).
 struct ParallelismCheck {
   std::uint64_t samples = 0, lost_samples = 0, stretches = 0, longest = 0, longest_decisions = 0, bound = 0;
+  // The rule in virtual time (parallelism.cpp, "Across virtual time"): the longest
+  // stretch in ns, and the bound (0: only measured).
+  std::uint64_t longest_ns = 0, bound_ns = 0;
   std::string violation;
 };
 
@@ -28,9 +31,12 @@ struct ParallelismCheck {
 // decision (the kernel is detached while it reads).
 class ParallelismMonitor {
  public:
-  // ParallelismMonitor(bound): a stretch longer than bound polls is a violation;
-  // bound 0 only measures.
-  explicit ParallelismMonitor(std::uint64_t bound) { result_.bound = bound; }
+  // ParallelismMonitor(bound, bound_ns): a stretch longer than bound polls, or
+  // than bound_ns of virtual time, is a violation; a bound of 0 only measures.
+  ParallelismMonitor(std::uint64_t bound, std::uint64_t bound_ns) {
+    result_.bound = bound;
+    result_.bound_ns = bound_ns;
+  }
 
   // attach names the runtime to read (null: nothing to read yet, or any more).
   void attach(const weft::detail::RuntimeCore* core) noexcept { core_ = core; }
@@ -48,6 +54,15 @@ class ParallelismMonitor {
   std::uint64_t since_ = 0;    // the step of the stretch's first lost sample
   std::uint64_t polls_ = 0;    // polls by holders of spare work since then
   weft::detail::RuntimeCore::IdleView first_{};  // what that sample read
+  // The rule in virtual time: whether the last sample found work waiting (spare or
+  // behind a poll) while workers slept, since when (virtual ns, decision), the
+  // virtual time of the last event seen, and what the stretch's first sample read.
+  bool held_ = false;
+  std::uint64_t held_since_ns_ = 0, held_since_step_ = 0, last_ns_ = 0;
+  weft::detail::RuntimeCore::IdleView held_first_{};
+  // judge_time is one sample of that rule, of view v at virtual time now; `before`:
+  // v is the state before this event, which held while time passed since last_ns_.
+  bool judge_time(const weft::detail::RuntimeCore::IdleView& v, std::uint64_t step, std::uint64_t now, bool before);
   // The truth the view is read against (RuntimeCore::IdleTruth), kept from each
   // worker's own events; poll_task_[w] is the task worker w polls (0: none), so
   // a poll_end it emits for another task (a cancellation it runs) is not its end.
@@ -59,5 +74,11 @@ class ParallelismMonitor {
 // longest stretch, in polls of the holders, the correct engine needs over every
 // shipped scenario and strategy, with margin).
 inline constexpr std::uint64_t kLostParallelismPolls = 16;
+// kLostParallelismNs is the default bound in virtual time: work may wait behind a
+// poll or in a queue while a worker sleeps at most this long. The engine's LIFO
+// watch takes a slot's task within policy::kLifoWaitMaxNs (17 ms); this is four
+// times its longest interval (16 ms), so that the check does not move with a
+// small change of the watch's timing, and a task that waits for a 200 ms poll (scenarios/lifo_long_poll.json) fails.
+inline constexpr std::uint64_t kLostParallelismNs = 64'000'000ull;
 
 }  // namespace weft::sim

@@ -245,7 +245,11 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     if (has_check("fairness")) fairness.emplace(fairness_bound(sc.runtime));
     if (has_check("budget")) budget.emplace(sc.runtime.resolved().budget);
     parallelism.reset();
-    if (has_check("lost_parallelism")) parallelism.emplace(cfg.parallelism_bound.value_or(kLostParallelismPolls));
+    if (has_check("lost_parallelism")) {
+      // --lost-parallelism-bound 0 measures both rules and judges neither.
+      const std::uint64_t polls = cfg.parallelism_bound.value_or(kLostParallelismPolls);
+      parallelism.emplace(polls, polls == 0 ? 0 : kLostParallelismNs);
+    }
     rec.watch(fairness ? &*fairness : nullptr, budget ? &*budget : nullptr, parallelism ? &*parallelism : nullptr);
     // Step H2: from here until the runtime and the programs are gone, what the
     // simulated threads allocate outside the simulator's and the harness's own
@@ -335,6 +339,7 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
     report.stats.parallelism_stretches = parallelism->result().stretches;
     report.stats.parallelism_longest = parallelism->result().longest;
     report.stats.parallelism_longest_decisions = parallelism->result().longest_decisions;
+    report.stats.parallelism_longest_ns = parallelism->result().longest_ns;
   }
   if (places) report.place_samples = places->take_samples();
   report.events = rec.take_events();

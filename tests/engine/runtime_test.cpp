@@ -343,6 +343,34 @@ TEST_P(StealingRuntime, IdleWorkersStealWhenOneWorkerGetsAllTheWork) {
   EXPECT_GT(steals, 0u);
 }
 
+// Tokio's 7.6: a task put in the LIFO slot just before its worker enters a long
+// poll must run on another worker meanwhile (the LIFO watch, idle.cpp W1 to W6).
+// The parent's poll spins until the child has run. Without the watch the child
+// would wait in the slot of the parent's worker until the spin ended, which it
+// would not: the spin gives up after 60 s, so that the test fails instead of
+// hanging. Nothing here measures time; the watch's first look comes after 1 ms.
+TEST_P(StealingRuntime, ATaskInTheLifoSlotRunsWhileItsWorkerIsStuckInALongPoll) {
+  auto rt = GetParam().build();
+  std::atomic<bool> ran{false};
+  const bool seen = rt.block_on([](std::atomic<bool>* ran) -> Task<bool> {
+    co_return co_await weft::spawn([](std::atomic<bool>* ran) -> Task<bool> {
+      weft::spawn([](std::atomic<bool>* ran) -> Task<void> {
+        ran->store(true);
+        co_return;
+      }(ran)).detach();
+      const auto give_up = std::chrono::steady_clock::now() + 60s;
+      while (!ran->load() && std::chrono::steady_clock::now() < give_up) {
+      }
+      co_return ran->load();
+    }(ran));
+  }(&ran));
+  EXPECT_TRUE(seen) << "the child waited in the LIFO slot for its worker's poll";
+  rt.shutdown();  // workers publish their metrics on the way out
+  std::uint64_t steals = 0;
+  for (std::uint32_t i = 0; i < rt.handle().num_workers(); ++i) steals += rt.handle().worker_metrics(i).steal_count;
+  EXPECT_GE(steals, 1u);
+}
+
 TEST_P(Runtime, ShutdownWithTasksInFlightFreesEveryTask) {
   long before = Tracker::live.load();
   {

@@ -52,7 +52,8 @@ WEFT_NS_BEGIN
   X(timer_driver_handoff)  \
   X(dump_timeout)          \
   X(dump_partial)          \
-  X(dump_late_arrival)
+  X(dump_late_arrival)     \
+  X(lifo_steal)
 
 #define WEFT_EVENTS_ENUMERATOR(name) name,
 #define WEFT_EVENTS_NAME(name) #name,

@@ -101,6 +101,12 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
     std::uint64_t spare = 0;      // stealable tasks no awake owner takes next (see idle_view)
     std::uint64_t spare_of = 0;   // of them, in the local queue of the worker asked about
     std::uint64_t injected = 0;   // of them, in the injection queue
+    // behind_poll counts (with the truth only) the tasks that wait for a poll to
+    // end: in the LIFO slot of a worker inside a poll, or next in its local queue.
+    // Not spare while polls are short: the owner runs them next. Across virtual
+    // time they are: the LIFO watch takes a slot's task, and a local task was
+    // announced when pushed.
+    std::uint64_t behind_poll = 0;
     bool shut_down = false;       // shutdown began: queued work is dropped, not run
   };
   // IdleTruth is what the caller saw of each worker itself, from the events the
@@ -112,7 +118,8 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
   };
   // idle_view reads the idle state for the lost-parallelism check: `spare` counts
   // the injection queue and each local queue's stealable tasks, less the one an
-  // awake owner with an empty LIFO slot pops next (the LIFO slot is not stealable);
+  // awake owner with an empty LIFO slot pops next (a LIFO slot's task runs next on
+  // its worker; only the watch takes it, behind a long poll: `behind_poll`);
   // `spare_of` those of worker `worker` (none for -1). With `truth`, who sleeps and
   // how many may search are taken from it where the engine's own state could lie
   // (multi_thread/idle.cpp says how).

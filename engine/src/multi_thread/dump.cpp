@@ -54,8 +54,8 @@ DumpWorker MultiThread::describe_worker(std::uint32_t i, const DumpArrivals& arr
     dw.missed_reason = dw.running_task ? "did not reach the rendezvous in time: polling task " +
                                              std::to_string(dw.running_task)
                                        : "did not reach the rendezvous in time";
-    if (WEFT_BUG(dump_reads_missed_lifo)) {  // "only a peek at one pointer"
-      if (const TaskHeader* t = cores_[i]->lifo.task()) dw.lifo_task = t->id_;
+    if (WEFT_BUG(dump_reads_missed_defer)) {  // "only a peek at one length"
+      dw.deferred = cores_[i]->defer.with([](const std::vector<TaskHeader*>& v) { return v.size(); });
     }
     return dw;
   }

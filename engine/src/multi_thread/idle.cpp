@@ -35,6 +35,10 @@
 // what is due. A new earliest timer wakes the driver, or a sleeper when nobody
 // drives. Every worker also fires due timers at maintenance, so a driver stuck in
 // a long poll cannot stop time for the others.
+//
+// The LIFO watch (Steps W1 to W6, below park_once): one parked worker wakes now
+// and then to take a task that waits in another worker's LIFO slot behind a long
+// poll (Tokio's 7.6).
 #include <algorithm>
 #include <mutex>
 #include <vector>
@@ -95,32 +99,32 @@ void MultiThread::park(Core& core) {
 void MultiThread::park_once(Core& core) {
   Parker& parker = remotes_[core.index]->parker;
   const auto w = static_cast<std::int32_t>(core.index);
+  bool drives = false;
   if (has_timers()) {
     std::int32_t none = -1;
-    if (driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst)) {  // Step D1
-      // We drive time: sleep until the earliest deadline at most.
-      do {
-        std::uint64_t deadline = next_timer_deadline_locked();  // Step D2
-        wait_idle(core, [&] {
-          std::uint64_t now = Platform::now_ns();
-          if (deadline <= now) return;
-          if (deadline == UINT64_MAX) parker.park(); else parker.park_for(deadline - now);
-        });
-        core.in_driver = true;
-        fire_timers(w);  // Step D3
-        core.in_driver = false;
-      } while (WEFT_BUG(driver_sleeps_on_fired) &&
-               zoo::driver_sleeps_again(has_timers(), inject_closed(), mu_, sleepers_, core.index));
-      driver_.store(-1, Order::seq_cst);  // Step D4
-      // Timers still pending (under timer_mu_, not the hint) and we are about to run: hand the driver on.
-      if (core.has_tasks(remotes_[core.index]->queue) && next_timer_deadline_locked() != UINT64_MAX) {
-        emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::timer_driver_handoff));
-        notify_parked();
-      }
-      // Tasks the timers woke sit in our queue; share them if there are several.
-      if (!core.is_searching.get() && remotes_[core.index]->queue.len() + (core.lifo.empty() ? 0 : 1) > 1) notify_parked();
-      return;
-    }
+    drives = driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst);  // Step D1
+  }
+  // (zoo: "a LIFO task runs next anyway")
+  if (n_ >= 2 && !WEFT_BUG(lifo_unwatched) && claim_watch(core)) {  // Step W1
+    watch(core, drives);
+    return;
+  }
+  if (drives) {
+    // We drive time: sleep until the earliest deadline at most.
+    do {
+      std::uint64_t deadline = next_timer_deadline_locked();  // Step D2
+      wait_idle(core, [&] {
+        std::uint64_t now = Platform::now_ns();
+        if (deadline <= now) return;
+        if (deadline == UINT64_MAX) parker.park(); else parker.park_for(deadline - now);
+      });
+      core.in_driver = true;
+      fire_timers(w);  // Step D3
+      core.in_driver = false;
+    } while (WEFT_BUG(driver_sleeps_on_fired) &&
+             zoo::driver_sleeps_again(has_timers(), inject_closed(), mu_, sleepers_, core.index));
+    driver_leave(core);
+    return;
   }
   // Spin briefly first when the workers fit the cores: a kernel park and wake
   // costs microseconds, a wake-up that arrives during the spin costs nothing.
@@ -131,6 +135,170 @@ void MultiThread::park_once(Core& core) {
     }
     parker.park();
   });
+}
+
+void MultiThread::driver_leave(Core& core) {
+  const auto w = static_cast<std::int32_t>(core.index);
+  driver_.store(-1, Order::seq_cst);  // Step D4
+  // Timers still pending (under timer_mu_, not the hint) and we are about to run: hand the driver on.
+  if (core.has_tasks(remotes_[core.index]->queue) && next_timer_deadline_locked() != UINT64_MAX) {
+    emit(EventKind::mark, w, 0, static_cast<std::uint64_t>(Mark::timer_driver_handoff));
+    notify_parked();
+  }
+  // Tasks the timers woke sit in our queue; share them if there are several.
+  if (!core.is_searching.get() && remotes_[core.index]->queue.len() + (core.lifo.empty() ? 0 : 1) > 1) notify_parked();
+}
+
+// The LIFO watch (two or more workers). A task put in a worker's LIFO slot runs
+// when that worker's current poll ends; if the poll is long, the task would wait
+// for it while other workers sleep (Tokio's 7.6), since a LIFO push wakes nobody
+// (announcing it would cost every push a fence). One parked worker watches
+// instead, from its park:
+//  Step W1. A worker about to park claims the watch (compare-exchange of
+//           lifo_watch_ from none to itself, seq_cst) if nobody holds it, and
+//           forgets what an earlier watch saw.
+//  Step W2. The watcher sets watch_deep_ (seq_cst), then reads how many workers
+//           are unparked (seq_cst). If some are, it clears the flag and parks for
+//           its interval; if none is, nobody can hold a task in a slot, and it
+//           parks until unparked. A timer driver that watches parks until the
+//           earlier of its deadline and its interval.
+//  Step W3. Whoever counts a worker unparked (a notifier's step 4, a driver woken
+//           with work) then reads watch_deep_ (seq_cst) and, if it is set,
+//           clears it and unparks the watcher. W2 and W3 are the store-buffering
+//           pair: either the watcher sees the count or the counter sees the flag,
+//           so the watcher never sleeps without a deadline while a worker runs.
+//           A woken watcher that is still on the sleeper list, and whose
+//           runtime is not shutting down, was woken by W3 or spuriously: it
+//           goes back to W2 without leaving its park.
+//  Step W4. At each interval's end it looks at every other worker: the task it
+//           polls (its running task, stored at every poll) and the task in its
+//           slot. A task that was in the slot at the last look too, with the same
+//           task being polled then and now, has waited at least an interval
+//           behind one poll: the watcher takes it (queues.hpp, L3), emits a steal
+//           and the lifo_steal mark, and leaves its park to run it.
+//  Step W5. The next interval is the first after a look that saw a task in a
+//           slot behind a poll; otherwise twice the last, up to the cap
+//           (policy.hpp: a task so waits at most kLifoWaitMaxNs).
+//  Step W6. Leaving its park for any reason, the watcher gives the watch up
+//           (seq_cst) and clears watch_deep_; if other workers still sleep and the
+//           runtime is not shutting down, it unparks the newest of them, which
+//           stays on the list: its park returns as a spurious wake (step 5), and
+//           the next park claims the watch (W1). A notifier wakes another sleeper
+//           than the watcher when it can (notify_parked_locked), so the watch
+//           changes hands seldom.
+
+bool MultiThread::claim_watch(Core& core) {
+  std::uint32_t none = kNoWorker;
+  if (!lifo_watch_.compare_exchange(none, core.index, Order::seq_cst, Order::seq_cst)) return false;  // Step W1
+  std::fill(core.watch_seen.begin(), core.watch_seen.end(), Core::Seen{});
+  return true;
+}
+
+void MultiThread::watch(Core& core, bool drives) {
+  Parker& parker = remotes_[core.index]->parker;
+  const auto w = static_cast<std::int32_t>(core.index);
+  core.watch_ns = policy::kLifoWatchFirstNs;
+  for (std::uint32_t round = 0;; ++round) {
+    WEFT_ASSERT(round < 100'000'000);
+    const std::uint64_t deadline = drives ? next_timer_deadline_locked() : UINT64_MAX;  // Step D2
+    watch_deep_.store(1, Order::seq_cst);  // Step W2: flag, then read the count (W3 is the other side)
+    const bool deep = (idle_state_.load(Order::seq_cst) >> kUnparkShift) == 0;
+    if (!deep) watch_deep_.store(0, Order::seq_cst);
+    bool token = false, timed_out = false;
+    const bool waited = wait_idle(core, [&] {
+      const std::uint64_t now = Platform::now_ns();
+      std::uint64_t until = deadline;
+      if (!deep && now + core.watch_ns < until) until = now + core.watch_ns;
+      if (until <= now) return;
+      if (until == UINT64_MAX) {
+        parker.park();
+        token = true;
+      } else {
+        token = parker.park_for(until - now);
+        timed_out = !token;
+      }
+    });
+    if (drives) {
+      core.in_driver = true;
+      fire_timers(w);  // Step D3
+      core.in_driver = false;
+      if (core.has_tasks(remotes_[core.index]->queue) &&
+          !(WEFT_BUG(driver_sleeps_on_fired) &&
+            zoo::driver_sleeps_again(has_timers(), inject_closed(), mu_, sleepers_, core.index)))
+        break;
+      // A deadline reached without work: the next round reads the new earliest one.
+    }
+    if (!waited) break;  // answering a dump round gave us work
+    if (token) {
+      bool listed, closed;
+      {
+        std::scoped_lock lock(mu_);
+        listed = std::find(sleepers_.begin(), sleepers_.end(), core.index) != sleepers_.end();
+        closed = inject_.closed_locked();
+      }
+      if (!listed || closed) break;  // woken for work (step 4) or for shutdown
+      continue;                      // Step W3's wake, or spurious: watch on
+    }
+    if (timed_out || !deep) {
+      if (TaskHeader* t = watch_look(core)) {  // Step W4
+        remotes_[core.index]->queue.push_back_or_overflow(t, *this, w);
+        break;
+      }
+    }
+  }
+  // Step W6.
+  lifo_watch_.store(kNoWorker, Order::seq_cst);
+  watch_deep_.store(0, Order::seq_cst);
+  if (drives) driver_leave(core);
+  std::uint32_t next = kNoWorker;
+  {
+    std::scoped_lock lock(mu_);
+    if (!inject_.closed_locked()) {
+      for (auto it = sleepers_.rbegin(); it != sleepers_.rend(); ++it) {
+        if (*it != core.index) {
+          next = *it;
+          break;
+        }
+      }
+    }
+  }
+  if (next != kNoWorker) remotes_[next]->parker.unpark();
+}
+
+// watch_look is Steps W4 and W5: the task it took, or null.
+TaskHeader* MultiThread::watch_look(Core& core) {
+  const auto w = static_cast<std::int32_t>(core.index);
+  bool saw = false;
+  for (std::uint32_t v = 0; v < n_; ++v) {
+    if (v == core.index) continue;
+    const std::uint64_t running = stats_[v].running_task.get();
+    TaskHeader* t = cores_[v]->lifo.task();
+    Core::Seen& seen = core.watch_seen[v];
+    if (running != 0 && t != nullptr) {
+      saw = true;
+      if (seen.running == running && seen.slot == t && cores_[v]->lifo.steal(t)) {
+        seen = {};
+        emit(EventKind::steal, w, t->id_, 1, v);
+        emit(EventKind::mark, w, t->id_, static_cast<std::uint64_t>(Mark::lifo_steal));
+        core.steals += 1;
+        core.steal_ops += 1;
+        core.watch_ns = policy::kLifoWatchFirstNs;
+        return t;
+      }
+    }
+    seen = {running, t};
+  }
+  core.watch_ns = saw ? policy::kLifoWatchFirstNs : policy::lifo_watch_next(core.watch_ns);  // Step W5
+  return nullptr;
+}
+
+// wake_deep_watcher is Step W3, after a worker (`woken`) was counted unparked.
+void MultiThread::wake_deep_watcher(std::uint32_t woken) {
+  if (WEFT_BUG(watch_deep_unwoken)) return;  // "the watcher looks every interval anyway"
+  if (watch_deep_.load(Order::seq_cst) == 0) return;
+  if (watch_deep_.exchange(0, Order::seq_cst) == 0) return;
+  const std::uint32_t watcher = lifo_watch_.load(Order::seq_cst);
+  if (watcher != kNoWorker && watcher != woken) remotes_[watcher]->parker.unpark();
 }
 
 void MultiThread::on_new_earliest_timer() {
@@ -181,6 +349,7 @@ bool MultiThread::transition_from_parked(Core& core) {
         removed = true;
       }
     }
+    if (removed && n_ >= 2) wake_deep_watcher(core.index);  // Step W3
     core.is_searching.set(!removed);
     return true;
   }
@@ -217,10 +386,15 @@ std::uint32_t MultiThread::notify_parked_locked() {
     std::scoped_lock lock(mu_);
     if (!notify_should_wakeup() || sleepers_.empty()) return kNoWorker;
     idle_state_.fetch_add((1ull << kUnparkShift) | 1, Order::seq_cst);
+    // Another sleeper than the LIFO watcher when there is one (W6). relaxed: a hint; a
+    // stale read wakes the watcher, whose W6 hands the watch on.
+    if (n_ >= 2 && sleepers_.size() >= 2 && sleepers_.back() == lifo_watch_.load(Order::relaxed))
+      std::swap(sleepers_.back(), sleepers_[sleepers_.size() - 2]);
     idx = sleepers_.back();
     sleepers_.pop_back();
   }
   remotes_[idx]->parker.unpark();
+  if (n_ >= 2) wake_deep_watcher(idx);  // Step W3
   return idx;
 }
 
@@ -297,9 +471,12 @@ RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker, const IdleTrut
   v.spare = v.injected;
   for (std::uint32_t i = 0; i < n_; ++i) {
     const std::uint32_t queued = remotes_[i]->queue.stealable_len();
-    const std::uint32_t next = !asleep(i) && cores_[i]->lifo.empty() && queued > 0 ? 1 : 0;
+    const bool slot = !cores_[i]->lifo.empty();
+    const std::uint32_t next = !asleep(i) && !slot && queued > 0 ? 1 : 0;
     v.spare += queued - next;
     if (static_cast<std::int32_t>(i) == worker) v.spare_of = queued - next;
+    const bool polling = truth != nullptr && i < 64 && ((truth->polling >> i) & 1) != 0;
+    if (polling) v.behind_poll += next + (slot ? 1 : 0);
   }
   return v;
 }

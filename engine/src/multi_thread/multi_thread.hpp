@@ -1,8 +1,9 @@
 // The multi-thread work-stealing scheduler: its types, shared by the files that
 // implement it.
 //
-// Each worker owns a Core: a bounded local queue (stealable), a LIFO slot (not
-// stealable), and its batch of metrics. MultiThread itself holds what every worker touches:
+// Each worker owns a Core: a bounded local queue (stealable), a LIFO slot (taken
+// only by the LIFO watch, behind a long poll: queues.hpp, idle.cpp), and its batch
+// of metrics. MultiThread itself holds what every worker touches:
 // the injection queue and the sleeper list under one lock (the idle protocol
 // relies on that lock for ordering), the packed idle counters, and the remotes.
 //
@@ -42,9 +43,10 @@ struct alignas(128) WorkerStats {
 };
 
 // Core is one worker's private state: only its own thread touches it, except a dump
-// leader, which reads a Core while its owner is held in the rendezvous.
+// leader, which reads a Core while its owner is held in the rendezvous, and the
+// LIFO watcher, which reads and may empty its LIFO slot (queues.hpp, L3).
 struct Core {
-  explicit Core(bool lifo_enabled) : lifo(lifo_enabled) {}
+  Core(bool lifo_enabled, bool lifo_stealable) : lifo(lifo_enabled, lifo_stealable) {}
   std::uint32_t index = 0;  // before publication
   std::uint32_t tick = 0;   // owner only
   LifoSlot lifo;
@@ -61,6 +63,14 @@ struct Core {
   MetricCount polls, steals, steal_ops, parks, unparks, noops, local_schedules, overflows, busy_ns;  // owner only
   std::uint64_t polls_at_last_park = 0;  // owner only
   std::uint64_t busy_start = 0;         // owner only
+  // The LIFO watch (idle.cpp, W1 to W6): the interval to the next look, and what
+  // the last look saw at each other worker (the task it polled, its slot's task).
+  struct Seen {
+    std::uint64_t running = 0;
+    const TaskHeader* slot = nullptr;
+  };
+  std::uint64_t watch_ns = policy::kLifoWatchFirstNs;  // owner only
+  std::vector<Seen> watch_seen;                        // owner only
 
   bool has_deferred() const {
     return defer.with([](const std::vector<TaskHeader*>& d) { return !d.empty(); });
@@ -163,6 +173,13 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   void wake_deferred(Core& core);
   void park(Core& core);
   void park_once(Core& core);
+  // driver_leave is the timer driver's Step D4 and what follows it.
+  void driver_leave(Core& core);
+  // The LIFO watch (idle.cpp, Steps W1 to W6).
+  bool claim_watch(Core& core);
+  void watch(Core& core, bool drives);
+  TaskHeader* watch_look(Core& core);
+  void wake_deep_watcher(std::uint32_t woken);
   void submit_metrics(Core& core);
   void pre_shutdown(Core& core);
   void release_leftovers();
@@ -200,9 +217,10 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   void dump_rendezvous(Core& core, bool parked);
   // wait_idle runs wait (a wait on the idle parker) through the rendezvous's step 1,
   // so a dump arrives for this worker instead of waking it.
+  // False when it left without waiting: answering a round gave core work.
   template <class Wait>
-  void wait_idle(Core& core, Wait wait) {
-    rv_.wait_blocked(
+  bool wait_idle(Core& core, Wait wait) {
+    return rv_.wait_blocked(
         core.index, wait, [&] { dump_rendezvous(core, true); },
         // Leading, it woke the requesting task onto this core: run it, not wait.
         [&] { return core.has_tasks(remotes_[core.index]->queue); });
@@ -227,6 +245,8 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   std::vector<std::uint32_t> sleepers_;  // guarded by mu_
   Atomic<std::uint64_t> idle_state_;
   Atomic<std::int32_t> driver_{-1};  // worker index driving timers, or -1
+  Atomic<std::uint32_t> lifo_watch_{kNoWorker};  // the LIFO watcher (W1), or kNoWorker
+  Atomic<std::uint32_t> watch_deep_{0};          // 1: the watcher sleeps until woken (W2, W3)
   std::vector<Thread> threads_;  // owner only: the runtime's owner starts them and its shutdown joins them
   Atomic<std::uint32_t> shut_{0};
   AsyncMutex dump_lock_;             // one dump at a time

@@ -36,9 +36,10 @@ MultiThread::MultiThread(Config cfg)
   }
   for (std::uint32_t i = 0; i < n_; ++i) {
     remotes_.push_back(std::make_unique<Remote>(cfg_.local_queue_capacity));
-    auto core = std::make_unique<Core>(cfg_.lifo_enabled);
+    auto core = std::make_unique<Core>(cfg_.lifo_enabled, n_ >= 2);  // L4: one worker, no thief
     core->index = i;
     core->rand = rng::FastRand(rng::splitmix64(seed));
+    core->watch_seen.resize(n_);
     cores_.push_back(std::move(core));
   }
   sleepers_.reserve(n_);

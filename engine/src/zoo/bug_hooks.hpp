@@ -56,12 +56,15 @@ enum class Bug : std::uint8_t {
   ct_push_trusts_timer,        // stall: with timers pending, a push from another thread leaves the current-thread driver parked
   wake_check_relaxed,          // stale read: the wake check reads the idle state with a relaxed load, not a seq_cst RMW
   dump_round_release_acquire,  // stale read: the dump requester publishes its round with release and reads the blocked flags with acquire
-  dump_reads_missed_lifo,      // data race: a dump reads the LIFO slot of a worker that missed the rendezvous (not held)
+  dump_reads_missed_defer,     // data race: a dump reads the deferred list of a worker that missed the rendezvous (not held)
   driver_sleeps_on_fired,      // stall: the multi-thread timer driver parks again until the next deadline on tasks its timers woke
   timer_waker_after_register,  // data race: a sleep's waker is stored after its entry is registered and announced
   woken_forgets_searching,     // lost parallelism: a worker a notifier counted as a searcher does not know it is one; the count leaks
   search_cap_count_kept,       // lost parallelism: step 1 counts itself a searcher before the cap check and keeps the count when refused
   queue_buffer_leaked,         // heap leak: a local queue's destructor lets go of its ring buffer without freeing it
+  lifo_unwatched,              // Tokio 7.6: nobody watches the LIFO slots; a task there waits out its worker's long poll
+  lifo_take_plain,             // atomicity: the owner takes from its LIFO slot by a load and a store; a watcher's take in between runs the task twice
+  watch_deep_unwoken,          // lost parallelism: a worker counted unparked does not wake the watcher sleeping without a deadline (W3)
   count_,
 };
 
@@ -95,12 +98,15 @@ inline constexpr std::string_view kBugNames[] = {
     "ct_push_trusts_timer",
     "wake_check_relaxed",
     "dump_round_release_acquire",
-    "dump_reads_missed_lifo",
+    "dump_reads_missed_defer",
     "driver_sleeps_on_fired",
     "timer_waker_after_register",
     "woken_forgets_searching",
     "search_cap_count_kept",
     "queue_buffer_leaked",
+    "lifo_unwatched",
+    "lifo_take_plain",
+    "watch_deep_unwoken",
 };
 static_assert(std::size(kBugNames) == static_cast<std::size_t>(Bug::count_));
 

@@ -50,9 +50,10 @@ struct RunStats {
   std::uint64_t fairness_windows = 0, fairness_censored = 0, fairness_worst = 0, fairness_bound = 0;
   std::uint64_t budget_worst = 0;
   // The lost-parallelism check: idle samples, those that found parallelism lost,
-  // stretches of them and the longest in polls of the holders and in decisions.
+  // stretches of them and the longest in polls of the holders and in decisions;
+  // the longest stretch of work waiting while workers slept, in virtual ns.
   std::uint64_t parallelism_samples = 0, parallelism_lost = 0, parallelism_stretches = 0, parallelism_longest = 0,
-                parallelism_longest_decisions = 0;
+                parallelism_longest_decisions = 0, parallelism_longest_ns = 0;
 };
 
 // Place names where a task can sit at the moment of an action; Action names the
