@@ -45,9 +45,10 @@
 // most bound_ns (kLostParallelismNs). Virtual time passes only when every
 // simulated thread is blocked (the kernel jumps to the next timer), so a strategy
 // that starves a fiber cannot stretch it: only the engine leaving the work where
-// it is can. At every event that comes after time passed, the check samples
-// the state as it was before that event (the truth not yet updated by it): the
-// state that held while time passed. Tokio's 7.6 is this state: a task put in the
+// it is can. The check samples at the engine events as above, and at every jump
+// of virtual time (the kernel's jump probe, Simulation::set_jump_probe): nothing
+// runs during a jump, so the state read just before it holds until the time it
+// jumps to, and a stretch so reaches at least that time. Tokio's 7.6 is this state: a task put in the
 // LIFO slot just before its worker enters a long poll waits for that poll while
 // the others sleep; the engine's LIFO watch (multi_thread/idle.cpp, W1 to W6)
 // takes it within policy::kLifoWaitMaxNs.
@@ -130,41 +131,37 @@ weft::detail::RuntimeCore::IdleView read_view(const weft::detail::RuntimeCore* c
 
 }  // namespace
 
-bool ParallelismMonitor::judge_time(const weft::detail::RuntimeCore::IdleView& v, std::uint64_t step, std::uint64_t now,
-                                    bool before) {
+bool ParallelismMonitor::judge_time(const weft::detail::RuntimeCore::IdleView& v, std::uint64_t step, std::uint64_t from_ns,
+                                    std::uint64_t until_ns) {
   if (!held_lost(v)) {
     held_ = false;
     return false;
   }
   if (!held_) {
     held_ = true;
-    // Sampled before this event, the state held since the last event's instant.
-    held_since_ns_ = before ? last_ns_ : now;
+    held_since_ns_ = from_ns;
     held_since_step_ = step;
     held_first_ = v;
   }
-  const std::uint64_t len = now - held_since_ns_;
+  const std::uint64_t len = until_ns - held_since_ns_;
   if (len > result_.longest_ns) result_.longest_ns = len;
   if (result_.bound_ns == 0 || len <= result_.bound_ns) return false;
   result_.violation = "parallelism lost for " + std::to_string(len) + " ns of virtual time (bound " +
                       std::to_string(result_.bound_ns) + " ns) since decision " + std::to_string(held_since_step_) +
                       ": work waited while workers slept and nobody searched (then " + describe_held(held_first_) +
-                      "; now " + describe_held(v) + ")";
+                      "; at the jump to " + std::to_string(until_ns) + " ns " + describe_held(v) + ")";
   return true;
 }
 
+std::string ParallelismMonitor::before_jump(std::uint64_t now_ns, std::uint64_t to_ns) {
+  if (core_ == nullptr || !result_.violation.empty()) return {};
+  ++result_.samples;
+  // Called detached (the kernel's probe): the view's reads add no decision.
+  return judge_time(core_->idle_view(-1, &truth_), last_step_, now_ns, to_ns) ? result_.violation : std::string();
+}
+
 bool ParallelismMonitor::sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker, std::uint64_t task) {
-  // Time passed since the last event: judge the state that held meanwhile, read
-  // before this event changes the truth ("Across virtual time").
-  const std::uint64_t now = detail::tls_kernel != nullptr ? detail::tls_kernel->now_ns() : last_ns_;
-  if (now > last_ns_ && core_ != nullptr && result_.violation.empty()) {
-    ++result_.samples;
-    if (judge_time(read_view(core_, worker, &truth_), step, now, true)) {
-      last_ns_ = now;
-      return true;
-    }
-  }
-  last_ns_ = now;
+  last_step_ = step;
   // The truth first, from every event of a worker about itself (see "The truth").
   if (worker >= 0 && worker < 64) {
     const std::uint64_t bit = std::uint64_t{1} << worker;
@@ -187,7 +184,8 @@ bool ParallelismMonitor::sample(std::uint64_t step, weft::EventKind kind, std::i
   if (core_ == nullptr || !result_.violation.empty() || !samples_at(kind)) return false;
   const weft::detail::RuntimeCore::IdleView v = read_view(core_, worker, &truth_);
   ++result_.samples;
-  if (judge_time(v, step, now, false)) return true;
+  const std::uint64_t now = detail::tls_kernel != nullptr ? detail::tls_kernel->now_ns() : 0;
+  if (judge_time(v, step, now, now)) return true;
   const bool lost = v.sleeping > 0 && v.searching == 0 && v.spare > 0 && !v.shut_down;
   if (!lost) {
     lost_ = false;

@@ -45,6 +45,10 @@ class ParallelismMonitor {
   // sleep) and reads the runtime at the events that matter; returns true when
   // this sample is the first violation (result().violation says which).
   bool sample(std::uint64_t step, weft::EventKind kind, std::int32_t worker, std::uint64_t task);
+  // before_jump is the kernel's jump probe (Simulation::set_jump_probe): every fiber
+  // is blocked at virtual time now_ns and time jumps to to_ns. The state read now
+  // holds until then. Returns the violation, or "".
+  std::string before_jump(std::uint64_t now_ns, std::uint64_t to_ns);
   const ParallelismCheck& result() const noexcept { return result_; }
 
  private:
@@ -55,14 +59,15 @@ class ParallelismMonitor {
   std::uint64_t polls_ = 0;    // polls by holders of spare work since then
   weft::detail::RuntimeCore::IdleView first_{};  // what that sample read
   // The rule in virtual time: whether the last sample found work waiting (spare or
-  // behind a poll) while workers slept, since when (virtual ns, decision), the
-  // virtual time of the last event seen, and what the stretch's first sample read.
+  // behind a poll) while workers slept, since when (virtual ns, decision), and what
+  // the stretch's first sample read.
   bool held_ = false;
-  std::uint64_t held_since_ns_ = 0, held_since_step_ = 0, last_ns_ = 0;
+  std::uint64_t held_since_ns_ = 0, held_since_step_ = 0, last_step_ = 0;  // last_step_: the last event's decision
   weft::detail::RuntimeCore::IdleView held_first_{};
-  // judge_time is one sample of that rule, of view v at virtual time now; `before`:
-  // v is the state before this event, which held while time passed since last_ns_.
-  bool judge_time(const weft::detail::RuntimeCore::IdleView& v, std::uint64_t step, std::uint64_t now, bool before);
+  // judge_time is one sample of that rule: view v, read at from_ns, holds until
+  // until_ns (the same for an event; the jump's end for a jump).
+  bool judge_time(const weft::detail::RuntimeCore::IdleView& v, std::uint64_t step, std::uint64_t from_ns,
+                  std::uint64_t until_ns);
   // The truth the view is read against (RuntimeCore::IdleTruth), kept from each
   // worker's own events; poll_task_[w] is the task worker w polls (0: none), so
   // a poll_end it emits for another task (a cancellation it runs) is not its end.

@@ -225,6 +225,10 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
   std::optional<FairnessMonitor> fairness;
   std::optional<BudgetMonitor> budget;
   std::optional<ParallelismMonitor> parallelism;
+  // lost_parallelism's bound in virtual time is judged at every jump of time too.
+  sim.set_jump_probe([&parallelism](std::uint64_t now_ns, std::uint64_t to_ns) {
+    return parallelism ? parallelism->before_jump(now_ns, to_ns) : std::string();
+  });
   std::optional<PlaceObserver> places;  // RunConfig::observe_places
   if (cfg.observe_places) {
     rec.track_polling();

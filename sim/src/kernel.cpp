@@ -1426,6 +1426,20 @@ Fiber* Kernel::pick_after_block(Op op) {
           return host_.get();
         }
       }
+      if (config_.jump_probe) {
+        std::string verdict, probe_error;
+        const std::uint64_t to = timers_.top().deadline_ns;
+        Uncounted uncounted;  // the harness's check, not the run's work (Step H2)
+        run_probe([&] {
+          verdict = config_.jump_probe(now_ns_, to);
+          return false;
+        }, probe_error);
+        if (!probe_error.empty() || !verdict.empty()) {
+          end_run(probe_error.empty() ? Outcome::lost_parallelism : Outcome::exception,
+                  probe_error.empty() ? verdict : "the jump probe threw: " + probe_error);
+          return host_.get();
+        }
+      }
       advance_time();
       continue;
     }

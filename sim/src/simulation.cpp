@@ -96,6 +96,7 @@ RunResult Simulation::run_once(const std::function<void()>& main_fn, Strategy& s
   config.record = record;
   config.spurious_wakeup_per_mille = options_.spurious_wakeup_per_mille;
   config.stall_probe = stall_probe_;
+  config.jump_probe = jump_probe_;
   config.describe_blocked = describe_blocked_;
   config.memory_limit_bytes = options_.memory_limit_bytes;
   config.race_detection = options_.race_detection;

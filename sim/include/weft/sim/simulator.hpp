@@ -406,6 +406,14 @@ class Simulation {
   // waits for that jump, and the run ends as `stall` instead. It runs outside the
   // simulation, like the idle probe, so it adds no decision to any run.
   void set_stall_probe(std::function<bool()> probe) { stall_probe_ = std::move(probe); }
+  // set_jump_probe installs a probe asked at the same moment (after the stall
+  // probe), with the virtual time now and the time it jumps to: what holds now
+  // holds until then, since nothing runs meanwhile. A non-empty answer ends the
+  // run as lost_parallelism with it as the message (the harness's bound in
+  // virtual time, harness/checks/parallelism.cpp). Outside the simulation too.
+  void set_jump_probe(std::function<std::string(std::uint64_t now_ns, std::uint64_t to_ns)> probe) {
+    jump_probe_ = std::move(probe);
+  }
   // set_blocked_describer installs a function asked, with the kernel detached as
   // for the probes, when a run ends because every fiber is blocked (deadlock,
   // lost wake-up, stall); its text (what each blocked task waits on) is appended
@@ -425,6 +433,7 @@ class Simulation {
   Options options_;
   std::function<bool()> idle_probe_;
   std::function<bool()> stall_probe_;
+  std::function<std::string(std::uint64_t, std::uint64_t)> jump_probe_;
   std::function<std::string()> describe_blocked_;
 };
 

@@ -46,6 +46,10 @@ struct KernelConfig {
   std::uint32_t spurious_wakeup_per_mille = 0;
   // Asked before each jump of virtual time (Simulation::set_stall_probe); may be empty.
   std::function<bool()> stall_probe;
+  // Asked before each jump of virtual time, after the stall probe, with the time
+  // now and the time it jumps to (Simulation::set_jump_probe): a non-empty answer
+  // ends the run as lost_parallelism with it as the message; may be empty.
+  std::function<std::string(std::uint64_t now_ns, std::uint64_t to_ns)> jump_probe;
   // Asked when a run ends because every fiber is blocked (deadlock, lost wake-up,
   // stall): what the blocked work waits on, appended to the message; may be empty.
   std::function<std::string()> describe_blocked;
