@@ -501,6 +501,10 @@ DumpVerdict CurrentThread::judge(TaskHeader* t, std::uint64_t s, const DumpPlace
     // The task asking for the dump is running on this very thread.
     v.location = DumpLocation::running_requester;
     v.worker = 0;
+  } else if (place && (place->location == DumpLocation::blocking_queue ||
+                       place->location == DumpLocation::blocking_running)) {
+    // A blocking thread runs it, or may at any moment (the driver being held does
+    // not stop it): located, but its frame is not read.
   } else if (!running && !finished) {
     if (driver_held) {
       v.read = true;

@@ -360,18 +360,26 @@ class LifoSlot {
  public:
   LifoSlot(bool enabled, bool stealable) noexcept : configured_(enabled), stealable_(stealable), enabled_(enabled) {}
 
-  // take empties the slot and returns its task, or null (L2; L4).
-  TaskHeader* take() noexcept {
-    if (!stealable_) return plain_.with_mut([](TaskHeader*& t) { return std::exchange(t, nullptr); });
-    // relaxed: the owner reads its own L1 writes; a thief writes only null, which carries nothing.
-    TaskHeader* t = shared_.load(Order::relaxed);
-    if (t == nullptr) return nullptr;
-    if (WEFT_BUG(lifo_take_plain)) {  // "only its owner puts tasks in"
-      shared_.store(nullptr, Order::relaxed);
-      return t;
+  // take empties the slot and returns its task, or null (L2; L4). take_as is the
+  // same for a caller that knows which slot it has (kShared == stealable): the
+  // worker loop is compiled once for each, so its takes cost no test of that.
+  TaskHeader* take() noexcept { return stealable_ ? take_as<true>() : take_as<false>(); }
+  template <bool kShared>
+  TaskHeader* take_as() noexcept {
+    WEFT_ASSERT(kShared == stealable_);
+    if constexpr (!kShared) {
+      return plain_.with_mut([](TaskHeader*& t) { return std::exchange(t, nullptr); });
+    } else {
+      // relaxed: the owner reads its own L1 writes; a thief writes only null, which carries nothing.
+      TaskHeader* t = shared_.load(Order::relaxed);
+      if (t == nullptr) return nullptr;
+      if (WEFT_BUG(lifo_take_plain)) {  // "only its owner puts tasks in"
+        shared_.store(nullptr, Order::relaxed);
+        return t;
+      }
+      // relaxed: as above; the exchange only decides between this take and a thief's L3.
+      return shared_.exchange(nullptr, Order::relaxed);
     }
-    // relaxed: as above; the exchange only decides between this take and a thief's L3.
-    return shared_.exchange(nullptr, Order::relaxed);
   }
   // replace puts t in the slot and returns the task it displaced, or null (L1; L4).
   TaskHeader* replace(TaskHeader* t) noexcept {

@@ -36,22 +36,26 @@
 //   - an awake owner's next task: its owner takes it at once, waking a sleeper to
 //     take it would lose it (wake_deferred notifies only beyond one task);
 //   - the current-thread runtime: one thread, no parallelism to lose.
-// Across virtual time. The first two are "at once" only while polls are short. A
-// task in the LIFO slot, or next in the local queue, of a worker that is inside a
-// poll waits for that poll to end (IdleView::behind_poll), and a poll that lasts
-// (a long computation, a blocking call) makes no poll events for the bound above
-// to count. So the check also bounds the state in virtual time: work waiting
-// (spare, or behind a poll) while a worker sleeps and nobody searches may last at
-// most bound_ns (kLostParallelismNs). Virtual time passes only when every
-// simulated thread is blocked (the kernel jumps to the next timer), so a strategy
-// that starves a fiber cannot stretch it: only the engine leaving the work where
-// it is can. The check samples at the engine events as above, and at every jump
-// of virtual time (the kernel's jump probe, Simulation::set_jump_probe): nothing
-// runs during a jump, so the state read just before it holds until the time it
-// jumps to, and a stretch so reaches at least that time. Tokio's 7.6 is this state: a task put in the
-// LIFO slot just before its worker enters a long poll waits for that poll while
-// the others sleep; the engine's LIFO watch (multi_thread/idle.cpp, W1 to W6)
-// takes it within policy::kLifoWaitMaxNs.
+// Across virtual time. A poll that lasts (a long computation, a blocking call)
+// makes no poll events for the bound above to count, so the check also bounds two
+// states in virtual time (bound_ns, kLostParallelismNs):
+//   - stealable spare work (as above) while a worker sleeps and nobody searches:
+//     the correct engine announces it at once, whatever its holder does next;
+//   - a task in the LIFO slot of a worker that is inside a poll, while a worker
+//     sleeps (IdleView::behind_poll): it waits for that poll to end unless the
+//     LIFO watch (multi_thread/idle.cpp, W1 to W7) takes it, which it does within
+//     policy::kLifoWaitMaxNs. Searchers do not take slots, so they do not end this
+//     state; a stretch is one wait: the same slot tasks behind the same polls
+//     (IdleView::behind_poll_key). This is Tokio's 7.6.
+// The task next in the local queue of a worker inside a poll is not counted: the
+// engine announces a lone queued task only in some paths (wake_deferred notifies
+// beyond one task), and no watch takes it.
+// Virtual time passes only when every simulated thread is blocked (the kernel jumps
+// to the next timer), so a strategy that starves a fiber cannot stretch either
+// state: only the engine leaving the work where it is can. The check samples at
+// the engine events as above, and at every jump of virtual time (the kernel's jump
+// probe, Simulation::set_jump_probe): nothing runs during a jump, so the state read
+// just before it holds until the time it jumps to.
 // The truth. Who sleeps and how many search are what the idle protocol keeps in
 // its counters and sleeper list, so a bug there (a searcher count that leaks, a
 // sleeper missing from the list) would make the check believe the protocol it is
@@ -113,11 +117,14 @@ std::string describe_held(const weft::detail::RuntimeCore::IdleView& v) {
          " task(s) behind a poll, " + std::to_string(v.spare) + " spare";
 }
 
-// held_lost says whether v finds work waiting while a worker sleeps and nobody
-// searches (the rule in virtual time).
-bool held_lost(const weft::detail::RuntimeCore::IdleView& v) {
-  return v.sleeping > 0 && v.searching == 0 && v.spare + v.behind_poll > 0 && !v.shut_down;
+// spare_held says whether v finds stealable work waiting while a worker sleeps and
+// nobody searches; lifo_held whether a task waits in the LIFO slot of a worker
+// inside a poll while a worker sleeps (searchers do not take slots: only the
+// watch, which is a sleeping worker, does).
+bool spare_held(const weft::detail::RuntimeCore::IdleView& v) {
+  return v.sleeping > 0 && v.searching == 0 && v.spare > 0 && !v.shut_down;
 }
+bool lifo_held(const weft::detail::RuntimeCore::IdleView& v) { return v.sleeping > 0 && v.behind_poll > 0 && !v.shut_down; }
 
 weft::detail::RuntimeCore::IdleView read_view(const weft::detail::RuntimeCore* core, std::int32_t worker,
                                               const weft::detail::RuntimeCore::IdleTruth* truth) {
@@ -133,24 +140,24 @@ weft::detail::RuntimeCore::IdleView read_view(const weft::detail::RuntimeCore* c
 
 bool ParallelismMonitor::judge_time(const weft::detail::RuntimeCore::IdleView& v, std::uint64_t step, std::uint64_t from_ns,
                                     std::uint64_t until_ns) {
-  if (!held_lost(v)) {
-    held_ = false;
-    return false;
-  }
-  if (!held_) {
-    held_ = true;
-    held_since_ns_ = from_ns;
-    held_since_step_ = step;
-    held_first_ = v;
-  }
-  const std::uint64_t len = until_ns - held_since_ns_;
-  if (len > result_.longest_ns) result_.longest_ns = len;
-  if (result_.bound_ns == 0 || len <= result_.bound_ns) return false;
-  result_.violation = "parallelism lost for " + std::to_string(len) + " ns of virtual time (bound " +
-                      std::to_string(result_.bound_ns) + " ns) since decision " + std::to_string(held_since_step_) +
-                      ": work waited while workers slept and nobody searched (then " + describe_held(held_first_) +
-                      "; at the jump to " + std::to_string(until_ns) + " ns " + describe_held(v) + ")";
-  return true;
+  // One stretch per rule; the LIFO one is of one wait: the same slot tasks behind the same polls.
+  auto judge = [&](Stretch& st, bool held, std::uint64_t key, const char* what) {
+    if (!held) {
+      st.held = false;
+      return false;
+    }
+    if (!st.held || st.key != key) st = Stretch{true, from_ns, step, key, v};
+    const std::uint64_t len = until_ns >= st.since_ns ? until_ns - st.since_ns : 0;
+    if (len > result_.longest_ns) result_.longest_ns = len;
+    if (result_.bound_ns == 0 || len <= result_.bound_ns) return false;
+    result_.violation = "parallelism lost for " + std::to_string(len) + " ns of virtual time (bound " +
+                        std::to_string(result_.bound_ns) + " ns) since decision " + std::to_string(st.since_step) +
+                        ": " + what + " (then " + describe_held(st.first) + "; at " + std::to_string(until_ns) +
+                        " ns " + describe_held(v) + ")";
+    return true;
+  };
+  return judge(spare_, spare_held(v), 0, "stealable work waited while workers slept and nobody searched") ||
+         judge(lifo_, lifo_held(v), v.behind_poll_key, "a task waited in a LIFO slot behind one poll while workers slept");
 }
 
 std::string ParallelismMonitor::before_jump(std::uint64_t now_ns, std::uint64_t to_ns) {
@@ -184,8 +191,10 @@ bool ParallelismMonitor::sample(std::uint64_t step, weft::EventKind kind, std::i
   if (core_ == nullptr || !result_.violation.empty() || !samples_at(kind)) return false;
   const weft::detail::RuntimeCore::IdleView v = read_view(core_, worker, &truth_);
   ++result_.samples;
-  const std::uint64_t now = detail::tls_kernel != nullptr ? detail::tls_kernel->now_ns() : 0;
-  if (judge_time(v, step, now, now)) return true;
+  if (detail::tls_kernel != nullptr) {
+    const std::uint64_t now = detail::tls_kernel->now_ns();
+    if (judge_time(v, step, now, now)) return true;
+  }
   const bool lost = v.sleeping > 0 && v.searching == 0 && v.spare > 0 && !v.shut_down;
   if (!lost) {
     lost_ = false;

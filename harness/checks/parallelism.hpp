@@ -58,12 +58,16 @@ class ParallelismMonitor {
   std::uint64_t since_ = 0;    // the step of the stretch's first lost sample
   std::uint64_t polls_ = 0;    // polls by holders of spare work since then
   weft::detail::RuntimeCore::IdleView first_{};  // what that sample read
-  // The rule in virtual time: whether the last sample found work waiting (spare or
-  // behind a poll) while workers slept, since when (virtual ns, decision), and what
+  // The rules in virtual time: for each, whether the last sample found the state,
+  // since when (virtual ns, decision), which wait (the LIFO rule's key), and what
   // the stretch's first sample read.
-  bool held_ = false;
-  std::uint64_t held_since_ns_ = 0, held_since_step_ = 0, last_step_ = 0;  // last_step_: the last event's decision
-  weft::detail::RuntimeCore::IdleView held_first_{};
+  struct Stretch {
+    bool held = false;
+    std::uint64_t since_ns = 0, since_step = 0, key = 0;
+    weft::detail::RuntimeCore::IdleView first{};
+  };
+  Stretch spare_, lifo_;        // stealable work; a LIFO slot behind a poll
+  std::uint64_t last_step_ = 0;  // the last event's decision
   // judge_time is one sample of that rule: view v, read at from_ns, holds until
   // until_ns (the same for an event; the jump's end for a jump).
   bool judge_time(const weft::detail::RuntimeCore::IdleView& v, std::uint64_t step, std::uint64_t from_ns,

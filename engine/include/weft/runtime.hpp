@@ -101,12 +101,12 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
     std::uint64_t spare = 0;      // stealable tasks no awake owner takes next (see idle_view)
     std::uint64_t spare_of = 0;   // of them, in the local queue of the worker asked about
     std::uint64_t injected = 0;   // of them, in the injection queue
-    // behind_poll counts (with the truth only) the tasks that wait for a poll to
-    // end: in the LIFO slot of a worker inside a poll, or next in its local queue.
-    // Not spare while polls are short: the owner runs them next. Across virtual
-    // time they are: the LIFO watch takes a slot's task, and a local task was
-    // announced when pushed.
-    std::uint64_t behind_poll = 0;
+    // behind_poll counts (with the truth only) the tasks in the LIFO slot of a
+    // worker inside a poll: they wait for that poll to end. Not spare while polls
+    // are short (the owner runs them next); across virtual time they are, since the
+    // LIFO watch takes them. behind_poll_key names which (the slot's task and the
+    // task its owner polls, mixed), so that a check can tell one wait from the next.
+    std::uint64_t behind_poll = 0, behind_poll_key = 0;
     bool shut_down = false;       // shutdown began: queued work is dropped, not run
   };
   // IdleTruth is what the caller saw of each worker itself, from the events the

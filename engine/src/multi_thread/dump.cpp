@@ -63,10 +63,14 @@ DumpWorker MultiThread::describe_worker(std::uint32_t i, const DumpArrivals& arr
   const auto w = static_cast<std::int32_t>(i);
   const bool all_arrived = arrivals.all();
   dw.state = arrivals.parked[i] ? "parked" : (c.is_searching.get() ? "searching" : "running");
-  dw.lifo_task = c.lifo.empty() ? 0 : c.lifo.task()->id_;
+  // Read once: the owner is held, but the LIFO watch of a worker that missed the
+  // round may empty the slot (queues.hpp, L3; the watch makes no look while a
+  // round waits for it, idle.cpp W5, so only a missed watcher can).
+  TaskHeader* const slot = c.lifo.task();
+  dw.lifo_task = slot == nullptr ? 0 : slot->id_;
   dw.deferred = c.defer.with([](const std::vector<TaskHeader*>& v) { return v.size(); });
   // Step 2: the owner is held, but a missed worker's shutdown can cancel the task.
-  if (!c.lifo.empty()) where[c.lifo.task()] = {DumpLocation::lifo_slot, w, all_arrived};
+  if (slot != nullptr) where[slot] = {DumpLocation::lifo_slot, w, all_arrived};
   // Idle while deferred: another thread may wake it for a missed worker to run.
   c.defer.with([&](const std::vector<TaskHeader*>& v) {
     for (TaskHeader* t : v) where.emplace(t, DumpPlace{DumpLocation::defer_list, w, all_arrived});
@@ -89,8 +93,8 @@ DumpVerdict MultiThread::judge(TaskHeader* t, std::uint64_t s, const DumpPlace* 
     v.location = DumpLocation::running_on_worker;
     v.worker = on_missed;
   }
-  if (place && place->location == DumpLocation::blocking_queue) {
-    // A blocking thread may run it now: located, but its frame is not read.
+  if (place && (place->location == DumpLocation::blocking_queue || place->location == DumpLocation::blocking_running)) {
+    // A blocking thread runs it, or may run it now: located, but its frame is not read.
   } else if (!running && !finished) {
     if (all_arrived || (place && place->stable)) {
       v.read = true;  // Step 1: nobody can resume or cancel it, every worker is held

@@ -105,7 +105,7 @@ void MultiThread::park_once(Core& core) {
     drives = driver_.compare_exchange(none, w, Order::seq_cst, Order::seq_cst);  // Step D1
   }
   // (zoo: "a LIFO task runs next anyway")
-  if (n_ >= 2 && !WEFT_BUG(lifo_unwatched) && claim_watch(core)) {  // Step W1
+  if (n_ >= 2 && cfg_.lifo_enabled && !WEFT_BUG(lifo_unwatched) && claim_watch(core)) {  // Step W1
     watch(core, drives);
     return;
   }
@@ -170,22 +170,30 @@ void MultiThread::driver_leave(Core& core) {
 //           A woken watcher that is still on the sleeper list, and whose
 //           runtime is not shutting down, was woken by W3 or spuriously: it
 //           goes back to W2 without leaving its park.
-//  Step W4. At each interval's end it looks at every other worker: the task it
+//  Step W4. When a look is due it looks at every other worker: the task it
 //           polls (its running task, stored at every poll) and the task in its
 //           slot. A task that was in the slot at the last look too, with the same
 //           task being polled then and now, has waited at least an interval
 //           behind one poll: the watcher takes it (queues.hpp, L3), emits a steal
 //           and the lifo_steal mark, and leaves its park to run it.
-//  Step W5. The next interval is the first after a look that saw a task in a
-//           slot behind a poll; otherwise twice the last, up to the cap
-//           (policy.hpp: a task so waits at most kLifoWaitMaxNs).
-//  Step W6. Leaving its park for any reason, the watcher gives the watch up
-//           (seq_cst) and clears watch_deep_; if other workers still sleep and the
-//           runtime is not shutting down, it unparks the newest of them, which
-//           stays on the list: its park returns as a spurious wake (step 5), and
-//           the next park claims the watch (W1). A notifier wakes another sleeper
-//           than the watcher when it can (notify_parked_locked), so the watch
-//           changes hands seldom.
+//  Step W5. The next look is due one interval after this one: the first
+//           interval after a look that saw a task in a slot behind a poll,
+//           otherwise twice the last, up to the cap (policy.hpp: a task so waits
+//           at most kLifoWaitMaxNs). Looks are due at absolute times: a wake in
+//           between (W3, a new earliest timer, a spurious one) does not put the
+//           next look off. No look is made while a dump round waits for the
+//           watcher: it answers the round first.
+//  Step W6. Leaving its park for any reason (woken for work, work of its own, a
+//           task taken, shutdown), the watcher clears watch_deep_, then gives the
+//           watch up (seq_cst); if other workers still sleep and the runtime is
+//           not shutting down, it unparks the newest of them (under the lock that
+//           guards the list), which stays on the list: its park returns as a
+//           spurious wake (step 5), and the next park claims the watch (W1). A
+//           notifier wakes another sleeper than the watcher when it can
+//           (notify_parked_locked), so the watch changes hands seldom.
+//  Step W7. A notifier that takes a sleeper off the list while nobody holds the
+//           watch and others still sleep hands it on the same way: the worker it
+//           took may have been W6's heir, which now leaves as a searcher.
 
 bool MultiThread::claim_watch(Core& core) {
   std::uint32_t none = kNoWorker;
@@ -197,38 +205,45 @@ bool MultiThread::claim_watch(Core& core) {
 void MultiThread::watch(Core& core, bool drives) {
   Parker& parker = remotes_[core.index]->parker;
   const auto w = static_cast<std::int32_t>(core.index);
+  LocalQueue& q = remotes_[core.index]->queue;
   core.watch_ns = policy::kLifoWatchFirstNs;
+  // Looks are due at absolute times (W5), so wakes in between (W3, D5, spurious)
+  // do not postpone them.
+  std::uint64_t next_look = Platform::now_ns() + core.watch_ns;
+  bool was_deep = false;
   for (std::uint32_t round = 0;; ++round) {
     WEFT_ASSERT(round < 100'000'000);
     const std::uint64_t deadline = drives ? next_timer_deadline_locked() : UINT64_MAX;  // Step D2
     watch_deep_.store(1, Order::seq_cst);  // Step W2: flag, then read the count (W3 is the other side)
     const bool deep = (idle_state_.load(Order::seq_cst) >> kUnparkShift) == 0;
-    if (!deep) watch_deep_.store(0, Order::seq_cst);
-    bool token = false, timed_out = false;
+    if (!deep) {
+      watch_deep_.store(0, Order::seq_cst);
+      if (was_deep) next_look = Platform::now_ns() + core.watch_ns;  // out of a deep sleep: a fresh interval
+    }
+    was_deep = deep;
+    bool token = false;
     const bool waited = wait_idle(core, [&] {
       const std::uint64_t now = Platform::now_ns();
-      std::uint64_t until = deadline;
-      if (!deep && now + core.watch_ns < until) until = now + core.watch_ns;
+      const std::uint64_t until = deep ? deadline : std::min(deadline, next_look);
       if (until <= now) return;
       if (until == UINT64_MAX) {
         parker.park();
         token = true;
       } else {
         token = parker.park_for(until - now);
-        timed_out = !token;
       }
     });
     if (drives) {
       core.in_driver = true;
       fire_timers(w);  // Step D3
       core.in_driver = false;
-      if (core.has_tasks(remotes_[core.index]->queue) &&
-          !(WEFT_BUG(driver_sleeps_on_fired) &&
-            zoo::driver_sleeps_again(has_timers(), inject_closed(), mu_, sleepers_, core.index)))
-        break;
-      // A deadline reached without work: the next round reads the new earliest one.
     }
-    if (!waited) break;  // answering a dump round gave us work
+    // Work of our own (timers fired into our queue or slot, a dump round answered
+    // while we waited that woke its requester onto this core): leave to run it.
+    if (!waited) break;
+    if (core.has_tasks(q) && !(drives && WEFT_BUG(driver_sleeps_on_fired) &&
+                               zoo::driver_sleeps_again(has_timers(), inject_closed(), mu_, sleepers_, core.index)))
+      break;
     if (token) {
       bool listed, closed;
       {
@@ -237,32 +252,50 @@ void MultiThread::watch(Core& core, bool drives) {
         closed = inject_.closed_locked();
       }
       if (!listed || closed) break;  // woken for work (step 4) or for shutdown
-      continue;                      // Step W3's wake, or spurious: watch on
+      // Step W3's wake, D5's, or spurious: watch on (a look that is due is still made).
     }
-    if (timed_out || !deep) {
-      if (TaskHeader* t = watch_look(core)) {  // Step W4
-        remotes_[core.index]->queue.push_back_or_overflow(t, *this, w);
+    // Step W4, when due and no dump round waits for us (the next wait answers it
+    // first: a leader may be reading the slots of the workers it holds).
+    if (!deep && Platform::now_ns() >= next_look && !rv_.pending(core.index)) {
+      if (TaskHeader* t = watch_look(core)) {
+        q.push_back_or_overflow(t, *this, w);
         break;
       }
+      next_look = Platform::now_ns() + core.watch_ns;  // Step W5 set the interval
     }
   }
-  // Step W6.
-  lifo_watch_.store(kNoWorker, Order::seq_cst);
+  // Step W6: clear the flag first, then give the watch up; in the other order a
+  // worker could claim it in between, set its own flag, and see it cleared here.
   watch_deep_.store(0, Order::seq_cst);
+  lifo_watch_.store(kNoWorker, Order::seq_cst);
   if (drives) driver_leave(core);
+  hand_watch_on(core.index);
+}
+
+// hand_watch_on is W6's hand-off, and W7's: if workers other than `self` sleep
+// while nobody holds the watch, it unparks the newest of them (it stays listed:
+// its park returns as a spurious wake, and its next park claims the watch).
+// Under mu_ with the list, so that a hand-off and a notifier's pop of the
+// worker it picked cannot both miss: whichever takes the lock second sees the
+// other's change. relaxed: the mutex orders the watch's release (stored before
+// the releaser takes the lock) before a later holder's read.
+void MultiThread::hand_watch_on(std::uint32_t self) {
   std::uint32_t next = kNoWorker;
   {
     std::scoped_lock lock(mu_);
-    if (!inject_.closed_locked()) {
-      for (auto it = sleepers_.rbegin(); it != sleepers_.rend(); ++it) {
-        if (*it != core.index) {
-          next = *it;
-          break;
-        }
-      }
-    }
+    next = watch_heir_locked(self);
   }
   if (next != kNoWorker) remotes_[next]->parker.unpark();
+}
+
+std::uint32_t MultiThread::watch_heir_locked(std::uint32_t self) {
+  // No watch to hand on: one worker, the slot disabled (W1 claims only then), or (zoo) nobody watches.
+  if (n_ < 2 || !cfg_.lifo_enabled || WEFT_BUG(lifo_unwatched)) return kNoWorker;
+  if (inject_.closed_locked() || lifo_watch_.load(Order::relaxed) != kNoWorker) return kNoWorker;
+  for (auto it = sleepers_.rbegin(); it != sleepers_.rend(); ++it) {
+    if (*it != self) return *it;
+  }
+  return kNoWorker;
 }
 
 // watch_look is Steps W4 and W5: the task it took, or null.
@@ -381,7 +414,7 @@ bool MultiThread::transition_from_parked(Core& core) {
 // notify_parked_locked re-checks under the lock, then takes a sleeper to wake; it
 // returns the worker it woke, or kNoWorker.
 std::uint32_t MultiThread::notify_parked_locked() {
-  std::uint32_t idx;
+  std::uint32_t idx, heir = kNoWorker;
   {
     std::scoped_lock lock(mu_);
     if (!notify_should_wakeup() || sleepers_.empty()) return kNoWorker;
@@ -392,8 +425,12 @@ std::uint32_t MultiThread::notify_parked_locked() {
       std::swap(sleepers_.back(), sleepers_[sleepers_.size() - 2]);
     idx = sleepers_.back();
     sleepers_.pop_back();
+    // Step W7: the worker popped may have been the heir of a hand-off (W6) that
+    // had not claimed the watch yet; hand it on to another sleeper.
+    if (n_ >= 2 && !sleepers_.empty()) heir = watch_heir_locked(idx);
   }
   remotes_[idx]->parker.unpark();
+  if (heir != kNoWorker) remotes_[heir]->parker.unpark();
   if (n_ >= 2) wake_deep_watcher(idx);  // Step W3
   return idx;
 }
@@ -476,7 +513,11 @@ RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker, const IdleTrut
     v.spare += queued - next;
     if (static_cast<std::int32_t>(i) == worker) v.spare_of = queued - next;
     const bool polling = truth != nullptr && i < 64 && ((truth->polling >> i) & 1) != 0;
-    if (polling) v.behind_poll += next + (slot ? 1 : 0);
+    if (polling && slot) {
+      ++v.behind_poll;
+      const std::uint64_t pair = cores_[i]->lifo.task()->id_ * 0x9E3779B97F4A7C15ull ^ stats_[i].running_task.get();
+      v.behind_poll_key += (pair ^ (pair >> 29)) * (2 * i + 1);
+    }
   }
   return v;
 }

@@ -139,11 +139,12 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
 
   void start();
   void run_worker(std::uint32_t i);
-  // The worker loop is instantiated twice, with and without the poll-time
-  // histogram, so the choice is made once per worker and not once per poll.
-  template <bool kHist>
+  // The worker loop is instantiated with and without the poll-time histogram, and
+  // for a stealable LIFO slot (two or more workers) or a plain one, so each choice
+  // is made once per worker and not once per poll.
+  template <bool kHist, bool kShared>
   void work_loop(Core& core);
-  template <bool kHist>
+  template <bool kHist, bool kShared>
   void run_task(Core& core, TaskHeader* t);
   // poll_one polls t, noting it for dumps and timing it when the histogram is on.
   template <bool kHist>
@@ -163,7 +164,9 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
     return polled;
   }
   // Inlined into both loop instantiations, so neither pays a call per task.
+  template <bool kShared>
   [[gnu::always_inline]] TaskHeader* next_task(Core& core);
+  template <bool kShared>
   TaskHeader* next_local(Core& core);
   TaskHeader* pop_inject_batch(Core& core);
   TaskHeader* steal_work(Core& core);
@@ -180,6 +183,8 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   void watch(Core& core, bool drives);
   TaskHeader* watch_look(Core& core);
   void wake_deep_watcher(std::uint32_t woken);
+  void hand_watch_on(std::uint32_t self);
+  std::uint32_t watch_heir_locked(std::uint32_t self);  // mu_ held
   void submit_metrics(Core& core);
   void pre_shutdown(Core& core);
   void release_leftovers();

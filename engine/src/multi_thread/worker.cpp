@@ -68,23 +68,28 @@ void MultiThread::run_worker(std::uint32_t i) {
   ContextGuard guard(&cx);
   if (cfg_.on_thread_start) cfg_.on_thread_start();
   core.busy_start = metrics_now_ns();
+  // L4 (queues.hpp): with one worker the LIFO slot is a plain cell.
   if constexpr (kMetrics) {
-    if (stats_[i].histogram) work_loop<true>(core); else work_loop<false>(core);
+    if (stats_[i].histogram) {
+      if (n_ >= 2) work_loop<true, true>(core); else work_loop<true, false>(core);
+    } else {
+      if (n_ >= 2) work_loop<false, true>(core); else work_loop<false, false>(core);
+    }
   } else {
-    work_loop<false>(core);
+    if (n_ >= 2) work_loop<false, true>(core); else work_loop<false, false>(core);
   }
   pre_shutdown(core);
   if (cfg_.on_thread_stop) cfg_.on_thread_stop();
 }
 
-template <bool kHist>
+template <bool kHist, bool kShared>
 void MultiThread::work_loop(Core& core) {
   while (!core.is_shutdown) {
     ++core.tick;
     if (rv_.pending(core.index)) dump_rendezvous(core, false);
     if (core.tick % cfg_.event_interval == 0) maintenance(core);
-    if (TaskHeader* t = next_task(core)) {
-      run_task<kHist>(core, t);
+    if (TaskHeader* t = next_task<kShared>(core)) {
+      run_task<kHist, kShared>(core, t);
       continue;
     }
     if (core.has_deferred()) {
@@ -93,18 +98,20 @@ void MultiThread::work_loop(Core& core) {
       continue;
     }
     if (TaskHeader* t = steal_work(core)) {
-      run_task<kHist>(core, t);
+      run_task<kHist, kShared>(core, t);
       continue;
     }
     park(core);
   }
 }
 
+template <bool kShared>
 inline TaskHeader* MultiThread::next_local(Core& core) {
-  if (TaskHeader* t = core.lifo.take()) return t;
+  if (TaskHeader* t = core.lifo.take_as<kShared>()) return t;
   return remotes_[core.index]->queue.pop();
 }
 
+template <bool kShared>
 inline TaskHeader* MultiThread::next_task(Core& core) {
   if ((core.tick % cfg_.global_queue_interval == 0) != WEFT_BUG(inject_every_tick)) {
     // Fairness: look at the injection queue first now and then.
@@ -119,9 +126,9 @@ inline TaskHeader* MultiThread::next_task(Core& core) {
         return t;
       }
     }
-    return next_local(core);
+    return next_local<kShared>(core);
   }
-  if (TaskHeader* t = next_local(core)) return t;
+  if (TaskHeader* t = next_local<kShared>(core)) return t;
   if (inject_.is_empty()) return nullptr;
   return pop_inject_batch(core);
 }
@@ -180,7 +187,7 @@ TaskHeader* MultiThread::steal_work(Core& core) {
   return nullptr;
 }
 
-template <bool kHist>
+template <bool kHist, bool kShared>
 void MultiThread::run_task(Core& core, TaskHeader* t) {
   const auto w = static_cast<std::int32_t>(core.index);
   transition_from_searching(core);
@@ -190,7 +197,7 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
   if (poll_one<kHist>(core, t)) ++core.polls;
   // Run the LIFO chain under the same budget.
   for (std::uint32_t lifo_polls = 0;;) {
-    TaskHeader* next = core.lifo.take();
+    TaskHeader* next = core.lifo.take_as<kShared>();
     if (!next) {
       core.lifo.end_chain();
       break;
@@ -233,8 +240,9 @@ inline void MultiThread::schedule_local(Core& core, TaskHeader* t, bool is_yield
     q.push_back_or_overflow(t, *this, w);
     should_notify = true;
   } else {
-    TaskHeader* prev = core.lifo.replace(t);
+    // Emit first: once in a stealable slot, the LIFO watch may take, run and free t (L3).
     emit(EventKind::lifo_push, w, t->id_);
+    TaskHeader* prev = core.lifo.replace(t);
     should_notify = prev != nullptr;
     if (WEFT_BUG(lifo_displaced_unannounced)) should_notify = false;  // "it stays on this worker anyway"
     if (prev) q.push_back_or_overflow(prev, *this, w);
