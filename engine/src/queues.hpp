@@ -350,7 +350,12 @@ class LocalQueue {
 //   L2. The owner takes by a load and, when the slot holds a task, an exchange
 //       with null: it gets the task unless a thief's L3 came first.
 //   L3. A thief takes t by a compare-exchange from t to null, which succeeds only
-//       while t is still there: exactly one of L2 and L3 gets t.
+//       while t is still there: exactly one of L2 and L3 gets t. It finds t by a
+//       read-modify-write that changes nothing (fetch_or 0): that reads the
+//       latest value, where a load may read an older one (null) for as long as
+//       the memory model allows, and the watch would not see a task that waits.
+//       The write puts back the value it read, so L1's "only the owner writes a
+//       task" still holds.
 //   L4. With one worker there is no thief: the slot is a plain cell, and L1 and
 //       L2 are a read and a write.
 // The load before each exchange keeps the read-modify-write off the common paths:
@@ -371,14 +376,14 @@ class LifoSlot {
       return plain_.with_mut([](TaskHeader*& t) { return std::exchange(t, nullptr); });
     } else {
       // relaxed: the owner reads its own L1 writes; a thief writes only null, which carries nothing.
-      TaskHeader* t = shared_.load(Order::relaxed);
+      TaskHeader* t = from_word(shared_.load(Order::relaxed));
       if (t == nullptr) return nullptr;
       if (WEFT_BUG(lifo_take_plain)) {  // "only its owner puts tasks in"
-        shared_.store(nullptr, Order::relaxed);
+        shared_.store(0, Order::relaxed);
         return t;
       }
       // relaxed: as above; the exchange only decides between this take and a thief's L3.
-      return shared_.exchange(nullptr, Order::relaxed);
+      return from_word(shared_.exchange(0, Order::relaxed));
     }
   }
   // replace puts t in the slot and returns the task it displaced, or null (L1; L4).
@@ -387,25 +392,32 @@ class LifoSlot {
     if (!stealable_) return plain_.with_mut([t](TaskHeader*& cur) { return std::exchange(cur, t); });
     // relaxed: a null read is exact, since only this owner writes tasks; a stale task read
     // only sends the push through the exchange, which reads the latest value.
-    if (shared_.load(Order::relaxed) == nullptr) {
-      shared_.store(t, Order::release);  // pairs with a thief's acquire compare-exchange (L3)
+    if (shared_.load(Order::relaxed) == 0) {
+      shared_.store(to_word(t), Order::release);  // pairs with a thief's acquire read and compare-exchange (L3)
       return nullptr;
     }
-    return shared_.exchange(t, Order::release);  // release: pairs with a thief's acquire compare-exchange (L3)
+    // release: pairs with a thief's acquire read and compare-exchange (L3)
+    return from_word(shared_.exchange(to_word(t), Order::release));
+  }
+  // peek is L3's read, on a thief: the task in the slot now, or null. Only with two or more workers.
+  TaskHeader* peek() noexcept {
+    WEFT_ASSERT(stealable_);
+    // acquire: pairs with the owner's release store or exchange that put the task here (L1).
+    return from_word(shared_.fetch_or(0, Order::acquire));
   }
   // steal is L3, on a thief: takes t if the slot still holds it. Only with two or more workers.
   bool steal(TaskHeader* t) noexcept {
     WEFT_ASSERT(stealable_ && t != nullptr);
-    TaskHeader* expected = t;
+    std::uint64_t expected = to_word(t);
     // acquire: pairs with the owner's release store or exchange that put t here (L1): t's
     // fields are the owner's writes. Failure reads nothing the thief uses.
-    return shared_.compare_exchange(expected, nullptr, Order::acquire, Order::relaxed);
+    return shared_.compare_exchange(expected, 0, Order::acquire, Order::relaxed);
   }
   // task is the task in the slot, or null: a thief's look, dumps (the owner held),
   // work checks. On a stealable slot it is a load another worker may make at any time.
   TaskHeader* task() const noexcept {
-    // acquire: pairs with the owner's release store (L1): a reader may read the task's fields.
-    return stealable_ ? shared_.load(Order::acquire) : plain_.get();
+    // acquire: pairs with the owner's release store or exchange (L1): a reader may read the task's fields.
+    return stealable_ ? from_word(shared_.load(Order::acquire)) : plain_.get();
   }
   bool empty() const noexcept { return task() == nullptr; }
   // accepts says whether a new wake may go in the slot.
@@ -422,8 +434,11 @@ class LifoSlot {
  private:
   // plain_ is the one-worker slot, a Cell: a dump's leader reads it while its
   // owner is held. shared_ is the slot with two or more workers (L1 to L3).
+  // shared_ holds the task's address as a word, for L3's fetch_or.
+  static std::uint64_t to_word(TaskHeader* t) noexcept { return reinterpret_cast<std::uintptr_t>(t); }
+  static TaskHeader* from_word(std::uint64_t w) noexcept { return reinterpret_cast<TaskHeader*>(static_cast<std::uintptr_t>(w)); }
   Cell<TaskHeader*> plain_{nullptr};
-  Atomic<TaskHeader*> shared_{nullptr};
+  Atomic<std::uint64_t> shared_{0};
   const bool configured_;
   const bool stealable_;
   bool enabled_;  // owner only

@@ -1436,7 +1436,8 @@ Fiber* Kernel::pick_after_block(Op op) {
         }, probe_error);
         if (!probe_error.empty() || !verdict.empty()) {
           end_run(probe_error.empty() ? Outcome::lost_parallelism : Outcome::exception,
-                  probe_error.empty() ? verdict : "the jump probe threw: " + probe_error);
+                  probe_error.empty() ? verdict + "; blocked: " + blocked_fibers() + describe_blocked()
+                                      : "the jump probe threw: " + probe_error);
           return host_.get();
         }
       }

@@ -107,6 +107,11 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
     // LIFO watch takes them. behind_poll_key names which (the slot's task and the
     // task its owner polls, mixed), so that a check can tell one wait from the next.
     std::uint64_t behind_poll = 0, behind_poll_key = 0;
+    // For messages: the LIFO watcher (-1: none), whether it sleeps without a
+    // deadline, and the workers on the sleeper list (bit i: worker i < 64).
+    std::int64_t watcher = -1;
+    bool watch_deep = false;
+    std::uint64_t listed = 0;
     bool shut_down = false;       // shutdown began: queued work is dropped, not run
   };
   // IdleTruth is what the caller saw of each worker itself, from the events the

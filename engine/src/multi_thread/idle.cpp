@@ -305,7 +305,7 @@ TaskHeader* MultiThread::watch_look(Core& core) {
   for (std::uint32_t v = 0; v < n_; ++v) {
     if (v == core.index) continue;
     const std::uint64_t running = stats_[v].running_task.get();
-    TaskHeader* t = cores_[v]->lifo.task();
+    TaskHeader* t = cores_[v]->lifo.peek();
     Core::Seen& seen = core.watch_seen[v];
     if (running != 0 && t != nullptr) {
       saw = true;
@@ -472,6 +472,12 @@ std::uint32_t MultiThread::notify_if_work_pending() {
 RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker, const IdleTruth* truth) const {
   IdleView v;
   v.shut_down = shut_.load(Order::seq_cst) != 0;
+  const std::uint32_t watcher = lifo_watch_.load(Order::seq_cst);  // seq_cst: read detached, a plain read
+  v.watcher = watcher == kNoWorker ? -1 : static_cast<std::int64_t>(watcher);
+  v.watch_deep = watch_deep_.load(Order::seq_cst) != 0;
+  for (std::uint32_t s : sleepers_) {
+    if (s < 64) v.listed |= std::uint64_t{1} << s;
+  }
   const std::uint64_t counted = idle_state_.load(Order::seq_cst) & kSearchMask;
   v.searching = counted;
   if (v.shut_down) return v;
