@@ -116,7 +116,7 @@ std::string describe_held(const weft::detail::RuntimeCore::IdleView& v) {
   return std::to_string(v.sleeping) + " worker(s) asleep, " + std::to_string(v.behind_poll) +
          " task(s) behind a poll, " + std::to_string(v.spare) + " spare, LIFO watcher " +
          (v.watcher < 0 ? std::string("none") : std::to_string(v.watcher) + (v.watch_deep ? " (without a deadline)" : "")) +
-         ", sleeper list mask " + std::to_string(v.listed);
+         ", sleeper list mask " + std::to_string(v.listed) + ", in the watch loop mask " + std::to_string(v.watching);
 }
 
 // spare_held says whether v finds stealable work waiting while a worker sleeps and

@@ -111,7 +111,7 @@ class RuntimeCore : public Scheduler, public std::enable_shared_from_this<Runtim
     // deadline, and the workers on the sleeper list (bit i: worker i < 64).
     std::int64_t watcher = -1;
     bool watch_deep = false;
-    std::uint64_t listed = 0;
+    std::uint64_t listed = 0, watching = 0;  // watching: inside the watch loop
     bool shut_down = false;       // shutdown began: queued work is dropped, not run
   };
   // IdleTruth is what the caller saw of each worker itself, from the events the

@@ -207,6 +207,7 @@ void MultiThread::watch(Core& core, bool drives) {
   const auto w = static_cast<std::int32_t>(core.index);
   LocalQueue& q = remotes_[core.index]->queue;
   core.watch_ns = policy::kLifoWatchFirstNs;
+  core.watching = true;
   // Looks are due at absolute times (W5), so wakes in between (W3, D5, spurious)
   // do not postpone them.
   std::uint64_t next_look = Platform::now_ns() + core.watch_ns;
@@ -268,6 +269,7 @@ void MultiThread::watch(Core& core, bool drives) {
   // worker could claim it in between, set its own flag, and see it cleared here.
   watch_deep_.store(0, Order::seq_cst);
   lifo_watch_.store(kNoWorker, Order::seq_cst);
+  core.watching = false;
   if (drives) driver_leave(core);
   hand_watch_on(core.index);
 }
@@ -477,6 +479,9 @@ RuntimeCore::IdleView MultiThread::idle_view(std::int32_t worker, const IdleTrut
   v.watch_deep = watch_deep_.load(Order::seq_cst) != 0;
   for (std::uint32_t s : sleepers_) {
     if (s < 64) v.listed |= std::uint64_t{1} << s;
+  }
+  for (std::uint32_t i = 0; i < n_ && i < 64; ++i) {
+    if (cores_[i]->watching) v.watching |= std::uint64_t{1} << i;
   }
   const std::uint64_t counted = idle_state_.load(Order::seq_cst) & kSearchMask;
   v.searching = counted;

@@ -70,6 +70,7 @@ struct Core {
     const TaskHeader* slot = nullptr;
   };
   std::uint64_t watch_ns = policy::kLifoWatchFirstNs;  // owner only
+  bool watching = false;                               // owner only: inside watch() (W1 to W6); probes read it
   std::vector<Seen> watch_seen;                        // owner only
 
   bool has_deferred() const {
