@@ -229,6 +229,7 @@ PoolBlock pool_alloc_unnoted(std::size_t n) {
 }
 
 void pool_free_unnoted(void* p, std::size_t n, void* owner) noexcept {
+  if (Platform::retire_block(p, n)) return;  // the simulator keeps it (weft/sim/detail/retired.hpp, Step R1)
   if (!kPoolEnabled || n > kPoolGranule * kPoolClasses) {
     ::operator delete(p);
     return;

@@ -342,7 +342,7 @@ Scenario parse_root(const Reader& r, const json& root) {
   parse_coverage(r, root, sc);
   if (root.contains("shutdown_at_ns")) sc.shutdown_at_ns = r.uint(root, "shutdown_at_ns", "$", 0, kMaxNs, 0);
   sc.expect = r.one_of(root, "expect", "$",
-                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception", "stall", "lost_parallelism", "livelock", "data_race"},
+                       {"pass", "assertion", "deadlock", "lost_wakeup", "step_bound_exceeded", "exception", "stall", "lost_parallelism", "livelock", "data_race", "use_after_free"},
                        "pass");
   return sc;
 }

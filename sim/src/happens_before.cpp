@@ -164,7 +164,10 @@ void HappensBefore::reset() noexcept {
   pending_acquire_.clear();
   atomics_.clear();
   syncs_.clear();
-  if (++run_ == 0) run_ = 1;  // every cell's shadow is now of an earlier run (0: of none)
+  // Every cell's shadow is now of an earlier run (0: of none; kRetiredStamp marks
+  // a cell in a retired block, weft/sim/detail/retired.hpp, Step R2).
+  if (++run_ == 0) run_ = 1;
+  if (run_ == kRetiredStamp) run_ = kRetiredStamp + 1;
   shared_used_ = 0;
   for (History& h : histories_) h.count = 0;  // keeps the rings' memory
   sc_.clear();

@@ -110,6 +110,7 @@
 //           already inside the object when it died).
 #include "weft/sim/detail/kernel.hpp"
 #include "weft/sim/detail/heap.hpp"
+#include "weft/sim/detail/source_path.hpp"
 
 #include <cxxabi.h>
 #include <signal.h>
@@ -382,7 +383,8 @@ Kernel::Kernel(const KernelConfig& config, Strategy& strategy, std::function<boo
       livelock_decisions_(config.livelock_decisions) {
   static thread_local std::uint32_t epochs = 0;
   epoch_ = ++epochs;
-  if (epoch_ == 0) epoch_ = ++epochs;  // 0 means "outside any run"
+  // 0 means "outside any run"; kRetiredStamp marks an atomic in a retired block (Step R2).
+  while (epoch_ == 0 || epoch_ == kRetiredStamp) epoch_ = ++epochs;
   heap_run_ = next_heap_run();
   pool_ = &thread_pool();
   record_buf_.clear();
@@ -438,7 +440,56 @@ std::vector<Decision> Kernel::take_decisions() const {
   return out;
 }
 
-Kernel::~Kernel() = default;
+Kernel::~Kernel() {
+  // Step R3: the run is over, its fibers unwound or abandoned.
+  for (const auto& [base, block] : retired_) ::operator delete(block.base);
+}
+
+std::string Kernel::describe_retired(std::uintptr_t at) const {
+  auto it = retired_.upper_bound(at);  // the block holding `at` starts at or below it
+  if (it == retired_.begin()) return "a block the engine freed";
+  --it;
+  const RetiredBlock& b = it->second;
+  if (at - it->first >= b.bytes) return "a block the engine freed";
+  return "a block of " + std::to_string(b.bytes) + " bytes the engine freed at decision " +
+         std::to_string(b.decision) + " on fiber " + std::to_string(b.fiber) + " (" + fiber_name(b.fiber) + ")";
+}
+
+bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
+  if (block == nullptr || tls_kernel != this || current_ == host_.get()) return false;
+  Uncounted uncounted;  // the simulator's own work (Step H2)
+  const auto at = reinterpret_cast<std::uintptr_t>(block);
+  if (auto it = retired_.upper_bound(at); it != retired_.begin() && at - std::prev(it)->first < std::prev(it)->second.bytes) {
+    // Freed twice (its size, read from the block, is the pattern's): before the fill.
+    fail(Outcome::use_after_free, "use after free: fiber " + std::to_string(current_id_) + " (" +
+                                      fiber_name(current_id_) + ") frees again " + describe_retired(at));
+  }
+  std::memset(block, kRetiredByte, bytes);
+  retired_.emplace(at, RetiredBlock{block, bytes, current_id_, steps_});
+  retired_order_.push_back(at);
+  retired_bytes_ += bytes;
+  // Step R3: at most kRetiredBytesKept, and an eighth of the run's memory budget.
+  std::size_t keep = kRetiredBytesKept;
+  if (memory_limit_bytes_ != 0) keep = std::min<std::size_t>(keep, memory_limit_bytes_ / 8);
+  while (retired_bytes_ > keep && retired_order_.size() > 1) {
+    auto it = retired_.find(retired_order_.front());
+    retired_order_.pop_front();
+    retired_bytes_ -= it->second.bytes;
+    ::operator delete(it->second.base);
+    retired_.erase(it);
+  }
+  return true;
+}
+
+void Kernel::touched_retired(const void* object, const char* what, const std::source_location& site) {  // Step R2
+  Uncounted uncounted;  // the simulator's own work (Step H2)
+  const std::string where = std::string(repository_relative(site.file_name())) + ":" + std::to_string(site.line());
+  // fail, not stop_at_decision: the fiber must not go on with the pattern's
+  // values (in teardown too, where fail unwinds it: Step T4).
+  fail(Outcome::use_after_free, std::string("use after free: ") + what + " at " + where + " by fiber " +
+                                    std::to_string(current_id_) + " (" + fiber_name(current_id_) + ") touches " +
+                                    describe_retired(reinterpret_cast<std::uintptr_t>(object)));
+}
 
 namespace {
 

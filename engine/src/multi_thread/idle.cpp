@@ -36,7 +36,7 @@
 // drives. Every worker also fires due timers at maintenance, so a driver stuck in
 // a long poll cannot stop time for the others.
 //
-// The LIFO watch (Steps W1 to W6, below park_once): one parked worker wakes now
+// The LIFO watch (Steps W1 to W7, below park_once): one parked worker wakes now
 // and then to take a task that waits in another worker's LIFO slot behind a long
 // poll (Tokio's 7.6).
 #include <algorithm>
@@ -164,9 +164,13 @@ void MultiThread::driver_leave(Core& core) {
 //           earlier of its deadline and its interval.
 //  Step W3. Whoever counts a worker unparked (a notifier's step 4, a driver woken
 //           with work) then reads watch_deep_ (seq_cst) and, if it is set,
-//           clears it and unparks the watcher. W2 and W3 are the store-buffering
-//           pair: either the watcher sees the count or the counter sees the flag,
-//           so the watcher never sleeps without a deadline while a worker runs.
+//           clears it and unparks the watcher, even when the watcher is the
+//           worker it counted: that worker may already have run, parked again
+//           and claimed the watch anew, and the flag it cleared is the new
+//           session's (the unpark it got first was spent). W2 and W3 are the
+//           store-buffering pair: either the watcher sees the count or the
+//           counter sees the flag, so the watcher never sleeps without a
+//           deadline while a worker runs.
 //           A woken watcher that is still on the sleeper list, and whose
 //           runtime is not shutting down, was woken by W3 or spuriously: it
 //           goes back to W2 without leaving its park.
@@ -327,13 +331,18 @@ TaskHeader* MultiThread::watch_look(Core& core) {
   return nullptr;
 }
 
-// wake_deep_watcher is Step W3, after a worker (`woken`) was counted unparked.
-void MultiThread::wake_deep_watcher(std::uint32_t woken) {
+// wake_deep_watcher is Step W3, after a worker was counted unparked.
+void MultiThread::wake_deep_watcher() {
   if (WEFT_BUG(watch_deep_unwoken)) return;  // "the watcher looks every interval anyway"
   if (watch_deep_.load(Order::seq_cst) == 0) return;
   if (watch_deep_.exchange(0, Order::seq_cst) == 0) return;
+  // Step W3 unparks the watcher even when it is the worker counted: between the count and
+  // this exchange it may have left, parked, claimed the watch and set the flag
+  // again (a lost watch under a depth-3 PCT schedule of lifo_long_poll, in
+  // tests/regressions/). When the flag was the old session's, the extra unpark
+  // is one spurious wake.
   const std::uint32_t watcher = lifo_watch_.load(Order::seq_cst);
-  if (watcher != kNoWorker && watcher != woken) remotes_[watcher]->parker.unpark();
+  if (watcher != kNoWorker) remotes_[watcher]->parker.unpark();
 }
 
 void MultiThread::on_new_earliest_timer() {
@@ -384,7 +393,7 @@ bool MultiThread::transition_from_parked(Core& core) {
         removed = true;
       }
     }
-    if (removed && n_ >= 2) wake_deep_watcher(core.index);  // Step W3
+    if (removed && n_ >= 2) wake_deep_watcher();  // Step W3
     core.is_searching.set(!removed);
     return true;
   }
@@ -433,7 +442,7 @@ std::uint32_t MultiThread::notify_parked_locked() {
   }
   remotes_[idx]->parker.unpark();
   if (heir != kNoWorker) remotes_[heir]->parker.unpark();
-  if (n_ >= 2) wake_deep_watcher(idx);  // Step W3
+  if (n_ >= 2) wake_deep_watcher();  // Step W3
   return idx;
 }
 

@@ -183,7 +183,7 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   bool claim_watch(Core& core);
   void watch(Core& core, bool drives);
   TaskHeader* watch_look(Core& core);
-  void wake_deep_watcher(std::uint32_t woken);
+  void wake_deep_watcher();
   void hand_watch_on(std::uint32_t self);
   std::uint32_t watch_heir_locked(std::uint32_t self);  // mu_ held
   void submit_metrics(Core& core);

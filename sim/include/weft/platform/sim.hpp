@@ -120,20 +120,20 @@ class Atomic {
   // load reads the latest value under the sc model (`o` then orders
   // happens-before for race detection only); under c11, a store the model allows.
   T load(Order o, Site site = Site::current()) const {
-    sim::detail::Kernel* k = enter(Op::load);
+    sim::detail::Kernel* k = enter_at(Op::load, site);
     if (k == nullptr || k->plain_atomics()) [[likely]] return v_;
     return load_slow(*k, o, site);
   }
   // store writes v.
   void store(T v, Order o, Site site = Site::current()) {
-    sim::detail::Kernel* k = enter(Op::store);
+    sim::detail::Kernel* k = enter_at(Op::store, site);
     const T before = v_;
     v_ = v;
     if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::store, Kind::store, o, before, site);
   }
   // exchange writes v and returns the previous value.
   T exchange(T v, Order o, Site site = Site::current()) {
-    sim::detail::Kernel* k = enter(Op::exchange);
+    sim::detail::Kernel* k = enter_at(Op::exchange, site);
     T old = std::exchange(v_, v);
     if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::exchange, Kind::rmw, o, old, site);
     return old;
@@ -151,7 +151,7 @@ class Atomic {
   }
   // fetch_add adds v and returns the previous value.
   T fetch_add(T v, Order o, Site site = Site::current()) {
-    sim::detail::Kernel* k = enter(Op::fetch_add);
+    sim::detail::Kernel* k = enter_at(Op::fetch_add, site);
     T old = v_;
     v_ = static_cast<T>(old + v);
     if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::fetch_add, Kind::rmw, o, old, site);
@@ -159,7 +159,7 @@ class Atomic {
   }
   // fetch_sub subtracts v and returns the previous value.
   T fetch_sub(T v, Order o, Site site = Site::current()) {
-    sim::detail::Kernel* k = enter(Op::fetch_sub);
+    sim::detail::Kernel* k = enter_at(Op::fetch_sub, site);
     T old = v_;
     v_ = static_cast<T>(old - v);
     if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::fetch_sub, Kind::rmw, o, old, site);
@@ -167,7 +167,7 @@ class Atomic {
   }
   // fetch_or ors v in and returns the previous value.
   T fetch_or(T v, Order o, Site site = Site::current()) {
-    sim::detail::Kernel* k = enter(Op::fetch_or);
+    sim::detail::Kernel* k = enter_at(Op::fetch_or, site);
     T old = v_;
     v_ = static_cast<T>(old | v);
     if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::fetch_or, Kind::rmw, o, old, site);
@@ -175,7 +175,7 @@ class Atomic {
   }
   // fetch_and ands v in and returns the previous value.
   T fetch_and(T v, Order o, Site site = Site::current()) {
-    sim::detail::Kernel* k = enter(Op::fetch_and);
+    sim::detail::Kernel* k = enter_at(Op::fetch_and, site);
     T old = v_;
     v_ = static_cast<T>(old & v);
     if (k != nullptr && !k->plain_atomics()) [[unlikely]] wrote_slow(*k, Op::fetch_and, Kind::rmw, o, old, site);
@@ -189,6 +189,15 @@ class Atomic {
   // enter is the operation's decision point; it returns the running kernel (null
   // outside a simulation).
   static sim::detail::Kernel* enter(Op op) { return detail::point(op); }
+  // enter_at is enter, then Step R2 (weft/sim/detail/retired.hpp): after the
+  // decision, an atomic whose stamp says its block was retired (freed while the
+  // caller may have been switched out) ends the run with use_after_free.
+  sim::detail::Kernel* enter_at(Op op, const Site& site) const {
+    sim::detail::Kernel* k = detail::point(op);
+    if (k != nullptr && obj_epoch_ == sim::detail::kRetiredStamp) [[unlikely]]
+      k->touched_retired(this, sim::op_name(op), site);
+    return k;
+  }
   // plain_cas is a compare-exchange on the value alone (sc, or the model torn
   // down); a weak one may fail spuriously by a recorded draw of `k`.
   bool plain_cas(T& expected, T desired, bool weak, sim::detail::Kernel* k) {
@@ -233,7 +242,7 @@ class Atomic {
     return v_;
   }
   bool cas(T& expected, T desired, Order success, Order failure, bool weak, const Site& site) {
-    sim::detail::Kernel* k = enter(Op::cas);
+    sim::detail::Kernel* k = enter_at(Op::cas, site);
     if (k != nullptr && !k->plain_atomics()) [[unlikely]] return cas_slow(*k, expected, desired, success, failure, weak, site);
     return plain_cas(expected, desired, weak, k);
   }
@@ -328,7 +337,10 @@ class Cell {
  private:
   void accessed(bool write, const std::source_location& site) const {
     sim::detail::Kernel* k = tls_kernel;
-    if (k == nullptr || !k->checks_cells()) return;
+    if (k == nullptr) return;
+    // Step R2 (weft/sim/detail/retired.hpp): a cell in a retired block.
+    if (shadow_.run == sim::detail::kRetiredStamp) [[unlikely]] k->touched_retired(this, write ? "write" : "read", site);
+    if (!k->checks_cells()) return;
     k->note_cell(shadow_, write, site);
   }
 
@@ -543,6 +555,12 @@ struct SimPlatform {
   }
   static void note_release(Held what, std::size_t bytes) noexcept {
     if (sim::detail::Kernel* k = tls_kernel) k->note_held(static_cast<std::size_t>(what), -1, bytes);
+  }
+  // retire_block keeps a task block the engine gives up, inside a run (Step R1,
+  // weft/sim/detail/retired.hpp): true when kept; false outside a run.
+  static bool retire_block(void* block, std::size_t bytes) noexcept {
+    sim::detail::Kernel* k = tls_kernel;
+    return k != nullptr && k->retire(block, bytes);
   }
   // entropy is a decision point, then a recorded draw from the seeded strategy.
   static std::uint64_t entropy();

@@ -24,6 +24,7 @@ enum class Outcome : std::uint8_t {
   lost_parallelism = 12,    // stealable work waited while a worker slept and nobody searched (harness check)
   livelock = 13,            // no progress for Options::livelock_decisions decisions (simulator.hpp)
   resource_limit = 14,      // resident memory exceeded Options::memory_limit_bytes, or a thread overflowed its stack
+  use_after_free = 15,      // an atomic or Cell in a task block the engine freed was touched (detail/retired.hpp)
 };
 
 // OutcomeInfo is one row of the table of outcomes: the outcome (its exit code),
@@ -37,7 +38,7 @@ struct OutcomeInfo {
 
 // kOutcomes is the one table of outcomes, in exit-code order; outcome_name,
 // outcome_from and simrun's list of exit codes read it.
-inline constexpr std::array<OutcomeInfo, 12> kOutcomes{{
+inline constexpr std::array<OutcomeInfo, 13> kOutcomes{{
     {Outcome::pass, "pass", "every simulated thread finished (over many seeds: every run had the expected outcome)"},
     {Outcome::assertion, "assertion", "an engine assertion or a scenario invariant was violated"},
     {Outcome::deadlock, "deadlock", "every simulated thread blocked, nothing pending"},
@@ -55,6 +56,8 @@ inline constexpr std::array<OutcomeInfo, 12> kOutcomes{{
      "livelock_decisions bound; the message names each thread's cycle"},
     {Outcome::resource_limit, "resource_limit",
      "the run's resident memory exceeded its budget (or memory ran out), or a simulated thread overflowed its stack"},
+    {Outcome::use_after_free, "use_after_free",
+     "a simulated thread touched an atomic or plain cell in a task block the engine had freed"},
 }};
 
 static_assert(

@@ -118,6 +118,7 @@
 #include <vector>
 
 #include "weft/platform/concept.hpp"
+#include "weft/sim/detail/retired.hpp"
 #include "weft/sim/schedule.hpp"
 
 namespace weft::sim::detail {

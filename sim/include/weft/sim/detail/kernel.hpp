@@ -9,14 +9,18 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <queue>
+#include <source_location>
 #include <string>
 #include <vector>
 
 #include "weft/sim/detail/happens_before.hpp"
 #include "weft/sim/detail/order_probe.hpp"
+#include "weft/sim/detail/retired.hpp"
 #include "weft/sim/outcome.hpp"
 #include "weft/sim/schedule.hpp"
 
@@ -142,6 +146,16 @@ class Kernel {
     }
     return id;
   }
+  // retire is Step R1 (weft/sim/detail/retired.hpp): true when the kernel keeps
+  // the block (a run in progress), filled with kRetiredByte; false outside a run.
+  bool retire(void* block, std::size_t bytes) noexcept;
+  // touched_retired is Step R2: the running fiber's `what` (an operation's name)
+  // at `site` touched `object`, which lies in a retired block; the run ends with
+  // use_after_free and the fiber does not go on (as fail; in teardown it unwinds).
+  [[noreturn]] void touched_retired(const void* object, const char* what, const std::source_location& site);
+  // describe_retired names the retired block holding address `at`: its size, and
+  // the fiber and decision that freed it.
+  std::string describe_retired(std::uintptr_t at) const;
   // note_cell checks the running fiber's access to a cell; a race ends the run
   // with outcome data_race, naming both accesses. Requires hb().
   void note_cell(CellShadow& cell, bool write, const std::source_location& site) {
@@ -465,6 +479,11 @@ class Kernel {
   std::uint64_t preemptions_ = 0;
   std::uint64_t divergence_index_ = 0;
   Held held_[kHeldKinds];
+  // Steps R1-R3: the blocks the engine freed in this run, oldest first, and their bytes.
+  // Looked up by address only (a membership, never an order the run depends on).
+  std::map<std::uintptr_t, RetiredBlock> retired_;
+  std::deque<std::uintptr_t> retired_order_;  // Step R3's eviction order
+  std::size_t retired_bytes_ = 0;
   bool count_heap_ = false;     // Step H2
   std::uint32_t heap_run_ = 0;  // Step H1 (next_heap_run)
   // The livelock oracle (Options::livelock_decisions).

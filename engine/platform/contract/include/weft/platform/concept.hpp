@@ -129,6 +129,11 @@ concept Platform = requires {
   // the OS backend.
   requires std::default_initializable<typename P::HeapCache>;
   { P::note_release(Held::allocation, std::size_t{1}) };
+  // retire_block(p, n) is offered every task block the engine gives up, before it
+  // caches or frees it: true when the backend keeps it (the simulator, inside a
+  // run, to catch a later touch as use_after_free; weft/sim/detail/retired.hpp),
+  // and the engine must then leave it alone; false on the OS backend.
+  { P::retire_block(static_cast<void*>(nullptr), std::size_t{1}) } noexcept -> std::same_as<bool>;
   { P::assertion_failed("", "", 0) };
   // unwinding says whether the backend is unwinding the thread's frames with an
   // exception of its own (the simulator's teardown of a failed run; never on the

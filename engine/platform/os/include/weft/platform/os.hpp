@@ -288,6 +288,8 @@ struct OsPlatform {
   // note_hold and note_release cost nothing here: only the simulator counts.
   static void note_hold(Held, std::size_t) noexcept {}
   static void note_release(Held, std::size_t) noexcept {}
+  // retire_block keeps nothing here: the engine frees or caches the block itself.
+  static bool retire_block(void*, std::size_t) noexcept { return false; }
   // entropy seeds the engine's PRNG when the builder gives no seed.
   static std::uint64_t entropy() {
     std::random_device rd;
