@@ -456,7 +456,9 @@ std::string Kernel::describe_retired(std::uintptr_t at) const {
 }
 
 bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
-  if (block == nullptr || tls_kernel != this || current_ == host_.get()) return false;
+  // Only while the run goes on: its teardown frees what it cancels (and may be
+  // out of memory, where the record below could not be made).
+  if (block == nullptr || tls_kernel != this || current_ == host_.get() || ended_ || unwinding_) return false;
   Uncounted uncounted;  // the simulator's own work (Step H2)
   const auto at = reinterpret_cast<std::uintptr_t>(block);
   if (auto it = retired_.upper_bound(at); it != retired_.begin() && at - std::prev(it)->first < std::prev(it)->second.bytes) {
@@ -464,9 +466,18 @@ bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
     fail(Outcome::use_after_free, "use after free: fiber " + std::to_string(current_id_) + " (" +
                                       fiber_name(current_id_) + ") frees again " + describe_retired(at));
   }
+  try {
+    retired_.emplace(at, RetiredBlock{block, bytes, current_id_, steps_});
+    try {
+      retired_order_.push_back(at);
+    } catch (const std::bad_alloc&) {
+      retired_.erase(at);
+      throw;
+    }
+  } catch (const std::bad_alloc&) {
+    return false;  // no room for the record: the engine frees the block itself
+  }
   std::memset(block, kRetiredByte, bytes);
-  retired_.emplace(at, RetiredBlock{block, bytes, current_id_, steps_});
-  retired_order_.push_back(at);
   retired_bytes_ += bytes;
   // Step R3: at most kRetiredBytesKept, and an eighth of the run's memory budget.
   std::size_t keep = kRetiredBytesKept;

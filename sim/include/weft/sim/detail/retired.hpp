@@ -14,8 +14,9 @@
 //           or frees it): on the simulator, inside a run, the kernel fills the
 //           block with kRetiredByte, records it (its size, the fiber and the
 //           decision that freed it) and keeps it; the engine must not cache or
-//           free it. Outside a run, and on the OS backend, the engine frees it
-//           as before.
+//           free it. Outside a run, in its teardown (which may be out of
+//           memory), when the record cannot be allocated, and on the OS
+//           backend, the engine frees it as before.
 //  Step R2. Every seam Atomic and Cell carries a 32-bit stamp (the Atomic's run
 //           epoch, the Cell's shadow run) that a live object never holds as
 //           kRetiredStamp: the kernel skips that value when it numbers runs, and
