@@ -445,37 +445,42 @@ Kernel::~Kernel() {
   for (const auto& [base, block] : retired_) ::operator delete(block.base);
 }
 
-std::string Kernel::describe_retired(std::uintptr_t at) const {
+const RetiredBlock* Kernel::retired_holding(std::uintptr_t at) const {
   auto it = retired_.upper_bound(at);  // the block holding `at` starts at or below it
-  if (it == retired_.begin()) return "a block the engine freed";
+  if (it == retired_.begin()) return nullptr;
   --it;
-  const RetiredBlock& b = it->second;
-  if (at - it->first >= b.bytes) return "a block the engine freed";
-  return "a block of " + std::to_string(b.bytes) + " bytes the engine freed at decision " +
-         std::to_string(b.decision) + " on fiber " + std::to_string(b.fiber) + " (" + fiber_name(b.fiber) + ")";
+  return at - it->first < it->second.bytes ? &it->second : nullptr;
+}
+
+std::string Kernel::describe_retired(std::uintptr_t at) const {
+  const RetiredBlock* b = retired_holding(at);
+  if (b == nullptr) return "a block the engine freed";
+  return "a block of " + std::to_string(b->bytes) + " bytes the engine freed at decision " +
+         std::to_string(b->decision) + " on fiber " + std::to_string(b->fiber) + " (" + fiber_name(b->fiber) + ")";
 }
 
 bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
   // Only while the run goes on: its teardown frees what it cancels (and may be
   // out of memory, where the record below could not be made).
-  if (block == nullptr || tls_kernel != this || current_ == host_.get() || ended_ || unwinding_) return false;
+  if (block == nullptr || current_ == host_.get() || ended_ || unwinding_) return false;
   Uncounted uncounted;  // the simulator's own work (Step H2)
   const auto at = reinterpret_cast<std::uintptr_t>(block);
-  if (auto it = retired_.upper_bound(at); it != retired_.begin() && at - std::prev(it)->first < std::prev(it)->second.bytes) {
+  if (retired_holding(at) != nullptr) {
     // Freed twice (its size, read from the block, is the pattern's): before the fill.
     fail(Outcome::use_after_free, "use after free: fiber " + std::to_string(current_id_) + " (" +
                                       fiber_name(current_id_) + ") frees again " + describe_retired(at));
   }
+  // No room for the record: the engine frees the block itself.
+  try {
+    retired_order_.push_back(at);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
   try {
     retired_.emplace(at, RetiredBlock{block, bytes, current_id_, steps_});
-    try {
-      retired_order_.push_back(at);
-    } catch (const std::bad_alloc&) {
-      retired_.erase(at);
-      throw;
-    }
   } catch (const std::bad_alloc&) {
-    return false;  // no room for the record: the engine frees the block itself
+    retired_order_.pop_back();
+    return false;
   }
   std::memset(block, kRetiredByte, bytes);
   retired_bytes_ += bytes;

@@ -186,12 +186,10 @@ class Atomic {
 
  private:
   using Kind = sim::detail::HappensBefore::AtomicKind;
-  // enter is the operation's decision point; it returns the running kernel (null
-  // outside a simulation).
-  static sim::detail::Kernel* enter(Op op) { return detail::point(op); }
-  // enter_at is enter, then Step R2 (weft/sim/detail/retired.hpp): after the
-  // decision, an atomic whose stamp says its block was retired (freed while the
-  // caller may have been switched out) ends the run with use_after_free.
+  // enter_at is the operation's decision point; it returns the running kernel
+  // (null outside a simulation). Then Step R2 (weft/sim/detail/retired.hpp): after
+  // the decision, an atomic whose stamp says its block was retired (freed while
+  // the caller may have been switched out) ends the run with use_after_free.
   sim::detail::Kernel* enter_at(Op op, const Site& site) const {
     sim::detail::Kernel* k = detail::point(op);
     if (k != nullptr && obj_epoch_ == sim::detail::kRetiredStamp) [[unlikely]]

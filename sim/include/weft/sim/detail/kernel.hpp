@@ -153,6 +153,8 @@ class Kernel {
   // at `site` touched `object`, which lies in a retired block; the run ends with
   // use_after_free and the fiber does not go on (as fail; in teardown it unwinds).
   [[noreturn]] void touched_retired(const void* object, const char* what, const std::source_location& site);
+  // retired_holding is the retired block holding address `at`, or null.
+  const RetiredBlock* retired_holding(std::uintptr_t at) const;
   // describe_retired names the retired block holding address `at`: its size, and
   // the fiber and decision that freed it.
   std::string describe_retired(std::uintptr_t at) const;
