@@ -334,10 +334,8 @@ class LocalQueue {
 };
 
 // LifoSlot is a worker's one-task LIFO slot: a task woken by the running task goes
-// here and runs next, while what it was sent is still in cache. The scheduler
-// disables the slot once a chain of LIFO polls reaches max_lifo_polls, so two
-// tasks waking each other cannot keep the worker from its queue, and the chain's
-// end restores the configured state.
+// here and runs next, while what it was sent is still in cache. A chain of LIFO
+// polls ends at max_lifo_polls (multi_thread/worker.cpp, Steps C1 and C2).
 //
 // Taking from another worker's slot (the LIFO watch, multi_thread/idle.cpp): a
 // task put in the slot just before its owner enters a long poll must not wait for
@@ -363,7 +361,7 @@ class LocalQueue {
 // a push into an empty slot.
 class LifoSlot {
  public:
-  LifoSlot(bool enabled, bool stealable) noexcept : configured_(enabled), stealable_(stealable), enabled_(enabled) {}
+  LifoSlot(bool enabled, bool stealable) noexcept : enabled_(enabled), stealable_(stealable) {}
 
   // take empties the slot and returns its task, or null (L2; L4). take_as is the
   // same for a caller that knows which slot it has (kShared == stealable): the
@@ -420,16 +418,8 @@ class LifoSlot {
     return stealable_ ? from_word(shared_.load(Order::acquire)) : plain_.get();
   }
   bool empty() const noexcept { return task() == nullptr; }
-  // accepts says whether a new wake may go in the slot.
+  // accepts says whether a new wake may go in the slot (Config::lifo_enabled).
   bool accepts() const noexcept { return enabled_; }
-  // disable closes the slot until the chain ends; true on the open-to-closed edge.
-  bool disable() noexcept { return std::exchange(enabled_, false); }
-  // end_chain reopens the slot as configured once its chain has run out (after a
-  // take returned null: only the owner puts tasks in).
-  void end_chain() noexcept {
-    WEFT_ASSERT(stealable_ || plain_.get() == nullptr);
-    enabled_ = configured_;
-  }
 
  private:
   // plain_ is the one-worker slot, a Cell: a dump's leader reads it while its
@@ -439,9 +429,8 @@ class LifoSlot {
   static TaskHeader* from_word(std::uint64_t w) noexcept { return reinterpret_cast<TaskHeader*>(static_cast<std::uintptr_t>(w)); }
   Cell<TaskHeader*> plain_{nullptr};
   Atomic<std::uint64_t> shared_{0};
-  const bool configured_;
+  const bool enabled_;
   const bool stealable_;
-  bool enabled_;  // owner only
 };
 
 }  // namespace detail

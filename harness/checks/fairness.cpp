@@ -5,7 +5,7 @@
 // next poll_start, count the polls by w of other tasks. Derivation from
 // engine/src/multi_thread/worker.cpp and queues.hpp, while T stays on w:
 //  1. A tick of w's loop polls one task and then its LIFO chain: at most
-//     max_lifo_polls more (the cap disables the slot; with LIFO off, none). So
+//     max_lifo_polls more (the cap ends the chain; with LIFO off, none). So
 //     after T's placement, the rest of the current tick polls at most M others,
 //     M = lifo ? max_lifo_polls : 0, and every later tick at most 1 + M.
 //  2. The local queue is FIFO for its owner, and T has at most capacity - 1 tasks

@@ -66,10 +66,14 @@ std::string check_queue_model(const RunReport& r, const RuntimeSpec& rt) {
       case weft::EventKind::local_push: local.push_back(e.task); break;
       case weft::EventKind::lifo_push: lifo = e.task; break;  // a displaced task follows as local_push
       case weft::EventKind::mark:
-        // The LIFO chain took the slot's task and found the budget spent: the task
-        // leaves the slot, and its local_push (or overflow) follows. A running task's
-        // own budget mark never names the slot's task (it is not scheduled while it runs).
-        if (e.a == static_cast<std::uint64_t>(weft::Mark::budget_exhausted) && e.task == lifo) lifo = 0;
+        // The LIFO chain took the slot's task and found the budget spent or the
+        // chain at its cap (worker.cpp, Step C2): the task leaves the slot, and its
+        // local_push (or overflow) follows. A running task's own budget mark never
+        // names the slot's task (it is not scheduled while it runs).
+        if ((e.a == static_cast<std::uint64_t>(weft::Mark::budget_exhausted) ||
+             e.a == static_cast<std::uint64_t>(weft::Mark::lifo_cap)) &&
+            e.task == lifo)
+          lifo = 0;
         break;
       case weft::EventKind::overflow: {
         if (e.a <= 1) break;  // a single task: its inject_push follows

@@ -296,8 +296,14 @@ RunReport run_once(const Scenario& sc, const RunConfig& cfg) {
       st.channels.clear();  // channel ends held by the context, not by tasks
       detail::Uncounted uncounted;  // the report's and the checks' (Step H2)
       if (!failed) {
-        report.metrics_json = h.metrics_json();
-        check_invariants(sc, st, h, rec);
+        // Reading the metrics takes locks, each a decision: a step bound can end
+        // the run right here, and then the teardown's metrics must not reach the
+        // report either (a run without teardown stops at that decision).
+        std::string metrics = h.metrics_json();
+        if (!tearing_down()) {
+          report.metrics_json = std::move(metrics);
+          check_invariants(sc, st, h, rec);
+        }
       }
     }
     detail::tls_kernel->set_count_heap(false);

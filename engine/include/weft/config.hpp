@@ -29,7 +29,7 @@ inline constexpr std::uint32_t kDefaultGlobalQueueIntervalMultiThread = 61;
 inline constexpr std::uint32_t kDefaultGlobalQueueIntervalCurrentThread = 31;
 // kDefaultEventInterval is the ticks between maintenance passes (timers, metrics, deferred wakes).
 inline constexpr std::uint32_t kDefaultEventInterval = 61;
-// kDefaultMaxLifoPolls is the consecutive LIFO polls before the slot is disabled.
+// kDefaultMaxLifoPolls is the consecutive LIFO polls of a chain (multi_thread/worker.cpp, C1 and C2).
 inline constexpr std::uint32_t kDefaultMaxLifoPolls = 3;
 // kDefaultBudget is the cooperative budget of one poll (ready awaits it allows).
 inline constexpr std::uint32_t kDefaultBudget = 128;
@@ -49,7 +49,7 @@ struct Config {
   // 0: kDefaultGlobalQueueIntervalMultiThread or ...CurrentThread, by flavor.
   std::uint32_t global_queue_interval = 0;
   std::uint32_t event_interval = kDefaultEventInterval;  // 0: kDefaultEventInterval
-  std::uint32_t max_lifo_polls = kDefaultMaxLifoPolls;  // consecutive LIFO polls before the slot is disabled
+  std::uint32_t max_lifo_polls = kDefaultMaxLifoPolls;  // consecutive LIFO polls, then the slot's task goes to the queue
   bool lifo_enabled = true;
   std::uint32_t budget = kDefaultBudget;  // cooperative budget per poll
   bool has_seed = false;

@@ -195,22 +195,22 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
   cx->budget = cfg_.budget;
   cx->budget_active = true;
   if (poll_one<kHist>(core, t)) ++core.polls;
-  // Run the LIFO chain under the same budget.
+  // The LIFO chain, Steps C1 and C2 (above schedule_local).
   for (std::uint32_t lifo_polls = 0;;) {
     TaskHeader* next = core.lifo.take_as<kShared>();
-    if (!next) {
-      core.lifo.end_chain();
-      break;
-    }
-    if (cx->budget == 0) {
+    if (!next) break;
+    if (cx->budget == 0) {  // Step C2
       emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::budget_exhausted));
       remotes_[core.index]->queue.push_back_or_overflow(next, *this, w);
       break;
     }
     if (WEFT_BUG(lifo_cap_removed)) lifo_polls = 0;  // Tokio 7.7: the chain runs to the budget
-    if (++lifo_polls >= cfg_.max_lifo_polls) {
-      if (core.lifo.disable()) emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::lifo_cap));
+    if (lifo_polls >= cfg_.max_lifo_polls) {  // Step C2
+      emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::lifo_cap));
+      remotes_[core.index]->queue.push_back_or_overflow(next, *this, w);
+      break;
     }
+    ++lifo_polls;  // Step C1
     const bool polled = poll_one<kHist>(core, next);
     if (WEFT_BUG(lifo_polls_uncounted)) continue;  // Tokio 7.11: poll_count misses the LIFO chain
     if (polled) ++core.polls;
@@ -218,6 +218,18 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
   cx->budget_active = false;
 }
 
+// The LIFO chain (run_task), Tokio's 7.7 cap without the wake-up Tokio pays for it:
+//   C1. After a task's poll the worker polls the task its LIFO slot holds, again
+//       and again, under the same budget, up to max_lifo_polls such polls: a task
+//       woken by the one running runs next, while what it was sent is in cache.
+//   C2. A task found in the slot past the cap, or with the budget spent, goes to
+//       the back of the local queue, so two tasks waking each other cannot keep
+//       the worker from the tasks queued before them (fairness). It is not
+//       announced (no notify_parked): the worker takes its next task at once, so
+//       a sleeper woken for it would find nothing to steal (chained_spawn on two
+//       workers woke one per three spawns), and while it sat in the slot behind
+//       a poll the LIFO watch covered it (idle.cpp, W4). A task that wakes while
+//       the slot is full displaces the slot's task to the queue, announced.
 void MultiThread::schedule(TaskHeader* t, bool is_yield) {
   ThreadContext* cx = current_context();
   if (cx != nullptr && cx->scheduler == this && cx->core != nullptr) {
