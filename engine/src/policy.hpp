@@ -146,8 +146,8 @@ static_assert(kCoreShutdownTriesMax > kCoreWaitTriesMax);
 // A task block (frame and cell, one allocation) comes from the allocating thread's
 // free list of its size class: kPoolClasses classes kPoolGranule bytes apart.
 // Larger blocks go to operator new.
-inline constexpr std::size_t kPoolGranule = 32;
-inline constexpr std::size_t kPoolClasses = 32;  // blocks up to 1 KiB
+inline constexpr std::size_t kPoolGranule = 16;  // operator new's alignment: no class wastes a word
+inline constexpr std::size_t kPoolClasses = 64;  // blocks up to 1 KiB
 // kPoolCacheBytesMax bounds the bytes a thread keeps on its free lists; a block
 // freed beyond it goes back to operator delete. It holds a burst of ten thousand
 // small tasks (spawn_many_local), so a steady spawner stays off the heap.

@@ -25,8 +25,9 @@ struct Waiter {
   Waker waker;
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
-  bool linked = false;
   Flag notified;
+  // The two bools share one word (an idle task's frame holds a Waiter: 40 bytes, not 48).
+  bool linked = false;
   bool by_all = false;  // notified by a broadcast (Notify::notify_waiters), not passed on
   // is_notified is the readiness check of an awaiter that waits on this node.
   static bool is_notified(const void* p) { return static_cast<const Waiter*>(p)->notified; }
