@@ -6,6 +6,7 @@
 #pragma once
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -172,6 +173,7 @@ class Mutex {
 class Parker {
  public:
   void park() noexcept {
+    if (yield_for_token()) return;
     // NOTIFIED(1) - 1 = EMPTY: a token was waiting. Acquire pairs with unpark's swap.
     if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return;
     for (;;) {
@@ -183,6 +185,7 @@ class Parker {
   }
 
   bool park_for(std::uint64_t ns) noexcept {
+    if (yield_for_token()) return true;
     if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return true;  // pairs with unpark's swap
     if (ns > 0) {
       timespec ts{};
@@ -211,6 +214,21 @@ class Parker {
   static constexpr int kParked = -1;
   static constexpr int kEmpty = 0;
   static constexpr int kNotified = 1;
+  // kYields: times a park gives its core away (sched_yield) before sleeping in the
+  // kernel. When the thread that will unpark it shares the core (more runnable
+  // threads than cores, or a hypervisor's placement), a yield lets it run now,
+  // and its unpark then finds no sleeper to wake: no futex call on either side.
+  static constexpr int kYields = 3;
+
+  // yield_for_token gives the core away up to kYields times, consuming a token
+  // that arrives meanwhile (true).
+  bool yield_for_token() noexcept {
+    for (int i = 0; i < kYields; ++i) {
+      if (try_park()) return true;
+      sched_yield();
+    }
+    return try_park();
+  }
 
   void futex_wait(const timespec* ts) noexcept {
     syscall(SYS_futex, reinterpret_cast<int*>(&state_), FUTEX_WAIT_PRIVATE, kParked, ts, nullptr, 0);
