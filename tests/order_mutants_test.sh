@@ -28,7 +28,7 @@ killed = [m for m in ms if m["status"] == "killed"]
 publish = [m for m in ms if "tail_.store(" in src[m["line"] - 1] and m["order"] == "release"]
 assert publish and all(m["status"] == "killed" for m in publish), publish
 for m in killed:
-    assert m["killer"]["outcome"] in ("data_race", "use_after_free", "assertion", "stale_read", "lost_wakeup", "deadlock", "stall"), m
+    assert m["killer"]["outcome"] in ("data_race", "use_after_free", "assertion", "stale_read", "lost_wakeup", "deadlock", "stall", "crash"), m
     assert "--weaken-order " + m["mutant"] in m["killer"]["replay"], m
 print(f"order_mutants: {len(killed)} of {len(ms)} local-queue mutants killed by steal_storm in 20 seeds")
 PY

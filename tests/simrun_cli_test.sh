@@ -29,7 +29,7 @@ else echo "ok: --no-teardown changes no report line"; fi
 # step bound cuts the run (each wrote into the report in the teardown once).
 # Each early (2,000 decisions: every seed cut) and near its median length (some
 # seeds cut, some passing after them).
-for cut in lifo_pingpong:2000 lifo_pingpong:23720 dump_storm:2000 dump_storm:15100; do
+for cut in lifo_pingpong:2000 lifo_pingpong:23870 dump_storm:2000 dump_storm:15400; do
   sc=${cut%%:*}; bound=${cut##*:}
   "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound "$bound" --collect --json 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-on"
   "$simrun" "$scenarios/$sc.json" --seeds 0..7 --step-bound "$bound" --collect --json --no-teardown 2>&1 | sed 's/"seconds":[0-9.e+-]*//' >"$tmp/td-off"

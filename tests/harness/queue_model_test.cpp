@@ -8,12 +8,14 @@
 #include "weft/events.hpp"
 #include "weft/harness/repro.hpp"
 #include "weft/harness/runner.hpp"
+#include "weft/harness/scenario.hpp"
 
 namespace {
 
 using namespace weft::sim;
 
 constexpr std::uint64_t kBudgetMark = static_cast<std::uint64_t>(weft::Mark::budget_exhausted);
+constexpr std::uint64_t kCapMark = static_cast<std::uint64_t>(weft::Mark::lifo_cap);
 
 TraceEvent event(weft::EventKind kind, std::uint64_t task, std::uint64_t a = 0) {
   TraceEvent e{};
@@ -66,6 +68,47 @@ TEST(QueueModel, AMovedTaskPolledAheadOfTheLocalQueueFailsTheModel) {
   r.events.back() = event(weft::EventKind::poll_start, 7);
   r.events.push_back(event(weft::EventKind::poll_start, 5));
   EXPECT_EQ(check_queue_model(r, rt), "");
+}
+
+// A chain at its cap (multi_thread/worker.cpp, Step C2) moves the slot's task to
+// the back of the local queue, as a spent budget does: a ping-pong chain on one
+// worker with a bystander (zoo/lifo_starvation.json) reaches the move every few
+// polls, and the model follows it.
+TEST(QueueModel, ATaskTheChainFindsPastItsCapMovesToTheLocalQueue) {
+  ScenarioError err;
+  auto sc = load_scenario(std::string(WEFT_SCENARIO_DIR) + "/zoo/lifo_starvation.json", err);
+  ASSERT_TRUE(sc) << err.message();
+  ASSERT_TRUE(queue_model_applies(*sc));
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    RunConfig cfg;
+    cfg.seed = seed;
+    cfg.keep_trace = true;
+    RunReport r = run_scenario(*sc, cfg);
+    ASSERT_EQ(r.result.outcome, Outcome::pass) << r.result.message;
+    std::uint64_t lifo = 0, moves = 0;
+    for (std::size_t i = 0; i + 1 < r.events.size(); ++i) {
+      const TraceEvent& e = r.events[i];
+      const auto kind = static_cast<weft::EventKind>(e.kind);
+      if (kind == weft::EventKind::lifo_push) lifo = e.task;
+      if (kind == weft::EventKind::poll_start && e.task == lifo) lifo = 0;
+      if (kind == weft::EventKind::mark && e.a == kCapMark && e.task == lifo && lifo != 0 &&
+          static_cast<weft::EventKind>(r.events[i + 1].kind) == weft::EventKind::local_push &&
+          r.events[i + 1].task == lifo)
+        ++moves;
+    }
+    EXPECT_GT(moves, 0u) << "seed " << seed;
+    EXPECT_EQ(check_queue_model(r, sc->runtime), "") << "seed " << seed;
+  }
+}
+
+// And polling the moved task ahead of the queue it joined is out of order.
+TEST(QueueModel, ATaskMovedAtTheCapPolledAheadOfTheLocalQueueFailsTheModel) {
+  RunReport r;
+  r.events = {event(weft::EventKind::local_push, 7), event(weft::EventKind::lifo_push, 5),
+              event(weft::EventKind::mark, 5, kCapMark), event(weft::EventKind::local_push, 5),
+              event(weft::EventKind::poll_start, 5)};
+  RuntimeSpec rt;
+  EXPECT_NE(check_queue_model(r, rt).find("polled task 5 but the model's next task is task 7"), std::string::npos);
 }
 
 }  // namespace

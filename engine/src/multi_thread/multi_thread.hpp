@@ -147,6 +147,9 @@ class MultiThread final : public CoreBase, private OverflowSink, private DumpCol
   void work_loop(Core& core);
   template <bool kHist, bool kShared>
   void run_task(Core& core, TaskHeader* t);
+  // announce_behind_slot wakes a sleeper when a task put in the slot outside a
+  // poll stands before a queued one (Step C3, worker.cpp).
+  void announce_behind_slot(Core& core);
   // poll_one polls t, noting it for dumps and timing it when the histogram is on.
   template <bool kHist>
   bool poll_one(Core& core, TaskHeader* t) {

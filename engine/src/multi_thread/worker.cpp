@@ -86,8 +86,14 @@ template <bool kHist, bool kShared>
 void MultiThread::work_loop(Core& core) {
   while (!core.is_shutdown) {
     ++core.tick;
-    if (rv_.pending(core.index)) dump_rendezvous(core, false);
-    if (core.tick % cfg_.event_interval == 0) maintenance(core);
+    if (rv_.pending(core.index)) {
+      dump_rendezvous(core, false);
+      announce_behind_slot(core);  // Step C3
+    }
+    if (core.tick % cfg_.event_interval == 0) {
+      maintenance(core);
+      announce_behind_slot(core);  // Step C3
+    }
     if (TaskHeader* t = next_task<kShared>(core)) {
       run_task<kHist, kShared>(core, t);
       continue;
@@ -195,19 +201,17 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
   cx->budget = cfg_.budget;
   cx->budget_active = true;
   if (poll_one<kHist>(core, t)) ++core.polls;
-  // The LIFO chain, Steps C1 and C2 (above schedule_local).
+  // The LIFO chain, Steps C1 and C2 (above announce_behind_slot).
   for (std::uint32_t lifo_polls = 0;;) {
     TaskHeader* next = core.lifo.take_as<kShared>();
     if (!next) break;
-    if (cx->budget == 0) {  // Step C2
-      emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::budget_exhausted));
-      remotes_[core.index]->queue.push_back_or_overflow(next, *this, w);
-      break;
-    }
     if (WEFT_BUG(lifo_cap_removed)) lifo_polls = 0;  // Tokio 7.7: the chain runs to the budget
-    if (lifo_polls >= cfg_.max_lifo_polls) {  // Step C2
-      emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(Mark::lifo_cap));
-      remotes_[core.index]->queue.push_back_or_overflow(next, *this, w);
+    if (cx->budget == 0 || lifo_polls >= cfg_.max_lifo_polls) {  // Step C2
+      const Mark why = cx->budget == 0 ? Mark::budget_exhausted : Mark::lifo_cap;
+      emit(EventKind::mark, w, next->id_, static_cast<std::uint64_t>(why));
+      LocalQueue& q = remotes_[core.index]->queue;
+      q.push_back_or_overflow(next, *this, w);
+      if (q.len() > 1) notify_parked();  // behind other tasks, or half the queue overflowed with it
       break;
     }
     ++lifo_polls;  // Step C1
@@ -228,8 +232,20 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
 //       announced (no notify_parked): the worker takes its next task at once, so
 //       a sleeper woken for it would find nothing to steal (chained_spawn on two
 //       workers woke one per three spawns), and while it sat in the slot behind
-//       a poll the LIFO watch covered it (idle.cpp, W4). A task that wakes while
-//       the slot is full displaces the slot's task to the queue, announced.
+//       a poll the LIFO watch covered it (idle.cpp, W4). Announced only when it
+//       does not go first: other tasks ahead of it, or an overflow that moved it
+//       to the injection queue with half the local one.
+//   C3. Between the chain and the worker's next task, the dump rendezvous and
+//       maintenance may put a task in the slot (its requester woken, a timer
+//       fired), which runs before the queue: if the queue holds a task then (C2
+//       may have left it unannounced), it is announced.
+// A task that wakes while the slot is full displaces the slot's task to the
+// queue, announced.
+// announce_behind_slot is Step C3.
+void MultiThread::announce_behind_slot(Core& core) {
+  if (!core.is_searching.get() && !core.lifo.empty() && remotes_[core.index]->queue.len() > 0) notify_parked();
+}
+
 void MultiThread::schedule(TaskHeader* t, bool is_yield) {
   ThreadContext* cx = current_context();
   if (cx != nullptr && cx->scheduler == this && cx->core != nullptr) {
