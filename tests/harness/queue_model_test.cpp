@@ -58,11 +58,18 @@ TEST(QueueModel, ATaskTheLifoChainMovesToTheLocalQueueLeavesTheSlot) {
 
 // The model stays strict after a move: the moved task is behind what the local
 // queue already held, and polling it first is out of order.
-TEST(QueueModel, AMovedTaskPolledAheadOfTheLocalQueueFailsTheModel) {
+// moved_first: task 7 queued, task 5 in the slot moved behind it (the mark says
+// why), then task 5 polled first.
+RunReport moved_first(std::uint64_t mark) {
   RunReport r;
   r.events = {event(weft::EventKind::local_push, 7), event(weft::EventKind::lifo_push, 5),
-              event(weft::EventKind::mark, 5, kBudgetMark), event(weft::EventKind::local_push, 5),
+              event(weft::EventKind::mark, 5, mark), event(weft::EventKind::local_push, 5),
               event(weft::EventKind::poll_start, 5)};
+  return r;
+}
+
+TEST(QueueModel, AMovedTaskPolledAheadOfTheLocalQueueFailsTheModel) {
+  RunReport r = moved_first(kBudgetMark);
   RuntimeSpec rt;
   EXPECT_NE(check_queue_model(r, rt).find("polled task 5 but the model's next task is task 7"), std::string::npos);
   r.events.back() = event(weft::EventKind::poll_start, 7);
@@ -103,12 +110,8 @@ TEST(QueueModel, ATaskTheChainFindsPastItsCapMovesToTheLocalQueue) {
 
 // And polling the moved task ahead of the queue it joined is out of order.
 TEST(QueueModel, ATaskMovedAtTheCapPolledAheadOfTheLocalQueueFailsTheModel) {
-  RunReport r;
-  r.events = {event(weft::EventKind::local_push, 7), event(weft::EventKind::lifo_push, 5),
-              event(weft::EventKind::mark, 5, kCapMark), event(weft::EventKind::local_push, 5),
-              event(weft::EventKind::poll_start, 5)};
-  RuntimeSpec rt;
-  EXPECT_NE(check_queue_model(r, rt).find("polled task 5 but the model's next task is task 7"), std::string::npos);
+  EXPECT_NE(check_queue_model(moved_first(kCapMark), RuntimeSpec{}).find("polled task 5 but the model's next task is task 7"),
+            std::string::npos);
 }
 
 }  // namespace
