@@ -26,6 +26,22 @@ TraceEvent event(weft::EventKind kind, std::uint64_t task, std::uint64_t a = 0) 
   return e;
 }
 
+// moves_of counts the LIFO chain's moves in a trace: a mark of kind `mark` naming
+// the task in the slot, then that task's local_push.
+std::uint64_t moves_of(const RunReport& r, std::uint64_t mark) {
+  std::uint64_t lifo = 0, moves = 0;
+  for (std::size_t i = 0; i + 1 < r.events.size(); ++i) {
+    const TraceEvent& e = r.events[i];
+    const auto kind = static_cast<weft::EventKind>(e.kind);
+    if (kind == weft::EventKind::lifo_push) lifo = e.task;
+    if (kind == weft::EventKind::poll_start && e.task == lifo) lifo = 0;
+    if (kind == weft::EventKind::mark && e.a == mark && lifo != 0 && e.task == lifo &&
+        static_cast<weft::EventKind>(r.events[i + 1].kind) == weft::EventKind::local_push && r.events[i + 1].task == lifo)
+      ++moves;
+  }
+  return moves;
+}
+
 // The property generator's scenario at seed 212 (pct:2; the reproduction's empty
 // schedule replays it leniently): task 5 sits in the LIFO slot, the chain takes it
 // with the budget spent and pushes it to the local queue. The model used to keep
@@ -42,17 +58,7 @@ TEST(QueueModel, ATaskTheLifoChainMovesToTheLocalQueueLeavesTheSlot) {
   ASSERT_EQ(r.result.outcome, Outcome::pass) << r.result.message;
   ASSERT_TRUE(queue_model_applies(rp->scenario));
   // The run reaches the move: a budget mark on the slot's task, then its local_push.
-  std::uint64_t lifo = 0, moves = 0;
-  for (std::size_t i = 0; i + 1 < r.events.size(); ++i) {
-    const TraceEvent& e = r.events[i];
-    const auto kind = static_cast<weft::EventKind>(e.kind);
-    if (kind == weft::EventKind::lifo_push) lifo = e.task;
-    if (kind == weft::EventKind::poll_start && e.task == lifo) lifo = 0;
-    if (kind == weft::EventKind::mark && e.a == kBudgetMark && e.task == lifo &&
-        static_cast<weft::EventKind>(r.events[i + 1].kind) == weft::EventKind::local_push && r.events[i + 1].task == lifo)
-      ++moves;
-  }
-  EXPECT_GT(moves, 0u);
+  EXPECT_GT(moves_of(r, kBudgetMark), 0u);
   EXPECT_EQ(check_queue_model(r, rp->scenario.runtime), "");
 }
 
@@ -92,18 +98,7 @@ TEST(QueueModel, ATaskTheChainFindsPastItsCapMovesToTheLocalQueue) {
     cfg.keep_trace = true;
     RunReport r = run_scenario(*sc, cfg);
     ASSERT_EQ(r.result.outcome, Outcome::pass) << r.result.message;
-    std::uint64_t lifo = 0, moves = 0;
-    for (std::size_t i = 0; i + 1 < r.events.size(); ++i) {
-      const TraceEvent& e = r.events[i];
-      const auto kind = static_cast<weft::EventKind>(e.kind);
-      if (kind == weft::EventKind::lifo_push) lifo = e.task;
-      if (kind == weft::EventKind::poll_start && e.task == lifo) lifo = 0;
-      if (kind == weft::EventKind::mark && e.a == kCapMark && e.task == lifo && lifo != 0 &&
-          static_cast<weft::EventKind>(r.events[i + 1].kind) == weft::EventKind::local_push &&
-          r.events[i + 1].task == lifo)
-        ++moves;
-    }
-    EXPECT_GT(moves, 0u) << "seed " << seed;
+    EXPECT_GT(moves_of(r, kCapMark), 0u) << "seed " << seed;
     EXPECT_EQ(check_queue_model(r, sc->runtime), "") << "seed " << seed;
   }
 }

@@ -228,13 +228,13 @@ void MultiThread::run_task(Core& core, TaskHeader* t) {
 //       woken by the one running runs next, while what it was sent is in cache.
 //   C2. A task found in the slot past the cap, or with the budget spent, goes to
 //       the back of the local queue, so two tasks waking each other cannot keep
-//       the worker from the tasks queued before them (fairness). It is not
-//       announced (no notify_parked): the worker takes its next task at once, so
-//       a sleeper woken for it would find nothing to steal (chained_spawn on two
-//       workers woke one per three spawns), and while it sat in the slot behind
-//       a poll the LIFO watch covered it (idle.cpp, W4). Announced only when it
-//       does not go first: other tasks ahead of it, or an overflow that moved it
-//       to the injection queue with half the local one.
+//       the worker from the tasks queued before them (fairness). It is announced
+//       (notify_parked) only when it does not go first: other tasks ahead of it,
+//       or an overflow that moved it to the injection queue with half the local
+//       one. Going first, it is not: the worker takes it at once, so a sleeper
+//       woken for it would find nothing to steal (chained_spawn on two workers
+//       woke one per three spawns), and while it sat in the slot behind a poll
+//       the LIFO watch covered it (idle.cpp, W4).
 //   C3. Between the chain and the worker's next task, the dump rendezvous and
 //       maintenance may put a task in the slot (its requester woken, a timer
 //       fired), which runs before the queue: if the queue holds a task then (C2
