@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -922,7 +923,15 @@ int main(int argc, char** argv) {
   // Memory running out before the budget sees it (a process limit below
   // --memory-limit) is still the resource_limit outcome, with a message.
   try {
-    return simrun_main(argc, argv);
+    const int code = simrun_main(argc, argv);
+    // A failed run's teardown ran its other fibers on in the state the failure
+    // left: memory the code under test broke (a weakened order's mutant can
+    // corrupt a queue, then the task blocks the engine caches). The verdict is
+    // out (flushed here); a failed process ends without the exit-time
+    // destructors that would walk that memory and die of it without a word.
+    std::fflush(nullptr);
+    if (code != 0) std::_Exit(code);
+    return code;
   } catch (const InputOutOfMemory& e) {
     // Reading an input within its caps needs at most the file's size plus
     // kInputTreeBytesMax; a process limit below that ends here.

@@ -462,9 +462,10 @@ std::string Kernel::describe_retired(std::uintptr_t at) const {
 bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
   // Only while the run goes on: its teardown frees what it cancels (and may be
   // out of memory, where the record below could not be made).
-  if (block == nullptr || current_ == host_.get() || ended_ || unwinding_) return false;
+  if (block == nullptr || current_ == host_.get()) return false;
   Uncounted uncounted;  // the simulator's own work (Step H2)
   const auto at = reinterpret_cast<std::uintptr_t>(block);
+  if (ended_ || unwinding_) return keep_after_verdict(at, block, bytes);  // Step R4
   if (retired_holding(at) != nullptr) {
     // Freed twice (its size, read from the block, is the pattern's): before the fill.
     fail(Outcome::use_after_free, "use after free: fiber " + std::to_string(current_id_) + " (" +
@@ -494,6 +495,24 @@ bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
     ::operator delete(it->second.base);
     retired_.erase(it);
   }
+  return true;
+}
+
+bool Kernel::keep_after_verdict(std::uintptr_t at, void* block, std::size_t bytes) noexcept {  // Step R4
+  // Given up again: kept already, and freed once when the run is over.
+  if (retired_.find(at) != retired_.end()) return true;
+  try {
+    retired_order_.push_back(at);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  try {
+    retired_.emplace(at, RetiredBlock{block, bytes, current_id_, steps_});
+  } catch (const std::bad_alloc&) {
+    retired_order_.pop_back();
+    return false;
+  }
+  retired_bytes_ += bytes;
   return true;
 }
 

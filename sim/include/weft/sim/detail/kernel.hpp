@@ -147,7 +147,8 @@ class Kernel {
     return id;
   }
   // retire is Step R1 (weft/sim/detail/retired.hpp): true when the kernel keeps
-  // the block (a run in progress), filled with kRetiredByte; false outside a run.
+  // the block (a run in progress, filled with kRetiredByte; or, Step R4, a run
+  // past its verdict or in its teardown); false outside a run.
   bool retire(void* block, std::size_t bytes) noexcept;
   // touched_retired is Step R2: the running fiber's `what` (an operation's name)
   // at `site` touched `object`, which lies in a retired block; the run ends with
@@ -483,6 +484,8 @@ class Kernel {
   Held held_[kHeldKinds];
   // Steps R1-R3: the blocks the engine freed in this run, oldest first, and their bytes.
   // Looked up by address only (a membership, never an order the run depends on).
+  // keep_after_verdict is Step R4: retire's record without the checks or the fill.
+  bool keep_after_verdict(std::uintptr_t at, void* block, std::size_t bytes) noexcept;
   std::map<std::uintptr_t, RetiredBlock> retired_;
   std::deque<std::uintptr_t> retired_order_;  // Step R3's eviction order
   std::size_t retired_bytes_ = 0;

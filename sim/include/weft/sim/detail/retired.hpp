@@ -14,8 +14,8 @@
 //           or frees it): on the simulator, inside a run, the kernel fills the
 //           block with kRetiredByte, records it (its size, the fiber and the
 //           decision that freed it) and keeps it; the engine must not cache or
-//           free it. Outside a run, in its teardown (which may be out of
-//           memory), when the record cannot be allocated, and on the OS
+//           free it. Outside a run (on the host), when the record cannot be
+//           allocated (a teardown may be out of memory), and on the OS
 //           backend, the engine frees it as before.
 //  Step R2. Every seam Atomic and Cell carries a 32-bit stamp (the Atomic's run
 //           epoch, the Cell's shadow run) that a live object never holds as
@@ -33,6 +33,17 @@
 //           the run's memory budget); past that it frees the oldest blocks
 //           first (a later touch of those is not seen). When the run is over
 //           (its fibers torn down), the kernel frees them all.
+//  Step R4. After the verdict (the run ended, or its teardown runs the other
+//           fibers on), the kernel still keeps the blocks given up, recording
+//           them without a check or a fill (the outcome is final), and a block
+//           given up again is kept once. A failed run, or one a bug broke
+//           without an oracle seeing it, may give a block up twice or give up
+//           one still in use; cached by the pool (which outlives the run) such a
+//           block would be handed to two tasks of a later run of the same
+//           process, so that a sweep's seed failed where its replay alone did not
+//           (steal_storm seeds 10..12 under a weakened acquire in steal_into2:
+//           a wild access at decision 154 of seed 12, which alone fails an
+//           assertion). R3 frees them all once, when the run is over.
 // Plain fields of a retired block read the pattern without a report until the
 // next seam operation on the block; the block stays allocated on purpose, so
 // that the verdict, and the run up to it, is the same in every build
