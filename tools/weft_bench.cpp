@@ -95,6 +95,11 @@ struct Progress {
 };
 Progress g_progress;
 
+// Busy polls (spawn_many_remote_busy): every poll of a busy task, and those made
+// while spawn_many_remote ran (its timed span), summed over a cell's timed runs.
+std::atomic<std::uint64_t> g_busy_polls{0};
+std::atomic<std::uint64_t> g_busy_polls_in_runs{0};
+
 // now_ns reads the monotonic clock in nanoseconds.
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
@@ -153,9 +158,12 @@ std::uint64_t spawn_many_remote(const weft::Runtime& rt) {
   watch_latch(latch);
   weft::Handle h = rt.handle();
   auto start = Clock::now();
+  std::uint64_t b0 = g_busy_polls.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < kSpawnN; ++i) h.spawn(leaf(latch)).detach();
   latch.reset();
-  return timed_wait(rt, std::move(rx), start);
+  std::uint64_t ns = timed_wait(rt, std::move(rx), start);
+  g_busy_polls_in_runs.fetch_add(g_busy_polls.load(std::memory_order_relaxed) - b0, std::memory_order_relaxed);
+  return ns;
 }
 
 // yielder yields kYieldsPerTask times, then counts down.
@@ -239,6 +247,7 @@ void stall() {
 Task<void> busy_task(std::shared_ptr<std::atomic<bool>> flag) {
   while (flag->load(std::memory_order_relaxed)) {
     co_await weft::yield_now();
+    g_busy_polls.fetch_add(1, std::memory_order_relaxed);
     stall();
   }
 }
@@ -445,6 +454,7 @@ struct Cell {
   std::size_t attempts = 1;
   // weft-only sanity data: tasks the runtime saw spawned vs. what the harness spawned.
   std::uint64_t spawned_tasks = 0, expected_spawned = 0;
+  double busy_polls_per_iter = -1;  // busy workloads only: busy-task polls per timed iteration
   Json metrics;  // runtime counters per iteration (warm-up and timed), to explain a cell
 };
 
@@ -506,6 +516,7 @@ Cell run_cell(const Workload& w, RtConfig cfg, const Opts& o) {
     ++c.warmup_done;
     if (Clock::now() - t0 > budget / 4) break;
   }
+  g_busy_polls_in_runs.store(0, std::memory_order_relaxed);
   CpuSnap c0 = cpu_snap();
   auto t1 = Clock::now();
   std::vector<std::uint64_t> samples;
@@ -518,6 +529,7 @@ Cell run_cell(const Workload& w, RtConfig cfg, const Opts& o) {
   double wall = std::chrono::duration<double>(Clock::now() - t1).count();
   CpuSnap c1 = cpu_snap();
   if (flag) flag->store(false, std::memory_order_relaxed);
+  if (w.busy) c.busy_polls_per_iter = static_cast<double>(g_busy_polls_in_runs.load()) / static_cast<double>(samples.size());
   c.spawned_tasks = rt.handle().metrics().spawned_tasks_count;
   c.metrics = metrics_per_iter(rt.handle(), c.warmup_done + samples.size());
   c.expected_spawned = (c.warmup_done + samples.size()) * (w.tasks_per_iter + w.extra_spawns_per_iter) + c.busy_tasks;
@@ -580,6 +592,7 @@ Json cell_json(const Cell& c, std::size_t round, const std::vector<double>& roun
   j["worker_threads"] = c.cfg.current() ? Json(nullptr) : Json(c.cfg.workers);
   j["drivers"] = "none";
   j["busy_tasks"] = c.busy_tasks;
+  if (c.busy_polls_per_iter >= 0) j["busy_polls_per_iter"] = std::round(10.0 * c.busy_polls_per_iter) / 10.0;
   j["round"] = round != 0 ? Json(round) : Json("all");
   j["warmup"] = c.warmup_done;
   j["iters"] = s.n;

@@ -15,22 +15,29 @@
 //   3. pool_free of a block this thread owns pushes it on its own list (up to
 //      kPoolCacheBytesMax bytes; beyond, operator delete).
 //   4. pool_free of another thread's block adds it to this thread's outgoing
-//      batch (one owner at a time: a block for another owner sends the batch
-//      first). A full batch (kPoolReturnBatch blocks) is sent: pushed on the
-//      owner's mailbox with one compare-exchange (release), retried at most
-//      kPoolSendTriesMax times; a mailbox that stays contended, or is closed, gets
-//      nothing: the batch's blocks go to operator delete.
-//   5. pool_alloc that finds its list empty takes its whole mailbox with one
-//      exchange (acquire: pairs with step 4's release, so the senders' writes to
-//      the blocks happen before their reuse), sorts the blocks onto its lists and
-//      pops again; only an empty mailbox sends it to operator new.
+//      batch, a chain of blocks of one owner and one size class (a block for
+//      another owner or class sends the batch first). A full batch
+//      (kPoolReturnBatch blocks) is sent: its first block records the class and
+//      the count, and the batch is pushed whole on the owner's mailbox with one
+//      compare-exchange (release), retried at most kPoolSendTriesMax times; a
+//      mailbox that stays contended, or is closed, gets nothing: the batch's
+//      blocks go to operator delete.
+//   5. pool_alloc that finds its list empty takes the class's next spare batch
+//      as its list. With none, it takes its whole mailbox with one exchange
+//      (acquire: pairs with step 4's release, so the senders' writes to the
+//      blocks happen before their reuse) and files each batch by its first
+//      block, whole, as a spare batch of its class: it reads one block per
+//      batch, not every block (the blocks were last written on the sending
+//      thread, so each read is a cache miss); then it tries again. Only an empty
+//      mailbox sends it to operator new.
 //   6. At thread exit the thread sends its outgoing batch, closes its mailbox
 //      (exchange in kClosed: later sends see it and free their blocks), and frees
-//      every block on its lists and in the mailbox. Frees after that go to
-//      operator delete.
+//      every block on its lists, its spare batches and its mailbox. Frees after
+//      that go to operator delete.
 // The simulator runs every fiber on one OS thread, so there every block is the
 // running thread's own (step 3) and no batch is ever sent: the pool makes no
 // decision and adds none.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -55,12 +62,18 @@ using policy::kPoolGranule;
 using policy::kPoolReturnBatch;
 using policy::kPoolSendTriesMax;
 
-// FreeBlock is a block on a list, in a batch or in a mailbox: its first bytes.
+// FreeBlock is a block on a list or in a batch: its first bytes. A batch's first
+// block also says what the batch holds and links the next batch (in a mailbox,
+// or among a class's spare batches); the others leave those fields alone.
 struct FreeBlock {
-  FreeBlock* next;
+  FreeBlock* next;        // the next block of the list or batch
+  FreeBlock* next_batch;  // first block of a batch: the next batch
   std::uint32_t size_class;
+  std::uint32_t count;  // first block of a batch: its blocks
 };
-static_assert(sizeof(FreeBlock) <= kPoolGranule);
+// The smallest class a block takes: it has room for a FreeBlock.
+constexpr std::size_t kFirstClass = (sizeof(FreeBlock) - 1) / kPoolGranule;
+static_assert(kFirstClass < kPoolClasses);
 
 // Mailbox is where other threads send a thread's blocks back (steps 4 and 5).
 struct alignas(64) Mailbox {
@@ -78,17 +91,20 @@ Mailbox g_no_mailbox;
 // empties it.
 struct PoolState {
   FreeBlock* heads[kPoolClasses];
-  std::size_t bytes;  // on the lists
+  FreeBlock* spare[kPoolClasses];  // whole batches taken from the mailbox (step 5)
+  std::size_t bytes;  // on the lists and in the spare batches
   Mailbox* mailbox;
   Mailbox* out_owner;  // the outgoing batch's owner, or null
   FreeBlock* out_first;
-  FreeBlock* out_last;
   std::uint32_t out_count;
+  std::uint32_t out_class;  // the outgoing batch's size class
   bool exited;
 };
-thread_local PoolState g_pool{{}, 0, &g_no_mailbox, nullptr, nullptr, nullptr, 0, false};
+thread_local PoolState g_pool{{}, {}, 0, &g_no_mailbox, nullptr, nullptr, 0, 0, false};
 
 std::size_t class_bytes(std::size_t c) { return (c + 1) * kPoolGranule; }
+// class_of is the size class of an n-byte block (0 < n <= kPoolGranule * kPoolClasses).
+std::size_t class_of(std::size_t n) { return std::max(kFirstClass, (n - 1) / kPoolGranule); }
 
 // delete_chain frees a chain of blocks to operator delete.
 void delete_chain(FreeBlock* b) noexcept {
@@ -99,26 +115,34 @@ void delete_chain(FreeBlock* b) noexcept {
   }
 }
 
+// delete_batches frees a chain of batches (linked by next_batch) to operator delete.
+void delete_batches(FreeBlock* b) noexcept {
+  while (b != nullptr) {
+    FreeBlock* next = b->next_batch;
+    delete_chain(b);
+    b = next;
+  }
+}
+
 // send_batch pushes the outgoing batch on its owner's mailbox: Step 4.
 void send_batch() noexcept {
   PoolState& s = g_pool;
   if (s.out_owner == nullptr) return;
   Mailbox* owner = std::exchange(s.out_owner, nullptr);
   FreeBlock* first = std::exchange(s.out_first, nullptr);
-  FreeBlock* last = std::exchange(s.out_last, nullptr);
-  s.out_count = 0;
+  first->size_class = s.out_class;
+  first->count = std::exchange(s.out_count, 0);
   void* seen = owner->head.load(Order::relaxed);  // relaxed: a first guess for the CAS, nothing is read through it
   for (std::uint32_t tries = 0; tries < kPoolSendTriesMax && seen != kClosed; ++tries) {
-    last->next = static_cast<FreeBlock*>(seen);
+    first->next_batch = static_cast<FreeBlock*>(seen);
     // Release: the owner's exchange (step 5, acquire) sees the blocks as written here.
     if (owner->head.compare_exchange(seen, first, Order::release, Order::relaxed)) return;
   }
-  last->next = nullptr;
   delete_chain(first);  // closed, or contended past the bound
 }
 
-// take_mailbox moves every block sent to this thread onto its lists: Step 5;
-// true if it moved any.
+// take_mailbox files every batch sent to this thread as a spare batch of its
+// class: Step 5; true if it filed any.
 bool take_mailbox() noexcept {
   PoolState& s = g_pool;
   if (s.mailbox->head.load(Order::relaxed) == nullptr) return false;  // relaxed: a peek; the exchange below acquires
@@ -126,19 +150,30 @@ bool take_mailbox() noexcept {
   auto* b = static_cast<FreeBlock*>(s.mailbox->head.exchange(nullptr, Order::acquire));
   bool any = false;
   while (b != nullptr) {
-    FreeBlock* next = b->next;
+    FreeBlock* next = b->next_batch;
     const std::size_t c = b->size_class;
-    if (s.bytes + class_bytes(c) > kPoolCacheBytesMax) {
-      ::operator delete(b);
+    const std::size_t bytes = class_bytes(c) * b->count;
+    if (s.bytes + bytes > kPoolCacheBytesMax) {
+      delete_chain(b);
     } else {
-      b->next = s.heads[c];
-      s.heads[c] = b;
-      s.bytes += class_bytes(c);
+      b->next_batch = s.spare[c];
+      s.spare[c] = b;
+      s.bytes += bytes;
       any = true;
     }
     b = next;
   }
   return any;
+}
+
+// take_spare makes class c's next spare batch its list; false if it has none.
+bool take_spare(std::size_t c) noexcept {
+  PoolState& s = g_pool;
+  FreeBlock* b = s.spare[c];
+  if (b == nullptr) return false;
+  s.spare[c] = b->next_batch;
+  s.heads[c] = b;  // the list was empty: the batch's chain ends in null
+  return true;
 }
 
 // PoolExit runs Step 6 when its thread exits.
@@ -149,8 +184,11 @@ struct PoolExit {
     Mailbox* mine = std::exchange(s.mailbox, &g_no_mailbox);
     // Acquire pairs with send_batch's release: the blocks sent are ours to free.
     void* sent = mine->head.exchange(kClosed, Order::acquire);
-    delete_chain(static_cast<FreeBlock*>(sent));
-    for (std::size_t c = 0; c < kPoolClasses; ++c) delete_chain(std::exchange(s.heads[c], nullptr));
+    delete_batches(static_cast<FreeBlock*>(sent));
+    for (std::size_t c = 0; c < kPoolClasses; ++c) {
+      delete_chain(std::exchange(s.heads[c], nullptr));
+      delete_batches(std::exchange(s.spare[c], nullptr));
+    }
     s.bytes = 0;
     s.exited = true;
   }
@@ -172,7 +210,7 @@ struct PoolExit {
   PoolState& s = g_pool;
   if (s.exited) return {::operator new(class_bytes(c)), nullptr};
   if (s.mailbox == &g_no_mailbox) first_use();
-  if (take_mailbox() && s.heads[c] != nullptr) {
+  if (take_spare(c) || (take_mailbox() && take_spare(c))) {
     FreeBlock* b = s.heads[c];
     s.heads[c] = b->next;
     s.bytes -= class_bytes(c);
@@ -192,14 +230,13 @@ struct PoolExit {
   // A thread that only frees still needs step 6, to send its last batch.
   if (s.mailbox == &g_no_mailbox) first_use();
   auto* to = static_cast<Mailbox*>(owner);
-  if (s.out_owner != to) {
+  if (s.out_owner != to || s.out_class != c) {
     send_batch();
     s.out_owner = to;
+    s.out_class = static_cast<std::uint32_t>(c);
   }
   auto* b = static_cast<FreeBlock*>(p);
-  b->size_class = static_cast<std::uint32_t>(c);
   b->next = s.out_first;
-  if (s.out_first == nullptr) s.out_last = b;
   s.out_first = b;
   if (++s.out_count == kPoolReturnBatch) send_batch();
 }
@@ -218,10 +255,13 @@ void pool_free(void* p, std::size_t n, void* owner) noexcept {
 
 PoolBlock pool_alloc_unnoted(std::size_t n) {
   if (!kPoolEnabled || n > kPoolGranule * kPoolClasses) return {::operator new(n), nullptr};
-  const std::size_t c = (n - 1) / kPoolGranule;
+  const std::size_t c = class_of(n);
   PoolState& s = g_pool;
   if (FreeBlock* b = s.heads[c]) [[likely]] {  // Step 2
     s.heads[c] = b->next;
+    // The next pop reads that block's link, likely written last on another
+    // thread (step 4): start the miss now, under this task's construction.
+    __builtin_prefetch(b->next, 1);
     s.bytes -= class_bytes(c);
     return {b, s.mailbox};
   }
@@ -234,7 +274,7 @@ void pool_free_unnoted(void* p, std::size_t n, void* owner) noexcept {
     ::operator delete(p);
     return;
   }
-  const std::size_t c = (n - 1) / kPoolGranule;
+  const std::size_t c = class_of(n);
   PoolState& s = g_pool;
   if (owner == s.mailbox && s.bytes + class_bytes(c) <= kPoolCacheBytesMax) [[likely]] {  // Step 3
     auto* b = static_cast<FreeBlock*>(p);

@@ -3,6 +3,7 @@
 // and the shared states of sync primitives come from the same pool (PoolNew).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -170,6 +171,57 @@ TEST(TaskAllocSyncState, APooledObjectTakesTheBlockItsPredecessorFreed) {
   auto* second = new Probe;
   EXPECT_EQ(static_cast<void*>(second), was);  // the thread's list gave it back first
   delete second;
+}
+
+// BigProbe is a pooled object of another size class than Probe.
+struct BigProbe : weft::detail::PoolNew {
+  std::uint64_t words[40] = {};
+};
+
+TEST(TaskAllocReturn, BlocksOfTwoSizesFreedOnAnotherThreadComeBackEachToItsOwnSize) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "the pool is off under AddressSanitizer";
+#endif
+  constexpr int kEach = 100;  // three full return batches and a part of one, per size
+  std::set<void*> small_before, big_before, small_after, big_after;
+  // A fresh owner, whose lists hold nothing from earlier tests.
+  std::thread owner([&] {
+    std::vector<Probe*> small;
+    std::vector<BigProbe*> big;
+    for (int i = 0; i < kEach; ++i) {
+      small.push_back(new Probe);
+      big.push_back(new BigProbe);
+      small_before.insert(small.back());
+      big_before.insert(big.back());
+    }
+    // Another thread frees them, the sizes in runs of seven (batches of one size
+    // each, pool step 4), and exits: its last batches are sent then (step 6).
+    std::thread freer([&] {
+      for (int i = 0; i < kEach; i += 7) {
+        for (int j = i; j < std::min(i + 7, kEach); ++j) delete small[static_cast<std::size_t>(j)];
+        for (int j = i; j < std::min(i + 7, kEach); ++j) delete big[static_cast<std::size_t>(j)];
+      }
+    });
+    freer.join();
+    std::vector<void*> again;
+    for (int i = 0; i < kEach; ++i) {
+      auto* s = new Probe;
+      auto* b = new BigProbe;
+      small_after.insert(s);
+      big_after.insert(b);
+      again.push_back(s);
+      again.push_back(b);
+    }
+    for (std::size_t i = 0; i < again.size(); i += 2) {
+      delete static_cast<Probe*>(again[i]);
+      delete static_cast<BigProbe*>(again[i + 1]);
+    }
+  });
+  owner.join();
+  // Every block came back to its owner, into its own size's list (step 5): the
+  // second round reuses them all and takes nothing new from operator new.
+  EXPECT_EQ(small_after, small_before);
+  EXPECT_EQ(big_after, big_before);
 }
 
 // The shared states of oneshot and mpsc come from the pool: one per ping was a
