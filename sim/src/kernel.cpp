@@ -460,31 +460,22 @@ std::string Kernel::describe_retired(std::uintptr_t at) const {
 }
 
 bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
-  // Only while the run goes on: its teardown frees what it cancels (and may be
-  // out of memory, where the record below could not be made).
+  // Inside a run only: the host's frees are the engine's (and no fiber's).
   if (block == nullptr || current_ == host_.get()) return false;
   Uncounted uncounted;  // the simulator's own work (Step H2)
   const auto at = reinterpret_cast<std::uintptr_t>(block);
-  if (ended_ || unwinding_) return keep_after_verdict(at, block, bytes);  // Step R4
+  if (ended_ || unwinding_) {
+    // Step R4: the verdict is in. Given up again: kept already, and freed once
+    // when the run is over.
+    return retired_.find(at) != retired_.end() || record_retired(at, block, bytes);
+  }
   if (retired_holding(at) != nullptr) {
     // Freed twice (its size, read from the block, is the pattern's): before the fill.
     fail(Outcome::use_after_free, "use after free: fiber " + std::to_string(current_id_) + " (" +
                                       fiber_name(current_id_) + ") frees again " + describe_retired(at));
   }
-  // No room for the record: the engine frees the block itself.
-  try {
-    retired_order_.push_back(at);
-  } catch (const std::bad_alloc&) {
-    return false;
-  }
-  try {
-    retired_.emplace(at, RetiredBlock{block, bytes, current_id_, steps_});
-  } catch (const std::bad_alloc&) {
-    retired_order_.pop_back();
-    return false;
-  }
+  if (!record_retired(at, block, bytes)) return false;
   std::memset(block, kRetiredByte, bytes);
-  retired_bytes_ += bytes;
   // Step R3: at most kRetiredBytesKept, and an eighth of the run's memory budget.
   std::size_t keep = kRetiredBytesKept;
   if (memory_limit_bytes_ != 0) keep = std::min<std::size_t>(keep, memory_limit_bytes_ / 8);
@@ -498,9 +489,9 @@ bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
   return true;
 }
 
-bool Kernel::keep_after_verdict(std::uintptr_t at, void* block, std::size_t bytes) noexcept {  // Step R4
-  // Given up again: kept already, and freed once when the run is over.
-  if (retired_.find(at) != retired_.end()) return true;
+bool Kernel::record_retired(std::uintptr_t at, void* block, std::size_t bytes) noexcept {
+  // No room for the record (a teardown may be out of memory): the engine frees
+  // the block itself.
   try {
     retired_order_.push_back(at);
   } catch (const std::bad_alloc&) {

@@ -484,8 +484,9 @@ class Kernel {
   Held held_[kHeldKinds];
   // Steps R1-R3: the blocks the engine freed in this run, oldest first, and their bytes.
   // Looked up by address only (a membership, never an order the run depends on).
-  // keep_after_verdict is Step R4: retire's record without the checks or the fill.
-  bool keep_after_verdict(std::uintptr_t at, void* block, std::size_t bytes) noexcept;
+  // record_retired records a block given up (Steps R1 and R4); false when the
+  // record cannot be allocated.
+  bool record_retired(std::uintptr_t at, void* block, std::size_t bytes) noexcept;
   std::map<std::uintptr_t, RetiredBlock> retired_;
   std::deque<std::uintptr_t> retired_order_;  // Step R3's eviction order
   std::size_t retired_bytes_ = 0;
