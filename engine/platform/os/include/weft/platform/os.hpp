@@ -185,12 +185,17 @@ class Parker {
   }
 
   bool park_for(std::uint64_t ns) noexcept {
+    if (ns == 0) return try_park();  // a look: no yield, no sleep
+    const std::uint64_t start = monotonic_ns();
     if (yield_for_token()) return true;
     if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return true;  // pairs with unpark's swap
-    if (ns > 0) {
+    // The yields count against the timeout: the sleep is what is left of it.
+    const std::uint64_t spent = monotonic_ns() - start;
+    if (ns > spent) {
+      const std::uint64_t left = ns - spent;
       timespec ts{};
-      ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000ull);
-      ts.tv_nsec = static_cast<long>(ns % 1'000'000'000ull);
+      ts.tv_sec = static_cast<time_t>(left / 1'000'000'000ull);
+      ts.tv_nsec = static_cast<long>(left % 1'000'000'000ull);
       futex_wait(&ts);
     }
     // Whatever woke us, leave EMPTY; report whether a token was consumed.
@@ -228,6 +233,12 @@ class Parker {
       sched_yield();
     }
     return try_park();
+  }
+
+  static std::uint64_t monotonic_ns() noexcept {
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(t.tv_nsec);
   }
 
   void futex_wait(const timespec* ts) noexcept {
