@@ -459,15 +459,26 @@ std::string Kernel::describe_retired(std::uintptr_t at) const {
          std::to_string(b->decision) + " on fiber " + std::to_string(b->fiber) + " (" + fiber_name(b->fiber) + ")";
 }
 
+namespace {
+// tls_recording_retired is set while the kernel records a retired block: an
+// allocation that fails there gives the record up (the engine frees the block),
+// it does not end the run (on_new_failure).
+thread_local bool tls_recording_retired = false;
+}  // namespace
+
 bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
   // Inside a run only: the host's frees are the engine's (and no fiber's).
   if (block == nullptr || current_ == host_.get()) return false;
   Uncounted uncounted;  // the simulator's own work (Step H2)
   const auto at = reinterpret_cast<std::uintptr_t>(block);
+  // Step R3's bound: at most kRetiredBytesKept, and an eighth of the run's memory budget.
+  std::size_t keep = kRetiredBytesKept;
+  if (memory_limit_bytes_ != 0) keep = std::min<std::size_t>(keep, memory_limit_bytes_ / 8);
   if (ended_ || unwinding_) {
-    // Step R4: the verdict is in. Given up again: kept already, and freed once
-    // when the run is over.
-    return retired_.find(at) != retired_.end() || record_retired(at, block, bytes);
+    // Step R4: the verdict is in. A block given up again (or inside a kept one)
+    // is kept already; past the bound the engine frees it as before.
+    if (retired_holding(at) != nullptr) return true;
+    return retired_bytes_ + bytes <= keep && record_retired(at, block, bytes);
   }
   if (retired_holding(at) != nullptr) {
     // Freed twice (its size, read from the block, is the pattern's): before the fill.
@@ -476,9 +487,7 @@ bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
   }
   if (!record_retired(at, block, bytes)) return false;
   std::memset(block, kRetiredByte, bytes);
-  // Step R3: at most kRetiredBytesKept, and an eighth of the run's memory budget.
-  std::size_t keep = kRetiredBytesKept;
-  if (memory_limit_bytes_ != 0) keep = std::min<std::size_t>(keep, memory_limit_bytes_ / 8);
+  // Step R3: past the bound, the oldest blocks go first.
   while (retired_bytes_ > keep && retired_order_.size() > 1) {
     auto it = retired_.find(retired_order_.front());
     retired_order_.pop_front();
@@ -492,6 +501,10 @@ bool Kernel::retire(void* block, std::size_t bytes) noexcept {  // Step R1
 bool Kernel::record_retired(std::uintptr_t at, void* block, std::size_t bytes) noexcept {
   // No room for the record (a teardown may be out of memory): the engine frees
   // the block itself.
+  struct Recording {
+    Recording() { tls_recording_retired = true; }
+    ~Recording() { tls_recording_retired = false; }
+  } recording;
   try {
     retired_order_.push_back(at);
   } catch (const std::bad_alloc&) {
@@ -753,7 +766,7 @@ std::new_handler g_previous_new_handler = nullptr;
 
 void on_new_failure() {
   Kernel* k = tls_kernel;
-  if (k != nullptr && k->in_fiber() && tls_memory_reserve != nullptr) {
+  if (k != nullptr && k->in_fiber() && tls_memory_reserve != nullptr && !tls_recording_retired) {
     std::free(tls_memory_reserve);  // Step 2
     tls_memory_reserve = nullptr;
     k->out_of_memory();

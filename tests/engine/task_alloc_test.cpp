@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "policy.hpp"
 #include "runtime_params.hpp"
 #include "weft/runtime.hpp"
 #include "weft/sync.hpp"
@@ -182,7 +183,7 @@ TEST(TaskAllocReturn, BlocksOfTwoSizesFreedOnAnotherThreadComeBackEachToItsOwnSi
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "the pool is off under AddressSanitizer";
 #endif
-  constexpr int kEach = 100;  // three full return batches and a part of one, per size
+  constexpr int kEach = 100;  // in runs of 40: full return batches and parts of them, per size
   std::set<void*> small_before, big_before, small_after, big_after;
   // A fresh owner, whose lists hold nothing from earlier tests.
   std::thread owner([&] {
@@ -194,12 +195,16 @@ TEST(TaskAllocReturn, BlocksOfTwoSizesFreedOnAnotherThreadComeBackEachToItsOwnSi
       small_before.insert(small.back());
       big_before.insert(big.back());
     }
-    // Another thread frees them, the sizes in runs of seven (batches of one size
-    // each, pool step 4), and exits: its last batches are sent then (step 6).
+    // Another thread frees them, the sizes in runs of forty (batches hold one
+    // size: a full batch of kPoolReturnBatch is sent, and the rest of a run when
+    // the other size comes, pool step 4), and exits: its last batch is sent then
+    // (step 6).
+    constexpr int kRun = 40;
+    static_assert(kRun > static_cast<int>(weft::detail::policy::kPoolReturnBatch));
     std::thread freer([&] {
-      for (int i = 0; i < kEach; i += 7) {
-        for (int j = i; j < std::min(i + 7, kEach); ++j) delete small[static_cast<std::size_t>(j)];
-        for (int j = i; j < std::min(i + 7, kEach); ++j) delete big[static_cast<std::size_t>(j)];
+      for (int i = 0; i < kEach; i += kRun) {
+        for (int j = i; j < std::min(i + kRun, kEach); ++j) delete small[static_cast<std::size_t>(j)];
+        for (int j = i; j < std::min(i + kRun, kEach); ++j) delete big[static_cast<std::size_t>(j)];
       }
     });
     freer.join();

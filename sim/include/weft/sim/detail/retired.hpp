@@ -34,16 +34,21 @@
 //           first (a later touch of those is not seen). When the run is over
 //           (its fibers torn down), the kernel frees them all.
 //  Step R4. After the verdict (the run ended, or its teardown runs the other
-//           fibers on), the kernel still keeps the blocks given up, recording
-//           them without a check or a fill (the outcome is final), and a block
-//           given up again is kept once. A failed run, or one a bug broke
-//           without an oracle seeing it, may give a block up twice or give up
-//           one still in use; cached by the pool (which outlives the run) such a
-//           block would be handed to two tasks of a later run of the same
-//           process, so that a sweep's seed failed where its replay alone did not
-//           (steal_storm seeds 10..12 under a weakened acquire in steal_into2:
-//           a wild access at decision 154 of seed 12, which alone fails an
-//           assertion). R3 frees them all once, when the run is over.
+//           fibers on), the kernel still keeps the blocks given up, within
+//           R3's bound, recording them without a check or a fill (the outcome
+//           is final); a block given up again, or inside a kept one, is kept
+//           already. A failed run's teardown unwinds fibers of an engine the
+//           failure broke, and gives up blocks other fibers still hold (a
+//           queue a weakened order corrupted still names the task). Cached by
+//           the pool, which outlives the run, such a block sat on the pool's
+//           list while its stale holder went on writing it, and the next run
+//           in the same process took the broken list: under steal_into2's
+//           acquire load of head_ made relaxed, steal_storm's seed 12 (PCT,
+//           whose failing walk the runner runs twice) died of a wild access at
+//           decision 154 of its second run in a sweep of seeds 0..12, where
+//           alone it failed its assertion. R3 frees them all once, when the
+//           run is over. Not covered: a block R3 already freed, given up again
+//           in the teardown.
 // Plain fields of a retired block read the pattern without a report until the
 // next seam operation on the block; the block stays allocated on purpose, so
 // that the verdict, and the run up to it, is the same in every build
