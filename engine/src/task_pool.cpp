@@ -37,7 +37,6 @@
 // The simulator runs every fiber on one OS thread, so there every block is the
 // running thread's own (step 3) and no batch is ever sent: the pool makes no
 // decision and adds none.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -103,8 +102,14 @@ struct PoolState {
 thread_local PoolState g_pool{{}, {}, 0, &g_no_mailbox, nullptr, nullptr, 0, 0, false};
 
 std::size_t class_bytes(std::size_t c) { return (c + 1) * kPoolGranule; }
-// class_of is the size class of an n-byte block (0 < n <= kPoolGranule * kPoolClasses).
-std::size_t class_of(std::size_t n) { return std::max(kFirstClass, (n - 1) / kPoolGranule); }
+// kSmallestPooled is the smallest block the pool serves: one of kFirstClass.
+// Smaller ones (no caller asks for them: a PoolNew object's tag alone is 16
+// bytes) and larger ones come from operator new.
+constexpr std::size_t kSmallestPooled = kFirstClass * kPoolGranule + 1;
+// pooled says whether an n-byte block comes from the pool (one compare).
+bool pooled(std::size_t n) { return n - kSmallestPooled <= kPoolGranule * kPoolClasses - kSmallestPooled; }
+// class_of is the size class of a pooled n-byte block.
+std::size_t class_of(std::size_t n) { return (n - 1) / kPoolGranule; }
 
 // delete_chain frees a chain of blocks to operator delete.
 void delete_chain(FreeBlock* b) noexcept {
@@ -254,14 +259,11 @@ void pool_free(void* p, std::size_t n, void* owner) noexcept {
 }
 
 PoolBlock pool_alloc_unnoted(std::size_t n) {
-  if (!kPoolEnabled || n > kPoolGranule * kPoolClasses) return {::operator new(n), nullptr};
+  if (!kPoolEnabled || !pooled(n)) return {::operator new(n), nullptr};
   const std::size_t c = class_of(n);
   PoolState& s = g_pool;
   if (FreeBlock* b = s.heads[c]) [[likely]] {  // Step 2
     s.heads[c] = b->next;
-    // The next pop reads that block's link, likely written last on another
-    // thread (step 4): start the miss now, under this task's construction.
-    __builtin_prefetch(b->next, 1);
     s.bytes -= class_bytes(c);
     return {b, s.mailbox};
   }
@@ -270,7 +272,7 @@ PoolBlock pool_alloc_unnoted(std::size_t n) {
 
 void pool_free_unnoted(void* p, std::size_t n, void* owner) noexcept {
   if (Platform::retire_block(p, n)) return;  // the simulator keeps it (weft/sim/detail/retired.hpp, Step R1)
-  if (!kPoolEnabled || n > kPoolGranule * kPoolClasses) {
+  if (!kPoolEnabled || !pooled(n)) {
     ::operator delete(p);
     return;
   }
