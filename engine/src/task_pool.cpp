@@ -147,13 +147,12 @@ void send_batch() noexcept {
 }
 
 // take_mailbox files every batch sent to this thread as a spare batch of its
-// class: Step 5; true if it filed any.
-bool take_mailbox() noexcept {
+// class: Step 5.
+void take_mailbox() noexcept {
   PoolState& s = g_pool;
-  if (s.mailbox->head.load(Order::relaxed) == nullptr) return false;  // relaxed: a peek; the exchange below acquires
+  if (s.mailbox->head.load(Order::relaxed) == nullptr) return;  // relaxed: a peek; the exchange below acquires
   // Acquire pairs with send_batch's release.
   auto* b = static_cast<FreeBlock*>(s.mailbox->head.exchange(nullptr, Order::acquire));
-  bool any = false;
   while (b != nullptr) {
     FreeBlock* next = b->next_batch;
     const std::size_t c = b->size_class;
@@ -164,11 +163,9 @@ bool take_mailbox() noexcept {
       b->next_batch = s.spare[c];
       s.spare[c] = b;
       s.bytes += bytes;
-      any = true;
     }
     b = next;
   }
-  return any;
 }
 
 // take_spare makes class c's next spare batch its list; false if it has none.
@@ -215,7 +212,8 @@ struct PoolExit {
   PoolState& s = g_pool;
   if (s.exited) return {::operator new(class_bytes(c)), nullptr};
   if (s.mailbox == &g_no_mailbox) first_use();
-  if (take_spare(c) || (take_mailbox() && take_spare(c))) {
+  if (s.spare[c] == nullptr) take_mailbox();
+  if (take_spare(c)) {
     FreeBlock* b = s.heads[c];
     s.heads[c] = b->next;
     s.bytes -= class_bytes(c);
