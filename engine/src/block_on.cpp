@@ -34,7 +34,7 @@ class RootScheduler final : public Scheduler {
  public:
   explicit RootScheduler(Parker& parker) : parker_(parker) {}
   void schedule(TaskHeader* t, bool) override {
-    WEFT_ASSERT(t->is_block_on_);
+    WEFT_ASSERT(t->is_block_on());
     in_flight_.fetch_add(1, Order::relaxed);  // Step W1; relaxed: W2's release carries it to the driver
     // Step W2. release: pairs with take_notified's acquire exchange, so the poll it leads to finds the
     // NOTIFIED this wake set in its first load of the task state (to_running asserts it).

@@ -32,7 +32,7 @@ class OwnedTasks {
     t->owned_next_ = s.head;
     if (s.head) s.head->owned_prev_ = t;
     s.head = t;
-    t->in_owned_ = true;
+    t->set_in_owned(true);
     if constexpr (kMetrics) bump(s.added);
     return true;
   }
@@ -41,7 +41,7 @@ class OwnedTasks {
   bool remove(TaskHeader* t) {
     Shard& s = shards_[t->id_ & mask_];
     std::scoped_lock lock(s.mu);
-    if (!t->in_owned_) return false;
+    if (!t->in_owned()) return false;
     unlink(s, t);
     return true;
   }
@@ -113,7 +113,7 @@ class OwnedTasks {
     if (t->owned_prev_) t->owned_prev_->owned_next_ = t->owned_next_; else s.head = t->owned_next_;
     if (t->owned_next_) t->owned_next_->owned_prev_ = t->owned_prev_;
     t->owned_prev_ = t->owned_next_ = nullptr;
-    t->in_owned_ = false;
+    t->set_in_owned(false);
     if constexpr (kMetrics) bump(s.removed);
   }
   const std::uint32_t mask_;

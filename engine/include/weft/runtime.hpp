@@ -184,7 +184,7 @@ void run_root(RuntimeCore* rt, TaskHeader* root);
 template <class T>
 T block_on_impl(RuntimeCore* rt, Task<T>&& task) {
   TaskHeader* t = make_header(std::move(task), nullptr, 0);
-  t->is_block_on_ = true;
+  t->set_block_on();
   struct Drop {  // also when a platform unwind leaves run_root (drive_root)
     TaskHeader* t;
     ~Drop() { task_ops::ref_dec(t); }

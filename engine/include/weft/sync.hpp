@@ -25,8 +25,11 @@ struct Waiter {
   Waker waker;
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
+  // The flag and the two bools share one word (an idle task's frame holds a
+  // Waiter: 32 bytes), and the awaiters that hold a Waiter put their own flags
+  // in the rest of that word ([[no_unique_address]]: a Waiter is not a POD, so
+  // its tail padding is theirs).
   Flag notified;
-  // The two bools share one word (an idle task's frame holds a Waiter: 40 bytes, not 48).
   bool linked = false;
   bool by_all = false;  // notified by a broadcast (Notify::notify_waiters), not passed on
   // is_notified is the readiness check of an awaiter that waits on this node.
@@ -331,7 +334,7 @@ class Notify {
 
    private:
     Notify& n_;
-    detail::Waiter node_;
+    [[no_unique_address]] detail::Waiter node_;  // the flags below share its last word
     bool consumed_ = false;
     bool resumed_ = false;
     CoopBudget budget_;
@@ -421,7 +424,7 @@ class AsyncMutex {
 
    private:
     AsyncMutex& m_;
-    detail::Waiter node_;
+    [[no_unique_address]] detail::Waiter node_;  // the flags below share its last word
     bool taken_ = false;
     bool guarded_ = false;  // the guard was returned: it releases the lock
     CoopBudget budget_;
@@ -625,7 +628,7 @@ class Sender {
     }
     Ch* c_;
     std::optional<T> v_;
-    weft::detail::Waiter node_;
+    [[no_unique_address]] weft::detail::Waiter node_;  // the flags below share its last word
     bool done_ = false;
     bool ok_ = true;
   };
@@ -768,8 +771,8 @@ class Receiver {
       return true;
     }
     Ch* c_;
-    weft::detail::Waiter node_;
     std::optional<T> out_;
+    [[no_unique_address]] weft::detail::Waiter node_;  // the flags below share its last word
     bool closed_ = false;
     CoopBudget budget_;
   };

@@ -231,13 +231,13 @@ class TaskState {
 class Flag {
  public:
   Flag& operator=(bool v) noexcept {
-    c_.set(v ? 1 : 0);
+    f_.set(v);
     return *this;
   }
-  operator bool() const noexcept { return c_.get() != 0; }
+  operator bool() const noexcept { return f_.get(); }
 
  private:
-  Counter c_;
+  RelaxedFlag f_;  // one byte: a Waiter's flags share a word
 };
 
 // ThreadContext is what the current thread (or simulated thread) is doing for the
@@ -251,6 +251,10 @@ struct ThreadContext {
   std::uint32_t budget = 0;  // cooperative budget of the current poll
   bool budget_active = false;
   Counter* forced_yields = nullptr;  // the runtime's budget_forced_yield_count
+  // run_next is the trampoline of the task being polled here (TaskHeader::resume):
+  // where an await or a finished child hands on the frame to resume next; null
+  // outside a poll. A poll's state, so it lives with the thread, not the task.
+  std::coroutine_handle<>* run_next = nullptr;
   // defer holds tasks that called yield_now on this worker, one reference each;
   // the worker wakes them when it has nothing else to run, or at maintenance.
   Cell<std::vector<TaskHeader*>>* defer = nullptr;
@@ -328,23 +332,58 @@ struct TaskVTable {
   void (*destroy_cell)(TaskHeader*);
 };
 
+namespace detail {
+// FrameState is what a Task frame's block holds, in its tag; each value is also
+// the tag's magic (a byte no stray write is likely to leave).
+enum class FrameState : std::uint8_t {
+  alone = 0x5c,     // a frame with no task cell (awaited or dropped, never spawned): it frees the block
+  in_cell = 0xa7,   // a spawned task's live root frame: the cell frees the block
+  finished = 0xb3,  // the root ran to its end and its frame is gone
+  dropped = 0xc9,   // the root frame was destroyed before its end (cancelled)
+};
+
+// FrameTag sits just before every Task frame (see FrameAlloc): the whole block's
+// size and owner, and what the block holds. In a spawned task it is the header's
+// last member, and its last bytes hold two of the header's flags, so they cost
+// no word of their own; each is its own memory location under its own guard.
+struct FrameTag {
+  void* owner;                // the block's owner, for pool_free
+  std::uint32_t block_bytes;  // everything in front of the frame plus the frame: what pool_alloc was asked for
+  FrameState frame;           // written at allocation, then by the frame's holder (RUNNING), read after COMPLETE
+  bool is_block_on = false;   // a spawned task's: before publication
+  bool in_owned = false;      // a spawned task's: guarded by the owned list's shard lock
+};
+}  // namespace detail
+
+// hand_on asks the trampoline of the task being polled on this thread to resume
+// h next (TaskHeader::resume); false outside a poll.
+inline bool hand_on(std::coroutine_handle<> h) noexcept {
+  ThreadContext* cx = current_context();
+  if (cx == nullptr || cx->run_next == nullptr) return false;
+  WEFT_ASSERT(!*cx->run_next);
+  *cx->run_next = h;
+  return true;
+}
+
 // TaskHeader is the type-erased, reference-counted part of a spawned task. Its
 // fields are grouped by who may touch them; each group states its guard once.
 // The groups the schedulers use are public; the frame, the outcome and the join
 // waker are private, reached through the members below them (all inline).
+//
+// The task's root frame follows the header at kFrameOffset (see FrameAlloc), so
+// the header finds the frame, and the frame's promise, without a pointer to them.
 struct TaskHeader {
   // ReadyFn says whether the leaf a task awaits is ready (see suspend_at).
   using ReadyFn = bool (*)(const void*);
 
   TaskHeader(std::uint64_t initial_state, std::uint64_t id, Scheduler* scheduler, const TaskVTable* vtable,
-             std::coroutine_handle<> root, PromiseLink* root_promise) noexcept
+             const detail::FrameTag& tag) noexcept
       : state_(initial_state),
         id_(id),
         scheduler_(scheduler),
         vtable_(vtable),
-        root_(root),
-        resume_at_(root),
-        root_promise_(root_promise) {}
+        resume_at_(root()),
+        tag_{tag.owner, tag.block_bytes, detail::FrameState::in_cell} {}
   TaskHeader(const TaskHeader&) = delete;
   TaskHeader& operator=(const TaskHeader&) = delete;
 
@@ -352,8 +391,8 @@ struct TaskHeader {
   TaskState state_;
 
   // ---- Fixed at spawn: written before the task is first published (a block_on
-  // root's driver sets scheduler_, and block_on is_block_on_, before its first
-  // poll), read-only after, by any thread.
+  // root's driver sets scheduler_, and block_on tag_.is_block_on, before its
+  // first poll), read-only after, by any thread.
   const std::uint64_t id_;
   Scheduler* scheduler_;  // before publication
 
@@ -361,15 +400,14 @@ struct TaskHeader {
   // task, under that structure's lock. queue_next_ is a Cell: an overflowing
   // owner links its batch before taking the injection queue's lock.
   Cell<TaskHeader*> queue_next_{nullptr};  // the injection queue's, under its lock
-  TaskHeader* owned_prev_ = nullptr;  // guarded by the owned list's shard lock
+  TaskHeader* owned_prev_ = nullptr;  // guarded by the owned list's shard lock (as tag_.in_owned)
   TaskHeader* owned_next_ = nullptr;  // guarded by the owned list's shard lock
-  // The header's four bools share one word (an idle task's block is 24 bytes
-  // smaller than with a word each); each is its own memory location, under its
-  // own guard: is_block_on_ and in_owned_ here, trampoline_ and finished_ below.
-  bool is_block_on_ = false;  // before publication
-  bool in_owned_ = false;     // guarded by the owned list's shard lock
 
   std::uint64_t id() const noexcept { return id_; }
+  bool is_block_on() const noexcept { return tag_.is_block_on; }
+  void set_block_on() noexcept { tag_.is_block_on = true; }  // before publication
+  bool in_owned() const noexcept { return tag_.in_owned; }   // under the owned list's shard lock
+  void set_in_owned(bool v) noexcept { tag_.in_owned = v; }  // under the owned list's shard lock
 
   // ---- The frame, owner-only: touched only by the holder of RUNNING (the
   // poller, a shutdown's cancel, a dump's claim), which moves between threads
@@ -392,58 +430,67 @@ struct TaskHeader {
   // ready (a stale wake): then the task stays suspended.
   //
   // It is the trampoline of awaiting a Task (steps at PromiseBase): it resumes
-  // the innermost frame, then each frame an await or a finished child handed on,
-  // until one suspends without handing on. So no chain of awaits, ready or deep,
-  // nests a native frame per await.
+  // the innermost frame, then each frame an await or a finished child handed on
+  // (hand_on, through the thread's run_next), until one suspends without handing
+  // on. So no chain of awaits, ready or deep, nests a native frame per await.
   void resume() {
     const ReadyFn ready = ready_fn_.get();
     if (ready != nullptr && !ready(ready_arg_.get())) return;
     ready_fn_.set(nullptr);
-    trampoline_ = true;
     std::coroutine_handle<> h = resume_at_.get();
+    ThreadContext* cx = current_context();
+    if (cx == nullptr) {  // no trampoline: awaits fall back to symmetric transfer
+      h.resume();
+      return;
+    }
+    std::coroutine_handle<> next{};
+    struct Slot {  // also when a platform unwind leaves the poll
+      ThreadContext* cx;
+      std::coroutine_handle<>* outer;
+      ~Slot() { cx->run_next = outer; }
+    } slot{cx, std::exchange(cx->run_next, &next)};
     while (h) {
       h.resume();
-      h = std::exchange(run_next_, {});
+      h = std::exchange(next, {});
     }
-    trampoline_ = false;
-  }
-  // hand_on asks the trampoline to resume h next, if this task's frames are being
-  // run by it (this thread's current task, inside resume); false otherwise.
-  bool hand_on(std::coroutine_handle<> h) noexcept {
-    if (!trampoline_) return false;
-    WEFT_ASSERT(!run_next_);
-    run_next_ = h;
-    return true;
   }
   // root_done: the root coroutine has run to its end.
-  bool root_done() const noexcept { return root_.get().done(); }
+  bool root_done() const noexcept {
+    WEFT_ASSERT(tag_.frame == detail::FrameState::in_cell);
+    return root().done();
+  }
   // root_promise is the root coroutine's promise, where async backtraces start;
   // null once the frame is destroyed.
-  PromiseLink* root_promise() const noexcept { return root_promise_.get(); }
-  // destroy_frame destroys the root frame without keeping a result; its locals'
-  // destructors deregister any waiters they hold.
-  void destroy_frame() noexcept {
-    root_promise_.set(nullptr);
-    if (std::coroutine_handle<> root = root_.get()) {
-      root_.set({});
-      root.destroy();
-    }
+  PromiseLink* root_promise() const noexcept {
+    if (tag_.frame != detail::FrameState::in_cell) return nullptr;
+    // Every Task promise starts with its PromiseLink, two pointers into the
+    // frame (make_header checks both).
+    return std::launder(reinterpret_cast<PromiseLink*>(frame_address() + 2 * sizeof(void*)));
+  }
+  // destroy_frame destroys the root frame, keeping nothing of it: its locals'
+  // destructors deregister any waiters they hold. finished says whether the
+  // root ran to its end (finish keeps its result first).
+  void destroy_frame(bool finished = false) noexcept {
+    if (tag_.frame != detail::FrameState::in_cell) return;
+    tag_.frame = finished ? detail::FrameState::finished : detail::FrameState::dropped;
+    root().destroy();  // FrameAlloc's operator delete leaves the block to the cell
   }
   // finish keeps the finished root's result in the cell and destroys the frame.
   void finish() { vtable_->finish(this); }
   // destroy_cell frees the task's memory (the last reference is gone).
   void destroy_cell() noexcept { vtable_->destroy_cell(this); }
+  // frame_address is where the root frame is (or was).
+  char* frame_address() const noexcept;
 
   // ---- The outcome: written by the holder of RUNNING before to_complete, read
   // by others only after they saw COMPLETE (acquire).
 
-  // set_finished records that the root ran to its end, and what it threw.
-  void set_finished(const std::exception_ptr& e) noexcept {
-    finished_.set(true);
+  // keep_exception records what the root threw.
+  void keep_exception(const std::exception_ptr& e) noexcept {
     if (e) exception_.set(e);  // the cell starts with none; a copy costs an atomic increment
   }
   // finished: the root ran to its end (a late abort does not void the result).
-  bool finished() const noexcept { return finished_.get(); }
+  bool finished() const noexcept { return tag_.frame == detail::FrameState::finished; }
   // exception is what the root threw, if anything.
   const std::exception_ptr& exception() const noexcept {
     return exception_.with([](const std::exception_ptr& e) -> const std::exception_ptr& { return e; });
@@ -461,18 +508,37 @@ struct TaskHeader {
   }
 
  private:
-  bool trampoline_ = false;  // the trampoline's state (resume): owner only, set and cleared within one poll
-  Cell<bool> finished_{false};
+  std::coroutine_handle<> root() const noexcept { return std::coroutine_handle<>::from_address(frame_address()); }
+
   const TaskVTable* const vtable_;
-  Cell<std::coroutine_handle<>> root_;       // the root frame; null once destroyed
   Cell<std::coroutine_handle<>> resume_at_;  // the innermost suspended coroutine
-  std::coroutine_handle<> run_next_{};       // the trampoline's: owner only
   Cell<ReadyFn> ready_fn_{nullptr};
   Cell<const void*> ready_arg_{nullptr};
-  Cell<PromiseLink*> root_promise_;
   Cell<std::exception_ptr> exception_;
   Cell<TaskHeader*> join_waker_{nullptr};
+  // Last: the frame's tag, just before the frame (FrameAlloc); tag_.frame says
+  // whether the root frame lives and how it ended. Its fields are before
+  // publication (owner, block_bytes, is_block_on), owner only (frame: the holder
+  // of RUNNING; read by others after COMPLETE), or guarded by the owned list's
+  // shard lock (in_owned).
+  detail::FrameTag tag_;  // before publication, owner only, or guarded by the owned list's shard lock: per field
 };
+
+namespace detail {
+// kFrameOffset is where a spawned task's root frame starts, from its header: the
+// header, rounded up to the alignment operator new promises (the frame's).
+inline constexpr std::size_t kFrameAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+inline constexpr std::size_t kFrameOffset = (sizeof(TaskHeader) + kFrameAlign - 1) / kFrameAlign * kFrameAlign;
+// frame_tag is the tag in front of the frame at `frame`: where a header's tag_
+// would be, spawned or not.
+inline FrameTag* frame_tag(void* frame) noexcept {
+  return reinterpret_cast<FrameTag*>(static_cast<char*>(frame) - kFrameOffset + sizeof(TaskHeader) - sizeof(FrameTag));
+}
+}  // namespace detail
+
+inline char* TaskHeader::frame_address() const noexcept {
+  return const_cast<char*>(reinterpret_cast<const char*>(this)) + detail::kFrameOffset;
+}
 
 namespace task_ops {
 
@@ -617,40 +683,26 @@ struct AwaitRef {
 };
 
 // One allocation per task: every Task<T> coroutine frame is allocated with room
-// for a TaskCell<T> in front of it, so spawning the frame builds the cell there
+// for a task cell in front of it, so spawning the frame builds the cell there
 // instead of allocating it. The block is laid out as
 //
-//   [ TaskCell<T> ... | FrameTag ][ coroutine frame ... ]
-//   ^ block, the cell            ^ the frame (what operator new returns; GCC
-//                                  and Clang give it back as the handle's address)
+//   [ Output<T> | pad ][ TaskHeader ... FrameTag | pad ][ coroutine frame ... ]
+//   ^ block            ^ the header (output_space)      ^ the frame: header + kFrameOffset
+//                                                         (what operator new returns; GCC
+//                                                          and Clang give it back as the
+//                                                          handle's address)
 //
-// and freed once: by the frame's operator delete when no cell was built (a Task
+// (a Task<void>'s output takes no room, so its header starts the block), and
+// freed once: by the frame's operator delete when no cell was built (a Task
 // awaited or dropped, never spawned), else by the cell when the task's last
 // reference goes (the frame is always destroyed before the cell).
 
-// FrameTag sits just before every Task frame: the whole block's size, and whether
-// a task cell lives in front of it.
-struct FrameTag {
-  void* owner;                // the block's owner, for pool_free
-  std::uint32_t block_bytes;  // cell space plus frame, what pool_alloc was asked for
-  std::uint16_t magic;        // kFrameMagic: the frame came from FrameAlloc
-  std::uint16_t cell_live;    // 1 once make_header built the cell: the cell frees the block
-};
-inline constexpr std::uint16_t kFrameMagic = 0x7a5c;
-
-// frame_tag is the tag in front of the frame at `frame`.
-inline FrameTag* frame_tag(void* frame) noexcept {
-  return reinterpret_cast<FrameTag*>(static_cast<char*>(frame) - sizeof(FrameTag));
-}
-
-template <class T>
-struct TaskCell;
-
-// FrameAlloc is the allocation of Task<T>'s coroutine frames (defined below TaskCell).
+// FrameAlloc is the allocation of Task<T>'s coroutine frames (defined below Output).
 template <class T>
 struct FrameAlloc {
-  // cell_space is the room in front of the frame: the cell and the tag, keeping
-  // the frame at the alignment operator new promises.
+  // cell_space is the room in front of the frame: the output and the header
+  // (whose last member is the tag), keeping the frame at the alignment operator
+  // new promises.
   static constexpr std::size_t cell_space() noexcept;
   static void* operator new(std::size_t n);
   static void operator delete(void* frame, std::size_t n) noexcept;
@@ -684,8 +736,7 @@ struct PromiseBase : PromiseLink {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       auto& p = h.promise();
       if (!p.continuation_) return std::noop_coroutine();  // a task's root
-      TaskHeader* t = current_task();
-      if (t != nullptr && t->hand_on(p.continuation_)) return std::noop_coroutine();  // Step 3
+      if (hand_on(p.continuation_)) return std::noop_coroutine();  // Step 3
       return p.continuation_;
     }
     void await_resume() noexcept {}
@@ -777,8 +828,7 @@ class [[nodiscard]] Task {
         parent_->leaf_.set(nullptr);
       }
       // Step 1: the trampoline runs the child next (step 2).
-      TaskHeader* t = current_task();
-      if (t != nullptr && t->hand_on(h_)) return std::noop_coroutine();
+      if (hand_on(h_)) return std::noop_coroutine();
       return h_;
     }
     T await_resume() {
@@ -814,18 +864,27 @@ struct Output {
 template <>
 struct Output<void> {};
 
-// TaskCell is the allocation of a spawned task: header plus output.
+// output_space is the room Output<T> takes in front of the header: none for a
+// Task<void>, else its size rounded up to the frame's alignment.
 template <class T>
-struct TaskCell : TaskHeader {
-  using TaskHeader::TaskHeader;
-  [[no_unique_address]] Output<T> output_;  // no room for a Task<void>'s
-};
+constexpr std::size_t output_space() noexcept {
+  static_assert(alignof(Output<T>) <= kFrameAlign, "a task's output must fit the frame's alignment");
+  if constexpr (std::is_empty_v<Output<T>>) {
+    return 0;
+  } else {
+    return (sizeof(Output<T>) + kFrameAlign - 1) / kFrameAlign * kFrameAlign;
+  }
+}
+
+// output_of is the output of t, a TaskHeader of a Task<T>: at the block's start.
+template <class T>
+Output<T>& output_of(TaskHeader* t) noexcept {
+  return *std::launder(reinterpret_cast<Output<T>*>(reinterpret_cast<char*>(t) - output_space<T>()));
+}
 
 template <class T>
 constexpr std::size_t FrameAlloc<T>::cell_space() noexcept {
-  constexpr std::size_t kAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
-  static_assert(alignof(TaskCell<T>) <= kAlign, "a task cell must fit the frame's alignment");
-  return (sizeof(TaskCell<T>) + sizeof(FrameTag) + kAlign - 1) / kAlign * kAlign;
+  return output_space<T>() + kFrameOffset;
 }
 
 template <class T>
@@ -833,15 +892,18 @@ void* FrameAlloc<T>::operator new(std::size_t n) {
   const std::size_t bytes = cell_space() + n;
   const PoolBlock block = pool_alloc(bytes);
   char* frame = static_cast<char*>(block.p) + cell_space();
-  *frame_tag(frame) = FrameTag{block.owner, static_cast<std::uint32_t>(bytes), kFrameMagic, 0};
+  new (frame_tag(frame)) FrameTag{block.owner, static_cast<std::uint32_t>(bytes), FrameState::alone};
   return frame;
 }
 
 template <class T>
 void FrameAlloc<T>::operator delete(void* frame, std::size_t n) noexcept {
   const FrameTag* tag = frame_tag(frame);
-  WEFT_ASSERT(tag->magic == kFrameMagic && tag->block_bytes == cell_space() + n);
-  if (tag->cell_live != 0) return;  // the cell frees the block with its last reference
+  WEFT_ASSERT(tag->block_bytes == cell_space() + n);
+  if (tag->frame != FrameState::alone) {  // the cell frees the block with its last reference
+    WEFT_ASSERT(tag->frame == FrameState::finished || tag->frame == FrameState::dropped);
+    return;
+  }
   pool_free(static_cast<char*>(frame) - cell_space(), cell_space() + n, tag->owner);
 }
 
@@ -849,39 +911,44 @@ template <class T>
 void finish_of(TaskHeader* t) {
   auto& p = static_cast<Promise<T>&>(*t->root_promise());
   if (!p.exception_) {
-    if constexpr (!std::is_void_v<T>) static_cast<TaskCell<T>*>(t)->output_.value.set(std::move(p.value_));
+    if constexpr (!std::is_void_v<T>) output_of<T>(t).value.set(std::move(p.value_));
   }
-  t->set_finished(p.exception_);
-  t->destroy_frame();
+  t->keep_exception(p.exception_);
+  t->destroy_frame(true);
 }
 
 template <class T>
 void destroy_cell_of(TaskHeader* t) {
   t->destroy_frame();  // the block outlives the frame: it holds the cell
-  auto* cell = static_cast<TaskCell<T>*>(t);
-  char* block = reinterpret_cast<char*>(cell);
-  const FrameTag tag = *frame_tag(block + FrameAlloc<T>::cell_space());
-  cell->~TaskCell<T>();
+  const FrameTag tag = *frame_tag(t->frame_address());
+  char* block = reinterpret_cast<char*>(t) - output_space<T>();
+  if constexpr (!std::is_void_v<T>) output_of<T>(t).~Output<T>();
+  t->~TaskHeader();
   pool_free(block, tag.block_bytes, tag.owner);
 }
 
 template <class T>
 inline const TaskVTable kTaskVTable{&finish_of<T>, &destroy_cell_of<T>};
 
-// make_header allocates the cell of a new task around a root frame.
+// make_header builds the cell of a new task around its root frame: the output,
+// then the header over the frame's tag.
 // Initial state: three references (owned list, first notified, JoinHandle),
 // JOIN_INTEREST and NOTIFIED.
 template <class T>
 TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
   auto h = task.release();
   char* frame = static_cast<char*>(h.address());
-  FrameTag* tag = frame_tag(frame);
+  const FrameTag tag = *frame_tag(frame);
   // The handle's address is the frame operator new returned (GCC and Clang): the
   // cell space is in front of it. A compiler that elided the allocation would fail here.
-  WEFT_CHECK(tag->magic == kFrameMagic && tag->cell_live == 0);
-  tag->cell_live = 1;
-  return new (frame - FrameAlloc<T>::cell_space()) TaskCell<T>(
-      3 * state::kRefOne | state::kJoinInterest | state::kNotified, id, sched, &kTaskVTable<T>, h, &h.promise());
+  WEFT_CHECK(tag.frame == FrameState::alone && tag.block_bytes >= FrameAlloc<T>::cell_space());
+  char* block = frame - FrameAlloc<T>::cell_space();
+  if constexpr (!std::is_void_v<T>) new (block) Output<T>();
+  auto* t = new (block + output_space<T>()) TaskHeader(3 * state::kRefOne | state::kJoinInterest | state::kNotified,
+                                                       id, sched, &kTaskVTable<T>, tag);
+  // The header finds the frame and the promise at fixed places (root_promise).
+  WEFT_CHECK(t->frame_address() == frame && t->root_promise() == static_cast<PromiseLink*>(&h.promise()));
+  return t;
 }
 
 // take_output gives a completed task's value, or throws what it ended with.
@@ -889,7 +956,7 @@ template <class T>
 T take_output(TaskHeader* t) {
   if (t->exception()) std::rethrow_exception(t->exception());
   if constexpr (!std::is_void_v<T>) {
-    return static_cast<TaskCell<T>*>(t)->output_.value.with_mut([](std::optional<T>& v) {
+    return output_of<T>(t).value.with_mut([](std::optional<T>& v) {
       WEFT_CHECK(v.has_value());
       return std::move(*v);
     });
@@ -982,7 +1049,7 @@ struct YieldNow {
     TaskHeader* t = cx ? cx->current_task : nullptr;
     WEFT_CHECK(t != nullptr);
     note_suspend(t, h, "yield_now");
-    if (cx->defer != nullptr && !t->is_block_on_) {  // a block_on root is not a worker's task
+    if (cx->defer != nullptr && !t->is_block_on()) {  // a block_on root is not a worker's task
       task_ops::ref_inc(t);  // the defer list's reference
       cx->defer->with_mut([t](std::vector<TaskHeader*>& d) { d.push_back(t); });
       return;

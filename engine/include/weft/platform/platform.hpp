@@ -32,6 +32,7 @@ using Mutex = Platform::Mutex;
 using Parker = Platform::Parker;
 using Thread = Platform::Thread;
 using Counter = Platform::Counter;
+using RelaxedFlag = Platform::RelaxedFlag;
 template <class T>
 using CacheAtomic = Platform::template CacheAtomic<T>;
 static_assert(::weft::platform_contract::Platform<Platform>);

@@ -476,6 +476,17 @@ class Counter {
   std::uint64_t v_ = 0;
 };
 
+// RelaxedFlag is a one-byte bool read without the lock that guards its writes:
+// a plain value, never a decision point.
+class RelaxedFlag {
+ public:
+  void set(bool v) noexcept { v_ = v; }
+  bool get() const noexcept { return v_; }
+
+ private:
+  bool v_ = false;
+};
+
 // CacheAtomic is an allocator cache's hand-off between threads: a plain value,
 // never a decision point (every fiber runs on one OS thread, so a block is
 // always freed on the thread that allocated it and nothing is handed off).
@@ -511,6 +522,7 @@ struct SimPlatform {
   using Parker = sim_backend::Parker;
   using Thread = sim_backend::Thread;
   using Counter = sim_backend::Counter;
+  using RelaxedFlag = sim_backend::RelaxedFlag;
   template <class T>
   using CacheAtomic = sim_backend::CacheAtomic<T>;
   static constexpr const char* kName = "sim";

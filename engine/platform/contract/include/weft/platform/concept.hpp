@@ -119,6 +119,12 @@ concept Platform = requires {
   { std::declval<typename P::Counter&>().add(std::uint64_t{1}) };
   { std::declval<const typename P::Counter&>().get() } -> std::same_as<std::uint64_t>;
   { std::declval<typename P::Counter&>().set(std::uint64_t{1}) };
+  // RelaxedFlag is one byte that a readiness check reads without the lock that
+  // guards its writes: relaxed, never a decision point (the wake that follows
+  // each write orders it for the task it concerns).
+  { std::declval<typename P::RelaxedFlag&>().set(true) };
+  { std::declval<const typename P::RelaxedFlag&>().get() } -> std::same_as<bool>;
+  requires sizeof(typename P::RelaxedFlag) == 1;
   // note_hold and note_release tell the backend that the engine took or gave back
   // something that must be given back by the end of a run (Held); the OS backend
   // ignores them, the simulator counts them per run (harness/checks/leaks.hpp).

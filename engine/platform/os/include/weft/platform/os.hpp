@@ -278,6 +278,18 @@ class Counter {
   std::atomic<std::uint64_t> v_{0};
 };
 
+// RelaxedFlag is a one-byte bool read without the lock that guards its writes:
+// relaxed, never part of a protocol (the wake after each write orders it), so
+// its orders pair with nothing.
+class RelaxedFlag {
+ public:
+  void set(bool v) noexcept { v_.store(v, std::memory_order_relaxed); }
+  bool get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> v_{false};
+};
+
 struct OsPlatform {
   template <class T>
   using Atomic = os_backend::Atomic<T>;
@@ -287,6 +299,7 @@ struct OsPlatform {
   using Parker = os_backend::Parker;
   using Thread = os_backend::Thread;
   using Counter = os_backend::Counter;
+  using RelaxedFlag = os_backend::RelaxedFlag;
   // CacheAtomic (an allocator cache's hand-off between threads) is a protocol
   // atomic here; only the simulator makes the two differ.
   template <class T>
