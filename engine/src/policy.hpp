@@ -148,6 +148,12 @@ static_assert(kCoreShutdownTriesMax > kCoreWaitTriesMax);
 // Larger blocks go to operator new.
 inline constexpr std::size_t kPoolGranule = 16;  // operator new's alignment: no class wastes a word
 inline constexpr std::size_t kPoolClasses = 64;  // blocks up to 1 KiB
+// Each class is kPoolClassShort bytes short of a multiple of kPoolGranule: all
+// that a heap chunk of that multiple holds (glibc's malloc heads each chunk with
+// 8 bytes and rounds chunks to 16), so a block of 264 bytes takes a 272-byte
+// chunk where a 272-byte class would take a 288-byte one. Blocks keep operator
+// new's alignment: each is a whole operator new allocation.
+inline constexpr std::size_t kPoolClassShort = 8;
 // kPoolCacheBytesMax bounds the bytes a thread keeps on its free lists; a block
 // freed beyond it goes back to operator delete. It holds a burst of ten thousand
 // small tasks (spawn_many_local), so a steady spawner stays off the heap.
@@ -158,7 +164,8 @@ inline constexpr std::size_t kPoolCacheBytesMax = std::size_t{8} << 20;
 inline constexpr std::uint32_t kPoolReturnBatch = 32;
 inline constexpr std::uint32_t kPoolSendTriesMax = 16;
 static_assert(kPoolReturnBatch >= 2 && kPoolSendTriesMax >= 1);
-static_assert(kPoolGranule % __STDCPP_DEFAULT_NEW_ALIGNMENT__ == 0, "every class keeps operator new's alignment");
+static_assert(kPoolGranule % __STDCPP_DEFAULT_NEW_ALIGNMENT__ == 0 && kPoolClassShort < kPoolGranule,
+              "classes a granule apart, each short of a whole granule");
 static_assert(kPoolCacheBytesMax >= 16 * kPoolGranule * kPoolClasses, "the cache holds several of the largest blocks");
 
 }  // namespace detail::policy

@@ -151,7 +151,7 @@ bool poll(TaskHeader* t, std::int32_t worker) {
     cx->current_task = t;
   }
   try {
-    t->resume();  // a stale wake leaves the task suspended
+    t->resume(cx);  // a stale wake leaves the task suspended
   } catch (...) {
     // Only the platform's own unwind leaves a poll (unhandled_exception keeps every
     // other exception): the simulator tears down a failed run. The poll ends as a

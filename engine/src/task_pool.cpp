@@ -56,6 +56,7 @@ constexpr bool kPoolEnabled = false;  // every use-after-free stays visible
 constexpr bool kPoolEnabled = true;  // ThreadSanitizer checks the hand-off of steps 4 and 5
 #endif
 using policy::kPoolCacheBytesMax;
+using policy::kPoolClassShort;
 using policy::kPoolClasses;
 using policy::kPoolGranule;
 using policy::kPoolReturnBatch;
@@ -70,8 +71,12 @@ struct FreeBlock {
   std::uint32_t size_class;
   std::uint32_t count;  // first block of a batch: its blocks
 };
+// class_bytes is the size of class c's blocks (c = -1 gives the largest block
+// no class serves); class_of is the class of an n-byte block (n past that).
+constexpr std::size_t class_bytes(std::size_t c) { return (c + 2) * kPoolGranule - kPoolClassShort; }
+constexpr std::size_t class_of(std::size_t n) { return (n + kPoolClassShort - 1) / kPoolGranule - 1; }
 // The smallest class a block takes: it has room for a FreeBlock.
-constexpr std::size_t kFirstClass = (sizeof(FreeBlock) - 1) / kPoolGranule;
+constexpr std::size_t kFirstClass = class_of(sizeof(FreeBlock));
 static_assert(kFirstClass < kPoolClasses);
 
 // Mailbox is where other threads send a thread's blocks back (steps 4 and 5).
@@ -101,15 +106,15 @@ struct PoolState {
 };
 thread_local PoolState g_pool{{}, {}, 0, &g_no_mailbox, nullptr, nullptr, 0, 0, false};
 
-std::size_t class_bytes(std::size_t c) { return (c + 1) * kPoolGranule; }
 // kSmallestPooled is the smallest block the pool serves: one of kFirstClass.
 // Smaller ones (no caller asks for them: a PoolNew object's tag alone is 16
 // bytes) and larger ones come from operator new.
-constexpr std::size_t kSmallestPooled = kFirstClass * kPoolGranule + 1;
+constexpr std::size_t kSmallestPooled = class_bytes(kFirstClass - 1) + 1;
+constexpr std::size_t kLargestPooled = class_bytes(kPoolClasses - 1);
+static_assert(class_of(kSmallestPooled) == kFirstClass && class_of(kLargestPooled) == kPoolClasses - 1 &&
+              class_bytes(kFirstClass) >= sizeof(FreeBlock));
 // pooled says whether an n-byte block comes from the pool (one compare).
-bool pooled(std::size_t n) { return n - kSmallestPooled <= kPoolGranule * kPoolClasses - kSmallestPooled; }
-// class_of is the size class of a pooled n-byte block.
-std::size_t class_of(std::size_t n) { return (n - 1) / kPoolGranule; }
+bool pooled(std::size_t n) { return n - kSmallestPooled <= kLargestPooled - kSmallestPooled; }
 
 // delete_chain frees a chain of blocks to operator delete.
 void delete_chain(FreeBlock* b) noexcept {

@@ -14,6 +14,7 @@
 // its state word changes only through the named transitions of TaskState.
 #pragma once
 
+#include <bit>
 #include <coroutine>
 #include <source_location>
 #include <cstdint>
@@ -433,12 +434,12 @@ struct TaskHeader {
   // the innermost frame, then each frame an await or a finished child handed on
   // (hand_on, through the thread's run_next), until one suspends without handing
   // on. So no chain of awaits, ready or deep, nests a native frame per await.
-  void resume() {
+  // cx is this thread's context (the poller has it at hand), or null.
+  void resume(ThreadContext* cx) {
     const ReadyFn ready = ready_fn_.get();
     if (ready != nullptr && !ready(ready_arg_.get())) return;
     ready_fn_.set(nullptr);
     std::coroutine_handle<> h = resume_at_.get();
-    ThreadContext* cx = current_context();
     if (cx == nullptr) {  // no trampoline: awaits fall back to symmetric transfer
       h.resume();
       return;
@@ -708,6 +709,16 @@ struct FrameAlloc {
   static void operator delete(void* frame, std::size_t n) noexcept;
 };
 
+// loc_from is the std::source_location whose one member is the pointer p (what
+// __builtin_source_location gives, and what std::source_location::current
+// keeps, in GCC's and Clang's standard libraries).
+inline std::source_location loc_from(const void* p) noexcept {
+  static_assert(sizeof(std::source_location) == sizeof(const void*) &&
+                    std::is_trivially_copyable_v<std::source_location>,
+                "a source_location is one pointer");
+  return std::bit_cast<std::source_location>(p);
+}
+
 // PromiseBase holds the continuation shared by every Task<T> promise.
 //
 // Awaiting a Task, in steps (Task::Awaiter, FinalAwaiter, TaskHeader::resume):
@@ -752,10 +763,15 @@ struct PromiseBase : PromiseLink {
   // await_transform notes where each co_await is written (this coroutine's frame
   // in an async backtrace) and passes the awaitable through: a type with
   // operator co_await gives its awaiter, any other is awaited in place.
+  //
+  // The place comes as the pointer a std::source_location holds, not as the
+  // class: a default argument of class type is a temporary that lives across
+  // the await, so the compiler keeps it in the coroutine frame (8 bytes of
+  // every frame, per await); a pointer argument is not (see loc_from).
   template <class A>
-  auto await_transform(A&& a, std::source_location loc = std::source_location::current()) noexcept(
+  auto await_transform(A&& a, const void* loc = __builtin_source_location()) noexcept(
       noexcept(AwaitRef<std::remove_reference_t<A>>{a})) {
-    await_loc_.set(loc);
+    await_loc_.set(loc_from(loc));
     if constexpr (requires { static_cast<A&&>(a).operator co_await(); }) {
       return static_cast<A&&>(a).operator co_await();
     } else {
