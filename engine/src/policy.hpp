@@ -146,8 +146,8 @@ static_assert(kCoreShutdownTriesMax > kCoreWaitTriesMax);
 // A task block (frame and cell, one allocation) comes from the allocating thread's
 // free list of its size class: kPoolClasses classes kPoolGranule bytes apart.
 // Larger blocks go to operator new.
-inline constexpr std::size_t kPoolGranule = 16;  // operator new's alignment: no class wastes a word
-inline constexpr std::size_t kPoolClasses = 64;  // blocks up to 1 KiB
+inline constexpr std::size_t kPoolGranule = 16;  // operator new's alignment
+inline constexpr std::size_t kPoolClasses = 64;  // blocks of 9 to 1,032 bytes (24 to 1,032 by 16)
 // Each class is kPoolClassShort bytes short of a multiple of kPoolGranule: all
 // that a heap chunk of that multiple holds (glibc's malloc heads each chunk with
 // 8 bytes and rounds chunks to 16), so a block of 264 bytes takes a 272-byte

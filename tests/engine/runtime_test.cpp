@@ -250,6 +250,61 @@ Task<long> nested(long depth) {
   co_return below + 1;
 }
 
+TEST_P(Runtime, ATaskAbortedDuringItsLastPollKeepsItsResult) {
+  auto rt = GetParam().build();
+  const int v = rt.block_on([]() -> Task<int> {
+    auto [tx, rx] = weft::oneshot::channel<const weft::JoinHandle<int>*>();
+    auto jh = weft::spawn([](weft::oneshot::Receiver<const weft::JoinHandle<int>*> rx) -> Task<int> {
+      const weft::JoinHandle<int>* me = co_await rx;
+      me->abort();  // in the poll that runs the task to its end: the result stands
+      co_return 42;
+    }(std::move(rx)));
+    tx.send(&jh);
+    co_return co_await jh;  // a JoinError (cancelled) if the finished frame counted as dropped
+  }());
+  EXPECT_EQ(v, 42);
+}
+
+// Wide is an output with the largest alignment a task's output may have.
+struct alignas(16) Wide {
+  long double x = 0;
+  std::uint64_t i = 0;
+};
+
+TEST_P(Runtime, ATaskWhoseOutputIsSixteenByteAlignedGivesItBackIntact) {
+  auto rt = GetParam().build();
+  const bool ok = rt.block_on([]() -> Task<bool> {
+    std::vector<weft::JoinHandle<Wide>> handles;
+    for (std::uint64_t i = 0; i < 100; ++i) {
+      handles.push_back(weft::spawn([](std::uint64_t i) -> Task<Wide> {
+        co_await weft::yield_now();
+        co_return Wide{static_cast<long double>(i) * 1.5L, i};
+      }(i)));
+    }
+    bool all = true;
+    for (std::uint64_t i = 0; i < handles.size(); ++i) {
+      const auto at = reinterpret_cast<std::uintptr_t>(&weft::detail::output_of<Wide>(handles[i].raw()));
+      const Wide w = co_await handles[i];
+      all = all && at % alignof(Wide) == 0 && w.i == i && w.x == static_cast<long double>(i) * 1.5L;
+    }
+    co_return all;
+  }());
+  EXPECT_TRUE(ok);
+}
+
+TEST_P(Runtime, ABlockOnInsideATaskLeavesThatTasksTrampolineAsItWas) {
+  auto rt = GetParam().build();
+  constexpr long kDepth = 50'000;
+  const long v = rt.block_on([]() -> Task<long> {
+    const long before = co_await nested(kDepth);
+    auto inner = weft::Builder::current_thread().build();
+    const long inside = inner.block_on(nested(kDepth));  // a poll inside this task's poll, on this thread
+    const long after = co_await nested(kDepth);          // hands on through this poll's trampoline again
+    co_return before + inside + after;
+  }());
+  EXPECT_EQ(v, 3 * kDepth);
+}
+
 TEST_P(Runtime, AwaitingAChainOfTwoHundredThousandNestedTasksDoesNotGrowTheStack) {
   auto rt = GetParam().build();
   constexpr long kDepth = 200'000;

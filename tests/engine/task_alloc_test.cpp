@@ -146,7 +146,7 @@ TEST(TaskAllocFrame, ATaskNeverSpawnedFreesItsOwnBlock) {
   auto task = own_frame();
   auto h = task.release();
   const weft::detail::FrameTag* tag = weft::detail::frame_tag(h.address());
-  EXPECT_EQ(tag->frame, weft::detail::FrameState::alone);
+  EXPECT_EQ(tag->frame.get(), weft::detail::FrameState::alone);
   EXPECT_GE(tag->block_bytes, weft::detail::FrameAlloc<void*>::cell_space());
   h.destroy();  // the frame's operator delete frees the whole block (ASan checks it)
 }

@@ -348,11 +348,19 @@ enum class FrameState : std::uint8_t {
 // last member, and its last bytes hold two of the header's flags, so they cost
 // no word of their own; each is its own memory location under its own guard.
 struct FrameTag {
-  void* owner;                // the block's owner, for pool_free
-  std::uint32_t block_bytes;  // everything in front of the frame plus the frame: what pool_alloc was asked for
-  FrameState frame;           // written at allocation, then by the frame's holder (RUNNING), read after COMPLETE
-  bool is_block_on = false;   // a spawned task's: before publication
-  bool in_owned = false;      // a spawned task's: guarded by the owned list's shard lock
+  FrameTag(void* o, std::uint32_t bytes, FrameState f) noexcept : owner(o), block_bytes(bytes), frame(f) {}
+  FrameTag(const FrameTag&) = delete;
+  FrameTag& operator=(const FrameTag&) = delete;
+
+  void* const owner;                // the block's owner, for pool_free
+  const std::uint32_t block_bytes;  // everything in front of the frame plus the frame: what pool_alloc was asked for
+  // frame: written at allocation, then by the holder of RUNNING (a poller's
+  // finish, a cancel), read by others after COMPLETE (a JoinHandle's join) or
+  // after a claim (a dump's backtrace): a Cell, so the simulator checks that
+  // hand-over (one byte here).
+  Cell<FrameState> frame;
+  bool is_block_on = false;  // a spawned task's: before publication
+  bool in_owned = false;     // a spawned task's: guarded by the owned list's shard lock
 };
 }  // namespace detail
 
@@ -378,13 +386,13 @@ struct TaskHeader {
   using ReadyFn = bool (*)(const void*);
 
   TaskHeader(std::uint64_t initial_state, std::uint64_t id, Scheduler* scheduler, const TaskVTable* vtable,
-             const detail::FrameTag& tag) noexcept
+             void* block_owner, std::uint32_t block_bytes) noexcept
       : state_(initial_state),
         id_(id),
         scheduler_(scheduler),
         vtable_(vtable),
         resume_at_(root()),
-        tag_{tag.owner, tag.block_bytes, detail::FrameState::in_cell} {}
+        tag_(block_owner, block_bytes, detail::FrameState::in_cell) {}
   TaskHeader(const TaskHeader&) = delete;
   TaskHeader& operator=(const TaskHeader&) = delete;
 
@@ -412,7 +420,8 @@ struct TaskHeader {
 
   // ---- The frame, owner-only: touched only by the holder of RUNNING (the
   // poller, a shutdown's cancel, a dump's claim), which moves between threads
-  // through the state word: Cells, so the simulator checks that hand-over.
+  // through the state word: Cells (and tag_.frame, which says whether the frame
+  // lives), so the simulator checks that hand-over.
 
   // suspend_at records h as the point where the task resumes, and what says
   // whether its awaiter is ready (null: always). A wake that arrives late,
@@ -457,13 +466,13 @@ struct TaskHeader {
   }
   // root_done: the root coroutine has run to its end.
   bool root_done() const noexcept {
-    WEFT_ASSERT(tag_.frame == detail::FrameState::in_cell);
+    WEFT_ASSERT(tag_.frame.get() == detail::FrameState::in_cell);
     return root().done();
   }
   // root_promise is the root coroutine's promise, where async backtraces start;
   // null once the frame is destroyed.
   PromiseLink* root_promise() const noexcept {
-    if (tag_.frame != detail::FrameState::in_cell) return nullptr;
+    if (tag_.frame.get() != detail::FrameState::in_cell) return nullptr;
     // Every Task promise starts with its PromiseLink, two pointers into the
     // frame (make_header checks both).
     return std::launder(reinterpret_cast<PromiseLink*>(frame_address() + 2 * sizeof(void*)));
@@ -472,8 +481,8 @@ struct TaskHeader {
   // destructors deregister any waiters they hold. finished says whether the
   // root ran to its end (finish keeps its result first).
   void destroy_frame(bool finished = false) noexcept {
-    if (tag_.frame != detail::FrameState::in_cell) return;
-    tag_.frame = finished ? detail::FrameState::finished : detail::FrameState::dropped;
+    if (tag_.frame.get() != detail::FrameState::in_cell) return;
+    tag_.frame.set(finished ? detail::FrameState::finished : detail::FrameState::dropped);
     root().destroy();  // FrameAlloc's operator delete leaves the block to the cell
   }
   // finish keeps the finished root's result in the cell and destroys the frame.
@@ -482,6 +491,10 @@ struct TaskHeader {
   void destroy_cell() noexcept { vtable_->destroy_cell(this); }
   // frame_address is where the root frame is (or was).
   char* frame_address() const noexcept;
+  // The block: its owner and size, for pool_free; tag is the header's frame tag.
+  void* block_owner() const noexcept { return tag_.owner; }
+  std::uint32_t block_bytes() const noexcept { return tag_.block_bytes; }
+  const detail::FrameTag* tag() const noexcept { return &tag_; }
 
   // ---- The outcome: written by the holder of RUNNING before to_complete, read
   // by others only after they saw COMPLETE (acquire).
@@ -491,7 +504,7 @@ struct TaskHeader {
     if (e) exception_.set(e);  // the cell starts with none; a copy costs an atomic increment
   }
   // finished: the root ran to its end (a late abort does not void the result).
-  bool finished() const noexcept { return tag_.frame == detail::FrameState::finished; }
+  bool finished() const noexcept { return tag_.frame.get() == detail::FrameState::finished; }
   // exception is what the root threw, if anything.
   const std::exception_ptr& exception() const noexcept {
     return exception_.with([](const std::exception_ptr& e) -> const std::exception_ptr& { return e; });
@@ -517,12 +530,11 @@ struct TaskHeader {
   Cell<const void*> ready_arg_{nullptr};
   Cell<std::exception_ptr> exception_;
   Cell<TaskHeader*> join_waker_{nullptr};
-  // Last: the frame's tag, just before the frame (FrameAlloc); tag_.frame says
-  // whether the root frame lives and how it ended. Its fields are before
-  // publication (owner, block_bytes, is_block_on), owner only (frame: the holder
-  // of RUNNING; read by others after COMPLETE), or guarded by the owned list's
-  // shard lock (in_owned).
-  detail::FrameTag tag_;  // before publication, owner only, or guarded by the owned list's shard lock: per field
+  // Last: the frame's tag, just before the frame (FrameAlloc; make_header checks
+  // the place); tag_.frame says whether the root frame lives and how it ended.
+  // Its fields are before publication (owner, block_bytes, is_block_on), a Cell
+  // (frame), or guarded by the owned list's shard lock (in_owned).
+  detail::FrameTag tag_;  // before publication, a Cell, or guarded by the owned list's shard lock: per field
 };
 
 namespace detail {
@@ -533,7 +545,8 @@ inline constexpr std::size_t kFrameOffset = (sizeof(TaskHeader) + kFrameAlign - 
 // frame_tag is the tag in front of the frame at `frame`: where a header's tag_
 // would be, spawned or not.
 inline FrameTag* frame_tag(void* frame) noexcept {
-  return reinterpret_cast<FrameTag*>(static_cast<char*>(frame) - kFrameOffset + sizeof(TaskHeader) - sizeof(FrameTag));
+  return std::launder(
+      reinterpret_cast<FrameTag*>(static_cast<char*>(frame) - kFrameOffset + sizeof(TaskHeader) - sizeof(FrameTag)));
 }
 }  // namespace detail
 
@@ -908,7 +921,8 @@ void* FrameAlloc<T>::operator new(std::size_t n) {
   const std::size_t bytes = cell_space() + n;
   const PoolBlock block = pool_alloc(bytes);
   char* frame = static_cast<char*>(block.p) + cell_space();
-  new (frame_tag(frame)) FrameTag{block.owner, static_cast<std::uint32_t>(bytes), FrameState::alone};
+  new (static_cast<char*>(frame) - kFrameOffset + sizeof(TaskHeader) - sizeof(FrameTag))
+      FrameTag(block.owner, static_cast<std::uint32_t>(bytes), FrameState::alone);
   return frame;
 }
 
@@ -916,8 +930,9 @@ template <class T>
 void FrameAlloc<T>::operator delete(void* frame, std::size_t n) noexcept {
   const FrameTag* tag = frame_tag(frame);
   WEFT_ASSERT(tag->block_bytes == cell_space() + n);
-  if (tag->frame != FrameState::alone) {  // the cell frees the block with its last reference
-    WEFT_ASSERT(tag->frame == FrameState::finished || tag->frame == FrameState::dropped);
+  const FrameState state = tag->frame.get();
+  if (state != FrameState::alone) {  // the cell frees the block with its last reference
+    WEFT_ASSERT(state == FrameState::finished || state == FrameState::dropped);
     return;
   }
   pool_free(static_cast<char*>(frame) - cell_space(), cell_space() + n, tag->owner);
@@ -936,11 +951,12 @@ void finish_of(TaskHeader* t) {
 template <class T>
 void destroy_cell_of(TaskHeader* t) {
   t->destroy_frame();  // the block outlives the frame: it holds the cell
-  const FrameTag tag = *frame_tag(t->frame_address());
+  void* const owner = t->block_owner();
+  const std::uint32_t bytes = t->block_bytes();
   char* block = reinterpret_cast<char*>(t) - output_space<T>();
   if constexpr (!std::is_void_v<T>) output_of<T>(t).~Output<T>();
   t->~TaskHeader();
-  pool_free(block, tag.block_bytes, tag.owner);
+  pool_free(block, bytes, owner);
 }
 
 template <class T>
@@ -954,16 +970,20 @@ template <class T>
 TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
   auto h = task.release();
   char* frame = static_cast<char*>(h.address());
-  const FrameTag tag = *frame_tag(frame);
+  const FrameTag* tag = frame_tag(frame);
   // The handle's address is the frame operator new returned (GCC and Clang): the
   // cell space is in front of it. A compiler that elided the allocation would fail here.
-  WEFT_CHECK(tag.frame == FrameState::alone && tag.block_bytes >= FrameAlloc<T>::cell_space());
+  WEFT_CHECK(tag->frame.get() == FrameState::alone && tag->block_bytes >= FrameAlloc<T>::cell_space());
+  void* const owner = tag->owner;
+  const std::uint32_t bytes = tag->block_bytes;
   char* block = frame - FrameAlloc<T>::cell_space();
   if constexpr (!std::is_void_v<T>) new (block) Output<T>();
   auto* t = new (block + output_space<T>()) TaskHeader(3 * state::kRefOne | state::kJoinInterest | state::kNotified,
-                                                       id, sched, &kTaskVTable<T>, tag);
-  // The header finds the frame and the promise at fixed places (root_promise).
-  WEFT_CHECK(t->frame_address() == frame && t->root_promise() == static_cast<PromiseLink*>(&h.promise()));
+                                                       id, sched, &kTaskVTable<T>, owner, bytes);
+  // The header finds the frame and the promise at fixed places (root_promise),
+  // and its tag is the frame's (its last member, no padding after it).
+  WEFT_CHECK(t->frame_address() == frame && t->root_promise() == static_cast<PromiseLink*>(&h.promise()) &&
+             t->tag() == frame_tag(frame));
   return t;
 }
 
