@@ -538,16 +538,18 @@ struct TaskHeader {
 };
 
 namespace detail {
-// kFrameOffset is where a spawned task's root frame starts, from its header: the
-// header, rounded up to the alignment operator new promises (the frame's).
+// kFrameAlign is the alignment operator new promises, the frame's; frame_aligned
+// rounds n up to it.
 inline constexpr std::size_t kFrameAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
-inline constexpr std::size_t kFrameOffset = (sizeof(TaskHeader) + kFrameAlign - 1) / kFrameAlign * kFrameAlign;
-// frame_tag is the tag in front of the frame at `frame`: where a header's tag_
-// would be, spawned or not.
-inline FrameTag* frame_tag(void* frame) noexcept {
-  return std::launder(
-      reinterpret_cast<FrameTag*>(static_cast<char*>(frame) - kFrameOffset + sizeof(TaskHeader) - sizeof(FrameTag)));
+constexpr std::size_t frame_aligned(std::size_t n) noexcept { return (n + kFrameAlign - 1) / kFrameAlign * kFrameAlign; }
+// kFrameOffset is where a spawned task's root frame starts, from its header.
+inline constexpr std::size_t kFrameOffset = frame_aligned(sizeof(TaskHeader));
+// frame_tag_place is where the tag in front of the frame at `frame` is: where a
+// header's tag_ would be, spawned or not; frame_tag is the tag there.
+inline void* frame_tag_place(void* frame) noexcept {
+  return static_cast<char*>(frame) - kFrameOffset + sizeof(TaskHeader) - sizeof(FrameTag);
 }
+inline FrameTag* frame_tag(void* frame) noexcept { return std::launder(static_cast<FrameTag*>(frame_tag_place(frame))); }
 }  // namespace detail
 
 inline char* TaskHeader::frame_address() const noexcept {
@@ -901,7 +903,7 @@ constexpr std::size_t output_space() noexcept {
   if constexpr (std::is_empty_v<Output<T>>) {
     return 0;
   } else {
-    return (sizeof(Output<T>) + kFrameAlign - 1) / kFrameAlign * kFrameAlign;
+    return frame_aligned(sizeof(Output<T>));
   }
 }
 
@@ -921,8 +923,7 @@ void* FrameAlloc<T>::operator new(std::size_t n) {
   const std::size_t bytes = cell_space() + n;
   const PoolBlock block = pool_alloc(bytes);
   char* frame = static_cast<char*>(block.p) + cell_space();
-  new (static_cast<char*>(frame) - kFrameOffset + sizeof(TaskHeader) - sizeof(FrameTag))
-      FrameTag(block.owner, static_cast<std::uint32_t>(bytes), FrameState::alone);
+  new (frame_tag_place(frame)) FrameTag(block.owner, static_cast<std::uint32_t>(bytes), FrameState::alone);
   return frame;
 }
 
