@@ -178,7 +178,7 @@ if [ "${1:-}" = "--self-test" ]; then
   plant_after include/weft/task.hpp 'TaskHeader* owned_next_ = nullptr;' '  bool planted_flag_ = false;'
   plant_after src/queues.hpp 'Atomic<std::uint32_t> tail_{0};' '  std::uint32_t planted_index_ = 0;  // a stealer reads it'
   plant_after src/multi_thread/multi_thread.hpp 'std::uint32_t tick = 0;' '  TaskHeader* planted_task = nullptr;'
-  plant_after include/weft/task.hpp 'Cell<const char*> leaf_{nullptr};' '  std::source_location planted_loc_{};'
+  plant_after include/weft/task.hpp 'Cell<PromiseLink*> awaiting_{nullptr};' '  std::source_location planted_loc_{};'
   # A type the list does not name, holding an atomic and a plain field; a member
   # whose type has parentheses; a declaration over two lines; a oneshot field.
   plant_after src/runtime_core.hpp 'namespace detail {' 'struct PlantedShared {\n  Atomic<std::uint32_t> flag{0};\n  std::uint64_t payload = 0;\n};'

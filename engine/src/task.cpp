@@ -28,7 +28,8 @@ void coop_yield(std::coroutine_handle<> h) {
   WEFT_CHECK(cx != nullptr && cx->current_task != nullptr);
   if (cx->forced_yields) cx->forced_yields->add(1);
   emit(EventKind::mark, cx->worker_index, cx->current_task->id_, static_cast<std::uint64_t>(Mark::budget_exhausted));
-  note_suspend(cx->current_task, h, "budget exhausted");
+  static constexpr LeafKind kBudget{"budget exhausted", nullptr};
+  note_suspend(cx->current_task, h, kBudget);
   task_ops::wake_by_ref(cx->current_task, cx->worker_index);  // RUNNING: requeued after the poll
 }
 

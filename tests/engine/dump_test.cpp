@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -85,6 +86,47 @@ TEST_P(Dumps, DumpFromATaskListsEveryTaskOnceWithItsAsyncBacktrace) {
     co_return s;
   }(std::move(handles)));
   EXPECT_EQ(sum, 20);
+}
+
+// thrower awaits a sleep, then throws.
+Task<void> thrower() {
+  co_await weft::sleep_for(1us);
+  throw std::runtime_error("thrown");
+}
+
+// after_a_throw catches what a nested task threw, then waits on a channel.
+Task<int> after_a_throw(weft::oneshot::Receiver<int> rx, std::atomic<int>* started) {
+  try {
+    co_await thrower();
+  } catch (const std::runtime_error&) {
+  }
+  started->fetch_add(1);
+  co_return co_await rx;
+}
+
+// The leaf a task waits on is the task's (TaskHeader::leaf), set by its last
+// suspension; a frame's await place shares its word with what it threw. After a
+// nested task slept and threw, the dump shows the waiting frame and its leaf.
+TEST_P(Dumps, AfterANestedTaskSleptAndThrewTheDumpShowsTheNextAwaitAndItsLeaf) {
+  auto rt = GetParam().build();
+  std::atomic<int> started{0};
+  auto [tx, rx] = weft::oneshot::channel<int>();
+  auto jh = rt.spawn(after_a_throw(std::move(rx), &started));
+  const std::uint64_t id = jh.id();
+  weft::Dump d = rt.block_on([](weft::Handle h, std::atomic<int>& started) -> Task<weft::Dump> {
+    for (int i = 0; i < 10000 && started.load() < 1; ++i) co_await weft::sleep_for(100us);
+    co_await weft::sleep_for(1ms);
+    co_return co_await h.dump();
+  }(rt.handle(), started));
+  const weft::DumpTask* t = find(d, id);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->state, "idle");
+  EXPECT_EQ(t->waiting_on, "oneshot::Receiver");
+  ASSERT_EQ(t->backtrace.size(), 1u);
+  EXPECT_NE(t->backtrace[0].function.find("after_a_throw"), std::string::npos) << t->backtrace[0].function;
+  tx.send(4);
+  int v = rt.block_on([](weft::JoinHandle<int> jh) -> Task<int> { co_return co_await jh; }(std::move(jh)));
+  EXPECT_EQ(v, 4);
 }
 
 TEST_P(Dumps, DumpBlockingFromAnOutsideThreadSeesQueuedTasks) {

@@ -117,6 +117,44 @@ TEST_P(Runtime, WakeFromForeignThreadResumesTask) {
   EXPECT_EQ(rounds, 200);
 }
 
+// A wake from an earlier await arrives after the task moved on to an await that
+// is not ready: the poll checks that await's readiness (its LeafKind) and leaves
+// the task suspended; it resumes when the await is ready.
+TEST_P(Runtime, AStaleWakeLeavesATaskWhoseAwaitIsNotReadySuspended) {
+  auto rt = GetParam().build();
+  WakerSlot slot;
+  std::atomic<int> stage{0};
+  auto [tx, rx] = weft::oneshot::channel<int>();
+  auto jh = rt.spawn([](WakerSlot& slot, weft::oneshot::Receiver<int> rx, std::atomic<int>& stage) -> Task<int> {
+    co_await ParkIn{slot};  // leaves a waker in the slot
+    stage.store(1);
+    int v = co_await rx;  // not ready: suspends with a readiness check
+    stage.store(2);
+    co_return v;
+  }(slot, std::move(rx), stage));
+  int stage_after_stale_wakes = rt.block_on([](WakerSlot& slot, std::atomic<int>& stage) -> Task<int> {
+    for (int i = 0; i < 10000 && slot.generation.load() == 0; ++i) co_await weft::sleep_for(100us);
+    weft::Waker stale;
+    {
+      std::scoped_lock lock(slot.mu);
+      stale = slot.waker;  // a copy: it still wakes the task after the first wake
+      slot.waker.wake_by_ref();
+    }
+    for (int i = 0; i < 10000 && stage.load() == 0; ++i) co_await weft::sleep_for(100us);
+    co_await weft::sleep_for(1ms);  // the task suspends on the channel
+    for (int i = 0; i < 5; ++i) {
+      stale.wake_by_ref();
+      co_await weft::sleep_for(1ms);
+    }
+    co_return stage.load();
+  }(slot, stage));
+  EXPECT_EQ(stage_after_stale_wakes, 1);
+  tx.send(7);
+  int v = rt.block_on([](weft::JoinHandle<int> jh) -> Task<int> { co_return co_await jh; }(std::move(jh)));
+  EXPECT_EQ(v, 7);
+  EXPECT_EQ(stage.load(), 2);
+}
+
 TEST_P(Runtime, WakeWhileRunningRunsAgainButNeverTwiceAtOnce) {
   auto rt = GetParam().build();
   WakerSlot slot;
@@ -214,6 +252,63 @@ TEST_P(Runtime, ExceptionGoesToJoinHandleAndWorkerSurvives) {
   EXPECT_EQ(after, 5);
   rt.shutdown();
   EXPECT_EQ(unhandled.load(), 1);
+}
+
+// CountedError counts its live copies, so a test sees every exception object freed.
+struct CountedError {
+  static inline std::atomic<int> live{0};
+  CountedError() { live.fetch_add(1); }
+  CountedError(const CountedError&) { live.fetch_add(1); }
+  ~CountedError() { live.fetch_sub(1); }
+};
+
+// throw_after_await awaits once (so its frame has an await's place), then throws
+// if the value is positive.
+Task<int> throw_after_await(weft::oneshot::Receiver<int> rx) {
+  int v = co_await rx;
+  if (v > 0) throw CountedError{};
+  co_return v;
+}
+
+// A coroutine's exception shares the word of its await's place (PromiseLink,
+// steps P1 and P2): the awaiter must get it, and every copy must be freed.
+TEST_P(Runtime, ANestedTaskThatThrowsHandsItsExceptionToItsAwaiterAndFreesIt) {
+  auto rt = GetParam().build();
+  const int before = CountedError::live.load();
+  int caught = rt.block_on([]() -> Task<int> {
+    int caught = 0;
+    for (int i = 0; i < 3; ++i) {
+      auto [tx, rx] = weft::oneshot::channel<int>();
+      tx.send(i);  // 0 returns, 1 and 2 throw
+      try {
+        EXPECT_EQ(co_await throw_after_await(std::move(rx)), 0);
+      } catch (const CountedError&) {
+        ++caught;
+      }
+    }
+    co_return caught;
+  }());
+  EXPECT_EQ(caught, 2);
+  // A spawned root that throws through a nested task: its JoinHandle gets it.
+  auto [tx, rx] = weft::oneshot::channel<int>();
+  auto jh = rt.spawn([](weft::oneshot::Receiver<int> rx) -> Task<int> {
+    co_return co_await throw_after_await(std::move(rx));
+  }(std::move(rx)));
+  tx.send(1);
+  bool got = rt.block_on([](weft::JoinHandle<int> jh) -> Task<bool> {
+    try {
+      (void)co_await jh;
+    } catch (const weft::JoinError& e) {
+      try {
+        std::rethrow_exception(e.cause());
+      } catch (const CountedError&) {
+        co_return true;
+      }
+    }
+    co_return false;
+  }(std::move(jh)));
+  EXPECT_TRUE(got);
+  EXPECT_EQ(CountedError::live.load(), before);  // the frames', the cell's and the JoinError's copies
 }
 
 TEST_P(Runtime, JoinOfCompletedTaskGivesItsValue) {

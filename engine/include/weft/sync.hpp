@@ -190,10 +190,11 @@ class Receiver {
   }
   bool await_suspend(std::coroutine_handle<> h) {
     if (budget_.yield_if_spent(h)) return true;
-    Waker w = suspend_current(h, "oneshot::Receiver", [](const void* p) {
+    static constexpr LeafKind kReceive{"oneshot::Receiver", [](const void* p) {
       // acquire: pairs with the sender's acq_rel fetch_or of kSent or kTxClosed.
       return (static_cast<const In*>(p)->state.load(Order::acquire) & (In::kSent | In::kTxClosed)) != 0;
-    }, in_);
+    }};
+    Waker w = suspend_current(h, kReceive, in_);
     // Every acquire below pairs with the sender's acq_rel fetch_or of kSent or
     // kTxClosed (send(), drop()); the acq_rel CAS and fetch_or of kRxWaker release
     // rx_waker to the sender's acquire half of that same fetch_or.
@@ -307,7 +308,8 @@ class Notify {
     }
     bool await_suspend(std::coroutine_handle<> h) {
       if (budget_.yield_if_spent(h)) return true;
-      Waker w = suspend_current(h, "Notify::notified", &detail::Waiter::is_notified, &node_);
+      static constexpr LeafKind kNotified{"Notify::notified", &weft::detail::Waiter::is_notified};
+      Waker w = suspend_current(h, kNotified, &node_);
       {
         std::scoped_lock lock(n_.mu_);
         if (!n_.permit_) {
@@ -401,7 +403,8 @@ class AsyncMutex {
     }
     bool await_suspend(std::coroutine_handle<> h) {
       if (budget_.yield_if_spent(h)) return true;
-      Waker w = suspend_current(h, "AsyncMutex::lock", &detail::Waiter::is_notified, &node_);
+      static constexpr LeafKind kLock{"AsyncMutex::lock", &weft::detail::Waiter::is_notified};
+      Waker w = suspend_current(h, kLock, &node_);
       {
         std::scoped_lock lock(m_.mu_);
         if (m_.locked_) {
@@ -567,7 +570,8 @@ class Sender {
     }
     bool await_ready() { return try_push(); }  // Step R1
     bool await_suspend(std::coroutine_handle<> h) {
-      Waker w = suspend_current(h, "mpsc::Sender::send", &weft::detail::Waiter::is_notified, &node_);
+      static constexpr LeafKind kSend{"mpsc::Sender::send", &weft::detail::Waiter::is_notified};
+      Waker w = suspend_current(h, kSend, &node_);
       Waker rx;
       {
         std::scoped_lock lock(c_->mu);
@@ -729,7 +733,8 @@ class Receiver {
     }
     bool await_suspend(std::coroutine_handle<> h) {
       if (budget_.yield_if_spent(h)) return true;
-      Waker w = suspend_current(h, "mpsc::Receiver::recv", &weft::detail::Waiter::is_notified, &node_);
+      static constexpr LeafKind kRecv{"mpsc::Receiver::recv", &weft::detail::Waiter::is_notified};
+      Waker w = suspend_current(h, kRecv, &node_);
       {
         std::scoped_lock lock(c_->mu);
         if (c_->buffer.empty() && c_->tx_count != 0) {

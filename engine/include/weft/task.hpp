@@ -88,15 +88,87 @@ struct PoolNew {
 };
 }  // namespace detail
 
-// PromiseLink is the part of every Task promise that async backtraces read: what
-// the coroutine awaits (another Task, or a leaf such as a channel) and where.
-// Its fields are Cells: the poller writes them, and a dump's leader reads them on
-// another thread once it has claimed the task (ordered by the claim's acquire).
-struct PromiseLink {
-  Cell<PromiseLink*> awaiting_{nullptr};   // the Task this coroutine awaits, if any
-  Cell<const char*> leaf_{nullptr};        // the leaf awaited when awaiting_ is null
-  Cell<std::source_location> await_loc_;  // where the await is written
+// PromiseLink is the part of every Task promise that async backtraces read: which
+// Task the coroutine awaits, if any, and where the await is written. The leaf
+// that the innermost coroutine awaits (a channel, a timer) is the task's, not a
+// frame's: TaskHeader::leaf. Its fields are Cells: the poller writes them, and a
+// dump's leader reads them on another thread once it has claimed the task
+// (ordered by the claim's acquire).
+//
+// It also keeps what the coroutine threw, in the word of the await's place, in
+// steps:
+//   Step P1. From its start until it ends, the word is where its current await
+//            is written (await_transform writes it, a dump reads it).
+//   Step P2. If it ends by throwing (unhandled_exception, keep_thrown), the word
+//            becomes the exception and awaiting_ its throw mark, until the frame
+//            is destroyed. A coroutine that ended awaits nothing and is in no
+//            backtrace (its awaiter resumes in the same poll, a root's poller
+//            destroys it before letting the task go), so no one wants its place.
+class PromiseLink {
+ public:
+  PromiseLink() noexcept {}
+  PromiseLink(const PromiseLink&) = delete;
+  PromiseLink& operator=(const PromiseLink&) = delete;
+  ~PromiseLink() {
+    if (threw()) {
+      thrown_.~exception_ptr();
+    } else {
+      await_loc_.~Cell();
+    }
+  }
+
+  // awaiting is the Task this coroutine awaits (null: none, or it ended).
+  PromiseLink* awaiting() const noexcept {
+    PromiseLink* p = awaiting_.get();
+    return p == threw_mark() ? nullptr : p;
+  }
+  void set_awaiting(PromiseLink* child) noexcept {
+    WEFT_ASSERT(!threw());
+    awaiting_.set(child);
+  }
+  // await_loc is where the current await is written (step P1).
+  std::source_location await_loc() const noexcept {
+    WEFT_ASSERT(!threw());
+    return await_loc_.get();
+  }
+  void set_await_loc(std::source_location loc) noexcept {
+    WEFT_ASSERT(!threw());
+    await_loc_.set(loc);
+  }
+  // keep_thrown keeps what the coroutine threw (step P2).
+  void keep_thrown(std::exception_ptr e) noexcept {
+    WEFT_ASSERT(!threw());
+    await_loc_.~Cell();
+    new (&thrown_) std::exception_ptr(std::move(e));
+    awaiting_.set(threw_mark());
+  }
+  // thrown is what the coroutine threw, or null if it did not (yet).
+  const std::exception_ptr* thrown() const noexcept { return threw() ? &thrown_ : nullptr; }
+
+ private:
+  // threw_mark is awaiting_ once the coroutine threw: an address no promise has.
+  static PromiseLink* threw_mark() noexcept { return reinterpret_cast<PromiseLink*>(alignof(PromiseLink)); }
+  bool threw() const noexcept { return awaiting_.get() == threw_mark(); }
+
+  Cell<PromiseLink*> awaiting_{nullptr};
+  union {
+    Cell<std::source_location> await_loc_{};  // step P1
+    std::exception_ptr thrown_;               // step P2
+  };
 };
+
+// LeafKind is a kind of leaf awaitable (a channel's receive, a timer, a Notify):
+// its name, which dumps show as what a task waits on, and how a poll tells that
+// an awaiter of this kind is ready (null: always), given the awaiter's argument
+// (see TaskHeader::suspend_at). One static object per kind; a task points at
+// the kind of the leaf it awaits, so neither the name nor the check costs a
+// frame any room.
+struct LeafKind {
+  const char* name;
+  bool (*ready)(const void*);
+};
+// kAnyLeaf is the kind of a leaf that names itself no better: always ready.
+inline constexpr LeafKind kAnyLeaf{"await", nullptr};
 
 // Scheduler receives tasks that became runnable, and tasks that finished.
 class Scheduler {
@@ -382,9 +454,6 @@ inline bool hand_on(std::coroutine_handle<> h) noexcept {
 // The task's root frame follows the header at kFrameOffset (see FrameAlloc), so
 // the header finds the frame, and the frame's promise, without a pointer to them.
 struct TaskHeader {
-  // ReadyFn says whether the leaf a task awaits is ready (see suspend_at).
-  using ReadyFn = bool (*)(const void*);
-
   TaskHeader(std::uint64_t initial_state, std::uint64_t id, Scheduler* scheduler, const TaskVTable* vtable,
              void* block_owner, std::uint32_t block_bytes) noexcept
       : state_(initial_state),
@@ -423,21 +492,27 @@ struct TaskHeader {
   // through the state word: Cells (and tag_.frame, which says whether the frame
   // lives), so the simulator checks that hand-over.
 
-  // suspend_at records h as the point where the task resumes, and what says
-  // whether its awaiter is ready (null: always). A wake that arrives late,
+  // suspend_at records h as the point where the task resumes, the kind of leaf
+  // it awaits, and the argument of the kind's readiness check (its awaiter;
+  // non-null exactly when the kind has a check). A wake that arrives late,
   // after the task moved on to another await, must not resume an awaiter that
   // is not ready: the poll leaves the task suspended instead.
-  void suspend_at(std::coroutine_handle<> h, ReadyFn ready, const void* arg) noexcept {
+  void suspend_at(std::coroutine_handle<> h, const LeafKind* kind, const void* arg) noexcept {
     resume_at_.set(h);
-    set_ready(ready, arg);
+    set_ready(kind, arg);
   }
-  // set_ready replaces the readiness check of the current await.
-  void set_ready(ReadyFn ready, const void* arg) noexcept {
-    ready_fn_.set(ready);
-    ready_arg_.set(arg);
+  // set_ready replaces the kind and the readiness argument of the current await.
+  void set_ready(const LeafKind* kind, const void* arg) noexcept {
+    WEFT_ASSERT(kind != nullptr && (kind->ready == nullptr || arg != nullptr));
+    leaf_.set(kind);
+    ready_arg_.set(kind->ready != nullptr ? arg : nullptr);
   }
+  // leaf is the kind of leaf the task last suspended on (null: none yet).
+  const LeafKind* leaf() const noexcept { return leaf_.get(); }
   // resume runs the task until it next suspends, unless its awaiter is not
-  // ready (a stale wake): then the task stays suspended.
+  // ready (a stale wake): then the task stays suspended. The check is disarmed
+  // once passed, so a later suspension that records no check (an awaiter that
+  // does not call suspend_at) never reads a stale awaiter.
   //
   // It is the trampoline of awaiting a Task (steps at PromiseBase): it resumes
   // the innermost frame, then each frame an await or a finished child handed on
@@ -445,9 +520,10 @@ struct TaskHeader {
   // on. So no chain of awaits, ready or deep, nests a native frame per await.
   // cx is this thread's context (the poller has it at hand), or null.
   void resume(ThreadContext* cx) {
-    const ReadyFn ready = ready_fn_.get();
-    if (ready != nullptr && !ready(ready_arg_.get())) return;
-    ready_fn_.set(nullptr);
+    if (const void* arg = ready_arg_.get(); arg != nullptr) {
+      if (!leaf_.get()->ready(arg)) return;
+      ready_arg_.set(nullptr);
+    }
     std::coroutine_handle<> h = resume_at_.get();
     if (cx == nullptr) {  // no trampoline: awaits fall back to symmetric transfer
       h.resume();
@@ -526,8 +602,8 @@ struct TaskHeader {
 
   const TaskVTable* const vtable_;
   Cell<std::coroutine_handle<>> resume_at_;  // the innermost suspended coroutine
-  Cell<ReadyFn> ready_fn_{nullptr};
-  Cell<const void*> ready_arg_{nullptr};
+  Cell<const LeafKind*> leaf_{nullptr};  // the leaf it awaits (suspend_at)
+  Cell<const void*> ready_arg_{nullptr};  // the argument of leaf_'s check; null: no check armed
   Cell<std::exception_ptr> exception_;
   Cell<TaskHeader*> join_waker_{nullptr};
   // Last: the frame's tag, just before the frame (FrameAlloc; make_header checks
@@ -641,25 +717,20 @@ inline TaskHeader* current_task() noexcept {
   return cx ? cx->current_task : nullptr;
 }
 
-// note_suspend records h as the point where t resumes, and what its innermost
-// coroutine waits on (for async backtraces in dumps).
-inline void note_suspend(TaskHeader* t, std::coroutine_handle<> h, const char* what,
-                         bool (*ready)(const void*) = nullptr, const void* arg = nullptr) {
-  t->suspend_at(h, ready, arg);
-  PromiseLink* p = t->root_promise();
-  if (p == nullptr) return;
-  for (int depth = 0; p->awaiting_.get() != nullptr && depth < 1024; ++depth) p = p->awaiting_.get();
-  p->leaf_.set(what);
+// note_suspend records h as the point where t resumes, and the kind of leaf it
+// awaits, with the argument of that kind's readiness check (see suspend_at).
+inline void note_suspend(TaskHeader* t, std::coroutine_handle<> h, const LeafKind& kind, const void* arg = nullptr) {
+  t->suspend_at(h, &kind, arg);
 }
 
 // suspend_current records h as the point where the current task resumes and
 // returns a waker for it. Leaf awaitables call it from await_suspend, naming
-// what they wait on.
-inline Waker suspend_current(std::coroutine_handle<> h, const char* what = "await",
-                             bool (*ready)(const void*) = nullptr, const void* arg = nullptr) {
+// the kind of leaf they are (a static LeafKind) and passing the argument of its
+// readiness check.
+inline Waker suspend_current(std::coroutine_handle<> h, const LeafKind& kind = kAnyLeaf, const void* arg = nullptr) {
   TaskHeader* t = current_task();
   WEFT_CHECK(t != nullptr);  // awaited outside a weft task
-  note_suspend(t, h, what, ready, arg);
+  note_suspend(t, h, kind, arg);
   return Waker(t);
 }
 
@@ -752,7 +823,6 @@ inline std::source_location loc_from(const void* p) noexcept {
 // a time, so the trampoline's fields need no atomics.
 struct PromiseBase : PromiseLink {
   std::coroutine_handle<> continuation_;
-  std::exception_ptr exception_;
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 
@@ -772,7 +842,7 @@ struct PromiseBase : PromiseLink {
   // platform's own unwind (Platform::unwinding), which passes on to the poller.
   void unhandled_exception() {
     if (Platform::unwinding()) throw;
-    exception_ = std::current_exception();
+    keep_thrown(std::current_exception());  // step P2
   }
 
   // await_transform notes where each co_await is written (this coroutine's frame
@@ -786,7 +856,7 @@ struct PromiseBase : PromiseLink {
   template <class A>
   auto await_transform(A&& a, const void* loc = __builtin_source_location()) noexcept(
       noexcept(AwaitRef<std::remove_reference_t<A>>{a})) {
-    await_loc_.set(loc_from(loc));
+    set_await_loc(loc_from(loc));  // step P1
     if constexpr (requires { static_cast<A&&>(a).operator co_await(); }) {
       return static_cast<A&&>(a).operator co_await();
     } else {
@@ -804,7 +874,7 @@ struct Promise : PromiseBase, FrameAlloc<T> {
     value_.emplace(std::forward<U>(v));
   }
   T take() {
-    if (exception_) std::rethrow_exception(exception_);
+    if (const std::exception_ptr* e = thrown()) std::rethrow_exception(*e);
     WEFT_CHECK(value_.has_value());
     return std::move(*value_);
   }
@@ -815,7 +885,7 @@ struct Promise<void> : PromiseBase, FrameAlloc<void> {
   Task<void> get_return_object() noexcept;
   void return_void() noexcept {}
   void take() {
-    if (exception_) std::rethrow_exception(exception_);
+    if (const std::exception_ptr* e = thrown()) std::rethrow_exception(*e);
   }
 };
 
@@ -855,15 +925,14 @@ class [[nodiscard]] Task {
         // Link the chain the dump walks: the parent awaits this task (where:
         // await_transform recorded it).
         parent_ = &cont.promise();
-        parent_->awaiting_.set(&child);
-        parent_->leaf_.set(nullptr);
+        parent_->set_awaiting(&child);
       }
       // Step 1: the trampoline runs the child next (step 2).
       if (hand_on(h_)) return std::noop_coroutine();
       return h_;
     }
     T await_resume() {
-      if (parent_) parent_->awaiting_.set(nullptr);
+      if (parent_) parent_->set_awaiting(nullptr);
       return h_.promise().take();
     }
   };
@@ -942,10 +1011,11 @@ void FrameAlloc<T>::operator delete(void* frame, std::size_t n) noexcept {
 template <class T>
 void finish_of(TaskHeader* t) {
   auto& p = static_cast<Promise<T>&>(*t->root_promise());
-  if (!p.exception_) {
+  if (const std::exception_ptr* e = p.thrown()) {
+    t->keep_exception(*e);
+  } else {
     if constexpr (!std::is_void_v<T>) output_of<T>(t).value.set(std::move(p.value_));
   }
-  t->keep_exception(p.exception_);
   t->destroy_frame(true);
 }
 
@@ -1059,10 +1129,11 @@ class [[nodiscard]] JoinHandle {
     if (budget_.yield_if_spent(h)) return true;
     TaskHeader* me = current_task();
     WEFT_CHECK(me != nullptr);
-    note_suspend(me, h, "JoinHandle", [](const void* p) {
+    static constexpr LeafKind kJoin{"JoinHandle", [](const void* p) {
       // acquire pairs with to_complete's release, as in is_finished().
       return (static_cast<const TaskHeader*>(p)->state_.load(Order::acquire) & state::kComplete) != 0;
-    }, t_);
+    }};
+    note_suspend(me, h, kJoin, t_);
     if (detail::join_try_register(t_, me)) return true;
     return budget_.ready_on_recheck(h);  // complete already
   }
@@ -1085,7 +1156,8 @@ struct YieldNow {
     ThreadContext* cx = current_context();
     TaskHeader* t = cx ? cx->current_task : nullptr;
     WEFT_CHECK(t != nullptr);
-    note_suspend(t, h, "yield_now");
+    static constexpr LeafKind kYield{"yield_now", nullptr};
+    note_suspend(t, h, kYield);
     if (cx->defer != nullptr && !t->is_block_on()) {  // a block_on root is not a worker's task
       task_ops::ref_inc(t);  // the defer list's reference
       cx->defer->with_mut([t](std::vector<TaskHeader*>& d) { d.push_back(t); });

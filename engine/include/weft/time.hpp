@@ -82,10 +82,11 @@ class Sleep {
     if (budget_.yield_if_spent(h)) return true;
     rt_ = detail::current_runtime();
     WEFT_CHECK(rt_ != nullptr);  // timers need a runtime
-    Waker w = suspend_current(h, "sleep", [](const void* p) {
+    static constexpr LeafKind kSleep{"sleep", [](const void* p) {
       const auto* e = static_cast<const detail::TimerEntry*>(p);
       return e->fired || Platform::now_ns() >= e->deadline_ns.get();
-    }, &entry_);
+    }};
+    Waker w = suspend_current(h, kSleep, &entry_);
     rt_->register_timer(&entry_, std::move(w));
     return true;
   }
@@ -138,11 +139,13 @@ Task<T> timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
     bool await_suspend(std::coroutine_handle<> h) {
       if (!sleep.await_suspend(h)) return false;
       TaskHeader* me = current_task();
-      // Ready when either the deadline passed or the task finished.
-      me->set_ready([](const void* p) {
+      // Ready when either the deadline passed or the task finished (named as
+      // the sleep it races).
+      static constexpr LeafKind kRace{"sleep", [](const void* p) {
         const auto* r = static_cast<const Race*>(p);
         return r->jh.is_finished() || Platform::now_ns() >= r->sleep.deadline_ns();
-      }, this);
+      }};
+      me->set_ready(&kRace, this);
       if (!detail::join_try_register(jh.raw(), me)) {
         task_ops::wake_by_ref(me);  // finished meanwhile: come back at once
       }

@@ -27,13 +27,15 @@ DumpTask describe_task(TaskHeader* t, bool read_chain) {
   }
   if (!read_chain) return d;
   int depth = 0;
-  for (PromiseLink* p = t->root_promise(); p != nullptr && depth < 256; p = p->awaiting_.get(), ++depth) {
-    const std::source_location loc = p->await_loc_.get();
+  for (PromiseLink* p = t->root_promise(); p != nullptr && p->thrown() == nullptr && depth < 256;
+       p = p->awaiting(), ++depth) {
+    const std::source_location loc = p->await_loc();
     if (loc.line() == 0) break;  // never reached an await: no frame to show
     const char* fn = loc.function_name();
     d.backtrace.push_back(DumpFrame{fn ? fn : "", loc.file_name() ? loc.file_name() : "", loc.line()});
-    const char* leaf = p->leaf_.get();
-    if (p->awaiting_.get() == nullptr && leaf != nullptr) d.waiting_on = leaf;
+    if (p->awaiting() == nullptr) {  // the innermost: it awaits the task's leaf
+      if (const LeafKind* leaf = t->leaf()) d.waiting_on = leaf->name;
+    }
   }
   return d;
 }
