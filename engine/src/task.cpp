@@ -77,7 +77,9 @@ void act_on_wake(TaskHeader* t, TaskState::Wake action, std::int32_t worker) {
 void complete(TaskHeader* t, std::int32_t worker, bool cancelled, bool traced = true) {
   std::uint64_t prev = t->state_.to_complete();
   if (traced) emit(EventKind::poll_end, worker, t->id_, cancelled ? 2 : 1);
-  if (!(prev & state::kJoinInterest) && !cancelled && t->exception()) t->scheduler_->unhandled(t->exception());
+  if (!(prev & state::kJoinInterest) && !cancelled) {
+    if (const std::exception_ptr* e = t->exception()) t->scheduler_->unhandled(*e);
+  }
   if (WEFT_BUG(join_waker_not_woken)) prev &= ~state::kJoinWaker;  // the joiner is never woken
   if ((prev & state::kJoinInterest) && (prev & state::kJoinWaker)) {
     task_ops::wake_by_ref(t->join_waker(), worker);

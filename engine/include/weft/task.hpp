@@ -412,6 +412,7 @@ enum class FrameState : std::uint8_t {
   alone = 0x5c,     // a frame with no task cell (awaited or dropped, never spawned): it frees the block
   in_cell = 0xa7,   // a spawned task's live root frame: the cell frees the block
   finished = 0xb3,  // the root ran to its end and its frame is gone
+  threw = 0xbe,     // the root ended by throwing; its frame is gone, the exception is where it was
   dropped = 0xc9,   // the root frame was destroyed before its end (cancelled)
 };
 
@@ -460,8 +461,9 @@ struct TaskHeader {
         id_(id),
         scheduler_(scheduler),
         vtable_(vtable),
-        resume_at_(root()),
-        tag_(block_owner, block_bytes, detail::FrameState::in_cell) {}
+        tag_(block_owner, block_bytes, detail::FrameState::in_cell) {
+    resume_at().set(root());  // the first poll starts the root
+  }
   TaskHeader(const TaskHeader&) = delete;
   TaskHeader& operator=(const TaskHeader&) = delete;
 
@@ -498,7 +500,7 @@ struct TaskHeader {
   // after the task moved on to another await, must not resume an awaiter that
   // is not ready: the poll leaves the task suspended instead.
   void suspend_at(std::coroutine_handle<> h, const LeafKind* kind, const void* arg) noexcept {
-    resume_at_.set(h);
+    resume_at().set(h);
     set_ready(kind, arg);
   }
   // set_ready replaces the kind and the readiness argument of the current await.
@@ -524,7 +526,7 @@ struct TaskHeader {
       if (!leaf_.get()->ready(arg)) return;
       ready_arg_.set(nullptr);
     }
-    std::coroutine_handle<> h = resume_at_.get();
+    std::coroutine_handle<> h = resume_at().get();
     if (cx == nullptr) {  // no trampoline: awaits fall back to symmetric transfer
       h.resume();
       return;
@@ -575,16 +577,19 @@ struct TaskHeader {
   // ---- The outcome: written by the holder of RUNNING before to_complete, read
   // by others only after they saw COMPLETE (acquire).
 
-  // keep_exception records what the root threw.
-  void keep_exception(const std::exception_ptr& e) noexcept {
-    if (e) exception_.set(e);  // the cell starts with none; a copy costs an atomic increment
-  }
+  // finish_frame destroys the root frame, which ran to its end, and keeps what
+  // it threw (null: nothing) where the frame was: a finished task's frame is
+  // dead, and its block stays until the cell goes (destroy_cell_of).
+  void finish_frame(std::exception_ptr thrown) noexcept;
   // finished: the root ran to its end (a late abort does not void the result).
-  bool finished() const noexcept { return tag_.frame.get() == detail::FrameState::finished; }
-  // exception is what the root threw, if anything.
-  const std::exception_ptr& exception() const noexcept {
-    return exception_.with([](const std::exception_ptr& e) -> const std::exception_ptr& { return e; });
+  bool finished() const noexcept {
+    const detail::FrameState f = tag_.frame.get();
+    return f == detail::FrameState::finished || f == detail::FrameState::threw;
   }
+  // exception is what the root threw (null: nothing, or it has not finished).
+  const std::exception_ptr* exception() const noexcept;
+  // drop_exception destroys what the root threw, before the cell is freed.
+  void drop_exception() noexcept;
 
   // ---- The join waker, an owned reference to the task awaiting the JoinHandle:
   // while JOIN_WAKER is set only the runtime (completion) touches it; while it
@@ -600,11 +605,16 @@ struct TaskHeader {
  private:
   std::coroutine_handle<> root() const noexcept { return std::coroutine_handle<>::from_address(frame_address()); }
 
+  // resume_at is the innermost suspended coroutine, where a poll resumes: the
+  // root promise's continuation slot, which a root, awaited by no one, does not
+  // otherwise use (PromiseBase).
+  Cell<std::coroutine_handle<>>& resume_at() const noexcept;
+  // thrown_cell is where a finished root's exception is kept: the dead frame.
+  Cell<std::exception_ptr>* thrown_cell() const noexcept;
+
   const TaskVTable* const vtable_;
-  Cell<std::coroutine_handle<>> resume_at_;  // the innermost suspended coroutine
   Cell<const LeafKind*> leaf_{nullptr};  // the leaf it awaits (suspend_at)
   Cell<const void*> ready_arg_{nullptr};  // the argument of leaf_'s check; null: no check armed
-  Cell<std::exception_ptr> exception_;
   Cell<TaskHeader*> join_waker_{nullptr};
   // Last: the frame's tag, just before the frame (FrameAlloc; make_header checks
   // the place); tag_.frame says whether the root frame lives and how it ended.
@@ -822,7 +832,10 @@ inline std::source_location loc_from(const void* p) noexcept {
 // awaiters fall back to symmetric transfer. One task is polled by one thread at
 // a time, so the trampoline's fields need no atomics.
 struct PromiseBase : PromiseLink {
-  std::coroutine_handle<> continuation_;
+  // continuation_ is the coroutine awaiting this one. A spawned task's root is
+  // awaited by no one: its header keeps the task's resume point here
+  // (TaskHeader::resume_at), a Cell as the header's fields are.
+  Cell<std::coroutine_handle<>> continuation_;
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 
@@ -830,10 +843,12 @@ struct PromiseBase : PromiseLink {
     bool await_ready() noexcept { return false; }
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
-      auto& p = h.promise();
-      if (!p.continuation_) return std::noop_coroutine();  // a task's root
-      if (hand_on(p.continuation_)) return std::noop_coroutine();  // Step 3
-      return p.continuation_;
+      // A spawned task's root (its tag is its header's) is awaited by no one.
+      if (frame_tag(h.address())->frame.get() == FrameState::in_cell) return std::noop_coroutine();
+      const std::coroutine_handle<> cont = h.promise().continuation_.get();
+      if (!cont) return std::noop_coroutine();
+      if (hand_on(cont)) return std::noop_coroutine();  // Step 3
+      return cont;
     }
     void await_resume() noexcept {}
   };
@@ -920,7 +935,7 @@ class [[nodiscard]] Task {
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> cont) noexcept {
       auto& child = h_.promise();
-      child.continuation_ = cont;
+      child.continuation_.set(cont);
       if constexpr (std::is_base_of_v<PromiseLink, P>) {
         // Link the chain the dump walks: the parent awaits this task (where:
         // await_transform recorded it).
@@ -954,6 +969,37 @@ Task<T> Promise<T>::get_return_object() noexcept {
 inline Task<void> Promise<void>::get_return_object() noexcept {
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
+// A finished root's exception is kept in its dead frame, which holds at least
+// the frame's two function pointers and the promise.
+static_assert(sizeof(Cell<std::exception_ptr>) <= 2 * sizeof(void*) + sizeof(PromiseBase) &&
+              alignof(Cell<std::exception_ptr>) <= kFrameAlign);
+}  // namespace detail
+
+inline Cell<std::coroutine_handle<>>& TaskHeader::resume_at() const noexcept {
+  WEFT_ASSERT(tag_.frame.get() == detail::FrameState::in_cell);
+  // The root promise starts two pointers into the frame (make_header checks it).
+  return std::launder(reinterpret_cast<detail::PromiseBase*>(frame_address() + 2 * sizeof(void*)))->continuation_;
+}
+inline Cell<std::exception_ptr>* TaskHeader::thrown_cell() const noexcept {
+  return std::launder(reinterpret_cast<Cell<std::exception_ptr>*>(frame_address()));
+}
+inline void TaskHeader::finish_frame(std::exception_ptr thrown) noexcept {
+  destroy_frame(true);
+  if (!thrown) return;
+  new (frame_address()) Cell<std::exception_ptr>(std::move(thrown));
+  tag_.frame.set(detail::FrameState::threw);
+}
+inline const std::exception_ptr* TaskHeader::exception() const noexcept {
+  if (tag_.frame.get() != detail::FrameState::threw) return nullptr;
+  return thrown_cell()->with([](const std::exception_ptr& e) { return &e; });
+}
+inline void TaskHeader::drop_exception() noexcept {
+  if (tag_.frame.get() != detail::FrameState::threw) return;
+  thrown_cell()->~Cell();
+  tag_.frame.set(detail::FrameState::finished);
+}
+
+namespace detail {
 
 // Output is the storage for a finished task's value: written by the task's last
 // poller, read by the joiner on another thread after it saw COMPLETE (a Cell).
@@ -1002,7 +1048,7 @@ void FrameAlloc<T>::operator delete(void* frame, std::size_t n) noexcept {
   WEFT_ASSERT(tag->block_bytes == cell_space() + n);
   const FrameState state = tag->frame.get();
   if (state != FrameState::alone) {  // the cell frees the block with its last reference
-    WEFT_ASSERT(state == FrameState::finished || state == FrameState::dropped);
+    WEFT_ASSERT(state == FrameState::finished || state == FrameState::threw || state == FrameState::dropped);
     return;
   }
   pool_free(static_cast<char*>(frame) - cell_space(), cell_space() + n, tag->owner);
@@ -1011,17 +1057,19 @@ void FrameAlloc<T>::operator delete(void* frame, std::size_t n) noexcept {
 template <class T>
 void finish_of(TaskHeader* t) {
   auto& p = static_cast<Promise<T>&>(*t->root_promise());
+  std::exception_ptr thrown;
   if (const std::exception_ptr* e = p.thrown()) {
-    t->keep_exception(*e);
+    thrown = *e;
   } else {
     if constexpr (!std::is_void_v<T>) output_of<T>(t).value.set(std::move(p.value_));
   }
-  t->destroy_frame(true);
+  t->finish_frame(std::move(thrown));
 }
 
 template <class T>
 void destroy_cell_of(TaskHeader* t) {
   t->destroy_frame();  // the block outlives the frame: it holds the cell
+  t->drop_exception();
   void* const owner = t->block_owner();
   const std::uint32_t bytes = t->block_bytes();
   char* block = reinterpret_cast<char*>(t) - output_space<T>();
@@ -1045,6 +1093,9 @@ TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
   // The handle's address is the frame operator new returned (GCC and Clang): the
   // cell space is in front of it. A compiler that elided the allocation would fail here.
   WEFT_CHECK(tag->frame.get() == FrameState::alone && tag->block_bytes >= FrameAlloc<T>::cell_space());
+  // A Task awaited before is done, not spawnable: it has a continuation, and the
+  // header takes that slot as the task's resume point (resume_at).
+  WEFT_CHECK(!h.promise().continuation_.get());
   void* const owner = tag->owner;
   const std::uint32_t bytes = tag->block_bytes;
   char* block = frame - FrameAlloc<T>::cell_space();
@@ -1061,7 +1112,7 @@ TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
 // take_output gives a completed task's value, or throws what it ended with.
 template <class T>
 T take_output(TaskHeader* t) {
-  if (t->exception()) std::rethrow_exception(t->exception());
+  if (const std::exception_ptr* e = t->exception()) std::rethrow_exception(*e);
   if constexpr (!std::is_void_v<T>) {
     return output_of<T>(t).value.with_mut([](std::optional<T>& v) {
       WEFT_CHECK(v.has_value());
@@ -1081,7 +1132,7 @@ T join_take(TaskHeader* t) {
   WEFT_ASSERT(s & state::kComplete);
   // A task aborted during its final poll still ran to its end: its result stands.
   if ((s & state::kCancelled) && !t->finished()) throw JoinError(JoinError::Kind::cancelled, nullptr);
-  if (t->exception()) throw JoinError(JoinError::Kind::panicked, t->exception());
+  if (const std::exception_ptr* e = t->exception()) throw JoinError(JoinError::Kind::panicked, *e);
   return take_output<T>(t);
 }
 }  // namespace detail
