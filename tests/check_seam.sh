@@ -77,13 +77,14 @@ synchronising_types() {
 }
 
 # unmarked_members FILE TYPE PATH [TYPES]: prints FILE:LINE: TEXT for each data
-# member of the type's body (brace depth 1) that the rule above does not accept;
+# member of the type's body (brace depth 1, or the body of an anonymous union
+# there: its members are the type's) that the rule above does not accept;
 # TYPES ("A|B|...") are the shared types a member may hold by value.
 unmarked_members() {
   awk -v type="$2" -v file="$1" -v shared="${4:-TaskHeader}" '
     function strip(s) { sub(/\/\/.*/, "", s); return s }
     !inside && $0 ~ "^[[:space:]]*(struct|class)[[:space:]]+(alignas\\([0-9]+\\)[[:space:]]+)?" type "([[:space:]]|$|:|\\{)" {
-      inside = 1; depth = 0; started = 0
+      inside = 1; depth = 0; started = 0; ud = 0
     }
     inside {
       code = strip($0)
@@ -93,13 +94,16 @@ unmarked_members() {
         if (ch[i] == "{") { depth++; started = 1 }
         if (ch[i] == "}") depth--
       }
+      if (line_depth == 1 && code ~ /^[[:space:]]*union[[:space:]]*\{[[:space:]]*$/) ud = 2
+      if (ud && depth < ud && line_depth >= ud) ud = 0
+      member_depth = line_depth == 1 || (ud && line_depth == ud)
       # A declaration over several lines ("A a,\n b;") is judged whole, by its last
       # line, with the comment of any of its lines.
-      if (line_depth == 1 && cont != "") { code = cont " " code; said = said " " $0; cont = "" } else said = $0
-      if (line_depth == 1 && code ~ /,[[:space:]]*$/ && code !~ /[;{}]/) { cont = code; next }
+      if (member_depth && cont != "") { code = cont " " code; said = said " " $0; cont = "" } else said = $0
+      if (member_depth && code ~ /,[[:space:]]*$/ && code !~ /[;{}]/) { cont = code; next }
       # A member: a declaration ending in ";" at the depth of the type body, not a
       # function (a ")" followed only by qualifiers), a type, an alias or static.
-      if (line_depth == 1 && code ~ /;[[:space:]]*$/ && code !~ /^[[:space:]]*\}/ &&
+      if (member_depth && code ~ /;[[:space:]]*$/ && code !~ /^[[:space:]]*\}/ &&
           code !~ /\)[[:space:]]*(const|noexcept|override|final|&|[[:space:]])*(=[[:space:]]*(0|default|delete))?[[:space:]]*;[[:space:]]*$/ &&
           code !~ /^[[:space:]]*(using|friend|static|template|return|enum|struct|class|public|private|protected|typedef)([[:space:]]|:|$)/ &&
           code ~ /[A-Za-z_][A-Za-z0-9_]*[[:space:]]*(\[[^]]*\])?[[:space:]]*(\{[^}]*\}|=[^;]*)?;[[:space:]]*$/) {
@@ -179,6 +183,7 @@ if [ "${1:-}" = "--self-test" ]; then
   plant_after src/queues.hpp 'Atomic<std::uint32_t> tail_{0};' '  std::uint32_t planted_index_ = 0;  // a stealer reads it'
   plant_after src/multi_thread/multi_thread.hpp 'std::uint32_t tick = 0;' '  TaskHeader* planted_task = nullptr;'
   plant_after include/weft/task.hpp 'Cell<PromiseLink*> awaiting_{nullptr};' '  std::source_location planted_loc_{};'
+  plant_after include/weft/task.hpp 'Cell<std::exception_ptr> thrown_;' '    std::exception_ptr planted_in_union_;'
   # A type the list does not name, holding an atomic and a plain field; a member
   # whose type has parentheses; a declaration over two lines; a oneshot field.
   plant_after src/runtime_core.hpp 'namespace detail {' 'struct PlantedShared {\n  Atomic<std::uint32_t> flag{0};\n  std::uint64_t payload = 0;\n};'

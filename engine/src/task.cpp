@@ -6,7 +6,7 @@
 // The poll protocol, run by whichever thread pops the task (task_ops::poll):
 //   1. to_running: NOTIFIED -> RUNNING; the queue entry's reference becomes the
 //      runner's. Running elsewhere or complete: the entry is dropped, no poll.
-//   2. Resume the innermost suspended coroutine (resume_at_), unless the awaiter
+//   2. Resume the innermost suspended coroutine (resume_at), unless the awaiter
 //      it waits on is not ready (a stale wake): then it stays suspended.
 //   3. If the root finished: to_complete, wake the join waker, release the task
 //      from the owned list, drop the runner's reference.

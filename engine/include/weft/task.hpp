@@ -93,17 +93,20 @@ struct PoolNew {
 // that the innermost coroutine awaits (a channel, a timer) is the task's, not a
 // frame's: TaskHeader::leaf. Its fields are Cells: the poller writes them, and a
 // dump's leader reads them on another thread once it has claimed the task
-// (ordered by the claim's acquire).
+// (ordered by the claim's acquire); whoever destroys the frame (a later poll, a
+// cancel) may be on yet another thread.
 //
-// It also keeps what the coroutine threw, in the word of the await's place, in
-// steps:
-//   Step P1. From its start until it ends, the word is where its current await
-//            is written (await_transform writes it, a dump reads it).
-//   Step P2. If it ends by throwing (unhandled_exception, keep_thrown), the word
-//            becomes the exception and awaiting_ its throw mark, until the frame
+// It also keeps what the coroutine threw, in the place of the await's place
+// (one word on the OS backend), in steps:
+//   Step P1. From its start until it ends, the place holds where its current
+//            await is written (await_transform writes it, a dump reads it).
+//   Step P2. If it ends by throwing (unhandled_exception, keep_thrown), the place
+//            holds the exception and awaiting_ its throw mark, until the frame
 //            is destroyed. A coroutine that ended awaits nothing and is in no
 //            backtrace (its awaiter resumes in the same poll, a root's poller
 //            destroys it before letting the task go), so no one wants its place.
+// Every reader of either member reads awaiting_ first (threw), so the simulator
+// checks the hand-over on that Cell too.
 class PromiseLink {
  public:
   PromiseLink() noexcept {}
@@ -111,7 +114,7 @@ class PromiseLink {
   PromiseLink& operator=(const PromiseLink&) = delete;
   ~PromiseLink() {
     if (threw()) {
-      thrown_.~exception_ptr();
+      thrown_.~Cell();
     } else {
       await_loc_.~Cell();
     }
@@ -139,11 +142,14 @@ class PromiseLink {
   void keep_thrown(std::exception_ptr e) noexcept {
     WEFT_ASSERT(!threw());
     await_loc_.~Cell();
-    new (&thrown_) std::exception_ptr(std::move(e));
+    new (&thrown_) Cell<std::exception_ptr>(std::move(e));
     awaiting_.set(threw_mark());
   }
   // thrown is what the coroutine threw, or null if it did not (yet).
-  const std::exception_ptr* thrown() const noexcept { return threw() ? &thrown_ : nullptr; }
+  const std::exception_ptr* thrown() const noexcept {
+    if (!threw()) return nullptr;
+    return thrown_.with([](const std::exception_ptr& e) { return &e; });
+  }
 
  private:
   // threw_mark is awaiting_ once the coroutine threw: an address no promise has.
@@ -153,14 +159,15 @@ class PromiseLink {
   Cell<PromiseLink*> awaiting_{nullptr};
   union {
     Cell<std::source_location> await_loc_{};  // step P1
-    std::exception_ptr thrown_;               // step P2
+    Cell<std::exception_ptr> thrown_;         // step P2
   };
 };
 
 // LeafKind is a kind of leaf awaitable (a channel's receive, a timer, a Notify):
 // its name, which dumps show as what a task waits on, and how a poll tells that
 // an awaiter of this kind is ready (null: always), given the awaiter's argument
-// (see TaskHeader::suspend_at). One static object per kind; a task points at
+// (see TaskHeader::suspend_at; the argument is never null). One static object
+// per kind; a task points at
 // the kind of the leaf it awaits, so neither the name nor the check costs a
 // frame any room.
 struct LeafKind {
@@ -412,7 +419,7 @@ enum class FrameState : std::uint8_t {
   alone = 0x5c,     // a frame with no task cell (awaited or dropped, never spawned): it frees the block
   in_cell = 0xa7,   // a spawned task's live root frame: the cell frees the block
   finished = 0xb3,  // the root ran to its end and its frame is gone
-  threw = 0xbe,     // the root ended by throwing; its frame is gone, the exception is where it was
+  threw = 0xbe,     // the root ended by throwing; its frame is gone, and the exception is where the frame was
   dropped = 0xc9,   // the root frame was destroyed before its end (cancelled)
 };
 
@@ -428,9 +435,10 @@ struct FrameTag {
   void* const owner;                // the block's owner, for pool_free
   const std::uint32_t block_bytes;  // everything in front of the frame plus the frame: what pool_alloc was asked for
   // frame: written at allocation, then by the holder of RUNNING (a poller's
-  // finish, a cancel), read by others after COMPLETE (a JoinHandle's join) or
-  // after a claim (a dump's backtrace): a Cell, so the simulator checks that
-  // hand-over (one byte here).
+  // finish, a cancel) and last by the holder of the last reference (the cell's
+  // free drops a kept exception), read by others after COMPLETE (a JoinHandle's
+  // join) or after a claim (a dump's backtrace): a Cell, so the simulator checks
+  // those hand-overs (one byte here).
   Cell<FrameState> frame;
   bool is_block_on = false;  // a spawned task's: before publication
   bool in_owned = false;     // a spawned task's: guarded by the owned list's shard lock
@@ -509,12 +517,16 @@ struct TaskHeader {
     leaf_.set(kind);
     ready_arg_.set(kind->ready != nullptr ? arg : nullptr);
   }
-  // leaf is the kind of leaf the task last suspended on (null: none yet).
+  // leaf is the kind of leaf the task's last await armed (null: none yet); an
+  // await that found its leaf ready on its re-check armed it too.
   const LeafKind* leaf() const noexcept { return leaf_.get(); }
   // resume runs the task until it next suspends, unless its awaiter is not
   // ready (a stale wake): then the task stays suspended. The check is disarmed
-  // once passed, so a later suspension that records no check (an awaiter that
-  // does not call suspend_at) never reads a stale awaiter.
+  // once passed. Every suspension of a task records its check or none
+  // (suspend_at); an await that armed a check and then found its leaf ready
+  // without suspending leaves it armed until the next suspension replaces it,
+  // so an awaiter that suspended without suspend_at could read a dead awaiter:
+  // leaf awaitables must call suspend_current (or suspend_at).
   //
   // It is the trampoline of awaiting a Task (steps at PromiseBase): it resumes
   // the innermost frame, then each frame an await or a finished child handed on
@@ -575,12 +587,15 @@ struct TaskHeader {
   const detail::FrameTag* tag() const noexcept { return &tag_; }
 
   // ---- The outcome: written by the holder of RUNNING before to_complete, read
-  // by others only after they saw COMPLETE (acquire).
+  // by others only after they saw COMPLETE (acquire); a kept exception is
+  // destroyed by the holder of the last reference (drop_exception).
 
-  // finish_frame destroys the root frame, which ran to its end, and keeps what
-  // it threw (null: nothing) where the frame was: a finished task's frame is
-  // dead, and its block stays until the cell goes (destroy_cell_of).
-  void finish_frame(std::exception_ptr thrown) noexcept;
+  // finish_frame_threw destroys the root frame, which ended by throwing, and
+  // keeps what it threw where the frame was: a finished task's frame is dead,
+  // and its block stays until the cell goes (destroy_cell_of). (A root that
+  // returned is finished by destroy_frame(true).) No exception_ptr is made on
+  // the path without one: each costs a call to its destructor.
+  void finish_frame_threw(std::exception_ptr thrown) noexcept;
   // finished: the root ran to its end (a late abort does not void the result).
   bool finished() const noexcept {
     const detail::FrameState f = tag_.frame.get();
@@ -736,7 +751,8 @@ inline void note_suspend(TaskHeader* t, std::coroutine_handle<> h, const LeafKin
 // suspend_current records h as the point where the current task resumes and
 // returns a waker for it. Leaf awaitables call it from await_suspend, naming
 // the kind of leaf they are (a static LeafKind) and passing the argument of its
-// readiness check.
+// readiness check: never null when the kind has a check (a null argument arms
+// no check).
 inline Waker suspend_current(std::coroutine_handle<> h, const LeafKind& kind = kAnyLeaf, const void* arg = nullptr) {
   TaskHeader* t = current_task();
   WEFT_CHECK(t != nullptr);  // awaited outside a weft task
@@ -983,9 +999,8 @@ inline Cell<std::coroutine_handle<>>& TaskHeader::resume_at() const noexcept {
 inline Cell<std::exception_ptr>* TaskHeader::thrown_cell() const noexcept {
   return std::launder(reinterpret_cast<Cell<std::exception_ptr>*>(frame_address()));
 }
-inline void TaskHeader::finish_frame(std::exception_ptr thrown) noexcept {
+inline void TaskHeader::finish_frame_threw(std::exception_ptr thrown) noexcept {
   destroy_frame(true);
-  if (!thrown) return;
   new (frame_address()) Cell<std::exception_ptr>(std::move(thrown));
   tag_.frame.set(detail::FrameState::threw);
 }
@@ -1057,13 +1072,12 @@ void FrameAlloc<T>::operator delete(void* frame, std::size_t n) noexcept {
 template <class T>
 void finish_of(TaskHeader* t) {
   auto& p = static_cast<Promise<T>&>(*t->root_promise());
-  std::exception_ptr thrown;
-  if (const std::exception_ptr* e = p.thrown()) {
-    thrown = *e;
-  } else {
-    if constexpr (!std::is_void_v<T>) output_of<T>(t).value.set(std::move(p.value_));
+  if (const std::exception_ptr* e = p.thrown()) [[unlikely]] {
+    t->finish_frame_threw(*e);
+    return;
   }
-  t->finish_frame(std::move(thrown));
+  if constexpr (!std::is_void_v<T>) output_of<T>(t).value.set(std::move(p.value_));
+  t->destroy_frame(true);
 }
 
 template <class T>
@@ -1086,7 +1100,7 @@ inline const TaskVTable kTaskVTable{&finish_of<T>, &destroy_cell_of<T>};
 // Initial state: three references (owned list, first notified, JoinHandle),
 // JOIN_INTEREST and NOTIFIED.
 template <class T>
-TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
+[[gnu::always_inline]] inline TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
   auto h = task.release();
   char* frame = static_cast<char*>(h.address());
   const FrameTag* tag = frame_tag(frame);
@@ -1094,8 +1108,11 @@ TaskHeader* make_header(Task<T>&& task, Scheduler* sched, std::uint64_t id) {
   // cell space is in front of it. A compiler that elided the allocation would fail here.
   WEFT_CHECK(tag->frame.get() == FrameState::alone && tag->block_bytes >= FrameAlloc<T>::cell_space());
   // A Task awaited before is done, not spawnable: it has a continuation, and the
-  // header takes that slot as the task's resume point (resume_at).
-  WEFT_CHECK(!h.promise().continuation_.get());
+  // header takes that slot as the task's resume point (resume_at). The promise
+  // starts two pointers into the frame, where the header's constructor writes
+  // that slot (checked again below, with the header built).
+  WEFT_CHECK(!h.promise().continuation_.get() &&
+             static_cast<void*>(&h.promise()) == static_cast<void*>(frame + 2 * sizeof(void*)));
   void* const owner = tag->owner;
   const std::uint32_t bytes = tag->block_bytes;
   char* block = frame - FrameAlloc<T>::cell_space();
