@@ -96,12 +96,12 @@ struct PoolNew {
 // (ordered by the claim's acquire); whoever destroys the frame (a later poll, a
 // cancel) may be on yet another thread.
 //
-// It also keeps what the coroutine threw, in the place of the await's place
+// It also keeps what the coroutine threw, in the storage of the await's place
 // (one word on the OS backend), in steps:
-//   Step P1. From its start until it ends, the place holds where its current
+//   Step P1. From its start until it ends, the storage holds where its current
 //            await is written (await_transform writes it, a dump reads it).
-//   Step P2. If it ends by throwing (unhandled_exception, keep_thrown), the place
-//            holds the exception and awaiting_ its throw mark, until the frame
+//   Step P2. If it ends by throwing (unhandled_exception, keep_thrown), the
+//            storage holds the exception and awaiting_ its throw mark, until the frame
 //            is destroyed. A coroutine that ended awaits nothing and is in no
 //            backtrace (its awaiter resumes in the same poll, a root's poller
 //            destroys it before letting the task go), so no one wants its place.
@@ -167,9 +167,8 @@ class PromiseLink {
 // its name, which dumps show as what a task waits on, and how a poll tells that
 // an awaiter of this kind is ready (null: always), given the awaiter's argument
 // (see TaskHeader::suspend_at; the argument is never null). One static object
-// per kind; a task points at
-// the kind of the leaf it awaits, so neither the name nor the check costs a
-// frame any room.
+// per kind; a task points at the kind of the leaf it awaits, so neither the
+// name nor the check costs a frame any room.
 struct LeafKind {
   const char* name;
   bool (*ready)(const void*);
