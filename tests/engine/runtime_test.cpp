@@ -117,6 +117,29 @@ TEST_P(Runtime, WakeFromForeignThreadResumesTask) {
   EXPECT_EQ(rounds, 200);
 }
 
+// wake_stale drives a task that first parks in slot (ParkIn) and then moves on
+// to an await that is not ready, setting stage to 1 in between: it wakes the
+// task once, waits until it is at its second await, then wakes it five times
+// more with a copy of the first waker (stale wakes). Returns stage after them.
+int wake_stale(weft::Runtime& rt, WakerSlot& slot, std::atomic<int>& stage) {
+  return rt.block_on([](WakerSlot& slot, std::atomic<int>& stage) -> Task<int> {
+    for (int i = 0; i < 10000 && slot.generation.load() == 0; ++i) co_await weft::sleep_for(100us);
+    weft::Waker stale;
+    {
+      std::scoped_lock lock(slot.mu);
+      stale = slot.waker;  // a copy: it still wakes the task after the first wake
+      slot.waker.wake_by_ref();
+    }
+    for (int i = 0; i < 10000 && stage.load() == 0; ++i) co_await weft::sleep_for(100us);
+    co_await weft::sleep_for(1ms);  // the task suspends on its second await
+    for (int i = 0; i < 5; ++i) {
+      stale.wake_by_ref();
+      co_await weft::sleep_for(1ms);
+    }
+    co_return stage.load();
+  }(slot, stage));
+}
+
 // A wake from an earlier await arrives after the task moved on to an await that
 // is not ready: the poll checks that await's readiness (its LeafKind) and leaves
 // the task suspended; it resumes when the await is ready.
@@ -132,27 +155,48 @@ TEST_P(Runtime, AStaleWakeLeavesATaskWhoseAwaitIsNotReadySuspended) {
     stage.store(2);
     co_return v;
   }(slot, std::move(rx), stage));
-  int stage_after_stale_wakes = rt.block_on([](WakerSlot& slot, std::atomic<int>& stage) -> Task<int> {
-    for (int i = 0; i < 10000 && slot.generation.load() == 0; ++i) co_await weft::sleep_for(100us);
-    weft::Waker stale;
-    {
-      std::scoped_lock lock(slot.mu);
-      stale = slot.waker;  // a copy: it still wakes the task after the first wake
-      slot.waker.wake_by_ref();
-    }
-    for (int i = 0; i < 10000 && stage.load() == 0; ++i) co_await weft::sleep_for(100us);
-    co_await weft::sleep_for(1ms);  // the task suspends on the channel
-    for (int i = 0; i < 5; ++i) {
-      stale.wake_by_ref();
-      co_await weft::sleep_for(1ms);
-    }
-    co_return stage.load();
-  }(slot, stage));
-  EXPECT_EQ(stage_after_stale_wakes, 1);
+  EXPECT_EQ(wake_stale(rt, slot, stage), 1);
   tx.send(7);
   int v = rt.block_on([](weft::JoinHandle<int> jh) -> Task<int> { co_return co_await jh; }(std::move(jh)));
   EXPECT_EQ(v, 7);
   EXPECT_EQ(stage.load(), 2);
+}
+
+// The same for a Notify, whose kind checks the waiter's own flag: a stale wake
+// leaves the task on the Notify; notify_one lets it go.
+TEST_P(Runtime, AStaleWakeLeavesATaskWaitingOnANotifySuspended) {
+  auto rt = GetParam().build();
+  WakerSlot slot;
+  std::atomic<int> stage{0};
+  weft::Notify notify;
+  auto jh = rt.spawn([](WakerSlot& slot, weft::Notify& notify, std::atomic<int>& stage) -> Task<int> {
+    co_await ParkIn{slot};
+    stage.store(1);
+    co_await notify.notified();  // no permit: suspends with a readiness check
+    stage.store(2);
+    co_return 3;
+  }(slot, notify, stage));
+  EXPECT_EQ(wake_stale(rt, slot, stage), 1);
+  notify.notify_one();
+  int v = rt.block_on([](weft::JoinHandle<int> jh) -> Task<int> { co_return co_await jh; }(std::move(jh)));
+  EXPECT_EQ(v, 3);
+  EXPECT_EQ(stage.load(), 2);
+}
+
+// A Task awaited as an lvalue keeps its finished frame; spawning it would resume
+// a finished coroutine, so make_header refuses it (its continuation is set).
+TEST_P(Runtime, SpawningATaskThatWasAwaitedBeforeIsRefused) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto rt = GetParam().build();
+        rt.block_on([]() -> Task<void> {
+          Task<int> child = []() -> Task<int> { co_return 1; }();
+          (void)co_await child;
+          weft::spawn(std::move(child)).detach();
+        }());
+      },
+      "continuation_");
 }
 
 TEST_P(Runtime, WakeWhileRunningRunsAgainButNeverTwiceAtOnce) {
